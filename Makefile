@@ -1,0 +1,106 @@
+# calico-c build. Each component folder adds itself through <dir>/module.mk:
+#   COMPONENTS += foo          foo_SRCS := ...      -> $(BUILD)/foo.a
+#   PROGRAMS += bar            bar_SRCS := ...  bar_LIBS := foo lib  -> $(BUILD)/bin/bar
+# Unit tests are found by name: tests/unit/<component>/test_<module>.c links
+# $(BUILD)/<component>.a and $(BUILD)/lib.a (plus test_<module>_LIBS, _LDFLAGS).
+
+BUILD ?= build
+CC := gcc
+PKGS := libmnl libnftnl yaml-0.1 libcurl jansson libcrypto
+OPTFLAGS ?= -O2 -g
+SANFLAGS ?=
+CFLAGS := -std=gnu17 -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
+	-I. -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS := $(SANFLAGS)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
+	libcurl4-openssl-dev libjansson-dev libcmocka-dev bird2 nftables iproute2 \
+	iperf3 openssl containernetworking-plugins iputils-ping jq curl procps \
+	util-linux libssl-dev
+
+COMPONENTS :=
+PROGRAMS :=
+include $(sort $(wildcard */module.mk))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
+BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+
+.PHONY: all deps unit system check bench demo clean asan asan-unit
+all: $(BINS) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+define component_rules
+$(BUILD)/$(1).a: $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach c,$(COMPONENTS),$(eval $(call component_rules,$(c))))
+
+define program_rules
+$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS)) $$(foreach l,$$($(1)_LIBS),$(BUILD)/$$(l).a)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
+
+# tests/unit/<comp>/test_x -> objects of comp (unless comp is lib) then lib.
+unit_comp = $(firstword $(subst /, ,$(patsubst $(BUILD)/tests/unit/%,%,$(1))))
+unit_libs = $(foreach l,$($(notdir $(1))_LIBS) $(filter-out lib,$(call unit_comp,$(1))) lib,$(BUILD)/$(l).a)
+define unit_rules
+$(1): $(1).o $(call unit_libs,$(1))
+	$$(CC) $$(LDFLAGS) $$($(notdir $(1))_LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CMOCKA_LIBS)
+endef
+$(foreach t,$(UNIT_BINS),$(eval $(call unit_rules,$(t))))
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@tests/lab/build-tools.sh >/dev/null
+
+unit: all
+	@tests/unit/run $(UNIT_BINS) | tee $(BUILD)/summary-unit.txt
+
+system: all
+	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/system/run | tee $(BUILD)/summary-system.txt
+
+asan-unit:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit
+
+asan: asan-unit
+	@$(MAKE) --no-print-directory BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" system
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory system; rc=$$?; \
+	$(MAKE) --no-print-directory asan-unit; rc2=$$?; \
+	echo "== summary =="; \
+	printf 'unit:        '; tail -n1 $(BUILD)/summary-unit.txt; \
+	printf 'system:      '; tail -n1 $(BUILD)/summary-system.txt; \
+	printf 'asan unit:   '; tail -n1 build-asan/summary-unit.txt; \
+	test $$rc -eq 0 -a $$rc2 -eq 0
+
+bench: deps all
+	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/bench/run
+
+demo: deps all
+	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/lab/demo
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

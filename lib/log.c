@@ -1,0 +1,110 @@
+/* Line-oriented logger: "<time> <level> <tag>[pid]: message" to stderr or a
+ * file. One global state; the programs are single-threaded event loops.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *const level_names[_LOG_LEVEL_MAX] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+static struct {
+	enum log_level level;
+	FILE *file; /* NULL: stderr */
+	char tag[32];
+} log_state = { .level = LOG_LEVEL_INFO, .tag = "calico-c" };
+
+const char *log_level_to_string(enum log_level l)
+{
+	if (l < 0 || l >= _LOG_LEVEL_MAX)
+		return NULL;
+	return level_names[l];
+}
+
+enum log_level log_level_from_string(const char *s)
+{
+	if (!s)
+		return _LOG_LEVEL_INVALID;
+	for (int i = 0; i < _LOG_LEVEL_MAX; i++)
+		if (strcasecmp(s, level_names[i]) == 0)
+			return i;
+	/* Calico's spellings. */
+	if (strcasecmp(s, "warn") == 0)
+		return LOG_LEVEL_WARNING;
+	if (strcasecmp(s, "fatal") == 0 || strcasecmp(s, "panic") == 0)
+		return LOG_LEVEL_ERROR;
+	return _LOG_LEVEL_INVALID;
+}
+
+void log_close(void)
+{
+	if (log_state.file)
+		(void)fclose(log_state.file);
+	log_state.file = NULL;
+}
+
+int log_setup(enum log_level level, const char *path, const char *tag)
+{
+	if (level >= 0 && level < _LOG_LEVEL_MAX)
+		log_state.level = level;
+	if (tag)
+		snprintf(log_state.tag, sizeof(log_state.tag), "%s", tag);
+	log_close();
+	if (path) {
+		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			return -errno;
+		log_state.file = fdopen(fd, "a");
+		if (!log_state.file) {
+			int r = -errno;
+
+			(void)close(fd);
+			return r;
+		}
+		setvbuf(log_state.file, NULL, _IOLBF, 0);
+	}
+	return 0;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_state.level;
+}
+
+int log_internal(enum log_level level, int error, const char *fmt, ...)
+{
+	FILE *out = log_state.file ? log_state.file : stderr;
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	va_list ap;
+
+	if (error < 0)
+		errno = -error;
+	if (level > log_state.level)
+		return error < 0 ? error : 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(out, "%s.%03ldZ %-7s %s[%d]: ", when, ts.tv_nsec / 1000000,
+		level_names[level], log_state.tag, (int)getpid());
+	if (error < 0)
+		errno = -error; /* the prefix may have clobbered it */
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	return error < 0 ? error : 0;
+}

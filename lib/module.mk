@@ -1,0 +1,2 @@
+COMPONENTS += lib
+lib_SRCS := $(wildcard lib/*.c)

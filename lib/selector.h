@@ -1,0 +1,25 @@
+/* Calico selector expressions (the subset Calico's IPPool.nodeSelector,
+ * BGPPeer.nodeSelector/peerSelector use): all(), k == 'v', k != 'v', has(k),
+ * !has(k), k in {'a','b'}, k not in {...}, !expr, &&, ||, parentheses.
+ * Parsed once into a tree, matched against a label map many times.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct selector;
+
+/**
+ * selector_parse - parse a Calico selector expression
+ * @text: the expression; "" is the same as all()
+ * @ret: the parsed selector
+ * @ret_error: on -EINVAL, a malloc'd message naming the position (may be NULL)
+ *
+ * Return: 0, -EINVAL on a syntax error, -ENOMEM.
+ */
+int selector_parse(const char *text, struct selector **ret, char **ret_error);
+struct selector *selector_free(struct selector *s);
+/* @labels: a JSON object of string values (metadata.labels), NULL = no labels. */
+bool selector_matches(const struct selector *s, const json_t *labels);
