@@ -23,3 +23,5 @@ int selector_parse(const char *text, struct selector **ret, char **ret_error);
 struct selector *selector_free(struct selector *s);
 /* @labels: a JSON object of string values (metadata.labels), NULL = no labels. */
 bool selector_matches(const struct selector *s, const json_t *labels);
+/* True when @s matches every label set (all(), global() or ""). */
+bool selector_is_all(const struct selector *s);
