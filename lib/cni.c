@@ -1,0 +1,1263 @@
+/* CNI protocol: environment, CNI_ARGS, configuration, results, errors and
+ * delegation. The model is "parse at the boundary": everything read from
+ * stdin or the environment is validated here once, so the plugins work on
+ * typed values and every rejection carries the spec's code and the field.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cni.h"
+
+extern char **environ;
+
+static json_t *cni_json_unref(json_t *j)
+{
+	json_decref(j);
+	return NULL;
+}
+
+DEFINE_CLEANUP_FUNC(json_t, cni_json_unref)
+
+static const char *const command_names[_CNI_COMMAND_MAX] = {
+	[CNI_COMMAND_ADD] = "ADD",     [CNI_COMMAND_DEL] = "DEL",
+	[CNI_COMMAND_CHECK] = "CHECK", [CNI_COMMAND_GC] = "GC",
+	[CNI_COMMAND_STATUS] = "STATUS", [CNI_COMMAND_VERSION] = "VERSION",
+};
+
+const char *cni_command_to_string(enum cni_command c)
+{
+	if (c < 0 || c >= _CNI_COMMAND_MAX)
+		return NULL;
+	return command_names[c];
+}
+
+enum cni_command cni_command_from_string(const char *s)
+{
+	if (!s)
+		return _CNI_COMMAND_INVALID;
+	for (int i = 0; i < _CNI_COMMAND_MAX; i++)
+		if (strcmp(s, command_names[i]) == 0)
+			return i;
+	return _CNI_COMMAND_INVALID;
+}
+
+static const char *const version_names[_CNI_VERSION_MAX] = {
+	[CNI_VERSION_0_3_1] = "0.3.1",
+	[CNI_VERSION_0_4_0] = "0.4.0",
+	[CNI_VERSION_1_0_0] = "1.0.0",
+	[CNI_VERSION_1_1_0] = "1.1.0",
+};
+
+const char *cni_version_to_string(enum cni_version v)
+{
+	if (v < 0 || v >= _CNI_VERSION_MAX)
+		return NULL;
+	return version_names[v];
+}
+
+enum cni_version cni_version_from_string(const char *s)
+{
+	if (!s)
+		return _CNI_VERSION_INVALID;
+	for (int i = 0; i < _CNI_VERSION_MAX; i++)
+		if (strcmp(s, version_names[i]) == 0)
+			return i;
+	return _CNI_VERSION_INVALID;
+}
+
+bool cni_version_is_semver(const char *s)
+{
+	int parts = 0;
+
+	if (!s || !*s)
+		return false;
+	for (;;) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+		parts++;
+		if (*s == '\0')
+			return parts == 3;
+		if (*s != '.' || parts == 3)
+			return false;
+		s++;
+	}
+}
+
+/* ---- errors ---- */
+
+int cni_error_set(struct cni_error *e, int code, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e || e->code != 0)
+		return r;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	e->details[0] = '\0';
+	return r;
+}
+
+void cni_error_set_details(struct cni_error *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->details, sizeof(e->details), fmt, ap);
+	va_end(ap);
+}
+
+void cni_error_clear(struct cni_error *e)
+{
+	if (e)
+		*e = (struct cni_error){};
+}
+
+json_t *cni_error_to_json(const struct cni_error *e, const char *version)
+{
+	json_t *j = json_object();
+
+	if (!j)
+		return NULL;
+	if (json_object_set_new(j, "cniVersion",
+				json_string(version ? version
+						    : cni_version_to_string(CNI_VERSION_LATEST))) < 0 ||
+	    json_object_set_new(j, "code", json_integer(e->code ? e->code : CNI_ERR_PLUGIN)) < 0 ||
+	    json_object_set_new(j, "msg", json_string(e->msg)) < 0 ||
+	    (e->details[0] && json_object_set_new(j, "details", json_string(e->details)) < 0)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int json_write(FILE *f, const json_t *j)
+{
+	if (json_dumpf(j, f, JSON_INDENT(4) | JSON_PRESERVE_ORDER) < 0)
+		return -EIO;
+	if (fputc('\n', f) == EOF || fflush(f) == EOF)
+		return -errno;
+	return 0;
+}
+
+int cni_error_write(FILE *f, const struct cni_error *e, const char *version)
+{
+	_cleanup_(cni_json_unrefp) json_t *j = cni_error_to_json(e, version);
+
+	if (!j)
+		return -ENOMEM;
+	return json_write(f, j);
+}
+
+int cni_error_from_json(const json_t *j, struct cni_error *ret)
+{
+	json_t *code = json_object_get(j, "code");
+	const char *msg = json_string_value(json_object_get(j, "msg"));
+	const char *details = json_string_value(json_object_get(j, "details"));
+
+	if (!json_is_object(j) || !json_is_integer(code))
+		return -EBADMSG;
+	*ret = (struct cni_error){ .code = (int)json_integer_value(code) };
+	snprintf(ret->msg, sizeof(ret->msg), "%s", msg ? msg : "");
+	snprintf(ret->details, sizeof(ret->details), "%s", details ? details : "");
+	return 0;
+}
+
+/* ---- environment ---- */
+
+static bool is_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
+}
+
+bool cni_container_id_is_valid(const char *id)
+{
+	if (!id || !isalnum((unsigned char)id[0]))
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!is_name_char(*p))
+			return false;
+	return true;
+}
+
+bool cni_network_name_is_valid(const char *name)
+{
+	return cni_container_id_is_valid(name);
+}
+
+bool cni_ifname_is_valid(const char *ifname)
+{
+	size_t n;
+
+	if (!ifname)
+		return false;
+	n = strlen(ifname);
+	if (n == 0 || n >= 16 || strcmp(ifname, ".") == 0 || strcmp(ifname, "..") == 0)
+		return false;
+	for (const char *p = ifname; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+			return false;
+	return true;
+}
+
+void cni_env_done(struct cni_env *env)
+{
+	if (!env)
+		return;
+	free(env->container_id);
+	free(env->netns);
+	free(env->ifname);
+	free(env->args);
+	free(env->path);
+	*env = (struct cni_env){ .command = _CNI_COMMAND_INVALID };
+}
+
+/* Which variables each command requires (spec section 2). */
+enum {
+	NEED_CONTAINERID = 1 << 0,
+	NEED_NETNS = 1 << 1,
+	NEED_IFNAME = 1 << 2,
+};
+
+static const unsigned env_needs[_CNI_COMMAND_MAX] = {
+	[CNI_COMMAND_ADD] = NEED_CONTAINERID | NEED_NETNS | NEED_IFNAME,
+	[CNI_COMMAND_DEL] = NEED_CONTAINERID | NEED_IFNAME,
+	[CNI_COMMAND_CHECK] = NEED_CONTAINERID | NEED_NETNS | NEED_IFNAME,
+};
+
+static int env_dup(const char *name, char **ret)
+{
+	const char *v = getenv(name);
+
+	*ret = NULL;
+	if (!v || !*v)
+		return 0;
+	*ret = strdup(v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int env_validate(const struct cni_env *env, struct cni_error *err)
+{
+	unsigned need = env_needs[env->command];
+
+	if ((need & NEED_CONTAINERID) && !env->container_id)
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_CONTAINERID is required for %s",
+				     cni_command_to_string(env->command));
+	if (env->container_id && !cni_container_id_is_valid(env->container_id))
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_CONTAINERID '%s' is invalid: must start with an alphanumeric "
+				     "character, then [A-Za-z0-9_.-]",
+				     env->container_id);
+	if ((need & NEED_NETNS) && !env->netns)
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_NETNS is required for %s",
+				     cni_command_to_string(env->command));
+	if ((need & NEED_IFNAME) && !env->ifname)
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_IFNAME is required for %s",
+				     cni_command_to_string(env->command));
+	if (env->ifname && !cni_ifname_is_valid(env->ifname))
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_IFNAME '%s' is invalid: 1-15 characters, not '.' or '..', "
+				     "no '/', ':' or whitespace",
+				     env->ifname);
+	return 0;
+}
+
+int cni_env_load(struct cni_env *ret, struct cni_error *err)
+{
+	struct cni_env env = { .command = cni_command_from_string(getenv("CNI_COMMAND")) };
+	int r;
+
+	if (env.command < 0)
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_COMMAND '%s' is invalid: want ADD, DEL, CHECK, GC, STATUS "
+				     "or VERSION",
+				     getenv("CNI_COMMAND") ? getenv("CNI_COMMAND") : "");
+	if (env_dup("CNI_CONTAINERID", &env.container_id) < 0 ||
+	    env_dup("CNI_NETNS", &env.netns) < 0 || env_dup("CNI_IFNAME", &env.ifname) < 0 ||
+	    env_dup("CNI_ARGS", &env.args) < 0 || env_dup("CNI_PATH", &env.path) < 0) {
+		cni_env_done(&env);
+		return cni_error_set(err, CNI_ERR_IO, -ENOMEM, "out of memory reading CNI_*");
+	}
+	r = env_validate(&env, err);
+	if (r < 0) {
+		cni_env_done(&env);
+		return r;
+	}
+	*ret = env;
+	return 0;
+}
+
+/* ---- CNI_ARGS ---- */
+
+void cni_args_done(struct cni_args *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->items[i].key);
+		free(a->items[i].value);
+	}
+	free(a->items);
+	*a = (struct cni_args){};
+}
+
+static int args_add(struct cni_args *a, const char *item, size_t len, struct cni_error *err)
+{
+	const char *eq = memchr(item, '=', len);
+	struct cni_arg *kv;
+
+	if (!eq || eq == item)
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_ARGS item '%.*s' is not KEY=VALUE", (int)len, item);
+	if (a->n >= CNI_ARGS_MAX)
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_ARGS has more than %d items", CNI_ARGS_MAX);
+	kv = reallocarray(a->items, a->n + 1, sizeof(*kv));
+	if (!kv)
+		return -ENOMEM;
+	a->items = kv;
+	kv[a->n].key = strndup(item, (size_t)(eq - item));
+	kv[a->n].value = strndup(eq + 1, len - (size_t)(eq - item) - 1);
+	a->n++;
+	if (!kv[a->n - 1].key || !kv[a->n - 1].value)
+		return -ENOMEM;
+	return 0;
+}
+
+int cni_args_parse(const char *s, struct cni_args *ret, struct cni_error *err)
+{
+	struct cni_args a = {};
+
+	while (s && *s) {
+		size_t len = strcspn(s, ";");
+		int r = len ? args_add(&a, s, len, err) : 0;
+
+		if (r < 0) {
+			cni_args_done(&a);
+			return r;
+		}
+		s += len;
+		if (*s == ';')
+			s++;
+	}
+	*ret = a;
+	return 0;
+}
+
+const char *cni_args_get(const struct cni_args *a, const char *key)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; a && i < a->n; i++)
+		if (strcmp(a->items[i].key, key) == 0)
+			v = a->items[i].value;
+	return v;
+}
+
+/* ---- addresses ---- */
+
+int cni_prefix_parse(const char *s, bool allow_bare, struct cni_prefix *ret)
+{
+	struct cni_prefix p = {};
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash;
+	char *end;
+	long len;
+	int max;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(s, '/');
+	if (slash)
+		buf[slash - s] = '\0';
+	if (inet_pton(AF_INET, buf, p.addr) == 1)
+		p.family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, p.addr) == 1)
+		p.family = AF_INET6;
+	else
+		return -EINVAL;
+	max = p.family == AF_INET ? 32 : 128;
+	if (!slash) {
+		if (!allow_bare)
+			return -EINVAL;
+		len = max;
+	} else {
+		errno = 0;
+		len = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || len < 0 || len > max)
+			return -EINVAL;
+	}
+	p.len = (uint8_t)len;
+	*ret = p;
+	return 0;
+}
+
+int cni_prefix_format(const struct cni_prefix *p, bool bare, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+	int n;
+
+	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
+		return -EINVAL;
+	n = bare ? snprintf(buf, size, "%s", a) : snprintf(buf, size, "%s/%u", a, p->len);
+	return (n < 0 || (size_t)n >= size) ? -ENOSPC : 0;
+}
+
+bool cni_prefix_equal(const struct cni_prefix *a, const struct cni_prefix *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && a->len == b->len && memcmp(a->addr, b->addr, n) == 0;
+}
+
+/* ---- results ---- */
+
+struct cni_result *cni_result_new(void)
+{
+	return calloc(1, sizeof(struct cni_result));
+}
+
+struct cni_result *cni_result_free(struct cni_result *r)
+{
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < r->n_interfaces; i++) {
+		free(r->interfaces[i].sandbox);
+		free(r->interfaces[i].socket_path);
+		free(r->interfaces[i].pci_id);
+	}
+	json_decref(r->dns);
+	free(r);
+	return NULL;
+}
+
+DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free)
+
+int cni_result_add_interface(struct cni_result *r, const char *name, const char *mac,
+			     const char *sandbox)
+{
+	struct cni_interface *i;
+
+	if (r->n_interfaces >= CNI_RESULT_MAX_ITEMS)
+		return -E2BIG;
+	if (!name || strlen(name) >= sizeof(i->name) || (mac && strlen(mac) >= sizeof(i->mac)))
+		return -EINVAL;
+	i = &r->interfaces[r->n_interfaces];
+	*i = (struct cni_interface){};
+	snprintf(i->name, sizeof(i->name), "%s", name);
+	snprintf(i->mac, sizeof(i->mac), "%s", mac ? mac : "");
+	if (sandbox && *sandbox) {
+		i->sandbox = strdup(sandbox);
+		if (!i->sandbox)
+			return -ENOMEM;
+	}
+	return (int)r->n_interfaces++;
+}
+
+int cni_result_add_ip(struct cni_result *r, const struct cni_prefix *address,
+		      const struct cni_prefix *gateway, int interface)
+{
+	struct cni_ip *ip;
+
+	if (r->n_ips >= CNI_RESULT_MAX_ITEMS)
+		return -E2BIG;
+	ip = &r->ips[r->n_ips];
+	*ip = (struct cni_ip){ .address = *address, .interface = interface };
+	if (gateway) {
+		ip->has_gateway = true;
+		ip->gateway = *gateway;
+	}
+	return (int)r->n_ips++;
+}
+
+int cni_result_add_route(struct cni_result *r, const struct cni_prefix *dst,
+			 const struct cni_prefix *gw)
+{
+	struct cni_route *rt;
+
+	if (r->n_routes >= CNI_RESULT_MAX_ITEMS)
+		return -E2BIG;
+	rt = &r->routes[r->n_routes];
+	*rt = (struct cni_route){ .dst = *dst, .scope = -1 };
+	if (gw) {
+		rt->has_gw = true;
+		rt->gw = *gw;
+	}
+	return (int)r->n_routes++;
+}
+
+/* Optional string member: absent is fine, any other non-string is not. */
+static int get_opt_string(const json_t *obj, const char *key, const char **ret)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*ret = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return -EINVAL;
+	*ret = json_string_value(v);
+	return 0;
+}
+
+/* Optional unsigned member; absent leaves *ret alone. */
+static int get_opt_uint(const json_t *obj, const char *key, uint32_t max, uint32_t *ret)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (uint64_t)json_integer_value(v) > max)
+		return -EINVAL;
+	*ret = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+#define BAD_RESULT(err, field, idx)                                                           \
+	cni_error_set(err, CNI_ERR_DECODE, -EINVAL, "result: invalid '%s' in item %zu", field, \
+		      idx)
+
+static int strdup_opt(const char *s, char **ret)
+{
+	*ret = NULL;
+	if (!s)
+		return 0;
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int parse_interface(const json_t *j, size_t idx, struct cni_result *r,
+			   struct cni_error *err)
+{
+	const char *name, *mac, *sandbox, *sock, *pci;
+	struct cni_interface *i;
+	int k;
+
+	if (!json_is_object(j))
+		return BAD_RESULT(err, "interfaces", idx);
+	if (get_opt_string(j, "name", &name) < 0 || !name || !*name)
+		return BAD_RESULT(err, "interfaces[].name", idx);
+	if (get_opt_string(j, "mac", &mac) < 0)
+		return BAD_RESULT(err, "interfaces[].mac", idx);
+	if (get_opt_string(j, "sandbox", &sandbox) < 0)
+		return BAD_RESULT(err, "interfaces[].sandbox", idx);
+	if (get_opt_string(j, "socketPath", &sock) < 0 || get_opt_string(j, "pciID", &pci) < 0)
+		return BAD_RESULT(err, "interfaces[].socketPath/pciID", idx);
+	k = cni_result_add_interface(r, name, mac, sandbox);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0)
+		return BAD_RESULT(err, "interfaces[].name/mac", idx);
+	i = &r->interfaces[k];
+	if (get_opt_uint(j, "mtu", UINT32_MAX, &i->mtu) < 0)
+		return BAD_RESULT(err, "interfaces[].mtu", idx);
+	if (strdup_opt(sock, &i->socket_path) < 0 || strdup_opt(pci, &i->pci_id) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int parse_ip(const json_t *j, size_t idx, struct cni_result *r, struct cni_error *err)
+{
+	const char *addr, *gw, *ver;
+	struct cni_prefix a, g;
+	uint32_t iface = UINT32_MAX;
+	int k;
+
+	if (!json_is_object(j))
+		return BAD_RESULT(err, "ips", idx);
+	if (get_opt_string(j, "address", &addr) < 0 || !addr || cni_prefix_parse(addr, false, &a) < 0)
+		return BAD_RESULT(err, "ips[].address", idx);
+	if (get_opt_string(j, "gateway", &gw) < 0 ||
+	    (gw && *gw && (cni_prefix_parse(gw, true, &g) < 0 || g.family != a.family)))
+		return BAD_RESULT(err, "ips[].gateway", idx);
+	if (get_opt_string(j, "version", &ver) < 0 ||
+	    (ver && strcmp(ver, a.family == AF_INET ? "4" : "6") != 0))
+		return BAD_RESULT(err, "ips[].version", idx);
+	if (get_opt_uint(j, "interface", CNI_RESULT_MAX_ITEMS - 1, &iface) < 0)
+		return BAD_RESULT(err, "ips[].interface", idx);
+	k = cni_result_add_ip(r, &a, (gw && *gw) ? &g : NULL,
+			      iface == UINT32_MAX ? -1 : (int)iface);
+	return k < 0 ? BAD_RESULT(err, "ips", idx) : 0;
+}
+
+static int parse_route(const json_t *j, size_t idx, struct cni_result *r, struct cni_error *err)
+{
+	const char *dst, *gw;
+	struct cni_prefix d, g;
+	struct cni_route *rt;
+	uint32_t scope = UINT32_MAX;
+	int k;
+
+	if (!json_is_object(j))
+		return BAD_RESULT(err, "routes", idx);
+	if (get_opt_string(j, "dst", &dst) < 0 || !dst || cni_prefix_parse(dst, false, &d) < 0)
+		return BAD_RESULT(err, "routes[].dst", idx);
+	if (get_opt_string(j, "gw", &gw) < 0 ||
+	    (gw && *gw && (cni_prefix_parse(gw, true, &g) < 0 || g.family != d.family)))
+		return BAD_RESULT(err, "routes[].gw", idx);
+	k = cni_result_add_route(r, &d, (gw && *gw) ? &g : NULL);
+	if (k < 0)
+		return BAD_RESULT(err, "routes", idx);
+	rt = &r->routes[k];
+	if (get_opt_uint(j, "mtu", UINT32_MAX, &rt->mtu) < 0 ||
+	    get_opt_uint(j, "advmss", UINT32_MAX, &rt->advmss) < 0 ||
+	    get_opt_uint(j, "priority", UINT32_MAX, &rt->priority) < 0 ||
+	    get_opt_uint(j, "table", UINT32_MAX, &rt->table) < 0 ||
+	    get_opt_uint(j, "scope", 255, &scope) < 0)
+		return BAD_RESULT(err, "routes[].mtu/advmss/priority/table/scope", idx);
+	rt->scope = scope == UINT32_MAX ? -1 : (int)scope;
+	return 0;
+}
+
+typedef int (*item_parser)(const json_t *j, size_t idx, struct cni_result *r,
+			   struct cni_error *err);
+
+static int parse_array(const json_t *obj, const char *key, item_parser parse,
+		       struct cni_result *r, struct cni_error *err)
+{
+	json_t *a = json_object_get(obj, key), *v;
+	size_t i;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return cni_error_set(err, CNI_ERR_DECODE, -EINVAL, "result: '%s' is not an array",
+				     key);
+	if (json_array_size(a) > CNI_RESULT_MAX_ITEMS)
+		return cni_error_set(err, CNI_ERR_DECODE, -EINVAL,
+				     "result: '%s' has more than %d items", key,
+				     CNI_RESULT_MAX_ITEMS);
+	json_array_foreach(a, i, v)
+	{
+		int k = parse(v, i, r, err);
+
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+int cni_result_from_json(const json_t *j, struct cni_result **ret, struct cni_error *err)
+{
+	_cleanup_(cni_result_freep) struct cni_result *r = cni_result_new();
+	json_t *dns;
+	int k;
+
+	if (!r)
+		return -ENOMEM;
+	if (!json_is_object(j))
+		return cni_error_set(err, CNI_ERR_DECODE, -EINVAL, "result is not a JSON object");
+	if ((k = parse_array(j, "interfaces", parse_interface, r, err)) < 0 ||
+	    (k = parse_array(j, "ips", parse_ip, r, err)) < 0 ||
+	    (k = parse_array(j, "routes", parse_route, r, err)) < 0)
+		return k;
+	for (size_t i = 0; i < r->n_ips; i++)
+		if (r->ips[i].interface >= (int)r->n_interfaces && r->n_interfaces > 0)
+			return BAD_RESULT(err, "ips[].interface", i);
+	dns = json_object_get(j, "dns");
+	if (dns && !json_is_null(dns)) {
+		if (!json_is_object(dns))
+			return cni_error_set(err, CNI_ERR_DECODE, -EINVAL,
+					     "result: 'dns' is not an object");
+		r->dns = json_deep_copy(dns);
+		if (!r->dns)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+/* json_object_set_new() that remembers failure, so builders stay linear. */
+static void jset(json_t *o, const char *k, json_t *v, bool *ok)
+{
+	if (!v || json_object_set_new(o, k, v) < 0)
+		*ok = false;
+}
+
+static json_t *prefix_json(const struct cni_prefix *p, bool bare)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	if (cni_prefix_format(p, bare, buf, sizeof(buf)) < 0)
+		return NULL;
+	return json_string(buf);
+}
+
+static json_t *interface_json(const struct cni_interface *i, enum cni_version v, bool *ok)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	jset(o, "name", json_string(i->name), ok);
+	if (i->mac[0])
+		jset(o, "mac", json_string(i->mac), ok);
+	if (v >= CNI_VERSION_1_1_0 && i->mtu)
+		jset(o, "mtu", json_integer(i->mtu), ok);
+	if (i->sandbox)
+		jset(o, "sandbox", json_string(i->sandbox), ok);
+	if (v >= CNI_VERSION_1_1_0 && i->socket_path)
+		jset(o, "socketPath", json_string(i->socket_path), ok);
+	if (v >= CNI_VERSION_1_1_0 && i->pci_id)
+		jset(o, "pciID", json_string(i->pci_id), ok);
+	return o;
+}
+
+static json_t *ip_json(const struct cni_ip *ip, enum cni_version v, bool *ok)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	if (v < CNI_VERSION_1_0_0)
+		jset(o, "version", json_string(ip->address.family == AF_INET ? "4" : "6"), ok);
+	if (ip->interface >= 0)
+		jset(o, "interface", json_integer(ip->interface), ok);
+	jset(o, "address", prefix_json(&ip->address, false), ok);
+	if (ip->has_gateway)
+		jset(o, "gateway", prefix_json(&ip->gateway, true), ok);
+	return o;
+}
+
+static json_t *route_json(const struct cni_route *rt, enum cni_version v, bool *ok)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	jset(o, "dst", prefix_json(&rt->dst, false), ok);
+	if (rt->has_gw)
+		jset(o, "gw", prefix_json(&rt->gw, true), ok);
+	if (v < CNI_VERSION_1_1_0)
+		return o;
+	if (rt->mtu)
+		jset(o, "mtu", json_integer(rt->mtu), ok);
+	if (rt->advmss)
+		jset(o, "advmss", json_integer(rt->advmss), ok);
+	if (rt->priority)
+		jset(o, "priority", json_integer(rt->priority), ok);
+	if (rt->table)
+		jset(o, "table", json_integer(rt->table), ok);
+	if (rt->scope >= 0)
+		jset(o, "scope", json_integer(rt->scope), ok);
+	return o;
+}
+
+json_t *cni_result_to_json(const struct cni_result *r, enum cni_version v)
+{
+	_cleanup_(cni_json_unrefp) json_t *o = json_object();
+	json_t *ifs = json_array(), *ips = json_array(), *routes = json_array();
+	bool ok = o && ifs && ips && routes;
+
+	if (o)
+		jset(o, "cniVersion", json_string(cni_version_to_string(v)), &ok);
+	for (size_t i = 0; ifs && i < r->n_interfaces; i++)
+		if (json_array_append_new(ifs, interface_json(&r->interfaces[i], v, &ok)) < 0)
+			ok = false;
+	for (size_t i = 0; ips && i < r->n_ips; i++)
+		if (json_array_append_new(ips, ip_json(&r->ips[i], v, &ok)) < 0)
+			ok = false;
+	for (size_t i = 0; routes && i < r->n_routes; i++)
+		if (json_array_append_new(routes, route_json(&r->routes[i], v, &ok)) < 0)
+			ok = false;
+	if (o && r->n_interfaces)
+		jset(o, "interfaces", json_incref(ifs), &ok);
+	if (o && r->n_ips)
+		jset(o, "ips", json_incref(ips), &ok);
+	if (o && r->n_routes)
+		jset(o, "routes", json_incref(routes), &ok);
+	if (o && r->dns && json_object_size(r->dns))
+		jset(o, "dns", json_deep_copy(r->dns), &ok);
+	json_decref(ifs);
+	json_decref(ips);
+	json_decref(routes);
+	return ok ? TAKE_PTR(o) : NULL;
+}
+
+int cni_result_write(FILE *f, const struct cni_result *r, enum cni_version v)
+{
+	_cleanup_(cni_json_unrefp) json_t *j = cni_result_to_json(r, v);
+
+	if (!j)
+		return -ENOMEM;
+	return json_write(f, j);
+}
+
+/* ---- configuration ---- */
+
+struct cni_config *cni_config_free(struct cni_config *c)
+{
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < c->n_valid_attachments; i++) {
+		free(c->valid_attachments[i].container_id);
+		free(c->valid_attachments[i].ifname);
+	}
+	free(c->valid_attachments);
+	cni_result_free(c->prev_result);
+	json_decref(c->json);
+	free(c);
+	return NULL;
+}
+
+DEFINE_CLEANUP_FUNC(struct cni_config, cni_config_free)
+
+#define BAD_CONFIG(err, ...) cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EINVAL, __VA_ARGS__)
+
+/* Highest supported entry of cniVersions, or _CNI_VERSION_INVALID. */
+static enum cni_version highest_of(const json_t *list)
+{
+	enum cni_version best = _CNI_VERSION_INVALID;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+	{
+		enum cni_version x = cni_version_from_string(json_string_value(v));
+
+		if (x > best)
+			best = x;
+	}
+	return best;
+}
+
+static int config_version(struct cni_config *c, enum cni_command cmd, struct cni_error *err)
+{
+	json_t *v = json_object_get(c->json, "cniVersion");
+	json_t *list = json_object_get(c->json, "cniVersions");
+
+	if (list && !json_is_array(list))
+		return BAD_CONFIG(err, "'cniVersions' must be an array of strings");
+	if (v && !json_is_string(v))
+		return BAD_CONFIG(err, "'cniVersion' must be a string");
+	if (!v && !list)
+		return BAD_CONFIG(err, "missing required field 'cniVersion'");
+	c->version_string = json_string_value(v);
+	c->version = cni_version_from_string(c->version_string);
+	if (!v) {
+		c->version = highest_of(list);
+		c->version_string = cni_version_to_string(c->version);
+	}
+	if (c->version < 0 && c->version_string && !cni_version_is_semver(c->version_string))
+		return cni_error_set(err, CNI_ERR_DECODE, -EPROTO,
+				     "cannot decode 'cniVersion' '%s': not MAJOR.MINOR.PATCH",
+				     c->version_string);
+	if (c->version < 0)
+		return cni_error_set(err, CNI_ERR_INCOMPATIBLE_VERSION, -EPROTO,
+				     "incompatible CNI version '%s': supported are 0.3.1, 0.4.0, "
+				     "1.0.0, 1.1.0",
+				     c->version_string ? c->version_string : "(none in cniVersions)");
+	if (cmd == CNI_COMMAND_CHECK && c->version < CNI_VERSION_0_4_0)
+		return cni_error_set(err, CNI_ERR_INCOMPATIBLE_VERSION, -EPROTO,
+				     "CHECK needs cniVersion 0.4.0 or later, config has '%s'",
+				     c->version_string);
+	if ((cmd == CNI_COMMAND_GC || cmd == CNI_COMMAND_STATUS) && c->version < CNI_VERSION_1_1_0)
+		return cni_error_set(err, CNI_ERR_INCOMPATIBLE_VERSION, -EPROTO,
+				     "%s needs cniVersion 1.1.0, config has '%s'",
+				     cni_command_to_string(cmd), c->version_string);
+	return 0;
+}
+
+static bool is_plugin_name(const char *s)
+{
+	return s && *s && !strchr(s, '/') && !strchr(s, '\\') && strcmp(s, ".") != 0 &&
+	       strcmp(s, "..") != 0;
+}
+
+static int config_identity(struct cni_config *c, struct cni_error *err)
+{
+	json_t *name = json_object_get(c->json, "name");
+	json_t *type = json_object_get(c->json, "type");
+
+	if (!name)
+		return BAD_CONFIG(err, "missing required field 'name'");
+	if (!json_is_string(name) || !cni_network_name_is_valid(json_string_value(name)))
+		return BAD_CONFIG(err, "invalid 'name': must be a string starting with an "
+				       "alphanumeric character, then [A-Za-z0-9_.-]");
+	if (!type)
+		return BAD_CONFIG(err, "missing required field 'type'");
+	if (!json_is_string(type) || !is_plugin_name(json_string_value(type)))
+		return BAD_CONFIG(err, "invalid 'type': must be a plugin file name");
+	c->name = json_string_value(name);
+	c->type = json_string_value(type);
+	return 0;
+}
+
+static int config_ipam(struct cni_config *c, struct cni_error *err)
+{
+	json_t *ipam = json_object_get(c->json, "ipam");
+	json_t *type;
+
+	if (!ipam || json_is_null(ipam))
+		return 0;
+	if (!json_is_object(ipam))
+		return BAD_CONFIG(err, "invalid 'ipam': must be an object");
+	if (json_object_size(ipam) == 0)
+		return 0;
+	type = json_object_get(ipam, "type");
+	if (!type)
+		return BAD_CONFIG(err, "missing required field 'ipam.type'");
+	if (!json_is_string(type) || !is_plugin_name(json_string_value(type)))
+		return BAD_CONFIG(err, "invalid 'ipam.type': must be a plugin file name");
+	c->ipam = ipam;
+	c->ipam_type = json_string_value(type);
+	return 0;
+}
+
+static int config_attachment(const json_t *j, size_t i, struct cni_attachment *a,
+			     struct cni_error *err)
+{
+	const char *id = json_string_value(json_object_get(j, "containerID"));
+	const char *ifname = json_string_value(json_object_get(j, "ifname"));
+
+	if (!json_is_object(j) || !id || !ifname)
+		return BAD_CONFIG(err,
+				  "invalid 'cni.dev/valid-attachments[%zu]': want containerID and "
+				  "ifname strings",
+				  i);
+	a->container_id = strdup(id);
+	a->ifname = strdup(ifname);
+	return (a->container_id && a->ifname) ? 0 : -ENOMEM;
+}
+
+static int config_valid_attachments(struct cni_config *c, struct cni_error *err)
+{
+	json_t *list = json_object_get(c->json, "cni.dev/valid-attachments"), *v;
+	size_t i;
+
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return BAD_CONFIG(err, "invalid 'cni.dev/valid-attachments': must be an array");
+	c->has_valid_attachments = true;
+	if (json_array_size(list) == 0)
+		return 0;
+	c->valid_attachments = calloc(json_array_size(list), sizeof(*c->valid_attachments));
+	if (!c->valid_attachments)
+		return -ENOMEM;
+	json_array_foreach(list, i, v)
+	{
+		int r = config_attachment(v, i, &c->valid_attachments[i], err);
+
+		c->n_valid_attachments = i + 1;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int config_runtime_fields(struct cni_config *c, struct cni_error *err)
+{
+	json_t *prev = json_object_get(c->json, "prevResult");
+	int r;
+
+	c->runtime_config = json_object_get(c->json, "runtimeConfig");
+	if (c->runtime_config && !json_is_object(c->runtime_config))
+		return BAD_CONFIG(err, "invalid 'runtimeConfig': must be an object");
+	c->args = json_object_get(c->json, "args");
+	if (c->args && !json_is_object(c->args))
+		return BAD_CONFIG(err, "invalid 'args': must be an object");
+	if (prev && !json_is_null(prev)) {
+		struct cni_error perr = {};
+
+		r = cni_result_from_json(prev, &c->prev_result, &perr);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return cni_error_set(err, CNI_ERR_DECODE, r, "invalid 'prevResult': %s",
+					     perr.msg);
+	}
+	return config_valid_attachments(c, err);
+}
+
+int cni_config_parse(const char *text, size_t len, enum cni_command cmd,
+		     struct cni_config **ret, struct cni_error *err)
+{
+	_cleanup_(cni_config_freep) struct cni_config *c = calloc(1, sizeof(*c));
+	json_error_t jerr;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->json = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!c->json)
+		return cni_error_set(err, CNI_ERR_DECODE, -EBADMSG,
+				     "cannot decode network configuration: %s (line %d, column %d)",
+				     jerr.text, jerr.line, jerr.column);
+	if (!json_is_object(c->json))
+		return cni_error_set(err, CNI_ERR_DECODE, -EBADMSG,
+				     "network configuration is not a JSON object");
+	if ((r = config_version(c, cmd, err)) < 0 || (r = config_identity(c, err)) < 0 ||
+	    (r = config_ipam(c, err)) < 0 || (r = config_runtime_fields(c, err)) < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+int cni_version_write(FILE *f, const char *version)
+{
+	_cleanup_(cni_json_unrefp) json_t *o = json_object();
+	json_t *list = json_array();
+	bool ok = o && list;
+
+	for (int i = 0; list && i < _CNI_VERSION_MAX; i++)
+		if (json_array_append_new(list, json_string(version_names[i])) < 0)
+			ok = false;
+	if (o) {
+		jset(o, "cniVersion",
+		     json_string(version ? version : cni_version_to_string(CNI_VERSION_LATEST)),
+		     &ok);
+		jset(o, "supportedVersions", list, &ok);
+	} else {
+		json_decref(list);
+	}
+	if (!ok)
+		return -ENOMEM;
+	return json_write(f, o);
+}
+
+int cni_read_all(FILE *f, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= max)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max)
+				cap = max;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			if (ferror(f))
+				return -EIO;
+			break;
+		}
+	}
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* ---- delegation ---- */
+
+int cni_find_plugin(const char *type, const char *path, char **ret)
+{
+	if (!is_plugin_name(type) || !path || !*path)
+		return -EINVAL;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		char *full = NULL;
+
+		if (n > 0) {
+			if (asprintf(&full, "%.*s/%s", (int)n, p, type) < 0)
+				return -ENOMEM;
+			if (access(full, X_OK) == 0) {
+				*ret = full;
+				return 0;
+			}
+			free(full);
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return -ENOENT;
+}
+
+/* environ with CNI_COMMAND replaced; strings borrowed except the new one. */
+static char **child_env(enum cni_command cmd, char *cmd_var)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 2, sizeof(char *));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "CNI_COMMAND=", 12) != 0)
+			env[k++] = environ[i];
+	snprintf(cmd_var, 32, "CNI_COMMAND=%s", cni_command_to_string(cmd));
+	env[k] = cmd_var;
+	return env;
+}
+
+/* Config in a sealed memfd: the child reads it at its own pace, no deadlock. */
+static int config_memfd(const json_t *config)
+{
+	_cleanup_free_ char *text = json_dumps(config, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	_cleanup_close_ int fd = -1;
+	size_t len, off = 0;
+
+	if (!text)
+		return -ENOMEM;
+	fd = memfd_create("cni-config", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = strlen(text);
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		off += (size_t)w;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static int spawn_plugin(const char *exe, enum cni_command cmd, int in_fd, int out_fd,
+			pid_t *ret_pid)
+{
+	_cleanup_free_ char **env = NULL;
+	posix_spawn_file_actions_t fa;
+	char cmd_var[32];
+	char *argv[] = { (char *)exe, NULL };
+	int r;
+
+	env = child_env(cmd, cmd_var);
+	if (!env)
+		return -ENOMEM;
+	r = posix_spawn_file_actions_init(&fa);
+	if (r)
+		return -r;
+	r = posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
+	if (!r)
+		r = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	if (!r)
+		r = posix_spawn(ret_pid, exe, &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	return -r;
+}
+
+static int read_fd_all(int fd, char **ret)
+{
+	_cleanup_fclose_ FILE *f = fdopen(fd, "r");
+	size_t len;
+
+	if (!f) {
+		int r = -errno;
+
+		(void)close(fd);
+		return r;
+	}
+	return cni_read_all(f, 1 << 20, ret, &len);
+}
+
+static int wait_child(pid_t pid, int *ret_status)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	*ret_status = status;
+	return 0;
+}
+
+static int delegate_output(const char *type, int status, const char *out, enum cni_command cmd,
+			   struct cni_result **ret, struct cni_error *err)
+{
+	_cleanup_(cni_json_unrefp) json_t *j = NULL;
+	struct cni_error derr = {};
+
+	if (*out)
+		j = json_loads(out, 0, NULL);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (j && cni_error_from_json(j, &derr) == 0) {
+			cni_error_set(err, derr.code, -EIO, "%s", derr.msg);
+			cni_error_set_details(err, "%s", derr.details);
+			return -EIO;
+		}
+		return cni_error_set(err, CNI_ERR_PLUGIN, -EIO,
+				     "delegated plugin '%s' failed (status %d) without an error "
+				     "result",
+				     type, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	if (cmd != CNI_COMMAND_ADD || !ret)
+		return 0;
+	if (!j)
+		return cni_error_set(err, CNI_ERR_DECODE, -EBADMSG,
+				     "delegated plugin '%s' printed no JSON result", type);
+	return cni_result_from_json(j, ret, err);
+}
+
+int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
+		    const json_t *config, struct cni_result **ret, struct cni_error *err)
+{
+	_cleanup_free_ char *exe = NULL, *out = NULL;
+	_cleanup_close_ int in_fd = -1;
+	int pipefd[2], status = 0, r;
+	pid_t pid;
+
+	r = cni_find_plugin(type, cni_path, &exe);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -ENOENT,
+				     "plugin '%s' not found in CNI_PATH '%s'", type,
+				     cni_path ? cni_path : "");
+	in_fd = config_memfd(config);
+	if (in_fd < 0)
+		return cni_error_set(err, CNI_ERR_IO, in_fd, "cannot pass config to '%s': %s", type,
+				     strerror(-in_fd));
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return cni_error_set(err, CNI_ERR_IO, -errno, "pipe: %s", strerror(errno));
+	r = spawn_plugin(exe, cmd, in_fd, pipefd[1], &pid);
+	(void)close(pipefd[1]);
+	if (r < 0) {
+		(void)close(pipefd[0]);
+		return cni_error_set(err, CNI_ERR_IO, r, "cannot run '%s': %s", exe, strerror(-r));
+	}
+	r = read_fd_all(pipefd[0], &out);
+	if (wait_child(pid, &status) < 0 || r < 0)
+		return cni_error_set(err, CNI_ERR_IO, r < 0 ? r : -ECHILD,
+				     "cannot read the output of '%s'", exe);
+	return delegate_output(type, status, out, cmd, ret, err);
+}
