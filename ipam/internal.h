@@ -1,0 +1,75 @@
+/* Internals shared by the ipam/ sources; not part of the contract. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "ipam.h"
+
+struct kapi;
+struct kapi_resource;
+
+/* Scope-bound json_t reference: _cleanup_(ipam_json_decrefp) json_t *x. */
+static inline void ipam_json_decrefp(json_t **p)
+{
+	json_decref(*p);
+}
+
+DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
+
+/* Bound on compare-and-swap retries of one object write. */
+#define IPAM_CAS_RETRIES 20
+
+struct ipam {
+	struct kapi *k; /* borrowed */
+	char error[512];
+	struct ipam_stats stats;
+};
+
+/* Records the reason for the failure @r (first one wins until cleared). */
+int ipam_fail(struct ipam *ipam, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ipam_clear_error(struct ipam *ipam);
+
+/* Thin wrappers over kapi that count round trips and conflicts. */
+int ipam_get(struct ipam *ipam, const struct kapi_resource *res, const char *name, json_t **ret);
+int ipam_list(struct ipam *ipam, const struct kapi_resource *res, const char *label_selector,
+	      json_t **ret_items);
+int ipam_create(struct ipam *ipam, const struct kapi_resource *res, json_t *obj, json_t **ret);
+int ipam_update(struct ipam *ipam, const struct kapi_resource *res, json_t *obj, json_t **ret);
+/* Two-step delete: write spec.deleted (@as_string: "true" as BlockAffinity
+ * wants) with the object's resourceVersion, then DELETE with uid and
+ * resourceVersion preconditions. Return: 0 (also when already gone), -ESTALE. */
+int ipam_delete_two_step(struct ipam *ipam, const struct kapi_resource *res, json_t *obj,
+			 bool as_string);
+
+/* spec.deleted of any IPAM object: true, or the string "true". */
+bool ipam_obj_is_deleted(const json_t *obj);
+
+/* Handles */
+int ipam_handle_add(struct ipam *ipam, const char *handle_id, const struct ipam_cidr *block,
+		    long delta);
+
+/* Affinities of one node (not deleted). */
+struct ipam_affinity {
+	json_t *obj; /* owned */
+	struct ipam_cidr cidr;
+	const char *state; /* borrowed from obj: pending/confirmed/pendingDeletion */
+};
+struct ipam_affinities {
+	struct ipam_affinity *items;
+	size_t n;
+};
+int ipam_affinities_load(struct ipam *ipam, const char *node, struct ipam_affinities *ret);
+void ipam_affinities_done(struct ipam_affinities *a);
+int ipam_affinity_parse(json_t *obj, struct ipam_affinity *ret);
+/* Release a block's affinity for @node: empty block deleted, else unaffined. */
+int ipam_block_release_affinity(struct ipam *ipam, const char *node, const struct ipam_cidr *cidr,
+				bool only_if_empty);
+
+/* GET + parse a block by CIDR. -ENOENT when absent or deleted. */
+int ipam_block_get(struct ipam *ipam, const struct ipam_cidr *cidr, struct ipam_block **ret);
+/* PUT with CAS; on success @b->obj is replaced by the stored object. */
+int ipam_block_put(struct ipam *ipam, struct ipam_block *b);

@@ -1,0 +1,158 @@
+/* Block-based IPAM on Calico's custom resources (see ipam.c for the model and
+ * the crash-ordering argument).
+ *
+ * Usable by the CNI IPAM plugin (calico-c-ipam), the CLI (calicoctl-c) and
+ * felix-c. Every call talks to the apiserver through a struct kapi the caller
+ * owns; nothing is cached across calls except what the caller passes in.
+ * Errors are -errno; a human-readable reason for the last failure is kept
+ * and read with ipam_last_error().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "block.h"
+
+struct kapi;
+struct selector;
+
+#define IPAM_MAX_PER_FAMILY 16
+#define IPAM_MAX_REQUESTED_POOLS 16
+
+struct ipam_pool {
+	char *name;
+	struct ipam_cidr cidr;
+	uint8_t block_size;
+	char *node_selector;	   /* text, "" = all() */
+	struct selector *selector; /* parsed */
+	bool disabled;
+};
+
+struct ipam_pools {
+	struct ipam_pool *items;
+	size_t n;
+};
+
+struct ipam_config {
+	bool strict_affinity;	   /* false */
+	bool auto_allocate_blocks; /* true */
+	unsigned max_blocks_per_host; /* 0: unlimited */
+};
+
+/* What one allocation asks for. Strings are borrowed. */
+struct ipam_assign_args {
+	const char *handle; /* e.g. "k8s-pod-network.<container id>" */
+	const char *node;
+	const char *ns, *pod, *timestamp; /* secondary attributes, may be NULL */
+	unsigned num_v4, num_v6;
+	/* Pools by name or CIDR; n == 0: every enabled pool selecting the node. */
+	const char *v4_pools[IPAM_MAX_REQUESTED_POOLS];
+	size_t n_v4_pools;
+	const char *v6_pools[IPAM_MAX_REQUESTED_POOLS];
+	size_t n_v6_pools;
+};
+
+struct ipam_assign_result {
+	struct ipam_addr v4[IPAM_MAX_PER_FAMILY];
+	size_t n_v4;
+	struct ipam_addr v6[IPAM_MAX_PER_FAMILY];
+	size_t n_v6;
+};
+
+/* Counters since ipam_new(), for benchmarks and tests. */
+struct ipam_stats {
+	unsigned long requests;	 /* apiserver round trips */
+	unsigned long conflicts; /* CAS conflicts retried */
+	unsigned long claims;	 /* blocks claimed */
+	unsigned long claims_lost; /* block creates lost to another node */
+	unsigned long borrowed;	 /* addresses borrowed from non-affine blocks */
+};
+
+struct ipam;
+
+/* @k stays owned by the caller and must outlive the ipam. */
+int ipam_new(struct kapi *k, struct ipam **ret);
+struct ipam *ipam_free(struct ipam *ipam);
+const char *ipam_last_error(const struct ipam *ipam);
+const struct ipam_stats *ipam_get_stats(const struct ipam *ipam);
+
+int ipam_pools_load(struct ipam *ipam, struct ipam_pools *ret);
+void ipam_pools_done(struct ipam_pools *p);
+/* Parse one IPPool object (defaults applied). Return: 0, -EINVAL, -ENOMEM. */
+int ipam_pool_from_json(const json_t *obj, struct ipam_pool *ret, char **ret_error);
+void ipam_pool_done(struct ipam_pool *p);
+/* The pool containing @a, or NULL. */
+const struct ipam_pool *ipam_pools_find_addr(const struct ipam_pools *p, const struct ipam_addr *a);
+/* The IPAMConfig "default" (defaults when absent). */
+int ipam_config_load(struct ipam *ipam, struct ipam_config *ret);
+
+/**
+ * ipam_assign - allocate addresses for a handle on a node
+ * @ipam: context
+ * @a: what to allocate
+ * @ret: the addresses (written only on success)
+ *
+ * On failure nothing stays allocated for the handle from this call (a
+ * partly served dual-stack request is rolled back).
+ *
+ * Return: 0; -ENOSPC no address in any usable pool (or strictAffinity
+ *   forbids borrowing); -ENOENT no usable pool; -EINVAL bad arguments;
+ *   -ESTALE too many conflicts; other -errno from the apiserver.
+ */
+int ipam_assign(struct ipam *ipam, const struct ipam_assign_args *a, struct ipam_assign_result *ret);
+
+/**
+ * ipam_release_handle - free every address of a handle and delete the handle
+ * @ipam: context
+ * @handle: handle id
+ *
+ * Idempotent: a handle that does not exist is success.
+ *
+ * Return: the number of addresses freed (>= 0), or -errno.
+ */
+int ipam_release_handle(struct ipam *ipam, const char *handle);
+
+/**
+ * ipam_release_addr - free one address
+ * @ipam: context
+ * @addr: the address
+ * @seq: if non-NULL, free only if the allocation still carries this
+ *   sequence number (a stale release cannot free a reused address)
+ *
+ * Return: 1 freed, 0 already free, -ESTALE the address was reallocated,
+ *   -ENOENT no block holds it, -errno.
+ */
+int ipam_release_addr(struct ipam *ipam, const struct ipam_addr *addr, const uint64_t *seq);
+
+/* Details of one address, for "ipam show --ip". */
+struct ipam_addr_info {
+	bool allocated;
+	char block[IPAM_CIDR_STRLEN];
+	char affinity[300];
+	char handle[300];
+	char ns[256], pod[256], node[256];
+	uint64_t seq;
+};
+int ipam_addr_lookup(struct ipam *ipam, const struct ipam_addr *addr, struct ipam_addr_info *ret);
+
+/* Every block (deleted ones skipped); unparseable ones are counted in
+ * @ret_bad and their reasons passed to @on_bad (may be NULL). */
+struct ipam_blocks {
+	struct ipam_block **items;
+	size_t n;
+};
+int ipam_blocks_load(struct ipam *ipam, struct ipam_blocks *ret, size_t *ret_bad,
+		     void (*on_bad)(const char *name, const char *reason, void *userdata),
+		     void *userdata);
+void ipam_blocks_done(struct ipam_blocks *b);
+
+/* Name helpers (Calico's): handle object name (lower-cased id), affinity name. */
+int ipam_handle_name(const char *handle_id, char *buf, size_t size);
+int ipam_affinity_name(const char *node, const struct ipam_cidr *block, char *buf, size_t size);
+/* Label we put on our BlockAffinities so a node's are found with one LIST. */
+#define IPAM_AFFINITY_NODE_LABEL "ipam.calico-c/node"
+int ipam_affinity_label_value(const char *node, char *buf, size_t size);

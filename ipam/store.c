@@ -1,0 +1,660 @@
+/* IPAM objects in the apiserver: reading and compare-and-swap writing of
+ * IPPools, IPAMConfig, IPAMBlocks, BlockAffinities and IPAMHandles.
+ *
+ * Readers are defensive: objects written by other programs may be malformed
+ * or half-deleted (spec.deleted set, the DELETE not yet done). A deleted
+ * object is treated as absent everywhere, and whoever trips over one first
+ * finishes its deletion with preconditions, as Calico does.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "cleanup.h"
+#include "internal.h"
+#include "kapi.h"
+#include "selector.h"
+
+int ipam_new(struct kapi *k, struct ipam **ret)
+{
+	struct ipam *ipam = calloc(1, sizeof(*ipam));
+
+	if (!ipam)
+		return -ENOMEM;
+	ipam->k = k;
+	*ret = ipam;
+	return 0;
+}
+
+struct ipam *ipam_free(struct ipam *ipam)
+{
+	free(ipam);
+	return NULL;
+}
+
+const char *ipam_last_error(const struct ipam *ipam)
+{
+	return ipam->error;
+}
+
+const struct ipam_stats *ipam_get_stats(const struct ipam *ipam)
+{
+	return &ipam->stats;
+}
+
+int ipam_fail(struct ipam *ipam, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ipam->error[0])
+		return r;
+	va_start(ap, fmt);
+	vsnprintf(ipam->error, sizeof(ipam->error), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void ipam_clear_error(struct ipam *ipam)
+{
+	ipam->error[0] = '\0';
+}
+
+int ipam_get(struct ipam *ipam, const struct kapi_resource *res, const char *name, json_t **ret)
+{
+	_cleanup_free_ char *path = kapi_path(res, NULL, name, NULL);
+
+	if (!path)
+		return -ENOMEM;
+	ipam->stats.requests++;
+	return kapi_get(ipam->k, path, ret);
+}
+
+int ipam_list(struct ipam *ipam, const struct kapi_resource *res, const char *label_selector,
+	      json_t **ret_items)
+{
+	_cleanup_free_ char *path = kapi_path(res, NULL, NULL, NULL);
+	struct kapi_list_opts o = { .label_selector = label_selector };
+
+	if (!path)
+		return -ENOMEM;
+	ipam->stats.requests++;
+	return kapi_list(ipam->k, path, &o, ret_items, NULL);
+}
+
+int ipam_create(struct ipam *ipam, const struct kapi_resource *res, json_t *obj, json_t **ret)
+{
+	_cleanup_free_ char *path = kapi_path(res, NULL, NULL, NULL);
+
+	if (!path)
+		return -ENOMEM;
+	ipam->stats.requests++;
+	return kapi_create(ipam->k, path, obj, ret);
+}
+
+int ipam_update(struct ipam *ipam, const struct kapi_resource *res, json_t *obj, json_t **ret)
+{
+	_cleanup_free_ char *path = kapi_path(res, NULL, kapi_obj_name(obj), NULL);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	ipam->stats.requests++;
+	r = kapi_update(ipam->k, path, obj, ret);
+	if (r == -ESTALE)
+		ipam->stats.conflicts++;
+	return r;
+}
+
+bool ipam_obj_is_deleted(const json_t *obj)
+{
+	json_t *d = json_object_get(json_object_get(obj, "spec"), "deleted");
+
+	return json_is_true(d) || (json_is_string(d) && strcasecmp(json_string_value(d), "true") == 0);
+}
+
+int ipam_delete_two_step(struct ipam *ipam, const struct kapi_resource *res, json_t *obj,
+			 bool as_string)
+{
+	_cleanup_(ipam_json_decrefp) json_t *copy = json_deep_copy(obj);
+	_cleanup_(ipam_json_decrefp) json_t *stored = NULL;
+	_cleanup_free_ char *path = NULL;
+	json_t *spec;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	spec = json_object_get(copy, "spec");
+	if (!json_is_object(spec))
+		return -EINVAL;
+	if (!ipam_obj_is_deleted(obj)) {
+		if (json_object_set_new(spec, "deleted",
+					as_string ? json_string("true") : json_true()) < 0)
+			return -ENOMEM;
+		r = ipam_update(ipam, res, copy, &stored);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		obj = stored;
+	}
+	path = kapi_path(res, NULL, kapi_obj_name(obj), NULL);
+	if (!path)
+		return -ENOMEM;
+	ipam->stats.requests++;
+	r = kapi_delete(ipam->k, path, kapi_obj_uid(obj), kapi_obj_resource_version(obj));
+	if (r == -ENOENT)
+		return 0;
+	if (r == -ESTALE)
+		ipam->stats.conflicts++;
+	return r;
+}
+
+/* ---- names ---- */
+
+int ipam_handle_name(const char *handle_id, char *buf, size_t size)
+{
+	size_t n = handle_id ? strlen(handle_id) : 0;
+
+	if (n == 0 || n >= size || n > 253)
+		return -EINVAL;
+	for (size_t i = 0; i <= n; i++)
+		buf[i] = (char)tolower((unsigned char)handle_id[i]);
+	return 0;
+}
+
+static int sha256_hex(const char *s, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	if (!EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) || len != 32)
+		return -ENOMEM;
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* Calico's rule: "<node>-<blockname>", shortened with a hash when the name
+ * would reach 253 characters. */
+int ipam_affinity_name(const char *node, const struct ipam_cidr *block, char *buf, size_t size)
+{
+	char bname[IPAM_NAME_STRLEN], hex[65];
+	_cleanup_free_ char *both = NULL;
+	size_t keep;
+	int r;
+
+	r = ipam_cidr_to_name(block, bname, sizeof(bname));
+	if (r < 0)
+		return r;
+	if (strlen(node) + 1 + strlen(bname) < 253) {
+		if ((size_t)snprintf(buf, size, "%s-%s", node, bname) >= size)
+			return -ENOSPC;
+		return 0;
+	}
+	if (asprintf(&both, "%s+%s", node, bname) < 0)
+		return -ENOMEM;
+	r = sha256_hex(both, hex);
+	if (r < 0)
+		return r;
+	keep = 252 - strlen(bname) - 13;
+	if ((size_t)snprintf(buf, size, "%.*s-%s-%.11s", (int)keep, node, bname, hex) >= size)
+		return -ENOSPC;
+	return 0;
+}
+
+static bool is_label_value(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+			return false;
+	return true;
+}
+
+int ipam_affinity_label_value(const char *node, char *buf, size_t size)
+{
+	char hex[65];
+	int r;
+
+	if (is_label_value(node)) {
+		if ((size_t)snprintf(buf, size, "%s", node) >= size)
+			return -ENOSPC;
+		return 0;
+	}
+	r = sha256_hex(node, hex);
+	if (r < 0)
+		return r;
+	if ((size_t)snprintf(buf, size, "h-%.56s", hex) >= size)
+		return -ENOSPC;
+	return 0;
+}
+
+/* ---- pools and config ---- */
+
+void ipam_pool_done(struct ipam_pool *p)
+{
+	free(p->name);
+	free(p->node_selector);
+	selector_free(p->selector);
+	*p = (struct ipam_pool){};
+}
+
+static int pool_bad(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int pool_bad(char **ret_error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_error) {
+		va_start(ap, fmt);
+		if (vasprintf(ret_error, fmt, ap) < 0)
+			*ret_error = NULL;
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+int ipam_pool_from_json(const json_t *obj, struct ipam_pool *ret, char **ret_error)
+{
+	json_t *spec = json_object_get(obj, "spec"), *bs = json_object_get(spec, "blockSize");
+	const char *sel = json_string_value(json_object_get(spec, "nodeSelector"));
+	struct ipam_pool p = {};
+	unsigned bits;
+	int r;
+
+	if (ipam_cidr_parse(json_string_value(json_object_get(spec, "cidr")), false, &p.cidr) < 0)
+		return pool_bad(ret_error, "spec.cidr: not a CIDR");
+	bits = ipam_family_bits(p.cidr.family);
+	p.block_size = bits == 32 ? 26 : 122;
+	if (json_is_integer(bs))
+		p.block_size = (uint8_t)json_integer_value(bs);
+	if ((bs && !json_is_integer(bs)) || json_integer_value(bs) > (json_int_t)bits ||
+	    p.block_size < p.cidr.len || bits - p.block_size > 12)
+		return pool_bad(ret_error, "spec.blockSize: must be %u..%u and not shorter than "
+				"the pool prefix", bits - 12, bits);
+	p.disabled = json_is_true(json_object_get(spec, "disabled"));
+	p.name = strdup(kapi_obj_name(obj) ? kapi_obj_name(obj) : "");
+	p.node_selector = strdup(sel ? sel : "");
+	if (!p.name || !p.node_selector) {
+		ipam_pool_done(&p);
+		return -ENOMEM;
+	}
+	r = selector_parse(p.node_selector, &p.selector, ret_error);
+	if (r < 0) {
+		ipam_pool_done(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+void ipam_pools_done(struct ipam_pools *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		ipam_pool_done(&p->items[i]);
+	free(p->items);
+	*p = (struct ipam_pools){};
+}
+
+int ipam_pools_load(struct ipam *ipam, struct ipam_pools *ret)
+{
+	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
+	struct ipam_pools p = {};
+	json_t *it;
+	size_t i;
+	int r;
+
+	r = ipam_list(ipam, &kapi_ippools, NULL, &items);
+	if (r < 0)
+		return ipam_fail(ipam, r, "listing IPPools: %s", kapi_last_error(ipam->k));
+	p.items = calloc(json_array_size(items) + 1, sizeof(*p.items));
+	if (!p.items)
+		return -ENOMEM;
+	json_array_foreach (items, i, it) {
+		_cleanup_free_ char *err = NULL;
+
+		r = ipam_pool_from_json(it, &p.items[p.n], &err);
+		if (r == -ENOMEM) {
+			ipam_pools_done(&p);
+			return r;
+		}
+		if (r < 0)
+			continue; /* a malformed pool is unusable, not fatal to the others */
+		p.n++;
+	}
+	*ret = p;
+	return 0;
+}
+
+const struct ipam_pool *ipam_pools_find_addr(const struct ipam_pools *p, const struct ipam_addr *a)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (ipam_cidr_contains(&p->items[i].cidr, a))
+			return &p->items[i];
+	return NULL;
+}
+
+int ipam_config_load(struct ipam *ipam, struct ipam_config *ret)
+{
+	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	struct ipam_config c = { .auto_allocate_blocks = true };
+	json_t *spec, *v;
+	int r;
+
+	r = ipam_get(ipam, &kapi_ipamconfigs, "default", &obj);
+	if (r == -ENOENT) {
+		*ret = c;
+		return 0;
+	}
+	if (r < 0)
+		return ipam_fail(ipam, r, "reading IPAMConfig default: %s", kapi_last_error(ipam->k));
+	spec = json_object_get(obj, "spec");
+	c.strict_affinity = json_is_true(json_object_get(spec, "strictAffinity"));
+	v = json_object_get(spec, "autoAllocateBlocks");
+	if (json_is_boolean(v))
+		c.auto_allocate_blocks = json_is_true(v);
+	v = json_object_get(spec, "maxBlocksPerHost");
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		c.max_blocks_per_host = (unsigned)json_integer_value(v);
+	*ret = c;
+	return 0;
+}
+
+/* ---- blocks ---- */
+
+int ipam_block_get(struct ipam *ipam, const struct ipam_cidr *cidr, struct ipam_block **ret)
+{
+	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	_cleanup_free_ char *err = NULL;
+	char name[IPAM_NAME_STRLEN];
+	struct ipam_block *b;
+	int r;
+
+	r = ipam_cidr_to_name(cidr, name, sizeof(name));
+	if (r < 0)
+		return r;
+	r = ipam_get(ipam, &kapi_ipamblocks, name, &obj);
+	if (r < 0)
+		return r;
+	r = ipam_block_from_json(obj, &b, &err);
+	if (r < 0)
+		return ipam_fail(ipam, r, "IPAMBlock '%s' is malformed: %s", name, err ? err : "");
+	if (!ipam_cidr_equal(&b->cidr, cidr)) {
+		ipam_block_free(b);
+		return ipam_fail(ipam, -EBADMSG, "IPAMBlock '%s' holds another CIDR", name);
+	}
+	if (b->deleted) {
+		ipam_block_free(b);
+		return -ENOENT;
+	}
+	*ret = b;
+	return 0;
+}
+
+int ipam_block_put(struct ipam *ipam, struct ipam_block *b)
+{
+	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	json_t *stored = NULL;
+	int r;
+
+	ipam_block_touch(b);
+	obj = ipam_block_to_json(b);
+	if (!obj)
+		return -ENOMEM;
+	r = ipam_update(ipam, &kapi_ipamblocks, obj, &stored);
+	if (r < 0)
+		return r;
+	json_decref(b->obj);
+	b->obj = stored;
+	return 0;
+}
+
+void ipam_blocks_done(struct ipam_blocks *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		ipam_block_free(b->items[i]);
+	free(b->items);
+	*b = (struct ipam_blocks){};
+}
+
+int ipam_blocks_load(struct ipam *ipam, struct ipam_blocks *ret, size_t *ret_bad,
+		     void (*on_bad)(const char *name, const char *reason, void *userdata),
+		     void *userdata)
+{
+	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
+	struct ipam_blocks out = {};
+	size_t i, bad = 0;
+	json_t *it;
+	int r;
+
+	r = ipam_list(ipam, &kapi_ipamblocks, NULL, &items);
+	if (r < 0)
+		return ipam_fail(ipam, r, "listing IPAMBlocks: %s", kapi_last_error(ipam->k));
+	out.items = calloc(json_array_size(items) + 1, sizeof(*out.items));
+	if (!out.items)
+		return -ENOMEM;
+	json_array_foreach (items, i, it) {
+		_cleanup_free_ char *err = NULL;
+		struct ipam_block *b;
+
+		r = ipam_block_from_json(it, &b, &err);
+		if (r == -ENOMEM) {
+			ipam_blocks_done(&out);
+			return r;
+		}
+		if (r < 0) {
+			bad++;
+			if (on_bad)
+				on_bad(kapi_obj_name(it), err ? err : "malformed", userdata);
+			continue;
+		}
+		if (b->deleted) {
+			ipam_block_free(b);
+			continue;
+		}
+		out.items[out.n++] = b;
+	}
+	if (ret_bad)
+		*ret_bad = bad;
+	*ret = out;
+	return 0;
+}
+
+/* ---- handles ---- */
+
+static json_t *handle_new_obj(const char *name, const char *handle_id, const char *cidr, long n)
+{
+	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:{s:I}, s:b}}", "apiVersion",
+			 "crd.projectcalico.org/v1", "kind", "IPAMHandle", "metadata", "name", name,
+			 "spec", "handleID", handle_id, "block", cidr, (json_int_t)n, "deleted", 0);
+}
+
+/* Applies @delta to spec.block[@cidr]; returns the total left, or -errno. */
+static long handle_apply(json_t *obj, const char *cidr, long delta)
+{
+	json_t *spec = json_object_get(obj, "spec"), *blocks, *v;
+	const char *key;
+	long total = 0, cur;
+
+	if (!json_is_object(spec))
+		return -EBADMSG;
+	blocks = json_object_get(spec, "block");
+	if (!json_is_object(blocks)) {
+		blocks = json_object();
+		if (json_object_set_new(spec, "block", blocks) < 0)
+			return -ENOMEM;
+	}
+	cur = (long)json_integer_value(json_object_get(blocks, cidr)) + delta;
+	if (cur > 0) {
+		if (json_object_set_new(blocks, cidr, json_integer(cur)) < 0)
+			return -ENOMEM;
+	} else {
+		(void)json_object_del(blocks, cidr);
+	}
+	json_object_foreach (blocks, key, v)
+		total += json_is_integer(v) && json_integer_value(v) > 0 ?
+				 (long)json_integer_value(v) : 0;
+	return total;
+}
+
+/* One read-modify-write of an existing handle. -ENOENT: gone (or deleted). */
+static int handle_update_once(struct ipam *ipam, const char *name, const char *cidr, long delta)
+{
+	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	long left;
+	int r;
+
+	r = ipam_get(ipam, &kapi_ipamhandles, name, &obj);
+	if (r < 0)
+		return r;
+	if (ipam_obj_is_deleted(obj)) {
+		/* Finish someone's delete, then the caller creates a fresh one. */
+		r = ipam_delete_two_step(ipam, &kapi_ipamhandles, obj, false);
+		return r < 0 ? r : -ENOENT;
+	}
+	left = handle_apply(obj, cidr, delta);
+	if (left < 0)
+		return (int)left;
+	if (left == 0)
+		return ipam_delete_two_step(ipam, &kapi_ipamhandles, obj, false);
+	return ipam_update(ipam, &kapi_ipamhandles, obj, NULL);
+}
+
+int ipam_handle_add(struct ipam *ipam, const char *handle_id, const struct ipam_cidr *block,
+		    long delta)
+{
+	char name[256], cidr[IPAM_CIDR_STRLEN];
+	bool try_create = delta > 0;
+	int r = -ESTALE;
+
+	if (ipam_handle_name(handle_id, name, sizeof(name)) < 0)
+		return ipam_fail(ipam, -EINVAL, "invalid handle id '%s'", handle_id);
+	r = ipam_cidr_format(block, cidr, sizeof(cidr));
+	if (r < 0)
+		return r;
+	for (int i = 0; i < IPAM_CAS_RETRIES; i++) {
+		if (try_create) {
+			_cleanup_(ipam_json_decrefp) json_t *obj = handle_new_obj(name, handle_id, cidr,
+									      delta);
+			if (!obj)
+				return -ENOMEM;
+			r = ipam_create(ipam, &kapi_ipamhandles, obj, NULL);
+			if (r != -EEXIST)
+				break;
+		}
+		r = handle_update_once(ipam, name, cidr, delta);
+		if (r == -ENOENT && delta <= 0)
+			return 0; /* nothing to take away */
+		try_create = r == -ENOENT;
+		if (r != -ESTALE && r != -ENOENT)
+			break;
+	}
+	if (r < 0)
+		return ipam_fail(ipam, r, "updating IPAMHandle '%s': %s", name,
+				 kapi_last_error(ipam->k));
+	return 0;
+}
+
+/* ---- affinities ---- */
+
+int ipam_affinity_parse(json_t *obj, struct ipam_affinity *ret)
+{
+	json_t *spec = json_object_get(obj, "spec");
+	struct ipam_affinity a = { .state = json_string_value(json_object_get(spec, "state")) };
+
+	if (!a.state || !json_string_value(json_object_get(spec, "node")) ||
+	    ipam_cidr_parse(json_string_value(json_object_get(spec, "cidr")), true, &a.cidr) < 0)
+		return -EBADMSG;
+	a.obj = json_incref(obj);
+	*ret = a;
+	return 0;
+}
+
+void ipam_affinities_done(struct ipam_affinities *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		json_decref(a->items[i].obj);
+	free(a->items);
+	*a = (struct ipam_affinities){};
+}
+
+static int affinities_filter(json_t *items, const char *node, struct ipam_affinities *ret)
+{
+	struct ipam_affinities out = {};
+	size_t i;
+	json_t *it;
+
+	out.items = calloc(json_array_size(items) + 1, sizeof(*out.items));
+	if (!out.items)
+		return -ENOMEM;
+	json_array_foreach (items, i, it) {
+		const char *n = json_string_value(json_object_get(json_object_get(it, "spec"),
+								  "node"));
+		if (!n || strcmp(n, node) != 0 || ipam_obj_is_deleted(it))
+			continue;
+		if (ipam_affinity_parse(it, &out.items[out.n]) < 0)
+			continue; /* malformed: not usable, ipam check reports it */
+		out.n++;
+	}
+	*ret = out;
+	return 0;
+}
+
+/* Puts our node label on an affinity written without it (by Calico, or
+ * before we labelled), so the next lookup finds it with the label LIST. */
+static void affinity_adopt(struct ipam *ipam, json_t *obj, const char *label)
+{
+	_cleanup_(ipam_json_decrefp) json_t *copy = json_deep_copy(obj);
+	json_t *md = json_object_get(copy, "metadata"), *labels;
+
+	if (!copy || !json_is_object(md))
+		return;
+	labels = json_object_get(md, "labels");
+	if (!json_is_object(labels)) {
+		labels = json_object();
+		if (json_object_set_new(md, "labels", labels) < 0)
+			return;
+	}
+	if (json_object_set_new(labels, IPAM_AFFINITY_NODE_LABEL, json_string(label)) < 0)
+		return;
+	(void)ipam_update(ipam, &kapi_blockaffinities, copy, NULL);
+}
+
+int ipam_affinities_load(struct ipam *ipam, const char *node, struct ipam_affinities *ret)
+{
+	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
+	char label[80], sel[128];
+	size_t i;
+	json_t *it;
+	int r;
+
+	r = ipam_affinity_label_value(node, label, sizeof(label));
+	if (r < 0)
+		return r;
+	snprintf(sel, sizeof(sel), "%s=%s", IPAM_AFFINITY_NODE_LABEL, label);
+	r = ipam_list(ipam, &kapi_blockaffinities, sel, &items);
+	if (r >= 0 && json_array_size(items) == 0) {
+		/* Nothing labelled: the node is new, or its affinities were
+		 * written by someone else. One full LIST tells, and adopts. */
+		json_decref(items);
+		items = NULL;
+		r = ipam_list(ipam, &kapi_blockaffinities, NULL, &items);
+		json_array_foreach (items, i, it) {
+			json_t *spec = json_object_get(it, "spec");
+			const char *n = json_string_value(json_object_get(spec, "node"));
+
+			if (n && strcmp(n, node) == 0 && !ipam_obj_is_deleted(it))
+				affinity_adopt(ipam, it, label);
+		}
+	}
+	if (r < 0)
+		return ipam_fail(ipam, r, "listing BlockAffinities: %s", kapi_last_error(ipam->k));
+	return affinities_filter(items, node, ret);
+}
