@@ -1176,6 +1176,12 @@ static int spawn_plugin(const char *exe, enum cni_command cmd, int in_fd, int ou
 	return -r;
 }
 
+static char *mfree(char *p)
+{
+	free(p);
+	return NULL;
+}
+
 static int read_fd_all(int fd, char **ret)
 {
 	_cleanup_fclose_ FILE *f = fdopen(fd, "r");
@@ -1228,12 +1234,14 @@ static int delegate_output(const char *type, int status, const char *out, enum c
 	return cni_result_from_json(j, ret, err);
 }
 
-int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
-		    const json_t *config, struct cni_result **ret, struct cni_error *err)
+/* Run @type with @cmd and @config; capture its exit status and stdout. */
+static int exec_capture(const char *type, const char *cni_path, enum cni_command cmd,
+			const json_t *config, int *ret_status, char **ret_out,
+			struct cni_error *err)
 {
-	_cleanup_free_ char *exe = NULL, *out = NULL;
+	_cleanup_free_ char *exe = NULL;
 	_cleanup_close_ int in_fd = -1;
-	int pipefd[2], status = 0, r;
+	int pipefd[2], r;
 	pid_t pid;
 
 	r = cni_find_plugin(type, cni_path, &exe);
@@ -1255,9 +1263,52 @@ int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd
 		(void)close(pipefd[0]);
 		return cni_error_set(err, CNI_ERR_IO, r, "cannot run '%s': %s", exe, strerror(-r));
 	}
-	r = read_fd_all(pipefd[0], &out);
-	if (wait_child(pid, &status) < 0 || r < 0)
+	r = read_fd_all(pipefd[0], ret_out);
+	if (wait_child(pid, ret_status) < 0 || r < 0) {
+		if (r >= 0)
+			*ret_out = mfree(*ret_out);
 		return cni_error_set(err, CNI_ERR_IO, r < 0 ? r : -ECHILD,
 				     "cannot read the output of '%s'", exe);
+	}
+	return 0;
+}
+
+int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
+		    const json_t *config, struct cni_result **ret, struct cni_error *err)
+{
+	_cleanup_free_ char *out = NULL;
+	int status = 0, r;
+
+	r = exec_capture(type, cni_path, cmd, config, &status, &out, err);
+	if (r < 0)
+		return r;
 	return delegate_output(type, status, out, cmd, ret, err);
+}
+
+int cni_plugin_supports(const char *type, const char *cni_path, enum cni_version v, bool *ret)
+{
+	_cleanup_(cni_json_unrefp) json_t *cfg = json_pack("{s:s}", "cniVersion",
+							   cni_version_to_string(v));
+	_cleanup_(cni_json_unrefp) json_t *out = NULL;
+	_cleanup_free_ char *text = NULL;
+	json_t *list, *item;
+	int status = 0, r;
+	size_t i;
+
+	if (!cfg)
+		return -ENOMEM;
+	r = exec_capture(type, cni_path, CNI_COMMAND_VERSION, cfg, &status, &text, NULL);
+	if (r < 0)
+		return r;
+	out = json_loads(text, 0, NULL);
+	list = json_object_get(out, "supportedVersions");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !json_is_array(list))
+		return -EBADMSG;
+	*ret = false;
+	json_array_foreach(list, i, item)
+	{
+		if (json_is_string(item) && strcmp(json_string_value(item), cni_version_to_string(v)) == 0)
+			*ret = true;
+	}
+	return 0;
 }

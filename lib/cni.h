@@ -303,3 +303,14 @@ int cni_find_plugin(const char *type, const char *path, char **ret);
  */
 int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
 		    const json_t *config, struct cni_result **ret, struct cni_error *err);
+
+/**
+ * cni_plugin_supports - ask a plugin (VERSION) whether it speaks @v
+ * @type: plugin name, looked up in @cni_path
+ * @cni_path: CNI_PATH
+ * @v: the version
+ * @ret: the answer
+ *
+ * Return: 0, -ENOENT (not found), -EBADMSG (no usable VERSION reply), -errno.
+ */
+int cni_plugin_supports(const char *type, const char *cni_path, enum cni_version v, bool *ret);

@@ -1,0 +1,211 @@
+/* Pod annotations over lib/kapi. Every call is a single request: a GET of the
+ * pod (and its namespace when the pod has no pool annotation) before IPAM, one
+ * merge PATCH after wiring. Timeouts are short because the runtime waits on us.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "k8s.h"
+#include "kapi.h"
+#include "log.h"
+
+#define K8S_REQUEST_MS 5000
+#define K8S_CONNECT_MS 2000
+
+static void json_unrefp(json_t **j)
+{
+	json_decref(*j);
+	*j = NULL;
+}
+
+DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
+DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
+
+int k8s_error_code(int r)
+{
+	switch (r) {
+	case -ECONNREFUSED:
+	case -ETIMEDOUT:
+	case -EBUSY:
+	case -EIO:
+		return CNI_ERR_TRY_AGAIN;
+	default:
+		return CNI_ERR_DATASTORE;
+	}
+}
+
+struct kapi *k8s_client_free(struct kapi *k)
+{
+	return kapi_free(k);
+}
+
+int k8s_client_new(const char *kubeconfig, struct kapi **ret, struct cni_error *err)
+{
+	_cleanup_(kapi_config_freep) struct kapi_config *cfg = NULL;
+	struct kapi *k = NULL;
+	int r;
+
+	r = kapi_config_from_kubeconfig(kubeconfig, &cfg);
+	if (r < 0)
+		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, r,
+				     "cannot load 'kubernetes.kubeconfig' '%s': %s", kubeconfig,
+				     strerror(-r));
+	r = kapi_new(cfg, &k);
+	if (r < 0)
+		return cni_error_set(err, CNI_ERR_DATASTORE, r, "cannot create API client: %s",
+				     strerror(-r));
+	kapi_set_timeouts(k, K8S_REQUEST_MS, K8S_CONNECT_MS);
+	*ret = k;
+	return 0;
+}
+
+static int api_fail(struct kapi *k, struct cni_error *err, int r, const char *what,
+		    const char *ns, const char *name)
+{
+	const char *why = kapi_last_error(k);
+
+	return cni_error_set(err, k8s_error_code(r), r, "%s '%s/%s': %s%s%s", what, ns, name,
+			     strerror(-r), *why ? ": " : "", why);
+}
+
+static int get_object(struct kapi *k, const struct kapi_resource *res, const char *ns,
+		      const char *name, json_t **ret)
+{
+	_cleanup_free_ char *path = kapi_path(res, ns, name, NULL);
+
+	if (!path)
+		return -ENOMEM;
+	return kapi_get(k, path, ret);
+}
+
+/* An annotation holding a JSON array of strings, or NULL when absent. */
+static int pools_of(const json_t *obj, const char *key, json_t **ret, struct cni_error *err)
+{
+	const char *text = kapi_obj_annotation(obj, key);
+	json_t *a, *v;
+	size_t i;
+
+	*ret = NULL;
+	if (!text)
+		return 0;
+	a = json_loads(text, 0, NULL);
+	if (!json_is_array(a))
+		goto out_bad;
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v))
+			goto out_bad;
+	}
+	*ret = a;
+	return 0;
+out_bad:
+	json_decref(a);
+	return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EINVAL,
+			     "annotation '%s' on '%s' is not a JSON list of pool names: '%s'", key,
+			     kapi_obj_name(obj) ? kapi_obj_name(obj) : "?", text);
+}
+
+int k8s_pool_annotations(struct kapi *k, const char *ns, const char *pod, json_t **ret_v4,
+			 json_t **ret_v6, struct cni_error *err)
+{
+	_cleanup_(json_unrefp) json_t *p = NULL, *n = NULL, *v4 = NULL, *v6 = NULL;
+	int r;
+
+	r = get_object(k, &kapi_pods, ns, pod, &p);
+	if (r < 0)
+		return api_fail(k, err, r, "cannot read pod", ns, pod);
+	if ((r = pools_of(p, K8S_ANN_V4POOLS, &v4, err)) < 0 ||
+	    (r = pools_of(p, K8S_ANN_V6POOLS, &v6, err)) < 0)
+		return r;
+	if (!v4 || !v6) {
+		/* A pod annotation overrides its namespace's, per family. */
+		r = get_object(k, &kapi_namespaces, NULL, ns, &n);
+		if (r < 0)
+			return api_fail(k, err, r, "cannot read namespace", "", ns);
+		if (!v4 && (r = pools_of(n, K8S_ANN_V4POOLS, &v4, err)) < 0)
+			return r;
+		if (!v6 && (r = pools_of(n, K8S_ANN_V6POOLS, &v6, err)) < 0)
+			return r;
+	}
+	*ret_v4 = TAKE_PTR(v4);
+	*ret_v6 = TAKE_PTR(v6);
+	return 0;
+}
+
+static int patch_annotations(struct kapi *k, const char *ns, const char *pod, json_t *ann)
+{
+	_cleanup_(json_unrefp) json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
+	_cleanup_(json_unrefp) json_t *out = NULL;
+	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, pod, NULL);
+
+	if (!patch || !path)
+		return -ENOMEM;
+	return kapi_patch(k, path, KAPI_PATCH_MERGE, patch, &out);
+}
+
+int k8s_annotate_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id,
+		     const struct cni_prefix *v4, const struct cni_prefix *v6,
+		     struct cni_error *err)
+{
+	char a4[64] = "", a6[64] = "", both[130];
+	json_t *ann;
+	int r;
+
+	if (v4)
+		(void)cni_prefix_format(v4, false, a4, sizeof(a4));
+	if (v6)
+		(void)cni_prefix_format(v6, false, a6, sizeof(a6));
+	snprintf(both, sizeof(both), "%s%s%s", a4, (v4 && v6) ? "," : "", a6);
+	ann = json_pack("{s:s,s:s,s:s}", K8S_ANN_PODIP, v4 ? a4 : a6, K8S_ANN_PODIPS, both,
+			K8S_ANN_CONTAINERID, container_id);
+	if (!ann)
+		return -ENOMEM;
+	r = patch_annotations(k, ns, pod, ann);
+	if (r < 0)
+		return api_fail(k, err, r, "cannot annotate pod", ns, pod);
+	return 0;
+}
+
+int k8s_pod_owned_by(struct kapi *k, const char *ns, const char *pod, const char *container_id)
+{
+	_cleanup_(json_unrefp) json_t *p = NULL;
+	const char *id;
+	int r;
+
+	r = get_object(k, &kapi_pods, ns, pod, &p);
+	if (r < 0)
+		return r;
+	id = kapi_obj_annotation(p, K8S_ANN_CONTAINERID);
+	return id && strcmp(id, container_id) == 0;
+}
+
+int k8s_clear_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id)
+{
+	json_t *ann;
+	int r;
+
+	r = k8s_pod_owned_by(k, ns, pod, container_id);
+	if (r == -ENOENT || r == 0)
+		return 0;
+	if (r < 0)
+		return r;
+	/* null in a merge patch removes the key. */
+	ann = json_pack("{s:n,s:n,s:n}", K8S_ANN_PODIP, K8S_ANN_PODIPS, K8S_ANN_CONTAINERID);
+	if (!ann)
+		return -ENOMEM;
+	r = patch_annotations(k, ns, pod, ann);
+	return r == -ENOENT ? 0 : (r < 0 ? r : 1);
+}
+
+int k8s_ping(struct kapi *k, struct cni_error *err)
+{
+	_cleanup_(json_unrefp) json_t *v = NULL;
+	int r = kapi_get(k, "/version", &v);
+
+	if (r < 0)
+		return cni_error_set(err, CNI_ERR_NOT_AVAILABLE, r,
+				     "datastore (kube-apiserver) not usable: %s%s%s", strerror(-r),
+				     *kapi_last_error(k) ? ": " : "", kapi_last_error(k));
+	return 0;
+}

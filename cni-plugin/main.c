@@ -1,0 +1,93 @@
+/* calico-c: the CNI plugin binary. Reads CNI_* and the configuration, runs
+ * one command, and prints either the result or a CNI error object. All
+ * logging goes to stderr or the configured log file; stdout carries JSON only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cni.h"
+#include "log.h"
+#include "plugin.h"
+
+#define STDIN_MAX (1u << 20)
+
+static int run_version(void)
+{
+	_cleanup_free_ char *text = NULL;
+	json_t *j = NULL;
+	const char *v = NULL;
+	size_t len;
+	int r;
+
+	/* The input is optional for VERSION; echo its cniVersion if it has one. */
+	if (cni_read_all(stdin, STDIN_MAX, &text, &len) == 0 && len)
+		j = json_loadb(text, len, 0, NULL);
+	v = json_string_value(json_object_get(j, "cniVersion"));
+	r = cni_version_write(stdout, v);
+	json_decref(j);
+	return r < 0 ? 1 : 0;
+}
+
+static int run_command(struct plugin *p)
+{
+	switch (p->env.command) {
+	case CNI_COMMAND_ADD:
+		return plugin_add(p);
+	case CNI_COMMAND_DEL:
+		return plugin_del(p);
+	case CNI_COMMAND_CHECK:
+		return plugin_check(p);
+	case CNI_COMMAND_GC:
+		return plugin_gc(p);
+	case CNI_COMMAND_STATUS:
+		return plugin_status(p);
+	default:
+		return cni_error_set(&p->err, CNI_ERR_INVALID_ENV, -EINVAL, "unexpected CNI_COMMAND");
+	}
+}
+
+static int read_config(struct plugin *p)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	r = cni_read_all(stdin, STDIN_MAX, &text, &len);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_IO, r,
+				     "cannot read the network configuration from stdin: %s",
+				     strerror(-r));
+	return cni_config_parse(text, len, p->env.command, &p->cfg, &p->err);
+}
+
+static int fail(struct plugin *p)
+{
+	const char *v = p->cfg ? p->cfg->version_string : NULL;
+
+	if (!p->err.code)
+		cni_error_set(&p->err, CNI_ERR_PLUGIN, -EIO, "internal error");
+	log_error("%s %s failed: code %d: %s", cni_command_to_string(p->env.command),
+		  p->env.container_id ? p->env.container_id : "", p->err.code, p->err.msg);
+	(void)cni_error_write(stdout, &p->err, v);
+	return 1;
+}
+
+int main(void)
+{
+	struct plugin p = { .netns_fd = -1 };
+	int rc = 0;
+
+	(void)log_setup(LOG_LEVEL_WARNING, NULL, "calico-c");
+	if (cni_env_load(&p.env, &p.err) < 0)
+		return fail(&p);
+	if (p.env.command == CNI_COMMAND_VERSION)
+		return run_version();
+	if (read_config(&p) < 0 || plugin_init(&p) < 0 || run_command(&p) < 0)
+		rc = fail(&p);
+	plugin_done(&p);
+	log_close();
+	return rc;
+}

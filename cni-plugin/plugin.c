@@ -1,0 +1,542 @@
+/* The commands. ADD is a transaction: once IPAM has handed out an address,
+ * every later failure undoes what was done (veth deleted, which takes its
+ * peer and routes along; IPAM DEL) before the error is printed, so a failed
+ * ADD leaves nothing behind. DEL is best effort and idempotent; only an IPAM
+ * release failure makes it fail, because that would leak an address.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "ifname.h"
+#include "k8s.h"
+#include "log.h"
+#include "nl.h"
+#include "plugin.h"
+#include "wire.h"
+
+#define DEFAULT_MTU 1500
+
+static void json_unrefp(json_t **j)
+{
+	json_decref(*j);
+	*j = NULL;
+}
+
+DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free)
+
+static int init_k8s(struct plugin *p)
+{
+	p->k8s_ns = cni_args_get(&p->args, "K8S_POD_NAMESPACE");
+	p->k8s_pod = cni_args_get(&p->args, "K8S_POD_NAME");
+	if (p->k8s_ns && !*p->k8s_ns)
+		p->k8s_ns = NULL;
+	if (p->k8s_pod && !*p->k8s_pod)
+		p->k8s_pod = NULL;
+	if (!p->k8s_ns || !p->k8s_pod)
+		p->k8s_ns = p->k8s_pod = NULL;
+	/* The API is used for Kubernetes pods only, and only with a kubeconfig. */
+	if (!p->conf.kubeconfig || (!p->k8s_pod && p->env.command != CNI_COMMAND_STATUS))
+		return 0;
+	return k8s_client_new(p->conf.kubeconfig, &p->kapi, &p->err);
+}
+
+int plugin_init(struct plugin *p)
+{
+	int r;
+
+	r = plugin_conf_parse(p->cfg, &p->conf, &p->err);
+	if (r < 0)
+		return r;
+	r = log_setup(p->conf.log_level, p->conf.log_file_path, "calico-c");
+	if (r < 0)
+		log_warning_errno(r, "Cannot open log file '%s', logging to stderr: %m",
+				  p->conf.log_file_path);
+	r = cni_args_parse(p->env.args, &p->args, &p->err);
+	if (r < 0)
+		return r;
+	r = init_k8s(p);
+	if (r < 0)
+		return r;
+	if (!p->env.container_id)
+		return 0;
+	r = ifname_for_workload(p->k8s_ns, p->k8s_pod ? p->k8s_pod : p->env.container_id,
+				p->host_ifname);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, r, "cannot derive the host veth name");
+	return 0;
+}
+
+void plugin_done(struct plugin *p)
+{
+	p->pod = nl_free(p->pod);
+	p->host = nl_free(p->host);
+	p->netns_fd = safe_close(p->netns_fd);
+	if (p->kapi)
+		p->kapi = k8s_client_free(p->kapi);
+	cni_args_done(&p->args);
+	p->cfg = cni_config_free(p->cfg);
+	cni_env_done(&p->env);
+}
+
+/* ---- helpers ---- */
+
+int plugin_ipam(struct plugin *p, enum cni_command cmd, const json_t *config,
+		struct cni_result **ret)
+{
+	_cleanup_(json_unrefp) json_t *older = NULL;
+	const json_t *c = config ? config : p->cfg->json;
+	int r;
+
+	r = cni_exec_plugin(p->cfg->ipam_type, p->env.path, cmd, c, ret, &p->err);
+	if (r >= 0 || p->err.code != CNI_ERR_INCOMPATIBLE_VERSION ||
+	    p->cfg->version != CNI_VERSION_1_1_0 || cmd == CNI_COMMAND_GC ||
+	    cmd == CNI_COMMAND_STATUS)
+		return r;
+	/* An IPAM plugin of spec 1.0.0 (Debian's host-local) refuses 1.1.0 configs;
+	 * ADD/DEL/CHECK mean the same in both, so ask again in 1.0.0. */
+	older = json_deep_copy(c);
+	if (!older || json_object_set_new(older, "cniVersion", json_string("1.0.0")) < 0)
+		return -ENOMEM;
+	log_debug("IPAM '%s' refused cniVersion 1.1.0, retrying with 1.0.0", p->cfg->ipam_type);
+	cni_error_clear(&p->err);
+	return cni_exec_plugin(p->cfg->ipam_type, p->env.path, cmd, older, ret, &p->err);
+}
+
+static int open_host(struct plugin *p)
+{
+	int r = nl_open(&p->host);
+
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_NETLINK, r, "cannot open netlink: %s",
+				     strerror(-r));
+	return 0;
+}
+
+/* Open CNI_NETNS and a netlink socket inside it. -ENOENT when it is gone. */
+static int open_pod(struct plugin *p, bool required)
+{
+	int r;
+
+	if (!p->env.netns) {
+		if (!required)
+			return -ENOENT;
+		return cni_error_set(&p->err, CNI_ERR_INVALID_ENV, -EINVAL, "CNI_NETNS is empty");
+	}
+	p->netns_fd = nl_netns_open(p->env.netns);
+	if (p->netns_fd < 0) {
+		r = p->netns_fd;
+		if (!required)
+			return -ENOENT;
+		return cni_error_set(&p->err, CNI_ERR_UNKNOWN_CONTAINER, r,
+				     "CNI_NETNS '%s' cannot be opened: %s", p->env.netns,
+				     strerror(-r));
+	}
+	r = nl_open_in_netns(p->netns_fd, &p->pod);
+	if (r < 0) {
+		if (!required)
+			return -ENOENT;
+		return cni_error_set(&p->err, CNI_ERR_UNKNOWN_CONTAINER, r,
+				     "CNI_NETNS '%s' is not a network namespace: %s", p->env.netns,
+				     strerror(-r));
+	}
+	return 0;
+}
+
+static uint32_t read_mtu_file(const char *path)
+{
+	_cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+	unsigned long v;
+
+	if (!f || fscanf(f, "%lu", &v) != 1 || v < 68 || v > 65535)
+		return 0;
+	return (uint32_t)v;
+}
+
+/* mtu from the config, else felix-c's file, else the uplink's. */
+static uint32_t pick_mtu(struct plugin *p)
+{
+	uint32_t mtu = p->conf.mtu;
+
+	if (!mtu)
+		mtu = read_mtu_file(p->conf.mtu_file);
+	if (!mtu && wire_uplink_mtu(p->host, &mtu) < 0)
+		mtu = DEFAULT_MTU;
+	return mtu;
+}
+
+/* First address of each family, as a host prefix (/32, /128). */
+static int pick_addresses(struct plugin *p, const struct cni_result *ipam, struct cni_prefix *v4,
+			  struct cni_prefix *v6, bool *has_v4, bool *has_v6)
+{
+	*has_v4 = *has_v6 = false;
+	for (size_t i = 0; i < ipam->n_ips; i++) {
+		struct cni_prefix a = ipam->ips[i].address;
+		bool *has = a.family == AF_INET ? has_v4 : has_v6;
+
+		if (*has)
+			continue;
+		a.len = a.family == AF_INET ? 32 : 128;
+		*(a.family == AF_INET ? v4 : v6) = a;
+		*has = true;
+	}
+	if (!*has_v4 && !*has_v6)
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, -EINVAL,
+				     "IPAM plugin '%s' returned no address", p->cfg->ipam_type);
+	return 0;
+}
+
+/* Start from prevResult (chained after another plugin) or from nothing. */
+static int result_base(struct plugin *p, struct cni_result **ret)
+{
+	_cleanup_(json_unrefp) json_t *j = NULL;
+
+	if (!p->cfg->prev_result) {
+		*ret = cni_result_new();
+		return *ret ? 0 : -ENOMEM;
+	}
+	j = cni_result_to_json(p->cfg->prev_result, CNI_VERSION_LATEST);
+	if (!j)
+		return -ENOMEM;
+	return cni_result_from_json(j, ret, &p->err);
+}
+
+static int build_result(struct plugin *p, const struct wire_state *st, const json_t *dns,
+			struct cni_result **ret)
+{
+	_cleanup_(cni_result_freep) struct cni_result *r = NULL;
+	struct cni_prefix gw4, gw6, any4, any6;
+	int host, pod, k;
+
+	if ((k = result_base(p, &r)) < 0)
+		return k;
+	host = cni_result_add_interface(r, p->host_ifname, st->host_mac, NULL);
+	pod = cni_result_add_interface(r, p->env.ifname, st->pod_mac, p->env.netns);
+	if (host < 0 || pod < 0)
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, -E2BIG, "result too large");
+	r->interfaces[pod].mtu = st->mtu;
+	(void)cni_prefix_parse(WIRE_GATEWAY_V4, true, &gw4);
+	(void)cni_prefix_parse(WIRE_GATEWAY_V6, true, &gw6);
+	(void)cni_prefix_parse("0.0.0.0/0", false, &any4);
+	(void)cni_prefix_parse("::/0", false, &any6);
+	if (st->v4.family && (cni_result_add_ip(r, &st->v4, NULL, pod) < 0 ||
+			      cni_result_add_route(r, &any4, &gw4) < 0))
+		return -E2BIG;
+	if (st->v6.family && (cni_result_add_ip(r, &st->v6, NULL, pod) < 0 ||
+			      cni_result_add_route(r, &any6, &gw6) < 0))
+		return -E2BIG;
+	if (dns && json_object_size(dns) && !r->dns)
+		r->dns = json_deep_copy(dns);
+	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+static int print_result(struct plugin *p, const struct cni_result *r)
+{
+	int k = cni_result_write(stdout, r, p->cfg->version);
+
+	if (k < 0)
+		return cni_error_set(&p->err, CNI_ERR_IO, k, "cannot write the result");
+	return 0;
+}
+
+/* ---- ADD ---- */
+
+/* The IPAM stdin: our config with pool annotations written into ipam.*_pools. */
+static int ipam_config(struct plugin *p, json_t **ret)
+{
+	_cleanup_(json_unrefp) json_t *v4 = NULL, *v6 = NULL, *c = NULL;
+	json_t *ipam;
+	int r;
+
+	if (!p->kapi) {
+		*ret = json_incref(p->cfg->json);
+		return 0;
+	}
+	r = k8s_pool_annotations(p->kapi, p->k8s_ns, p->k8s_pod, &v4, &v6, &p->err);
+	if (r < 0)
+		return r;
+	c = json_deep_copy(p->cfg->json);
+	ipam = json_object_get(c, "ipam");
+	if (!c || !ipam)
+		return -ENOMEM;
+	if ((v4 && json_object_set(ipam, "ipv4_pools", v4) < 0) ||
+	    (v6 && json_object_set(ipam, "ipv6_pools", v6) < 0))
+		return -ENOMEM;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+static void rollback(struct plugin *p, const json_t *ipam_cfg)
+{
+	struct cni_error saved = p->err;
+	int r;
+
+	r = wire_del_link(p->host, p->host_ifname);
+	if (r < 0)
+		log_warning_errno(r, "Rollback: cannot delete '%s', ignoring: %m", p->host_ifname);
+	r = plugin_ipam(p, CNI_COMMAND_DEL, ipam_cfg, NULL);
+	if (r < 0)
+		log_error("Rollback: IPAM release for '%s' failed: %s", p->env.container_id,
+			  p->err.msg);
+	p->err = saved; /* report the original failure */
+}
+
+/* A repeated ADD for a container that is already wired returns what exists. */
+static int add_existing(struct plugin *p, bool *ret_done)
+{
+	struct wire_state st;
+	_cleanup_(cni_result_freep) struct cni_result *res = NULL;
+	int r;
+
+	*ret_done = false;
+	r = wire_find(p->host, p->pod, p->host_ifname, p->env.ifname, &st);
+	if (r == -EEXIST)
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, r,
+				     "interface '%s' already exists in the container '%s'",
+				     p->env.ifname, p->env.netns);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_NETLINK, r, "cannot inspect '%s': %s",
+				     p->env.ifname, strerror(-r));
+	if (r == 0 || (!st.v4.family && !st.v6.family))
+		return 0;
+	if (st.v4.family)
+		st.v4.len = 32;
+	if (st.v6.family)
+		st.v6.len = 128;
+	log_info("Container '%s' is already wired on '%s', returning its result",
+		 p->env.container_id, p->host_ifname);
+	if ((r = build_result(p, &st, NULL, &res)) < 0 || (r = print_result(p, res)) < 0)
+		return r;
+	*ret_done = true;
+	return 0;
+}
+
+static int add_wire(struct plugin *p, const struct cni_result *ipam, struct wire_state *st)
+{
+	struct cni_prefix v4, v6;
+	bool has_v4, has_v6;
+	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname,
+			      .netns_fd = p->netns_fd };
+	int r;
+
+	r = pick_addresses(p, ipam, &v4, &v6, &has_v4, &has_v6);
+	if (r < 0)
+		return r;
+	w.v4 = has_v4 ? &v4 : NULL;
+	w.v6 = has_v6 ? &v6 : NULL;
+	w.mtu = pick_mtu(p);
+	r = wire_add(p->host, p->pod, &w, st, &p->err);
+	if (r < 0)
+		return r;
+	if (p->kapi)
+		return k8s_annotate_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id, w.v4,
+					w.v6, &p->err);
+	return 0;
+}
+
+int plugin_add(struct plugin *p)
+{
+	_cleanup_(json_unrefp) json_t *ipam_cfg = NULL;
+	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
+	struct wire_state st;
+	bool done;
+	int r;
+
+	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0 ||
+	    (r = add_existing(p, &done)) < 0)
+		return r;
+	if (done)
+		return 0;
+	/* A host veth of that name is left over from an earlier sandbox. */
+	r = wire_del_link(p->host, p->host_ifname);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_NETLINK, r, "cannot remove stale '%s': %s",
+				     p->host_ifname, strerror(-r));
+	if ((r = ipam_config(p, &ipam_cfg)) < 0)
+		return r;
+	r = plugin_ipam(p, CNI_COMMAND_ADD, ipam_cfg, &ipam);
+	if (r < 0) {
+		/* The spec: a failed delegated ADD is followed by a DEL. */
+		struct cni_error saved = p->err;
+
+		(void)plugin_ipam(p, CNI_COMMAND_DEL, ipam_cfg, NULL);
+		p->err = saved;
+		return r;
+	}
+	if ((r = add_wire(p, ipam, &st)) < 0 ||
+	    (r = build_result(p, &st, ipam->dns ? ipam->dns : json_object_get(p->cfg->json, "dns"),
+			      &res)) < 0) {
+		rollback(p, ipam_cfg);
+		return r;
+	}
+	log_info("Wired container '%s' on '%s'", p->env.container_id, p->host_ifname);
+	return print_result(p, res);
+}
+
+/* ---- DEL ---- */
+
+/* Whether the host veth of our name belongs to this container, when its
+ * namespace is gone or unknown (another sandbox of the same pod may own it). */
+static bool host_veth_is_ours(struct plugin *p)
+{
+	const struct cni_result *prev = p->cfg->prev_result;
+
+	if (!p->k8s_pod)
+		return true; /* named after the container id: unique */
+	for (size_t i = 0; prev && i < prev->n_ips; i++) {
+		struct cni_prefix a = prev->ips[i].address;
+
+		a.len = a.family == AF_INET ? 32 : 128;
+		if (wire_host_route_exists(p->host, p->host_ifname, &a))
+			return true;
+	}
+	return p->kapi &&
+	       k8s_pod_owned_by(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id) == 1;
+}
+
+static void del_links(struct plugin *p)
+{
+	struct nl_link l;
+	int r;
+
+	if (open_pod(p, false) == 0 && nl_link_get(p->pod, 0, p->env.ifname, &l) == 0 &&
+	    strcmp(l.kind, "veth") == 0) {
+		r = nl_link_del(p->pod, l.ifindex, NULL);
+		if (r < 0 && r != -ENODEV)
+			log_warning_errno(r, "Cannot delete '%s' in '%s', ignoring: %m",
+					  p->env.ifname, p->env.netns);
+		return;
+	}
+	if (host_veth_is_ours(p)) {
+		r = wire_del_link(p->host, p->host_ifname);
+		if (r < 0)
+			log_warning_errno(r, "Cannot delete '%s', ignoring: %m", p->host_ifname);
+	}
+}
+
+int plugin_del(struct plugin *p)
+{
+	int r;
+
+	if ((r = open_host(p)) < 0)
+		return r;
+	del_links(p);
+	r = plugin_ipam(p, CNI_COMMAND_DEL, NULL, NULL);
+	if (r < 0)
+		return r;
+	if (p->kapi) {
+		r = k8s_clear_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id);
+		if (r < 0)
+			log_warning_errno(r, "Cannot clear pod IP annotations of '%s/%s', ignoring: %m",
+					  p->k8s_ns, p->k8s_pod);
+	}
+	log_info("Released container '%s'", p->env.container_id);
+	return 0;
+}
+
+/* ---- CHECK ---- */
+
+static int find_interface(const struct cni_result *r, const char *name, const char *sandbox)
+{
+	for (size_t i = 0; i < r->n_interfaces; i++) {
+		const struct cni_interface *itf = &r->interfaces[i];
+
+		if (strcmp(itf->name, name) != 0)
+			continue;
+		if ((sandbox && itf->sandbox && strcmp(itf->sandbox, sandbox) == 0) ||
+		    (!sandbox && !itf->sandbox))
+			return (int)i;
+	}
+	return -1;
+}
+
+int plugin_check(struct plugin *p)
+{
+	const struct cni_result *prev = p->cfg->prev_result;
+	struct cni_prefix v4 = {}, v6 = {};
+	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
+	int pod, r;
+
+	if (!prev)
+		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				     "CHECK needs 'prevResult'");
+	if (find_interface(prev, p->host_ifname, NULL) < 0)
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, -ENOENT,
+				     "CHECK: 'prevResult' has no host interface '%s'", p->host_ifname);
+	pod = find_interface(prev, p->env.ifname, p->env.netns);
+	if (pod < 0)
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, -ENOENT,
+				     "CHECK: 'prevResult' has no interface '%s' in '%s'",
+				     p->env.ifname, p->env.netns);
+	for (size_t i = 0; i < prev->n_ips; i++) {
+		struct cni_prefix *slot = prev->ips[i].address.family == AF_INET ? &v4 : &v6;
+
+		if (prev->ips[i].interface == pod && !slot->family)
+			*slot = prev->ips[i].address;
+	}
+	w.v4 = v4.family ? &v4 : NULL;
+	w.v6 = v6.family ? &v6 : NULL;
+	w.mtu = prev->interfaces[pod].mtu;
+	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0)
+		return r;
+	w.netns_fd = p->netns_fd;
+	if ((r = wire_check(p->host, p->pod, &w, &p->err)) < 0)
+		return r;
+	return plugin_ipam(p, CNI_COMMAND_CHECK, NULL, NULL);
+}
+
+/* ---- GC and STATUS ---- */
+
+int plugin_gc(struct plugin *p)
+{
+	bool v11 = false;
+	int r;
+
+	r = cni_plugin_supports(p->cfg->ipam_type, p->env.path, CNI_VERSION_1_1_0, &v11);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, r,
+				     "GC: cannot query IPAM plugin '%s': %s", p->cfg->ipam_type,
+				     strerror(-r));
+	if (v11)
+		return plugin_ipam(p, CNI_COMMAND_GC, NULL, NULL);
+	if (strcmp(p->cfg->ipam_type, "host-local") == 0)
+		return plugin_gc_host_local(p);
+	log_warning("IPAM plugin '%s' does not support GC (spec 1.1.0), nothing released",
+		    p->cfg->ipam_type);
+	return 0;
+}
+
+int plugin_status(struct plugin *p)
+{
+	_cleanup_free_ char *exe = NULL;
+	bool v11 = false;
+	int r;
+
+	if (p->kapi && (r = k8s_ping(p->kapi, &p->err)) < 0)
+		return r;
+	r = cni_plugin_supports(p->cfg->ipam_type, p->env.path, CNI_VERSION_1_1_0, &v11);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_NOT_AVAILABLE, r,
+				     "IPAM plugin '%s' not usable from CNI_PATH '%s': %s",
+				     p->cfg->ipam_type, p->env.path ? p->env.path : "",
+				     strerror(-r));
+	if (!v11)
+		return 0; /* it answered VERSION: it is installed and runs */
+	r = plugin_ipam(p, CNI_COMMAND_STATUS, NULL, NULL);
+	if (r < 0 && p->err.code != CNI_ERR_NOT_AVAILABLE &&
+	    p->err.code != CNI_ERR_NOT_AVAILABLE_LIMITED) {
+		char msg[sizeof(p->err.msg)];
+
+		snprintf(msg, sizeof(msg), "%s", p->err.msg);
+		cni_error_clear(&p->err);
+		return cni_error_set(&p->err, CNI_ERR_NOT_AVAILABLE, r, "IPAM '%s': %s",
+				     p->cfg->ipam_type, msg);
+	}
+	return r;
+}

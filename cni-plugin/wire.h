@@ -1,0 +1,89 @@
+/* The dataplane of one pod: a veth pair, the pod's /32 and /128, a proxy-ARP
+ * gateway (169.254.1.1) and host routes carrying NL_RTPROT_CALICO.
+ *
+ * Host side (node namespace): caliXXXXXXXXXXX, MAC ee:ee:ee:ee:ee:ee, no IPv4
+ * address, proxy_arp=1, forwarding=1, neigh proxy_delay=0; for IPv6 the fixed
+ * link-local fe80::ecee:eeff:feee:eeee (the EUI-64 of that MAC), proxy_ndp=1.
+ * Routes <podIP>/32 (/128) dev cali... proto 80.
+ * Pod side (CNI_NETNS): CNI_IFNAME with <podIP>/32 (/128), 169.254.1.1/32
+ * scope link, default via 169.254.1.1; IPv6 default via the host link-local.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cni.h"
+
+struct nl;
+
+#define WIRE_GATEWAY_V4 "169.254.1.1"
+#define WIRE_GATEWAY_V6 "fe80::ecee:eeff:feee:eeee"
+#define WIRE_HOST_MAC "ee:ee:ee:ee:ee:ee"
+
+/* What to build. Pointers are borrowed. */
+struct wire_pod {
+	const char *host_ifname;
+	const char *pod_ifname;
+	int netns_fd;		  /* the pod's namespace */
+	uint32_t mtu;		  /* bytes, both ends */
+	const struct cni_prefix *v4; /* pod address (/32), NULL: none */
+	const struct cni_prefix *v6; /* pod address (/128), NULL: none */
+};
+
+/* What exists (after wire_add() or as found by wire_find()). */
+struct wire_state {
+	int host_ifindex, pod_ifindex;
+	char host_mac[18], pod_mac[18];
+	uint32_t mtu;
+	struct cni_prefix v4, v6; /* pod addresses found (family 0: none) */
+};
+
+/**
+ * wire_add - create and configure the veth pair, addresses and routes
+ * @host: socket in the node namespace
+ * @pod: socket in the pod namespace
+ * @w: what to build
+ * @ret: what was built
+ * @err: code 103 (or 100) naming the step and the kernel's reason
+ *
+ * On failure the caller removes the host veth (which takes the peer and all
+ * routes through it along). Return: 0 or -errno.
+ */
+int wire_add(struct nl *host, struct nl *pod, const struct wire_pod *w, struct wire_state *ret,
+	     struct cni_error *err);
+
+/**
+ * wire_find - look for an existing attachment
+ * @host: node socket
+ * @pod: pod socket
+ * @host_ifname: expected host veth name
+ * @pod_ifname: CNI_IFNAME
+ * @ret: filled when an attachment of ours exists
+ *
+ * Return: 1 when @pod_ifname exists and is the peer of @host_ifname, 0 when
+ *   @pod_ifname does not exist, -EEXIST when it exists but is not ours.
+ */
+int wire_find(struct nl *host, struct nl *pod, const char *host_ifname, const char *pod_ifname,
+	      struct wire_state *ret);
+
+/* Delete a link by name if present; 0 also when it is already gone. */
+int wire_del_link(struct nl *nl, const char *ifname);
+
+/* True when @host_ifname carries a host route of ours to @addr. */
+bool wire_host_route_exists(struct nl *host, const char *host_ifname,
+			    const struct cni_prefix *addr);
+
+/**
+ * wire_check - verify what ADD built against @expect
+ * @host: node socket
+ * @pod: pod socket
+ * @w: the expected attachment (mtu 0: not checked)
+ * @err: code 100 with a precise message of the first drift found
+ *
+ * Return: 0 or -ENOENT / -EINVAL (drift), -errno.
+ */
+int wire_check(struct nl *host, struct nl *pod, const struct wire_pod *w, struct cni_error *err);
+
+/* MTU of the node's uplink (the device of the IPv4 default route). */
+int wire_uplink_mtu(struct nl *host, uint32_t *ret);
