@@ -405,7 +405,7 @@ static int check_family(struct nl *host, struct nl *pod, const struct wire_pod *
 			struct cni_error *err)
 {
 	struct addr_match am = { .want = p };
-	struct route_match rm = { .match_gw = true };
+	struct route_match rm = { .match_proto = true };
 	struct cni_prefix gw;
 	char a[64];
 
@@ -414,7 +414,6 @@ static int check_family(struct nl *host, struct nl *pod, const struct wire_pod *
 		return drift(err, -ENOENT, "address %s missing on '%s' in the pod", a,
 			     w->pod_ifname);
 	host_route(p, host_idx, &rm.want);
-	rm.match_proto = true;
 	if (!route_present(host, &rm))
 		return drift(err, -ENOENT, "host route %s dev %s proto %d missing", a,
 			     w->host_ifname, NL_RTPROT_CALICO);

@@ -862,8 +862,12 @@ static int config_version(struct cni_config *c, enum cni_command cmd, struct cni
 	c->version_string = json_string_value(v);
 	c->version = cni_version_from_string(c->version_string);
 	if (!v) {
+		/* Record the choice, so delegated plugins are asked in the same version. */
 		c->version = highest_of(list);
 		c->version_string = cni_version_to_string(c->version);
+		if (c->version_string &&
+		    json_object_set_new(c->json, "cniVersion", json_string(c->version_string)) < 0)
+			return -ENOMEM;
 	}
 	if (c->version < 0 && c->version_string && !cni_version_is_semver(c->version_string))
 		return cni_error_set(err, CNI_ERR_DECODE, -EPROTO,
