@@ -658,3 +658,55 @@ int ipam_affinities_load(struct ipam *ipam, const char *node, struct ipam_affini
 		return ipam_fail(ipam, r, "listing BlockAffinities: %s", kapi_last_error(ipam->k));
 	return affinities_filter(items, node, ret);
 }
+
+/* ---- releasing a block's affinity ---- */
+
+/* Deletes the empty block, or takes its affinity away. */
+static int release_block_side(struct ipam *ipam, const char *node, const struct ipam_cidr *cidr,
+			      bool only_if_empty)
+{
+	int r = -ESTALE;
+
+	for (int i = 0; i < IPAM_CAS_RETRIES && r == -ESTALE; i++) {
+		_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
+
+		r = ipam_block_get(ipam, cidr, &b);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		if (!ipam_block_is_affine_to(b, node))
+			return 0;
+		if (ipam_block_in_use(b) == 0) {
+			r = ipam_delete_two_step(ipam, &kapi_ipamblocks, b->obj, false);
+			continue;
+		}
+		if (only_if_empty)
+			return -EBUSY;
+		free(b->affinity);
+		b->affinity = NULL;
+		r = ipam_block_put(ipam, b);
+	}
+	return r;
+}
+
+int ipam_block_release_affinity(struct ipam *ipam, const char *node, const struct ipam_cidr *cidr,
+				bool only_if_empty)
+{
+	_cleanup_(ipam_json_decrefp) json_t *aff = NULL;
+	char name[300];
+	int r;
+
+	r = ipam_affinity_name(node, cidr, name, sizeof(name));
+	if (r < 0)
+		return r;
+	r = release_block_side(ipam, node, cidr, only_if_empty);
+	if (r < 0)
+		return r;
+	r = ipam_get(ipam, &kapi_blockaffinities, name, &aff);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return ipam_delete_two_step(ipam, &kapi_blockaffinities, aff, true);
+}
