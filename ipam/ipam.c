@@ -140,8 +140,14 @@ static int select_pools(struct assign_ctx *c, int family, const char *const *req
 	for (size_t i = 0; i < n_req; i++) {
 		bool found = false;
 
-		for (size_t j = 0; j < c->pools.n; j++)
-			found = found || pool_requested(&c->pools.items[j], &req[i], 1);
+		for (size_t j = 0; j < c->pools.n; j++) {
+			const struct ipam_pool *p = &c->pools.items[j];
+
+			if (p->error && strcmp(p->name, req[i]) == 0)
+				return ipam_fail(c->ipam, -EINVAL, "requested pool '%s' is invalid: %s",
+						 req[i], p->error);
+			found = found || (!p->error && pool_requested(p, &req[i], 1));
+		}
 		if (!found)
 			return ipam_fail(c->ipam, -ENOENT, "requested pool '%s' does not exist",
 					 req[i]);
@@ -151,7 +157,8 @@ static int select_pools(struct assign_ctx *c, int family, const char *const *req
 		const json_t *labels = NULL;
 		int r;
 
-		if (p->cidr.family != family || p->disabled || !pool_requested(p, req, n_req))
+		if (p->error || p->cidr.family != family || p->disabled ||
+		    !pool_requested(p, req, n_req))
 			continue;
 		if (!selector_is_all(p->selector)) {
 			r = ctx_node_labels(c, &labels);

@@ -30,6 +30,7 @@ struct ipam_pool {
 	char *node_selector;	   /* text, "" = all() */
 	struct selector *selector; /* parsed */
 	bool disabled;
+	char *error;		   /* non-NULL: malformed, unusable (name kept) */
 };
 
 struct ipam_pools {

@@ -242,6 +242,7 @@ int ipam_affinity_label_value(const char *node, char *buf, size_t size)
 void ipam_pool_done(struct ipam_pool *p)
 {
 	free(p->name);
+	free(p->error);
 	free(p->node_selector);
 	selector_free(p->selector);
 	*p = (struct ipam_pool){};
@@ -325,8 +326,20 @@ int ipam_pools_load(struct ipam *ipam, struct ipam_pools *ret)
 			ipam_pools_done(&p);
 			return r;
 		}
-		if (r < 0)
-			continue; /* a malformed pool is unusable, not fatal to the others */
+		if (r < 0) {
+			/* Unusable, not fatal to the others; kept so a request
+			 * naming it gets the reason. */
+			struct ipam_pool *bad = &p.items[p.n];
+
+			*bad = (struct ipam_pool){ .disabled = true,
+						   .name = strdup(kapi_obj_name(it) ?: ""),
+						   .error = err ? TAKE_PTR(err) : strdup("malformed") };
+			if (!bad->name || !bad->error) {
+				p.n++;
+				ipam_pools_done(&p);
+				return -ENOMEM;
+			}
+		}
 		p.n++;
 	}
 	*ret = p;
@@ -336,7 +349,7 @@ int ipam_pools_load(struct ipam *ipam, struct ipam_pools *ret)
 const struct ipam_pool *ipam_pools_find_addr(const struct ipam_pools *p, const struct ipam_addr *a)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (ipam_cidr_contains(&p->items[i].cidr, a))
+		if (!p->items[i].error && ipam_cidr_contains(&p->items[i].cidr, a))
 			return &p->items[i];
 	return NULL;
 }

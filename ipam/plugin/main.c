@@ -123,7 +123,8 @@ static int load_config(struct plugin *p)
 	int r;
 
 	if (lvl && log_level_from_string(lvl) >= 0)
-		(void)log_setup(log_level_from_string(lvl), NULL, "calico-c-ipam");
+		(void)log_setup(log_level_from_string(lvl), getenv("CALICO_C_IPAM_LOG"),
+				"calico-c-ipam");
 	if (json_flag(json_object_get(ipam, "assign_ipv4"), true, &p->v4) < 0 ||
 	    json_flag(json_object_get(ipam, "assign_ipv6"), false, &p->v6) < 0)
 		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, -EINVAL,
@@ -418,6 +419,13 @@ int main(void)
 		(void)cni_error_write(stdout, &p.err, ver);
 	}
 	fflush(stdout);
+	if (p.ipam) {
+		const struct ipam_stats *s = ipam_get_stats(p.ipam);
+
+		log_debug("stats: requests=%lu conflicts=%lu claims=%lu claims_lost=%lu "
+			  "borrowed=%lu", s->requests, s->conflicts, s->claims, s->claims_lost,
+			  s->borrowed);
+	}
 	plugin_done(&p);
 	return r < 0 ? 1 : 0;
 }
