@@ -322,7 +322,7 @@ static unsigned count_family_affinities(const struct assign_ctx *c, int family)
 /* FNV-1a: a stable per-node starting offset for the candidate walk. */
 static uint64_t node_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;

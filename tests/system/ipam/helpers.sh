@@ -23,7 +23,13 @@ else
 	lab() { "$SRC/tests/lab/lab" "$@"; }
 fi
 
-# The apiserver: from the lab (shared or own), or given directly.
+# The apiserver: a lab of our own ("# lab: own" tests set IPAM_OWN_LAB=1
+# before sourcing), the shared lab, or one given directly (LAB_KUBECONFIG).
+if [ -n "${IPAM_OWN_LAB:-}" ] && [ -z "${LAB_KUBECONFIG:-}" ]; then
+	LAB_NAME=ipam-$$
+	lab up --name "$LAB_NAME" --nodes 1 --tors 0 >/dev/null || fail "lab up failed"
+	on_exit "lab down --name '$LAB_NAME' >/dev/null 2>&1"
+fi
 if [ -z "${LAB_KUBECONFIG:-}" ] && [ -n "${LAB_NAME:-}" ]; then
 	eval "$(lab env --name "$LAB_NAME")"
 fi
@@ -38,10 +44,10 @@ ID=${ID:-t$$}
 TMP=$(mktemp -d "/tmp/ipam-$ID.XXXXXX")
 on_exit "rm -rf '$TMP'"
 
-# mk_node NAME: a Node labelled for this test's pools.
+# mk_node NAME [LABEL]: a Node labelled ipam-test=LABEL (default: the test id).
 mk_node() {
 	k apply -f - >/dev/null <<-EOF || fail "cannot create node $1"
-	{"apiVersion":"v1","kind":"Node","metadata":{"name":"$1","labels":{"ipam-test":"$ID"}}}
+	{"apiVersion":"v1","kind":"Node","metadata":{"name":"$1","labels":{"ipam-test":"${2:-$ID}"}}}
 	EOF
 	on_exit "k delete node '$1' --ignore-not-found >/dev/null 2>&1"
 }
@@ -119,6 +125,17 @@ del() {
 allocated_in() {
 	k get ipamblocks -o json | jq --arg p "$1" '[.items[] | select(.spec.cidr | test($p))
 		| .spec.allocations[] | select(. != null)] | length'
+}
+
+# The starting block index calico-c-ipam walks from for node $1 in a pool of
+# $2 blocks (a power of two): FNV-1a 64 of the name, as in ipam/ipam.c.
+start_block() {
+	local s=$1 h=$((0xcbf29ce484222325)) i c
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$(( (h ^ c) * 1099511628211 ))
+	done
+	echo $(( h & ($2 - 1) ))
 }
 
 # ip_in_cidr IP CIDR (IPv4)
