@@ -37,6 +37,10 @@ KC=${LAB_KUBECONFIG:?no lab: LAB_NAME or LAB_KUBECONFIG must be set}
 # The lab's apiserver is reached from the node namespaces.
 NETNS=${LAB_NODE_node1_NETNS:-}
 innode() { if [ -n "$NETNS" ]; then ip netns exec "$NETNS" "$@"; else "$@"; fi; }
+# The same as a word list, for `"${IN_NODE[@]}" cmd &` where $! must be the
+# command itself (ip netns exec and env exec, so it is).
+IN_NODE=()
+[ -n "$NETNS" ] && IN_NODE=(ip netns exec "$NETNS")
 k() { innode "${KUBECTL:-kubectl}" --kubeconfig "$KC" "$@"; }
 ctl() { innode "$BIN/calicoctl-c" --kubeconfig "$KC" "$@"; }
 
