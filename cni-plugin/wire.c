@@ -112,13 +112,15 @@ static int host_side(struct nl *host, const struct wire_pod *w, struct wire_stat
 	st->mtu = l.mtu;
 	format_mac(l.mac, st->host_mac);
 	for (size_t i = 0; i < sizeof(host_sysctls) / sizeof(host_sysctls[0]); i++) {
+		char key[128];
+
 		if (host_sysctls[i].v6 && !w->v6)
 			continue;
-		r = sysctl_set(-1, host_sysctls[i].key, w->host_ifname, host_sysctls[i].value);
+		snprintf(key, sizeof(key), host_sysctls[i].key, w->host_ifname);
+		r = nl_sysctl_write(key, host_sysctls[i].value);
 		if (r < 0)
-			return wire_fail(err, NULL, r, "set sysctl %s=%s on '%s'",
-					 host_sysctls[i].key, host_sysctls[i].value,
-					 w->host_ifname);
+			return wire_fail(err, NULL, r, "set sysctl %s=%s", key,
+					 host_sysctls[i].value);
 	}
 	r = nl_link_set_up(host, st->host_ifindex, true);
 	if (r < 0)

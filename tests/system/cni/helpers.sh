@@ -30,7 +30,7 @@ if ! declare -F fail >/dev/null; then
 fi
 if ! declare -F on_exit >/dev/null; then
 	_cni_exit_cmds=()
-	_cni_run_exit() { local i; for ((i = ${#_cni_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${_cni_exit_cmds[i]}" || true; done; }
+	_cni_run_exit() { local _cni_k; for ((_cni_k = ${#_cni_exit_cmds[@]} - 1; _cni_k >= 0; _cni_k--)); do eval "${_cni_exit_cmds[_cni_k]}" || true; done; }
 	on_exit() { _cni_exit_cmds+=("$*"); }
 	trap _cni_run_exit EXIT
 fi
