@@ -1,0 +1,1130 @@
+/* NetworkPolicy -> nftables compiler (layout in compile.h).
+ *
+ * Pod-dependent set contents come from GENERATORS, one per (policy, direction,
+ * rule, purpose): "addresses of the pods matching this rule's pod peers" or
+ * "address . protocol . port of the named ports of the pods this rule's named
+ * ports resolve against". A full compile enumerates each generator's
+ * candidate pods (only the namespaces its selectors can match); an
+ * incremental pod update asks every generator about that one pod. Elements
+ * are reference counted by contributor, so both paths build the same table.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+/* after <netinet/in.h>: the kernel's header defers to glibc's definitions */
+#include <linux/netfilter.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "compile.h"
+#include "labelsel.h"
+#include "model.h"
+#include "nftstate.h"
+#include "plan.h"
+
+#define CHAIN_EGRESS "cc_fwd_egress"
+#define CHAIN_INGRESS "cc_fwd_ingress"
+#define MAP_FROM_WL "cc_from_wl"
+#define MAP_TO_WL "cc_to_wl"
+#define NAME_MAX_LEN 200
+
+/* One pod-dependent set pair (v4, v6); see the top comment. */
+struct gen {
+	struct policy_netpol *np; /* reference */
+	enum policy_dir dir;
+	size_t rule;
+	bool named;		  /* named-port set, else peer address set */
+	bool restrict_to_peers;	  /* named egress: only pods matching the pod peers */
+	struct policy_nft_set *set[2]; /* [0] IPv4, [1] IPv6; owned by the table */
+};
+
+/* The policies of one namespace, sorted by name (profile chains list them
+ * in this order). */
+struct ns_policies {
+	char *ns;
+	struct policy_netpol **v; /* references */
+	size_t n;
+};
+
+struct policy_desired {
+	struct policy_nft *nft;
+	struct gen *gens;
+	size_t n_gens, cap_gens;
+	struct policy_hmap ns_pols; /* ns -> struct ns_policies */
+	int nflog_group;
+	uint64_t netpol_generation; /* of the model compiled */
+	struct policy_nft_set *vmap[_POLICY_DIR_MAX]; /* INGRESS: to_wl, EGRESS: from_wl */
+};
+
+/* Records what an incremental update touched, to derive its plan. */
+struct tracker {
+	struct policy_hmap elems;  /* set pointer . data -> struct touched */
+	struct policy_hmap chains; /* name -> struct touched_chain */
+};
+
+struct touched {
+	struct policy_nft_set *set;
+	bool was;
+	size_t len; /* of key: pointer + data */
+	uint8_t key[];
+};
+
+struct touched_chain {
+	bool was;
+	char name[];
+};
+
+static const char *const dir_short[_POLICY_DIR_MAX] = { "in", "eg" };
+
+/* snprintf for names whose parts are bounded by construction (no
+ * truncation warning; an over-long result is cut, never overflows). */
+static void name_fmt(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void name_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+const struct policy_nft *policy_desired_nft(const struct policy_desired *d)
+{
+	return d->nft;
+}
+
+struct policy_desired *policy_desired_free(struct policy_desired *d)
+{
+	void *v;
+
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < d->n_gens; i++)
+		policy_netpol_unref(d->gens[i].np);
+	free(d->gens);
+	for (size_t i = 0; policy_hmap_next(&d->ns_pols, &i, &v);) {
+		struct ns_policies *np = v;
+
+		for (size_t k = 0; k < np->n; k++)
+			policy_netpol_unref(np->v[k]);
+		free(np->v);
+		free(np->ns);
+		free(np);
+	}
+	policy_hmap_done(&d->ns_pols);
+	policy_nft_free(d->nft);
+	free(d);
+	return NULL;
+}
+DEFINE_CLEANUP_FUNC(struct policy_desired, policy_desired_free);
+
+/* ---- names ---- */
+
+/* "pol_<ns>_<name>"; Kubernetes names cannot contain '_', so this is
+ * unambiguous. Over-long names become a hash of the key. */
+static void policy_base_name(const struct policy_netpol *np, char *buf, size_t size)
+{
+	if (strlen(np->ns) + strlen(np->name) <= NAME_MAX_LEN)
+		name_fmt(buf, size, "pol_%s_%s", np->ns, np->name);
+	else
+		snprintf(buf, size, "pol_h%016llx",
+			 (unsigned long long)policy_hash(np->key, strlen(np->key)));
+}
+
+static void policy_chain_name(const struct policy_netpol *np, enum policy_dir dir, char *buf,
+			      size_t size)
+{
+	char base[NAME_MAX_LEN + 32];
+
+	policy_base_name(np, base, sizeof(base));
+	name_fmt(buf, size, "%s_%s", base, dir_short[dir]);
+}
+
+static void rule_set_name(const struct policy_netpol *np, enum policy_dir dir, size_t rule,
+			  const char *what, char *buf, size_t size)
+{
+	char base[NAME_MAX_LEN + 32];
+
+	policy_base_name(np, base, sizeof(base));
+	name_fmt(buf, size, "%s_%s%zu_%s", base, dir_short[dir], rule, what);
+}
+
+/* ---- elements ---- */
+
+static int touch_elem(struct tracker *t, struct policy_nft_set *s, const uint8_t *data,
+		      size_t len)
+{
+	size_t klen = sizeof(s) + len;
+	struct touched *tc = malloc(sizeof(*tc) + klen);
+	int r;
+
+	if (!tc)
+		return -ENOMEM;
+	memcpy(tc->key, &s, sizeof(s));
+	memcpy(tc->key + sizeof(s), data, len);
+	if (policy_hmap_get(&t->elems, tc->key, klen)) {
+		free(tc);
+		return 0;
+	}
+	tc->set = s;
+	tc->len = klen;
+	tc->was = policy_nft_elem_has(s, data, len);
+	r = policy_hmap_put(&t->elems, tc->key, klen, tc);
+	if (r < 0)
+		free(tc);
+	return r;
+}
+
+static int elem_change(struct tracker *t, struct policy_nft_set *s, const uint8_t *data,
+		       size_t len, int delta)
+{
+	int r;
+
+	if (t) {
+		r = touch_elem(t, s, data, len);
+		if (r < 0)
+			return r;
+	}
+	if (delta > 0)
+		return policy_nft_elem_ref(s, data, len, NULL);
+	(void)policy_nft_elem_unref(s, data, len);
+	return 0;
+}
+
+static int fam_index(int family)
+{
+	return family == AF_INET6 ? 1 : 0;
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* ---- matching ---- */
+
+static bool pod_matches_peer(const struct policy_model *m, const struct policy_netpol *np,
+			     const struct policy_peer *peer, const struct policy_pod *pod)
+{
+	if (peer->is_block)
+		return false;
+	if (!peer->ns_sel) {
+		if (strcmp(pod->ns, np->ns) != 0)
+			return false;
+	} else if (!policy_model_ns_matches(m, pod->ns, peer->ns_sel)) {
+		return false;
+	}
+	return !peer->pod_sel || labelsel_matches(peer->pod_sel, pod->labels);
+}
+
+static bool pod_matches_rule_peers(const struct policy_model *m, const struct policy_netpol *np,
+				   const struct policy_rule *rule, const struct policy_pod *pod)
+{
+	for (size_t i = 0; i < rule->n_peers; i++)
+		if (pod_matches_peer(m, np, &rule->peers[i], pod))
+			return true;
+	return false;
+}
+
+static bool pod_selected_by(const struct policy_netpol *np, const struct policy_pod *pod)
+{
+	return strcmp(pod->ns, np->ns) == 0 && labelsel_matches(np->pod_sel, pod->labels);
+}
+
+static int named_contrib(const struct gen *g, const struct policy_rule *rule,
+			 const struct policy_pod *pod, int delta, struct tracker *t)
+{
+	uint8_t key[19];
+	int r;
+
+	for (size_t k = 0; k < rule->n_ports; k++) {
+		const struct policy_port *pp = &rule->ports[k];
+
+		if (!pp->name)
+			continue;
+		for (size_t q = 0; q < pod->n_ports; q++) {
+			const struct policy_named_port *np = &pod->ports[q];
+
+			if (np->proto != pp->proto || strcmp(np->name, pp->name) != 0)
+				continue;
+			for (size_t a = 0; a < pod->n_ips; a++) {
+				size_t al = addr_len(pod->ips[a].family);
+
+				memcpy(key, pod->ips[a].addr, al);
+				key[al] = np->proto;
+				key[al + 1] = (uint8_t)(np->port >> 8);
+				key[al + 2] = (uint8_t)np->port;
+				r = elem_change(t, g->set[fam_index(pod->ips[a].family)], key,
+						al + 3, delta);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Adds (delta +1) or removes (-1) what @pod contributes to @g. */
+static int gen_contrib(const struct gen *g, const struct policy_model *m,
+		       const struct policy_pod *pod, int delta, struct tracker *t)
+{
+	const struct policy_rule *rule = &g->np->rules[g->dir][g->rule];
+	int r;
+
+	if (pod->host_network)
+		return 0;
+	if (g->named) {
+		if (g->dir == POLICY_DIR_INGRESS ? !pod_selected_by(g->np, pod)
+						 : (g->restrict_to_peers &&
+						    !pod_matches_rule_peers(m, g->np, rule, pod)))
+			return 0;
+		return named_contrib(g, rule, pod, delta, t);
+	}
+	if (!pod_matches_rule_peers(m, g->np, rule, pod))
+		return 0;
+	for (size_t a = 0; a < pod->n_ips; a++) {
+		r = elem_change(t, g->set[fam_index(pod->ips[a].family)], pod->ips[a].addr,
+				addr_len(pod->ips[a].family), delta);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Whether a generator may match pods of namespace @ns (candidate filter for
+ * the full compile; gen_contrib() decides exactly). */
+static bool gen_wants_ns(const struct gen *g, const struct policy_model *m, const char *ns)
+{
+	const struct policy_rule *rule = &g->np->rules[g->dir][g->rule];
+
+	if (g->named && g->dir == POLICY_DIR_INGRESS)
+		return strcmp(ns, g->np->ns) == 0;
+	if (g->named && !g->restrict_to_peers)
+		return true;
+	for (size_t i = 0; i < rule->n_peers; i++) {
+		const struct policy_peer *p = &rule->peers[i];
+
+		if (p->is_block)
+			continue;
+		if (p->ns_sel ? policy_model_ns_matches(m, ns, p->ns_sel)
+			      : strcmp(ns, g->np->ns) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int gen_fill(const struct gen *g, const struct policy_model *m)
+{
+	void *v;
+	int r;
+
+	for (size_t i = 0; policy_hmap_next(&m->ns_pods, &i, &v);) {
+		const struct policy_ns_pods *nsp = v;
+
+		if (nsp->n_pods == 0 || !gen_wants_ns(g, m, nsp->ns))
+			continue;
+		for (size_t k = 0; k < nsp->n_pods; k++) {
+			r = gen_contrib(g, m, nsp->pods[k], +1, NULL);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ---- static sets: ipBlocks and numeric ports ---- */
+
+typedef unsigned __int128 u128;
+
+struct range {
+	u128 first, last;
+};
+
+struct ranges {
+	struct range *v;
+	size_t n, cap;
+};
+
+static int ranges_add(struct ranges *rs, u128 first, u128 last)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 8;
+		struct range *n = realloc(rs->v, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		rs->v = n;
+		rs->cap = cap;
+	}
+	rs->v[rs->n++] = (struct range){ first, last };
+	return 0;
+}
+
+static u128 addr_to_u128(const uint8_t *a, size_t len)
+{
+	u128 v = 0;
+
+	for (size_t i = 0; i < len; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static void u128_to_addr(u128 v, uint8_t *a, size_t len)
+{
+	for (size_t i = len; i-- > 0; v >>= 8)
+		a[i] = (uint8_t)v;
+}
+
+static void cidr_range(const struct policy_cidr *c, u128 *first, u128 *last)
+{
+	unsigned bits = c->family == AF_INET6 ? 128 : 32;
+	unsigned host = bits - c->prefixlen;
+	u128 mask = host >= 128 ? ~(u128)0 : (((u128)1 << host) - 1);
+
+	*first = addr_to_u128(c->addr, addr_len(c->family)) & ~mask;
+	*last = *first | mask;
+}
+
+/* Removes [a, b] from every range (splitting where needed). */
+static int ranges_cut(struct ranges *rs, u128 a, u128 b)
+{
+	size_t n = rs->n;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		struct range x = rs->v[i];
+
+		if (b < x.first || a > x.last)
+			continue;
+		rs->v[i].last = 0;
+		rs->v[i].first = 1; /* empty marker: first > last */
+		if (x.first < a) {
+			r = ranges_add(rs, x.first, a - 1);
+			if (r < 0)
+				return r;
+		}
+		if (b < x.last) {
+			r = ranges_add(rs, b + 1, x.last);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+	const struct range *a = x, *b = y;
+
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* Sorts, drops empties and merges overlapping or adjacent ranges: interval
+ * sets reject overlaps. */
+static void ranges_normalize(struct ranges *rs)
+{
+	size_t w = 0;
+
+	if (rs->n == 0)
+		return;
+	qsort(rs->v, rs->n, sizeof(*rs->v), cmp_range);
+	for (size_t i = 0; i < rs->n; i++) {
+		struct range x = rs->v[i];
+
+		if (x.first > x.last)
+			continue;
+		if (w > 0 && rs->v[w - 1].last != ~(u128)0 && x.first <= rs->v[w - 1].last + 1) {
+			if (x.last > rs->v[w - 1].last)
+				rs->v[w - 1].last = x.last;
+			continue;
+		}
+		rs->v[w++] = x;
+	}
+	rs->n = w;
+}
+
+static int block_ranges(const struct policy_rule *rule, int family, struct ranges *rs)
+{
+	u128 a, b;
+	int r;
+
+	for (size_t i = 0; i < rule->n_peers; i++) {
+		const struct policy_peer *p = &rule->peers[i];
+		struct ranges one = {};
+
+		if (!p->is_block || p->block.family != family)
+			continue;
+		cidr_range(&p->block, &a, &b);
+		r = ranges_add(&one, a, b);
+		for (size_t k = 0; r == 0 && k < p->n_except; k++) {
+			cidr_range(&p->except[k], &a, &b);
+			r = ranges_cut(&one, a, b);
+		}
+		for (size_t k = 0; r == 0 && k < one.n; k++)
+			if (one.v[k].first <= one.v[k].last)
+				r = ranges_add(rs, one.v[k].first, one.v[k].last);
+		free(one.v);
+		if (r < 0)
+			return r;
+	}
+	ranges_normalize(rs);
+	return 0;
+}
+
+static int fill_block_set(struct policy_nft_set *s, const struct ranges *rs, int family)
+{
+	size_t al = addr_len(family);
+	uint8_t key[32];
+	int r;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		u128_to_addr(rs->v[i].first, key, al);
+		u128_to_addr(rs->v[i].last, key + al, al);
+		r = policy_nft_elem_ref(s, key, 2 * al, NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int fill_port_set(struct policy_nft_set *s, const struct policy_rule *rule)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	uint8_t key[5];
+	int r = 0;
+
+	for (size_t pi = 0; r == 0 && pi < ELEMENTSOF(protos); pi++) {
+		struct ranges rs = {};
+
+		for (size_t k = 0; r == 0 && k < rule->n_ports; k++) {
+			const struct policy_port *pp = &rule->ports[k];
+
+			if (pp->name || pp->proto != protos[pi])
+				continue;
+			r = pp->any_port ? ranges_add(&rs, 0, 65535)
+					 : ranges_add(&rs, pp->port, pp->end_port);
+		}
+		ranges_normalize(&rs);
+		for (size_t k = 0; r == 0 && k < rs.n; k++) {
+			key[0] = protos[pi];
+			key[1] = (uint8_t)(rs.v[k].first >> 8);
+			key[2] = (uint8_t)rs.v[k].first;
+			key[3] = (uint8_t)(rs.v[k].last >> 8);
+			key[4] = (uint8_t)rs.v[k].last;
+			r = policy_nft_elem_ref(s, key, sizeof(key), NULL);
+		}
+		free(rs.v);
+	}
+	return r;
+}
+
+/* ---- rules of one NetworkPolicy rule ---- */
+
+/* One way to match the peer side or the port side of a rule. */
+struct variant {
+	enum policy_match_kind kind; /* _POLICY_MATCH_KIND_MAX: matches everything */
+	int family;		     /* 0: any */
+	char set[320];
+};
+
+struct variants {
+	struct variant v[4];
+	size_t n;
+};
+
+static void variant_push(struct variants *vs, enum policy_match_kind kind, int family,
+			 const char *set)
+{
+	struct variant *v = &vs->v[vs->n++];
+
+	v->kind = kind;
+	v->family = family;
+	snprintf(v->set, sizeof(v->set), "%s", set ? set : "");
+}
+
+static int add_gen(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+		   size_t rule, bool named, struct policy_nft_set *s4, struct policy_nft_set *s6)
+{
+	const struct policy_rule *ru = &np->rules[dir][rule];
+	struct gen *g;
+
+	if (d->n_gens == d->cap_gens) {
+		size_t cap = d->cap_gens ? d->cap_gens * 2 : 16;
+		struct gen *n = realloc(d->gens, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d->gens = n;
+		d->cap_gens = cap;
+	}
+	g = &d->gens[d->n_gens++];
+	*g = (struct gen){
+		.np = policy_netpol_ref(np),
+		.dir = dir,
+		.rule = rule,
+		.named = named,
+		.set = { s4, s6 },
+	};
+	/* Egress named ports resolve against the destination pod; with only pod
+	 * peers the destination is one of them, so the set can be limited. */
+	if (named && dir == POLICY_DIR_EGRESS && ru->n_peers > 0) {
+		g->restrict_to_peers = true;
+		for (size_t i = 0; i < ru->n_peers; i++)
+			g->restrict_to_peers &= !ru->peers[i].is_block;
+	}
+	return 0;
+}
+
+static int new_set_pair(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			size_t i, const char *what, enum policy_set_kind k4,
+			struct policy_nft_set **ret4, struct policy_nft_set **ret6)
+{
+	char name[300], w[16];
+	int r;
+
+	snprintf(w, sizeof(w), "%s4", what);
+	rule_set_name(np, dir, i, w, name, sizeof(name));
+	r = policy_nft_set_add(d->nft, name, k4, ret4);
+	if (r < 0)
+		return r;
+	snprintf(w, sizeof(w), "%s6", what);
+	rule_set_name(np, dir, i, w, name, sizeof(name));
+	return policy_nft_set_add(d->nft, name, k4 + 1, ret6);
+}
+
+static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			 size_t i, struct variants *vs)
+{
+	const struct policy_rule *rule = &np->rules[dir][i];
+	enum policy_match_kind mk = dir == POLICY_DIR_INGRESS ? POLICY_MATCH_SADDR
+							      : POLICY_MATCH_DADDR;
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	struct policy_nft_set *s4, *s6, *s;
+	bool pods = false;
+	char name[300];
+	int r;
+
+	if (rule->n_peers == 0) {
+		variant_push(vs, _POLICY_MATCH_KIND_MAX, 0, NULL);
+		return 0;
+	}
+	for (size_t k = 0; k < rule->n_peers; k++)
+		pods |= !rule->peers[k].is_block;
+	if (pods) {
+		r = new_set_pair(d, np, dir, i, "pods", POLICY_SET_ADDR4, &s4, &s6);
+		if (r == 0)
+			r = add_gen(d, np, dir, i, false, s4, s6);
+		if (r < 0)
+			return r;
+		variant_push(vs, mk, AF_INET, s4->name);
+		variant_push(vs, mk, AF_INET6, s6->name);
+	}
+	for (int f = 0; f < 2; f++) {
+		struct ranges rs = {};
+
+		r = block_ranges(rule, fams[f], &rs);
+		if (r == 0 && rs.n > 0) {
+			rule_set_name(np, dir, i, f ? "blk6" : "blk4", name, sizeof(name));
+			r = policy_nft_set_add(d->nft, name, f ? POLICY_SET_RANGE6 : POLICY_SET_RANGE4,
+					       &s);
+			if (r == 0)
+				r = fill_block_set(s, &rs, fams[f]);
+			if (r == 0)
+				variant_push(vs, mk, fams[f], name);
+		}
+		free(rs.v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int port_variants(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			 size_t i, struct variants *vs)
+{
+	const struct policy_rule *rule = &np->rules[dir][i];
+	struct policy_nft_set *s, *s4, *s6;
+	bool numeric = false, named = false;
+	char name[300];
+	int r;
+
+	if (rule->n_ports == 0) {
+		variant_push(vs, _POLICY_MATCH_KIND_MAX, 0, NULL);
+		return 0;
+	}
+	for (size_t k = 0; k < rule->n_ports; k++) {
+		named |= rule->ports[k].name != NULL;
+		numeric |= rule->ports[k].name == NULL;
+	}
+	if (numeric) {
+		rule_set_name(np, dir, i, "ports", name, sizeof(name));
+		r = policy_nft_set_add(d->nft, name, POLICY_SET_PORTS, &s);
+		if (r == 0)
+			r = fill_port_set(s, rule);
+		if (r < 0)
+			return r;
+		variant_push(vs, POLICY_MATCH_PORTS, 0, name);
+	}
+	if (named) {
+		r = new_set_pair(d, np, dir, i, "named", POLICY_SET_NAMED4, &s4, &s6);
+		if (r == 0)
+			r = add_gen(d, np, dir, i, true, s4, s6);
+		if (r < 0)
+			return r;
+		variant_push(vs, POLICY_MATCH_NAMED, AF_INET, s4->name);
+		variant_push(vs, POLICY_MATCH_NAMED, AF_INET6, s6->name);
+	}
+	return 0;
+}
+
+static int push_match(struct policy_nft_rule *r, const struct variant *v)
+{
+	if (v->kind == _POLICY_MATCH_KIND_MAX)
+		return 0;
+	return policy_nft_rule_match(r, v->kind, v->family, 0, v->set);
+}
+
+/* Appends @r sealed with @label unless an equal rule is already there. */
+static int chain_push(struct policy_nft_chain *c, struct policy_nft_rule *r, const char *label)
+{
+	int k = policy_nft_rule_seal(r, label);
+
+	if (k < 0) {
+		policy_nft_rule_free(r);
+		return k;
+	}
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (strcmp(c->rules[i]->comment, r->comment) == 0) {
+			policy_nft_rule_free(r);
+			return 0;
+		}
+	return policy_nft_chain_append(c, r);
+}
+
+static int compile_rule(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			size_t i, struct policy_nft_chain *c)
+{
+	struct variants peers = {}, ports = {};
+	char label[600];
+	int r;
+
+	snprintf(label, sizeof(label), "%s %s[%zu]", np->key, policy_dir_to_string(dir), i);
+	r = peer_variants(d, np, dir, i, &peers);
+	if (r == 0)
+		r = port_variants(d, np, dir, i, &ports);
+	for (size_t a = 0; r == 0 && a < peers.n; a++)
+		for (size_t b = 0; r == 0 && b < ports.n; b++) {
+			const struct variant *pv = &peers.v[a], *qv = &ports.v[b];
+			struct policy_nft_rule *nr;
+
+			if (pv->family && qv->family && pv->family != qv->family)
+				continue;
+			nr = policy_nft_rule_new();
+			if (!nr)
+				return -ENOMEM;
+			nr->counter = true;
+			nr->verdict = POLICY_VERDICT_ACCEPT;
+			r = push_match(nr, pv);
+			if (r == 0)
+				r = push_match(nr, qv);
+			if (r < 0) {
+				policy_nft_rule_free(nr);
+				return r;
+			}
+			r = chain_push(c, nr, label);
+		}
+	return r;
+}
+
+static int compile_netpol(struct policy_desired *d, struct policy_netpol *np)
+{
+	struct policy_nft_chain *c;
+	char name[300];
+	int r;
+
+	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
+		if (!np->types[dir])
+			continue;
+		policy_chain_name(np, dir, name, sizeof(name));
+		r = policy_nft_chain_add(d->nft, name, &c);
+		for (size_t i = 0; r == 0 && i < np->n_rules[dir]; i++)
+			r = compile_rule(d, np, dir, i, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- base chains ---- */
+
+static int base_rule(struct policy_nft_chain *c, const char *label, enum policy_match_kind k1,
+		     uint32_t v1, const char *a1, enum policy_match_kind k2, uint32_t v2,
+		     enum policy_verdict verdict)
+{
+	struct policy_nft_rule *r = policy_nft_rule_new();
+	int e;
+
+	if (!r)
+		return -ENOMEM;
+	r->counter = verdict != POLICY_VERDICT_NONE;
+	r->verdict = verdict;
+	e = policy_nft_rule_match(r, k1, 0, v1, a1);
+	if (e == 0 && k2 != _POLICY_MATCH_KIND_MAX)
+		e = policy_nft_rule_match(r, k2, 0, v2, NULL);
+	if (e < 0) {
+		policy_nft_rule_free(r);
+		return e;
+	}
+	return chain_push(c, r, label);
+}
+
+static int base_chain(struct policy_desired *d, enum policy_dir dir)
+{
+	bool in = dir == POLICY_DIR_INGRESS;
+	struct policy_nft_chain *c;
+	struct policy_nft_set *s;
+	int r;
+
+	r = policy_nft_set_add(d->nft, in ? MAP_TO_WL : MAP_FROM_WL, POLICY_SET_IFVMAP, &s);
+	if (r == 0)
+		r = policy_nft_chain_add(d->nft, in ? CHAIN_INGRESS : CHAIN_EGRESS, &c);
+	if (r < 0)
+		return r;
+	d->vmap[dir] = s;
+	c->base = true;
+	c->hooknum = NF_INET_FORWARD;
+	c->prio = in ? 1 : 0;
+	c->policy = NF_ACCEPT;
+	r = base_rule(c, "conntrack established", POLICY_MATCH_CT_STATE,
+		      POLICY_CT_ESTABLISHED | POLICY_CT_RELATED, NULL, _POLICY_MATCH_KIND_MAX, 0,
+		      POLICY_VERDICT_ACCEPT);
+	if (r == 0)
+		r = base_rule(c, "conntrack invalid",
+			      in ? POLICY_MATCH_OIF_PREFIX : POLICY_MATCH_IIF_PREFIX, 0, "cali",
+			      POLICY_MATCH_CT_STATE, POLICY_CT_INVALID, POLICY_VERDICT_DROP);
+	if (r == 0)
+		r = base_rule(c, in ? "dispatch ingress" : "dispatch egress",
+			      in ? POLICY_MATCH_OIF_VMAP : POLICY_MATCH_IIF_VMAP, 0, s->name,
+			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	return r;
+}
+
+/* ---- profiles: the per-endpoint chains, shared by equal policy lists ---- */
+
+static int cmp_netpol(const void *a, const void *b)
+{
+	return strcmp((*(struct policy_netpol *const *)a)->key,
+		      (*(struct policy_netpol *const *)b)->key);
+}
+
+static int index_policies(struct policy_desired *d, const struct policy_model *m)
+{
+	void *v;
+	int r;
+
+	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &v);) {
+		struct policy_netpol *np = v, **nv;
+		struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, np->ns);
+
+		if (!nsp) {
+			nsp = calloc(1, sizeof(*nsp));
+			if (!nsp || !(nsp->ns = strdup(np->ns))) {
+				free(nsp);
+				return -ENOMEM;
+			}
+			r = policy_hmap_put_str(&d->ns_pols, nsp->ns, nsp);
+			if (r < 0) {
+				free(nsp->ns);
+				free(nsp);
+				return r;
+			}
+		}
+		nv = realloc(nsp->v, (nsp->n + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		nsp->v = nv;
+		nsp->v[nsp->n++] = policy_netpol_ref(np);
+	}
+	for (size_t i = 0; policy_hmap_next(&d->ns_pols, &i, &v);) {
+		struct ns_policies *nsp = v;
+
+		qsort(nsp->v, nsp->n, sizeof(*nsp->v), cmp_netpol);
+	}
+	return 0;
+}
+
+/* The profile chain name of @pod in @dir, or "" when no policy isolates it. */
+static void profile_name(const struct policy_desired *d, const struct policy_pod *pod,
+			 enum policy_dir dir, char *buf, size_t size)
+{
+	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	bool any = false;
+	char g[16];
+
+	buf[0] = '\0';
+	for (size_t i = 0; nsp && i < nsp->n; i++) {
+		const struct policy_netpol *np = nsp->v[i];
+
+		if (!np->types[dir] || !labelsel_matches(np->pod_sel, pod->labels))
+			continue;
+		any = true;
+		for (const char *c = np->key; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+		h = (h ^ '|') * 0x100000001b3ULL;
+	}
+	if (!any)
+		return;
+	snprintf(g, sizeof(g), "%d", d->nflog_group);
+	for (const char *c = g; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+	snprintf(buf, size, "ep_%s_%012llx", dir_short[dir],
+		 (unsigned long long)(h & 0xffffffffffffULL));
+}
+
+static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
+			 enum policy_dir dir, struct policy_nft_chain *c)
+{
+	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
+	char target[300], label[600];
+	struct policy_nft_rule *r;
+	int e;
+
+	for (size_t i = 0; i < nsp->n; i++) {
+		struct policy_netpol *np = nsp->v[i];
+
+		if (!np->types[dir] || !labelsel_matches(np->pod_sel, pod->labels))
+			continue;
+		policy_chain_name(np, dir, target, sizeof(target));
+		r = policy_nft_rule_new();
+		if (!r || !(r->target = strdup(target))) {
+			policy_nft_rule_free(r);
+			return -ENOMEM;
+		}
+		r->verdict = POLICY_VERDICT_JUMP;
+		snprintf(label, sizeof(label), "%s %s", np->key, policy_dir_to_string(dir));
+		e = chain_push(c, r, label);
+		if (e < 0)
+			return e;
+	}
+	r = policy_nft_rule_new();
+	if (!r)
+		return -ENOMEM;
+	r->counter = true;
+	r->log_group = d->nflog_group;
+	r->verdict = POLICY_VERDICT_DROP;
+	snprintf(label, sizeof(label), "%s drop %s", pod->ns, policy_dir_to_string(dir));
+	return chain_push(c, r, label);
+}
+
+static int touch_chain(struct tracker *t, const struct policy_desired *d, const char *name)
+{
+	struct touched_chain *tc;
+	int r;
+
+	if (!t || policy_hmap_get_str(&t->chains, name))
+		return 0;
+	tc = malloc(sizeof(*tc) + strlen(name) + 1);
+	if (!tc)
+		return -ENOMEM;
+	strcpy(tc->name, name);
+	tc->was = policy_nft_chain_get(d->nft, name) != NULL;
+	r = policy_hmap_put_str(&t->chains, tc->name, tc);
+	if (r < 0)
+		free(tc);
+	return r;
+}
+
+/* One pod's dispatch in one direction: its profile chain's reference and its
+ * vmap element. */
+static int profile_change(struct policy_desired *d, const struct policy_pod *pod,
+			  enum policy_dir dir, int delta, struct tracker *t)
+{
+	struct policy_nft_chain *c;
+	uint8_t key[16 + 64] = {};
+	char name[64];
+	size_t n;
+	int r;
+
+	profile_name(d, pod, dir, name, sizeof(name));
+	if (!name[0])
+		return 0;
+	r = touch_chain(t, d, name);
+	if (r < 0)
+		return r;
+	c = policy_nft_chain_get(d->nft, name);
+	if (!c && delta > 0) {
+		r = policy_nft_chain_add(d->nft, name, &c);
+		if (r == 0)
+			r = profile_build(d, pod, dir, c);
+		if (r < 0)
+			return r;
+	}
+	if (c && delta > 0)
+		c->refs++;
+	else if (c && --c->refs == 0)
+		policy_nft_chain_del(d->nft, name);
+	n = strlen(name);
+	memcpy(key, pod->ifname, strnlen(pod->ifname, 16));
+	memcpy(key + 16, name, n);
+	return elem_change(t, d->vmap[dir], key, 16 + n, delta);
+}
+
+static int pod_change(struct policy_desired *d, const struct policy_model *m,
+		      const struct policy_pod *pod, int delta, struct tracker *t)
+{
+	int r;
+
+	if (pod->host_network)
+		return 0;
+	for (size_t i = 0; i < d->n_gens; i++) {
+		r = gen_contrib(&d->gens[i], m, pod, delta, t);
+		if (r < 0)
+			return r;
+	}
+	if (!policy_model_is_local(m, pod))
+		return 0;
+	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
+		r = profile_change(d, pod, dir, delta, t);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- entry points ---- */
+
+static int compile_all(struct policy_desired *d, const struct policy_model *m)
+{
+	_cleanup_free_ struct policy_netpol **v = calloc(m->netpols.n_items + 1, sizeof(*v));
+	struct policy_pod *pod;
+	size_t n = 0;
+	void *x;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
+		r = base_chain(d, dir);
+		if (r < 0)
+			return r;
+	}
+	r = index_policies(d, m);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &x);)
+		v[n++] = x;
+	qsort(v, n, sizeof(*v), cmp_netpol);
+	for (size_t i = 0; i < n; i++) {
+		r = compile_netpol(d, v[i]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < d->n_gens; i++) {
+		r = gen_fill(&d->gens[i], m);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; policy_model_next_pod(m, &i, &pod);) {
+
+		if (pod->host_network || !policy_model_is_local(m, pod))
+			continue;
+		for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
+			r = profile_change(d, pod, dir, +1, NULL);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int policy_compile(const struct policy_model *m, const struct policy_options *o,
+		   struct policy_desired **ret)
+{
+	_cleanup_(policy_desired_freep) struct policy_desired *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	d->nflog_group = o ? o->nflog_group : -1;
+	d->netpol_generation = m->netpol_generation;
+	r = policy_nft_new(o && o->table ? o->table : POLICY_TABLE_DEFAULT, &d->nft);
+	if (r < 0)
+		return r;
+	r = compile_all(d, m);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
+static void tracker_done(struct tracker *t)
+{
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next(&t->elems, &i, &v);)
+		free(v);
+	for (size_t i = 0; policy_hmap_next(&t->chains, &i, &v);)
+		free(v);
+	policy_hmap_done(&t->elems);
+	policy_hmap_done(&t->chains);
+}
+
+static int tracker_plan(struct tracker *t, const struct policy_desired *d, struct policy_plan *p)
+{
+	void *v;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && policy_hmap_next(&t->elems, &i, &v);) {
+		const struct touched *tc = v;
+		const uint8_t *data = tc->key + sizeof(tc->set);
+		size_t len = tc->len - sizeof(tc->set);
+		bool now = policy_nft_elem_has(tc->set, data, len);
+
+		if (now != tc->was)
+			r = policy_plan_elem(p, now ? POLICY_OP_ELEM_ADD : POLICY_OP_ELEM_DEL,
+					     tc->set->name, tc->set->kind, data, len);
+	}
+	for (size_t i = 0; r == 0 && policy_hmap_next(&t->chains, &i, &v);) {
+		const struct touched_chain *tc = v;
+		const struct policy_nft_chain *c = policy_nft_chain_get(d->nft, tc->name);
+
+		if (c && !tc->was)
+			r = policy_plan_add_chain(p, c);
+		else if (!c && tc->was)
+			r = policy_plan_del_chain(p, tc->name, false);
+	}
+	return r;
+}
+
+int policy_desired_update_pod(struct policy_desired *d, const struct policy_model *m,
+			      const struct policy_pod *old, const struct policy_pod *new,
+			      struct policy_plan **ret_plan)
+{
+	struct policy_plan *p = NULL;
+	struct tracker t = {};
+	int r;
+
+	if (d->netpol_generation != m->netpol_generation)
+		return -ESTALE;
+	r = policy_plan_new(d->nft->table, &p);
+	/* New first, then old: a pod that keeps its profile never drops the
+	 * chain's last reference in between. */
+	if (r == 0 && new)
+		r = pod_change(d, m, new, +1, &t);
+	if (r == 0 && old)
+		r = pod_change(d, m, old, -1, &t);
+	if (r == 0)
+		r = tracker_plan(&t, d, p);
+	tracker_done(&t);
+	if (r < 0) {
+		policy_plan_free(p);
+		return r;
+	}
+	policy_plan_finish(p);
+	*ret_plan = p;
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* NetworkPolicy -> nftables compiler.
+ *
+ * Table layout (family inet, one table of ours):
+ *
+ *   chain cc_fwd_egress  { hook forward priority 0; policy accept
+ *     ct state established,related accept
+ *     iifname "cali*" ct state invalid drop
+ *     iifname vmap @cc_from_wl }          pod -> anything: the pod's EGRESS
+ *   chain cc_fwd_ingress { hook forward priority 1; policy accept
+ *     ct state established,related accept
+ *     oifname "cali*" ct state invalid drop
+ *     oifname vmap @cc_to_wl }            anything -> pod: the pod's INGRESS
+ *
+ * An accept in the first base chain lets the packet on to the second, so a
+ * forwarded packet must pass the source's egress AND the destination's
+ * ingress. There is no input or output chain: pod <-> own node traffic is
+ * never filtered.
+ *
+ * A local pod isolated in a direction has a vmap element ifname -> jump to a
+ * PROFILE chain ep_<dir>_<hash> shared by all pods selected by the same
+ * policies: "jump <policy chain>" per policy, then "counter drop" (plus NFLOG).
+ * A policy chain pol_<ns>_<name>_<in|eg> has, per NetworkPolicy rule, a few
+ * rules "peer-match port-match counter accept" labelled "ns/name ingress[i]";
+ * peers and ports live in named sets (pod addresses, ipBlock intervals with
+ * the excepts cut out, protocol . port intervals, address . protocol . port
+ * for named ports), so per-packet work is a vmap lookup plus the rules of the
+ * policies selecting the pod, independent of pod and policy counts.
+ *
+ * A pod joining or leaving a selector changes set elements (and at most the
+ * vmap element choosing its profile chain): policy_desired_update_pod()
+ * computes exactly that delta in time independent of the number of pods.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct policy_model;
+struct policy_nft;
+struct policy_plan;
+struct policy_pod;
+
+#define POLICY_TABLE_DEFAULT "calico-c"
+
+struct policy_options {
+	const char *table; /* NULL = POLICY_TABLE_DEFAULT */
+	int nflog_group;   /* NFLOG group for denied packets, -1 = none */
+};
+
+struct policy_desired;
+
+/**
+ * policy_compile - compile the model into the desired table (pure)
+ * @m: the model
+ * @o: options
+ * @ret: the desired state
+ *
+ * Return: 0, -ENOMEM.
+ */
+int policy_compile(const struct policy_model *m, const struct policy_options *o,
+		   struct policy_desired **ret);
+struct policy_desired *policy_desired_free(struct policy_desired *d);
+const struct policy_nft *policy_desired_nft(const struct policy_desired *d);
+
+/**
+ * policy_desired_update_pod - apply one pod change to a desired state
+ *   incrementally and return the operations it implies
+ * @d: desired state compiled from @m before the change (updated in place)
+ * @m: the model, with the change already made
+ * @old: the pod before (NULL when added)
+ * @new: the pod after (NULL when deleted)
+ * @ret_plan: the finished plan (element changes, and profile chains created
+ *   or dropped)
+ *
+ * The plans reference @d: apply each before the next update.
+ *
+ * Return: 0, -ESTALE when policies or namespaces changed since @d was
+ * compiled (compile again), -ENOMEM (then @d must be recompiled).
+ */
+int policy_desired_update_pod(struct policy_desired *d, const struct policy_model *m,
+			      const struct policy_pod *old, const struct policy_pod *new,
+			      struct policy_plan **ret_plan);

@@ -1,0 +1,1096 @@
+/* Parsing, validation and indexing of the objects NetworkPolicy depends on.
+ *
+ * Validation follows the apiserver's rules for networking.k8s.io/v1 so that a
+ * policy we accept is one Kubernetes would accept, and a policy Kubernetes
+ * would reject is reported with the field that is wrong:
+ *  - a peer needs podSelector, namespaceSelector or ipBlock; ipBlock excludes
+ *    the other two;
+ *  - ipBlock.cidr is a CIDR; each except is a strict subset of it;
+ *  - protocol is TCP (default), UDP or SCTP; port is 1..65535 or an IANA
+ *    service name; endPort needs a numeric port and is >= port;
+ *  - policyTypes holds Ingress/Egress; when absent it is Ingress, plus Egress
+ *    when spec.egress is non-empty (the apiserver's defaulting).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "ifname.h"
+#include "labelsel.h"
+#include "model.h"
+
+#define MODEL_MAX_RULES 1024
+#define MODEL_MAX_ITEMS 4096 /* peers, ports, excepts per list */
+
+static const char *const dir_names[_POLICY_DIR_MAX] = {
+	[POLICY_DIR_INGRESS] = "ingress",
+	[POLICY_DIR_EGRESS] = "egress",
+};
+
+const char *policy_dir_to_string(enum policy_dir d)
+{
+	return d >= 0 && d < _POLICY_DIR_MAX ? dir_names[d] : NULL;
+}
+
+static int fail(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(char **ret_error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_error) {
+		free(*ret_error);
+		va_start(ap, fmt);
+		if (vasprintf(ret_error, fmt, ap) < 0)
+			*ret_error = NULL;
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Prefixes an error message produced by a helper with the object's name. */
+static int fail_in(char **ret_error, int r, const char *what)
+{
+	char *inner;
+
+	if (r != -EINVAL || !ret_error || !*ret_error)
+		return r;
+	inner = *ret_error;
+	if (asprintf(ret_error, "%s: %s", what, inner) < 0)
+		*ret_error = NULL;
+	free(inner);
+	return r;
+}
+
+int policy_cidr_parse(const char *text, bool allow_prefix, struct policy_cidr *ret)
+{
+	struct policy_cidr c = {};
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash, *end;
+	long plen;
+	int max;
+
+	if (!text || strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash) {
+		if (!allow_prefix)
+			return -EINVAL;
+		*slash = '\0';
+	}
+	c.family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(c.family, buf, c.addr) != 1)
+		return -EINVAL;
+	max = c.family == AF_INET ? 32 : 128;
+	plen = max;
+	if (slash) {
+		if (!isdigit((unsigned char)slash[1]))
+			return -EINVAL;
+		errno = 0;
+		plen = strtol(slash + 1, &end, 10);
+		if (errno || *end || plen < 0 || plen > max)
+			return -EINVAL;
+	}
+	c.prefixlen = (uint8_t)plen;
+	/* Host bits are cleared, as net.ParseCIDR does for the network. */
+	for (int i = 0; i < max / 8; i++) {
+		int keep = (int)plen - i * 8;
+
+		if (keep <= 0)
+			c.addr[i] = 0;
+		else if (keep < 8)
+			c.addr[i] &= (uint8_t)(0xff << (8 - keep));
+	}
+	*ret = c;
+	return 0;
+}
+
+int policy_cidr_to_string(const struct policy_cidr *c, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(c->family, c->addr, a, sizeof(a)))
+		return -EINVAL;
+	snprintf(buf, size, "%s/%u", a, c->prefixlen);
+	return 0;
+}
+
+static int proto_from_json(const json_t *j, uint8_t *ret)
+{
+	const char *s = json_string_value(j);
+
+	if (!j || json_is_null(j))
+		*ret = IPPROTO_TCP;
+	else if (s && strcmp(s, "TCP") == 0)
+		*ret = IPPROTO_TCP;
+	else if (s && strcmp(s, "UDP") == 0)
+		*ret = IPPROTO_UDP;
+	else if (s && strcmp(s, "SCTP") == 0)
+		*ret = IPPROTO_SCTP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* IANA_SVC_NAME: 1-15 of [a-z0-9-], at least one letter, no leading,
+ * trailing or double '-'. */
+static bool is_port_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	bool letter = false;
+
+	if (n == 0 || n > POLICY_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-' || strstr(s, "--"))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (islower((unsigned char)s[i]))
+			letter = true;
+		else if (!isdigit((unsigned char)s[i]) && s[i] != '-')
+			return false;
+	}
+	return letter;
+}
+
+static bool is_port_num(const json_t *j)
+{
+	return json_is_integer(j) && json_integer_value(j) >= 1 && json_integer_value(j) <= 65535;
+}
+
+/* ---- pods ---- */
+
+struct policy_pod *policy_pod_free(struct policy_pod *p)
+{
+	if (!p)
+		return NULL;
+	free(p->ns);
+	free(p->name);
+	free(p->node);
+	json_decref(p->labels);
+	free(p->ips);
+	free(p->ports);
+	free(p);
+	return NULL;
+}
+DEFINE_CLEANUP_FUNC(struct policy_pod, policy_pod_free);
+
+static int pod_add_ip(struct policy_pod *p, const char *text)
+{
+	struct policy_cidr c, *n;
+
+	if (policy_cidr_parse(text, true, &c) < 0)
+		return -EINVAL;
+	c.prefixlen = c.family == AF_INET ? 32 : 128;
+	for (size_t i = 0; i < p->n_ips; i++)
+		if (memcmp(&p->ips[i], &c, sizeof(c)) == 0)
+			return 0;
+	n = realloc(p->ips, (p->n_ips + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->ips = n;
+	p->ips[p->n_ips++] = c;
+	return 0;
+}
+
+/* The annotation form: "10.65.0.5/32,fd00::5/128". */
+static int pod_ips_from_annotation(struct policy_pod *p, const char *text)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *save = NULL;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		r = pod_add_ip(p, t);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int pod_parse_ips(struct policy_pod *p, const json_t *j, char **ret_error)
+{
+	const json_t *status = json_object_get(j, "status"), *ips, *ip;
+	const char *phase = json_string_value(json_object_get(status, "phase"));
+	const char *annot = json_string_value(json_object_get(
+		json_object_get(json_object_get(j, "metadata"), "annotations"),
+		"cni.projectcalico.org/podIPs"));
+	size_t i;
+	int r = 0;
+
+	/* A finished pod's address may already belong to another pod. */
+	if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
+		return 0;
+	ips = json_object_get(status, "podIPs");
+	json_array_foreach (ips, i, ip) {
+		r = pod_add_ip(p, json_string_value(json_object_get(ip, "ip")));
+		if (r == -EINVAL)
+			return fail(ret_error, "status.podIPs[%zu].ip: invalid address", i);
+		if (r < 0)
+			return r;
+	}
+	if (p->n_ips == 0 && json_object_get(status, "podIP")) {
+		r = pod_add_ip(p, json_string_value(json_object_get(status, "podIP")));
+		if (r == -EINVAL)
+			return fail(ret_error, "status.podIP: invalid address");
+	}
+	if (p->n_ips == 0 && annot) {
+		r = pod_ips_from_annotation(p, annot);
+		if (r == -EINVAL)
+			return fail(ret_error, "annotation cni.projectcalico.org/podIPs: invalid '%s'",
+				    annot);
+	}
+	return r;
+}
+
+static int pod_add_port(struct policy_pod *p, const json_t *cp, const char *path, size_t i,
+			char **ret_error)
+{
+	const char *name = json_string_value(json_object_get(cp, "name"));
+	const json_t *num = json_object_get(cp, "containerPort");
+	struct policy_named_port np = {}, *n;
+
+	if (!is_port_num(num))
+		return fail(ret_error, "%s.ports[%zu].containerPort: must be 1..65535", path, i);
+	if (proto_from_json(json_object_get(cp, "protocol"), &np.proto) < 0)
+		return fail(ret_error, "%s.ports[%zu].protocol: must be TCP, UDP or SCTP", path, i);
+	if (!name)
+		return 0; /* only named ports matter to NetworkPolicy */
+	if (!is_port_name(name))
+		return fail(ret_error, "%s.ports[%zu].name: invalid port name '%s'", path, i, name);
+	strcpy(np.name, name);
+	np.port = (uint16_t)json_integer_value(num);
+	n = realloc(p->ports, (p->n_ports + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->ports = n;
+	p->ports[p->n_ports++] = np;
+	return 0;
+}
+
+static int pod_parse_ports(struct policy_pod *p, const json_t *spec, char **ret_error)
+{
+	static const char *const lists[] = { "containers", "initContainers" };
+	char path[64];
+	int r;
+
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
+		const json_t *cs = json_object_get(spec, lists[l]), *c, *ports, *cp;
+		size_t i, k;
+
+		json_array_foreach (cs, i, c) {
+			ports = json_object_get(c, "ports");
+			snprintf(path, sizeof(path), "spec.%s[%zu]", lists[l], i);
+			if (json_array_size(ports) > MODEL_MAX_ITEMS)
+				return fail(ret_error, "%s.ports: too many ports", path);
+			json_array_foreach (ports, k, cp) {
+				r = pod_add_port(p, cp, path, k, ret_error);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	return 0;
+}
+
+static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
+{
+	const json_t *meta = json_object_get(j, "metadata"), *spec = json_object_get(j, "spec");
+	const json_t *labels = json_object_get(meta, "labels");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	const char *node = json_string_value(json_object_get(spec, "nodeName"));
+	int r;
+
+	if (!name || !*name)
+		return fail(ret_error, "metadata.name: required");
+	p->name = strdup(name);
+	p->ns = strdup(ns && *ns ? ns : "default");
+	p->node = node ? strdup(node) : NULL;
+	p->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+	if (!p->name || !p->ns || (node && !p->node) || !p->labels)
+		return -ENOMEM;
+	if (labels && !json_is_null(labels) && !json_is_object(labels))
+		return fail(ret_error, "metadata.labels: must be an object");
+	p->host_network = json_is_true(json_object_get(spec, "hostNetwork"));
+	r = ifname_for_workload(p->ns, p->name, p->ifname);
+	if (r < 0)
+		return r == -EINVAL ? fail(ret_error, "metadata.name: too long") : r;
+	r = pod_parse_ports(p, spec, ret_error);
+	if (r < 0)
+		return r;
+	return pod_parse_ips(p, j, ret_error);
+}
+
+int policy_pod_from_json(const json_t *j, struct policy_pod **ret, char **ret_error)
+{
+	_cleanup_(policy_pod_freep) struct policy_pod *p = calloc(1, sizeof(*p));
+	const json_t *meta = json_object_get(j, "metadata");
+	char what[600];
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = pod_parse(p, j, ret_error);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "pod '%s/%s'",
+			 json_string_value(json_object_get(meta, "namespace")) ?: "default",
+			 json_string_value(json_object_get(meta, "name")) ?: "?");
+		return fail_in(ret_error, r, what);
+	}
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret)
+{
+	_cleanup_(policy_pod_freep) struct policy_pod *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	*n = *p;
+	n->ns = strdup(p->ns);
+	n->name = strdup(p->name);
+	n->node = p->node ? strdup(p->node) : NULL;
+	n->labels = json_deep_copy(p->labels);
+	n->ips = p->n_ips ? malloc(p->n_ips * sizeof(*p->ips)) : NULL;
+	n->ports = p->n_ports ? malloc(p->n_ports * sizeof(*p->ports)) : NULL;
+	if (!n->ns || !n->name || (p->node && !n->node) || !n->labels || (p->n_ips && !n->ips) ||
+	    (p->n_ports && !n->ports))
+		return -ENOMEM;
+	if (p->n_ips)
+		memcpy(n->ips, p->ips, p->n_ips * sizeof(*p->ips));
+	if (p->n_ports)
+		memcpy(n->ports, p->ports, p->n_ports * sizeof(*p->ports));
+	*ret = TAKE_PTR(n);
+	return 0;
+}
+
+static bool streq_null(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b)
+{
+	return streq_null(a->ns, b->ns) && streq_null(a->name, b->name) &&
+	       streq_null(a->node, b->node) && a->host_network == b->host_network &&
+	       json_equal(a->labels, b->labels) && a->n_ips == b->n_ips &&
+	       a->n_ports == b->n_ports &&
+	       (a->n_ips == 0 || memcmp(a->ips, b->ips, a->n_ips * sizeof(*a->ips)) == 0) &&
+	       (a->n_ports == 0 || memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)) == 0);
+}
+
+/* ---- namespaces ---- */
+
+struct policy_namespace *policy_namespace_free(struct policy_namespace *n)
+{
+	if (!n)
+		return NULL;
+	free(n->name);
+	json_decref(n->labels);
+	free(n);
+	return NULL;
+}
+DEFINE_CLEANUP_FUNC(struct policy_namespace, policy_namespace_free);
+
+/* The apiserver sets kubernetes.io/metadata.name on every namespace; objects
+ * from other sources may lack it, so it is added here. */
+static json_t *ns_labels(const json_t *labels, const char *name)
+{
+	json_t *l = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+
+	if (l && json_object_set_new(l, "kubernetes.io/metadata.name", json_string(name)) < 0)
+		l = (json_decref(l), NULL);
+	return l;
+}
+
+int policy_namespace_from_json(const json_t *j, struct policy_namespace **ret, char **ret_error)
+{
+	_cleanup_(policy_namespace_freep) struct policy_namespace *n = NULL;
+	const json_t *meta = json_object_get(j, "metadata");
+	const json_t *labels = json_object_get(meta, "labels");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+
+	if (!name || !*name)
+		return fail(ret_error, "namespace: metadata.name: required");
+	if (labels && !json_is_null(labels) && !json_is_object(labels))
+		return fail(ret_error, "namespace '%s': metadata.labels: must be an object", name);
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->name = strdup(name);
+	n->labels = ns_labels(labels, name);
+	if (!n->name || !n->labels)
+		return -ENOMEM;
+	*ret = TAKE_PTR(n);
+	return 0;
+}
+
+/* ---- network policies ---- */
+
+static void peer_done(struct policy_peer *p)
+{
+	labelsel_free(p->pod_sel);
+	labelsel_free(p->ns_sel);
+	free(p->except);
+}
+
+static void rule_done(struct policy_rule *r)
+{
+	for (size_t i = 0; i < r->n_peers; i++)
+		peer_done(&r->peers[i]);
+	free(r->peers);
+	for (size_t i = 0; i < r->n_ports; i++)
+		free(r->ports[i].name);
+	free(r->ports);
+}
+
+static struct policy_netpol *netpol_free(struct policy_netpol *p)
+{
+	if (!p)
+		return NULL;
+	for (int d = 0; d < _POLICY_DIR_MAX; d++) {
+		for (size_t i = 0; i < p->n_rules[d]; i++)
+			rule_done(&p->rules[d][i]);
+		free(p->rules[d]);
+	}
+	labelsel_free(p->pod_sel);
+	free(p->ns);
+	free(p->name);
+	free(p->key);
+	free(p);
+	return NULL;
+}
+DEFINE_CLEANUP_FUNC(struct policy_netpol, netpol_free);
+
+struct policy_netpol *policy_netpol_ref(struct policy_netpol *p)
+{
+	if (p)
+		p->refs++;
+	return p;
+}
+
+struct policy_netpol *policy_netpol_unref(struct policy_netpol *p)
+{
+	if (p && --p->refs == 0)
+		netpol_free(p);
+	return NULL;
+}
+
+static bool cidr_contains(const struct policy_cidr *outer, const struct policy_cidr *inner)
+{
+	int full = outer->prefixlen / 8, rest = outer->prefixlen % 8;
+
+	if (outer->family != inner->family || inner->prefixlen < outer->prefixlen)
+		return false;
+	if (memcmp(outer->addr, inner->addr, full) != 0)
+		return false;
+	return rest == 0 || ((outer->addr[full] ^ inner->addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+static int parse_block(struct policy_peer *pp, const json_t *b, const char *path,
+		       char **ret_error)
+{
+	const json_t *ex = json_object_get(b, "except"), *e;
+	const char *cidr = json_string_value(json_object_get(b, "cidr"));
+	size_t i;
+
+	if (!json_is_object(b))
+		return fail(ret_error, "%s.ipBlock: must be an object", path);
+	if (!cidr || policy_cidr_parse(cidr, true, &pp->block) < 0)
+		return fail(ret_error, "%s.ipBlock.cidr: invalid CIDR '%s'", path, cidr ? cidr : "");
+	pp->is_block = true;
+	if (ex && !json_is_null(ex) && !json_is_array(ex))
+		return fail(ret_error, "%s.ipBlock.except: must be a list", path);
+	if (json_array_size(ex) > MODEL_MAX_ITEMS)
+		return fail(ret_error, "%s.ipBlock.except: too many entries", path);
+	pp->except = calloc(json_array_size(ex) + 1, sizeof(*pp->except));
+	if (!pp->except)
+		return -ENOMEM;
+	json_array_foreach (ex, i, e) {
+		const char *t = json_string_value(e);
+		struct policy_cidr *c = &pp->except[pp->n_except];
+
+		if (!t || policy_cidr_parse(t, true, c) < 0)
+			return fail(ret_error, "%s.ipBlock.except[%zu]: invalid CIDR '%s'", path, i,
+				    t ? t : "");
+		if (!cidr_contains(&pp->block, c) || c->prefixlen <= pp->block.prefixlen)
+			return fail(ret_error,
+				    "%s.ipBlock.except[%zu]: '%s' must be a strict subset of cidr "
+				    "'%s'",
+				    path, i, t, cidr);
+		pp->n_except++;
+	}
+	return 0;
+}
+
+static int parse_sel(const json_t *j, const char *path, const char *field,
+		     struct labelsel **ret, char **ret_error)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s.%s", path, field);
+	return labelsel_from_json(j, p, ret, ret_error);
+}
+
+static int parse_peer(struct policy_peer *pp, const json_t *j, const char *path,
+		      char **ret_error)
+{
+	const json_t *ps = json_object_get(j, "podSelector");
+	const json_t *ns = json_object_get(j, "namespaceSelector");
+	const json_t *ib = json_object_get(j, "ipBlock");
+	int n = 0, r;
+
+	if (!json_is_object(j))
+		return fail(ret_error, "%s: must be an object", path);
+	if (ps && !json_is_null(ps)) {
+		n++;
+		r = parse_sel(ps, path, "podSelector", &pp->pod_sel, ret_error);
+		if (r < 0)
+			return r;
+	}
+	if (ns && !json_is_null(ns)) {
+		n++;
+		r = parse_sel(ns, path, "namespaceSelector", &pp->ns_sel, ret_error);
+		if (r < 0)
+			return r;
+	}
+	if (ib && !json_is_null(ib)) {
+		if (n > 0)
+			return fail(ret_error, "%s: may not specify both ipBlock and another peer",
+				    path);
+		n++;
+		r = parse_block(pp, ib, path, ret_error);
+		if (r < 0)
+			return r;
+	}
+	if (n == 0)
+		return fail(ret_error, "%s: must specify a peer", path);
+	return 0;
+}
+
+static int parse_port(struct policy_port *pp, const json_t *j, const char *path,
+		      char **ret_error)
+{
+	const json_t *port = json_object_get(j, "port"), *end = json_object_get(j, "endPort");
+	bool has_end = end && !json_is_null(end);
+
+	if (!json_is_object(j))
+		return fail(ret_error, "%s: must be an object", path);
+	if (proto_from_json(json_object_get(j, "protocol"), &pp->proto) < 0)
+		return fail(ret_error, "%s.protocol: unsupported value (want TCP, UDP or SCTP)",
+			    path);
+	if (!port || json_is_null(port)) {
+		if (has_end)
+			return fail(ret_error,
+				    "%s.endPort: may not be specified when port is not specified",
+				    path);
+		pp->any_port = true;
+		return 0;
+	}
+	if (json_is_string(port)) {
+		if (!is_port_name(json_string_value(port)))
+			return fail(ret_error, "%s.port: invalid port name '%s'", path,
+				    json_string_value(port));
+		if (has_end)
+			return fail(ret_error,
+				    "%s.endPort: may not be specified when port is non-numeric",
+				    path);
+		pp->name = strdup(json_string_value(port));
+		return pp->name ? 0 : -ENOMEM;
+	}
+	if (!is_port_num(port))
+		return fail(ret_error, "%s.port: must be 1..65535 or a port name", path);
+	pp->port = pp->end_port = (uint16_t)json_integer_value(port);
+	if (!has_end)
+		return 0;
+	if (!is_port_num(end))
+		return fail(ret_error, "%s.endPort: must be 1..65535", path);
+	if (json_integer_value(end) < pp->port)
+		return fail(ret_error, "%s.endPort: must be greater than or equal to port (%u < %u)",
+			    path, (unsigned)json_integer_value(end), pp->port);
+	pp->end_port = (uint16_t)json_integer_value(end);
+	return 0;
+}
+
+static int parse_list_len(const json_t *l, const char *path, size_t max, char **ret_error)
+{
+	if (l && !json_is_null(l) && !json_is_array(l))
+		return fail(ret_error, "%s: must be a list", path);
+	if (json_array_size(l) > max)
+		return fail(ret_error, "%s: more than %zu entries", path, max);
+	return 0;
+}
+
+static int parse_rule(struct policy_rule *rule, const json_t *j, enum policy_dir d,
+		      const char *path, char **ret_error)
+{
+	const char *pf = d == POLICY_DIR_INGRESS ? "from" : "to";
+	const json_t *peers = json_object_get(j, pf), *ports = json_object_get(j, "ports"), *e;
+	char p[128];
+	size_t i;
+	int r;
+
+	if (!json_is_object(j))
+		return fail(ret_error, "%s: must be an object", path);
+	snprintf(p, sizeof(p), "%s.%s", path, pf);
+	r = parse_list_len(peers, p, MODEL_MAX_ITEMS, ret_error);
+	if (r < 0)
+		return r;
+	snprintf(p, sizeof(p), "%s.ports", path);
+	r = parse_list_len(ports, p, MODEL_MAX_ITEMS, ret_error);
+	if (r < 0)
+		return r;
+	rule->peers = calloc(json_array_size(peers) + 1, sizeof(*rule->peers));
+	rule->ports = calloc(json_array_size(ports) + 1, sizeof(*rule->ports));
+	if (!rule->peers || !rule->ports)
+		return -ENOMEM;
+	json_array_foreach (peers, i, e) {
+		snprintf(p, sizeof(p), "%s.%s[%zu]", path, pf, i);
+		rule->n_peers++;
+		r = parse_peer(&rule->peers[i], e, p, ret_error);
+		if (r < 0)
+			return r;
+	}
+	json_array_foreach (ports, i, e) {
+		snprintf(p, sizeof(p), "%s.ports[%zu]", path, i);
+		rule->n_ports++;
+		r = parse_port(&rule->ports[i], e, p, ret_error);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_rules(struct policy_netpol *np, const json_t *spec, enum policy_dir d,
+		       char **ret_error)
+{
+	const char *field = dir_names[d];
+	const json_t *rules = json_object_get(spec, field), *e;
+	char p[64];
+	size_t i;
+	int r;
+
+	snprintf(p, sizeof(p), "spec.%s", field);
+	r = parse_list_len(rules, p, MODEL_MAX_RULES, ret_error);
+	if (r < 0)
+		return r;
+	np->rules[d] = calloc(json_array_size(rules) + 1, sizeof(*np->rules[d]));
+	if (!np->rules[d])
+		return -ENOMEM;
+	json_array_foreach (rules, i, e) {
+		snprintf(p, sizeof(p), "spec.%s[%zu]", field, i);
+		np->n_rules[d]++;
+		r = parse_rule(&np->rules[d][i], e, d, p, ret_error);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_types(struct policy_netpol *np, const json_t *spec, char **ret_error)
+{
+	const json_t *types = json_object_get(spec, "policyTypes"), *t;
+	size_t i;
+
+	if (json_array_size(types) == 0) {
+		np->types[POLICY_DIR_INGRESS] = true;
+		np->types[POLICY_DIR_EGRESS] = json_array_size(json_object_get(spec, "egress")) > 0;
+		return types && !json_is_null(types) && !json_is_array(types)
+			       ? fail(ret_error, "spec.policyTypes: must be a list")
+			       : 0;
+	}
+	if (json_array_size(types) > 2)
+		return fail(ret_error, "spec.policyTypes: may not specify more than two types");
+	json_array_foreach (types, i, t) {
+		const char *s = json_string_value(t);
+
+		if (s && strcmp(s, "Ingress") == 0)
+			np->types[POLICY_DIR_INGRESS] = true;
+		else if (s && strcmp(s, "Egress") == 0)
+			np->types[POLICY_DIR_EGRESS] = true;
+		else
+			return fail(ret_error,
+				    "spec.policyTypes[%zu]: unsupported value '%s' (want Ingress or "
+				    "Egress)",
+				    i, s ? s : "");
+	}
+	return 0;
+}
+
+static int netpol_parse(struct policy_netpol *np, const json_t *j, char **ret_error)
+{
+	const json_t *spec = json_object_get(j, "spec"), *ps;
+	int r;
+
+	if (!json_is_object(spec))
+		return fail(ret_error, "spec: required");
+	ps = json_object_get(spec, "podSelector");
+	if (ps && !json_is_null(ps))
+		r = labelsel_from_json(ps, "spec.podSelector", &np->pod_sel, ret_error);
+	else
+		r = labelsel_from_json(json_object(), "spec.podSelector", &np->pod_sel, ret_error);
+	if (r < 0)
+		return r;
+	r = parse_types(np, spec, ret_error);
+	if (r < 0)
+		return r;
+	for (int d = 0; d < _POLICY_DIR_MAX; d++) {
+		r = parse_rules(np, spec, d, ret_error);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int policy_netpol_from_json(const json_t *j, struct policy_netpol **ret, char **ret_error)
+{
+	_cleanup_(netpol_freep) struct policy_netpol *np = calloc(1, sizeof(*np));
+	const json_t *meta = json_object_get(j, "metadata");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	char what[600];
+	int r;
+
+	if (!np)
+		return -ENOMEM;
+	np->refs = 1;
+	if (!name || !*name)
+		return fail(ret_error, "networkpolicy: metadata.name: required");
+	np->name = strdup(name);
+	np->ns = strdup(ns && *ns ? ns : "default");
+	if (!np->name || !np->ns || asprintf(&np->key, "%s/%s", np->ns, np->name) < 0)
+		return -ENOMEM;
+	r = netpol_parse(np, j, ret_error);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "networkpolicy '%s'", np->key);
+		return fail_in(ret_error, r, what);
+	}
+	*ret = TAKE_PTR(np);
+	return 0;
+}
+
+/* ---- the model ---- */
+
+int policy_model_new(const char *node, struct policy_model **ret)
+{
+	struct policy_model *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	if (node && !(m->node = strdup(node))) {
+		free(m);
+		return -ENOMEM;
+	}
+	*ret = m;
+	return 0;
+}
+
+static void *pod_key(const struct policy_pod *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", p->ns, p->name);
+	return buf;
+}
+
+/* An entry of the pods index: the key string it is stored under and the pod. */
+struct pod_entry {
+	char *key;
+	struct policy_pod *pod;
+};
+
+static struct pod_entry *pod_entry_free(struct pod_entry *e)
+{
+	if (e) {
+		free(e->key);
+		free(e);
+	}
+	return NULL;
+}
+
+struct policy_model *policy_model_free(struct policy_model *m)
+{
+	void *v;
+	size_t i;
+
+	if (!m)
+		return NULL;
+	for (i = 0; policy_hmap_next(&m->pods, &i, &v);) {
+		struct pod_entry *e = v;
+
+		policy_pod_free(e->pod);
+		pod_entry_free(e);
+	}
+	for (i = 0; policy_hmap_next(&m->namespaces, &i, &v);)
+		policy_namespace_free(v);
+	for (i = 0; policy_hmap_next(&m->netpols, &i, &v);)
+		policy_netpol_unref(v);
+	for (i = 0; policy_hmap_next(&m->ns_pods, &i, &v);) {
+		struct policy_ns_pods *np = v;
+
+		free(np->ns);
+		free(np->pods);
+		free(np);
+	}
+	policy_hmap_done(&m->pods);
+	policy_hmap_done(&m->namespaces);
+	policy_hmap_done(&m->netpols);
+	policy_hmap_done(&m->ns_pods);
+	free(m->node);
+	free(m);
+	return NULL;
+}
+
+static int ns_pods_add(struct policy_model *m, struct policy_pod *p)
+{
+	struct policy_ns_pods *np = policy_hmap_get_str(&m->ns_pods, p->ns);
+	int r;
+
+	if (!np) {
+		np = calloc(1, sizeof(*np));
+		if (!np || !(np->ns = strdup(p->ns))) {
+			free(np);
+			return -ENOMEM;
+		}
+		r = policy_hmap_put_str(&m->ns_pods, np->ns, np);
+		if (r < 0) {
+			free(np->ns);
+			free(np);
+			return r;
+		}
+	}
+	if (np->n_pods == np->cap) {
+		size_t cap = np->cap ? np->cap * 2 : 8;
+		struct policy_pod **n = realloc(np->pods, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		np->pods = n;
+		np->cap = cap;
+	}
+	np->pods[np->n_pods++] = p;
+	return 0;
+}
+
+static void ns_pods_remove(struct policy_model *m, const struct policy_pod *p)
+{
+	struct policy_ns_pods *np = policy_hmap_get_str(&m->ns_pods, p->ns);
+
+	for (size_t i = 0; np && i < np->n_pods; i++)
+		if (np->pods[i] == p) {
+			np->pods[i] = np->pods[--np->n_pods];
+			return;
+		}
+}
+
+const struct policy_pod *policy_model_get_pod(const struct policy_model *m, const char *ns,
+					      const char *name)
+{
+	char key[600];
+	struct pod_entry *e;
+
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	e = policy_hmap_get_str(&m->pods, key);
+	return e ? e->pod : NULL;
+}
+
+struct policy_pod *policy_model_del_pod(struct policy_model *m, const char *ns, const char *name)
+{
+	char key[600];
+	struct pod_entry *e;
+	struct policy_pod *p;
+
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	e = policy_hmap_remove_str(&m->pods, key);
+	if (!e)
+		return NULL;
+	p = e->pod;
+	pod_entry_free(e);
+	ns_pods_remove(m, p);
+	m->generation++;
+	return p;
+}
+
+int policy_model_set_pod(struct policy_model *m, struct policy_pod *pod,
+			 struct policy_pod **ret_old)
+{
+	_cleanup_(policy_pod_freep) struct policy_pod *p = pod;
+	struct policy_pod *old = policy_model_del_pod(m, p->ns, p->name);
+	struct pod_entry *e = calloc(1, sizeof(*e));
+	char key[600];
+	int r;
+
+	if (ret_old)
+		*ret_old = old;
+	else
+		policy_pod_free(old);
+	if (!e || !(e->key = strdup(pod_key(p, key, sizeof(key))))) {
+		pod_entry_free(e);
+		return -ENOMEM;
+	}
+	e->pod = p;
+	r = policy_hmap_put_str(&m->pods, e->key, e);
+	if (r < 0) {
+		pod_entry_free(e);
+		return r;
+	}
+	r = ns_pods_add(m, p);
+	if (r < 0) {
+		policy_hmap_remove_str(&m->pods, e->key);
+		pod_entry_free(e);
+		return r;
+	}
+	TAKE_PTR(p);
+	m->generation++;
+	return 0;
+}
+
+int policy_model_set_namespace(struct policy_model *m, struct policy_namespace *n)
+{
+	int r;
+
+	(void)policy_model_del_namespace(m, n->name);
+	r = policy_hmap_put_str(&m->namespaces, n->name, n);
+	if (r < 0) {
+		policy_namespace_free(n);
+		return r;
+	}
+	m->generation++;
+	m->netpol_generation++;
+	return 0;
+}
+
+int policy_model_del_namespace(struct policy_model *m, const char *name)
+{
+	struct policy_namespace *n = policy_hmap_remove_str(&m->namespaces, name);
+
+	if (!n)
+		return -ENOENT;
+	policy_namespace_free(n);
+	m->generation++;
+	m->netpol_generation++;
+	return 0;
+}
+
+bool policy_model_ns_matches(const struct policy_model *m, const char *name,
+			     const struct labelsel *sel)
+{
+	const struct policy_namespace *n = policy_hmap_get_str(&m->namespaces, name);
+	json_t *labels;
+	bool match;
+
+	if (n)
+		return labelsel_matches(sel, n->labels);
+	if (labelsel_is_everything(sel))
+		return true;
+	/* Unknown namespace: only the label the apiserver always sets. */
+	labels = ns_labels(NULL, name);
+	match = labels && labelsel_matches(sel, labels);
+	json_decref(labels);
+	return match;
+}
+
+int policy_model_set_netpol(struct policy_model *m, struct policy_netpol *p)
+{
+	int r;
+
+	(void)policy_model_del_netpol(m, p->ns, p->name);
+	r = policy_hmap_put_str(&m->netpols, p->key, p);
+	if (r < 0) {
+		policy_netpol_unref(p);
+		return r;
+	}
+	m->generation++;
+	m->netpol_generation++;
+	return 0;
+}
+
+int policy_model_del_netpol(struct policy_model *m, const char *ns, const char *name)
+{
+	char key[600];
+	struct policy_netpol *p;
+
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	p = policy_hmap_remove_str(&m->netpols, key);
+	if (!p)
+		return -ENOENT;
+	policy_netpol_unref(p);
+	m->generation++;
+	m->netpol_generation++;
+	return 0;
+}
+
+bool policy_model_next_pod(const struct policy_model *m, size_t *i, struct policy_pod **ret)
+{
+	void *v;
+
+	if (!policy_hmap_next(&m->pods, i, &v))
+		return false;
+	*ret = ((struct pod_entry *)v)->pod;
+	return true;
+}
+
+bool policy_model_is_local(const struct policy_model *m, const struct policy_pod *p)
+{
+	return !p->host_network && (!m->node || streq_null(m->node, p->node));
+}
+
+/* Accepts a plain array or a v1 List ({"items": [...]}). */
+static const json_t *items_of(const json_t *j)
+{
+	return json_is_object(j) ? json_object_get(j, "items") : j;
+}
+
+static int load_list(struct policy_model *m, const json_t *list, int kind, char **ret_error)
+{
+	const json_t *e;
+	size_t i;
+	int r = 0;
+
+	json_array_foreach (items_of(list), i, e) {
+		struct policy_namespace *ns = NULL;
+		struct policy_netpol *np = NULL;
+		struct policy_pod *pod = NULL;
+
+		if (kind == 0) {
+			r = policy_namespace_from_json(e, &ns, ret_error);
+			if (r == 0)
+				r = policy_model_set_namespace(m, ns);
+		} else if (kind == 1) {
+			r = policy_pod_from_json(e, &pod, ret_error);
+			if (r == 0)
+				r = policy_model_set_pod(m, pod, NULL);
+		} else {
+			r = policy_netpol_from_json(e, &np, ret_error);
+			if (r == 0)
+				r = policy_model_set_netpol(m, np);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int policy_model_load_json(struct policy_model *m, const json_t *doc, char **ret_error)
+{
+	static const char *const keys[] = { "namespaces", "pods", "networkpolicies" };
+	int r;
+
+	if (!json_is_object(doc))
+		return fail(ret_error, "state: must be an object");
+	for (int k = 0; k < 3; k++) {
+		const json_t *l = json_object_get(doc, keys[k]);
+
+		if (l && !json_is_array(items_of(l)))
+			return fail(ret_error, "state: '%s' must be a list", keys[k]);
+		r = load_list(m, l, k, ret_error);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

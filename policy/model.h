@@ -1,0 +1,215 @@
+/* The policy model: the Kubernetes objects NetworkPolicy compilation needs
+ * (namespaces with labels, pods with labels, IPs and container ports,
+ * networking.k8s.io/v1 NetworkPolicies), parsed from API JSON, validated as
+ * the apiserver validates them, and kept in an incrementally updated index.
+ *
+ * Ownership: the model owns its pods and namespaces; NetworkPolicies are
+ * immutable and reference counted because compiled state (policy_desired)
+ * keeps references to the policies it was built from.
+ */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hmap.h"
+
+struct labelsel;
+
+#define POLICY_PORT_NAME_MAX 15
+
+/* An address or prefix; @family is AF_INET or AF_INET6, @addr in network order
+ * (4 or 16 bytes used). */
+struct policy_cidr {
+	int family;
+	uint8_t addr[16];
+	uint8_t prefixlen; /* 32/128 for a plain address */
+};
+
+/* spec.containers[].ports[] entry: a named port of a pod. */
+struct policy_named_port {
+	char name[POLICY_PORT_NAME_MAX + 1];
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+	uint16_t port;
+};
+
+/* One pod. Owned by the model (or by the caller until it is handed over). */
+struct policy_pod {
+	char *ns, *name;
+	char *node;	      /* spec.nodeName, may be NULL */
+	json_t *labels;	      /* object, owned reference, never NULL */
+	char ifname[IFNAMSIZ]; /* host-side veth, ifname_for_workload(ns, name) */
+	bool host_network;    /* spec.hostNetwork: outside NetworkPolicy */
+	struct policy_cidr *ips; /* status.podIPs (prefixlen 32/128) */
+	size_t n_ips;
+	struct policy_named_port *ports;
+	size_t n_ports;
+};
+
+struct policy_namespace {
+	char *name;
+	json_t *labels; /* object, owned; always has kubernetes.io/metadata.name */
+};
+
+/* A NetworkPolicy peer: an ipBlock, or podSelector and/or namespaceSelector
+ * (both present = their AND). */
+struct policy_peer {
+	struct labelsel *pod_sel; /* NULL: any pod (of the namespaces below) */
+	struct labelsel *ns_sel;  /* NULL with pod_sel: the policy's namespace */
+	bool is_block;
+	struct policy_cidr block;
+	struct policy_cidr *except;
+	size_t n_except;
+};
+
+struct policy_port {
+	uint8_t proto;	/* TCP when absent */
+	bool any_port;	/* no port given: every port of @proto */
+	uint16_t port;	/* numeric port, or 0 when @name is set */
+	uint16_t end_port; /* inclusive end of a range; == port for one port */
+	char *name;	/* named port, resolved per destination pod */
+};
+
+/* One ingress or egress rule; zero peers / zero ports = all. */
+struct policy_rule {
+	struct policy_peer *peers;
+	size_t n_peers;
+	struct policy_port *ports;
+	size_t n_ports;
+};
+
+enum policy_dir {
+	POLICY_DIR_INGRESS,
+	POLICY_DIR_EGRESS,
+	_POLICY_DIR_MAX,
+	_POLICY_DIR_INVALID = -22,
+};
+
+const char *policy_dir_to_string(enum policy_dir d);
+
+/* A validated NetworkPolicy; immutable after parsing, reference counted. */
+struct policy_netpol {
+	unsigned refs;
+	char *ns, *name;
+	char *key; /* "ns/name" */
+	struct labelsel *pod_sel;
+	bool types[_POLICY_DIR_MAX]; /* policyTypes after defaulting */
+	struct policy_rule *rules[_POLICY_DIR_MAX];
+	size_t n_rules[_POLICY_DIR_MAX];
+};
+
+/**
+ * policy_pod_from_json - parse a v1 Pod
+ * @j: the Pod object
+ * @ret: the pod
+ * @ret_error: malloc'd message on -EINVAL (may be NULL)
+ *
+ * IPs come from status.podIPs, else status.podIP, else the annotation
+ * cni.projectcalico.org/podIPs.
+ *
+ * Return: 0, -EINVAL (missing name, bad IP or port), -ENOMEM.
+ */
+int policy_pod_from_json(const json_t *j, struct policy_pod **ret, char **ret_error);
+struct policy_pod *policy_pod_free(struct policy_pod *p);
+int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret);
+bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b);
+
+int policy_namespace_from_json(const json_t *j, struct policy_namespace **ret, char **ret_error);
+struct policy_namespace *policy_namespace_free(struct policy_namespace *n);
+
+/**
+ * policy_netpol_from_json - parse and validate a networking.k8s.io/v1
+ *   NetworkPolicy (policyTypes defaulted as the apiserver does)
+ * @j: the NetworkPolicy object
+ * @ret: the policy, with one reference
+ * @ret_error: malloc'd message naming the policy and the field, on -EINVAL
+ *
+ * Return: 0, -EINVAL for an invalid policy (bad selector operator, bad
+ * CIDR, except outside cidr, endPort < port, endPort with a named port or
+ * without a port, unknown protocol or policy type, empty peer), -ENOMEM.
+ */
+int policy_netpol_from_json(const json_t *j, struct policy_netpol **ret, char **ret_error);
+struct policy_netpol *policy_netpol_ref(struct policy_netpol *p);
+struct policy_netpol *policy_netpol_unref(struct policy_netpol *p);
+
+/* The indexed set of objects. Pods are indexed by key and by namespace. */
+struct policy_model {
+	char *node;		/* only its pods get dispatch entries; NULL = all */
+	struct policy_hmap pods; /* "ns/name" -> struct policy_pod */
+	struct policy_hmap namespaces; /* name -> struct policy_namespace */
+	struct policy_hmap netpols;    /* "ns/name" -> struct policy_netpol */
+	struct policy_hmap ns_pods;    /* ns -> struct policy_ns_pods */
+	uint64_t generation;	/* bumped by every change */
+	uint64_t netpol_generation; /* bumped by policy and namespace changes */
+};
+
+/* Pods of one namespace (a growable array of borrowed pointers). */
+struct policy_ns_pods {
+	char *ns;
+	struct policy_pod **pods;
+	size_t n_pods, cap;
+};
+
+/**
+ * policy_model_new - an empty model
+ * @node: node name: pods with another spec.nodeName are peers only; NULL
+ *   treats every pod as local
+ * @ret: the model
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int policy_model_new(const char *node, struct policy_model **ret);
+struct policy_model *policy_model_free(struct policy_model *m);
+
+/**
+ * policy_model_set_pod - add or replace a pod
+ * @m: model
+ * @pod: the pod, ownership taken (also on error)
+ * @ret_old: receives the replaced pod (caller frees), or NULL when new; may
+ *   be NULL to free it here
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int policy_model_set_pod(struct policy_model *m, struct policy_pod *pod,
+			 struct policy_pod **ret_old);
+/* policy_model_del_pod - remove; Return: the removed pod (caller frees) or NULL. */
+struct policy_pod *policy_model_del_pod(struct policy_model *m, const char *ns, const char *name);
+const struct policy_pod *policy_model_get_pod(const struct policy_model *m, const char *ns,
+					      const char *name);
+
+int policy_model_set_namespace(struct policy_model *m, struct policy_namespace *n);
+int policy_model_del_namespace(struct policy_model *m, const char *name);
+/* Whether namespace @name matches @sel; an unknown namespace has only the
+ * kubernetes.io/metadata.name label. */
+bool policy_model_ns_matches(const struct policy_model *m, const char *name,
+			     const struct labelsel *sel);
+
+/* policy_model_set_netpol - add or replace; takes the caller's reference. */
+int policy_model_set_netpol(struct policy_model *m, struct policy_netpol *p);
+int policy_model_del_netpol(struct policy_model *m, const char *ns, const char *name);
+
+/* policy_model_next_pod - iterate pods: start with *i = 0; false at the end. */
+bool policy_model_next_pod(const struct policy_model *m, size_t *i, struct policy_pod **ret);
+
+/* policy_model_is_local - the pod's veth is on this node (dispatch entries). */
+bool policy_model_is_local(const struct policy_model *m, const struct policy_pod *p);
+
+/**
+ * policy_model_load_json - add every object of a state document
+ *   {"namespaces": [...], "pods": [...], "networkpolicies": [...]} (each may
+ *   also be a v1 List object with "items")
+ * @m: model
+ * @doc: the document
+ * @ret_error: malloc'd message on -EINVAL
+ *
+ * Stops at the first invalid object; objects added before it stay.
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int policy_model_load_json(struct policy_model *m, const json_t *doc, char **ret_error);
+
+int policy_cidr_parse(const char *text, bool allow_prefix, struct policy_cidr *ret);
+int policy_cidr_to_string(const struct policy_cidr *c, char *buf, size_t size);
