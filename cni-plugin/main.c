@@ -69,7 +69,8 @@ static int fail(struct plugin *p)
 
 	if (!p->err.code)
 		cni_error_set(&p->err, CNI_ERR_PLUGIN, -EIO, "internal error");
-	log_error("%s %s failed: code %d: %s", cni_command_to_string(p->env.command),
+	log_error("%s %s failed: code %d: %s",
+		  p->env.command >= 0 ? cni_command_to_string(p->env.command) : "CNI",
 		  p->env.container_id ? p->env.container_id : "", p->err.code, p->err.msg);
 	(void)cni_error_write(stdout, &p->err, v);
 	return 1;
@@ -77,7 +78,8 @@ static int fail(struct plugin *p)
 
 int main(void)
 {
-	struct plugin p = { .netns_fd = -1 };
+	struct plugin p = { .netns_fd = -1, .started_ns = plugin_now_ns(),
+			    .env.command = _CNI_COMMAND_INVALID };
 	int rc = 0;
 
 	(void)log_setup(LOG_LEVEL_WARNING, NULL, "calico-c");
@@ -85,8 +87,12 @@ int main(void)
 		return fail(&p);
 	if (p.env.command == CNI_COMMAND_VERSION)
 		return run_version();
-	if (read_config(&p) < 0 || plugin_init(&p) < 0 || run_command(&p) < 0)
+	if (read_config(&p) < 0 || plugin_init(&p) < 0)
 		rc = fail(&p);
+	p.phase_ns[PHASE_SETUP] = plugin_now_ns() - p.started_ns;
+	if (!rc && run_command(&p) < 0)
+		rc = fail(&p);
+	plugin_log_timing(&p);
 	plugin_done(&p);
 	log_close();
 	return rc;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -82,6 +83,41 @@ void plugin_done(struct plugin *p)
 	cni_args_done(&p->args);
 	p->cfg = cni_config_free(p->cfg);
 	cni_env_done(&p->env);
+}
+
+/* ---- timing ---- */
+
+uint64_t plugin_now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t plugin_phase_add(struct plugin *p, enum plugin_phase phase, uint64_t since)
+{
+	uint64_t now = plugin_now_ns();
+
+	p->phase_ns[phase] += now - since;
+	return now;
+}
+
+void plugin_log_timing(const struct plugin *p)
+{
+	static const char *const names[_PHASE_MAX] = {
+		[PHASE_SETUP] = "setup",       [PHASE_API_READ] = "api-read",
+		[PHASE_IPAM] = "ipam",	       [PHASE_NETLINK] = "netlink",
+		[PHASE_API_WRITE] = "api-write",
+	};
+	char buf[256];
+	size_t n = 0;
+
+	for (int i = 0; i < _PHASE_MAX; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s=%.3f ", names[i],
+				      (double)p->phase_ns[i] / 1e6);
+	log_debug("timing %s ms: %stotal=%.3f", cni_command_to_string(p->env.command), buf,
+		  (double)(plugin_now_ns() - p->started_ns) / 1e6);
 }
 
 /* ---- helpers ---- */
@@ -323,6 +359,7 @@ static int add_wire(struct plugin *p, const struct cni_result *ipam, struct wire
 	bool has_v4, has_v6;
 	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname,
 			      .netns_fd = p->netns_fd };
+	uint64_t t = plugin_now_ns();
 	int r;
 
 	r = pick_addresses(p, ipam, &v4, &v6, &has_v4, &has_v6);
@@ -332,12 +369,13 @@ static int add_wire(struct plugin *p, const struct cni_result *ipam, struct wire
 	w.v6 = has_v6 ? &v6 : NULL;
 	w.mtu = pick_mtu(p);
 	r = wire_add(p->host, p->pod, &w, st, &p->err);
-	if (r < 0)
+	t = plugin_phase_add(p, PHASE_NETLINK, t);
+	if (r < 0 || !p->kapi)
 		return r;
-	if (p->kapi)
-		return k8s_annotate_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id, w.v4,
-					w.v6, &p->err);
-	return 0;
+	r = k8s_annotate_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id, w.v4, w.v6,
+			     &p->err);
+	(void)plugin_phase_add(p, PHASE_API_WRITE, t);
+	return r;
 }
 
 int plugin_add(struct plugin *p)
@@ -345,11 +383,14 @@ int plugin_add(struct plugin *p)
 	_cleanup_(json_unrefp) json_t *ipam_cfg = NULL;
 	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
 	struct wire_state st;
+	uint64_t t = plugin_now_ns();
 	bool done;
 	int r;
 
-	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0 ||
-	    (r = add_existing(p, &done)) < 0)
+	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0)
+		return r;
+	t = plugin_phase_add(p, PHASE_SETUP, t);
+	if ((r = add_existing(p, &done)) < 0)
 		return r;
 	if (done)
 		return 0;
@@ -358,9 +399,12 @@ int plugin_add(struct plugin *p)
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_NETLINK, r, "cannot remove stale '%s': %s",
 				     p->host_ifname, strerror(-r));
+	t = plugin_phase_add(p, PHASE_NETLINK, t);
 	if ((r = ipam_config(p, &ipam_cfg)) < 0)
 		return r;
+	t = plugin_phase_add(p, PHASE_API_READ, t);
 	r = plugin_ipam(p, CNI_COMMAND_ADD, ipam_cfg, &ipam);
+	(void)plugin_phase_add(p, PHASE_IPAM, t);
 	if (r < 0) {
 		/* The spec: a failed delegated ADD is followed by a DEL. */
 		struct cni_error saved = p->err;
@@ -422,12 +466,16 @@ static void del_links(struct plugin *p)
 
 int plugin_del(struct plugin *p)
 {
+	uint64_t t = plugin_now_ns();
 	int r;
 
 	if ((r = open_host(p)) < 0)
 		return r;
+	t = plugin_phase_add(p, PHASE_SETUP, t);
 	del_links(p);
+	t = plugin_phase_add(p, PHASE_NETLINK, t);
 	r = plugin_ipam(p, CNI_COMMAND_DEL, NULL, NULL);
+	t = plugin_phase_add(p, PHASE_IPAM, t);
 	if (r < 0)
 		return r;
 	if (p->kapi) {
@@ -435,6 +483,7 @@ int plugin_del(struct plugin *p)
 		if (r < 0)
 			log_warning_errno(r, "Cannot clear pod IP annotations of '%s/%s', ignoring: %m",
 					  p->k8s_ns, p->k8s_pod);
+		(void)plugin_phase_add(p, PHASE_API_WRITE, t);
 	}
 	log_info("Released container '%s'", p->env.container_id);
 	return 0;

@@ -5,6 +5,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -13,6 +14,17 @@
 
 struct kapi;
 struct nl;
+
+/* Where one call's time goes (for the benchmark), logged at debug. */
+enum plugin_phase {
+	PHASE_SETUP,	 /* config, CNI_ARGS, kubeconfig, netns and sockets */
+	PHASE_API_READ,	 /* GET pod / namespace (first request carries TCP+TLS) */
+	PHASE_IPAM,	 /* the delegated IPAM plugin, process start included */
+	PHASE_NETLINK,	 /* veth, sysctls, addresses, routes */
+	PHASE_API_WRITE, /* PATCH of the pod annotations */
+	_PHASE_MAX,
+	_PHASE_INVALID = -22,
+};
 
 struct plugin {
 	struct cni_env env;	 /* owned */
@@ -27,7 +39,14 @@ struct plugin {
 	struct nl *host;   /* owned, node namespace */
 	struct nl *pod;	   /* owned, pod namespace */
 	struct cni_error err;
+	uint64_t started_ns;		/* CLOCK_MONOTONIC at main() */
+	uint64_t phase_ns[_PHASE_MAX]; /* time spent per phase */
 };
+
+uint64_t plugin_now_ns(void);
+/* Add the time since @since to @phase; returns now. */
+uint64_t plugin_phase_add(struct plugin *p, enum plugin_phase phase, uint64_t since);
+void plugin_log_timing(const struct plugin *p);
 
 /* Prepare everything but the namespaces; err is set on failure. */
 int plugin_init(struct plugin *p);
