@@ -122,14 +122,21 @@ void plugin_log_timing(const struct plugin *p)
 
 /* ---- helpers ---- */
 
-int plugin_ipam(struct plugin *p, enum cni_command cmd, const json_t *config,
-		struct cni_result **ret)
+static int ipam_start(struct plugin *p, enum cni_command cmd, const json_t *config,
+		      struct cni_exec **ret)
+{
+	return cni_exec_start(p->cfg->ipam_type, p->env.path, cmd, config ? config : p->cfg->json,
+			      ret, &p->err);
+}
+
+static int ipam_wait(struct plugin *p, struct cni_exec *x, enum cni_command cmd,
+		     const json_t *config, struct cni_result **ret)
 {
 	_cleanup_(json_unrefp) json_t *older = NULL;
 	const json_t *c = config ? config : p->cfg->json;
 	int r;
 
-	r = cni_exec_plugin(p->cfg->ipam_type, p->env.path, cmd, c, ret, &p->err);
+	r = cni_exec_wait(x, ret, &p->err);
 	if (r >= 0 || p->err.code != CNI_ERR_INCOMPATIBLE_VERSION ||
 	    p->cfg->version != CNI_VERSION_1_1_0 || cmd == CNI_COMMAND_GC ||
 	    cmd == CNI_COMMAND_STATUS)
@@ -142,6 +149,18 @@ int plugin_ipam(struct plugin *p, enum cni_command cmd, const json_t *config,
 	log_debug("IPAM '%s' refused cniVersion 1.1.0, retrying with 1.0.0", p->cfg->ipam_type);
 	cni_error_clear(&p->err);
 	return cni_exec_plugin(p->cfg->ipam_type, p->env.path, cmd, older, ret, &p->err);
+}
+
+int plugin_ipam(struct plugin *p, enum cni_command cmd, const json_t *config,
+		struct cni_result **ret)
+{
+	struct cni_exec *x = NULL;
+	int r;
+
+	r = ipam_start(p, cmd, config, &x);
+	if (r < 0)
+		return r;
+	return ipam_wait(p, x, cmd, config, ret);
 }
 
 static int open_host(struct plugin *p)
@@ -466,16 +485,22 @@ static void del_links(struct plugin *p)
 
 int plugin_del(struct plugin *p)
 {
-	uint64_t t = plugin_now_ns();
+	uint64_t t = plugin_now_ns(), t0;
+	struct cni_exec *x = NULL;
 	int r;
 
 	if ((r = open_host(p)) < 0)
 		return r;
 	t = plugin_phase_add(p, PHASE_SETUP, t);
+	/* The IPAM release runs while the kernel unregisters the veth (the
+	 * slow part: ~20 ms of RCU waits), so DEL costs the longer of the two. */
+	r = ipam_start(p, CNI_COMMAND_DEL, NULL, &x);
+	t0 = t;
 	del_links(p);
 	t = plugin_phase_add(p, PHASE_NETLINK, t);
-	r = plugin_ipam(p, CNI_COMMAND_DEL, NULL, NULL);
-	t = plugin_phase_add(p, PHASE_IPAM, t);
+	if (r >= 0)
+		r = ipam_wait(p, x, CNI_COMMAND_DEL, NULL, NULL);
+	t = plugin_phase_add(p, PHASE_IPAM, t0);
 	if (r < 0)
 		return r;
 	if (p->kapi) {

@@ -1238,17 +1238,40 @@ static int delegate_output(const char *type, int status, const char *out, enum c
 	return cni_result_from_json(j, ret, err);
 }
 
-/* Run @type with @cmd and @config; capture its exit status and stdout. */
-static int exec_capture(const char *type, const char *cni_path, enum cni_command cmd,
-			const json_t *config, int *ret_status, char **ret_out,
-			struct cni_error *err)
+/* A delegated plugin that is running: its pid and the read end of its stdout. */
+struct cni_exec {
+	char *type;
+	char *exe;
+	enum cni_command cmd;
+	pid_t pid;
+	int out_fd;
+};
+
+static struct cni_exec *exec_free(struct cni_exec *x)
 {
-	_cleanup_free_ char *exe = NULL;
+	if (!x)
+		return NULL;
+	free(x->type);
+	free(x->exe);
+	x->out_fd = safe_close(x->out_fd);
+	free(x);
+	return NULL;
+}
+
+DEFINE_CLEANUP_FUNC(struct cni_exec, exec_free)
+
+int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
+		   const json_t *config, struct cni_exec **ret, struct cni_error *err)
+{
+	_cleanup_(exec_freep) struct cni_exec *x = calloc(1, sizeof(*x));
 	_cleanup_close_ int in_fd = -1;
 	int pipefd[2], r;
-	pid_t pid;
 
-	r = cni_find_plugin(type, cni_path, &exe);
+	if (!x || !(x->type = strdup(type)))
+		return -ENOMEM;
+	x->out_fd = -1;
+	x->cmd = cmd;
+	r = cni_find_plugin(type, cni_path, &x->exe);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -1261,32 +1284,74 @@ static int exec_capture(const char *type, const char *cni_path, enum cni_command
 				     strerror(-in_fd));
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return cni_error_set(err, CNI_ERR_IO, -errno, "pipe: %s", strerror(errno));
-	r = spawn_plugin(exe, cmd, in_fd, pipefd[1], &pid);
+	x->out_fd = pipefd[0];
+	r = spawn_plugin(x->exe, cmd, in_fd, pipefd[1], &x->pid);
 	(void)close(pipefd[1]);
-	if (r < 0) {
-		(void)close(pipefd[0]);
-		return cni_error_set(err, CNI_ERR_IO, r, "cannot run '%s': %s", exe, strerror(-r));
-	}
-	r = read_fd_all(pipefd[0], ret_out);
-	if (wait_child(pid, ret_status) < 0 || r < 0) {
+	if (r < 0)
+		return cni_error_set(err, CNI_ERR_IO, r, "cannot run '%s': %s", x->exe,
+				     strerror(-r));
+	*ret = TAKE_PTR(x);
+	return 0;
+}
+
+/* Collect exit status and stdout of a started plugin; frees @x. */
+static int exec_collect(struct cni_exec *x, int *ret_status, char **ret_out,
+			struct cni_error *err)
+{
+	_cleanup_(exec_freep) struct cni_exec *owned = x;
+	int r;
+
+	r = read_fd_all(TAKE_FD(owned->out_fd), ret_out);
+	if (wait_child(owned->pid, ret_status) < 0 || r < 0) {
 		if (r >= 0)
 			*ret_out = mfree(*ret_out);
 		return cni_error_set(err, CNI_ERR_IO, r < 0 ? r : -ECHILD,
-				     "cannot read the output of '%s'", exe);
+				     "cannot read the output of '%s'", owned->exe);
 	}
 	return 0;
+}
+
+int cni_exec_wait(struct cni_exec *x, struct cni_result **ret, struct cni_error *err)
+{
+	_cleanup_free_ char *out = NULL, *type = NULL;
+	enum cni_command cmd = x->cmd;
+	int status = 0, r;
+
+	type = strdup(x->type);
+	if (!type) {
+		exec_collect(x, &status, &out, NULL);
+		return -ENOMEM;
+	}
+	r = exec_collect(x, &status, &out, err);
+	if (r < 0)
+		return r;
+	return delegate_output(type, status, out, cmd, ret, err);
+}
+
+/* Run @type with @cmd and @config; capture its exit status and stdout. */
+static int exec_capture(const char *type, const char *cni_path, enum cni_command cmd,
+			const json_t *config, int *ret_status, char **ret_out,
+			struct cni_error *err)
+{
+	struct cni_exec *x = NULL;
+	int r;
+
+	r = cni_exec_start(type, cni_path, cmd, config, &x, err);
+	if (r < 0)
+		return r;
+	return exec_collect(x, ret_status, ret_out, err);
 }
 
 int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
 		    const json_t *config, struct cni_result **ret, struct cni_error *err)
 {
-	_cleanup_free_ char *out = NULL;
-	int status = 0, r;
+	struct cni_exec *x = NULL;
+	int r;
 
-	r = exec_capture(type, cni_path, cmd, config, &status, &out, err);
+	r = cni_exec_start(type, cni_path, cmd, config, &x, err);
 	if (r < 0)
 		return r;
-	return delegate_output(type, status, out, cmd, ret, err);
+	return cni_exec_wait(x, ret, err);
 }
 
 int cni_plugin_supports(const char *type, const char *cni_path, enum cni_version v, bool *ret)

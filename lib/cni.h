@@ -304,6 +304,13 @@ int cni_find_plugin(const char *type, const char *path, char **ret);
 int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
 		    const json_t *config, struct cni_result **ret, struct cni_error *err);
 
+/* The same in two steps, so the caller can work while the delegate runs.
+ * cni_exec_wait() reaps the child and frees @x whatever the outcome. */
+struct cni_exec;
+int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
+		   const json_t *config, struct cni_exec **ret, struct cni_error *err);
+int cni_exec_wait(struct cni_exec *x, struct cni_result **ret, struct cni_error *err);
+
 /**
  * cni_plugin_supports - ask a plugin (VERSION) whether it speaks @v
  * @type: plugin name, looked up in @cni_path
