@@ -711,7 +711,8 @@ static int counter_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static int decode_rule(struct nftnl_rule *r, struct policy_nft *t)
+/* @fallback: the handle to use when the message has none (batch replay). */
+static int decode_rule(struct nftnl_rule *r, struct policy_nft *t, uint64_t fallback)
 {
 	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), *comment = "";
 	struct policy_nft_chain *c = chain ? policy_nft_chain_get(t, chain) : NULL;
@@ -732,8 +733,8 @@ static int decode_rule(struct nftnl_rule *r, struct policy_nft *t)
 		policy_nft_rule_free(pr);
 		return -ENOMEM;
 	}
-	if (nftnl_rule_is_set(r, NFTNL_RULE_HANDLE))
-		pr->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	pr->handle = nftnl_rule_is_set(r, NFTNL_RULE_HANDLE) ? nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE)
+							     : fallback;
 	(void)nftnl_expr_foreach(r, counter_cb, pr);
 	return policy_nft_chain_append(c, pr);
 }
@@ -859,7 +860,8 @@ static int decode_elems(const struct nftnl_set *s, struct policy_nft_set *ps)
 	it = nftnl_set_elems_iter_create(s);
 	if (!it)
 		return -ENOMEM;
-	for (e = nftnl_set_elems_iter_cur(it); e && r == 0; e = nftnl_set_elems_iter_next(it)) {
+	/* _next() returns the current element, then advances */
+	while (r == 0 && (e = nftnl_set_elems_iter_next(it)) != NULL) {
 		uint32_t kl = 0;
 		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &kl);
 
@@ -892,11 +894,33 @@ static int decode_elems(const struct nftnl_set *s, struct policy_nft_set *ps)
 	return r;
 }
 
-/* Applies one NEW* message of a batch to @t. */
-static int replay_msg(const struct nlmsghdr *nlh, struct policy_nft *t)
+/* libnftnl numbers the element nests of a request 1, 2, 3... (the kernel
+ * ignores the type) but its parser wants NFTA_LIST_ELEM on each, as the
+ * kernel sends them: renumber a copy before parsing. */
+static void renumber_elems(struct nlmsghdr *nlh)
 {
-	uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	struct nlattr *a, *e;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(e, a)
+			e->nla_type = (uint16_t)((e->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM);
+	}
+}
+
+/* Applies one NEW* message of a batch to @t. */
+static int replay_msg(const struct nlmsghdr *orig, struct policy_nft *t)
+{
+	uint16_t type = NFNL_MSG_TYPE(orig->nlmsg_type);
+	_cleanup_free_ struct nlmsghdr *nlh = malloc(orig->nlmsg_len);
 	int r = 0;
+
+	if (!nlh)
+		return -ENOMEM;
+	memcpy(nlh, orig, orig->nlmsg_len);
+	if (type == NFT_MSG_NEWSETELEM)
+		renumber_elems(nlh);
 
 	if (type == NFT_MSG_NEWCHAIN) {
 		struct nftnl_chain *c = nftnl_chain_alloc();
@@ -906,7 +930,7 @@ static int replay_msg(const struct nlmsghdr *nlh, struct policy_nft *t)
 	} else if (type == NFT_MSG_NEWRULE) {
 		struct nftnl_rule *ru = nftnl_rule_alloc();
 
-		r = !ru ? -ENOMEM : nftnl_rule_nlmsg_parse(nlh, ru) < 0 ? -EBADMSG : decode_rule(ru, t);
+		r = !ru ? -ENOMEM : nftnl_rule_nlmsg_parse(nlh, ru) < 0 ? -EBADMSG : decode_rule(ru, t, orig->nlmsg_seq);
 		nftnl_rule_free(ru);
 	} else if (type == NFT_MSG_NEWSET || type == NFT_MSG_NEWSETELEM) {
 		struct nftnl_set *s = nftnl_set_alloc();
@@ -1058,7 +1082,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		c->error = -EBADMSG;
 	else if (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_INET &&
 		 same_table(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), c))
-		c->error = decode_rule(r, c->t);
+		c->error = decode_rule(r, c->t, 0);
 	nftnl_rule_free(r);
 	return c->error < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }

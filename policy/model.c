@@ -732,10 +732,15 @@ static int netpol_parse(struct policy_netpol *np, const json_t *j, char **ret_er
 	if (!json_is_object(spec))
 		return fail(ret_error, "spec: required");
 	ps = json_object_get(spec, "podSelector");
-	if (ps && !json_is_null(ps))
+	if (ps && !json_is_null(ps)) {
 		r = labelsel_from_json(ps, "spec.podSelector", &np->pod_sel, ret_error);
-	else
-		r = labelsel_from_json(json_object(), "spec.podSelector", &np->pod_sel, ret_error);
+	} else {
+		json_t *all = json_object(); /* absent = {} = every pod */
+
+		r = all ? labelsel_from_json(all, "spec.podSelector", &np->pod_sel, ret_error)
+			: -ENOMEM;
+		json_decref(all);
+	}
 	if (r < 0)
 		return r;
 	r = parse_types(np, spec, ret_error);

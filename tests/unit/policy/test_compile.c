@@ -1,0 +1,561 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "policy/compile.h"
+#include "policy/model.h"
+#include "policy/nftstate.h"
+#include "policy/plan.h"
+
+/* Cluster used by most tests: namespaces a (team=x) and b (team=y), c;
+ * pods a/web (app=web, http=8080), a/api (app=api, http=9090/TCP,
+ * dns=53/UDP), a/cli (app=cli), b/web (app=web, http=8081), c/tool. */
+static const char *cluster =
+	"\"namespaces\":[{\"metadata\":{\"name\":\"a\",\"labels\":{\"team\":\"x\"}}},"
+	"{\"metadata\":{\"name\":\"b\",\"labels\":{\"team\":\"y\"}}},{\"metadata\":{\"name\":\"c\"}}],"
+	"\"pods\":["
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"web\",\"labels\":{\"app\":\"web\"}},"
+	" \"spec\":{\"containers\":[{\"ports\":[{\"name\":\"http\",\"containerPort\":8080}]}]},"
+	" \"status\":{\"podIP\":\"10.0.1.1\"}},"
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"api\",\"labels\":{\"app\":\"api\"}},"
+	" \"spec\":{\"containers\":[{\"ports\":[{\"name\":\"http\",\"containerPort\":9090},"
+	"  {\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}]}]},"
+	" \"status\":{\"podIPs\":[{\"ip\":\"10.0.1.2\"},{\"ip\":\"fd00::2\"}]}},"
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"cli\",\"labels\":{\"app\":\"cli\"}},"
+	" \"status\":{\"podIP\":\"10.0.1.3\"}},"
+	"{\"metadata\":{\"namespace\":\"b\",\"name\":\"web\",\"labels\":{\"app\":\"web\"}},"
+	" \"spec\":{\"containers\":[{\"ports\":[{\"name\":\"http\",\"containerPort\":8081}]}]},"
+	" \"status\":{\"podIP\":\"10.0.2.1\"}},"
+	"{\"metadata\":{\"namespace\":\"c\",\"name\":\"tool\",\"labels\":{\"app\":\"tool\"}},"
+	" \"status\":{\"podIP\":\"10.0.3.1\"}}]";
+
+struct fixture {
+	struct policy_model *m;
+	struct policy_desired *d;
+};
+
+/* Compiles the cluster plus @policies (a JSON list body). */
+static void build(struct fixture *f, const char *policies, int nflog)
+{
+	struct policy_options o = { .nflog_group = nflog };
+	size_t n = strlen(cluster) + strlen(policies) + 64;
+	char *text = malloc(n), *err = NULL;
+	json_t *doc;
+
+	snprintf(text, n, "{%s,\"networkpolicies\":[%s]}", cluster, policies);
+	doc = json_loads(text, 0, NULL);
+	if (!doc)
+		fail_msg("bad JSON: %s", text);
+	assert_int_equal(policy_model_new(NULL, &f->m), 0);
+	if (policy_model_load_json(f->m, doc, &err) < 0)
+		fail_msg("load: %s", err);
+	assert_int_equal(policy_compile(f->m, &o, &f->d), 0);
+	json_decref(doc);
+	free(text);
+}
+
+static void done(struct fixture *f)
+{
+	policy_desired_free(f->d);
+	policy_model_free(f->m);
+}
+
+static const struct policy_nft *nft(const struct fixture *f)
+{
+	return policy_desired_nft(f->d);
+}
+
+/* Elements of a set as sorted text; "MISSING" when there is no such set. */
+static char *elems(const struct fixture *f, const char *set)
+{
+	const struct policy_nft_set *s = policy_nft_set_get(nft(f), set);
+	char *t = NULL;
+
+	if (!s)
+		return strdup("MISSING");
+	assert_int_equal(policy_nft_set_to_text(s, &t), 0);
+	return t;
+}
+
+/* Rules of a chain in nft syntax, one per line; "MISSING" without the chain. */
+static char *rules(const struct fixture *f, const char *chain)
+{
+	const struct policy_nft_chain *c = policy_nft_chain_get(nft(f), chain);
+	size_t cap = 1 << 14, len = 0;
+	char *out = calloc(1, cap);
+
+	if (!c) {
+		free(out);
+		return strdup("MISSING");
+	}
+	for (size_t i = 0; i < c->n_rules; i++) {
+		char *t = NULL;
+
+		assert_true(policy_nft_rule_to_text(c->rules[i], &t) >= 0);
+		len += (size_t)snprintf(out + len, cap - len, "%s\n", t);
+		free(t);
+	}
+	return out;
+}
+
+#define assert_elems(f, set, want)                   \
+	do {                                         \
+		char *_t = elems(f, set);            \
+		assert_string_equal(_t, want);       \
+		free(_t);                            \
+	} while (0)
+
+#define assert_rules(f, chain, want)                 \
+	do {                                         \
+		char *_t = rules(f, chain);          \
+		assert_string_equal(_t, want);       \
+		free(_t);                            \
+	} while (0)
+
+/* The profile chain a pod's vmap element jumps to, or "" when open. */
+static const char *profile_of(const struct fixture *f, const char *ns, const char *pod, bool ingress)
+{
+	static char out[64];
+	const struct policy_pod *p = policy_model_get_pod(f->m, ns, pod);
+	const struct policy_nft_set *s =
+		policy_nft_set_get(nft(f), ingress ? "cc_to_wl" : "cc_from_wl");
+	char *t = NULL, *hit;
+
+	assert_non_null(p);
+	assert_int_equal(policy_nft_set_to_text(s, &t), 0);
+	out[0] = '\0';
+	hit = strstr(t, p->ifname);
+	if (hit)
+		sscanf(hit + strlen(p->ifname), "\" : jump %63[^,]", out);
+	free(t);
+	return out;
+}
+
+static void test_no_policy_leaves_everything_open(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "", -1);
+	assert_rules(&f, "cc_fwd_egress",
+		     "ct state established,related counter accept\n"
+		     "iifname \"cali*\" ct state invalid counter drop\n"
+		     "iifname vmap @cc_from_wl\n");
+	assert_rules(&f, "cc_fwd_ingress",
+		     "ct state established,related counter accept\n"
+		     "oifname \"cali*\" ct state invalid counter drop\n"
+		     "oifname vmap @cc_to_wl\n");
+	assert_elems(&f, "cc_from_wl", "");
+	assert_elems(&f, "cc_to_wl", "");
+	assert_int_equal(nft(&f)->chains.n_items, 2);
+	done(&f);
+}
+
+static void test_selected_pod_is_isolated_in_policy_types_only(void **state)
+{
+	struct fixture f = {};
+	const char *prof;
+
+	(void)state;
+	build(&f, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},"
+		  "\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}}",
+	      -1);
+	prof = profile_of(&f, "a", "web", true);
+	assert_true(strncmp(prof, "ep_in_", 6) == 0);
+	assert_rules(&f, prof, "jump pol_a_p_in\ncounter drop\n");
+	assert_rules(&f, "pol_a_p_in", ""); /* no rules: nothing allowed */
+	assert_string_equal(profile_of(&f, "a", "web", false), ""); /* egress open */
+	assert_string_equal(profile_of(&f, "a", "api", true), "");  /* not selected */
+	assert_string_equal(profile_of(&f, "b", "web", true), "");  /* other namespace */
+	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p_eg"));
+	done(&f);
+}
+
+static void test_empty_pod_selector_selects_its_namespace(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"all\"},"
+		  "\"spec\":{\"podSelector\":{},\"egress\":[{}]}}",
+	      7);
+	assert_string_not_equal(profile_of(&f, "a", "web", false), "");
+	assert_string_not_equal(profile_of(&f, "a", "api", false), "");
+	assert_string_not_equal(profile_of(&f, "a", "cli", false), "");
+	assert_string_equal(profile_of(&f, "b", "web", false), "");
+	assert_string_equal(profile_of(&f, "c", "tool", false), "");
+	/* the three pods share one profile chain; egress present => Egress type */
+	assert_string_equal(strdupa(profile_of(&f, "a", "web", false)),
+			    profile_of(&f, "a", "cli", false));
+	assert_rules(&f, profile_of(&f, "a", "web", false),
+		     "jump pol_a_all_eg\ncounter log group 7 drop\n");
+	/* egress: [{}] = one rule with no peers and no ports: allow all */
+	assert_rules(&f, "pol_a_all_eg", "counter accept\n");
+	assert_rules(&f, "pol_a_all_in", "");
+	done(&f);
+}
+
+static void test_rules_of_several_policies_or_together(void **state)
+{
+	struct fixture f = {};
+	const char *prof;
+
+	(void)state;
+	build(&f,
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"z-second\"},\"spec\":{\"podSelector\":"
+	      "{\"matchLabels\":{\"app\":\"web\"}},\"ingress\":[{\"ports\":[{\"port\":80}]}]}},"
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"first\"},\"spec\":{\"podSelector\":{},"
+	      "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"cli\"}}}]}]}}",
+	      -1);
+	prof = profile_of(&f, "a", "web", true);
+	assert_rules(&f, prof, "jump pol_a_first_in\njump pol_a_z-second_in\ncounter drop\n");
+	/* api is selected by "first" only: a different profile */
+	prof = strdupa(prof);
+	assert_string_not_equal(profile_of(&f, "a", "api", true), prof);
+	assert_rules(&f, profile_of(&f, "a", "api", true), "jump pol_a_first_in\ncounter drop\n");
+	assert_rules(&f, "pol_a_z-second_in", "meta l4proto . th dport @pol_a_z-second_in0_ports counter accept\n");
+	assert_elems(&f, "pol_a_z-second_in0_ports", "tcp . 80");
+	done(&f);
+}
+
+static void test_peers_pod_namespace_and_their_and(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f,
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"spec\":{\"podSelector\":{},"
+	      "\"ingress\":["
+	      /* [0] podSelector alone: the policy's namespace */
+	      "{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}]},"
+	      /* [1] namespaceSelector {}: every namespace, every pod */
+	      "{\"from\":[{\"namespaceSelector\":{}}]},"
+	      /* [2] both: AND */
+	      "{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"y\"}},"
+	      "\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}]},"
+	      /* [3] two peers: OR; matchExpressions; name label of unlabelled ns c */
+	      "{\"from\":[{\"podSelector\":{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"NotIn\","
+	      "\"values\":[\"web\",\"api\"]}]}},{\"namespaceSelector\":{\"matchLabels\":"
+	      "{\"kubernetes.io/metadata.name\":\"c\"}}}]}]}}",
+	      -1);
+	assert_elems(&f, "pol_a_p_in0_pods4", "10.0.1.1");
+	assert_elems(&f, "pol_a_p_in1_pods4", "10.0.1.1,10.0.1.2,10.0.1.3,10.0.2.1,10.0.3.1");
+	assert_elems(&f, "pol_a_p_in1_pods6", "fd00::2");
+	assert_elems(&f, "pol_a_p_in2_pods4", "10.0.2.1");
+	assert_elems(&f, "pol_a_p_in3_pods4", "10.0.1.3,10.0.3.1");
+	assert_rules(&f, "pol_a_p_in",
+		     "ip saddr @pol_a_p_in0_pods4 counter accept\n"
+		     "ip6 saddr @pol_a_p_in0_pods6 counter accept\n"
+		     "ip saddr @pol_a_p_in1_pods4 counter accept\n"
+		     "ip6 saddr @pol_a_p_in1_pods6 counter accept\n"
+		     "ip saddr @pol_a_p_in2_pods4 counter accept\n"
+		     "ip6 saddr @pol_a_p_in2_pods6 counter accept\n"
+		     "ip saddr @pol_a_p_in3_pods4 counter accept\n"
+		     "ip6 saddr @pol_a_p_in3_pods6 counter accept\n");
+	done(&f);
+}
+
+static void test_ip_block_except_becomes_ranges(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f,
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"spec\":{\"podSelector\":{},"
+	      "\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":["
+	      "{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[\"10.1.0.0/16\",\"10.200.0.0/24\"]}},"
+	      "{\"ipBlock\":{\"cidr\":\"10.1.2.0/24\"}},"
+	      "{\"ipBlock\":{\"cidr\":\"0.0.0.0/0\",\"except\":[\"0.0.0.0/1\"]}},"
+	      "{\"ipBlock\":{\"cidr\":\"fd00::/8\",\"except\":[\"fd00::/16\"]}}]}]}}",
+	      -1);
+	/* union of the blocks, excepts cut out, adjacent ranges merged */
+	assert_elems(&f, "pol_a_p_eg0_blk4",
+		     "10.0.0.0-10.0.255.255,10.1.2.0-10.1.2.255,10.2.0.0-10.199.255.255,"
+		     "10.200.1.0-10.255.255.255,128.0.0.0-255.255.255.255");
+	assert_elems(&f, "pol_a_p_eg0_blk6", "fd01::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	assert_rules(&f, "pol_a_p_eg",
+		     "ip daddr @pol_a_p_eg0_blk4 counter accept\n"
+		     "ip6 daddr @pol_a_p_eg0_blk6 counter accept\n");
+	assert_null(policy_nft_set_get(nft(&f), "pol_a_p_eg0_pods4")); /* no pod peers */
+	done(&f);
+}
+
+static void test_ports_protocols_ranges_merge(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f,
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"spec\":{\"podSelector\":{},"
+	      "\"ingress\":[{\"ports\":[{\"port\":80},{\"port\":81,\"endPort\":90},{\"port\":85},"
+	      "{\"protocol\":\"UDP\",\"port\":53},{\"protocol\":\"SCTP\",\"port\":9000,\"endPort\":9010}]},"
+	      "{\"ports\":[{\"protocol\":\"UDP\"}]}]}}",
+	      -1);
+	assert_elems(&f, "pol_a_p_in0_ports", "tcp . 80-90,udp . 53,sctp . 9000-9010");
+	assert_elems(&f, "pol_a_p_in1_ports", "udp . 0-65535");
+	assert_rules(&f, "pol_a_p_in",
+		     "meta l4proto . th dport @pol_a_p_in0_ports counter accept\n"
+		     "meta l4proto . th dport @pol_a_p_in1_ports counter accept\n");
+	done(&f);
+}
+
+static void test_named_ports_resolve_per_destination_pod(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f,
+	      /* ingress to web and api on "http": 8080 on web, 9090 on api */
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"in\"},\"spec\":{\"podSelector\":"
+	      "{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\",\"values\":[\"web\",\"api\"]}]},"
+	      "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"cli\"}}}],"
+	      "\"ports\":[{\"port\":\"http\"},{\"protocol\":\"UDP\",\"port\":\"dns\"},{\"port\":443}]}]}},"
+	      /* egress from cli to web pods anywhere on "http" */
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"out\"},\"spec\":{\"podSelector\":"
+	      "{\"matchLabels\":{\"app\":\"cli\"}},\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":"
+	      "[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}],"
+	      "\"ports\":[{\"port\":\"http\"}]},{\"ports\":[{\"port\":\"http\"}]}]}}",
+	      -1);
+	assert_elems(&f, "pol_a_in_in0_named4", "10.0.1.1 . tcp . 8080,10.0.1.2 . tcp . 9090,10.0.1.2 . udp . 53");
+	assert_elems(&f, "pol_a_in_in0_named6", "fd00::2 . tcp . 9090,fd00::2 . udp . 53");
+	assert_elems(&f, "pol_a_in_in0_ports", "tcp . 443");
+	assert_rules(&f, "pol_a_in_in",
+		     "ip saddr @pol_a_in_in0_pods4 meta l4proto . th dport @pol_a_in_in0_ports counter accept\n"
+		     "ip saddr @pol_a_in_in0_pods4 ip daddr . meta l4proto . th dport @pol_a_in_in0_named4 counter accept\n"
+		     "ip6 saddr @pol_a_in_in0_pods6 meta l4proto . th dport @pol_a_in_in0_ports counter accept\n"
+		     "ip6 saddr @pol_a_in_in0_pods6 ip6 daddr . meta l4proto . th dport @pol_a_in_in0_named6 counter accept\n");
+	/* egress resolves against destination pods: web in a (8080) and b (8081) */
+	assert_elems(&f, "pol_a_out_eg0_named4", "10.0.1.1 . tcp . 8080,10.0.2.1 . tcp . 8081");
+	/* no peers: any destination pod with an "http" port */
+	assert_elems(&f, "pol_a_out_eg1_named4",
+		     "10.0.1.1 . tcp . 8080,10.0.1.2 . tcp . 9090,10.0.2.1 . tcp . 8081");
+	assert_rules(&f, "pol_a_out_eg",
+		     "ip daddr @pol_a_out_eg0_pods4 ip daddr . meta l4proto . th dport @pol_a_out_eg0_named4 counter accept\n"
+		     "ip6 daddr @pol_a_out_eg0_pods6 ip6 daddr . meta l4proto . th dport @pol_a_out_eg0_named6 counter accept\n"
+		     "ip daddr . meta l4proto . th dport @pol_a_out_eg1_named4 counter accept\n"
+		     "ip6 daddr . meta l4proto . th dport @pol_a_out_eg1_named6 counter accept\n");
+	done(&f);
+}
+
+static void test_host_network_and_remote_pods(void **state)
+{
+	struct policy_options o = { .nflog_group = -1 };
+	json_t *doc = json_loads(
+		"{\"pods\":[{\"metadata\":{\"namespace\":\"a\",\"name\":\"h\",\"labels\":{\"app\":\"x\"}},"
+		"\"spec\":{\"hostNetwork\":true,\"nodeName\":\"n1\"},\"status\":{\"podIP\":\"172.16.0.1\"}},"
+		"{\"metadata\":{\"namespace\":\"a\",\"name\":\"r\",\"labels\":{\"app\":\"x\"}},"
+		"\"spec\":{\"nodeName\":\"n2\"},\"status\":{\"podIP\":\"10.9.0.1\"}},"
+		"{\"metadata\":{\"namespace\":\"a\",\"name\":\"l\",\"labels\":{\"app\":\"x\"}},"
+		"\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"podIP\":\"10.9.0.2\"}}],"
+		"\"networkpolicies\":[{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"spec\":"
+		"{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{}}]}]}}]}",
+		0, NULL);
+	struct fixture f = {};
+
+	(void)state;
+	assert_int_equal(policy_model_new("n1", &f.m), 0);
+	assert_int_equal(policy_model_load_json(f.m, doc, NULL), 0);
+	assert_int_equal(policy_compile(f.m, &o, &f.d), 0);
+	/* remote pods are peers; host-network pods are outside NetworkPolicy */
+	assert_elems(&f, "pol_a_p_in0_pods4", "10.9.0.1,10.9.0.2");
+	/* only the local pod gets a dispatch element */
+	assert_int_equal(policy_nft_set_size(policy_nft_set_get(nft(&f), "cc_to_wl")), 1);
+	assert_string_not_equal(profile_of(&f, "a", "l", true), "");
+	done(&f);
+	json_decref(doc);
+}
+
+static char *dump(const struct policy_nft *t)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_int_equal(policy_nft_dump(t, fp), 0);
+	fclose(fp);
+	return buf;
+}
+
+static struct policy_pod *pod_json(const char *ns, const char *name, const char *labels,
+				   const char *ip)
+{
+	char buf[1024];
+	struct policy_pod *p = NULL;
+	json_t *j;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"metadata\":{\"namespace\":\"%s\",\"name\":\"%s\",\"labels\":%s},"
+		 "\"spec\":{\"containers\":[{\"ports\":[{\"name\":\"http\",\"containerPort\":%d}]}]},"
+		 "\"status\":{\"podIP\":\"%s\"}}",
+		 ns, name, labels, 7000 + (int)(strlen(name) % 5), ip);
+	j = json_loads(buf, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
+	json_decref(j);
+	return p;
+}
+
+/* Applies one pod change incrementally and checks the result equals a full
+ * compile of the same model. Returns the plan. */
+static struct policy_plan *change(struct fixture *f, const char *ns, const char *name,
+				  struct policy_pod *new_pod)
+{
+	struct policy_options o = { .nflog_group = -1 };
+	struct policy_pod *old = NULL, *copy = NULL;
+	struct policy_desired *full = NULL;
+	struct policy_plan *p = NULL;
+	char *a, *b;
+
+	if (new_pod) {
+		assert_int_equal(policy_pod_dup(new_pod, &copy), 0);
+		assert_int_equal(policy_model_set_pod(f->m, new_pod, &old), 0);
+	} else {
+		old = policy_model_del_pod(f->m, ns, name);
+	}
+	assert_int_equal(policy_desired_update_pod(f->d, f->m, old, copy, &p), 0);
+	assert_int_equal(policy_compile(f->m, &o, &full), 0);
+	a = dump(nft(f));
+	b = dump(policy_desired_nft(full));
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	policy_desired_free(full);
+	policy_pod_free(old);
+	policy_pod_free(copy);
+	return p;
+}
+
+static const char *rich_policies =
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"p1\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
+	"{\"app\":\"web\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"cli\"}}},"
+	"{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"y\"}}}],\"ports\":[{\"port\":\"http\"},{\"port\":80}]}],"
+	"\"egress\":[{\"to\":[{\"podSelector\":{}}],\"ports\":[{\"port\":\"http\"}]}]}},"
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"p2\"},\"spec\":{\"podSelector\":{\"matchExpressions\":"
+	"[{\"key\":\"app\",\"operator\":\"Exists\"}]},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},"
+	"\"podSelector\":{\"matchLabels\":{\"role\":\"mon\"}}}]}]}},"
+	"{\"metadata\":{\"namespace\":\"b\",\"name\":\"p3\"},\"spec\":{\"podSelector\":{},\"policyTypes\":"
+	"[\"Egress\"],\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\"}}]}]}}";
+
+static void test_incremental_pod_changes_equal_full_compile(void **state)
+{
+	static const struct {
+		const char *ns, *name, *labels, *ip; /* labels NULL: delete */
+	} steps[] = {
+		{ "a", "new1", "{\"app\":\"cli\"}", "10.0.1.50" },
+		{ "a", "new1", "{\"app\":\"web\"}", "10.0.1.50" },	/* flips selection */
+		{ "a", "new1", "{\"app\":\"web\",\"role\":\"mon\"}", "10.0.1.51" }, /* new IP */
+		{ "b", "mon", "{\"role\":\"mon\"}", "10.0.2.50" },
+		{ "a", "web", "{\"app\":\"web\"}", "10.0.1.1" },	/* unchanged re-set */
+		{ "a", "new1", NULL, NULL },
+		{ "a", "cli", NULL, NULL },
+		{ "c", "tool", "{}", "10.0.3.1" },
+		{ "a", "x", "{\"app\":\"web\"}", "10.0.1.60" },
+		{ "a", "x", "{\"app\":\"web\"}", "10.0.1.60" },
+		{ "a", "web", NULL, NULL },
+		{ "a", "x", NULL, NULL },
+	};
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, rich_policies, -1);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct policy_pod *p = steps[i].labels ? pod_json(steps[i].ns, steps[i].name,
+								   steps[i].labels, steps[i].ip)
+						       : NULL;
+
+		policy_plan_free(change(&f, steps[i].ns, steps[i].name, p));
+	}
+	done(&f);
+}
+
+static void test_label_change_is_only_element_ops(void **state)
+{
+	struct fixture f = {};
+	struct policy_plan *p;
+
+	(void)state;
+	build(&f, rich_policies, -1);
+	/* the same pod with a named port (pod_json gives one): named sets change */
+	policy_plan_free(change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"cli\"}", "10.0.1.3")));
+	/* a/cli gains role=mon: joins p2's peer set; a/cli keeps its profile */
+	p = change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"cli\",\"role\":\"mon\"}", "10.0.1.3"));
+	assert_int_equal(policy_plan_count(p, POLICY_OP_ELEM_ADD), 1);
+	assert_int_equal(policy_plan_count_elems(p, POLICY_OP_ELEM_ADD), 1);
+	assert_int_equal(p->n_ops, 1);
+	assert_string_equal(p->ops[0].name, "pol_a_p2_in0_pods4");
+	policy_plan_free(p);
+	/* a/cli becomes app=web: leaves p1's peer set, joins p1's selection; its
+	 * profile (p1+p2) already exists for a/web: element changes only */
+	p = change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"web\",\"role\":\"mon\"}", "10.0.1.3"));
+	for (size_t i = 0; i < p->n_ops; i++)
+		if (p->ops[i].kind != POLICY_OP_ELEM_ADD && p->ops[i].kind != POLICY_OP_ELEM_DEL)
+			fail_msg("op %zu is %s", i, policy_op_kind_to_string(p->ops[i].kind));
+	assert_true(policy_plan_count_elems(p, POLICY_OP_ELEM_DEL) >= 2); /* p1 peers, old vmap */
+	policy_plan_free(p);
+	/* nothing changes: empty plan */
+	p = change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"web\",\"role\":\"mon\"}", "10.0.1.3"));
+	assert_true(policy_plan_is_empty(p));
+	policy_plan_free(p);
+	done(&f);
+}
+
+static void test_update_after_policy_change_is_stale(void **state)
+{
+	struct fixture f = {};
+	struct policy_plan *p = NULL;
+
+	(void)state;
+	build(&f, rich_policies, -1);
+	assert_int_equal(policy_model_del_netpol(f.m, "a", "p1"), 0);
+	assert_int_equal(policy_desired_update_pod(f.d, f.m, NULL, NULL, &p), -ESTALE);
+	assert_null(p);
+	done(&f);
+}
+
+static void test_comments_identify_policy_rule_and_content(void **state)
+{
+	struct fixture f = {};
+	const struct policy_nft_chain *c;
+	char label[POLICY_COMMENT_MAX];
+
+	(void)state;
+	build(&f, rich_policies, -1);
+	c = policy_nft_chain_get(nft(&f), "pol_a_p1_in");
+	assert_non_null(c);
+	assert_true(c->n_rules >= 2);
+	policy_nft_comment_label(c->rules[0]->comment, label, sizeof(label));
+	assert_string_equal(label, "a/p1 ingress[0]");
+	/* same label, different content: different comments (rule identity) */
+	assert_string_not_equal(c->rules[0]->comment, c->rules[1]->comment);
+	assert_true(strlen(c->rules[0]->comment) < POLICY_COMMENT_MAX);
+	done(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_policy_leaves_everything_open),
+		cmocka_unit_test(test_selected_pod_is_isolated_in_policy_types_only),
+		cmocka_unit_test(test_empty_pod_selector_selects_its_namespace),
+		cmocka_unit_test(test_rules_of_several_policies_or_together),
+		cmocka_unit_test(test_peers_pod_namespace_and_their_and),
+		cmocka_unit_test(test_ip_block_except_becomes_ranges),
+		cmocka_unit_test(test_ports_protocols_ranges_merge),
+		cmocka_unit_test(test_named_ports_resolve_per_destination_pod),
+		cmocka_unit_test(test_host_network_and_remote_pods),
+		cmocka_unit_test(test_incremental_pod_changes_equal_full_compile),
+		cmocka_unit_test(test_label_change_is_only_element_ops),
+		cmocka_unit_test(test_update_after_policy_change_is_stale),
+		cmocka_unit_test(test_comments_identify_policy_rule_and_content),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,141 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "labelsel.h"
+
+static const char *labels_json = "{\"app\":\"web\",\"tier\":\"front\",\"env\":\"\"}";
+
+static void test_matches_vectors(void **state)
+{
+	static const struct {
+		const char *sel;
+		bool want;
+	} v[] = {
+		{ "{}", true },
+		{ "{\"matchLabels\":{\"app\":\"web\"}}", true },
+		{ "{\"matchLabels\":{\"app\":\"db\"}}", false },
+		{ "{\"matchLabels\":{\"app\":\"web\",\"tier\":\"back\"}}", false },
+		{ "{\"matchLabels\":{\"env\":\"\"}}", true },
+		{ "{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\",\"values\":[\"db\",\"web\"]}]}", true },
+		{ "{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\",\"values\":[\"db\"]}]}", false },
+		{ "{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"db\"]}]}", true },
+		{ "{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"web\"]}]}", false },
+		/* NotIn matches when the label is absent */
+		{ "{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"NotIn\",\"values\":[\"a\"]}]}", true },
+		{ "{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\",\"values\":[\"a\"]}]}", false },
+		{ "{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"Exists\"}]}", true },
+		{ "{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"Exists\"}]}", false },
+		{ "{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"DoesNotExist\"}]}", true },
+		{ "{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"DoesNotExist\"}]}", false },
+		/* matchLabels AND matchExpressions */
+		{ "{\"matchLabels\":{\"app\":\"web\"},\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"back\"]}]}", false },
+		{ "{\"matchLabels\":{\"app\":\"web\"},\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"front\"]}]}", true },
+	};
+	json_t *labels = json_loads(labels_json, 0, NULL);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_t *j = json_loads(v[i].sel, 0, NULL);
+		struct labelsel *s = NULL;
+
+		assert_non_null(j);
+		assert_int_equal(labelsel_from_json(j, "sel", &s, NULL), 0);
+		if (labelsel_matches(s, labels) != v[i].want)
+			fail_msg("vector %zu '%s': want %d", i, v[i].sel, v[i].want);
+		labelsel_free(s);
+		json_decref(j);
+	}
+	json_decref(labels);
+}
+
+static void test_bad_selectors_are_rejected_with_field(void **state)
+{
+	static const struct {
+		const char *sel;
+		const char *want; /* substring of the error */
+	} v[] = {
+		{ "{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Equals\",\"values\":[\"x\"]}]}", "operator: unsupported value 'Equals'" },
+		{ "{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\"}]}", "values: must be specified" },
+		{ "{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\",\"values\":[]}]}", "values: must be specified" },
+		{ "{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Exists\",\"values\":[\"x\"]}]}", "may not be specified" },
+		{ "{\"matchExpressions\":[{\"operator\":\"Exists\"}]}", "key: invalid label key" },
+		{ "{\"matchLabels\":{\"bad key\":\"x\"}}", "invalid label key 'bad key'" },
+		{ "{\"matchLabels\":{\"a\":\"-x\"}}", "matchLabels.a: invalid label value" },
+		{ "{\"matchLabels\":{\"a\":3}}", "invalid label value" },
+		{ "[]", "must be an object" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_t *j = json_loads(v[i].sel, JSON_DECODE_ANY, NULL);
+		struct labelsel *s = NULL;
+		char *err = NULL;
+
+		assert_non_null(j);
+		assert_int_equal(labelsel_from_json(j, "spec.podSelector", &s, &err), -EINVAL);
+		assert_null(s);
+		assert_non_null(err);
+		if (!strstr(err, v[i].want) || !strstr(err, "spec.podSelector"))
+			fail_msg("vector %zu: error '%s' lacks '%s'", i, err, v[i].want);
+		free(err);
+		json_decref(j);
+	}
+}
+
+static void test_canonical_text_is_order_independent(void **state)
+{
+	json_t *a = json_loads("{\"matchLabels\":{\"b\":\"2\",\"a\":\"1\"},\"matchExpressions\":[{\"key\":\"c\",\"operator\":\"In\",\"values\":[\"y\",\"x\",\"y\"]}]}", 0, NULL);
+	json_t *b = json_loads("{\"matchExpressions\":[{\"key\":\"c\",\"operator\":\"In\",\"values\":[\"x\",\"y\"]}],\"matchLabels\":{\"a\":\"1\",\"b\":\"2\"}}", 0, NULL);
+	struct labelsel *sa = NULL, *sb = NULL;
+	char *ta = NULL, *tb = NULL;
+
+	(void)state;
+	assert_int_equal(labelsel_from_json(a, "x", &sa, NULL), 0);
+	assert_int_equal(labelsel_from_json(b, "x", &sb, NULL), 0);
+	assert_int_equal(labelsel_to_string(sa, &ta), 0);
+	assert_int_equal(labelsel_to_string(sb, &tb), 0);
+	assert_string_equal(ta, tb);
+	assert_string_equal(ta, "a in (1),b in (2),c in (x,y)");
+	assert_false(labelsel_is_everything(sa));
+	free(ta);
+	free(tb);
+	labelsel_free(sa);
+	labelsel_free(sb);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_key_syntax(void **state)
+{
+	(void)state;
+	assert_true(labelsel_key_is_valid("app"));
+	assert_true(labelsel_key_is_valid("kubernetes.io/metadata.name"));
+	assert_true(labelsel_key_is_valid("a-b_c.d"));
+	assert_false(labelsel_key_is_valid(""));
+	assert_false(labelsel_key_is_valid("-a"));
+	assert_false(labelsel_key_is_valid("Example.COM/a"));
+	assert_false(labelsel_key_is_valid("a/b/c"));
+	assert_true(labelsel_value_is_valid(""));
+	assert_false(labelsel_value_is_valid("a b"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_matches_vectors),
+		cmocka_unit_test(test_bad_selectors_are_rejected_with_field),
+		cmocka_unit_test(test_canonical_text_is_order_independent),
+		cmocka_unit_test(test_key_syntax),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

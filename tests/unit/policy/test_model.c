@@ -1,0 +1,271 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "labelsel.h"
+#include "policy/model.h"
+
+/* A NetworkPolicy "ns1/p" with @spec as its spec. */
+static json_t *netpol(const char *spec)
+{
+	char buf[4096];
+	json_t *j;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
+		 "\"metadata\":{\"namespace\":\"ns1\",\"name\":\"p\"},\"spec\":%s}",
+		 spec);
+	j = json_loads(buf, 0, NULL);
+	if (!j)
+		fail_msg("bad test JSON: %s", spec);
+	return j;
+}
+
+static void test_bad_policies_are_rejected_with_field(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *want;
+	} v[] = {
+		{ "{\"podSelector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Is\",\"values\":[\"b\"]}]}}",
+		  "spec.podSelector.matchExpressions[0].operator: unsupported value 'Is'" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":90,\"endPort\":80}]}]}",
+		  "spec.ingress[0].ports[0].endPort: must be greater than or equal to port" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"http\",\"endPort\":80}]}]}",
+		  "endPort: may not be specified when port is non-numeric" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"endPort\":80}]}]}",
+		  "endPort: may not be specified when port is not specified" },
+		{ "{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/33\"}}]}]}",
+		  "spec.egress[0].to[0].ipBlock.cidr: invalid CIDR '10.0.0.0/33'" },
+		{ "{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"banana\"}}]}]}",
+		  "ipBlock.cidr: invalid CIDR 'banana'" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[\"11.0.0.0/16\"]}}]}]}",
+		  "except[0]: '11.0.0.0/16' must be a strict subset of cidr" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[\"10.0.0.0/8\"]}}]}]}",
+		  "must be a strict subset" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[\"fd00::/64\"]}}]}]}",
+		  "must be a strict subset" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\"},\"podSelector\":{}}]}]}",
+		  "spec.ingress[0].from[0]: may not specify both ipBlock and another peer" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{}]}]}", "from[0]: must specify a peer" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"protocol\":\"ICMP\",\"port\":1}]}]}",
+		  "ports[0].protocol: unsupported value" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":0}]}]}", "ports[0].port: must be 1..65535" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":70000}]}]}", "must be 1..65535" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"HTTP\"}]}]}", "invalid port name 'HTTP'" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"80\"}]}]}", "invalid port name '80'" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80,\"endPort\":65536}]}]}", "endPort: must be 1..65535" },
+		{ "{\"podSelector\":{},\"policyTypes\":[\"Forward\"]}", "spec.policyTypes[0]: unsupported value 'Forward'" },
+		{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"a\":\"b c\"}}}]}]}",
+		  "spec.ingress[0].from[0].namespaceSelector.matchLabels.a: invalid label value" },
+		{ "{\"podSelector\":{},\"ingress\":{}}", "spec.ingress: must be a list" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_t *j = netpol(v[i].spec);
+		struct policy_netpol *np = NULL;
+		char *err = NULL;
+
+		assert_int_equal(policy_netpol_from_json(j, &np, &err), -EINVAL);
+		assert_null(np);
+		if (!err || !strstr(err, v[i].want) || !strstr(err, "networkpolicy 'ns1/p'"))
+			fail_msg("vector %zu: error '%s' lacks '%s'", i, err ? err : "(null)", v[i].want);
+		free(err);
+		json_decref(j);
+	}
+}
+
+static void test_policy_types_default_like_the_apiserver(void **state)
+{
+	static const struct {
+		const char *spec;
+		bool in, eg;
+	} v[] = {
+		{ "{\"podSelector\":{}}", true, false },
+		{ "{\"podSelector\":{},\"egress\":[{}]}", true, true },
+		{ "{\"podSelector\":{},\"egress\":[]}", true, false }, /* empty list: no Egress */
+		{ "{\"podSelector\":{},\"ingress\":[{}],\"egress\":[{}]}", true, true },
+		{ "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}", false, true },
+		{ "{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"]}", true, true },
+		{ "{\"podSelector\":{},\"policyTypes\":[\"Ingress\"],\"egress\":[{}]}", true, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_t *j = netpol(v[i].spec);
+		struct policy_netpol *np = NULL;
+
+		assert_int_equal(policy_netpol_from_json(j, &np, NULL), 0);
+		if (np->types[POLICY_DIR_INGRESS] != v[i].in || np->types[POLICY_DIR_EGRESS] != v[i].eg)
+			fail_msg("vector %zu: types %d/%d", i, np->types[0], np->types[1]);
+		policy_netpol_unref(np);
+		json_decref(j);
+	}
+}
+
+static void test_ports_and_peers_parse(void **state)
+{
+	json_t *j = netpol("{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},\"ingress\":[{\"from\":["
+			   "{\"podSelector\":{}},{\"namespaceSelector\":{}},"
+			   "{\"podSelector\":{\"matchLabels\":{\"a\":\"b\"}},\"namespaceSelector\":{\"matchLabels\":{\"c\":\"d\"}}},"
+			   "{\"ipBlock\":{\"cidr\":\"10.1.2.3/16\",\"except\":[\"10.1.2.0/24\"]}}],"
+			   "\"ports\":[{\"port\":80},{\"protocol\":\"UDP\",\"port\":1000,\"endPort\":2000},"
+			   "{\"protocol\":\"SCTP\"},{\"port\":\"http\"}]}]}");
+	struct policy_netpol *np = NULL;
+	const struct policy_rule *r;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(policy_netpol_from_json(j, &np, NULL), 0);
+	assert_string_equal(np->key, "ns1/p");
+	assert_int_equal(np->n_rules[POLICY_DIR_INGRESS], 1);
+	r = &np->rules[POLICY_DIR_INGRESS][0];
+	assert_int_equal(r->n_peers, 4);
+	assert_non_null(r->peers[0].pod_sel);
+	assert_null(r->peers[0].ns_sel);
+	assert_null(r->peers[1].pod_sel);
+	assert_non_null(r->peers[1].ns_sel);
+	assert_true(labelsel_is_everything(r->peers[1].ns_sel));
+	assert_non_null(r->peers[2].pod_sel);
+	assert_non_null(r->peers[2].ns_sel);
+	assert_true(r->peers[3].is_block);
+	policy_cidr_to_string(&r->peers[3].block, buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.0.0/16"); /* host bits cleared */
+	assert_int_equal(r->peers[3].n_except, 1);
+	assert_int_equal(r->n_ports, 4);
+	assert_int_equal(r->ports[0].proto, IPPROTO_TCP);
+	assert_int_equal(r->ports[0].port, 80);
+	assert_int_equal(r->ports[0].end_port, 80);
+	assert_int_equal(r->ports[1].proto, IPPROTO_UDP);
+	assert_int_equal(r->ports[1].end_port, 2000);
+	assert_int_equal(r->ports[2].proto, IPPROTO_SCTP);
+	assert_true(r->ports[2].any_port);
+	assert_string_equal(r->ports[3].name, "http");
+	policy_netpol_unref(np);
+	json_decref(j);
+}
+
+static void test_pod_ips_ports_and_ifname(void **state)
+{
+	static const struct {
+		const char *json;
+		size_t n_ips;
+		const char *ip0;
+	} v[] = {
+		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.1\"},{\"ip\":\"fd00::1\"}]}}", 2, "10.0.0.1/32" },
+		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"podIP\":\"10.0.0.2\"}}", 1, "10.0.0.2/32" },
+		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\",\"annotations\":{\"cni.projectcalico.org/podIPs\":\"10.0.0.3/32,fd00::3/128\"}}}", 2, "10.0.0.3/32" },
+		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"phase\":\"Succeeded\",\"podIP\":\"10.0.0.4\"}}", 0, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_t *j = json_loads(v[i].json, 0, NULL);
+		struct policy_pod *p = NULL;
+		char buf[64];
+
+		assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
+		assert_int_equal(p->n_ips, v[i].n_ips);
+		if (v[i].ip0) {
+			policy_cidr_to_string(&p->ips[0], buf, sizeof(buf));
+			assert_string_equal(buf, v[i].ip0);
+		}
+		assert_string_equal(p->ifname, "calidff864fb41e"); /* sha1sum of "a.p" */
+		policy_pod_free(p);
+		json_decref(j);
+	}
+}
+
+static void test_pod_named_ports_and_bad_pods(void **state)
+{
+	json_t *j = json_loads("{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\",\"labels\":{\"x\":\"y\"}},"
+			       "\"spec\":{\"containers\":[{\"ports\":[{\"name\":\"http\",\"containerPort\":8080},"
+			       "{\"containerPort\":9},{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}]}]}}",
+			       0, NULL);
+	json_t *bad = json_loads("{\"metadata\":{\"namespace\":\"a\",\"name\":\"q\"},"
+				 "\"spec\":{\"containers\":[{\"ports\":[{\"name\":\"http\",\"containerPort\":0}]}]}}",
+				 0, NULL);
+	struct policy_pod *p = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
+	assert_int_equal(p->n_ports, 2);
+	assert_string_equal(p->ports[0].name, "http");
+	assert_int_equal(p->ports[0].port, 8080);
+	assert_int_equal(p->ports[1].proto, IPPROTO_UDP);
+	assert_int_equal(policy_pod_from_json(bad, &p, &err) == -EINVAL, 1);
+	assert_non_null(strstr(err, "pod 'a/q': spec.containers[0].ports[0].containerPort"));
+	free(err);
+	policy_pod_free(p);
+	json_decref(j);
+	json_decref(bad);
+}
+
+static void test_model_indexes_and_replaces(void **state)
+{
+	json_t *doc = json_loads(
+		"{\"namespaces\":{\"items\":[{\"metadata\":{\"name\":\"a\",\"labels\":{\"t\":\"1\"}}}]},"
+		"\"pods\":[{\"metadata\":{\"namespace\":\"a\",\"name\":\"p1\"},\"spec\":{\"nodeName\":\"n1\"}},"
+		"{\"metadata\":{\"namespace\":\"a\",\"name\":\"p2\"},\"spec\":{\"nodeName\":\"n2\"}}],"
+		"\"networkpolicies\":[{\"metadata\":{\"namespace\":\"a\",\"name\":\"np\"},\"spec\":{}}]}",
+		0, NULL);
+	json_t *sel = json_loads("{\"matchLabels\":{\"kubernetes.io/metadata.name\":\"zz\"}}", 0, NULL);
+	struct policy_model *m = NULL;
+	struct policy_pod *old = NULL, *p = NULL;
+	struct labelsel *ls = NULL;
+	uint64_t gen;
+
+	(void)state;
+	assert_int_equal(policy_model_new("n1", &m), 0);
+	assert_int_equal(policy_model_load_json(m, doc, NULL), 0);
+	assert_int_equal(m->pods.n_items, 2);
+	assert_true(policy_model_is_local(m, policy_model_get_pod(m, "a", "p1")));
+	assert_false(policy_model_is_local(m, policy_model_get_pod(m, "a", "p2")));
+	/* unknown namespaces still carry their name label */
+	assert_int_equal(labelsel_from_json(sel, "s", &ls, NULL), 0);
+	assert_true(policy_model_ns_matches(m, "zz", ls));
+	assert_false(policy_model_ns_matches(m, "a", ls));
+	gen = m->netpol_generation;
+	assert_int_equal(policy_pod_dup(policy_model_get_pod(m, "a", "p1"), &p), 0);
+	assert_true(policy_pod_is_equal(p, policy_model_get_pod(m, "a", "p1")));
+	assert_int_equal(policy_model_set_pod(m, p, &old), 0);
+	assert_non_null(old);
+	assert_int_equal(m->netpol_generation, gen); /* pods do not invalidate compiled policy */
+	policy_pod_free(old);
+	old = policy_model_del_pod(m, "a", "p2");
+	assert_non_null(old);
+	policy_pod_free(old);
+	assert_null(policy_model_get_pod(m, "a", "p2"));
+	assert_int_equal(policy_model_del_netpol(m, "a", "np"), 0);
+	assert_true(m->netpol_generation > gen);
+	labelsel_free(ls);
+	policy_model_free(m);
+	json_decref(doc);
+	json_decref(sel);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_policies_are_rejected_with_field),
+		cmocka_unit_test(test_policy_types_default_like_the_apiserver),
+		cmocka_unit_test(test_ports_and_peers_parse),
+		cmocka_unit_test(test_pod_ips_ports_and_ifname),
+		cmocka_unit_test(test_pod_named_ports_and_bad_pods),
+		cmocka_unit_test(test_model_indexes_and_replaces),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
