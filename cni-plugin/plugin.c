@@ -372,35 +372,72 @@ static int add_existing(struct plugin *p, bool *ret_done)
 	return 0;
 }
 
-static int add_wire(struct plugin *p, const struct cni_result *ipam, struct wire_state *st)
+/* Addresses from IPAM onto the created pair, then the pod annotations. */
+static int add_configure(struct plugin *p, const struct cni_result *ipam, struct wire_pod *w,
+			 struct wire_state *st)
 {
 	struct cni_prefix v4, v6;
 	bool has_v4, has_v6;
-	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname,
-			      .netns_fd = p->netns_fd };
 	uint64_t t = plugin_now_ns();
 	int r;
 
 	r = pick_addresses(p, ipam, &v4, &v6, &has_v4, &has_v6);
 	if (r < 0)
 		return r;
-	w.v4 = has_v4 ? &v4 : NULL;
-	w.v6 = has_v6 ? &v6 : NULL;
-	w.mtu = pick_mtu(p);
-	r = wire_add(p->host, p->pod, &w, st, &p->err);
+	w->v4 = has_v4 ? &v4 : NULL;
+	w->v6 = has_v6 ? &v6 : NULL;
+	r = wire_configure(p->host, p->pod, w, st, &p->err);
+	w->v4 = w->v6 = NULL; /* they pointed at locals */
 	t = plugin_phase_add(p, PHASE_NETLINK, t);
 	if (r < 0 || !p->kapi)
 		return r;
-	r = k8s_annotate_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id, w.v4, w.v6,
+	r = k8s_annotate_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id,
+			     st->v4.family ? &st->v4 : NULL, st->v6.family ? &st->v6 : NULL,
 			     &p->err);
 	(void)plugin_phase_add(p, PHASE_API_WRITE, t);
 	return r;
+}
+
+/* IPAM chooses addresses while the veth pair is created and brought up:
+ * the pair needs no address to exist, so ADD costs IPAM plus the address
+ * and route steps, not IPAM plus all of the wiring. */
+static int add_ipam_and_create(struct plugin *p, const json_t *ipam_cfg, struct wire_pod *w,
+			       struct wire_state *st, struct cni_result **ret_ipam)
+{
+	struct cni_error werr = {};
+	struct cni_exec *x = NULL;
+	uint64_t t = plugin_now_ns();
+	int r, rw;
+
+	r = ipam_start(p, CNI_COMMAND_ADD, ipam_cfg, &x);
+	if (r < 0)
+		return r;
+	w->mtu = pick_mtu(p);
+	rw = wire_create(p->host, p->pod, w, st, &werr);
+	(void)plugin_phase_add(p, PHASE_NETLINK, t);
+	r = ipam_wait(p, x, CNI_COMMAND_ADD, ipam_cfg, ret_ipam);
+	(void)plugin_phase_add(p, PHASE_IPAM, t);
+	if (r < 0) {
+		/* The spec: a failed delegated ADD is followed by a DEL. */
+		struct cni_error saved = p->err;
+
+		(void)wire_del_link(p->host, p->host_ifname);
+		(void)plugin_ipam(p, CNI_COMMAND_DEL, ipam_cfg, NULL);
+		p->err = saved;
+		return r;
+	}
+	if (rw < 0) {
+		p->err = werr;
+		return rw;
+	}
+	return 0;
 }
 
 int plugin_add(struct plugin *p)
 {
 	_cleanup_(json_unrefp) json_t *ipam_cfg = NULL;
 	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
+	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
 	struct wire_state st;
 	uint64_t t = plugin_now_ns();
 	bool done;
@@ -408,6 +445,7 @@ int plugin_add(struct plugin *p)
 
 	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0)
 		return r;
+	w.netns_fd = p->netns_fd;
 	t = plugin_phase_add(p, PHASE_SETUP, t);
 	if ((r = add_existing(p, &done)) < 0)
 		return r;
@@ -421,18 +459,11 @@ int plugin_add(struct plugin *p)
 	t = plugin_phase_add(p, PHASE_NETLINK, t);
 	if ((r = ipam_config(p, &ipam_cfg)) < 0)
 		return r;
-	t = plugin_phase_add(p, PHASE_API_READ, t);
-	r = plugin_ipam(p, CNI_COMMAND_ADD, ipam_cfg, &ipam);
-	(void)plugin_phase_add(p, PHASE_IPAM, t);
-	if (r < 0) {
-		/* The spec: a failed delegated ADD is followed by a DEL. */
-		struct cni_error saved = p->err;
-
-		(void)plugin_ipam(p, CNI_COMMAND_DEL, ipam_cfg, NULL);
-		p->err = saved;
-		return r;
-	}
-	if ((r = add_wire(p, ipam, &st)) < 0 ||
+	(void)plugin_phase_add(p, PHASE_API_READ, t);
+	r = add_ipam_and_create(p, ipam_cfg, &w, &st, &ipam);
+	if (r < 0 && !ipam)
+		return r; /* IPAM not started or failed: already cleaned up */
+	if (r < 0 || (r = add_configure(p, ipam, &w, &st)) < 0 ||
 	    (r = build_result(p, &st, ipam->dns ? ipam->dns : json_object_get(p->cfg->json, "dns"),
 			      &res)) < 0) {
 		rollback(p, ipam_cfg);

@@ -68,19 +68,42 @@ static int sysctl_set(int netns_fd, const char *fmt_key, const char *ifname, con
 	return nl_sysctl_write(key, value);
 }
 
+/* Host veth settings. IPv6 ones are split: DAD must be off before the link
+ * goes up (so its link-local is usable at once), the rest is applied only
+ * when the pod really gets an IPv6 address, because IPv6 router mode on a
+ * link makes its later removal cost an extra ~16 ms in the kernel. */
+enum host_sysctl_when { SYSCTL_V4, SYSCTL_V6_EARLY, SYSCTL_V6 };
+
 static const struct {
 	const char *key;
 	const char *value;
-	bool v6;
+	enum host_sysctl_when when;
 } host_sysctls[] = {
-	{ "net/ipv4/conf/%s/proxy_arp", "1", false },
-	{ "net/ipv4/conf/%s/forwarding", "1", false },
-	{ "net/ipv4/neigh/%s/proxy_delay", "0", false },
-	{ "net/ipv6/conf/%s/accept_dad", "0", true },
-	{ "net/ipv6/conf/%s/accept_ra", "0", true },
-	{ "net/ipv6/conf/%s/proxy_ndp", "1", true },
-	{ "net/ipv6/conf/%s/forwarding", "1", true },
+	{ "net/ipv4/conf/%s/proxy_arp", "1", SYSCTL_V4 },
+	{ "net/ipv4/conf/%s/forwarding", "1", SYSCTL_V4 },
+	{ "net/ipv4/neigh/%s/proxy_delay", "0", SYSCTL_V4 },
+	{ "net/ipv6/conf/%s/accept_dad", "0", SYSCTL_V6_EARLY },
+	{ "net/ipv6/conf/%s/accept_ra", "0", SYSCTL_V6 },
+	{ "net/ipv6/conf/%s/proxy_ndp", "1", SYSCTL_V6 },
+	{ "net/ipv6/conf/%s/forwarding", "1", SYSCTL_V6 },
 };
+
+static int host_v6_sysctls(const struct wire_pod *w, struct cni_error *err)
+{
+	for (size_t i = 0; i < sizeof(host_sysctls) / sizeof(host_sysctls[0]); i++) {
+		char key[128];
+		int r;
+
+		if (host_sysctls[i].when != SYSCTL_V6)
+			continue;
+		snprintf(key, sizeof(key), host_sysctls[i].key, w->host_ifname);
+		r = nl_sysctl_write(key, host_sysctls[i].value);
+		if (r < 0)
+			return wire_fail(err, NULL, r, "set sysctl %s=%s", key,
+					 host_sysctls[i].value);
+	}
+	return 0;
+}
 
 static int add_addr(struct nl *nl, int ifindex, const struct cni_prefix *p, uint8_t scope)
 {
@@ -98,10 +121,20 @@ static int parse_const(const char *s, struct cni_prefix *ret)
 	return cni_prefix_parse(s, true, ret);
 }
 
+/* IPv6 settings are applied before we know whether the pod gets an IPv6
+ * address (IPAM runs meanwhile), so their failure is recorded, not fatal:
+ * wire_configure() fails only if an IPv6 address then needs them. */
+static void v6_failed(struct wire_state *st, int r, const char *what)
+{
+	if (st->v6_errno)
+		return;
+	st->v6_errno = r;
+	snprintf(st->v6_error, sizeof(st->v6_error), "%s", what);
+}
+
 static int host_side(struct nl *host, const struct wire_pod *w, struct wire_state *st,
 		     struct cni_error *err)
 {
-	struct cni_prefix ll;
 	struct nl_link l;
 	int r;
 
@@ -112,29 +145,39 @@ static int host_side(struct nl *host, const struct wire_pod *w, struct wire_stat
 	st->mtu = l.mtu;
 	format_mac(l.mac, st->host_mac);
 	for (size_t i = 0; i < sizeof(host_sysctls) / sizeof(host_sysctls[0]); i++) {
-		char key[128];
+		char key[128], what[160];
 
-		if (host_sysctls[i].v6 && !w->v6)
+		if (host_sysctls[i].when == SYSCTL_V6)
 			continue;
 		snprintf(key, sizeof(key), host_sysctls[i].key, w->host_ifname);
 		r = nl_sysctl_write(key, host_sysctls[i].value);
-		if (r < 0)
+		if (r < 0 && host_sysctls[i].when == SYSCTL_V6_EARLY) {
+			snprintf(what, sizeof(what), "set sysctl %s=%s", key, host_sysctls[i].value);
+			v6_failed(st, r, what);
+		} else if (r < 0) {
 			return wire_fail(err, NULL, r, "set sysctl %s=%s", key,
 					 host_sysctls[i].value);
+		}
 	}
 	r = nl_link_set_up(host, st->host_ifindex, true);
 	if (r < 0)
 		return wire_fail(err, host, r, "set host veth '%s' up", w->host_ifname);
-	if (w->v6) {
-		/* A known link-local as the pod's IPv6 gateway, whatever addr_gen_mode says. */
-		if (parse_const(WIRE_GATEWAY_V6, &ll) < 0)
-			return -EINVAL;
-		ll.len = 64;
-		r = add_addr(host, st->host_ifindex, &ll, RT_SCOPE_LINK);
-		if (r < 0)
-			return wire_fail(err, host, r, "add %s to '%s'", WIRE_GATEWAY_V6,
-					 w->host_ifname);
-	}
+	return 0;
+}
+
+static int host_link_local(struct nl *host, const struct wire_pod *w, int ifindex,
+			   struct cni_error *err)
+{
+	struct cni_prefix ll;
+	int r;
+
+	/* A known link-local as the pod's IPv6 gateway, whatever addr_gen_mode says. */
+	if (parse_const(WIRE_GATEWAY_V6, &ll) < 0)
+		return -EINVAL;
+	ll.len = 64;
+	r = add_addr(host, ifindex, &ll, RT_SCOPE_LINK);
+	if (r < 0)
+		return wire_fail(err, host, r, "add %s to '%s'", WIRE_GATEWAY_V6, w->host_ifname);
 	return 0;
 }
 
@@ -180,10 +223,11 @@ static int pod_routes(struct nl *pod, const struct wire_pod *w, int ifindex,
 	return 0;
 }
 
-static int pod_side(struct nl *pod, const struct wire_pod *w, struct wire_state *st,
+static int pod_link(struct nl *pod, const struct wire_pod *w, struct wire_state *st,
 		    struct cni_error *err)
 {
 	struct nl_link l;
+	char what[160];
 	int r;
 
 	r = nl_link_get(pod, 0, w->pod_ifname, &l);
@@ -191,28 +235,34 @@ static int pod_side(struct nl *pod, const struct wire_pod *w, struct wire_state 
 		return wire_fail(err, pod, r, "read '%s' in the pod", w->pod_ifname);
 	st->pod_ifindex = l.ifindex;
 	format_mac(l.mac, st->pod_mac);
-	if (w->v6) {
-		r = sysctl_set(w->netns_fd, "net/ipv6/conf/%s/accept_dad", w->pod_ifname, "0");
-		if (r < 0)
-			return wire_fail(err, NULL, r, "disable DAD on '%s' in the pod",
-					 w->pod_ifname);
+	r = sysctl_set(w->netns_fd, "net/ipv6/conf/%s/accept_dad", w->pod_ifname, "0");
+	if (r < 0) {
+		snprintf(what, sizeof(what), "disable DAD on '%s' in the pod", w->pod_ifname);
+		v6_failed(st, r, what);
 	}
 	r = nl_link_set_up(pod, l.ifindex, true);
 	if (r < 0)
 		return wire_fail(err, pod, r, "set '%s' up in the pod", w->pod_ifname);
+	return 0;
+}
+
+static int pod_addresses(struct nl *pod, const struct wire_pod *w, int ifindex,
+			 struct cni_error *err)
+{
 	for (int i = 0; i < 2; i++) {
 		const struct cni_prefix *p = i ? w->v6 : w->v4;
 		char a[64];
+		int r;
 
 		if (!p)
 			continue;
-		r = add_addr(pod, l.ifindex, p, RT_SCOPE_UNIVERSE);
+		r = add_addr(pod, ifindex, p, RT_SCOPE_UNIVERSE);
 		if (r < 0) {
 			format_prefix(p, a, sizeof(a));
 			return wire_fail(err, pod, r, "add %s to '%s' in the pod", a, w->pod_ifname);
 		}
 	}
-	return pod_routes(pod, w, l.ifindex, err);
+	return pod_routes(pod, w, ifindex, err);
 }
 
 static void host_route(const struct cni_prefix *p, int oif, struct nl_route *ret)
@@ -244,26 +294,40 @@ static int host_routes(struct nl *host, const struct wire_pod *w, int oif, struc
 	return 0;
 }
 
-int wire_add(struct nl *host, struct nl *pod, const struct wire_pod *w, struct wire_state *ret,
-	     struct cni_error *err)
+int wire_create(struct nl *host, struct nl *pod, const struct wire_pod *w,
+		struct wire_state *ret, struct cni_error *err)
 {
 	struct nl_veth v = { .name = w->host_ifname, .peer_name = w->pod_ifname,
 			     .peer_netns_fd = w->netns_fd, .mtu = w->mtu, .mac = host_mac };
-	struct wire_state st = {};
 	int r;
 
+	*ret = (struct wire_state){};
 	r = nl_link_add_veth(host, &v);
 	if (r < 0)
 		return wire_fail(err, host, r, "create veth '%s' with peer '%s' in the pod",
 				 w->host_ifname, w->pod_ifname);
-	if ((r = host_side(host, w, &st, err)) < 0 || (r = pod_side(pod, w, &st, err)) < 0 ||
-	    (r = host_routes(host, w, st.host_ifindex, err)) < 0)
+	if ((r = host_side(host, w, ret, err)) < 0 || (r = pod_link(pod, w, ret, err)) < 0)
+		return r;
+	return 0;
+}
+
+int wire_configure(struct nl *host, struct nl *pod, const struct wire_pod *w,
+		   struct wire_state *st, struct cni_error *err)
+{
+	int r;
+
+	if (w->v6 && st->v6_errno)
+		return wire_fail(err, NULL, st->v6_errno, "%s (needed for IPv6)", st->v6_error);
+	if (w->v6 && ((r = host_v6_sysctls(w, err)) < 0 ||
+		      (r = host_link_local(host, w, st->host_ifindex, err)) < 0))
+		return r;
+	if ((r = pod_addresses(pod, w, st->pod_ifindex, err)) < 0 ||
+	    (r = host_routes(host, w, st->host_ifindex, err)) < 0)
 		return r;
 	if (w->v4)
-		st.v4 = *w->v4;
+		st->v4 = *w->v4;
 	if (w->v6)
-		st.v6 = *w->v6;
-	*ret = st;
+		st->v6 = *w->v6;
 	return 0;
 }
 

@@ -31,27 +31,45 @@ struct wire_pod {
 	const struct cni_prefix *v6; /* pod address (/128), NULL: none */
 };
 
-/* What exists (after wire_add() or as found by wire_find()). */
+/* What exists (after wire_create()/wire_configure() or as found by wire_find()). */
 struct wire_state {
 	int host_ifindex, pod_ifindex;
 	char host_mac[18], pod_mac[18];
 	uint32_t mtu;
-	struct cni_prefix v4, v6; /* pod addresses found (family 0: none) */
+	struct cni_prefix v4, v6; /* pod addresses (family 0: none) */
+	int v6_errno;		  /* first IPv6 setting that failed (0: none) */
+	char v6_error[160];	  /* and what it was */
 };
 
 /**
- * wire_add - create and configure the veth pair, addresses and routes
+ * wire_create - create the veth pair (peer directly in the pod namespace)
+ *   and bring both ends up with the host settings; no addresses yet, so it
+ *   can run while IPAM is still choosing them
  * @host: socket in the node namespace
  * @pod: socket in the pod namespace
- * @w: what to build
+ * @w: names, namespace and MTU (addresses are not used)
  * @ret: what was built
- * @err: code 103 (or 100) naming the step and the kernel's reason
+ * @err: code 103 naming the step and the kernel's reason
  *
  * On failure the caller removes the host veth (which takes the peer and all
  * routes through it along). Return: 0 or -errno.
  */
-int wire_add(struct nl *host, struct nl *pod, const struct wire_pod *w, struct wire_state *ret,
-	     struct cni_error *err);
+int wire_create(struct nl *host, struct nl *pod, const struct wire_pod *w,
+		struct wire_state *ret, struct cni_error *err);
+
+/**
+ * wire_configure - give the pod its addresses, gateway and default routes,
+ *   and the host its routes to the pod
+ * @host: node socket
+ * @pod: pod socket
+ * @w: the attachment, with the addresses from IPAM
+ * @st: from wire_create(); gets the addresses
+ * @err: code 103 naming the step
+ *
+ * Return: 0 or -errno (the caller removes the host veth).
+ */
+int wire_configure(struct nl *host, struct nl *pod, const struct wire_pod *w,
+		   struct wire_state *st, struct cni_error *err);
 
 /**
  * wire_find - look for an existing attachment
