@@ -5,3 +5,6 @@ policy_SRCS := $(filter-out policy/cmd/%,$(wildcard policy/*.c))
 PROGRAMS += calico-c-policy
 calico-c-policy_SRCS := policy/cmd/main.c
 calico-c-policy_LIBS := policy lib
+PROGRAMS += calico-c-policy-probe
+calico-c-policy-probe_SRCS := policy/cmd/probe.c
+calico-c-policy-probe_LIBS := lib
