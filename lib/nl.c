@@ -468,7 +468,7 @@ typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
 /* Send a dump request and feed each reply to @cb until NLMSG_DONE. */
 static int nl_dump(struct nl *nl, struct nlmsghdr *nlh, msg_cb cb, void *data)
 {
-	static char buf[NL_DUMP_BUF_SIZE];
+	char buf[NL_DUMP_BUF_SIZE];
 	uint32_t seq;
 	int r;
 
