@@ -112,3 +112,31 @@ matrix() {
 	python3 "$HERE/matrix.py" --tag "$TAG" --policy "$POLICY" --probe "$PROBE" --tmp "$TMP" \
 		--cluster "$HERE/cluster.json" "$@"
 }
+
+# write_state FILE [POLICY-JSON...]: the cluster with these policies, and
+# label overrides given as LABELS:ns/name={"k":"v"} arguments.
+write_state() {
+	local out=$1; shift
+	python3 - "$HERE/cluster.json" "$out" "$@" <<'PY'
+import json, sys
+cluster = json.load(open(sys.argv[1]))
+pols, over = [], {}
+for a in sys.argv[3:]:
+    if a.startswith("LABELS:"):
+        k, v = a[7:].split("=", 1)
+        over[k] = json.loads(v)
+    else:
+        pols.append(json.loads(a))
+pods = [{"metadata": {"namespace": p["ns"], "name": p["name"],
+                      "labels": over.get(p["ns"] + "/" + p["name"], p["labels"])},
+         "spec": {"containers": [{"name": "c", "ports": [
+             {"name": c["name"], "containerPort": c["port"], "protocol": c.get("protocol", "TCP")}
+             for c in p["ports"]]}]},
+         "status": {"podIP": p["ip"]}} for p in cluster["pods"]]
+nss = [{"metadata": {"name": n["name"], "labels": n["labels"]}} for n in cluster["namespaces"]]
+json.dump({"namespaces": nss, "pods": pods, "networkpolicies": pols}, open(sys.argv[2], "w"))
+PY
+}
+
+# ns_of NS/NAME: the netns of a pod of the cluster.
+ns_of() { printf '%s-%s' "$TAG" "${1/\//-}"; }
