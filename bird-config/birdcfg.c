@@ -1,0 +1,1059 @@
+/* Renders one node's BIRD 2 config from API objects.
+ *
+ * Model: collect (1) this node's identity (router id, AS, RR cluster id),
+ * (2) the IP pools, (3) this node's confirmed blocks and borrowed /32s and
+ * (4) the BGP peers: the node-to-node mesh, global and node-specific
+ * BGPPeers (peerIP or peerSelector), each validated into a struct peer.
+ * Then print, peers sorted by protocol name. Nothing from the API reaches
+ * the text unvalidated: addresses go through inet_pton and are printed back
+ * from binary, numbers are range-checked, passwords and communities are
+ * checked against their grammar.
+ *
+ * Mesh sessions: exactly one side initiates. The node with the lower IP is
+ * active, the higher one is passive (both render the same rule, so a pair
+ * never races two TCP connections).
+ *
+ * Export: the static protocol calico_blocks4/6 holds a blackhole route per
+ * confirmed affine block; those aggregates and the node's borrowed /32s
+ * (learned from the kernel, route protocol 80) are all we advertise. A route
+ * reflector additionally reflects BGP-learned pool routes to its iBGP peers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "birdcfg.h"
+#include "cleanup.h"
+#include "nl.h"
+#include "selector.h"
+
+#define MAX_PEERS 4096
+
+enum peer_kind { PEER_MESH, PEER_GLOBAL, PEER_NODE };
+
+static const char *const peer_prefix[] = {
+	[PEER_MESH] = "Mesh",
+	[PEER_GLOBAL] = "Global",
+	[PEER_NODE] = "Node",
+};
+
+struct peer {
+	enum peer_kind kind;
+	char name[96]; /* protocol name, derived from the address only */
+	int family;
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port; /* 0: default */
+	uint32_t as;
+	bool passive, rr_client, bfd, ebgp, direct;
+	char password[81]; /* "" none; validated */
+	unsigned keepalive_s, restart_s;
+	char source[INET6_ADDRSTRLEN]; /* "" none */
+};
+
+struct self {
+	const json_t *node;
+	char ip4[INET6_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN]; /* ip4 sized for parse_ip() */
+	unsigned char net4[4]; /* our address, for the same-subnet test */
+	unsigned len4;
+	uint32_t as;
+	char cluster_id[INET6_ADDRSTRLEN]; /* "" unless a route reflector */
+	unsigned listen_port;
+	bool mesh, bfd_default;
+	const char *log_severity;
+};
+
+struct render {
+	const struct birdcfg_input *in;
+	struct birdcfg_errors *errs;
+	struct self self;
+	struct peer *peers;
+	size_t n_peers;
+	FILE *out;
+};
+
+/* --- errors ---------------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3))) static void skip(struct render *r, const char *fmt, ...)
+{
+	char *msg = NULL, **v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	v = realloc(r->errs->msgs, (r->errs->n + 1) * sizeof(*v));
+	if (!v) {
+		free(msg);
+		return;
+	}
+	v[r->errs->n++] = msg;
+	r->errs->msgs = v;
+}
+
+void birdcfg_errors_done(struct birdcfg_errors *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		free(e->msgs[i]);
+	free(e->msgs);
+	e->msgs = NULL;
+	e->n = 0;
+}
+
+/* --- JSON access --------------------------------------------------------- */
+
+static const char *str_at(const json_t *o, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(o, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	return json_string_value(v);
+}
+
+static const char *obj_name(const json_t *o)
+{
+	return str_at(o, "metadata", "name") ?: "";
+}
+
+static const char *annotation(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(json_object_get(o, "metadata"),
+								 "annotations"),
+						 key));
+}
+
+/* --- validation ------------------------------------------------------------ */
+
+/* Parse "ip" (or "ip/len" when @len is non-NULL) and print it back
+ * canonically into @buf: only what inet_ntop writes reaches the config. */
+static int parse_ip(const char *s, int *ret_family, char buf[static INET6_ADDRSTRLEN],
+		    unsigned *len, unsigned char *ret_bin)
+{
+	char tmp[INET6_ADDRSTRLEN + 8];
+	unsigned char bin[16];
+	char *slash, *end;
+	int family;
+
+	if (!s || strlen(s) >= sizeof(tmp))
+		return -EINVAL;
+	strcpy(tmp, s);
+	slash = strchr(tmp, '/');
+	if (slash && !len)
+		return -EINVAL;
+	if (slash)
+		*slash = '\0';
+	family = strchr(tmp, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, tmp, bin) != 1)
+		return -EINVAL;
+	if (len) {
+		unsigned long l = family == AF_INET ? 32 : 128;
+
+		if (slash) {
+			errno = 0;
+			l = strtoul(slash + 1, &end, 10);
+			if (errno || *end || end == slash + 1 || l > (family == AF_INET ? 32u : 128u))
+				return -EINVAL;
+		}
+		*len = (unsigned)l;
+	}
+	inet_ntop(family, bin, buf, INET6_ADDRSTRLEN);
+	if (ret_family)
+		*ret_family = family;
+	if (ret_bin)
+		memcpy(ret_bin, bin, family == AF_INET ? 4 : 16);
+	return 0;
+}
+
+/* A CIDR printed canonically, host bits cleared; -EINVAL otherwise. */
+static int parse_cidr(const char *s, int *ret_family, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
+	unsigned len;
+	int family;
+
+	if (!s || !strchr(s, '/') || parse_ip(s, &family, ip, &len, bin) < 0)
+		return -EINVAL;
+	for (unsigned i = len; i < (family == AF_INET ? 32u : 128u); i++)
+		bin[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
+	inet_ntop(family, bin, ip, sizeof(ip));
+	snprintf(buf, size, "%s/%u", ip, len);
+	*ret_family = family;
+	return 0;
+}
+
+static int parse_u32_str(const char *s, uint32_t min, uint32_t max, uint32_t *ret)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	if (n < min || n > max)
+		return -ERANGE;
+	*ret = (uint32_t)n;
+	return 0;
+}
+
+/* A number given as a JSON integer or as a decimal string. */
+static int parse_u32(const json_t *v, uint32_t min, uint32_t max, uint32_t *ret)
+{
+	char buf[32];
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return -ERANGE;
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return parse_u32_str(buf, min, max, ret);
+	}
+	return parse_u32_str(json_string_value(v), min, max, ret);
+}
+
+/* Go-style durations as Calico writes them: "90s", "2m", "1m30s", "1h". */
+static int parse_duration_s(const char *s, unsigned *ret)
+{
+	unsigned long total = 0, n;
+	char *end;
+
+	if (!s || !*s)
+		return -EINVAL;
+	while (*s) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		n = strtoul(s, &end, 10);
+		switch (*end) {
+		case 'h': n *= 3600; break;
+		case 'm': n *= 60; break;
+		case 's': break;
+		default: return -EINVAL;
+		}
+		total += n;
+		if (total > 65535)
+			return -ERANGE;
+		s = end + 1;
+	}
+	*ret = (unsigned)total;
+	return 0;
+}
+
+/* MD5 keys go between double quotes: printable ASCII without " or \. */
+static bool password_is_valid(const char *p, size_t len)
+{
+	if (len == 0 || len > 80)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\')
+			return false;
+	return true;
+}
+
+/* "a:b" (16-bit each) or "a:b:c" (32-bit each); printed back as BIRD pairs. */
+static int community_to_bird(const char *s, char *buf, size_t size)
+{
+	unsigned long v[3];
+	int n = 0;
+	char *end;
+
+	if (!s)
+		return -EINVAL;
+	for (const char *p = s;; p = end + 1) {
+		if (n == 3 || *p < '0' || *p > '9')
+			return -EINVAL;
+		errno = 0;
+		v[n] = strtoul(p, &end, 10);
+		if (errno || v[n] > UINT32_MAX)
+			return -EINVAL;
+		n++;
+		if (*end == '\0')
+			break;
+		if (*end != ':')
+			return -EINVAL;
+	}
+	if (n == 2 && v[0] <= 0xffff && v[1] <= 0xffff)
+		snprintf(buf, size, "bgp_community.add((%lu,%lu));", v[0], v[1]);
+	else if (n == 3)
+		snprintf(buf, size, "bgp_large_community.add((%lu,%lu,%lu));", v[0], v[1], v[2]);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* --- this node --------------------------------------------------------------- */
+
+static const json_t *find_by_name(const json_t *arr, const char *name)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(arr, i, o)
+		if (strcmp(obj_name(o), name) == 0)
+			return o;
+	return NULL;
+}
+
+static const json_t *find_node(const struct render *r, const char *name)
+{
+	return find_by_name(r->in->nodes, name);
+}
+
+static const json_t *bgpconfig(const struct render *r, const char *name)
+{
+	return json_object_get(find_by_name(r->in->bgpconfigurations, name), "spec");
+}
+
+static const char *const log_levels[][2] = {
+	{ "Debug", "all" },
+	{ "Info", "{ info, remote, warning, error, auth, fatal, bug }" },
+	{ "Warning", "{ warning, error, fatal, bug }" },
+	{ "Error", "{ error, fatal, bug }" },
+	{ "Fatal", "{ fatal, bug }" },
+};
+
+static void load_global_config(struct render *r, const json_t *def, const json_t *mine)
+{
+	struct self *me = &r->self;
+	const json_t *v;
+	const char *sev;
+	uint32_t n;
+
+	me->as = 64512;
+	me->mesh = true;
+	me->log_severity = log_levels[1][1];
+	if ((v = json_object_get(def, "asNumber")) && parse_u32(v, 1, UINT32_MAX, &n) == 0)
+		me->as = n;
+	else if (v)
+		skip(r, "BGPConfiguration 'default': asNumber is not 1..4294967295, using 64512");
+	if ((v = json_object_get(def, "nodeToNodeMeshEnabled")) && json_is_boolean(v))
+		me->mesh = json_is_true(v);
+	me->bfd_default = json_is_true(json_object_get(def, "bfdEnabled"));
+	for (const json_t *c = def;; c = mine) {
+		if ((v = json_object_get(c, "listenPort")) && parse_u32(v, 1, 65535, &n) == 0)
+			me->listen_port = n;
+		else if (v)
+			skip(r, "BGPConfiguration: listenPort is not 1..65535, ignored");
+		if ((sev = str_at(c, "logSeverityScreen", NULL))) {
+			size_t i;
+
+			for (i = 0; i < ELEMENTSOF(log_levels); i++)
+				if (strcasecmp(sev, log_levels[i][0]) == 0)
+					me->log_severity = log_levels[i][1];
+			if (strcasecmp(sev, "None") == 0)
+				me->log_severity = NULL;
+		}
+		if (c == mine || !mine)
+			break;
+	}
+}
+
+static int load_self(struct render *r)
+{
+	struct self *me = &r->self;
+	_cleanup_free_ char *cfgname = NULL;
+	const char *a;
+	uint32_t as;
+	int family;
+
+	me->node = find_node(r, r->in->node);
+	if (!me->node)
+		return -ENOENT;
+	if (parse_ip(annotation(me->node, "projectcalico.org/IPv4Address"), &family, me->ip4,
+		     &me->len4, me->net4) < 0 ||
+	    family != AF_INET)
+		return -ENOENT;
+	if ((a = annotation(me->node, "projectcalico.org/IPv6Address")) &&
+	    (parse_ip(a, &family, me->ip6, &(unsigned){ 0 }, NULL) < 0 || family != AF_INET6)) {
+		skip(r, "Node '%s': IPv6Address '%s' is not an IPv6 address, ignored", r->in->node, a);
+		me->ip6[0] = '\0';
+	}
+	if (asprintf(&cfgname, "node.%s", r->in->node) < 0)
+		return -ENOMEM;
+	load_global_config(r, bgpconfig(r, "default"), bgpconfig(r, cfgname));
+	a = annotation(me->node, "projectcalico.org/ASNumber");
+	if (a && parse_u32_str(a, 1, UINT32_MAX, &as) == 0)
+		me->as = as;
+	else if (a)
+		skip(r, "Node '%s': ASNumber '%s' is not 1..4294967295, using %u", r->in->node, a,
+		     me->as);
+	a = annotation(me->node, "projectcalico.org/RouteReflectorClusterID");
+	if (a && (parse_ip(a, &family, me->cluster_id, NULL, NULL) < 0 || family != AF_INET)) {
+		skip(r, "Node '%s': RouteReflectorClusterID '%s' is not an IPv4 address, ignored",
+		     r->in->node, a);
+		me->cluster_id[0] = '\0';
+	}
+	return 0;
+}
+
+/* --- other nodes ------------------------------------------------------------- */
+
+struct node_info {
+	const char *name;
+	char ip4[INET6_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN]; /* ip4 sized for parse_ip() */
+	unsigned char bin4[4];
+	uint32_t as;
+	char cluster_id[INET6_ADDRSTRLEN];
+	const json_t *labels;
+};
+
+/* A Calico node's BGP identity; -EINVAL (reason recorded) if unusable. */
+static int node_info(struct render *r, const json_t *node, struct node_info *ret)
+{
+	const char *a;
+	unsigned len;
+	int family;
+
+	*ret = (struct node_info){ .name = obj_name(node), .as = r->self.as };
+	ret->labels = json_object_get(json_object_get(node, "metadata"), "labels");
+	a = annotation(node, "projectcalico.org/IPv4Address");
+	if (!a)
+		return -EINVAL; /* not (yet) a BGP node: nothing to say */
+	if (parse_ip(a, &family, ret->ip4, &len, ret->bin4) < 0 || family != AF_INET) {
+		skip(r, "Node '%s': IPv4Address '%s' is not an IPv4 address, skipped", ret->name, a);
+		return -EINVAL;
+	}
+	a = annotation(node, "projectcalico.org/IPv6Address");
+	if (a && (parse_ip(a, &family, ret->ip6, &len, NULL) < 0 || family != AF_INET6))
+		ret->ip6[0] = '\0';
+	a = annotation(node, "projectcalico.org/ASNumber");
+	if (a && parse_u32_str(a, 1, UINT32_MAX, &ret->as) < 0) {
+		skip(r, "Node '%s': ASNumber '%s' is not 1..4294967295, skipped", ret->name, a);
+		return -EINVAL;
+	}
+	a = annotation(node, "projectcalico.org/RouteReflectorClusterID");
+	if (a && (parse_ip(a, &family, ret->cluster_id, NULL, NULL) < 0 || family != AF_INET))
+		ret->cluster_id[0] = '\0';
+	return 0;
+}
+
+static bool same_subnet4(const struct self *me, const unsigned char *other)
+{
+	for (unsigned i = 0; i < me->len4; i++) {
+		unsigned char m = 0x80 >> (i % 8);
+
+		if ((me->net4[i / 8] & m) != (other[i / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+static struct peer *peer_new(struct render *r, enum peer_kind kind, int family, const char *ip,
+			     unsigned port, uint32_t as)
+{
+	struct peer *p, *v;
+
+	if (r->n_peers >= MAX_PEERS)
+		return NULL;
+	v = realloc(r->peers, (r->n_peers + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	r->peers = v;
+	p = &v[r->n_peers++];
+	*p = (struct peer){ .kind = kind, .family = family, .port = port, .as = as };
+	snprintf(p->ip, sizeof(p->ip), "%s", ip);
+	snprintf(p->name, sizeof(p->name), "%s_%s", peer_prefix[kind], ip);
+	for (char *c = p->name; *c; c++)
+		if (*c == '.' || *c == ':')
+			*c = '_';
+	if (port)
+		snprintf(p->name + strlen(p->name), sizeof(p->name) - strlen(p->name), "_port_%u",
+			 port);
+	p->ebgp = as != r->self.as;
+	p->direct = true;
+	return p;
+}
+
+/* Session options shared by mesh and node peers. */
+static void peer_to_node(struct render *r, struct peer *p, const struct node_info *n)
+{
+	p->direct = same_subnet4(&r->self, n->bin4);
+	if (r->self.cluster_id[0] && strcmp(r->self.cluster_id, n->cluster_id) != 0)
+		p->rr_client = true;
+	p->bfd = r->self.bfd_default;
+}
+
+static void add_mesh(struct render *r)
+{
+	struct node_info n;
+	size_t i;
+	json_t *o;
+
+	if (!r->self.mesh || r->self.cluster_id[0])
+		return;
+	json_array_foreach(r->in->nodes, i, o) {
+		struct peer *p;
+
+		if (strcmp(obj_name(o), r->in->node) == 0 || node_info(r, o, &n) < 0 ||
+		    n.cluster_id[0])
+			continue;
+		p = peer_new(r, PEER_MESH, AF_INET, n.ip4, 0, n.as);
+		if (!p)
+			return;
+		peer_to_node(r, p, &n);
+		p->passive = memcmp(r->self.net4, n.bin4, 4) > 0;
+		if (n.ip6[0] && r->self.ip6[0]) {
+			p = peer_new(r, PEER_MESH, AF_INET6, n.ip6, 0, n.as);
+			if (!p)
+				return;
+			peer_to_node(r, p, &n);
+			p->passive = memcmp(r->self.net4, n.bin4, 4) > 0;
+		}
+	}
+}
+
+/* Base64 secret value → password; "" when absent or invalid (reason recorded). */
+static int peer_password(struct render *r, const json_t *spec, const char *peer, char *buf,
+			 size_t size)
+{
+	const json_t *ref = json_object_get(json_object_get(spec, "password"), "secretKeyRef");
+	const char *name = str_at(ref, "name", NULL), *key = str_at(ref, "key", NULL), *b64;
+	unsigned char dec[256];
+	size_t len;
+	int n;
+
+	if (!ref)
+		return 0;
+	b64 = str_at(json_object_get(find_by_name(r->in->secrets, name ?: ""), "data"), key ?: "",
+		     NULL);
+	if (!b64) {
+		skip(r, "BGPPeer '%s': secret '%s' key '%s' not found, peer skipped", peer,
+		     name ?: "", key ?: "");
+		return -ENOENT;
+	}
+	len = strlen(b64);
+	if (len == 0 || len > 4 * (sizeof(dec) / 3) - 4 || len % 4)
+		goto bad;
+	n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len);
+	if (n < 0)
+		goto bad;
+	while (n > 0 && len > 0 && b64[--len] == '=')
+		n--; /* EVP_DecodeBlock counts padding as zero bytes */
+	if (!password_is_valid((const char *)dec, (size_t)n) || (size_t)n >= size)
+		goto bad;
+	memcpy(buf, dec, (size_t)n);
+	buf[n] = '\0';
+	return 0;
+bad:
+	skip(r, "BGPPeer '%s': password must be 1-80 printable characters without '\"' or '\\', peer skipped",
+	     peer);
+	return -EINVAL;
+}
+
+/* Options of a BGPPeer applied to each session it makes; -EINVAL if bad. */
+static int peer_options(struct render *r, const json_t *spec, const char *name, struct peer *p)
+{
+	const char *s;
+
+	if (peer_password(r, spec, name, p->password, sizeof(p->password)) < 0)
+		return -EINVAL;
+	if ((s = str_at(spec, "keepaliveTime", NULL)) &&
+	    (parse_duration_s(s, &p->keepalive_s) < 0 || p->keepalive_s < 1 ||
+	     p->keepalive_s > 21845)) {
+		skip(r, "BGPPeer '%s': keepaliveTime '%s' is not a duration of 1s..6h, peer skipped",
+		     name, s);
+		return -EINVAL;
+	}
+	if ((s = str_at(spec, "maxRestartTime", NULL)) &&
+	    (parse_duration_s(s, &p->restart_s) < 0 || p->restart_s > 4095)) {
+		skip(r, "BGPPeer '%s': maxRestartTime '%s' is not a duration up to 4095s, peer skipped",
+		     name, s);
+		return -EINVAL;
+	}
+	s = str_at(spec, "sourceAddress", NULL);
+	if (!s || strcmp(s, "UseNodeIP") == 0) {
+		snprintf(p->source, sizeof(p->source), "%s",
+			 p->family == AF_INET ? r->self.ip4 : r->self.ip6);
+	} else if (strcmp(s, "None") != 0) {
+		skip(r, "BGPPeer '%s': sourceAddress '%s' is not UseNodeIP or None, peer skipped",
+		     name, s);
+		return -EINVAL;
+	}
+	if (json_is_boolean(json_object_get(spec, "bfdEnabled")))
+		p->bfd = json_is_true(json_object_get(spec, "bfdEnabled"));
+	return 0;
+}
+
+/* peerIP "ip", "ip:port", "[v6]:port". */
+static int parse_peer_ip(const char *s, int *family, char ip[static INET6_ADDRSTRLEN],
+			 unsigned *port)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *end;
+	uint32_t p = 0;
+
+	if (!s || strlen(s) >= sizeof(host) + 6)
+		return -EINVAL;
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || (size_t)(end - s - 1) >= sizeof(host) || (end[1] && end[1] != ':'))
+			return -EINVAL;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		colon = end[1] ? end + 1 : NULL;
+	} else if ((colon = strchr(s, ':')) && !strchr(colon + 1, ':')) {
+		if ((size_t)(colon - s) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	} else {
+		colon = NULL;
+		if (strlen(s) >= sizeof(host))
+			return -EINVAL;
+		strcpy(host, s);
+	}
+	if (colon && parse_u32_str(colon + 1, 1, 65535, &p) < 0)
+		return -EINVAL;
+	*port = p;
+	return parse_ip(host, family, ip, NULL, NULL);
+}
+
+static bool selector_text_matches(struct render *r, const char *peer, const char *field,
+				  const char *text, const json_t *labels, bool *ret)
+{
+	_cleanup_free_ char *err = NULL;
+	struct selector *sel = NULL;
+
+	if (selector_parse(text, &sel, &err) < 0) {
+		skip(r, "BGPPeer '%s': %s '%s' is not a valid selector (%s), peer skipped", peer,
+		     field, text, err ?: "parse error");
+		return false;
+	}
+	*ret = selector_matches(sel, labels);
+	selector_free(sel);
+	return true;
+}
+
+/* Sessions one BGPPeer makes from this node to the nodes its peerSelector picks. */
+static void add_selected_peers(struct render *r, const json_t *spec, const char *name,
+			       enum peer_kind kind, const char *sel)
+{
+	struct node_info n;
+	size_t i;
+	json_t *o;
+	bool m;
+
+	json_array_foreach(r->in->nodes, i, o) {
+		struct peer *p;
+
+		if (strcmp(obj_name(o), r->in->node) == 0 || node_info(r, o, &n) < 0)
+			continue;
+		if (!selector_text_matches(r, name, "peerSelector", sel, n.labels, &m))
+			return;
+		if (!m)
+			continue;
+		p = peer_new(r, kind, AF_INET, n.ip4, 0, n.as);
+		if (!p)
+			return;
+		peer_to_node(r, p, &n);
+		if (peer_options(r, spec, name, p) < 0) {
+			r->n_peers--;
+			return;
+		}
+	}
+}
+
+static void add_bgppeer(struct render *r, const json_t *obj)
+{
+	const json_t *spec = json_object_get(obj, "spec");
+	const char *name = obj_name(obj), *node = str_at(spec, "node", NULL);
+	const char *nsel = str_at(spec, "nodeSelector", NULL), *psel;
+	const json_t *labels = json_object_get(json_object_get(r->self.node, "metadata"), "labels");
+	char ip[INET6_ADDRSTRLEN];
+	struct peer *p;
+	unsigned port;
+	uint32_t as;
+	int family;
+	bool m;
+
+	if (node && *node && strcmp(node, r->in->node) != 0)
+		return;
+	if (nsel && *nsel && (!selector_text_matches(r, name, "nodeSelector", nsel, labels, &m) || !m))
+		return;
+	psel = str_at(spec, "peerSelector", NULL);
+	enum peer_kind kind = (node && *node) || (nsel && *nsel) ? PEER_NODE : PEER_GLOBAL;
+	if (psel && *psel) {
+		add_selected_peers(r, spec, name, kind, psel);
+		return;
+	}
+	if (parse_peer_ip(str_at(spec, "peerIP", NULL), &family, ip, &port) < 0) {
+		skip(r, "BGPPeer '%s': peerIP '%s' is not an IP address (optionally :port), peer skipped",
+		     name, str_at(spec, "peerIP", NULL) ?: "");
+		return;
+	}
+	if (parse_u32(json_object_get(spec, "asNumber"), 1, UINT32_MAX, &as) < 0) {
+		skip(r, "BGPPeer '%s': asNumber is not 1..4294967295, peer skipped", name);
+		return;
+	}
+	if ((family == AF_INET && strcmp(ip, r->self.ip4) == 0) ||
+	    (family == AF_INET6 && !r->self.ip6[0]))
+		return; /* ourselves, or IPv6 on a node without an IPv6 address */
+	p = peer_new(r, kind, family, ip, port, as);
+	if (!p)
+		return;
+	if (family == AF_INET) {
+		unsigned char bin[4];
+
+		inet_pton(AF_INET, ip, bin);
+		p->direct = same_subnet4(&r->self, bin);
+	}
+	p->bfd = r->self.bfd_default;
+	if (peer_options(r, spec, name, p) < 0)
+		r->n_peers--;
+}
+
+/* Explicit peers win over the mesh for the same address; then sort by name. */
+static int peer_cmp_ip(const void *a, const void *b)
+{
+	const struct peer *x = a, *y = b;
+	int c = strcmp(x->ip, y->ip);
+
+	return c ? c : (int)y->kind - (int)x->kind;
+}
+
+static int peer_cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct peer *)a)->name, ((const struct peer *)b)->name);
+}
+
+static void dedupe_peers(struct render *r)
+{
+	size_t w = 0;
+
+	if (!r->n_peers)
+		return;
+	qsort(r->peers, r->n_peers, sizeof(*r->peers), peer_cmp_ip);
+	for (size_t i = 0; i < r->n_peers; i++)
+		if (w == 0 || strcmp(r->peers[w - 1].ip, r->peers[i].ip) != 0 ||
+		    r->peers[w - 1].port != r->peers[i].port)
+			r->peers[w++] = r->peers[i];
+	r->n_peers = w;
+	qsort(r->peers, r->n_peers, sizeof(*r->peers), peer_cmp_name);
+}
+
+/* --- pools, blocks, communities ------------------------------------------------ */
+
+enum pool_set { POOLS_ENABLED, POOLS_EXPORTED };
+
+/* Print "[ a+, b+ ]" for the pools of @family, or return false if none. */
+static bool print_pool_set(struct render *r, int family, enum pool_set which)
+{
+	char cidr[INET6_ADDRSTRLEN + 4];
+	const char *sep = "";
+	const json_t *spec;
+	size_t i;
+	json_t *o;
+	int f;
+
+	json_array_foreach(r->in->ippools, i, o) {
+		spec = json_object_get(o, "spec");
+		if (parse_cidr(str_at(spec, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0 ||
+		    f != family || json_is_true(json_object_get(spec, "disabled")) ||
+		    (which == POOLS_EXPORTED && json_is_true(json_object_get(spec, "disableBGPExport"))))
+			continue;
+		fprintf(r->out, "%s%s%s+", *sep ? "" : "[ ", sep, cidr);
+		sep = ", ";
+	}
+	if (*sep)
+		fputs(" ]", r->out);
+	return *sep;
+}
+
+static void check_pools(struct render *r)
+{
+	char cidr[INET6_ADDRSTRLEN + 4];
+	size_t i;
+	json_t *o;
+	int f;
+
+	json_array_foreach(r->in->ippools, i, o)
+		if (parse_cidr(str_at(o, "spec", "cidr"), &f, cidr, sizeof(cidr)) < 0)
+			skip(r, "IPPool '%s': cidr '%s' is not a CIDR, skipped", obj_name(o),
+			     str_at(o, "spec", "cidr") ?: "");
+}
+
+/* Each route listed once: the static blackholes of our confirmed blocks. */
+static void print_blocks(struct render *r, int family)
+{
+	char cidr[INET6_ADDRSTRLEN + 4];
+	const json_t *spec;
+	size_t i;
+	json_t *o;
+	int f;
+
+	json_array_foreach(r->in->blockaffinities, i, o) {
+		spec = json_object_get(o, "spec");
+		if (strcmp(str_at(spec, "node", NULL) ?: "", r->in->node) != 0 ||
+		    strcmp(str_at(spec, "state", NULL) ?: "", "confirmed") != 0 ||
+		    strcmp(str_at(spec, "deleted", NULL) ?: "false", "true") == 0)
+			continue;
+		if (parse_cidr(str_at(spec, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0) {
+			skip(r, "BlockAffinity '%s': cidr is not a CIDR, skipped", obj_name(o));
+			continue;
+		}
+		if (f == family)
+			fprintf(r->out, "\troute %s blackhole;\n", cidr);
+	}
+}
+
+static bool print_borrowed_set(struct render *r, int family)
+{
+	char cidr[INET6_ADDRSTRLEN + 4];
+	const char *sep = "";
+	size_t i;
+	json_t *o;
+	int f;
+
+	json_array_foreach(r->in->borrowed, i, o) {
+		if (parse_cidr(json_string_value(o), &f, cidr, sizeof(cidr)) < 0) {
+			skip(r, "borrowed address '%s' is not a CIDR, skipped",
+			     json_string_value(o) ?: "");
+			continue;
+		}
+		if (f != family)
+			continue;
+		fprintf(r->out, "%s%s%s", *sep ? "" : "[ ", sep, cidr);
+		sep = ", ";
+	}
+	if (*sep)
+		fputs(" ]", r->out);
+	return *sep;
+}
+
+/* Community value by name (BGPConfiguration.communities) or literal. */
+static const char *community_value(const json_t *def, const char *ref)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(def, "communities"), i, c)
+		if (strcmp(str_at(c, "name", NULL) ?: "", ref) == 0)
+			return str_at(c, "value", NULL);
+	return ref;
+}
+
+static void print_communities(struct render *r, int family)
+{
+	const json_t *def = bgpconfig(r, "default");
+	char cidr[INET6_ADDRSTRLEN + 4], add[96];
+	size_t i, j;
+	json_t *adv, *c;
+	int f;
+
+	json_array_foreach(json_object_get(def, "prefixAdvertisements"), i, adv) {
+		if (parse_cidr(str_at(adv, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0) {
+			skip(r, "BGPConfiguration 'default': prefixAdvertisements[%zu].cidr is not a CIDR, skipped",
+			     i);
+			continue;
+		}
+		if (f != family)
+			continue;
+		fprintf(r->out, "\t\tif net ~ [ %s+ ] then {\n", cidr);
+		json_array_foreach(json_object_get(adv, "communities"), j, c) {
+			if (community_to_bird(community_value(def, json_string_value(c) ?: ""), add,
+					      sizeof(add)) < 0) {
+				skip(r, "BGPConfiguration 'default': community '%s' is not a:b or a:b:c, skipped",
+				     json_string_value(c) ?: "");
+				continue;
+			}
+			fprintf(r->out, "\t\t\t%s\n", add);
+		}
+		fputs("\t\t}\n", r->out);
+	}
+}
+
+/* --- printing ---------------------------------------------------------------- */
+
+static void print_family(struct render *r, int family)
+{
+	const char *v = family == AF_INET ? "4" : "6";
+
+	fprintf(r->out, "\nprotocol kernel kernel%s {\n\tlearn;\n\tmerge paths on;\n"
+			"\tgraceful restart on;\n\tscan time 10;\n\tipv%s {\n"
+			"\t\timport filter { if krt_source = %d then accept; reject; };\n"
+			"\t\texport filter { if source = RTS_BGP then accept; reject; };\n\t};\n}\n",
+		v, v, NL_RTPROT_CALICO);
+	fprintf(r->out, "\nprotocol static calico_blocks%s {\n\tipv%s;\n", v, v);
+	print_blocks(r, family);
+	fputs("}\n", r->out);
+
+	fprintf(r->out, "\n# Accept routes inside the enabled IP pools only.\nfilter calico_import%s {\n",
+		v);
+	fputs("\tif net ~ ", r->out);
+	if (!print_pool_set(r, family, POOLS_ENABLED))
+		fputs("[ ]", r->out);
+	fputs(" then accept;\n\treject;\n}\n", r->out);
+
+	for (int reflect = 0; reflect <= 1; reflect++) {
+		if (reflect && !r->self.cluster_id[0])
+			break;
+		fprintf(r->out, "\n%sfilter calico_%s%s {\n",
+			reflect ? "# A route reflector also reflects pool routes it learned.\n"
+				: "# Advertise our blocks and borrowed addresses inside exported pools.\n",
+			reflect ? "reflect" : "export", v);
+		fputs("\tif !(net ~ ", r->out);
+		if (!print_pool_set(r, family, POOLS_EXPORTED))
+			fputs("[ ]", r->out);
+		fputs(") then reject;\n", r->out);
+		if (reflect)
+			fputs("\tif source = RTS_BGP then accept;\n", r->out);
+		fprintf(r->out, "\tif proto = \"calico_blocks%s\" then {\n", v);
+		print_communities(r, family);
+		fputs("\t\taccept;\n\t}\n", r->out);
+		fprintf(r->out, "\tif proto = \"kernel%s\" && net ~ ", v);
+		if (!print_borrowed_set(r, family))
+			fputs("[ ]", r->out);
+		fputs(" then accept;\n\treject;\n}\n", r->out);
+	}
+}
+
+static void print_peer(struct render *r, const struct peer *p)
+{
+	const char *v = p->family == AF_INET ? "4" : "6";
+	const char *local = p->family == AF_INET ? r->self.ip4 : r->self.ip6;
+	FILE *o = r->out;
+
+	fprintf(o, "\nprotocol bgp %s {\n", p->name);
+	fprintf(o, "\tlocal %s", local);
+	if (r->self.listen_port)
+		fprintf(o, " port %u", r->self.listen_port);
+	fprintf(o, " as %u;\n\tneighbor %s", r->self.as, p->ip);
+	if (p->port)
+		fprintf(o, " port %u", p->port);
+	fprintf(o, " as %u;\n", p->as);
+	if (p->direct)
+		fputs("\tdirect;\n", o);
+	else
+		fputs("\tmultihop;\n", o);
+	if (p->passive)
+		fputs("\tpassive on;\n", o);
+	if (p->rr_client && !p->ebgp)
+		fprintf(o, "\trr client;\n\trr cluster id %s;\n", r->self.cluster_id);
+	fprintf(o, "\tgraceful restart on;\n\tgraceful restart time %u;\n",
+		p->restart_s ? p->restart_s : 120);
+	if (p->keepalive_s)
+		fprintf(o, "\tkeepalive time %u;\n\thold time %u;\n", p->keepalive_s,
+			3 * p->keepalive_s);
+	if (r->in->connect_retry_s)
+		fprintf(o, "\tconnect delay time %u;\n\tconnect retry time %u;\n\terror wait time %u, %u;\n",
+			r->in->connect_retry_s, r->in->connect_retry_s, r->in->connect_retry_s,
+			10 * r->in->connect_retry_s);
+	if (p->password[0])
+		fprintf(o, "\tpassword \"%s\";\n", p->password);
+	if (p->source[0])
+		fprintf(o, "\tsource address %s;\n", p->source);
+	if (p->bfd)
+		fputs("\tbfd on;\n", o);
+	fprintf(o, "\tipv%s {\n\t\timport filter calico_import%s;\n\t\texport filter calico_%s%s;\n",
+		v, v, r->self.cluster_id[0] && !p->ebgp ? "reflect" : "export", v);
+	if (!r->self.cluster_id[0] || p->ebgp)
+		fputs("\t\tnext hop self;\n", o);
+	fputs("\t};\n}\n", o);
+}
+
+static void print_config(struct render *r)
+{
+	bool bfd = false;
+
+	fprintf(r->out, "# BIRD 2 configuration rendered by calico-c. Do not edit: it is rewritten.\n"
+			"router id %s;\n",
+		r->self.ip4);
+	if (r->self.log_severity)
+		fprintf(r->out, "log stderr %s;\n", r->self.log_severity);
+	if (r->self.log_severity == log_levels[0][1])
+		fputs("debug protocols all;\n", r->out);
+	fputs("\nprotocol device {\n\tscan time 10;\n}\n", r->out);
+	fprintf(r->out, "\n# Interface routes, so multihop next hops resolve.\nprotocol direct {\n"
+			"\tipv4;\n%s\tinterface -\"cali*\", \"*\";\n}\n",
+		r->self.ip6[0] ? "\tipv6;\n" : "");
+	print_family(r, AF_INET);
+	if (r->self.ip6[0])
+		print_family(r, AF_INET6);
+	for (size_t i = 0; i < r->n_peers; i++)
+		bfd |= r->peers[i].bfd;
+	if (bfd)
+		fputs("\nprotocol bfd calico_bfd {\n\tinterface \"*\" {\n\t\tmin rx interval 100 ms;\n"
+		      "\t\tmin tx interval 100 ms;\n\t\tmultiplier 3;\n\t};\n}\n",
+		      r->out);
+	for (size_t i = 0; i < r->n_peers; i++)
+		print_peer(r, &r->peers[i]);
+}
+
+int birdcfg_render(const struct birdcfg_input *in, char **ret_text,
+		   struct birdcfg_errors *ret_errors)
+{
+	struct birdcfg_errors errs = {};
+	struct render r = { .in = in, .errs = &errs };
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0, i;
+	json_t *o;
+	int q;
+
+	q = load_self(&r);
+	if (q < 0) {
+		birdcfg_errors_done(&errs);
+		return q;
+	}
+	check_pools(&r);
+	add_mesh(&r);
+	json_array_foreach(in->bgppeers, i, o)
+		add_bgppeer(&r, o);
+	dedupe_peers(&r);
+
+	r.out = open_memstream(&text, &len);
+	if (!r.out) {
+		free(r.peers);
+		birdcfg_errors_done(&errs);
+		return -ENOMEM;
+	}
+	print_config(&r);
+	free(r.peers);
+	if (fclose(r.out) != 0) {
+		birdcfg_errors_done(&errs);
+		return -ENOMEM;
+	}
+	*ret_text = TAKE_PTR(text);
+	*ret_errors = errs;
+	return 0;
+}
+
+int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} arrays[] = {
+		{ "nodes", offsetof(struct birdcfg_input, nodes) },
+		{ "bgpconfigurations", offsetof(struct birdcfg_input, bgpconfigurations) },
+		{ "bgppeers", offsetof(struct birdcfg_input, bgppeers) },
+		{ "secrets", offsetof(struct birdcfg_input, secrets) },
+		{ "ippools", offsetof(struct birdcfg_input, ippools) },
+		{ "blockaffinities", offsetof(struct birdcfg_input, blockaffinities) },
+		{ "borrowed", offsetof(struct birdcfg_input, borrowed) },
+	};
+	struct birdcfg_input in = { .node = json_string_value(json_object_get(doc, "node")) };
+
+	if (!in.node || !*in.node)
+		return -EINVAL;
+	for (size_t i = 0; i < ELEMENTSOF(arrays); i++) {
+		json_t *a = json_object_get(doc, arrays[i].key);
+
+		if (a && !json_is_array(a))
+			return -EINVAL;
+		*(json_t **)((char *)&in + arrays[i].off) = a;
+	}
+	*ret = in;
+	return 0;
+}

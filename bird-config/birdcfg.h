@@ -1,0 +1,56 @@
+/* BIRD 2 configuration for one calico-c node, rendered from API objects.
+ *
+ * birdcfg_render() is a pure function: Kubernetes/Calico objects in, config
+ * text out, plus a list of objects that were skipped and why. Every value
+ * that reaches the text is validated first; output is sorted, so the same
+ * input always gives byte-identical text (the caller reloads BIRD only when
+ * the text changes).
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* Input: arrays of API objects as read from the apiserver (borrowed). */
+struct birdcfg_input {
+	const char *node;	   /* this node's name */
+	json_t *nodes;		   /* v1 Node */
+	json_t *bgpconfigurations; /* BGPConfiguration */
+	json_t *bgppeers;	   /* BGPPeer */
+	json_t *secrets;	   /* v1 Secret referenced by peer passwords */
+	json_t *ippools;	   /* IPPool */
+	json_t *blockaffinities;   /* BlockAffinity (all nodes; ours are picked) */
+	json_t *borrowed;	   /* strings "a.b.c.d/32": addresses this node uses
+				    * from other nodes' blocks */
+	unsigned connect_retry_s;  /* BGP connect delay/retry; 0: BIRD defaults */
+};
+
+/* One skipped object: "BGPPeer 'x': peerIP 'y' is not an IP address". */
+struct birdcfg_errors {
+	char **msgs;
+	size_t n;
+};
+
+/**
+ * birdcfg_input_from_json - point an input at the arrays of a document
+ *   {"node": ..., "nodes": [...], "bgpconfigurations": [...], ...}
+ * @doc: the document; must outlive @ret
+ * @ret: filled with borrowed pointers (missing arrays stay NULL)
+ *
+ * Return: 0, -EINVAL if "node" is missing or a member is not an array.
+ */
+int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret);
+
+/**
+ * birdcfg_render - render the BIRD config of @in->node
+ * @in: the objects
+ * @ret_text: the config (malloc'd)
+ * @ret_errors: objects skipped with their reasons (free with birdcfg_errors_done)
+ *
+ * Return: 0; -ENOENT if the node or its projectcalico.org/IPv4Address is
+ *   missing or invalid (nothing can be rendered without a router id); -ENOMEM.
+ */
+int birdcfg_render(const struct birdcfg_input *in, char **ret_text,
+		   struct birdcfg_errors *ret_errors);
+void birdcfg_errors_done(struct birdcfg_errors *e);
