@@ -54,6 +54,7 @@ struct policy_desired {
 	size_t n_gens, cap_gens;
 	struct policy_hmap ns_pols; /* ns -> struct ns_policies */
 	int nflog_group;
+	bool v6;		    /* IPv6 pod sets and rules exist (some pod has IPv6) */
 	uint64_t netpol_generation; /* of the model compiled */
 	struct policy_nft_set *vmap[_POLICY_DIR_MAX]; /* INGRESS: to_wl, EGRESS: from_wl */
 };
@@ -253,12 +254,15 @@ static int named_contrib(const struct gen *g, const struct policy_rule *rule,
 			for (size_t a = 0; a < pod->n_ips; a++) {
 				size_t al = addr_len(pod->ips[a].family);
 
+				struct policy_nft_set *s = g->set[fam_index(pod->ips[a].family)];
+
+				if (!s)
+					continue;
 				memcpy(key, pod->ips[a].addr, al);
 				key[al] = np->proto;
 				key[al + 1] = (uint8_t)(np->port >> 8);
 				key[al + 2] = (uint8_t)np->port;
-				r = elem_change(t, g->set[fam_index(pod->ips[a].family)], key,
-						al + 3, delta);
+				r = elem_change(t, s, key, al + 3, delta);
 				if (r < 0)
 					return r;
 			}
@@ -286,8 +290,11 @@ static int gen_contrib(const struct gen *g, const struct policy_model *m,
 	if (!pod_matches_rule_peers(m, g->np, rule, pod))
 		return 0;
 	for (size_t a = 0; a < pod->n_ips; a++) {
-		r = elem_change(t, g->set[fam_index(pod->ips[a].family)], pod->ips[a].addr,
-				addr_len(pod->ips[a].family), delta);
+		struct policy_nft_set *s = g->set[fam_index(pod->ips[a].family)];
+
+		if (!s)
+			continue;
+		r = elem_change(t, s, pod->ips[a].addr, addr_len(pod->ips[a].family), delta);
 		if (r < 0)
 			return r;
 	}
@@ -521,6 +528,53 @@ static int fill_port_set(struct policy_nft_set *s, const struct policy_rule *rul
 	return r;
 }
 
+DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
+
+/* Sets whose contents follow from the policy text alone (ipBlocks, numeric
+ * ports) are named by a hash of their contents and shared by every rule that
+ * needs the same contents: the kernel looks sets up by name in a list, so
+ * fewer sets is what keeps large syncs fast. */
+static void static_set_name(const char *kind, const void *content, size_t len, char *buf,
+			    size_t size)
+{
+	snprintf(buf, size, "%s_%016llx", kind, (unsigned long long)policy_hash(content, len));
+}
+
+/* Return: 1 when created (fill it), 0 when it exists already, -errno. */
+static int static_set(struct policy_desired *d, const char *name, enum policy_set_kind kind,
+		      struct policy_nft_set **ret)
+{
+	*ret = policy_nft_set_get(d->nft, name);
+	if (*ret)
+		return 0;
+	return policy_nft_set_add(d->nft, name, kind, ret) < 0 ? -ENOMEM : 1;
+}
+
+static int port_set(struct policy_desired *d, const struct policy_rule *rule, char *name,
+		    size_t size)
+{
+	_cleanup_(policy_nft_freep) struct policy_nft *tmp = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct policy_nft_set *s;
+	int r;
+
+	/* fill a scratch set first: its canonical text names the shared set */
+	r = policy_nft_new("scratch", &tmp);
+	if (r == 0)
+		r = policy_nft_set_add(tmp, "p", POLICY_SET_PORTS, &s);
+	if (r == 0)
+		r = fill_port_set(s, rule);
+	if (r == 0)
+		r = policy_nft_set_to_text(s, &text);
+	if (r < 0)
+		return r;
+	static_set_name("ports", text, strlen(text), name, size);
+	r = static_set(d, name, POLICY_SET_PORTS, &s);
+	if (r > 0)
+		r = fill_port_set(s, rule);
+	return r < 0 ? r : 0;
+}
+
 /* ---- rules of one NetworkPolicy rule ---- */
 
 /* One way to match the peer side or the port side of a rule. */
@@ -590,6 +644,9 @@ static int new_set_pair(struct policy_desired *d, struct policy_netpol *np, enum
 	r = policy_nft_set_add(d->nft, name, k4, ret4);
 	if (r < 0)
 		return r;
+	*ret6 = NULL;
+	if (!d->v6)
+		return 0;
 	snprintf(w, sizeof(w), "%s6", what);
 	rule_set_name(np, dir, i, w, name, sizeof(name));
 	return policy_nft_set_add(d->nft, name, k4 + 1, ret6);
@@ -620,20 +677,21 @@ static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enu
 		if (r < 0)
 			return r;
 		variant_push(vs, mk, AF_INET, s4->name);
-		variant_push(vs, mk, AF_INET6, s6->name);
+		if (s6)
+			variant_push(vs, mk, AF_INET6, s6->name);
 	}
 	for (int f = 0; f < 2; f++) {
 		struct ranges rs = {};
 
 		r = block_ranges(rule, fams[f], &rs);
 		if (r == 0 && rs.n > 0) {
-			rule_set_name(np, dir, i, f ? "blk6" : "blk4", name, sizeof(name));
-			r = policy_nft_set_add(d->nft, name, f ? POLICY_SET_RANGE6 : POLICY_SET_RANGE4,
-					       &s);
-			if (r == 0)
+			static_set_name(f ? "blk6" : "blk4", rs.v, rs.n * sizeof(*rs.v), name,
+					sizeof(name));
+			r = static_set(d, name, f ? POLICY_SET_RANGE6 : POLICY_SET_RANGE4, &s);
+			if (r > 0)
 				r = fill_block_set(s, &rs, fams[f]);
-			if (r == 0)
-				variant_push(vs, mk, fams[f], name);
+			if (r >= 0)
+				r = 0, variant_push(vs, mk, fams[f], name);
 		}
 		free(rs.v);
 		if (r < 0)
@@ -646,7 +704,7 @@ static int port_variants(struct policy_desired *d, struct policy_netpol *np, enu
 			 size_t i, struct variants *vs)
 {
 	const struct policy_rule *rule = &np->rules[dir][i];
-	struct policy_nft_set *s, *s4, *s6;
+	struct policy_nft_set *s4, *s6;
 	bool numeric = false, named = false;
 	char name[300];
 	int r;
@@ -660,10 +718,7 @@ static int port_variants(struct policy_desired *d, struct policy_netpol *np, enu
 		numeric |= rule->ports[k].name == NULL;
 	}
 	if (numeric) {
-		rule_set_name(np, dir, i, "ports", name, sizeof(name));
-		r = policy_nft_set_add(d->nft, name, POLICY_SET_PORTS, &s);
-		if (r == 0)
-			r = fill_port_set(s, rule);
+		r = port_set(d, rule, name, sizeof(name));
 		if (r < 0)
 			return r;
 		variant_push(vs, POLICY_MATCH_PORTS, 0, name);
@@ -675,7 +730,8 @@ static int port_variants(struct policy_desired *d, struct policy_netpol *np, enu
 		if (r < 0)
 			return r;
 		variant_push(vs, POLICY_MATCH_NAMED, AF_INET, s4->name);
-		variant_push(vs, POLICY_MATCH_NAMED, AF_INET6, s6->name);
+		if (s6)
+			variant_push(vs, POLICY_MATCH_NAMED, AF_INET6, s6->name);
 	}
 	return 0;
 }
@@ -1050,6 +1106,7 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 	if (!d)
 		return -ENOMEM;
 	d->nflog_group = o ? o->nflog_group : -1;
+	d->v6 = m->n_pods_v6 > 0;
 	d->netpol_generation = m->netpol_generation;
 	r = policy_nft_new(o && o->table ? o->table : POLICY_TABLE_DEFAULT, &d->nft);
 	if (r < 0)
@@ -1108,7 +1165,7 @@ int policy_desired_update_pod(struct policy_desired *d, const struct policy_mode
 	struct tracker t = {};
 	int r;
 
-	if (d->netpol_generation != m->netpol_generation)
+	if (d->netpol_generation != m->netpol_generation || d->v6 != (m->n_pods_v6 > 0))
 		return -ESTALE;
 	r = policy_plan_new(d->nft->table, &p);
 	/* New first, then old: a pod that keeps its profile never drops the

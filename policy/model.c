@@ -893,6 +893,14 @@ static void ns_pods_remove(struct policy_model *m, const struct policy_pod *p)
 		}
 }
 
+static bool pod_has_v6(const struct policy_pod *p)
+{
+	for (size_t i = 0; i < p->n_ips; i++)
+		if (p->ips[i].family == AF_INET6)
+			return true;
+	return false;
+}
+
 const struct policy_pod *policy_model_get_pod(const struct policy_model *m, const char *ns,
 					      const char *name)
 {
@@ -917,6 +925,7 @@ struct policy_pod *policy_model_del_pod(struct policy_model *m, const char *ns, 
 	p = e->pod;
 	pod_entry_free(e);
 	ns_pods_remove(m, p);
+	m->n_pods_v6 -= pod_has_v6(p);
 	m->generation++;
 	return p;
 }
@@ -950,6 +959,7 @@ int policy_model_set_pod(struct policy_model *m, struct policy_pod *pod,
 		pod_entry_free(e);
 		return r;
 	}
+	m->n_pods_v6 += pod_has_v6(p);
 	TAKE_PTR(p);
 	m->generation++;
 	return 0;

@@ -143,6 +143,7 @@ struct policy_model {
 	struct policy_hmap namespaces; /* name -> struct policy_namespace */
 	struct policy_hmap netpols;    /* "ns/name" -> struct policy_netpol */
 	struct policy_hmap ns_pods;    /* ns -> struct policy_ns_pods */
+	size_t n_pods_v6;	/* pods with an IPv6 address (IPv6 rules exist iff > 0) */
 	uint64_t generation;	/* bumped by every change */
 	uint64_t netpol_generation; /* bumped by policy and namespace changes */
 };

@@ -8,3 +8,6 @@ calico-c-policy_LIBS := policy lib
 PROGRAMS += calico-c-policy-probe
 calico-c-policy-probe_SRCS := policy/cmd/probe.c
 calico-c-policy-probe_LIBS := lib
+PROGRAMS += calico-c-policy-bench
+calico-c-policy-bench_SRCS := policy/cmd/bench.c
+calico-c-policy-bench_LIBS := policy lib

@@ -136,16 +136,23 @@ static int load_model(const struct args *a, struct policy_model **ret)
 	return 0;
 }
 
-static void summarize(const struct policy_plan *p, double ms)
+/* Milliseconds spent per phase of one apply. */
+struct phases {
+	double load, compile, read, plan, kernel;
+};
+
+static void summarize(const struct policy_plan *p, const struct phases *t)
 {
 	log_info("Applied %zu operations to table '%s' in %.1f ms: chains +%zu -%zu, rules +%zu "
 		 "-%zu, sets +%zu -%zu, elements +%zu -%zu",
-		 p->n_ops, p->table, ms, policy_plan_count(p, POLICY_OP_CHAIN_ADD),
+		 p->n_ops, p->table, t->load + t->compile + t->read + t->plan + t->kernel, policy_plan_count(p, POLICY_OP_CHAIN_ADD),
 		 policy_plan_count(p, POLICY_OP_CHAIN_DEL), policy_plan_count(p, POLICY_OP_RULE_ADD),
 		 policy_plan_count(p, POLICY_OP_RULE_DEL), policy_plan_count(p, POLICY_OP_SET_ADD),
 		 policy_plan_count(p, POLICY_OP_SET_DEL),
 		 policy_plan_count_elems(p, POLICY_OP_ELEM_ADD),
 		 policy_plan_count_elems(p, POLICY_OP_ELEM_DEL));
+	log_debug("Phases (ms): load %.1f compile %.1f read %.1f plan %.1f kernel %.1f", t->load,
+		  t->compile, t->read, t->plan, t->kernel);
 }
 
 static int cmd_apply(const struct args *a)
@@ -157,6 +164,7 @@ static int cmd_apply(const struct args *a)
 	_cleanup_(policy_kernel_closep) struct policy_kernel *k = NULL;
 	_cleanup_free_ char *error = NULL;
 	struct policy_options o = { .table = a->table, .nflog_group = a->nflog_group };
+	struct phases t = {};
 	double t0 = now_ms();
 	int r;
 
@@ -165,16 +173,20 @@ static int cmd_apply(const struct args *a)
 	r = load_model(a, &m);
 	if (r < 0)
 		return r;
+	t.load = now_ms() - t0;
 	r = policy_compile(m, &o, &d);
 	if (r < 0)
 		return log_error_errno(r, "Failed to compile policy: %m");
+	t.compile = now_ms() - t0 - t.load;
 	r = policy_kernel_open(&k);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open nftables netlink socket: %m");
 	r = policy_kernel_read(k, o.table, &obs);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read table '%s': %m", o.table);
+	t.read = now_ms() - t0 - t.load - t.compile;
 	r = policy_plan(obs, policy_desired_nft(d), &p, &error);
+	t.plan = now_ms() - t0 - t.load - t.compile - t.read;
 	if (r < 0)
 		return log_error_errno(r, "Failed to plan: %s", error ? error : "out of memory");
 	if (a->dry_run) {
@@ -185,10 +197,12 @@ static int cmd_apply(const struct args *a)
 		log_info("Table '%s' is in sync: no changes", o.table);
 		return 0;
 	}
+	t0 = now_ms();
 	r = policy_kernel_apply(k, p, &error);
 	if (r < 0)
 		return log_error_errno(r, "Failed to apply policy: %s", error ? error : "%m");
-	summarize(p, now_ms() - t0);
+	t.kernel = now_ms() - t0;
+	summarize(p, &t);
 	return 0;
 }
 

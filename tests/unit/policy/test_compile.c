@@ -101,10 +101,31 @@ static char *rules(const struct fixture *f, const char *chain)
 		char *t = NULL;
 
 		assert_true(policy_nft_rule_to_text(c->rules[i], &t) >= 0);
+		/* shared static sets are named by a content hash: show "<kind>_*" */
+		static const char *const kinds[] = { "@ports_", "@blk4_", "@blk6_" };
+		for (size_t k = 0; k < 3; k++)
+			for (char *h = t; (h = strstr(h, kinds[k])) != NULL; h++) {
+				char *x = h + strlen(kinds[k]);
+
+				if (strspn(x, "0123456789abcdef") >= 16) {
+					x[0] = '*';
+					memmove(x + 1, x + 16, strlen(x + 16) + 1);
+				}
+			}
 		len += (size_t)snprintf(out + len, cap - len, "%s\n", t);
 		free(t);
 	}
 	return out;
+}
+
+/* The set named by match @m of rule @r of @chain. */
+static const char *set_of(const struct fixture *f, const char *chain, size_t r, size_t m)
+{
+	const struct policy_nft_chain *c = policy_nft_chain_get(nft(f), chain);
+
+	assert_non_null(c);
+	assert_true(r < c->n_rules && m < c->rules[r]->n_match);
+	return c->rules[r]->match[m].arg;
 }
 
 #define assert_elems(f, set, want)                   \
@@ -222,8 +243,8 @@ static void test_rules_of_several_policies_or_together(void **state)
 	prof = strdupa(prof);
 	assert_string_not_equal(profile_of(&f, "a", "api", true), prof);
 	assert_rules(&f, profile_of(&f, "a", "api", true), "jump pol_a_first_in\ncounter drop\n");
-	assert_rules(&f, "pol_a_z-second_in", "meta l4proto . th dport @pol_a_z-second_in0_ports counter accept\n");
-	assert_elems(&f, "pol_a_z-second_in0_ports", "tcp . 80");
+	assert_rules(&f, "pol_a_z-second_in", "meta l4proto . th dport @ports_* counter accept\n");
+	assert_elems(&f, set_of(&f, "pol_a_z-second_in", 0, 0), "tcp . 80");
 	done(&f);
 }
 
@@ -278,13 +299,13 @@ static void test_ip_block_except_becomes_ranges(void **state)
 	      "{\"ipBlock\":{\"cidr\":\"fd00::/8\",\"except\":[\"fd00::/16\"]}}]}]}}",
 	      -1);
 	/* union of the blocks, excepts cut out, adjacent ranges merged */
-	assert_elems(&f, "pol_a_p_eg0_blk4",
+	assert_elems(&f, set_of(&f, "pol_a_p_eg", 0, 0),
 		     "10.0.0.0-10.0.255.255,10.1.2.0-10.1.2.255,10.2.0.0-10.199.255.255,"
 		     "10.200.1.0-10.255.255.255,128.0.0.0-255.255.255.255");
-	assert_elems(&f, "pol_a_p_eg0_blk6", "fd01::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	assert_elems(&f, set_of(&f, "pol_a_p_eg", 1, 0), "fd01::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 	assert_rules(&f, "pol_a_p_eg",
-		     "ip daddr @pol_a_p_eg0_blk4 counter accept\n"
-		     "ip6 daddr @pol_a_p_eg0_blk6 counter accept\n");
+		     "ip daddr @blk4_* counter accept\n"
+		     "ip6 daddr @blk6_* counter accept\n");
 	assert_null(policy_nft_set_get(nft(&f), "pol_a_p_eg0_pods4")); /* no pod peers */
 	done(&f);
 }
@@ -300,11 +321,11 @@ static void test_ports_protocols_ranges_merge(void **state)
 	      "{\"protocol\":\"UDP\",\"port\":53},{\"protocol\":\"SCTP\",\"port\":9000,\"endPort\":9010}]},"
 	      "{\"ports\":[{\"protocol\":\"UDP\"}]}]}}",
 	      -1);
-	assert_elems(&f, "pol_a_p_in0_ports", "tcp . 80-90,udp . 53,sctp . 9000-9010");
-	assert_elems(&f, "pol_a_p_in1_ports", "udp . 0-65535");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 0, 0), "tcp . 80-90,udp . 53,sctp . 9000-9010");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 1, 0), "udp . 0-65535");
 	assert_rules(&f, "pol_a_p_in",
-		     "meta l4proto . th dport @pol_a_p_in0_ports counter accept\n"
-		     "meta l4proto . th dport @pol_a_p_in1_ports counter accept\n");
+		     "meta l4proto . th dport @ports_* counter accept\n"
+		     "meta l4proto . th dport @ports_* counter accept\n");
 	done(&f);
 }
 
@@ -327,11 +348,11 @@ static void test_named_ports_resolve_per_destination_pod(void **state)
 	      -1);
 	assert_elems(&f, "pol_a_in_in0_named4", "10.0.1.1 . tcp . 8080,10.0.1.2 . tcp . 9090,10.0.1.2 . udp . 53");
 	assert_elems(&f, "pol_a_in_in0_named6", "fd00::2 . tcp . 9090,fd00::2 . udp . 53");
-	assert_elems(&f, "pol_a_in_in0_ports", "tcp . 443");
+	assert_elems(&f, set_of(&f, "pol_a_in_in", 0, 1), "tcp . 443");
 	assert_rules(&f, "pol_a_in_in",
-		     "ip saddr @pol_a_in_in0_pods4 meta l4proto . th dport @pol_a_in_in0_ports counter accept\n"
+		     "ip saddr @pol_a_in_in0_pods4 meta l4proto . th dport @ports_* counter accept\n"
 		     "ip saddr @pol_a_in_in0_pods4 ip daddr . meta l4proto . th dport @pol_a_in_in0_named4 counter accept\n"
-		     "ip6 saddr @pol_a_in_in0_pods6 meta l4proto . th dport @pol_a_in_in0_ports counter accept\n"
+		     "ip6 saddr @pol_a_in_in0_pods6 meta l4proto . th dport @ports_* counter accept\n"
 		     "ip6 saddr @pol_a_in_in0_pods6 ip6 daddr . meta l4proto . th dport @pol_a_in_in0_named6 counter accept\n");
 	/* egress resolves against destination pods: web in a (8080) and b (8081) */
 	assert_elems(&f, "pol_a_out_eg0_named4", "10.0.1.1 . tcp . 8080,10.0.2.1 . tcp . 8081");
@@ -344,6 +365,60 @@ static void test_named_ports_resolve_per_destination_pod(void **state)
 		     "ip daddr . meta l4proto . th dport @pol_a_out_eg1_named4 counter accept\n"
 		     "ip6 daddr . meta l4proto . th dport @pol_a_out_eg1_named6 counter accept\n");
 	done(&f);
+}
+
+static struct policy_pod *pod_json(const char *ns, const char *name, const char *labels,
+				   const char *ip);
+
+static void test_equal_static_sets_are_shared(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f,
+	      "{\"metadata\":{\"namespace\":\"a\",\"name\":\"x\"},\"spec\":{\"podSelector\":{},"
+	      "\"ingress\":[{\"ports\":[{\"port\":443},{\"port\":80}]},{\"from\":[{\"ipBlock\":"
+	      "{\"cidr\":\"10.0.0.0/8\"}}]}]}},"
+	      "{\"metadata\":{\"namespace\":\"b\",\"name\":\"y\"},\"spec\":{\"podSelector\":{},"
+	      "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\"}}],\"ports\":[{\"port\":80},"
+	      "{\"port\":443}]}]}}",
+	      -1);
+	/* same ports (in another order) and same block: one set each */
+	assert_string_equal(set_of(&f, "pol_a_x_in", 0, 0), set_of(&f, "pol_b_y_in", 0, 1));
+	assert_string_equal(set_of(&f, "pol_a_x_in", 1, 0), set_of(&f, "pol_b_y_in", 0, 0));
+	assert_elems(&f, set_of(&f, "pol_a_x_in", 0, 0), "tcp . 80,tcp . 443");
+	done(&f);
+}
+
+static void test_ipv6_rules_only_with_ipv6_pods(void **state)
+{
+	struct policy_options o = { .nflog_group = -1 };
+	json_t *doc = json_loads(
+		"{\"pods\":[{\"metadata\":{\"namespace\":\"a\",\"name\":\"v4\"},\"status\":{\"podIP\":\"10.9.0.1\"}}],"
+		"\"networkpolicies\":[{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"spec\":"
+		"{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{}}]}]}}]}",
+		0, NULL);
+	struct fixture f = {};
+	struct policy_plan *p = NULL;
+
+	(void)state;
+	assert_int_equal(policy_model_new(NULL, &f.m), 0);
+	assert_int_equal(policy_model_load_json(f.m, doc, NULL), 0);
+	assert_int_equal(policy_compile(f.m, &o, &f.d), 0);
+	assert_rules(&f, "pol_a_p_in", "ip saddr @pol_a_p_in0_pods4 counter accept\n");
+	assert_null(policy_nft_set_get(nft(&f), "pol_a_p_in0_pods6"));
+	/* the first IPv6 pod needs a full compile */
+	assert_int_equal(policy_model_set_pod(f.m, pod_json("a", "v6", "{}", "fd00::1"), NULL), 0);
+	assert_int_equal(policy_desired_update_pod(f.d, f.m, NULL, policy_model_get_pod(f.m, "a", "v6"), &p),
+			 -ESTALE);
+	policy_desired_free(f.d);
+	assert_int_equal(policy_compile(f.m, &o, &f.d), 0);
+	assert_rules(&f, "pol_a_p_in",
+		     "ip saddr @pol_a_p_in0_pods4 counter accept\n"
+		     "ip6 saddr @pol_a_p_in0_pods6 counter accept\n");
+	assert_elems(&f, "pol_a_p_in0_pods6", "fd00::1");
+	done(&f);
+	json_decref(doc);
 }
 
 static void test_host_network_and_remote_pods(void **state)
@@ -551,6 +626,8 @@ int main(void)
 		cmocka_unit_test(test_ip_block_except_becomes_ranges),
 		cmocka_unit_test(test_ports_protocols_ranges_merge),
 		cmocka_unit_test(test_named_ports_resolve_per_destination_pod),
+		cmocka_unit_test(test_equal_static_sets_are_shared),
+		cmocka_unit_test(test_ipv6_rules_only_with_ipv6_pods),
 		cmocka_unit_test(test_host_network_and_remote_pods),
 		cmocka_unit_test(test_incremental_pod_changes_equal_full_compile),
 		cmocka_unit_test(test_label_change_is_only_element_ops),

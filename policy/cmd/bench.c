@@ -1,0 +1,283 @@
+/* calico-c-policy-bench: measurements behind tests/bench/policy (run in a
+ * private network namespace).
+ *
+ *   gen --pods N --policies P [--extra FILE] > state.json
+ *       a deterministic synthetic cluster: 100 namespaces, N pods, P policies
+ *       (pod, namespace+pod, ipBlock-with-except peers, numeric and named
+ *       ports, egress on every second policy); FILE adds objects of its own
+ *   sync --pods N --policies P
+ *       full sync into an empty table, phase by phase (ms)
+ *   labelchange --pods N --policies P --changes M
+ *       after a full sync, M single-pod label changes through the
+ *       incremental path; prints the median compute and kernel times (ms)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "policy/compile.h"
+#include "policy/kernel.h"
+#include "policy/model.h"
+#include "policy/nftstate.h"
+#include "policy/plan.h"
+
+#define N_NS 100
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static json_t *gen_pod(int j, const char *app)
+{
+	char name[32], ns[16], ip[32], a[16];
+
+	snprintf(name, sizeof(name), "p%d", j);
+	snprintf(ns, sizeof(ns), "ns%d", j % N_NS);
+	snprintf(a, sizeof(a), "a%d", (j / N_NS) % 10);
+	snprintf(ip, sizeof(ip), "10.%d.%d.%d", 64 + ((j + 1) >> 16), ((j + 1) >> 8) & 255, (j + 1) & 255);
+	return json_pack("{s:{s:s,s:s,s:{s:s,s:i}},s:{s:[{s:s,s:[{s:s,s:i}]}]},s:{s:s}}",
+			 "metadata", "namespace", ns, "name", name, "labels", "app", app ? app : a,
+			 "tier", j % 3, "spec", "containers", "name", "c", "ports", "name", "http",
+			 "containerPort", 8000 + j % 10, "status", "podIP", ip);
+}
+
+static json_t *gen_policy(int k)
+{
+	char ns[16], name[16], app[16], from[16], env[8], tier[8], team[8], cidr[32], exc[32];
+	json_t *ports, *ingress, *spec;
+
+	snprintf(ns, sizeof(ns), "ns%d", k % N_NS);
+	snprintf(name, sizeof(name), "np%d", k);
+	snprintf(app, sizeof(app), "a%d", (k / N_NS) % 10);
+	snprintf(from, sizeof(from), "a%d", (k / N_NS + 1) % 10);
+	snprintf(env, sizeof(env), "e%d", k % 5);
+	snprintf(tier, sizeof(tier), "%d", k % 3);
+	snprintf(team, sizeof(team), "t%d", k % 10);
+	snprintf(cidr, sizeof(cidr), "172.16.%d.0/24", k % 256);
+	snprintf(exc, sizeof(exc), "172.16.%d.0/26", k % 256);
+	ports = json_pack("[{s:i},{s:i}]", "port", 80, "port", 443);
+	if (k % 4 == 0)
+		json_array_append_new(ports, json_pack("{s:s}", "port", "http"));
+	ingress = json_pack("[{s:[{s:{s:{s:s}}},{s:{s:{s:s}},s:{s:{s:s}}}],s:o},"
+			    "{s:[{s:{s:s,s:[s]}}]}]",
+			    "from", "podSelector", "matchLabels", "app", from, "namespaceSelector",
+			    "matchLabels", "env", env, "podSelector", "matchLabels", "tier", tier, "ports",
+			    ports, "from", "ipBlock", "cidr", cidr, "except", exc);
+	spec = json_pack("{s:{s:{s:s}},s:o}", "podSelector", "matchLabels", "app", app, "ingress",
+			 ingress);
+	if (k % 2 == 0)
+		json_object_set_new(spec, "egress",
+				    json_pack("[{s:[{s:{s:{s:s}}}],s:[{s:s,s:i}]}]", "to",
+					      "namespaceSelector", "matchLabels", "team", team, "ports",
+					      "protocol", "UDP", "port", 53));
+	return json_pack("{s:{s:s,s:s},s:o}", "metadata", "namespace", ns, "name", name, "spec",
+			 spec);
+}
+
+static json_t *gen_state(int pods, int policies)
+{
+	json_t *nss = json_array(), *ps = json_array(), *pols = json_array();
+	char name[16], env[8], team[8];
+
+	for (int i = 0; i < N_NS; i++) {
+		snprintf(name, sizeof(name), "ns%d", i);
+		snprintf(env, sizeof(env), "e%d", i % 5);
+		snprintf(team, sizeof(team), "t%d", i % 10);
+		json_array_append_new(nss, json_pack("{s:{s:s,s:{s:s,s:s}}}", "metadata", "name", name,
+						     "labels", "env", env, "team", team));
+	}
+	for (int j = 0; j < pods; j++)
+		json_array_append_new(ps, gen_pod(j, NULL));
+	for (int k = 0; k < policies; k++)
+		json_array_append_new(pols, gen_policy(k));
+	return json_pack("{s:o,s:o,s:o}", "namespaces", nss, "pods", ps, "networkpolicies", pols);
+}
+
+struct opts {
+	int pods, policies, changes;
+	const char *extra;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .pods = 10000, .policies = 1000, .changes = 50 };
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--pods") == 0)
+			o->pods = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--policies") == 0)
+			o->policies = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--changes") == 0)
+			o->changes = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--extra") == 0)
+			o->extra = argv[i + 1];
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmd_gen(const struct opts *o)
+{
+	json_t *doc = gen_state(o->pods, o->policies), *extra;
+	const char *keys[] = { "namespaces", "pods", "networkpolicies" };
+
+	if (o->extra) {
+		extra = json_load_file(o->extra, 0, NULL);
+		if (!extra)
+			return 1;
+		for (int i = 0; i < 3; i++)
+			json_array_extend(json_object_get(doc, keys[i]), json_object_get(extra, keys[i]));
+		json_decref(extra);
+	}
+	json_dumpf(doc, stdout, JSON_COMPACT);
+	json_decref(doc);
+	return 0;
+}
+
+/* Builds, compiles and applies the synthetic cluster; times per phase. */
+static int full_sync(const struct opts *o, struct policy_model **ret_m,
+		     struct policy_desired **ret_d, struct policy_kernel **ret_k, bool print)
+{
+	struct policy_options po = { .nflog_group = -1 };
+	struct policy_nft *obs = NULL;
+	struct policy_plan *p = NULL;
+	char *err = NULL;
+	json_t *doc = gen_state(o->pods, o->policies);
+	double t0, t1, t2, t3, t4, t5;
+	int r;
+
+	t0 = now_ms();
+	r = policy_model_new(NULL, ret_m);
+	if (r == 0)
+		r = policy_model_load_json(*ret_m, doc, &err);
+	json_decref(doc);
+	t1 = now_ms();
+	if (r == 0)
+		r = policy_compile(*ret_m, &po, ret_d);
+	t2 = now_ms();
+	if (r == 0)
+		r = policy_kernel_open(ret_k);
+	if (r == 0)
+		r = policy_kernel_read(*ret_k, POLICY_TABLE_DEFAULT, &obs);
+	t3 = now_ms();
+	if (r == 0)
+		r = policy_plan(obs, policy_desired_nft(*ret_d), &p, &err);
+	t4 = now_ms();
+	if (r == 0)
+		r = policy_kernel_apply(*ret_k, p, &err);
+	t5 = now_ms();
+	if (r < 0) {
+		fprintf(stderr, "sync failed: %s (%s)\n", strerror(-r), err ? err : "");
+		return r;
+	}
+	if (print)
+		printf("sync pods=%d policies=%d ops=%zu load_ms=%.1f compile_ms=%.1f read_ms=%.1f "
+		       "plan_ms=%.1f kernel_ms=%.1f\n",
+		       o->pods, o->policies, p->n_ops, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4);
+	policy_plan_free(p);
+	policy_nft_free(obs);
+	free(err);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_labelchange(const struct opts *o)
+{
+	struct policy_model *m = NULL;
+	struct policy_desired *d = NULL;
+	struct policy_kernel *k = NULL;
+	double *tc = calloc((size_t)o->changes, sizeof(double));
+	double *tk = calloc((size_t)o->changes, sizeof(double));
+	size_t elems = 0;
+	int r;
+
+	r = full_sync(o, &m, &d, &k, false);
+	for (int i = 0; r == 0 && i < o->changes; i++) {
+		int j = (i * 7919) % o->pods;
+		char app[16];
+		json_t *pj;
+		struct policy_pod *pod = NULL, *old = NULL, *copy = NULL;
+		struct policy_plan *p = NULL;
+		double t0, t1, t2;
+
+		/* flip between two apps so every change moves the pod */
+		snprintf(app, sizeof(app), "a%d", ((j / N_NS) + 1 + i % 2) % 10);
+		pj = gen_pod(j, app);
+		r = policy_pod_from_json(pj, &pod, NULL);
+		json_decref(pj);
+		t0 = now_ms();
+		if (r == 0)
+			r = policy_pod_dup(pod, &copy);
+		if (r == 0)
+			r = policy_model_set_pod(m, pod, &old);
+		if (r == 0)
+			r = policy_desired_update_pod(d, m, old, copy, &p);
+		t1 = now_ms();
+		if (r == 0)
+			r = policy_kernel_apply(k, p, NULL);
+		t2 = now_ms();
+		if (p)
+			elems += policy_plan_count_elems(p, POLICY_OP_ELEM_ADD) +
+				 policy_plan_count_elems(p, POLICY_OP_ELEM_DEL);
+		tc[i] = t1 - t0;
+		tk[i] = t2 - t1;
+		policy_pod_free(old);
+		policy_pod_free(copy);
+		policy_plan_free(p);
+	}
+	if (r == 0) {
+		qsort(tc, (size_t)o->changes, sizeof(double), cmp_double);
+		qsort(tk, (size_t)o->changes, sizeof(double), cmp_double);
+		printf("labelchange pods=%d policies=%d changes=%d elements_per_change=%.1f "
+		       "compute_median_ms=%.3f kernel_median_ms=%.3f kernel_p90_ms=%.3f\n",
+		       o->pods, o->policies, o->changes, (double)elems / o->changes,
+		       tc[o->changes / 2], tk[o->changes / 2], tk[o->changes * 9 / 10]);
+	}
+	free(tc);
+	free(tk);
+	policy_kernel_close(k);
+	policy_desired_free(d);
+	policy_model_free(m);
+	return r < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct policy_model *m = NULL;
+	struct policy_desired *d = NULL;
+	struct policy_kernel *k = NULL;
+	struct opts o;
+	int r;
+
+	if (argc < 2 || parse(argc - 2, argv + 2, &o) < 0) {
+		fprintf(stderr, "usage: %s gen|sync|labelchange [--pods N] [--policies P] "
+				"[--changes M] [--extra FILE]\n", argv[0]);
+		return 2;
+	}
+	if (strcmp(argv[1], "gen") == 0)
+		return cmd_gen(&o);
+	if (strcmp(argv[1], "labelchange") == 0)
+		return cmd_labelchange(&o);
+	if (strcmp(argv[1], "sync") != 0)
+		return 2;
+	r = full_sync(&o, &m, &d, &k, true);
+	policy_kernel_close(k);
+	policy_desired_free(d);
+	policy_model_free(m);
+	return r < 0 ? 1 : 0;
+}
