@@ -44,8 +44,10 @@ apply() {
 	[ -f "$W/$1.pid" ] || start_bird "$1"
 }
 
+# -R: graceful restart recovery, so a restarted BIRD keeps the kernel routes
+# of its previous run until its sessions have converged.
 start_bird() {
-	ip netns exec "$(netns_of "$1")" bird -c "$W/$1.conf" -s "$W/$1.ctl" -P "$W/$1.pid" ||
+	ip netns exec "$(netns_of "$1")" bird -R -c "$W/$1.conf" -s "$W/$1.ctl" -P "$W/$1.pid" ||
 		fail "bird $1 did not start"
 	wait_for 5 test -s "$W/$1.pid"
 	on_exit "kill -9 \$(cat '$W/$1.pid' 2>/dev/null) 2>/dev/null"
