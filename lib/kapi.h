@@ -40,6 +40,7 @@ struct kapi_resource {
 
 extern const struct kapi_resource kapi_pods, kapi_nodes, kapi_namespaces, kapi_secrets,
 	kapi_leases, kapi_networkpolicies, kapi_crds;
+extern const struct kapi_resource kapi_configmaps;
 /* crd.projectcalico.org/v1, cluster-scoped */
 extern const struct kapi_resource kapi_ippools, kapi_ipamblocks, kapi_blockaffinities,
 	kapi_ipamhandles, kapi_ipamconfigs, kapi_bgpconfigurations, kapi_bgppeers,
@@ -63,6 +64,18 @@ int kapi_config_from_string(const char *yaml, const char *base_dir, struct kapi_
  * /var/run/secrets/kubernetes.io/serviceaccount) token and ca.crt. */
 int kapi_config_in_cluster(const char *sa_dir, struct kapi_config **ret);
 const char *kapi_config_server(const struct kapi_config *c);
+
+/**
+ * kapi_config_load - kapi_config_from_kubeconfig() that also gives the reason
+ * @path: kubeconfig file path; relative file references resolve against its folder
+ * @ret: the config
+ * @ret_error: on failure, a malloc'd message naming the field (may be NULL)
+ *
+ * Return: as kapi_config_from_kubeconfig().
+ */
+int kapi_config_load(const char *path, struct kapi_config **ret, char **ret_error);
+/* The current context's namespace, NULL when it names none. */
+const char *kapi_config_namespace(const struct kapi_config *c);
 struct kapi_config *kapi_config_free(struct kapi_config *c);
 
 /* Client lifecycle. The client copies what it needs from @cfg. */
@@ -72,6 +85,29 @@ struct kapi *kapi_free(struct kapi *k);
 void kapi_set_timeouts(struct kapi *k, long request_ms, long connect_ms);
 /* Status message of the last failed request ("" if none); valid until the next call. */
 const char *kapi_last_error(const struct kapi *k);
+
+/**
+ * kapi_status_to_errno - map an HTTP status (and Status reason) to -errno
+ * @code: HTTP status code of a failed request
+ * @reason: the Status `reason` ("AlreadyExists", "Conflict", ...), may be NULL
+ *
+ * Return: the negative errno of the table at the top of this file.
+ */
+int kapi_status_to_errno(long code, const char *reason);
+
+/**
+ * kapi_error_from_response - decode a failed response
+ * @code: HTTP status code
+ * @body: response body (a Status object, or anything else)
+ * @len: body length
+ * @ret_message: malloc'd Status message, or "HTTP <code>: <excerpt>" when the
+ *   body is not a Status
+ *
+ * Return: the negative errno for @code, or -ENOMEM (then @ret_message is unset).
+ */
+int kapi_error_from_response(long code, const char *body, size_t len, char **ret_message);
+/* The request timeout set by kapi_set_timeouts() (ms). */
+long kapi_request_timeout_ms(const struct kapi *k);
 
 /**
  * kapi_path - build a request path
@@ -97,6 +133,16 @@ struct kapi_list_opts {
 int kapi_list(struct kapi *k, const char *path, const struct kapi_list_opts *o,
 	      json_t **ret_items, char **ret_resource_version);
 
+/**
+ * kapi_list_url - @path with the query of @o and a continue token
+ * @path: collection path (may already carry a query)
+ * @o: options, may be NULL
+ * @cont: continue token, NULL or "" for none
+ *
+ * Every value is percent-encoded. Return: a malloc'd string, or NULL (ENOMEM).
+ */
+char *kapi_list_url(const char *path, const struct kapi_list_opts *o, const char *cont);
+
 /* POST @obj to the collection @path; @ret (may be NULL) gets the stored object. */
 int kapi_create(struct kapi *k, const char *path, json_t *obj, json_t **ret);
 /* PUT @obj (with metadata.resourceVersion for compare-and-swap) to @path. */
@@ -111,6 +157,9 @@ enum kapi_patch_type {
 };
 int kapi_patch(struct kapi *k, const char *path, enum kapi_patch_type t, json_t *patch,
 	       json_t **ret);
+/* "merge", "strategic", "json" */
+const char *kapi_patch_type_to_string(enum kapi_patch_type t);
+enum kapi_patch_type kapi_patch_type_from_string(const char *s);
 
 /* DELETE with optional preconditions (@uid, @resource_version may be NULL). */
 int kapi_delete(struct kapi *k, const char *path, const char *uid, const char *resource_version);

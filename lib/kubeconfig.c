@@ -1,0 +1,553 @@
+/* kubeconfig and in-cluster configuration for the API client.
+ *
+ * The YAML text is first turned into a jansson tree (mappings -> objects,
+ * sequences -> arrays, every scalar a string), then the current context is
+ * resolved to one cluster and one user. Everything the client needs (CA,
+ * client certificate and key, token) is read or base64-decoded now, so a
+ * bad kubeconfig fails here with a message naming the field, never later in
+ * the middle of a request. Credential plugins (exec, auth-provider) and
+ * basic auth are refused with a clear error: we cannot run them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <yaml.h>
+
+#include "base64.h"
+#include "cleanup.h"
+#include "kapi-internal.h"
+#include "kapi.h"
+#include "log.h"
+
+#define KUBECONFIG_MAX_DEPTH 64
+#define KAPI_FILE_MAX (4u << 20)
+
+#define _cleanup_json_ _cleanup_(json_decrefp) /* jansson's own */
+
+DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
+
+/* Sets *@ret_error (if wanted) to a formatted message and returns @r. */
+__attribute__((format(printf, 3, 4))) static int fail(char **ret_error, int r, const char *fmt,
+						       ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	log_debug("kubeconfig: %s", s ? s : "(no memory)");
+	if (ret_error) {
+		free(*ret_error);
+		*ret_error = s;
+	} else {
+		free(s);
+	}
+	return r;
+}
+
+void kapi_blob_done(struct kapi_blob *b)
+{
+	free(b->data);
+	*b = (struct kapi_blob){};
+}
+
+int kapi_blob_copy(struct kapi_blob *dst, const struct kapi_blob *src)
+{
+	uint8_t *d = malloc(src->len + 1);
+
+	if (!d)
+		return -ENOMEM;
+	if (src->len)
+		memcpy(d, src->data, src->len);
+	d[src->len] = 0;
+	dst->data = d;
+	dst->len = src->len;
+	return 0;
+}
+
+int kapi_read_file(const char *path, struct kapi_blob *ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			uint8_t *nb;
+
+			if (cap >= KAPI_FILE_MAX)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 4096;
+			nb = realloc(buf, cap);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = 0;
+	ret->data = TAKE_PTR(buf);
+	ret->len = len;
+	return 0;
+}
+
+/* --- YAML -> JSON --------------------------------------------------------- */
+
+struct ytree {
+	json_t *node[KUBECONFIG_MAX_DEPTH]; /* open containers, owned */
+	char *key[KUBECONFIG_MAX_DEPTH];    /* pending mapping key per level */
+	unsigned depth;
+	json_t *root;
+};
+
+static void ytree_done(struct ytree *t)
+{
+	for (unsigned i = 0; i < t->depth; i++) {
+		json_decref(t->node[i]);
+		free(t->key[i]);
+	}
+	json_decref(t->root);
+	*t = (struct ytree){};
+}
+
+/* Attaches @v (reference stolen) to the open container, or makes it the root. */
+static int ytree_add(struct ytree *t, json_t *v, char **ret_error)
+{
+	json_t *top;
+	unsigned d = t->depth;
+
+	if (!v)
+		return -ENOMEM;
+	if (d == 0) {
+		if (t->root) {
+			json_decref(v);
+			return fail(ret_error, -EBADMSG, "more than one YAML document");
+		}
+		t->root = v;
+		return 0;
+	}
+	top = t->node[d - 1];
+	if (json_is_array(top))
+		return json_array_append_new(top, v) < 0 ? -ENOMEM : 0;
+	if (!t->key[d - 1]) {
+		if (!json_is_string(v)) {
+			json_decref(v);
+			return fail(ret_error, -EBADMSG, "a YAML mapping key is not a scalar");
+		}
+		t->key[d - 1] = strdup(json_string_value(v));
+		json_decref(v);
+		return t->key[d - 1] ? 0 : -ENOMEM;
+	}
+	if (json_object_set_new(top, t->key[d - 1], v) < 0)
+		return -ENOMEM;
+	free(t->key[d - 1]);
+	t->key[d - 1] = NULL;
+	return 0;
+}
+
+static int ytree_event(struct ytree *t, const yaml_event_t *e, char **ret_error)
+{
+	json_t *c;
+
+	switch (e->type) {
+	case YAML_SCALAR_EVENT:
+		return ytree_add(t, json_stringn((const char *)e->data.scalar.value,
+						 e->data.scalar.length),
+				 ret_error);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (t->depth == KUBECONFIG_MAX_DEPTH)
+			return fail(ret_error, -EBADMSG, "YAML nested too deeply");
+		c = e->type == YAML_MAPPING_START_EVENT ? json_object() : json_array();
+		if (!c)
+			return -ENOMEM;
+		t->key[t->depth] = NULL;
+		t->node[t->depth++] = c;
+		return 0;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		c = t->node[--t->depth];
+		free(t->key[t->depth]);
+		t->key[t->depth] = NULL;
+		return ytree_add(t, c, ret_error);
+	case YAML_ALIAS_EVENT:
+		return fail(ret_error, -EBADMSG, "YAML aliases are not supported (line %zu)",
+			    e->start_mark.line + 1);
+	default:
+		return 0;
+	}
+}
+
+static int yaml_to_json(const char *text, json_t **ret, char **ret_error)
+{
+	_cleanup_(ytree_done) struct ytree t = {};
+	yaml_parser_t p;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+	for (bool done = false; !done && r >= 0;) {
+		yaml_event_t e;
+
+		if (!yaml_parser_parse(&p, &e)) {
+			r = fail(ret_error, -EBADMSG, "malformed YAML at line %zu: %s",
+				 p.problem_mark.line + 1, p.problem ? p.problem : "syntax error");
+			break;
+		}
+		done = e.type == YAML_STREAM_END_EVENT || e.type == YAML_DOCUMENT_END_EVENT;
+		r = ytree_event(&t, &e, ret_error);
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&p);
+	if (r < 0)
+		return r;
+	if (!json_is_object(t.root))
+		return fail(ret_error, -EBADMSG, "kubeconfig is not a YAML mapping");
+	*ret = TAKE_PTR(t.root);
+	return 0;
+}
+
+/* --- kubeconfig semantics ------------------------------------------------- */
+
+static const char *str_of(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && *s ? s : NULL;
+}
+
+/* The @field object of the element of list @list whose "name" is @name. */
+static const json_t *named(const json_t *root, const char *list, const char *name,
+			   const char *field, char **ret_error)
+{
+	const json_t *arr = json_object_get(root, list), *it;
+	size_t i;
+
+	json_array_foreach(arr, i, it)
+	{
+		const char *n = str_of(it, "name");
+
+		if (!n || strcmp(n, name) != 0)
+			continue;
+		if (!json_is_object(json_object_get(it, field))) {
+			(void)fail(ret_error, -EBADMSG, "%s '%s' has no '%s' mapping", list, name,
+				   field);
+			return NULL;
+		}
+		return json_object_get(it, field);
+	}
+	(void)fail(ret_error, -EBADMSG, "%s '%s' not found in '%s'", field, name, list);
+	return NULL;
+}
+
+static char *resolve(const char *base_dir, const char *path)
+{
+	char *s;
+
+	if (path[0] == '/' || !base_dir)
+		return strdup(path);
+	return asprintf(&s, "%s/%s", base_dir, path) < 0 ? NULL : s;
+}
+
+/* Loads "<field>-data" (base64) or "<field>" (a file path) of @o into @ret;
+ * absent both: @ret stays empty. @where names @o in messages. */
+static int load_blob(const json_t *o, const char *field, const char *base_dir,
+		     const char *where, struct kapi_blob *ret, char **ret_error)
+{
+	_cleanup_free_ char *data_key = NULL, *path = NULL;
+	const char *data, *file;
+	void *b;
+	size_t n;
+	int r;
+
+	if (asprintf(&data_key, "%s-data", field) < 0)
+		return -ENOMEM;
+	data = str_of(o, data_key);
+	file = str_of(o, field);
+	if (data) {
+		r = base64_decode(data, strlen(data), &b, &n);
+		if (r == -EBADMSG)
+			return fail(ret_error, r, "%s.%s: invalid base64", where, data_key);
+		if (r < 0)
+			return r;
+		ret->data = b;
+		ret->len = n;
+		return 0;
+	}
+	if (!file)
+		return 0;
+	path = resolve(base_dir, file);
+	if (!path)
+		return -ENOMEM;
+	r = kapi_read_file(path, ret);
+	if (r < 0)
+		return fail(ret_error, r, "%s.%s: cannot read '%s': %s", where, field, path,
+			    strerror(-r));
+	return 0;
+}
+
+static int load_cluster(struct kapi_config *c, const json_t *cl, const char *name,
+			const char *base_dir, char **ret_error)
+{
+	_cleanup_free_ char *where = NULL;
+	const char *server = str_of(cl, "server"), *insecure;
+	size_t n;
+	int r;
+
+	if (asprintf(&where, "clusters['%s'].cluster", name) < 0)
+		return -ENOMEM;
+	if (!server)
+		return fail(ret_error, -EBADMSG, "%s.server is missing", where);
+	if (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0)
+		return fail(ret_error, -EBADMSG, "%s.server '%s' is not an http(s) URL", where,
+			    server);
+	c->server = strdup(server);
+	if (!c->server)
+		return -ENOMEM;
+	n = strlen(c->server);
+	while (n > 0 && c->server[n - 1] == '/')
+		c->server[--n] = 0;
+	insecure = str_of(cl, "insecure-skip-tls-verify");
+	c->insecure = insecure && strcmp(insecure, "true") == 0;
+	r = load_blob(cl, "certificate-authority", base_dir, where, &c->ca, ret_error);
+	if (r < 0)
+		return r;
+	if (c->insecure && c->ca.len)
+		return fail(ret_error, -EBADMSG,
+			    "%s: a certificate authority and insecure-skip-tls-verify "
+			    "cannot both be set",
+			    where);
+	return 0;
+}
+
+static const char *const unsupported_auth[] = { "exec", "auth-provider", "username", "password" };
+
+static int load_token(struct kapi_config *c, const json_t *u, const char *base_dir,
+		      const char *where, char **ret_error)
+{
+	struct kapi_blob b = {};
+	const char *token = str_of(u, "token");
+	size_t n;
+
+	if (token) {
+		c->token = strdup(token);
+		if (!c->token)
+			return -ENOMEM;
+	} else if (str_of(u, "tokenFile")) {
+		/* reuse load_blob for path resolution and error text */
+		int r = load_blob(u, "tokenFile", base_dir, where, &b, ret_error);
+
+		if (r < 0)
+			return r;
+		c->token = (char *)b.data;
+	} else {
+		return 0;
+	}
+	n = strlen(c->token);
+	while (n > 0 && (c->token[n - 1] == '\n' || c->token[n - 1] == '\r' ||
+			 c->token[n - 1] == ' '))
+		c->token[--n] = 0;
+	if (n == 0)
+		return fail(ret_error, -EBADMSG, "%s: the token is empty", where);
+	return 0;
+}
+
+static int load_user(struct kapi_config *c, const json_t *u, const char *name,
+		     const char *base_dir, char **ret_error)
+{
+	_cleanup_free_ char *where = NULL;
+	int r;
+
+	if (asprintf(&where, "users['%s'].user", name) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(unsupported_auth); i++)
+		if (json_object_get(u, unsupported_auth[i]))
+			return fail(ret_error, -EBADMSG,
+				    "%s: auth method '%s' is not supported "
+				    "(use a client certificate or a token)",
+				    where, unsupported_auth[i]);
+	r = load_blob(u, "client-certificate", base_dir, where, &c->cert, ret_error);
+	if (r < 0)
+		return r;
+	r = load_blob(u, "client-key", base_dir, where, &c->key, ret_error);
+	if (r < 0)
+		return r;
+	if (!c->cert.len != !c->key.len)
+		return fail(ret_error, -EBADMSG,
+			    "%s: client-certificate and client-key must be given together", where);
+	return load_token(c, u, base_dir, where, ret_error);
+}
+
+static int load_kubeconfig(struct kapi_config *c, const json_t *root, const char *base_dir,
+			   char **ret_error)
+{
+	const char *cur = str_of(root, "current-context"), *cluster, *user, *ns;
+	const json_t *ctx, *cl, *u;
+	int r;
+
+	if (!cur)
+		return fail(ret_error, -EBADMSG, "current-context is not set");
+	ctx = named(root, "contexts", cur, "context", ret_error);
+	if (!ctx)
+		return -EBADMSG;
+	cluster = str_of(ctx, "cluster");
+	if (!cluster)
+		return fail(ret_error, -EBADMSG, "context '%s' names no cluster", cur);
+	cl = named(root, "clusters", cluster, "cluster", ret_error);
+	if (!cl)
+		return -EBADMSG;
+	r = load_cluster(c, cl, cluster, base_dir, ret_error);
+	if (r < 0)
+		return r;
+	ns = str_of(ctx, "namespace");
+	if (ns && !(c->namespace = strdup(ns)))
+		return -ENOMEM;
+	user = str_of(ctx, "user");
+	if (!user)
+		return 0; /* anonymous, as kubectl allows */
+	u = named(root, "users", user, "user", ret_error);
+	if (!u)
+		return -EBADMSG;
+	return load_user(c, u, user, base_dir, ret_error);
+}
+
+int kapi_config_from_string(const char *yaml, const char *base_dir, struct kapi_config **ret,
+			    char **ret_error)
+{
+	_cleanup_(kapi_config_freep) struct kapi_config *c = NULL;
+	_cleanup_json_ json_t *root = NULL;
+	int r;
+
+	r = yaml_to_json(yaml, &root, ret_error);
+	if (r < 0)
+		return r;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r = load_kubeconfig(c, root, base_dir, ret_error);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+int kapi_config_load(const char *path, struct kapi_config **ret, char **ret_error)
+{
+	_cleanup_free_ char *dir_copy = strdup(path);
+	struct kapi_blob text = {};
+	int r;
+
+	if (!dir_copy)
+		return -ENOMEM;
+	r = kapi_read_file(path, &text);
+	if (r < 0)
+		return fail(ret_error, r, "cannot read kubeconfig '%s': %s", path, strerror(-r));
+	if (memchr(text.data, 0, text.len))
+		r = fail(ret_error, -EBADMSG, "kubeconfig '%s' contains a NUL byte", path);
+	else
+		r = kapi_config_from_string((const char *)text.data, dirname(dir_copy), ret,
+					    ret_error);
+	kapi_blob_done(&text);
+	return r;
+}
+
+int kapi_config_from_kubeconfig(const char *path, struct kapi_config **ret)
+{
+	return kapi_config_load(path, ret, NULL);
+}
+
+static int in_cluster_server(char **ret)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	bool v6;
+
+	if (!host || !*host || !port || !*port)
+		return -ENOENT;
+	v6 = strchr(host, ':') != NULL;
+	if (asprintf(ret, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int kapi_config_in_cluster(const char *sa_dir, struct kapi_config **ret)
+{
+	_cleanup_(kapi_config_freep) struct kapi_config *c = calloc(1, sizeof(*c));
+	_cleanup_free_ char *token_path = NULL, *ca_path = NULL;
+	struct kapi_blob tok = {};
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	if (!sa_dir)
+		sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+	r = in_cluster_server(&c->server);
+	if (r < 0)
+		return r;
+	if (asprintf(&token_path, "%s/token", sa_dir) < 0 ||
+	    asprintf(&ca_path, "%s/ca.crt", sa_dir) < 0)
+		return -ENOMEM;
+	r = kapi_read_file(token_path, &tok);
+	if (r < 0)
+		return r;
+	c->token = (char *)tok.data;
+	for (size_t n = tok.len; n > 0 && (c->token[n - 1] == '\n' || c->token[n - 1] == ' ');)
+		c->token[--n] = 0;
+	if (!*c->token)
+		return -EBADMSG;
+	r = kapi_read_file(ca_path, &c->ca);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+const char *kapi_config_server(const struct kapi_config *c)
+{
+	return c->server;
+}
+
+const char *kapi_config_namespace(const struct kapi_config *c)
+{
+	return c->namespace;
+}
+
+struct kapi_config *kapi_config_free(struct kapi_config *c)
+{
+	if (!c)
+		return NULL;
+	free(c->server);
+	free(c->namespace);
+	if (c->key.data)
+		explicit_bzero(c->key.data, c->key.len);
+	if (c->token)
+		explicit_bzero(c->token, strlen(c->token));
+	kapi_blob_done(&c->ca);
+	kapi_blob_done(&c->cert);
+	kapi_blob_done(&c->key);
+	free(c->token);
+	free(c);
+	return NULL;
+}
