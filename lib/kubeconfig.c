@@ -216,7 +216,7 @@ static int yaml_to_json(const char *text, json_t **ret, char **ret_error)
 				 p.problem_mark.line + 1, p.problem ? p.problem : "syntax error");
 			break;
 		}
-		done = e.type == YAML_STREAM_END_EVENT || e.type == YAML_DOCUMENT_END_EVENT;
+		done = e.type == YAML_STREAM_END_EVENT;
 		r = ytree_event(&t, &e, ret_error);
 		yaml_event_delete(&e);
 	}
