@@ -69,9 +69,10 @@ static int fail(struct plugin *p)
 
 	if (!p->err.code)
 		cni_error_set(&p->err, CNI_ERR_PLUGIN, -EIO, "internal error");
-	log_error("%s %s failed: code %d: %s",
+	log_error("%s%s%s failed: code %d: %s",
 		  p->env.command >= 0 ? cni_command_to_string(p->env.command) : "CNI",
-		  p->env.container_id ? p->env.container_id : "", p->err.code, p->err.msg);
+		  p->env.container_id ? " " : "", p->env.container_id ? p->env.container_id : "",
+		  p->err.code, p->err.msg);
 	(void)cni_error_write(stdout, &p->err, v);
 	return 1;
 }

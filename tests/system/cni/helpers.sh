@@ -196,3 +196,73 @@ chain() {
 	[ "$cmd" = ADD ] && CHAIN_RESULT=$prev
 	return 0
 }
+
+# ---- Kubernetes (lab: shared / lab: none with a fake kubeconfig) ----
+
+# k8s_up: use the shared lab (LAB_NAME from the runner) or LAB_KUBECONFIG.
+# Sets KC, NODE (the lab's first node namespace, where the plugin runs),
+# ID (unique per run), and creates a Node object $ID-n1 and a namespace
+# $ID so every object this test touches is its own.
+k8s_up() {
+	if [ -z "${LAB_KUBECONFIG:-}" ] && [ -n "${LAB_NAME:-}" ]; then
+		eval "$("$CALICO_C_SRC/tests/lab/lab" env --name "$LAB_NAME")"
+	fi
+	KC=${LAB_KUBECONFIG:?no lab: LAB_NAME or LAB_KUBECONFIG must be set}
+	local first=${LAB_NODES%% *}
+	NODE=$(eval echo "\${LAB_NODE_${first}_NETNS}")
+	[ -n "$NODE" ] || fail "no node namespace in the lab"
+	ID=cni$$
+	KNODE=$ID-n1
+	k apply -f - >/dev/null <<-EOT || fail "cannot create node $KNODE"
+	{"apiVersion":"v1","kind":"Node","metadata":{"name":"$KNODE","labels":{"cni-test":"$ID"}}}
+	EOT
+	on_exit "k delete node '$KNODE' --ignore-not-found >/dev/null 2>&1"
+	k create namespace "$ID" >/dev/null || fail "cannot create namespace $ID"
+	on_exit "k delete namespace '$ID' --wait=false >/dev/null 2>&1"
+}
+k() { ip netns exec "$NODE" "${KUBECTL:-kubectl}" --kubeconfig "$KC" "$@"; }
+
+# mk_pool NAME CIDR: an IPPool only our Node selects.
+mk_pool() {
+	k apply -f - >/dev/null <<-EOT || fail "cannot create pool $1"
+	{"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"$1"},
+	 "spec":{"cidr":"$2","blockSize":${3:-28},"nodeSelector":"cni-test == '$ID'",
+	 "ipipMode":"Never","vxlanMode":"Never"}}
+	EOT
+	on_exit "purge_ipam '$2'; k delete ippool '$1' --ignore-not-found >/dev/null 2>&1"
+}
+
+# purge_ipam CIDR: blocks/affinities of our node and handles of our containers.
+purge_ipam() {
+	k get ipamblocks,blockaffinities -o json 2>/dev/null | jq -r --arg n "$KNODE" '.items[]
+		| select(.spec.affinity == ("host:" + $n) or .spec.node == $n)
+		| "\(.kind | ascii_downcase)/\(.metadata.name)"' |
+		while read -r o; do k delete "$o" --ignore-not-found >/dev/null 2>&1; done
+	k get ipamhandles -o json 2>/dev/null | jq -r --arg id "$ID" '.items[]
+		| select(.spec.handleID | contains($id)) | .metadata.name' |
+		while read -r h; do k delete ipamhandle "$h" --ignore-not-found >/dev/null 2>&1; done
+}
+
+# mk_pod NAME [ANNOTATIONS-JSON]: a Pod object in namespace $ID.
+mk_pod() {
+	local ann=${2:-'{}'}
+	k apply -f - >/dev/null <<-EOT || fail "cannot create pod $1"
+	{"apiVersion":"v1","kind":"Pod","metadata":{"name":"$1","namespace":"$ID",
+	 "annotations":$ann},"spec":{"nodeName":"$KNODE",
+	 "containers":[{"name":"c","image":"localhost/none"}]}}
+	EOT
+}
+
+# conf_k8s [POOLS-JSON]: calico-c + calico-c-ipam, Calico's keys.
+conf_k8s() {
+	jq -c -n --arg kc "$KC" --arg node "$KNODE" --arg tmp "$TMP" --argjson pools "${1:-null}" '{
+		cniVersion: "1.1.0", name: "k8s-pod-network", type: "calico-c",
+		datastore_type: "kubernetes", nodename: $node, mtu_file: ($tmp + "/none"),
+		log_level: "info", log_file_path: ($tmp + "/calico-c.log"),
+		kubernetes: {kubeconfig: $kc}, policy: {type: "k8s"},
+		ipam: ({type: "calico-c-ipam", assign_ipv4: "true", lock_file: ($tmp + "/ipam.lock")}
+			+ (if $pools == null then {} else {ipv4_pools: $pools} end))}'
+}
+
+k8s_args() { echo "IgnoreUnknown=1;K8S_POD_NAMESPACE=$ID;K8S_POD_NAME=$1;K8S_POD_INFRA_CONTAINER_ID=$2"; }
+annotation() { k get pod -n "$ID" "$1" -o json | jq -r --arg k "cni.projectcalico.org/$2" '.metadata.annotations[$k] // ""'; }
