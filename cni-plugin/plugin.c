@@ -400,18 +400,16 @@ static int add_configure(struct plugin *p, const struct cni_result *ipam, struct
 
 /* IPAM chooses addresses while the veth pair is created and brought up:
  * the pair needs no address to exist, so ADD costs IPAM plus the address
- * and route steps, not IPAM plus all of the wiring. */
-static int add_ipam_and_create(struct plugin *p, const json_t *ipam_cfg, struct wire_pod *w,
-			       struct wire_state *st, struct cni_result **ret_ipam)
+ * and route steps, not IPAM plus all of the wiring. @x was started before
+ * the Kubernetes reads and has just been fed its config. */
+static int add_ipam_and_create(struct plugin *p, struct cni_exec *x, const json_t *ipam_cfg,
+			       struct wire_pod *w, struct wire_state *st,
+			       struct cni_result **ret_ipam)
 {
 	struct cni_error werr = {};
-	struct cni_exec *x = NULL;
 	uint64_t t = plugin_now_ns();
 	int r, rw;
 
-	r = ipam_start(p, CNI_COMMAND_ADD, ipam_cfg, &x);
-	if (r < 0)
-		return r;
 	w->mtu = pick_mtu(p);
 	rw = wire_create(p->host, p->pod, w, st, &werr);
 	(void)plugin_phase_add(p, PHASE_NETLINK, t);
@@ -433,11 +431,37 @@ static int add_ipam_and_create(struct plugin *p, const json_t *ipam_cfg, struct 
 	return 0;
 }
 
+/* Start IPAM now and give it its config once the pod's pool annotations are
+ * known: its process start overlaps our API reads. */
+static int add_start_ipam(struct plugin *p, json_t **ret_cfg, struct cni_exec **ret)
+{
+	struct cni_exec *x = NULL;
+	uint64_t t = plugin_now_ns();
+	int r;
+
+	r = cni_exec_start(p->cfg->ipam_type, p->env.path, CNI_COMMAND_ADD, NULL, &x, &p->err);
+	if (r < 0)
+		return r;
+	r = ipam_config(p, ret_cfg);
+	t = plugin_phase_add(p, PHASE_API_READ, t);
+	if (r >= 0 && (r = cni_exec_feed(x, *ret_cfg)) < 0)
+		cni_error_set(&p->err, CNI_ERR_IO, r, "cannot pass the config to IPAM plugin '%s'",
+			      p->cfg->ipam_type);
+	if (r < 0) {
+		/* Unfed, it reads EOF and allocates nothing; reap it. */
+		(void)cni_exec_wait(x, NULL, NULL);
+		return r;
+	}
+	*ret = x;
+	return 0;
+}
+
 int plugin_add(struct plugin *p)
 {
 	_cleanup_(json_unrefp) json_t *ipam_cfg = NULL;
 	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
 	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
+	struct cni_exec *x = NULL;
 	struct wire_state st;
 	uint64_t t = plugin_now_ns();
 	bool done;
@@ -456,13 +480,12 @@ int plugin_add(struct plugin *p)
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_NETLINK, r, "cannot remove stale '%s': %s",
 				     p->host_ifname, strerror(-r));
-	t = plugin_phase_add(p, PHASE_NETLINK, t);
-	if ((r = ipam_config(p, &ipam_cfg)) < 0)
+	(void)plugin_phase_add(p, PHASE_NETLINK, t);
+	if ((r = add_start_ipam(p, &ipam_cfg, &x)) < 0)
 		return r;
-	(void)plugin_phase_add(p, PHASE_API_READ, t);
-	r = add_ipam_and_create(p, ipam_cfg, &w, &st, &ipam);
+	r = add_ipam_and_create(p, x, ipam_cfg, &w, &st, &ipam);
 	if (r < 0 && !ipam)
-		return r; /* IPAM not started or failed: already cleaned up */
+		return r; /* IPAM failed: already cleaned up */
 	if (r < 0 || (r = add_configure(p, ipam, &w, &st)) < 0 ||
 	    (r = build_result(p, &st, ipam->dns ? ipam->dns : json_object_get(p->cfg->json, "dns"),
 			      &res)) < 0) {

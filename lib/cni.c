@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1244,7 +1245,8 @@ struct cni_exec {
 	char *exe;
 	enum cni_command cmd;
 	pid_t pid;
-	int out_fd;
+	int out_fd; /* read end of its stdout */
+	int in_fd;  /* write end of its stdin while the config is pending, else -1 */
 };
 
 static struct cni_exec *exec_free(struct cni_exec *x)
@@ -1254,11 +1256,31 @@ static struct cni_exec *exec_free(struct cni_exec *x)
 	free(x->type);
 	free(x->exe);
 	x->out_fd = safe_close(x->out_fd);
+	x->in_fd = safe_close(x->in_fd);
 	free(x);
 	return NULL;
 }
 
 DEFINE_CLEANUP_FUNC(struct cni_exec, exec_free)
+
+/* The child's stdin: the config in a memfd, or a pipe to feed it later. */
+static int child_stdin(struct cni_exec *x, const json_t *config, struct cni_error *err)
+{
+	int p[2];
+
+	if (config) {
+		int fd = config_memfd(config);
+
+		if (fd < 0)
+			return cni_error_set(err, CNI_ERR_IO, fd, "cannot pass config to '%s': %s",
+					     x->type, strerror(-fd));
+		return fd;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cni_error_set(err, CNI_ERR_IO, -errno, "pipe: %s", strerror(errno));
+	x->in_fd = p[1];
+	return p[0];
+}
 
 int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
 		   const json_t *config, struct cni_exec **ret, struct cni_error *err)
@@ -1269,7 +1291,7 @@ int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
 
 	if (!x || !(x->type = strdup(type)))
 		return -ENOMEM;
-	x->out_fd = -1;
+	x->out_fd = x->in_fd = -1;
 	x->cmd = cmd;
 	r = cni_find_plugin(type, cni_path, &x->exe);
 	if (r == -ENOMEM)
@@ -1278,10 +1300,9 @@ int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
 		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -ENOENT,
 				     "plugin '%s' not found in CNI_PATH '%s'", type,
 				     cni_path ? cni_path : "");
-	in_fd = config_memfd(config);
+	in_fd = child_stdin(x, config, err);
 	if (in_fd < 0)
-		return cni_error_set(err, CNI_ERR_IO, in_fd, "cannot pass config to '%s': %s", type,
-				     strerror(-in_fd));
+		return in_fd;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return cni_error_set(err, CNI_ERR_IO, -errno, "pipe: %s", strerror(errno));
 	x->out_fd = pipefd[0];
@@ -1294,12 +1315,42 @@ int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
 	return 0;
 }
 
+int cni_exec_feed(struct cni_exec *x, const json_t *config)
+{
+	_cleanup_free_ char *text = json_dumps(config, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	size_t len, off = 0;
+	int r = 0;
+
+	if (x->in_fd < 0)
+		return -EBADF;
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	/* A child that died early must not take us down with SIGPIPE. */
+	(void)sigaction(SIGPIPE, &ign, &old);
+	while (off < len && r == 0) {
+		ssize_t w = write(x->in_fd, text + off, len - off);
+
+		if (w < 0 && errno != EINTR)
+			r = -errno;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	(void)sigaction(SIGPIPE, &old, NULL);
+	x->in_fd = safe_close(x->in_fd);
+	return r;
+}
+
 /* Collect exit status and stdout of a started plugin; frees @x. */
 static int exec_collect(struct cni_exec *x, int *ret_status, char **ret_out,
 			struct cni_error *err)
 {
 	_cleanup_(exec_freep) struct cni_exec *owned = x;
 	int r;
+
+	/* A config never fed: the child reads EOF and fails on its own. */
+	owned->in_fd = safe_close(owned->in_fd);
 
 	r = read_fd_all(TAKE_FD(owned->out_fd), ret_out);
 	if (wait_child(owned->pid, ret_status) < 0 || r < 0) {

@@ -304,11 +304,15 @@ int cni_find_plugin(const char *type, const char *path, char **ret);
 int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
 		    const json_t *config, struct cni_result **ret, struct cni_error *err);
 
-/* The same in two steps, so the caller can work while the delegate runs.
- * cni_exec_wait() reaps the child and frees @x whatever the outcome. */
+/* The same in steps, so the caller can work while the delegate runs.
+ * cni_exec_start() with @config NULL starts the plugin at once with a pipe
+ * on its stdin, and cni_exec_feed() writes the config later (the process
+ * start overlaps the caller's work). cni_exec_wait() reaps the child and
+ * frees @x whatever the outcome. */
 struct cni_exec;
 int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
 		   const json_t *config, struct cni_exec **ret, struct cni_error *err);
+int cni_exec_feed(struct cni_exec *x, const json_t *config);
 int cni_exec_wait(struct cni_exec *x, struct cni_result **ret, struct cni_error *err);
 
 /**
