@@ -49,3 +49,9 @@ const struct curl_slist *kapi_get_headers(const struct kapi *k);
 const char *kapi_server(const struct kapi *k);
 /* A CURLcode as a negative errno. */
 int kapi_curl_errno(int curl_code);
+
+/* The async side (kapi_watch.c): one curl multi handle per client, bound to
+ * the evloop of the first watch or async request; freed by kapi_free(). */
+struct kapi_multi;
+struct kapi_multi **kapi_multi_slot(struct kapi *k);
+struct kapi_multi *kapi_multi_free(struct kapi_multi *m);

@@ -61,6 +61,7 @@ struct kapi {
 	struct curl_slist *hdrs[_KAPI_CT_MAX]; /* request headers per body type */
 	struct kapi_buf resp;		       /* last response body */
 	char *error;			       /* last failure message, NULL: none */
+	struct kapi_multi *multi;	       /* async requests and watches, lazily */
 	char errbuf[CURL_ERROR_SIZE];	       /* libcurl's detail for the last failure */
 };
 
@@ -311,6 +312,11 @@ const char *kapi_server(const struct kapi *k)
 	return k->server;
 }
 
+struct kapi_multi **kapi_multi_slot(struct kapi *k)
+{
+	return &k->multi;
+}
+
 static int build_headers(struct kapi *k)
 {
 	for (int t = 0; t < _KAPI_CT_MAX; t++) {
@@ -388,6 +394,7 @@ struct kapi *kapi_free(struct kapi *k)
 {
 	if (!k)
 		return NULL;
+	k->multi = kapi_multi_free(k->multi);
 	if (k->curl)
 		curl_easy_cleanup(k->curl);
 	for (int t = 0; t < _KAPI_CT_MAX; t++)
@@ -420,10 +427,6 @@ long kapi_request_timeout_ms(const struct kapi *k)
 	return k->request_ms;
 }
 
-long kapi_connect_timeout_ms(const struct kapi *k)
-{
-	return k->connect_ms;
-}
 
 /* --- requests ------------------------------------------------------------- */
 

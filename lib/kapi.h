@@ -27,8 +27,11 @@
 
 #include <jansson.h>
 
+struct evloop;
 struct kapi;
 struct kapi_config;
+struct kapi_request;
+struct kapi_watch;
 
 /* A resource type: "v1"/"pods" or "crd.projectcalico.org/v1"/"ipamblocks". */
 struct kapi_resource {
@@ -172,3 +175,113 @@ const char *kapi_obj_resource_version(const json_t *obj);
 /* metadata.labels / metadata.annotations value, NULL when absent. */
 const char *kapi_obj_label(const json_t *obj, const char *key);
 const char *kapi_obj_annotation(const json_t *obj, const char *key);
+
+/* --- asynchronous requests and watches (on an evloop) ---------------------
+ *
+ * These run on the libcurl multi interface driven by an evloop: one multi
+ * handle per client, bound to the loop of its first async user (every later
+ * one must pass the same loop). Free requests and watches before the client,
+ * and the client before the loop. Callbacks run on the loop.
+ */
+
+/* @error: 0 or -errno as for kapi_get(); @obj (borrowed) the answer when 0;
+ * @message: Status or transport message when @error < 0 (else ""). The
+ * request is freed right after the callback returns. */
+typedef void (*kapi_get_cb)(int error, json_t *obj, const char *message, void *userdata);
+
+/**
+ * kapi_get_async - GET @path on the loop
+ * @k: client
+ * @loop: event loop (the client's loop once set)
+ * @path: request path with an optional query
+ * @cb: called once with the result (never from inside this call)
+ * @userdata: passed to @cb
+ * @ret: the request, valid until @cb runs or it is cancelled (may be NULL)
+ *
+ * Return: 0, -EINVAL (another loop, bad path), -ENOMEM.
+ */
+int kapi_get_async(struct kapi *k, struct evloop *loop, const char *path, kapi_get_cb cb,
+		   void *userdata, struct kapi_request **ret);
+/**
+ * kapi_async_release - unbind the client from its loop
+ * @k: client whose watches and async requests are all freed
+ *
+ * Closes the connections of the async side and drops the loop's watchers
+ * and timer. Call it before freeing the loop when the client lives longer;
+ * the next async call binds again. kapi_free() does it too.
+ */
+void kapi_async_release(struct kapi *k);
+
+/* Cancels a pending request without calling its callback. Returns NULL. */
+struct kapi_request *kapi_request_cancel(struct kapi_request *rq);
+
+enum kapi_event_type {
+	KAPI_EVENT_ADDED,
+	KAPI_EVENT_MODIFIED,
+	KAPI_EVENT_DELETED,
+	KAPI_EVENT_BOOKMARK,
+	KAPI_EVENT_ERROR, /* object is a Status */
+	_KAPI_EVENT_MAX,
+	_KAPI_EVENT_INVALID = -22,
+};
+const char *kapi_event_type_to_string(enum kapi_event_type t);
+enum kapi_event_type kapi_event_type_from_string(const char *s);
+
+/* Transitions: CONNECTING -> STREAMING (HTTP 200) -> CONNECTING (server
+ * ended the watch: resume from the last resourceVersion) | BACKOFF (error:
+ * retry after a jittered, doubling delay) | GONE (410: resourceVersion
+ * expired; stopped until kapi_watch_restart()); BACKOFF -> CONNECTING. */
+enum kapi_watch_state {
+	KAPI_WATCH_CONNECTING,
+	KAPI_WATCH_STREAMING,
+	KAPI_WATCH_BACKOFF,
+	KAPI_WATCH_GONE,
+	_KAPI_WATCH_STATE_MAX,
+	_KAPI_WATCH_STATE_INVALID = -22,
+};
+const char *kapi_watch_state_to_string(enum kapi_watch_state s);
+
+struct kapi_watch_ops {
+	/* Every event in order; @obj is borrowed. May free the watch. */
+	void (*on_event)(struct kapi_watch *w, enum kapi_event_type t, json_t *obj,
+			 void *userdata);
+	/* Optional. @error: why it left STREAMING (-errno), 0 otherwise. May
+	 * free the watch (GONE is the usual place to relist and restart). */
+	void (*on_state)(struct kapi_watch *w, enum kapi_watch_state s, int error,
+			 const char *message, void *userdata);
+};
+
+struct kapi_watch_opts {
+	const char *label_selector;   /* NULL: none */
+	const char *field_selector;   /* NULL: none */
+	const char *resource_version; /* start after it; NULL: now, with ADDED for existing */
+	unsigned timeout_s;	      /* server-side watch length; 0: random 240..480 s */
+	unsigned backoff_min_ms;      /* first retry delay; 0: 250 ms */
+	unsigned backoff_max_ms;      /* cap of the doubling; 0: 30 s */
+};
+
+/**
+ * kapi_watch_start - watch the collection @path (a kapi_path() without name)
+ * @k: client
+ * @loop: event loop
+ * @path: collection path
+ * @o: options (may be NULL)
+ * @ops: callbacks
+ * @userdata: passed to the callbacks
+ * @ret: the watch
+ *
+ * Requests ?watch=1&allowWatchBookmarks=true&resourceVersion=RV; each event
+ * moves RV forward, so reconnects resume without loss or repeats.
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int kapi_watch_start(struct kapi *k, struct evloop *loop, const char *path,
+		     const struct kapi_watch_opts *o, const struct kapi_watch_ops *ops,
+		     void *userdata, struct kapi_watch **ret);
+struct kapi_watch *kapi_watch_free(struct kapi_watch *w);
+/* Starts again from @resource_version (after GONE and a relist). */
+int kapi_watch_restart(struct kapi_watch *w, const char *resource_version);
+enum kapi_watch_state kapi_watch_get_state(const struct kapi_watch *w);
+/* The resourceVersion the watch would resume from ("" before any). */
+const char *kapi_watch_resource_version(const struct kapi_watch *w);
+/* Connections opened after the first one (reconnects). */
+unsigned kapi_watch_reconnects(const struct kapi_watch *w);

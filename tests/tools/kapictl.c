@@ -5,15 +5,25 @@
  *
  *   kapictl [--kubeconfig F] [--timeout-ms N] [--connect-timeout-ms N] CMD ...
  *     get PATH                       create PATH FILE      update PATH FILE
- *     list PATH [--selector S] [--field-selector S] [--limit N] [--count]
+ *     list PATH [--selector S] [--field-selector S] [--limit N] [--summary]
+ *         (--summary: only {"count":N,"resourceVersion":RV})
  *     patch PATH merge|strategic|json FILE
  *     delete PATH [--uid U] [--rv RV]
  *     create-many PATH FILE N [--prefix P]   (N objects named P0..P(N-1))
  *     latency PATH N                  (N GETs; prints p50/p90 in µs)
+ *     watch PATH [--rv RV] [--selector S] [--count N] [--timeout S]
+ *         one {"type":..,"object":..} line per event (BOOKMARKs not
+ *         counted); exit 0 when N events arrived (or at the timeout
+ *         without --count), 1 at the timeout short of N, 3 on 410 Gone.
+ *     informer PATH [--selector S] [--until-synced] [--count N] [--timeout S]
+ *         one {"op":"add|update|delete|synced|error",...} line per
+ *         callback; on exit (N changes after sync, synced, timeout,
+ *         SIGTERM/SIGINT) a last {"op":"cache","items":{key:rv}} line.
  *   FILE "-" is stdin. Exit: 0 ok, 1 API error, 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +32,9 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "evloop.h"
 #include "kapi.h"
+#include "kinformer.h"
 #include "log.h"
 
 DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
@@ -43,7 +55,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: kapictl [--kubeconfig F] [--timeout-ms N] CMD ...\n"
 			"  get PATH | list PATH [--selector S] [--field-selector S] [--limit N] "
-			"[--count]\n"
+			"[--summary]\n"
 			"  create PATH FILE | update PATH FILE | patch PATH merge|strategic|json FILE\n"
 			"  delete PATH [--uid U] [--rv RV] | create-many PATH FILE N [--prefix P]\n"
 			"  latency PATH N | watch PATH [--count N] [--timeout S]\n"
@@ -223,6 +235,238 @@ static int cmd_latency(struct kapi *k, char **argv)
 	return 0;
 }
 
+/* --- watch and informer ---------------------------------------------------- */
+
+DEFINE_CLEANUP_FUNC(struct evloop, evloop_free)
+DEFINE_CLEANUP_FUNC(struct kapi_watch, kapi_watch_free)
+DEFINE_CLEANUP_FUNC(struct kinformer, kinformer_free)
+DEFINE_CLEANUP_FUNC(struct evloop_timer, evloop_timer_free)
+DEFINE_CLEANUP_FUNC(struct evloop_signal, evloop_signal_free)
+
+struct stream_ctx {
+	struct evloop *loop;
+	long want;   /* events to wait for, 0: until timeout/signal */
+	long seen;   /* counted events */
+	bool synced; /* informer: on_synced ran */
+	bool until_synced;
+};
+
+static void on_deadline(struct evloop_timer *t, void *userdata)
+{
+	struct stream_ctx *c = userdata;
+
+	(void)t;
+	evloop_exit(c->loop, c->want ? 1 : 0);
+}
+
+static void on_term(struct evloop_signal *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct stream_ctx *c = userdata;
+
+	(void)s;
+	(void)si;
+	evloop_exit(c->loop, 0);
+}
+
+static void count_one(struct stream_ctx *c)
+{
+	fflush(stdout);
+	if (c->want && ++c->seen >= c->want)
+		evloop_exit(c->loop, 0);
+}
+
+static void watch_on_event(struct kapi_watch *w, enum kapi_event_type t, json_t *obj,
+			   void *userdata)
+{
+	struct stream_ctx *c = userdata;
+	json_auto_t *ev = json_pack("{s:s, s:O}", "type", kapi_event_type_to_string(t), "object",
+				    obj);
+
+	(void)w;
+	(void)print_json(ev);
+	if (t == KAPI_EVENT_BOOKMARK || t == KAPI_EVENT_ERROR)
+		fflush(stdout);
+	else
+		count_one(c);
+}
+
+static void watch_on_state(struct kapi_watch *w, enum kapi_watch_state s, int error,
+			   const char *message, void *userdata)
+{
+	struct stream_ctx *c = userdata;
+
+	(void)w;
+	if (error)
+		fprintf(stderr, "kapictl: watch %s: %s: %s\n", kapi_watch_state_to_string(s),
+			strerror(-error), message);
+	if (s == KAPI_WATCH_GONE)
+		evloop_exit(c->loop, 3);
+}
+
+/* The loop with an optional deadline and SIGTERM/SIGINT handling. */
+static int run_loop(struct stream_ctx *c, const struct opts *o)
+{
+	_cleanup_(evloop_timer_freep) struct evloop_timer *t = NULL;
+	_cleanup_(evloop_signal_freep) struct evloop_signal *term = NULL, *intr = NULL;
+	int r;
+
+	if (evloop_signal_add(c->loop, SIGTERM, on_term, c, &term) < 0 ||
+	    evloop_signal_add(c->loop, SIGINT, on_term, c, &intr) < 0)
+		return 1;
+	if (o->watch_timeout > 0) {
+		if (evloop_timer_add(c->loop, on_deadline, c, &t) < 0)
+			return 1;
+		evloop_timer_arm(t, (uint64_t)(o->watch_timeout * 1000));
+	}
+	r = evloop_run(c->loop);
+	return r < 0 ? 1 : r;
+}
+
+static int cmd_watch(struct kapi *k, char **argv, const struct opts *o)
+{
+	static const struct kapi_watch_ops ops = { .on_event = watch_on_event,
+						   .on_state = watch_on_state };
+	_cleanup_(evloop_freep) struct evloop *loop = NULL;
+	struct kapi_watch_opts wo = { .resource_version = o->rv,
+				      .label_selector = o->selector,
+				      .field_selector = o->field_selector };
+	struct stream_ctx c = { .want = o->watch_count };
+	int r;
+
+	if (evloop_new(&loop) < 0)
+		return 1;
+	c.loop = loop;
+	{
+		_cleanup_(kapi_watch_freep) struct kapi_watch *w = NULL;
+
+		r = kapi_watch_start(k, loop, argv[0], &wo, &ops, &c, &w);
+		if (r < 0)
+			return api_fail(k, "watch", argv[0], r);
+		r = run_loop(&c, o);
+	}
+	kapi_async_release(k); /* before the loop goes */
+	return r;
+}
+
+static void print_op(const char *op, const json_t *obj, const json_t *old)
+{
+	printf("{\"op\":\"%s\",\"namespace\":\"%s\",\"name\":\"%s\",\"rv\":\"%s\"", op,
+	       kapi_obj_namespace(obj) ?: "", kapi_obj_name(obj) ?: "",
+	       kapi_obj_resource_version(obj) ?: "");
+	if (old)
+		printf(",\"old_rv\":\"%s\"", kapi_obj_resource_version(old) ?: "");
+	printf("}\n");
+}
+
+static void inf_add(struct kinformer *inf, json_t *obj, void *userdata)
+{
+	struct stream_ctx *c = userdata;
+
+	(void)inf;
+	print_op("add", obj, NULL);
+	if (c->synced)
+		count_one(c);
+}
+
+static void inf_update(struct kinformer *inf, json_t *old, json_t *obj, void *userdata)
+{
+	struct stream_ctx *c = userdata;
+
+	(void)inf;
+	print_op("update", obj, old);
+	if (c->synced)
+		count_one(c);
+}
+
+static void inf_delete(struct kinformer *inf, json_t *obj, void *userdata)
+{
+	struct stream_ctx *c = userdata;
+
+	(void)inf;
+	print_op("delete", obj, NULL);
+	if (c->synced)
+		count_one(c);
+}
+
+static void inf_synced(struct kinformer *inf, void *userdata)
+{
+	struct stream_ctx *c = userdata;
+
+	printf("{\"op\":\"synced\",\"size\":%zu}\n", kinformer_size(inf));
+	fflush(stdout);
+	c->synced = true;
+	if (c->until_synced)
+		evloop_exit(c->loop, 0);
+}
+
+static void inf_error(struct kinformer *inf, int error, const char *message, void *userdata)
+{
+	json_auto_t *j = json_pack("{s:s, s:s, s:s}", "op", "error", "error", strerror(-error),
+				   "message", message ? message : "");
+
+	(void)inf;
+	(void)userdata;
+	(void)print_json(j);
+	fflush(stdout);
+}
+
+static int print_cache(const struct kinformer *inf)
+{
+	json_auto_t *items = json_object();
+	const char *key;
+	json_t *obj;
+
+	json_object_foreach((json_t *)kinformer_cache(inf), key, obj)
+	{
+		if (json_object_set_new(items, key,
+					json_string(kapi_obj_resource_version(obj) ?: "")) < 0)
+			return 1;
+	}
+	printf("{\"op\":\"cache\",\"size\":%zu,\"synced\":%s,\"lists\":%u,"
+	       "\"reconnects\":%u,\"items\":",
+	       kinformer_size(inf), kinformer_is_synced(inf) ? "true" : "false",
+	       kinformer_lists(inf), kinformer_watch_reconnects(inf));
+	if (json_dumpf(items, stdout, JSON_COMPACT | JSON_SORT_KEYS) < 0)
+		return 1;
+	printf("}\n");
+	return 0;
+}
+
+static int cmd_informer(struct kapi *k, char **argv, const struct opts *o)
+{
+	static const struct kinformer_ops ops = { .on_add = inf_add,
+						  .on_update = inf_update,
+						  .on_delete = inf_delete,
+						  .on_synced = inf_synced,
+						  .on_error = inf_error };
+	_cleanup_(evloop_freep) struct evloop *loop = NULL;
+	struct kinformer_opts io = { .label_selector = o->selector,
+				     .field_selector = o->field_selector,
+				     .page_size = o->limit };
+	struct stream_ctx c = { .want = o->watch_count, .until_synced = o->until_synced };
+	int r;
+
+	if (evloop_new(&loop) < 0)
+		return 1;
+	c.loop = loop;
+	{
+		_cleanup_(kinformer_freep) struct kinformer *inf = NULL;
+
+		r = kinformer_new(k, loop, argv[0], &io, &ops, &c, &inf);
+		if (r < 0)
+			return api_fail(k, "informer", argv[0], r);
+		r = run_loop(&c, o);
+		if (print_cache(inf))
+			r = 1;
+		if (o->until_synced && !kinformer_is_synced(inf)) {
+			fprintf(stderr, "kapictl: informer '%s' did not sync\n", argv[0]);
+			r = 1;
+		}
+	}
+	kapi_async_release(k);
+	return r;
+}
+
 struct command {
 	const char *name;
 	int nargs;
@@ -264,6 +508,8 @@ static const struct command commands[] = {
 	{ "delete", 1, cmd_delete },
 	{ "create-many", 3, cmd_create_many },
 	{ "latency", 2, run_latency },
+	{ "watch", 1, cmd_watch },
+	{ "informer", 1, cmd_informer },
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -275,7 +521,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "selector", required_argument, NULL, 'l' },
 		{ "field-selector", required_argument, NULL, 'f' },
 		{ "limit", required_argument, NULL, 'n' },
-		{ "count", optional_argument, NULL, 'C' },
+		{ "count", required_argument, NULL, 'C' },
+		{ "summary", no_argument, NULL, 's' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "rv", required_argument, NULL, 'r' },
 		{ "prefix", required_argument, NULL, 'p' },
@@ -294,10 +541,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'l': o->selector = optarg; break;
 		case 'f': o->field_selector = optarg; break;
 		case 'n': o->limit = strtoul(optarg, NULL, 10); break;
-		case 'C':
-			o->count = true;
-			o->watch_count = optarg ? strtol(optarg, NULL, 10) : 0;
-			break;
+		case 'C': o->watch_count = strtol(optarg, NULL, 10); break;
+		case 's': o->count = true; break;
 		case 'u': o->uid = optarg; break;
 		case 'r': o->rv = optarg; break;
 		case 'p': o->prefix = optarg; break;

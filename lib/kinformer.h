@@ -1,0 +1,73 @@
+/* Informer: a local cache of one API collection kept equal to the
+ * apiserver's by LIST-then-WATCH, with callbacks for each change.
+ *
+ * The cache maps "namespace/name" (or "name" for cluster-scoped objects) to
+ * the latest object. A LIST (paged) fills it; a watch from the list's
+ * resourceVersion keeps it current and resumes after disconnects. When the
+ * resourceVersion has expired (410) the informer lists again and emits the
+ * difference against its cache (on_add / on_update / on_delete), so a
+ * consumer sees every change exactly once however long it was cut off.
+ * All work happens on the evloop: the LIST is asynchronous too.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct evloop;
+struct kapi;
+struct kinformer;
+
+/* Objects are borrowed (json_incref() to keep one). When a callback runs the
+ * cache already holds the new state. Callbacks may not free the informer. */
+struct kinformer_ops {
+	void (*on_add)(struct kinformer *inf, json_t *obj, void *userdata);
+	void (*on_update)(struct kinformer *inf, json_t *old, json_t *obj, void *userdata);
+	void (*on_delete)(struct kinformer *inf, json_t *obj, void *userdata);
+	/* Once, after the first complete LIST has been delivered. */
+	void (*on_synced)(struct kinformer *inf, void *userdata);
+	/* Optional: a LIST or watch failed (it will be retried): @error, why. */
+	void (*on_error)(struct kinformer *inf, int error, const char *message, void *userdata);
+};
+
+struct kinformer_opts {
+	const char *label_selector; /* NULL: all */
+	const char *field_selector; /* NULL: all */
+	unsigned page_size;	    /* LIST limit; 0: 500 */
+	size_t max_objects;	    /* cache limit; 0: 1,000,000 */
+	unsigned watch_timeout_s;   /* see kapi_watch_opts; 0: default */
+	unsigned backoff_min_ms;    /* retry delays of LIST and watch; 0: defaults */
+	unsigned backoff_max_ms;
+};
+
+/**
+ * kinformer_new - start listing and watching @path
+ * @k: client (outlives the informer)
+ * @loop: event loop
+ * @path: collection path from kapi_path() (name NULL)
+ * @o: options, may be NULL
+ * @ops: callbacks
+ * @userdata: passed to the callbacks
+ * @ret: the informer
+ *
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int kinformer_new(struct kapi *k, struct evloop *loop, const char *path,
+		  const struct kinformer_opts *o, const struct kinformer_ops *ops, void *userdata,
+		  struct kinformer **ret);
+struct kinformer *kinformer_free(struct kinformer *inf);
+
+/* True once the first LIST has been delivered (stays true across relists). */
+bool kinformer_is_synced(const struct kinformer *inf);
+/* The cached object (borrowed), NULL if absent. @ns NULL for cluster-scoped. */
+json_t *kinformer_get(const struct kinformer *inf, const char *ns, const char *name);
+size_t kinformer_size(const struct kinformer *inf);
+/* The cache itself: a JSON object "ns/name" -> object, for json_object_foreach();
+ * read-only, valid until the loop runs again. */
+const json_t *kinformer_cache(const struct kinformer *inf);
+/* Completed LISTs (1 after the first sync, +1 per relist). */
+unsigned kinformer_lists(const struct kinformer *inf);
+/* Watch reconnects (resumed without a relist). */
+unsigned kinformer_watch_reconnects(const struct kinformer *inf);
