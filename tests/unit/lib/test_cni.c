@@ -515,6 +515,39 @@ static void test_exec_plugin_passes_config_and_env(void **state)
 	unsetenv("CNI_COMMAND");
 }
 
+static void test_exec_feed_later_and_unfed(void **state)
+{
+	char dir[] = "/tmp/test-cni-XXXXXX", cmd[600];
+	json_t *cfg = json_pack("{s:s,s:s,s:s}", "cniVersion", "1.0.0", "name", "late", "type", "x");
+	struct cni_result *res = NULL;
+	struct cni_error err = {};
+	struct cni_exec *x = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* Prints an address only if the config arrived; exits 4 on empty stdin. */
+	write_script(dir, "late-ipam",
+		     "cfg=$(cat)\n"
+		     "[ -n \"$cfg\" ] || exit 4\n"
+		     "case \"$cfg\" in *'\"name\":\"late\"'*) ;; *) exit 3;; esac\n"
+		     "printf '{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.1.2.3/32\"}]}'");
+	assert_int_equal(cni_exec_start("late-ipam", dir, CNI_COMMAND_ADD, NULL, &x, &err), 0);
+	assert_int_equal(cni_exec_feed(x, cfg), 0);
+	assert_int_equal(cni_exec_feed(x, cfg), -EBADF); /* stdin is closed after one feed */
+	assert_int_equal(cni_exec_wait(x, &res, &err), 0);
+	assert_int_equal(res->n_ips, 1);
+	res = cni_result_free(res);
+
+	assert_int_equal(cni_exec_start("late-ipam", dir, CNI_COMMAND_ADD, NULL, &x, &err), 0);
+	assert_int_equal(cni_exec_wait(x, &res, &err), -EIO);
+	assert_non_null(strstr(err.msg, "status 4"));
+	assert_null(res);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	json_decref(cfg);
+}
+
 static void test_version_write_lists_all(void **state)
 {
 	char *buf = NULL;
@@ -546,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_error_json_has_code_msg_and_version),
 		cmocka_unit_test(test_version_strings),
 		cmocka_unit_test(test_exec_plugin_passes_config_and_env),
+		cmocka_unit_test(test_exec_feed_later_and_unfed),
 		cmocka_unit_test(test_version_write_lists_all),
 	};
 
