@@ -11,11 +11,12 @@
  *     delete PATH [--uid U] [--rv RV]
  *     create-many PATH FILE N [--prefix P]   (N objects named P0..P(N-1))
  *     latency PATH N                  (N GETs; prints p50/p90 in µs)
- *     watch PATH [--rv RV] [--selector S] [--count N] [--timeout S]
+ *     watch PATH [--rv RV] [--selector S] [--count N] [--timeout S] [--backoff-ms N]
  *         one {"type":..,"object":..} line per event (BOOKMARKs not
  *         counted); exit 0 when N events arrived (or at the timeout
  *         without --count), 1 at the timeout short of N, 3 on 410 Gone.
  *     informer PATH [--selector S] [--until-synced] [--count N] [--timeout S]
+ *         [--limit N (page size)] [--backoff-ms N] [--backoff-max-ms N]
  *         one {"op":"add|update|delete|synced|error",...} line per
  *         callback; on exit (N changes after sync, synced, timeout,
  *         SIGTERM/SIGINT) a last {"op":"cache","items":{key:rv}} line.
@@ -49,6 +50,7 @@ struct opts {
 	long watch_count;
 	double watch_timeout;
 	bool until_synced;
+	unsigned backoff_min_ms, backoff_max_ms;
 };
 
 static int usage(void)
@@ -329,7 +331,9 @@ static int cmd_watch(struct kapi *k, char **argv, const struct opts *o)
 	_cleanup_(evloop_freep) struct evloop *loop = NULL;
 	struct kapi_watch_opts wo = { .resource_version = o->rv,
 				      .label_selector = o->selector,
-				      .field_selector = o->field_selector };
+				      .field_selector = o->field_selector,
+				      .backoff_min_ms = o->backoff_min_ms,
+				      .backoff_max_ms = o->backoff_max_ms };
 	struct stream_ctx c = { .want = o->watch_count };
 	int r;
 
@@ -442,7 +446,9 @@ static int cmd_informer(struct kapi *k, char **argv, const struct opts *o)
 	_cleanup_(evloop_freep) struct evloop *loop = NULL;
 	struct kinformer_opts io = { .label_selector = o->selector,
 				     .field_selector = o->field_selector,
-				     .page_size = o->limit };
+				     .page_size = o->limit,
+				     .backoff_min_ms = o->backoff_min_ms,
+				     .backoff_max_ms = o->backoff_max_ms };
 	struct stream_ctx c = { .want = o->watch_count, .until_synced = o->until_synced };
 	int r;
 
@@ -528,6 +534,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "until-synced", no_argument, NULL, 'S' },
+		{ "backoff-ms", required_argument, NULL, 'b' },
+		{ "backoff-max-ms", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{},
 	};
@@ -548,6 +556,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'p': o->prefix = optarg; break;
 		case 'T': o->watch_timeout = strtod(optarg, NULL); break;
 		case 'S': o->until_synced = true; break;
+		case 'b': o->backoff_min_ms = strtoul(optarg, NULL, 10); break;
+		case 'B': o->backoff_max_ms = strtoul(optarg, NULL, 10); break;
 		case 'v': (void)log_setup(LOG_LEVEL_DEBUG, NULL, "kapictl"); break;
 		default: return -EINVAL;
 		}
