@@ -31,6 +31,8 @@ use_lab() {
 
 # kapictl against the lab (options may follow the command)
 k() { ip netns exec "$NODE_NS" "$KAPICTL" --kubeconfig "$KC" "$@"; }
+# The same for `k_exec ... &`: the subshell becomes kapictl, so $! is its pid.
+k_exec() { exec ip netns exec "$NODE_NS" "$KAPICTL" --kubeconfig "$KC" "$@"; }
 # kubectl against the lab, from the control-plane namespace
 kc() { lab kubectl --name "$LAB_NAME" "$@"; }
 
