@@ -59,7 +59,10 @@ void birdctl_status_done(struct birdctl_status *s);
  *
  * Return: 0; -EINVAL when BIRD rejects the text (the old file is kept);
  *   a birdctl_command() error when the file was written but the reload
- *   failed (retry later); -errno on I/O errors.
+ *   failed: a BIRD that starts later reads the new file, and a caller that
+ *   wants a running BIRD to catch up sends "configure" itself once the
+ *   socket answers again (the file is then unchanged, so this call would
+ *   not); -errno on I/O errors.
  */
 int birdcfg_apply(const char *path, const char *text, const char *bird, const char *sock,
 		  bool *ret_changed, char **ret_msg);
