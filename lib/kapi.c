@@ -213,12 +213,12 @@ int kapi_curl_errno(int curl_code)
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
+	case CURLE_SSL_CONNECT_ERROR: /* most often a reset during the handshake */
 		return -ECONNREFUSED;
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
 	case CURLE_WRITE_ERROR:
 		return -EFBIG; /* our write callback refused: response too large */
-	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CACERT_BADFILE:

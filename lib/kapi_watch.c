@@ -66,6 +66,12 @@ struct kreq {
 	uint64_t started_ms;
 };
 
+static void *mfree(void *p)
+{
+	free(p);
+	return NULL;
+}
+
 /* --- the multi handle on the loop ----------------------------------------- */
 
 static void kreq_destroy(struct kreq *rq)
@@ -441,6 +447,7 @@ struct kapi_watch {
 	unsigned reconnects;		 /* connections after the first */
 	unsigned connects;		 /* connections made */
 	bool events_seen;		 /* in the current connection */
+	char *event_error;		 /* message of an ERROR event that ended it */
 	enum kapi_watch_state state;
 	const struct kapi_watch_ops *ops;
 	void *userdata;
@@ -590,6 +597,8 @@ static void watch_event(struct kapi_watch *w, json_t *ev)
 	if (t == KAPI_EVENT_ERROR) {
 		code = (long)json_integer_value(json_object_get(obj, "code"));
 		w->rq->abort_error = code == 410 ? -EIDRM : kapi_status_to_errno(code, NULL);
+		free(w->event_error);
+		w->event_error = strdup(json_string_value(json_object_get(obj, "message")) ?: "");
 	} else if (set_rv(w, kapi_obj_resource_version(obj)) < 0) {
 		w->rq->abort_error = -ENOMEM;
 		return;
@@ -617,10 +626,11 @@ static void watch_done(struct kreq *rq, int error, long code, void *userdata)
 
 	if (!error && code != 200)
 		error = kapi_status_to_errno(code, NULL);
-	if (error)
+	if (error && w->event_error)
+		msg = TAKE_PTR(w->event_error);
+	else if (error)
 		msg = kreq_message(rq, error);
-	if (error == -EIDRM && !msg)
-		msg = strdup("resourceVersion expired");
+	w->event_error = mfree(w->event_error);
 	w->rq = kreq_free(rq);
 	if (error == -EIDRM) {
 		/* relisting is the owner's job */
@@ -707,6 +717,7 @@ struct kapi_watch *kapi_watch_free(struct kapi_watch *w)
 	free(w->label_selector);
 	free(w->field_selector);
 	free(w->rv);
+	free(w->event_error);
 	free(w);
 	return NULL;
 }

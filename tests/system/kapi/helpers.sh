@@ -13,10 +13,10 @@ if [ ! -x "$KAPICTL" ]; then
 fi
 TEST=$(basename "$0" | sed 's/^[0-9]*//; s/_[0-9]*$//; s/_/-/g')
 TMP=$(mktemp -d "/tmp/kapi-$TEST.XXXXXX")
-on_exit "rm -rf '$TMP'"
+[ -n "${KAPI_KEEP_TMP:-}" ] || on_exit "rm -rf '$TMP'"
 
 own_lab() {
-	LAB_NAME=kapi-$TEST-$$
+	LAB_NAME=kapi-$$
 	lab up --name "$LAB_NAME" --nodes 1 --tors 0 >"$TMP/lab-up.log" 2>&1 ||
 		{ cat "$TMP/lab-up.log"; fail "lab up failed"; }
 	on_exit "lab down --name '$LAB_NAME' >/dev/null 2>&1"
@@ -65,13 +65,14 @@ apiserver_ready() {
 
 pid_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 
-# Stops the apiserver, keeping its command line to start it again.
+# Kills the apiserver (as a crash would), keeping its command line to start
+# it again.
 stop_apiserver() {
 	local pid
 	pid=$(cat "$LAB_STATE/pids/kube-apiserver.pid")
 	tr '\0' '\n' <"/proc/$pid/cmdline" >"$TMP/apiserver.argv"
-	kill "$pid"
-	wait_for 30 pid_gone "$pid"
+	kill -KILL "$pid"
+	wait_for 10 pid_gone "$pid"
 }
 
 start_apiserver() {
@@ -79,6 +80,7 @@ start_apiserver() {
 	mapfile -t argv <"$TMP/apiserver.argv"
 	ip netns exec "$LAB_CP_NETNS" "${argv[@]}" >>"$LAB_STATE/log/kube-apiserver.log" 2>&1 </dev/null &
 	echo $! >"$LAB_STATE/pids/kube-apiserver.pid"
+	disown $! # lab down kills it; no job notice
 	wait_for 90 apiserver_ready
 }
 
