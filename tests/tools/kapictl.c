@@ -12,6 +12,7 @@
  *     create-many PATH FILE N [--prefix P]   (N objects named P0..P(N-1))
  *     latency PATH N                  (N GETs; prints p50/p90 in µs)
  *     watch PATH [--rv RV] [--selector S] [--count N] [--timeout S] [--backoff-ms N]
+ *         [--quiet (print only {"events":N} at the end)]
  *         one {"type":..,"object":..} line per event (BOOKMARKs not
  *         counted); exit 0 when N events arrived (or at the timeout
  *         without --count), 1 at the timeout short of N, 3 on 410 Gone.
@@ -51,6 +52,7 @@ struct opts {
 	double watch_timeout;
 	bool until_synced;
 	unsigned backoff_min_ms, backoff_max_ms;
+	bool quiet; /* watch: count events, print nothing per event */
 };
 
 static int usage(void)
@@ -247,6 +249,7 @@ DEFINE_CLEANUP_FUNC(struct evloop_signal, evloop_signal_free)
 
 struct stream_ctx {
 	struct evloop *loop;
+	bool quiet;
 	long want;   /* events to wait for, 0: until timeout/signal */
 	long seen;   /* counted events */
 	bool synced; /* informer: on_synced ran */
@@ -272,8 +275,10 @@ static void on_term(struct evloop_signal *s, const struct signalfd_siginfo *si, 
 
 static void count_one(struct stream_ctx *c)
 {
-	fflush(stdout);
-	if (c->want && ++c->seen >= c->want)
+	if (!c->quiet)
+		fflush(stdout);
+	c->seen++;
+	if (c->want && c->seen >= c->want)
 		evloop_exit(c->loop, 0);
 }
 
@@ -281,11 +286,13 @@ static void watch_on_event(struct kapi_watch *w, enum kapi_event_type t, json_t 
 			   void *userdata)
 {
 	struct stream_ctx *c = userdata;
-	json_auto_t *ev = json_pack("{s:s, s:O}", "type", kapi_event_type_to_string(t), "object",
-				    obj);
+	json_auto_t *ev = NULL;
 
 	(void)w;
-	(void)print_json(ev);
+	if (!c->quiet) {
+		ev = json_pack("{s:s, s:O}", "type", kapi_event_type_to_string(t), "object", obj);
+		(void)print_json(ev);
+	}
 	if (t == KAPI_EVENT_BOOKMARK || t == KAPI_EVENT_ERROR)
 		fflush(stdout);
 	else
@@ -334,7 +341,7 @@ static int cmd_watch(struct kapi *k, char **argv, const struct opts *o)
 				      .field_selector = o->field_selector,
 				      .backoff_min_ms = o->backoff_min_ms,
 				      .backoff_max_ms = o->backoff_max_ms };
-	struct stream_ctx c = { .want = o->watch_count };
+	struct stream_ctx c = { .want = o->watch_count, .quiet = o->quiet };
 	int r;
 
 	if (evloop_new(&loop) < 0)
@@ -348,6 +355,8 @@ static int cmd_watch(struct kapi *k, char **argv, const struct opts *o)
 			return api_fail(k, "watch", argv[0], r);
 		r = run_loop(&c, o);
 	}
+	if (c.quiet)
+		printf("{\"events\":%ld}\n", c.seen);
 	kapi_async_release(k); /* before the loop goes */
 	return r;
 }
@@ -537,6 +546,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "backoff-ms", required_argument, NULL, 'b' },
 		{ "backoff-max-ms", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{},
 	};
 	int c;
@@ -558,6 +568,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'S': o->until_synced = true; break;
 		case 'b': o->backoff_min_ms = strtoul(optarg, NULL, 10); break;
 		case 'B': o->backoff_max_ms = strtoul(optarg, NULL, 10); break;
+		case 'q': o->quiet = true; break;
 		case 'v': (void)log_setup(LOG_LEVEL_DEBUG, NULL, "kapictl"); break;
 		default: return -EINVAL;
 		}
