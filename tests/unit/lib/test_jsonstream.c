@@ -51,7 +51,7 @@ static char *whole_stream(void)
 	char *s;
 
 	for (size_t i = 0; i < ELEMENTSOF(events); i++)
-		n += strlen(events[i]) + 1;
+		n += strlen(events[i]) + 2; /* "\n" or "\r\n" */
 	s = calloc(1, n + 1);
 	assert_non_null(s);
 	for (size_t i = 0; i < ELEMENTSOF(events); i++) {
