@@ -56,8 +56,8 @@ extern const struct kapi_resource kapi_ippools, kapi_ipamblocks, kapi_blockaffin
  * @ret: the config
  *
  * Return: 0, -ENOENT, -EBADMSG (malformed YAML, bad base64, missing fields,
- *   unknown auth method; the reason is logged at debug and kept in the
- *   config error string kapi_config_error()), -ENOMEM.
+ *   unknown auth method; the reason is logged at debug, and
+ *   kapi_config_load() returns it as a string), -ENOMEM.
  */
 int kapi_config_from_kubeconfig(const char *path, struct kapi_config **ret);
 /* Same, from text (unit tests); relative file paths resolve against @base_dir. */

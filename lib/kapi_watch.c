@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -70,6 +73,20 @@ static void *mfree(void *p)
 {
 	free(p);
 	return NULL;
+}
+
+unsigned kapi_jitter(unsigned n)
+{
+	static unsigned seed;
+	static bool seeded;
+
+	if (!seeded) {
+		/* per process, so that a fleet of nodes does not retry in step */
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+			seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+		seeded = true;
+	}
+	return n ? (unsigned)rand_r(&seed) % n : 0;
 }
 
 /* --- the multi handle on the loop ----------------------------------------- */
@@ -509,7 +526,7 @@ static char *watch_url(const struct kapi_watch *w)
 				    .field_selector = w->field_selector };
 	_cleanup_free_ char *base = NULL, *sel = NULL;
 	char *url, *rv_esc;
-	unsigned t = w->timeout_s ? w->timeout_s : 240 + (unsigned)random() % 241;
+	unsigned t = w->timeout_s ? w->timeout_s : 240 + kapi_jitter(241);
 	int r;
 
 	if (asprintf(&base, "%s%cwatch=1&allowWatchBookmarks=true", w->path,
@@ -555,7 +572,7 @@ static int watch_connect(struct kapi_watch *w)
 static unsigned next_backoff(struct kapi_watch *w)
 {
 	unsigned base = w->backoff_ms ? w->backoff_ms : w->backoff_min_ms;
-	unsigned d = base / 2 + (unsigned)random() % (base / 2 + 1); /* [base/2, base] */
+	unsigned d = base / 2 + kapi_jitter(base / 2 + 1); /* [base/2, base] */
 
 	w->backoff_ms = base * 2 > w->backoff_max_ms ? w->backoff_max_ms : base * 2;
 	return d;

@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "evloop.h"
+#include "kapi-internal.h"
 #include "kapi.h"
 #include "kinformer.h"
 #include "log.h"
@@ -125,7 +126,7 @@ static void list_retry(struct kinformer *inf, int error, const char *msg)
 	inf->pending = NULL;
 	inf->backoff_ms = base * 2 > inf->o.backoff_max_ms ? inf->o.backoff_max_ms : base * 2;
 	inf->state = INFORMER_RETRY;
-	evloop_timer_arm(inf->retry, base / 2 + (unsigned)random() % (base / 2 + 1));
+	evloop_timer_arm(inf->retry, base / 2 + kapi_jitter(base / 2 + 1));
 }
 
 static void on_retry(struct evloop_timer *t, void *userdata)
@@ -249,13 +250,19 @@ static void on_page(int error, json_t *page, const char *message, void *userdata
 	int r;
 
 	inf->req = NULL;
-	if (error < 0)
-		return list_retry(inf, error, message);
+	if (error < 0) {
+		list_retry(inf, error, message);
+		return;
+	}
 	r = take_items(inf, page);
-	if (r < 0)
-		return list_retry(inf, r, r == -ENOBUFS ? "too many objects" : "malformed LIST");
-	if (!inf->list_rv && rv && !(inf->list_rv = strdup(rv)))
-		return list_retry(inf, -ENOMEM, "out of memory");
+	if (r < 0) {
+		list_retry(inf, r, r == -ENOBUFS ? "too many objects" : "malformed LIST");
+		return;
+	}
+	if (!inf->list_rv && rv && !(inf->list_rv = strdup(rv))) {
+		list_retry(inf, -ENOMEM, "out of memory");
+		return;
+	}
 	if (cont && *cont) {
 		r = list_page(inf, cont);
 		if (r < 0)

@@ -215,6 +215,22 @@ static void test_patch_type_strings(void **state)
 	assert_null(kapi_patch_type_to_string(_KAPI_PATCH_MAX));
 }
 
+static void test_event_and_state_strings(void **state)
+{
+	static const char *const names[] = { "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR" };
+
+	(void)state;
+	for (int t = 0; t < _KAPI_EVENT_MAX; t++) {
+		assert_string_equal(kapi_event_type_to_string(t), names[t]);
+		assert_int_equal(kapi_event_type_from_string(names[t]), t);
+	}
+	assert_int_equal(kapi_event_type_from_string("added"), _KAPI_EVENT_INVALID);
+	assert_int_equal(kapi_event_type_from_string(NULL), _KAPI_EVENT_INVALID);
+	assert_null(kapi_event_type_to_string(_KAPI_EVENT_MAX));
+	assert_string_equal(kapi_watch_state_to_string(KAPI_WATCH_GONE), "gone");
+	assert_null(kapi_watch_state_to_string(_KAPI_WATCH_STATE_MAX));
+}
+
 static void test_client_lifecycle_without_requests(void **state)
 {
 	_cleanup_(kapi_config_freep) struct kapi_config *c = NULL;
@@ -239,6 +255,8 @@ static void test_client_lifecycle_without_requests(void **state)
 	assert_int_equal(kapi_get(k, "no-leading-slash", NULL), -EINVAL);
 	assert_int_equal(kapi_patch(k, "/api/v1/nodes/x", _KAPI_PATCH_MAX, obj, NULL), -EINVAL);
 	assert_int_equal(kapi_create(k, "/api/v1/nodes", NULL, NULL), -EINVAL);
+	/* async arguments are checked before any connection */
+	assert_int_equal(kapi_watch_start(k, NULL, "relative", NULL, NULL, NULL, NULL), -EINVAL);
 	assert_null(kapi_free(NULL));
 	assert_null(kapi_config_free(NULL));
 }
@@ -253,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_status_excerpt_is_bounded),
 		cmocka_unit_test(test_object_accessors),
 		cmocka_unit_test(test_patch_type_strings),
+		cmocka_unit_test(test_event_and_state_strings),
 		cmocka_unit_test(test_client_lifecycle_without_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
