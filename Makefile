@@ -23,7 +23,7 @@ DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
 
 COMPONENTS :=
 PROGRAMS :=
-include $(sort $(wildcard */module.mk))
+include $(sort $(wildcard */module.mk tests/*/module.mk))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))

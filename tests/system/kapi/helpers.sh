@@ -6,11 +6,7 @@ set -u
 . "${CALICO_C_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}/tests/system/lib.sh"
 
 KAPICTL=$CALICO_C_BUILD/bin/kapictl
-if [ ! -x "$KAPICTL" ]; then
-	# The top Makefile does not include tests/tools/module.mk yet.
-	make -s -C "$CALICO_C_SRC" -f Makefile -f tests/tools/module.mk \
-		BUILD="$CALICO_C_BUILD" "$KAPICTL" >/dev/null || fail "cannot build kapictl"
-fi
+[ -x "$KAPICTL" ] || fail "kapictl not built at $KAPICTL (make all)"
 TEST=$(basename "$0" | sed 's/^[0-9]*//; s/_[0-9]*$//; s/_/-/g')
 TMP=$(mktemp -d "/tmp/kapi-$TEST.XXXXXX")
 [ -n "${KAPI_KEEP_TMP:-}" ] || on_exit "rm -rf '$TMP'"
