@@ -1,11 +1,6 @@
 # ipam: block-based IPAM library (ipam.a) and the calico-c-ipam CNI plugin.
 COMPONENTS += ipam
 ipam_SRCS := ipam/addr.c ipam/block.c ipam/store.c ipam/ipam.c ipam/gc.c
-
-# The programs link the API client; until lib/kapi.c is in the tree only the
-# library (and its unit tests) build.
-ifneq ($(wildcard lib/kapi.c),)
 PROGRAMS += calico-c-ipam
 calico-c-ipam_SRCS := ipam/plugin/main.c
 calico-c-ipam_LIBS := ipam lib
-endif
