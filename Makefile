@@ -19,7 +19,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
 	libcurl4-openssl-dev libjansson-dev libcmocka-dev bird2 nftables iproute2 \
 	iperf3 openssl containernetworking-plugins iputils-ping jq curl procps \
-	util-linux libssl-dev containerd runc busybox-static python3 iptables
+	util-linux libssl-dev containerd runc busybox-static python3 iptables conntrack
 
 COMPONENTS :=
 PROGRAMS :=

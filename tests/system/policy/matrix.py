@@ -198,6 +198,12 @@ def run_scenario(args, cluster, sc, eps):
                         capture_output=True, text=True)
     if ap.returncode != 0:
         return ["apply failed: " + ap.stderr.strip()]
+    # Flows the previous scenario allowed stay allowed by conntrack (as they
+    # must: policy changes do not cut established flows). A UDP probe whose
+    # ephemeral port repeats one of them within the 30 s timeout would be
+    # judged by the old policy, so each scenario starts with no flows.
+    subprocess.run(["ip", "netns", "exec", args.tag + "-node", "conntrack", "-F"],
+                   capture_output=True, check=True)
     world = World(cluster, state["networkpolicies"], overrides)
     got = probe_all(args, eps)
     by_key = {e["key"]: e for e in eps}
