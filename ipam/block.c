@@ -21,6 +21,7 @@
 
 #include "block.h"
 #include "cleanup.h"
+#include "errmsg.h"
 
 DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 
@@ -102,20 +103,6 @@ int ipam_block_new(const struct ipam_cidr *cidr, const char *node, struct ipam_b
 	return 0;
 }
 
-static int bad(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(char **ret_error, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_error) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_error, fmt, ap) < 0)
-			*ret_error = NULL;
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
-
 /* A JSON integer in [0, max). */
 static bool int_in_range(const json_t *v, uint64_t max, uint32_t *ret)
 {
@@ -138,7 +125,7 @@ static int parse_attributes(struct ipam_block *b, const json_t *arr, char **ret_
 	if (!arr || json_is_null(arr))
 		return 0;
 	if (!json_is_array(arr) || json_array_size(arr) > IPAM_BLOCK_MAX_ADDRS * 2)
-		return bad(ret_error, "spec.attributes: not an array of at most %d items",
+		return errmsg_set(ret_error, -EBADMSG, "spec.attributes: not an array of at most %d items",
 			   IPAM_BLOCK_MAX_ADDRS * 2);
 	b->attrs = calloc(json_array_size(arr) + 1, sizeof(*b->attrs));
 	if (!b->attrs)
@@ -148,7 +135,7 @@ static int parse_attributes(struct ipam_block *b, const json_t *arr, char **ret_
 
 		if (!json_is_object(a) || (h && !json_is_null(h) && !json_is_string(h)) ||
 		    (sec && !json_is_null(sec) && !json_is_object(sec)))
-			return bad(ret_error, "spec.attributes[%zu]: malformed", i);
+			return errmsg_set(ret_error, -EBADMSG, "spec.attributes[%zu]: malformed", i);
 		if (json_is_string(h) && !(b->attrs[i].handle_id = strdup(json_string_value(h))))
 			return -ENOMEM;
 		if (json_is_object(sec))
@@ -165,13 +152,13 @@ static int parse_allocations(struct ipam_block *b, const json_t *arr, char **ret
 	uint32_t idx;
 
 	if (!json_is_array(arr) || json_array_size(arr) != b->n)
-		return bad(ret_error, "spec.allocations: %zu entries for a block of %" PRIu32,
+		return errmsg_set(ret_error, -EBADMSG, "spec.allocations: %zu entries for a block of %" PRIu32,
 			   json_is_array(arr) ? json_array_size(arr) : 0, b->n);
 	json_array_foreach (arr, i, v) {
 		if (json_is_null(v))
 			continue;
 		if (!int_in_range(v, b->n_attrs, &idx))
-			return bad(ret_error, "spec.allocations[%zu]: not an attribute index", i);
+			return errmsg_set(ret_error, -EBADMSG, "spec.allocations[%zu]: not an attribute index", i);
 		b->allocations[i] = (int32_t)idx;
 	}
 	return 0;
@@ -189,13 +176,13 @@ static int parse_unallocated(struct ipam_block *b, const json_t *arr, char **ret
 	if (json_is_null(arr))
 		arr = NULL; /* Go writes a nil slice as null: no free ordinal listed */
 	if ((arr && !json_is_array(arr)) || json_array_size(arr) > b->n)
-		return bad(ret_error, "spec.unallocated: not an array of at most %" PRIu32 " items",
+		return errmsg_set(ret_error, -EBADMSG, "spec.unallocated: not an array of at most %" PRIu32 " items",
 			   b->n);
 	json_array_foreach (arr, i, v) {
 		if (!int_in_range(v, b->n, &ord))
-			return bad(ret_error, "spec.unallocated[%zu]: ordinal out of range", i);
+			return errmsg_set(ret_error, -EBADMSG, "spec.unallocated[%zu]: ordinal out of range", i);
 		if (seen[ord] || b->allocations[ord] >= 0)
-			return bad(ret_error, "spec.unallocated[%zu]: ordinal %" PRIu32
+			return errmsg_set(ret_error, -EBADMSG, "spec.unallocated[%zu]: ordinal %" PRIu32
 				   " listed twice or also allocated", i, ord);
 		seen[ord] = true;
 		b->unallocated[b->n_unallocated++] = ord;
@@ -204,7 +191,7 @@ static int parse_unallocated(struct ipam_block *b, const json_t *arr, char **ret
 	 * neither releasable nor allocatable. */
 	for (ord = 0; ord < b->n; ord++)
 		if (!seen[ord] && b->allocations[ord] < 0)
-			return bad(ret_error, "ordinal %" PRIu32 " neither allocated nor free", ord);
+			return errmsg_set(ret_error, -EBADMSG, "ordinal %" PRIu32 " neither allocated nor free", ord);
 	return 0;
 }
 
@@ -217,7 +204,7 @@ static int parse_seq_map(struct ipam_block *b, const json_t *map, char **ret_err
 	if (!map || json_is_null(map))
 		return 0;
 	if (!json_is_object(map))
-		return bad(ret_error, "spec.sequenceNumberForAllocation: not an object");
+		return errmsg_set(ret_error, -EBADMSG, "spec.sequenceNumberForAllocation: not an object");
 	json_object_foreach ((json_t *)map, key, v) {
 		unsigned long ord;
 
@@ -225,7 +212,7 @@ static int parse_seq_map(struct ipam_block *b, const json_t *map, char **ret_err
 		ord = strtoul(key, &end, 10);
 		if (errno || *end || !*key || ord >= b->n || !json_is_integer(v) ||
 		    json_integer_value(v) < 0)
-			return bad(ret_error, "spec.sequenceNumberForAllocation['%s']: malformed", key);
+			return errmsg_set(ret_error, -EBADMSG, "spec.sequenceNumberForAllocation['%s']: malformed", key);
 		b->seq_for_alloc[ord] = (uint64_t)json_integer_value(v);
 		b->has_seq[ord] = true;
 	}
@@ -239,19 +226,19 @@ static int parse_scalars(struct ipam_block *b, const json_t *spec, char **ret_er
 
 	if (aff && !json_is_null(aff)) {
 		if (!json_is_string(aff))
-			return bad(ret_error, "spec.affinity: not a string");
+			return errmsg_set(ret_error, -EBADMSG, "spec.affinity: not a string");
 		b->affinity = strdup(json_string_value(aff));
 		if (!b->affinity)
 			return -ENOMEM;
 	}
 	if (seq && !json_is_null(seq)) {
 		if (!json_is_integer(seq) || json_integer_value(seq) < 0)
-			return bad(ret_error, "spec.sequenceNumber: not a non-negative integer");
+			return errmsg_set(ret_error, -EBADMSG, "spec.sequenceNumber: not a non-negative integer");
 		b->seq = (uint64_t)json_integer_value(seq);
 	}
 	if ((del && !json_is_null(del) && !json_is_boolean(del)) ||
 	    (sa && !json_is_null(sa) && !json_is_boolean(sa)))
-		return bad(ret_error, "spec.deleted/strictAffinity: not a boolean");
+		return errmsg_set(ret_error, -EBADMSG, "spec.deleted/strictAffinity: not a boolean");
 	b->deleted = json_is_true(del);
 	b->strict_affinity = json_is_true(sa);
 	return 0;
@@ -265,7 +252,7 @@ int ipam_block_from_json(json_t *obj, struct ipam_block **ret, char **ret_error)
 	int r;
 
 	if (!json_is_object(spec))
-		return bad(ret_error, "IPAMBlock: no spec");
+		return errmsg_set(ret_error, -EBADMSG, "IPAMBlock: no spec");
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -274,9 +261,9 @@ int ipam_block_from_json(json_t *obj, struct ipam_block **ret, char **ret_error)
 	if (json_is_string(name) && !(b->name = strdup(json_string_value(name))))
 		return -ENOMEM;
 	if (ipam_cidr_parse(json_string_value(json_object_get(spec, "cidr")), true, &b->cidr) < 0)
-		return bad(ret_error, "spec.cidr: not a CIDR");
+		return errmsg_set(ret_error, -EBADMSG, "spec.cidr: not a CIDR");
 	if (cidr_block_size(&b->cidr, &n) < 0)
-		return bad(ret_error, "spec.cidr: block of more than %d addresses",
+		return errmsg_set(ret_error, -EBADMSG, "spec.cidr: block of more than %d addresses",
 			   IPAM_BLOCK_MAX_ADDRS);
 	r = block_alloc_arrays(b, n);
 	if (r >= 0)

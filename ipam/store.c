@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "internal.h"
 #include "kapi.h"
 #include "selector.h"
@@ -248,20 +249,6 @@ void ipam_pool_done(struct ipam_pool *p)
 	*p = (struct ipam_pool){};
 }
 
-static int pool_bad(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int pool_bad(char **ret_error, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_error) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_error, fmt, ap) < 0)
-			*ret_error = NULL;
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 int ipam_pool_from_json(const json_t *obj, struct ipam_pool *ret, char **ret_error)
 {
 	json_t *spec = json_object_get(obj, "spec"), *bs = json_object_get(spec, "blockSize");
@@ -271,14 +258,14 @@ int ipam_pool_from_json(const json_t *obj, struct ipam_pool *ret, char **ret_err
 	int r;
 
 	if (ipam_cidr_parse(json_string_value(json_object_get(spec, "cidr")), false, &p.cidr) < 0)
-		return pool_bad(ret_error, "spec.cidr: not a CIDR");
+		return errmsg_set(ret_error, -EINVAL, "spec.cidr: not a CIDR");
 	bits = ipam_family_bits(p.cidr.family);
 	p.block_size = bits == 32 ? 26 : 122;
 	if (json_is_integer(bs))
 		p.block_size = (uint8_t)json_integer_value(bs);
 	if ((bs && !json_is_integer(bs)) || json_integer_value(bs) > (json_int_t)bits ||
 	    p.block_size < p.cidr.len || bits - p.block_size > 12)
-		return pool_bad(ret_error, "spec.blockSize: must be %u..%u and not shorter than "
+		return errmsg_set(ret_error, -EINVAL, "spec.blockSize: must be %u..%u and not shorter than "
 				"the pool prefix", bits - 12, bits);
 	p.disabled = json_is_true(json_object_get(spec, "disabled"));
 	p.name = strdup(kapi_obj_name(obj) ? kapi_obj_name(obj) : "");

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "labelsel.h"
 
 #define LABELSEL_MAX_TERMS 256
@@ -71,20 +72,6 @@ struct labelsel *labelsel_free(struct labelsel *s)
 	return NULL;
 }
 DEFINE_CLEANUP_FUNC(struct labelsel, labelsel_free);
-
-static int fail(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **ret_error, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_error) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_error, fmt, ap) < 0)
-			*ret_error = NULL;
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* [A-Za-z0-9] at both ends, [-_.A-Za-z0-9] inside, 1..63 characters. */
 static bool is_name_part(const char *s, size_t n)
@@ -194,17 +181,17 @@ static int parse_match_labels(struct labelsel *s, const json_t *ml, const char *
 	int r;
 
 	if (!json_is_object(ml))
-		return fail(ret_error, "%s.matchLabels: must be an object", path);
+		return errmsg_set(ret_error, -EINVAL, "%s.matchLabels: must be an object", path);
 	json_object_foreach ((json_t *)ml, k, v) {
 		struct labelsel_term *t;
 
 		if (!labelsel_key_is_valid(k))
-			return fail(ret_error, "%s.matchLabels: invalid label key '%s'", path, k);
+			return errmsg_set(ret_error, -EINVAL, "%s.matchLabels: invalid label key '%s'", path, k);
 		if (!json_is_string(v) || !labelsel_value_is_valid(json_string_value(v)))
-			return fail(ret_error, "%s.matchLabels.%s: invalid label value", path, k);
+			return errmsg_set(ret_error, -EINVAL, "%s.matchLabels.%s: invalid label value", path, k);
 		r = sel_add_term(s, LABELSEL_IN, k, &t);
 		if (r == -E2BIG)
-			return fail(ret_error, "%s: more than %d terms", path, LABELSEL_MAX_TERMS);
+			return errmsg_set(ret_error, -EINVAL, "%s: more than %d terms", path, LABELSEL_MAX_TERMS);
 		if (r < 0)
 			return r;
 		r = term_add_value(t, json_string_value(v));
@@ -222,13 +209,13 @@ static int parse_values(struct labelsel_term *t, const json_t *vals, const char 
 	int r;
 
 	if (vals && !json_is_array(vals))
-		return fail(ret_error, "%s.matchExpressions[%zu].values: must be a list", path, i);
+		return errmsg_set(ret_error, -EINVAL, "%s.matchExpressions[%zu].values: must be a list", path, i);
 	if (json_array_size(vals) > LABELSEL_MAX_VALUES)
-		return fail(ret_error, "%s.matchExpressions[%zu].values: more than %d values", path,
+		return errmsg_set(ret_error, -EINVAL, "%s.matchExpressions[%zu].values: more than %d values", path,
 			    i, LABELSEL_MAX_VALUES);
 	json_array_foreach (vals, k, v) {
 		if (!json_is_string(v) || !labelsel_value_is_valid(json_string_value(v)))
-			return fail(ret_error, "%s.matchExpressions[%zu].values[%zu]: invalid value",
+			return errmsg_set(ret_error, -EINVAL, "%s.matchExpressions[%zu].values[%zu]: invalid value",
 				    path, i, k);
 		r = term_add_value(t, json_string_value(v));
 		if (r < 0)
@@ -248,27 +235,27 @@ static int parse_expression(struct labelsel *s, const json_t *e, const char *pat
 	int r;
 
 	if (!json_is_object(e))
-		return fail(ret_error, "%s.matchExpressions[%zu]: must be an object", path, i);
+		return errmsg_set(ret_error, -EINVAL, "%s.matchExpressions[%zu]: must be an object", path, i);
 	if (!labelsel_key_is_valid(key))
-		return fail(ret_error, "%s.matchExpressions[%zu].key: invalid label key '%s'", path,
+		return errmsg_set(ret_error, -EINVAL, "%s.matchExpressions[%zu].key: invalid label key '%s'", path,
 			    i, key ? key : "");
 	if (op < 0)
-		return fail(ret_error,
+		return errmsg_set(ret_error, -EINVAL,
 			    "%s.matchExpressions[%zu].operator: unsupported value '%s' (want In, "
 			    "NotIn, Exists or DoesNotExist)",
 			    path, i, ops ? ops : "");
 	if ((op == LABELSEL_IN || op == LABELSEL_NOT_IN) && json_array_size(vals) == 0)
-		return fail(ret_error,
+		return errmsg_set(ret_error, -EINVAL,
 			    "%s.matchExpressions[%zu].values: must be specified when operator is %s",
 			    path, i, op_names[op]);
 	if ((op == LABELSEL_EXISTS || op == LABELSEL_DOES_NOT_EXIST) && json_array_size(vals) > 0)
-		return fail(ret_error,
+		return errmsg_set(ret_error, -EINVAL,
 			    "%s.matchExpressions[%zu].values: may not be specified when operator "
 			    "is %s",
 			    path, i, op_names[op]);
 	r = sel_add_term(s, op, key, &t);
 	if (r == -E2BIG)
-		return fail(ret_error, "%s: more than %d terms", path, LABELSEL_MAX_TERMS);
+		return errmsg_set(ret_error, -EINVAL, "%s: more than %d terms", path, LABELSEL_MAX_TERMS);
 	if (r < 0)
 		return r;
 	r = parse_values(t, vals, path, i, ret_error);
@@ -287,7 +274,7 @@ int labelsel_from_json(const json_t *j, const char *path, struct labelsel **ret,
 	int r;
 
 	if (!json_is_object(j))
-		return fail(ret_error, "%s: must be an object", path);
+		return errmsg_set(ret_error, -EINVAL, "%s: must be an object", path);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -299,7 +286,7 @@ int labelsel_from_json(const json_t *j, const char *path, struct labelsel **ret,
 	}
 	me = json_object_get(j, "matchExpressions");
 	if (me && !json_is_null(me) && !json_is_array(me))
-		return fail(ret_error, "%s.matchExpressions: must be a list", path);
+		return errmsg_set(ret_error, -EINVAL, "%s.matchExpressions: must be a list", path);
 	json_array_foreach (me, i, e) {
 		r = parse_expression(s, e, path, i, ret_error);
 		if (r < 0)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "ifname.h"
 #include "labelsel.h"
 #include "model.h"
@@ -36,21 +37,6 @@ static const char *const dir_names[_POLICY_DIR_MAX] = {
 const char *policy_dir_to_string(enum policy_dir d)
 {
 	return d >= 0 && d < _POLICY_DIR_MAX ? dir_names[d] : NULL;
-}
-
-static int fail(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **ret_error, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_error) {
-		free(*ret_error);
-		va_start(ap, fmt);
-		if (vasprintf(ret_error, fmt, ap) < 0)
-			*ret_error = NULL;
-		va_end(ap);
-	}
-	return -EINVAL;
 }
 
 /* Prefixes an error message produced by a helper with the object's name. */
@@ -230,19 +216,19 @@ static int pod_parse_ips(struct policy_pod *p, const json_t *j, char **ret_error
 	json_array_foreach (ips, i, ip) {
 		r = pod_add_ip(p, json_string_value(json_object_get(ip, "ip")));
 		if (r == -EINVAL)
-			return fail(ret_error, "status.podIPs[%zu].ip: invalid address", i);
+			return errmsg_set(ret_error, -EINVAL, "status.podIPs[%zu].ip: invalid address", i);
 		if (r < 0)
 			return r;
 	}
 	if (p->n_ips == 0 && json_object_get(status, "podIP")) {
 		r = pod_add_ip(p, json_string_value(json_object_get(status, "podIP")));
 		if (r == -EINVAL)
-			return fail(ret_error, "status.podIP: invalid address");
+			return errmsg_set(ret_error, -EINVAL, "status.podIP: invalid address");
 	}
 	if (p->n_ips == 0 && annot) {
 		r = pod_ips_from_annotation(p, annot);
 		if (r == -EINVAL)
-			return fail(ret_error, "annotation cni.projectcalico.org/podIPs: invalid '%s'",
+			return errmsg_set(ret_error, -EINVAL, "annotation cni.projectcalico.org/podIPs: invalid '%s'",
 				    annot);
 	}
 	return r;
@@ -256,13 +242,13 @@ static int pod_add_port(struct policy_pod *p, const json_t *cp, const char *path
 	struct policy_named_port np = {}, *n;
 
 	if (!is_port_num(num))
-		return fail(ret_error, "%s.ports[%zu].containerPort: must be 1..65535", path, i);
+		return errmsg_set(ret_error, -EINVAL, "%s.ports[%zu].containerPort: must be 1..65535", path, i);
 	if (proto_from_json(json_object_get(cp, "protocol"), &np.proto) < 0)
-		return fail(ret_error, "%s.ports[%zu].protocol: must be TCP, UDP or SCTP", path, i);
+		return errmsg_set(ret_error, -EINVAL, "%s.ports[%zu].protocol: must be TCP, UDP or SCTP", path, i);
 	if (!name)
 		return 0; /* only named ports matter to NetworkPolicy */
 	if (!is_port_name(name))
-		return fail(ret_error, "%s.ports[%zu].name: invalid port name '%s'", path, i, name);
+		return errmsg_set(ret_error, -EINVAL, "%s.ports[%zu].name: invalid port name '%s'", path, i, name);
 	strcpy(np.name, name);
 	np.port = (uint16_t)json_integer_value(num);
 	n = realloc(p->ports, (p->n_ports + 1) * sizeof(*n));
@@ -287,7 +273,7 @@ static int pod_parse_ports(struct policy_pod *p, const json_t *spec, char **ret_
 			ports = json_object_get(c, "ports");
 			snprintf(path, sizeof(path), "spec.%s[%zu]", lists[l], i);
 			if (json_array_size(ports) > MODEL_MAX_ITEMS)
-				return fail(ret_error, "%s.ports: too many ports", path);
+				return errmsg_set(ret_error, -EINVAL, "%s.ports: too many ports", path);
 			json_array_foreach (ports, k, cp) {
 				r = pod_add_port(p, cp, path, k, ret_error);
 				if (r < 0)
@@ -308,7 +294,7 @@ static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
 	int r;
 
 	if (!name || !*name)
-		return fail(ret_error, "metadata.name: required");
+		return errmsg_set(ret_error, -EINVAL, "metadata.name: required");
 	p->name = strdup(name);
 	p->ns = strdup(ns && *ns ? ns : "default");
 	p->node = node ? strdup(node) : NULL;
@@ -316,11 +302,11 @@ static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
 	if (!p->name || !p->ns || (node && !p->node) || !p->labels)
 		return -ENOMEM;
 	if (labels && !json_is_null(labels) && !json_is_object(labels))
-		return fail(ret_error, "metadata.labels: must be an object");
+		return errmsg_set(ret_error, -EINVAL, "metadata.labels: must be an object");
 	p->host_network = json_is_true(json_object_get(spec, "hostNetwork"));
 	r = ifname_for_workload(p->ns, p->name, p->ifname);
 	if (r < 0)
-		return r == -EINVAL ? fail(ret_error, "metadata.name: too long") : r;
+		return r == -EINVAL ? errmsg_set(ret_error, -EINVAL, "metadata.name: too long") : r;
 	r = pod_parse_ports(p, spec, ret_error);
 	if (r < 0)
 		return r;
@@ -418,9 +404,9 @@ int policy_namespace_from_json(const json_t *j, struct policy_namespace **ret, c
 	const char *name = json_string_value(json_object_get(meta, "name"));
 
 	if (!name || !*name)
-		return fail(ret_error, "namespace: metadata.name: required");
+		return errmsg_set(ret_error, -EINVAL, "namespace: metadata.name: required");
 	if (labels && !json_is_null(labels) && !json_is_object(labels))
-		return fail(ret_error, "namespace '%s': metadata.labels: must be an object", name);
+		return errmsg_set(ret_error, -EINVAL, "namespace '%s': metadata.labels: must be an object", name);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
@@ -502,14 +488,14 @@ static int parse_block(struct policy_peer *pp, const json_t *b, const char *path
 	size_t i;
 
 	if (!json_is_object(b))
-		return fail(ret_error, "%s.ipBlock: must be an object", path);
+		return errmsg_set(ret_error, -EINVAL, "%s.ipBlock: must be an object", path);
 	if (!cidr || policy_cidr_parse(cidr, true, &pp->block) < 0)
-		return fail(ret_error, "%s.ipBlock.cidr: invalid CIDR '%s'", path, cidr ? cidr : "");
+		return errmsg_set(ret_error, -EINVAL, "%s.ipBlock.cidr: invalid CIDR '%s'", path, cidr ? cidr : "");
 	pp->is_block = true;
 	if (ex && !json_is_null(ex) && !json_is_array(ex))
-		return fail(ret_error, "%s.ipBlock.except: must be a list", path);
+		return errmsg_set(ret_error, -EINVAL, "%s.ipBlock.except: must be a list", path);
 	if (json_array_size(ex) > MODEL_MAX_ITEMS)
-		return fail(ret_error, "%s.ipBlock.except: too many entries", path);
+		return errmsg_set(ret_error, -EINVAL, "%s.ipBlock.except: too many entries", path);
 	pp->except = calloc(json_array_size(ex) + 1, sizeof(*pp->except));
 	if (!pp->except)
 		return -ENOMEM;
@@ -518,10 +504,10 @@ static int parse_block(struct policy_peer *pp, const json_t *b, const char *path
 		struct policy_cidr *c = &pp->except[pp->n_except];
 
 		if (!t || policy_cidr_parse(t, true, c) < 0)
-			return fail(ret_error, "%s.ipBlock.except[%zu]: invalid CIDR '%s'", path, i,
+			return errmsg_set(ret_error, -EINVAL, "%s.ipBlock.except[%zu]: invalid CIDR '%s'", path, i,
 				    t ? t : "");
 		if (!cidr_contains(&pp->block, c) || c->prefixlen <= pp->block.prefixlen)
-			return fail(ret_error,
+			return errmsg_set(ret_error, -EINVAL,
 				    "%s.ipBlock.except[%zu]: '%s' must be a strict subset of cidr "
 				    "'%s'",
 				    path, i, t, cidr);
@@ -548,7 +534,7 @@ static int parse_peer(struct policy_peer *pp, const json_t *j, const char *path,
 	int n = 0, r;
 
 	if (!json_is_object(j))
-		return fail(ret_error, "%s: must be an object", path);
+		return errmsg_set(ret_error, -EINVAL, "%s: must be an object", path);
 	if (ps && !json_is_null(ps)) {
 		n++;
 		r = parse_sel(ps, path, "podSelector", &pp->pod_sel, ret_error);
@@ -563,7 +549,7 @@ static int parse_peer(struct policy_peer *pp, const json_t *j, const char *path,
 	}
 	if (ib && !json_is_null(ib)) {
 		if (n > 0)
-			return fail(ret_error, "%s: may not specify both ipBlock and another peer",
+			return errmsg_set(ret_error, -EINVAL, "%s: may not specify both ipBlock and another peer",
 				    path);
 		n++;
 		r = parse_block(pp, ib, path, ret_error);
@@ -571,7 +557,7 @@ static int parse_peer(struct policy_peer *pp, const json_t *j, const char *path,
 			return r;
 	}
 	if (n == 0)
-		return fail(ret_error, "%s: must specify a peer", path);
+		return errmsg_set(ret_error, -EINVAL, "%s: must specify a peer", path);
 	return 0;
 }
 
@@ -582,13 +568,13 @@ static int parse_port(struct policy_port *pp, const json_t *j, const char *path,
 	bool has_end = end && !json_is_null(end);
 
 	if (!json_is_object(j))
-		return fail(ret_error, "%s: must be an object", path);
+		return errmsg_set(ret_error, -EINVAL, "%s: must be an object", path);
 	if (proto_from_json(json_object_get(j, "protocol"), &pp->proto) < 0)
-		return fail(ret_error, "%s.protocol: unsupported value (want TCP, UDP or SCTP)",
+		return errmsg_set(ret_error, -EINVAL, "%s.protocol: unsupported value (want TCP, UDP or SCTP)",
 			    path);
 	if (!port || json_is_null(port)) {
 		if (has_end)
-			return fail(ret_error,
+			return errmsg_set(ret_error, -EINVAL,
 				    "%s.endPort: may not be specified when port is not specified",
 				    path);
 		pp->any_port = true;
@@ -596,24 +582,24 @@ static int parse_port(struct policy_port *pp, const json_t *j, const char *path,
 	}
 	if (json_is_string(port)) {
 		if (!is_port_name(json_string_value(port)))
-			return fail(ret_error, "%s.port: invalid port name '%s'", path,
+			return errmsg_set(ret_error, -EINVAL, "%s.port: invalid port name '%s'", path,
 				    json_string_value(port));
 		if (has_end)
-			return fail(ret_error,
+			return errmsg_set(ret_error, -EINVAL,
 				    "%s.endPort: may not be specified when port is non-numeric",
 				    path);
 		pp->name = strdup(json_string_value(port));
 		return pp->name ? 0 : -ENOMEM;
 	}
 	if (!is_port_num(port))
-		return fail(ret_error, "%s.port: must be 1..65535 or a port name", path);
+		return errmsg_set(ret_error, -EINVAL, "%s.port: must be 1..65535 or a port name", path);
 	pp->port = pp->end_port = (uint16_t)json_integer_value(port);
 	if (!has_end)
 		return 0;
 	if (!is_port_num(end))
-		return fail(ret_error, "%s.endPort: must be 1..65535", path);
+		return errmsg_set(ret_error, -EINVAL, "%s.endPort: must be 1..65535", path);
 	if (json_integer_value(end) < pp->port)
-		return fail(ret_error, "%s.endPort: must be greater than or equal to port (%u < %u)",
+		return errmsg_set(ret_error, -EINVAL, "%s.endPort: must be greater than or equal to port (%u < %u)",
 			    path, (unsigned)json_integer_value(end), pp->port);
 	pp->end_port = (uint16_t)json_integer_value(end);
 	return 0;
@@ -622,9 +608,9 @@ static int parse_port(struct policy_port *pp, const json_t *j, const char *path,
 static int parse_list_len(const json_t *l, const char *path, size_t max, char **ret_error)
 {
 	if (l && !json_is_null(l) && !json_is_array(l))
-		return fail(ret_error, "%s: must be a list", path);
+		return errmsg_set(ret_error, -EINVAL, "%s: must be a list", path);
 	if (json_array_size(l) > max)
-		return fail(ret_error, "%s: more than %zu entries", path, max);
+		return errmsg_set(ret_error, -EINVAL, "%s: more than %zu entries", path, max);
 	return 0;
 }
 
@@ -638,7 +624,7 @@ static int parse_rule(struct policy_rule *rule, const json_t *j, enum policy_dir
 	int r;
 
 	if (!json_is_object(j))
-		return fail(ret_error, "%s: must be an object", path);
+		return errmsg_set(ret_error, -EINVAL, "%s: must be an object", path);
 	snprintf(p, sizeof(p), "%s.%s", path, pf);
 	r = parse_list_len(peers, p, MODEL_MAX_ITEMS, ret_error);
 	if (r < 0)
@@ -703,11 +689,11 @@ static int parse_types(struct policy_netpol *np, const json_t *spec, char **ret_
 		np->types[POLICY_DIR_INGRESS] = true;
 		np->types[POLICY_DIR_EGRESS] = json_array_size(json_object_get(spec, "egress")) > 0;
 		return types && !json_is_null(types) && !json_is_array(types)
-			       ? fail(ret_error, "spec.policyTypes: must be a list")
+			       ? errmsg_set(ret_error, -EINVAL, "spec.policyTypes: must be a list")
 			       : 0;
 	}
 	if (json_array_size(types) > 2)
-		return fail(ret_error, "spec.policyTypes: may not specify more than two types");
+		return errmsg_set(ret_error, -EINVAL, "spec.policyTypes: may not specify more than two types");
 	json_array_foreach (types, i, t) {
 		const char *s = json_string_value(t);
 
@@ -716,7 +702,7 @@ static int parse_types(struct policy_netpol *np, const json_t *spec, char **ret_
 		else if (s && strcmp(s, "Egress") == 0)
 			np->types[POLICY_DIR_EGRESS] = true;
 		else
-			return fail(ret_error,
+			return errmsg_set(ret_error, -EINVAL,
 				    "spec.policyTypes[%zu]: unsupported value '%s' (want Ingress or "
 				    "Egress)",
 				    i, s ? s : "");
@@ -730,7 +716,7 @@ static int netpol_parse(struct policy_netpol *np, const json_t *j, char **ret_er
 	int r;
 
 	if (!json_is_object(spec))
-		return fail(ret_error, "spec: required");
+		return errmsg_set(ret_error, -EINVAL, "spec: required");
 	ps = json_object_get(spec, "podSelector");
 	if (ps && !json_is_null(ps)) {
 		r = labelsel_from_json(ps, "spec.podSelector", &np->pod_sel, ret_error);
@@ -767,7 +753,7 @@ int policy_netpol_from_json(const json_t *j, struct policy_netpol **ret, char **
 		return -ENOMEM;
 	np->refs = 1;
 	if (!name || !*name)
-		return fail(ret_error, "networkpolicy: metadata.name: required");
+		return errmsg_set(ret_error, -EINVAL, "networkpolicy: metadata.name: required");
 	np->name = strdup(name);
 	np->ns = strdup(ns && *ns ? ns : "default");
 	if (!np->name || !np->ns || asprintf(&np->key, "%s/%s", np->ns, np->name) < 0)
@@ -1097,12 +1083,12 @@ int policy_model_load_json(struct policy_model *m, const json_t *doc, char **ret
 	int r;
 
 	if (!json_is_object(doc))
-		return fail(ret_error, "state: must be an object");
+		return errmsg_set(ret_error, -EINVAL, "state: must be an object");
 	for (int k = 0; k < 3; k++) {
 		const json_t *l = json_object_get(doc, keys[k]);
 
 		if (l && !json_is_array(items_of(l)))
-			return fail(ret_error, "state: '%s' must be a list", keys[k]);
+			return errmsg_set(ret_error, -EINVAL, "state: '%s' must be a list", keys[k]);
 		r = load_list(m, l, k, ret_error);
 		if (r < 0)
 			return r;

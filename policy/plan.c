@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "plan.h"
 
 static const char *const op_names[_POLICY_OP_KIND_MAX] = {
@@ -330,20 +331,6 @@ void policy_plan_print(const struct policy_plan *p, FILE *f)
 
 /* ---- the diff ---- */
 
-static int fail(char **ret_error, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_error) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_error, fmt, ap) < 0)
-			*ret_error = NULL;
-		va_end(ap);
-	}
-	return r;
-}
-
 static int diff_elems(struct policy_plan *p, const struct policy_nft_set *obs,
 		      const struct policy_nft_set *des)
 {
@@ -387,7 +374,7 @@ static int diff_sets(struct policy_plan *p, const struct policy_nft *obs,
 		static const struct policy_nft_set empty = {};
 
 		if (o && o->kind != d->kind)
-			return fail(ret_error, -ENOTRECOVERABLE,
+			return errmsg_set(ret_error, -ENOTRECOVERABLE,
 				    "set '%s' exists with type %s, want %s: the table was changed "
 				    "outside calico-c; delete table '%s' to recover",
 				    names[i], policy_set_kind_to_string(o->kind),
