@@ -747,11 +747,29 @@ static void dedupe_peers(struct render *r)
 
 enum pool_set { POOLS_ENABLED, POOLS_EXPORTED };
 
-/* Print "[ a+, b+ ]" for the pools of @family, or return false if none. */
-static bool print_pool_set(struct render *r, int family, enum pool_set which)
+/* A BIRD prefix set "[ a, b+ ]" printed one member at a time; an empty set
+ * prints "[ ]" (matches nothing). */
+struct set_printer {
+	FILE *out;
+	bool any;
+};
+
+static void set_add(struct set_printer *sp, const char *cidr, bool or_longer)
 {
+	fprintf(sp->out, "%s%s%s", sp->any ? ", " : "[ ", cidr, or_longer ? "+" : "");
+	sp->any = true;
+}
+
+static void set_end(struct set_printer *sp)
+{
+	fputs(sp->any ? " ]" : "[ ]", sp->out);
+}
+
+/* The pools of @family (and their subnets). */
+static void print_pool_set(struct render *r, int family, enum pool_set which)
+{
+	struct set_printer sp = { .out = r->out };
 	char cidr[INET6_ADDRSTRLEN + 4];
-	const char *sep = "";
 	const json_t *spec;
 	size_t i;
 	json_t *o;
@@ -763,12 +781,9 @@ static bool print_pool_set(struct render *r, int family, enum pool_set which)
 		    f != family || json_is_true(json_object_get(spec, "disabled")) ||
 		    (which == POOLS_EXPORTED && json_is_true(json_object_get(spec, "disableBGPExport"))))
 			continue;
-		fprintf(r->out, "%s%s%s+", *sep ? "" : "[ ", sep, cidr);
-		sep = ", ";
+		set_add(&sp, cidr, true);
 	}
-	if (*sep)
-		fputs(" ]", r->out);
-	return *sep;
+	set_end(&sp);
 }
 
 static void check_pools(struct render *r)
@@ -808,10 +823,10 @@ static void print_blocks(struct render *r, int family)
 	}
 }
 
-static bool print_borrowed_set(struct render *r, int family)
+static void print_borrowed_set(struct render *r, int family)
 {
+	struct set_printer sp = { .out = r->out };
 	char cidr[INET6_ADDRSTRLEN + 4];
-	const char *sep = "";
 	size_t i;
 	json_t *o;
 	int f;
@@ -822,14 +837,10 @@ static bool print_borrowed_set(struct render *r, int family)
 			     json_string_value(o) ?: "");
 			continue;
 		}
-		if (f != family)
-			continue;
-		fprintf(r->out, "%s%s%s", *sep ? "" : "[ ", sep, cidr);
-		sep = ", ";
+		if (f == family)
+			set_add(&sp, cidr, false);
 	}
-	if (*sep)
-		fputs(" ]", r->out);
-	return *sep;
+	set_end(&sp);
 }
 
 /* Community value by name (BGPConfiguration.communities) or literal. */
@@ -892,8 +903,7 @@ static void print_family(struct render *r, int family)
 	fprintf(r->out, "\n# Accept routes inside the enabled IP pools only.\nfilter calico_import%s {\n",
 		v);
 	fputs("\tif net ~ ", r->out);
-	if (!print_pool_set(r, family, POOLS_ENABLED))
-		fputs("[ ]", r->out);
+	print_pool_set(r, family, POOLS_ENABLED);
 	fputs(" then accept;\n\treject;\n}\n", r->out);
 
 	for (int reflect = 0; reflect <= 1; reflect++) {
@@ -904,8 +914,7 @@ static void print_family(struct render *r, int family)
 				: "# Advertise our blocks and borrowed addresses inside exported pools.\n",
 			reflect ? "reflect" : "export", v);
 		fputs("\tif !(net ~ ", r->out);
-		if (!print_pool_set(r, family, POOLS_EXPORTED))
-			fputs("[ ]", r->out);
+		print_pool_set(r, family, POOLS_EXPORTED);
 		fputs(") then reject;\n", r->out);
 		if (reflect)
 			fputs("\tif source = RTS_BGP then accept;\n", r->out);
@@ -913,8 +922,7 @@ static void print_family(struct render *r, int family)
 		print_communities(r, family);
 		fputs("\t\taccept;\n\t}\n", r->out);
 		fprintf(r->out, "\tif proto = \"kernel%s\" && net ~ ", v);
-		if (!print_borrowed_set(r, family))
-			fputs("[ ]", r->out);
+		print_borrowed_set(r, family);
 		fputs(" then accept;\n\treject;\n}\n", r->out);
 	}
 }
