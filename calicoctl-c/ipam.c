@@ -129,8 +129,13 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 	}
 	printf("| %-8s | %-32s | %12s | %19s | %21s |\n", "GROUPING", "CIDR", "IPS TOTAL",
 	       "IPS IN USE", "IPS FREE");
-	for (size_t i = 0; i < pools.n; i++)
-		show_pool(&pools.items[i], &blocks, show_blocks);
+	for (size_t i = 0; i < pools.n; i++) {
+		if (pools.items[i].error)
+			printf("| %-8s | %-32s | invalid: %s\n", "IP Pool", pools.items[i].name,
+			       pools.items[i].error);
+		else
+			show_pool(&pools.items[i], &blocks, show_blocks);
+	}
 	ipam_pools_done(&pools);
 	ipam_blocks_done(&blocks);
 	return 0;
