@@ -155,13 +155,13 @@ static int snapshot_load(struct ipam *ipam, struct snapshot *s,
 	_cleanup_(ipam_json_decrefp) json_t *nodes = NULL, *pods = NULL, *handles = NULL;
 	int r;
 
-	r = ipam_list(ipam, &kapi_nodes, NULL, &nodes);
+	r = ipam_list(ipam, &kapi_nodes, NULL, false, &nodes);
 	if (r >= 0)
-		r = ipam_list(ipam, &kapi_pods, NULL, &pods);
+		r = ipam_list(ipam, &kapi_pods, NULL, false, &pods);
 	if (r >= 0)
-		r = ipam_list(ipam, &kapi_ipamhandles, NULL, &handles);
+		r = ipam_list(ipam, &kapi_ipamhandles, NULL, false, &handles);
 	if (r >= 0)
-		r = ipam_list(ipam, &kapi_blockaffinities, NULL, &s->affinities);
+		r = ipam_list(ipam, &kapi_blockaffinities, NULL, false, &s->affinities);
 	if (r < 0)
 		return ipam_fail(ipam, r, "listing: %s", kapi_last_error(ipam->k));
 	r = ipam_blocks_load(ipam, &s->blocks, ret_bad, on_bad, userdata);

@@ -70,6 +70,10 @@ struct assign_ctx {
 	size_t n_usable;
 	struct ipam_affinities affs;
 	bool have_affs;
+	bool affs_fresh;  /* affs from a consistent read, not the watch cache */
+	bool pools_fresh; /* likewise for pools */
+	struct ipam_cidr tried[64]; /* affine blocks already read in this call */
+	size_t n_tried;
 	json_t *node_labels; /* fetched only when a pool has a selector */
 	bool have_node;
 	struct ipam_config cfg;
@@ -252,17 +256,33 @@ static int alloc_from_block(struct assign_ctx *c, const struct ipam_cidr *cidr, 
 	return r;
 }
 
-static int ctx_affinities(struct assign_ctx *c)
+/* The node's affinities: first from the watch cache (fast); @fresh asks
+ * for a consistent read, done once, before anything is claimed, so a block
+ * claimed a moment ago (and not yet in the cache) is never claimed twice. */
+static int ctx_affinities(struct assign_ctx *c, bool fresh)
 {
 	int r;
 
-	if (c->have_affs)
+	if (c->have_affs && (c->affs_fresh || !fresh))
 		return 0;
-	r = ipam_affinities_load(c->ipam, c->a->node, &c->affs);
+	ipam_affinities_done(&c->affs);
+	c->have_affs = false;
+	r = ipam_affinities_load(c->ipam, c->a->node, !fresh, &c->affs);
 	if (r < 0)
 		return r;
 	c->have_affs = true;
+	c->affs_fresh = fresh;
 	return 0;
+}
+
+static bool tried(struct assign_ctx *c, const struct ipam_cidr *cidr)
+{
+	for (size_t i = 0; i < c->n_tried; i++)
+		if (ipam_cidr_equal(&c->tried[i], cidr))
+			return true;
+	if (c->n_tried < ELEMENTSOF(c->tried))
+		c->tried[c->n_tried++] = *cidr;
+	return false;
 }
 
 /* A pending affinity whose block exists and is ours: a claim interrupted
@@ -283,18 +303,18 @@ static void repair_pending(struct assign_ctx *c, struct ipam_affinity *aff)
 }
 
 /* Serves from the node's confirmed blocks in usable pools. Return: taken. */
-static int alloc_affine(struct assign_ctx *c, uint32_t want, struct ipam_addr *out)
+static int alloc_affine(struct assign_ctx *c, bool fresh, uint32_t want, struct ipam_addr *out)
 {
 	uint32_t got = 0;
 	int r;
 
-	r = ctx_affinities(c);
+	r = ctx_affinities(c, fresh);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < c->affs.n && got < want; i++) {
 		struct ipam_affinity *aff = &c->affs.items[i];
 
-		if (!usable_pool_of(c, &aff->cidr))
+		if (!usable_pool_of(c, &aff->cidr) || tried(c, &aff->cidr))
 			continue;
 		if (strcmp(aff->state, "pending") == 0)
 			repair_pending(c, aff);
@@ -563,13 +583,27 @@ static int assign_family(struct assign_ctx *c, int family, uint32_t want,
 	if (want == 0)
 		return 0;
 	r = select_pools(c, family, req, n_req);
+	if (r < 0 && !c->pools_fresh) {
+		/* Maybe only the watch cache does not know the pool yet. */
+		ipam_pools_done(&c->pools);
+		c->pools_fresh = true;
+		r = ipam_pools_read(c->ipam, false, &c->pools);
+		if (r >= 0) {
+			ipam_clear_error(c->ipam);
+			r = select_pools(c, family, req, n_req);
+		}
+	}
 	if (r < 0)
 		return r;
-	got = alloc_affine(c, want, out);
-	if (got < 0)
-		return got;
-	for (int i = 0; i < got; i++)
-		c->got[c->n_got++] = out[i];
+	got = 0;
+	for (int fresh = 0; fresh <= 1 && (uint32_t)got < want; fresh++) {
+		r = alloc_affine(c, fresh, want - (uint32_t)got, out + got);
+		if (r < 0)
+			return r;
+		for (int i = 0; i < r; i++)
+			c->got[c->n_got++] = out[got + i];
+		got += r;
+	}
 	if ((uint32_t)got < want) {
 		r = alloc_beyond_affine(c, family, want - (uint32_t)got, out + got);
 		if (r < 0)
@@ -605,7 +639,7 @@ int ipam_assign(struct ipam *ipam, const struct ipam_assign_args *a, struct ipam
 	    a->num_v6 > IPAM_MAX_PER_FAMILY || a->num_v4 + a->num_v6 == 0 ||
 	    a->n_v4_pools > IPAM_MAX_REQUESTED_POOLS || a->n_v6_pools > IPAM_MAX_REQUESTED_POOLS)
 		return ipam_fail(ipam, -EINVAL, "invalid allocation request");
-	r = ipam_pools_load(ipam, &c.pools);
+	r = ipam_pools_read(ipam, true, &c.pools);
 	if (r < 0)
 		return r;
 	r = assign_family(&c, AF_INET, a->num_v4, a->v4_pools, a->n_v4_pools, res.v4);
@@ -631,7 +665,7 @@ static int find_block_of(struct ipam *ipam, const struct ipam_addr *addr, struct
 	const struct ipam_pool *p;
 	int r;
 
-	r = ipam_pools_load(ipam, &pools);
+	r = ipam_pools_read(ipam, true, &pools);
 	if (r < 0)
 		return r;
 	p = ipam_pools_find_addr(&pools, addr);

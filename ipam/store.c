@@ -76,15 +76,18 @@ int ipam_get(struct ipam *ipam, const struct kapi_resource *res, const char *nam
 }
 
 int ipam_list(struct ipam *ipam, const struct kapi_resource *res, const char *label_selector,
-	      json_t **ret_items)
+	      bool cached, json_t **ret_items)
 {
 	_cleanup_free_ char *path = kapi_path(res, NULL, NULL, NULL);
+	_cleanup_free_ char *query = NULL;
 	struct kapi_list_opts o = { .label_selector = label_selector };
 
 	if (!path)
 		return -ENOMEM;
+	if (cached && asprintf(&query, "%s?resourceVersion=0", path) < 0)
+		return -ENOMEM;
 	ipam->stats.requests++;
-	return kapi_list(ipam->k, path, &o, ret_items, NULL);
+	return kapi_list(ipam->k, query ? query : path, &o, ret_items, NULL);
 }
 
 int ipam_create(struct ipam *ipam, const struct kapi_resource *res, json_t *obj, json_t **ret)
@@ -293,13 +296,18 @@ void ipam_pools_done(struct ipam_pools *p)
 
 int ipam_pools_load(struct ipam *ipam, struct ipam_pools *ret)
 {
+	return ipam_pools_read(ipam, false, ret);
+}
+
+int ipam_pools_read(struct ipam *ipam, bool cached, struct ipam_pools *ret)
+{
 	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
 	struct ipam_pools p = {};
 	json_t *it;
 	size_t i;
 	int r;
 
-	r = ipam_list(ipam, &kapi_ippools, NULL, &items);
+	r = ipam_list(ipam, &kapi_ippools, NULL, cached, &items);
 	if (r < 0)
 		return ipam_fail(ipam, r, "listing IPPools: %s", kapi_last_error(ipam->k));
 	p.items = calloc(json_array_size(items) + 1, sizeof(*p.items));
@@ -434,7 +442,7 @@ int ipam_blocks_load(struct ipam *ipam, struct ipam_blocks *ret, size_t *ret_bad
 	json_t *it;
 	int r;
 
-	r = ipam_list(ipam, &kapi_ipamblocks, NULL, &items);
+	r = ipam_list(ipam, &kapi_ipamblocks, NULL, false, &items);
 	if (r < 0)
 		return ipam_fail(ipam, r, "listing IPAMBlocks: %s", kapi_last_error(ipam->k));
 	out.items = calloc(json_array_size(items) + 1, sizeof(*out.items));
@@ -627,7 +635,8 @@ static void affinity_adopt(struct ipam *ipam, json_t *obj, const char *label)
 	(void)ipam_update(ipam, &kapi_blockaffinities, copy, NULL);
 }
 
-int ipam_affinities_load(struct ipam *ipam, const char *node, struct ipam_affinities *ret)
+int ipam_affinities_load(struct ipam *ipam, const char *node, bool cached,
+			 struct ipam_affinities *ret)
 {
 	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
 	char label[80], sel[128];
@@ -639,13 +648,13 @@ int ipam_affinities_load(struct ipam *ipam, const char *node, struct ipam_affini
 	if (r < 0)
 		return r;
 	snprintf(sel, sizeof(sel), "%s=%s", IPAM_AFFINITY_NODE_LABEL, label);
-	r = ipam_list(ipam, &kapi_blockaffinities, sel, &items);
+	r = ipam_list(ipam, &kapi_blockaffinities, sel, cached, &items);
 	if (r >= 0 && json_array_size(items) == 0) {
 		/* Nothing labelled: the node is new, or its affinities were
 		 * written by someone else. One full LIST tells, and adopts. */
 		json_decref(items);
 		items = NULL;
-		r = ipam_list(ipam, &kapi_blockaffinities, NULL, &items);
+		r = ipam_list(ipam, &kapi_blockaffinities, NULL, cached, &items);
 		json_array_foreach (items, i, it) {
 			json_t *spec = json_object_get(it, "spec");
 			const char *n = json_string_value(json_object_get(spec, "node"));
