@@ -1,0 +1,457 @@
+/* felix-c configuration (see config.h): one table describes every setting
+ * (its names, type, default and where it lands), so defaults, the file and
+ * the environment all go through the same validating parsers.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "errmsg.h"
+#include "felix-c/config.h"
+
+enum setting_type {
+	SET_STRING,
+	SET_BOOL,
+	SET_PORT,
+	SET_UINT,
+	SET_DURATION_MS,
+	SET_LOGLEVEL,
+	SET_CIDR4,
+	SET_IP,
+	SET_AUTODETECT,
+};
+
+struct setting {
+	const char *key;	   /* file key; env FELIX_<KEY upper-cased> */
+	const char *env[3];	   /* further environment names (Calico's) */
+	enum setting_type type;
+	size_t off;		   /* offsetof(struct felix_config, ...) */
+	const char *def;	   /* default text, NULL: none */
+	unsigned min, max;	   /* SET_UINT bounds */
+};
+
+#define OFF(f) offsetof(struct felix_config, f)
+
+static const struct setting settings[] = {
+	{ "LogSeverityScreen", {}, SET_LOGLEVEL, OFF(log_level), "info", 0, 0 },
+	{ "LogFilePath", {}, SET_STRING, OFF(log_file), NULL, 0, 0 },
+	{ "FelixHostname", { "NODENAME" }, SET_STRING, OFF(nodename), NULL, 0, 0 },
+	{ "HealthEnabled", {}, SET_BOOL, OFF(health_enabled), "true", 0, 0 },
+	{ "HealthHost", {}, SET_STRING, OFF(health_host), "0.0.0.0", 0, 0 },
+	{ "HealthPort", {}, SET_PORT, OFF(health_port), "9099", 0, 0 },
+	{ "PrometheusMetricsEnabled", {}, SET_BOOL, OFF(metrics_enabled), "true", 0, 0 },
+	{ "PrometheusMetricsHost", {}, SET_STRING, OFF(metrics_host), "0.0.0.0", 0, 0 },
+	{ "PrometheusMetricsPort", {}, SET_PORT, OFF(metrics_port), "9091", 0, 0 },
+	{ "Kubeconfig", { "KUBECONFIG" }, SET_STRING, OFF(kubeconfig), NULL, 0, 0 },
+	{ "StateDir", {}, SET_STRING, OFF(state_dir), "/var/lib/calico-c", 0, 0 },
+	{ "BirdConfigPath", {}, SET_STRING, OFF(bird_config), NULL, 0, 0 },
+	{ "BirdSocketPath", {}, SET_STRING, OFF(bird_socket), NULL, 0, 0 },
+	{ "BirdPidFile", {}, SET_STRING, OFF(bird_pidfile), NULL, 0, 0 },
+	{ "BirdBinary", {}, SET_STRING, OFF(bird_binary), "bird", 0, 0 },
+	{ "BirdStart", { "FELIX_BIRD_START" }, SET_BOOL, OFF(bird_start), "false", 0, 0 },
+	{ "BirdConnectRetry", {}, SET_UINT, OFF(bird_connect_retry_s), "0", 0, 3600 },
+	{ "CNINetDir", {}, SET_STRING, OFF(cni_net_dir), "/etc/cni/net.d", 0, 0 },
+	{ "MTUFile", {}, SET_STRING, OFF(mtu_file), "/var/lib/calico/mtu", 0, 0 },
+	{ "MTU", { "FELIX_VETHMTU" }, SET_UINT, OFF(mtu), "0", 0, 65535 },
+	{ "IP", { "IP" }, SET_IP, OFF(ip), "autodetect", 0, 0 },
+	{ "IPAutodetectionMethod", { "IP_AUTODETECTION_METHOD" }, SET_AUTODETECT,
+	  OFF(ip_autodetect), "first-found", 0, 0 },
+	{ "IPv4PoolCIDR", { "CALICO_IPV4POOL_CIDR" }, SET_CIDR4, OFF(pool_cidr),
+	  "192.168.0.0/16", 0, 0 },
+	{ "IPv4PoolBlockSize", { "CALICO_IPV4POOL_BLOCK_SIZE" }, SET_UINT,
+	  OFF(pool_block_size), "26", 20, 32 },
+	{ "NoDefaultPools", { "NO_DEFAULT_POOLS" }, SET_BOOL, OFF(no_default_pools), "false", 0, 0 },
+	{ "RouteRefreshInterval", {}, SET_DURATION_MS, OFF(resync_ms), "90s", 0, 0 },
+	{ "ApplyDebounce", {}, SET_DURATION_MS, OFF(debounce_ms), "20ms", 0, 0 },
+	{ "RouteCleanupGrace", {}, SET_DURATION_MS, OFF(route_grace_ms), "10s", 0, 0 },
+	{ "NftablesTable", {}, SET_STRING, OFF(nft_table), "calico-c", 0, 0 },
+	{ "SecretsNamespace", {}, SET_STRING, OFF(secrets_namespace), "kube-system", 0, 0 },
+	{ "IPAMGCEnabled", {}, SET_BOOL, OFF(ipam_gc), "true", 0, 0 },
+	{ "IPAMGCInterval", {}, SET_DURATION_MS, OFF(ipam_gc_interval_ms), "60s", 0, 0 },
+	{ "IPAMGCGrace", {}, SET_UINT, OFF(ipam_gc_grace_s), "300", 0, 86400 },
+	{ "LeaseNamespace", {}, SET_STRING, OFF(lease_namespace), "kube-system", 0, 0 },
+	{ "LeaseName", {}, SET_STRING, OFF(lease_name), "calico-c-ipam-gc", 0, 0 },
+	{ "LeaseDuration", {}, SET_UINT, OFF(lease_duration_s), "15", 3, 3600 },
+};
+
+int felix_parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *ret = true, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *ret = false, 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || v > max)
+		return -EINVAL;
+	if (*end) /* a unit suffix is the caller's business */
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
+int felix_parse_duration_ms(const char *s, unsigned *ret_ms)
+{
+	static const struct {
+		const char *suffix;
+		unsigned long mult;
+	} units[] = { { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 } };
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+		if (strcmp(end, units[i].suffix) != 0)
+			continue;
+		if (v > UINT_MAX / units[i].mult)
+			return -EINVAL;
+		*ret_ms = (unsigned)(v * units[i].mult);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_cidr4(const char *s)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	struct in_addr a;
+	unsigned long len;
+	uint32_t host;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, slash - s);
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1 || parse_uint(slash + 1, 32, &len) < 0)
+		return -EINVAL;
+	host = ntohl(a.s_addr);
+	if (len < 32 && (host & (0xffffffffu >> len)) != 0)
+		return -EINVAL; /* host bits set: "10.65.1.0/16" is a typo, not a pool */
+	return 0;
+}
+
+static int parse_ip(const char *s)
+{
+	struct in_addr a;
+	char buf[INET_ADDRSTRLEN + 4];
+	char *slash;
+	unsigned long len;
+
+	if (strcmp(s, "autodetect") == 0 || strcmp(s, "none") == 0 || strcmp(s, "") == 0)
+		return 0;
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (parse_uint(slash + 1, 32, &len) < 0)
+			return -EINVAL;
+	}
+	return inet_pton(AF_INET, buf, &a) == 1 ? 0 : -EINVAL;
+}
+
+static int parse_autodetect(const char *s)
+{
+	static const char *const prefixes[] = { "interface=", "skip-interface=", "can-reach=" };
+
+	if (strcmp(s, "first-found") == 0)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+		if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0 && s[strlen(prefixes[i])])
+			return 0;
+	return -EINVAL;
+}
+
+static const char *type_hint(enum setting_type t)
+{
+	switch (t) {
+	case SET_BOOL:
+		return "true or false";
+	case SET_PORT:
+		return "a port 1-65535";
+	case SET_UINT:
+		return "an integer";
+	case SET_DURATION_MS:
+		return "a duration such as 10, 10s, 250ms, 2m";
+	case SET_LOGLEVEL:
+		return "debug, info, warning, error or fatal";
+	case SET_CIDR4:
+		return "an IPv4 CIDR without host bits";
+	case SET_IP:
+		return "autodetect, none or an IPv4 address";
+	case SET_AUTODETECT:
+		return "first-found, interface=REGEX, skip-interface=REGEX or can-reach=IP";
+	default:
+		return "a string";
+	}
+}
+
+static enum log_level loglevel_from(const char *s)
+{
+	if (strcasecmp(s, "warn") == 0)
+		return LOG_LEVEL_WARNING;
+	if (strcasecmp(s, "fatal") == 0 || strcasecmp(s, "panic") == 0)
+		return LOG_LEVEL_ERROR;
+	return log_level_from_string(s);
+}
+
+/* Parses @v into the field of @s; -EINVAL on a bad value. */
+static int setting_apply(const struct setting *s, const char *v, struct felix_config *c)
+{
+	void *field = (char *)c + s->off;
+	unsigned long ul;
+	bool b;
+	int r;
+
+	switch (s->type) {
+	case SET_BOOL:
+		if (felix_parse_bool(v, &b) < 0)
+			return -EINVAL;
+		*(bool *)field = b;
+		return 0;
+	case SET_PORT:
+		if (parse_uint(v, 65535, &ul) < 0 || ul == 0)
+			return -EINVAL;
+		*(uint16_t *)field = (uint16_t)ul;
+		return 0;
+	case SET_UINT:
+		if (parse_uint(v, s->max, &ul) < 0 || ul < s->min)
+			return -EINVAL;
+		*(unsigned *)field = (unsigned)ul;
+		return 0;
+	case SET_DURATION_MS:
+		return felix_parse_duration_ms(v, (unsigned *)field);
+	case SET_LOGLEVEL:
+		r = loglevel_from(v);
+		if (r < 0)
+			return -EINVAL;
+		*(enum log_level *)field = r;
+		return 0;
+	case SET_CIDR4:
+		r = parse_cidr4(v);
+		break;
+	case SET_IP:
+		r = parse_ip(v);
+		break;
+	case SET_AUTODETECT:
+		r = parse_autodetect(v);
+		break;
+	default:
+		r = 0;
+		break;
+	}
+	if (r < 0)
+		return r;
+	free(*(char **)field);
+	*(char **)field = strdup(v);
+	return *(char **)field ? 0 : -ENOMEM;
+}
+
+static int apply_or_explain(const struct setting *s, const char *v, const char *source,
+			    struct felix_config *c, char **ret_error)
+{
+	int r = setting_apply(s, v, c);
+
+	if (r == -EINVAL)
+		return errmsg_set(ret_error, r, "%s: invalid value '%s' for %s: expected %s", source,
+				  v, s->key, type_hint(s->type));
+	return r;
+}
+
+static const struct setting *setting_by_key(const char *key)
+{
+	for (size_t i = 0; i < ELEMENTSOF(settings); i++)
+		if (strcasecmp(settings[i].key, key) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int load_file(const char *path, struct felix_config *c, char **ret_error)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+
+	if (!f)
+		return errmsg_set(ret_error, -errno, "cannot open config file '%s': %s", path,
+				  strerror(errno));
+	while (getline(&line, &cap, f) >= 0) {
+		char where[300], *s = trim(line), *eq, *key, *val;
+		const struct setting *st;
+		int r;
+
+		lineno++;
+		if (!*s || *s == '#' || *s == ';' || *s == '[')
+			continue;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		eq = strchr(s, '=');
+		if (!eq)
+			return errmsg_set(ret_error, -EINVAL, "%s: expected 'Key = Value'", where);
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		st = setting_by_key(key);
+		if (!st)
+			return errmsg_set(ret_error, -EINVAL, "%s: unknown setting '%s'", where, key);
+		r = apply_or_explain(st, val, where, c, ret_error);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* FELIX_<KEY upper-cased>, then the setting's other names. */
+static int load_env(char *const *envp, struct felix_config *c, char **ret_error)
+{
+	for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
+		const struct setting *s = &settings[i];
+		char name[64] = "FELIX_";
+		const char *v, *used = name;
+		int r;
+
+		for (size_t k = 0; s->key[k] && k + 7 < sizeof(name); k++)
+			name[6 + k] = (char)toupper((unsigned char)s->key[k]);
+		v = env_get(envp, name);
+		for (size_t k = 0; !v && k < ELEMENTSOF(s->env) && s->env[k]; k++)
+			v = env_get(envp, used = s->env[k]);
+		if (!v)
+			continue;
+		r = apply_or_explain(s, v, used, c, ret_error);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int default_path(char **field, const char *dir, const char *leaf)
+{
+	if (*field)
+		return 0;
+	return asprintf(field, "%s/%s", dir, leaf) < 0 ? -ENOMEM : 0;
+}
+
+static int finish(struct felix_config *c, char **ret_error)
+{
+	char host[256] = {};
+	int r;
+
+	if (!c->nodename || !*c->nodename) {
+		if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+			return errmsg_set(ret_error, -EINVAL, "no node name: set FELIX_FELIXHOSTNAME");
+		free(c->nodename);
+		c->nodename = strdup(host);
+		if (!c->nodename)
+			return -ENOMEM;
+	}
+	if (strlen(c->nodename) > 253 || strpbrk(c->nodename, "/ \t\n\"'"))
+		return errmsg_set(ret_error, -EINVAL, "invalid node name '%s'", c->nodename);
+	if (c->log_file && !*c->log_file)
+		c->log_file = (free(c->log_file), NULL);
+	r = default_path(&c->bird_config, c->state_dir, "bird.cfg");
+	if (r == 0)
+		r = default_path(&c->bird_socket, c->state_dir, "bird.ctl");
+	if (r == 0)
+		r = default_path(&c->bird_pidfile, c->state_dir, "bird.pid");
+	if (r < 0)
+		return r;
+	if (c->resync_ms < 1000)
+		return errmsg_set(ret_error, -EINVAL, "RouteRefreshInterval %u ms is below 1s",
+				  c->resync_ms);
+	if (c->ipam_gc_interval_ms < 1000)
+		return errmsg_set(ret_error, -EINVAL, "IPAMGCInterval %u ms is below 1s",
+				  c->ipam_gc_interval_ms);
+	return 0;
+}
+
+int felix_config_load(const char *file, char *const *envp, struct felix_config *ret,
+		      char **ret_error)
+{
+	struct felix_config c = {};
+	int r = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(settings) && r >= 0; i++)
+		if (settings[i].def)
+			r = apply_or_explain(&settings[i], settings[i].def, "default", &c,
+					     ret_error);
+	if (!file)
+		file = env_get(envp, "FELIX_CONFIGFILE");
+	if (r >= 0 && file && *file)
+		r = load_file(file, &c, ret_error);
+	if (r >= 0)
+		r = load_env(envp, &c, ret_error);
+	if (r >= 0)
+		r = finish(&c, ret_error);
+	if (r < 0) {
+		felix_config_done(&c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void felix_config_done(struct felix_config *c)
+{
+	for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
+		const struct setting *s = &settings[i];
+
+		if (s->type == SET_STRING || s->type == SET_CIDR4 || s->type == SET_IP ||
+		    s->type == SET_AUTODETECT) {
+			char **f = (char **)((char *)c + s->off);
+			free(*f);
+			*f = NULL;
+		}
+	}
+}

@@ -1,0 +1,78 @@
+/* felix-c configuration: defaults, then an optional config file, then the
+ * environment (FELIX_* names as Calico spells them where Calico has the
+ * setting, plus ours for every path so several nodes run on one machine).
+ *
+ * The file is "Key = Value" lines (Calico's felix.cfg shape): '#' and ';'
+ * start comments, "[section]" headers are ignored, keys are the setting
+ * names below without the FELIX_ prefix, compared case-insensitively.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log.h"
+
+/* Every field is owned by the struct (strings malloc'd); units in names. */
+struct felix_config {
+	enum log_level log_level; /* LogSeverityScreen */
+	char *log_file;		  /* LogFilePath, NULL: stderr */
+	char *nodename;		  /* FelixHostname / NODENAME; default gethostname() */
+
+	bool health_enabled;	  /* HealthEnabled */
+	char *health_host;	  /* HealthHost */
+	uint16_t health_port;	  /* HealthPort, 9099 */
+	bool metrics_enabled;	  /* PrometheusMetricsEnabled */
+	char *metrics_host;	  /* PrometheusMetricsHost */
+	uint16_t metrics_port;	  /* PrometheusMetricsPort, 9091 */
+
+	char *kubeconfig;	  /* Kubeconfig / KUBECONFIG; NULL: in-cluster */
+	char *state_dir;	  /* StateDir */
+	char *bird_config;	  /* BirdConfigPath, default <state>/bird.cfg */
+	char *bird_socket;	  /* BirdSocketPath, default <state>/bird.ctl */
+	char *bird_pidfile;	  /* BirdPidFile, default <state>/bird.pid */
+	char *bird_binary;	  /* BirdBinary, "bird" */
+	bool bird_start;	  /* BIRD_START / BirdStart: we start BIRD */
+	unsigned bird_connect_retry_s; /* BirdConnectRetry, 0: BIRD's defaults */
+	char *cni_net_dir;	  /* CNINetDir */
+	char *mtu_file;		  /* MTUFile, read by the CNI plugin */
+	unsigned mtu;		  /* MTU override, 0: uplink MTU */
+
+	char *ip;		  /* IP: "autodetect", "none" or an IPv4 address[/len] */
+	char *ip_autodetect;	  /* IP_AUTODETECTION_METHOD */
+	char *pool_cidr;	  /* CALICO_IPV4POOL_CIDR */
+	unsigned pool_block_size; /* CALICO_IPV4POOL_BLOCK_SIZE */
+	bool no_default_pools;	  /* NO_DEFAULT_POOLS */
+
+	unsigned resync_ms;	  /* RouteRefreshInterval: periodic full resync */
+	unsigned debounce_ms;	  /* ApplyDebounce: coalescing window of events */
+	unsigned route_grace_ms;  /* RouteCleanupGrace: unknown /32s kept this long */
+	char *nft_table;	  /* NftablesTable */
+	char *secrets_namespace;  /* SecretsNamespace: BGP password secrets */
+
+	bool ipam_gc;		  /* IPAMGCEnabled */
+	unsigned ipam_gc_interval_ms; /* IPAMGCInterval */
+	unsigned ipam_gc_grace_s; /* IPAMGCGrace */
+	char *lease_namespace;	  /* LeaseNamespace */
+	char *lease_name;	  /* LeaseName */
+	unsigned lease_duration_s; /* LeaseDuration */
+};
+
+/**
+ * felix_config_load - build the configuration
+ * @file: config file path, or NULL (then FELIX_CONFIGFILE if set)
+ * @envp: environment, NULL-terminated "K=V" strings (environ)
+ * @ret: filled on success (felix_config_done() it)
+ * @ret_error: malloc'd message naming the setting and its source, on -EINVAL
+ *
+ * Return: 0, -EINVAL (bad value, unknown key in the file), -ENOENT (file
+ *   given but missing), -ENOMEM.
+ */
+int felix_config_load(const char *file, char *const *envp, struct felix_config *ret,
+		      char **ret_error);
+void felix_config_done(struct felix_config *c);
+
+/* Duration "10", "10s", "250ms", "2m" in ms. Return: 0 or -EINVAL. */
+int felix_parse_duration_ms(const char *s, unsigned *ret_ms);
+/* "true/false/1/0/yes/no/on/off". Return: 0 or -EINVAL. */
+int felix_parse_bool(const char *s, bool *ret);

@@ -1,0 +1,112 @@
+/* felix-c: the calico-c node agent.
+ *
+ *   felix-c [--config FILE]
+ *
+ * Settings come from FILE (or FELIX_CONFIGFILE) and FELIX_* environment
+ * variables (felix-c/config.h). SIGTERM/SIGINT exit cleanly and leave the
+ * dataplane (routes, nftables table, BIRD) in place. Every symbol here is
+ * static: the felix-c archive also holds this file for the unit tests.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+
+#include "cleanup.h"
+#include "evloop.h"
+#include "felix-c/agent.h"
+#include "felix-c/config.h"
+#include "kapi.h"
+#include "log.h"
+
+extern char **environ;
+
+static void on_signal(struct evloop_signal *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)s;
+	log_info("Received signal %u: exiting, dataplane left in place", si->ssi_signo);
+	evloop_exit(userdata, 0);
+}
+
+static int load_kubeconfig(const struct felix_config *c, struct kapi_config **ret)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (!c->kubeconfig) {
+		r = kapi_config_in_cluster(NULL, ret);
+		return r < 0 ? log_error_errno(r, "No kubeconfig and no in-cluster config: %m") : 0;
+	}
+	r = kapi_config_load(c->kubeconfig, ret, &err);
+	if (r < 0)
+		return log_error_errno(r, "Failed to load kubeconfig '%s': %s", c->kubeconfig,
+				       err ? err : "%m");
+	return 0;
+}
+
+static int run(const struct felix_config *c)
+{
+	struct kapi_config *kc = NULL;
+	struct evloop *loop = NULL;
+	struct evloop_signal *sterm = NULL, *sint = NULL;
+	struct felix_agent *a = NULL;
+	int r;
+
+	r = load_kubeconfig(c, &kc);
+	if (r < 0)
+		return r;
+	r = evloop_new(&loop);
+	if (r == 0)
+		r = evloop_signal_add(loop, SIGTERM, on_signal, loop, &sterm);
+	if (r == 0)
+		r = evloop_signal_add(loop, SIGINT, on_signal, loop, &sint);
+	if (r == 0)
+		r = felix_agent_new(c, kc, loop, &a);
+	if (r == 0)
+		r = evloop_run(loop);
+	felix_agent_free(a);
+	evloop_signal_free(sterm);
+	evloop_signal_free(sint);
+	evloop_free(loop);
+	kapi_config_free(kc);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_free_ char *err = NULL;
+	struct felix_config c;
+	const char *file = NULL;
+	int o, r;
+
+	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (o == 'c') {
+			file = optarg;
+			continue;
+		}
+		fprintf(o == 'h' ? stdout : stderr, "usage: felix-c [--config FILE]\n");
+		return o == 'h' ? 0 : 2;
+	}
+	r = felix_config_load(file, environ, &c, &err);
+	if (r < 0) {
+		log_error_errno(r, "Invalid configuration: %s", err ? err : "%m");
+		return 1;
+	}
+	r = log_setup(c.log_level, c.log_file, "felix-c");
+	if (r < 0)
+		log_warning_errno(r, "Failed to open log file '%s', logging to stderr: %m",
+				  c.log_file);
+	signal(SIGPIPE, SIG_IGN);
+	r = run(&c);
+	felix_config_done(&c);
+	log_close();
+	return r < 0 ? 1 : 0;
+}

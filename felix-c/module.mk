@@ -1,0 +1,7 @@
+# felix-c: the node agent. The component and the program share the name (so
+# unit tests in tests/unit/felix-c link build/felix-c.a); main.c keeps every
+# symbol static, so a test's own main() never pulls it from the archive.
+COMPONENTS += felix-c
+PROGRAMS += felix-c
+felix-c_SRCS := $(wildcard felix-c/*.c)
+felix-c_LIBS := policy bird-config ipam lib

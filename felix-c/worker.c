@@ -1,0 +1,564 @@
+/* The background thread (see worker.h).
+ *
+ * Lease election follows the usual Kubernetes protocol: a holder renews
+ * spec.renewTime every duration/3; another node takes the Lease over (by a
+ * compare-and-swap update) only after the Lease's resourceVersion has not
+ * changed for a whole leaseDurationSeconds measured on its OWN clock, so
+ * clock skew between nodes does not matter. A leader that cannot renew for a
+ * whole duration stops acting as leader before anyone can take over.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "evloop.h"
+#include "felix-c/autodetect.h"
+#include "felix-c/config.h"
+#include "felix-c/worker.h"
+#include "ipam/gc.h"
+#include "ipam/ipam.h"
+#include "kapi.h"
+#include "log.h"
+#include "nl.h"
+
+DEFINE_CLEANUP_FUNC(struct nl, nl_free);
+
+struct felix_worker {
+	const struct felix_config *cfg; /* borrowed */
+	struct kapi *k;			/* thread's own client */
+	struct ipam *ipam;		/* created on first GC */
+	struct ipam_gc_state *gc_state;
+	pthread_t thread;
+	pthread_mutex_t lock;		/* guards st and stop */
+	pthread_cond_t wake;
+	bool stop;
+	struct felix_worker_status st;
+	/* thread-private */
+	bool addr_done, mtu_done, pool_done, info_done;
+	char lease_rv[64];		/* last resourceVersion seen */
+	uint64_t lease_seen_ms;		/* when lease_rv last changed */
+	uint64_t renewed_ms;		/* our last successful renew */
+	uint64_t next_gc_ms;
+};
+
+static void set_status(struct felix_worker *w, void (*fn)(struct felix_worker_status *, void *),
+		       void *arg)
+{
+	pthread_mutex_lock(&w->lock);
+	fn(&w->st, arg);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void st_api_error(struct felix_worker_status *s, void *arg)
+{
+	(void)arg;
+	s->api_errors++;
+}
+
+static int api_fail(struct felix_worker *w, int r, const char *what)
+{
+	set_status(w, st_api_error, NULL);
+	return log_warning_errno(r, "%s failed (will retry): %s", what,
+				 *kapi_last_error(w->k) ? kapi_last_error(w->k) : strerror(-r));
+}
+
+/* ---- startup steps ---- */
+
+static int write_file_atomic(const char *path, const char *text)
+{
+	_cleanup_free_ char *tmp = NULL, *dir = strdup(path);
+	_cleanup_close_ int fd = -1;
+	char *slash;
+	size_t len = strlen(text);
+
+	if (!dir || asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0755);
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		int r = -errno;
+		(void)unlink(tmp);
+		return r ? r : -EIO;
+	}
+	if (rename(tmp, path) < 0) {
+		int r = -errno;
+		(void)unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+struct addr_result {
+	const char *cidr;
+	uint32_t mtu;
+};
+
+static void st_addr(struct felix_worker_status *s, void *arg)
+{
+	const struct addr_result *a = arg;
+
+	if (a->cidr)
+		snprintf(s->node_cidr, sizeof(s->node_cidr), "%s", a->cidr);
+	if (a->mtu)
+		s->mtu = a->mtu;
+}
+
+/* Finds the node address (IP=, or autodetection) and the uplink MTU. */
+static int step_detect(struct felix_worker *w, char cidr[static 24], uint32_t *ret_mtu)
+{
+	_cleanup_(nl_freep) struct nl *nl = NULL;
+	const struct felix_config *c = w->cfg;
+	int r;
+
+	r = nl_open(&nl);
+	if (r < 0)
+		return r;
+	if (c->ip && strcmp(c->ip, "autodetect") != 0 && strcmp(c->ip, "none") != 0 && *c->ip) {
+		snprintf(cidr, 24, "%s%s", c->ip, strchr(c->ip, '/') ? "" : "/32");
+		r = autodetect_ipv4(nl, "first-found", (char[24]){}, ret_mtu);
+		return r == -ENOENT ? 0 : r;
+	}
+	return autodetect_ipv4(nl, c->ip_autodetect, cidr, ret_mtu);
+}
+
+static int step_address_and_mtu(struct felix_worker *w, char cidr[static 24])
+{
+	const struct felix_config *c = w->cfg;
+	uint32_t mtu = 0;
+	char text[32];
+	int r;
+
+	cidr[0] = '\0';
+	r = step_detect(w, cidr, &mtu);
+	if (r < 0)
+		return log_warning_errno(r, "Failed to autodetect the node address with '%s' "
+					    "(will retry): %m", c->ip_autodetect);
+	if (c->mtu)
+		mtu = c->mtu;
+	if (!w->mtu_done && mtu) {
+		snprintf(text, sizeof(text), "%u\n", mtu);
+		r = write_file_atomic(c->mtu_file, text);
+		if (r < 0)
+			return log_warning_errno(r, "Failed to write MTU file '%s' (will retry): %m",
+						 c->mtu_file);
+		log_info("MTU %u written to '%s'", mtu, c->mtu_file);
+		w->mtu_done = true;
+	}
+	set_status(w, st_addr, &(struct addr_result){ cidr[0] ? cidr : NULL, mtu });
+	return 0;
+}
+
+static int step_annotate(struct felix_worker *w, const char *cidr)
+{
+	_cleanup_free_ char *path = kapi_path(&kapi_nodes, NULL, w->cfg->nodename, NULL);
+	json_t *node = NULL, *patch;
+	const char *cur;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = kapi_get(w->k, path, &node);
+	if (r < 0)
+		return api_fail(w, r, "Reading our Node");
+	cur = kapi_obj_annotation(node, "projectcalico.org/IPv4Address");
+	if (cur && strcmp(cur, cidr) == 0) {
+		json_decref(node);
+		return 0;
+	}
+	json_decref(node);
+	patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
+			  "projectcalico.org/IPv4Address", cidr);
+	if (!patch)
+		return -ENOMEM;
+	r = kapi_patch(w->k, path, KAPI_PATCH_MERGE, patch, NULL);
+	json_decref(patch);
+	if (r < 0)
+		return api_fail(w, r, "Annotating our Node");
+	log_info("Node '%s' registered with BGP address %s", w->cfg->nodename, cidr);
+	return 0;
+}
+
+static int step_default_pool(struct felix_worker *w)
+{
+	const struct felix_config *c = w->cfg;
+	_cleanup_free_ char *path = kapi_path(&kapi_ippools, NULL, NULL, NULL);
+	json_t *items = NULL, *pool;
+	size_t n;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = kapi_list(w->k, path, NULL, &items, NULL);
+	if (r < 0)
+		return api_fail(w, r, "Listing IPPools");
+	n = json_array_size(items);
+	json_decref(items);
+	if (n > 0 || c->no_default_pools)
+		return 0;
+	pool = json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:i,s:s,s:s,s:b,s:s}}", "apiVersion",
+			 "crd.projectcalico.org/v1", "kind", "IPPool", "metadata", "name",
+			 "default-ipv4-ippool", "spec", "cidr", c->pool_cidr, "blockSize",
+			 (int)c->pool_block_size, "ipipMode", "Never", "vxlanMode", "Never",
+			 "natOutgoing", 1, "nodeSelector", "all()");
+	if (!pool)
+		return -ENOMEM;
+	r = kapi_create(w->k, path, pool, NULL);
+	json_decref(pool);
+	if (r == -EEXIST)
+		return 0;
+	if (r < 0)
+		return api_fail(w, r, "Creating the default IPPool");
+	log_info("Created the default IPPool %s (block size %u)", c->pool_cidr, c->pool_block_size);
+	return 0;
+}
+
+static int step_cluster_info(struct felix_worker *w)
+{
+	_cleanup_free_ char *coll = kapi_path(&kapi_clusterinformations, NULL, NULL, NULL);
+	_cleanup_free_ char *path = kapi_path(&kapi_clusterinformations, NULL, "default", NULL);
+	json_t *ci = NULL, *obj;
+	char guid[33];
+	int r;
+
+	if (!coll || !path)
+		return -ENOMEM;
+	r = kapi_get(w->k, path, &ci);
+	if (r == 0) {
+		json_t *ready = json_object_get(json_object_get(ci, "spec"), "datastoreReady");
+		bool ok = json_is_true(ready);
+
+		json_decref(ci);
+		if (ok)
+			return 0;
+		obj = json_pack("{s:{s:b}}", "spec", "datastoreReady", 1);
+		r = obj ? kapi_patch(w->k, path, KAPI_PATCH_MERGE, obj, NULL) : -ENOMEM;
+		json_decref(obj);
+		return r < 0 ? api_fail(w, r, "Setting datastoreReady") : 0;
+	}
+	if (r != -ENOENT)
+		return api_fail(w, r, "Reading ClusterInformation");
+	srandom((unsigned)(time(NULL) ^ getpid()));
+	for (size_t i = 0; i < 32; i++)
+		guid[i] = "0123456789abcdef"[random() % 16];
+	guid[32] = '\0';
+	obj = json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:s,s:b}}", "apiVersion",
+			"crd.projectcalico.org/v1", "kind", "ClusterInformation", "metadata", "name",
+			"default", "spec", "clusterGUID", guid, "calicoVersion", "calico-c",
+			"datastoreReady", 1);
+	if (!obj)
+		return -ENOMEM;
+	r = kapi_create(w->k, coll, obj, NULL);
+	json_decref(obj);
+	if (r < 0 && r != -EEXIST)
+		return api_fail(w, r, "Creating ClusterInformation");
+	return 0;
+}
+
+static void st_startup_done(struct felix_worker_status *s, void *arg)
+{
+	(void)arg;
+	s->startup_done = true;
+}
+
+static void startup(struct felix_worker *w)
+{
+	char cidr[24];
+
+	if (!w->addr_done) {
+		if (step_address_and_mtu(w, cidr) < 0)
+			return;
+		if (cidr[0] && step_annotate(w, cidr) < 0)
+			return;
+		w->addr_done = true;
+	}
+	if (!w->pool_done && step_default_pool(w) == 0)
+		w->pool_done = true;
+	if (!w->info_done && step_cluster_info(w) == 0)
+		w->info_done = true;
+	if (w->addr_done && w->pool_done && w->info_done)
+		set_status(w, st_startup_done, NULL);
+}
+
+/* ---- lease ---- */
+
+static void micro_time(char buf[static 64])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000);
+}
+
+static json_t *lease_object(const struct felix_worker *w, const json_t *old)
+{
+	const struct felix_config *c = w->cfg;
+	json_t *spec = json_object_get(old, "spec");
+	const char *holder = json_string_value(json_object_get(spec, "holderIdentity"));
+	json_int_t transitions = json_integer_value(json_object_get(spec, "leaseTransitions"));
+	bool mine = holder && strcmp(holder, c->nodename) == 0;
+	const char *acquired = json_string_value(json_object_get(spec, "acquireTime"));
+	char now[64];
+	json_t *o;
+
+	micro_time(now);
+	o = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:i,s:s,s:s,s:I}}", "apiVersion",
+		      "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name", c->lease_name,
+		      "namespace", c->lease_namespace, "spec", "holderIdentity", c->nodename,
+		      "leaseDurationSeconds", (int)c->lease_duration_s, "acquireTime",
+		      mine && acquired ? acquired : now, "renewTime", now, "leaseTransitions",
+		      old && !mine ? transitions + 1 : transitions);
+	if (o && old)
+		json_object_set(json_object_get(o, "metadata"), "resourceVersion",
+				json_object_get(json_object_get(old, "metadata"), "resourceVersion"));
+	return o;
+}
+
+struct leader_change {
+	bool leader;
+};
+
+static void st_leader(struct felix_worker_status *s, void *arg)
+{
+	bool l = ((struct leader_change *)arg)->leader;
+
+	if (s->leader != l)
+		s->leader_changes++;
+	s->leader = l;
+}
+
+static void set_leader(struct felix_worker *w, bool leader)
+{
+	bool was;
+
+	pthread_mutex_lock(&w->lock);
+	was = w->st.leader;
+	pthread_mutex_unlock(&w->lock);
+	if (was != leader)
+		log_info("IPAM GC leadership %s (Lease %s/%s)", leader ? "acquired" : "lost",
+			 w->cfg->lease_namespace, w->cfg->lease_name);
+	set_status(w, st_leader, &(struct leader_change){ leader });
+}
+
+/* One election round. Return: whether we hold the Lease now. */
+static bool lease_round(struct felix_worker *w, uint64_t now)
+{
+	const struct felix_config *c = w->cfg;
+	_cleanup_free_ char *coll = kapi_path(&kapi_leases, c->lease_namespace, NULL, NULL);
+	_cleanup_free_ char *path = kapi_path(&kapi_leases, c->lease_namespace, c->lease_name, NULL);
+	json_t *old = NULL, *obj;
+	const char *holder, *rv;
+	bool mine;
+	int r;
+
+	if (!coll || !path)
+		return false;
+	r = kapi_get(w->k, path, &old);
+	if (r < 0 && r != -ENOENT) {
+		api_fail(w, r, "Reading the GC Lease");
+		/* Keep leading only while our last renew is fresh. */
+		return w->renewed_ms && now - w->renewed_ms < c->lease_duration_s * 1000ull * 2 / 3;
+	}
+	if (old) {
+		holder = json_string_value(json_object_get(json_object_get(old, "spec"),
+							   "holderIdentity"));
+		rv = kapi_obj_resource_version(old);
+		mine = holder && strcmp(holder, c->nodename) == 0;
+		if (rv && strcmp(rv, w->lease_rv) != 0) {
+			snprintf(w->lease_rv, sizeof(w->lease_rv), "%s", rv);
+			w->lease_seen_ms = now;
+		}
+		if (!mine && holder && *holder && now - w->lease_seen_ms < c->lease_duration_s * 1000ull) {
+			json_decref(old);
+			return false; /* someone else holds a live lease */
+		}
+	}
+	obj = lease_object(w, old);
+	json_decref(old);
+	if (!obj)
+		return false;
+	r = old ? kapi_update(w->k, path, obj, NULL) : kapi_create(w->k, coll, obj, NULL);
+	json_decref(obj);
+	if (r < 0) {
+		if (r != -ESTALE && r != -EEXIST)
+			api_fail(w, r, "Writing the GC Lease");
+		return false;
+	}
+	w->renewed_ms = now;
+	return true;
+}
+
+static void st_gc(struct felix_worker_status *s, void *arg)
+{
+	const struct ipam_gc_stats *g = arg;
+
+	s->gc_runs++;
+	if (!g) {
+		s->gc_errors++;
+		return;
+	}
+	s->gc_leaks_seen = g->leaks_seen;
+	s->gc_addrs_released += g->addrs_released;
+	s->gc_blocks_released += g->blocks_released;
+}
+
+static void gc_pass(struct felix_worker *w)
+{
+	struct ipam_gc_opts o = { .grace_seconds = w->cfg->ipam_gc_grace_s };
+	struct ipam_gc_stats stats = {};
+	int r = 0;
+
+	if (!w->ipam)
+		r = ipam_new(w->k, &w->ipam);
+	if (r == 0 && !w->gc_state)
+		r = ipam_gc_state_new(&w->gc_state);
+	if (r == 0)
+		r = ipam_gc_run(w->ipam, &o, w->gc_state, &stats);
+	if (r < 0) {
+		log_warning_errno(r, "IPAM GC pass failed (will retry): %s",
+				  w->ipam ? ipam_last_error(w->ipam) : "");
+		set_status(w, st_gc, NULL);
+		return;
+	}
+	if (stats.addrs_released || stats.blocks_released || stats.affinities_released ||
+	    stats.handles_fixed)
+		log_info("IPAM GC released %u addresses, %u blocks, %u affinities; fixed %u handles",
+			 stats.addrs_released, stats.blocks_released, stats.affinities_released,
+			 stats.handles_fixed);
+	set_status(w, st_gc, &stats);
+}
+
+static void *worker_main(void *arg)
+{
+	struct felix_worker *w = arg;
+	const struct felix_config *c = w->cfg;
+	bool startup_done = false, leader;
+
+	for (;;) {
+		uint64_t now = evloop_now_ms(), wait_ms = 2000;
+		struct timespec ts;
+
+		if (!startup_done) {
+			startup(w);
+			pthread_mutex_lock(&w->lock);
+			startup_done = w->st.startup_done;
+			pthread_mutex_unlock(&w->lock);
+		}
+		if (c->ipam_gc) {
+			leader = lease_round(w, now);
+			set_leader(w, leader);
+			if (leader && now >= w->next_gc_ms) {
+				gc_pass(w);
+				w->next_gc_ms = evloop_now_ms() + c->ipam_gc_interval_ms;
+			}
+			wait_ms = c->lease_duration_s * 1000ull / 3;
+		}
+		if (!startup_done && wait_ms > 2000)
+			wait_ms = 2000;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(wait_ms / 1000);
+		ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		pthread_mutex_lock(&w->lock);
+		while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &ts) == 0)
+			;
+		if (w->stop) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	return NULL;
+}
+
+int felix_worker_start(const struct felix_config *c, const struct kapi_config *kc,
+		       struct felix_worker **ret)
+{
+	struct felix_worker *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->cfg = c;
+	r = kapi_new(kc, &w->k);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	kapi_set_timeouts(w->k, 5000, 2000);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	r = -pthread_create(&w->thread, NULL, worker_main, w);
+	if (r < 0) {
+		kapi_free(w->k);
+		free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+/* Lets the Lease expire at once so another node takes over without waiting. */
+static void lease_release(struct felix_worker *w)
+{
+	const struct felix_config *c = w->cfg;
+	_cleanup_free_ char *path = kapi_path(&kapi_leases, c->lease_namespace, c->lease_name, NULL);
+	json_t *old = NULL, *spec;
+
+	if (!path || kapi_get(w->k, path, &old) < 0)
+		return;
+	spec = json_object_get(old, "spec");
+	if (json_is_string(json_object_get(spec, "holderIdentity")) &&
+	    strcmp(json_string_value(json_object_get(spec, "holderIdentity")), c->nodename) == 0) {
+		json_object_set_new(spec, "holderIdentity", json_string(""));
+		json_object_set_new(spec, "leaseDurationSeconds", json_integer(1));
+		(void)kapi_update(w->k, path, old, NULL);
+	}
+	json_decref(old);
+}
+
+struct felix_worker *felix_worker_stop(struct felix_worker *w)
+{
+	if (!w)
+		return NULL;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	if (w->st.leader)
+		lease_release(w);
+	ipam_gc_state_free(w->gc_state);
+	ipam_free(w->ipam);
+	kapi_free(w->k);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	free(w);
+	return NULL;
+}
+
+void felix_worker_snapshot(struct felix_worker *w, struct felix_worker_status *ret)
+{
+	pthread_mutex_lock(&w->lock);
+	*ret = w->st;
+	pthread_mutex_unlock(&w->lock);
+}

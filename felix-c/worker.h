@@ -1,0 +1,46 @@
+/* felix-c's background thread: everything that talks to the apiserver
+ * synchronously, so the event loop (watches, dataplane, health) never waits
+ * on it:
+ *   - startup: autodetect the node address and uplink MTU, write the MTU
+ *     file, annotate the Node (projectcalico.org/IPv4Address), create the
+ *     default IPPool when there is none, set ClusterInformation
+ *     datastoreReady=true; retried until done;
+ *   - leader election on a coordination.k8s.io Lease, and IPAM leak GC
+ *     (ipam/gc.h) while leader, so one node runs GC at a time.
+ * The thread has its own API client. Results are read with
+ * felix_worker_snapshot() (a copy under a mutex).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct felix_config;
+struct kapi_config;
+struct felix_worker;
+
+struct felix_worker_status {
+	bool startup_done;	 /* all startup steps succeeded */
+	char node_cidr[24];	 /* the address registered, "" until known */
+	uint32_t mtu;		 /* written to the MTU file, 0 until then */
+	bool leader;		 /* holds the GC lease */
+	unsigned leader_changes; /* transitions of @leader */
+	unsigned gc_runs, gc_errors;
+	unsigned gc_leaks_seen, gc_addrs_released, gc_blocks_released; /* last run / totals */
+	unsigned api_errors;	 /* failed requests of this thread */
+};
+
+/**
+ * felix_worker_start - start the thread
+ * @c: configuration (must outlive the worker)
+ * @kc: API client configuration (copied by the thread's client)
+ * @ret: the worker
+ *
+ * Return: 0, -ENOMEM, -errno of pthread_create.
+ */
+int felix_worker_start(const struct felix_config *c, const struct kapi_config *kc,
+		       struct felix_worker **ret);
+/* Stops the thread (a GC pass in progress finishes first) and frees it;
+ * releases the Lease when it held it. Returns NULL. */
+struct felix_worker *felix_worker_stop(struct felix_worker *w);
+void felix_worker_snapshot(struct felix_worker *w, struct felix_worker_status *ret);
