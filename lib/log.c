@@ -98,6 +98,8 @@ int log_internal(enum log_level level, int error, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One line is one locked stdio sequence: threads never interleave. */
+	flockfile(out);
 	fprintf(out, "%s.%03ldZ %-7s %s[%d]: ", when, ts.tv_nsec / 1000000,
 		level_names[level], log_state.tag, (int)getpid());
 	if (error < 0)
@@ -106,5 +108,6 @@ int log_internal(enum log_level level, int error, const char *fmt, ...)
 	vfprintf(out, fmt, ap);
 	va_end(ap);
 	fputc('\n', out);
+	funlockfile(out);
 	return error < 0 ? error : 0;
 }

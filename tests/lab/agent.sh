@@ -1,0 +1,138 @@
+# The node agents of the lab (sourced by tests/lab/lab, which defines state,
+# ns_of, ip_of, kc, run_bg, alive, die, say): felix-c on every node (it starts
+# its BIRD), and on every ToR a BIRD peering eBGP with every node.
+#
+#   lab agent up [--tor-as AS]     ToR BIRDs + global BGPPeers, felix-c on every
+#                                  node, wait until every node is ready
+#   lab agent start NODE           start felix-c on NODE (env FELIX_* passes through)
+#   lab agent stop NODE [--kill]   SIGTERM (or SIGKILL) felix-c; BIRD stays
+#   lab agent wait NODE [SECS]     until felix-c's /readiness answers 200
+#   lab agent health NODE PATH     GET http://127.0.0.1:9099|9091 PATH in NODE
+#   lab agent bgp HOST             BIRD's "show protocols" on a node or ToR
+#
+# Files: felix-c's state in nodes/NODE/felix, its log log/felix-NODE.log,
+# pid files pids/felix-NODE.pid and pids/bird-NODE.pid (so `lab down` stops
+# both), ToR BIRD in tors/TOR.
+
+agent_nodes() { . "$(state)/topology"; seq -f 'node%g' 1 "$nodes"; }
+agent_tors() { . "$(state)/topology"; [ "$tors" -gt 0 ] && seq -f 'tor%g' 1 "$tors"; }
+
+agent_start() {
+	local node=$1 s d
+	s=$(state)
+	d=$s/nodes/$node/felix
+	[ -d "$s/nodes/$node" ] || die "agent: no node '$node'"
+	! alive "$s/pids/felix-$node.pid" || die "agent: felix-c already runs on $node"
+	mkdir -p "$d"
+	run_bg "felix-$node" "$(ns_of "$node")" env NODENAME="$node" \
+		KUBECONFIG="$s/admin.kubeconfig" \
+		FELIX_STATEDIR="$d" \
+		FELIX_BIRDSTART=true \
+		FELIX_BIRDPIDFILE="$s/pids/bird-$node.pid" \
+		FELIX_BIRDCONNECTRETRY=1 \
+		FELIX_MTUFILE="$s/nodes/$node/mtu" \
+		FELIX_CNINETDIR="$s/nodes/$node/net.d" \
+		FELIX_HEALTHHOST=127.0.0.1 \
+		FELIX_PROMETHEUSMETRICSHOST=127.0.0.1 \
+		FELIX_LEASENAMESPACE=default \
+		FELIX_ROUTEREFRESHINTERVAL="${FELIX_ROUTEREFRESHINTERVAL:-10s}" \
+		IP_AUTODETECTION_METHOD="${IP_AUTODETECTION_METHOD:-interface=eth0}" \
+		CALICO_IPV4POOL_CIDR="${CALICO_IPV4POOL_CIDR:-10.65.0.0/16}" \
+		"$LAB_BIN/felix-c"
+}
+
+agent_stop() {
+	local node=$1 sig=TERM pidf pid i
+	[ "${2:-}" = --kill ] && sig=KILL
+	pidf=$(state)/pids/felix-$node.pid
+	alive "$pidf" || die "agent: felix-c does not run on $node"
+	pid=$(cat "$pidf")
+	kill -"$sig" "$pid"
+	for ((i = 0; i < 100; i++)); do
+		pid_alive "$pid" || { rm -f "$pidf"; return 0; }
+		sleep 0.1
+	done
+	die "agent: felix-c on $node (pid $pid) did not exit"
+}
+
+agent_health() { # NODE PATH -> body; exit 0 iff HTTP 200
+	local port=9099
+	[ "$2" = /metrics ] && port=9091
+	ip netns exec "$(ns_of "$1")" curl -sf --max-time 2 "http://127.0.0.1:$port$2"
+}
+
+agent_wait() {
+	local node=$1 secs=${2:-60} end
+	end=$((SECONDS + secs))
+	until agent_health "$node" /readiness >/dev/null 2>&1; do
+		alive "$(state)/pids/felix-$node.pid" || { tail -20 "$(state)/log/felix-$node.log" >&2; die "agent: felix-c on $node exited"; }
+		[ "$SECONDS" -lt "$end" ] || { agent_health "$node" /readiness >&2; die "agent: $node not ready after ${secs}s"; }
+		sleep 0.2
+	done
+}
+
+# A ToR: eBGP to every node (AS 64512, the nodes' default), passive so the
+# nodes connect; learns the pool's routes and installs them in its kernel.
+tor_start() {
+	local tor=$1 as=$2 d n
+	d=$(state)/tors/$tor
+	mkdir -p "$d"
+	{
+		echo "router id $(ip_of "$tor");"
+		echo "protocol device { scan time 10; }"
+		echo "protocol kernel { ipv4 { import none; export all; }; merge paths on; }"
+		for n in $(agent_nodes); do
+			echo "protocol bgp $n { local as $as; neighbor $(ip_of "$n") as 64512;"
+			echo "  connect delay time 1; connect retry time 1; error wait time 1, 10;"
+			echo "  ipv4 { import all; export all; }; }"
+		done
+	} >"$d/bird.conf"
+	ip netns exec "$(ns_of "$tor")" bird -c "$d/bird.conf" -s "$d/bird.ctl" \
+		-P "$(state)/pids/bird-$tor.pid" || die "agent: BIRD on $tor did not start"
+	kc apply -f - >/dev/null <<EOF
+apiVersion: crd.projectcalico.org/v1
+kind: BGPPeer
+metadata: {name: $tor}
+spec: {peerIP: $(ip_of "$tor"), asNumber: $as}
+EOF
+}
+
+agent_bgp() {
+	local host=$1 sock
+	case $host in
+	tor*) sock=$(state)/tors/$host/bird.ctl ;;
+	*) sock=$(state)/nodes/$host/felix/bird.ctl ;;
+	esac
+	ip netns exec "$(ns_of "$host")" birdc -s "$sock" show protocols
+}
+
+agent_up() {
+	local as=65001 t n
+	[ "${1:-}" = --tor-as ] && as=$2
+	for t in $(agent_tors); do
+		tor_start "$t" "$as"
+		as=$((as + 1))
+	done
+	for n in $(agent_nodes); do
+		agent_start "$n"
+	done
+	for n in $(agent_nodes); do
+		agent_wait "$n" 90
+	done
+	say "agents ready on $(agent_nodes | tr '\n' ' ')"
+}
+
+cmd_agent() {
+	local sub=${1:-}
+	[ -d "$(state)" ] || die "no lab named '$LAB_NAME'"
+	shift || true
+	case $sub in
+	up) agent_up "$@" ;;
+	start) agent_start "$@" ;;
+	stop) agent_stop "$@" ;;
+	wait) agent_wait "$@" ;;
+	health) agent_health "$@" ;;
+	bgp) agent_bgp "$@" ;;
+	*) die "usage: lab agent up|start|stop|wait|health|bgp ..." ;;
+	esac
+}

@@ -1,0 +1,28 @@
+# felix-c end-to-end tests (sourced): a lab of our own (3 nodes, 1 ToR) with
+# felix-c + BIRD on every node and a BIRD on the ToR (`lab agent up`).
+. "$CALICO_C_SRC/tests/system/lib.sh"
+
+LAB_NAME=fx-$$
+lab up --name "$LAB_NAME" --nodes "${FX_NODES:-3}" --tors 1 >/dev/null 2>&1 || fail "lab up"
+on_exit "lab down --name '$LAB_NAME' >/dev/null 2>&1"
+eval "$(lab env --name "$LAB_NAME")"
+on_exit "tail -n 25 '$LAB_STATE'/log/felix-node*.log >&2 || true"
+lab agent --name "$LAB_NAME" up || fail "agents did not become ready"
+
+L() { local c=$1; shift; lab "$c" --name "$LAB_NAME" "$@"; }
+k() { lab kubectl --name "$LAB_NAME" "$@"; }
+netns_of() { eval echo "\${LAB_NODE_$1_NETNS:-\${LAB_TOR_$1_NETNS:-}}"; }
+ip_of() { eval echo "\${LAB_NODE_$1_IP:-\${LAB_TOR_$1_IP:-}}"; }
+
+# pod NODE NS NAME [labels]: a pod serving tcp/udp 80 and 81; sets IP.
+pod() {
+	L pod add "$1" "$2" "$3" ${4:+--labels "$4"} --port p80:80/tcp --port p81:81/tcp \
+		--port u80:80/udp >/dev/null || fail "pod add $2/$3 on $1"
+	IP=$(L pod ip "$2" "$3")
+}
+probe() { L probe "$@" >/dev/null 2>&1; } # SRC_NS/NAME DST PORT [PROTO]
+# route_via HOST PREFIX NEXTHOP_IP / route_dev HOST PREFIX
+route_via() { ip -n "$(netns_of "$1")" route show "$2" | grep -q "via $3 "; }
+route_dev() { ip -n "$(netns_of "$1")" route show "$2" | grep -q "dev cali"; }
+no_route() { ! ip -n "$(netns_of "$1")" route show "$2" | grep -q .; }
+nft_ruleset() { ip netns exec "$(netns_of "$1")" nft list table inet calico-c | sed 's/counter packets [0-9]* bytes [0-9]*/counter/'; }
