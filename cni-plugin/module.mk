@@ -6,3 +6,12 @@ cni-plugin_SRCS := cni-plugin/conf.c cni-plugin/gc.c cni-plugin/k8s.c cni-plugin
 PROGRAMS += calico-c
 calico-c_SRCS := cni-plugin/main.c
 calico-c_LIBS := cni-plugin lib
+# calico-c-install-cni: puts the plugin, its network config and kubeconfig
+# onto a node (the DaemonSet's init container). cni-install holds everything
+# but main() so tests/unit/cni-plugin/test_install_cni links it.
+COMPONENTS += cni-install
+cni-install_SRCS := cni-plugin/install.c
+PROGRAMS += calico-c-install-cni
+calico-c-install-cni_SRCS := cni-plugin/install-cni.c
+calico-c-install-cni_LIBS := cni-install lib
+test_install_cni_LIBS := cni-install
