@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# Build the calico-c node image as an OCI image layout in a tar archive, with
+# no registry and no container engine:
+#
+#   manifests/image/build.sh -o OUT.tar [-w WORKDIR] [-n NAME:TAG] PROGRAM...
+#
+# Two gzip layers:
+#   1. Debian: bird, birdc, birdcl (package bird2), busybox and its applets
+#      (busybox-static: a shell for debugging), and every shared library the
+#      programs and BIRD load. Each file comes from the Debian package that the
+#      host's dpkg says owns it, downloaded with `apt-get download` at the
+#      version installed here, unpacked with `dpkg-deb -x` and cached under
+#      $CALICO_C_CACHE/image-debs (default /var/cache/calico-c).
+#   2. The PROGRAMs, in /usr/local/bin; the CNI plugins (calico-c,
+#      calico-c-ipam) also linked from /opt/calico-c/bin, the folder
+#      calico-c-install-cni copies them to the host from.
+# Entry point: /usr/local/bin/felix-c. The index names the image
+# docker.io/<NAME>:<TAG> in both io.containerd.image.name and
+# org.opencontainers.image.ref.name, so `ctr images import` (with or without
+# --base-name docker.io/<NAME>) stores it under the name a kubelet looks up for
+# `image: <NAME>:<TAG>`. (A bare tag as ref.name would import as
+# import-<date>:<TAG>.)
+#
+# Reproducible: sorted tar entries, owner 0, mtime SOURCE_DATE_EPOCH (default
+# 0), gzip -n; the same inputs give the same digests. The Debian layer is
+# rebuilt only when its inputs change. Offline once the cache holds the
+# packages (the first run needs apt).
+set -euo pipefail
+
+out= work= ref=calico-c/node:0.1.0
+while getopts o:w:n: opt; do
+	case $opt in
+	o) out=$OPTARG ;;
+	w) work=$OPTARG ;;
+	n) ref=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+progs=("$@")
+log() { printf 'image: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+[ -n "$out" ] && [ ${#progs[@]} -gt 0 ] || die "usage: $0 -o OUT.tar [-w WORKDIR] [-n NAME:TAG] PROGRAM..."
+[[ $ref =~ ^[a-z0-9]+([._/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] ||
+	die "bad image reference '$ref' (want name:tag)"
+name=${ref%:*} tag=${ref##*:}
+case $name in */*) ;; *) name=library/$name ;; esac
+case ${name%%/*} in *.* | *:* | localhost) full=$name:$tag ;; *) full=docker.io/$name:$tag ;; esac
+work=${work:-$(dirname "$out")/image}
+for p in "${progs[@]}"; do
+	[ -x "$p" ] || die "program $p is missing (build it first)"
+done
+for t in apt-get dpkg-deb dpkg-query ldd sha256sum tar gzip flock; do
+	command -v "$t" >/dev/null || die "needs $t"
+done
+
+cache=${CALICO_C_CACHE:-/var/cache/calico-c}/image-debs
+epoch=${SOURCE_DATE_EPOCH:-0}
+arch=$(dpkg --print-architecture)
+case $arch in amd64 | arm64 | s390x | ppc64el) oci_arch=${arch/ppc64el/ppc64le} ;; *) die "unsupported arch $arch" ;; esac
+mkdir -p "$cache" "$work"
+exec 9>"$cache/.lock"
+flock 9 # one builder at a time per cache (and so per work dir)
+umask 022
+
+# --- Debian packages ---------------------------------------------------------
+# pkg_dir PKG: download (once) and unpack the package at the version
+# installed here or, when the archive no longer has that one, apt's candidate
+# (same release, same ABI); prints the directory it is unpacked in.
+pkg_dir() {
+	local pkg=$1 vers=() v dir tmp
+	v=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) && [ -n "$v" ] && vers+=("$v")
+	dir=$cache/${pkg%%:*}_${v//:/%3a}_$arch
+	[ -n "$v" ] && [ -e "$dir/.done" ] && { echo "$dir"; return; }
+	# The candidate was used last time if the installed one was not found.
+	[ -n "$v" ] && [ -e "$dir.candidate" ] && { cat "$dir.candidate"; return; }
+	v=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	[ -n "$v" ] && [ "$v" != "(none)" ] && [ "$v" != "${vers[0]:-}" ] && vers+=("$v")
+	[ ${#vers[@]} -gt 0 ] || die "no version of $pkg known to dpkg or apt (apt-get update?)"
+	dir=$cache/${pkg%%:*}_${v//:/%3a}_$arch
+	if [ -e "$dir/.done" ]; then
+		[ "$v" = "${vers[0]}" ] || echo "$dir" >"$cache/${pkg%%:*}_${vers[0]//:/%3a}_$arch.candidate"
+		echo "$dir"
+		return
+	fi
+	tmp=$(mktemp -d "$cache/.dl-XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$tmp'" EXIT
+	for v in "${vers[@]}" ""; do
+		[ -n "$v" ] || die "cannot download $pkg (${vers[*]}): no network? run \`make image\` where apt works first"
+		log "downloading $pkg=$v"
+		(cd "$tmp" && apt-get download -q=2 -o APT::Sandbox::User=root "$pkg=$v" 2>/dev/null) && break
+	done
+	dir=$cache/${pkg%%:*}_${v//:/%3a}_$arch
+	rm -rf "$dir"
+	mkdir -p "$dir/x"
+	dpkg-deb -x "$tmp"/*.deb "$dir/x"
+	mv "$tmp"/*.deb "$dir/"
+	rm -rf "$tmp"
+	trap - EXIT
+	echo "${pkg%%:*} $v" >"$dir/.done"
+	[ "$v" = "${vers[0]}" ] || echo "$dir" >"$cache/${pkg%%:*}_${vers[0]//:/%3a}_$arch.candidate"
+	echo "$dir"
+}
+
+# A host path as it is in a merged-/usr root.
+usr_path() {
+	case $1 in /lib/* | /lib64/* | /bin/* | /sbin/*) echo "/usr$1" ;; *) echo "$1" ;; esac
+}
+
+# find_in ROOT PATH: the regular file PATH names inside the unpacked package
+# ROOT, following symlinks within ROOT; the package may ship the path with or
+# without the /usr prefix.
+find_in() {
+	local root=$1 p=$2 f c i t
+	for ((i = 0; i < 40; i++)); do
+		f=
+		for c in "$p" "$(usr_path "$p")" "${p#/usr}"; do
+			if [ -L "$root$c" ] || [ -e "$root$c" ]; then
+				f=$root$c
+				break
+			fi
+		done
+		[ -n "$f" ] || return 1
+		if [ ! -L "$f" ]; then
+			[ -f "$f" ] && echo "$f"
+			return
+		fi
+		t=$(readlink "$f")
+		case $t in /*) p=$t ;; *) p=$(realpath -ms "$(dirname "$p")/$t") ;; esac
+	done
+	return 1
+}
+
+bird=$(pkg_dir bird2)
+bbox=$(pkg_dir busybox-static)
+for f in usr/sbin/bird usr/sbin/birdc usr/sbin/birdcl; do
+	[ -x "$bird/x/$f" ] || die "bird2 package has no /$f"
+done
+[ -x "$bbox/x/bin/busybox" ] || die "busybox-static package has no /bin/busybox"
+
+# Every library the programs and BIRD load (ldd gives the closure).
+libs=$(for b in "${progs[@]}" "$bird"/x/usr/sbin/bird "$bird"/x/usr/sbin/birdc "$bird"/x/usr/sbin/birdcl; do
+	ldd "$b" || die "ldd $b failed"
+done | awk '/=> not found/ { print "MISSING " $1; next }
+	$2 == "=>" && $3 ~ /^\// { print $3; next }
+	$1 ~ /^\// { print $1 }' | sort -u)
+if grep -q '^MISSING' <<<"$libs"; then
+	die "libraries not found on this host: $(sed -n 's/^MISSING //p' <<<"$libs" | tr '\n' ' ')"
+fi
+
+# --- layer 1: Debian ---------------------------------------------------------
+# The package that ships each library, under either /usr alias (one dpkg -S
+# for all: each call reads the whole file database).
+declare -A owner_of=() dir_of=() shipped_by=()
+q=()
+for l in $libs; do q+=("$l" "$(usr_path "$l")" "$(realpath "$l")"); done
+while IFS= read -r line; do
+	case $line in diversion*) continue ;; esac
+	shipped_by[/${line#*: /}]=${line%%: /*}
+done < <(dpkg -S "${q[@]}" 2>/dev/null || true)
+for l in $libs; do
+	o=
+	for c in "$l" "$(usr_path "$l")" "$(realpath "$l")"; do
+		[ -n "${shipped_by[$c]:-}" ] && { o=${shipped_by[$c]%%,*}; break; }
+	done
+	[ -n "$o" ] || die "no Debian package owns $l"
+	owner_of[$l]=$o
+	[ -n "${dir_of[$o]:-}" ] || dir_of[$o]=$(pkg_dir "$o")
+done
+dir_of[bird2]=$bird
+dir_of[busybox-static]=$bbox
+
+packages=$(for o in "${!dir_of[@]}"; do cat "${dir_of[$o]}/.done"; done | sort -u)
+base_key=$( {
+	sha256sum "$0" | cut -d' ' -f1
+	echo "$epoch $arch"
+	echo "$packages"
+	for l in $libs; do echo "$l ${owner_of[$l]}"; done
+} | sha256sum | cut -d' ' -f1)
+
+blobs=$work/oci/blobs/sha256
+mkdir -p "$blobs"
+
+# layer DIR NAME: tar DIR reproducibly, gzip it into a blob; sets
+# <NAME>_diff, <NAME>_digest, <NAME>_size.
+layer() {
+	local dir=$1 n=$2 tar=$work/$2.tar d
+	tar --sort=name --format=gnu --numeric-owner --owner=0 --group=0 \
+		--mtime="@$epoch" -C "$dir" -cf "$tar" .
+	d=$(sha256sum "$tar" | cut -d' ' -f1)
+	gzip -n -6 -f "$tar"
+	printf -v "${n}_diff" 'sha256:%s' "$d"
+	d=$(sha256sum "$tar.gz" | cut -d' ' -f1)
+	printf -v "${n}_digest" 'sha256:%s' "$d"
+	printf -v "${n}_size" '%s' "$(stat -c %s "$tar.gz")"
+	mv "$tar.gz" "$blobs/$d"
+}
+
+if [ "$(cat "$work/base.key" 2>/dev/null)" = "$base_key" ] && [ -f "$work/base.layer" ]; then
+	# shellcheck source=/dev/null
+	. "$work/base.layer"
+	[ -f "$blobs/${base_digest#sha256:}" ] || rm -f "$work/base.key"
+fi
+if [ "$(cat "$work/base.key" 2>/dev/null)" != "$base_key" ]; then
+	log "building the Debian layer"
+	r=$work/base
+	rm -rf "$r"
+	mkdir -p "$r"/usr/{bin,sbin,lib,lib64} "$r"/etc "$r"/run/bird "$r"/var/lib/calico-c \
+		"$r"/usr/share/calico-c "$r"/root "$r"/tmp
+	for d in bin sbin lib lib64; do ln -s "usr/$d" "$r/$d"; done
+	ln -s ../run "$r/var/run"
+	chmod 1777 "$r/tmp"
+	chmod 0700 "$r/root"
+	for l in $libs; do
+		f=$(find_in "${dir_of[${owner_of[$l]}]}/x" "$l") ||
+			die "package ${owner_of[$l]} has no file for $l"
+		dst=$r$(usr_path "$l")
+		mkdir -p "$(dirname "$dst")"
+		install -m 0755 "$f" "$dst"
+	done
+	for f in bird birdc birdcl; do install -m 0755 "$bird/x/usr/sbin/$f" "$r/usr/sbin/$f"; done
+	install -m 0755 "$bbox/x/bin/busybox" "$r/usr/bin/busybox"
+	"$bbox/x/bin/busybox" --list-full | while read -r a; do
+		dst=$r$(usr_path "/$a")
+		[ -e "$dst" ] || [ -L "$dst" ] || { mkdir -p "$(dirname "$dst")" && ln -s /usr/bin/busybox "$dst"; }
+	done
+	# Licences travel with the binaries.
+	for o in "${!dir_of[@]}"; do
+		p=${o%%:*}
+		c=${dir_of[$o]}/x/usr/share/doc/$p/copyright
+		[ -f "$c" ] && install -D -m 0644 "$c" "$r/usr/share/doc/$p/copyright"
+	done
+	echo "$packages" >"$r/usr/share/calico-c/debian-packages"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$r/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
+	printf 'hosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n' >"$r/etc/nsswitch.conf"
+	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$r/etc/hosts"
+	layer "$r" base
+	printf 'base_diff=%s base_digest=%s base_size=%s\n' "$base_diff" "$base_digest" "$base_size" >"$work/base.layer"
+	echo "$base_key" >"$work/base.key"
+fi
+
+# --- layer 2: our programs ---------------------------------------------------
+r=$work/app
+rm -rf "$r"
+mkdir -p "$r/usr/local/bin"
+for p in "${progs[@]}"; do install -m 0755 "$p" "$r/usr/local/bin/$(basename "$p")"; done
+# The CNI plugins also where calico-c-install-cni copies them from by default
+# (CNI_SOURCE_DIR=/opt/calico-c/bin).
+for p in calico-c calico-c-ipam; do
+	if [ -e "$r/usr/local/bin/$p" ]; then
+		mkdir -p "$r/opt/calico-c/bin"
+		ln -s "/usr/local/bin/$p" "$r/opt/calico-c/bin/$p"
+	fi
+done
+layer "$r" app
+
+# --- config, manifest, index -------------------------------------------------
+blob_json() { # FILE VAR: move FILE into blobs/, set VAR_digest and VAR_size
+	local d
+	d=$(sha256sum "$1" | cut -d' ' -f1)
+	printf -v "${2}_digest" 'sha256:%s' "$d"
+	printf -v "${2}_size" '%s' "$(stat -c %s "$1")"
+	mv "$1" "$blobs/$d"
+}
+created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+progs_list=$(for p in "${progs[@]}"; do basename "$p"; done | tr '\n' ' ')
+cat >"$work/config.json" <<EOF
+{"created":"$created","architecture":"$oci_arch","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":["/usr/local/bin/felix-c"],"WorkingDir":"/","Labels":{"org.opencontainers.image.title":"calico-c node","org.opencontainers.image.version":"$tag"}},"rootfs":{"type":"layers","diff_ids":["$base_diff","$app_diff"]},"history":[{"created":"$created","created_by":"manifests/image/build.sh: Debian bird2, busybox-static and shared libraries"},{"created":"$created","created_by":"manifests/image/build.sh: ${progs_list% }"}]}
+EOF
+blob_json "$work/config.json" config
+cat >"$work/manifest.json" <<EOF
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"$config_digest","size":$config_size},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"$base_digest","size":$base_size},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"$app_digest","size":$app_size}]}
+EOF
+blob_json "$work/manifest.json" manifest
+cat >"$work/oci/index.json" <<EOF
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"$manifest_digest","size":$manifest_size,"platform":{"architecture":"$oci_arch","os":"linux"},"annotations":{"io.containerd.image.name":"$full","org.opencontainers.image.ref.name":"$full"}}]}
+EOF
+echo '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
+
+# Keep only the blobs this image uses (old app layers pile up otherwise).
+for b in "$blobs"/*; do
+	case " ${base_digest#sha256:} ${app_digest#sha256:} ${config_digest#sha256:} ${manifest_digest#sha256:} " in
+	*" ${b##*/} "*) ;;
+	*) rm -f "$b" ;;
+	esac
+done
+tar --sort=name --format=gnu --numeric-owner --owner=0 --group=0 --mtime="@$epoch" \
+	-C "$work/oci" -cf "$out.tmp" oci-layout index.json blobs
+mv "$out.tmp" "$out"
+log "$full $manifest_digest $(stat -c %s "$out") bytes -> $out"

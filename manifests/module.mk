@@ -1,0 +1,15 @@
+# manifests: `make image` packs the node programs, Debian's bird2 and the
+# shared libraries they load into an OCI image archive (no registry, no
+# container engine): $(BUILD)/calico-c-node.oci.tar, image calico-c/node:0.1.0
+# (containerd names it docker.io/calico-c/node:0.1.0). See manifests/image/build.sh.
+IMAGE_REF := calico-c/node:0.1.0
+# calico-c-install-cni joins as soon as a module.mk declares the program.
+IMAGE_PROGRAMS := felix-c calico-c calico-c-ipam calico-c-birdcfg calicoctl-c \
+	$(filter calico-c-install-cni,$(PROGRAMS))
+IMAGE_ARCHIVE := $(BUILD)/calico-c-node.oci.tar
+
+.PHONY: image
+image: $(IMAGE_ARCHIVE)
+
+$(IMAGE_ARCHIVE): $(addprefix $(BUILD)/bin/,$(IMAGE_PROGRAMS)) manifests/image/build.sh
+	manifests/image/build.sh -o $@ -w $(BUILD)/image -n $(IMAGE_REF) $(filter $(BUILD)/bin/%,$^)
