@@ -1,0 +1,944 @@
+/* Validation of our custom resources (see crdvalid.h).
+ *
+ * Model: each kind is a table of fields (struct field): the JSON type, for
+ * integers the range, for strings an enumeration and/or a value check, for
+ * objects their members, for lists and maps the element type. One walker
+ * checks an object against its table and refuses unknown fields (unless the
+ * kind's spec is open, as FelixConfiguration's is); then a per-kind function
+ * checks the rules that span fields (peerIP xor peerSelector, an IPAMBlock's
+ * allocations against its size, community names referenced but not
+ * defined). The first problem found is reported, with the field's path.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "crdvalid.h"
+#include "errmsg.h"
+#include "selector.h"
+
+#define PATH_MAX_LEN 256
+#define AS_MAX 4294967295LL
+
+enum ftype { T_STR, T_BOOL, T_INT, T_OBJ, T_LIST, T_MAP };
+
+static const char *const type_name[] = {
+	[T_STR] = "a string", [T_BOOL] = "a boolean", [T_INT] = "an integer",
+	[T_OBJ] = "an object", [T_LIST] = "a list",   [T_MAP] = "an object",
+};
+
+struct vctx {
+	const char *kind, *name;
+	char **ret_error;
+};
+
+/* A value check: 0, or a message via bad(). */
+typedef int (*check_fn)(struct vctx *c, const char *path, const json_t *v);
+
+struct field {
+	const char *name; /* NULL terminates a table */
+	enum ftype type;
+	enum ftype item;	  /* T_LIST / T_MAP: element type */
+	const struct field *sub;  /* T_OBJ (or elements of T_OBJ): members */
+	check_fn check;		  /* scalars, or each scalar element */
+	const char *const *enums; /* T_STR (or elements): allowed values */
+	long long min, max;	  /* T_INT (or elements) range, when min < max */
+	bool required;
+	bool item_nullable; /* elements may be null */
+	check_fn key_check; /* T_MAP: each key (passed as a JSON string) */
+};
+
+__attribute__((format(printf, 3, 4))) static int bad(struct vctx *c, const char *path,
+						      const char *fmt, ...)
+{
+	_cleanup_free_ char *why = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&why, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	return errmsg_set(c->ret_error, -EINVAL, "%s '%s': %s: %s", c->kind, c->name, path, why);
+}
+
+/* ---- value checks ----------------------------------------------------- */
+
+bool crdvalid_is_ip(const char *s)
+{
+	unsigned char buf[16];
+
+	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+static int cidr_parse(const char *s, unsigned char addr[16], int *ret_family, unsigned *ret_len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = s ? strchr(s, '/') : NULL;
+	unsigned long len;
+	char *end;
+	int fam;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(host) || !isdigit((unsigned char)slash[1]))
+		return -EINVAL;
+	memcpy(host, s, (size_t)(slash - s));
+	host[slash - s] = '\0';
+	fam = strchr(host, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(fam, host, addr) != 1)
+		return -EINVAL;
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (errno || *end || len > (fam == AF_INET ? 32u : 128u) ||
+	    (slash[1] == '0' && slash[2] != '\0'))
+		return -EINVAL;
+	*ret_family = fam;
+	*ret_len = (unsigned)len;
+	return 0;
+}
+
+static bool host_bits_zero(const unsigned char *a, int family, unsigned len)
+{
+	unsigned bits = family == AF_INET ? 32 : 128;
+
+	for (unsigned i = len; i < bits; i++)
+		if (a[i / 8] & (0x80u >> (i % 8)))
+			return false;
+	return true;
+}
+
+bool crdvalid_is_cidr(const char *s, bool strict)
+{
+	unsigned char a[16];
+	unsigned len;
+	int fam;
+
+	if (cidr_parse(s, a, &fam, &len) < 0)
+		return false;
+	return !strict || host_bits_zero(a, fam, len);
+}
+
+bool crdvalid_parse_duration(const char *s, unsigned long long *ret_ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 }, { "ms", 1 },
+		      { "s", 1e3 },   { "m", 60e3 },  { "h", 3600e3 } };
+	double total = 0;
+
+	if (!s || !*s)
+		return false;
+	if (strcmp(s, "0") == 0) {
+		if (ret_ms)
+			*ret_ms = 0;
+		return true;
+	}
+	while (*s) {
+		char *end;
+		double v;
+		size_t best = 0, i, k = SIZE_MAX;
+
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return false;
+		v = strtod(s, &end);
+		if (end == s || v < 0)
+			return false;
+		for (i = 0; i < ELEMENTSOF(units); i++) {
+			size_t n = strlen(units[i].unit);
+
+			if (strncmp(end, units[i].unit, n) == 0 && n > best)
+				best = n, k = i;
+		}
+		if (k == SIZE_MAX)
+			return false;
+		total += v * units[k].ms;
+		s = end + best;
+	}
+	if (total > 1e15)
+		return false;
+	if (ret_ms)
+		*ret_ms = (unsigned long long)total;
+	return true;
+}
+
+static bool parse_u32_part(const char *s, size_t n, unsigned long long max)
+{
+	unsigned long long v = 0;
+
+	if (n == 0 || n > 10)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v <= max;
+}
+
+bool crdvalid_is_community(const char *s)
+{
+	const char *a = s, *b, *c;
+
+	if (!s || !(b = strchr(a, ':')))
+		return false;
+	b++;
+	c = strchr(b, ':');
+	if (!c)
+		return parse_u32_part(a, (size_t)(b - 1 - a), 65535) &&
+		       parse_u32_part(b, strlen(b), 65535);
+	c++;
+	return parse_u32_part(a, (size_t)(b - 1 - a), UINT32_MAX) &&
+	       parse_u32_part(b, (size_t)(c - 1 - b), UINT32_MAX) &&
+	       parse_u32_part(c, strlen(c), UINT32_MAX);
+}
+
+bool crdvalid_is_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	/* dot-separated labels of [a-z0-9-], each starting and ending alphanumeric */
+	for (size_t i = 0; i <= n; i++) {
+		char ch = s[i];
+
+		if (ch == '.' || ch == '\0') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+		if (label++ == 0 && ch == '-')
+			return false;
+	}
+	return true;
+}
+
+static int chk_cidr(struct vctx *c, const char *path, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (!crdvalid_is_cidr(s, false))
+		return bad(c, path, "'%s' is not a CIDR (address/prefix length)", s);
+	return 0;
+}
+
+static int chk_cidr_strict(struct vctx *c, const char *path, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (!crdvalid_is_cidr(s, false))
+		return bad(c, path, "'%s' is not a CIDR (address/prefix length)", s);
+	if (!crdvalid_is_cidr(s, true))
+		return bad(c, path, "'%s' has host bits set", s);
+	return 0;
+}
+
+static int chk_ip(struct vctx *c, const char *path, const json_t *v)
+{
+	if (!crdvalid_is_ip(json_string_value(v)))
+		return bad(c, path, "'%s' is not an IP address", json_string_value(v));
+	return 0;
+}
+
+/* "ip", "ip:port" (IPv4) or "[ip6]:port". */
+static int chk_peer_ip(struct vctx *c, const char *path, const json_t *v)
+{
+	const char *s = json_string_value(v), *port = NULL, *colon;
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		n = end ? (size_t)(end - s - 1) : sizeof(host);
+		if (end && end[1] == ':')
+			port = end + 2;
+		else if (end && end[1])
+			n = sizeof(host);
+		s++;
+	} else if ((colon = strchr(s, ':')) && !strchr(colon + 1, ':')) {
+		n = (size_t)(colon - s);
+		port = colon + 1;
+	}
+	if (n >= sizeof(host))
+		return bad(c, path, "'%s' is not an IP address, IP:port or [IPv6]:port",
+			   json_string_value(v));
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (!crdvalid_is_ip(host) || (port && (!parse_u32_part(port, strlen(port), 65535) ||
+					       atoi(port) == 0)))
+		return bad(c, path, "'%s' is not an IP address, IP:port or [IPv6]:port",
+			   json_string_value(v));
+	return 0;
+}
+
+static int chk_selector(struct vctx *c, const char *path, const json_t *v)
+{
+	_cleanup_free_ char *err = NULL;
+	struct selector *s = NULL;
+	int r = selector_parse(json_string_value(v), &s, &err);
+
+	selector_free(s);
+	if (r == -EINVAL)
+		return bad(c, path, "invalid selector '%s': %s", json_string_value(v),
+			   err ? err : "syntax error");
+	return r;
+}
+
+static int chk_duration(struct vctx *c, const char *path, const json_t *v)
+{
+	if (!crdvalid_parse_duration(json_string_value(v), NULL))
+		return bad(c, path, "'%s' is not a duration (e.g. \"90s\", \"1m30s\")",
+			   json_string_value(v));
+	return 0;
+}
+
+static int chk_community(struct vctx *c, const char *path, const json_t *v)
+{
+	if (!crdvalid_is_community(json_string_value(v)))
+		return bad(c, path, "'%s' is not a community (aa:nn or aa:nn:mm)",
+			   json_string_value(v));
+	return 0;
+}
+
+static int chk_nonempty(struct vctx *c, const char *path, const json_t *v)
+{
+	if (!*json_string_value(v))
+		return bad(c, path, "must not be empty");
+	return 0;
+}
+
+static int chk_node_name(struct vctx *c, const char *path, const json_t *v)
+{
+	if (*json_string_value(v) && !crdvalid_is_name(json_string_value(v)))
+		return bad(c, path, "'%s' is not a node name", json_string_value(v));
+	return 0;
+}
+
+static int chk_affinity(struct vctx *c, const char *path, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (strncmp(s, "host:", 5) != 0 || !crdvalid_is_name(s + 5))
+		return bad(c, path, "'%s' is not host:<node name>", s);
+	return 0;
+}
+
+/* ---- the walker ------------------------------------------------------- */
+
+static int check_value(struct vctx *c, const char *path, const json_t *v, enum ftype t,
+		       const struct field *f);
+
+static bool type_ok(const json_t *v, enum ftype t)
+{
+	switch (t) {
+	case T_STR:
+		return json_is_string(v);
+	case T_BOOL:
+		return json_is_boolean(v);
+	case T_INT:
+		return json_is_integer(v);
+	case T_LIST:
+		return json_is_array(v);
+	default:
+		return json_is_object(v);
+	}
+}
+
+static int check_object(struct vctx *c, const char *path, const json_t *obj,
+			const struct field *fields, bool open)
+{
+	char p[PATH_MAX_LEN];
+	const char *key;
+	json_t *v;
+	int r;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		const struct field *f = fields;
+
+		while (f->name && strcmp(f->name, key) != 0)
+			f++;
+		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
+		if (!f->name) {
+			if (open)
+				continue;
+			return bad(c, p, "unknown field");
+		}
+		if (json_is_null(v)) {
+			if (f->required)
+				return bad(c, p, "required, may not be null");
+			continue;
+		}
+		r = check_value(c, p, v, f->type, f);
+		if (r < 0)
+			return r;
+	}
+	for (const struct field *f = fields; f->name; f++) {
+		if (!f->required || json_object_get(obj, f->name))
+			continue;
+		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", f->name);
+		return bad(c, p, "required");
+	}
+	return 0;
+}
+
+static int check_scalar(struct vctx *c, const char *path, const json_t *v, const struct field *f)
+{
+	if (json_is_integer(v) && f->min < f->max &&
+	    (json_integer_value(v) < f->min || json_integer_value(v) > f->max))
+		return bad(c, path, "%lld is out of range %lld..%lld",
+			   (long long)json_integer_value(v), f->min, f->max);
+	if (json_is_string(v) && f->enums) {
+		const char *const *e = f->enums;
+		char list[256] = "";
+
+		for (; *e; e++)
+			if (strcmp(*e, json_string_value(v)) == 0)
+				break;
+		if (!*e) {
+			for (e = f->enums; *e; e++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+					 e == f->enums ? "" : ", ", *e);
+			return bad(c, path, "'%s' is not one of %s", json_string_value(v), list);
+		}
+	}
+	return f->check ? f->check(c, path, v) : 0;
+}
+
+static int check_elements(struct vctx *c, const char *path, const json_t *v,
+			  const struct field *f)
+{
+	char p[PATH_MAX_LEN];
+	const char *key;
+	json_t *e;
+	size_t i;
+	int r;
+
+	if (json_is_array(v)) {
+		json_array_foreach((json_t *)v, i, e) {
+			snprintf(p, sizeof(p), "%s[%zu]", path, i);
+			if (json_is_null(e) && f->item_nullable)
+				continue;
+			r = check_value(c, p, e, f->item, f);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	json_object_foreach((json_t *)v, key, e) {
+		snprintf(p, sizeof(p), "%s[\"%s\"]", path, key);
+		if (f->key_check) {
+			json_t *k = json_string(key);
+
+			r = k ? f->key_check(c, p, k) : -ENOMEM;
+			json_decref(k);
+			if (r < 0)
+				return r;
+		}
+		if (json_is_null(e) && f->item_nullable)
+			continue;
+		r = check_value(c, p, e, f->item, f);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* @t: the type wanted here (f->type, or f->item for an element). */
+static int check_value(struct vctx *c, const char *path, const json_t *v, enum ftype t,
+		       const struct field *f)
+{
+	if (!type_ok(v, t))
+		return bad(c, path, "must be %s", type_name[t]);
+	if (t == T_OBJ)
+		return check_object(c, path, v, f->sub, false);
+	if (t == T_LIST || t == T_MAP)
+		return check_elements(c, path, v, f);
+	return check_scalar(c, path, v, f);
+}
+
+/* ---- kinds ------------------------------------------------------------- */
+
+static const char *const never_only[] = { "Never", "Always", "CrossSubnet", NULL };
+static const char *const pool_uses[] = { "Workload", "Tunnel", "LoadBalancer", NULL };
+static const char *const severities[] = { "Trace", "Debug", "Info", "Warning",
+					  "Error", "Fatal", "None", NULL };
+
+static const struct field ippool_spec[] = {
+	{ .name = "cidr", .type = T_STR, .check = chk_cidr, .required = true },
+	{ .name = "blockSize", .type = T_INT, .min = 0, .max = 128 },
+	{ .name = "ipipMode", .type = T_STR, .enums = never_only },
+	{ .name = "vxlanMode", .type = T_STR, .enums = never_only },
+	{ .name = "natOutgoing", .type = T_BOOL },
+	{ .name = "disabled", .type = T_BOOL },
+	{ .name = "disableBGPExport", .type = T_BOOL },
+	{ .name = "nodeSelector", .type = T_STR, .check = chk_selector },
+	{ .name = "allowedUses", .type = T_LIST, .item = T_STR, .enums = pool_uses },
+	{},
+};
+
+static const struct field block_attr[] = {
+	{ .name = "handle_id", .type = T_STR },
+	{ .name = "secondary", .type = T_MAP, .item = T_STR },
+	{},
+};
+
+static const struct field ipamblock_spec[] = {
+	{ .name = "cidr", .type = T_STR, .check = chk_cidr_strict, .required = true },
+	{ .name = "affinity", .type = T_STR, .check = chk_affinity },
+	{ .name = "strictAffinity", .type = T_BOOL, .required = true },
+	{ .name = "allocations", .type = T_LIST, .item = T_INT, .min = 0, .max = INT32_MAX, .required = true, .item_nullable = true },
+	{ .name = "unallocated", .type = T_LIST, .item = T_INT, .min = 0, .max = INT32_MAX, .required = true },
+	{ .name = "attributes", .type = T_LIST, .item = T_OBJ, .sub = block_attr, .required = true },
+	{ .name = "deleted", .type = T_BOOL },
+	{ .name = "sequenceNumber", .type = T_INT, .min = 0, .max = INT64_MAX },
+	{ .name = "sequenceNumberForAllocation", .type = T_MAP, .item = T_INT, .min = 0, .max = INT64_MAX },
+	{},
+};
+
+static const char *const affinity_states[] = { "pending", "confirmed", "pendingDeletion", NULL };
+static const char *const true_false[] = { "true", "false", NULL };
+
+static const struct field blockaffinity_spec[] = {
+	{ .name = "state", .type = T_STR, .enums = affinity_states, .required = true },
+	{ .name = "node", .type = T_STR, .check = chk_node_name, .required = true },
+	{ .name = "cidr", .type = T_STR, .check = chk_cidr_strict, .required = true },
+	{ .name = "deleted", .type = T_STR, .enums = true_false },
+	{},
+};
+
+static const struct field ipamhandle_spec[] = {
+	{ .name = "handleID", .type = T_STR, .check = chk_nonempty, .required = true },
+	{ .name = "block", .type = T_MAP, .item = T_INT, .min = 0, .max = INT32_MAX, .key_check = chk_cidr_strict, .required = true },
+	{ .name = "deleted", .type = T_BOOL },
+	{},
+};
+
+static const struct field ipamconfig_spec[] = {
+	{ .name = "strictAffinity", .type = T_BOOL, .required = true },
+	{ .name = "autoAllocateBlocks", .type = T_BOOL, .required = true },
+	{ .name = "maxBlocksPerHost", .type = T_INT, .min = 0, .max = INT32_MAX },
+	{},
+};
+
+static const struct field cidr_only[] = {
+	{ .name = "cidr", .type = T_STR, .check = chk_cidr, .required = true },
+	{},
+};
+
+static const struct field community_def[] = {
+	{ .name = "name", .type = T_STR, .check = chk_nonempty, .required = true },
+	{ .name = "value", .type = T_STR, .check = chk_community, .required = true },
+	{},
+};
+
+static const struct field prefix_adv[] = {
+	{ .name = "cidr", .type = T_STR, .check = chk_cidr, .required = true },
+	{ .name = "communities", .type = T_LIST, .item = T_STR, .check = chk_nonempty },
+	{},
+};
+
+static const struct field secret_key_ref[] = {
+	{ .name = "name", .type = T_STR, .check = chk_nonempty, .required = true },
+	{ .name = "key", .type = T_STR, .check = chk_nonempty, .required = true },
+	{},
+};
+
+static const struct field password[] = {
+	{ .name = "secretKeyRef", .type = T_OBJ, .sub = secret_key_ref, .required = true },
+	{},
+};
+
+static const char *const bind_modes[] = { "None", "NodeIP", NULL };
+
+static const struct field bgpconfig_spec[] = {
+	{ .name = "asNumber", .type = T_INT, .min = 1, .max = AS_MAX },
+	{ .name = "nodeToNodeMeshEnabled", .type = T_BOOL },
+	{ .name = "listenPort", .type = T_INT, .min = 1, .max = 65535 },
+	{ .name = "logSeverityScreen", .type = T_STR, .enums = severities },
+	{ .name = "bindMode", .type = T_STR, .enums = bind_modes },
+	{ .name = "serviceClusterIPs", .type = T_LIST, .item = T_OBJ, .sub = cidr_only },
+	{ .name = "serviceExternalIPs", .type = T_LIST, .item = T_OBJ, .sub = cidr_only },
+	{ .name = "serviceLoadBalancerIPs", .type = T_LIST, .item = T_OBJ, .sub = cidr_only },
+	{ .name = "communities", .type = T_LIST, .item = T_OBJ, .sub = community_def },
+	{ .name = "prefixAdvertisements", .type = T_LIST, .item = T_OBJ, .sub = prefix_adv },
+	{ .name = "nodeMeshPassword", .type = T_OBJ, .sub = password },
+	{ .name = "nodeMeshMaxRestartTime", .type = T_STR, .check = chk_duration },
+	{ .name = "bfdEnabled", .type = T_BOOL },
+	{},
+};
+
+static const char *const source_addrs[] = { "UseNodeIP", "None", NULL };
+
+static const struct field bgppeer_spec[] = {
+	{ .name = "node", .type = T_STR, .check = chk_node_name },
+	{ .name = "peerIP", .type = T_STR, .check = chk_peer_ip },
+	{ .name = "asNumber", .type = T_INT, .min = 1, .max = AS_MAX },
+	{ .name = "nodeSelector", .type = T_STR, .check = chk_selector },
+	{ .name = "peerSelector", .type = T_STR, .check = chk_selector },
+	{ .name = "password", .type = T_OBJ, .sub = password },
+	{ .name = "keepaliveTime", .type = T_STR, .check = chk_duration },
+	{ .name = "maxRestartTime", .type = T_STR, .check = chk_duration },
+	{ .name = "sourceAddress", .type = T_STR, .enums = source_addrs },
+	{ .name = "keepOriginalNextHop", .type = T_BOOL },
+	{ .name = "ttlSecurity", .type = T_INT, .min = 0, .max = 255 },
+	{ .name = "filters", .type = T_LIST, .item = T_STR, .check = chk_nonempty },
+	{ .name = "numAllowedLocalASNumbers", .type = T_INT, .min = 0, .max = 10 },
+	{ .name = "reachableBy", .type = T_STR, .check = chk_ip },
+	{ .name = "bfdEnabled", .type = T_BOOL },
+	{},
+};
+
+/* FelixConfiguration is open: the fields we (or Calico) know are typed. */
+static const struct field felixconfig_spec[] = {
+	{ .name = "logSeverityScreen", .type = T_STR, .enums = severities },
+	{ .name = "logSeverityFile", .type = T_STR, .enums = severities },
+	{ .name = "logSeveritySys", .type = T_STR, .enums = severities },
+	{ .name = "healthEnabled", .type = T_BOOL },
+	{ .name = "healthHost", .type = T_STR, .check = chk_nonempty },
+	{ .name = "healthPort", .type = T_INT, .min = 1, .max = 65535 },
+	{ .name = "prometheusMetricsEnabled", .type = T_BOOL },
+	{ .name = "prometheusMetricsHost", .type = T_STR, .check = chk_nonempty },
+	{ .name = "prometheusMetricsPort", .type = T_INT, .min = 1, .max = 65535 },
+	{ .name = "routeRefreshInterval", .type = T_STR, .check = chk_duration },
+	{ .name = "iptablesRefreshInterval", .type = T_STR, .check = chk_duration },
+	{ .name = "nftablesRefreshInterval", .type = T_STR, .check = chk_duration },
+	{ .name = "reportingInterval", .type = T_STR, .check = chk_duration },
+	{ .name = "ipipMTU", .type = T_INT, .min = 0, .max = 65535 },
+	{ .name = "vxlanMTU", .type = T_INT, .min = 0, .max = 65535 },
+	{ .name = "wireguardMTU", .type = T_INT, .min = 0, .max = 65535 },
+	{ .name = "bpfEnabled", .type = T_BOOL },
+	{},
+};
+
+static const struct field clusterinfo_spec[] = {
+	{ .name = "calicoVersion", .type = T_STR },
+	{ .name = "clusterGUID", .type = T_STR },
+	{ .name = "clusterType", .type = T_STR },
+	{ .name = "datastoreReady", .type = T_BOOL },
+	{},
+};
+
+static const json_t *spec_of(const json_t *obj)
+{
+	return json_object_get(obj, "spec");
+}
+
+static const char *spec_str(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(spec_of(obj), key));
+
+	return s && *s ? s : NULL;
+}
+
+static int run_op(struct vctx *c, int (*op)(const json_t *, char **), const json_t *obj)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = op(obj, &err);
+
+	if (r == -EINVAL)
+		return errmsg_set(c->ret_error, -EINVAL, "%s '%s': %s", c->kind, c->name,
+				  err ? err : "invalid");
+	return r < 0 ? r : 0;
+}
+
+static int rules_ippool(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
+{
+	const json_t *bs = json_object_get(spec_of(obj), "blockSize");
+	const char *mode[] = { "ipipMode", "vxlanMode" };
+	unsigned char a[16];
+	unsigned len = 0;
+	int fam = AF_INET;
+
+	for (size_t i = 0; i < ELEMENTSOF(mode); i++) {
+		const char *m = spec_str(obj, mode[i]);
+
+		if (m && strcmp(m, "Never") != 0) {
+			char p[32];
+
+			snprintf(p, sizeof(p), "spec.%s", mode[i]);
+			return bad(c, p, "'%s' is not supported (calico-c routes without overlay: "
+					 "use Never)", m);
+		}
+	}
+	if (ops && ops->ippool)
+		return run_op(c, ops->ippool, obj);
+	(void)cidr_parse(spec_str(obj, "cidr"), a, &fam, &len);
+	if (json_is_integer(bs) &&
+	    (json_integer_value(bs) > (fam == AF_INET ? 32 : 128) || json_integer_value(bs) < len))
+		return bad(c, "spec.blockSize", "%lld does not fit the %s pool /%u",
+			   (long long)json_integer_value(bs), fam == AF_INET ? "IPv4" : "IPv6", len);
+	return 0;
+}
+
+static int rules_ipamblock(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
+{
+	const json_t *spec = spec_of(obj), *allocs = json_object_get(spec, "allocations");
+	const json_t *unalloc = json_object_get(spec, "unallocated"), *e;
+	size_t n_attrs = json_array_size(json_object_get(spec, "attributes")), size, i;
+	_cleanup_free_ unsigned char *seen = NULL;
+	char p[64];
+	unsigned char a[16];
+	unsigned len = 32;
+	int fam = AF_INET;
+
+	(void)cidr_parse(spec_str(obj, "cidr"), a, &fam, &len);
+	if ((fam == AF_INET ? 32 : 128) - len > 20)
+		return bad(c, "spec.cidr", "a block of more than 2^20 addresses");
+	size = (size_t)1 << ((fam == AF_INET ? 32 : 128) - len);
+	if (json_array_size(allocs) != size)
+		return bad(c, "spec.allocations", "has %zu entries, the block has %zu addresses",
+			   json_array_size(allocs), size);
+	json_array_foreach(allocs, i, e)
+		if (json_is_integer(e) && (size_t)json_integer_value(e) >= n_attrs) {
+			snprintf(p, sizeof(p), "spec.allocations[%zu]", i);
+			return bad(c, p, "attribute index %lld, but there are %zu attributes",
+				   (long long)json_integer_value(e), n_attrs);
+		}
+	seen = calloc(size, 1);
+	if (!seen)
+		return -ENOMEM;
+	json_array_foreach(unalloc, i, e) {
+		size_t o = (size_t)json_integer_value(e);
+
+		snprintf(p, sizeof(p), "spec.unallocated[%zu]", i);
+		if (o >= size)
+			return bad(c, p, "ordinal %zu is outside the block (%zu addresses)", o, size);
+		if (seen[o]++)
+			return bad(c, p, "ordinal %zu is listed twice", o);
+		if (!json_is_null(json_array_get(allocs, o)))
+			return bad(c, p, "ordinal %zu is free and allocated at once", o);
+	}
+	return ops && ops->ipamblock ? run_op(c, ops->ipamblock, obj) : 0;
+}
+
+static int rules_ipamconfig(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
+{
+	(void)ops;
+	if (strcmp(c->name, "default") != 0)
+		return bad(c, "metadata.name", "must be 'default' (IPAMConfig is a singleton)");
+	(void)obj;
+	return 0;
+}
+
+static bool community_defined(const json_t *spec, const char *name)
+{
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "communities"), i, d)
+		if (strcmp(json_string_value(json_object_get(d, "name")), name) == 0)
+			return true;
+	return false;
+}
+
+static int rules_bgpconfig(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
+{
+	const json_t *spec = spec_of(obj), *pa, *cm;
+	char p[96];
+	size_t i, k;
+
+	(void)ops;
+	json_array_foreach(json_object_get(spec, "prefixAdvertisements"), i, pa)
+		json_array_foreach(json_object_get(pa, "communities"), k, cm) {
+			const char *s = json_string_value(cm);
+
+			if (crdvalid_is_community(s) || community_defined(spec, s))
+				continue;
+			snprintf(p, sizeof(p), "spec.prefixAdvertisements[%zu].communities[%zu]", i, k);
+			return bad(c, p, "'%s' is neither a community value nor a name defined in "
+					 "spec.communities", s);
+		}
+	if (strcmp(c->name, "default") != 0 && strncmp(c->name, "node.", 5) != 0)
+		return bad(c, "metadata.name", "must be 'default' or 'node.<node name>'");
+	return 0;
+}
+
+static int rules_bgppeer(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
+{
+	const json_t *spec = spec_of(obj);
+	unsigned long long ms;
+
+	(void)ops;
+	if (spec_str(obj, "node") && spec_str(obj, "nodeSelector"))
+		return bad(c, "spec.nodeSelector", "must be empty when spec.node is set");
+	if (spec_str(obj, "peerIP") && spec_str(obj, "peerSelector"))
+		return bad(c, "spec.peerSelector", "must be empty when spec.peerIP is set");
+	if (!spec_str(obj, "peerIP") && !spec_str(obj, "peerSelector"))
+		return bad(c, "spec.peerIP", "required (or spec.peerSelector)");
+	if (spec_str(obj, "peerIP") && !json_object_get(spec, "asNumber"))
+		return bad(c, "spec.asNumber", "required with spec.peerIP");
+	/* the limits BIRD's config accepts (keepalive 1s..21845s, restart < 4096s) */
+	if (crdvalid_parse_duration(spec_str(obj, "keepaliveTime"), &ms) &&
+	    (ms < 1000 || ms > 21845000ULL))
+		return bad(c, "spec.keepaliveTime", "'%s' is outside 1s..21845s",
+			   spec_str(obj, "keepaliveTime"));
+	if (crdvalid_parse_duration(spec_str(obj, "maxRestartTime"), &ms) && ms > 4095000ULL)
+		return bad(c, "spec.maxRestartTime", "'%s' is longer than 4095s",
+			   spec_str(obj, "maxRestartTime"));
+	return 0;
+}
+
+struct kind_def {
+	struct crdvalid_kind k;
+	const struct field *spec;
+	bool open;
+	int (*rules)(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops);
+};
+
+#define KIND(K, P, S, SH) { .kind = K, .plural = P, .singular = S, .short_name = SH }
+
+static const struct kind_def kinds[] = {
+	{ KIND("IPPool", "ippools", "ippool", "pool"), ippool_spec, false, rules_ippool },
+	{ KIND("IPAMBlock", "ipamblocks", "ipamblock", NULL), ipamblock_spec, false,
+	  rules_ipamblock },
+	{ KIND("BlockAffinity", "blockaffinities", "blockaffinity", NULL), blockaffinity_spec,
+	  false, NULL },
+	{ KIND("IPAMHandle", "ipamhandles", "ipamhandle", NULL), ipamhandle_spec, false, NULL },
+	{ KIND("IPAMConfig", "ipamconfigs", "ipamconfig", NULL), ipamconfig_spec, false,
+	  rules_ipamconfig },
+	{ KIND("BGPConfiguration", "bgpconfigurations", "bgpconfiguration", "bgpconfig"),
+	  bgpconfig_spec, false, rules_bgpconfig },
+	{ KIND("BGPPeer", "bgppeers", "bgppeer", "peer"), bgppeer_spec, false, rules_bgppeer },
+	{ KIND("FelixConfiguration", "felixconfigurations", "felixconfiguration", "felixconfig"),
+	  felixconfig_spec, true, NULL },
+	{ KIND("ClusterInformation", "clusterinformations", "clusterinformation", "clusterinfo"),
+	  clusterinfo_spec, false, NULL },
+};
+
+const struct crdvalid_kind crdvalid_kinds[] = {
+	KIND("IPPool", "ippools", "ippool", "pool"),
+	KIND("IPAMBlock", "ipamblocks", "ipamblock", NULL),
+	KIND("BlockAffinity", "blockaffinities", "blockaffinity", NULL),
+	KIND("IPAMHandle", "ipamhandles", "ipamhandle", NULL),
+	KIND("IPAMConfig", "ipamconfigs", "ipamconfig", NULL),
+	KIND("BGPConfiguration", "bgpconfigurations", "bgpconfiguration", "bgpconfig"),
+	KIND("BGPPeer", "bgppeers", "bgppeer", "peer"),
+	KIND("FelixConfiguration", "felixconfigurations", "felixconfiguration", "felixconfig"),
+	KIND("ClusterInformation", "clusterinformations", "clusterinformation", "clusterinfo"),
+	{},
+};
+
+static const struct kind_def *kind_def_lookup(const char *name)
+{
+	for (size_t i = 0; name && i < ELEMENTSOF(kinds); i++) {
+		const struct crdvalid_kind *k = &kinds[i].k;
+
+		if (!strcasecmp(name, k->kind) || !strcasecmp(name, k->plural) ||
+		    !strcasecmp(name, k->singular) ||
+		    (k->short_name && (!strcasecmp(name, k->short_name) ||
+				       (!strncasecmp(name, k->short_name, strlen(k->short_name)) &&
+					!strcasecmp(name + strlen(k->short_name), "s")))))
+			return &kinds[i];
+	}
+	return NULL;
+}
+
+const struct crdvalid_kind *crdvalid_kind_lookup(const char *name)
+{
+	const struct kind_def *d = kind_def_lookup(name);
+
+	return d ? &crdvalid_kinds[d - kinds] : NULL;
+}
+
+static const struct field string_map[] = { {} };
+
+static int check_metadata(struct vctx *c, const json_t *md)
+{
+	static const char *const maps[] = { "labels", "annotations" };
+	const struct field f = { .name = "x", .type = T_MAP, .item = T_STR, .sub = string_map };
+	char p[32];
+
+	if (!json_is_object(md))
+		return bad(c, "metadata", md ? "must be an object" : "required");
+	if (!json_is_string(json_object_get(md, "name")))
+		return bad(c, "metadata.name", "required");
+	if (!crdvalid_is_name(c->name))
+		return bad(c, "metadata.name", "'%s' is not a valid name (lower case letters, "
+					       "digits, '-' and '.', at most 253)", c->name);
+	for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
+		const json_t *m = json_object_get(md, maps[i]);
+		int r;
+
+		if (!m || json_is_null(m))
+			continue;
+		snprintf(p, sizeof(p), "metadata.%s", maps[i]);
+		r = check_value(c, p, m, T_MAP, &f);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int check_top(struct vctx *c, const struct kind_def *d, const json_t *obj)
+{
+	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", "status" };
+	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	const char *key;
+	json_t *v;
+	int r;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		size_t i = 0;
+
+		while (i < ELEMENTSOF(top) && strcmp(top[i], key) != 0)
+			i++;
+		if (i == ELEMENTSOF(top))
+			return bad(c, key, "unknown field");
+	}
+	if (!av || strcmp(av, CRDVALID_API_VERSION) != 0)
+		return bad(c, "apiVersion", "must be '%s'%s%s%s", CRDVALID_API_VERSION,
+			   av ? ", not '" : "", av ? av : "", av ? "'" : "");
+	if (!kind)
+		return bad(c, "kind", "required");
+	if (strcmp(kind, d->k.kind) != 0)
+		return bad(c, "kind", "'%s' where %s is expected", kind, d->k.kind);
+	r = check_metadata(c, json_object_get(obj, "metadata"));
+	if (r < 0)
+		return r;
+	v = json_object_get(obj, "spec");
+	if (!v || json_is_null(v)) {
+		json_t *empty = json_object();
+
+		r = empty ? check_object(c, "spec", empty, d->spec, d->open) : -ENOMEM;
+		json_decref(empty);
+		return r;
+	}
+	if (!json_is_object(v))
+		return bad(c, "spec", "must be an object");
+	return check_object(c, "spec", v, d->spec, d->open);
+}
+
+int crdvalid_check(const char *kind, const json_t *obj, const struct crdvalid_ops *ops,
+		   char **ret_error)
+{
+	const char *k = kind ? kind : json_string_value(json_object_get(obj, "kind"));
+	const struct kind_def *d = kind_def_lookup(k);
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+							     "name"));
+	struct vctx c = { .kind = d ? d->k.kind : k, .name = name ? name : "",
+			  .ret_error = ret_error };
+	int r;
+
+	if (!d)
+		return errmsg_set(ret_error, -EINVAL, "'%s' is not a kind of %s", k ? k : "",
+				  CRDVALID_GROUP);
+	if (!json_is_object(obj))
+		return errmsg_set(ret_error, -EINVAL, "%s: not a JSON object", d->k.kind);
+	r = check_top(&c, d, obj);
+	if (r < 0 || !d->rules)
+		return r;
+	return d->rules(&c, obj, ops);
+}
