@@ -1,3 +1,9 @@
+# manifests: calico-c.yaml is generated from crds.yaml (the single CRD source)
+# and parts/node.yaml; the generated file is committed for users.
+all: manifests/calico-c.yaml
+manifests/calico-c.yaml: manifests/crds.yaml manifests/parts/node.yaml manifests/generate.sh
+	manifests/generate.sh $@
+
 # manifests: `make image` packs the node programs, Debian's bird2 and the
 # shared libraries they load into an OCI image archive (no registry, no
 # container engine): $(BUILD)/calico-c-node.oci.tar, image calico-c/node:0.1.0
