@@ -102,6 +102,7 @@ struct felix_agent {
 	struct route_grace grace;
 
 	char *bird_text;		/* last text BIRD accepted */
+	char *bird_skipped;		/* last objects the render skipped, logged once */
 	bool bird_reload_pending;	/* file written, BIRD not told yet */
 	bool bird_up;			/* control socket answers */
 	bool bird_no_address;		/* logged "waiting for address" */
@@ -584,11 +585,25 @@ static int bird_render(struct felix_agent *a, json_t *borrowed, char **ret_text)
 		.connect_retry_s = a->cfg->bird_connect_retry_s,
 	};
 	struct birdcfg_errors errs = {};
+	_cleanup_free_ char *skipped = NULL;
+	size_t len = 0;
+	FILE *f;
 	int r;
 
 	r = birdcfg_render(&in, ret_text, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		log_debug("BIRD config: skipped %s", errs.msgs[i]);
+	/* Bad objects (a BGPPeer with a bad peerIP...) are skipped; warn once
+	 * per change of that list, not on every reconcile. */
+	f = open_memstream(&skipped, &len);
+	for (size_t i = 0; f && i < errs.n; i++)
+		fprintf(f, "%s\n", errs.msgs[i]);
+	if (f)
+		fclose(f);
+	if (skipped && strcmp(skipped, a->bird_skipped ?: "") != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warning("BIRD config: skipped %s", errs.msgs[i]);
+		free(a->bird_skipped);
+		a->bird_skipped = TAKE_PTR(skipped);
+	}
 	birdcfg_errors_done(&errs);
 	json_decref(in.nodes);
 	json_decref(in.bgpconfigurations);
@@ -626,8 +641,9 @@ static int reconcile_bird(struct felix_agent *a, json_t *borrowed)
 	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
 		return log_error_errno(r, "Failed to install the BIRD config '%s': %m",
 				       c->bird_config);
-	if (r < 0 || (!changed && a->bird_reload_pending)) {
-		/* File is current; BIRD is down or missed a reload. */
+	if (r < 0 || (!changed && a->bird_reload_pending) ||
+	    (c->bird_start && !birdproc_running(c->bird_pidfile))) {
+		/* File is current; BIRD is down (or died) or missed a reload. */
 		a->bird_reload_pending = true;
 		r = bird_ensure_running(a);
 		if (r == 0 && a->bird_reload_pending)
@@ -1000,6 +1016,7 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 	route_grace_done(&a->grace);
 	birdctl_status_done(&a->bird_status);
 	free(a->bird_text);
+	free(a->bird_skipped);
 	free(a);
 	return NULL;
 }
