@@ -3,6 +3,11 @@
  * main.c lists it in commands[]. */
 #pragma once
 
+#include <errno.h>
+
+#include "log.h"
+
+struct crdvalid_ops;
 struct kapi;
 
 struct ctl {
@@ -21,4 +26,19 @@ struct ctl_command {
 /* Connects to the apiserver once. Return: 0 or -errno (logged). */
 int ctl_connect(struct ctl *c);
 
+static inline int ctl_oom(void)
+{
+	return log_error_errno(-ENOMEM, "Out of memory");
+}
+
 extern const struct ctl_command ctl_ipam_commands[];
+extern const struct ctl_command ctl_node_commands[];
+extern const struct ctl_command ctl_policy_commands[];
+
+/* get / apply / delete of our custom resources (resource.c) */
+int ctl_cmd_get(struct ctl *c, int argc, char **argv);
+int ctl_cmd_apply(struct ctl *c, int argc, char **argv);
+int ctl_cmd_delete(struct ctl *c, int argc, char **argv);
+
+/* crdvalid with IPAM's pool and block parsers plugged in */
+extern const struct crdvalid_ops ctl_crdvalid_ops;

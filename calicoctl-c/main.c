@@ -6,7 +6,6 @@
  * handler or a table of subcommands; adding one is adding a row (see
  * ipam_commands[] in ipam.c of this folder).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,27 +17,13 @@
 
 static const struct ctl_command commands[] = {
 	{ "ipam", "IP address management: show, check, release, gc", NULL, ctl_ipam_commands },
+	{ "get", "KIND [NAME...] [-o table|wide|yaml|json]: show resources", ctl_cmd_get, NULL },
+	{ "apply", "-f FILE: validate, then create or replace resources", ctl_cmd_apply, NULL },
+	{ "delete", "-f FILE | KIND NAME...: delete resources", ctl_cmd_delete, NULL },
+	{ "node", "this node: status (BGP peers from BIRD)", NULL, ctl_node_commands },
+	{ "policy", "NetworkPolicy: explain SRC DST PORT/PROTO", NULL, ctl_policy_commands },
 	{},
 };
-
-int ctl_connect(struct ctl *c)
-{
-	struct kapi_config *kc = NULL;
-	int r;
-
-	if (c->k)
-		return 0;
-	if (!c->kubeconfig)
-		return log_error_errno(-EINVAL, "No kubeconfig: use --kubeconfig or KUBECONFIG");
-	r = kapi_config_from_kubeconfig(c->kubeconfig, &kc);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read kubeconfig '%s': %m", c->kubeconfig);
-	r = kapi_new(kc, &c->k);
-	kapi_config_free(kc);
-	if (r < 0)
-		return log_error_errno(r, "Failed to create the API client: %m");
-	return 0;
-}
 
 static void usage(const struct ctl_command *table, const char *prefix)
 {

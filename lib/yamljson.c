@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,4 +287,103 @@ int yamljson_parse(const char *text, size_t len, json_t **ret, char **ret_error)
 		return r;
 	*ret = TAKE_PTR(t.docs);
 	return 0;
+}
+
+/* ---- emitting -------------------------------------------------------- */
+
+/* Plain form is safe when it reads back as the same string. */
+static bool plain_ok(const char *s)
+{
+	size_t n = strlen(s);
+	json_t *back;
+	bool same;
+
+	if (n == 0 || strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ' ||
+	    strstr(s, ": ") || strstr(s, " #") || s[n - 1] == ':')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	back = yamljson_scalar(s, n);
+	same = json_is_string(back) && strcmp(json_string_value(back), s) == 0;
+	json_decref(back);
+	return same;
+}
+
+static void emit_scalar(const json_t *v, FILE *f)
+{
+	char *text;
+
+	if (json_is_string(v) && plain_ok(json_string_value(v))) {
+		fputs(json_string_value(v), f);
+		return;
+	}
+	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	fputs(text ? text : "null", f);
+	free(text);
+}
+
+static bool is_empty_container(const json_t *v)
+{
+	return (json_is_object(v) && json_object_size(v) == 0) ||
+	       (json_is_array(v) && json_array_size(v) == 0);
+}
+
+static void emit_node(const json_t *v, FILE *f, unsigned indent, unsigned depth);
+
+/* After "key:" or "-": a scalar or empty container on the same line,
+ * anything else on the next lines. */
+static void emit_child(const json_t *v, FILE *f, unsigned indent, unsigned depth)
+{
+	if (!json_is_object(v) && !json_is_array(v)) {
+		fputc(' ', f);
+		emit_scalar(v, f);
+		fputc('\n', f);
+	} else if (is_empty_container(v)) {
+		fputs(json_is_object(v) ? " {}\n" : " []\n", f);
+	} else {
+		fputc('\n', f);
+		emit_node(v, f, indent, depth + 1);
+	}
+}
+
+static void emit_node(const json_t *v, FILE *f, unsigned indent, unsigned depth)
+{
+	const char *key;
+	json_t *e;
+	size_t i;
+
+	if (depth > YAMLJSON_MAX_DEPTH) {
+		fputs("null\n", f);
+		return;
+	}
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, e) {
+			json_t *k = json_string(key);
+
+			fprintf(f, "%*s", (int)indent, "");
+			emit_scalar(k ? k : json_null(), f);
+			json_decref(k);
+			fputc(':', f);
+			emit_child(e, f, indent + 2, depth);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach((json_t *)v, i, e) {
+			fprintf(f, "%*s-", (int)indent, "");
+			emit_child(e, f, indent + 2, depth);
+		}
+	} else {
+		fprintf(f, "%*s", (int)indent, "");
+		emit_scalar(v, f);
+		fputc('\n', f);
+	}
+}
+
+int yamljson_emit(const json_t *v, FILE *f)
+{
+	if (is_empty_container(v))
+		fputs(json_is_object(v) ? "{}\n" : "[]\n", f);
+	else
+		emit_node(v, f, 0, 0);
+	return ferror(f) ? -EIO : 0;
 }

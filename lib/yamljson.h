@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -36,3 +37,16 @@ int yamljson_parse(const char *text, size_t len, json_t **ret, char **ret_error)
  *   on ENOMEM.
  */
 json_t *yamljson_scalar(const char *text, size_t len);
+
+/**
+ * yamljson_emit - write @v as a block-style YAML document
+ * @v: any JSON value
+ * @f: output stream
+ *
+ * Strings that would read back as something else (numbers, booleans, null,
+ * text with YAML indicators) are written double-quoted with JSON escapes,
+ * so yamljson_parse() of the output gives @v back.
+ *
+ * Return: 0, -EIO (write error).
+ */
+int yamljson_emit(const json_t *v, FILE *f);

@@ -110,12 +110,46 @@ static void test_depth_is_bounded(void **state)
 	json_decref(docs);
 }
 
+/* Emit, parse back, compare: strings that look like other types stay strings. */
+static void test_emit_round_trip(void **state)
+{
+	static const char *const v[] = {
+		"{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"IPPool\",\"metadata\":"
+		"{\"name\":\"p\",\"labels\":{}},\"spec\":{\"cidr\":\"10.65.0.0/16\",\"blockSize\":26,"
+		"\"nodeSelector\":\"a == 'x' && !has(b)\",\"disabled\":false,\"allowedUses\":[]}}",
+		"{\"s\":[\"26\",\"true\",\"yes\",\"null\",\"~\",\"\",\" lead\",\"trail \",\"a: b\","
+		"\"x #c\",\"- d\",\"line\\nbreak\",\"0x1F\",\"1e3\",\"k:\",\"*a\",\"caf\u00e9\"]}",
+		"{\"nested\":[[1,2],[{\"a\":null,\"b\":[]}],{}],\"f\":1.5,\"n\":-3}",
+		"{\"weird key: x\":1,\"true\":2,\"\":3}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		json_t *in = json_loads(v[i], 0, NULL), *docs = NULL;
+		char *buf = NULL, *err = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(in);
+		assert_int_equal(yamljson_emit(in, f), 0);
+		fclose(f);
+		if (yamljson_parse(buf, len, &docs, &err) < 0)
+			fail_msg("vector %zu: %s\n%s", i, err, buf);
+		if (!json_equal(json_array_get(docs, 0), in))
+			fail_msg("vector %zu did not round-trip:\n%s", i, buf);
+		free(buf);
+		json_decref(docs);
+		json_decref(in);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_documents_and_types),
 		cmocka_unit_test(test_refusals_name_the_line),
 		cmocka_unit_test(test_depth_is_bounded),
+		cmocka_unit_test(test_emit_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,3 @@
+/* placeholder replaced below */
+#include "calicoctl-c/ctl.h"
+const struct ctl_command ctl_policy_commands[] = { {} };

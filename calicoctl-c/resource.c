@@ -1,0 +1,525 @@
+/* calicoctl-c get / apply / delete for our custom resources.
+ *
+ *   get KIND [NAME...] [-o table|wide|yaml|json]
+ *   apply -f FILE
+ *   delete -f FILE | delete KIND NAME... [--skip-not-exists]
+ *
+ * Kinds are found by any name crdvalid_kind_lookup() knows (IPPool,
+ * ippools, pool, ...). apply validates EVERY object of the file with
+ * crdvalid (plus IPAM's own pool and block parsers) before the first write,
+ * so one bad object means nothing is created or changed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calicoctl-c/ctl.h"
+#include "calicoctl-c/manifest.h"
+#include "cleanup.h"
+#include "crdvalid.h"
+#include "ipam/block.h"
+#include "ipam/ipam.h"
+#include "kapi.h"
+#include "log.h"
+#include "yamljson.h"
+
+#define APPLY_RETRIES 5
+
+static json_t *json_decref_null(json_t *j)
+{
+	json_decref(j);
+	return NULL;
+}
+DEFINE_CLEANUP_FUNC(json_t, json_decref_null);
+
+/* ---- IPAM's rules, plugged into crdvalid ---- */
+
+static int ipam_pool_check(const json_t *obj, char **ret_error)
+{
+	struct ipam_pool p = {};
+	int r = ipam_pool_from_json(obj, &p, ret_error);
+
+	if (r >= 0)
+		ipam_pool_done(&p);
+	return r;
+}
+
+static int ipam_block_check(const json_t *obj, char **ret_error)
+{
+	struct ipam_block *b = NULL;
+	/* the parser takes a reference only; it does not change the object */
+	int r = ipam_block_from_json((json_t *)obj, &b, ret_error);
+
+	ipam_block_free(b);
+	return r == -EBADMSG ? -EINVAL : r;
+}
+
+const struct crdvalid_ops ctl_crdvalid_ops = {
+	.ippool = ipam_pool_check,
+	.ipamblock = ipam_block_check,
+};
+
+/* ---- helpers ---- */
+
+static void resource_of(const struct crdvalid_kind *k, struct kapi_resource *ret)
+{
+	*ret = (struct kapi_resource){
+		.api_version = CRDVALID_API_VERSION,
+		.plural = k->plural,
+		.kind = k->kind,
+		.namespaced = false,
+	};
+}
+
+static const struct crdvalid_kind *kind_or_complain(const char *name)
+{
+	const struct crdvalid_kind *k = crdvalid_kind_lookup(name);
+
+	if (!k) {
+		fprintf(stderr, "calicoctl-c: '%s' is not a resource kind of %s; one of:", name,
+			CRDVALID_GROUP);
+		for (const struct crdvalid_kind *x = crdvalid_kinds; x->kind; x++)
+			fprintf(stderr, " %s", x->kind);
+		fputc('\n', stderr);
+	}
+	return k;
+}
+
+/* The value at a dotted path ("spec.cidr"), or NULL. */
+static const json_t *at(const json_t *obj, const char *path)
+{
+	char key[64];
+
+	while (obj && *path) {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		obj = json_object_get(obj, key);
+		path += n + (path[n] == '.');
+	}
+	return obj;
+}
+
+/* ---- get ---- */
+
+struct column {
+	const char *kind; /* NULL: every kind */
+	const char *header;
+	const char *path;
+	bool wide; /* only with -o wide */
+};
+
+static const struct column columns[] = {
+	{ NULL, "NAME", "metadata.name", false },
+	{ "IPPool", "CIDR", "spec.cidr", false },
+	{ "IPPool", "SELECTOR", "spec.nodeSelector", false },
+	{ "IPPool", "BLOCKSIZE", "spec.blockSize", true },
+	{ "IPPool", "NAT", "spec.natOutgoing", true },
+	{ "IPPool", "DISABLED", "spec.disabled", true },
+	{ "IPPool", "IPIPMODE", "spec.ipipMode", true },
+	{ "IPPool", "VXLANMODE", "spec.vxlanMode", true },
+	{ "BGPPeer", "PEERIP", "spec.peerIP", false },
+	{ "BGPPeer", "NODE", "spec.node", false },
+	{ "BGPPeer", "ASN", "spec.asNumber", false },
+	{ "BGPPeer", "NODESELECTOR", "spec.nodeSelector", true },
+	{ "BGPPeer", "PEERSELECTOR", "spec.peerSelector", true },
+	{ "BGPConfiguration", "LOGSEVERITY", "spec.logSeverityScreen", false },
+	{ "BGPConfiguration", "MESHENABLED", "spec.nodeToNodeMeshEnabled", false },
+	{ "BGPConfiguration", "ASNUMBER", "spec.asNumber", false },
+	{ "BGPConfiguration", "LISTENPORT", "spec.listenPort", true },
+	{ "IPAMBlock", "CIDR", "spec.cidr", false },
+	{ "IPAMBlock", "AFFINITY", "spec.affinity", false },
+	{ "IPAMBlock", "SEQUENCE", "spec.sequenceNumber", true },
+	{ "BlockAffinity", "NODE", "spec.node", false },
+	{ "BlockAffinity", "CIDR", "spec.cidr", false },
+	{ "BlockAffinity", "STATE", "spec.state", false },
+	{ "IPAMHandle", "HANDLEID", "spec.handleID", false },
+	{ "IPAMConfig", "STRICTAFFINITY", "spec.strictAffinity", false },
+	{ "IPAMConfig", "AUTOALLOCATE", "spec.autoAllocateBlocks", false },
+	{ "IPAMConfig", "MAXBLOCKS", "spec.maxBlocksPerHost", true },
+	{ "FelixConfiguration", "LOGSEVERITY", "spec.logSeverityScreen", true },
+	{ "ClusterInformation", "READY", "spec.datastoreReady", false },
+	{ "ClusterInformation", "VERSION", "spec.calicoVersion", false },
+	{ NULL, "CREATED", "metadata.creationTimestamp", true },
+};
+
+static bool column_shown(const struct column *col, const char *kind, bool wide)
+{
+	return (!col->kind || strcmp(col->kind, kind) == 0) && (wide || !col->wide);
+}
+
+/* Cell text of @v into @buf (JSON text for non-strings, "" when absent). */
+static const char *cell(const json_t *v, char *buf, size_t size)
+{
+	char *t;
+
+	if (!v || json_is_null(v))
+		return "";
+	if (json_is_string(v))
+		return json_string_value(v);
+	t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	snprintf(buf, size, "%s", t ? t : "");
+	free(t);
+	return buf;
+}
+
+static void print_table(const char *kind, const json_t *items, bool wide)
+{
+	size_t width[ELEMENTSOF(columns)] = {}, i;
+	char buf[256];
+	json_t *it;
+
+	for (size_t c = 0; c < ELEMENTSOF(columns); c++) {
+		if (!column_shown(&columns[c], kind, wide))
+			continue;
+		width[c] = strlen(columns[c].header);
+		json_array_foreach(items, i, it) {
+			size_t n = strlen(cell(at(it, columns[c].path), buf, sizeof(buf)));
+
+			width[c] = n > width[c] ? n : width[c];
+		}
+	}
+	for (size_t c = 0; c < ELEMENTSOF(columns); c++)
+		if (column_shown(&columns[c], kind, wide))
+			printf("%-*s   ", (int)width[c], columns[c].header);
+	putchar('\n');
+	json_array_foreach(items, i, it) {
+		for (size_t c = 0; c < ELEMENTSOF(columns); c++)
+			if (column_shown(&columns[c], kind, wide))
+				printf("%-*s   ", (int)width[c],
+				       cell(at(it, columns[c].path), buf, sizeof(buf)));
+		putchar('\n');
+	}
+}
+
+/* The API adds managedFields to every object: noise for an operator. */
+static void tidy(json_t *items)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(items, i, it)
+		json_object_del(json_object_get(it, "metadata"), "managedFields");
+}
+
+enum output { OUT_TABLE, OUT_WIDE, OUT_YAML, OUT_JSON };
+
+static int output_from_string(const char *s)
+{
+	static const char *const names[] = { "table", "wide", "yaml", "json" };
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+static int print_objects(const struct crdvalid_kind *k, json_t *items, enum output o,
+			 bool single)
+{
+	_cleanup_(json_decref_nullp) json_t *list = NULL;
+	const json_t *doc = single ? json_array_get(items, 0) : NULL;
+	char listkind[64];
+	char *t;
+
+	tidy(items);
+	if (o == OUT_TABLE || o == OUT_WIDE) {
+		print_table(k->kind, items, o == OUT_WIDE);
+		return 0;
+	}
+	if (!doc) {
+		snprintf(listkind, sizeof(listkind), "%sList", k->kind);
+		list = json_pack("{s:s, s:s, s:O}", "apiVersion", CRDVALID_API_VERSION, "kind",
+				 listkind, "items", items);
+		if (!list)
+			return -ENOMEM;
+		doc = list;
+	}
+	if (o == OUT_YAML)
+		return yamljson_emit(doc, stdout);
+	t = json_dumps(doc, JSON_INDENT(2));
+	if (!t)
+		return -ENOMEM;
+	puts(t);
+	free(t);
+	return 0;
+}
+
+static int get_named(struct ctl *c, const struct kapi_resource *res, char **names, int n,
+		     json_t *items)
+{
+	int r;
+
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *path = kapi_path(res, NULL, names[i], NULL);
+		json_t *obj = NULL;
+
+		if (!path)
+			return ctl_oom();
+		r = kapi_get(c->k, path, &obj);
+		if (r == -ENOENT)
+			return log_error_errno(r, "%s '%s' does not exist", res->kind, names[i]);
+		if (r < 0)
+			return log_error_errno(r, "Failed to get %s '%s': %s%s%m", res->kind,
+					       names[i], kapi_last_error(c->k),
+					       *kapi_last_error(c->k) ? ": " : "");
+		if (json_array_append_new(items, obj) < 0)
+			return ctl_oom();
+	}
+	return 0;
+}
+
+int ctl_cmd_get(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = { { "output", required_argument, NULL, 'o' }, {} };
+	_cleanup_(json_decref_nullp) json_t *items = NULL;
+	const struct crdvalid_kind *k;
+	struct kapi_resource res;
+	int o, out = OUT_TABLE, r;
+
+	while ((o = getopt_long(argc, argv, "o:", opts, NULL)) >= 0) {
+		if (o != 'o' || (out = output_from_string(optarg)) < 0)
+			return log_error_errno(-EINVAL, "-o: table, wide, yaml or json"), 2;
+	}
+	if (optind >= argc)
+		return log_error_errno(-EINVAL, "get KIND [NAME...] [-o table|wide|yaml|json]"), 2;
+	k = kind_or_complain(argv[optind]);
+	if (!k)
+		return 2;
+	if (ctl_connect(c) < 0)
+		return 1;
+	resource_of(k, &res);
+	if (optind + 1 < argc) {
+		items = json_array();
+		if (!items)
+			return ctl_oom(), 1;
+		r = get_named(c, &res, argv + optind + 1, argc - optind - 1, items);
+	} else {
+		_cleanup_free_ char *path = kapi_path(&res, NULL, NULL, NULL);
+
+		if (!path)
+			return ctl_oom(), 1;
+		r = kapi_list(c->k, path, NULL, &items, NULL);
+		if (r < 0)
+			log_error_errno(r, "Failed to list %s: %s%s%m", k->plural,
+					kapi_last_error(c->k), *kapi_last_error(c->k) ? ": " : "");
+	}
+	if (r < 0)
+		return 1;
+	r = print_objects(k, items, out, argc - optind == 2);
+	return r < 0 ? log_error_errno(r, "Failed to print: %m"), 1 : 0;
+}
+
+/* ---- apply ---- */
+
+/* Validates every object; Return: 0 or -EINVAL after printing each problem. */
+static int validate_all(const json_t *objs, const char *file)
+{
+	const json_t *o;
+	size_t i;
+	int bad = 0;
+
+	json_array_foreach(objs, i, o) {
+		_cleanup_free_ char *err = NULL;
+		int r = crdvalid_check(NULL, o, &ctl_crdvalid_ops, &err);
+
+		if (r == -ENOMEM)
+			return ctl_oom();
+		if (r < 0) {
+			fprintf(stderr, "%s: %s\n", file, err ? err : "invalid object");
+			bad++;
+		}
+	}
+	if (bad)
+		fprintf(stderr, "%s: %d invalid object%s: nothing was applied\n", file, bad,
+			bad == 1 ? "" : "s");
+	return bad ? -EINVAL : 0;
+}
+
+/* Create, or replace the stored object's spec/labels with ours (CAS on
+ * resourceVersion, retried on conflict). Return: 0 created, 1 replaced. */
+static int apply_one(struct ctl *c, json_t *obj)
+{
+	const struct crdvalid_kind *k = crdvalid_kind_lookup(json_string_value(
+		json_object_get(obj, "kind")));
+	const char *name = kapi_obj_name(obj);
+	_cleanup_free_ char *coll = NULL, *path = NULL;
+	struct kapi_resource res;
+	int r = -ESTALE;
+
+	resource_of(k, &res);
+	coll = kapi_path(&res, NULL, NULL, NULL);
+	path = kapi_path(&res, NULL, name, NULL);
+	if (!coll || !path)
+		return -ENOMEM;
+	for (int attempt = 0; attempt < APPLY_RETRIES && r == -ESTALE; attempt++) {
+		_cleanup_(json_decref_nullp) json_t *cur = NULL, *put = NULL;
+
+		r = kapi_get(c->k, path, &cur);
+		if (r == -ENOENT) {
+			r = kapi_create(c->k, coll, obj, NULL);
+			if (r == -EEXIST)
+				r = -ESTALE; /* created meanwhile: replace it */
+			else if (r == 0)
+				return 0;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		put = json_deep_copy(obj);
+		if (!put || json_object_set(json_object_get(put, "metadata"), "resourceVersion",
+					    json_object_get(json_object_get(cur, "metadata"),
+							    "resourceVersion")) < 0)
+			return -ENOMEM;
+		r = kapi_update(c->k, path, put, NULL);
+		if (r == 0)
+			return 1;
+	}
+	return r;
+}
+
+static const char *file_option(int argc, char **argv, bool *ret_skip)
+{
+	static const struct option opts[] = { { "filename", required_argument, NULL, 'f' },
+					      { "skip-not-exists", no_argument, NULL, 's' },
+					      {} };
+	const char *file = NULL;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "f:", opts, NULL)) >= 0) {
+		if (o == 'f')
+			file = optarg;
+		else if (o == 's' && ret_skip)
+			*ret_skip = true;
+		else
+			return NULL;
+	}
+	return file;
+}
+
+static int load(const char *file, json_t **ret)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = ctl_manifest_read(file, ret, &err);
+
+	if (r < 0)
+		return log_error_errno(r, "%s: %s", file, err ? err : "unreadable");
+	return 0;
+}
+
+int ctl_cmd_apply(struct ctl *c, int argc, char **argv)
+{
+	_cleanup_(json_decref_nullp) json_t *objs = NULL;
+	const char *file = file_option(argc, argv, NULL);
+	size_t i, created = 0, replaced = 0;
+	json_t *o;
+	int r;
+
+	if (!file || optind != argc)
+		return log_error_errno(-EINVAL, "apply -f FILE (YAML or JSON, '-' for stdin)"), 2;
+	if (load(file, &objs) < 0 || validate_all(objs, file) < 0)
+		return 1;
+	if (json_array_size(objs) == 0)
+		return log_error_errno(-EINVAL, "%s: no objects", file), 1;
+	if (ctl_connect(c) < 0)
+		return 1;
+	json_array_foreach(objs, i, o) {
+		r = apply_one(c, o);
+		if (r < 0)
+			return log_error_errno(r, "Failed to apply %s '%s' (%zu of %zu applied): %s%s%m",
+					       json_string_value(json_object_get(o, "kind")),
+					       kapi_obj_name(o), created + replaced,
+					       json_array_size(objs), kapi_last_error(c->k),
+					       *kapi_last_error(c->k) ? ": " : ""),
+			       1;
+		if (r == 0)
+			created++;
+		else
+			replaced++;
+		printf("%s '%s' %s\n", json_string_value(json_object_get(o, "kind")),
+		       kapi_obj_name(o), r == 0 ? "created" : "configured");
+	}
+	printf("Successfully applied %zu resource(s): %zu created, %zu configured\n",
+	       created + replaced, created, replaced);
+	return 0;
+}
+
+/* ---- delete ---- */
+
+static int delete_one(struct ctl *c, const struct crdvalid_kind *k, const char *name,
+		      bool skip_missing)
+{
+	_cleanup_free_ char *path = NULL;
+	struct kapi_resource res;
+	int r;
+
+	resource_of(k, &res);
+	path = kapi_path(&res, NULL, name, NULL);
+	if (!path)
+		return ctl_oom();
+	r = kapi_delete(c->k, path, NULL, NULL);
+	if (r == -ENOENT && skip_missing)
+		return 0;
+	if (r == -ENOENT)
+		return log_error_errno(r, "%s '%s' does not exist", k->kind, name);
+	if (r < 0)
+		return log_error_errno(r, "Failed to delete %s '%s': %s%s%m", k->kind, name,
+				       kapi_last_error(c->k), *kapi_last_error(c->k) ? ": " : "");
+	printf("%s '%s' deleted\n", k->kind, name);
+	return 1;
+}
+
+int ctl_cmd_delete(struct ctl *c, int argc, char **argv)
+{
+	_cleanup_(json_decref_nullp) json_t *objs = NULL;
+	bool skip = false;
+	const char *file = file_option(argc, argv, &skip);
+	const struct crdvalid_kind *k = NULL;
+	int failed = 0, n = 0, r;
+	size_t i;
+	json_t *o;
+
+	if (file && optind == argc) {
+		if (load(file, &objs) < 0)
+			return 1;
+		json_array_foreach(objs, i, o) {
+			if (!crdvalid_kind_lookup(json_string_value(json_object_get(o, "kind"))) ||
+			    !kapi_obj_name(o))
+				return log_error_errno(-EINVAL, "%s: object %zu is not a named "
+								"object of ours",
+						       file, i + 1),
+				       1;
+		}
+	} else if (!file && argc - optind >= 2) {
+		k = kind_or_complain(argv[optind]);
+		if (!k)
+			return 2;
+	} else {
+		return log_error_errno(-EINVAL, "delete -f FILE | delete KIND NAME... "
+						"[--skip-not-exists]"),
+		       2;
+	}
+	if (ctl_connect(c) < 0)
+		return 1;
+	if (objs)
+		json_array_foreach(objs, i, o) {
+			r = delete_one(c, crdvalid_kind_lookup(json_string_value(
+						  json_object_get(o, "kind"))),
+				       kapi_obj_name(o), skip);
+			failed += r < 0;
+			n += r > 0;
+		}
+	else
+		for (int a = optind + 1; a < argc; a++) {
+			r = delete_one(c, k, argv[a], skip);
+			failed += r < 0;
+			n += r > 0;
+		}
+	printf("Successfully deleted %d resource(s)\n", n);
+	return failed ? 1 : 0;
+}
