@@ -3,7 +3,7 @@
 # runner's, whose /run/netns stays visible), so containerd, its shims and
 # every mount vanish with it.
 #
-# image_build          `make image` for $CALICO_C_BUILD; sets IMAGE_TAR
+# image_build          `make image`'s recipe; sets IMAGE_TAR, IMAGE_PROGS
 # ctd_up [NETNS]       containerd (Debian's 1.6, CRI plugin off) with root,
 #                      state and socket under $TMP, run in NETNS if given (a
 #                      --net-host container then shares that namespace)
@@ -28,16 +28,22 @@ IMAGE=docker.io/calico-c/node:0.1.0
 TMP=$(mktemp -d /tmp/image-test-XXXXXX)
 on_exit "rm -rf '$TMP'"
 
-# `make image` is a no-op when the archive is newer than the programs. The
-# first build needs apt (run `make image` outside the test namespace once);
-# later ones work offline from the package cache.
+# image_build: run the recipe of `make image` (from `make -n -B`, so no
+# program is rebuilt here: `make system` built them) on $CALICO_C_BUILD.
+# About 1 s warm. The first build needs apt (run `make image` outside the
+# test namespace once); later ones work offline from the package cache.
 image_build() {
 	local build
 	build=$(realpath --relative-to="$CALICO_C_SRC" "$CALICO_C_BUILD")
-	make -C "$CALICO_C_SRC" --no-print-directory BUILD="$build" image >"$TMP/make.log" 2>&1 ||
-		fail "make image failed: $(tail -n5 "$TMP/make.log")"
+	IMAGE_RECIPE=$(make -C "$CALICO_C_SRC" --no-print-directory -n -B BUILD="$build" image 2>/dev/null |
+		grep '^manifests/image/build\.sh ')
+	[ -n "$IMAGE_RECIPE" ] || fail "no manifests/image/build.sh recipe in make -n image"
+	(cd "$CALICO_C_SRC" && eval "$IMAGE_RECIPE") >"$TMP/make.log" 2>&1 ||
+		fail "make image recipe failed: $(tail -n5 "$TMP/make.log")"
 	IMAGE_TAR=$CALICO_C_BUILD/calico-c-node.oci.tar
 	[ -s "$IMAGE_TAR" ] || fail "make image wrote no $IMAGE_TAR"
+	# The programs it packs, for the tests to compare with.
+	IMAGE_PROGS=$(sed 's/.*build\.sh -o [^ ]* -w [^ ]* -n [^ ]* //' <<<"$IMAGE_RECIPE")
 }
 
 ctd_up() {
@@ -77,4 +83,116 @@ in_image() {
 	OUT=$(timeout 60 ctr -a "$CTD/sock" -n k8s.io run --rm "$IMAGE" "$name-$_in_image_n" "$@" </dev/null 2>&1)
 	RC=$?
 	return 0
+}
+
+# ---- Playing the kubelet for the calico-node DaemonSet ----------------------
+# Needs: the DaemonSet applied to a lab (DS holds `kubectl get ds -o json`),
+# k (kubectl on the lab), ctd_up in the node's namespace, NODE_IP.
+#
+# ds_container_run CONTAINER NODE SA_DIR ID: run the init or main container
+# CONTAINER of $DS as a kubelet on NODE would: the image named in the spec
+# (normalised like the CRI does), command + args, env (value, ConfigMap keys,
+# fieldRef spec.nodeName / metadata.* / status.hostIP / status.podIP) plus
+# the KUBERNETES_SERVICE_* a kubelet adds, hostPath volume mounts
+# (DirectoryOrCreate created), the service-account token folder from SA_DIR,
+# hostNetwork, readOnlyRootFilesystem, capabilities drop/add and privileged.
+# Anything else in the spec fails the test, so the emulation never silently
+# diverges from the manifest. Output -> $OUT, exit code -> $RC.
+CAPS_DEFAULT="CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
+ds_container_run() {
+	local name=$1 node=$2 sa=$3 id=$4 c pod image opts=() argv=() e n v src path type mp ro cm key sc x
+	pod=$(jq -c .spec.template.spec <<<"$DS")
+	c=$(jq -c --arg n "$name" '[.initContainers[]?, .containers[]] | map(select(.name == $n)) | .[0]' <<<"$pod")
+	[ "$c" != null ] || fail "the DaemonSet has no container '$name'"
+	x=$(jq -r 'del(.name, .image, .imagePullPolicy, .command, .args, .env, .securityContext,
+		.volumeMounts, .livenessProbe, .readinessProbe, .startupProbe, .resources,
+		.terminationMessagePath, .terminationMessagePolicy) | keys | join(" ")' <<<"$c")
+	[ -z "$x" ] || fail "container $name: spec fields this test does not emulate: $x"
+	image=$(jq -r .image <<<"$c")
+	case $image in */*) ;; *) image=library/$image ;; esac
+	case ${image%%/*} in *.* | *:* | localhost) ;; *) image=docker.io/$image ;; esac
+	[ "$image" = "$IMAGE" ] || fail "container $name uses image $image, not $IMAGE"
+
+	[ "$(jq -r '.hostNetwork // false' <<<"$pod")" = true ] && opts+=(--net-host)
+	opts+=(--env "KUBERNETES_SERVICE_HOST=${LAB_APISERVER_HOST:-172.31.0.2}" --env KUBERNETES_SERVICE_PORT=6443
+		--env KUBERNETES_SERVICE_PORT_HTTPS=6443)
+	while IFS= read -r e; do
+		n=$(jq -r .name <<<"$e")
+		if jq -e 'has("value")' <<<"$e" >/dev/null; then
+			v=$(jq -r .value <<<"$e")
+		elif jq -e '.valueFrom.configMapKeyRef' <<<"$e" >/dev/null; then
+			cm=$(jq -r .valueFrom.configMapKeyRef.name <<<"$e")
+			key=$(jq -r .valueFrom.configMapKeyRef.key <<<"$e")
+			v=$(k get configmap -n kube-system "$cm" -o json | jq -r --arg k "$key" '.data[$k] // empty') ||
+				fail "env $n: no ConfigMap $cm"
+			[ -n "$v" ] || jq -e '.valueFrom.configMapKeyRef.optional == true' <<<"$e" >/dev/null ||
+				k get configmap -n kube-system "$cm" -o json | jq -e --arg k "$key" '.data | has($k)' >/dev/null ||
+				fail "env $n: ConfigMap $cm has no key $key"
+		elif jq -e '.valueFrom.fieldRef' <<<"$e" >/dev/null; then
+			case $(jq -r .valueFrom.fieldRef.fieldPath <<<"$e") in
+			spec.nodeName) v=$node ;;
+			metadata.namespace) v=kube-system ;;
+			metadata.name) v=calico-node-$id ;;
+			status.hostIP | status.podIP) v=$NODE_IP ;;
+			*) fail "env $n: fieldRef $(jq -c .valueFrom.fieldRef <<<"$e") not emulated" ;;
+			esac
+		else
+			fail "env $n: source $(jq -c .valueFrom <<<"$e") not emulated"
+		fi
+		opts+=(--env "$n=$v")
+	done < <(jq -c '.env[]?' <<<"$c")
+
+	while IFS= read -r e; do
+		n=$(jq -r .name <<<"$e")
+		mp=$(jq -r .mountPath <<<"$e")
+		ro=rw
+		[ "$(jq -r '.readOnly // false' <<<"$e")" = true ] && ro=ro
+		v=$(jq -c --arg n "$n" '.volumes[] | select(.name == $n)' <<<"$pod")
+		path=$(jq -r '.hostPath.path // empty' <<<"$v")
+		[ -n "$path" ] || fail "volume $n: only hostPath volumes are emulated: $v"
+		type=$(jq -r '.hostPath.type // ""' <<<"$v")
+		case $type in
+		DirectoryOrCreate) mkdir -p "$path" ;;
+		Directory) [ -d "$path" ] || fail "volume $n: host directory $path missing" ;;
+		"") [ -e "$path" ] || mkdir -p "$path" ;;
+		*) [ -e "$path" ] || fail "volume $n: $path ($type) missing" ;;
+		esac
+		opts+=(--mount "type=bind,src=$path,dst=$mp,options=rbind:$ro")
+	done < <(jq -c '.volumeMounts[]?' <<<"$c")
+	if [ "$(jq -r '.automountServiceAccountToken // true' <<<"$pod")" = true ]; then
+		opts+=(--mount "type=bind,src=$sa,dst=/var/run/secrets/kubernetes.io/serviceaccount,options=rbind:ro")
+	fi
+
+	sc=$(jq -c '.securityContext // {}' <<<"$c")
+	[ "$(jq -r '.privileged // false' <<<"$sc")" = true ] && opts+=(--privileged)
+	[ "$(jq -r '.readOnlyRootFilesystem // false' <<<"$sc")" = true ] && opts+=(--read-only)
+	[ "$(jq -r '.allowPrivilegeEscalation // true' <<<"$sc")" = true ] && opts+=(--allow-new-privs)
+	case $(jq -r '.runAsUser // 0' <<<"$sc") in 0) ;; *) fail "container $name: runAsUser not emulated" ;; esac
+	for x in $(jq -r '.capabilities.drop[]?' <<<"$sc"); do
+		if [ "$x" = ALL ]; then
+			for v in $CAPS_DEFAULT; do opts+=(--cap-drop "CAP_$v"); done
+		else
+			opts+=(--cap-drop "CAP_${x#CAP_}")
+		fi
+	done
+	for x in $(jq -r '.capabilities.add[]?' <<<"$sc"); do opts+=(--cap-add "CAP_${x#CAP_}"); done
+
+	mapfile -t argv < <(jq -r '(.command // []) + (.args // []) | .[]' <<<"$c")
+	[ "$(jq -r '.command | length' <<<"$c")" -gt 0 ] || fail "container $name: no command (entry point + args not emulated)"
+	OUT=$(timeout 60 ctr -a "$CTD/sock" -n k8s.io run --rm "${opts[@]}" "$IMAGE" "$name-$id" "${argv[@]}" </dev/null 2>&1)
+	RC=$?
+	return 0
+}
+
+# host_private DIR...: an overlay over each host folder, private to this
+# test's mount namespace, so the DaemonSet's hostPath folders (and what the
+# CNI plugin writes) land in $TMP.
+host_private() {
+	local d u
+	for d in "$@"; do
+		u=$TMP/ov${d//\//-}
+		mkdir -p "$u/up" "$u/work"
+		mount -t overlay overlay -o "lowerdir=$d,upperdir=$u/up,workdir=$u/work" "$d" ||
+			fail "cannot overlay $d"
+	done
 }
