@@ -89,7 +89,7 @@ in_image() {
 # Needs: the DaemonSet applied to a lab (DS holds `kubectl get ds -o json`),
 # k (kubectl on the lab), ctd_up in the node's namespace, NODE_IP.
 #
-# ds_container_run CONTAINER NODE SA_DIR ID: run the init or main container
+# ds_container_run CONTAINER NODE SA_DIR ID [detach]: run the init or main container
 # CONTAINER of $DS as a kubelet on NODE would: the image named in the spec
 # (normalised like the CRI does), command + args, env (value, ConfigMap keys,
 # fieldRef spec.nodeName / metadata.* / status.hostIP / status.podIP) plus
@@ -97,10 +97,12 @@ in_image() {
 # (DirectoryOrCreate created), the service-account token folder from SA_DIR,
 # hostNetwork, readOnlyRootFilesystem, capabilities drop/add and privileged.
 # Anything else in the spec fails the test, so the emulation never silently
-# diverges from the manifest. Output -> $OUT, exit code -> $RC.
+# diverges from the manifest. Output -> $OUT, exit code -> $RC. With
+# "detach" the container keeps running as task CONTAINER-ID (stopped and
+# removed at exit) and its output goes to $TMP/CONTAINER-ID.log.
 CAPS_DEFAULT="CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 ds_container_run() {
-	local name=$1 node=$2 sa=$3 id=$4 c pod image opts=() argv=() e n v src path type mp ro cm key sc x
+	local name=$1 node=$2 sa=$3 id=$4 detach=${5:-} c pod image opts=() argv=() e n v src path type mp ro cm key sc x
 	pod=$(jq -c .spec.template.spec <<<"$DS")
 	c=$(jq -c --arg n "$name" '[.initContainers[]?, .containers[]] | map(select(.name == $n)) | .[0]' <<<"$pod")
 	[ "$c" != null ] || fail "the DaemonSet has no container '$name'"
@@ -179,6 +181,14 @@ ds_container_run() {
 
 	mapfile -t argv < <(jq -r '(.command // []) + (.args // []) | .[]' <<<"$c")
 	[ "$(jq -r '.command | length' <<<"$c")" -gt 0 ] || fail "container $name: no command (entry point + args not emulated)"
+	if [ "$detach" = detach ]; then
+		on_exit "ctr_ task kill -s SIGKILL '$name-$id' >/dev/null 2>&1; ctr_ task delete -f '$name-$id' >/dev/null 2>&1; ctr_ container delete '$name-$id' >/dev/null 2>&1"
+		ctr_ run "${opts[@]}" --log-uri "file://$TMP/$name-$id.log" -d "$IMAGE" "$name-$id" "${argv[@]}" \
+			</dev/null >"$TMP/$name-$id.run" 2>&1
+		RC=$?
+		OUT=$(cat "$TMP/$name-$id.run")
+		return 0
+	fi
 	OUT=$(timeout 60 ctr -a "$CTD/sock" -n k8s.io run --rm "${opts[@]}" "$IMAGE" "$name-$id" "${argv[@]}" </dev/null 2>&1)
 	RC=$?
 	return 0
