@@ -76,11 +76,18 @@ int ctl_bgp_peer_from_proto(const struct birdctl_proto *p, struct ctl_bgp_peer *
 	}
 	if (address_of(rest, n, &peer) < 0)
 		return -EINVAL;
+	n = 0;
 	snprintf(peer.proto, sizeof(peer.proto), "%s", p->name);
 	snprintf(peer.state, sizeof(peer.state), "%s", p->state);
 	snprintf(peer.since, sizeof(peer.since), "%s", p->since);
-	snprintf(peer.info, sizeof(peer.info), "%s%s%s", p->info, p->last_error[0] ? " " : "",
-		 p->last_error);
+	/* BIRD's info column already carries the last error after the state,
+	 * padded ("Active        Socket: ..."): squeeze the padding */
+	for (const char *c = p->info; *c && n + 1 < sizeof(peer.info); c++)
+		if (*c != ' ' || (n > 0 && peer.info[n - 1] != ' '))
+			peer.info[n++] = *c;
+	while (n > 0 && peer.info[n - 1] == ' ')
+		n--;
+	peer.info[n] = '\0';
 	*ret = peer;
 	return 0;
 }

@@ -7,3 +7,5 @@ COMPONENTS += calicoctl-c
 PROGRAMS += calicoctl-c
 calicoctl-c_SRCS := $(wildcard calicoctl-c/*.c)
 calicoctl-c_LIBS := policy bird-config ipam lib
+# unit tests of this folder that need another component
+test_bgpstatus_LIBS := bird-config

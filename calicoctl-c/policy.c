@@ -1,3 +1,480 @@
-/* placeholder replaced below */
+/* calicoctl-c policy explain: which NetworkPolicy rule allows or denies a
+ * flow between two pods.
+ *
+ *   policy explain SRC DST PORT/PROTO [--counters] [--table NAME] [-o text|json]
+ *
+ * SRC and DST are NAMESPACE/NAME of a pod, or an IP address (an endpoint
+ * outside the pod network). Pods, namespaces and NetworkPolicies come from
+ * the apiserver; policy_explain() evaluates them as the compiled ruleset
+ * does. --counters (on the node) adds the packet counters of the nft rules
+ * that decided: the matching rules' accept counters, or the drop counter of
+ * the pod's profile chain.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
 #include "calicoctl-c/ctl.h"
-const struct ctl_command ctl_policy_commands[] = { {} };
+#include "cleanup.h"
+#include "kapi.h"
+#include "log.h"
+#include "policy/compile.h"
+#include "policy/explain.h"
+#include "policy/kernel.h"
+#include "policy/model.h"
+#include "policy/nftstate.h"
+
+DEFINE_CLEANUP_FUNC(struct policy_model, policy_model_free);
+DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
+DEFINE_CLEANUP_FUNC(struct policy_kernel, policy_kernel_close);
+
+struct explain_args {
+	const char *src, *dst;
+	struct policy_flow flow;
+	const char *table;
+	bool counters, json;
+};
+
+/* ---- loading the model from the apiserver ---- */
+
+static int list_all(struct ctl *c, const struct kapi_resource *res, json_t **ret)
+{
+	_cleanup_free_ char *path = kapi_path(res, NULL, NULL, NULL);
+	int r;
+
+	if (!path)
+		return ctl_oom();
+	r = kapi_list(c->k, path, NULL, ret, NULL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to list %s: %s%s%m", res->plural,
+				       kapi_last_error(c->k), *kapi_last_error(c->k) ? ": " : "");
+	return 0;
+}
+
+/* Adds each object; an invalid one is skipped with a warning, as the node
+ * agent skips it. */
+static int add_objects(struct policy_model *m, const json_t *items, const char *what)
+{
+	const json_t *o;
+	size_t i;
+	int r;
+
+	json_array_foreach(items, i, o) {
+		_cleanup_free_ char *err = NULL;
+
+		if (strcmp(what, "pod") == 0) {
+			struct policy_pod *p = NULL;
+
+			r = policy_pod_from_json(o, &p, &err);
+			if (r == 0)
+				r = policy_model_set_pod(m, p, NULL);
+		} else if (strcmp(what, "namespace") == 0) {
+			struct policy_namespace *n = NULL;
+
+			r = policy_namespace_from_json(o, &n, &err);
+			if (r == 0)
+				r = policy_model_set_namespace(m, n);
+		} else {
+			struct policy_netpol *np = NULL;
+
+			r = policy_netpol_from_json(o, &np, &err);
+			if (r == 0)
+				r = policy_model_set_netpol(m, np);
+		}
+		if (r == -ENOMEM)
+			return ctl_oom();
+		if (r < 0)
+			log_warning("Skipping %s '%s/%s': %s", what, kapi_obj_namespace(o) ?: "",
+				    kapi_obj_name(o) ?: "", err ? err : "invalid");
+	}
+	return 0;
+}
+
+static int load_model(struct ctl *c, struct policy_model **ret)
+{
+	_cleanup_(policy_model_freep) struct policy_model *m = NULL;
+	static const struct {
+		const struct kapi_resource *res;
+		const char *what;
+	} kinds[] = { { &kapi_namespaces, "namespace" },
+		      { &kapi_pods, "pod" },
+		      { &kapi_networkpolicies, "networkpolicy" } };
+	int r;
+
+	r = policy_model_new(NULL, &m);
+	if (r < 0)
+		return ctl_oom();
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		json_t *items = NULL;
+
+		r = list_all(c, kinds[i].res, &items);
+		if (r == 0)
+			r = add_objects(m, items, kinds[i].what);
+		json_decref(items);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+/* ---- arguments ---- */
+
+static int parse_flow(const char *s, struct policy_flow *f)
+{
+	static const struct {
+		const char *name;
+		uint8_t proto;
+	} protos[] = { { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "sctp", IPPROTO_SCTP } };
+	const char *slash = strchr(s, '/');
+	unsigned long port;
+	char *end;
+
+	port = strtoul(s, &end, 10);
+	if (end == s || port == 0 || port > 65535 || (*end && end != slash))
+		return -EINVAL;
+	f->port = (uint16_t)port;
+	f->proto = IPPROTO_TCP;
+	if (!slash)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(protos); i++)
+		if (strcasecmp(slash + 1, protos[i].name) == 0) {
+			f->proto = protos[i].proto;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static const char *proto_name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "TCP" : p == IPPROTO_UDP ? "UDP" : "SCTP";
+}
+
+static int endpoint(const struct policy_model *m, const char *s, const struct policy_pod **pod,
+		    struct policy_cidr *addr)
+{
+	const char *slash = strchr(s, '/');
+	char ns[256];
+
+	*pod = NULL;
+	if (!slash) {
+		if (policy_cidr_parse(s, false, addr) < 0)
+			return log_error_errno(-EINVAL, "'%s' is neither NAMESPACE/NAME nor an IP "
+							"address", s);
+		return 0;
+	}
+	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - s), s);
+	*pod = policy_model_get_pod(m, ns, slash + 1);
+	if (!*pod)
+		return log_error_errno(-ENOENT, "No pod '%s'", s);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct explain_args *a)
+{
+	static const struct option opts[] = { { "counters", no_argument, NULL, 'c' },
+					      { "table", required_argument, NULL, 't' },
+					      { "output", required_argument, NULL, 'o' },
+					      {} };
+	int o;
+
+	*a = (struct explain_args){ .table = POLICY_TABLE_DEFAULT };
+	while ((o = getopt_long(argc, argv, "o:", opts, NULL)) >= 0) {
+		if (o == 'c')
+			a->counters = true;
+		else if (o == 't')
+			a->table = optarg;
+		else if (o == 'o' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
+			a->json = !strcmp(optarg, "json");
+		else
+			return -EINVAL;
+	}
+	if (argc - optind != 3 || parse_flow(argv[optind + 2], &a->flow) < 0)
+		return -EINVAL;
+	a->src = argv[optind];
+	a->dst = argv[optind + 1];
+	return 0;
+}
+
+/* ---- counters ---- */
+
+struct counter {
+	bool found;
+	uint64_t packets, bytes;
+};
+
+/* Whether a rule's comment carries @label (cut as policy_nft_rule_seal()
+ * cuts labels to fit nft's comment limit). */
+static bool label_is(const char *comment, const char *label)
+{
+	char buf[POLICY_COMMENT_MAX];
+	size_t n = strlen(label);
+
+	policy_nft_comment_label(comment, buf, sizeof(buf));
+	if (n > POLICY_COMMENT_MAX - 16)
+		n = POLICY_COMMENT_MAX - 16;
+	return strlen(buf) == n && strncmp(buf, label, n) == 0;
+}
+
+/* Sums the counters of the rules whose comment label is @label, in every
+ * chain (a rule has a few nft rules, one per address/port variant). */
+static struct counter rules_counter(const struct policy_nft *t, const char *label)
+{
+	struct counter c = {};
+	void *v;
+
+	for (size_t i = 0; t && policy_hmap_next(&t->chains, &i, &v);) {
+		const struct policy_nft_chain *ch = v;
+
+		for (size_t k = 0; k < ch->n_rules; k++) {
+			if (!label_is(ch->rules[k]->comment, label) || !ch->rules[k]->has_counter)
+				continue;
+			c.found = true;
+			c.packets += ch->rules[k]->packets;
+			c.bytes += ch->rules[k]->bytes;
+		}
+	}
+	return c;
+}
+
+/* The drop counter of @pod's profile chain for @dir, found through the
+ * dispatch map (ifname -> chain). */
+static struct counter drop_counter(const struct policy_nft *t, const struct policy_pod *pod,
+				   enum policy_dir dir)
+{
+	const struct policy_nft_set *map =
+		t ? policy_nft_set_get(t, dir == POLICY_DIR_INGRESS ? "cc_to_wl" : "cc_from_wl")
+		  : NULL;
+	struct counter c = {};
+	char chain[POLICY_COMMENT_MAX], label[300];
+	void *v;
+
+	for (size_t i = 0; map && policy_hmap_next(&map->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+		const struct policy_nft_chain *ch;
+
+		if (e->len <= 16 || strncmp((const char *)e->data, pod->ifname, 16) != 0)
+			continue;
+		snprintf(chain, sizeof(chain), "%.*s", (int)(e->len - 16), e->data + 16);
+		ch = policy_nft_chain_get(t, chain);
+		snprintf(label, sizeof(label), "%s drop %s", pod->ns, policy_dir_to_string(dir));
+		for (size_t k = 0; ch && k < ch->n_rules; k++) {
+			if (label_is(ch->rules[k]->comment, label) && ch->rules[k]->has_counter) {
+				c.found = true;
+				c.packets += ch->rules[k]->packets;
+				c.bytes += ch->rules[k]->bytes;
+			}
+		}
+	}
+	return c;
+}
+
+static int read_table(const char *table, struct policy_nft **ret)
+{
+	_cleanup_(policy_kernel_closep) struct policy_kernel *k = NULL;
+	int r = policy_kernel_open(&k);
+
+	if (r < 0)
+		return log_error_errno(r, "--counters: cannot open netfilter: %m");
+	r = policy_kernel_read(k, table, ret);
+	if (r < 0)
+		return log_error_errno(r, "--counters: cannot read table '%s': %m", table);
+	if (!(*ret)->table_exists)
+		log_warning("--counters: no table '%s' on this node", table);
+	return 0;
+}
+
+/* ---- output ---- */
+
+static const char *endpoint_name(const struct policy_pod *p, const struct policy_cidr *a,
+				 char *buf, size_t size)
+{
+	char ip[64];
+
+	(void)policy_cidr_to_string(a, ip, sizeof(ip));
+	if (p)
+		snprintf(buf, size, "%s/%s (%s)", p->ns, p->name, ip);
+	else
+		snprintf(buf, size, "%s", ip);
+	return buf;
+}
+
+static void rule_label(const struct policy_explain_rule *r, enum policy_dir dir, char *buf,
+		       size_t size)
+{
+	snprintf(buf, size, "%s %s[%zu]", r->np->key, policy_dir_to_string(dir), r->rule);
+}
+
+static void print_counter(struct counter c, const char *what)
+{
+	if (c.found)
+		printf("      %s counter: %llu packets, %llu bytes\n", what,
+		       (unsigned long long)c.packets, (unsigned long long)c.bytes);
+	else
+		printf("      %s counter: not programmed on this node\n", what);
+}
+
+static void print_dir(const struct policy_explain_dir *d, enum policy_dir dir,
+		      const struct policy_pod *pod, const struct policy_nft *t, bool counters)
+{
+	const char *dname = dir == POLICY_DIR_INGRESS ? "Ingress" : "Egress";
+	char label[600];
+
+	if (!d->filtered) {
+		printf("%s: not filtered (%s)\n", dname,
+		       pod ? "hostNetwork pod" : "not a pod: no policy applies");
+		return;
+	}
+	if (!d->isolated) {
+		printf("%s of %s/%s: ALLOWED: no NetworkPolicy with %s selects the pod\n", dname,
+		       pod->ns, pod->name, dname);
+		return;
+	}
+	printf("%s of %s/%s: %s; isolated by", dname, pod->ns, pod->name,
+	       d->allowed ? "ALLOWED" : "DENIED");
+	for (size_t i = 0; i < d->n_selecting; i++)
+		printf("%s %s", i ? "," : "", d->selecting[i]->key);
+	putchar('\n');
+	for (size_t i = 0; i < d->n_rules; i++) {
+		const struct policy_explain_rule *r = &d->rules[i];
+		bool ok = r->peer_ok && r->port_ok;
+
+		rule_label(r, dir, label, sizeof(label));
+		printf("  %-40s %s\n", label,
+		       ok ? "allows this flow"
+		       : !r->peer_ok && !r->port_ok ? "no match: neither peer nor port"
+		       : !r->peer_ok		    ? "no match: peer"
+						    : "no match: port");
+		if (ok && counters)
+			print_counter(rules_counter(t, label), "accept");
+	}
+	if (d->n_rules == 0)
+		printf("  (the selecting policies have no %s rules)\n", policy_dir_to_string(dir));
+	if (!d->allowed && counters)
+		print_counter(drop_counter(t, pod, dir), "drop");
+}
+
+static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
+			const struct policy_pod *pod, const struct policy_nft *t, bool counters)
+{
+	json_t *o = json_pack("{s:b, s:b, s:b, s:[], s:[]}", "filtered", d->filtered, "isolated",
+			      d->isolated, "allowed", d->allowed, "policies", "rules");
+	char label[600];
+
+	for (size_t i = 0; o && i < d->n_selecting; i++)
+		json_array_append_new(json_object_get(o, "policies"),
+				      json_string(d->selecting[i]->key));
+	for (size_t i = 0; o && i < d->n_rules; i++) {
+		const struct policy_explain_rule *r = &d->rules[i];
+		json_t *jr;
+
+		rule_label(r, dir, label, sizeof(label));
+		jr = json_pack("{s:s, s:s, s:i, s:b, s:b, s:b}", "rule", label, "policy",
+			       r->np->key, "index", (int)r->rule, "peer", r->peer_ok, "port",
+			       r->port_ok, "allows", r->peer_ok && r->port_ok);
+		if (jr && counters && r->peer_ok && r->port_ok) {
+			struct counter c = rules_counter(t, label);
+
+			json_object_set_new(jr, "packets", c.found ? json_integer((json_int_t)c.packets)
+								   : json_null());
+		}
+		json_array_append_new(json_object_get(o, "rules"), jr);
+	}
+	if (o && counters && d->filtered && !d->allowed) {
+		struct counter c = drop_counter(t, pod, dir);
+
+		json_object_set_new(o, "drop_packets",
+				    c.found ? json_integer((json_int_t)c.packets) : json_null());
+	}
+	return o;
+}
+
+static int print_json(const struct policy_explain *e, const struct explain_args *a,
+		      const struct policy_nft *t)
+{
+	char s[64], d[64];
+	json_t *o;
+	char *text;
+
+	(void)policy_cidr_to_string(&a->flow.saddr, s, sizeof(s));
+	(void)policy_cidr_to_string(&a->flow.daddr, d, sizeof(d));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:o, s:o}", "src", a->src, "dst",
+		      a->dst, "saddr", s, "daddr", d, "protocol", proto_name(a->flow.proto),
+		      "port", (int)a->flow.port, "allowed", e->allowed, "egress",
+		      dir_json(&e->dir[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, a->flow.src, t,
+			       a->counters),
+		      "ingress",
+		      dir_json(&e->dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, a->flow.dst, t,
+			       a->counters));
+	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	json_decref(o);
+	if (!text)
+		return ctl_oom();
+	puts(text);
+	free(text);
+	return 0;
+}
+
+static void print_text(const struct policy_explain *e, const struct explain_args *a,
+		       const struct policy_nft *t)
+{
+	char s[300], d[300];
+
+	printf("Flow: %s -> %s %s port %u\n",
+	       endpoint_name(a->flow.src, &a->flow.saddr, s, sizeof(s)),
+	       endpoint_name(a->flow.dst, &a->flow.daddr, d, sizeof(d)),
+	       proto_name(a->flow.proto), a->flow.port);
+	print_dir(&e->dir[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, a->flow.src, t, a->counters);
+	print_dir(&e->dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, a->flow.dst, t, a->counters);
+	printf("Result: %s\n", e->allowed ? "ALLOWED" : "DENIED");
+}
+
+static int cmd_explain(struct ctl *c, int argc, char **argv)
+{
+	_cleanup_(policy_model_freep) struct policy_model *m = NULL;
+	_cleanup_(policy_nft_freep) struct policy_nft *t = NULL;
+	struct policy_explain e;
+	struct explain_args a;
+	int r;
+
+	if (parse_args(argc, argv, &a) < 0)
+		return log_error_errno(-EINVAL, "policy explain SRC DST PORT[/tcp|udp|sctp] "
+						"[--counters] [--table NAME] [-o text|json] (SRC, "
+						"DST: NAMESPACE/NAME or an IP address)"),
+		       2;
+	if (ctl_connect(c) < 0 || load_model(c, &m) < 0)
+		return 1;
+	if (endpoint(m, a.src, &a.flow.src, &a.flow.saddr) < 0 ||
+	    endpoint(m, a.dst, &a.flow.dst, &a.flow.daddr) < 0)
+		return 1;
+	if (policy_flow_addresses(&a.flow) < 0)
+		return log_error_errno(-EADDRNOTAVAIL, "'%s' and '%s' have no address of a common "
+						       "family (a pod without an IP yet?)",
+				       a.src, a.dst),
+		       1;
+	if (a.counters && read_table(a.table, &t) < 0)
+		return 1;
+	r = policy_explain(m, &a.flow, &e);
+	if (r < 0)
+		return log_error_errno(r, "Failed to explain: %m"), 1;
+	if (a.json)
+		r = print_json(&e, &a, t);
+	else
+		print_text(&e, &a, t);
+	policy_explain_done(&e);
+	return r < 0 ? 1 : 0;
+}
+
+const struct ctl_command ctl_policy_commands[] = {
+	{ "explain",
+	  "SRC DST PORT[/PROTO] [--counters] [-o json]: which NetworkPolicy rule allows or denies "
+	  "a flow",
+	  cmd_explain, NULL },
+	{},
+};
