@@ -126,6 +126,7 @@ cmd_agent() {
 	local sub=${1:-}
 	[ -d "$(state)" ] || die "no lab named '$LAB_NAME'"
 	shift || true
+	tools
 	case $sub in
 	up) agent_up "$@" ;;
 	start) agent_start "$@" ;;
