@@ -1,14 +1,16 @@
 /* calicoctl-c policy explain: which NetworkPolicy rule allows or denies a
  * flow between two pods.
  *
- *   policy explain SRC DST PORT/PROTO [--counters] [--table NAME] [-o text|json]
+ *   policy explain SRC DST PORT/PROTO [SRC DST PORT/PROTO...] [--counters]
+ *                  [--table NAME] [-o text|json]
  *
  * SRC and DST are NAMESPACE/NAME of a pod, or an IP address (an endpoint
  * outside the pod network). Pods, namespaces and NetworkPolicies come from
  * the apiserver; policy_explain() evaluates them as the compiled ruleset
  * does. --counters (on the node) adds the packet counters of the nft rules
  * that decided: the matching rules' accept counters, or the drop counter of
- * the pod's profile chain.
+ * the pod's profile chain. Several flows may be given (the model is loaded
+ * once); with -o json each flow is then one line of compact JSON.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +41,7 @@ struct explain_args {
 	struct policy_flow flow;
 	const char *table;
 	bool counters, json;
+	bool compact; /* several flows: one JSON line each */
 };
 
 /* ---- loading the model from the apiserver ---- */
@@ -195,10 +198,9 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 		else
 			return -EINVAL;
 	}
-	if (argc - optind != 3 || parse_flow(argv[optind + 2], &a->flow) < 0)
+	if (argc - optind < 3 || (argc - optind) % 3 != 0)
 		return -EINVAL;
-	a->src = argv[optind];
-	a->dst = argv[optind + 1];
+	a->compact = argc - optind > 3;
 	return 0;
 }
 
@@ -412,7 +414,7 @@ static int print_json(const struct policy_explain *e, const struct explain_args 
 		      "ingress",
 		      dir_json(&e->dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, a->flow.dst, t,
 			       a->counters));
-	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	text = o ? json_dumps(o, a->compact ? JSON_COMPACT : JSON_INDENT(2)) : NULL;
 	json_decref(o);
 	if (!text)
 		return ctl_oom();
@@ -435,40 +437,58 @@ static void print_text(const struct policy_explain *e, const struct explain_args
 	printf("Result: %s\n", e->allowed ? "ALLOWED" : "DENIED");
 }
 
+/* One flow SRC DST PORT/PROTO of the command line. */
+static int explain_one(const struct policy_model *m, const struct policy_nft *t,
+		       struct explain_args *a, char **flow)
+{
+	struct policy_explain e;
+	int r;
+
+	a->src = flow[0];
+	a->dst = flow[1];
+	a->flow = (struct policy_flow){};
+	if (parse_flow(flow[2], &a->flow) < 0)
+		return log_error_errno(-EINVAL, "'%s' is not PORT[/tcp|udp|sctp]", flow[2]);
+	if (endpoint(m, a->src, &a->flow.src, &a->flow.saddr) < 0 ||
+	    endpoint(m, a->dst, &a->flow.dst, &a->flow.daddr) < 0)
+		return -EINVAL;
+	if (policy_flow_addresses(&a->flow) < 0)
+		return log_error_errno(-EADDRNOTAVAIL, "'%s' and '%s' have no address of a common "
+						       "family (a pod without an IP yet?)",
+				       a->src, a->dst);
+	r = policy_explain(m, &a->flow, &e);
+	if (r < 0)
+		return log_error_errno(r, "Failed to explain: %m");
+	if (a->json)
+		r = print_json(&e, a, t);
+	else
+		print_text(&e, a, t);
+	policy_explain_done(&e);
+	return r;
+}
+
 static int cmd_explain(struct ctl *c, int argc, char **argv)
 {
 	_cleanup_(policy_model_freep) struct policy_model *m = NULL;
 	_cleanup_(policy_nft_freep) struct policy_nft *t = NULL;
-	struct policy_explain e;
 	struct explain_args a;
-	int r;
+	int failed = 0;
 
 	if (parse_args(argc, argv, &a) < 0)
-		return log_error_errno(-EINVAL, "policy explain SRC DST PORT[/tcp|udp|sctp] "
+		return log_error_errno(-EINVAL, "policy explain SRC DST PORT[/tcp|udp|sctp]... "
 						"[--counters] [--table NAME] [-o text|json] (SRC, "
 						"DST: NAMESPACE/NAME or an IP address)"),
 		       2;
 	if (ctl_connect(c) < 0 || load_model(c, &m) < 0)
 		return 1;
-	if (endpoint(m, a.src, &a.flow.src, &a.flow.saddr) < 0 ||
-	    endpoint(m, a.dst, &a.flow.dst, &a.flow.daddr) < 0)
-		return 1;
-	if (policy_flow_addresses(&a.flow) < 0)
-		return log_error_errno(-EADDRNOTAVAIL, "'%s' and '%s' have no address of a common "
-						       "family (a pod without an IP yet?)",
-				       a.src, a.dst),
-		       1;
 	if (a.counters && read_table(a.table, &t) < 0)
 		return 1;
-	r = policy_explain(m, &a.flow, &e);
-	if (r < 0)
-		return log_error_errno(r, "Failed to explain: %m"), 1;
-	if (a.json)
-		r = print_json(&e, &a, t);
-	else
-		print_text(&e, &a, t);
-	policy_explain_done(&e);
-	return r < 0 ? 1 : 0;
+	for (int i = optind; i + 2 < argc; i += 3) {
+		if (i > optind && !a.json)
+			putchar('\n');
+		failed += explain_one(m, t, &a, argv + i) < 0;
+	}
+	return failed ? 1 : 0;
 }
 
 const struct ctl_command ctl_policy_commands[] = {
