@@ -112,6 +112,7 @@ struct felix_agent {
 	struct evloop_timer *debounce, *resync, *status_timer;
 	struct httpd *health, *metrics;
 	struct felix_worker *worker;
+	struct felix_runtime rt;	/* settings FelixConfigurations may change */
 
 	/* metrics */
 	struct metrics_hist h_routes, h_policy, h_bird;
@@ -210,11 +211,47 @@ static void model_set_ns(struct felix_agent *a, json_t *obj)
 	}
 }
 
+/* FelixConfiguration "default" and "node.<name>" -> a->rt, applied now. */
+static void update_runtime(struct felix_agent *a)
+{
+	_cleanup_free_ char *node_key = NULL, *err = NULL;
+	struct kinformer *inf = a->inf[INF_FELIXCONFIGS];
+	struct felix_runtime rt;
+	json_t *g, *n;
+
+	if (asprintf(&node_key, "node.%s", a->cfg->nodename) < 0)
+		return;
+	g = json_object_get(kinformer_get(inf, NULL, "default"), "spec");
+	n = json_object_get(kinformer_get(inf, NULL, node_key), "spec");
+	if (felix_config_runtime(a->cfg, g, n, &rt, &err) == -EINVAL) {
+		a->errors[ERR_INPUT]++;
+		log_warning("Ignoring a setting: %s", err);
+	}
+	if (rt.log_level != a->rt.log_level) {
+		/* Said at the more verbose of the two levels, so it is seen. */
+		if (rt.log_level > a->rt.log_level)
+			log_set_level(rt.log_level);
+		log_info("Log level %s -> %s (FelixConfiguration)",
+			 log_level_to_string(a->rt.log_level), log_level_to_string(rt.log_level));
+		log_set_level(rt.log_level);
+	}
+	if (rt.resync_ms != a->rt.resync_ms) {
+		log_info("Route refresh interval %u ms -> %u ms (FelixConfiguration)",
+			 a->rt.resync_ms, rt.resync_ms);
+		evloop_timer_arm(a->resync, rt.resync_ms);
+	}
+	a->rt = rt;
+}
+
 static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 {
 	struct inf_ctx *c = userdata;
 
 	(void)inf;
+	if (c->kind == INF_FELIXCONFIGS) {
+		update_runtime(c->a);
+		return;
+	}
 	if (c->kind == INF_PODS)
 		model_set_pod(c->a, obj);
 	else if (c->kind == INF_NETPOLS)
@@ -236,6 +273,10 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 	const char *ns = kapi_obj_namespace(obj) ?: "", *name = kapi_obj_name(obj) ?: "";
 
 	(void)inf;
+	if (c->kind == INF_FELIXCONFIGS) {
+		update_runtime(c->a);
+		return;
+	}
 	if (c->kind == INF_PODS)
 		policy_pod_free(policy_model_del_pod(c->a->model, ns, name));
 	else if (c->kind == INF_NETPOLS)
@@ -717,7 +758,7 @@ static void on_resync(struct evloop_timer *t, void *userdata)
 
 	a->resyncs++;
 	reconcile(a);
-	evloop_timer_arm(t, a->cfg->resync_ms);
+	evloop_timer_arm(t, a->rt.resync_ms);
 }
 
 static void on_bird_status(struct evloop_timer *t, void *userdata)
@@ -954,7 +995,7 @@ static int start_timers(struct felix_agent *a)
 	    evloop_timer_add(a->loop, on_resync, a, &a->resync) < 0 ||
 	    evloop_timer_add(a->loop, on_bird_status, a, &a->status_timer) < 0)
 		return -ENOMEM;
-	evloop_timer_arm(a->resync, a->cfg->resync_ms);
+	evloop_timer_arm(a->resync, a->rt.resync_ms);
 	evloop_timer_arm(a->status_timer, 100);
 	return 0;
 }
@@ -969,6 +1010,7 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 		return -ENOMEM;
 	a->cfg = cfg;
 	a->loop = loop;
+	a->rt = (struct felix_runtime){ .log_level = cfg->log_level, .resync_ms = cfg->resync_ms };
 	a->h_routes = a->h_policy = a->h_bird =
 		(struct metrics_hist){ .bounds = apply_bounds, .n_bounds = ELEMENTSOF(apply_bounds) };
 	r = policy_model_new(cfg->nodename, &a->model);

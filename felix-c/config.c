@@ -13,6 +13,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cleanup.h"
 #include "errmsg.h"
 #include "felix-c/config.h"
@@ -81,6 +83,8 @@ static const struct setting settings[] = {
 	{ "LeaseName", {}, SET_STRING, OFF(lease_name), "calico-c-ipam-gc", 0, 0 },
 	{ "LeaseDuration", {}, SET_UINT, OFF(lease_duration_s), "15", 3, 3600 },
 };
+
+_Static_assert(ELEMENTSOF(settings) <= 64, "felix_config.user_set has 64 bits");
 
 int felix_parse_bool(const char *s, bool *ret)
 {
@@ -282,6 +286,8 @@ static int apply_or_explain(const struct setting *s, const char *v, const char *
 {
 	int r = setting_apply(s, v, c);
 
+	if (r == 0 && strcmp(source, "default") != 0)
+		c->user_set |= UINT64_C(1) << (s - settings);
 	if (r == -EINVAL)
 		return errmsg_set(ret_error, r, "%s: invalid value '%s' for %s: expected %s", source,
 				  v, s->key, type_hint(s->type));
@@ -454,4 +460,46 @@ void felix_config_done(struct felix_config *c)
 			*f = NULL;
 		}
 	}
+}
+
+static bool user_set(const struct felix_config *c, const char *key)
+{
+	const struct setting *s = setting_by_key(key);
+
+	return s && (c->user_set & (UINT64_C(1) << (s - settings)));
+}
+
+int felix_config_runtime(const struct felix_config *c, json_t *global_spec, json_t *node_spec,
+			 struct felix_runtime *ret, char **ret_error)
+{
+	json_t *specs[] = { global_spec, node_spec }; /* later wins */
+	static const char *const names[] = { "default", "node." };
+	int bad = 0;
+
+	*ret = (struct felix_runtime){ .log_level = c->log_level, .resync_ms = c->resync_ms };
+	for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
+		const char *lvl = json_string_value(json_object_get(specs[i], "logSeverityScreen"));
+		const char *ri = json_string_value(json_object_get(specs[i], "routeRefreshInterval"));
+		unsigned ms;
+		int l;
+
+		if (lvl && !user_set(c, "LogSeverityScreen")) {
+			l = loglevel_from(lvl);
+			if (l >= 0)
+				ret->log_level = l;
+			else if (!bad++)
+				(void)errmsg_set(ret_error, -EINVAL, "FelixConfiguration %s%s: invalid "
+						 "logSeverityScreen '%s'", names[i], i ? c->nodename : "",
+						 lvl);
+		}
+		if (ri && !user_set(c, "RouteRefreshInterval")) {
+			if (felix_parse_duration_ms(ri, &ms) == 0 && ms >= 1000)
+				ret->resync_ms = ms;
+			else if (!bad++)
+				(void)errmsg_set(ret_error, -EINVAL, "FelixConfiguration %s%s: invalid "
+						 "routeRefreshInterval '%s' (a duration of 1s or more)",
+						 names[i], i ? c->nodename : "", ri);
+		}
+	}
+	return bad ? -EINVAL : 0;
 }

@@ -56,7 +56,33 @@ struct felix_config {
 	char *lease_namespace;	  /* LeaseNamespace */
 	char *lease_name;	  /* LeaseName */
 	unsigned lease_duration_s; /* LeaseDuration */
+
+	uint64_t user_set;	  /* bit i: settings[i] came from the file or environment */
 };
+
+/* The settings a FelixConfiguration may change while running. */
+struct felix_runtime {
+	enum log_level log_level;
+	unsigned resync_ms;
+};
+
+/**
+ * felix_config_runtime - effective runtime settings, with Calico's
+ *   precedence: environment and file win, then the FelixConfiguration
+ *   "node.<name>", then "default", then our defaults
+ * @c: the loaded configuration
+ * @global_spec: spec of FelixConfiguration "default", or NULL
+ * @node_spec: spec of FelixConfiguration "node.<nodename>", or NULL
+ * @ret: filled (from @c for anything not overridden or invalid)
+ * @ret_error: malloc'd message naming the resource and field of the first
+ *   invalid value (which is ignored), on -EINVAL
+ *
+ * Fields: logSeverityScreen, routeRefreshInterval.
+ * Return: 0, -EINVAL (@ret still complete), -ENOMEM.
+ */
+struct json_t;
+int felix_config_runtime(const struct felix_config *c, struct json_t *global_spec,
+			 struct json_t *node_spec, struct felix_runtime *ret, char **ret_error);
 
 /**
  * felix_config_load - build the configuration

@@ -82,6 +82,12 @@ enum log_level log_get_level(void)
 	return log_state.level;
 }
 
+void log_set_level(enum log_level level)
+{
+	if (level >= 0 && level < _LOG_LEVEL_MAX)
+		log_state.level = level;
+}
+
 int log_internal(enum log_level level, int error, const char *fmt, ...)
 {
 	FILE *out = log_state.file ? log_state.file : stderr;

@@ -31,6 +31,8 @@ enum log_level log_level_from_string(const char *s);
  */
 int log_setup(enum log_level level, const char *path, const char *tag);
 enum log_level log_get_level(void);
+/* Changes the level at runtime (e.g. from a datastore setting). */
+void log_set_level(enum log_level level);
 void log_close(void);
 
 /**

@@ -10,6 +10,7 @@
 #   lab agent health NODE PATH     GET http://127.0.0.1:9099|9091 PATH in NODE
 #   lab agent bgp HOST             BIRD's "show protocols" on a node or ToR
 #
+# Other FELIX_* and Calico variables in the caller's environment reach felix-c.
 # Files: felix-c's state in nodes/NODE/felix, its log log/felix-NODE.log,
 # pid files pids/felix-NODE.pid and pids/bird-NODE.pid (so `lab down` stops
 # both), ToR BIRD in tors/TOR.
@@ -35,7 +36,6 @@ agent_start() {
 		FELIX_HEALTHHOST=127.0.0.1 \
 		FELIX_PROMETHEUSMETRICSHOST=127.0.0.1 \
 		FELIX_LEASENAMESPACE=default \
-		FELIX_ROUTEREFRESHINTERVAL="${FELIX_ROUTEREFRESHINTERVAL:-10s}" \
 		IP_AUTODETECTION_METHOD="${IP_AUTODETECTION_METHOD:-interface=eth0}" \
 		CALICO_IPV4POOL_CIDR="${CALICO_IPV4POOL_CIDR:-10.65.0.0/16}" \
 		"$LAB_BIN/felix-c"
