@@ -7,10 +7,12 @@
 # k ARGS...             kubectl against that lab as admin
 # ds_env CONTAINER NODE resolved env of an (init) container: NAME=VALUE, NUL-separated
 # sa_dir SA DIR         DIR/{token,ca.crt,namespace} as a pod of SA would have them
+# INSTALL_TEST_MANIFEST=FILE runs the tests against another manifest (used to
+# check that 0003/0004 fail when a verb is taken out of the RBAC).
 . "$CALICO_C_SRC/tests/system/lib.sh"
 set -o pipefail
 
-MANIFEST=$CALICO_C_SRC/manifests/calico-c.yaml
+MANIFEST=${INSTALL_TEST_MANIFEST:-$CALICO_C_SRC/manifests/calico-c.yaml}
 BIN=$CALICO_C_BUILD/bin
 TMP=$(mktemp -d /tmp/install-test-XXXXXX)
 on_exit "rm -rf '$TMP'"
