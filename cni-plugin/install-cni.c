@@ -15,7 +15,10 @@
  *   3. renders the network config template and validates it (JSON, an
  *      object, cniVersion, name, plugins[] each with a type, no placeholder
  *      left);
- *   4. copies the plugin binaries into the host's CNI bin folder, writes the
+ *   4. if AS is set, writes it to this node's Node object as the annotation
+ *      projectcalico.org/ASNumber (what Calico's AS setting does), with the
+ *      pod's own token;
+ *   5. copies the plugin binaries into the host's CNI bin folder, writes the
  *      kubeconfig (mode 0600), then the network config (0644, or 0600 when it
  *      embeds the token). Each file is replaced atomically: a temp file in the
  *      same folder, fsync, rename. The network config comes last because
@@ -53,6 +56,8 @@
  *                        file felix-c writes ["0"]
  *   CNI_LOG_LEVEL        the plugin's log level ["info"]
  *   CNI_LOG_FILE_PATH    the plugin's log file ["/var/log/calico-c/cni/cni.log"]
+ *   AS                   BGP AS number 1-4294967295 for this node [""]: empty
+ *                        leaves the Node's annotation alone
  *
  * Template placeholders (a value is JSON-string-escaped, so put a
  * placeholder inside quotes, except __CNI_MTU__, which is a number):
@@ -68,7 +73,6 @@
  * Any other __UPPER_CASE__ word in the template is an error.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,30 +88,30 @@
 #define SA_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const char default_template[] =
-	"{\n"
-	"  \"name\": \"k8s-pod-network\",\n"
-	"  \"cniVersion\": \"1.0.0\",\n"
-	"  \"plugins\": [\n"
-	"    {\n"
-	"      \"type\": \"calico-c\",\n"
-	"      \"log_level\": \"__LOG_LEVEL__\",\n"
-	"      \"log_file_path\": \"__LOG_FILE_PATH__\",\n"
-	"      \"datastore_type\": \"__DATASTORE_TYPE__\",\n"
-	"      \"nodename\": \"__KUBERNETES_NODE_NAME__\",\n"
-	"      \"mtu\": __CNI_MTU__,\n"
-	"      \"ipam\": { \"type\": \"calico-c-ipam\" },\n"
-	"      \"policy\": { \"type\": \"k8s\" },\n"
-	"      \"kubernetes\": { \"kubeconfig\": \"__KUBECONFIG_FILEPATH__\" }\n"
-	"    }\n"
-	"  ]\n"
-	"}\n";
+    "{\n"
+    "  \"name\": \"k8s-pod-network\",\n"
+    "  \"cniVersion\": \"1.0.0\",\n"
+    "  \"plugins\": [\n"
+    "    {\n"
+    "      \"type\": \"calico-c\",\n"
+    "      \"log_level\": \"__LOG_LEVEL__\",\n"
+    "      \"log_file_path\": \"__LOG_FILE_PATH__\",\n"
+    "      \"datastore_type\": \"__DATASTORE_TYPE__\",\n"
+    "      \"nodename\": \"__KUBERNETES_NODE_NAME__\",\n"
+    "      \"mtu\": __CNI_MTU__,\n"
+    "      \"ipam\": { \"type\": \"calico-c-ipam\" },\n"
+    "      \"policy\": { \"type\": \"k8s\" },\n"
+    "      \"kubernetes\": { \"kubeconfig\": \"__KUBECONFIG_FILEPATH__\" }\n"
+    "    }\n"
+    "  ]\n"
+    "}\n";
 
 /* Everything read from the environment, with defaults applied. */
 struct settings {
 	const char *prefix, *bin_dir, *net_dir, *conf_name, *kubeconfig_name;
 	const char *source_dir, *binaries, *skip, *sa_path, *host, *port;
 	const char *cni_sa, *cni_sa_ns, *node, *mtu, *log_level, *log_file;
-	const char *template_text, *template_file;
+	const char *template_text, *template_file, *as;
 	unsigned long token_seconds;
 	bool update_binaries;
 	char hostname[256];
@@ -155,39 +159,45 @@ static int settings_load(struct settings *s)
 	char *end;
 
 	*s = (struct settings){
-		.prefix = env_or("CNI_HOST_PREFIX", "/host"),
-		.bin_dir = env_or("CNI_BIN_DIR", "/opt/cni/bin"),
-		.net_dir = env_or("CNI_NET_DIR", "/etc/cni/net.d"),
-		.conf_name = env_or("CNI_CONF_NAME", "10-calico.conflist"),
-		.kubeconfig_name = env_or("CNI_KUBECONFIG_NAME", "calico-kubeconfig"),
-		.source_dir = env_or("CNI_SOURCE_DIR", "/opt/calico-c/bin"),
-		.binaries = env_or("CNI_BINARIES", "calico-c,calico-c-ipam"),
-		.skip = env_or("SKIP_CNI_BINARIES", ""),
-		.sa_path = env_or("SERVICE_ACCOUNT_PATH", SA_DEFAULT),
-		.host = getenv("KUBERNETES_SERVICE_HOST"),
-		.port = env_or("KUBERNETES_SERVICE_PORT", "443"),
-		.cni_sa = getenv("CNI_SERVICE_ACCOUNT"),
-		.cni_sa_ns = getenv("CNI_SERVICE_ACCOUNT_NAMESPACE"),
-		.node = getenv("KUBERNETES_NODE_NAME"),
-		.mtu = env_or("CNI_MTU", "0"),
-		.log_level = env_or("CNI_LOG_LEVEL", "info"),
-		.log_file = env_or("CNI_LOG_FILE_PATH", "/var/log/calico-c/cni/cni.log"),
-		.template_text = getenv("CNI_NETWORK_CONFIG"),
-		.template_file = getenv("CNI_NETWORK_CONFIG_FILE"),
+	    .prefix = env_or("CNI_HOST_PREFIX", "/host"),
+	    .bin_dir = env_or("CNI_BIN_DIR", "/opt/cni/bin"),
+	    .net_dir = env_or("CNI_NET_DIR", "/etc/cni/net.d"),
+	    .conf_name = env_or("CNI_CONF_NAME", "10-calico.conflist"),
+	    .kubeconfig_name = env_or("CNI_KUBECONFIG_NAME", "calico-kubeconfig"),
+	    .source_dir = env_or("CNI_SOURCE_DIR", "/opt/calico-c/bin"),
+	    .binaries = env_or("CNI_BINARIES", "calico-c,calico-c-ipam"),
+	    .skip = env_or("SKIP_CNI_BINARIES", ""),
+	    .sa_path = env_or("SERVICE_ACCOUNT_PATH", SA_DEFAULT),
+	    .host = getenv("KUBERNETES_SERVICE_HOST"),
+	    .port = env_or("KUBERNETES_SERVICE_PORT", "443"),
+	    .cni_sa = getenv("CNI_SERVICE_ACCOUNT"),
+	    .cni_sa_ns = getenv("CNI_SERVICE_ACCOUNT_NAMESPACE"),
+	    .node = getenv("KUBERNETES_NODE_NAME"),
+	    .mtu = env_or("CNI_MTU", "0"),
+	    .log_level = env_or("CNI_LOG_LEVEL", "info"),
+	    .log_file = env_or("CNI_LOG_FILE_PATH", "/var/log/calico-c/cni/cni.log"),
+	    .template_text = getenv("CNI_NETWORK_CONFIG"),
+	    .template_file = getenv("CNI_NETWORK_CONFIG_FILE"),
+	    .as = env_or("AS", ""),
 	};
 	if (strcmp(upd, "true") != 0 && strcmp(upd, "false") != 0)
-		return log_error_errno(-EINVAL, "UPDATE_CNI_BINARIES must be true or false, not '%s'",
-				       upd);
+		return log_error_errno(-EINVAL,
+				       "UPDATE_CNI_BINARIES must be true or false, not '%s'", upd);
 	s->update_binaries = strcmp(upd, "true") == 0;
 	errno = 0;
 	s->token_seconds = strtoul(secs, &end, 10);
 	if (errno || !*secs || *end || s->token_seconds < 600)
-		return log_error_errno(-EINVAL,
-				       "CNI_TOKEN_EXPIRATION_SECONDS must be a number >= 600, not '%s'",
-				       secs);
+		return log_error_errno(
+		    -EINVAL, "CNI_TOKEN_EXPIRATION_SECONDS must be a number >= 600, not '%s'",
+		    secs);
 	if (strspn(s->mtu, "0123456789") != strlen(s->mtu) || !*s->mtu || strlen(s->mtu) > 5 ||
 	    atoi(s->mtu) > 65535)
-		return log_error_errno(-EINVAL, "CNI_MTU must be a number 0-65535, not '%s'", s->mtu);
+		return log_error_errno(-EINVAL, "CNI_MTU must be a number 0-65535, not '%s'",
+				       s->mtu);
+	if (*s->as && (strspn(s->as, "0123456789") != strlen(s->as) || strlen(s->as) > 10 ||
+		       strtoull(s->as, NULL, 10) < 1 || strtoull(s->as, NULL, 10) > 4294967295ull))
+		return log_error_errno(-EINVAL, "AS must be a number 1-4294967295, not '%s'",
+				       s->as);
 	if (!s->node || !*s->node) {
 		if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0 || !*s->hostname)
 			return log_error_errno(-EINVAL, "KUBERNETES_NODE_NAME is not set");
@@ -225,8 +235,9 @@ static int read_sa_file(const struct settings *s, const char *leaf, char **ret, 
 		return -ENOMEM;
 	r = install_read_file(path, SMALL_FILE_MAX, ret, ret_len);
 	if (r < 0)
-		return log_error_errno(r, "Cannot read the service account %s '%s' (set "
-					  "SERVICE_ACCOUNT_PATH): %m",
+		return log_error_errno(r,
+				       "Cannot read the service account %s '%s' (set "
+				       "SERVICE_ACCOUNT_PATH): %m",
 				       leaf, path);
 	return 0;
 }
@@ -244,13 +255,20 @@ static int request_token(const struct settings *s, struct plan *p)
 	json_t *req, *resp = NULL;
 	int r;
 
-	if (!ns && read_sa_file(s, "namespace", &ns_file, NULL) == 0) {
-		rstrip(ns_file);
-		ns = ns_file;
+	if (!ns) {
+		_cleanup_free_ char *path = NULL;
+
+		if (asprintf(&path, "%s/namespace", s->sa_path) < 0)
+			return -ENOMEM;
+		if (install_read_file(path, SMALL_FILE_MAX, &ns_file, NULL) == 0) {
+			rstrip(ns_file);
+			ns = ns_file;
+		}
 	}
 	if (!ns || !*ns)
-		return log_error_errno(-EINVAL, "No namespace for CNI_SERVICE_ACCOUNT '%s': set "
-						"CNI_SERVICE_ACCOUNT_NAMESPACE",
+		return log_error_errno(-EINVAL,
+				       "No namespace for CNI_SERVICE_ACCOUNT '%s': set "
+				       "CNI_SERVICE_ACCOUNT_NAMESPACE",
 				       s->cni_sa);
 	r = kapi_config_in_cluster(s->sa_path, &kc);
 	if (r < 0)
@@ -277,7 +295,8 @@ static int request_token(const struct settings *s, struct plan *p)
 		p->token = strdup(tok);
 		log_info("Got a token for service account '%s/%s', expiring %s", ns, s->cni_sa,
 			 json_string_value(json_object_get(json_object_get(resp, "status"),
-							   "expirationTimestamp")) ?: "?");
+							   "expirationTimestamp"))
+			     ?: "?");
 	}
 	json_decref(resp);
 	if (!tok)
@@ -339,8 +358,8 @@ static int load_template(const struct settings *s, char **ret, const char **ret_
 		*ret_source = s->template_file;
 		r = install_read_file(s->template_file, SMALL_FILE_MAX, ret, NULL);
 		return r < 0 ? log_error_errno(r, "Cannot read CNI_NETWORK_CONFIG_FILE '%s': %m",
-					       s->template_file) :
-			       0;
+					       s->template_file)
+			     : 0;
 	}
 	*ret_source = "the built-in template";
 	*ret = strdup(default_template);
@@ -352,16 +371,16 @@ static int plan_conflist(const struct settings *s, struct plan *p)
 	_cleanup_free_ char *tmpl = NULL, *err = NULL;
 	const char *source = NULL;
 	const struct install_var vars[] = {
-		{ "__KUBECONFIG_FILEPATH__", p->kubeconfig_host_path },
-		{ "__CNI_MTU__", s->mtu },
-		{ "__KUBERNETES_NODE_NAME__", s->node },
-		{ "__LOG_LEVEL__", s->log_level },
-		{ "__LOG_FILE_PATH__", s->log_file },
-		{ "__DATASTORE_TYPE__", "kubernetes" },
-		{ "__CNI_NET_DIR__", s->net_dir },
-		{ "__KUBERNETES_SERVICE_HOST__", s->host },
-		{ "__KUBERNETES_SERVICE_PORT__", s->port },
-		{ "__SERVICEACCOUNT_TOKEN__", p->token },
+	    {"__KUBECONFIG_FILEPATH__", p->kubeconfig_host_path},
+	    {"__CNI_MTU__", s->mtu},
+	    {"__KUBERNETES_NODE_NAME__", s->node},
+	    {"__LOG_LEVEL__", s->log_level},
+	    {"__LOG_FILE_PATH__", s->log_file},
+	    {"__DATASTORE_TYPE__", "kubernetes"},
+	    {"__CNI_NET_DIR__", s->net_dir},
+	    {"__KUBERNETES_SERVICE_HOST__", s->host},
+	    {"__KUBERNETES_SERVICE_PORT__", s->port},
+	    {"__SERVICEACCOUNT_TOKEN__", p->token},
 	};
 	int r;
 
@@ -445,6 +464,37 @@ static int install_binary(const struct settings *s, const char *name)
 	return 0;
 }
 
+/* Calico's AS setting: the node's own AS as a Node annotation, which the
+ * BGP config of every node reads (bird-config/). */
+static int annotate_as(const struct settings *s)
+{
+	_cleanup_(kapi_config_freep) struct kapi_config *kc = NULL;
+	_cleanup_(kapi_freep) struct kapi *k = NULL;
+	_cleanup_free_ char *path = NULL;
+	json_t *patch;
+	int r;
+
+	if (!*s->as)
+		return 0;
+	r = kapi_config_in_cluster(s->sa_path, &kc);
+	if (r < 0)
+		return log_error_errno(r, "Cannot build the in-cluster API config from '%s': %m",
+				       s->sa_path);
+	r = kapi_new(kc, &k);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create the API client: %m");
+	path = kapi_path(&kapi_nodes, NULL, s->node, NULL);
+	patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", "projectcalico.org/ASNumber",
+			  s->as);
+	r = path && patch ? kapi_patch(k, path, KAPI_PATCH_MERGE, patch, NULL) : -ENOMEM;
+	json_decref(patch);
+	if (r < 0)
+		return log_error_errno(r, "Cannot set AS %s on Node '%s': %m%s%s", s->as, s->node,
+				       *kapi_last_error(k) ? ": " : "", kapi_last_error(k));
+	log_info("Node '%s' has BGP AS %s", s->node, s->as);
+	return 0;
+}
+
 static int write_files(const struct settings *s, const struct plan *p)
 {
 	_cleanup_free_ char *kc = NULL, *conf = NULL;
@@ -483,6 +533,8 @@ static int run(void)
 		r = plan_conflist(&s, &p);
 	if (r == 0)
 		r = for_each_name(s.binaries, check_binary, &s);
+	if (r == 0)
+		r = annotate_as(&s);
 	if (r < 0)
 		log_error("Nothing was changed on the host");
 	else if ((r = write_files(&s, &p)) < 0)
@@ -504,7 +556,7 @@ int main(int argc, char **argv)
 			"CNI_KUBECONFIG_NAME, CNI_SOURCE_DIR, CNI_BINARIES, SKIP_CNI_BINARIES,\n"
 			"UPDATE_CNI_BINARIES, SERVICE_ACCOUNT_PATH, KUBERNETES_SERVICE_HOST/PORT,\n"
 			"CNI_SERVICE_ACCOUNT(_NAMESPACE), CNI_TOKEN_EXPIRATION_SECONDS,\n"
-			"KUBERNETES_NODE_NAME, CNI_MTU, CNI_LOG_LEVEL, CNI_LOG_FILE_PATH.\n");
+			"KUBERNETES_NODE_NAME, CNI_MTU, CNI_LOG_LEVEL, CNI_LOG_FILE_PATH, AS.\n");
 		return help ? 0 : 2;
 	}
 	(void)log_setup(LOG_LEVEL_INFO, NULL, "install-cni");

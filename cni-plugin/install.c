@@ -97,8 +97,8 @@ static size_t placeholder_len(const char *p)
 	}
 }
 
-static const struct install_var *var_find(const struct install_var *vars, size_t n,
-					  const char *p, size_t len)
+static const struct install_var *var_find(const struct install_var *vars, size_t n, const char *p,
+					  size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strlen(vars[i].name) == len && memcmp(vars[i].name, p, len) == 0)
@@ -163,7 +163,8 @@ int install_validate_conflist(const char *text, bool is_list, char **ret_error)
 	if (!json_is_object(j))
 		r = errmsg_set(ret_error, -EINVAL, "rendered CNI config is not a JSON object");
 	else if (!json_is_string(json_object_get(j, "cniVersion")))
-		r = errmsg_set(ret_error, -EINVAL, "rendered CNI config has no string \"cniVersion\"");
+		r = errmsg_set(ret_error, -EINVAL,
+			       "rendered CNI config has no string \"cniVersion\"");
 	else if (!json_is_string(json_object_get(j, "name")) ||
 		 !*json_string_value(json_object_get(j, "name")))
 		r = errmsg_set(ret_error, -EINVAL, "rendered CNI config has no string \"name\"");
@@ -172,8 +173,9 @@ int install_validate_conflist(const char *text, bool is_list, char **ret_error)
 	else {
 		plugins = json_object_get(j, "plugins");
 		if (!json_is_array(plugins) || json_array_size(plugins) == 0)
-			r = errmsg_set(ret_error, -EINVAL,
-				       "rendered CNI config list has no non-empty \"plugins\" array");
+			r = errmsg_set(
+			    ret_error, -EINVAL,
+			    "rendered CNI config list has no non-empty \"plugins\" array");
 		json_array_foreach(plugins, i, pl)
 		{
 			snprintf(where, sizeof(where), "plugins[%zu]", i);
@@ -229,8 +231,8 @@ static int base64_encode(const void *in, size_t len, char **ret)
 	return 0;
 }
 
-int install_kubeconfig_render(const char *server, const void *ca, size_t ca_len,
-			      const char *token, char **ret, char **ret_error)
+int install_kubeconfig_render(const char *server, const void *ca, size_t ca_len, const char *token,
+			      char **ret, char **ret_error)
 {
 	_cleanup_free_ char *ca64 = NULL;
 	int r;

@@ -79,8 +79,8 @@ int install_token_check(const char *token, char **ret_error);
  *
  * Return: 0, -EINVAL (bad token, empty CA), -ENOMEM.
  */
-int install_kubeconfig_render(const char *server, const void *ca, size_t ca_len,
-			      const char *token, char **ret, char **ret_error);
+int install_kubeconfig_render(const char *server, const void *ca, size_t ca_len, const char *token,
+			      char **ret, char **ret_error);
 
 /**
  * install_write_atomic - replace @path with @data

@@ -3,7 +3,7 @@
 # kubelet resolves it, so the tests run the real binaries with the settings
 # the manifest gives them.
 #
-# own_lab NAME NODES    lab up (own), env LAB_*, K (kubectl argv), cleanup on exit
+# own_lab NAME NODES    lab up (own), env LAB_*, LAB set, lab down on exit
 # k ARGS...             kubectl against that lab as admin
 # ds_env CONTAINER NODE resolved env of an (init) container: NAME=VALUE, NUL-separated
 # sa_dir SA DIR         DIR/{token,ca.crt,namespace} as a pod of SA would have them

@@ -21,12 +21,12 @@
 #include "kapi.h"
 
 static const struct install_var vars[] = {
-	{ "__KUBECONFIG_FILEPATH__", "/etc/cni/net.d/calico-kubeconfig" },
-	{ "__CNI_MTU__", "1440" },
-	{ "__KUBERNETES_NODE_NAME__", "node-1" },
-	{ "__LOG_LEVEL__", "debug" },
-	{ "__QUOTED__", "a\"b\\c\n" },
-	{ "__EMPTY__", "" },
+    {"__KUBECONFIG_FILEPATH__", "/etc/cni/net.d/calico-kubeconfig"},
+    {"__CNI_MTU__", "1440"},
+    {"__KUBERNETES_NODE_NAME__", "node-1"},
+    {"__LOG_LEVEL__", "debug"},
+    {"__QUOTED__", "a\"b\\c\n"},
+    {"__EMPTY__", ""},
 };
 
 static void test_render_replaces_escapes_and_rejects_unknown(void **state)
@@ -36,20 +36,20 @@ static void test_render_replaces_escapes_and_rejects_unknown(void **state)
 		const char *want; /* NULL: error */
 		const char *err_has;
 	} v[] = {
-		{ "{\"mtu\": __CNI_MTU__}", "{\"mtu\": 1440}", NULL },
-		{ "\"__KUBERNETES_NODE_NAME__/__KUBERNETES_NODE_NAME__\"", "\"node-1/node-1\"", NULL },
-		{ "{\"k\":\"__KUBECONFIG_FILEPATH__\",\"l\":\"__LOG_LEVEL__\"}",
-		  "{\"k\":\"/etc/cni/net.d/calico-kubeconfig\",\"l\":\"debug\"}", NULL },
-		/* Values are escaped for a JSON string. */
-		{ "\"__QUOTED__\"", "\"a\\\"b\\\\c\\u000a\"", NULL },
-		{ "\"x__EMPTY__y\"", "\"xy\"", NULL },
-		/* Not placeholders: lower case, single underscores, no closing pair. */
-		{ "\"__lower__ _A_ __A _ ___\"", "\"__lower__ _A_ __A _ ___\"", NULL },
-		{ "", "", NULL },
-		/* A placeholder glued to text still counts. */
-		{ "___CNI_MTU__", "_1440", NULL },
-		{ "\"__NOT_KNOWN__\"", NULL, "'__NOT_KNOWN__'" },
-		{ "{\"a\": __CNI_MTU__, \"b\": \"__ETCD_ENDPOINTS__\"}", NULL, "__ETCD_ENDPOINTS__" },
+	    {"{\"mtu\": __CNI_MTU__}", "{\"mtu\": 1440}", NULL},
+	    {"\"__KUBERNETES_NODE_NAME__/__KUBERNETES_NODE_NAME__\"", "\"node-1/node-1\"", NULL},
+	    {"{\"k\":\"__KUBECONFIG_FILEPATH__\",\"l\":\"__LOG_LEVEL__\"}",
+	     "{\"k\":\"/etc/cni/net.d/calico-kubeconfig\",\"l\":\"debug\"}", NULL},
+	    /* Values are escaped for a JSON string. */
+	    {"\"__QUOTED__\"", "\"a\\\"b\\\\c\\u000a\"", NULL},
+	    {"\"x__EMPTY__y\"", "\"xy\"", NULL},
+	    /* Not placeholders: lower case, single underscores, no closing pair. */
+	    {"\"__lower__ _A_ __A _ ___\"", "\"__lower__ _A_ __A _ ___\"", NULL},
+	    {"", "", NULL},
+	    /* A placeholder glued to text still counts. */
+	    {"___CNI_MTU__", "_1440", NULL},
+	    {"\"__NOT_KNOWN__\"", NULL, "'__NOT_KNOWN__'"},
+	    {"{\"a\": __CNI_MTU__, \"b\": \"__ETCD_ENDPOINTS__\"}", NULL, "__ETCD_ENDPOINTS__"},
 	};
 	(void)state;
 
@@ -76,32 +76,32 @@ static void test_validate_conflist_vectors(void **state)
 		bool is_list;
 		const char *err_has; /* NULL: valid */
 	} v[] = {
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"}]}", true,
-		  NULL },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"},"
-		  "{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}}]}",
-		  true, NULL },
-		{ "{\"name\":\"n\",\"cniVersion\":\"0.4.0\",\"type\":\"calico-c\"}", false, NULL },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"}]",
-		  true, "not valid JSON: line 1" },
-		{ "{\"name\":\"n\",\n\"cniVersion\":\"1.0.0\",\n\"mtu\": ,\"plugins\":[]}", true,
-		  "line 3" },
-		{ "[1,2]", true, "not a JSON object" },
-		{ "{\"name\":\"n\",\"plugins\":[{\"type\":\"calico-c\"}]}", true, "cniVersion" },
-		{ "{\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"}]}", true, "\"name\"" },
-		{ "{\"name\":\"\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"c\"}]}", true,
-		  "\"name\"" },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[]}", true, "plugins" },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\"}", true, "plugins" },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"a\"},{}]}", true,
-		  "plugins[1]" },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[\"calico-c\"]}", true,
-		  "plugins[0] is not an object" },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":7}]}", true,
-		  "plugins[0]" },
-		{ "{\"name\":\"n\",\"cniVersion\":\"1.0.0\"}", false, "\"type\"" },
-		{ "{\"name\":\"n\",\"name\":\"m\",\"cniVersion\":\"1.0.0\",\"type\":\"c\"}", false,
-		  "duplicate" },
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"}]}",
+	     true, NULL},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"},"
+	     "{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}}]}",
+	     true, NULL},
+	    {"{\"name\":\"n\",\"cniVersion\":\"0.4.0\",\"type\":\"calico-c\"}", false, NULL},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"}]", true,
+	     "not valid JSON: line 1"},
+	    {"{\"name\":\"n\",\n\"cniVersion\":\"1.0.0\",\n\"mtu\": ,\"plugins\":[]}", true,
+	     "line 3"},
+	    {"[1,2]", true, "not a JSON object"},
+	    {"{\"name\":\"n\",\"plugins\":[{\"type\":\"calico-c\"}]}", true, "cniVersion"},
+	    {"{\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"calico-c\"}]}", true, "\"name\""},
+	    {"{\"name\":\"\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"c\"}]}", true,
+	     "\"name\""},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[]}", true, "plugins"},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\"}", true, "plugins"},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"a\"},{}]}", true,
+	     "plugins[1]"},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[\"calico-c\"]}", true,
+	     "plugins[0] is not an object"},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":7}]}", true,
+	     "plugins[0]"},
+	    {"{\"name\":\"n\",\"cniVersion\":\"1.0.0\"}", false, "\"type\""},
+	    {"{\"name\":\"n\",\"name\":\"m\",\"cniVersion\":\"1.0.0\",\"type\":\"c\"}", false,
+	     "duplicate"},
 	};
 	(void)state;
 
@@ -124,17 +124,17 @@ static void test_server_url_vectors(void **state)
 	static const struct {
 		const char *host, *port, *want;
 	} v[] = {
-		{ "10.96.0.1", "443", "https://10.96.0.1:443" },
-		{ "fd00::1", "6443", "https://[fd00::1]:6443" },
-		{ "api.example", "1", "https://api.example:1" },
-		{ NULL, "443", NULL },
-		{ "", "443", NULL },
-		{ "10.96.0.1", "", NULL },
-		{ "10.96.0.1", "0", NULL },
-		{ "10.96.0.1", "65536", NULL },
-		{ "10.96.0.1", "44a", NULL },
-		{ "evil/path", "443", NULL },
-		{ "a b", "443", NULL },
+	    {"10.96.0.1", "443", "https://10.96.0.1:443"},
+	    {"fd00::1", "6443", "https://[fd00::1]:6443"},
+	    {"api.example", "1", "https://api.example:1"},
+	    {NULL, "443", NULL},
+	    {"", "443", NULL},
+	    {"10.96.0.1", "", NULL},
+	    {"10.96.0.1", "0", NULL},
+	    {"10.96.0.1", "65536", NULL},
+	    {"10.96.0.1", "44a", NULL},
+	    {"evil/path", "443", NULL},
+	    {"a b", "443", NULL},
 	};
 	(void)state;
 
@@ -161,9 +161,8 @@ static void test_kubeconfig_round_trips_through_our_reader(void **state)
 	struct kapi_config *kc = NULL;
 	(void)state;
 
-	assert_int_equal(install_kubeconfig_render("https://[fd00::1]:6443", ca_pem,
-						   strlen(ca_pem), "eyJhbGciOi.eyJzdWIi.c2ln", &text,
-						   &err),
+	assert_int_equal(install_kubeconfig_render("https://[fd00::1]:6443", ca_pem, strlen(ca_pem),
+						   "eyJhbGciOi.eyJzdWIi.c2ln", &text, &err),
 			 0);
 	assert_non_null(strstr(text, "token: \"eyJhbGciOi.eyJzdWIi.c2ln\""));
 	assert_int_equal(kapi_config_from_string(text, "/nonexistent", &kc, &err), 0);
@@ -173,7 +172,7 @@ static void test_kubeconfig_round_trips_through_our_reader(void **state)
 
 static void test_kubeconfig_rejects_bad_tokens_and_empty_ca(void **state)
 {
-	static const char *const bad[] = { "", "a b", "a\"b", "a\\b", "tok\n", "a'b", "\x7f" };
+	static const char *const bad[] = {"", "a b", "a\"b", "a\\b", "tok\n", "a'b", "\x7f"};
 	(void)state;
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -306,17 +305,17 @@ static void test_copy_atomic_copies_bytes_and_mode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render_replaces_escapes_and_rejects_unknown),
-		cmocka_unit_test(test_validate_conflist_vectors),
-		cmocka_unit_test(test_server_url_vectors),
-		cmocka_unit_test(test_kubeconfig_round_trips_through_our_reader),
-		cmocka_unit_test(test_kubeconfig_rejects_bad_tokens_and_empty_ca),
-		cmocka_unit_test_setup_teardown(test_write_atomic_sets_mode_replaces_and_leaves_no_temp,
-						tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_write_atomic_failure_leaves_old_file, tmp_setup,
-						tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_copy_atomic_copies_bytes_and_mode, tmp_setup,
-						tmp_teardown),
+	    cmocka_unit_test(test_render_replaces_escapes_and_rejects_unknown),
+	    cmocka_unit_test(test_validate_conflist_vectors),
+	    cmocka_unit_test(test_server_url_vectors),
+	    cmocka_unit_test(test_kubeconfig_round_trips_through_our_reader),
+	    cmocka_unit_test(test_kubeconfig_rejects_bad_tokens_and_empty_ca),
+	    cmocka_unit_test_setup_teardown(test_write_atomic_sets_mode_replaces_and_leaves_no_temp,
+					    tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_atomic_failure_leaves_old_file, tmp_setup,
+					    tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_atomic_copies_bytes_and_mode, tmp_setup,
+					    tmp_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
