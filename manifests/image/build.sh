@@ -65,43 +65,75 @@ flock 9 # one builder at a time per cache (and so per work dir)
 umask 022
 
 # --- Debian packages ---------------------------------------------------------
-# pkg_dir PKG: download (once) and unpack the package at the version
-# installed here or, when the archive no longer has that one, apt's candidate
-# (same release, same ABI); prints the directory it is unpacked in.
+# Each package is unpacked in $cache/<pkg>_<version>_<arch>/x. The version is
+# the one installed here or, when the archive no longer has that one, apt's
+# candidate (same release, same ABI); <pkg>_<installed>_<arch>.use then names
+# the folder used instead.
+pkg_key() { echo "$cache/$1_${2//:/%3a}_$arch"; }
+
+# pkg_dir PKG: the folder PKG is unpacked in; fails if fetch_pkgs did not
+# get it.
 pkg_dir() {
-	local pkg=$1 vers=() v dir tmp
-	v=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) && [ -n "$v" ] && vers+=("$v")
-	dir=$cache/${pkg%%:*}_${v//:/%3a}_$arch
-	[ -n "$v" ] && [ -e "$dir/.done" ] && { echo "$dir"; return; }
-	# The candidate was used last time if the installed one was not found.
-	[ -n "$v" ] && [ -e "$dir.candidate" ] && { cat "$dir.candidate"; return; }
-	v=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
-	[ -n "$v" ] && [ "$v" != "(none)" ] && [ "$v" != "${vers[0]:-}" ] && vers+=("$v")
-	[ ${#vers[@]} -gt 0 ] || die "no version of $pkg known to dpkg or apt (apt-get update?)"
-	dir=$cache/${pkg%%:*}_${v//:/%3a}_$arch
-	if [ -e "$dir/.done" ]; then
-		[ "$v" = "${vers[0]}" ] || echo "$dir" >"$cache/${pkg%%:*}_${vers[0]//:/%3a}_$arch.candidate"
-		echo "$dir"
-		return
+	local v d
+	v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null) || v=
+	if [ -n "$v" ]; then
+		d=$(pkg_key "$1" "$v")
+		[ -e "$d/.done" ] && { echo "$d"; return; }
+		[ -e "$d.use" ] && d=$(cat "$d.use") && [ -e "$d/.done" ] && { echo "$d"; return; }
 	fi
+	[ -z "$v" ] || return 1
+	for d in "$cache/$1"_*_"$arch"; do # not installed here: whatever was fetched
+		[ -e "$d/.done" ] && { echo "$d"; return; }
+	done
+	return 1
+}
+
+# fetch_pkgs PKG...: download and unpack the packages not in the cache, with
+# one apt-cache and one apt-get call.
+fetch_pkgs() {
+	local want=() p v inst line tmp deb d
+	for p in "$@"; do pkg_dir "$p" >/dev/null || want+=("$p"); done
+	[ ${#want[@]} -gt 0 ] || return 0
+	declare -A pick=() installed=()
+	# From apt-cache policy: the installed version if some archive has it,
+	# else the candidate.
+	while read -r p inst v; do
+		[ "$v" != "(none)" ] || die "apt knows no version of $p (apt-get update?)"
+		installed[$p]=$inst pick[$p]=$v
+	done < <(apt-cache policy "${want[@]}" 2>/dev/null | awk '
+		/^[^ ].*:$/ { if (pkg != "") print pkg, inst, (inst_ok ? inst : cand); pkg = substr($0, 1, length($0) - 1); inst = ""; cand = ""; inst_ok = 0; cur = ""; next }
+		/^  Installed: / { inst = $2; next }
+		/^  Candidate: / { cand = $2; next }
+		/^ (\*\*\*|   ) [^ ]+ [0-9]+$/ { cur = ($1 == "***") ? $2 : $1; next }
+		/^        [0-9]+ / { if (cur == inst && $2 != "/var/lib/dpkg/status") inst_ok = 1; next }
+		END { if (pkg != "") print pkg, inst, (inst_ok ? inst : cand) }')
+	for p in "${want[@]}"; do
+		[ -n "${pick[$p]:-}" ] || die "apt knows no package $p (apt-get update?)"
+	done
 	tmp=$(mktemp -d "$cache/.dl-XXXXXX")
 	# shellcheck disable=SC2064
 	trap "rm -rf '$tmp'" EXIT
-	for v in "${vers[@]}" ""; do
-		[ -n "$v" ] || die "cannot download $pkg (${vers[*]}): no network? run \`make image\` where apt works first"
-		log "downloading $pkg=$v"
-		(cd "$tmp" && apt-get download -q=2 -o APT::Sandbox::User=root "$pkg=$v" 2>/dev/null) && break
+	log "downloading ${#want[@]} Debian packages"
+	(cd "$tmp" && apt-get download -q=2 -o APT::Sandbox::User=root \
+		$(for p in "${want[@]}"; do echo "$p=${pick[$p]}"; done)) >&2 ||
+		die "cannot download ${want[*]}: no network? run \`make image\` where apt works first"
+	for p in "${want[@]}"; do
+		v=${pick[$p]}
+		deb=$(ls "$tmp/${p}_${v//:/%3a}_"*.deb 2>/dev/null | head -n1)
+		[ -n "$deb" ] || die "apt-get download gave no file for $p=$v"
+		d=$(pkg_key "$p" "$v")
+		rm -rf "$d"
+		mkdir -p "$d/x"
+		dpkg-deb -x "$deb" "$d/x"
+		mv "$deb" "$d/"
+		echo "$p $v" >"$d/.done"
+		inst=${installed[$p]}
+		if [ -n "$inst" ] && [ "$inst" != "(none)" ] && [ "$inst" != "$v" ]; then
+			echo "$d" >"$(pkg_key "$p" "$inst").use"
+		fi
 	done
-	dir=$cache/${pkg%%:*}_${v//:/%3a}_$arch
-	rm -rf "$dir"
-	mkdir -p "$dir/x"
-	dpkg-deb -x "$tmp"/*.deb "$dir/x"
-	mv "$tmp"/*.deb "$dir/"
 	rm -rf "$tmp"
 	trap - EXIT
-	echo "${pkg%%:*} $v" >"$dir/.done"
-	[ "$v" = "${vers[0]}" ] || echo "$dir" >"$cache/${pkg%%:*}_${vers[0]//:/%3a}_$arch.candidate"
-	echo "$dir"
 }
 
 # A host path as it is in a merged-/usr root.
@@ -133,6 +165,7 @@ find_in() {
 	return 1
 }
 
+fetch_pkgs bird2 busybox-static
 bird=$(pkg_dir bird2)
 bbox=$(pkg_dir busybox-static)
 for f in usr/sbin/bird usr/sbin/birdc usr/sbin/birdcl; do
@@ -166,8 +199,12 @@ for l in $libs; do
 		[ -n "${shipped_by[$c]:-}" ] && { o=${shipped_by[$c]%%,*}; break; }
 	done
 	[ -n "$o" ] || die "no Debian package owns $l"
-	owner_of[$l]=$o
-	[ -n "${dir_of[$o]:-}" ] || dir_of[$o]=$(pkg_dir "$o")
+	owner_of[$l]=${o%%:*}
+done
+# shellcheck disable=SC2046
+fetch_pkgs $(printf '%s\n' "${owner_of[@]}" | sort -u)
+for o in "${owner_of[@]}"; do
+	[ -n "${dir_of[$o]:-}" ] || dir_of[$o]=$(pkg_dir "$o") || die "$o was not fetched"
 done
 dir_of[bird2]=$bird
 dir_of[busybox-static]=$bbox
@@ -227,9 +264,8 @@ if [ "$(cat "$work/base.key" 2>/dev/null)" != "$base_key" ]; then
 		[ -e "$dst" ] || [ -L "$dst" ] || { mkdir -p "$(dirname "$dst")" && ln -s /usr/bin/busybox "$dst"; }
 	done
 	# Licences travel with the binaries.
-	for o in "${!dir_of[@]}"; do
-		p=${o%%:*}
-		c=${dir_of[$o]}/x/usr/share/doc/$p/copyright
+	for p in "${!dir_of[@]}"; do
+		c=${dir_of[$p]}/x/usr/share/doc/$p/copyright
 		[ -f "$c" ] && install -D -m 0644 "$c" "$r/usr/share/doc/$p/copyright"
 	done
 	echo "$packages" >"$r/usr/share/calico-c/debian-packages"
