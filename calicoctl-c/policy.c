@@ -294,12 +294,19 @@ static int read_table(const char *table, struct policy_nft **ret)
 
 /* ---- output ---- */
 
+/* An endpoint's address without its (full-length) prefix. */
+static void addr_text(const struct policy_cidr *a, char *buf, size_t size)
+{
+	(void)policy_cidr_to_string(a, buf, size);
+	buf[strcspn(buf, "/")] = '\0';
+}
+
 static const char *endpoint_name(const struct policy_pod *p, const struct policy_cidr *a,
 				 char *buf, size_t size)
 {
 	char ip[64];
 
-	(void)policy_cidr_to_string(a, ip, sizeof(ip));
+	addr_text(a, ip, sizeof(ip));
 	if (p)
 		snprintf(buf, size, "%s/%s (%s)", p->ns, p->name, ip);
 	else
@@ -404,8 +411,8 @@ static int print_json(const struct policy_explain *e, const struct explain_args 
 	json_t *o;
 	char *text;
 
-	(void)policy_cidr_to_string(&a->flow.saddr, s, sizeof(s));
-	(void)policy_cidr_to_string(&a->flow.daddr, d, sizeof(d));
+	addr_text(&a->flow.saddr, s, sizeof(s));
+	addr_text(&a->flow.daddr, d, sizeof(d));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:o, s:o}", "src", a->src, "dst",
 		      a->dst, "saddr", s, "daddr", d, "protocol", proto_name(a->flow.proto),
 		      "port", (int)a->flow.port, "allowed", e->allowed, "egress",

@@ -932,9 +932,11 @@ int crdvalid_check(const char *kind, const json_t *obj, const struct crdvalid_op
 			  .ret_error = ret_error };
 	int r;
 
+	if (!k || !*k)
+		return errmsg_set(ret_error, -EINVAL, "%s%s%s: kind: required",
+				  name ? "object '" : "object", name ? name : "", name ? "'" : "");
 	if (!d)
-		return errmsg_set(ret_error, -EINVAL, "'%s' is not a kind of %s", k ? k : "",
-				  CRDVALID_GROUP);
+		return errmsg_set(ret_error, -EINVAL, "'%s' is not a kind of %s", k, CRDVALID_GROUP);
 	if (!json_is_object(obj))
 		return errmsg_set(ret_error, -EINVAL, "%s: not a JSON object", d->k.kind);
 	r = check_top(&c, d, obj);

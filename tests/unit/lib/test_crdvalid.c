@@ -376,6 +376,12 @@ static void test_not_ours(void **state)
 	assert_string_equal(err, "'Pod' is not a kind of crd.projectcalico.org");
 	free(err);
 	json_decref(o);
+	err = NULL;
+	o = json_pack("{s:{s:s}}", "metadata", "name", "x");
+	assert_int_equal(crdvalid_check(NULL, o, NULL, &err), -EINVAL);
+	assert_string_equal(err, "object 'x': kind: required");
+	free(err);
+	json_decref(o);
 }
 
 static void test_value_checks(void **state)
