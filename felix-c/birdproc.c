@@ -42,13 +42,25 @@ pid_t birdproc_start(const char *bird, const char *config, const char *sock, con
 	char *argv[] = { (char *)bird, "-R", "-c", (char *)config, "-s", (char *)sock, "-P",
 			 (char *)pidfile, NULL };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
 	pid_t child, pid = 0;
 	int status, r;
 
 	(void)unlink(pidfile);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	r = posix_spawnp(&child, bird, &fa, NULL, argv, environ);
+	/* Our signalfd blocks SIGTERM/SIGINT and we ignore SIGPIPE: BIRD must
+	 * get neither, or SIGTERM would never stop it. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawnp(&child, bird, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		return -r;
