@@ -60,10 +60,11 @@ static int conf_mtu(const json_t *j, struct plugin_conf *p, struct cni_error *er
 {
 	json_t *v = json_object_get(j, "mtu");
 
-	if (!v || json_is_null(v))
+	/* 0 means "not set", as Calico's templates render an unset veth_mtu. */
+	if (!v || json_is_null(v) || (json_is_integer(v) && json_integer_value(v) == 0))
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 68 || json_integer_value(v) > 65535)
-		return BAD(err, "invalid 'mtu': must be an integer from 68 to 65535");
+		return BAD(err, "invalid 'mtu': must be 0 (not set) or an integer from 68 to 65535");
 	p->mtu = (uint32_t)json_integer_value(v);
 	return 0;
 }

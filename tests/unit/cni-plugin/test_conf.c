@@ -33,7 +33,9 @@ static const struct {
 	{ "\"ipam\":{\"type\":\"host-local\",\"subnet\":\"10.0.0.0/24\"},\"mtu\":68", 0, NULL },
 	{ "\"mtu\":1440", CNI_ERR_INVALID_CONFIG, "'ipam.type'" },
 	{ "\"ipam\":{\"type\":\"host-local\"},\"mtu\":\"1440\"", CNI_ERR_INVALID_CONFIG, "'mtu'" },
+	{ "\"ipam\":{\"type\":\"host-local\"},\"mtu\":0", 0, NULL }, /* 0 = not set */
 	{ "\"ipam\":{\"type\":\"host-local\"},\"mtu\":67", CNI_ERR_INVALID_CONFIG, "'mtu'" },
+	{ "\"ipam\":{\"type\":\"host-local\"},\"mtu\":-1", CNI_ERR_INVALID_CONFIG, "'mtu'" },
 	{ "\"ipam\":{\"type\":\"host-local\"},\"mtu\":65536", CNI_ERR_INVALID_CONFIG, "'mtu'" },
 	{ "\"ipam\":{\"type\":\"host-local\"},\"datastore_type\":\"etcdv3\"",
 	  CNI_ERR_UNSUPPORTED_FIELD, "'datastore_type': 'etcdv3'" },
