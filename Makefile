@@ -5,6 +5,9 @@
 # $(BUILD)/<component>.a and $(BUILD)/lib.a (plus test_<module>_LIBS, _LDFLAGS).
 
 BUILD ?= build
+# pipefail: `runner | tee summary` fails when the runner does.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 CC := gcc
 PKGS := libmnl libnftnl yaml-0.1 libcurl jansson libcrypto
 OPTFLAGS ?= -O2 -g
@@ -72,7 +75,9 @@ deps:
 unit: all
 	@tests/unit/run $(UNIT_BINS) | tee $(BUILD)/summary-unit.txt
 
-system: all
+# The image is built here, outside the tests' private namespaces (it fetches
+# Debian packages); tests/system/image runs it.
+system: all image
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/system/run | tee $(BUILD)/summary-system.txt
 
 asan-unit:
@@ -85,14 +90,14 @@ asan: asan-unit
 
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory system; rc=$$?; \
+	@$(MAKE) --no-print-directory unit; rc0=$$?; \
+	$(MAKE) --no-print-directory system; rc=$$?; \
 	$(MAKE) --no-print-directory asan-unit; rc2=$$?; \
 	echo "== summary =="; \
 	printf 'unit:        '; tail -n1 $(BUILD)/summary-unit.txt; \
 	printf 'system:      '; tail -n1 $(BUILD)/summary-system.txt; \
 	printf 'asan unit:   '; tail -n1 build-asan/summary-unit.txt; \
-	test $$rc -eq 0 -a $$rc2 -eq 0
+	test $$rc0 -eq 0 -a $$rc -eq 0 -a $$rc2 -eq 0
 
 bench: deps all
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/bench/run

@@ -9,9 +9,8 @@ manifests/calico-c.yaml: manifests/crds.yaml manifests/parts/node.yaml manifests
 # container engine): $(BUILD)/calico-c-node.oci.tar, image calico-c/node:0.1.0
 # (containerd names it docker.io/calico-c/node:0.1.0). See manifests/image/build.sh.
 IMAGE_REF := calico-c/node:0.1.0
-# calico-c-install-cni joins as soon as a module.mk declares the program.
 IMAGE_PROGRAMS := felix-c calico-c calico-c-ipam calico-c-birdcfg calicoctl-c \
-	$(filter calico-c-install-cni,$(PROGRAMS))
+	calico-c-install-cni
 IMAGE_ARCHIVE := $(BUILD)/calico-c-node.oci.tar
 
 .PHONY: image
