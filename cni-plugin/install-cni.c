@@ -15,10 +15,7 @@
  *   3. renders the network config template and validates it (JSON, an
  *      object, cniVersion, name, plugins[] each with a type, no placeholder
  *      left);
- *   4. if AS is set, writes it to this node's Node object as the annotation
- *      projectcalico.org/ASNumber (what Calico's AS setting does), with the
- *      pod's own token;
- *   5. copies the plugin binaries into the host's CNI bin folder, writes the
+ *   4. copies the plugin binaries into the host's CNI bin folder, writes the
  *      kubeconfig (mode 0600), then the network config (0644, or 0600 when it
  *      embeds the token). Each file is replaced atomically: a temp file in the
  *      same folder, fsync, rename. The network config comes last because
@@ -56,8 +53,6 @@
  *                        file felix-c writes ["0"]
  *   CNI_LOG_LEVEL        the plugin's log level ["info"]
  *   CNI_LOG_FILE_PATH    the plugin's log file ["/var/log/calico-c/cni/cni.log"]
- *   AS                   BGP AS number 1-4294967295 for this node [""]: empty
- *                        leaves the Node's annotation alone
  *
  * Template placeholders (a value is JSON-string-escaped, so put a
  * placeholder inside quotes, except __CNI_MTU__, which is a number):
@@ -111,7 +106,7 @@ struct settings {
 	const char *prefix, *bin_dir, *net_dir, *conf_name, *kubeconfig_name;
 	const char *source_dir, *binaries, *skip, *sa_path, *host, *port;
 	const char *cni_sa, *cni_sa_ns, *node, *mtu, *log_level, *log_file;
-	const char *template_text, *template_file, *as;
+	const char *template_text, *template_file;
 	unsigned long token_seconds;
 	bool update_binaries;
 	char hostname[256];
@@ -178,7 +173,6 @@ static int settings_load(struct settings *s)
 	    .log_file = env_or("CNI_LOG_FILE_PATH", "/var/log/calico-c/cni/cni.log"),
 	    .template_text = getenv("CNI_NETWORK_CONFIG"),
 	    .template_file = getenv("CNI_NETWORK_CONFIG_FILE"),
-	    .as = env_or("AS", ""),
 	};
 	if (strcmp(upd, "true") != 0 && strcmp(upd, "false") != 0)
 		return log_error_errno(-EINVAL,
@@ -194,10 +188,6 @@ static int settings_load(struct settings *s)
 	    atoi(s->mtu) > 65535)
 		return log_error_errno(-EINVAL, "CNI_MTU must be a number 0-65535, not '%s'",
 				       s->mtu);
-	if (*s->as && (strspn(s->as, "0123456789") != strlen(s->as) || strlen(s->as) > 10 ||
-		       strtoull(s->as, NULL, 10) < 1 || strtoull(s->as, NULL, 10) > 4294967295ull))
-		return log_error_errno(-EINVAL, "AS must be a number 1-4294967295, not '%s'",
-				       s->as);
 	if (!s->node || !*s->node) {
 		if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0 || !*s->hostname)
 			return log_error_errno(-EINVAL, "KUBERNETES_NODE_NAME is not set");
@@ -464,37 +454,6 @@ static int install_binary(const struct settings *s, const char *name)
 	return 0;
 }
 
-/* Calico's AS setting: the node's own AS as a Node annotation, which the
- * BGP config of every node reads (bird-config/). */
-static int annotate_as(const struct settings *s)
-{
-	_cleanup_(kapi_config_freep) struct kapi_config *kc = NULL;
-	_cleanup_(kapi_freep) struct kapi *k = NULL;
-	_cleanup_free_ char *path = NULL;
-	json_t *patch;
-	int r;
-
-	if (!*s->as)
-		return 0;
-	r = kapi_config_in_cluster(s->sa_path, &kc);
-	if (r < 0)
-		return log_error_errno(r, "Cannot build the in-cluster API config from '%s': %m",
-				       s->sa_path);
-	r = kapi_new(kc, &k);
-	if (r < 0)
-		return log_error_errno(r, "Cannot create the API client: %m");
-	path = kapi_path(&kapi_nodes, NULL, s->node, NULL);
-	patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", "projectcalico.org/ASNumber",
-			  s->as);
-	r = path && patch ? kapi_patch(k, path, KAPI_PATCH_MERGE, patch, NULL) : -ENOMEM;
-	json_decref(patch);
-	if (r < 0)
-		return log_error_errno(r, "Cannot set AS %s on Node '%s': %m%s%s", s->as, s->node,
-				       *kapi_last_error(k) ? ": " : "", kapi_last_error(k));
-	log_info("Node '%s' has BGP AS %s", s->node, s->as);
-	return 0;
-}
-
 static int write_files(const struct settings *s, const struct plan *p)
 {
 	_cleanup_free_ char *kc = NULL, *conf = NULL;
@@ -533,8 +492,6 @@ static int run(void)
 		r = plan_conflist(&s, &p);
 	if (r == 0)
 		r = for_each_name(s.binaries, check_binary, &s);
-	if (r == 0)
-		r = annotate_as(&s);
 	if (r < 0)
 		log_error("Nothing was changed on the host");
 	else if ((r = write_files(&s, &p)) < 0)
@@ -556,7 +513,7 @@ int main(int argc, char **argv)
 			"CNI_KUBECONFIG_NAME, CNI_SOURCE_DIR, CNI_BINARIES, SKIP_CNI_BINARIES,\n"
 			"UPDATE_CNI_BINARIES, SERVICE_ACCOUNT_PATH, KUBERNETES_SERVICE_HOST/PORT,\n"
 			"CNI_SERVICE_ACCOUNT(_NAMESPACE), CNI_TOKEN_EXPIRATION_SECONDS,\n"
-			"KUBERNETES_NODE_NAME, CNI_MTU, CNI_LOG_LEVEL, CNI_LOG_FILE_PATH, AS.\n");
+			"KUBERNETES_NODE_NAME, CNI_MTU, CNI_LOG_LEVEL, CNI_LOG_FILE_PATH.\n");
 		return help ? 0 : 2;
 	}
 	(void)log_setup(LOG_LEVEL_INFO, NULL, "install-cni");

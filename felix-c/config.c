@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "errmsg.h"
+#include "felix-c/autodetect.h"
 #include "felix-c/config.h"
 
 enum setting_type {
@@ -66,6 +67,7 @@ static const struct setting settings[] = {
 	{ "IP", { "IP" }, SET_IP, OFF(ip), "autodetect", 0, 0 },
 	{ "IPAutodetectionMethod", { "IP_AUTODETECTION_METHOD" }, SET_AUTODETECT,
 	  OFF(ip_autodetect), "first-found", 0, 0 },
+	{ "AS", { "AS" }, SET_UINT, OFF(as_number), "0", 0, 4294967295u },
 	{ "IPv4PoolCIDR", { "CALICO_IPV4POOL_CIDR" }, SET_CIDR4, OFF(pool_cidr),
 	  "192.168.0.0/16", 0, 0 },
 	{ "IPv4PoolBlockSize", { "CALICO_IPV4POOL_BLOCK_SIZE" }, SET_UINT,
@@ -184,16 +186,18 @@ static int parse_ip(const char *s)
 	return inet_pton(AF_INET, buf, &a) == 1 ? 0 : -EINVAL;
 }
 
+/* The whole method is checked here (regexes compile, CIDRs and the can-reach
+ * address parse), so a typo fails at start with its setting named rather than
+ * at the first autodetection. */
 static int parse_autodetect(const char *s)
 {
-	static const char *const prefixes[] = { "interface=", "skip-interface=", "can-reach=" };
+	struct in_addr a;
+	size_t idx;
 
-	if (strcmp(s, "first-found") == 0)
-		return 0;
-	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
-		if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0 && s[strlen(prefixes[i])])
-			return 0;
-	return -EINVAL;
+	if (strncmp(s, "can-reach=", 10) == 0)
+		return inet_pton(AF_INET, s + 10, &a) == 1 ? 0 : -EINVAL;
+	/* With no candidates a valid method answers -ENOENT. */
+	return autodetect_choose(s, NULL, 0, &idx) == -EINVAL ? -EINVAL : 0;
 }
 
 static const char *type_hint(enum setting_type t)
@@ -203,8 +207,6 @@ static const char *type_hint(enum setting_type t)
 		return "true or false";
 	case SET_PORT:
 		return "a port 1-65535";
-	case SET_UINT:
-		return "an integer";
 	case SET_DURATION_MS:
 		return "a duration such as 10, 10s, 250ms, 2m";
 	case SET_LOGLEVEL:
@@ -214,7 +216,8 @@ static const char *type_hint(enum setting_type t)
 	case SET_IP:
 		return "autodetect, none or an IPv4 address";
 	case SET_AUTODETECT:
-		return "first-found, interface=REGEX, skip-interface=REGEX or can-reach=IP";
+		return "first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "
+		       "cidr=CIDR[,CIDR...] or can-reach=IPv4";
 	default:
 		return "a string";
 	}
@@ -288,6 +291,9 @@ static int apply_or_explain(const struct setting *s, const char *v, const char *
 
 	if (r == 0 && strcmp(source, "default") != 0)
 		c->user_set |= UINT64_C(1) << (s - settings);
+	if (r == -EINVAL && s->type == SET_UINT)
+		return errmsg_set(ret_error, r, "%s: invalid value '%s' for %s: expected an integer "
+				  "from %u to %u", source, v, s->key, s->min, s->max);
 	if (r == -EINVAL)
 		return errmsg_set(ret_error, r, "%s: invalid value '%s' for %s: expected %s", source,
 				  v, s->key, type_hint(s->type));
@@ -371,9 +377,9 @@ static int load_env(char *const *envp, struct felix_config *c, char **ret_error)
 		for (size_t k = 0; s->key[k] && k + 7 < sizeof(name); k++)
 			name[6 + k] = (char)toupper((unsigned char)s->key[k]);
 		v = env_get(envp, name);
-		for (size_t k = 0; !v && k < ELEMENTSOF(s->env) && s->env[k]; k++)
+		for (size_t k = 0; (!v || !*v) && k < ELEMENTSOF(s->env) && s->env[k]; k++)
 			v = env_get(envp, used = s->env[k]);
-		if (!v)
+		if (!v || !*v) /* empty = not set, as Kubernetes renders an empty ConfigMap value */
 			continue;
 		r = apply_or_explain(s, v, used, c, ret_error);
 		if (r < 0)

@@ -40,6 +40,7 @@ struct felix_config {
 
 	char *ip;		  /* IP: "autodetect", "none" or an IPv4 address[/len] */
 	char *ip_autodetect;	  /* IP_AUTODETECTION_METHOD */
+	unsigned as_number;	  /* AS: this node's BGP AS, 0: the cluster's default */
 	char *pool_cidr;	  /* CALICO_IPV4POOL_CIDR */
 	unsigned pool_block_size; /* CALICO_IPV4POOL_BLOCK_SIZE */
 	bool no_default_pools;	  /* NO_DEFAULT_POOLS */

@@ -166,8 +166,9 @@ static int step_address_and_mtu(struct felix_worker *w, char cidr[static 24])
 static int step_annotate(struct felix_worker *w, const char *cidr)
 {
 	_cleanup_free_ char *path = kapi_path(&kapi_nodes, NULL, w->cfg->nodename, NULL);
-	json_t *node = NULL, *patch;
-	const char *cur;
+	json_t *node = NULL, *patch, *ann;
+	const char *cur_ip, *cur_as;
+	char as[16] = "";
 	int r;
 
 	if (!path)
@@ -175,21 +176,29 @@ static int step_annotate(struct felix_worker *w, const char *cidr)
 	r = kapi_get(w->k, path, &node);
 	if (r < 0)
 		return api_fail(w, r, "Reading our Node");
-	cur = kapi_obj_annotation(node, "projectcalico.org/IPv4Address");
-	if (cur && strcmp(cur, cidr) == 0) {
+	/* AS unset: the node follows the cluster default (an annotation set
+	 * earlier stays, as in Calico). */
+	if (w->cfg->as_number)
+		snprintf(as, sizeof(as), "%u", w->cfg->as_number);
+	cur_ip = kapi_obj_annotation(node, "projectcalico.org/IPv4Address");
+	cur_as = kapi_obj_annotation(node, "projectcalico.org/ASNumber");
+	if (cur_ip && strcmp(cur_ip, cidr) == 0 && (!*as || (cur_as && strcmp(cur_as, as) == 0))) {
 		json_decref(node);
 		return 0;
 	}
 	json_decref(node);
-	patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
-			  "projectcalico.org/IPv4Address", cidr);
+	ann = json_pack("{s:s}", "projectcalico.org/IPv4Address", cidr);
+	if (ann && *as)
+		json_object_set_new(ann, "projectcalico.org/ASNumber", json_string(as));
+	patch = ann ? json_pack("{s:{s:o}}", "metadata", "annotations", ann) : NULL;
 	if (!patch)
 		return -ENOMEM;
 	r = kapi_patch(w->k, path, KAPI_PATCH_MERGE, patch, NULL);
 	json_decref(patch);
 	if (r < 0)
 		return api_fail(w, r, "Annotating our Node");
-	log_info("Node '%s' registered with BGP address %s", w->cfg->nodename, cidr);
+	log_info("Node '%s' registered with BGP address %s%s%s", w->cfg->nodename, cidr,
+		 *as ? ", AS " : "", as);
 	return 0;
 }
 
