@@ -39,6 +39,3 @@ extern const struct ctl_command ctl_policy_commands[];
 int ctl_cmd_get(struct ctl *c, int argc, char **argv);
 int ctl_cmd_apply(struct ctl *c, int argc, char **argv);
 int ctl_cmd_delete(struct ctl *c, int argc, char **argv);
-
-/* crdvalid with IPAM's pool and block parsers plugged in */
-extern const struct crdvalid_ops ctl_crdvalid_ops;

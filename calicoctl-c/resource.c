@@ -34,33 +34,6 @@ static json_t *json_decref_null(json_t *j)
 }
 DEFINE_CLEANUP_FUNC(json_t, json_decref_null);
 
-/* ---- IPAM's rules, plugged into crdvalid ---- */
-
-static int ipam_pool_check(const json_t *obj, char **ret_error)
-{
-	struct ipam_pool p = {};
-	int r = ipam_pool_from_json(obj, &p, ret_error);
-
-	if (r >= 0)
-		ipam_pool_done(&p);
-	return r;
-}
-
-static int ipam_block_check(const json_t *obj, char **ret_error)
-{
-	struct ipam_block *b = NULL;
-	/* the parser takes a reference only; it does not change the object */
-	int r = ipam_block_from_json((json_t *)obj, &b, ret_error);
-
-	ipam_block_free(b);
-	return r == -EBADMSG ? -EINVAL : r;
-}
-
-const struct crdvalid_ops ctl_crdvalid_ops = {
-	.ippool = ipam_pool_check,
-	.ipamblock = ipam_block_check,
-};
-
 /* ---- helpers ---- */
 
 static void resource_of(const struct crdvalid_kind *k, struct kapi_resource *ret)
@@ -326,7 +299,7 @@ static int validate_all(const json_t *objs, const char *file)
 
 	json_array_foreach(objs, i, o) {
 		_cleanup_free_ char *err = NULL;
-		int r = crdvalid_check(NULL, o, &ctl_crdvalid_ops, &err);
+		int r = crdvalid_check(NULL, o, &ipam_crdvalid_ops, &err);
 
 		if (r == -ENOMEM)
 			return ctl_oom();

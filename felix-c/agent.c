@@ -21,6 +21,7 @@
 #include "bird-config/birdcfg.h"
 #include "bird-config/birdctl.h"
 #include "cleanup.h"
+#include "crdvalid.h"
 #include "evloop.h"
 #include "felix-c/agent.h"
 #include "felix-c/birdproc.h"
@@ -30,6 +31,7 @@
 #include "felix-c/routes.h"
 #include "felix-c/worker.h"
 #include "ifname.h"
+#include "ipam/block.h"
 #include "kapi.h"
 #include "kinformer.h"
 #include "log.h"
@@ -82,6 +84,7 @@ static const double apply_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 struct inf_ctx {
 	struct felix_agent *a;
 	enum inf_kind kind;
+	json_t *invalid; /* our CRDs: name -> why it is ignored */
 };
 
 /* One per process; owned by main(). */
@@ -211,18 +214,52 @@ static void model_set_ns(struct felix_agent *a, json_t *obj)
 	}
 }
 
+/* Our CRD kinds: an object failing the validation calicoctl-c applies
+ * (lib/crdvalid.h + IPAM's rules) is ignored, with one warning per change. */
+static bool is_crd(enum inf_kind k)
+{
+	return k == INF_IPPOOLS || k == INF_AFFINITIES || k == INF_BGPCONFIGS ||
+	       k == INF_BGPPEERS || k == INF_FELIXCONFIGS;
+}
+
+static void validate(struct inf_ctx *c, json_t *obj)
+{
+	_cleanup_free_ char *err = NULL;
+	const char *name = kapi_obj_name(obj) ?: "", *old;
+	int r;
+
+	r = crdvalid_check(inf_table[c->kind].name, obj, &ipam_crdvalid_ops, &err);
+	if (r != -EINVAL) {
+		if (json_object_del(c->invalid, name) == 0)
+			log_info("%s '%s' is valid again", inf_table[c->kind].name, name);
+		return;
+	}
+	c->a->errors[ERR_INPUT]++;
+	old = json_string_value(json_object_get(c->invalid, name));
+	if (!old || strcmp(old, err ?: "") != 0)
+		log_warning("Ignoring invalid object: %s", err ?: name);
+	json_object_set_new(c->invalid, name, json_string(err ?: ""));
+}
+
+/* The informer's object, or NULL when it is invalid. */
+static json_t *valid_get(struct felix_agent *a, enum inf_kind k, const char *name)
+{
+	if (json_object_get(a->ctx[k].invalid, name))
+		return NULL;
+	return kinformer_get(a->inf[k], NULL, name);
+}
+
 /* FelixConfiguration "default" and "node.<name>" -> a->rt, applied now. */
 static void update_runtime(struct felix_agent *a)
 {
 	_cleanup_free_ char *node_key = NULL, *err = NULL;
-	struct kinformer *inf = a->inf[INF_FELIXCONFIGS];
 	struct felix_runtime rt;
 	json_t *g, *n;
 
 	if (asprintf(&node_key, "node.%s", a->cfg->nodename) < 0)
 		return;
-	g = json_object_get(kinformer_get(inf, NULL, "default"), "spec");
-	n = json_object_get(kinformer_get(inf, NULL, node_key), "spec");
+	g = json_object_get(valid_get(a, INF_FELIXCONFIGS, "default"), "spec");
+	n = json_object_get(valid_get(a, INF_FELIXCONFIGS, node_key), "spec");
 	if (felix_config_runtime(a->cfg, g, n, &rt, &err) == -EINVAL) {
 		a->errors[ERR_INPUT]++;
 		log_warning("Ignoring a setting: %s", err);
@@ -248,6 +285,8 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 	struct inf_ctx *c = userdata;
 
 	(void)inf;
+	if (is_crd(c->kind))
+		validate(c, obj);
 	if (c->kind == INF_FELIXCONFIGS) {
 		update_runtime(c->a);
 		return;
@@ -273,6 +312,7 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 	const char *ns = kapi_obj_namespace(obj) ?: "", *name = kapi_obj_name(obj) ?: "";
 
 	(void)inf;
+	(void)json_object_del(c->invalid, name);
 	if (c->kind == INF_FELIXCONFIGS) {
 		update_runtime(c->a);
 		return;
@@ -403,6 +443,8 @@ static int desired_blocks(struct felix_agent *a, struct route_vec *out)
 
 	a->n_block_addrs = 0;
 	json_object_foreach((json_t *)kinformer_cache(a->inf[INF_AFFINITIES]), key, obj) {
+		if (json_object_get(a->ctx[INF_AFFINITIES].invalid, key))
+			continue;
 		json_t *spec = json_object_get(obj, "spec");
 		const char *node = json_string_value(json_object_get(spec, "node"));
 		const char *st = json_string_value(json_object_get(spec, "state"));
@@ -586,13 +628,15 @@ static int reconcile_policy(struct felix_agent *a)
 
 /* ---- BIRD ---- */
 
-static json_t *cache_array(const struct kinformer *inf)
+/* The objects of informer @k, without the invalid ones. */
+static json_t *cache_array(const struct felix_agent *a, enum inf_kind k)
 {
 	json_t *arr = json_array(), *obj;
 	const char *key;
 
-	json_object_foreach((json_t *)kinformer_cache(inf), key, obj)
-		json_array_append(arr, obj);
+	json_object_foreach((json_t *)kinformer_cache(a->inf[k]), key, obj)
+		if (!json_object_get(a->ctx[k].invalid, key))
+			json_array_append(arr, obj);
 	return arr;
 }
 
@@ -616,12 +660,12 @@ static int bird_render(struct felix_agent *a, json_t *borrowed, char **ret_text)
 {
 	struct birdcfg_input in = {
 		.node = a->cfg->nodename,
-		.nodes = cache_array(a->inf[INF_NODES]),
-		.bgpconfigurations = cache_array(a->inf[INF_BGPCONFIGS]),
-		.bgppeers = cache_array(a->inf[INF_BGPPEERS]),
-		.secrets = cache_array(a->inf[INF_SECRETS]),
-		.ippools = cache_array(a->inf[INF_IPPOOLS]),
-		.blockaffinities = cache_array(a->inf[INF_AFFINITIES]),
+		.nodes = cache_array(a, INF_NODES),
+		.bgpconfigurations = cache_array(a, INF_BGPCONFIGS),
+		.bgppeers = cache_array(a, INF_BGPPEERS),
+		.secrets = cache_array(a, INF_SECRETS),
+		.ippools = cache_array(a, INF_IPPOOLS),
+		.blockaffinities = cache_array(a, INF_AFFINITIES),
 		.borrowed = borrowed,
 		.connect_retry_s = a->cfg->bird_connect_retry_s,
 	};
@@ -960,7 +1004,9 @@ static int start_informers(struct felix_agent *a)
 
 		if (!path)
 			return -ENOMEM;
-		a->ctx[i] = (struct inf_ctx){ a, i };
+		a->ctx[i] = (struct inf_ctx){ a, i, json_object() };
+		if (!a->ctx[i].invalid)
+			return -ENOMEM;
 		r = kinformer_new(a->k, a->loop, path, &o, &inf_ops, &a->ctx[i], &a->inf[i]);
 		if (r < 0)
 			return log_error_errno(r, "Failed to watch %s: %m", inf_table[i].name);
@@ -1043,8 +1089,10 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 	if (!a)
 		return NULL;
 	a->worker = felix_worker_stop(a->worker);
-	for (int i = 0; i < _INF_MAX; i++)
+	for (int i = 0; i < _INF_MAX; i++) {
 		a->inf[i] = kinformer_free(a->inf[i]);
+		json_decref(a->ctx[i].invalid);
+	}
 	a->health = httpd_free(a->health);
 	a->metrics = httpd_free(a->metrics);
 	evloop_timer_free(a->debounce);

@@ -21,7 +21,9 @@
 
 #include "block.h"
 #include "cleanup.h"
+#include "crdvalid.h"
 #include "errmsg.h"
+#include "ipam.h"
 
 DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 
@@ -567,3 +569,30 @@ void ipam_block_touch(struct ipam_block *b)
 {
 	b->seq++;
 }
+
+/* ---- IPAM's rules, plugged into crdvalid ---- */
+
+static int crdvalid_pool(const json_t *obj, char **ret_error)
+{
+	struct ipam_pool p = {};
+	int r = ipam_pool_from_json(obj, &p, ret_error);
+
+	if (r >= 0)
+		ipam_pool_done(&p);
+	return r;
+}
+
+static int crdvalid_block(const json_t *obj, char **ret_error)
+{
+	struct ipam_block *b = NULL;
+	/* the parser takes a reference only; it does not change the object */
+	int r = ipam_block_from_json((json_t *)obj, &b, ret_error);
+
+	ipam_block_free(b);
+	return r == -EBADMSG ? -EINVAL : r;
+}
+
+const struct crdvalid_ops ipam_crdvalid_ops = {
+	.ippool = crdvalid_pool,
+	.ipamblock = crdvalid_block,
+};

@@ -121,3 +121,8 @@ const struct ipam_attr *ipam_block_attr_of(const struct ipam_block *b, uint32_t 
 const char *ipam_attr_secondary(const struct ipam_attr *a, const char *key);
 /* Bumps sequenceNumber; call once per write of the block. */
 void ipam_block_touch(struct ipam_block *b);
+
+/* crdvalid (lib/crdvalid.h) with IPAM's own IPPool and IPAMBlock rules
+ * plugged in: what felix-c and calicoctl-c validate our objects with. */
+struct crdvalid_ops;
+extern const struct crdvalid_ops ipam_crdvalid_ops;
