@@ -2,6 +2,12 @@
  * kernel's addresses is a pure function; only listing them and the
  * can-reach route lookup (a connected UDP socket's source address: no packet
  * is sent) touch the kernel.
+ *
+ * As in Calico, interface= and skip-interface= take a comma-separated list
+ * of regexes (an interface fits if any matches, unanchored, POSIX ERE), and
+ * one more method is understood: cidr=CIDR[,CIDR...] picks the first global
+ * address inside one of the CIDRs, on any interface. An empty method is
+ * first-found. can-reach= takes an IPv4 address (no DNS names).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,36 +37,165 @@ bool autodetect_iface_is_excluded(const char *ifname)
 	return false;
 }
 
+/* The list after "interface=", "skip-interface=" or "cidr=": items separated
+ * by commas, blanks around them ignored (as Calico splits them). */
+#define MATCH_MAX_ITEMS 16
+
+struct matcher {
+	regex_t re[MATCH_MAX_ITEMS];
+	size_t n_re;
+	struct {
+		uint32_t net, mask; /* host order */
+		bool ipv4;	    /* false: an IPv6 CIDR, which never matches here */
+	} cidr[MATCH_MAX_ITEMS];
+	size_t n_cidr;
+};
+
+static void matcher_done(struct matcher *m)
+{
+	for (size_t i = 0; i < m->n_re; i++)
+		regfree(&m->re[i]);
+	m->n_re = 0;
+}
+
+static int matcher_add_regex(struct matcher *m, const char *item)
+{
+	if (m->n_re == MATCH_MAX_ITEMS || regcomp(&m->re[m->n_re], item, REG_EXTENDED | REG_NOSUB))
+		return -EINVAL;
+	m->n_re++;
+	return 0;
+}
+
+/* Calico accepts host bits ("10.0.0.5/24") and IPv6 CIDRs (never matching here). */
+static int matcher_add_cidr(struct matcher *m, const char *item)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(item, '/');
+	unsigned char a[16];
+	unsigned long len;
+	uint32_t host;
+	char *end;
+	bool v4;
+
+	if (!slash || (size_t)(slash - item) >= sizeof(addr) || m->n_cidr == MATCH_MAX_ITEMS ||
+	    slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	memcpy(addr, item, slash - item);
+	addr[slash - item] = '\0';
+	v4 = !strchr(addr, ':');
+	len = strtoul(slash + 1, &end, 10);
+	if (*end || len > (v4 ? 32u : 128u) || inet_pton(v4 ? AF_INET : AF_INET6, addr, a) != 1)
+		return -EINVAL;
+	memcpy(&host, a, 4);
+	m->cidr[m->n_cidr].ipv4 = v4;
+	m->cidr[m->n_cidr].mask = v4 && len ? 0xffffffffu << (32 - len) : 0;
+	m->cidr[m->n_cidr].net = ntohl(host) & m->cidr[m->n_cidr].mask;
+	m->n_cidr++;
+	return 0;
+}
+
+/* Calls @add for each item of @list; an empty item is an error (an empty
+ * regex would match every interface). */
+static int matcher_parse(struct matcher *m, const char *list,
+			 int (*add)(struct matcher *, const char *))
+{
+	for (const char *p = list;;) {
+		const char *comma = strchrnul(p, ','), *e = comma;
+		char item[256];
+		int r;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == p || (size_t)(e - p) >= sizeof(item))
+			return -EINVAL;
+		memcpy(item, p, e - p);
+		item[e - p] = '\0';
+		r = add(m, item);
+		if (r < 0)
+			return r;
+		if (!*comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static bool matcher_name(const struct matcher *m, const char *ifname)
+{
+	for (size_t i = 0; i < m->n_re; i++)
+		if (regexec(&m->re[i], ifname, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool matcher_addr(const struct matcher *m, uint32_t addr)
+{
+	for (size_t i = 0; i < m->n_cidr; i++)
+		if (m->cidr[i].ipv4 && (ntohl(addr) & m->cidr[i].mask) == m->cidr[i].net)
+			return true;
+	return false;
+}
+
+enum method_kind { METHOD_FIRST_FOUND, METHOD_INTERFACE, METHOD_SKIP_INTERFACE, METHOD_CIDR };
+
+static int method_parse(const char *method, struct matcher *m, enum method_kind *ret)
+{
+	static const struct {
+		const char *prefix;
+		enum method_kind kind;
+		int (*add)(struct matcher *, const char *);
+	} kinds[] = {
+		{ "interface=", METHOD_INTERFACE, matcher_add_regex },
+		{ "skip-interface=", METHOD_SKIP_INTERFACE, matcher_add_regex },
+		{ "cidr=", METHOD_CIDR, matcher_add_cidr },
+	};
+
+	if (!*method || strcmp(method, "first-found") == 0)
+		return *ret = METHOD_FIRST_FOUND, 0;
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		size_t n = strlen(kinds[i].prefix);
+
+		if (strncmp(method, kinds[i].prefix, n) == 0) {
+			*ret = kinds[i].kind;
+			return matcher_parse(m, method + n, kinds[i].add);
+		}
+	}
+	return -EINVAL;
+}
+
+static bool candidate_fits(enum method_kind k, const struct matcher *m,
+			   const struct autodetect_addr *a)
+{
+	switch (k) {
+	case METHOD_INTERFACE:
+		return matcher_name(m, a->ifname);
+	case METHOD_SKIP_INTERFACE:
+		return !autodetect_iface_is_excluded(a->ifname) && !matcher_name(m, a->ifname);
+	case METHOD_CIDR:
+		return matcher_addr(m, a->addr);
+	default:
+		return !autodetect_iface_is_excluded(a->ifname);
+	}
+}
+
 int autodetect_choose(const char *method, const struct autodetect_addr *v, size_t n,
 		      size_t *ret_index)
 {
-	const char *re_text = NULL;
-	bool include = false;
-	regex_t re;
-	int r = -ENOENT;
+	struct matcher m = {};
+	enum method_kind k;
+	int r;
 
-	if (strncmp(method, "interface=", 10) == 0)
-		re_text = method + 10, include = true;
-	else if (strncmp(method, "skip-interface=", 15) == 0)
-		re_text = method + 15;
-	else if (strcmp(method, "first-found") != 0)
-		return -EINVAL;
-	if (re_text && (!*re_text || regcomp(&re, re_text, REG_EXTENDED | REG_NOSUB) != 0))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		bool match = re_text && regexec(&re, v[i].ifname, 0, NULL, 0) == 0;
-
-		if (!v[i].global)
-			continue;
-		if (include ? !match : (match || autodetect_iface_is_excluded(v[i].ifname)))
-			continue;
-		*ret_index = i;
-		r = 0;
-		break;
+	r = method_parse(method, &m, &k);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (v[i].global && candidate_fits(k, &m, &v[i])) {
+			matcher_done(&m);
+			*ret_index = i;
+			return 0;
+		}
 	}
-	if (re_text)
-		regfree(&re);
-	return r;
+	matcher_done(&m);
+	return r < 0 ? r : -ENOENT;
 }
 
 struct collect {

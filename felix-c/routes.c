@@ -1,6 +1,7 @@
 /* Route diff (see routes.h): sort both sides by prefix, merge, and emit an
  * ADD for each missing or different route and a DEL for each extra one
- * (extra /32s to an interface only after their grace period).
+ * (extra /32s to an interface only after their grace period). Adds come
+ * before deletes in the plan; of duplicate desired prefixes the first wins.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,19 +29,40 @@ static bool route_equal(const struct felix_route *a, const struct felix_route *b
 	return a->type == b->type && (a->type != RTN_UNICAST || a->oif == b->oif);
 }
 
-static int push(struct route_op **ops, size_t *n, size_t *cap, enum route_op_kind k,
-		const struct felix_route *r)
+/* A route with its position in the caller's array: sorting by (prefix,
+ * position) keeps the first of duplicate prefixes first (qsort is not stable). */
+struct ranked {
+	struct felix_route r;
+	size_t idx;
+};
+
+static int ranked_cmp(const void *a, const void *b)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct route_op *v = realloc(*ops, nc * sizeof(*v));
+	const struct ranked *x = a, *y = b;
+	int c = route_cmp(&x->r, &y->r);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+struct op_vec {
+	struct route_op *v;
+	size_t n, cap;
+};
+
+static int push(struct op_vec *ops, enum route_op_kind k, const struct felix_route *r)
+{
+	if (ops->n == ops->cap) {
+		size_t nc = ops->cap ? ops->cap * 2 : 16;
+		struct route_op *v = realloc(ops->v, nc * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
-		*ops = v;
-		*cap = nc;
+		ops->v = v;
+		ops->cap = nc;
 	}
-	(*ops)[(*n)++] = (struct route_op){ .kind = k, .route = *r };
+	ops->v[ops->n++] = (struct route_op){ .kind = k, .route = *r };
 	return 0;
 }
 
@@ -56,75 +78,95 @@ static const struct route_grace_entry *grace_find(const struct route_grace *g,
 /* Decides about one unwanted observed route; records it in @next if kept. */
 static int unwanted(const struct felix_route *o, const struct route_grace *old,
 		    struct route_grace *next, uint64_t now_ms, unsigned grace_ms,
-		    struct route_op **ops, size_t *n, size_t *cap)
+		    struct op_vec *dels)
 {
 	const struct route_grace_entry *e;
 	uint64_t since = now_ms;
 
 	if (o->type != RTN_UNICAST)
-		return push(ops, n, cap, ROUTE_OP_DEL, o);
+		return push(dels, ROUTE_OP_DEL, o);
 	e = grace_find(old, o);
-	if (e)
+	if (e && e->since_ms <= now_ms)
 		since = e->since_ms;
 	if (now_ms - since >= grace_ms)
-		return push(ops, n, cap, ROUTE_OP_DEL, o);
+		return push(dels, ROUTE_OP_DEL, o);
 	next->v[next->n++] = (struct route_grace_entry){ o->dst, o->len, since };
 	return 0;
 }
 
-static int sorted_copy(const struct felix_route *v, size_t n, struct felix_route **ret)
+static int sorted_copy(const struct felix_route *v, size_t n, struct ranked **ret)
 {
-	struct felix_route *c = malloc((n ? n : 1) * sizeof(*c));
+	struct ranked *c = malloc((n ? n : 1) * sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
-	if (n)
-		memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), route_cmp);
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct ranked){ .r = v[i], .idx = i };
+	qsort(c, n, sizeof(*c), ranked_cmp);
 	*ret = c;
 	return 0;
+}
+
+/* Index of the first entry after @i with another prefix. */
+static size_t skip_same_prefix(const struct ranked *d, size_t n, size_t i)
+{
+	for (i++; i < n && route_cmp(&d[i].r, &d[i - 1].r) == 0; i++)
+		;
+	return i;
+}
+
+/* Merges the sorted sides: adds into @adds, deletes into @dels. */
+static int merge(const struct ranked *d, size_t nd, const struct ranked *o, size_t no,
+		 const struct route_grace *grace, struct route_grace *next, uint64_t now_ms,
+		 unsigned grace_ms, struct op_vec *adds, struct op_vec *dels)
+{
+	size_t i = 0, j = 0;
+	int r = 0;
+
+	while (r == 0 && (i < nd || j < no)) {
+		int c = i == nd ? 1 : j == no ? -1 : route_cmp(&d[i].r, &o[j].r);
+
+		if (c > 0) {
+			r = unwanted(&o[j++].r, grace, next, now_ms, grace_ms, dels);
+			continue;
+		}
+		if (c < 0 || !route_equal(&d[i].r, &o[j].r)) /* missing or different */
+			r = push(adds, ROUTE_OP_ADD, &d[i].r);
+		if (c == 0)
+			j++;
+		i = skip_same_prefix(d, nd, i);
+	}
+	return r;
 }
 
 int routes_plan(const struct felix_route *desired, size_t n_desired,
 		const struct felix_route *observed, size_t n_observed, struct route_grace *grace,
 		uint64_t now_ms, unsigned grace_ms, struct route_op **ret_ops, size_t *ret_n)
 {
-	_cleanup_free_ struct felix_route *d = NULL, *o = NULL;
-	_cleanup_free_ struct route_op *ops = NULL;
+	_cleanup_free_ struct ranked *d = NULL, *o = NULL;
+	_cleanup_free_ struct route_grace_entry *next_v = NULL;
+	struct op_vec adds = {}, dels = {};
 	struct route_grace next = {};
-	size_t i = 0, j = 0, n = 0, cap = 0;
 	int r;
 
 	if (sorted_copy(desired, n_desired, &d) < 0 || sorted_copy(observed, n_observed, &o) < 0)
 		return -ENOMEM;
-	next.v = malloc((n_observed ? n_observed : 1) * sizeof(*next.v));
+	next_v = next.v = malloc((n_observed ? n_observed : 1) * sizeof(*next.v));
 	if (!next.v)
 		return -ENOMEM;
-	for (r = 0; r == 0 && (i < n_desired || j < n_observed);) {
-		int c = i == n_desired ? 1 : j == n_observed ? -1 : route_cmp(&d[i], &o[j]);
-
-		if (c < 0) { /* missing */
-			r = push(&ops, &n, &cap, ROUTE_OP_ADD, &d[i]);
-			for (i++; i < n_desired && route_cmp(&d[i], &d[i - 1]) == 0; i++)
-				;
-		} else if (c > 0) {
-			r = unwanted(&o[j++], grace, &next, now_ms, grace_ms, &ops, &n, &cap);
-		} else {
-			if (!route_equal(&d[i], &o[j]))
-				r = push(&ops, &n, &cap, ROUTE_OP_ADD, &d[i]);
-			for (i++; i < n_desired && route_cmp(&d[i], &d[i - 1]) == 0; i++)
-				;
-			j++;
-		}
-	}
+	r = merge(d, n_desired, o, n_observed, grace, &next, now_ms, grace_ms, &adds, &dels);
+	for (size_t k = 0; r == 0 && k < dels.n; k++) /* adds first, then deletes */
+		r = push(&adds, ROUTE_OP_DEL, &dels.v[k].route);
+	free(dels.v);
 	if (r < 0) {
-		free(next.v);
+		free(adds.v);
 		return r;
 	}
 	route_grace_done(grace);
 	*grace = next;
-	*ret_ops = TAKE_PTR(ops);
-	*ret_n = n;
+	TAKE_PTR(next_v);
+	*ret_ops = adds.v;
+	*ret_n = adds.n;
 	return 0;
 }
 
