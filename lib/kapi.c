@@ -62,6 +62,8 @@ struct kapi {
 	struct kapi_buf resp;		       /* last response body */
 	char *error;			       /* last failure message, NULL: none */
 	struct kapi_multi *multi;	       /* async requests and watches, lazily */
+	kapi_tls_hook tls_hook;		       /* kapi_set_tls_hook(), NULL: none */
+	void *tls_hook_data;
 	char errbuf[CURL_ERROR_SIZE];	       /* libcurl's detail for the last failure */
 };
 
@@ -273,6 +275,40 @@ static int set_blob(CURL *h, CURLoption opt, const struct kapi_blob *b)
 	return curl_easy_setopt(h, opt, &cb) == CURLE_OK ? 0 : -EOPNOTSUPP;
 }
 
+static CURLcode call_tls_hook(CURL *h, void *ssl_ctx, void *userdata)
+{
+	const struct kapi *k = userdata;
+
+	(void)h;
+	if (k->tls_hook)
+		k->tls_hook(ssl_ctx, k->tls_hook_data);
+	return CURLE_OK;
+}
+
+static int apply_tls_hook(const struct kapi *k, CURL *h)
+{
+	CURLcode rc;
+
+	rc = curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, k->tls_hook ? call_tls_hook : NULL);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, (void *)k);
+	return rc == CURLE_OK ? 0 : -EOPNOTSUPP;
+}
+
+int kapi_set_tls_hook(struct kapi *k, kapi_tls_hook fn, void *userdata)
+{
+	int r;
+
+	k->tls_hook = fn;
+	k->tls_hook_data = userdata;
+	r = apply_tls_hook(k, k->curl);
+	if (r < 0) {
+		k->tls_hook = NULL;
+		k->tls_hook_data = NULL;
+	}
+	return r;
+}
+
 int kapi_easy_setup(const struct kapi *k, CURL *h)
 {
 	int r = 0;
@@ -299,6 +335,8 @@ int kapi_easy_setup(const struct kapi *k, CURL *h)
 		if (r == 0)
 			r = set_blob(h, CURLOPT_SSLKEY_BLOB, &k->key);
 	}
+	if (r == 0 && k->tls_hook)
+		r = apply_tls_hook(k, h);
 	return r;
 }
 

@@ -84,6 +84,33 @@ struct kapi_config *kapi_config_free(struct kapi_config *c);
 /* Client lifecycle. The client copies what it needs from @cfg. */
 int kapi_new(const struct kapi_config *cfg, struct kapi **ret);
 struct kapi *kapi_free(struct kapi *k);
+/* Called with the OpenSSL SSL_CTX (as void *) of each new TLS connection. */
+typedef void (*kapi_tls_hook)(void *ssl_ctx, void *userdata);
+
+/**
+ * kapi_set_tls_hook - let the caller adjust each new TLS connection
+ * @k: client
+ * @fn: called before the handshake of every connection opened from now on
+ *   (synchronous and asynchronous); NULL removes the hook
+ * @userdata: passed to @fn
+ *
+ * Meant for TLS session resumption across processes (a short-lived CNI
+ * plugin saves the session ticket and the next process resumes with it).
+ * Return: 0, -EOPNOTSUPP when libcurl's TLS backend is not OpenSSL.
+ */
+int kapi_set_tls_hook(struct kapi *k, kapi_tls_hook fn, void *userdata);
+
+/**
+ * kapi_config_fingerprint - SHA-256 over everything that makes a client's
+ *   identity: server, CA, client certificate and key, token, insecure flag
+ * @c: config
+ * @ret: the digest
+ *
+ * Two configs with the same fingerprint talk to the same server as the same
+ * user, so they may share TLS sessions. Return: 0, -ENOMEM.
+ */
+int kapi_config_fingerprint(const struct kapi_config *c, unsigned char ret[32]);
+
 /* Per-request timeout (default 10 s) and connect timeout (default 3 s). */
 void kapi_set_timeouts(struct kapi *k, long request_ms, long connect_ms);
 /* Status message of the last failed request ("" if none); valid until the next call. */

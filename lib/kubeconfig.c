@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <yaml.h>
 
 #include "base64.h"
@@ -550,4 +551,32 @@ struct kapi_config *kapi_config_free(struct kapi_config *c)
 	free(c->token);
 	free(c);
 	return NULL;
+}
+
+static int digest_field(EVP_MD_CTX *md, const void *data, size_t len)
+{
+	uint64_t n = len; /* length-prefixed: fields cannot run into each other */
+
+	if (!EVP_DigestUpdate(md, &n, sizeof(n)) || (len && !EVP_DigestUpdate(md, data, len)))
+		return -ENOMEM;
+	return 0;
+}
+
+int kapi_config_fingerprint(const struct kapi_config *c, unsigned char ret[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char insecure = c->insecure;
+	unsigned int len = 0;
+	int r = -ENOMEM;
+
+	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	    digest_field(md, c->server, c->server ? strlen(c->server) : 0) == 0 &&
+	    digest_field(md, c->ca.data, c->ca.len) == 0 &&
+	    digest_field(md, c->cert.data, c->cert.len) == 0 &&
+	    digest_field(md, c->key.data, c->key.len) == 0 &&
+	    digest_field(md, c->token, c->token ? strlen(c->token) : 0) == 0 &&
+	    digest_field(md, &insecure, 1) == 0 && EVP_DigestFinal_ex(md, ret, &len) && len == 32)
+		r = 0;
+	EVP_MD_CTX_free(md);
+	return r;
 }
