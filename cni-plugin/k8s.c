@@ -1,6 +1,6 @@
 /* Pod annotations over lib/kapi. Every call is a single request: a GET of the
- * pod (and its namespace when the pod has no pool annotation) before IPAM, one
- * merge PATCH after wiring. Timeouts are short because the runtime waits on us.
+ * pod while IPAM runs, one merge PATCH after wiring. Timeouts are short
+ * because the runtime waits on us.
  */
 #include <errno.h>
 #include <string.h>
@@ -96,57 +96,14 @@ static int get_object(struct kapi *k, const struct kapi_resource *res, const cha
 	return timed(kapi_get(k, path, ret), "GET", path, t);
 }
 
-/* An annotation holding a JSON array of strings, or NULL when absent. */
-static int pools_of(const json_t *obj, const char *key, json_t **ret, struct cni_error *err)
+int k8s_read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_error *err)
 {
-	const char *text = kapi_obj_annotation(obj, key);
-	json_t *a, *v;
-	size_t i;
-
-	*ret = NULL;
-	if (!text)
-		return 0;
-	a = json_loads(text, 0, NULL);
-	if (!json_is_array(a))
-		goto out_bad;
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v))
-			goto out_bad;
-	}
-	*ret = a;
-	return 0;
-out_bad:
-	json_decref(a);
-	return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EINVAL,
-			     "annotation '%s' on '%s' is not a JSON list of pool names: '%s'", key,
-			     kapi_obj_name(obj) ? kapi_obj_name(obj) : "?", text);
-}
-
-int k8s_pool_annotations(struct kapi *k, const char *ns, const char *pod, json_t **ret_v4,
-			 json_t **ret_v6, struct cni_error *err)
-{
-	_cleanup_(json_unrefp) json_t *p = NULL, *n = NULL, *v4 = NULL, *v6 = NULL;
+	_cleanup_(json_unrefp) json_t *p = NULL;
 	int r;
 
 	r = get_object(k, &kapi_pods, ns, pod, &p);
 	if (r < 0)
 		return api_fail(k, err, r, "cannot read pod", ns, pod);
-	if ((r = pools_of(p, K8S_ANN_V4POOLS, &v4, err)) < 0 ||
-	    (r = pools_of(p, K8S_ANN_V6POOLS, &v6, err)) < 0)
-		return r;
-	if (!v4 || !v6) {
-		/* A pod annotation overrides its namespace's, per family. */
-		r = get_object(k, &kapi_namespaces, NULL, ns, &n);
-		if (r < 0)
-			return api_fail(k, err, r, "cannot read namespace", "", ns);
-		if (!v4 && (r = pools_of(n, K8S_ANN_V4POOLS, &v4, err)) < 0)
-			return r;
-		if (!v6 && (r = pools_of(n, K8S_ANN_V6POOLS, &v6, err)) < 0)
-			return r;
-	}
-	*ret_v4 = TAKE_PTR(v4);
-	*ret_v6 = TAKE_PTR(v6);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
-/* What the CNI plugin asks of the Kubernetes API: the pod's (or its
- * namespace's) IP pool annotations before IPAM, and the pod IP annotations
- * after wiring (cni.projectcalico.org/podIP, podIPs, containerID).
+/* What the CNI plugin asks of the Kubernetes API: that the pod exists, and
+ * the pod IP annotations after wiring (cni.projectcalico.org/podIP, podIPs,
+ * containerID). The pool annotations (ipv4pools, ipv6pools) are read by
+ * calico-c-ipam, which gets our stdin unchanged.
  */
 #pragma once
 
@@ -13,28 +14,14 @@ struct kapi;
 #define K8S_ANN_PODIP "cni.projectcalico.org/podIP"
 #define K8S_ANN_PODIPS "cni.projectcalico.org/podIPs"
 #define K8S_ANN_CONTAINERID "cni.projectcalico.org/containerID"
-#define K8S_ANN_V4POOLS "cni.projectcalico.org/ipv4pools"
-#define K8S_ANN_V6POOLS "cni.projectcalico.org/ipv6pools"
 
 /* Connect with @kubeconfig. err: 101 (bad kubeconfig) or 11 (transient). */
 int k8s_client_new(const char *kubeconfig, struct kapi **ret, struct cni_error *err);
 struct kapi *k8s_client_free(struct kapi *k);
 
-/**
- * k8s_pool_annotations - the ipv4pools / ipv6pools annotation of the pod,
- *   else of its namespace, as JSON arrays of strings
- * @k: client
- * @ns: pod namespace
- * @pod: pod name
- * @ret_v4: array or NULL when not annotated (new reference)
- * @ret_v6: array or NULL when not annotated (new reference)
- * @err: 11 when the apiserver is unreachable, 101 otherwise; 7 for an
- *   annotation that is not a JSON array of strings
- *
- * Return: 0 or -errno.
- */
-int k8s_pool_annotations(struct kapi *k, const char *ns, const char *pod, json_t **ret_v4,
-			 json_t **ret_v6, struct cni_error *err);
+/* GET the pod: it must be readable for ADD (it is annotated afterwards).
+ * err: 11 when the apiserver is unreachable, 101 otherwise. */
+int k8s_read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_error *err);
 
 /* Record the pod's addresses (@v4/@v6 may be NULL) and container id. */
 int k8s_annotate_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id,

@@ -31,6 +31,19 @@ static void json_unrefp(json_t **j)
 
 DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free)
 
+static bool uses_k8s(const struct plugin *p)
+{
+	/* The API is used for Kubernetes pods only, and only with a kubeconfig. */
+	return p->conf.kubeconfig && (p->k8s_pod || p->env.command == CNI_COMMAND_STATUS);
+}
+
+static int connect_k8s(struct plugin *p)
+{
+	if (p->kapi || !uses_k8s(p))
+		return 0;
+	return k8s_client_new(p->conf.kubeconfig, &p->kapi, &p->err);
+}
+
 static int init_k8s(struct plugin *p)
 {
 	p->k8s_ns = cni_args_get(&p->args, "K8S_POD_NAMESPACE");
@@ -41,10 +54,11 @@ static int init_k8s(struct plugin *p)
 		p->k8s_pod = NULL;
 	if (!p->k8s_ns || !p->k8s_pod)
 		p->k8s_ns = p->k8s_pod = NULL;
-	/* The API is used for Kubernetes pods only, and only with a kubeconfig. */
-	if (!p->conf.kubeconfig || (!p->k8s_pod && p->env.command != CNI_COMMAND_STATUS))
+	/* ADD connects once IPAM runs, so that IPAM's start is not delayed by
+	 * loading the kubeconfig and TLS. */
+	if (p->env.command == CNI_COMMAND_ADD)
 		return 0;
-	return k8s_client_new(p->conf.kubeconfig, &p->kapi, &p->err);
+	return connect_k8s(p);
 }
 
 int plugin_init(struct plugin *p)
@@ -302,32 +316,7 @@ static int print_result(struct plugin *p, const struct cni_result *r)
 
 /* ---- ADD ---- */
 
-/* The IPAM stdin: our config with pool annotations written into ipam.*_pools. */
-static int ipam_config(struct plugin *p, json_t **ret)
-{
-	_cleanup_(json_unrefp) json_t *v4 = NULL, *v6 = NULL, *c = NULL;
-	json_t *ipam;
-	int r;
-
-	if (!p->kapi) {
-		*ret = json_incref(p->cfg->json);
-		return 0;
-	}
-	r = k8s_pool_annotations(p->kapi, p->k8s_ns, p->k8s_pod, &v4, &v6, &p->err);
-	if (r < 0)
-		return r;
-	c = json_deep_copy(p->cfg->json);
-	ipam = json_object_get(c, "ipam");
-	if (!c || !ipam)
-		return -ENOMEM;
-	if ((v4 && json_object_set(ipam, "ipv4_pools", v4) < 0) ||
-	    (v6 && json_object_set(ipam, "ipv6_pools", v6) < 0))
-		return -ENOMEM;
-	*ret = TAKE_PTR(c);
-	return 0;
-}
-
-static void rollback(struct plugin *p, const json_t *ipam_cfg)
+static void rollback(struct plugin *p)
 {
 	struct cni_error saved = p->err;
 	int r;
@@ -335,7 +324,7 @@ static void rollback(struct plugin *p, const json_t *ipam_cfg)
 	r = wire_del_link(p->host, p->host_ifname);
 	if (r < 0)
 		log_warning_errno(r, "Rollback: cannot delete '%s', ignoring: %m", p->host_ifname);
-	r = plugin_ipam(p, CNI_COMMAND_DEL, ipam_cfg, NULL);
+	r = plugin_ipam(p, CNI_COMMAND_DEL, NULL, NULL);
 	if (r < 0)
 		log_error("Rollback: IPAM release for '%s' failed: %s", p->env.container_id,
 			  p->err.msg);
@@ -400,11 +389,9 @@ static int add_configure(struct plugin *p, const struct cni_result *ipam, struct
 
 /* IPAM chooses addresses while the veth pair is created and brought up:
  * the pair needs no address to exist, so ADD costs IPAM plus the address
- * and route steps, not IPAM plus all of the wiring. @x was started before
- * the Kubernetes reads and has just been fed its config. */
-static int add_ipam_and_create(struct plugin *p, struct cni_exec *x, const json_t *ipam_cfg,
-			       struct wire_pod *w, struct wire_state *st,
-			       struct cni_result **ret_ipam)
+ * and route steps, not IPAM plus all of the wiring. @x is running. */
+static int add_ipam_and_create(struct plugin *p, struct cni_exec *x, struct wire_pod *w,
+			       struct wire_state *st, struct cni_result **ret_ipam)
 {
 	struct cni_error werr = {};
 	uint64_t t = plugin_now_ns();
@@ -413,14 +400,14 @@ static int add_ipam_and_create(struct plugin *p, struct cni_exec *x, const json_
 	w->mtu = pick_mtu(p);
 	rw = wire_create(p->host, p->pod, w, st, &werr);
 	(void)plugin_phase_add(p, PHASE_NETLINK, t);
-	r = ipam_wait(p, x, CNI_COMMAND_ADD, ipam_cfg, ret_ipam);
+	r = ipam_wait(p, x, CNI_COMMAND_ADD, NULL, ret_ipam);
 	(void)plugin_phase_add(p, PHASE_IPAM, t);
 	if (r < 0) {
 		/* The spec: a failed delegated ADD is followed by a DEL. */
 		struct cni_error saved = p->err;
 
 		(void)wire_del_link(p->host, p->host_ifname);
-		(void)plugin_ipam(p, CNI_COMMAND_DEL, ipam_cfg, NULL);
+		(void)plugin_ipam(p, CNI_COMMAND_DEL, NULL, NULL);
 		p->err = saved;
 		return r;
 	}
@@ -431,65 +418,88 @@ static int add_ipam_and_create(struct plugin *p, struct cni_exec *x, const json_
 	return 0;
 }
 
-/* Start IPAM now and give it its config once the pod's pool annotations are
- * known: its process start overlaps our API reads. */
-static int add_start_ipam(struct plugin *p, json_t **ret_cfg, struct cni_exec **ret)
+/* IPAM gets our stdin unchanged (it reads the pod's pool annotations
+ * itself): fed here, once the checks are done. Meanwhile we connect to the
+ * apiserver and read the pod, which fails the ADD early when the pod cannot
+ * be read and leaves a warm connection for the annotation PATCH. */
+static int add_feed_ipam(struct plugin *p, struct cni_exec *x)
 {
-	struct cni_exec *x = NULL;
 	uint64_t t = plugin_now_ns();
 	int r;
 
-	r = cni_exec_start(p->cfg->ipam_type, p->env.path, CNI_COMMAND_ADD, NULL, &x, &p->err);
-	if (r < 0)
-		return r;
-	r = ipam_config(p, ret_cfg);
-	t = plugin_phase_add(p, PHASE_API_READ, t);
-	if (r >= 0 && (r = cni_exec_feed(x, *ret_cfg)) < 0)
-		cni_error_set(&p->err, CNI_ERR_IO, r, "cannot pass the config to IPAM plugin '%s'",
-			      p->cfg->ipam_type);
+	r = cni_exec_feed(x, p->cfg->json);
 	if (r < 0) {
-		/* Unfed, it reads EOF and allocates nothing; reap it. */
 		(void)cni_exec_wait(x, NULL, NULL);
-		return r;
+		return cni_error_set(&p->err, CNI_ERR_IO, r,
+				     "cannot pass the config to IPAM plugin '%s'", p->cfg->ipam_type);
 	}
-	*ret = x;
-	return 0;
+	r = connect_k8s(p);
+	if (r >= 0 && p->kapi)
+		r = k8s_read_pod(p->kapi, p->k8s_ns, p->k8s_pod, &p->err);
+	(void)plugin_phase_add(p, PHASE_API_READ, t);
+	if (r < 0) {
+		/* IPAM may have allocated by now: reap it, then release. */
+		struct cni_error saved = p->err;
+
+		(void)cni_exec_wait(x, NULL, NULL);
+		(void)plugin_ipam(p, CNI_COMMAND_DEL, NULL, NULL);
+		p->err = saved;
+	}
+	return r;
 }
 
-int plugin_add(struct plugin *p)
+/* Open both namespaces; a container already wired is answered (@ret_done). */
+static int add_prepare(struct plugin *p, bool *ret_done)
 {
-	_cleanup_(json_unrefp) json_t *ipam_cfg = NULL;
-	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
-	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
-	struct cni_exec *x = NULL;
-	struct wire_state st;
 	uint64_t t = plugin_now_ns();
-	bool done;
 	int r;
 
 	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0)
 		return r;
-	w.netns_fd = p->netns_fd;
 	t = plugin_phase_add(p, PHASE_SETUP, t);
-	if ((r = add_existing(p, &done)) < 0)
+	if ((r = add_existing(p, ret_done)) < 0 || *ret_done)
 		return r;
-	if (done)
-		return 0;
 	/* A host veth of that name is left over from an earlier sandbox. */
 	r = wire_del_link(p->host, p->host_ifname);
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_NETLINK, r, "cannot remove stale '%s': %s",
 				     p->host_ifname, strerror(-r));
 	(void)plugin_phase_add(p, PHASE_NETLINK, t);
-	if ((r = add_start_ipam(p, &ipam_cfg, &x)) < 0)
+	return 0;
+}
+
+int plugin_add(struct plugin *p)
+{
+	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
+	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
+	struct cni_exec *x = NULL;
+	struct wire_state st;
+	uint64_t t = plugin_now_ns();
+	bool done = false;
+	int r;
+
+	/* IPAM's process start (the loader, its libraries) overlaps our
+	 * checks: it waits for its config on a pipe. Unfed, it reads EOF and
+	 * allocates nothing. */
+	r = cni_exec_start(p->cfg->ipam_type, p->env.path, CNI_COMMAND_ADD, NULL, &x, &p->err);
+	(void)plugin_phase_add(p, PHASE_IPAM, t);
+	if (r < 0)
 		return r;
-	r = add_ipam_and_create(p, x, ipam_cfg, &w, &st, &ipam);
+	r = add_prepare(p, &done);
+	if (r < 0 || done) {
+		(void)cni_exec_wait(x, NULL, NULL);
+		return r;
+	}
+	w.netns_fd = p->netns_fd;
+	if ((r = add_feed_ipam(p, x)) < 0)
+		return r;
+	r = add_ipam_and_create(p, x, &w, &st, &ipam);
 	if (r < 0 && !ipam)
 		return r; /* IPAM failed: already cleaned up */
 	if (r < 0 || (r = add_configure(p, ipam, &w, &st)) < 0 ||
 	    (r = build_result(p, &st, ipam->dns ? ipam->dns : json_object_get(p->cfg->json, "dns"),
 			      &res)) < 0) {
-		rollback(p, ipam_cfg);
+		rollback(p);
 		return r;
 	}
 	log_info("Wired container '%s' on '%s'", p->env.container_id, p->host_ifname);

@@ -12,6 +12,14 @@
  * CIDRs), top-level nodename, kubernetes.kubeconfig, log_level. Ours:
  * ipam.lock_file (default /run/calico-c/ipam.lock; env CALICO_C_IPAM_LOCK
  * wins), which serialises allocations on one node with flock().
+ *
+ * Pool annotations: for a Kubernetes pod (K8S_POD_NAMESPACE and
+ * K8S_POD_NAME in CNI_ARGS) the cni.projectcalico.org/ipv4pools and
+ * ipv6pools annotations choose the pools, the pod's over its namespace's
+ * over ipam.ipv4_pools / ipv6_pools, as in Calico. We read them here, on
+ * the connection the allocation uses anyway, so the CNI plugin can hand us
+ * its stdin unchanged and at once instead of reading the pod first. A pod
+ * or namespace that does not exist has no annotations.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +44,8 @@ DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free);
 
 #define DEFAULT_LOCK "/run/calico-c/ipam.lock"
 #define STDIN_MAX (1 << 20)
+#define ANN_V4POOLS "cni.projectcalico.org/ipv4pools"
+#define ANN_V6POOLS "cni.projectcalico.org/ipv6pools"
 
 struct plugin {
 	struct cni_env env;
@@ -48,6 +58,7 @@ struct plugin {
 	struct ipam_assign_args args;
 	struct kapi *k;
 	struct ipam *ipam;
+	json_t *ann_v4, *ann_v6; /* pool annotations in force, owned; NULL: none */
 	int lock_fd;
 };
 
@@ -55,6 +66,8 @@ static void plugin_done(struct plugin *p)
 {
 	p->ipam = ipam_free(p->ipam);
 	p->k = kapi_free(p->k);
+	json_decref(p->ann_v4);
+	json_decref(p->ann_v6);
 	cni_config_free(p->cfg);
 	cni_env_done(&p->env);
 	p->lock_fd = safe_close(p->lock_fd);
@@ -232,6 +245,99 @@ static int print_result(struct plugin *p, const struct ipam_assign_result *res)
 	return cni_result_write(stdout, out, p->cfg->version);
 }
 
+/* The annotation @key of @obj as a JSON array of strings (new reference),
+ * NULL when absent. */
+static int pools_annotation(struct plugin *p, const json_t *obj, const char *what,
+			    const char *key, json_t **ret)
+{
+	const char *text = kapi_obj_annotation(obj, key);
+	json_t *a, *v;
+	size_t i;
+
+	*ret = NULL;
+	if (!text)
+		return 0;
+	a = json_loads(text, 0, NULL);
+	if (json_is_array(a) && json_array_size(a) <= IPAM_MAX_REQUESTED_POOLS) {
+		bool ok = true;
+
+		json_array_foreach (a, i, v)
+			ok = ok && json_is_string(v);
+		if (ok) {
+			*ret = a;
+			return 0;
+		}
+	}
+	json_decref(a);
+	return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, -EINVAL,
+			     "annotation '%s' on %s '%s' is not a JSON list of at most %d pool "
+			     "names: '%s'", key, what, kapi_obj_name(obj) ?: "?",
+			     IPAM_MAX_REQUESTED_POOLS, text);
+}
+
+static bool is_transient(int r)
+{
+	return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EBUSY || r == -EIO;
+}
+
+/* GET @res/@name; a missing object is NULL, not an error. */
+static int get_optional(struct plugin *p, const struct kapi_resource *res, const char *ns,
+			const char *name, json_t **ret)
+{
+	_cleanup_free_ char *path = kapi_path(res, ns, name, NULL);
+	int r;
+
+	*ret = NULL;
+	if (!path)
+		return -ENOMEM;
+	r = kapi_get(p->k, path, ret);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return cni_error_set(&p->err, is_transient(r) ? CNI_ERR_TRY_AGAIN : CNI_ERR_DATASTORE,
+				     r, "reading %s '%s': %s", res->kind, name, kapi_last_error(p->k));
+	return 0;
+}
+
+/* Replaces the configured pools by the pod's (else its namespace's)
+ * annotation, per family. */
+static int apply_pool_annotations(struct plugin *p, const char *ns, const char *pod)
+{
+	json_t *obj = NULL;
+	size_t i;
+	int r;
+
+	if (!ns || !*ns || !pod || !*pod)
+		return 0;
+	r = get_optional(p, &kapi_pods, ns, pod, &obj);
+	if (r >= 0 && (r = pools_annotation(p, obj, "pod", ANN_V4POOLS, &p->ann_v4)) >= 0)
+		r = pools_annotation(p, obj, "pod", ANN_V6POOLS, &p->ann_v6);
+	json_decref(obj);
+	obj = NULL;
+	if (r >= 0 && (!p->ann_v4 || !p->ann_v6))
+		r = get_optional(p, &kapi_namespaces, NULL, ns, &obj);
+	if (r >= 0 && !p->ann_v4)
+		r = pools_annotation(p, obj, "namespace", ANN_V4POOLS, &p->ann_v4);
+	if (r >= 0 && !p->ann_v6)
+		r = pools_annotation(p, obj, "namespace", ANN_V6POOLS, &p->ann_v6);
+	json_decref(obj);
+	if (r < 0)
+		return r;
+	if (p->ann_v4) {
+		p->args.n_v4_pools = 0;
+		for (i = 0; i < json_array_size(p->ann_v4); i++)
+			p->args.v4_pools[p->args.n_v4_pools++] =
+				json_string_value(json_array_get(p->ann_v4, i));
+	}
+	if (p->ann_v6) {
+		p->args.n_v6_pools = 0;
+		for (i = 0; i < json_array_size(p->ann_v6); i++)
+			p->args.v6_pools[p->args.n_v6_pools++] =
+				json_string_value(json_array_get(p->ann_v6, i));
+	}
+	return 0;
+}
+
 static int cmd_add(struct plugin *p)
 {
 	_cleanup_(cni_args_done) struct cni_args args = {};
@@ -252,6 +358,9 @@ static int cmd_add(struct plugin *p)
 	p->args.timestamp = ts;
 	p->args.num_v4 = p->v4;
 	p->args.num_v6 = p->v6;
+	r = apply_pool_annotations(p, p->args.ns, p->args.pod);
+	if (r < 0)
+		return r;
 	r = take_lock(p);
 	if (r < 0)
 		return r;
