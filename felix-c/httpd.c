@@ -133,6 +133,10 @@ static void conn_handle(struct httpd_conn *c)
 	int r, code;
 
 	r = httpd_parse_request(c->req, c->req_len, method, path, sizeof(path));
+	/* The buffer keeps a byte for the NUL, so the parser's own limit
+	 * (HTTPD_MAX_REQUEST bytes) is never reached: full means too large. */
+	if (r == -EAGAIN && c->req_len == sizeof(c->req) - 1)
+		r = -E2BIG;
 	if (r == -EAGAIN)
 		return;
 	if (r < 0) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,17 +53,13 @@ void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void metrics_header(struct metrics_buf *b, const char *name, const char *type, const char *help)
-{
-	metrics_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void write_escaped(struct metrics_buf *b, const char *v)
+/* HELP text escapes only backslash and newline; label values also '"'. */
+static void write_escaped(struct metrics_buf *b, const char *v, bool quote)
 {
 	for (; *v; v++) {
 		if (*v == '\\')
 			metrics_printf(b, "\\\\");
-		else if (*v == '"')
+		else if (*v == '"' && quote)
 			metrics_printf(b, "\\\"");
 		else if (*v == '\n')
 			metrics_printf(b, "\\n");
@@ -71,13 +68,20 @@ static void write_escaped(struct metrics_buf *b, const char *v)
 	}
 }
 
+void metrics_header(struct metrics_buf *b, const char *name, const char *type, const char *help)
+{
+	metrics_printf(b, "# HELP %s ", name);
+	write_escaped(b, help, false);
+	metrics_printf(b, "\n# TYPE %s %s\n", name, type);
+}
+
 static void write_value(struct metrics_buf *b, double v)
 {
 	if (isnan(v))
 		metrics_printf(b, "NaN\n");
 	else if (isinf(v))
 		metrics_printf(b, v > 0 ? "+Inf\n" : "-Inf\n");
-	else if (v == (double)(long long)v && fabs(v) < 1e15)
+	else if (fabs(v) < 1e15 && v == (double)(long long)v) /* cast only in range */
 		metrics_printf(b, "%lld\n", (long long)v);
 	else
 		metrics_printf(b, "%.9g\n", v);
@@ -89,7 +93,7 @@ void metrics_sample(struct metrics_buf *b, const char *name, const char *const *
 	metrics_printf(b, "%s", name);
 	for (size_t i = 0; i < n_labels; i++) {
 		metrics_printf(b, "%s%s=\"", i ? "," : "{", labels[2 * i]);
-		write_escaped(b, labels[2 * i + 1] ? labels[2 * i + 1] : "");
+		write_escaped(b, labels[2 * i + 1] ? labels[2 * i + 1] : "", true);
 		metrics_printf(b, "\"");
 	}
 	metrics_printf(b, "%s ", n_labels ? "}" : "");
@@ -100,11 +104,22 @@ void metrics_hist_observe(struct metrics_hist *h, double v)
 {
 	size_t i = 0;
 
-	while (i < h->n_bounds && v > h->bounds[i])
+	while (i < h->n_bounds && !(v <= h->bounds[i])) /* NaN lands in +Inf */
 		i++;
 	h->counts[i]++;
 	h->count++;
 	h->sum += v;
+}
+
+/* The shortest text that reads back as @v ("%g" alone turns 1234567 into
+ * 1.23457e+06, another bound). */
+static void format_bound(char *buf, size_t size, double v)
+{
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
 }
 
 void metrics_hist_write(struct metrics_buf *b, const char *name, const char *help,
@@ -120,7 +135,7 @@ void metrics_hist_write(struct metrics_buf *b, const char *name, const char *hel
 
 		cum += h->counts[i];
 		if (i < h->n_bounds)
-			snprintf(le, sizeof(le), "%g", h->bounds[i]);
+			format_bound(le, sizeof(le), h->bounds[i]);
 		else
 			snprintf(le, sizeof(le), "+Inf");
 		metrics_sample(b, bucket, lab, 1, (double)cum);

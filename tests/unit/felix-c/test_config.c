@@ -375,63 +375,60 @@ static void test_environment_names_match_whole(void **state)
 	felix_config_done(&c);
 }
 
-/* One bad value per vector, given through the environment variable named. */
+#define BOOL "true or false"
+#define PORT "a port 1-65535"
+#define DURATION "a duration such as 10, 10s, 250ms, 2m"
+#define CIDR "an IPv4 CIDR without host bits"
+#define IPADDR "autodetect, none or an IPv4 address"
+#define METHOD                                                                              \
+	"first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "         \
+	"cidr=CIDR[,CIDR...] or can-reach=IPv4"
+#define LEVEL "debug, info, warning, error or fatal"
+
+/* One bad value per vector, given through the environment variable named;
+ * the message is "<var>: invalid value '<value>' for <key>: expected <hint>". */
 static const struct {
-	const char *var, *value, *want;
+	const char *var, *value, *key, *hint;
 } bad_values[] = {
-	{ "FELIX_HEALTHENABLED", "maybe", "invalid value 'maybe' for HealthEnabled: expected true or false" },
-	{ "FELIX_HEALTHPORT", "0", "invalid value '0' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_HEALTHPORT", "70000", "invalid value '70000' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_HEALTHPORT", "65536", "invalid value '65536' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_HEALTHPORT", "-1", "invalid value '-1' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_HEALTHPORT", "+80", "invalid value '+80' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_HEALTHPORT", "80x", "invalid value '80x' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_HEALTHPORT", " 80", "invalid value ' 80' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_HEALTHPORT", "99999999999999999999999",
-	  "invalid value '99999999999999999999999' for HealthPort: expected a port 1-65535" },
-	{ "FELIX_ROUTEREFRESHINTERVAL", "10x",
-	  "invalid value '10x' for RouteRefreshInterval: expected a duration such as 10, 10s, 250ms, 2m" },
-	{ "FELIX_APPLYDEBOUNCE", "1.5s",
-	  "invalid value '1.5s' for ApplyDebounce: expected a duration such as 10, 10s, 250ms, 2m" },
-	{ "CALICO_IPV4POOL_BLOCK_SIZE", "19",
-	  "invalid value '19' for IPv4PoolBlockSize: expected an integer from 20 to 32" },
-	{ "CALICO_IPV4POOL_BLOCK_SIZE", "33",
-	  "invalid value '33' for IPv4PoolBlockSize: expected an integer from 20 to 32" },
-	{ "CALICO_IPV4POOL_BLOCK_SIZE", "26/",
-	  "invalid value '26/' for IPv4PoolBlockSize: expected an integer from 20 to 32" },
-	{ "FELIX_LEASEDURATION", "2", "invalid value '2' for LeaseDuration: expected an integer from 3 to 3600" },
-	{ "AS", "4294967296", "invalid value '4294967296' for AS: expected an integer from 0 to 4294967295" },
-	{ "AS", "AS64512", "invalid value 'AS64512' for AS: expected an integer from 0 to 4294967295" },
-	{ "FELIX_MTU", "65536", "invalid value '65536' for MTU: expected an integer from 0 to 65535" },
-	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0",
-	  "invalid value '10.65.0.0' for IPv4PoolCIDR: expected an IPv4 CIDR without host bits" },
-	{ "CALICO_IPV4POOL_CIDR", "10.65.1.0/16",
-	  "invalid value '10.65.1.0/16' for IPv4PoolCIDR: expected an IPv4 CIDR without host bits" },
-	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0/33",
-	  "invalid value '10.65.0.0/33' for IPv4PoolCIDR: expected an IPv4 CIDR without host bits" },
-	{ "CALICO_IPV4POOL_CIDR", "300.65.0.0/16",
-	  "invalid value '300.65.0.0/16' for IPv4PoolCIDR: expected an IPv4 CIDR without host bits" },
-	{ "CALICO_IPV4POOL_CIDR", "fd00::/64",
-	  "invalid value 'fd00::/64' for IPv4PoolCIDR: expected an IPv4 CIDR without host bits" },
-	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0/",
-	  "invalid value '10.65.0.0/' for IPv4PoolCIDR: expected an IPv4 CIDR without host bits" },
-	{ "IP", "10.0.0.256", "invalid value '10.0.0.256' for IP: expected autodetect, none or an IPv4 address" },
-	{ "IP", "10.0.0.1/33", "invalid value '10.0.0.1/33' for IP: expected autodetect, none or an IPv4 address" },
-	{ "IP", "10.0.0.1/", "invalid value '10.0.0.1/' for IP: expected autodetect, none or an IPv4 address" },
-	{ "IP", "Autodetect", "invalid value 'Autodetect' for IP: expected autodetect, none or an IPv4 address" },
-	{ "IP", "10.0.0.1/24/8", "invalid value '10.0.0.1/24/8' for IP: expected autodetect, none or an IPv4 address" },
-	{ "IP", "255.255.255.255.255.255", "invalid value '255.255.255.255.255.255' for IP: expected "
-					   "autodetect, none or an IPv4 address" },
-	{ "IP_AUTODETECTION_METHOD", "bogus", NULL },
-	{ "IP_AUTODETECTION_METHOD", "interface=", NULL },
-	{ "IP_AUTODETECTION_METHOD", "interface=(", NULL },
-	{ "IP_AUTODETECTION_METHOD", "interface=eth0,[", NULL },
-	{ "IP_AUTODETECTION_METHOD", "skip-interface=eth0,", NULL },
-	{ "IP_AUTODETECTION_METHOD", "can-reach=", NULL },
-	{ "IP_AUTODETECTION_METHOD", "can-reach=example.com", NULL },
-	{ "IP_AUTODETECTION_METHOD", "cidr=10.0.0.0", NULL },
-	{ "FELIX_LOGSEVERITYSCREEN", "loud",
-	  "invalid value 'loud' for LogSeverityScreen: expected debug, info, warning, error or fatal" },
+	{ "FELIX_HEALTHENABLED", "maybe", "HealthEnabled", BOOL },
+	{ "FELIX_HEALTHPORT", "0", "HealthPort", PORT },
+	{ "FELIX_HEALTHPORT", "70000", "HealthPort", PORT },
+	{ "FELIX_HEALTHPORT", "65536", "HealthPort", PORT },
+	{ "FELIX_HEALTHPORT", "-1", "HealthPort", PORT },
+	{ "FELIX_HEALTHPORT", "+80", "HealthPort", PORT },
+	{ "FELIX_HEALTHPORT", "80x", "HealthPort", PORT },
+	{ "FELIX_HEALTHPORT", " 80", "HealthPort", PORT },
+	{ "FELIX_HEALTHPORT", "99999999999999999999999", "HealthPort", PORT },
+	{ "FELIX_ROUTEREFRESHINTERVAL", "10x", "RouteRefreshInterval", DURATION },
+	{ "FELIX_APPLYDEBOUNCE", "1.5s", "ApplyDebounce", DURATION },
+	{ "CALICO_IPV4POOL_BLOCK_SIZE", "19", "IPv4PoolBlockSize", "an integer from 20 to 32" },
+	{ "CALICO_IPV4POOL_BLOCK_SIZE", "33", "IPv4PoolBlockSize", "an integer from 20 to 32" },
+	{ "CALICO_IPV4POOL_BLOCK_SIZE", "26/", "IPv4PoolBlockSize", "an integer from 20 to 32" },
+	{ "FELIX_LEASEDURATION", "2", "LeaseDuration", "an integer from 3 to 3600" },
+	{ "AS", "4294967296", "AS", "an integer from 0 to 4294967295" },
+	{ "AS", "AS64512", "AS", "an integer from 0 to 4294967295" },
+	{ "FELIX_MTU", "65536", "MTU", "an integer from 0 to 65535" },
+	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0", "IPv4PoolCIDR", CIDR },
+	{ "CALICO_IPV4POOL_CIDR", "10.65.1.0/16", "IPv4PoolCIDR", CIDR },
+	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0/33", "IPv4PoolCIDR", CIDR },
+	{ "CALICO_IPV4POOL_CIDR", "300.65.0.0/16", "IPv4PoolCIDR", CIDR },
+	{ "CALICO_IPV4POOL_CIDR", "fd00::/64", "IPv4PoolCIDR", CIDR },
+	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0/", "IPv4PoolCIDR", CIDR },
+	{ "IP", "10.0.0.256", "IP", IPADDR },
+	{ "IP", "10.0.0.1/33", "IP", IPADDR },
+	{ "IP", "10.0.0.1/", "IP", IPADDR },
+	{ "IP", "Autodetect", "IP", IPADDR },
+	{ "IP", "10.0.0.1/24/8", "IP", IPADDR },
+	{ "IP", "255.255.255.255.255.255", "IP", IPADDR },
+	{ "IP_AUTODETECTION_METHOD", "bogus", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "interface=", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "interface=(", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "interface=eth0,[", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "skip-interface=eth0,", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "can-reach=", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "can-reach=example.com", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "cidr=10.0.0.0", "IPAutodetectionMethod", METHOD },
+	{ "FELIX_LOGSEVERITYSCREEN", "loud", "LogSeverityScreen", LEVEL },
 };
 
 static void test_bad_values_rejected_with_precise_message(void **state)
@@ -442,14 +439,8 @@ static void test_bad_values_rejected_with_precise_message(void **state)
 		struct felix_config c;
 
 		snprintf(var, sizeof(var), "%s=%s", bad_values[i].var, bad_values[i].value);
-		if (bad_values[i].want)
-			snprintf(want, sizeof(want), "%s: %s", bad_values[i].var, bad_values[i].want);
-		else
-			snprintf(want, sizeof(want),
-				 "%s: invalid value '%s' for IPAutodetectionMethod: expected first-found, "
-				 "interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "
-				 "cidr=CIDR[,CIDR...] or can-reach=IPv4",
-				 bad_values[i].var, bad_values[i].value);
+		snprintf(want, sizeof(want), "%s: invalid value '%s' for %s: expected %s",
+			 bad_values[i].var, bad_values[i].value, bad_values[i].key, bad_values[i].hint);
 		assert_int_equal(load(NULL, envp, &c, &err), -EINVAL);
 		if (!err || strcmp(err, want) != 0)
 			fail_msg("vector %zu: got '%s', want '%s'", i, err ? err : "(null)", want);
