@@ -11,6 +11,7 @@
 
 #include "cni.h"
 #include "conf.h"
+#include "tlscache.h"
 
 #define BAD(err, ...) cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EINVAL, __VA_ARGS__)
 #define UNSUPPORTED(err, ...) cni_error_set(err, CNI_ERR_UNSUPPORTED_FIELD, -EINVAL, __VA_ARGS__)
@@ -138,6 +139,7 @@ int plugin_conf_parse(const struct cni_config *c, struct plugin_conf *ret, struc
 		.nodename_file = CONF_DEFAULT_NODENAME_FILE,
 		.log_level = LOG_LEVEL_INFO,
 		.assign_ipv4 = true,
+		.tls_session_dir = TLSCACHE_DEFAULT_DIR,
 	};
 	const json_t *j = c->json;
 	int r;
@@ -146,6 +148,7 @@ int plugin_conf_parse(const struct cni_config *c, struct plugin_conf *ret, struc
 	    (r = get_string(j, "mtu_file", "", &p.mtu_file, err)) < 0 ||
 	    (r = get_string(j, "nodename", "", &p.nodename, err)) < 0 ||
 	    (r = get_string(j, "nodename_file", "", &p.nodename_file, err)) < 0 ||
+	    (r = get_string(j, "tls_session_dir", "", &p.tls_session_dir, err)) < 0 ||
 	    (r = conf_datastore(j, &p, err)) < 0 || (r = conf_logging(j, &p, err)) < 0 ||
 	    (r = conf_ipam(c, &p, err)) < 0)
 		return r;

@@ -27,6 +27,7 @@ struct plugin_conf {
 	const char *log_file_path;  /* "log_file_path", NULL: stderr */
 	bool assign_ipv4, assign_ipv6; /* "ipam.assign_ipv4"/"assign_ipv6" */
 	bool ipam_is_calico;	    /* ipam.type is calico-c-ipam / calico-ipam */
+	const char *tls_session_dir; /* "tls_session_dir" (ours), "": no TLS resumption */
 };
 
 /**

@@ -10,6 +10,7 @@
 #include "k8s.h"
 #include "kapi.h"
 #include "log.h"
+#include "tlscache.h"
 
 #define K8S_REQUEST_MS 5000
 #define K8S_CONNECT_MS 2000
@@ -41,7 +42,8 @@ struct kapi *k8s_client_free(struct kapi *k)
 	return kapi_free(k);
 }
 
-int k8s_client_new(const char *kubeconfig, struct kapi **ret, struct cni_error *err)
+int k8s_client_new(const char *kubeconfig, const char *tls_dir, struct kapi **ret,
+		   struct tlscache **ret_tls, struct cni_error *err)
 {
 	_cleanup_(kapi_config_freep) struct kapi_config *cfg = NULL;
 	struct kapi *k = NULL;
@@ -57,6 +59,11 @@ int k8s_client_new(const char *kubeconfig, struct kapi **ret, struct cni_error *
 		return cni_error_set(err, CNI_ERR_DATASTORE, r, "cannot create API client: %s",
 				     strerror(-r));
 	kapi_set_timeouts(k, K8S_REQUEST_MS, K8S_CONNECT_MS);
+	r = tlscache_attach(k, cfg, tls_dir, ret_tls);
+	if (r < 0) {
+		kapi_free(k);
+		return cni_error_set(err, CNI_ERR_PLUGIN, r, "out of memory");
+	}
 	*ret = k;
 	return 0;
 }

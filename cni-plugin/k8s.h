@@ -10,13 +10,17 @@
 #include "cni.h"
 
 struct kapi;
+struct tlscache;
 
 #define K8S_ANN_PODIP "cni.projectcalico.org/podIP"
 #define K8S_ANN_PODIPS "cni.projectcalico.org/podIPs"
 #define K8S_ANN_CONTAINERID "cni.projectcalico.org/containerID"
 
-/* Connect with @kubeconfig. err: 101 (bad kubeconfig) or 11 (transient). */
-int k8s_client_new(const char *kubeconfig, struct kapi **ret, struct cni_error *err);
+/* Connect with @kubeconfig, resuming TLS sessions from @tls_dir (NULL or
+ * "": never); *@ret_tls is to be freed after the client. err: 101 (bad
+ * kubeconfig) or 11 (transient). */
+int k8s_client_new(const char *kubeconfig, const char *tls_dir, struct kapi **ret,
+		   struct tlscache **ret_tls, struct cni_error *err);
 struct kapi *k8s_client_free(struct kapi *k);
 
 /* GET the pod: it must be readable for ADD (it is annotated afterwards).

@@ -5,7 +5,14 @@ cni-plugin_SRCS := cni-plugin/conf.c cni-plugin/gc.c cni-plugin/k8s.c cni-plugin
 	cni-plugin/wire.c
 PROGRAMS += calico-c
 calico-c_SRCS := cni-plugin/main.c
-calico-c_LIBS := cni-plugin lib
+calico-c_LIBS := cni-plugin cni-tls lib
+# cni-tls: TLS session resumption across the plugin processes, shared by
+# calico-c and calico-c-ipam. It uses libssl (libcurl's OpenSSL) directly.
+COMPONENTS += cni-tls
+cni-tls_SRCS := cni-plugin/tlscache.c
+$(BUILD)/bin/calico-c: LDLIBS += -lssl
+test_tlscache_LIBS := cni-tls
+$(BUILD)/tests/unit/cni-plugin/test_tlscache: LDLIBS += -lssl
 # calico-c-install-cni: puts the plugin, its network config and kubeconfig
 # onto a node (the DaemonSet's init container). cni-install holds everything
 # but main() so tests/unit/cni-plugin/test_install_cni links it.

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "nl.h"
 #include "plugin.h"
+#include "tlscache.h"
 #include "wire.h"
 
 #define DEFAULT_MTU 1500
@@ -41,7 +42,8 @@ static int connect_k8s(struct plugin *p)
 {
 	if (p->kapi || !uses_k8s(p))
 		return 0;
-	return k8s_client_new(p->conf.kubeconfig, &p->kapi, &p->err);
+	return k8s_client_new(p->conf.kubeconfig, p->conf.tls_session_dir, &p->kapi, &p->tls,
+			      &p->err);
 }
 
 static int init_k8s(struct plugin *p)
@@ -94,6 +96,7 @@ void plugin_done(struct plugin *p)
 	p->netns_fd = safe_close(p->netns_fd);
 	if (p->kapi)
 		p->kapi = k8s_client_free(p->kapi);
+	p->tls = tlscache_free(p->tls);
 	cni_args_done(&p->args);
 	p->cfg = cni_config_free(p->cfg);
 	cni_env_done(&p->env);

@@ -13,6 +13,7 @@
 #include "conf.h"
 
 struct kapi;
+struct tlscache;
 struct nl;
 
 /* Where one call's time goes (for the benchmark), logged at debug. */
@@ -35,6 +36,7 @@ struct plugin {
 	const char *k8s_pod;	 /* K8S_POD_NAME, borrowed from args */
 	char host_ifname[IFNAMSIZ];
 	struct kapi *kapi; /* owned, NULL when not talking to Kubernetes */
+	struct tlscache *tls; /* owned, outlives kapi; NULL: no TLS resumption */
 	int netns_fd;	   /* owned, -1 when not open */
 	struct nl *host;   /* owned, node namespace */
 	struct nl *pod;	   /* owned, pod namespace */

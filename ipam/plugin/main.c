@@ -11,7 +11,9 @@
  * "false", strings or booleans), ipam.ipv4_pools / ipv6_pools (names or
  * CIDRs), top-level nodename, kubernetes.kubeconfig, log_level. Ours:
  * ipam.lock_file (default /run/calico-c/ipam.lock; env CALICO_C_IPAM_LOCK
- * wins), which serialises allocations on one node with flock().
+ * wins), which serialises allocations on one node with flock();
+ * tls_session_dir (default /run/calico-c/tls, "" for none), where TLS
+ * sessions with the apiserver are kept for the next process to resume.
  *
  * Pool annotations: for a Kubernetes pod (K8S_POD_NAMESPACE and
  * K8S_POD_NAME in CNI_ARGS) the cni.projectcalico.org/ipv4pools and
@@ -35,6 +37,7 @@
 
 #include "cleanup.h"
 #include "cni.h"
+#include "cni-plugin/tlscache.h"
 #include "ipam/gc.h"
 #include "ipam/ipam.h"
 #include "kapi.h"
@@ -56,7 +59,9 @@ struct plugin {
 	const char *lock_path;
 	bool v4, v6;
 	struct ipam_assign_args args;
+	const char *tls_dir; /* "tls_session_dir", "": no TLS resumption */
 	struct kapi *k;
+	struct tlscache *tls; /* owned, outlives k */
 	struct ipam *ipam;
 	json_t *ann_v4, *ann_v6; /* pool annotations in force, owned; NULL: none */
 	int lock_fd;
@@ -66,6 +71,7 @@ static void plugin_done(struct plugin *p)
 {
 	p->ipam = ipam_free(p->ipam);
 	p->k = kapi_free(p->k);
+	p->tls = tlscache_free(p->tls);
 	json_decref(p->ann_v4);
 	json_decref(p->ann_v6);
 	cni_config_free(p->cfg);
@@ -161,6 +167,8 @@ static int load_config(struct plugin *p)
 		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, -EINVAL,
 				     "kubernetes.kubeconfig: not set (nor KUBECONFIG)");
 	p->lock_path = getenv("CALICO_C_IPAM_LOCK") ?: lock ?: DEFAULT_LOCK;
+	p->tls_dir = json_string_value(json_object_get(p->cfg->json, "tls_session_dir")) ?:
+								    TLSCACHE_DEFAULT_DIR;
 	return 0;
 }
 
@@ -174,6 +182,8 @@ static int connect_datastore(struct plugin *p)
 		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, r,
 				     "kubernetes.kubeconfig '%s': cannot be read", p->kubeconfig);
 	r = kapi_new(kc, &p->k);
+	if (r >= 0)
+		r = tlscache_attach(p->k, kc, p->tls_dir, &p->tls);
 	kapi_config_free(kc);
 	if (r >= 0)
 		r = ipam_new(p->k, &p->ipam);

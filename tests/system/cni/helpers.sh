@@ -259,6 +259,7 @@ conf_k8s() {
 		cniVersion: "1.1.0", name: "k8s-pod-network", type: "calico-c",
 		datastore_type: "kubernetes", nodename: $node, mtu_file: ($tmp + "/none"),
 		log_level: "info", log_file_path: ($tmp + "/calico-c.log"),
+		tls_session_dir: ($tmp + "/tls"),
 		kubernetes: {kubeconfig: $kc}, policy: {type: "k8s"},
 		ipam: ({type: "calico-c-ipam", assign_ipv4: "true", lock_file: ($tmp + "/ipam.lock")}
 			+ (if $pools == null then {} else {ipv4_pools: $pools} end))}'
