@@ -1,8 +1,9 @@
 /* The node's BGP address, found as Calico's IP_AUTODETECTION_METHOD does:
- *   first-found            first global IPv4 address on an interface that
+ *   first-found (or "")    first global IPv4 address on an interface that
  *                          is not excluded (lo, cali*, docker*, veth*, ...)
- *   interface=REGEX        first address on an interface matching REGEX
- *   skip-interface=REGEX   first-found, also skipping REGEX matches
+ *   interface=RE[,RE...]   first address on an interface matching any RE
+ *   skip-interface=RE[,..] first-found, also skipping interfaces matching any RE
+ *   cidr=CIDR[,CIDR...]    first address inside any of the CIDRs
  *   can-reach=IP           the source address the kernel picks toward IP
  */
 #pragma once
@@ -27,7 +28,7 @@ bool autodetect_iface_is_excluded(const char *ifname);
 
 /**
  * autodetect_choose - pick an address for @method among @v (pure)
- * @method: first-found, interface=REGEX or skip-interface=REGEX
+ * @method: first-found, interface=, skip-interface= or cidr= (as above)
  * @v: candidates in kernel order
  * @n: their number
  * @ret_index: index into @v
