@@ -35,6 +35,10 @@ void ipam_clear_error(struct ipam *ipam);
 
 /* Thin wrappers over kapi that count round trips and conflicts. */
 int ipam_get(struct ipam *ipam, const struct kapi_resource *res, const char *name, json_t **ret);
+/* @cached: as for ipam_list(). A write based on a cached read may fail its
+ * compare-and-swap (-ESTALE) more often; the retry must read consistently. */
+int ipam_read(struct ipam *ipam, const struct kapi_resource *res, const char *name, bool cached,
+	      json_t **ret);
 /* @cached: resourceVersion=0, answered from the apiserver's watch cache
  * (possibly a few ms stale) instead of a consistent read, which after any
  * write waits for the cache to catch up (~30 ms measured). */
@@ -76,5 +80,8 @@ int ipam_block_release_affinity(struct ipam *ipam, const char *node, const struc
 
 /* GET + parse a block by CIDR. -ENOENT when absent or deleted. */
 int ipam_block_get(struct ipam *ipam, const struct ipam_cidr *cidr, struct ipam_block **ret);
+/* Same; @cached reads the watch cache (see ipam_read()). */
+int ipam_block_read(struct ipam *ipam, const struct ipam_cidr *cidr, bool cached,
+		    struct ipam_block **ret);
 /* PUT with CAS; on success @b->obj is replaced by the stored object. */
 int ipam_block_put(struct ipam *ipam, struct ipam_block *b);

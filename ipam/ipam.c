@@ -208,13 +208,21 @@ static int alloc_from_block(struct assign_ctx *c, const struct ipam_cidr *cidr, 
 	long counted = 0;
 	int r = -ESTALE;
 
-	for (int i = 0; i < IPAM_CAS_RETRIES; i++) {
+	/* The first read comes from the watch cache (the block's own last
+	 * write is normally in it already); a stale copy only costs a failed
+	 * compare-and-swap, and anything that would make us give up on the
+	 * block is checked again with a consistent read. */
+	for (int i = 0, cached = 1; i < IPAM_CAS_RETRIES; i++) {
 		_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
 		struct ipam_alloc_attrs attrs;
 		uint32_t ords[IPAM_MAX_PER_FAMILY];
 		int n;
 
-		r = ipam_block_get(c->ipam, cidr, &b);
+		r = ipam_block_read(c->ipam, cidr, cached, &b);
+		if (r == -ENOENT && cached) {
+			cached = 0; /* maybe just created */
+			continue;
+		}
 		if (r == -ENOENT || r == -EBADMSG) {
 			r = 0; /* gone or unusable: the reason is kept for the caller */
 			break;
@@ -223,9 +231,14 @@ static int alloc_from_block(struct assign_ctx *c, const struct ipam_cidr *cidr, 
 			break;
 		if ((affine_only && !ipam_block_is_affine_to(b, c->a->node)) ||
 		    ipam_block_free_count(b) == 0) {
+			if (cached) {
+				cached = 0;
+				continue;
+			}
 			r = 0;
 			break;
 		}
+		cached = 0;
 		n = (int)(want < ipam_block_free_count(b) ? want : ipam_block_free_count(b));
 		if (counted < n) {
 			/* Handle first: see "Crash ordering" above. */

@@ -67,12 +67,21 @@ void ipam_clear_error(struct ipam *ipam)
 
 int ipam_get(struct ipam *ipam, const struct kapi_resource *res, const char *name, json_t **ret)
 {
+	return ipam_read(ipam, res, name, false, ret);
+}
+
+int ipam_read(struct ipam *ipam, const struct kapi_resource *res, const char *name, bool cached,
+	      json_t **ret)
+{
 	_cleanup_free_ char *path = kapi_path(res, NULL, name, NULL);
+	_cleanup_free_ char *query = NULL;
 
 	if (!path)
 		return -ENOMEM;
+	if (cached && asprintf(&query, "%s?resourceVersion=0", path) < 0)
+		return -ENOMEM;
 	ipam->stats.requests++;
-	return kapi_get(ipam->k, path, ret);
+	return kapi_get(ipam->k, query ? query : path, ret);
 }
 
 int ipam_list(struct ipam *ipam, const struct kapi_resource *res, const char *label_selector,
@@ -379,6 +388,12 @@ int ipam_config_load(struct ipam *ipam, struct ipam_config *ret)
 
 int ipam_block_get(struct ipam *ipam, const struct ipam_cidr *cidr, struct ipam_block **ret)
 {
+	return ipam_block_read(ipam, cidr, false, ret);
+}
+
+int ipam_block_read(struct ipam *ipam, const struct ipam_cidr *cidr, bool cached,
+		    struct ipam_block **ret)
+{
 	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
 	_cleanup_free_ char *err = NULL;
 	char name[IPAM_NAME_STRLEN];
@@ -388,7 +403,7 @@ int ipam_block_get(struct ipam *ipam, const struct ipam_cidr *cidr, struct ipam_
 	r = ipam_cidr_to_name(cidr, name, sizeof(name));
 	if (r < 0)
 		return r;
-	r = ipam_get(ipam, &kapi_ipamblocks, name, &obj);
+	r = ipam_read(ipam, &kapi_ipamblocks, name, cached, &obj);
 	if (r < 0)
 		return r;
 	r = ipam_block_from_json(obj, &b, &err);

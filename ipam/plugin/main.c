@@ -290,17 +290,23 @@ static bool is_transient(int r)
 	return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EBUSY || r == -EIO;
 }
 
-/* GET @res/@name; a missing object is NULL, not an error. */
+/* GET @res/@name; a missing object is NULL, not an error. The runtime
+ * calls us for a pod its kubelet saw through a watch, so the apiserver's
+ * watch cache has it (a cheaper read than etcd); only a pod missing there
+ * (created a moment ago, by a test) is read again consistently. */
 static int get_optional(struct plugin *p, const struct kapi_resource *res, const char *ns,
 			const char *name, json_t **ret)
 {
 	_cleanup_free_ char *path = kapi_path(res, ns, name, NULL);
+	_cleanup_free_ char *cached = NULL;
 	int r;
 
 	*ret = NULL;
-	if (!path)
+	if (!path || asprintf(&cached, "%s?resourceVersion=0", path) < 0)
 		return -ENOMEM;
-	r = kapi_get(p->k, path, ret);
+	r = kapi_get(p->k, cached, ret);
+	if (r == -ENOENT)
+		r = kapi_get(p->k, path, ret);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
