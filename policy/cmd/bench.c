@@ -7,9 +7,12 @@
  *       ports, egress on every second policy); FILE adds objects of its own
  *   sync --pods N --policies P
  *       full sync into an empty table, phase by phase (ms)
- *   labelchange --pods N --policies P --changes M
+ *   labelchange --pods N --policies P --changes M [--label app|tier]
  *       after a full sync, M single-pod label changes through the
- *       incremental path; prints the median compute and kernel times (ms)
+ *       incremental path; prints the median compute and kernel times (ms).
+ *       app: the label policies select pods by, so each change moves the pod
+ *       to other policies (its dispatch element changes too); tier: a label
+ *       only peers match on, so each change moves the pod between peer sets.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,17 +39,20 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static json_t *gen_pod(int j, const char *app)
+/* Pod j: namespace ns<j%100>, app a<(j/100)%10> and tier <j%3> unless given. */
+static json_t *gen_pod(int j, const char *app, const char *tier)
 {
-	char name[32], ns[16], ip[32], a[16];
+	char name[32], ns[16], ip[32], a[16], t[8];
 
 	snprintf(name, sizeof(name), "p%d", j);
 	snprintf(ns, sizeof(ns), "ns%d", j % N_NS);
 	snprintf(a, sizeof(a), "a%d", (j / N_NS) % 10);
+	snprintf(t, sizeof(t), "%d", j % 3);
 	snprintf(ip, sizeof(ip), "10.%d.%d.%d", 64 + ((j + 1) >> 16), ((j + 1) >> 8) & 255, (j + 1) & 255);
-	return json_pack("{s:{s:s,s:s,s:{s:s,s:i}},s:{s:[{s:s,s:[{s:s,s:i}]}]},s:{s:s}}",
+	/* label values are strings, as the API server gives them */
+	return json_pack("{s:{s:s,s:s,s:{s:s,s:s}},s:{s:[{s:s,s:[{s:s,s:i}]}]},s:{s:s}}",
 			 "metadata", "namespace", ns, "name", name, "labels", "app", app ? app : a,
-			 "tier", j % 3, "spec", "containers", "name", "c", "ports", "name", "http",
+			 "tier", tier ? tier : t, "spec", "containers", "name", "c", "ports", "name", "http",
 			 "containerPort", 8000 + j % 10, "status", "podIP", ip);
 }
 
@@ -96,7 +102,7 @@ static json_t *gen_state(int pods, int policies)
 						     "labels", "env", env, "team", team));
 	}
 	for (int j = 0; j < pods; j++)
-		json_array_append_new(ps, gen_pod(j, NULL));
+		json_array_append_new(ps, gen_pod(j, NULL, NULL));
 	for (int k = 0; k < policies; k++)
 		json_array_append_new(pols, gen_policy(k));
 	return json_pack("{s:o,s:o,s:o}", "namespaces", nss, "pods", ps, "networkpolicies", pols);
@@ -105,6 +111,7 @@ static json_t *gen_state(int pods, int policies)
 struct opts {
 	int pods, policies, changes;
 	const char *extra;
+	bool tier; /* labelchange: change the tier label, else app */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -119,6 +126,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->changes = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--extra") == 0)
 			o->extra = argv[i + 1];
+		else if (strcmp(argv[i], "--label") == 0 && strcmp(argv[i + 1], "app") == 0)
+			o->tier = false;
+		else if (strcmp(argv[i], "--label") == 0 && strcmp(argv[i + 1], "tier") == 0)
+			o->tier = true;
 		else
 			return -EINVAL;
 	}
@@ -180,9 +191,12 @@ static int full_sync(const struct opts *o, struct policy_model **ret_m,
 		return r;
 	}
 	if (print)
-		printf("sync pods=%d policies=%d ops=%zu load_ms=%.1f compile_ms=%.1f read_ms=%.1f "
-		       "plan_ms=%.1f kernel_ms=%.1f\n",
-		       o->pods, o->policies, p->n_ops, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4);
+		printf("sync pods=%d policies=%d ops=%zu chains=%zu sets=%zu elements=%zu "
+		       "load_ms=%.1f compile_ms=%.1f read_ms=%.1f plan_ms=%.1f kernel_ms=%.1f\n",
+		       o->pods, o->policies, p->n_ops, policy_plan_count(p, POLICY_OP_CHAIN_ADD),
+		       policy_plan_count(p, POLICY_OP_SET_ADD),
+		       policy_plan_count_elems(p, POLICY_OP_ELEM_ADD), t1 - t0, t2 - t1, t3 - t2,
+		       t4 - t3, t5 - t4);
 	policy_plan_free(p);
 	policy_nft_free(obs);
 	free(err);
@@ -203,21 +217,34 @@ static int cmd_labelchange(const struct opts *o)
 	struct policy_kernel *k = NULL;
 	double *tc = calloc((size_t)o->changes, sizeof(double));
 	double *tk = calloc((size_t)o->changes, sizeof(double));
+	double *tt = calloc((size_t)o->changes, sizeof(double));
 	size_t elems = 0;
+	int dispatch = 0; /* changes that changed a pod's dispatch (vmap) element */
 	int r;
 
+	if (!tc || !tk || !tt) {
+		free(tc);
+		free(tk);
+		free(tt);
+		return 1;
+	}
 	r = full_sync(o, &m, &d, &k, false);
 	for (int i = 0; r == 0 && i < o->changes; i++) {
 		int j = (i * 7919) % o->pods;
-		char app[16];
+		char val[16];
 		json_t *pj;
 		struct policy_pod *pod = NULL, *old = NULL, *copy = NULL;
 		struct policy_plan *p = NULL;
 		double t0, t1, t2;
 
-		/* flip between two apps so every change moves the pod */
-		snprintf(app, sizeof(app), "a%d", ((j / N_NS) + 1 + i % 2) % 10);
-		pj = gen_pod(j, app);
+		/* a value other than the pod's own, so every change moves the pod */
+		if (o->tier) {
+			snprintf(val, sizeof(val), "%d", (j % 3 + 1 + i % 2) % 3);
+			pj = gen_pod(j, NULL, val);
+		} else {
+			snprintf(val, sizeof(val), "a%d", ((j / N_NS) + 1 + i % 2) % 10);
+			pj = gen_pod(j, val, NULL);
+		}
 		r = policy_pod_from_json(pj, &pod, NULL);
 		json_decref(pj);
 		t0 = now_ms();
@@ -231,11 +258,20 @@ static int cmd_labelchange(const struct opts *o)
 		if (r == 0)
 			r = policy_kernel_apply(k, p, NULL);
 		t2 = now_ms();
-		if (p)
+		if (p) {
 			elems += policy_plan_count_elems(p, POLICY_OP_ELEM_ADD) +
 				 policy_plan_count_elems(p, POLICY_OP_ELEM_DEL);
+			for (size_t q = 0; q < p->n_ops; q++)
+				if ((p->ops[q].kind == POLICY_OP_ELEM_ADD ||
+				     p->ops[q].kind == POLICY_OP_ELEM_DEL) &&
+				    p->ops[q].set_kind == POLICY_SET_IFVMAP) {
+					dispatch++;
+					break;
+				}
+		}
 		tc[i] = t1 - t0;
 		tk[i] = t2 - t1;
+		tt[i] = t2 - t0;
 		policy_pod_free(old);
 		policy_pod_free(copy);
 		policy_plan_free(p);
@@ -243,13 +279,17 @@ static int cmd_labelchange(const struct opts *o)
 	if (r == 0) {
 		qsort(tc, (size_t)o->changes, sizeof(double), cmp_double);
 		qsort(tk, (size_t)o->changes, sizeof(double), cmp_double);
-		printf("labelchange pods=%d policies=%d changes=%d elements_per_change=%.1f "
-		       "compute_median_ms=%.3f kernel_median_ms=%.3f kernel_p90_ms=%.3f\n",
-		       o->pods, o->policies, o->changes, (double)elems / o->changes,
-		       tc[o->changes / 2], tk[o->changes / 2], tk[o->changes * 9 / 10]);
+		qsort(tt, (size_t)o->changes, sizeof(double), cmp_double);
+		printf("labelchange pods=%d policies=%d label=%s changes=%d elements_per_change=%.1f "
+		       "dispatch_changes=%d median_ms=%.3f p90_ms=%.3f compute_median_ms=%.3f "
+		       "kernel_median_ms=%.3f\n",
+		       o->pods, o->policies, o->tier ? "tier" : "app", o->changes,
+		       (double)elems / o->changes, dispatch, tt[o->changes / 2],
+		       tt[o->changes * 9 / 10], tc[o->changes / 2], tk[o->changes / 2]);
 	}
 	free(tc);
 	free(tk);
+	free(tt);
 	policy_kernel_close(k);
 	policy_desired_free(d);
 	policy_model_free(m);
@@ -264,9 +304,10 @@ int main(int argc, char **argv)
 	struct opts o;
 	int r;
 
-	if (argc < 2 || parse(argc - 2, argv + 2, &o) < 0) {
+	if (argc < 2 || parse(argc - 2, argv + 2, &o) < 0 || o.pods < 1 || o.policies < 0 ||
+	    o.changes < 1) {
 		fprintf(stderr, "usage: %s gen|sync|labelchange [--pods N] [--policies P] "
-				"[--changes M] [--extra FILE]\n", argv[0]);
+				"[--changes M] [--label app|tier] [--extra FILE]\n", argv[0]);
 		return 2;
 	}
 	if (strcmp(argv[1], "gen") == 0)
