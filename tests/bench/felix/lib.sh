@@ -1,6 +1,8 @@
 # Sourced by the felix-c benchmarks. Puts the bench in a private network and
-# mount namespace when it was not started by tests/bench/run, brings up a lab
-# of its own (LAB_NAME=fxb<tag>-<pid>) and gives helpers:
+# mount namespace when it was not started by tests/bench/run, runs a private
+# copy of the binaries (CNI ADD/DEL times in $TMP/cni.times), names a lab of
+# its own (LAB_NAME=fxb<tag>-<pid>, removed at exit) and gives helpers:
+#   lab_up NODES TORS    lab up + LAB_* variables
 #   L CMD ARGS...        tests/lab/lab CMD --name $LAB_NAME ARGS...
 #   k ARGS...            kubectl against the lab
 #   now                  wall clock in µs (EPOCHREALTIME)
@@ -21,7 +23,6 @@ if [ -z "${FXB_PRIVATE:-}" ] && [ "${CALICO_C_BENCH_INNER:-}" != 1 ]; then
 fi
 SRC=${CALICO_C_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 BUILD=${CALICO_C_BUILD:-$SRC/build}
-export CALICO_C_SRC=$SRC CALICO_C_BUILD=$BUILD
 mountpoint -q /run/netns || { mkdir -p /run/netns; mount -t tmpfs tmpfs /run/netns; }
 mountpoint -q /run/calico-c-lab || { mkdir -p /run/calico-c-lab; mount -t tmpfs tmpfs /run/calico-c-lab; }
 [ -n "${KUBECTL:-}" ] || eval "$("$SRC/tests/lab/build-tools.sh")"
@@ -42,6 +43,25 @@ _cleanup() {
 	rm -rf "$TMP"
 }
 trap _cleanup EXIT
+# A private copy of the binaries: the shared build dir may be rebuilt while
+# we run (and perf needs the binary it sampled). The lab runs
+# $CALICO_C_BUILD/bin/*; calico-c there is a wrapper that logs
+# "CMD start_us end_us rc" per call to $TMP/cni.times, so a bench knows when
+# a CNI ADD started and returned.
+mkdir -p "$TMP/build/bin"
+cp -p "$BUILD"/bin/* "$TMP/build/bin/"
+BUILD=$TMP/build
+mv "$BUILD/bin/calico-c" "$BUILD/bin/calico-c.real"
+cat >"$BUILD/bin/calico-c" <<EOF
+#!/bin/bash
+s=\${EPOCHREALTIME/./}
+"$BUILD/bin/calico-c.real"
+rc=\$?
+echo "\$CNI_COMMAND \$s \${EPOCHREALTIME/./} \$rc" >>"$TMP/cni.times"
+exit \$rc
+EOF
+chmod +x "$BUILD/bin/calico-c"
+export CALICO_C_SRC=$SRC CALICO_C_BUILD=$BUILD
 
 L() { local c=$1; shift; "$SRC/tests/lab/lab" "$c" --name "$LAB_NAME" "$@"; }
 k() { "$SRC/tests/lab/lab" kubectl --name "$LAB_NAME" "$@"; }
@@ -77,26 +97,6 @@ stamp_lines() {
 	"$@" 2>/dev/null > >(while IFS= read -r line; do echo "$EPOCHREALTIME $line"; done >"$out") &
 	STAMP_PID=$!
 	bg_track "$STAMP_PID"
-}
-
-# The lab runs CNI as $CALICO_C_BUILD/bin/calico-c. A build dir of links
-# where calico-c is a wrapper that logs "CMD start_us end_us rc" per call to
-# $TMP/cni.times, so a bench knows when ADD started and returned.
-cni_wrapper_build() {
-	local d=$TMP/build/bin b
-	mkdir -p "$d"
-	for b in "$BUILD"/bin/*; do ln -sf "$b" "$d/"; done
-	rm -f "$d/calico-c"
-	cat >"$d/calico-c" <<EOF
-#!/bin/bash
-s=\${EPOCHREALTIME/./}
-"$BUILD/bin/calico-c"
-rc=\$?
-echo "\$CNI_COMMAND \$s \${EPOCHREALTIME/./} \$rc" >>"$TMP/cni.times"
-exit \$rc
-EOF
-	chmod +x "$d/calico-c"
-	WRAPPED_BUILD=$TMP/build
 }
 
 # watch_probe SRC_NS/NAME IP PORT WANT(ok|fail) TIMEOUT_MS OUT: probes
