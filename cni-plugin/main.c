@@ -88,7 +88,11 @@ int main(void)
 		return fail(&p);
 	if (p.env.command == CNI_COMMAND_VERSION)
 		return run_version();
-	if (read_config(&p) < 0 || plugin_init(&p) < 0)
+	if (read_config(&p) < 0)
+		rc = fail(&p);
+	if (!rc && p.env.command == CNI_COMMAND_ADD)
+		plugin_add_start_ipam(&p);
+	if (!rc && plugin_init(&p) < 0)
 		rc = fail(&p);
 	p.phase_ns[PHASE_SETUP] = plugin_now_ns() - p.started_ns;
 	if (!rc && run_command(&p) < 0)

@@ -91,6 +91,8 @@ int plugin_init(struct plugin *p)
 
 void plugin_done(struct plugin *p)
 {
+	if (p->ipam_exec) /* never fed: it reads EOF and allocates nothing */
+		(void)cni_exec_wait(TAKE_PTR(p->ipam_exec), NULL, NULL);
 	p->pod = nl_free(p->pod);
 	p->host = nl_free(p->host);
 	p->netns_fd = safe_close(p->netns_fd);
@@ -471,28 +473,40 @@ static int add_prepare(struct plugin *p, bool *ret_done)
 	return 0;
 }
 
+static int start_ipam(struct plugin *p)
+{
+	uint64_t t = plugin_now_ns();
+	int r;
+
+	r = cni_exec_start(p->cfg->ipam_type, p->env.path, CNI_COMMAND_ADD, NULL, &p->ipam_exec,
+			   &p->err);
+	(void)plugin_phase_add(p, PHASE_IPAM, t);
+	return r;
+}
+
+void plugin_add_start_ipam(struct plugin *p)
+{
+	/* Best effort: a config or CNI_PATH problem is reported by the
+	 * validation that follows, or by plugin_add() starting it again. */
+	if (p->cfg->ipam_type && start_ipam(p) < 0)
+		cni_error_clear(&p->err);
+}
+
 int plugin_add(struct plugin *p)
 {
 	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
 	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
 	struct cni_exec *x = NULL;
 	struct wire_state st;
-	uint64_t t = plugin_now_ns();
 	bool done = false;
 	int r;
 
-	/* IPAM's process start (the loader, its libraries) overlaps our
-	 * checks: it waits for its config on a pipe. Unfed, it reads EOF and
-	 * allocates nothing. */
-	r = cni_exec_start(p->cfg->ipam_type, p->env.path, CNI_COMMAND_ADD, NULL, &x, &p->err);
-	(void)plugin_phase_add(p, PHASE_IPAM, t);
-	if (r < 0)
+	if (!p->ipam_exec && (r = start_ipam(p)) < 0)
 		return r;
 	r = add_prepare(p, &done);
-	if (r < 0 || done) {
-		(void)cni_exec_wait(x, NULL, NULL);
-		return r;
-	}
+	if (r < 0 || done)
+		return r; /* plugin_done() reaps the unfed IPAM */
+	x = TAKE_PTR(p->ipam_exec);
 	w.netns_fd = p->netns_fd;
 	if ((r = add_feed_ipam(p, x)) < 0)
 		return r;

@@ -12,6 +12,7 @@
 #include "cni.h"
 #include "conf.h"
 
+struct cni_exec;
 struct kapi;
 struct tlscache;
 struct nl;
@@ -37,6 +38,7 @@ struct plugin {
 	char host_ifname[IFNAMSIZ];
 	struct kapi *kapi; /* owned, NULL when not talking to Kubernetes */
 	struct tlscache *tls; /* owned, outlives kapi; NULL: no TLS resumption */
+	struct cni_exec *ipam_exec; /* owned: ADD's IPAM, started early, fed later */
 	int netns_fd;	   /* owned, -1 when not open */
 	struct nl *host;   /* owned, node namespace */
 	struct nl *pod;	   /* owned, pod namespace */
@@ -49,6 +51,12 @@ uint64_t plugin_now_ns(void);
 /* Add the time since @since to @phase; returns now. */
 uint64_t plugin_phase_add(struct plugin *p, enum plugin_phase phase, uint64_t since);
 void plugin_log_timing(const struct plugin *p);
+
+/* ADD: start the IPAM plugin right after the config is read, before
+ * anything else, so its process start overlaps all of our setup. It waits
+ * for its config on a pipe; plugin_add() feeds it (or starts it, if this
+ * failed). Best effort: never fails. */
+void plugin_add_start_ipam(struct plugin *p);
 
 /* Prepare everything but the namespaces; err is set on failure. */
 int plugin_init(struct plugin *p);
