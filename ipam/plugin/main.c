@@ -50,6 +50,17 @@ DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free);
 #define ANN_V4POOLS "cni.projectcalico.org/ipv4pools"
 #define ANN_V6POOLS "cni.projectcalico.org/ipv6pools"
 
+/* Where one call's time goes (for tests/bench/cni), logged at debug. The
+ * first request of "annotations" (ADD) or "verb" carries TCP and TLS. */
+enum phase {
+	PHASE_STDIN,	   /* waiting for the config */
+	PHASE_SETUP,	   /* config, kubeconfig, API client */
+	PHASE_ANNOTATIONS, /* ADD: the pod's (and namespace's) pool annotations */
+	PHASE_LOCK,	   /* the node's allocation lock */
+	PHASE_VERB,	   /* the allocation / release itself */
+	_PHASE_MAX,
+};
+
 struct plugin {
 	struct cni_env env;
 	struct cni_config *cfg;
@@ -65,7 +76,42 @@ struct plugin {
 	struct ipam *ipam;
 	json_t *ann_v4, *ann_v6; /* pool annotations in force, owned; NULL: none */
 	int lock_fd;
+	uint64_t mark_ns;		/* CLOCK_MONOTONIC at the last phase end */
+	double phase_ms[_PHASE_MAX]; /* where this call's time went, logged at debug */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void phase_end(struct plugin *p, enum phase ph)
+{
+	uint64_t now = now_ns();
+
+	p->phase_ms[ph] += (double)(now - p->mark_ns) / 1e6;
+	p->mark_ns = now;
+}
+
+static void log_timing(const struct plugin *p, uint64_t started)
+{
+	static const char *const names[_PHASE_MAX] = {
+		[PHASE_STDIN] = "stdin",	     [PHASE_SETUP] = "setup",
+		[PHASE_ANNOTATIONS] = "annotations", [PHASE_LOCK] = "lock",
+		[PHASE_VERB] = "verb",
+	};
+	char buf[256];
+	size_t n = 0;
+
+	for (int i = 0; i < _PHASE_MAX; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s=%.3f ", names[i], p->phase_ms[i]);
+	log_debug("timing %s ms: %stotal=%.3f",
+		  p->env.command >= 0 ? cni_command_to_string(p->env.command) : "?", buf,
+		  (double)(now_ns() - started) / 1e6);
+}
 
 static void plugin_done(struct plugin *p)
 {
@@ -375,9 +421,11 @@ static int cmd_add(struct plugin *p)
 	p->args.num_v4 = p->v4;
 	p->args.num_v6 = p->v6;
 	r = apply_pool_annotations(p, p->args.ns, p->args.pod);
+	phase_end(p, PHASE_ANNOTATIONS);
 	if (r < 0)
 		return r;
 	r = take_lock(p);
+	phase_end(p, PHASE_LOCK);
 	if (r < 0)
 		return r;
 	r = ipam_assign(p->ipam, &p->args, &res);
@@ -515,14 +563,18 @@ static int run(struct plugin *p, const char *text, size_t len)
 	if (r < 0)
 		return r;
 	r = connect_datastore(p);
+	phase_end(p, PHASE_SETUP);
 	if (r < 0)
 		return r;
-	return verbs[p->env.command](p);
+	r = verbs[p->env.command](p);
+	phase_end(p, PHASE_VERB);
+	return r;
 }
 
 int main(void)
 {
-	struct plugin p = { .lock_fd = -1 };
+	struct plugin p = { .lock_fd = -1, .mark_ns = now_ns() };
+	uint64_t started = p.mark_ns;
 	_cleanup_free_ char *text = NULL;
 	const char *ver;
 	size_t len = 0;
@@ -530,6 +582,7 @@ int main(void)
 
 	(void)log_setup(LOG_LEVEL_WARNING, getenv("CALICO_C_IPAM_LOG"), "calico-c-ipam");
 	r = cni_read_all(stdin, STDIN_MAX, &text, &len);
+	phase_end(&p, PHASE_STDIN);
 	if (r < 0)
 		(void)cni_error_set(&p.err, CNI_ERR_IO, r, "reading stdin failed");
 	else
@@ -550,6 +603,7 @@ int main(void)
 		log_debug("stats: requests=%lu conflicts=%lu claims=%lu claims_lost=%lu "
 			  "borrowed=%lu", s->requests, s->conflicts, s->claims, s->claims_lost,
 			  s->borrowed);
+		log_timing(&p, started);
 	}
 	plugin_done(&p);
 	return r < 0 ? 1 : 0;
