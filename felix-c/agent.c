@@ -100,6 +100,7 @@ struct felix_agent {
 	struct policy_desired *desired; /* compiled from model at desired_gen */
 	uint64_t desired_gen;
 	bool have_desired;
+	bool policy_full;		/* next reconcile reads the table back */
 	struct policy_kernel *pk;
 	struct nl *nl;
 	struct route_grace grace;
@@ -158,10 +159,48 @@ static void schedule(struct felix_agent *a)
 
 /* ---- informer callbacks: keep the policy model current ---- */
 
+/* A pod changed in the model (generation @gen0 before): when the desired
+ * table was compiled from exactly the previous model, the change becomes
+ * the few set elements and profile chains it implies, applied now as one
+ * batch, in time independent of the number of pods and policies. Anything
+ * else (not applied yet, policies changed, an error) is left to the next
+ * full reconcile. */
+static void pod_changed(struct felix_agent *a, uint64_t gen0, const struct policy_pod *old,
+			const struct policy_pod *new)
+{
+	_cleanup_(policy_plan_freep) struct policy_plan *p = NULL;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (!a->have_desired || a->desired_gen != gen0 || a->state != FELIX_SYNC_APPLIED)
+		return;
+	r = policy_desired_update_pod(a->desired, a->model, old, new, &p);
+	if (r == 0 && !policy_plan_is_empty(p))
+		r = policy_kernel_apply(a->pk, p, &err);
+	if (r < 0) {
+		if (r != -ESTALE) {
+			a->errors[ERR_POLICY]++;
+			log_warning_errno(r, "Incremental policy update failed (full resync next): %s",
+					  err ? err : "%m");
+		}
+		a->have_desired = false; /* recompile */
+		a->policy_full = true;
+		return;
+	}
+	a->desired_gen = a->model->generation;
+	if (!policy_plan_is_empty(p)) {
+		a->policy_batches++;
+		log_debug("Pod %s/%s: policy elements +%zu -%zu", (new ?: old)->ns,
+			  (new ?: old)->name, policy_plan_count_elems(p, POLICY_OP_ELEM_ADD),
+			  policy_plan_count_elems(p, POLICY_OP_ELEM_DEL));
+	}
+}
+
 static void model_set_pod(struct felix_agent *a, json_t *obj)
 {
 	_cleanup_free_ char *err = NULL;
-	struct policy_pod *p = NULL;
+	struct policy_pod *p = NULL, *old = NULL;
+	uint64_t gen0 = a->model->generation;
 	int r;
 
 	r = policy_pod_from_json(obj, &p, &err);
@@ -169,13 +208,21 @@ static void model_set_pod(struct felix_agent *a, json_t *obj)
 		a->errors[ERR_INPUT]++;
 		log_warning("Ignoring pod '%s/%s': %s", kapi_obj_namespace(obj) ?: "",
 			    kapi_obj_name(obj) ?: "", err ? err : strerror(-r));
-		policy_pod_free(policy_model_del_pod(a->model, kapi_obj_namespace(obj) ?: "",
-						     kapi_obj_name(obj) ?: ""));
+		old = policy_model_del_pod(a->model, kapi_obj_namespace(obj) ?: "",
+					   kapi_obj_name(obj) ?: "");
+		if (old)
+			pod_changed(a, gen0, old, NULL);
+		policy_pod_free(old);
 		return;
 	}
-	r = policy_model_set_pod(a->model, p, NULL);
-	if (r < 0)
+	r = policy_model_set_pod(a->model, p, &old);
+	if (r < 0) {
 		log_error_errno(r, "Failed to add pod to the model: %m");
+		a->have_desired = false;
+		return;
+	}
+	pod_changed(a, gen0, old, policy_model_get_pod(a->model, p->ns, p->name));
+	policy_pod_free(old);
 }
 
 static void model_set_netpol(struct felix_agent *a, json_t *obj)
@@ -317,8 +364,14 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 		update_runtime(c->a);
 		return;
 	}
-	if (c->kind == INF_PODS)
-		policy_pod_free(policy_model_del_pod(c->a->model, ns, name));
+	if (c->kind == INF_PODS) {
+		uint64_t gen0 = c->a->model->generation;
+		struct policy_pod *old = policy_model_del_pod(c->a->model, ns, name);
+
+		if (old)
+			pod_changed(c->a, gen0, old, NULL);
+		policy_pod_free(old);
+	}
 	else if (c->kind == INF_NETPOLS)
 		(void)policy_model_del_netpol(c->a->model, ns, name);
 	else if (c->kind == INF_NAMESPACES)
@@ -594,6 +647,8 @@ static int reconcile_policy(struct felix_agent *a)
 	_cleanup_free_ char *err = NULL;
 	int r;
 
+	if (a->have_desired && a->desired_gen == a->model->generation && !a->policy_full)
+		return 0; /* the incremental path kept the table current */
 	if (!a->have_desired || a->desired_gen != a->model->generation) {
 		a->desired = policy_desired_free(a->desired);
 		a->have_desired = false;
@@ -770,6 +825,7 @@ static void reconcile(struct felix_agent *a)
 		a->errors[ERR_ROUTE]++;
 	t0 = now_s();
 	r_policy = reconcile_policy(a);
+	a->policy_full = r_policy < 0;
 	observe(&a->h_policy, t0);
 	if (r_policy < 0)
 		a->errors[ERR_POLICY]++;
@@ -801,6 +857,7 @@ static void on_resync(struct evloop_timer *t, void *userdata)
 	struct felix_agent *a = userdata;
 
 	a->resyncs++;
+	a->policy_full = true;
 	reconcile(a);
 	evloop_timer_arm(t, a->rt.resync_ms);
 }
@@ -993,11 +1050,62 @@ static int metrics_handler(const char *path, struct metrics_buf *body, const cha
 
 /* ---- lifecycle ---- */
 
+/* What the caches keep. Pods dominate memory at scale (10,000 full Pod
+ * objects are ~20 KiB each in jansson): keep only what the policy model
+ * reads (policy/model.c). Everything else only loses managedFields. */
+static json_t *trim_ports(json_t *containers)
+{
+	json_t *out = json_array(), *c;
+	size_t i;
+
+	json_array_foreach(containers, i, c) {
+		json_t *ports = json_object_get(c, "ports");
+
+		if (ports && json_array_append_new(out, json_pack("{s:O}", "ports", ports)) < 0)
+			return json_decref(out), NULL;
+	}
+	return out;
+}
+
+static json_t *trim_pod(json_t *pod)
+{
+	json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
+	json_t *status = json_object_get(pod, "status");
+	json_t *ann = json_object_get(meta, "annotations"), *keep_ann = json_object();
+	static const char *const keys[] = { "cni.projectcalico.org/podIP",
+					    "cni.projectcalico.org/podIPs" };
+
+	for (size_t i = 0; keep_ann && i < ELEMENTSOF(keys); i++)
+		if (json_object_get(ann, keys[i]))
+			json_object_set(keep_ann, keys[i], json_object_get(ann, keys[i]));
+	return json_pack("{s:{s:O*,s:O*,s:O*,s:O*,s:o*},s:{s:O*,s:O*,s:o*,s:o*},"
+			 "s:{s:O*,s:O*,s:O*}}",
+			 "metadata", "name", json_object_get(meta, "name"), "namespace",
+			 json_object_get(meta, "namespace"), "resourceVersion",
+			 json_object_get(meta, "resourceVersion"), "labels",
+			 json_object_get(meta, "labels"), "annotations", keep_ann,
+			 "spec", "nodeName", json_object_get(spec, "nodeName"), "hostNetwork",
+			 json_object_get(spec, "hostNetwork"), "containers",
+			 trim_ports(json_object_get(spec, "containers")), "initContainers",
+			 trim_ports(json_object_get(spec, "initContainers")),
+			 "status", "phase", json_object_get(status, "phase"), "podIP",
+			 json_object_get(status, "podIP"), "podIPs", json_object_get(status, "podIPs"));
+}
+
+static json_t *trim_managed_fields(json_t *obj)
+{
+	json_t *out = json_deep_copy(obj);
+
+	(void)json_object_del(json_object_get(out, "metadata"), "managedFields");
+	return out;
+}
+
 static int start_informers(struct felix_agent *a)
 {
 	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000 };
 
 	for (int i = 0; i < _INF_MAX; i++) {
+		o.transform = i == INF_PODS ? trim_pod : trim_managed_fields;
 		const char *ns = i == INF_SECRETS ? a->cfg->secrets_namespace : NULL;
 		_cleanup_free_ char *path = kapi_path(inf_table[i].res, ns, NULL, NULL);
 		int r;
@@ -1057,6 +1165,7 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 	a->cfg = cfg;
 	a->loop = loop;
 	a->rt = (struct felix_runtime){ .log_level = cfg->log_level, .resync_ms = cfg->resync_ms };
+	a->policy_full = true;
 	a->h_routes = a->h_policy = a->h_bird =
 		(struct metrics_hist){ .bounds = apply_bounds, .n_bounds = ELEMENTSOF(apply_bounds) };
 	r = policy_model_new(cfg->nodename, &a->model);

@@ -233,7 +233,8 @@ static int take_items(struct kinformer *inf, json_t *page)
 			(void)json_object_set_new(it, "kind", json_string(kind));
 		if (api && !json_object_get(it, "apiVersion"))
 			(void)json_object_set(it, "apiVersion", api);
-		if (json_object_set(inf->pending, key, it) < 0)
+		if (json_object_set_new(inf->pending, key, inf->o.transform ?
+					inf->o.transform(it) : json_incref(it)) < 0)
 			return -ENOMEM;
 	}
 	if (json_object_size(inf->pending) > inf->o.max_objects)
@@ -345,7 +346,13 @@ static void watch_event(struct kapi_watch *w, enum kapi_event_type t, json_t *ob
 		return;
 	}
 	if (t != KAPI_EVENT_DELETED) {
-		apply_upsert(inf, key, obj);
+		json_t *keep = inf->o.transform ? inf->o.transform(obj) : json_incref(obj);
+
+		if (!keep)
+			relist(inf, "out of memory");
+		else
+			apply_upsert(inf, key, keep);
+		json_decref(keep);
 		return;
 	}
 	old = json_object_get(inf->cache, key);

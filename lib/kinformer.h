@@ -40,6 +40,11 @@ struct kinformer_opts {
 	unsigned watch_timeout_s;   /* see kapi_watch_opts; 0: default */
 	unsigned backoff_min_ms;    /* retry delays of LIST and watch; 0: defaults */
 	unsigned backoff_max_ms;
+	/* Optional: what to keep of each object (listed or watched) before it
+	 * enters the cache and reaches the callbacks; returns a new reference,
+	 * NULL when out of memory. It must keep metadata.name, .namespace and
+	 * .resourceVersion. Saves memory when the consumer reads few fields. */
+	json_t *(*transform)(json_t *obj);
 };
 
 /**
