@@ -99,6 +99,19 @@ stamp_lines() {
 	bg_track "$STAMP_PID"
 }
 
+# monitor_ready FILE PATTERN CMD...: runs CMD (an event a monitor started
+# with stamp_lines must see) until a line matching PATTERN is in FILE, so
+# the monitor is known to be subscribed before a measurement.
+monitor_ready() {
+	local f=$1 pat=$2 end=$((SECONDS + 10))
+	shift 2
+	until grep -q -- "$pat" "$f" 2>/dev/null; do
+		[ "$SECONDS" -lt "$end" ] || die "monitor writing $f never saw '$pat'"
+		"$@"
+		sleep 0.05
+	done
+}
+
 # watch_probe SRC_NS/NAME IP PORT WANT(ok|fail) TIMEOUT_MS OUT: probes
 # IP:PORT from the pod in a loop (one calico-c-policy-probe per try) until
 # the result is WANT, then writes "start_us end_us" of that try to OUT. The
