@@ -53,10 +53,17 @@ struct policy_desired {
 	struct gen *gens;
 	size_t n_gens, cap_gens;
 	struct policy_hmap ns_pols; /* ns -> struct ns_policies */
+	struct policy_hmap compiled; /* netpol key -> struct relevant: those with chains */
 	int nflog_group;
 	bool v6;		    /* IPv6 pod sets and rules exist (some pod has IPv6) */
 	uint64_t netpol_generation; /* of the model compiled */
 	struct policy_nft_set *vmap[_POLICY_DIR_MAX]; /* INGRESS: to_wl, EGRESS: from_wl */
+};
+
+/* A compiled policy and how many local pods it selects. */
+struct relevant {
+	const struct policy_netpol *np; /* borrowed from ns_pols */
+	unsigned local;
 };
 
 /* Records what an incremental update touched, to derive its plan. */
@@ -116,6 +123,9 @@ struct policy_desired *policy_desired_free(struct policy_desired *d)
 		free(np);
 	}
 	policy_hmap_done(&d->ns_pols);
+	for (size_t i = 0; policy_hmap_next(&d->compiled, &i, &v);)
+		free(v);
+	policy_hmap_done(&d->compiled);
 	policy_nft_free(d->nft);
 	free(d);
 	return NULL;
@@ -994,6 +1004,60 @@ static int touch_chain(struct tracker *t, const struct policy_desired *d, const 
 	return r;
 }
 
+/* Only policies selecting some local pod (not host-network) get chains and
+ * sets, so a node's table grows with its own pods' policies, not with the
+ * cluster's. @delta +1/-1: @pod (local) comes or goes. A pod change that
+ * makes a policy relevant or irrelevant is -ESTALE: compile again, so an
+ * incremental update never differs from a full compile. */
+static int relevance_change(struct policy_desired *d, const struct policy_pod *pod, int delta,
+			    bool compiling)
+{
+	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
+	int r;
+
+	for (size_t k = 0; nsp && k < nsp->n; k++) {
+		const struct policy_netpol *np = nsp->v[k];
+		struct relevant *rel;
+
+		if (!labelsel_matches(np->pod_sel, pod->labels))
+			continue;
+		rel = policy_hmap_get_str(&d->compiled, np->key);
+		if (!rel && !compiling)
+			return -ESTALE;
+		if (!rel) {
+			rel = calloc(1, sizeof(*rel));
+			if (!rel)
+				return -ENOMEM;
+			rel->np = np;
+			r = policy_hmap_put_str(&d->compiled, np->key, rel);
+			if (r < 0) {
+				free(rel);
+				return r;
+			}
+		}
+		if (delta > 0)
+			rel->local++;
+		else if (--rel->local == 0)
+			return -ESTALE;
+	}
+	return 0;
+}
+
+static int mark_relevant(struct policy_desired *d, const struct policy_model *m)
+{
+	struct policy_pod *pod;
+	int r;
+
+	for (size_t i = 0; policy_model_next_pod(m, &i, &pod);) {
+		if (pod->host_network || !policy_model_is_local(m, pod))
+			continue;
+		r = relevance_change(d, pod, +1, true);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* One pod's dispatch in one direction: its profile chain's reference and its
  * vmap element. */
 static int profile_change(struct policy_desired *d, const struct policy_pod *pod,
@@ -1043,6 +1107,9 @@ static int pod_change(struct policy_desired *d, const struct policy_model *m,
 	}
 	if (!policy_model_is_local(m, pod))
 		return 0;
+	r = relevance_change(d, pod, delta, false);
+	if (r < 0)
+		return r;
 	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
 		r = profile_change(d, pod, dir, delta, t);
 		if (r < 0)
@@ -1069,10 +1136,13 @@ static int compile_all(struct policy_desired *d, const struct policy_model *m)
 			return r;
 	}
 	r = index_policies(d, m);
+	if (r == 0)
+		r = mark_relevant(d, m);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &x);)
-		v[n++] = x;
+		if (policy_hmap_get_str(&d->compiled, ((struct policy_netpol *)x)->key))
+			v[n++] = x;
 	qsort(v, n, sizeof(*v), cmp_netpol);
 	for (size_t i = 0; i < n; i++) {
 		r = compile_netpol(d, v[i]);
