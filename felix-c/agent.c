@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <linux/rtnetlink.h>
 #include <signal.h>
 #include <stdio.h>
@@ -837,8 +838,12 @@ static void reconcile(struct felix_agent *a)
 	json_decref(borrowed);
 	a->last_apply_ok = r_routes == 0 && r_policy == 0;
 	if (a->last_apply_ok) {
+		bool first = a->state != FELIX_SYNC_APPLIED && !a->last_ok_ms;
+
 		a->last_ok_ms = evloop_now_ms();
 		set_state(a, FELIX_SYNC_APPLIED);
+		if (first)
+			(void)malloc_trim(0); /* the initial LISTs' pages are freed by now */
 	} else {
 		set_state(a, FELIX_SYNC_SYNCED);
 	}
@@ -859,6 +864,7 @@ static void on_resync(struct evloop_timer *t, void *userdata)
 	a->resyncs++;
 	a->policy_full = true;
 	reconcile(a);
+	(void)malloc_trim(0); /* relists and full compiles leave freed heap behind */
 	evloop_timer_arm(t, a->rt.resync_ms);
 }
 
@@ -1106,6 +1112,7 @@ static int start_informers(struct felix_agent *a)
 
 	for (int i = 0; i < _INF_MAX; i++) {
 		o.transform = i == INF_PODS ? trim_pod : trim_managed_fields;
+		o.cache_keys_only = i == INF_PODS; /* the policy model is their copy */
 		const char *ns = i == INF_SECRETS ? a->cfg->secrets_namespace : NULL;
 		_cleanup_free_ char *path = kapi_path(inf_table[i].res, ns, NULL, NULL);
 		int r;

@@ -148,6 +148,21 @@ static int index_by(json_t *items, bool namespaced, json_t **ret)
 	return 0;
 }
 
+/* What GC reads of a Pod (leak_reason, check_pod_ips): listed page by page
+ * through this, so a cluster's pods never sit in memory as whole objects. */
+static json_t *trim_pod(json_t *pod)
+{
+	json_t *meta = json_object_get(pod, "metadata");
+	const char *ann = kapi_obj_annotation(pod, "cni.projectcalico.org/podIP");
+
+	return json_pack("{s:{s:O*,s:O*,s:{s:s*}},s:{s:O*},s:{s:O*}}", "metadata", "name",
+			 json_object_get(meta, "name"), "namespace",
+			 json_object_get(meta, "namespace"), "annotations",
+			 "cni.projectcalico.org/podIP", ann, "spec", "hostNetwork",
+			 json_object_get(json_object_get(pod, "spec"), "hostNetwork"), "status",
+			 "podIPs", json_object_get(json_object_get(pod, "status"), "podIPs"));
+}
+
 static int snapshot_load(struct ipam *ipam, struct snapshot *s,
 			 void (*on_bad)(const char *, const char *, void *), void *userdata,
 			 size_t *ret_bad)
@@ -155,9 +170,16 @@ static int snapshot_load(struct ipam *ipam, struct snapshot *s,
 	_cleanup_(ipam_json_decrefp) json_t *nodes = NULL, *pods = NULL, *handles = NULL;
 	int r;
 
+	_cleanup_free_ char *pods_path = kapi_path(&kapi_pods, NULL, NULL, NULL);
+	struct kapi_list_opts po = { .limit = 500, .transform = trim_pod };
+
+	if (!pods_path)
+		return -ENOMEM;
 	r = ipam_list(ipam, &kapi_nodes, NULL, false, &nodes);
-	if (r >= 0)
-		r = ipam_list(ipam, &kapi_pods, NULL, false, &pods);
+	if (r >= 0) {
+		ipam->stats.requests++;
+		r = kapi_list(ipam->k, pods_path, &po, &pods, NULL);
+	}
 	if (r >= 0)
 		r = ipam_list(ipam, &kapi_ipamhandles, NULL, false, &handles);
 	if (r >= 0)

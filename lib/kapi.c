@@ -708,17 +708,24 @@ char *kapi_list_url(const char *path, const struct kapi_list_opts *o, const char
 }
 
 /* Moves one page's items into @items; returns its continue token (may be NULL). */
-static int take_page(json_t *page, json_t *items, char **rv, char **ret_cont)
+static int take_page(json_t *page, json_t *items, json_t *(*transform)(json_t *), char **rv,
+		     char **ret_cont)
 {
-	json_t *pi = json_object_get(page, "items");
+	json_t *pi = json_object_get(page, "items"), *it;
 	json_t *meta = json_object_get(page, "metadata");
 	const char *cont = json_string_value(json_object_get(meta, "continue"));
 	const char *prv = json_string_value(json_object_get(meta, "resourceVersion"));
+	size_t i;
 
 	if (!json_is_array(pi) && !json_is_null(pi) && pi)
 		return -EIO;
-	if (pi && json_is_array(pi) && json_array_extend(items, pi) < 0)
+	if (transform) {
+		json_array_foreach(pi, i, it)
+			if (json_array_append_new(items, transform(it)) < 0)
+				return -ENOMEM;
+	} else if (pi && json_is_array(pi) && json_array_extend(items, pi) < 0) {
 		return -ENOMEM;
+	}
 	if (!*rv && prv && !(*rv = strdup(prv)))
 		return -ENOMEM;
 	*ret_cont = NULL;
@@ -746,7 +753,7 @@ int kapi_list(struct kapi *k, const char *path, const struct kapi_list_opts *o,
 		r = kapi_get(k, url, &page);
 		if (r < 0)
 			return r;
-		r = take_page(page, items, &rv, &next);
+		r = take_page(page, items, o ? o->transform : NULL, &rv, &next);
 		if (r == -EIO)
 			set_error(k, strdup("LIST response has no items array"));
 		if (r < 0)

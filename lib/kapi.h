@@ -157,6 +157,10 @@ struct kapi_list_opts {
 	const char *label_selector; /* NULL: none */
 	const char *field_selector; /* NULL: none */
 	unsigned limit;		    /* page size, 0: server default (no paging) */
+	/* Optional: what to keep of each item, applied page by page (so only
+	 * one page of full objects is in memory); a new reference, NULL on
+	 * out of memory. */
+	json_t *(*transform)(json_t *item);
 };
 /* LIST following every `continue` token; @ret_items is a JSON array of all
  * items, @ret_resource_version the list's resourceVersion (either may be NULL). */

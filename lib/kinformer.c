@@ -188,9 +188,22 @@ static int start_watch(struct kinformer *inf)
 	return kapi_watch_start(inf->k, inf->loop, inf->path, &wo, &watch_ops, inf, &inf->watch);
 }
 
+/* What the cache keeps of @obj (a new reference; NULL: out of memory). */
+static json_t *cache_form(const struct kinformer *inf, json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+
+	if (!inf->o.cache_keys_only)
+		return json_incref(obj);
+	return json_pack("{s:{s:O*,s:O*,s:O*}}", "metadata", "name", json_object_get(meta, "name"),
+			 "namespace", json_object_get(meta, "namespace"), "resourceVersion",
+			 json_object_get(meta, "resourceVersion"));
+}
+
 static void list_complete(struct kinformer *inf)
 {
-	json_t *old = inf->cache;
+	json_t *old = inf->cache, *obj;
+	const char *key;
 	int r;
 
 	inf->cache = inf->pending;
@@ -200,6 +213,9 @@ static void list_complete(struct kinformer *inf)
 	inf->state = INFORMER_WATCHING;
 	emit_diff(inf, old);
 	json_decref(old);
+	if (inf->o.cache_keys_only)
+		json_object_foreach(inf->cache, key, obj)
+			(void)json_object_set_new(inf->cache, key, cache_form(inf, obj));
 	r = start_watch(inf);
 	if (r < 0)
 		list_retry(inf, r, "cannot start the watch");
@@ -313,7 +329,7 @@ static void apply_upsert(struct kinformer *inf, const char *key, json_t *obj)
 		relist(inf, "cache limit reached"); /* fails cleanly with -ENOBUFS */
 		return;
 	}
-	if (json_object_set(inf->cache, key, obj) < 0) {
+	if (json_object_set_new(inf->cache, key, cache_form(inf, obj)) < 0) {
 		json_decref(old);
 		relist(inf, "out of memory");
 		return;

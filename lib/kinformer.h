@@ -45,6 +45,12 @@ struct kinformer_opts {
 	 * NULL when out of memory. It must keep metadata.name, .namespace and
 	 * .resourceVersion. Saves memory when the consumer reads few fields. */
 	json_t *(*transform)(json_t *obj);
+	/* The cache keeps only metadata name, namespace and resourceVersion
+	 * (enough to diff a relist): for a consumer that keeps its own model of
+	 * the objects from the callbacks. kinformer_get()/kinformer_cache() and
+	 * the @old of on_update (and @obj of on_delete after a relist) then
+	 * hold only those fields. */
+	bool cache_keys_only;
 };
 
 /**

@@ -24,6 +24,7 @@ node_cni_conf() {
  "datastore_type":"kubernetes","nodename":"$node","mtu":1450,
  "mtu_file":"$s/nodes/$node/mtu",
  "log_level":"info","log_file_path":"$s/log/cni-$node.log",
+ "tls_session_dir":"$s/nodes/$node/tls",
  "ipam":{"type":"calico-c-ipam","lock_file":"$s/nodes/$node/ipam.lock"},
  "policy":{"type":"k8s"},
  "kubernetes":{"kubeconfig":"$s/admin.kubeconfig"}}
