@@ -897,8 +897,17 @@ static void on_bird_status(struct evloop_timer *t, void *userdata)
 
 static bool is_ready(const struct felix_agent *a, struct metrics_buf *why)
 {
+	struct felix_worker_status ws = {};
 	bool ok = true;
 
+	/* Registration, MTU file and default pool first: a pod wired before
+	 * them would find no pool. */
+	if (a->worker)
+		felix_worker_snapshot(a->worker, &ws);
+	if (!ws.startup_done) {
+		metrics_printf(why, "startup (node address, MTU, default pool) not done\n");
+		ok = false;
+	}
 	if (a->state != FELIX_SYNC_APPLIED) {
 		metrics_printf(why, "sync state %s\n", sync_names[a->state]);
 		ok = false;
