@@ -890,7 +890,7 @@ static void on_bird_status(struct evloop_timer *t, void *userdata)
 			 a->bird_up ? "answers" : "does not answer");
 	if (!a->bird_up && a->state != FELIX_SYNC_WAITING && a->cfg->bird_start)
 		schedule(a); /* restarts BIRD if it died */
-	evloop_timer_arm(t, 2000);
+	evloop_timer_arm(t, a->bird_up ? 2000 : 250); /* quick while BIRD comes up */
 }
 
 /* ---- health and metrics ---- */
