@@ -20,15 +20,14 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <yaml.h>
 
 #include "base64.h"
 #include "cleanup.h"
 #include "kapi-internal.h"
 #include "kapi.h"
 #include "log.h"
+#include "yamljson.h"
 
-#define KUBECONFIG_MAX_DEPTH 64
 #define KAPI_FILE_MAX (4u << 20)
 
 #define _cleanup_json_ _cleanup_(json_decrefp) /* jansson's own */
@@ -115,119 +114,27 @@ int kapi_read_file(const char *path, struct kapi_blob *ret)
 
 /* --- YAML -> JSON --------------------------------------------------------- */
 
-struct ytree {
-	json_t *node[KUBECONFIG_MAX_DEPTH]; /* open containers, owned */
-	char *key[KUBECONFIG_MAX_DEPTH];    /* pending mapping key per level */
-	unsigned depth;
-	json_t *root;
-};
-
-static void ytree_done(struct ytree *t)
-{
-	for (unsigned i = 0; i < t->depth; i++) {
-		json_decref(t->node[i]);
-		free(t->key[i]);
-	}
-	json_decref(t->root);
-	*t = (struct ytree){};
-}
-
-/* Attaches @v (reference stolen) to the open container, or makes it the root. */
-static int ytree_add(struct ytree *t, json_t *v, char **ret_error)
-{
-	json_t *top;
-	unsigned d = t->depth;
-
-	if (!v)
-		return -ENOMEM;
-	if (d == 0) {
-		if (t->root) {
-			json_decref(v);
-			return fail(ret_error, -EBADMSG, "more than one YAML document");
-		}
-		t->root = v;
-		return 0;
-	}
-	top = t->node[d - 1];
-	if (json_is_array(top))
-		return json_array_append_new(top, v) < 0 ? -ENOMEM : 0;
-	if (!t->key[d - 1]) {
-		if (!json_is_string(v)) {
-			json_decref(v);
-			return fail(ret_error, -EBADMSG, "a YAML mapping key is not a scalar");
-		}
-		t->key[d - 1] = strdup(json_string_value(v));
-		json_decref(v);
-		return t->key[d - 1] ? 0 : -ENOMEM;
-	}
-	if (json_object_set_new(top, t->key[d - 1], v) < 0)
-		return -ENOMEM;
-	free(t->key[d - 1]);
-	t->key[d - 1] = NULL;
-	return 0;
-}
-
-static int ytree_event(struct ytree *t, const yaml_event_t *e, char **ret_error)
-{
-	json_t *c;
-
-	switch (e->type) {
-	case YAML_SCALAR_EVENT:
-		return ytree_add(t, json_stringn((const char *)e->data.scalar.value,
-						 e->data.scalar.length),
-				 ret_error);
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		if (t->depth == KUBECONFIG_MAX_DEPTH)
-			return fail(ret_error, -EBADMSG, "YAML nested too deeply");
-		c = e->type == YAML_MAPPING_START_EVENT ? json_object() : json_array();
-		if (!c)
-			return -ENOMEM;
-		t->key[t->depth] = NULL;
-		t->node[t->depth++] = c;
-		return 0;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		c = t->node[--t->depth];
-		free(t->key[t->depth]);
-		t->key[t->depth] = NULL;
-		return ytree_add(t, c, ret_error);
-	case YAML_ALIAS_EVENT:
-		return fail(ret_error, -EBADMSG, "YAML aliases are not supported (line %zu)",
-			    e->start_mark.line + 1);
-	default:
-		return 0;
-	}
-}
-
+/* The kubeconfig document (lib/yamljson: one reader of YAML for the tree). */
 static int yaml_to_json(const char *text, json_t **ret, char **ret_error)
 {
-	_cleanup_(ytree_done) struct ytree t = {};
-	yaml_parser_t p;
-	int r = 0;
+	_cleanup_free_ char *err = NULL;
+	json_t *docs = NULL, *root;
+	int r;
 
-	if (!yaml_parser_initialize(&p))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
-	for (bool done = false; !done && r >= 0;) {
-		yaml_event_t e;
-
-		if (!yaml_parser_parse(&p, &e)) {
-			r = fail(ret_error, -EBADMSG, "malformed YAML at line %zu: %s",
-				 p.problem_mark.line + 1, p.problem ? p.problem : "syntax error");
-			break;
-		}
-		done = e.type == YAML_STREAM_END_EVENT;
-		r = ytree_event(&t, &e, ret_error);
-		yaml_event_delete(&e);
-	}
-	yaml_parser_delete(&p);
+	r = yamljson_parse(text, strlen(text), &docs, &err);
+	if (r == -EBADMSG)
+		return fail(ret_error, r, "malformed YAML at %s", err ? err : "an unknown line");
 	if (r < 0)
 		return r;
-	if (!json_is_object(t.root))
-		return fail(ret_error, -EBADMSG, "kubeconfig is not a YAML mapping");
-	*ret = TAKE_PTR(t.root);
-	return 0;
+	root = json_array_get(docs, 0);
+	if (json_array_size(docs) > 1)
+		r = fail(ret_error, -EBADMSG, "more than one YAML document");
+	else if (!json_is_object(root))
+		r = fail(ret_error, -EBADMSG, "kubeconfig is not a YAML mapping");
+	else
+		*ret = json_incref(root);
+	json_decref(docs);
+	return r;
 }
 
 /* --- kubeconfig semantics ------------------------------------------------- */
@@ -330,8 +237,9 @@ static int load_cluster(struct kapi_config *c, const json_t *cl, const char *nam
 	n = strlen(c->server);
 	while (n > 0 && c->server[n - 1] == '/')
 		c->server[--n] = 0;
-	insecure = str_of(cl, "insecure-skip-tls-verify");
-	c->insecure = insecure && strcmp(insecure, "true") == 0;
+	insecure = str_of(cl, "insecure-skip-tls-verify"); /* a YAML bool, or quoted */
+	c->insecure = json_is_true(json_object_get(cl, "insecure-skip-tls-verify")) ||
+		      (insecure && strcmp(insecure, "true") == 0);
 	r = load_blob(cl, "certificate-authority", base_dir, where, &c->ca, ret_error);
 	if (r < 0)
 		return r;

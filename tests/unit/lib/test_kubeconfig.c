@@ -262,7 +262,7 @@ static void test_bad_kubeconfigs(void **state)
 		{ "a: &x {b: c}\nd: *x\n", "aliases are not supported" },
 		{ "- just\n- a list\n", "not a YAML mapping" },
 		{ "", "not a YAML mapping" },
-		{ "{? {a: b} : c}\n", "mapping key is not a scalar" },
+		{ "{? {a: b} : c}\n", "a mapping key must be a scalar" },
 		{ "a: b\n---\nc: d\n", "more than one YAML document" },
 	};
 
