@@ -102,7 +102,9 @@ int felix_parse_bool(const char *s, bool *ret)
 	return -EINVAL;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+/* Leading decimal digits of @s (at most @max) into @ret; @ret_end (may be
+ * NULL: then nothing may follow) gets what follows. */
+static int parse_digits(const char *s, unsigned long max, unsigned long *ret, const char **ret_end)
 {
 	unsigned long v;
 	char *end;
@@ -111,12 +113,17 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || v > max)
+	if (errno || v > max || (!ret_end && *end))
 		return -EINVAL;
-	if (*end) /* a unit suffix is the caller's business */
-		return -EBADMSG;
+	if (ret_end)
+		*ret_end = end;
 	*ret = v;
 	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	return parse_digits(s, max, ret, NULL);
 }
 
 int felix_parse_duration_ms(const char *s, unsigned *ret_ms)
@@ -125,14 +132,10 @@ int felix_parse_duration_ms(const char *s, unsigned *ret_ms)
 		const char *suffix;
 		unsigned long mult;
 	} units[] = { { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 } };
+	const char *end;
 	unsigned long v;
-	char *end;
 
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno)
+	if (parse_digits(s, ULONG_MAX, &v, &end) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < ELEMENTSOF(units); i++) {
 		if (strcmp(end, units[i].suffix) != 0)
