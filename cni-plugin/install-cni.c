@@ -75,6 +75,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "cni-plugin/install.h"
 #include "kapi.h"
 #include "log.h"
@@ -223,7 +224,7 @@ static int read_sa_file(const struct settings *s, const char *leaf, char **ret, 
 
 	if (asprintf(&path, "%s/%s", s->sa_path, leaf) < 0)
 		return -ENOMEM;
-	r = install_read_file(path, SMALL_FILE_MAX, ret, ret_len);
+	r = file_read_all(path, SMALL_FILE_MAX, ret, ret_len);
 	if (r < 0)
 		return log_error_errno(r,
 				       "Cannot read the service account %s '%s' (set "
@@ -250,7 +251,7 @@ static int request_token(const struct settings *s, struct plan *p)
 
 		if (asprintf(&path, "%s/namespace", s->sa_path) < 0)
 			return -ENOMEM;
-		if (install_read_file(path, SMALL_FILE_MAX, &ns_file, NULL) == 0) {
+		if (file_read_all(path, SMALL_FILE_MAX, &ns_file, NULL) == 0) {
 			rstrip(ns_file);
 			ns = ns_file;
 		}
@@ -346,7 +347,7 @@ static int load_template(const struct settings *s, char **ret, const char **ret_
 	}
 	if (s->template_file) {
 		*ret_source = s->template_file;
-		r = install_read_file(s->template_file, SMALL_FILE_MAX, ret, NULL);
+		r = file_read_all(s->template_file, SMALL_FILE_MAX, ret, NULL);
 		return r < 0 ? log_error_errno(r, "Cannot read CNI_NETWORK_CONFIG_FILE '%s': %m",
 					       s->template_file)
 			     : 0;

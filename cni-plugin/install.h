@@ -106,13 +106,3 @@ int install_write_atomic(const char *path, const void *data, size_t len, mode_t 
  */
 int install_copy_atomic(const char *src, const char *dst, mode_t mode);
 
-/**
- * install_read_file - read a whole small file
- * @path: file
- * @max: refuse files larger than this (-EFBIG)
- * @ret: malloc'd, NUL-terminated contents
- * @ret_len: length without the NUL (may be NULL)
- *
- * Return: 0 or -errno.
- */
-int install_read_file(const char *path, size_t max, char **ret, size_t *ret_len);

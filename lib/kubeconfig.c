@@ -23,6 +23,7 @@
 
 #include "base64.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "kapi-internal.h"
 #include "kapi.h"
 #include "log.h"
@@ -77,39 +78,12 @@ int kapi_blob_copy(struct kapi_blob *dst, const struct kapi_blob *src)
 
 int kapi_read_file(const char *path, struct kapi_blob *ret)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	char *data;
+	int r = file_read_all(path, KAPI_FILE_MAX, &data, &ret->len);
 
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			uint8_t *nb;
-
-			if (cap >= KAPI_FILE_MAX)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 4096;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = 0;
-	ret->data = TAKE_PTR(buf);
-	ret->len = len;
-	return 0;
+	if (r == 0)
+		ret->data = (uint8_t *)data;
+	return r;
 }
 
 /* --- YAML -> JSON --------------------------------------------------------- */

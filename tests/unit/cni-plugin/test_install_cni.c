@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "cni-plugin/install.h"
 #include "kapi.h"
 
@@ -249,7 +250,7 @@ static void test_write_atomic_sets_mode_replaces_and_leaves_no_temp(void **state
 	assert_int_equal(install_write_atomic(path, "secret", 6, 0600), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(install_read_file(path, 100, &got, &len), 0);
+	assert_int_equal(file_read_all(path, 100, &got, &len), 0);
 	assert_int_equal(len, 6);
 	assert_string_equal(got, "secret");
 	assert_int_equal(count_entries(t->dir), 1);
@@ -267,7 +268,7 @@ static void test_write_atomic_failure_leaves_old_file(void **state)
 	snprintf(path, sizeof(path), "%s/conf/x", t->dir);
 	assert_int_equal(install_write_atomic(path, "old", 3, 0644), 0);
 	assert_int_equal(install_write_atomic(sub, "new", 3, 0644), -EISDIR);
-	assert_int_equal(install_read_file(path, 100, &got, NULL), 0);
+	assert_int_equal(file_read_all(path, 100, &got, NULL), 0);
 	assert_string_equal(got, "old");
 	assert_int_equal(count_entries(t->dir), 1); /* no temp file left */
 	/* A missing folder: nothing is created. */
@@ -293,10 +294,10 @@ static void test_copy_atomic_copies_bytes_and_mode(void **state)
 	assert_int_equal(install_copy_atomic(src, dst, 0755), 0);
 	assert_int_equal(stat(dst, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
-	assert_int_equal(install_read_file(dst, sizeof(big), &got, &len), 0);
+	assert_int_equal(file_read_all(dst, sizeof(big), &got, &len), 0);
 	assert_int_equal(len, sizeof(big));
 	assert_memory_equal(got, big, sizeof(big));
-	assert_int_equal(install_read_file(dst, 10, &got, &len), -EFBIG);
+	assert_int_equal(file_read_all(dst, 10, &got, &len), -EFBIG);
 	snprintf(src, sizeof(src), "%s/nope", t->dir);
 	assert_int_equal(install_copy_atomic(src, dst, 0755), -ENOENT);
 	assert_int_equal(count_entries(t->dir), 2);

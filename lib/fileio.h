@@ -1,0 +1,15 @@
+/* Reading small files whole (configs, tokens, certificates, templates). */
+#pragma once
+
+#include <stddef.h>
+
+/**
+ * file_read_all - read a whole regular file
+ * @path: file
+ * @max: refuse files larger than this (-EFBIG)
+ * @ret: malloc'd, NUL-terminated contents
+ * @ret_len: length without the NUL (may be NULL)
+ *
+ * Return: 0, -EINVAL (not a regular file), -EFBIG, -ENOMEM, -errno of open/read.
+ */
+int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len);
