@@ -3,7 +3,8 @@
 # its BIRD), and on every ToR a BIRD peering eBGP with every node.
 #
 #   lab agent up [--tor-as AS]     ToR BIRDs + global BGPPeers, felix-c on every
-#                                  node, wait until every node is ready
+#                                  node, wait until every node is ready and every
+#                                  BGP session Established
 #   lab agent start NODE           start felix-c on NODE (env FELIX_* passes through)
 #   lab agent stop NODE [--kill]   SIGTERM (or SIGKILL) felix-c; BIRD stays
 #   lab agent wait NODE [SECS]     until felix-c's /readiness answers 200
@@ -119,7 +120,23 @@ agent_up() {
 	for n in $(agent_nodes); do
 		agent_wait "$n" 90
 	done
+	# Ready means BIRD runs with its sessions configured; wait until every
+	# session is up too, so callers start from a converged fabric.
+	for n in $(agent_nodes) $(agent_tors); do
+		agent_bgp_converged "$n" 30
+	done
 	say "agents ready on $(agent_nodes | tr '\n' ' ')"
+}
+
+agent_bgp_converged() { # HOST SECS: every BGP session Established
+	local end=$((SECONDS + $2)) out
+	while :; do
+		out=$(agent_bgp "$1" 2>/dev/null) &&
+			! awk '$2 == "BGP" && $0 !~ /Established/ { bad = 1 } END { exit !bad }' <<<"$out" &&
+			break
+		[ "$SECONDS" -lt "$end" ] || { echo "$out" >&2; die "agent: BGP sessions of $1 not Established after $2 s"; }
+		sleep 0.2
+	done
 }
 
 cmd_agent() {
