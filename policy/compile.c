@@ -54,6 +54,7 @@ struct policy_desired {
 	size_t n_gens, cap_gens;
 	struct policy_hmap ns_pols; /* ns -> struct ns_policies */
 	struct policy_hmap compiled; /* netpol key -> struct relevant: those with chains */
+	bool local_only;	     /* the model has a node: compile only its pods' policies */
 	int nflog_group;
 	bool v6;		    /* IPv6 pod sets and rules exist (some pod has IPv6) */
 	uint64_t netpol_generation; /* of the model compiled */
@@ -1015,6 +1016,8 @@ static int relevance_change(struct policy_desired *d, const struct policy_pod *p
 	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
 	int r;
 
+	if (!d->local_only && !compiling)
+		return 0;
 	for (size_t k = 0; nsp && k < nsp->n; k++) {
 		const struct policy_netpol *np = nsp->v[k];
 		struct relevant *rel;
@@ -1046,8 +1049,26 @@ static int relevance_change(struct policy_desired *d, const struct policy_pod *p
 static int mark_relevant(struct policy_desired *d, const struct policy_model *m)
 {
 	struct policy_pod *pod;
+	void *x;
 	int r;
 
+	d->local_only = m->node != NULL;
+	if (!d->local_only) { /* every pod is "local": every policy is compiled */
+		for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &x);) {
+			struct policy_netpol *np = x;
+			struct relevant *rel = calloc(1, sizeof(*rel));
+
+			if (!rel)
+				return -ENOMEM;
+			rel->np = np;
+			r = policy_hmap_put_str(&d->compiled, np->key, rel);
+			if (r < 0) {
+				free(rel);
+				return r;
+			}
+		}
+		return 0;
+	}
 	for (size_t i = 0; policy_model_next_pod(m, &i, &pod);) {
 		if (pod->host_network || !policy_model_is_local(m, pod))
 			continue;

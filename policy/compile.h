@@ -30,9 +30,9 @@
  * vmap element choosing its profile chain): policy_desired_update_pod()
  * computes exactly that delta in time independent of the number of pods.
  *
- * Only policies selecting some local pod (policy_model_is_local, not
+ * With a node in the model, only policies selecting some of its pods (not
  * host-network) are compiled: a node's table holds its own pods' policies
- * and their peer sets, not the whole cluster's.
+ * and their peer sets, not the whole cluster's. Without one, all are.
  */
 #pragma once
 
@@ -80,8 +80,8 @@ const struct policy_nft *policy_desired_nft(const struct policy_desired *d);
  *
  * Return: 0, -ESTALE when policies or namespaces changed since @d was
  * compiled, or the first IPv6 pod came or the last one left (IPv6 rules
- * exist only while some pod has IPv6), or a local pod's change makes a
- * policy relevant to this node or no longer: compile again; -ENOMEM (then @d must
+ * exist only while some pod has IPv6), or (model with a node) a local pod's
+ * change makes a policy relevant to this node or no longer: compile again; -ENOMEM (then @d must
  * be recompiled).
  */
 int policy_desired_update_pod(struct policy_desired *d, const struct policy_model *m,

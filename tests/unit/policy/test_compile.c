@@ -44,8 +44,9 @@ struct fixture {
 	unsigned incremental, stale; /* updates taken incrementally / recompiled */
 };
 
-/* Compiles the cluster plus @policies (a JSON list body). */
-static void build(struct fixture *f, const char *policies, int nflog)
+/* Compiles the cluster plus @policies (a JSON list body) for @node (NULL:
+ * every pod is local). */
+static void build_on(struct fixture *f, const char *policies, int nflog, const char *node)
 {
 	struct policy_options o = { .nflog_group = nflog };
 	size_t n = strlen(cluster) + strlen(policies) + 64;
@@ -56,12 +57,17 @@ static void build(struct fixture *f, const char *policies, int nflog)
 	doc = json_loads(text, 0, NULL);
 	if (!doc)
 		fail_msg("bad JSON: %s", text);
-	assert_int_equal(policy_model_new(NULL, &f->m), 0);
+	assert_int_equal(policy_model_new(node, &f->m), 0);
 	if (policy_model_load_json(f->m, doc, &err) < 0)
 		fail_msg("load: %s", err);
 	assert_int_equal(policy_compile(f->m, &o, &f->d), 0);
 	json_decref(doc);
 	free(text);
+}
+
+static void build(struct fixture *f, const char *policies, int nflog)
+{
+	build_on(f, policies, nflog, NULL);
 }
 
 static void done(struct fixture *f)
@@ -560,10 +566,46 @@ static void test_incremental_pod_changes_equal_full_compile(void **state)
 
 		policy_plan_free(change(&f, steps[i].ns, steps[i].name, p));
 	}
-	/* Both paths ran: the last pod of 'a' selected by p1/p2 leaving makes
-	 * them irrelevant (recompile); most steps stay incremental. */
-	assert_true(f.stale >= 1);
-	assert_true(f.incremental > f.stale);
+	/* No node: every policy is compiled, every step is incremental. */
+	assert_int_equal(f.stale, 0);
+	assert_int_equal(f.incremental, sizeof(steps) / sizeof(steps[0]));
+	done(&f);
+}
+
+static struct policy_pod *pod_on(const char *node, const char *ns, const char *name,
+				 const char *labels, const char *ip)
+{
+	struct policy_pod *p = pod_json(ns, name, labels, ip);
+
+	p->node = strdup(node);
+	assert_non_null(p->node);
+	return p;
+}
+
+/* With a node, only the policies of its own pods are compiled; a local pod
+ * that makes a policy (ir)relevant is -ESTALE (recompiled), a remote pod's
+ * change stays incremental. Each step equals a full compile (change()). */
+static void test_only_local_pods_policies(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build_on(&f, rich_policies, -1, "n1");
+	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
+	assert_null(policy_nft_chain_get(nft(&f), "pol_b_p3_eg"));
+	policy_plan_free(change(&f, "a", "lw", pod_on("n1", "a", "lw", "{\"app\":\"web\"}", "10.0.1.70")));
+	assert_int_equal(f.stale, 1);
+	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
+	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p2_in"));
+	assert_null(policy_nft_chain_get(nft(&f), "pol_b_p3_eg"));
+	/* a remote pod joins p1's peers: elements only */
+	policy_plan_free(change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"cli\",\"role\":\"mon\"}", "10.0.1.3")));
+	assert_int_equal(f.stale, 1);
+	assert_int_equal(f.incremental, 1);
+	/* the local pod goes: p1 and p2 are no longer this node's */
+	policy_plan_free(change(&f, "a", "lw", NULL));
+	assert_int_equal(f.stale, 2);
+	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	done(&f);
 }
 
@@ -645,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_rules_only_with_ipv6_pods),
 		cmocka_unit_test(test_host_network_and_remote_pods),
 		cmocka_unit_test(test_incremental_pod_changes_equal_full_compile),
+		cmocka_unit_test(test_only_local_pods_policies),
 		cmocka_unit_test(test_label_change_is_only_element_ops),
 		cmocka_unit_test(test_update_after_policy_change_is_stale),
 		cmocka_unit_test(test_comments_identify_policy_rule_and_content),
