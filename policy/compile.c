@@ -1005,6 +1005,26 @@ static int touch_chain(struct tracker *t, const struct policy_desired *d, const 
 	return r;
 }
 
+/* @np gets chains in @d (its entry in @ret, may be NULL). */
+static int relevant_add(struct policy_desired *d, const struct policy_netpol *np,
+			struct relevant **ret)
+{
+	struct relevant *rel = calloc(1, sizeof(*rel));
+	int r;
+
+	if (!rel)
+		return -ENOMEM;
+	rel->np = np;
+	r = policy_hmap_put_str(&d->compiled, np->key, rel);
+	if (r < 0) {
+		free(rel);
+		return r;
+	}
+	if (ret)
+		*ret = rel;
+	return 0;
+}
+
 /* Only policies selecting some local pod (not host-network) get chains and
  * sets, so a node's table grows with its own pods' policies, not with the
  * cluster's. @delta +1/-1: @pod (local) comes or goes. A pod change that
@@ -1027,17 +1047,8 @@ static int relevance_change(struct policy_desired *d, const struct policy_pod *p
 		rel = policy_hmap_get_str(&d->compiled, np->key);
 		if (!rel && !compiling)
 			return -ESTALE;
-		if (!rel) {
-			rel = calloc(1, sizeof(*rel));
-			if (!rel)
-				return -ENOMEM;
-			rel->np = np;
-			r = policy_hmap_put_str(&d->compiled, np->key, rel);
-			if (r < 0) {
-				free(rel);
-				return r;
-			}
-		}
+		if (!rel && (r = relevant_add(d, np, &rel)) < 0)
+			return r;
 		if (delta > 0)
 			rel->local++;
 		else if (--rel->local == 0)
@@ -1054,19 +1065,9 @@ static int mark_relevant(struct policy_desired *d, const struct policy_model *m)
 
 	d->local_only = m->node != NULL;
 	if (!d->local_only) { /* every pod is "local": every policy is compiled */
-		for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &x);) {
-			struct policy_netpol *np = x;
-			struct relevant *rel = calloc(1, sizeof(*rel));
-
-			if (!rel)
-				return -ENOMEM;
-			rel->np = np;
-			r = policy_hmap_put_str(&d->compiled, np->key, rel);
-			if (r < 0) {
-				free(rel);
+		for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &x);)
+			if ((r = relevant_add(d, x, NULL)) < 0)
 				return r;
-			}
-		}
 		return 0;
 	}
 	for (size_t i = 0; policy_model_next_pod(m, &i, &pod);) {
