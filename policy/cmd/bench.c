@@ -13,6 +13,14 @@
  *       app: the label policies select pods by, so each change moves the pod
  *       to other policies (its dispatch element changes too); tier: a label
  *       only peers match on, so each change moves the pod between peer sets.
+ *       A change the incremental path refuses (-ESTALE: a policy became
+ *       relevant or irrelevant to the node) is a full compile diffed against
+ *       the previous desired table, as the agent does; counted as recompiles.
+ *
+ *   --per-node N puts pod j on node<j/N> and makes the table node0's: only
+ *   its N pods (the same ones at every size) get dispatch elements, the
+ *   others are peers only, and labelchange changes pods of node0. Without it
+ *   every pod is local.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,10 +47,12 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Pod j: namespace ns<j%100>, app a<(j/100)%10> and tier <j%3> unless given. */
-static json_t *gen_pod(int j, const char *app, const char *tier)
+/* Pod j: namespace ns<j%100>, app a<(j/100)%10> and tier <j%3> unless given;
+ * on node<j/per_node> when per_node > 0, else on no node (all local). */
+static json_t *gen_pod(int j, int per_node, const char *app, const char *tier)
 {
-	char name[32], ns[16], ip[32], a[16], t[8];
+	char name[32], ns[16], ip[32], a[16], t[8], node[32];
+	json_t *pod;
 
 	snprintf(name, sizeof(name), "p%d", j);
 	snprintf(ns, sizeof(ns), "ns%d", j % N_NS);
@@ -50,10 +60,15 @@ static json_t *gen_pod(int j, const char *app, const char *tier)
 	snprintf(t, sizeof(t), "%d", j % 3);
 	snprintf(ip, sizeof(ip), "10.%d.%d.%d", 64 + ((j + 1) >> 16), ((j + 1) >> 8) & 255, (j + 1) & 255);
 	/* label values are strings, as the API server gives them */
-	return json_pack("{s:{s:s,s:s,s:{s:s,s:s}},s:{s:[{s:s,s:[{s:s,s:i}]}]},s:{s:s}}",
-			 "metadata", "namespace", ns, "name", name, "labels", "app", app ? app : a,
-			 "tier", tier ? tier : t, "spec", "containers", "name", "c", "ports", "name", "http",
-			 "containerPort", 8000 + j % 10, "status", "podIP", ip);
+	pod = json_pack("{s:{s:s,s:s,s:{s:s,s:s}},s:{s:[{s:s,s:[{s:s,s:i}]}]},s:{s:s}}",
+			"metadata", "namespace", ns, "name", name, "labels", "app", app ? app : a,
+			"tier", tier ? tier : t, "spec", "containers", "name", "c", "ports", "name", "http",
+			"containerPort", 8000 + j % 10, "status", "podIP", ip);
+	if (pod && per_node > 0) {
+		snprintf(node, sizeof(node), "node%d", j / per_node);
+		json_object_set_new(json_object_get(pod, "spec"), "nodeName", json_string(node));
+	}
+	return pod;
 }
 
 static json_t *gen_policy(int k)
@@ -89,7 +104,7 @@ static json_t *gen_policy(int k)
 			 spec);
 }
 
-static json_t *gen_state(int pods, int policies)
+static json_t *gen_state(int pods, int per_node, int policies)
 {
 	json_t *nss = json_array(), *ps = json_array(), *pols = json_array();
 	char name[16], env[8], team[8];
@@ -102,7 +117,7 @@ static json_t *gen_state(int pods, int policies)
 						     "labels", "env", env, "team", team));
 	}
 	for (int j = 0; j < pods; j++)
-		json_array_append_new(ps, gen_pod(j, NULL, NULL));
+		json_array_append_new(ps, gen_pod(j, per_node, NULL, NULL));
 	for (int k = 0; k < policies; k++)
 		json_array_append_new(pols, gen_policy(k));
 	return json_pack("{s:o,s:o,s:o}", "namespaces", nss, "pods", ps, "networkpolicies", pols);
@@ -110,6 +125,7 @@ static json_t *gen_state(int pods, int policies)
 
 struct opts {
 	int pods, policies, changes;
+	int per_node; /* pods per node (node0 is ours); 0 = every pod local */
 	const char *extra;
 	bool tier; /* labelchange: change the tier label, else app */
 };
@@ -124,6 +140,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->policies = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--changes") == 0)
 			o->changes = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--per-node") == 0)
+			o->per_node = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--extra") == 0)
 			o->extra = argv[i + 1];
 		else if (strcmp(argv[i], "--label") == 0 && strcmp(argv[i + 1], "app") == 0)
@@ -138,7 +156,7 @@ static int parse(int argc, char **argv, struct opts *o)
 
 static int cmd_gen(const struct opts *o)
 {
-	json_t *doc = gen_state(o->pods, o->policies), *extra;
+	json_t *doc = gen_state(o->pods, o->per_node, o->policies), *extra;
 	const char *keys[] = { "namespaces", "pods", "networkpolicies" };
 
 	if (o->extra) {
@@ -162,12 +180,12 @@ static int full_sync(const struct opts *o, struct policy_model **ret_m,
 	struct policy_nft *obs = NULL;
 	struct policy_plan *p = NULL;
 	char *err = NULL;
-	json_t *doc = gen_state(o->pods, o->policies);
+	json_t *doc = gen_state(o->pods, o->per_node, o->policies);
 	double t0, t1, t2, t3, t4, t5;
 	int r;
 
 	t0 = now_ms();
-	r = policy_model_new(NULL, ret_m);
+	r = policy_model_new(o->per_node > 0 ? "node0" : NULL, ret_m);
 	if (r == 0)
 		r = policy_model_load_json(*ret_m, doc, &err);
 	json_decref(doc);
@@ -219,7 +237,8 @@ static int cmd_labelchange(const struct opts *o)
 	double *tk = calloc((size_t)o->changes, sizeof(double));
 	double *tt = calloc((size_t)o->changes, sizeof(double));
 	size_t elems = 0;
-	int dispatch = 0; /* changes that changed a pod's dispatch (vmap) element */
+	int dispatch = 0;   /* changes that changed a pod's dispatch (vmap) element */
+	int recompiles = 0; /* changes the incremental path refused (-ESTALE) */
 	int r;
 
 	if (!tc || !tk || !tt) {
@@ -230,7 +249,8 @@ static int cmd_labelchange(const struct opts *o)
 	}
 	r = full_sync(o, &m, &d, &k, false);
 	for (int i = 0; r == 0 && i < o->changes; i++) {
-		int j = (i * 7919) % o->pods;
+		/* with nodes, a pod of ours: its dispatch element changes too */
+		int j = (i * 7919) % (o->per_node > 0 && o->per_node < o->pods ? o->per_node : o->pods);
 		char val[16];
 		json_t *pj;
 		struct policy_pod *pod = NULL, *old = NULL, *copy = NULL;
@@ -240,12 +260,12 @@ static int cmd_labelchange(const struct opts *o)
 		/* a value other than the pod's own, so every change moves the pod */
 		if (o->tier) {
 			snprintf(val, sizeof(val), "%d", (j % 3 + 1 + i % 2) % 3);
-			pj = gen_pod(j, NULL, val);
+			pj = gen_pod(j, o->per_node, NULL, val);
 		} else {
 			snprintf(val, sizeof(val), "a%d", ((j / N_NS) + 1 + i % 2) % 10);
-			pj = gen_pod(j, val, NULL);
+			pj = gen_pod(j, o->per_node, val, NULL);
 		}
-		r = policy_pod_from_json(pj, &pod, NULL);
+		r = pj ? policy_pod_from_json(pj, &pod, NULL) : -ENOMEM;
 		json_decref(pj);
 		t0 = now_ms();
 		if (r == 0)
@@ -254,6 +274,24 @@ static int cmd_labelchange(const struct opts *o)
 			r = policy_model_set_pod(m, pod, &old);
 		if (r == 0)
 			r = policy_desired_update_pod(d, m, old, copy, &p);
+		if (r == -ESTALE) {
+			/* the change made a policy relevant or irrelevant to this
+			 * node: what the agent does, a full compile diffed against
+			 * the table it last applied */
+			struct policy_options po = { .nflog_group = -1 };
+			struct policy_desired *nd = NULL;
+
+			recompiles++;
+			r = policy_compile(m, &po, &nd);
+			if (r == 0)
+				r = policy_plan(policy_desired_nft(d), policy_desired_nft(nd), &p, NULL);
+			if (r == 0) {
+				policy_desired_free(d);
+				d = nd;
+			} else {
+				policy_desired_free(nd);
+			}
+		}
 		t1 = now_ms();
 		if (r == 0)
 			r = policy_kernel_apply(k, p, NULL);
@@ -269,6 +307,8 @@ static int cmd_labelchange(const struct opts *o)
 					break;
 				}
 		}
+		if (r < 0)
+			fprintf(stderr, "label change %d (pod p%d) failed: %s\n", i, j, strerror(-r));
 		tc[i] = t1 - t0;
 		tk[i] = t2 - t1;
 		tt[i] = t2 - t0;
@@ -280,11 +320,11 @@ static int cmd_labelchange(const struct opts *o)
 		qsort(tc, (size_t)o->changes, sizeof(double), cmp_double);
 		qsort(tk, (size_t)o->changes, sizeof(double), cmp_double);
 		qsort(tt, (size_t)o->changes, sizeof(double), cmp_double);
-		printf("labelchange pods=%d policies=%d label=%s changes=%d elements_per_change=%.1f "
-		       "dispatch_changes=%d median_ms=%.3f p90_ms=%.3f compute_median_ms=%.3f "
-		       "kernel_median_ms=%.3f\n",
-		       o->pods, o->policies, o->tier ? "tier" : "app", o->changes,
-		       (double)elems / o->changes, dispatch, tt[o->changes / 2],
+		printf("labelchange pods=%d per_node=%d policies=%d label=%s changes=%d "
+		       "elements_per_change=%.1f dispatch_changes=%d recompiles=%d median_ms=%.3f "
+		       "p90_ms=%.3f compute_median_ms=%.3f kernel_median_ms=%.3f\n",
+		       o->pods, o->per_node, o->policies, o->tier ? "tier" : "app", o->changes,
+		       (double)elems / o->changes, dispatch, recompiles, tt[o->changes / 2],
 		       tt[o->changes * 9 / 10], tc[o->changes / 2], tk[o->changes / 2]);
 	}
 	free(tc);
@@ -305,9 +345,9 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc < 2 || parse(argc - 2, argv + 2, &o) < 0 || o.pods < 1 || o.policies < 0 ||
-	    o.changes < 1) {
+	    o.changes < 1 || o.per_node < 0) {
 		fprintf(stderr, "usage: %s gen|sync|labelchange [--pods N] [--policies P] "
-				"[--changes M] [--label app|tier] [--extra FILE]\n", argv[0]);
+				"[--changes M] [--label app|tier] [--per-node N] [--extra FILE]\n", argv[0]);
 		return 2;
 	}
 	if (strcmp(argv[1], "gen") == 0)
