@@ -59,6 +59,7 @@ struct policy_desired {
 	bool v6;		    /* IPv6 pod sets and rules exist (some pod has IPv6) */
 	uint64_t netpol_generation; /* of the model compiled */
 	struct policy_nft_set *vmap[_POLICY_DIR_MAX]; /* INGRESS: to_wl, EGRESS: from_wl */
+	struct tracker *tracking;   /* during an incremental update: records what it creates */
 };
 
 /* A compiled policy and how many local pods it selects. */
@@ -70,7 +71,14 @@ struct relevant {
 /* Records what an incremental update touched, to derive its plan. */
 struct tracker {
 	struct policy_hmap elems;  /* set pointer . data -> struct touched */
-	struct policy_hmap chains; /* name -> struct touched_chain */
+	struct policy_hmap chains; /* name -> struct touched_name */
+	struct policy_hmap sets;   /* name -> struct touched_name: created or dropped */
+	/* policies the update made relevant / irrelevant on this node */
+	const struct policy_netpol **gained, **lost;
+	size_t n_gained, n_lost;
+	/* sets dropped by the update, freed once its plan is built */
+	struct policy_nft_set **dropped;
+	size_t n_dropped;
 };
 
 struct touched {
@@ -80,12 +88,32 @@ struct touched {
 	uint8_t key[];
 };
 
-struct touched_chain {
+struct touched_name {
 	bool was;
 	char name[];
 };
 
 static const char *const dir_short[_POLICY_DIR_MAX] = { "in", "eg" };
+
+static int touch_chain(struct tracker *t, const struct policy_desired *d, const char *name);
+static int touch_set(struct tracker *t, const struct policy_desired *d, const char *name);
+
+/* Sets and chains of policies are created through these, so an incremental
+ * update that compiles a policy knows what it added. */
+static int set_add(struct policy_desired *d, const char *name, enum policy_set_kind kind,
+		   struct policy_nft_set **ret)
+{
+	int r = touch_set(d->tracking, d, name);
+
+	return r < 0 ? r : policy_nft_set_add(d->nft, name, kind, ret);
+}
+
+static int chain_add(struct policy_desired *d, const char *name, struct policy_nft_chain **ret)
+{
+	int r = touch_chain(d->tracking, d, name);
+
+	return r < 0 ? r : policy_nft_chain_add(d->nft, name, ret);
+}
 
 /* snprintf for names whose parts are bounded by construction (no
  * truncation warning; an over-long result is cut, never overflows). */
@@ -558,7 +586,7 @@ static int static_set(struct policy_desired *d, const char *name, enum policy_se
 	*ret = policy_nft_set_get(d->nft, name);
 	if (*ret)
 		return 0;
-	return policy_nft_set_add(d->nft, name, kind, ret) < 0 ? -ENOMEM : 1;
+	return set_add(d, name, kind, ret) < 0 ? -ENOMEM : 1;
 }
 
 static int port_set(struct policy_desired *d, const struct policy_rule *rule, char *name,
@@ -652,7 +680,7 @@ static int new_set_pair(struct policy_desired *d, struct policy_netpol *np, enum
 
 	snprintf(w, sizeof(w), "%s4", what);
 	rule_set_name(np, dir, i, w, name, sizeof(name));
-	r = policy_nft_set_add(d->nft, name, k4, ret4);
+	r = set_add(d, name, k4, ret4);
 	if (r < 0)
 		return r;
 	*ret6 = NULL;
@@ -660,7 +688,7 @@ static int new_set_pair(struct policy_desired *d, struct policy_netpol *np, enum
 		return 0;
 	snprintf(w, sizeof(w), "%s6", what);
 	rule_set_name(np, dir, i, w, name, sizeof(name));
-	return policy_nft_set_add(d->nft, name, k4 + 1, ret6);
+	return set_add(d, name, k4 + 1, ret6);
 }
 
 static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
@@ -816,7 +844,7 @@ static int compile_netpol(struct policy_desired *d, struct policy_netpol *np)
 		if (!np->types[dir])
 			continue;
 		policy_chain_name(np, dir, name, sizeof(name));
-		r = policy_nft_chain_add(d->nft, name, &c);
+		r = chain_add(d, name, &c);
 		for (size_t i = 0; r == 0 && i < np->n_rules[dir]; i++)
 			r = compile_rule(d, np, dir, i, c);
 		if (r < 0)
@@ -987,22 +1015,33 @@ static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
 	return chain_push(c, r, label);
 }
 
-static int touch_chain(struct tracker *t, const struct policy_desired *d, const char *name)
+/* Records whether chain or set @name existed before the update (once). */
+static int touch_name(struct policy_hmap *map, bool was, const char *name)
 {
-	struct touched_chain *tc;
+	struct touched_name *tn;
 	int r;
 
-	if (!t || policy_hmap_get_str(&t->chains, name))
+	if (policy_hmap_get_str(map, name))
 		return 0;
-	tc = malloc(sizeof(*tc) + strlen(name) + 1);
-	if (!tc)
+	tn = malloc(sizeof(*tn) + strlen(name) + 1);
+	if (!tn)
 		return -ENOMEM;
-	strcpy(tc->name, name);
-	tc->was = policy_nft_chain_get(d->nft, name) != NULL;
-	r = policy_hmap_put_str(&t->chains, tc->name, tc);
+	strcpy(tn->name, name);
+	tn->was = was;
+	r = policy_hmap_put_str(map, tn->name, tn);
 	if (r < 0)
-		free(tc);
+		free(tn);
 	return r;
+}
+
+static int touch_chain(struct tracker *t, const struct policy_desired *d, const char *name)
+{
+	return t ? touch_name(&t->chains, policy_nft_chain_get(d->nft, name) != NULL, name) : 0;
+}
+
+static int touch_set(struct tracker *t, const struct policy_desired *d, const char *name)
+{
+	return t ? touch_name(&t->sets, policy_nft_set_get(d->nft, name) != NULL, name) : 0;
 }
 
 /* @np gets chains in @d (its entry in @ret, may be NULL). */
@@ -1025,18 +1064,31 @@ static int relevant_add(struct policy_desired *d, const struct policy_netpol *np
 	return 0;
 }
 
+static int netpol_push(const struct policy_netpol ***v, size_t *n,
+		       const struct policy_netpol *np)
+{
+	const struct policy_netpol **x = realloc(*v, (*n + 1) * sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	x[(*n)++] = np;
+	*v = x;
+	return 0;
+}
+
 /* Only policies selecting some local pod (not host-network) get chains and
  * sets, so a node's table grows with its own pods' policies, not with the
- * cluster's. @delta +1/-1: @pod (local) comes or goes. A pod change that
- * makes a policy relevant or irrelevant is -ESTALE: compile again, so an
- * incremental update never differs from a full compile. */
+ * cluster's. @delta +1/-1: @pod (local) comes or goes. During an update (@t
+ * set), a policy that gains its first local pod or loses its last is queued
+ * on @t: apply_relevance() compiles or drops it once the pod passes are done,
+ * so an incremental update never differs from a full compile. */
 static int relevance_change(struct policy_desired *d, const struct policy_pod *pod, int delta,
-			    bool compiling)
+			    struct tracker *t)
 {
 	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
 	int r;
 
-	if (!d->local_only && !compiling)
+	if (!d->local_only && t)
 		return 0;
 	for (size_t k = 0; nsp && k < nsp->n; k++) {
 		const struct policy_netpol *np = nsp->v[k];
@@ -1045,14 +1097,20 @@ static int relevance_change(struct policy_desired *d, const struct policy_pod *p
 		if (!labelsel_matches(np->pod_sel, pod->labels))
 			continue;
 		rel = policy_hmap_get_str(&d->compiled, np->key);
-		if (!rel && !compiling)
-			return -ESTALE;
-		if (!rel && (r = relevant_add(d, np, &rel)) < 0)
-			return r;
+		if (!rel && delta < 0)
+			return -ESTALE; /* a pod it selected was not counted: recompile */
+		if (!rel) {
+			r = relevant_add(d, np, &rel);
+			if (r == 0 && t)
+				r = netpol_push(&t->gained, &t->n_gained, np);
+			if (r < 0)
+				return r;
+		}
 		if (delta > 0)
 			rel->local++;
-		else if (--rel->local == 0)
-			return -ESTALE;
+		else if (--rel->local == 0 && t &&
+			 (r = netpol_push(&t->lost, &t->n_lost, np)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -1073,7 +1131,7 @@ static int mark_relevant(struct policy_desired *d, const struct policy_model *m)
 	for (size_t i = 0; policy_model_next_pod(m, &i, &pod);) {
 		if (pod->host_network || !policy_model_is_local(m, pod))
 			continue;
-		r = relevance_change(d, pod, +1, true);
+		r = relevance_change(d, pod, +1, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -1129,7 +1187,7 @@ static int pod_change(struct policy_desired *d, const struct policy_model *m,
 	}
 	if (!policy_model_is_local(m, pod))
 		return 0;
-	r = relevance_change(d, pod, delta, false);
+	r = relevance_change(d, pod, delta, t);
 	if (r < 0)
 		return r;
 	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
@@ -1138,6 +1196,133 @@ static int pod_change(struct policy_desired *d, const struct policy_model *m,
 			return r;
 	}
 	return 0;
+}
+
+/* ---- policies becoming (ir)relevant during an update ---- */
+
+static bool set_in_use(const struct policy_desired *d, const char *name)
+{
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next(&d->nft->chains, &i, &v);) {
+		const struct policy_nft_chain *c = v;
+
+		for (size_t k = 0; k < c->n_rules; k++)
+			for (size_t j = 0; j < c->rules[k]->n_match; j++)
+				if (c->rules[k]->match[j].arg &&
+				    strcmp(c->rules[k]->match[j].arg, name) == 0)
+					return true;
+	}
+	return false;
+}
+
+/* @s goes with the update; it is freed after the plan is built. */
+static int drop_set(struct policy_desired *d, struct tracker *t, struct policy_nft_set *s)
+{
+	struct policy_nft_set **x;
+	int r;
+
+	for (size_t i = 0; i < t->n_dropped; i++)
+		if (t->dropped[i] == s)
+			return 0;
+	r = touch_set(t, d, s->name);
+	if (r < 0)
+		return r;
+	x = realloc(t->dropped, (t->n_dropped + 1) * sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x[t->n_dropped++] = s;
+	t->dropped = x;
+	return 0;
+}
+
+static bool set_dropped(const struct tracker *t, const struct policy_nft_set *s)
+{
+	for (size_t i = 0; i < t->n_dropped; i++)
+		if (t->dropped[i] == s)
+			return true;
+	return false;
+}
+
+/* Removes what compile_netpol() made for @np: its chains, its generators and
+ * their sets, and the shared static sets no other rule uses any more. */
+static int drop_netpol(struct policy_desired *d, const struct policy_netpol *np,
+		       struct tracker *t)
+{
+	const char *statics[64];
+	size_t n_statics = 0, k = 0;
+	char name[300];
+	int r;
+
+	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
+		struct policy_nft_chain *c;
+
+		policy_chain_name(np, dir, name, sizeof(name));
+		c = policy_nft_chain_get(d->nft, name);
+		if (!c)
+			continue;
+		for (size_t i = 0; i < c->n_rules; i++)
+			for (size_t j = 0; j < c->rules[i]->n_match; j++) {
+				const struct policy_match *m = &c->rules[i]->match[j];
+				struct policy_nft_set *s = m->arg ? policy_nft_set_get(d->nft, m->arg)
+								  : NULL;
+
+				if (!s || (s->kind != POLICY_SET_PORTS && s->kind != POLICY_SET_RANGE4 &&
+					   s->kind != POLICY_SET_RANGE6))
+					continue;
+				if (n_statics == sizeof(statics) / sizeof(statics[0]))
+					return -ESTALE; /* too many to follow here: recompile */
+				statics[n_statics++] = s->name;
+			}
+		r = touch_chain(t, d, name);
+		if (r < 0)
+			return r;
+		/* the static sets' names stay valid: sets are freed after planning */
+		policy_nft_chain_del(d->nft, name);
+	}
+	for (size_t i = 0; i < d->n_gens; i++) {
+		struct gen *g = &d->gens[i];
+
+		if (g->np != np) {
+			d->gens[k++] = *g;
+			continue;
+		}
+		for (int f = 0; f < 2; f++)
+			if (g->set[f] && (r = drop_set(d, t, g->set[f])) < 0)
+				return r;
+		policy_netpol_unref(g->np);
+	}
+	d->n_gens = k;
+	for (size_t i = 0; i < n_statics; i++)
+		if (!set_in_use(d, statics[i]) &&
+		    (r = drop_set(d, t, policy_nft_set_get(d->nft, statics[i]))) < 0)
+			return r;
+	free(policy_hmap_remove_str(&d->compiled, np->key));
+	return 0;
+}
+
+/* After the pod passes: compile the policies that became relevant (their
+ * generators filled from the model, which already holds the new pod) and
+ * drop those that stopped being relevant. */
+static int apply_relevance(struct policy_desired *d, const struct policy_model *m,
+			   struct tracker *t)
+{
+	size_t first = d->n_gens;
+	int r = 0;
+
+	d->tracking = t;
+	for (size_t i = 0; r == 0 && i < t->n_gained; i++)
+		r = compile_netpol(d, (struct policy_netpol *)t->gained[i]);
+	d->tracking = NULL;
+	for (size_t i = first; r == 0 && i < d->n_gens; i++)
+		r = gen_fill(&d->gens[i], m);
+	for (size_t i = 0; r == 0 && i < t->n_lost; i++) {
+		const struct relevant *rel = policy_hmap_get_str(&d->compiled, t->lost[i]->key);
+
+		if (rel && rel->local == 0)
+			r = drop_netpol(d, t->lost[i], t);
+	}
+	return r;
 }
 
 /* ---- entry points ---- */
@@ -1210,16 +1395,39 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 	return 0;
 }
 
-static void tracker_done(struct tracker *t)
+static void tracker_done(struct tracker *t, struct policy_desired *d)
 {
+	struct policy_hmap *maps[] = { &t->elems, &t->chains, &t->sets };
 	void *v;
 
-	for (size_t i = 0; policy_hmap_next(&t->elems, &i, &v);)
-		free(v);
-	for (size_t i = 0; policy_hmap_next(&t->chains, &i, &v);)
-		free(v);
-	policy_hmap_done(&t->elems);
-	policy_hmap_done(&t->chains);
+	for (size_t i = 0; i < t->n_dropped; i++) {
+		char name[300];
+
+		snprintf(name, sizeof(name), "%s", t->dropped[i]->name);
+		policy_nft_set_del(d->nft, name);
+	}
+	for (size_t k = 0; k < sizeof(maps) / sizeof(maps[0]); k++) {
+		for (size_t i = 0; policy_hmap_next(maps[k], &i, &v);)
+			free(v);
+		policy_hmap_done(maps[k]);
+	}
+	free(t->gained);
+	free(t->lost);
+	free(t->dropped);
+}
+
+/* A whole set the update created: the set and every element. */
+static int plan_new_set(struct policy_plan *p, const struct policy_nft_set *s)
+{
+	void *v;
+	int r = policy_plan_add_set(p, s);
+
+	for (size_t i = 0; r == 0 && policy_hmap_next(&s->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+
+		r = policy_plan_elem(p, POLICY_OP_ELEM_ADD, s->name, s->kind, e->data, e->len);
+	}
+	return r;
 }
 
 static int tracker_plan(struct tracker *t, const struct policy_desired *d, struct policy_plan *p)
@@ -1233,12 +1441,23 @@ static int tracker_plan(struct tracker *t, const struct policy_desired *d, struc
 		size_t len = tc->len - sizeof(tc->set);
 		bool now = policy_nft_elem_has(tc->set, data, len);
 
-		if (now != tc->was)
+		/* sets created or dropped whole are planned below */
+		if (now != tc->was && !policy_hmap_get_str(&t->sets, tc->set->name))
 			r = policy_plan_elem(p, now ? POLICY_OP_ELEM_ADD : POLICY_OP_ELEM_DEL,
 					     tc->set->name, tc->set->kind, data, len);
 	}
+	for (size_t i = 0; r == 0 && policy_hmap_next(&t->sets, &i, &v);) {
+		const struct touched_name *tn = v;
+		const struct policy_nft_set *s = policy_nft_set_get(d->nft, tn->name);
+		bool now = s && !set_dropped(t, s);
+
+		if (now && !tn->was)
+			r = plan_new_set(p, s);
+		else if (!now && tn->was)
+			r = policy_plan_del_set(p, tn->name);
+	}
 	for (size_t i = 0; r == 0 && policy_hmap_next(&t->chains, &i, &v);) {
-		const struct touched_chain *tc = v;
+		const struct touched_name *tc = v;
 		const struct policy_nft_chain *c = policy_nft_chain_get(d->nft, tc->name);
 
 		if (c && !tc->was)
@@ -1267,8 +1486,10 @@ int policy_desired_update_pod(struct policy_desired *d, const struct policy_mode
 	if (r == 0 && old)
 		r = pod_change(d, m, old, -1, &t);
 	if (r == 0)
+		r = apply_relevance(d, m, &t);
+	if (r == 0)
 		r = tracker_plan(&t, d, p);
-	tracker_done(&t);
+	tracker_done(&t, d);
 	if (r < 0) {
 		policy_plan_free(p);
 		return r;

@@ -73,15 +73,15 @@ const struct policy_nft *policy_desired_nft(const struct policy_desired *d);
  * @m: the model, with the change already made
  * @old: the pod before (NULL when added)
  * @new: the pod after (NULL when deleted)
- * @ret_plan: the finished plan (element changes, and profile chains created
- *   or dropped)
+ * @ret_plan: the finished plan (element changes, profile chains created or
+ *   dropped and, with a node, the chains and sets of a policy that a local
+ *   pod's change makes relevant to this node or no longer)
  *
  * The plans reference @d: apply each before the next update.
  *
  * Return: 0, -ESTALE when policies or namespaces changed since @d was
  * compiled, or the first IPv6 pod came or the last one left (IPv6 rules
- * exist only while some pod has IPv6), or (model with a node) a local pod's
- * change makes a policy relevant to this node or no longer: compile again; -ENOMEM (then @d must
+ * exist only while some pod has IPv6): compile again; -ENOMEM (then @d must
  * be recompiled).
  */
 int policy_desired_update_pod(struct policy_desired *d, const struct policy_model *m,

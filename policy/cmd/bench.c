@@ -13,9 +13,9 @@
  *       app: the label policies select pods by, so each change moves the pod
  *       to other policies (its dispatch element changes too); tier: a label
  *       only peers match on, so each change moves the pod between peer sets.
- *       A change the incremental path refuses (-ESTALE: a policy became
- *       relevant or irrelevant to the node) is a full compile diffed against
- *       the previous desired table, as the agent does; counted as recompiles.
+ *       A change the incremental path refuses (-ESTALE) is a full compile
+ *       diffed against the previous desired table, as the agent does;
+ *       counted as recompiles (none are expected: the policies never change).
  *
  *   --per-node N puts pod j on node<j/N> and makes the table node0's: only
  *   its N pods (the same ones at every size) get dispatch elements, the
@@ -249,20 +249,22 @@ static int cmd_labelchange(const struct opts *o)
 	}
 	r = full_sync(o, &m, &d, &k, false);
 	for (int i = 0; r == 0 && i < o->changes; i++) {
-		/* with nodes, a pod of ours: its dispatch element changes too */
-		int j = (i * 7919) % (o->per_node > 0 && o->per_node < o->pods ? o->per_node : o->pods);
+		/* with nodes, a pod of ours: its dispatch element changes too.
+		 * Pass 0 over the pods moves each away from its own value, pass 1
+		 * back, and so on: every change is a real one. */
+		int n = o->per_node > 0 && o->per_node < o->pods ? o->per_node : o->pods;
+		int j = (int)(((long)i * 7919) % n), away = (i / n) % 2 == 0;
 		char val[16];
 		json_t *pj;
 		struct policy_pod *pod = NULL, *old = NULL, *copy = NULL;
 		struct policy_plan *p = NULL;
 		double t0, t1, t2;
 
-		/* a value other than the pod's own, so every change moves the pod */
 		if (o->tier) {
-			snprintf(val, sizeof(val), "%d", (j % 3 + 1 + i % 2) % 3);
+			snprintf(val, sizeof(val), "%d", (j % 3 + away * (1 + j % 2)) % 3);
 			pj = gen_pod(j, o->per_node, NULL, val);
 		} else {
-			snprintf(val, sizeof(val), "a%d", ((j / N_NS) + 1 + i % 2) % 10);
+			snprintf(val, sizeof(val), "a%d", ((j / N_NS) + away * (1 + j % 2)) % 10);
 			pj = gen_pod(j, o->per_node, val, NULL);
 		}
 		r = pj ? policy_pod_from_json(pj, &pod, NULL) : -ENOMEM;

@@ -582,30 +582,59 @@ static struct policy_pod *pod_on(const char *node, const char *ns, const char *n
 	return p;
 }
 
-/* With a node, only the policies of its own pods are compiled; a local pod
- * that makes a policy (ir)relevant is -ESTALE (recompiled), a remote pod's
- * change stays incremental. Each step equals a full compile (change()). */
+/* Whether @p has an op of @kind on @name. */
+static bool plan_has(const struct policy_plan *p, enum policy_op_kind kind, const char *name)
+{
+	for (size_t i = 0; i < p->n_ops; i++)
+		if (p->ops[i].kind == kind && strcmp(p->ops[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* With a node, only the policies of its own pods are compiled. A local pod
+ * that makes a policy relevant compiles just that policy into the update's
+ * plan (its chains, its sets with their elements); one that makes it
+ * irrelevant drops them. Each step equals a full compile (change()). */
 static void test_only_local_pods_policies(void **state)
 {
 	struct fixture f = {};
+	struct policy_plan *p;
 
 	(void)state;
 	build_on(&f, rich_policies, -1, "n1");
 	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	assert_null(policy_nft_chain_get(nft(&f), "pol_b_p3_eg"));
-	policy_plan_free(change(&f, "a", "lw", pod_on("n1", "a", "lw", "{\"app\":\"web\"}", "10.0.1.70")));
-	assert_int_equal(f.stale, 1);
+	p = change(&f, "a", "lw", pod_on("n1", "a", "lw", "{\"app\":\"web\"}", "10.0.1.70"));
 	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p2_in"));
 	assert_null(policy_nft_chain_get(nft(&f), "pol_b_p3_eg"));
+	assert_true(plan_has(p, POLICY_OP_CHAIN_ADD, "pol_a_p1_in"));
+	assert_true(plan_has(p, POLICY_OP_CHAIN_ADD, "pol_a_p2_in"));
+	assert_true(plan_has(p, POLICY_OP_SET_ADD, "pol_a_p1_in0_pods4"));
+	/* the new set comes with its contents: a/cli (app=cli) is a p1 peer */
+	assert_true(plan_has(p, POLICY_OP_ELEM_ADD, "pol_a_p1_in0_pods4"));
+	assert_int_equal(policy_plan_count(p, POLICY_OP_CHAIN_DEL), 0);
+	policy_plan_free(p);
 	/* a remote pod joins p1's peers: elements only */
-	policy_plan_free(change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"cli\",\"role\":\"mon\"}", "10.0.1.3")));
-	assert_int_equal(f.stale, 1);
-	assert_int_equal(f.incremental, 1);
+	p = change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"cli\",\"role\":\"mon\"}", "10.0.1.3"));
+	for (size_t i = 0; i < p->n_ops; i++)
+		assert_true(p->ops[i].kind == POLICY_OP_ELEM_ADD || p->ops[i].kind == POLICY_OP_ELEM_DEL);
+	policy_plan_free(p);
 	/* the local pod goes: p1 and p2 are no longer this node's */
-	policy_plan_free(change(&f, "a", "lw", NULL));
-	assert_int_equal(f.stale, 2);
+	p = change(&f, "a", "lw", NULL);
 	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
+	assert_true(plan_has(p, POLICY_OP_CHAIN_DEL, "pol_a_p1_in"));
+	assert_true(plan_has(p, POLICY_OP_CHAIN_DEL, "pol_a_p2_in"));
+	assert_true(plan_has(p, POLICY_OP_SET_DEL, "pol_a_p1_in0_pods4"));
+	assert_false(plan_has(p, POLICY_OP_ELEM_DEL, "pol_a_p1_in0_pods4"));
+	policy_plan_free(p);
+	/* and comes back with another label: p2 only */
+	policy_plan_free(change(&f, "a", "lw", pod_on("n1", "a", "lw", "{\"app\":\"db\"}", "10.0.1.70")));
+	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
+	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p2_in"));
+	/* every step was incremental */
+	assert_int_equal(f.stale, 0);
+	assert_int_equal(f.incremental, 4);
 	done(&f);
 }
 
