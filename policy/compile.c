@@ -1216,15 +1216,22 @@ static bool set_in_use(const struct policy_desired *d, const char *name)
 	return false;
 }
 
+static bool set_dropped(const struct tracker *t, const struct policy_nft_set *s)
+{
+	for (size_t i = 0; i < t->n_dropped; i++)
+		if (t->dropped[i] == s)
+			return true;
+	return false;
+}
+
 /* @s goes with the update; it is freed after the plan is built. */
 static int drop_set(struct policy_desired *d, struct tracker *t, struct policy_nft_set *s)
 {
 	struct policy_nft_set **x;
 	int r;
 
-	for (size_t i = 0; i < t->n_dropped; i++)
-		if (t->dropped[i] == s)
-			return 0;
+	if (set_dropped(t, s))
+		return 0;
 	r = touch_set(t, d, s->name);
 	if (r < 0)
 		return r;
@@ -1234,14 +1241,6 @@ static int drop_set(struct policy_desired *d, struct tracker *t, struct policy_n
 	x[t->n_dropped++] = s;
 	t->dropped = x;
 	return 0;
-}
-
-static bool set_dropped(const struct tracker *t, const struct policy_nft_set *s)
-{
-	for (size_t i = 0; i < t->n_dropped; i++)
-		if (t->dropped[i] == s)
-			return true;
-	return false;
 }
 
 /* Removes what compile_netpol() made for @np: its chains, its generators and
