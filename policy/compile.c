@@ -1415,20 +1415,6 @@ static void tracker_done(struct tracker *t, struct policy_desired *d)
 	free(t->dropped);
 }
 
-/* A whole set the update created: the set and every element. */
-static int plan_new_set(struct policy_plan *p, const struct policy_nft_set *s)
-{
-	void *v;
-	int r = policy_plan_add_set(p, s);
-
-	for (size_t i = 0; r == 0 && policy_hmap_next(&s->elems, &i, &v);) {
-		const struct policy_elem *e = v;
-
-		r = policy_plan_elem(p, POLICY_OP_ELEM_ADD, s->name, s->kind, e->data, e->len);
-	}
-	return r;
-}
-
 static int tracker_plan(struct tracker *t, const struct policy_desired *d, struct policy_plan *p)
 {
 	void *v;
@@ -1451,7 +1437,7 @@ static int tracker_plan(struct tracker *t, const struct policy_desired *d, struc
 		bool now = s && !set_dropped(t, s);
 
 		if (now && !tn->was)
-			r = plan_new_set(p, s);
+			r = policy_plan_add_set(p, s);
 		else if (!now && tn->was)
 			r = policy_plan_del_set(p, tn->name);
 	}

@@ -118,8 +118,16 @@ int policy_plan_add_table(struct policy_plan *p)
 
 int policy_plan_add_set(struct policy_plan *p, const struct policy_nft_set *s)
 {
-	return add_named(p, (struct policy_op){ .kind = POLICY_OP_SET_ADD, .set_kind = s->kind },
-			 s->name, NULL);
+	void *v;
+	int r = add_named(p, (struct policy_op){ .kind = POLICY_OP_SET_ADD, .set_kind = s->kind },
+			  s->name, NULL);
+
+	for (size_t i = 0; r == 0 && policy_hmap_next(&s->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+
+		r = policy_plan_elem(p, POLICY_OP_ELEM_ADD, s->name, s->kind, e->data, e->len);
+	}
+	return r;
 }
 
 static int add_rule(struct policy_plan *p, const struct policy_nft_chain *c,
@@ -350,7 +358,7 @@ static int diff_elems(struct policy_plan *p, const struct policy_nft_set *obs,
 	for (size_t i = 0; policy_hmap_next(&des->elems, &i, &v);) {
 		const struct policy_elem *e = v;
 
-		if (!obs || !policy_nft_elem_has(obs, e->data, e->len)) {
+		if (!policy_nft_elem_has(obs, e->data, e->len)) {
 			r = policy_plan_elem(p, POLICY_OP_ELEM_ADD, des->name, des->kind, e->data,
 					     e->len);
 			if (r < 0)
@@ -371,7 +379,6 @@ static int diff_sets(struct policy_plan *p, const struct policy_nft *obs,
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const struct policy_nft_set *d = policy_nft_set_get(des, names[i]);
 		const struct policy_nft_set *o = policy_nft_set_get(obs, names[i]);
-		static const struct policy_nft_set empty = {};
 
 		if (o && o->kind != d->kind)
 			return errmsg_set(ret_error, -ENOTRECOVERABLE,
@@ -379,10 +386,7 @@ static int diff_sets(struct policy_plan *p, const struct policy_nft *obs,
 				    "outside calico-c; delete table '%s' to recover",
 				    names[i], policy_set_kind_to_string(o->kind),
 				    policy_set_kind_to_string(d->kind), des->table);
-		if (!o)
-			r = policy_plan_add_set(p, d);
-		if (r == 0)
-			r = diff_elems(p, o ? o : &empty, d);
+		r = o ? diff_elems(p, o, d) : policy_plan_add_set(p, d);
 	}
 	free(names);
 	names = NULL;

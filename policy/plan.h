@@ -82,6 +82,7 @@ int policy_plan(const struct policy_nft *observed, const struct policy_nft *desi
 
 /* Builders (used by policy_plan() and the incremental compiler). */
 int policy_plan_add_table(struct policy_plan *p);
+/* SET_ADD and one ELEM_ADD with every element of @s. */
 int policy_plan_add_set(struct policy_plan *p, const struct policy_nft_set *s);
 /* CHAIN_ADD and one appending RULE_ADD per rule. */
 int policy_plan_add_chain(struct policy_plan *p, const struct policy_nft_chain *c);
