@@ -14,7 +14,7 @@ OPTFLAGS ?= -O2 -g
 SANFLAGS ?=
 CFLAGS := -std=gnu17 -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
 	-I. -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS := $(SANFLAGS)
+LDFLAGS := $(SANFLAGS) -Wl,--as-needed
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 

@@ -27,13 +27,6 @@
 
 #define APPLY_RETRIES 5
 
-static json_t *json_decref_null(json_t *j)
-{
-	json_decref(j);
-	return NULL;
-}
-DEFINE_CLEANUP_FUNC(json_t, json_decref_null);
-
 /* ---- helpers ---- */
 
 static void resource_of(const struct crdvalid_kind *k, struct kapi_resource *ret)
@@ -195,7 +188,7 @@ static int output_from_string(const char *s)
 static int print_objects(const struct crdvalid_kind *k, json_t *items, enum output o,
 			 bool single)
 {
-	_cleanup_(json_decref_nullp) json_t *list = NULL;
+	_cleanup_(json_decrefp) json_t *list = NULL;
 	const json_t *doc = single ? json_array_get(items, 0) : NULL;
 	char listkind[64];
 	char *t;
@@ -250,7 +243,7 @@ static int get_named(struct ctl *c, const struct kapi_resource *res, char **name
 int ctl_cmd_get(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = { { "output", required_argument, NULL, 'o' }, {} };
-	_cleanup_(json_decref_nullp) json_t *items = NULL;
+	_cleanup_(json_decrefp) json_t *items = NULL;
 	const struct crdvalid_kind *k;
 	struct kapi_resource res;
 	int o, out = OUT_TABLE, r;
@@ -331,7 +324,7 @@ static int apply_one(struct ctl *c, json_t *obj)
 	if (!coll || !path)
 		return -ENOMEM;
 	for (int attempt = 0; attempt < APPLY_RETRIES && r == -ESTALE; attempt++) {
-		_cleanup_(json_decref_nullp) json_t *cur = NULL, *put = NULL;
+		_cleanup_(json_decrefp) json_t *cur = NULL, *put = NULL;
 
 		r = kapi_get(c->k, path, &cur);
 		if (r == -ENOENT) {
@@ -387,7 +380,7 @@ static int load(const char *file, json_t **ret)
 
 int ctl_cmd_apply(struct ctl *c, int argc, char **argv)
 {
-	_cleanup_(json_decref_nullp) json_t *objs = NULL;
+	_cleanup_(json_decrefp) json_t *objs = NULL;
 	const char *file = file_option(argc, argv, NULL);
 	size_t i, created = 0, replaced = 0;
 	json_t *o;
@@ -449,7 +442,7 @@ static int delete_one(struct ctl *c, const struct crdvalid_kind *k, const char *
 
 int ctl_cmd_delete(struct ctl *c, int argc, char **argv)
 {
-	_cleanup_(json_decref_nullp) json_t *objs = NULL;
+	_cleanup_(json_decrefp) json_t *objs = NULL;
 	bool skip = false;
 	const char *file = file_option(argc, argv, &skip);
 	const struct crdvalid_kind *k = NULL;

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cni.h"
+#include "cnisock.h"
 #include "conf.h"
 #include "tlscache.h"
 
@@ -140,6 +141,7 @@ int plugin_conf_parse(const struct cni_config *c, struct plugin_conf *ret, struc
 		.log_level = LOG_LEVEL_INFO,
 		.assign_ipv4 = true,
 		.tls_session_dir = TLSCACHE_DEFAULT_DIR,
+		.felix_socket = CNISOCK_DEFAULT_PATH,
 	};
 	const json_t *j = c->json;
 	int r;
@@ -149,6 +151,7 @@ int plugin_conf_parse(const struct cni_config *c, struct plugin_conf *ret, struc
 	    (r = get_string(j, "nodename", "", &p.nodename, err)) < 0 ||
 	    (r = get_string(j, "nodename_file", "", &p.nodename_file, err)) < 0 ||
 	    (r = get_string(j, "tls_session_dir", "", &p.tls_session_dir, err)) < 0 ||
+	    (r = get_string(j, "felix_socket", "", &p.felix_socket, err)) < 0 ||
 	    (r = conf_datastore(j, &p, err)) < 0 || (r = conf_logging(j, &p, err)) < 0 ||
 	    (r = conf_ipam(c, &p, err)) < 0)
 		return r;

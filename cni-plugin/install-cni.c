@@ -36,7 +36,8 @@
  *   CNI_KUBECONFIG_NAME  kubeconfig file name in CNI_NET_DIR ["calico-kubeconfig"]
  *   CNI_SOURCE_DIR       where the binaries are in the image ["/opt/calico-c/bin"]
  *   CNI_BINARIES         binaries to copy, comma or space separated
- *                        ["calico-c,calico-c-ipam"]
+ *                        ["calico-c,calico-c-direct,calico-c-ipam,
+ *                        calico-c-ipam-direct"]
  *   SKIP_CNI_BINARIES    comma-separated names not to copy [""]
  *   UPDATE_CNI_BINARIES  "false": keep a binary that already exists ["true"]
  *   SERVICE_ACCOUNT_PATH folder with token, ca.crt, namespace
@@ -161,7 +162,8 @@ static int settings_load(struct settings *s)
 	    .conf_name = env_or("CNI_CONF_NAME", "10-calico.conflist"),
 	    .kubeconfig_name = env_or("CNI_KUBECONFIG_NAME", "calico-kubeconfig"),
 	    .source_dir = env_or("CNI_SOURCE_DIR", "/opt/calico-c/bin"),
-	    .binaries = env_or("CNI_BINARIES", "calico-c,calico-c-ipam"),
+	    .binaries = env_or("CNI_BINARIES",
+				   "calico-c,calico-c-direct,calico-c-ipam,calico-c-ipam-direct"),
 	    .skip = env_or("SKIP_CNI_BINARIES", ""),
 	    .sa_path = env_or("SERVICE_ACCOUNT_PATH", SA_DEFAULT),
 	    .host = getenv("KUBERNETES_SERVICE_HOST"),

@@ -1,12 +1,15 @@
-/* Pod annotations over lib/kapi. Every call is a single request: a GET of the
- * pod while IPAM runs, one merge PATCH after wiring. Timeouts are short
- * because the runtime waits on us.
+/* Pod annotations over lib/kapi, for calico-c-direct and for felix-c serving
+ * calico-c (k8s_serve). Every call is a single request: a GET of the pod
+ * while IPAM runs, one merge PATCH after wiring. Timeouts are short because
+ * the runtime waits on us.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cleanup.h"
+#include "conf.h"
 #include "k8s.h"
 #include "kapi.h"
 #include "log.h"
@@ -14,12 +17,6 @@
 
 #define K8S_REQUEST_MS 5000
 #define K8S_CONNECT_MS 2000
-
-static void json_unrefp(json_t **j)
-{
-	json_decref(*j);
-	*j = NULL;
-}
 
 DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
 DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
@@ -37,31 +34,51 @@ int k8s_error_code(int r)
 	}
 }
 
-struct kapi *k8s_client_free(struct kapi *k)
+struct k8s {
+	struct kapi *k;
+	struct tlscache *tls; /* outlives k; NULL: no TLS resumption */
+};
+
+const char *k8s_fallback(const json_t *cfg)
 {
-	return kapi_free(k);
+	(void)cfg;
+	return NULL; /* this is the program that does it itself */
 }
 
-int k8s_client_new(const char *kubeconfig, const char *tls_dir, struct kapi **ret,
-		   struct tlscache **ret_tls, struct cni_error *err)
+struct k8s *k8s_close(struct k8s *k)
+{
+	if (k) {
+		kapi_free(k->k);
+		tlscache_free(k->tls);
+		free(k);
+	}
+	return NULL;
+}
+
+int k8s_open(const struct plugin_conf *conf, struct k8s **ret, struct cni_error *err)
 {
 	_cleanup_(kapi_config_freep) struct kapi_config *cfg = NULL;
-	struct kapi *k = NULL;
+	struct k8s *k;
 	int r;
 
-	r = kapi_config_from_kubeconfig(kubeconfig, &cfg);
+	r = kapi_config_from_kubeconfig(conf->kubeconfig, &cfg);
 	if (r < 0)
 		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, r,
-				     "cannot load 'kubernetes.kubeconfig' '%s': %s", kubeconfig,
+				     "cannot load 'kubernetes.kubeconfig' '%s': %s", conf->kubeconfig,
 				     strerror(-r));
-	r = kapi_new(cfg, &k);
-	if (r < 0)
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return cni_error_set(err, CNI_ERR_PLUGIN, -ENOMEM, "out of memory");
+	r = kapi_new(cfg, &k->k);
+	if (r < 0) {
+		free(k);
 		return cni_error_set(err, CNI_ERR_DATASTORE, r, "cannot create API client: %s",
 				     strerror(-r));
-	kapi_set_timeouts(k, K8S_REQUEST_MS, K8S_CONNECT_MS);
-	r = tlscache_attach(k, cfg, tls_dir, ret_tls);
+	}
+	kapi_set_timeouts(k->k, K8S_REQUEST_MS, K8S_CONNECT_MS);
+	r = tlscache_attach(k->k, cfg, conf->tls_session_dir, &k->tls);
 	if (r < 0) {
-		kapi_free(k);
+		k8s_close(k);
 		return cni_error_set(err, CNI_ERR_PLUGIN, r, "out of memory");
 	}
 	*ret = k;
@@ -103,9 +120,9 @@ static int get_object(struct kapi *k, const struct kapi_resource *res, const cha
 	return timed(kapi_get(k, path, ret), "GET", path, t);
 }
 
-int k8s_read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_error *err)
+static int read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_error *err)
 {
-	_cleanup_(json_unrefp) json_t *p = NULL;
+	_cleanup_(json_decrefp) json_t *p = NULL;
 	int r;
 
 	r = get_object(k, &kapi_pods, ns, pod, &p);
@@ -116,8 +133,8 @@ int k8s_read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_err
 
 static int patch_annotations(struct kapi *k, const char *ns, const char *pod, json_t *ann)
 {
-	_cleanup_(json_unrefp) json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
-	_cleanup_(json_unrefp) json_t *out = NULL;
+	_cleanup_(json_decrefp) json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
+	_cleanup_(json_decrefp) json_t *out = NULL;
 	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, pod, NULL);
 
 	double t = now_ms();
@@ -127,9 +144,9 @@ static int patch_annotations(struct kapi *k, const char *ns, const char *pod, js
 	return timed(kapi_patch(k, path, KAPI_PATCH_MERGE, patch, &out), "PATCH", path, t);
 }
 
-int k8s_annotate_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id,
-		     const struct cni_prefix *v4, const struct cni_prefix *v6,
-		     struct cni_error *err)
+static int annotate_pod(struct kapi *k, const char *ns, const char *pod,
+			const char *container_id, const struct cni_prefix *v4,
+			const struct cni_prefix *v6, struct cni_error *err)
 {
 	char a4[64] = "", a6[64] = "", both[130];
 	json_t *ann;
@@ -150,9 +167,9 @@ int k8s_annotate_pod(struct kapi *k, const char *ns, const char *pod, const char
 	return 0;
 }
 
-int k8s_pod_owned_by(struct kapi *k, const char *ns, const char *pod, const char *container_id)
+static int pod_owned_by(struct kapi *k, const char *ns, const char *pod, const char *container_id)
 {
-	_cleanup_(json_unrefp) json_t *p = NULL;
+	_cleanup_(json_decrefp) json_t *p = NULL;
 	const char *id;
 	int r;
 
@@ -169,13 +186,13 @@ static int clear_if_owned(struct kapi *k, const char *ns, const char *pod,
 			  const char *container_id)
 {
 #define ANN_PATH(a) "/metadata/annotations/cni.projectcalico.org~1" a
-	_cleanup_(json_unrefp) json_t *patch = json_pack(
+	_cleanup_(json_decrefp) json_t *patch = json_pack(
 		"[{s:s,s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "op", "test", "path",
 		ANN_PATH("containerID"), "value", container_id, "op", "remove", "path",
 		ANN_PATH("podIP"), "op", "remove", "path", ANN_PATH("podIPs"), "op", "remove",
 		"path", ANN_PATH("containerID"));
 #undef ANN_PATH
-	_cleanup_(json_unrefp) json_t *out = NULL;
+	_cleanup_(json_decrefp) json_t *out = NULL;
 	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, pod, NULL);
 	double t = now_ms();
 
@@ -184,7 +201,7 @@ static int clear_if_owned(struct kapi *k, const char *ns, const char *pod,
 	return timed(kapi_patch(k, path, KAPI_PATCH_JSON, patch, &out), "PATCH", path, t);
 }
 
-int k8s_clear_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id)
+static int clear_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id)
 {
 	json_t *ann;
 	int r;
@@ -197,7 +214,7 @@ int k8s_clear_pod(struct kapi *k, const char *ns, const char *pod, const char *c
 	if (r != -EINVAL)
 		return r;
 	/* Refused: another sandbox owns the pod now, or an annotation is missing. */
-	r = k8s_pod_owned_by(k, ns, pod, container_id);
+	r = pod_owned_by(k, ns, pod, container_id);
 	if (r == -ENOENT || r == 0)
 		return 0;
 	if (r < 0)
@@ -210,9 +227,9 @@ int k8s_clear_pod(struct kapi *k, const char *ns, const char *pod, const char *c
 	return r == -ENOENT ? 0 : (r < 0 ? r : 1);
 }
 
-int k8s_ping(struct kapi *k, struct cni_error *err)
+static int ping(struct kapi *k, struct cni_error *err)
 {
-	_cleanup_(json_unrefp) json_t *v = NULL;
+	_cleanup_(json_decrefp) json_t *v = NULL;
 	int r = kapi_get(k, "/version", &v);
 
 	if (r < 0)
@@ -220,4 +237,87 @@ int k8s_ping(struct kapi *k, struct cni_error *err)
 				     "datastore (kube-apiserver) not usable: %s%s%s", strerror(-r),
 				     *kapi_last_error(k) ? ": " : "", kapi_last_error(k));
 	return 0;
+}
+
+int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_error *err)
+{
+	return read_pod(k->k, ns, pod, err);
+}
+
+int k8s_annotate_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id,
+		     const struct cni_prefix *v4, const struct cni_prefix *v6,
+		     struct cni_error *err)
+{
+	return annotate_pod(k->k, ns, pod, container_id, v4, v6, err);
+}
+
+int k8s_clear_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id)
+{
+	return clear_pod(k->k, ns, pod, container_id);
+}
+
+int k8s_pod_owned_by(struct k8s *k, const char *ns, const char *pod, const char *container_id)
+{
+	return pod_owned_by(k->k, ns, pod, container_id);
+}
+
+int k8s_ping(struct k8s *k, struct cni_error *err)
+{
+	return ping(k->k, err);
+}
+
+/* ---- felix-c's side of k8s_felix.c ---- */
+
+/* "podIP" / "podIPv6" of @req, when present; -EINVAL when malformed. */
+static int req_prefix(const json_t *req, const char *key, struct cni_prefix *buf,
+		      const struct cni_prefix **ret)
+{
+	const char *s = json_string_value(json_object_get(req, key));
+
+	*ret = NULL;
+	if (!s)
+		return 0;
+	if (cni_prefix_parse(s, false, buf) < 0)
+		return -EINVAL;
+	*ret = buf;
+	return 0;
+}
+
+json_t *k8s_serve(struct kapi *k, const json_t *req)
+{
+	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *ns = json_string_value(json_object_get(req, "namespace"));
+	const char *pod = json_string_value(json_object_get(req, "pod"));
+	const char *cid = json_string_value(json_object_get(req, "containerID"));
+	struct cni_prefix b4, b6;
+	const struct cni_prefix *v4, *v6;
+	struct cni_error err = {};
+	int r;
+
+	if (!op || (strcmp(op, "ping") != 0 && (!ns || !pod)) ||
+	    ((!strcmp(op, "pod-annotate") || !strcmp(op, "pod-clear") ||
+	      !strcmp(op, "pod-owned-by")) && !cid)) {
+		r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "malformed request");
+	} else if (!strcmp(op, "ping")) {
+		r = ping(k, &err);
+	} else if (!strcmp(op, "pod-read")) {
+		r = read_pod(k, ns, pod, &err);
+	} else if (!strcmp(op, "pod-annotate")) {
+		r = req_prefix(req, "podIP", &b4, &v4);
+		if (r >= 0)
+			r = req_prefix(req, "podIPv6", &b6, &v6);
+		if (r < 0 || (!v4 && !v6))
+			r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "malformed pod addresses");
+		else
+			r = annotate_pod(k, ns, pod, cid, v4, v6, &err);
+	} else if (!strcmp(op, "pod-clear")) {
+		return json_pack("{sisi}", "code", 0, "result", clear_pod(k, ns, pod, cid));
+	} else if (!strcmp(op, "pod-owned-by")) {
+		return json_pack("{sisi}", "code", 0, "result", pod_owned_by(k, ns, pod, cid));
+	} else {
+		r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "unknown op '%s'", op);
+	}
+	if (r < 0)
+		return cni_error_to_json(&err, NULL);
+	return json_pack("{si}", "code", 0);
 }

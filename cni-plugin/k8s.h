@@ -2,6 +2,12 @@
  * the pod IP annotations after wiring (cni.projectcalico.org/podIP, podIPs,
  * containerID). The pool annotations (ipv4pools, ipv6pools) are read by
  * calico-c-ipam, which gets our stdin unchanged.
+ *
+ * Two implementations of this header, one per program:
+ * - k8s_felix.c (calico-c): each call goes to felix-c's CNI service
+ *   (lib/cnisock.h), which holds a warm apiserver connection;
+ * - k8s.c (calico-c-direct, and felix-c serving those calls): requests to
+ *   the apiserver over lib/kapi, with the config's kubeconfig.
  */
 #pragma once
 
@@ -10,37 +16,44 @@
 #include "cni.h"
 
 struct kapi;
-struct tlscache;
+struct k8s;
+struct plugin_conf;
 
 #define K8S_ANN_PODIP "cni.projectcalico.org/podIP"
 #define K8S_ANN_PODIPS "cni.projectcalico.org/podIPs"
 #define K8S_ANN_CONTAINERID "cni.projectcalico.org/containerID"
 
-/* Connect with @kubeconfig, resuming TLS sessions from @tls_dir (NULL or
- * "": never); *@ret_tls is to be freed after the client. err: 101 (bad
+/* The program this one must become to do its Kubernetes work itself, when
+ * the network config @cfg uses Kubernetes and felix-c's CNI service does not
+ * answer; NULL: this program can serve @cfg. */
+const char *k8s_fallback(const json_t *cfg);
+
+/* Open the client for @conf (which has a kubeconfig). err: 101 (bad
  * kubeconfig) or 11 (transient). */
-int k8s_client_new(const char *kubeconfig, const char *tls_dir, struct kapi **ret,
-		   struct tlscache **ret_tls, struct cni_error *err);
-struct kapi *k8s_client_free(struct kapi *k);
+int k8s_open(const struct plugin_conf *conf, struct k8s **ret, struct cni_error *err);
+struct k8s *k8s_close(struct k8s *k);
 
 /* GET the pod: it must be readable for ADD (it is annotated afterwards).
  * err: 11 when the apiserver is unreachable, 101 otherwise. */
-int k8s_read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_error *err);
+int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_error *err);
 
 /* Record the pod's addresses (@v4/@v6 may be NULL) and container id. */
-int k8s_annotate_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id,
+int k8s_annotate_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id,
 		     const struct cni_prefix *v4, const struct cni_prefix *v6,
 		     struct cni_error *err);
 
 /* Remove those annotations if they still name @container_id (DEL).
  * Return: 1 removed, 0 nothing to do (pod gone or another sandbox), -errno. */
-int k8s_clear_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id);
+int k8s_clear_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id);
 
-/* True when the pod's containerID annotation is @container_id. */
-int k8s_pod_owned_by(struct kapi *k, const char *ns, const char *pod, const char *container_id);
+/* 1 when the pod's containerID annotation is @container_id, 0 when not,
+ * -errno. */
+int k8s_pod_owned_by(struct k8s *k, const char *ns, const char *pod, const char *container_id);
 
 /* Reachability probe for STATUS. err: 50 with the reason. */
-int k8s_ping(struct kapi *k, struct cni_error *err);
+int k8s_ping(struct k8s *k, struct cni_error *err);
 
-/* Map a kapi error to a CNI error code (11 for transient failures). */
-int k8s_error_code(int r);
+/* felix-c's side of k8s_felix.c: run the request @req (the calls above,
+ * as k8s_felix.c sends them) with the client @k. Return: the answer (new
+ * reference), NULL when out of memory. */
+json_t *k8s_serve(struct kapi *k, const json_t *req);

@@ -9,6 +9,8 @@
 
 #include "cleanup.h"
 #include "cni.h"
+#include "cnisock.h"
+#include "k8s.h"
 #include "log.h"
 #include "plugin.h"
 
@@ -17,18 +19,12 @@
 static int run_version(void)
 {
 	_cleanup_free_ char *text = NULL;
-	json_t *j = NULL;
-	const char *v = NULL;
-	size_t len;
-	int r;
+	size_t len = 0;
 
-	/* The input is optional for VERSION; echo its cniVersion if it has one. */
-	if (cni_read_all(stdin, STDIN_MAX, &text, &len) == 0 && len)
-		j = json_loadb(text, len, 0, NULL);
-	v = json_string_value(json_object_get(j, "cniVersion"));
-	r = cni_version_write(stdout, v);
-	json_decref(j);
-	return r < 0 ? 1 : 0;
+	/* The input is optional for VERSION; we answer in its cniVersion. */
+	if (cni_read_all(stdin, STDIN_MAX, &text, &len) < 0)
+		len = 0;
+	return cni_version_write(stdout, len ? text : NULL, len) < 0 ? 1 : 0;
 }
 
 static int run_command(struct plugin *p)
@@ -49,18 +45,30 @@ static int run_command(struct plugin *p)
 	}
 }
 
-static int read_config(struct plugin *p)
+static int read_config(struct plugin *p, char **ret_text, size_t *ret_len)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len;
 	int r;
 
-	r = cni_read_all(stdin, STDIN_MAX, &text, &len);
+	r = cni_read_all(stdin, STDIN_MAX, ret_text, ret_len);
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_IO, r,
 				     "cannot read the network configuration from stdin: %s",
 				     strerror(-r));
-	return cni_config_parse(text, len, p->env.command, &p->cfg, &p->err);
+	return cni_config_parse(*ret_text, *ret_len, p->env.command, &p->cfg, &p->err);
+}
+
+/* When felix-c does not answer, the program that does the Kubernetes work
+ * itself takes over this call (see k8s.h); returns only if it cannot. */
+static int hand_over(struct plugin *p, const char *text, size_t len)
+{
+	const char *direct = k8s_fallback(p->cfg->json);
+	int r;
+
+	if (!direct)
+		return 0;
+	r = cnisock_exec_direct(direct, text, len);
+	return cni_error_set(&p->err, CNI_ERR_PLUGIN, r,
+			     "felix-c does not answer and %s cannot run: %s", direct, strerror(-r));
 }
 
 static int fail(struct plugin *p)
@@ -81,6 +89,8 @@ int main(void)
 {
 	struct plugin p = { .netns_fd = -1, .started_ns = plugin_now_ns(),
 			    .env.command = _CNI_COMMAND_INVALID };
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
 	int rc = 0;
 
 	(void)log_setup(LOG_LEVEL_WARNING, NULL, "calico-c");
@@ -88,7 +98,7 @@ int main(void)
 		return fail(&p);
 	if (p.env.command == CNI_COMMAND_VERSION)
 		return run_version();
-	if (read_config(&p) < 0)
+	if (read_config(&p, &text, &len) < 0 || hand_over(&p, text, len) < 0)
 		rc = fail(&p);
 	if (!rc && p.env.command == CNI_COMMAND_ADD)
 		plugin_add_start_ipam(&p);

@@ -1,17 +1,26 @@
 # calico-c: the CNI plugin. The cni-plugin component holds everything but
-# main() so unit tests can link it.
+# main() and the Kubernetes calls (k8s.h), so unit tests can link it.
+# Two programs from the same main(), one per implementation of k8s.h:
+# calico-c hands its Kubernetes calls to felix-c (k8s_felix.c) and links no
+# HTTP or TLS library; calico-c-direct makes them itself (k8s.c, libcurl),
+# and calico-c becomes it when felix-c does not answer (lib/cnisock.h).
 COMPONENTS += cni-plugin
-cni-plugin_SRCS := cni-plugin/conf.c cni-plugin/gc.c cni-plugin/k8s.c cni-plugin/plugin.c \
-	cni-plugin/wire.c
+cni-plugin_SRCS := cni-plugin/conf.c cni-plugin/gc.c cni-plugin/plugin.c cni-plugin/wire.c
+COMPONENTS += cni-felix
+cni-felix_SRCS := cni-plugin/k8s_felix.c
 PROGRAMS += calico-c
 calico-c_SRCS := cni-plugin/main.c
-calico-c_LIBS := cni-plugin cni-tls lib
-# cni-tls: TLS session resumption across the plugin processes, shared by
-# calico-c and calico-c-ipam. It uses libssl (libcurl's OpenSSL) directly.
-COMPONENTS += cni-tls
-cni-tls_SRCS := cni-plugin/tlscache.c
-$(BUILD)/bin/calico-c: LDLIBS += -lssl
-test_tlscache_LIBS := cni-tls
+calico-c_LIBS := cni-plugin cni-felix lib
+# cni-direct: k8s.h over the apiserver, with TLS session resumption across
+# the plugin processes (tlscache.c, which uses libssl, libcurl's OpenSSL,
+# directly). Linked by calico-c-direct, calico-c-ipam-direct and felix-c.
+COMPONENTS += cni-direct
+cni-direct_SRCS := cni-plugin/k8s.c cni-plugin/tlscache.c
+PROGRAMS += calico-c-direct
+calico-c-direct_SRCS := cni-plugin/main.c
+calico-c-direct_LIBS := cni-plugin cni-direct lib
+$(BUILD)/bin/calico-c-direct: LDLIBS += -lssl
+test_tlscache_LIBS := cni-direct
 $(BUILD)/tests/unit/cni-plugin/test_tlscache: LDLIBS += -lssl
 # calico-c-install-cni: puts the plugin, its network config and kubeconfig
 # onto a node (the DaemonSet's init container). cni-install holds everything

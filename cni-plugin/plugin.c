@@ -19,16 +19,9 @@
 #include "log.h"
 #include "nl.h"
 #include "plugin.h"
-#include "tlscache.h"
 #include "wire.h"
 
 #define DEFAULT_MTU 1500
-
-static void json_unrefp(json_t **j)
-{
-	json_decref(*j);
-	*j = NULL;
-}
 
 DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free)
 
@@ -40,10 +33,9 @@ static bool uses_k8s(const struct plugin *p)
 
 static int connect_k8s(struct plugin *p)
 {
-	if (p->kapi || !uses_k8s(p))
+	if (p->k8s || !uses_k8s(p))
 		return 0;
-	return k8s_client_new(p->conf.kubeconfig, p->conf.tls_session_dir, &p->kapi, &p->tls,
-			      &p->err);
+	return k8s_open(&p->conf, &p->k8s, &p->err);
 }
 
 static int init_k8s(struct plugin *p)
@@ -96,9 +88,7 @@ void plugin_done(struct plugin *p)
 	p->pod = nl_free(p->pod);
 	p->host = nl_free(p->host);
 	p->netns_fd = safe_close(p->netns_fd);
-	if (p->kapi)
-		p->kapi = k8s_client_free(p->kapi);
-	p->tls = tlscache_free(p->tls);
+	p->k8s = k8s_close(p->k8s);
 	cni_args_done(&p->args);
 	p->cfg = cni_config_free(p->cfg);
 	cni_env_done(&p->env);
@@ -151,7 +141,7 @@ static int ipam_start(struct plugin *p, enum cni_command cmd, const json_t *conf
 static int ipam_wait(struct plugin *p, struct cni_exec *x, enum cni_command cmd,
 		     const json_t *config, struct cni_result **ret)
 {
-	_cleanup_(json_unrefp) json_t *older = NULL;
+	_cleanup_(json_decrefp) json_t *older = NULL;
 	const json_t *c = config ? config : p->cfg->json;
 	int r;
 
@@ -268,7 +258,7 @@ static int pick_addresses(struct plugin *p, const struct cni_result *ipam, struc
 /* Start from prevResult (chained after another plugin) or from nothing. */
 static int result_base(struct plugin *p, struct cni_result **ret)
 {
-	_cleanup_(json_unrefp) json_t *j = NULL;
+	_cleanup_(json_decrefp) json_t *j = NULL;
 
 	if (!p->cfg->prev_result) {
 		*ret = cni_result_new();
@@ -383,9 +373,9 @@ static int add_configure(struct plugin *p, const struct cni_result *ipam, struct
 	r = wire_configure(p->host, p->pod, w, st, &p->err);
 	w->v4 = w->v6 = NULL; /* they pointed at locals */
 	t = plugin_phase_add(p, PHASE_NETLINK, t);
-	if (r < 0 || !p->kapi)
+	if (r < 0 || !p->k8s)
 		return r;
-	r = k8s_annotate_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id,
+	r = k8s_annotate_pod(p->k8s, p->k8s_ns, p->k8s_pod, p->env.container_id,
 			     st->v4.family ? &st->v4 : NULL, st->v6.family ? &st->v6 : NULL,
 			     &p->err);
 	(void)plugin_phase_add(p, PHASE_API_WRITE, t);
@@ -439,8 +429,8 @@ static int add_feed_ipam(struct plugin *p, struct cni_exec *x)
 				     "cannot pass the config to IPAM plugin '%s'", p->cfg->ipam_type);
 	}
 	r = connect_k8s(p);
-	if (r >= 0 && p->kapi)
-		r = k8s_read_pod(p->kapi, p->k8s_ns, p->k8s_pod, &p->err);
+	if (r >= 0 && p->k8s)
+		r = k8s_read_pod(p->k8s, p->k8s_ns, p->k8s_pod, &p->err);
 	(void)plugin_phase_add(p, PHASE_API_READ, t);
 	if (r < 0) {
 		/* IPAM may have allocated by now: reap it, then release. */
@@ -540,8 +530,8 @@ static bool host_veth_is_ours(struct plugin *p)
 		if (wire_host_route_exists(p->host, p->host_ifname, &a))
 			return true;
 	}
-	return p->kapi &&
-	       k8s_pod_owned_by(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id) == 1;
+	return p->k8s &&
+	       k8s_pod_owned_by(p->k8s, p->k8s_ns, p->k8s_pod, p->env.container_id) == 1;
 }
 
 static void del_links(struct plugin *p)
@@ -584,8 +574,8 @@ int plugin_del(struct plugin *p)
 	t = plugin_phase_add(p, PHASE_IPAM, t0);
 	if (r < 0)
 		return r;
-	if (p->kapi) {
-		r = k8s_clear_pod(p->kapi, p->k8s_ns, p->k8s_pod, p->env.container_id);
+	if (p->k8s) {
+		r = k8s_clear_pod(p->k8s, p->k8s_ns, p->k8s_pod, p->env.container_id);
 		if (r < 0)
 			log_warning_errno(r, "Cannot clear pod IP annotations of '%s/%s', ignoring: %m",
 					  p->k8s_ns, p->k8s_pod);
@@ -673,7 +663,7 @@ int plugin_status(struct plugin *p)
 	bool v11 = false;
 	int r;
 
-	if (p->kapi && (r = k8s_ping(p->kapi, &p->err)) < 0)
+	if (p->k8s && (r = k8s_ping(p->k8s, &p->err)) < 0)
 		return r;
 	r = cni_plugin_supports(p->cfg->ipam_type, p->env.path, CNI_VERSION_1_1_0, &v11);
 	if (r < 0)

@@ -13,8 +13,7 @@
 #include "conf.h"
 
 struct cni_exec;
-struct kapi;
-struct tlscache;
+struct k8s;
 struct nl;
 
 /* Where one call's time goes (for the benchmark), logged at debug. */
@@ -36,8 +35,7 @@ struct plugin {
 	const char *k8s_ns;	 /* K8S_POD_NAMESPACE, borrowed from args */
 	const char *k8s_pod;	 /* K8S_POD_NAME, borrowed from args */
 	char host_ifname[IFNAMSIZ];
-	struct kapi *kapi; /* owned, NULL when not talking to Kubernetes */
-	struct tlscache *tls; /* owned, outlives kapi; NULL: no TLS resumption */
+	struct k8s *k8s;   /* owned, NULL when not talking to Kubernetes */
 	struct cni_exec *ipam_exec; /* owned: ADD's IPAM, started early, fed later */
 	int netns_fd;	   /* owned, -1 when not open */
 	struct nl *host;   /* owned, node namespace */

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "cnisock.h"
 #include "errmsg.h"
 #include "felix-c/autodetect.h"
 #include "felix-c/config.h"
@@ -62,6 +63,7 @@ static const struct setting settings[] = {
 	{ "BirdStart", { "FELIX_BIRD_START" }, SET_BOOL, OFF(bird_start), "false", 0, 0 },
 	{ "BirdConnectRetry", {}, SET_UINT, OFF(bird_connect_retry_s), "0", 0, 3600 },
 	{ "CNINetDir", {}, SET_STRING, OFF(cni_net_dir), "/etc/cni/net.d", 0, 0 },
+	{ "CNISocketPath", {}, SET_STRING, OFF(cni_socket), CNISOCK_DEFAULT_PATH, 0, 0 },
 	{ "MTUFile", {}, SET_STRING, OFF(mtu_file), "/var/lib/calico/mtu", 0, 0 },
 	{ "MTU", { "FELIX_VETHMTU" }, SET_UINT, OFF(mtu), "0", 0, 65535 },
 	{ "IP", { "IP" }, SET_IP, OFF(ip), "autodetect", 0, 0 },

@@ -35,6 +35,7 @@ struct felix_config {
 	bool bird_start;	  /* BIRD_START / BirdStart: we start BIRD */
 	unsigned bird_connect_retry_s; /* BirdConnectRetry, 0: BIRD's defaults */
 	char *cni_net_dir;	  /* CNINetDir */
+	char *cni_socket;	  /* CNISocketPath: the CNI service, "": off */
 	char *mtu_file;		  /* MTUFile, read by the CNI plugin */
 	unsigned mtu;		  /* MTU override, 0: uplink MTU */
 

@@ -4,4 +4,5 @@
 COMPONENTS += felix-c
 PROGRAMS += felix-c
 felix-c_SRCS := $(wildcard felix-c/*.c)
-felix-c_LIBS := policy bird-config ipam lib
+felix-c_LIBS := policy bird-config ipam cni-direct lib
+$(BUILD)/bin/felix-c: LDLIBS += -lssl

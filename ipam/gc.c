@@ -167,7 +167,7 @@ static int snapshot_load(struct ipam *ipam, struct snapshot *s,
 			 void (*on_bad)(const char *, const char *, void *), void *userdata,
 			 size_t *ret_bad)
 {
-	_cleanup_(ipam_json_decrefp) json_t *nodes = NULL, *pods = NULL, *handles = NULL;
+	_cleanup_(json_decrefp) json_t *nodes = NULL, *pods = NULL, *handles = NULL;
 	int r;
 
 	_cleanup_free_ char *pods_path = kapi_path(&kapi_pods, NULL, NULL, NULL);
@@ -383,7 +383,7 @@ static bool handle_counts_equal(const json_t *want, const json_t *have)
 
 static int fix_handle(struct ipam *ipam, json_t *h, json_t *actual)
 {
-	_cleanup_(ipam_json_decrefp) json_t *copy = json_deep_copy(h);
+	_cleanup_(json_decrefp) json_t *copy = json_deep_copy(h);
 
 	if (!copy)
 		return -ENOMEM;
@@ -401,7 +401,7 @@ static int gc_handles(struct ipam *ipam, const struct snapshot *snap, const stru
 	json_t *h;
 
 	json_object_foreach (snap->handles, name, h) {
-		_cleanup_(ipam_json_decrefp) json_t *actual = NULL;
+		_cleanup_(json_decrefp) json_t *actual = NULL;
 		const char *id = json_string_value(json_object_get(json_object_get(h, "spec"),
 								   "handleID"));
 		char key[600];
@@ -472,7 +472,7 @@ int ipam_gc_node_handles(struct ipam *ipam, const char *node, const char *const 
 			 size_t n_keep)
 {
 	_cleanup_(ipam_blocks_done) struct ipam_blocks blocks = {};
-	_cleanup_(ipam_json_decrefp) json_t *victims = json_object();
+	_cleanup_(json_decrefp) json_t *victims = json_object();
 	const char *h;
 	json_t *v;
 	int r, n = 0;
@@ -570,7 +570,7 @@ static void check_handles(struct checker *c, const struct snapshot *s)
 	json_t *h;
 
 	json_object_foreach (s->handles, name, h) {
-		_cleanup_(ipam_json_decrefp) json_t *actual = NULL;
+		_cleanup_(json_decrefp) json_t *actual = NULL;
 		json_t *want = json_object_get(json_object_get(h, "spec"), "block");
 		const char *id = json_string_value(json_object_get(json_object_get(h, "spec"),
 								   "handleID"));

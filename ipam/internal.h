@@ -12,12 +12,6 @@
 struct kapi;
 struct kapi_resource;
 
-/* Scope-bound json_t reference: _cleanup_(ipam_json_decrefp) json_t *x. */
-static inline void ipam_json_decrefp(json_t **p)
-{
-	json_decref(*p);
-}
-
 DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 
 /* Bound on compare-and-swap retries of one object write. */

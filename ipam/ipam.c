@@ -92,7 +92,7 @@ static void assign_ctx_done(struct assign_ctx *c)
 
 static int ctx_node_labels(struct assign_ctx *c, const json_t **ret)
 {
-	_cleanup_(ipam_json_decrefp) json_t *node = NULL;
+	_cleanup_(json_decrefp) json_t *node = NULL;
 	int r;
 
 	if (!c->have_node) {
@@ -303,7 +303,7 @@ static bool tried(struct assign_ctx *c, const struct ipam_cidr *cidr)
 static void repair_pending(struct assign_ctx *c, struct ipam_affinity *aff)
 {
 	_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
-	_cleanup_(ipam_json_decrefp) json_t *copy = NULL;
+	_cleanup_(json_decrefp) json_t *copy = NULL;
 
 	if (ipam_block_get(c->ipam, &aff->cidr, &b) < 0 || !ipam_block_is_affine_to(b, c->a->node))
 		return;
@@ -383,7 +383,7 @@ static json_t *affinity_new_obj(const char *name, const char *node, const char *
 static int claim_affinity(struct assign_ctx *c, const struct ipam_cidr *cidr, json_t **ret)
 {
 	char name[300], cidr_s[IPAM_CIDR_STRLEN], label[80];
-	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	_cleanup_(json_decrefp) json_t *obj = NULL;
 	int r;
 
 	if (ipam_affinity_name(c->a->node, cidr, name, sizeof(name)) < 0 ||
@@ -411,7 +411,7 @@ static int claim_affinity(struct assign_ctx *c, const struct ipam_cidr *cidr, js
 static int claim_create_block(struct assign_ctx *c, const struct ipam_cidr *cidr)
 {
 	_cleanup_(ipam_block_freep) struct ipam_block *b = NULL, *theirs = NULL;
-	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	_cleanup_(json_decrefp) json_t *obj = NULL;
 	int r;
 
 	r = ipam_block_new(cidr, c->a->node, &b);
@@ -434,7 +434,7 @@ static int claim_create_block(struct assign_ctx *c, const struct ipam_cidr *cidr
 /* Claims one candidate block. 0 claimed, -EEXIST lost the race. */
 static int claim_one(struct assign_ctx *c, const struct ipam_cidr *cidr)
 {
-	_cleanup_(ipam_json_decrefp) json_t *aff = NULL;
+	_cleanup_(json_decrefp) json_t *aff = NULL;
 	json_t *spec;
 	int r;
 
@@ -771,7 +771,7 @@ int ipam_release_handle(struct ipam *ipam, const char *handle)
 	if (ipam_handle_name(handle, name, sizeof(name)) < 0)
 		return ipam_fail(ipam, -EINVAL, "invalid handle id '%s'", handle ? handle : "");
 	for (int i = 0; i < IPAM_CAS_RETRIES; i++) {
-		_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+		_cleanup_(json_decrefp) json_t *obj = NULL;
 		const char *key;
 		json_t *v;
 

@@ -133,8 +133,8 @@ bool ipam_obj_is_deleted(const json_t *obj)
 int ipam_delete_two_step(struct ipam *ipam, const struct kapi_resource *res, json_t *obj,
 			 bool as_string)
 {
-	_cleanup_(ipam_json_decrefp) json_t *copy = json_deep_copy(obj);
-	_cleanup_(ipam_json_decrefp) json_t *stored = NULL;
+	_cleanup_(json_decrefp) json_t *copy = json_deep_copy(obj);
+	_cleanup_(json_decrefp) json_t *stored = NULL;
 	_cleanup_free_ char *path = NULL;
 	json_t *spec;
 	int r;
@@ -310,7 +310,7 @@ int ipam_pools_load(struct ipam *ipam, struct ipam_pools *ret)
 
 int ipam_pools_read(struct ipam *ipam, bool cached, struct ipam_pools *ret)
 {
-	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
+	_cleanup_(json_decrefp) json_t *items = NULL;
 	struct ipam_pools p = {};
 	json_t *it;
 	size_t i;
@@ -360,7 +360,7 @@ const struct ipam_pool *ipam_pools_find_addr(const struct ipam_pools *p, const s
 
 int ipam_config_load(struct ipam *ipam, struct ipam_config *ret)
 {
-	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	_cleanup_(json_decrefp) json_t *obj = NULL;
 	struct ipam_config c = { .auto_allocate_blocks = true };
 	json_t *spec, *v;
 	int r;
@@ -394,7 +394,7 @@ int ipam_block_get(struct ipam *ipam, const struct ipam_cidr *cidr, struct ipam_
 int ipam_block_read(struct ipam *ipam, const struct ipam_cidr *cidr, bool cached,
 		    struct ipam_block **ret)
 {
-	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	_cleanup_(json_decrefp) json_t *obj = NULL;
 	_cleanup_free_ char *err = NULL;
 	char name[IPAM_NAME_STRLEN];
 	struct ipam_block *b;
@@ -423,7 +423,7 @@ int ipam_block_read(struct ipam *ipam, const struct ipam_cidr *cidr, bool cached
 
 int ipam_block_put(struct ipam *ipam, struct ipam_block *b)
 {
-	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	_cleanup_(json_decrefp) json_t *obj = NULL;
 	json_t *stored = NULL;
 	int r;
 
@@ -451,7 +451,7 @@ int ipam_blocks_load(struct ipam *ipam, struct ipam_blocks *ret, size_t *ret_bad
 		     void (*on_bad)(const char *name, const char *reason, void *userdata),
 		     void *userdata)
 {
-	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
+	_cleanup_(json_decrefp) json_t *items = NULL;
 	struct ipam_blocks out = {};
 	size_t i, bad = 0;
 	json_t *it;
@@ -530,7 +530,7 @@ static long handle_apply(json_t *obj, const char *cidr, long delta)
 /* One read-modify-write of an existing handle. -ENOENT: gone (or deleted). */
 static int handle_update_once(struct ipam *ipam, const char *name, const char *cidr, long delta)
 {
-	_cleanup_(ipam_json_decrefp) json_t *obj = NULL;
+	_cleanup_(json_decrefp) json_t *obj = NULL;
 	long left;
 	int r;
 
@@ -564,7 +564,7 @@ int ipam_handle_add(struct ipam *ipam, const char *handle_id, const struct ipam_
 		return r;
 	for (int i = 0; i < IPAM_CAS_RETRIES; i++) {
 		if (try_create) {
-			_cleanup_(ipam_json_decrefp) json_t *obj = handle_new_obj(name, handle_id, cidr,
+			_cleanup_(json_decrefp) json_t *obj = handle_new_obj(name, handle_id, cidr,
 									      delta);
 			if (!obj)
 				return -ENOMEM;
@@ -634,7 +634,7 @@ static int affinities_filter(json_t *items, const char *node, struct ipam_affini
  * before we labelled), so the next lookup finds it with the label LIST. */
 static void affinity_adopt(struct ipam *ipam, json_t *obj, const char *label)
 {
-	_cleanup_(ipam_json_decrefp) json_t *copy = json_deep_copy(obj);
+	_cleanup_(json_decrefp) json_t *copy = json_deep_copy(obj);
 	json_t *md = json_object_get(copy, "metadata"), *labels;
 
 	if (!copy || !json_is_object(md))
@@ -653,7 +653,7 @@ static void affinity_adopt(struct ipam *ipam, json_t *obj, const char *label)
 int ipam_affinities_load(struct ipam *ipam, const char *node, bool cached,
 			 struct ipam_affinities *ret)
 {
-	_cleanup_(ipam_json_decrefp) json_t *items = NULL;
+	_cleanup_(json_decrefp) json_t *items = NULL;
 	char label[80], sel[128];
 	size_t i;
 	json_t *it;
@@ -717,7 +717,7 @@ static int release_block_side(struct ipam *ipam, const char *node, const struct 
 int ipam_block_release_affinity(struct ipam *ipam, const char *node, const struct ipam_cidr *cidr,
 				bool only_if_empty)
 {
-	_cleanup_(ipam_json_decrefp) json_t *aff = NULL;
+	_cleanup_(json_decrefp) json_t *aff = NULL;
 	char name[300];
 	int r;
 

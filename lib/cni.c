@@ -22,14 +22,6 @@
 
 extern char **environ;
 
-static json_t *cni_json_unref(json_t *j)
-{
-	json_decref(j);
-	return NULL;
-}
-
-DEFINE_CLEANUP_FUNC(json_t, cni_json_unref)
-
 static const char *const command_names[_CNI_COMMAND_MAX] = {
 	[CNI_COMMAND_ADD] = "ADD",     [CNI_COMMAND_DEL] = "DEL",
 	[CNI_COMMAND_CHECK] = "CHECK", [CNI_COMMAND_GC] = "GC",
@@ -159,7 +151,7 @@ static int json_write(FILE *f, const json_t *j)
 
 int cni_error_write(FILE *f, const struct cni_error *e, const char *version)
 {
-	_cleanup_(cni_json_unrefp) json_t *j = cni_error_to_json(e, version);
+	_cleanup_(json_decrefp) json_t *j = cni_error_to_json(e, version);
 
 	if (!j)
 		return -ENOMEM;
@@ -242,15 +234,26 @@ static const unsigned env_needs[_CNI_COMMAND_MAX] = {
 	[CNI_COMMAND_CHECK] = NEED_CONTAINERID | NEED_NETNS | NEED_IFNAME,
 };
 
-static int env_dup(const char *name, char **ret)
-{
-	const char *v = getenv(name);
+/* The CNI_* variables, in the order of struct cni_env's strings. */
+static const char *const env_names[] = { "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME",
+					 "CNI_ARGS", "CNI_PATH" };
 
-	*ret = NULL;
-	if (!v || !*v)
-		return 0;
-	*ret = strdup(v);
-	return *ret ? 0 : -ENOMEM;
+static char **env_slot(struct cni_env *env, size_t i)
+{
+	char **slots[] = { &env->container_id, &env->netns, &env->ifname, &env->args, &env->path };
+
+	return slots[i];
+}
+
+static const char *getenv_lookup(const char *name, const void *ud)
+{
+	(void)ud;
+	return getenv(name);
+}
+
+static const char *json_lookup(const char *name, const void *ud)
+{
+	return json_string_value(json_object_get(ud, name));
 }
 
 static int env_validate(const struct cni_env *env, struct cni_error *err)
@@ -282,21 +285,27 @@ static int env_validate(const struct cni_env *env, struct cni_error *err)
 	return 0;
 }
 
-int cni_env_load(struct cni_env *ret, struct cni_error *err)
+static int env_load(const char *(*get)(const char *name, const void *ud), const void *ud,
+		    struct cni_env *ret, struct cni_error *err)
 {
-	struct cni_env env = { .command = cni_command_from_string(getenv("CNI_COMMAND")) };
+	struct cni_env env = { .command = cni_command_from_string(get("CNI_COMMAND", ud)) };
 	int r;
 
 	if (env.command < 0)
 		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
 				     "CNI_COMMAND '%s' is invalid: want ADD, DEL, CHECK, GC, STATUS "
 				     "or VERSION",
-				     getenv("CNI_COMMAND") ? getenv("CNI_COMMAND") : "");
-	if (env_dup("CNI_CONTAINERID", &env.container_id) < 0 ||
-	    env_dup("CNI_NETNS", &env.netns) < 0 || env_dup("CNI_IFNAME", &env.ifname) < 0 ||
-	    env_dup("CNI_ARGS", &env.args) < 0 || env_dup("CNI_PATH", &env.path) < 0) {
-		cni_env_done(&env);
-		return cni_error_set(err, CNI_ERR_IO, -ENOMEM, "out of memory reading CNI_*");
+				     get("CNI_COMMAND", ud) ? get("CNI_COMMAND", ud) : "");
+	for (size_t i = 0; i < ELEMENTSOF(env_names); i++) {
+		const char *v = get(env_names[i], ud);
+
+		if (!v || !*v)
+			continue;
+		*env_slot(&env, i) = strdup(v);
+		if (!*env_slot(&env, i)) {
+			cni_env_done(&env);
+			return cni_error_set(err, CNI_ERR_IO, -ENOMEM, "out of memory reading CNI_*");
+		}
 	}
 	r = env_validate(&env, err);
 	if (r < 0) {
@@ -305,6 +314,32 @@ int cni_env_load(struct cni_env *ret, struct cni_error *err)
 	}
 	*ret = env;
 	return 0;
+}
+
+int cni_env_load(struct cni_env *ret, struct cni_error *err)
+{
+	return env_load(getenv_lookup, NULL, ret, err);
+}
+
+int cni_env_from_json(const json_t *vars, struct cni_env *ret, struct cni_error *err)
+{
+	return env_load(json_lookup, vars, ret, err);
+}
+
+json_t *cni_env_to_json(const struct cni_env *env)
+{
+	const char *const vals[] = { env->container_id, env->netns, env->ifname, env->args,
+				     env->path };
+	json_t *j = json_pack("{ss}", "CNI_COMMAND", cni_command_to_string(env->command));
+
+	_Static_assert(ELEMENTSOF(vals) == ELEMENTSOF(env_names), "one value per name");
+	for (size_t i = 0; j && i < ELEMENTSOF(env_names); i++) {
+		const char *v = vals[i];
+
+		if (v && json_object_set_new(j, env_names[i], json_string(v)) < 0)
+			j = (json_decref(j), NULL);
+	}
+	return j;
 }
 
 /* ---- CNI_ARGS ---- */
@@ -773,7 +808,7 @@ static json_t *route_json(const struct cni_route *rt, enum cni_version v, bool *
 
 json_t *cni_result_to_json(const struct cni_result *r, enum cni_version v)
 {
-	_cleanup_(cni_json_unrefp) json_t *o = json_object();
+	_cleanup_(json_decrefp) json_t *o = json_object();
 	json_t *ifs = json_array(), *ips = json_array(), *routes = json_array();
 	bool ok = o && ifs && ips && routes;
 
@@ -804,7 +839,7 @@ json_t *cni_result_to_json(const struct cni_result *r, enum cni_version v)
 
 int cni_result_write(FILE *f, const struct cni_result *r, enum cni_version v)
 {
-	_cleanup_(cni_json_unrefp) json_t *j = cni_result_to_json(r, v);
+	_cleanup_(json_decrefp) json_t *j = cni_result_to_json(r, v);
 
 	if (!j)
 		return -ENOMEM;
@@ -1026,12 +1061,16 @@ int cni_config_parse(const char *text, size_t len, enum cni_command cmd,
 	return 0;
 }
 
-int cni_version_write(FILE *f, const char *version)
+int cni_version_write(FILE *f, const char *text, size_t len)
 {
-	_cleanup_(cni_json_unrefp) json_t *o = json_object();
+	_cleanup_(json_decrefp) json_t *in = text ? json_loadb(text, len, 0, NULL) : NULL;
+	_cleanup_(json_decrefp) json_t *o = json_object();
+	const char *version = json_string_value(json_object_get(in, "cniVersion"));
 	json_t *list = json_array();
 	bool ok = o && list;
 
+	if (version && cni_version_from_string(version) < 0)
+		version = NULL;
 	for (int i = 0; list && i < _CNI_VERSION_MAX; i++)
 		if (json_array_append_new(list, json_string(version_names[i])) < 0)
 			ok = false;
@@ -1215,7 +1254,7 @@ static int wait_child(pid_t pid, int *ret_status)
 static int delegate_output(const char *type, int status, const char *out, enum cni_command cmd,
 			   struct cni_result **ret, struct cni_error *err)
 {
-	_cleanup_(cni_json_unrefp) json_t *j = NULL;
+	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct cni_error derr = {};
 
 	if (*out)
@@ -1407,9 +1446,9 @@ int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd
 
 int cni_plugin_supports(const char *type, const char *cni_path, enum cni_version v, bool *ret)
 {
-	_cleanup_(cni_json_unrefp) json_t *cfg = json_pack("{s:s}", "cniVersion",
+	_cleanup_(json_decrefp) json_t *cfg = json_pack("{s:s}", "cniVersion",
 							   cni_version_to_string(v));
-	_cleanup_(cni_json_unrefp) json_t *out = NULL;
+	_cleanup_(json_decrefp) json_t *out = NULL;
 	_cleanup_free_ char *text = NULL;
 	json_t *list, *item;
 	int status = 0, r;

@@ -118,6 +118,10 @@ struct cni_env {
  * Return: 0, -EINVAL (missing or invalid variable), -ENOMEM.
  */
 int cni_env_load(struct cni_env *ret, struct cni_error *err);
+/* The same from a JSON object of CNI_* strings (a call passed on by a
+ * thin plugin to felix-c), and that object from @env (NULL: no memory). */
+int cni_env_from_json(const json_t *vars, struct cni_env *ret, struct cni_error *err);
+json_t *cni_env_to_json(const struct cni_env *env);
 void cni_env_done(struct cni_env *env);
 /* Validation helpers (also used on values from other sources). */
 bool cni_container_id_is_valid(const char *id);
@@ -273,8 +277,10 @@ int cni_config_parse(const char *text, size_t len, enum cni_command cmd,
 		     struct cni_config **ret, struct cni_error *err);
 struct cni_config *cni_config_free(struct cni_config *c);
 
-/* Print {"cniVersion": @version or latest, "supportedVersions": [...]}. */
-int cni_version_write(FILE *f, const char *version);
+/* VERSION: print {"cniVersion", "supportedVersions": [...]}, in the
+ * cniVersion of the request @text (may be NULL) when we speak it, else in
+ * the latest. */
+int cni_version_write(FILE *f, const char *text, size_t len);
 /* Read all of @f (stdin), up to @max bytes. */
 int cni_read_all(FILE *f, size_t max, char **ret, size_t *ret_len);
 

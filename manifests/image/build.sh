@@ -12,7 +12,8 @@
 #      version installed here, unpacked with `dpkg-deb -x` and cached under
 #      $CALICO_C_CACHE/image-debs (default /var/cache/calico-c).
 #   2. The PROGRAMs, in /usr/local/bin; the CNI plugins (calico-c,
-#      calico-c-ipam) also linked from /opt/calico-c/bin, the folder
+#      calico-c-ipam and their -direct programs) also linked from
+#      /opt/calico-c/bin, the folder
 #      calico-c-install-cni copies them to the host from.
 # Entry point: /usr/local/bin/felix-c. The index names the image
 # docker.io/<NAME>:<TAG> in both io.containerd.image.name and
@@ -285,7 +286,7 @@ mkdir -p "$r/usr/local/bin"
 for p in "${progs[@]}"; do install -m 0755 "$p" "$r/usr/local/bin/$(basename "$p")"; done
 # The CNI plugins also where calico-c-install-cni copies them from by default
 # (CNI_SOURCE_DIR=/opt/calico-c/bin).
-for p in calico-c calico-c-ipam; do
+for p in calico-c calico-c-direct calico-c-ipam calico-c-ipam-direct; do
 	if [ -e "$r/usr/local/bin/$p" ]; then
 		mkdir -p "$r/opt/calico-c/bin"
 		ln -s "/usr/local/bin/$p" "$r/opt/calico-c/bin/$p"

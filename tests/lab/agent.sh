@@ -12,7 +12,8 @@
 #   lab agent bgp HOST             BIRD's "show protocols" on a node or ToR
 #
 # Other FELIX_* and Calico variables in the caller's environment reach felix-c.
-# Files: felix-c's state in nodes/NODE/felix, its log log/felix-NODE.log,
+# Files: felix-c's state in nodes/NODE/felix, its CNI service socket
+# nodes/NODE/cni.sock (the node's CNI config names it), its log log/felix-NODE.log,
 # pid files pids/felix-NODE.pid and pids/bird-NODE.pid (so `lab down` stops
 # both), ToR BIRD in tors/TOR.
 
@@ -34,6 +35,7 @@ agent_start() {
 		FELIX_BIRDCONNECTRETRY=1 \
 		FELIX_MTUFILE="$s/nodes/$node/mtu" \
 		FELIX_CNINETDIR="$s/nodes/$node/net.d" \
+		FELIX_CNISOCKETPATH="$s/nodes/$node/cni.sock" \
 		FELIX_HEALTHHOST=127.0.0.1 \
 		FELIX_PROMETHEUSMETRICSHOST=127.0.0.1 \
 		FELIX_LEASENAMESPACE=default \

@@ -6,6 +6,7 @@
 #   lab pod add NODE NAMESPACE NAME [--labels k=v,...] [--port NAME:PORT/PROTO]...
 #   lab pod del NAMESPACE NAME
 #   lab pod ip NAMESPACE NAME
+#   lab pod conf NODE          the network config NODE's plugin reads
 #   lab pod exec NAMESPACE/NAME -- CMD...
 #   lab probe SRC_NS/NAME DST_NS/NAME|IP PORT [tcp|udp|sctp]   exit 0 iff allowed
 
@@ -25,6 +26,7 @@ node_cni_conf() {
  "mtu_file":"$s/nodes/$node/mtu",
  "log_level":"info","log_file_path":"$s/log/cni-$node.log",
  "tls_session_dir":"$s/nodes/$node/tls",
+ "felix_socket":"$s/nodes/$node/cni.sock",
  "ipam":{"type":"calico-c-ipam","lock_file":"$s/nodes/$node/ipam.lock"},
  "policy":{"type":"k8s"},
  "kubernetes":{"kubeconfig":"$s/admin.kubeconfig"}}
@@ -132,13 +134,14 @@ pod_del() {
 
 cmd_pod() {
 	local sub=${1:-} ref
-	[ -n "$sub" ] || die "pod add|del|ip|exec"
+	[ -n "$sub" ] || die "pod add|del|ip|conf|exec"
 	shift
 	[ -d "$(state)" ] || die "no lab named '$LAB_NAME'"
 	case $sub in
 	add) [ $# -ge 3 ] || die "pod add NODE NAMESPACE NAME [...]"; pod_add "$@" ;;
 	del) [ $# -eq 2 ] || die "pod del NAMESPACE NAME"; pod_del "$@" ;;
 	ip) [ $# -eq 2 ] || die "pod ip NAMESPACE NAME"; pod_ip "$@" ;;
+	conf) [ $# -eq 1 ] || die "pod conf NODE"; node_cni_conf "$@" ;;
 	exec)
 		ref=${1:-}
 		[[ $ref == */* ]] || die "pod exec NAMESPACE/NAME -- CMD"

@@ -556,11 +556,20 @@ static void test_version_write_lists_all(void **state)
 	json_t *j;
 
 	(void)state;
-	assert_int_equal(cni_version_write(f, "0.4.0"), 0);
+	assert_int_equal(cni_version_write(f, "{\"cniVersion\":\"0.4.0\"}", 22), 0);
 	fclose(f);
 	j = json_loads(buf, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "cniVersion")), "0.4.0");
 	assert_int_equal(json_array_size(json_object_get(j, "supportedVersions")), 4);
+	json_decref(j);
+	free(buf);
+	/* A version we do not speak is answered in the latest. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(cni_version_write(f, "{\"cniVersion\":\"9.9.9\"}", 22), 0);
+	fclose(f);
+	j = json_loads(buf, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "cniVersion")), "1.1.0");
 	json_decref(j);
 	free(buf);
 }

@@ -1,0 +1,222 @@
+/* felix-c's CNI service (see cnisvc.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cni-plugin/k8s.h"
+#include "cnisock.h"
+#include "felix-c/cnisvc.h"
+#include "felix-c/config.h"
+#include "ipam/cnicmd.h"
+#include "ipam/ipam.h"
+#include "kapi.h"
+#include "log.h"
+
+/* The plugins' own limits for one request (cni-plugin/k8s.c). */
+#define REQUEST_MS 5000
+#define CONNECT_MS 2000
+
+struct felix_cnisvc {
+	const struct felix_config *cfg; /* borrowed */
+	struct kapi *k;
+	struct ipam *ipam;
+	int listen_fd;
+	int stop_pipe[2];
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards stats */
+	struct felix_cnisvc_stats stats;
+};
+
+static void count(struct felix_cnisvc *s, unsigned long *field)
+{
+	pthread_mutex_lock(&s->lock);
+	(*field)++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* A whole calico-c-ipam call: its CNI_* and stdin in, its stdout and exit
+ * status out. */
+static json_t *serve_ipam(struct felix_cnisvc *s, const json_t *req)
+{
+	const json_t *in = json_object_get(req, "stdin");
+	struct ipam_cni_opts o = { .k = s->k, .ipam = s->ipam, .node = s->cfg->nodename };
+	_cleanup_free_ char *buf = NULL;
+	struct cni_error err = {};
+	struct cni_env env;
+	size_t len = 0;
+	FILE *out;
+	json_t *a;
+	int rc;
+
+	if (!json_is_string(in)) {
+		count(s, &s->stats.bad_requests);
+		cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "ipam: no 'stdin'");
+		return cni_error_to_json(&err, NULL);
+	}
+	if (cni_env_from_json(json_object_get(req, "env"), &env, &err) < 0) {
+		count(s, &s->stats.bad_requests);
+		return cni_error_to_json(&err, NULL);
+	}
+	out = open_memstream(&buf, &len);
+	if (!out) {
+		cni_env_done(&env);
+		return NULL;
+	}
+	rc = ipam_cni_run(&env, json_string_value(in), json_string_length(in), &o, out);
+	fclose(out);
+	cni_env_done(&env);
+	count(s, &s->stats.ipam_calls);
+	if (rc)
+		count(s, &s->stats.ipam_failed);
+	a = json_pack("{si si ss%}", "code", 0, "exit", rc, "stdout", buf ? buf : "", len);
+	return a;
+}
+
+static void serve_one(struct felix_cnisvc *s, int fd)
+{
+	_cleanup_(json_decrefp) json_t *req = NULL, *answer = NULL;
+	const char *op;
+	int r;
+
+	r = cnisock_read_request(fd, &req);
+	if (r == -ENODATA)
+		return; /* a plugin checking that we are here */
+	if (r < 0) {
+		struct cni_error err = {};
+
+		count(s, &s->stats.bad_requests);
+		cni_error_set(&err, CNI_ERR_DECODE, r, "unreadable request: %s", strerror(-r));
+		answer = cni_error_to_json(&err, NULL);
+	} else if ((op = json_string_value(json_object_get(req, "op"))) && !strcmp(op, "ipam")) {
+		answer = serve_ipam(s, req);
+	} else {
+		answer = k8s_serve(s->k, req);
+		count(s, &s->stats.pod_calls);
+		if (json_integer_value(json_object_get(answer, "code")))
+			count(s, &s->stats.pod_failed);
+	}
+	if (!answer) {
+		log_error("CNI service: out of memory answering a request");
+		return; /* the plugin sees the close and fails with "try again" */
+	}
+	r = cnisock_write_answer(fd, answer);
+	if (r < 0)
+		log_warning_errno(r, "CNI service: cannot answer a plugin: %m");
+}
+
+static void *cnisvc_main(void *arg)
+{
+	struct felix_cnisvc *s = arg;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = s->listen_fd, .events = POLLIN },
+				       { .fd = s->stop_pipe[0], .events = POLLIN } };
+		int fd;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			log_error_errno(-errno, "CNI service: poll failed, stopping: %m");
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue; /* EAGAIN (another wakeup took it), ECONNABORTED */
+		serve_one(s, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static int make_parent(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+
+	if (!dir)
+		return -ENOMEM;
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+struct felix_cnisvc *felix_cnisvc_stop(struct felix_cnisvc *s)
+{
+	if (!s)
+		return NULL;
+	if (s->stop_pipe[1] >= 0) {
+		(void)!write(s->stop_pipe[1], "x", 1);
+		pthread_join(s->thread, NULL);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		(void)unlink(s->cfg->cni_socket);
+	}
+	safe_close(s->stop_pipe[0]);
+	safe_close(s->stop_pipe[1]);
+	ipam_free(s->ipam);
+	kapi_free(s->k);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return NULL;
+}
+
+int felix_cnisvc_start(const struct felix_config *c, const struct kapi_config *kc,
+		       struct felix_cnisvc **ret)
+{
+	struct felix_cnisvc *s;
+	int r;
+
+	*ret = NULL;
+	if (!c->cni_socket || !*c->cni_socket)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct felix_cnisvc){ .cfg = c, .listen_fd = -1, .stop_pipe = { -1, -1 } };
+	pthread_mutex_init(&s->lock, NULL);
+	r = kapi_new(kc, &s->k);
+	if (r >= 0) {
+		kapi_set_timeouts(s->k, REQUEST_MS, CONNECT_MS);
+		r = ipam_new(s->k, &s->ipam);
+	}
+	if (r >= 0)
+		r = make_parent(c->cni_socket);
+	if (r >= 0 && (r = cnisock_listen(c->cni_socket)) >= 0) {
+		s->listen_fd = r;
+		r = 0;
+	}
+	if (r >= 0 && pipe2(s->stop_pipe, O_CLOEXEC) < 0)
+		r = -errno;
+	if (r >= 0 && (r = -pthread_create(&s->thread, NULL, cnisvc_main, s)) < 0) {
+		s->stop_pipe[0] = safe_close(s->stop_pipe[0]);
+		s->stop_pipe[1] = safe_close(s->stop_pipe[1]);
+	}
+	if (r < 0) {
+		felix_cnisvc_stop(s);
+		return r;
+	}
+	log_info("CNI service listening on '%s'", c->cni_socket);
+	*ret = s;
+	return 0;
+}
+
+void felix_cnisvc_stats(struct felix_cnisvc *s, struct felix_cnisvc_stats *ret)
+{
+	pthread_mutex_lock(&s->lock);
+	*ret = s->stats;
+	pthread_mutex_unlock(&s->lock);
+}
