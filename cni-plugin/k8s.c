@@ -109,15 +109,16 @@ static int timed(int r, const char *method, const char *path, double since)
 	return r;
 }
 
-static int get_object(struct kapi *k, const struct kapi_resource *res, const char *ns,
-		      const char *name, json_t **ret)
+/* GET the pod; @cached: see kapi_get_cached(). */
+static int get_pod(struct kapi *k, const char *ns, const char *name, bool cached, json_t **ret)
 {
-	_cleanup_free_ char *path = kapi_path(res, ns, name, NULL);
+	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, name, NULL);
 	double t = now_ms();
 
 	if (!path)
 		return -ENOMEM;
-	return timed(kapi_get(k, path, ret), "GET", path, t);
+	return timed(cached ? kapi_get_cached(k, path, ret) : kapi_get(k, path, ret), "GET", path,
+		     t);
 }
 
 static int read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_error *err)
@@ -125,7 +126,9 @@ static int read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_
 	_cleanup_(json_decrefp) json_t *p = NULL;
 	int r;
 
-	r = get_object(k, &kapi_pods, ns, pod, &p);
+	/* The runtime calls us for a pod its kubelet learnt of through the
+	 * watch cache: it is there. */
+	r = get_pod(k, ns, pod, true, &p);
 	if (r < 0)
 		return api_fail(k, err, r, "cannot read pod", ns, pod);
 	return 0;
@@ -173,7 +176,8 @@ static int pod_owned_by(struct kapi *k, const char *ns, const char *pod, const c
 	const char *id;
 	int r;
 
-	r = get_object(k, &kapi_pods, ns, pod, &p);
+	/* Consistent: an annotation written a moment ago must be seen. */
+	r = get_pod(k, ns, pod, false, &p);
 	if (r < 0)
 		return r;
 	id = kapi_obj_annotation(p, K8S_ANN_CONTAINERID);

@@ -354,15 +354,12 @@ static int get_optional(struct call *p, const struct kapi_resource *res, const c
 			const char *name, json_t **ret)
 {
 	_cleanup_free_ char *path = kapi_path(res, ns, name, NULL);
-	_cleanup_free_ char *cached = NULL;
 	int r;
 
 	*ret = NULL;
-	if (!path || asprintf(&cached, "%s?resourceVersion=0", path) < 0)
+	if (!path)
 		return -ENOMEM;
-	r = kapi_get(p->k, cached, ret);
-	if (r == -ENOENT)
-		r = kapi_get(p->k, path, ret);
+	r = kapi_get_cached(p->k, path, ret);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)

@@ -604,6 +604,19 @@ int kapi_get(struct kapi *k, const char *path, json_t **ret)
 	return 0;
 }
 
+int kapi_get_cached(struct kapi *k, const char *path, json_t **ret)
+{
+	_cleanup_free_ char *cached = NULL;
+	int r;
+
+	if (asprintf(&cached, "%s?resourceVersion=0", path) < 0)
+		return -ENOMEM;
+	r = kapi_get(k, cached, ret);
+	if (r == -ENOENT)
+		r = kapi_get(k, path, ret);
+	return r;
+}
+
 int kapi_create(struct kapi *k, const char *path, json_t *obj, json_t **ret)
 {
 	return request_json(k, "POST", path, KAPI_CT_JSON, obj, ret);
