@@ -7,14 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "ifname.h"
+#include "sha1.h"
 
 int ifname_for_workload(const char *ns, const char *name, char ret[static IFNAMSIZ])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
+	uint8_t md[SHA1_DIGEST_SIZE];
 	char id[512];
 	int n;
 
@@ -26,8 +24,7 @@ int ifname_for_workload(const char *ns, const char *name, char ret[static IFNAMS
 		n = snprintf(id, sizeof(id), "%s", name);
 	if (n < 0 || (size_t)n >= sizeof(id))
 		return -EINVAL;
-	if (!EVP_Digest(id, (size_t)n, md, &md_len, EVP_sha1(), NULL) || md_len < 6)
-		return -ENOMEM;
+	sha1(id, (size_t)n, md);
 	snprintf(ret, IFNAMSIZ, "%s%02x%02x%02x%02x%02x%x", IFNAME_HOST_PREFIX, md[0], md[1],
 		 md[2], md[3], md[4], md[5] >> 4);
 	return 0;

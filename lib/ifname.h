@@ -13,7 +13,7 @@
  * @name: pod name, or the container id when @ns is NULL
  * @ret: receives the name (15 characters and NUL)
  *
- * Return: 0, -EINVAL if @name is empty, -ENOMEM if hashing fails.
+ * Return: 0, -EINVAL if @name is empty or the identity too long.
  */
 int ifname_for_workload(const char *ns, const char *name, char ret[static IFNAMSIZ]);
 
