@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +24,27 @@
 /* The plugins' own limits for one request (cni-plugin/k8s.c). */
 #define REQUEST_MS 5000
 #define CONNECT_MS 2000
+/* Exchanges served at once: calico-c reads its pod while calico-c-ipam
+ * allocates, so one ADD has two in flight. */
+#define WORKERS 2
+
+struct felix_cnisvc;
+
+/* A thread taking connections off the shared listening socket, with its
+ * own API client and IPAM state. */
+struct worker {
+	struct felix_cnisvc *svc;
+	struct kapi *k;
+	struct ipam *ipam;
+	pthread_t thread;
+	bool running;
+};
 
 struct felix_cnisvc {
 	const struct felix_config *cfg; /* borrowed */
-	struct kapi *k;
-	struct ipam *ipam;
+	struct worker workers[WORKERS];
 	int listen_fd;
 	int stop_pipe[2];
-	pthread_t thread;
 	pthread_mutex_t lock; /* guards stats */
 	struct felix_cnisvc_stats stats;
 };
@@ -44,10 +58,11 @@ static void count(struct felix_cnisvc *s, unsigned long *field)
 
 /* A whole calico-c-ipam call: its CNI_* and stdin in, its stdout and exit
  * status out. */
-static json_t *serve_ipam(struct felix_cnisvc *s, const json_t *req)
+static json_t *serve_ipam(struct worker *w, const json_t *req)
 {
+	struct felix_cnisvc *s = w->svc;
 	const json_t *in = json_object_get(req, "stdin");
-	struct ipam_cni_opts o = { .k = s->k, .ipam = s->ipam, .node = s->cfg->nodename };
+	struct ipam_cni_opts o = { .k = w->k, .ipam = w->ipam, .node = s->cfg->nodename };
 	_cleanup_free_ char *buf = NULL;
 	struct cni_error err = {};
 	struct cni_env env;
@@ -80,8 +95,9 @@ static json_t *serve_ipam(struct felix_cnisvc *s, const json_t *req)
 	return a;
 }
 
-static void serve_one(struct felix_cnisvc *s, int fd)
+static void serve_one(struct worker *w, int fd)
 {
+	struct felix_cnisvc *s = w->svc;
 	_cleanup_(json_decrefp) json_t *req = NULL, *answer = NULL;
 	const char *op;
 	int r;
@@ -96,9 +112,9 @@ static void serve_one(struct felix_cnisvc *s, int fd)
 		cni_error_set(&err, CNI_ERR_DECODE, r, "unreadable request: %s", strerror(-r));
 		answer = cni_error_to_json(&err, NULL);
 	} else if ((op = json_string_value(json_object_get(req, "op"))) && !strcmp(op, "ipam")) {
-		answer = serve_ipam(s, req);
+		answer = serve_ipam(w, req);
 	} else {
-		answer = k8s_serve(s->k, req);
+		answer = k8s_serve(w->k, req);
 		count(s, &s->stats.pod_calls);
 		if (json_integer_value(json_object_get(answer, "code")))
 			count(s, &s->stats.pod_failed);
@@ -112,9 +128,10 @@ static void serve_one(struct felix_cnisvc *s, int fd)
 		log_warning_errno(r, "CNI service: cannot answer a plugin: %m");
 }
 
-static void *cnisvc_main(void *arg)
+static void *worker_main(void *arg)
 {
-	struct felix_cnisvc *s = arg;
+	struct worker *w = arg;
+	struct felix_cnisvc *s = w->svc;
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = s->listen_fd, .events = POLLIN },
@@ -132,7 +149,7 @@ static void *cnisvc_main(void *arg)
 		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue; /* EAGAIN (another wakeup took it), ECONNABORTED */
-		serve_one(s, fd);
+		serve_one(w, fd);
 		close(fd);
 	}
 	return NULL;
@@ -157,9 +174,14 @@ struct felix_cnisvc *felix_cnisvc_stop(struct felix_cnisvc *s)
 {
 	if (!s)
 		return NULL;
-	if (s->stop_pipe[1] >= 0) {
+	/* The pipe stays readable: every worker sees it. */
+	if (s->stop_pipe[1] >= 0)
 		(void)!write(s->stop_pipe[1], "x", 1);
-		pthread_join(s->thread, NULL);
+	for (int i = 0; i < WORKERS; i++) {
+		if (s->workers[i].running)
+			pthread_join(s->workers[i].thread, NULL);
+		ipam_free(s->workers[i].ipam);
+		kapi_free(s->workers[i].k);
 	}
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
@@ -167,8 +189,6 @@ struct felix_cnisvc *felix_cnisvc_stop(struct felix_cnisvc *s)
 	}
 	safe_close(s->stop_pipe[0]);
 	safe_close(s->stop_pipe[1]);
-	ipam_free(s->ipam);
-	kapi_free(s->k);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return NULL;
@@ -188,22 +208,24 @@ int felix_cnisvc_start(const struct felix_config *c, const struct kapi_config *k
 		return -ENOMEM;
 	*s = (struct felix_cnisvc){ .cfg = c, .listen_fd = -1, .stop_pipe = { -1, -1 } };
 	pthread_mutex_init(&s->lock, NULL);
-	r = kapi_new(kc, &s->k);
-	if (r >= 0) {
-		kapi_set_timeouts(s->k, REQUEST_MS, CONNECT_MS);
-		r = ipam_new(s->k, &s->ipam);
-	}
-	if (r >= 0)
-		r = make_parent(c->cni_socket);
+	r = make_parent(c->cni_socket);
 	if (r >= 0 && (r = cnisock_listen(c->cni_socket)) >= 0) {
 		s->listen_fd = r;
 		r = 0;
 	}
 	if (r >= 0 && pipe2(s->stop_pipe, O_CLOEXEC) < 0)
 		r = -errno;
-	if (r >= 0 && (r = -pthread_create(&s->thread, NULL, cnisvc_main, s)) < 0) {
-		s->stop_pipe[0] = safe_close(s->stop_pipe[0]);
-		s->stop_pipe[1] = safe_close(s->stop_pipe[1]);
+	for (int i = 0; r >= 0 && i < WORKERS; i++) {
+		struct worker *w = &s->workers[i];
+
+		w->svc = s;
+		r = kapi_new(kc, &w->k);
+		if (r >= 0) {
+			kapi_set_timeouts(w->k, REQUEST_MS, CONNECT_MS);
+			r = ipam_new(w->k, &w->ipam);
+		}
+		if (r >= 0 && (r = -pthread_create(&w->thread, NULL, worker_main, w)) >= 0)
+			w->running = true;
 	}
 	if (r < 0) {
 		felix_cnisvc_stop(s);

@@ -1,6 +1,6 @@
-/* felix-c's CNI service (lib/cnisock.h): a thread that answers the CNI
- * plugins of this node on a Unix socket, one exchange at a time, with its
- * own warm API client and IPAM state:
+/* felix-c's CNI service (lib/cnisock.h): threads that answer the CNI
+ * plugins of this node on a Unix socket, one exchange each at a time, each
+ * with its own warm API client and IPAM state:
  *   - "ipam": a whole calico-c-ipam call (ipam/cnicmd.h);
  *   - "pod-*" and "ping": calico-c's Kubernetes calls (cni-plugin/k8s.h).
  * Off when the CNISocketPath setting is "".
