@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "cni.h"
+#include "fileio.h"
 #include "cnisock.h"
 #include "k8s.h"
 #include "log.h"
@@ -22,7 +24,7 @@ static int run_version(void)
 	size_t len = 0;
 
 	/* The input is optional for VERSION; we answer in its cniVersion. */
-	if (cni_read_all(stdin, STDIN_MAX, &text, &len) < 0)
+	if (fd_read_all(STDIN_FILENO, STDIN_MAX, &text, &len) < 0)
 		len = 0;
 	return cni_version_write(stdout, len ? text : NULL, len) < 0 ? 1 : 0;
 }
@@ -49,7 +51,7 @@ static int read_config(struct plugin *p, char **ret_text, size_t *ret_len)
 {
 	int r;
 
-	r = cni_read_all(stdin, STDIN_MAX, ret_text, ret_len);
+	r = fd_read_all(STDIN_FILENO, STDIN_MAX, ret_text, ret_len);
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_IO, r,
 				     "cannot read the network configuration from stdin: %s",

@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "cni.h"
+#include "fileio.h"
 
 extern char **environ;
 
@@ -324,6 +325,15 @@ int cni_env_load(struct cni_env *ret, struct cni_error *err)
 int cni_env_from_json(const json_t *vars, struct cni_env *ret, struct cni_error *err)
 {
 	return env_load(json_lookup, vars, ret, err);
+}
+
+int cni_input_load(char **text, size_t *len, struct cni_env *env, struct cni_error *err)
+{
+	int r = fd_read_all(STDIN_FILENO, 1u << 20, text, len);
+
+	if (r < 0)
+		return cni_error_set(err, CNI_ERR_IO, r, "reading stdin failed: %s", strerror(-r));
+	return cni_env_load(env, err);
 }
 
 json_t *cni_env_to_json(const struct cni_env *env)
@@ -1087,43 +1097,6 @@ int cni_version_write(FILE *f, const char *text, size_t len)
 	return json_write(f, o);
 }
 
-int cni_read_all(FILE *f, size_t max, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= max)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 4096;
-			if (cap > max)
-				cap = max;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f))
-				return -EIO;
-			break;
-		}
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 /* ---- delegation ---- */
 
 int cni_find_plugin(const char *type, const char *path, char **ret)
@@ -1228,16 +1201,9 @@ static char *mfree(char *p)
 
 static int read_fd_all(int fd, char **ret)
 {
-	_cleanup_fclose_ FILE *f = fdopen(fd, "r");
-	size_t len;
+	_cleanup_close_ int owned = fd;
 
-	if (!f) {
-		int r = -errno;
-
-		(void)close(fd);
-		return r;
-	}
-	return cni_read_all(f, 1 << 20, ret, &len);
+	return fd_read_all(owned, 1 << 20, ret, NULL);
 }
 
 static int wait_child(pid_t pid, int *ret_status)

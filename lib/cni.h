@@ -121,6 +121,10 @@ int cni_env_load(struct cni_env *ret, struct cni_error *err);
 /* The same from a JSON object of CNI_* strings (a call passed on by a
  * thin plugin to felix-c), and that object from @env (NULL: no memory). */
 int cni_env_from_json(const json_t *vars, struct cni_env *ret, struct cni_error *err);
+/* A plugin process's whole input: its stdin (up to 1 MiB, NUL-terminated,
+ * *@text malloc'd) and then CNI_* as cni_env_load(). err: code 5 when stdin
+ * cannot be read, else as cni_env_load(). */
+int cni_input_load(char **text, size_t *len, struct cni_env *env, struct cni_error *err);
 json_t *cni_env_to_json(const struct cni_env *env);
 void cni_env_done(struct cni_env *env);
 /* Validation helpers (also used on values from other sources). */
@@ -281,8 +285,6 @@ struct cni_config *cni_config_free(struct cni_config *c);
  * cniVersion of the request @text (may be NULL) when we speak it, else in
  * the latest. */
 int cni_version_write(FILE *f, const char *text, size_t len);
-/* Read all of @f (stdin), up to @max bytes. */
-int cni_read_all(FILE *f, size_t max, char **ret, size_t *ret_len);
 
 /**
  * cni_find_plugin - look for an executable @type in the ':'-separated @path

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "cnisock.h"
+#include "fileio.h"
 
 /* How long a plugin waits for an answer: an allocation under contention
  * retries against the apiserver, so this is generous. */
@@ -96,31 +97,14 @@ static int write_all(int fd, const char *buf, size_t len)
 static int read_object(int fd, json_t **ret)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
+	int r;
 
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= CNISOCK_MAX_MESSAGE)
-				return -EMSGSIZE;
-			cap = cap ? cap * 2 : 4096;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = recv(fd, buf + len, cap - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = fd_read_all(fd, CNISOCK_MAX_MESSAGE, &buf, &len);
+	if (r == -EFBIG)
+		return -EMSGSIZE;
+	if (r < 0)
+		return r;
 	if (!len)
 		return -ENODATA;
 	*ret = json_loadb(buf, len, 0, NULL);

@@ -13,3 +13,14 @@
  * Return: 0, -EINVAL (not a regular file), -EFBIG, -ENOMEM, -errno of open/read.
  */
 int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/**
+ * fd_read_all - read @fd (a pipe, socket or stdin) until end of file
+ * @max: refuse more than this (-EFBIG)
+ * @ret: malloc'd, NUL-terminated contents
+ * @ret_len: length without the NUL (may be NULL)
+ *
+ * Return: 0, -EFBIG, -ENOMEM, -ETIMEDOUT (a receive timeout expired),
+ *   -errno of read.
+ */
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);

@@ -10,8 +10,6 @@
 #include "ipam/cnicmd.h"
 #include "log.h"
 
-#define STDIN_MAX (1u << 20)
-
 int main(void)
 {
 	_cleanup_free_ char *text = NULL;
@@ -21,11 +19,7 @@ int main(void)
 	int r;
 
 	(void)log_setup(LOG_LEVEL_WARNING, getenv("CALICO_C_IPAM_LOG"), "calico-c-ipam");
-	r = cni_read_all(stdin, STDIN_MAX, &text, &len);
-	if (r < 0)
-		(void)cni_error_set(&err, CNI_ERR_IO, r, "reading stdin failed");
-	else
-		r = cni_env_load(&env, &err);
+	r = cni_input_load(&text, &len, &env, &err);
 	if (r < 0) {
 		log_error("%s", err.msg);
 		(void)cni_error_write(stdout, &err, NULL);

@@ -15,8 +15,6 @@
 #include "cnisock.h"
 #include "log.h"
 
-#define STDIN_MAX (1u << 20)
-
 static int delegate(const struct cni_env *env, const char *text, size_t len, const json_t *cfg,
 		    struct cni_error *err)
 {
@@ -50,11 +48,7 @@ int main(void)
 	int r;
 
 	(void)log_setup(LOG_LEVEL_WARNING, getenv("CALICO_C_IPAM_LOG"), "calico-c-ipam");
-	r = cni_read_all(stdin, STDIN_MAX, &text, &len);
-	if (r < 0)
-		(void)cni_error_set(&err, CNI_ERR_IO, r, "reading stdin failed");
-	else
-		r = cni_env_load(&env, &err);
+	r = cni_input_load(&text, &len, &env, &err);
 	if (r >= 0 && env.command == CNI_COMMAND_VERSION) {
 		r = cni_version_write(stdout, text, len);
 		cni_env_done(&env);
