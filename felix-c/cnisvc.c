@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -16,6 +15,7 @@
 #include "cnisock.h"
 #include "felix-c/cnisvc.h"
 #include "felix-c/config.h"
+#include "fileio.h"
 #include "ipam/cnicmd.h"
 #include "ipam/ipam.h"
 #include "kapi.h"
@@ -155,21 +155,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int make_parent(const char *path)
-{
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-
-	if (!dir)
-		return -ENOMEM;
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 struct felix_cnisvc *felix_cnisvc_stop(struct felix_cnisvc *s)
 {
 	if (!s)
@@ -208,7 +193,7 @@ int felix_cnisvc_start(const struct felix_config *c, const struct kapi_config *k
 		return -ENOMEM;
 	*s = (struct felix_cnisvc){ .cfg = c, .listen_fd = -1, .stop_pipe = { -1, -1 } };
 	pthread_mutex_init(&s->lock, NULL);
-	r = make_parent(c->cni_socket);
+	r = mkdir_parent(c->cni_socket, 0755);
 	if (r >= 0 && (r = cnisock_listen(c->cni_socket)) >= 0) {
 		s->listen_fd = r;
 		r = 0;

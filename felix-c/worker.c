@@ -25,6 +25,7 @@
 #include "felix-c/autodetect.h"
 #include "felix-c/config.h"
 #include "felix-c/worker.h"
+#include "fileio.h"
 #include "ipam/gc.h"
 #include "ipam/ipam.h"
 #include "kapi.h"
@@ -76,18 +77,13 @@ static int api_fail(struct felix_worker *w, int r, const char *what)
 
 static int write_file_atomic(const char *path, const char *text)
 {
-	_cleanup_free_ char *tmp = NULL, *dir = strdup(path);
+	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
-	char *slash;
 	size_t len = strlen(text);
 
-	if (!dir || asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
+	if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
 		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		(void)mkdir(dir, 0755);
-	}
+	(void)mkdir_parent(path, 0755); /* a failure shows in the open */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;

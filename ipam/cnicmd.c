@@ -38,6 +38,7 @@
 
 #include "cleanup.h"
 #include "cni.h"
+#include "fileio.h"
 #include "cni-plugin/tlscache.h"
 #include "ipam/cnicmd.h"
 #include "ipam/gc.h"
@@ -250,13 +251,7 @@ static int connect_datastore(struct call *p)
 
 static int take_lock(struct call *p)
 {
-	_cleanup_free_ char *dir = strdup(p->lock_path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-
-	if (slash && slash != dir) {
-		*slash = '\0';
-		(void)mkdir(dir, 0755);
-	}
+	(void)mkdir_parent(p->lock_path, 0755); /* a failure shows in the open */
 	p->lock_fd = open(p->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (p->lock_fd < 0 || flock(p->lock_fd, LOCK_EX) < 0)
 		return cni_error_set(&p->err, CNI_ERR_IO, -errno, "lock file '%s': %s",

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,5 +84,20 @@ int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len)
 	if (ret_len)
 		*ret_len = len;
 	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int mkdir_parent(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+
+	if (!dir)
+		return -ENOMEM;
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }

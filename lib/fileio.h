@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /**
  * file_read_all - read a whole regular file
@@ -24,3 +25,7 @@ int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len);
  *   -errno of read.
  */
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Create the folder holding @path (one level) with @mode when it is
+ * missing. Return: 0, -ENOMEM, -errno of mkdir. */
+int mkdir_parent(const char *path, mode_t mode);
