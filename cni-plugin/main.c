@@ -1,17 +1,18 @@
-/* calico-c: the CNI plugin binary. Reads CNI_* and the configuration, runs
- * one command, and prints either the result or a CNI error object. All
+/* calico-c and calico-c-direct: the CNI plugin programs (one main(), linked
+ * with either implementation of k8s.h). Reads CNI_* and the configuration,
+ * runs one command, and prints either the result or a CNI error object. All
  * logging goes to stderr or the configured log file; stdout carries JSON only.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cni.h"
-#include "fileio.h"
 #include "cnisock.h"
+#include "fileio.h"
 #include "k8s.h"
 #include "log.h"
 #include "plugin.h"
