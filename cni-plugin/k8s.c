@@ -248,11 +248,17 @@ int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_erro
 	return read_pod(k->k, ns, pod, err);
 }
 
-int k8s_annotate_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id,
-		     const struct cni_prefix *v4, const struct cni_prefix *v6,
-		     struct cni_error *err)
+int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
+		       const struct cni_prefix *v4, const struct cni_prefix *v6,
+		       struct cni_error *err)
 {
 	return annotate_pod(k->k, ns, pod, container_id, v4, v6, err);
+}
+
+int k8s_annotate_finish(struct k8s *k, struct cni_error *err)
+{
+	(void)k, (void)err;
+	return 0; /* done by k8s_annotate_start() */
 }
 
 int k8s_clear_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id)

@@ -37,10 +37,14 @@ struct k8s *k8s_close(struct k8s *k);
  * err: 11 when the apiserver is unreachable, 101 otherwise. */
 int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_error *err);
 
-/* Record the pod's addresses (@v4/@v6 may be NULL) and container id. */
-int k8s_annotate_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id,
-		     const struct cni_prefix *v4, const struct cni_prefix *v6,
-		     struct cni_error *err);
+/* Record the pod's addresses (@v4/@v6 may be NULL) and container id, in
+ * two steps so that the pod is wired while the apiserver writes: _start
+ * sends the request, _finish waits for its outcome. (k8s.c, with no one
+ * to work for it, does the whole request in _start.) */
+int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
+		       const struct cni_prefix *v4, const struct cni_prefix *v6,
+		       struct cni_error *err);
+int k8s_annotate_finish(struct k8s *k, struct cni_error *err);
 
 /* Remove those annotations if they still name @container_id (DEL).
  * Return: 1 removed, 0 nothing to do (pod gone or another sandbox), -errno. */

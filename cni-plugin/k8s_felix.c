@@ -14,6 +14,7 @@
 
 struct k8s {
 	const char *path; /* borrowed from the config */
+	int annotate_fd;  /* k8s_annotate_start()'s exchange, -1: none */
 };
 
 const char *k8s_fallback(const json_t *cfg)
@@ -32,30 +33,45 @@ int k8s_open(const struct plugin_conf *conf, struct k8s **ret, struct cni_error 
 	if (!k)
 		return cni_error_set(err, CNI_ERR_PLUGIN, -ENOMEM, "out of memory");
 	k->path = conf->felix_socket;
+	k->annotate_fd = -1;
 	*ret = k;
 	return 0;
 }
 
 struct k8s *k8s_close(struct k8s *k)
 {
+	if (k)
+		safe_close(k->annotate_fd);
 	free(k);
 	return NULL;
 }
 
-/* One exchange; -EHOSTDOWN (felix-c went away since k8s_fallback()) is
- * reported as a transient failure: the runtime retries. */
-static int call(struct k8s *k, json_t *req, json_t **ret, struct cni_error *err)
+/* Sends @req (taken); -EHOSTDOWN (felix-c went away since k8s_fallback())
+ * is reported as a transient failure: the runtime retries. Return: the
+ * connection to read the answer from, or -errno with @err set. */
+static int send_req(struct k8s *k, json_t *req, struct cni_error *err)
 {
 	_cleanup_(json_decrefp) json_t *owned = req;
-	json_t *answer = NULL;
-	int r;
+	int fd;
 
 	if (!req)
 		return cni_error_set(err, CNI_ERR_PLUGIN, -ENOMEM, "out of memory");
-	r = cnisock_call(k->path, req, &answer, err);
-	if (r == -EHOSTDOWN)
-		return cni_error_set(err, CNI_ERR_TRY_AGAIN, r, "felix-c at '%s' stopped answering",
+	fd = cnisock_send(k->path, req, err);
+	if (fd == -EHOSTDOWN)
+		return cni_error_set(err, CNI_ERR_TRY_AGAIN, fd, "felix-c at '%s' stopped answering",
 				     k->path);
+	return fd;
+}
+
+/* One exchange. */
+static int call(struct k8s *k, json_t *req, json_t **ret, struct cni_error *err)
+{
+	json_t *answer = NULL;
+	int fd = send_req(k, req, err), r;
+
+	if (fd < 0)
+		return fd;
+	r = cnisock_receive(fd, k->path, &answer, err);
 	if (r < 0)
 		return r;
 	if (ret)
@@ -76,18 +92,36 @@ int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_erro
 	return call(k, pod_req("pod-read", ns, pod, NULL), NULL, err);
 }
 
-int k8s_annotate_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id,
-		     const struct cni_prefix *v4, const struct cni_prefix *v6,
-		     struct cni_error *err)
+int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
+		       const struct cni_prefix *v4, const struct cni_prefix *v6,
+		       struct cni_error *err)
 {
 	json_t *req = pod_req("pod-annotate", ns, pod, container_id);
 	char a[64];
+	int fd;
 
 	if (req && v4 && cni_prefix_format(v4, false, a, sizeof(a)) >= 0)
 		json_object_set_new(req, "podIP", json_string(a));
 	if (req && v6 && cni_prefix_format(v6, false, a, sizeof(a)) >= 0)
 		json_object_set_new(req, "podIPv6", json_string(a));
-	return call(k, req, NULL, err);
+	fd = send_req(k, req, err);
+	if (fd < 0)
+		return fd;
+	safe_close(k->annotate_fd);
+	k->annotate_fd = fd;
+	return 0;
+}
+
+int k8s_annotate_finish(struct k8s *k, struct cni_error *err)
+{
+	json_t *answer = NULL;
+	int fd = TAKE_FD(k->annotate_fd), r;
+
+	if (fd < 0)
+		return cni_error_set(err, CNI_ERR_PLUGIN, -EINVAL, "no annotation in progress");
+	r = cnisock_receive(fd, k->path, &answer, err);
+	json_decref(answer);
+	return r;
 }
 
 /* The "result" of an op that answers a number (-errno on failure). */

@@ -316,6 +316,9 @@ static void rollback(struct plugin *p)
 	struct cni_error saved = p->err;
 	int r;
 
+	if (p->annotated && k8s_clear_pod(p->k8s, p->k8s_ns, p->k8s_pod, p->env.container_id) < 0)
+		log_warning("Rollback: cannot clear the annotations of pod '%s/%s', ignoring",
+			    p->k8s_ns, p->k8s_pod);
 	r = wire_del_link(p->host, p->host_ifname);
 	if (r < 0)
 		log_warning_errno(r, "Rollback: cannot delete '%s', ignoring: %m", p->host_ifname);
@@ -356,29 +359,42 @@ static int add_existing(struct plugin *p, bool *ret_done)
 	return 0;
 }
 
-/* Addresses from IPAM onto the created pair, then the pod annotations. */
+/* Addresses from IPAM onto the created pair; the pod annotations are
+ * written meanwhile (felix-c's service does the PATCH while we do netlink;
+ * the routes are ours either way, and a rollback clears the annotations). */
 static int add_configure(struct plugin *p, const struct cni_result *ipam, struct wire_pod *w,
 			 struct wire_state *st)
 {
 	struct cni_prefix v4, v6;
+	struct cni_error werr = {};
 	bool has_v4, has_v6;
 	uint64_t t = plugin_now_ns();
-	int r;
+	int r, rw;
 
 	r = pick_addresses(p, ipam, &v4, &v6, &has_v4, &has_v6);
 	if (r < 0)
 		return r;
+	if (p->k8s) {
+		p->annotated = true; /* from here the PATCH may land */
+		r = k8s_annotate_start(p->k8s, p->k8s_ns, p->k8s_pod, p->env.container_id,
+				       has_v4 ? &v4 : NULL, has_v6 ? &v6 : NULL, &p->err);
+		if (r < 0)
+			return r;
+		t = plugin_phase_add(p, PHASE_API_WRITE, t);
+	}
 	w->v4 = has_v4 ? &v4 : NULL;
 	w->v6 = has_v6 ? &v6 : NULL;
-	r = wire_configure(p->host, p->pod, w, st, &p->err);
+	rw = wire_configure(p->host, p->pod, w, st, &werr);
 	w->v4 = w->v6 = NULL; /* they pointed at locals */
 	t = plugin_phase_add(p, PHASE_NETLINK, t);
-	if (r < 0 || !p->k8s)
-		return r;
-	r = k8s_annotate_pod(p->k8s, p->k8s_ns, p->k8s_pod, p->env.container_id,
-			     st->v4.family ? &st->v4 : NULL, st->v6.family ? &st->v6 : NULL,
-			     &p->err);
-	(void)plugin_phase_add(p, PHASE_API_WRITE, t);
+	if (p->k8s) {
+		r = k8s_annotate_finish(p->k8s, &p->err);
+		(void)plugin_phase_add(p, PHASE_API_WRITE, t);
+	}
+	if (rw < 0) {
+		p->err = werr;
+		return rw;
+	}
 	return r;
 }
 

@@ -22,7 +22,7 @@ enum plugin_phase {
 	PHASE_API_READ,	 /* GET pod / namespace (first request carries TCP+TLS) */
 	PHASE_IPAM,	 /* the delegated IPAM plugin, process start included */
 	PHASE_NETLINK,	 /* veth, sysctls, addresses, routes */
-	PHASE_API_WRITE, /* PATCH of the pod annotations */
+	PHASE_API_WRITE, /* PATCH of the pod annotations, beyond the netlink time */
 	_PHASE_MAX,
 	_PHASE_INVALID = -22,
 };
@@ -36,6 +36,7 @@ struct plugin {
 	const char *k8s_pod;	 /* K8S_POD_NAME, borrowed from args */
 	char host_ifname[IFNAMSIZ];
 	struct k8s *k8s;   /* owned, NULL when not talking to Kubernetes */
+	bool annotated;	   /* ADD sent the pod annotations: a rollback clears them */
 	struct cni_exec *ipam_exec; /* owned: ADD's IPAM, started early, fed later */
 	int netns_fd;	   /* owned, -1 when not open */
 	struct nl *host;   /* owned, node namespace */

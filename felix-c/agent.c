@@ -12,6 +12,7 @@
 #include <malloc.h>
 #include <linux/rtnetlink.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,8 @@ struct felix_agent {
 	struct httpd *health, *metrics;
 	struct felix_worker *worker;
 	struct felix_cnisvc *cnisvc;	/* NULL: off */
+	struct kapi_reader cni_reader;	/* its cached reads, from our informers */
+	atomic_ulong cni_cached_reads;
 	struct felix_runtime rt;	/* settings FelixConfigurations may change */
 
 	/* metrics */
@@ -1032,6 +1035,9 @@ static void write_cnisvc(const struct felix_agent *a, struct metrics_buf *b)
 		s.pod_failed);
 	counter(b, "felix_c_cni_bad_requests_total", "Unreadable CNI service requests.",
 		s.bad_requests);
+	counter(b, "felix_c_cni_cached_reads_total",
+		"CNI service reads answered from felix-c's informers.",
+		(double)atomic_load(&a->cni_cached_reads));
 }
 
 static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
@@ -1158,6 +1164,90 @@ static int start_informers(struct felix_agent *a)
 	return 0;
 }
 
+/* ---- the CNI service's cached reads ----
+ * What a calico-c-ipam ADD reads with "?resourceVersion=0" (any recent
+ * copy): the namespace's pool annotations, the IP pools, the node's block
+ * affinities. Our informers hold them as fresh as the apiserver's watch
+ * cache does, so the service's threads read them here (kinformer_copy() is
+ * thread-safe) and save a request each. Anything else, or an object our
+ * informer has not seen, goes to the apiserver. */
+static const enum inf_kind cni_read_kinds[] = { INF_NAMESPACES, INF_IPPOOLS, INF_AFFINITIES };
+
+/* The informer of the collection @path; *@name: the rest ("" for the
+ * collection itself). NULL: none of ours. */
+static struct kinformer *cni_read_informer(struct felix_agent *a, const char *path,
+					   const char **name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(cni_read_kinds); i++) {
+		enum inf_kind k = cni_read_kinds[i];
+		_cleanup_free_ char *coll = kapi_path(inf_table[k].res, NULL, NULL, NULL);
+		size_t n = coll ? strlen(coll) : 0;
+
+		if (n && strncmp(path, coll, n) == 0 && (path[n] == '\0' || path[n] == '/')) {
+			*name = path[n] ? path + n + 1 : "";
+			return a->inf[k];
+		}
+	}
+	return NULL;
+}
+
+static int cni_read_get(void *ctx, const char *path, json_t **ret)
+{
+	struct felix_agent *a = ctx;
+	const char *name;
+	struct kinformer *inf = cni_read_informer(a, path, &name);
+	int r;
+
+	if (!inf || !*name || strchr(name, '/'))
+		return -EAGAIN;
+	r = kinformer_copy(inf, NULL, name, ret);
+	if (r == -ENOENT)
+		return -EAGAIN; /* not seen yet: maybe created a moment ago */
+	if (r >= 0)
+		atomic_fetch_add(&a->cni_cached_reads, 1);
+	return r;
+}
+
+struct label_eq {
+	char key[256];
+	const char *value;
+};
+
+static bool label_eq_matches(const json_t *obj, void *data)
+{
+	const struct label_eq *l = data;
+	const json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
+	const char *v = json_string_value(json_object_get(labels, l->key));
+
+	return !*l->key || (v && strcmp(v, l->value) == 0);
+}
+
+/* Only the selectors IPAM uses: none, or "key=value". */
+static int cni_read_list(void *ctx, const char *path, const char *label_selector,
+			 json_t **ret_items)
+{
+	struct felix_agent *a = ctx;
+	struct label_eq l = { .value = "" };
+	const char *name, *eq;
+	struct kinformer *inf = cni_read_informer(a, path, &name);
+	int r;
+
+	if (!inf || *name)
+		return -EAGAIN;
+	if (label_selector) {
+		eq = strchr(label_selector, '=');
+		if (!eq || eq == label_selector || (size_t)(eq - label_selector) >= sizeof(l.key) ||
+		    strpbrk(label_selector, ",!() ") || strchr(eq + 1, '='))
+			return -EAGAIN;
+		memcpy(l.key, label_selector, (size_t)(eq - label_selector));
+		l.value = eq + 1;
+	}
+	r = kinformer_copy_matching(inf, label_eq_matches, &l, ret_items);
+	if (r >= 0)
+		atomic_fetch_add(&a->cni_cached_reads, 1);
+	return r;
+}
+
 static int start_http(struct felix_agent *a)
 {
 	const struct felix_config *c = a->cfg;
@@ -1220,7 +1310,8 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 	if (r == 0 && (r = felix_worker_start(cfg, kc, &a->worker)) < 0)
 		log_error_errno(r, "Failed to start the worker thread: %m");
 	/* Without the service the plugins do their own API calls: slower, same result. */
-	if (r == 0 && (k = felix_cnisvc_start(cfg, kc, &a->cnisvc)) < 0)
+	a->cni_reader = (struct kapi_reader){ cni_read_get, cni_read_list, a };
+	if (r == 0 && (k = felix_cnisvc_start(cfg, kc, &a->cni_reader, &a->cnisvc)) < 0)
 		log_warning_errno(k, "CNI service off, cannot listen on '%s': %m", cfg->cni_socket);
 	if (r < 0) {
 		felix_agent_free(a);

@@ -180,7 +180,7 @@ struct felix_cnisvc *felix_cnisvc_stop(struct felix_cnisvc *s)
 }
 
 int felix_cnisvc_start(const struct felix_config *c, const struct kapi_config *kc,
-		       struct felix_cnisvc **ret)
+		       const struct kapi_reader *reader, struct felix_cnisvc **ret)
 {
 	struct felix_cnisvc *s;
 	int r;
@@ -207,6 +207,7 @@ int felix_cnisvc_start(const struct felix_config *c, const struct kapi_config *k
 		r = kapi_new(kc, &w->k);
 		if (r >= 0) {
 			kapi_set_timeouts(w->k, REQUEST_MS, CONNECT_MS);
+			kapi_set_reader(w->k, reader);
 			r = ipam_new(w->k, &w->ipam);
 		}
 		if (r >= 0 && (r = -pthread_create(&w->thread, NULL, worker_main, w)) >= 0)

@@ -9,6 +9,7 @@
 
 struct felix_config;
 struct kapi_config;
+struct kapi_reader;
 struct felix_cnisvc;
 
 struct felix_cnisvc_stats {
@@ -23,12 +24,14 @@ struct felix_cnisvc_stats {
  * felix_cnisvc_start - listen at the config's CNISocketPath and serve
  * @c: configuration (must outlive the service)
  * @kc: API client configuration (copied)
+ * @reader: answers the clients' cached reads (kapi_set_reader()), or NULL;
+ *   borrowed, called on the service's threads
  * @ret: the service; NULL when the setting is ""
  *
  * Return: 0, -EADDRINUSE (another felix-c serves that path), -errno.
  */
 int felix_cnisvc_start(const struct felix_config *c, const struct kapi_config *kc,
-		       struct felix_cnisvc **ret);
+		       const struct kapi_reader *reader, struct felix_cnisvc **ret);
 /* Stops serving (an exchange in progress finishes), removes the socket,
  * frees. Returns NULL. */
 struct felix_cnisvc *felix_cnisvc_stop(struct felix_cnisvc *s);

@@ -75,13 +75,16 @@ int ipam_read(struct ipam *ipam, const struct kapi_resource *res, const char *na
 {
 	_cleanup_free_ char *path = kapi_path(res, NULL, name, NULL);
 	_cleanup_free_ char *query = NULL;
+	unsigned long sent = kapi_requests_sent(ipam->k);
+	int r;
 
 	if (!path)
 		return -ENOMEM;
 	if (cached && asprintf(&query, "%s?resourceVersion=0", path) < 0)
 		return -ENOMEM;
-	ipam->stats.requests++;
-	return kapi_get(ipam->k, query ? query : path, ret);
+	r = kapi_get(ipam->k, query ? query : path, ret);
+	ipam->stats.requests += kapi_requests_sent(ipam->k) - sent; /* 0: answered locally */
+	return r;
 }
 
 int ipam_list(struct ipam *ipam, const struct kapi_resource *res, const char *label_selector,
@@ -90,13 +93,16 @@ int ipam_list(struct ipam *ipam, const struct kapi_resource *res, const char *la
 	_cleanup_free_ char *path = kapi_path(res, NULL, NULL, NULL);
 	_cleanup_free_ char *query = NULL;
 	struct kapi_list_opts o = { .label_selector = label_selector };
+	unsigned long sent = kapi_requests_sent(ipam->k);
+	int r;
 
 	if (!path)
 		return -ENOMEM;
 	if (cached && asprintf(&query, "%s?resourceVersion=0", path) < 0)
 		return -ENOMEM;
-	ipam->stats.requests++;
-	return kapi_list(ipam->k, query ? query : path, &o, ret_items, NULL);
+	r = kapi_list(ipam->k, query ? query : path, &o, ret_items, NULL);
+	ipam->stats.requests += kapi_requests_sent(ipam->k) - sent; /* 0: answered locally */
+	return r;
 }
 
 int ipam_create(struct ipam *ipam, const struct kapi_resource *res, json_t *obj, json_t **ret)

@@ -125,11 +125,9 @@ static int send_object(int fd, const json_t *j)
 	return write_all(fd, text, strlen(text));
 }
 
-int cnisock_call(const char *path, const json_t *req, json_t **ret, struct cni_error *err)
+int cnisock_send(const char *path, const json_t *req, struct cni_error *err)
 {
-	_cleanup_close_ int fd = connect_to(path);
-	json_t *a = NULL;
-	int r;
+	int fd = connect_to(path), r;
 
 	if (fd == -EHOSTDOWN)
 		return -EHOSTDOWN;
@@ -140,8 +138,21 @@ int cnisock_call(const char *path, const json_t *req, json_t **ret, struct cni_e
 	r = send_object(fd, req);
 	if (r >= 0 && shutdown(fd, SHUT_WR) < 0)
 		r = -errno;
-	if (r >= 0)
-		r = read_object(fd, &a);
+	if (r < 0) {
+		close(fd);
+		return cni_error_set(err, CNI_ERR_TRY_AGAIN, r, "felix-c at '%s' did not answer: %s",
+				     path, strerror(-r));
+	}
+	return fd;
+}
+
+int cnisock_receive(int fd, const char *path, json_t **ret, struct cni_error *err)
+{
+	json_t *a = NULL;
+	int r;
+
+	r = read_object(fd, &a);
+	close(fd);
 	if (r == -ENODATA)
 		r = -ECONNRESET; /* closed without an answer: it died or stopped */
 	if (r < 0)
@@ -156,6 +167,15 @@ int cnisock_call(const char *path, const json_t *req, json_t **ret, struct cni_e
 	}
 	*ret = a;
 	return 0;
+}
+
+int cnisock_call(const char *path, const json_t *req, json_t **ret, struct cni_error *err)
+{
+	int fd = cnisock_send(path, req, err);
+
+	if (fd < 0)
+		return fd;
+	return cnisock_receive(fd, path, ret, err);
 }
 
 int cnisock_exec_direct(const char *name, const char *text, size_t len)

@@ -38,6 +38,11 @@ const char *cnisock_path(const json_t *cfg);
  *   the work itself: nothing was sent); another -errno with @err set.
  */
 int cnisock_call(const char *path, const json_t *req, json_t **ret, struct cni_error *err);
+/* cnisock_call() in two halves, to work while felix-c does: _send returns
+ * the connection (the request sent) or what cnisock_call() would; _receive
+ * waits for the answer on it, closes it and returns like cnisock_call(). */
+int cnisock_send(const char *path, const json_t *req, struct cni_error *err);
+int cnisock_receive(int fd, const char *path, json_t **ret, struct cni_error *err);
 
 /* Whether something listens at @path (a connect that is closed at once). */
 bool cnisock_up(const char *path);

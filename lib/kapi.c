@@ -63,6 +63,8 @@ struct kapi {
 	char *error;			       /* last failure message, NULL: none */
 	struct kapi_multi *multi;	       /* async requests and watches, lazily */
 	kapi_tls_hook tls_hook;		       /* kapi_set_tls_hook(), NULL: none */
+	const struct kapi_reader *reader;      /* kapi_set_reader(), NULL: none */
+	unsigned long requests_sent;	       /* kapi_requests_sent() */
 	void *tls_hook_data;
 	char errbuf[CURL_ERROR_SIZE];	       /* libcurl's detail for the last failure */
 };
@@ -465,6 +467,11 @@ long kapi_request_timeout_ms(const struct kapi *k)
 	return k->request_ms;
 }
 
+unsigned long kapi_requests_sent(const struct kapi *k)
+{
+	return k->requests_sent;
+}
+
 
 /* --- requests ------------------------------------------------------------- */
 
@@ -549,6 +556,7 @@ static int request(struct kapi *k, const char *method, const char *path, enum ka
 	if (!url)
 		return path[0] == '/' ? -ENOMEM : -EINVAL;
 	for (unsigned attempt = 0;; attempt++) {
+		k->requests_sent++;
 		r = perform(k, method, url, ct, body, &code);
 		if (r < 0)
 			return r;
@@ -590,10 +598,38 @@ static int request_json(struct kapi *k, const char *method, const char *path, en
 	return request(k, method, path, ct, body, ret);
 }
 
+void kapi_set_reader(struct kapi *k, const struct kapi_reader *r)
+{
+	k->reader = r;
+}
+
+#define ANY_VERSION "?resourceVersion=0"
+
+/* Asks the reader for @path if it accepts a cached copy: -EAGAIN when it
+ * is not asked or cannot answer. @list: a LIST with @label_selector. */
+static int read_local(struct kapi *k, const char *path, bool list, const char *label_selector,
+		      json_t **ret)
+{
+	size_t n = strlen(path), q = strlen(ANY_VERSION);
+	_cleanup_free_ char *base = NULL;
+
+	if (!k->reader || n <= q || strcmp(path + n - q, ANY_VERSION) != 0)
+		return -EAGAIN;
+	base = strndup(path, n - q);
+	if (!base)
+		return -ENOMEM;
+	if (list)
+		return k->reader->list(k->reader->ctx, base, label_selector, ret);
+	return k->reader->get(k->reader->ctx, base, ret);
+}
+
 int kapi_get(struct kapi *k, const char *path, json_t **ret)
 {
 	json_t *j = NULL;
-	int r = request(k, "GET", path, KAPI_CT_NONE, NULL, &j);
+	int r = read_local(k, path, false, NULL, &j);
+
+	if (r == -EAGAIN)
+		r = request(k, "GET", path, KAPI_CT_NONE, NULL, &j);
 
 	if (r < 0)
 		return r;
@@ -756,6 +792,18 @@ int kapi_list(struct kapi *k, const char *path, const struct kapi_list_opts *o,
 
 	if (!items)
 		return -ENOMEM;
+	if (!ret_resource_version && (!o || (!o->field_selector && !o->transform))) {
+		json_t *local = NULL;
+
+		r = read_local(k, path, true, o ? o->label_selector : NULL, &local);
+		if (r != -EAGAIN) {
+			if (r >= 0 && ret_items)
+				*ret_items = local;
+			else
+				json_decref(local);
+			return r;
+		}
+	}
 	do {
 		_cleanup_free_ char *url = kapi_list_url(path, o, cont);
 		_cleanup_json_ json_t *page = NULL;
@@ -763,7 +811,7 @@ int kapi_list(struct kapi *k, const char *path, const struct kapi_list_opts *o,
 
 		if (!url)
 			return -ENOMEM;
-		r = kapi_get(k, url, &page);
+		r = request(k, "GET", url, KAPI_CT_NONE, NULL, &page);
 		if (r < 0)
 			return r;
 		r = take_page(page, items, o ? o->transform : NULL, &rv, &next);

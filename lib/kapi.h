@@ -100,6 +100,22 @@ typedef void (*kapi_tls_hook)(void *ssl_ctx, void *userdata);
  */
 int kapi_set_tls_hook(struct kapi *k, kapi_tls_hook fn, void *userdata);
 
+/* A local cache (felix-c's informers) that answers the reads which accept
+ * any recent copy: paths ending in "?resourceVersion=0" given to
+ * kapi_get(), kapi_get_cached() and kapi_list() (the latter without a
+ * field selector, transform or resourceVersion wanted). @get returns the
+ * object at @path (the query stripped); @list the items of the collection
+ * @path that match @label_selector (NULL: all). Both return -EAGAIN when
+ * they cannot answer, and the apiserver is asked. They run on the
+ * client's thread. */
+struct kapi_reader {
+	int (*get)(void *ctx, const char *path, json_t **ret);
+	int (*list)(void *ctx, const char *path, const char *label_selector, json_t **ret_items);
+	void *ctx;
+};
+/* @r is borrowed (it outlives the client); NULL removes it. */
+void kapi_set_reader(struct kapi *k, const struct kapi_reader *r);
+
 /**
  * kapi_config_fingerprint - SHA-256 over everything that makes a client's
  *   identity: server, CA, client certificate and key, token, insecure flag
@@ -138,6 +154,9 @@ int kapi_status_to_errno(long code, const char *reason);
 int kapi_error_from_response(long code, const char *body, size_t len, char **ret_message);
 /* The request timeout set by kapi_set_timeouts() (ms). */
 long kapi_request_timeout_ms(const struct kapi *k);
+/* Synchronous requests sent to the apiserver so far (reads a kapi_reader
+ * answered are not counted). */
+unsigned long kapi_requests_sent(const struct kapi *k);
 
 /**
  * kapi_path - build a request path

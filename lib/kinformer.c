@@ -13,6 +13,7 @@
  * (and what consumers were told) consistent.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ struct kinformer {
 	void *userdata;
 	enum informer_state state;
 	json_t *cache;			/* "ns/name" -> object */
+	pthread_mutex_t lock;		/* held while the cache changes: see kinformer_copy() */
+	bool complete;			/* the cache holds a whole LIST (under lock) */
 	json_t *pending;		/* LIST in progress: pages so far */
 	char *list_rv;			/* resourceVersion of the LIST in progress */
 	struct kapi_request *req;	/* LIST page in flight */
@@ -96,6 +99,51 @@ size_t kinformer_size(const struct kinformer *inf)
 const json_t *kinformer_cache(const struct kinformer *inf)
 {
 	return inf->cache;
+}
+
+int kinformer_copy(struct kinformer *inf, const char *ns, const char *name, json_t **ret)
+{
+	char key[512];
+	int r = -ENOENT;
+
+	*ret = NULL;
+	if (!name || key_of(ns, name, key, sizeof(key)) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&inf->lock);
+	if (!inf->complete || inf->o.cache_keys_only)
+		r = -EAGAIN;
+	else if (json_object_get(inf->cache, key))
+		r = (*ret = json_deep_copy(json_object_get(inf->cache, key))) ? 0 : -ENOMEM;
+	pthread_mutex_unlock(&inf->lock);
+	return r;
+}
+
+int kinformer_copy_matching(struct kinformer *inf, bool (*match)(const json_t *obj, void *data),
+			    void *data, json_t **ret_items)
+{
+	json_t *items = json_array(), *obj;
+	const char *key;
+	int r = 0;
+
+	*ret_items = NULL;
+	if (!items)
+		return -ENOMEM;
+	pthread_mutex_lock(&inf->lock);
+	if (!inf->complete || inf->o.cache_keys_only)
+		r = -EAGAIN;
+	else
+		json_object_foreach(inf->cache, key, obj)
+			if (match(obj, data) && json_array_append_new(items, json_deep_copy(obj)) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+	pthread_mutex_unlock(&inf->lock);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret_items = items;
+	return 0;
 }
 
 unsigned kinformer_lists(const struct kinformer *inf)
@@ -206,16 +254,22 @@ static void list_complete(struct kinformer *inf)
 	const char *key;
 	int r;
 
+	pthread_mutex_lock(&inf->lock);
 	inf->cache = inf->pending;
+	inf->complete = true;
+	pthread_mutex_unlock(&inf->lock);
 	inf->pending = NULL;
 	inf->lists++;
 	inf->backoff_ms = 0;
 	inf->state = INFORMER_WATCHING;
 	emit_diff(inf, old);
 	json_decref(old);
-	if (inf->o.cache_keys_only)
+	if (inf->o.cache_keys_only) {
+		pthread_mutex_lock(&inf->lock);
 		json_object_foreach(inf->cache, key, obj)
 			(void)json_object_set_new(inf->cache, key, cache_form(inf, obj));
+		pthread_mutex_unlock(&inf->lock);
+	}
 	r = start_watch(inf);
 	if (r < 0)
 		list_retry(inf, r, "cannot start the watch");
@@ -324,12 +378,16 @@ static void relist(struct kinformer *inf, const char *why)
 static void apply_upsert(struct kinformer *inf, const char *key, json_t *obj)
 {
 	json_t *old = json_incref(json_object_get(inf->cache, key));
+	int r;
 
 	if (!old && json_object_size(inf->cache) >= inf->o.max_objects) {
 		relist(inf, "cache limit reached"); /* fails cleanly with -ENOBUFS */
 		return;
 	}
-	if (json_object_set_new(inf->cache, key, cache_form(inf, obj)) < 0) {
+	pthread_mutex_lock(&inf->lock);
+	r = json_object_set_new(inf->cache, key, cache_form(inf, obj));
+	pthread_mutex_unlock(&inf->lock);
+	if (r < 0) {
 		json_decref(old);
 		relist(inf, "out of memory");
 		return;
@@ -374,7 +432,9 @@ static void watch_event(struct kapi_watch *w, enum kapi_event_type t, json_t *ob
 	old = json_object_get(inf->cache, key);
 	if (!old)
 		return;
+	pthread_mutex_lock(&inf->lock);
 	(void)json_object_del(inf->cache, key);
+	pthread_mutex_unlock(&inf->lock);
 	if (inf->ops->on_delete)
 		inf->ops->on_delete(inf, obj, inf->userdata);
 }
@@ -427,6 +487,7 @@ int kinformer_new(struct kapi *k, struct evloop *loop, const char *path,
 	inf = calloc(1, sizeof(*inf));
 	if (!inf)
 		return -ENOMEM;
+	pthread_mutex_init(&inf->lock, NULL);
 	inf->k = k;
 	inf->loop = loop;
 	inf->ops = ops;
@@ -461,6 +522,7 @@ struct kinformer *kinformer_free(struct kinformer *inf)
 	free(inf->path);
 	free(inf->sel_label);
 	free(inf->sel_field);
+	pthread_mutex_destroy(&inf->lock);
 	free(inf);
 	return NULL;
 }

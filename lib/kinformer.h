@@ -78,6 +78,15 @@ size_t kinformer_size(const struct kinformer *inf);
 /* The cache itself: a JSON object "ns/name" -> object, for json_object_foreach();
  * read-only, valid until the loop runs again. */
 const json_t *kinformer_cache(const struct kinformer *inf);
+/* Thread-safe, unlike the calls above (which belong to the evloop's
+ * thread): a deep copy of the cached object, or an array of copies of
+ * those for which @match is true (called under the informer's lock; it
+ * must not call the informer). Return: 0; -ENOENT (kinformer_copy: not
+ * cached); -EAGAIN before the first LIST is complete or when the cache
+ * keeps keys only; -EINVAL; -ENOMEM. */
+int kinformer_copy(struct kinformer *inf, const char *ns, const char *name, json_t **ret);
+int kinformer_copy_matching(struct kinformer *inf, bool (*match)(const json_t *obj, void *data),
+			    void *data, json_t **ret_items);
 /* Completed LISTs (1 after the first sync, +1 per relist). */
 unsigned kinformer_lists(const struct kinformer *inf);
 /* Watch reconnects (resumed without a relist). */

@@ -261,6 +261,105 @@ static void test_client_lifecycle_without_requests(void **state)
 	assert_null(kapi_config_free(NULL));
 }
 
+/* A reader that knows one object and one collection, and logs its calls. */
+struct fake_reader {
+	char last[256];
+	int calls;
+};
+
+static int fake_get(void *ctx, const char *path, json_t **ret)
+{
+	struct fake_reader *f = ctx;
+
+	f->calls++;
+	snprintf(f->last, sizeof(f->last), "get %s", path);
+	if (strcmp(path, "/api/v1/namespaces/web") != 0)
+		return -EAGAIN;
+	*ret = json_pack("{s:{s:s}}", "metadata", "name", "web");
+	return 0;
+}
+
+static int fake_list(void *ctx, const char *path, const char *label_selector, json_t **ret_items)
+{
+	struct fake_reader *f = ctx;
+
+	f->calls++;
+	snprintf(f->last, sizeof(f->last), "list %s %s", path, label_selector ?: "-");
+	if (strcmp(path, "/apis/crd.projectcalico.org/v1/ippools") != 0)
+		return -EAGAIN;
+	*ret_items = json_pack("[{s:{s:s}}]", "metadata", "name", "pool1");
+	return 0;
+}
+
+/* Reads that accept any copy go to the reader first; everything else, and
+ * whatever it cannot answer, to the apiserver (unreachable here). */
+static void test_reader_answers_cached_reads(void **state)
+{
+	_cleanup_(kapi_config_freep) struct kapi_config *c = NULL;
+	_cleanup_(kapi_freep) struct kapi *k = NULL;
+	struct fake_reader f = {};
+	const struct kapi_reader r = { fake_get, fake_list, &f };
+	struct kapi_list_opts sel = { .label_selector = "a=b" };
+	json_t *obj = NULL;
+
+	(void)state;
+	assert_int_equal(kapi_config_from_string("current-context: x\n"
+						 "clusters: [{name: k, cluster: {server: "
+						 "'https://127.0.0.1:1'}}]\n"
+						 "contexts: [{name: x, context: {cluster: k, user: "
+						 "t}}]\n"
+						 "users: [{name: t, user: {token: abc}}]\n",
+						 NULL, &c, NULL),
+			 0);
+	assert_int_equal(kapi_new(c, &k), 0);
+	kapi_set_timeouts(k, 2000, 1000);
+	kapi_set_reader(k, &r);
+
+	assert_int_equal(kapi_get_cached(k, "/api/v1/namespaces/web", &obj), 0);
+	assert_string_equal(kapi_obj_name(obj), "web");
+	assert_string_equal(f.last, "get /api/v1/namespaces/web");
+	json_decref(obj);
+	obj = NULL;
+	assert_int_equal(kapi_get(k, "/api/v1/namespaces/web?resourceVersion=0", &obj), 0);
+	json_decref(obj);
+	obj = NULL;
+
+	assert_int_equal(kapi_list(k, "/apis/crd.projectcalico.org/v1/ippools?resourceVersion=0",
+				   &sel, &obj, NULL),
+			 0);
+	assert_int_equal(json_array_size(obj), 1);
+	assert_string_equal(f.last, "list /apis/crd.projectcalico.org/v1/ippools a=b");
+	json_decref(obj);
+	obj = NULL;
+	assert_int_equal(kapi_requests_sent(k), 0);
+
+	/* the reader cannot answer: the apiserver is asked (and is not there) */
+	assert_int_equal(kapi_get_cached(k, "/api/v1/namespaces/other", &obj), -ECONNREFUSED);
+	assert_int_equal(kapi_list(k, "/api/v1/pods?resourceVersion=0", NULL, &obj, NULL),
+			 -ECONNREFUSED);
+	assert_null(obj);
+	/* consistent reads, field selectors and LISTs wanting their
+	 * resourceVersion never reach the reader */
+	f.calls = 0;
+	assert_int_equal(kapi_get(k, "/api/v1/namespaces/web", &obj), -ECONNREFUSED);
+	sel.field_selector = "spec.nodeName=n";
+	assert_int_equal(kapi_list(k, "/apis/crd.projectcalico.org/v1/ippools?resourceVersion=0",
+				   &sel, &obj, NULL),
+			 -ECONNREFUSED);
+	{
+		_cleanup_free_ char *rv = NULL;
+
+		assert_int_equal(kapi_list(k, "/apis/crd.projectcalico.org/v1/ippools?resourceVersion=0",
+					   NULL, &obj, &rv),
+				 -ECONNREFUSED);
+	}
+	assert_int_equal(f.calls, 0);
+	assert_int_equal(kapi_requests_sent(k), 5); /* 2 it could not answer, 3 not for it */
+	kapi_set_reader(k, NULL);
+	assert_int_equal(kapi_get_cached(k, "/api/v1/namespaces/web", &obj), -ECONNREFUSED);
+	assert_int_equal(f.calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_patch_type_strings),
 		cmocka_unit_test(test_event_and_state_strings),
 		cmocka_unit_test(test_client_lifecycle_without_requests),
+		cmocka_unit_test(test_reader_answers_cached_reads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
