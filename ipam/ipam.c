@@ -199,19 +199,24 @@ static void attrs_of(const struct assign_ctx *c, struct ipam_alloc_attrs *ret)
 
 /**
  * alloc_from_block - take up to @want addresses from the block @cidr
+ * @recheck: see below
  * Return: number taken (0 when the block is full, absent, or no longer
- *   ours while @affine_only), or -errno.
+ *   ours while @affine_only); -EAGAIN when the cached copy says so and
+ *   !@recheck; or -errno.
+ *
+ * The first read comes from the watch cache (the block's own last write is
+ * normally in it already); a stale copy only costs a failed compare-and-
+ * swap. Anything that would make us give up on the block is checked again
+ * with a consistent read, with @recheck: without it the caller first tries
+ * its other blocks (a node's first blocks are usually full, and that second
+ * read would cost every allocation a round trip).
  */
 static int alloc_from_block(struct assign_ctx *c, const struct ipam_cidr *cidr, uint32_t want,
-			    bool affine_only, struct ipam_addr *out)
+			    bool affine_only, bool recheck, struct ipam_addr *out)
 {
 	long counted = 0;
 	int r = -ESTALE;
 
-	/* The first read comes from the watch cache (the block's own last
-	 * write is normally in it already); a stale copy only costs a failed
-	 * compare-and-swap, and anything that would make us give up on the
-	 * block is checked again with a consistent read. */
 	for (int i = 0, cached = 1; i < IPAM_CAS_RETRIES; i++) {
 		_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
 		struct ipam_alloc_attrs attrs;
@@ -220,6 +225,8 @@ static int alloc_from_block(struct assign_ctx *c, const struct ipam_cidr *cidr, 
 
 		r = ipam_block_read(c->ipam, cidr, cached, &b);
 		if (r == -ENOENT && cached) {
+			if (!recheck)
+				return -EAGAIN;
 			cached = 0; /* maybe just created */
 			continue;
 		}
@@ -232,6 +239,8 @@ static int alloc_from_block(struct assign_ctx *c, const struct ipam_cidr *cidr, 
 		if ((affine_only && !ipam_block_is_affine_to(b, c->a->node)) ||
 		    ipam_block_free_count(b) == 0) {
 			if (cached) {
+				if (!recheck)
+					return -EAGAIN;
 				cached = 0;
 				continue;
 			}
@@ -288,14 +297,18 @@ static int ctx_affinities(struct assign_ctx *c, bool fresh)
 	return 0;
 }
 
-static bool tried(struct assign_ctx *c, const struct ipam_cidr *cidr)
+static bool was_tried(const struct assign_ctx *c, const struct ipam_cidr *cidr)
 {
 	for (size_t i = 0; i < c->n_tried; i++)
 		if (ipam_cidr_equal(&c->tried[i], cidr))
 			return true;
+	return false;
+}
+
+static void mark_tried(struct assign_ctx *c, const struct ipam_cidr *cidr)
+{
 	if (c->n_tried < ELEMENTSOF(c->tried))
 		c->tried[c->n_tried++] = *cidr;
-	return false;
 }
 
 /* A pending affinity whose block exists and is ours: a claim interrupted
@@ -315,7 +328,9 @@ static void repair_pending(struct assign_ctx *c, struct ipam_affinity *aff)
 		aff->state = "confirmed"; /* static string: obj still owns nothing new */
 }
 
-/* Serves from the node's confirmed blocks in usable pools. Return: taken. */
+/* Serves from the node's confirmed blocks in usable pools: first those the
+ * watch cache says have room, then the others, read consistently.
+ * Return: taken. */
 static int alloc_affine(struct assign_ctx *c, bool fresh, uint32_t want, struct ipam_addr *out)
 {
 	uint32_t got = 0;
@@ -324,19 +339,24 @@ static int alloc_affine(struct assign_ctx *c, bool fresh, uint32_t want, struct 
 	r = ctx_affinities(c, fresh);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < c->affs.n && got < want; i++) {
-		struct ipam_affinity *aff = &c->affs.items[i];
+	for (int recheck = 0; recheck <= 1 && got < want; recheck++) {
+		for (size_t i = 0; i < c->affs.n && got < want; i++) {
+			struct ipam_affinity *aff = &c->affs.items[i];
 
-		if (!usable_pool_of(c, &aff->cidr) || tried(c, &aff->cidr))
-			continue;
-		if (strcmp(aff->state, "pending") == 0)
-			repair_pending(c, aff);
-		if (strcmp(aff->state, "confirmed") != 0)
-			continue;
-		r = alloc_from_block(c, &aff->cidr, want - got, true, out + got);
-		if (r < 0)
-			return r;
-		got += (uint32_t)r;
+			if (!usable_pool_of(c, &aff->cidr) || was_tried(c, &aff->cidr))
+				continue;
+			if (strcmp(aff->state, "pending") == 0)
+				repair_pending(c, aff);
+			if (strcmp(aff->state, "confirmed") != 0)
+				continue;
+			r = alloc_from_block(c, &aff->cidr, want - got, true, recheck, out + got);
+			if (r == -EAGAIN)
+				continue; /* after the others */
+			mark_tried(c, &aff->cidr);
+			if (r < 0)
+				return r;
+			got += (uint32_t)r;
+		}
 	}
 	return (int)got;
 }
@@ -537,7 +557,7 @@ static int alloc_borrow(struct assign_ctx *c, uint32_t want, const struct ipam_b
 			in_pool = in_pool || ipam_cidr_covers(&c->usable[j]->cidr, &b->cidr);
 		if (!in_pool || ipam_block_free_count(b) == 0)
 			continue;
-		r = alloc_from_block(c, &b->cidr, want - got, false, out + got);
+		r = alloc_from_block(c, &b->cidr, want - got, false, true, out + got);
 		if (r < 0)
 			return r;
 		c->ipam->stats.borrowed += (unsigned)r;
@@ -568,7 +588,7 @@ static int alloc_beyond_affine(struct assign_ctx *c, int family, uint32_t want,
 		if (r < 0)
 			return r;
 		claimed++;
-		r = alloc_from_block(c, &cidr, want - got, true, out + got);
+		r = alloc_from_block(c, &cidr, want - got, true, true, out + got);
 		if (r < 0)
 			return r;
 		got += (uint32_t)r;
