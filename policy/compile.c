@@ -1,9 +1,12 @@
 /* NetworkPolicy -> nftables compiler (layout in compile.h).
  *
- * Pod-dependent set contents come from GENERATORS, one per (policy, direction,
- * rule, purpose): "addresses of the pods matching this rule's pod peers" or
- * "address . protocol . port of the named ports of the pods this rule's named
- * ports resolve against". A full compile enumerates each generator's
+ * Pod-dependent set contents come from GENERATORS: "addresses of the pods a
+ * peer selects", one per distinct peer (the same selectors in the same
+ * scope, whatever policy or rule they are written in, share one set pair
+ * and one generator, as Calico's selector IP sets do), and "address .
+ * protocol . port of the named ports of the pods this rule's named ports
+ * resolve against", one per (policy, direction, rule). A full compile
+ * enumerates each generator's
  * candidate pods (only the namespaces its selectors can match); an
  * incremental pod update asks every generator about that one pod. Elements
  * are reference counted by contributor, so both paths build the same table.
@@ -36,6 +39,7 @@ struct gen {
 	enum policy_dir dir;
 	size_t rule;
 	bool named;		  /* named-port set, else peer address set */
+	size_t peer;		  /* peer address set: the peer (of the rule) it holds */
 	bool restrict_to_peers;	  /* named egress: only pods matching the pod peers */
 	struct policy_nft_set *set[2]; /* [0] IPv4, [1] IPv6; owned by the table */
 };
@@ -326,7 +330,7 @@ static int gen_contrib(const struct gen *g, const struct policy_model *m,
 			return 0;
 		return named_contrib(g, rule, pod, delta, t);
 	}
-	if (!pod_matches_rule_peers(m, g->np, rule, pod))
+	if (!pod_matches_peer(m, g->np, &rule->peers[g->peer], pod))
 		return 0;
 	for (size_t a = 0; a < pod->n_ips; a++) {
 		struct policy_nft_set *s = g->set[fam_index(pod->ips[a].family)];
@@ -353,7 +357,7 @@ static bool gen_wants_ns(const struct gen *g, const struct policy_model *m, cons
 	for (size_t i = 0; i < rule->n_peers; i++) {
 		const struct policy_peer *p = &rule->peers[i];
 
-		if (p->is_block)
+		if (p->is_block || (!g->named && i != g->peer))
 			continue;
 		if (p->ns_sel ? policy_model_ns_matches(m, ns, p->ns_sel)
 			      : strcmp(ns, g->np->ns) == 0)
@@ -624,22 +628,33 @@ struct variant {
 };
 
 struct variants {
-	struct variant v[4];
+	struct variant *v;
 	size_t n;
 };
 
-static void variant_push(struct variants *vs, enum policy_match_kind kind, int family,
-			 const char *set)
+static void variants_done(struct variants *vs)
 {
-	struct variant *v = &vs->v[vs->n++];
+	free(vs->v);
+}
 
+static int variant_push(struct variants *vs, enum policy_match_kind kind, int family,
+			const char *set)
+{
+	struct variant *v = realloc(vs->v, (vs->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	vs->v = v;
+	v += vs->n++;
 	v->kind = kind;
 	v->family = family;
 	snprintf(v->set, sizeof(v->set), "%s", set ? set : "");
+	return 0;
 }
 
 static int add_gen(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
-		   size_t rule, bool named, struct policy_nft_set *s4, struct policy_nft_set *s6)
+		   size_t rule, bool named, size_t peer, struct policy_nft_set *s4,
+		   struct policy_nft_set *s6)
 {
 	const struct policy_rule *ru = &np->rules[dir][rule];
 	struct gen *g;
@@ -659,6 +674,7 @@ static int add_gen(struct policy_desired *d, struct policy_netpol *np, enum poli
 		.dir = dir,
 		.rule = rule,
 		.named = named,
+		.peer = peer,
 		.set = { s4, s6 },
 	};
 	/* Egress named ports resolve against the destination pod; with only pod
@@ -671,24 +687,66 @@ static int add_gen(struct policy_desired *d, struct policy_netpol *np, enum poli
 	return 0;
 }
 
-static int new_set_pair(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
-			size_t i, const char *what, enum policy_set_kind k4,
-			struct policy_nft_set **ret4, struct policy_nft_set **ret6)
+/* The named-port set pair of rule @i (its own: what it holds depends on
+ * the rule's ports and, for egress, its peers). */
+static int named_set_pair(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			  size_t i, struct policy_nft_set **ret4, struct policy_nft_set **ret6)
 {
-	char name[300], w[16];
+	char name[300];
 	int r;
 
-	snprintf(w, sizeof(w), "%s4", what);
-	rule_set_name(np, dir, i, w, name, sizeof(name));
-	r = set_add(d, name, k4, ret4);
+	rule_set_name(np, dir, i, "named4", name, sizeof(name));
+	r = set_add(d, name, POLICY_SET_NAMED4, ret4);
 	if (r < 0)
 		return r;
 	*ret6 = NULL;
 	if (!d->v6)
 		return 0;
-	snprintf(w, sizeof(w), "%s6", what);
-	rule_set_name(np, dir, i, w, name, sizeof(name));
-	return set_add(d, name, k4 + 1, ret6);
+	rule_set_name(np, dir, i, "named6", name, sizeof(name));
+	return set_add(d, name, POLICY_SET_NAMED6, ret6);
+}
+
+/* What makes two pod peers select the same pods: their selectors, and the
+ * policy's namespace when they have no namespaceSelector. */
+static int peer_key(const struct policy_netpol *np, const struct policy_peer *p, char **ret)
+{
+	_cleanup_free_ char *ns = NULL, *pods = NULL;
+
+	if ((p->ns_sel && labelsel_to_string(p->ns_sel, &ns) < 0) ||
+	    (p->pod_sel && labelsel_to_string(p->pod_sel, &pods) < 0))
+		return -ENOMEM;
+	if (asprintf(ret, "%s %s\n%s %s", p->ns_sel ? "namespaces" : "namespace",
+		     p->ns_sel ? ns : np->ns, p->pod_sel ? "pods" : "all-pods",
+		     p->pod_sel ? pods : "") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The set pair of peer @k of rule @i: shared by every peer with its key
+ * (named by a hash of it); the first to need it creates it and its
+ * generator. */
+static int peer_set_pair(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			 size_t i, size_t k, struct policy_nft_set **ret4,
+			 struct policy_nft_set **ret6)
+{
+	_cleanup_free_ char *key = NULL;
+	char name[64];
+	int r;
+
+	r = peer_key(np, &np->rules[dir][i].peers[k], &key);
+	if (r < 0)
+		return r;
+	static_set_name("sel4", key, strlen(key), name, sizeof(name));
+	r = static_set(d, name, POLICY_SET_ADDR4, ret4);
+	if (r < 0)
+		return r;
+	*ret6 = NULL;
+	if (d->v6) {
+		static_set_name("sel6", key, strlen(key), name, sizeof(name));
+		if (static_set(d, name, POLICY_SET_ADDR6, ret6) < 0)
+			return -ENOMEM;
+	}
+	return r == 1 ? add_gen(d, np, dir, i, false, k, *ret4, *ret6) : 0;
 }
 
 static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
@@ -699,25 +757,21 @@ static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enu
 							      : POLICY_MATCH_DADDR;
 	static const int fams[2] = { AF_INET, AF_INET6 };
 	struct policy_nft_set *s4, *s6, *s;
-	bool pods = false;
 	char name[300];
 	int r;
 
-	if (rule->n_peers == 0) {
-		variant_push(vs, _POLICY_MATCH_KIND_MAX, 0, NULL);
-		return 0;
-	}
-	for (size_t k = 0; k < rule->n_peers; k++)
-		pods |= !rule->peers[k].is_block;
-	if (pods) {
-		r = new_set_pair(d, np, dir, i, "pods", POLICY_SET_ADDR4, &s4, &s6);
+	if (rule->n_peers == 0)
+		return variant_push(vs, _POLICY_MATCH_KIND_MAX, 0, NULL);
+	for (size_t k = 0; k < rule->n_peers; k++) {
+		if (rule->peers[k].is_block)
+			continue;
+		r = peer_set_pair(d, np, dir, i, k, &s4, &s6);
 		if (r == 0)
-			r = add_gen(d, np, dir, i, false, s4, s6);
+			r = variant_push(vs, mk, AF_INET, s4->name);
+		if (r == 0 && s6)
+			r = variant_push(vs, mk, AF_INET6, s6->name);
 		if (r < 0)
 			return r;
-		variant_push(vs, mk, AF_INET, s4->name);
-		if (s6)
-			variant_push(vs, mk, AF_INET6, s6->name);
 	}
 	for (int f = 0; f < 2; f++) {
 		struct ranges rs = {};
@@ -730,7 +784,7 @@ static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enu
 			if (r > 0)
 				r = fill_block_set(s, &rs, fams[f]);
 			if (r >= 0)
-				r = 0, variant_push(vs, mk, fams[f], name);
+				r = variant_push(vs, mk, fams[f], name);
 		}
 		free(rs.v);
 		if (r < 0)
@@ -748,29 +802,29 @@ static int port_variants(struct policy_desired *d, struct policy_netpol *np, enu
 	char name[300];
 	int r;
 
-	if (rule->n_ports == 0) {
-		variant_push(vs, _POLICY_MATCH_KIND_MAX, 0, NULL);
-		return 0;
-	}
+	if (rule->n_ports == 0)
+		return variant_push(vs, _POLICY_MATCH_KIND_MAX, 0, NULL);
 	for (size_t k = 0; k < rule->n_ports; k++) {
 		named |= rule->ports[k].name != NULL;
 		numeric |= rule->ports[k].name == NULL;
 	}
 	if (numeric) {
 		r = port_set(d, rule, name, sizeof(name));
+		if (r == 0)
+			r = variant_push(vs, POLICY_MATCH_PORTS, 0, name);
 		if (r < 0)
 			return r;
-		variant_push(vs, POLICY_MATCH_PORTS, 0, name);
 	}
 	if (named) {
-		r = new_set_pair(d, np, dir, i, "named", POLICY_SET_NAMED4, &s4, &s6);
+		r = named_set_pair(d, np, dir, i, &s4, &s6);
 		if (r == 0)
-			r = add_gen(d, np, dir, i, true, s4, s6);
+			r = add_gen(d, np, dir, i, true, 0, s4, s6);
+		if (r == 0)
+			r = variant_push(vs, POLICY_MATCH_NAMED, AF_INET, s4->name);
+		if (r == 0 && s6)
+			r = variant_push(vs, POLICY_MATCH_NAMED, AF_INET6, s6->name);
 		if (r < 0)
 			return r;
-		variant_push(vs, POLICY_MATCH_NAMED, AF_INET, s4->name);
-		if (s6)
-			variant_push(vs, POLICY_MATCH_NAMED, AF_INET6, s6->name);
 	}
 	return 0;
 }
@@ -802,7 +856,7 @@ static int chain_push(struct policy_nft_chain *c, struct policy_nft_rule *r, con
 static int compile_rule(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
 			size_t i, struct policy_nft_chain *c)
 {
-	struct variants peers = {}, ports = {};
+	_cleanup_(variants_done) struct variants peers = {}, ports = {};
 	char label[600];
 	int r;
 
@@ -1243,13 +1297,51 @@ static int drop_set(struct policy_desired *d, struct tracker *t, struct policy_n
 	return 0;
 }
 
-/* Removes what compile_netpol() made for @np: its chains, its generators and
- * their sets, and the shared static sets no other rule uses any more. */
+/* Shared sets (named by content or by peer key) that @c's rules use,
+ * appended to @v once each. */
+static int shared_sets_of(const struct policy_desired *d, const struct policy_nft_chain *c,
+			  struct policy_nft_set ***v, size_t *n)
+{
+	for (size_t i = 0; i < c->n_rules; i++)
+		for (size_t j = 0; j < c->rules[i]->n_match; j++) {
+			const struct policy_match *m = &c->rules[i]->match[j];
+			struct policy_nft_set *s = m->arg ? policy_nft_set_get(d->nft, m->arg) : NULL;
+			struct policy_nft_set **x;
+			bool seen = false;
+
+			if (!s || s->kind == POLICY_SET_NAMED4 || s->kind == POLICY_SET_NAMED6 ||
+			    s->kind == POLICY_SET_IFVMAP)
+				continue;
+			for (size_t k = 0; k < *n && !seen; k++)
+				seen = (*v)[k] == s;
+			if (seen)
+				continue;
+			x = realloc(*v, (*n + 1) * sizeof(*x));
+			if (!x)
+				return -ENOMEM;
+			x[(*n)++] = s;
+			*v = x;
+		}
+	return 0;
+}
+
+/* Drops generator @k (its np reference). */
+static void gen_remove(struct policy_desired *d, size_t k)
+{
+	policy_netpol_unref(d->gens[k].np);
+	memmove(&d->gens[k], &d->gens[k + 1], (d->n_gens - k - 1) * sizeof(d->gens[0]));
+	d->n_gens--;
+}
+
+/* Removes what compile_netpol() made for @np: its chains, its named-port
+ * generators and their sets, and the shared sets (with their generators)
+ * no other rule uses any more. A shared set's generator may outlive the
+ * policy that created it: it keeps that policy's peer (a reference). */
 static int drop_netpol(struct policy_desired *d, const struct policy_netpol *np,
 		       struct tracker *t)
 {
-	const char *statics[64];
-	size_t n_statics = 0, k = 0;
+	_cleanup_free_ struct policy_nft_set **shared = NULL;
+	size_t n_shared = 0, k = 0;
 	char name[300];
 	int r;
 
@@ -1260,29 +1352,18 @@ static int drop_netpol(struct policy_desired *d, const struct policy_netpol *np,
 		c = policy_nft_chain_get(d->nft, name);
 		if (!c)
 			continue;
-		for (size_t i = 0; i < c->n_rules; i++)
-			for (size_t j = 0; j < c->rules[i]->n_match; j++) {
-				const struct policy_match *m = &c->rules[i]->match[j];
-				struct policy_nft_set *s = m->arg ? policy_nft_set_get(d->nft, m->arg)
-								  : NULL;
-
-				if (!s || (s->kind != POLICY_SET_PORTS && s->kind != POLICY_SET_RANGE4 &&
-					   s->kind != POLICY_SET_RANGE6))
-					continue;
-				if (n_statics == sizeof(statics) / sizeof(statics[0]))
-					return -ESTALE; /* too many to follow here: recompile */
-				statics[n_statics++] = s->name;
-			}
-		r = touch_chain(t, d, name);
+		r = shared_sets_of(d, c, &shared, &n_shared);
+		if (r == 0)
+			r = touch_chain(t, d, name);
 		if (r < 0)
 			return r;
-		/* the static sets' names stay valid: sets are freed after planning */
+		/* the shared sets stay valid: sets are freed after planning */
 		policy_nft_chain_del(d->nft, name);
 	}
 	for (size_t i = 0; i < d->n_gens; i++) {
 		struct gen *g = &d->gens[i];
 
-		if (g->np != np) {
+		if (g->np != np || !g->named) {
 			d->gens[k++] = *g;
 			continue;
 		}
@@ -1292,10 +1373,23 @@ static int drop_netpol(struct policy_desired *d, const struct policy_netpol *np,
 		policy_netpol_unref(g->np);
 	}
 	d->n_gens = k;
-	for (size_t i = 0; i < n_statics; i++)
-		if (!set_in_use(d, statics[i]) &&
-		    (r = drop_set(d, t, policy_nft_set_get(d->nft, statics[i]))) < 0)
+	for (size_t i = 0; i < n_shared; i++) {
+		if (set_in_use(d, shared[i]->name))
+			continue;
+		r = drop_set(d, t, shared[i]);
+		if (r < 0)
 			return r;
+		for (size_t j = 0; j < d->n_gens; j++)
+			if (!d->gens[j].named && (d->gens[j].set[0] == shared[i] ||
+						  d->gens[j].set[1] == shared[i])) {
+				for (int f = 0; f < 2; f++)
+					if (d->gens[j].set[f] &&
+					    (r = drop_set(d, t, d->gens[j].set[f])) < 0)
+						return r;
+				gen_remove(d, j);
+				break;
+			}
+	}
 	free(policy_hmap_remove_str(&d->compiled, np->key));
 	return 0;
 }

@@ -24,7 +24,11 @@
  * peers and ports live in named sets (pod addresses, ipBlock intervals with
  * the excepts cut out, protocol . port intervals, address . protocol . port
  * for named ports), so per-packet work is a vmap lookup plus the rules of the
- * policies selecting the pod, independent of pod and policy counts.
+ * policies selecting the pod, independent of pod and policy counts. A pod
+ * peer's set sel<4|6>_<hash> is named by a hash of its selectors (and the
+ * policy's namespace when it has no namespaceSelector), so equal peers of
+ * any policies share one; ipBlock and port sets are named by a hash of
+ * their contents.
  *
  * A pod joining or leaving a selector changes set elements (and at most the
  * vmap element choosing its profile chain): policy_desired_update_pod()

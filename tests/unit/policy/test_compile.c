@@ -108,9 +108,11 @@ static char *rules(const struct fixture *f, const char *chain)
 		char *t = NULL;
 
 		assert_true(policy_nft_rule_to_text(c->rules[i], &t) >= 0);
-		/* shared static sets are named by a content hash: show "<kind>_*" */
-		static const char *const kinds[] = { "@ports_", "@blk4_", "@blk6_" };
-		for (size_t k = 0; k < 3; k++)
+		/* shared sets are named by a hash (of their contents, or of their
+		 * peer's selectors): show "<kind>_*" */
+		static const char *const kinds[] = { "@ports_", "@blk4_", "@blk6_", "@sel4_",
+						     "@sel6_" };
+		for (size_t k = 0; k < 5; k++)
 			for (char *h = t; (h = strstr(h, kinds[k])) != NULL; h++) {
 				char *x = h + strlen(kinds[k]);
 
@@ -275,20 +277,24 @@ static void test_peers_pod_namespace_and_their_and(void **state)
 	      "\"values\":[\"web\",\"api\"]}]}},{\"namespaceSelector\":{\"matchLabels\":"
 	      "{\"kubernetes.io/metadata.name\":\"c\"}}}]}]}}",
 	      -1);
-	assert_elems(&f, "pol_a_p_in0_pods4", "10.0.1.1");
-	assert_elems(&f, "pol_a_p_in1_pods4", "10.0.1.1,10.0.1.2,10.0.1.3,10.0.2.1,10.0.3.1");
-	assert_elems(&f, "pol_a_p_in1_pods6", "fd00::2");
-	assert_elems(&f, "pol_a_p_in2_pods4", "10.0.2.1");
-	assert_elems(&f, "pol_a_p_in3_pods4", "10.0.1.3,10.0.3.1");
+	/* one set pair per peer: rules [2k], [2k+1] (IPv4, IPv6) */
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 0, 0), "10.0.1.1");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 2, 0), "10.0.1.1,10.0.1.2,10.0.1.3,10.0.2.1,10.0.3.1");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 3, 0), "fd00::2");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 4, 0), "10.0.2.1");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 6, 0), "10.0.1.3");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 8, 0), "10.0.3.1");
 	assert_rules(&f, "pol_a_p_in",
-		     "ip saddr @pol_a_p_in0_pods4 counter accept\n"
-		     "ip6 saddr @pol_a_p_in0_pods6 counter accept\n"
-		     "ip saddr @pol_a_p_in1_pods4 counter accept\n"
-		     "ip6 saddr @pol_a_p_in1_pods6 counter accept\n"
-		     "ip saddr @pol_a_p_in2_pods4 counter accept\n"
-		     "ip6 saddr @pol_a_p_in2_pods6 counter accept\n"
-		     "ip saddr @pol_a_p_in3_pods4 counter accept\n"
-		     "ip6 saddr @pol_a_p_in3_pods6 counter accept\n");
+		     "ip saddr @sel4_* counter accept\n"
+		     "ip6 saddr @sel6_* counter accept\n"
+		     "ip saddr @sel4_* counter accept\n"
+		     "ip6 saddr @sel6_* counter accept\n"
+		     "ip saddr @sel4_* counter accept\n"
+		     "ip6 saddr @sel6_* counter accept\n"
+		     "ip saddr @sel4_* counter accept\n"
+		     "ip6 saddr @sel6_* counter accept\n"
+		     "ip saddr @sel4_* counter accept\n"
+		     "ip6 saddr @sel6_* counter accept\n");
 	done(&f);
 }
 
@@ -313,7 +319,9 @@ static void test_ip_block_except_becomes_ranges(void **state)
 	assert_rules(&f, "pol_a_p_eg",
 		     "ip daddr @blk4_* counter accept\n"
 		     "ip6 daddr @blk6_* counter accept\n");
-	assert_null(policy_nft_set_get(nft(&f), "pol_a_p_eg0_pods4")); /* no pod peers */
+	/* no pod peers, no peer sets */
+	for (size_t i = 0; i < 2; i++)
+		assert_true(strncmp(set_of(&f, "pol_a_p_eg", i, 0), "blk", 3) == 0);
 	done(&f);
 }
 
@@ -357,18 +365,18 @@ static void test_named_ports_resolve_per_destination_pod(void **state)
 	assert_elems(&f, "pol_a_in_in0_named6", "fd00::2 . tcp . 9090,fd00::2 . udp . 53");
 	assert_elems(&f, set_of(&f, "pol_a_in_in", 0, 1), "tcp . 443");
 	assert_rules(&f, "pol_a_in_in",
-		     "ip saddr @pol_a_in_in0_pods4 meta l4proto . th dport @ports_* counter accept\n"
-		     "ip saddr @pol_a_in_in0_pods4 ip daddr . meta l4proto . th dport @pol_a_in_in0_named4 counter accept\n"
-		     "ip6 saddr @pol_a_in_in0_pods6 meta l4proto . th dport @ports_* counter accept\n"
-		     "ip6 saddr @pol_a_in_in0_pods6 ip6 daddr . meta l4proto . th dport @pol_a_in_in0_named6 counter accept\n");
+		     "ip saddr @sel4_* meta l4proto . th dport @ports_* counter accept\n"
+		     "ip saddr @sel4_* ip daddr . meta l4proto . th dport @pol_a_in_in0_named4 counter accept\n"
+		     "ip6 saddr @sel6_* meta l4proto . th dport @ports_* counter accept\n"
+		     "ip6 saddr @sel6_* ip6 daddr . meta l4proto . th dport @pol_a_in_in0_named6 counter accept\n");
 	/* egress resolves against destination pods: web in a (8080) and b (8081) */
 	assert_elems(&f, "pol_a_out_eg0_named4", "10.0.1.1 . tcp . 8080,10.0.2.1 . tcp . 8081");
 	/* no peers: any destination pod with an "http" port */
 	assert_elems(&f, "pol_a_out_eg1_named4",
 		     "10.0.1.1 . tcp . 8080,10.0.1.2 . tcp . 9090,10.0.2.1 . tcp . 8081");
 	assert_rules(&f, "pol_a_out_eg",
-		     "ip daddr @pol_a_out_eg0_pods4 ip daddr . meta l4proto . th dport @pol_a_out_eg0_named4 counter accept\n"
-		     "ip6 daddr @pol_a_out_eg0_pods6 ip6 daddr . meta l4proto . th dport @pol_a_out_eg0_named6 counter accept\n"
+		     "ip daddr @sel4_* ip daddr . meta l4proto . th dport @pol_a_out_eg0_named4 counter accept\n"
+		     "ip6 daddr @sel6_* ip6 daddr . meta l4proto . th dport @pol_a_out_eg0_named6 counter accept\n"
 		     "ip daddr . meta l4proto . th dport @pol_a_out_eg1_named4 counter accept\n"
 		     "ip6 daddr . meta l4proto . th dport @pol_a_out_eg1_named6 counter accept\n");
 	done(&f);
@@ -412,8 +420,7 @@ static void test_ipv6_rules_only_with_ipv6_pods(void **state)
 	assert_int_equal(policy_model_new(NULL, &f.m), 0);
 	assert_int_equal(policy_model_load_json(f.m, doc, NULL), 0);
 	assert_int_equal(policy_compile(f.m, &o, &f.d), 0);
-	assert_rules(&f, "pol_a_p_in", "ip saddr @pol_a_p_in0_pods4 counter accept\n");
-	assert_null(policy_nft_set_get(nft(&f), "pol_a_p_in0_pods6"));
+	assert_rules(&f, "pol_a_p_in", "ip saddr @sel4_* counter accept\n");
 	/* the first IPv6 pod needs a full compile */
 	assert_int_equal(policy_model_set_pod(f.m, pod_json("a", "v6", "{}", "fd00::1"), NULL), 0);
 	assert_int_equal(policy_desired_update_pod(f.d, f.m, NULL, policy_model_get_pod(f.m, "a", "v6"), &p),
@@ -421,9 +428,9 @@ static void test_ipv6_rules_only_with_ipv6_pods(void **state)
 	policy_desired_free(f.d);
 	assert_int_equal(policy_compile(f.m, &o, &f.d), 0);
 	assert_rules(&f, "pol_a_p_in",
-		     "ip saddr @pol_a_p_in0_pods4 counter accept\n"
-		     "ip6 saddr @pol_a_p_in0_pods6 counter accept\n");
-	assert_elems(&f, "pol_a_p_in0_pods6", "fd00::1");
+		     "ip saddr @sel4_* counter accept\n"
+		     "ip6 saddr @sel6_* counter accept\n");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 1, 0), "fd00::1");
 	done(&f);
 	json_decref(doc);
 }
@@ -448,7 +455,7 @@ static void test_host_network_and_remote_pods(void **state)
 	assert_int_equal(policy_model_load_json(f.m, doc, NULL), 0);
 	assert_int_equal(policy_compile(f.m, &o, &f.d), 0);
 	/* remote pods are peers; host-network pods are outside NetworkPolicy */
-	assert_elems(&f, "pol_a_p_in0_pods4", "10.9.0.1,10.9.0.2");
+	assert_elems(&f, set_of(&f, "pol_a_p_in", 0, 0), "10.9.0.1,10.9.0.2");
 	/* only the local pod gets a dispatch element */
 	assert_int_equal(policy_nft_set_size(policy_nft_set_get(nft(&f), "cc_to_wl")), 1);
 	assert_string_not_equal(profile_of(&f, "a", "l", true), "");
@@ -599,6 +606,7 @@ static void test_only_local_pods_policies(void **state)
 {
 	struct fixture f = {};
 	struct policy_plan *p;
+	char *peers; /* p1's first peer set (app=cli) */
 
 	(void)state;
 	build_on(&f, rich_policies, -1, "n1");
@@ -610,9 +618,10 @@ static void test_only_local_pods_policies(void **state)
 	assert_null(policy_nft_chain_get(nft(&f), "pol_b_p3_eg"));
 	assert_true(plan_has(p, POLICY_OP_CHAIN_ADD, "pol_a_p1_in"));
 	assert_true(plan_has(p, POLICY_OP_CHAIN_ADD, "pol_a_p2_in"));
-	assert_true(plan_has(p, POLICY_OP_SET_ADD, "pol_a_p1_in0_pods4"));
+	peers = strdup(set_of(&f, "pol_a_p1_in", 0, 0));
+	assert_true(plan_has(p, POLICY_OP_SET_ADD, peers));
 	/* the new set comes with its contents: a/cli (app=cli) is a p1 peer */
-	assert_true(plan_has(p, POLICY_OP_ELEM_ADD, "pol_a_p1_in0_pods4"));
+	assert_true(plan_has(p, POLICY_OP_ELEM_ADD, peers));
 	assert_int_equal(policy_plan_count(p, POLICY_OP_CHAIN_DEL), 0);
 	policy_plan_free(p);
 	/* a remote pod joins p1's peers: elements only */
@@ -625,8 +634,9 @@ static void test_only_local_pods_policies(void **state)
 	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	assert_true(plan_has(p, POLICY_OP_CHAIN_DEL, "pol_a_p1_in"));
 	assert_true(plan_has(p, POLICY_OP_CHAIN_DEL, "pol_a_p2_in"));
-	assert_true(plan_has(p, POLICY_OP_SET_DEL, "pol_a_p1_in0_pods4"));
-	assert_false(plan_has(p, POLICY_OP_ELEM_DEL, "pol_a_p1_in0_pods4"));
+	assert_true(plan_has(p, POLICY_OP_SET_DEL, peers));
+	assert_false(plan_has(p, POLICY_OP_ELEM_DEL, peers));
+	free(peers);
 	policy_plan_free(p);
 	/* and comes back with another label: p2 only */
 	policy_plan_free(change(&f, "a", "lw", pod_on("n1", "a", "lw", "{\"app\":\"db\"}", "10.0.1.70")));
@@ -635,6 +645,64 @@ static void test_only_local_pods_policies(void **state)
 	/* every step was incremental */
 	assert_int_equal(f.stale, 0);
 	assert_int_equal(f.incremental, 4);
+	done(&f);
+}
+
+/* Peers with the same selectors in the same scope share one set pair, in
+ * any policy; a pod leaving it is one element op; on a node, the set stays
+ * while any compiled policy uses it (each step equals a full compile). */
+static const char *same_peer_policies =
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"q1\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
+	"{\"app\":\"web\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"cli\"}}}]}]}},"
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"q2\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
+	"{\"app\":\"api\"}},\"ingress\":[{\"ports\":[{\"port\":80}],\"from\":[{\"podSelector\":"
+	"{\"matchLabels\":{\"app\":\"cli\"}}}]}]}},"
+	"{\"metadata\":{\"namespace\":\"b\",\"name\":\"q3\"},\"spec\":{\"podSelector\":{},\"ingress\":"
+	"[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"cli\"}}}]}]}}";
+
+static void test_equal_peers_share_one_set(void **state)
+{
+	struct fixture f = {};
+	struct policy_plan *p;
+	char *shared;
+
+	(void)state;
+	build(&f, same_peer_policies, -1);
+	shared = strdup(set_of(&f, "pol_a_q1_in", 0, 0));
+	assert_string_equal(set_of(&f, "pol_a_q2_in", 0, 0), shared);
+	/* no namespaceSelector: the policy's namespace is part of the peer */
+	assert_string_not_equal(set_of(&f, "pol_b_q3_in", 0, 0), shared);
+	assert_elems(&f, shared, "10.0.1.3");
+	assert_elems(&f, set_of(&f, "pol_b_q3_in", 0, 0), "");
+	p = change(&f, "a", "cli", pod_json("a", "cli", "{\"app\":\"other\"}", "10.0.1.3"));
+	assert_int_equal(p->n_ops, 1);
+	assert_true(plan_has(p, POLICY_OP_ELEM_DEL, shared));
+	policy_plan_free(p);
+	done(&f);
+
+	/* on node n1: q1, then q2 become relevant; q1, then q2 stop being so */
+	build_on(&f, same_peer_policies, -1, "n1");
+	p = change(&f, "a", "w", pod_on("n1", "a", "w", "{\"app\":\"web\"}", "10.0.1.70"));
+	assert_true(plan_has(p, POLICY_OP_SET_ADD, shared));
+	policy_plan_free(p);
+	p = change(&f, "a", "i", pod_on("n1", "a", "i", "{\"app\":\"api\"}", "10.0.1.71"));
+	assert_true(plan_has(p, POLICY_OP_CHAIN_ADD, "pol_a_q2_in"));
+	assert_false(plan_has(p, POLICY_OP_SET_ADD, shared));
+	policy_plan_free(p);
+	p = change(&f, "a", "w", NULL);
+	assert_true(plan_has(p, POLICY_OP_CHAIN_DEL, "pol_a_q1_in"));
+	assert_false(plan_has(p, POLICY_OP_SET_DEL, shared));
+	policy_plan_free(p);
+	/* the set outlived the policy that made it: still kept current */
+	p = change(&f, "a", "cli2", pod_json("a", "cli2", "{\"app\":\"cli\"}", "10.0.1.72"));
+	assert_true(plan_has(p, POLICY_OP_ELEM_ADD, shared));
+	policy_plan_free(p);
+	p = change(&f, "a", "i", NULL);
+	assert_true(plan_has(p, POLICY_OP_SET_DEL, shared));
+	policy_plan_free(p);
+	assert_null(policy_nft_set_get(nft(&f), shared));
+	assert_int_equal(f.stale, 0);
+	free(shared);
 	done(&f);
 }
 
@@ -652,7 +720,7 @@ static void test_label_change_is_only_element_ops(void **state)
 	assert_int_equal(policy_plan_count(p, POLICY_OP_ELEM_ADD), 1);
 	assert_int_equal(policy_plan_count_elems(p, POLICY_OP_ELEM_ADD), 1);
 	assert_int_equal(p->n_ops, 1);
-	assert_string_equal(p->ops[0].name, "pol_a_p2_in0_pods4");
+	assert_string_equal(p->ops[0].name, set_of(&f, "pol_a_p2_in", 0, 0));
 	policy_plan_free(p);
 	/* a/cli becomes app=web: leaves p1's peer set, joins p1's selection; its
 	 * profile (p1+p2) already exists for a/web: element changes only */
@@ -718,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_incremental_pod_changes_equal_full_compile),
 		cmocka_unit_test(test_only_local_pods_policies),
 		cmocka_unit_test(test_label_change_is_only_element_ops),
+		cmocka_unit_test(test_equal_peers_share_one_set),
 		cmocka_unit_test(test_update_after_policy_change_is_stale),
 		cmocka_unit_test(test_comments_identify_policy_rule_and_content),
 	};
