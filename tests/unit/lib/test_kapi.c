@@ -231,6 +231,20 @@ static void test_event_and_state_strings(void **state)
 	assert_null(kapi_watch_state_to_string(_KAPI_WATCH_STATE_MAX));
 }
 
+/* A client of a server that is not there (127.0.0.1:1). */
+static void new_client(struct kapi_config **c, struct kapi **k)
+{
+	assert_int_equal(kapi_config_from_string("current-context: x\n"
+						 "clusters: [{name: k, cluster: {server: "
+						 "'https://127.0.0.1:1'}}]\n"
+						 "contexts: [{name: x, context: {cluster: k, user: "
+						 "t}}]\n"
+						 "users: [{name: t, user: {token: abc}}]\n",
+						 NULL, c, NULL),
+			 0);
+	assert_int_equal(kapi_new(*c, k), 0);
+}
+
 static void test_client_lifecycle_without_requests(void **state)
 {
 	_cleanup_(kapi_config_freep) struct kapi_config *c = NULL;
@@ -238,15 +252,7 @@ static void test_client_lifecycle_without_requests(void **state)
 	json_auto_t *obj = json_object();
 
 	(void)state;
-	assert_int_equal(kapi_config_from_string("current-context: x\n"
-						 "clusters: [{name: k, cluster: {server: "
-						 "'https://127.0.0.1:1'}}]\n"
-						 "contexts: [{name: x, context: {cluster: k, user: "
-						 "t}}]\n"
-						 "users: [{name: t, user: {token: abc}}]\n",
-						 NULL, &c, NULL),
-			 0);
-	assert_int_equal(kapi_new(c, &k), 0);
+	new_client(&c, &k);
 	assert_string_equal(kapi_last_error(k), "");
 	assert_int_equal(kapi_request_timeout_ms(k), 10000);
 	kapi_set_timeouts(k, 1234, 0);
@@ -303,15 +309,7 @@ static void test_reader_answers_cached_reads(void **state)
 	json_t *obj = NULL;
 
 	(void)state;
-	assert_int_equal(kapi_config_from_string("current-context: x\n"
-						 "clusters: [{name: k, cluster: {server: "
-						 "'https://127.0.0.1:1'}}]\n"
-						 "contexts: [{name: x, context: {cluster: k, user: "
-						 "t}}]\n"
-						 "users: [{name: t, user: {token: abc}}]\n",
-						 NULL, &c, NULL),
-			 0);
-	assert_int_equal(kapi_new(c, &k), 0);
+	new_client(&c, &k);
 	kapi_set_timeouts(k, 2000, 1000);
 	kapi_set_reader(k, &r);
 
