@@ -212,7 +212,7 @@ static void test_rule_expressions_decode(void **state)
 		left -= NLMSG_ALIGN(nlh->nlmsg_len);
 		at += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
-	/* ip saddr @pods4 meta l4proto . th dport @ports counter accept */
+	/* ip saddr @sel4_... meta l4proto . th dport @ports_... counter accept */
 	assert_string_equal(exprs, "meta cmp payload lookup meta payload lookup counter immediate");
 	policy_batch_free(b);
 	policy_plan_free(p);
