@@ -26,8 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "base64.h"
 #include "birdcfg.h"
 #include "cleanup.h"
 #include "nl.h"
@@ -520,9 +519,8 @@ static int peer_password(struct render *r, const json_t *spec, const char *peer,
 {
 	const json_t *ref = json_object_get(json_object_get(spec, "password"), "secretKeyRef");
 	const char *name = str_at(ref, "name", NULL), *key = str_at(ref, "key", NULL), *b64;
-	unsigned char dec[256];
-	size_t len;
-	int n;
+	_cleanup_free_ char *dec = NULL;
+	size_t n;
 
 	if (!ref)
 		return 0;
@@ -533,18 +531,11 @@ static int peer_password(struct render *r, const json_t *spec, const char *peer,
 		     name ?: "", key ?: "");
 		return -ENOENT;
 	}
-	len = strlen(b64);
-	if (len == 0 || len > 4 * (sizeof(dec) / 3) - 4 || len % 4)
+	if (base64_decode(b64, strlen(b64), (void **)&dec, &n) == -ENOMEM)
+		return -ENOMEM;
+	if (!dec || !password_is_valid(dec, n) || n >= size)
 		goto bad;
-	n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len);
-	if (n < 0)
-		goto bad;
-	while (n > 0 && len > 0 && b64[--len] == '=')
-		n--; /* EVP_DecodeBlock counts padding as zero bytes */
-	if (!password_is_valid((const char *)dec, (size_t)n) || (size_t)n >= size)
-		goto bad;
-	memcpy(buf, dec, (size_t)n);
-	buf[n] = '\0';
+	memcpy(buf, dec, n + 1);
 	return 0;
 bad:
 	skip(r, "BGPPeer '%s': password must be 1-80 printable characters without '\"' or '\\', peer skipped",

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "cleanup.h"
 #include "cni-plugin/install.h"
 #include "errmsg.h"
@@ -216,18 +216,6 @@ int install_token_check(const char *token, char **ret_error)
 					  "the service account token has a character that is not "
 					  "allowed in a bearer token (byte %zu)",
 					  (size_t)(p - token));
-	return 0;
-}
-
-static int base64_encode(const void *in, size_t len, char **ret)
-{
-	/* EVP_EncodeBlock: 4 output bytes per 3 input bytes, plus the NUL. */
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-
-	if (!out)
-		return -ENOMEM;
-	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	*ret = out;
 	return 0;
 }
 

@@ -92,3 +92,26 @@ int base64_decode(const char *in, size_t len, void **ret, size_t *ret_len)
 	*ret = TAKE_PTR(out);
 	return 0;
 }
+
+int base64_encode(const void *in, size_t len, char **ret)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const uint8_t *b = in;
+	char *out = malloc(4 * ((len + 2) / 3) + 1), *o = out;
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t w = (uint32_t)b[i] << 16 | (i + 1 < len ? (uint32_t)b[i + 1] << 8 : 0) |
+			     (i + 2 < len ? b[i + 2] : 0);
+
+		*o++ = alphabet[w >> 18];
+		*o++ = alphabet[(w >> 12) & 63];
+		*o++ = i + 1 < len ? alphabet[(w >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? alphabet[w & 63] : '=';
+	}
+	*o = '\0';
+	*ret = out;
+	return 0;
+}

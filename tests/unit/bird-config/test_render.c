@@ -209,6 +209,9 @@ static void test_injection_attempts_are_skipped(void **state)
 		  "YSI7IGV4cG9ydCBhbGw7ICI=", "export all" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"password\":{\"secretKeyRef\":{\"name\":\"s\",\"key\":\"k\"}}}",
 		  "YVxiCn0=", "172.31.0.201" },
+		/* not base64 (padding missing): skipped, not read as a truncated password */
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"password\":{\"secretKeyRef\":{\"name\":\"s\",\"key\":\"k\"}}}",
+		  "czNjcmV0LXBhc3M", "172.31.0.201" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"keepaliveTime\":\"10s; x\"}", NULL, "x;" },
 		{ "{\"nodeSelector\":\"rack == 'a' ; }\",\"peerIP\":\"172.31.0.201\",\"asNumber\":65001}", NULL, "172.31.0.201" },
 	};

@@ -302,50 +302,6 @@ static void test_in_cluster(void **state)
 	assert_null(none);
 }
 
-static void test_base64_vectors(void **state)
-{
-	static const struct {
-		const char *in;
-		const char *want; /* NULL: -EBADMSG */
-	} v[] = {
-		{ "", "" },
-		{ "Zg==", "f" },
-		{ "Zm8=", "fo" },
-		{ "Zm9v", "foo" },
-		{ "Zm9vYg==", "foob" },
-		{ "Zm9v\nYmFy\n", "foobar" },
-		{ " Zm9vYmE= ", "fooba" },
-		{ "Zg=", NULL },	/* short padding */
-		{ "Zg", NULL },		/* missing padding */
-		{ "Z===", NULL },	/* too much padding */
-		{ "Zh==", NULL },	/* non-zero trailing bits */
-		{ "Zm9=", NULL },	/* non-zero trailing bits */
-		{ "Zg==Zg==", NULL },	/* data after padding */
-		{ "Zm9v*mFy", NULL },	/* bad symbol */
-		{ "Zm9-YmFy", NULL },	/* URL alphabet is not standard base64 */
-		{ "=", NULL },
-		{ "Zm9vY", NULL },	/* truncated quantum */
-	};
-
-	(void)state;
-	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
-		void *out = NULL;
-		size_t n = 0;
-		int r = base64_decode(v[i].in, strlen(v[i].in), &out, &n);
-
-		if (!v[i].want) {
-			if (r != -EBADMSG)
-				fail_msg("vector %zu '%s': r=%d, want -EBADMSG", i, v[i].in, r);
-			continue;
-		}
-		if (r != 0)
-			fail_msg("vector %zu '%s': r=%d", i, v[i].in, r);
-		assert_int_equal(n, strlen(v[i].want));
-		assert_memory_equal(out, v[i].want, n);
-		free(out);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,7 +312,6 @@ int main(void)
 		cmocka_unit_test(test_token_inline_anonymous_user),
 		cmocka_unit_test(test_bad_kubeconfigs),
 		cmocka_unit_test(test_in_cluster),
-		cmocka_unit_test(test_base64_vectors),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
