@@ -3,7 +3,7 @@
 # kubelet resolves it, so the tests run the real binaries with the settings
 # the manifest gives them.
 #
-# own_lab NAME NODES    lab up (own), env LAB_*, LAB set, lab down on exit
+# own_lab NAME NODES [UP-OPTION...]  lab up (own), env LAB_*, LAB set, lab down on exit
 # k ARGS...             kubectl against that lab as admin
 # ds_env CONTAINER NODE resolved env of an (init) container: NAME=VALUE, NUL-separated
 # sa_dir SA DIR         DIR/{token,ca.crt,namespace} as a pod of SA would have them
@@ -20,7 +20,7 @@ on_exit "rm -rf '$TMP'"
 own_lab() {
 	LAB=$1
 	on_exit "lab down --name '$LAB' >/dev/null 2>&1"
-	lab up --name "$LAB" --nodes "$2" >"$TMP/lab-up.log" 2>&1 || { cat "$TMP/lab-up.log"; fail "lab up $LAB"; }
+	lab up --name "$LAB" --nodes "$2" "${@:3}" >"$TMP/lab-up.log" 2>&1 || { cat "$TMP/lab-up.log"; fail "lab up $LAB"; }
 	eval "$(lab env --name "$LAB")"
 }
 
