@@ -63,9 +63,9 @@ struct kapi {
 	char *error;			       /* last failure message, NULL: none */
 	struct kapi_multi *multi;	       /* async requests and watches, lazily */
 	kapi_tls_hook tls_hook;		       /* kapi_set_tls_hook(), NULL: none */
+	void *tls_hook_data;
 	const struct kapi_reader *reader;      /* kapi_set_reader(), NULL: none */
 	unsigned long requests_sent;	       /* kapi_requests_sent() */
-	void *tls_hook_data;
 	char errbuf[CURL_ERROR_SIZE];	       /* libcurl's detail for the last failure */
 };
 
