@@ -368,6 +368,74 @@ static int diff_elems(struct policy_plan *p, const struct policy_nft_set *obs,
 	return 0;
 }
 
+struct set_use {
+	const char *name;
+	size_t uses;
+};
+
+static int cmp_set_use(const void *a, const void *b)
+{
+	const struct set_use *x = a, *y = b;
+
+	if (x->uses != y->uses)
+		return x->uses > y->uses ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_set_use_name(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct set_use *)elem)->name);
+}
+
+static bool match_names_set(enum policy_match_kind k)
+{
+	return k == POLICY_MATCH_SADDR || k == POLICY_MATCH_DADDR || k == POLICY_MATCH_PORTS ||
+	       k == POLICY_MATCH_NAMED || k == POLICY_MATCH_IIF_VMAP || k == POLICY_MATCH_OIF_VMAP;
+}
+
+/* The set names of @t, those its rules use most first. The kernel finds a
+ * set by walking the table's sets in the order they were made, once for each
+ * rule that uses it, so sets shared by many rules (ports, common peers) are
+ * made first. */
+static int set_names_by_use(const struct policy_nft *t, const char ***ret, size_t *ret_n)
+{
+	_cleanup_free_ const char **names = NULL;
+	_cleanup_free_ struct set_use *use = NULL;
+	size_t n;
+	void *v;
+	int r;
+
+	r = policy_nft_set_names(t, &names, &n);
+	if (r < 0)
+		return r;
+	use = calloc(n + 1, sizeof(*use));
+	if (!use)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		use[i].name = names[i];
+	for (size_t i = 0; policy_hmap_next(&t->chains, &i, &v);) {
+		const struct policy_nft_chain *c = v;
+
+		for (size_t j = 0; j < c->n_rules; j++)
+			for (size_t k = 0; k < c->rules[j]->n_match; k++) {
+				const struct policy_match *m = &c->rules[j]->match[k];
+				struct set_use *u;
+
+				if (!match_names_set(m->kind))
+					continue;
+				u = bsearch(m->arg, use, n, sizeof(*use), cmp_set_use_name);
+				if (u)
+					u->uses++;
+			}
+	}
+	qsort(use, n, sizeof(*use), cmp_set_use);
+	for (size_t i = 0; i < n; i++)
+		names[i] = use[i].name;
+	*ret = TAKE_PTR(names);
+	*ret_n = n;
+	return 0;
+}
+
 static int diff_sets(struct policy_plan *p, const struct policy_nft *obs,
 		     const struct policy_nft *des, char **ret_error)
 {
@@ -375,7 +443,7 @@ static int diff_sets(struct policy_plan *p, const struct policy_nft *obs,
 	size_t n;
 	int r;
 
-	r = policy_nft_set_names(des, &names, &n);
+	r = set_names_by_use(des, &names, &n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const struct policy_nft_set *d = policy_nft_set_get(des, names[i]);
 		const struct policy_nft_set *o = policy_nft_set_get(obs, names[i]);

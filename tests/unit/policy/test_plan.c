@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -221,6 +222,39 @@ static void test_changed_base_chain_is_replaced(void **state)
 	policy_nft_free(d);
 }
 
+static void test_sets_most_used_are_made_first(void **state)
+{
+	static const char *const used[] = { "c", "b", "c", "c" };
+	struct policy_nft *o = table(true), *d = table(false);
+	struct policy_nft_chain *c;
+	struct policy_nft_set *s;
+	struct policy_plan *p;
+
+	(void)state;
+	for (const char *n = "abc"; *n; n++) {
+		char name[2] = { *n, 0 };
+
+		assert_int_equal(policy_nft_set_add(d, name, POLICY_SET_ADDR4, &s), 0);
+	}
+	c = chain(d, "pol_x_in", "r0;r1;r2;r3", true);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(policy_nft_rule_match(c->rules[i], POLICY_MATCH_SADDR, AF_INET, 0,
+						       used[i]), 0);
+	/* an interface prefix is no set, even with a set's name */
+	assert_int_equal(policy_nft_rule_match(c->rules[1], POLICY_MATCH_IIF_PREFIX, 0, 0, "a"), 0);
+	assert_int_equal(policy_nft_rule_match(c->rules[3], POLICY_MATCH_IIF_PREFIX, 0, 0, "a"), 0);
+	p = plan(o, d);
+	/* c (3 rules), b (1), a (none): the kernel walks its sets in this order */
+	assert_int_equal(p->ops[0].kind, POLICY_OP_SET_ADD);
+	assert_string_equal(p->ops[0].name, "c");
+	assert_string_equal(p->ops[1].name, "b");
+	assert_string_equal(p->ops[2].name, "a");
+	assert_int_equal(p->ops[3].kind, POLICY_OP_CHAIN_ADD);
+	policy_plan_free(p);
+	policy_nft_free(o);
+	policy_nft_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_elements_and_stale_objects),
 		cmocka_unit_test(test_foreign_set_type_is_refused),
 		cmocka_unit_test(test_changed_base_chain_is_replaced),
+		cmocka_unit_test(test_sets_most_used_are_made_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
