@@ -10,7 +10,13 @@
  *
  * A LIST in progress collects pages into a separate map; the cache switches
  * to it only when the last page is in, so a failed relist leaves the cache
- * (and what consumers were told) consistent.
+ * (and what consumers were told) consistent. A keys-only cache keeps no
+ * objects to diff with later, so there a LIST's adds and updates reach the
+ * consumer page by page (and the cache learns their resourceVersions at
+ * once, so a retried relist repeats nothing); its deletions come when the
+ * last page is in. A consumer building its own model from a big LIST then
+ * never holds the whole LIST, and its model is not scattered among the
+ * LIST's freed pages (felix-c's RSS after a restart).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -188,7 +194,43 @@ static void on_retry(struct evloop_timer *t, void *userdata)
 		list_retry(inf, r, "cannot start the LIST request");
 }
 
-/* Emits the difference between the old cache and the new one. */
+/* What the cache keeps of @obj (a new reference; NULL: out of memory): the
+ * object, or with cache_keys_only its resourceVersion, a string (a tenth of
+ * the memory of even a metadata-only object). */
+static json_t *cache_form(const struct kinformer *inf, json_t *obj)
+{
+	if (!inf->o.cache_keys_only)
+		return json_incref(obj);
+	return json_string(kapi_obj_resource_version(obj) ?: "");
+}
+
+/* The resourceVersion of a cache value. */
+static const char *cached_rv(const json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : kapi_obj_resource_version(v) ?: "";
+}
+
+/* A cache value as the callbacks get it (a new reference; NULL: out of
+ * memory): the object, or for a keys-only cache the metadata its key and
+ * resourceVersion give. */
+static json_t *cached_obj(const json_t *v, const char *key)
+{
+	const char *slash = strchr(key, '/');
+	json_t *meta;
+
+	if (!json_is_string(v))
+		return json_incref((json_t *)v);
+	meta = json_pack("{s:s,s:O}", "name", slash ? slash + 1 : key, "resourceVersion", v);
+	if (meta && slash &&
+	    json_object_set_new(meta, "namespace", json_stringn(key, (size_t)(slash - key))) < 0) {
+		json_decref(meta);
+		return NULL;
+	}
+	return meta ? json_pack("{s:o}", "metadata", meta) : NULL;
+}
+
+/* Emits the difference between the old cache and the new one (whole
+ * objects, from the LIST). */
 static void emit_diff(struct kinformer *inf, json_t *old)
 {
 	const char *key;
@@ -200,16 +242,25 @@ static void emit_diff(struct kinformer *inf, json_t *old)
 		if (!prev) {
 			if (inf->ops->on_add)
 				inf->ops->on_add(inf, obj, inf->userdata);
-		} else if (strcmp(kapi_obj_resource_version(prev) ?: "",
-				  kapi_obj_resource_version(obj) ?: "") != 0) {
-			if (inf->ops->on_update)
+		} else if (strcmp(cached_rv(prev), cached_rv(obj)) != 0 && inf->ops->on_update) {
+			json_auto_t *p = cached_obj(prev, key);
+
+			if (p)
+				inf->ops->on_update(inf, p, obj, inf->userdata);
+			else /* the new object still reaches the consumer */
 				inf->ops->on_update(inf, prev, obj, inf->userdata);
 		}
 	}
 	json_object_foreach(old, key, prev)
 	{
-		if (!json_object_get(inf->cache, key) && inf->ops->on_delete)
-			inf->ops->on_delete(inf, prev, inf->userdata);
+		if (!json_object_get(inf->cache, key) && inf->ops->on_delete) {
+			json_auto_t *p = cached_obj(prev, key);
+
+			if (p)
+				inf->ops->on_delete(inf, p, inf->userdata);
+			else
+				report(inf, -ENOMEM, "out of memory: a deletion was not delivered");
+		}
 	}
 }
 
@@ -236,22 +287,9 @@ static int start_watch(struct kinformer *inf)
 	return kapi_watch_start(inf->k, inf->loop, inf->path, &wo, &watch_ops, inf, &inf->watch);
 }
 
-/* What the cache keeps of @obj (a new reference; NULL: out of memory). */
-static json_t *cache_form(const struct kinformer *inf, json_t *obj)
-{
-	json_t *meta = json_object_get(obj, "metadata");
-
-	if (!inf->o.cache_keys_only)
-		return json_incref(obj);
-	return json_pack("{s:{s:O*,s:O*,s:O*}}", "metadata", "name", json_object_get(meta, "name"),
-			 "namespace", json_object_get(meta, "namespace"), "resourceVersion",
-			 json_object_get(meta, "resourceVersion"));
-}
-
 static void list_complete(struct kinformer *inf)
 {
-	json_t *old = inf->cache, *obj;
-	const char *key;
+	json_t *old = inf->cache;
 	int r;
 
 	pthread_mutex_lock(&inf->lock);
@@ -264,12 +302,6 @@ static void list_complete(struct kinformer *inf)
 	inf->state = INFORMER_WATCHING;
 	emit_diff(inf, old);
 	json_decref(old);
-	if (inf->o.cache_keys_only) {
-		pthread_mutex_lock(&inf->lock);
-		json_object_foreach(inf->cache, key, obj)
-			(void)json_object_set_new(inf->cache, key, cache_form(inf, obj));
-		pthread_mutex_unlock(&inf->lock);
-	}
 	r = start_watch(inf);
 	if (r < 0)
 		list_retry(inf, r, "cannot start the watch");
@@ -278,6 +310,42 @@ static void list_complete(struct kinformer *inf)
 		if (inf->ops->on_synced)
 			inf->ops->on_synced(inf, inf->userdata);
 	}
+}
+
+/* One LIST item of a keys-only cache (see the top): the pending map gets
+ * its resourceVersion, and its add or update goes out now. */
+static int take_key(struct kinformer *inf, const char *key, json_t *obj)
+{
+	json_t *prev = json_object_get(inf->cache, key), *rv = cache_form(inf, obj);
+	json_auto_t *old = NULL;
+	int r;
+
+	if (!rv)
+		return -ENOMEM;
+	if (prev && strcmp(cached_rv(prev), cached_rv(rv)) == 0) {
+		json_decref(rv);
+		return json_object_set(inf->pending, key, prev) < 0 ? -ENOMEM : 0;
+	}
+	old = prev ? cached_obj(prev, key) : NULL;
+	if (prev && !old) {
+		json_decref(rv);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&inf->lock);
+	r = json_object_set(inf->cache, key, rv);
+	pthread_mutex_unlock(&inf->lock);
+	if (r < 0 || json_object_set_new(inf->pending, key, rv) < 0) {
+		if (r < 0)
+			json_decref(rv);
+		return -ENOMEM;
+	}
+	if (!old) {
+		if (inf->ops->on_add)
+			inf->ops->on_add(inf, obj, inf->userdata);
+	} else if (inf->ops->on_update) {
+		inf->ops->on_update(inf, old, obj, inf->userdata);
+	}
+	return 0;
 }
 
 /* Adds one page's items to the pending map; items of a LIST carry no kind
@@ -297,15 +365,25 @@ static int take_items(struct kinformer *inf, json_t *page)
 		snprintf(kind, sizeof(kind), "%.*s", (int)(n - 4), list_kind);
 	json_array_foreach(items, i, it)
 	{
+		json_t *keep;
+		int r;
+
 		if (obj_key(it, key, sizeof(key)) < 0)
 			return -EBADMSG;
 		if (*kind && !json_object_get(it, "kind"))
 			(void)json_object_set_new(it, "kind", json_string(kind));
 		if (api && !json_object_get(it, "apiVersion"))
 			(void)json_object_set(it, "apiVersion", api);
-		if (json_object_set_new(inf->pending, key, inf->o.transform ?
-					inf->o.transform(it) : json_incref(it)) < 0)
+		keep = inf->o.transform ? inf->o.transform(it) : json_incref(it);
+		if (!keep)
 			return -ENOMEM;
+		if (inf->o.cache_keys_only)
+			r = take_key(inf, key, keep);
+		else
+			r = json_object_set(inf->pending, key, keep) < 0 ? -ENOMEM : 0;
+		json_decref(keep);
+		if (r < 0)
+			return r;
 	}
 	if (json_object_size(inf->pending) > inf->o.max_objects)
 		return -ENOBUFS;
@@ -377,8 +455,13 @@ static void relist(struct kinformer *inf, const char *why)
 
 static void apply_upsert(struct kinformer *inf, const char *key, json_t *obj)
 {
-	json_t *old = json_incref(json_object_get(inf->cache, key));
+	json_t *v = json_object_get(inf->cache, key), *old = v ? cached_obj(v, key) : NULL;
 	int r;
+
+	if (v && !old) {
+		relist(inf, "out of memory");
+		return;
+	}
 
 	if (!old && json_object_size(inf->cache) >= inf->o.max_objects) {
 		relist(inf, "cache limit reached"); /* fails cleanly with -ENOBUFS */
@@ -395,8 +478,7 @@ static void apply_upsert(struct kinformer *inf, const char *key, json_t *obj)
 	if (!old) {
 		if (inf->ops->on_add)
 			inf->ops->on_add(inf, obj, inf->userdata);
-	} else if (strcmp(kapi_obj_resource_version(old) ?: "",
-			  kapi_obj_resource_version(obj) ?: "") != 0) {
+	} else if (strcmp(cached_rv(old), cached_rv(obj)) != 0) {
 		if (inf->ops->on_update)
 			inf->ops->on_update(inf, old, obj, inf->userdata);
 	}

@@ -45,11 +45,13 @@ struct kinformer_opts {
 	 * NULL when out of memory. It must keep metadata.name, .namespace and
 	 * .resourceVersion. Saves memory when the consumer reads few fields. */
 	json_t *(*transform)(json_t *obj);
-	/* The cache keeps only metadata name, namespace and resourceVersion
-	 * (enough to diff a relist): for a consumer that keeps its own model of
-	 * the objects from the callbacks. kinformer_get()/kinformer_cache() and
-	 * the @old of on_update (and @obj of on_delete after a relist) then
-	 * hold only those fields. */
+	/* The cache keeps only each object's resourceVersion (enough to diff
+	 * a relist): for a consumer that keeps its own model of the objects
+	 * from the callbacks. kinformer_get()/kinformer_cache() then give
+	 * resourceVersion strings, and the @old of on_update (and @obj of
+	 * on_delete after a relist) holds only metadata name, namespace and
+	 * resourceVersion. A LIST's adds and updates then come page by page,
+	 * its deletions (and on_synced) once the last page is in. */
 	bool cache_keys_only;
 };
 
@@ -72,10 +74,12 @@ struct kinformer *kinformer_free(struct kinformer *inf);
 
 /* True once the first LIST has been delivered (stays true across relists). */
 bool kinformer_is_synced(const struct kinformer *inf);
-/* The cached object (borrowed), NULL if absent. @ns NULL for cluster-scoped. */
+/* The cached object (borrowed; its resourceVersion string with
+ * cache_keys_only), NULL if absent. @ns NULL for cluster-scoped. */
 json_t *kinformer_get(const struct kinformer *inf, const char *ns, const char *name);
 size_t kinformer_size(const struct kinformer *inf);
-/* The cache itself: a JSON object "ns/name" -> object, for json_object_foreach();
+/* The cache itself: a JSON object "ns/name" -> object (resourceVersion with
+ * cache_keys_only), for json_object_foreach();
  * read-only, valid until the loop runs again. */
 const json_t *kinformer_cache(const struct kinformer *inf);
 /* Thread-safe, unlike the calls above (which belong to the evloop's

@@ -18,6 +18,7 @@
  *         without --count), 1 at the timeout short of N, 3 on 410 Gone.
  *     informer PATH [--selector S] [--until-synced] [--count N] [--timeout S]
  *         [--limit N (page size)] [--backoff-ms N] [--backoff-max-ms N]
+ *         [--keys-only (cache_keys_only: the cache keeps resourceVersions)]
  *         one {"op":"add|update|delete|synced|error",...} line per
  *         callback; on exit (N changes after sync, synced, timeout,
  *         SIGTERM/SIGINT) a last {"op":"cache","items":{key:rv}} line.
@@ -50,7 +51,7 @@ struct opts {
 	bool count;
 	long watch_count;
 	double watch_timeout;
-	bool until_synced;
+	bool until_synced, keys_only;
 	unsigned backoff_min_ms, backoff_max_ms;
 	bool quiet; /* watch: count events, print nothing per event */
 };
@@ -63,7 +64,7 @@ static int usage(void)
 			"  create PATH FILE | update PATH FILE | patch PATH merge|strategic|json FILE\n"
 			"  delete PATH [--uid U] [--rv RV] | create-many PATH FILE N [--prefix P]\n"
 			"  latency PATH N | watch PATH [--count N] [--timeout S]\n"
-			"  informer PATH [--until-synced] [--count N] [--timeout S]\n");
+			"  informer PATH [--until-synced] [--count N] [--timeout S] [--keys-only]\n");
 	return 2;
 }
 
@@ -431,8 +432,10 @@ static int print_cache(const struct kinformer *inf)
 
 	json_object_foreach((json_t *)kinformer_cache(inf), key, obj)
 	{
-		if (json_object_set_new(items, key,
-					json_string(kapi_obj_resource_version(obj) ?: "")) < 0)
+		const char *rv = json_is_string(obj) ? json_string_value(obj)
+						     : kapi_obj_resource_version(obj);
+
+		if (json_object_set_new(items, key, json_string(rv ?: "")) < 0)
 			return 1;
 	}
 	printf("{\"op\":\"cache\",\"size\":%zu,\"synced\":%s,\"lists\":%u,"
@@ -457,7 +460,8 @@ static int cmd_informer(struct kapi *k, char **argv, const struct opts *o)
 				     .field_selector = o->field_selector,
 				     .page_size = o->limit,
 				     .backoff_min_ms = o->backoff_min_ms,
-				     .backoff_max_ms = o->backoff_max_ms };
+				     .backoff_max_ms = o->backoff_max_ms,
+				     .cache_keys_only = o->keys_only };
 	struct stream_ctx c = { .want = o->watch_count, .until_synced = o->until_synced };
 	int r;
 
@@ -543,6 +547,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "until-synced", no_argument, NULL, 'S' },
+		{ "keys-only", no_argument, NULL, 'K' },
 		{ "backoff-ms", required_argument, NULL, 'b' },
 		{ "backoff-max-ms", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -566,6 +571,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'p': o->prefix = optarg; break;
 		case 'T': o->watch_timeout = strtod(optarg, NULL); break;
 		case 'S': o->until_synced = true; break;
+		case 'K': o->keys_only = true; break;
 		case 'b': o->backoff_min_ms = strtoul(optarg, NULL, 10); break;
 		case 'B': o->backoff_max_ms = strtoul(optarg, NULL, 10); break;
 		case 'q': o->quiet = true; break;
