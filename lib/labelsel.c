@@ -301,11 +301,93 @@ static bool value_in(const struct labelsel_term *t, const char *v)
 	return bsearch(&v, t->values, t->n_values, sizeof(*t->values), cmp_str) != NULL;
 }
 
-bool labelsel_matches(const struct labelsel *s, const json_t *labels)
+struct label_ref {
+	const char *key, *value;
+};
+
+static int cmp_label_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct label_ref *)a)->key, ((const struct label_ref *)b)->key);
+}
+
+int labels_from_json(const json_t *j, const char *extra_key, const char *extra_value,
+		     struct labels **ret)
+{
+	_cleanup_free_ struct label_ref *refs = NULL;
+	struct labels *l;
+	size_t n = 0, len = 0;
+	const char *k;
+	json_t *v;
+
+	if (j && !json_is_null(j) && !json_is_object(j))
+		return -EINVAL;
+	refs = calloc(json_object_size(j) + 1, sizeof(*refs));
+	if (!refs)
+		return -ENOMEM;
+	json_object_foreach((json_t *)j, k, v) {
+		if (!json_is_string(v))
+			return -EINVAL;
+		if (!extra_key || strcmp(k, extra_key) != 0)
+			refs[n++] = (struct label_ref){ k, json_string_value(v) };
+	}
+	if (extra_key)
+		refs[n++] = (struct label_ref){ extra_key, extra_value };
+	qsort(refs, n, sizeof(*refs), cmp_label_ref);
+	for (size_t i = 0; i < n; i++)
+		len += strlen(refs[i].key) + strlen(refs[i].value) + 2;
+	l = malloc(sizeof(*l) + len);
+	if (!l)
+		return -ENOMEM;
+	l->n = n;
+	l->len = len;
+	len = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = strlen(refs[i].key) + 1, vl = strlen(refs[i].value) + 1;
+
+		memcpy(l->data + len, refs[i].key, kl);
+		memcpy(l->data + len + kl, refs[i].value, vl);
+		len += kl + vl;
+	}
+	*ret = l;
+	return 0;
+}
+
+const char *labels_get(const struct labels *l, const char *key)
+{
+	const char *p = l ? l->data : NULL;
+
+	for (size_t i = 0; l && i < l->n; i++) {
+		const char *value = p + strlen(p) + 1;
+		int c = strcmp(p, key);
+
+		if (c == 0)
+			return value;
+		if (c > 0)
+			break; /* sorted */
+		p = value + strlen(value) + 1;
+	}
+	return NULL;
+}
+
+bool labels_equal(const struct labels *a, const struct labels *b)
+{
+	return a->n == b->n && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+struct labels *labels_dup(const struct labels *l)
+{
+	struct labels *c = malloc(sizeof(*l) + l->len);
+
+	if (c)
+		memcpy(c, l, sizeof(*l) + l->len);
+	return c;
+}
+
+bool labelsel_matches(const struct labelsel *s, const struct labels *labels)
 {
 	for (size_t i = 0; i < s->n_terms; i++) {
 		const struct labelsel_term *t = &s->terms[i];
-		const char *v = json_string_value(json_object_get(labels, t->key));
+		const char *v = labels_get(labels, t->key);
 		bool ok;
 
 		switch (t->op) {

@@ -28,8 +28,35 @@ int labelsel_from_json(const json_t *j, const char *path, struct labelsel **ret,
 		       char **ret_error);
 struct labelsel *labelsel_free(struct labelsel *s);
 
-/* @labels: a JSON object of string values (metadata.labels); NULL = no labels. */
-bool labelsel_matches(const struct labelsel *s, const json_t *labels);
+/* A label map packed in one allocation (free() it): @n "key\0value\0"
+ * pairs sorted by key. A tenth of the memory of the same map in JSON, which
+ * counts with one per pod. */
+struct labels {
+	size_t n;
+	size_t len; /* bytes of @data */
+	char data[];
+};
+
+/**
+ * labels_from_json - pack a label map
+ * @j: metadata.labels, an object of strings; NULL or null: no labels
+ * @extra_key: one more label (NULL: none), replacing one of the same key
+ *   (e.g. kubernetes.io/metadata.name, which every namespace has)
+ * @extra_value: its value
+ * @ret: the packed map
+ *
+ * Return: 0, -EINVAL (@j not an object, a value not a string), -ENOMEM.
+ */
+int labels_from_json(const json_t *j, const char *extra_key, const char *extra_value,
+		     struct labels **ret);
+/* The value of @key, NULL when absent. */
+const char *labels_get(const struct labels *l, const char *key);
+bool labels_equal(const struct labels *a, const struct labels *b);
+/* A copy; NULL when out of memory. */
+struct labels *labels_dup(const struct labels *l);
+
+/* @labels: NULL = no labels. */
+bool labelsel_matches(const struct labelsel *s, const struct labels *labels);
 /* True for {} (no matchLabels, no matchExpressions): matches every label set. */
 bool labelsel_is_everything(const struct labelsel *s);
 

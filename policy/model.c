@@ -156,7 +156,7 @@ struct policy_pod *policy_pod_free(struct policy_pod *p)
 	free(p->ns);
 	free(p->name);
 	free(p->node);
-	json_decref(p->labels);
+	free(p->labels);
 	free(p->ips);
 	free(p->ports);
 	free(p);
@@ -298,11 +298,13 @@ static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
 	p->name = strdup(name);
 	p->ns = strdup(ns && *ns ? ns : "default");
 	p->node = node ? strdup(node) : NULL;
-	p->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
-	if (!p->name || !p->ns || (node && !p->node) || !p->labels)
+	if (!p->name || !p->ns || (node && !p->node))
 		return -ENOMEM;
-	if (labels && !json_is_null(labels) && !json_is_object(labels))
-		return errmsg_set(ret_error, -EINVAL, "metadata.labels: must be an object");
+	r = labels_from_json(labels, NULL, NULL, &p->labels);
+	if (r == -EINVAL)
+		return errmsg_set(ret_error, -EINVAL, "metadata.labels: must be an object of strings");
+	if (r < 0)
+		return r;
 	p->host_network = json_is_true(json_object_get(spec, "hostNetwork"));
 	r = ifname_for_workload(p->ns, p->name, p->ifname);
 	if (r < 0)
@@ -343,7 +345,7 @@ int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret)
 	n->ns = strdup(p->ns);
 	n->name = strdup(p->name);
 	n->node = p->node ? strdup(p->node) : NULL;
-	n->labels = json_deep_copy(p->labels);
+	n->labels = labels_dup(p->labels);
 	n->ips = p->n_ips ? malloc(p->n_ips * sizeof(*p->ips)) : NULL;
 	n->ports = p->n_ports ? malloc(p->n_ports * sizeof(*p->ports)) : NULL;
 	if (!n->ns || !n->name || (p->node && !n->node) || !n->labels || (p->n_ips && !n->ips) ||
@@ -366,7 +368,7 @@ bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b)
 {
 	return streq_null(a->ns, b->ns) && streq_null(a->name, b->name) &&
 	       streq_null(a->node, b->node) && a->host_network == b->host_network &&
-	       json_equal(a->labels, b->labels) && a->n_ips == b->n_ips &&
+	       labels_equal(a->labels, b->labels) && a->n_ips == b->n_ips &&
 	       a->n_ports == b->n_ports &&
 	       (a->n_ips == 0 || memcmp(a->ips, b->ips, a->n_ips * sizeof(*a->ips)) == 0) &&
 	       (a->n_ports == 0 || memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)) == 0);
@@ -379,7 +381,7 @@ struct policy_namespace *policy_namespace_free(struct policy_namespace *n)
 	if (!n)
 		return NULL;
 	free(n->name);
-	json_decref(n->labels);
+	free(n->labels);
 	free(n);
 	return NULL;
 }
@@ -387,13 +389,9 @@ DEFINE_CLEANUP_FUNC(struct policy_namespace, policy_namespace_free);
 
 /* The apiserver sets kubernetes.io/metadata.name on every namespace; objects
  * from other sources may lack it, so it is added here. */
-static json_t *ns_labels(const json_t *labels, const char *name)
+static int ns_labels(const json_t *labels, const char *name, struct labels **ret)
 {
-	json_t *l = json_is_object(labels) ? json_deep_copy(labels) : json_object();
-
-	if (l && json_object_set_new(l, "kubernetes.io/metadata.name", json_string(name)) < 0)
-		l = (json_decref(l), NULL);
-	return l;
+	return labels_from_json(labels, "kubernetes.io/metadata.name", name, ret);
 }
 
 int policy_namespace_from_json(const json_t *j, struct policy_namespace **ret, char **ret_error)
@@ -402,18 +400,22 @@ int policy_namespace_from_json(const json_t *j, struct policy_namespace **ret, c
 	const json_t *meta = json_object_get(j, "metadata");
 	const json_t *labels = json_object_get(meta, "labels");
 	const char *name = json_string_value(json_object_get(meta, "name"));
+	int r;
 
 	if (!name || !*name)
 		return errmsg_set(ret_error, -EINVAL, "namespace: metadata.name: required");
-	if (labels && !json_is_null(labels) && !json_is_object(labels))
-		return errmsg_set(ret_error, -EINVAL, "namespace '%s': metadata.labels: must be an object", name);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->name = strdup(name);
-	n->labels = ns_labels(labels, name);
-	if (!n->name || !n->labels)
+	if (!n->name)
 		return -ENOMEM;
+	r = ns_labels(labels, name, &n->labels);
+	if (r == -EINVAL)
+		return errmsg_set(ret_error, -EINVAL,
+				  "namespace '%s': metadata.labels: must be an object of strings", name);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(n);
 	return 0;
 }
@@ -982,18 +984,14 @@ bool policy_model_ns_matches(const struct policy_model *m, const char *name,
 			     const struct labelsel *sel)
 {
 	const struct policy_namespace *n = policy_hmap_get_str(&m->namespaces, name);
-	json_t *labels;
-	bool match;
+	_cleanup_free_ struct labels *labels = NULL;
 
 	if (n)
 		return labelsel_matches(sel, n->labels);
 	if (labelsel_is_everything(sel))
 		return true;
 	/* Unknown namespace: only the label the apiserver always sets. */
-	labels = ns_labels(NULL, name);
-	match = labels && labelsel_matches(sel, labels);
-	json_decref(labels);
-	return match;
+	return ns_labels(NULL, name, &labels) == 0 && labelsel_matches(sel, labels);
 }
 
 int policy_model_set_netpol(struct policy_model *m, struct policy_netpol *p)

@@ -18,6 +18,7 @@
 
 #include "hmap.h"
 
+struct labels;
 struct labelsel;
 
 #define POLICY_PORT_NAME_MAX 15
@@ -41,7 +42,7 @@ struct policy_named_port {
 struct policy_pod {
 	char *ns, *name;
 	char *node;	      /* spec.nodeName, may be NULL */
-	json_t *labels;	      /* object, owned reference, never NULL */
+	struct labels *labels; /* owned, never NULL */
 	char ifname[IFNAMSIZ]; /* host-side veth, ifname_for_workload(ns, name) */
 	bool host_network;    /* spec.hostNetwork: outside NetworkPolicy */
 	struct policy_cidr *ips; /* status.podIPs (prefixlen 32/128) */
@@ -52,7 +53,7 @@ struct policy_pod {
 
 struct policy_namespace {
 	char *name;
-	json_t *labels; /* object, owned; always has kubernetes.io/metadata.name */
+	struct labels *labels; /* owned; always has kubernetes.io/metadata.name */
 };
 
 /* A NetworkPolicy peer: an ipBlock, or podSelector and/or namespaceSelector

@@ -41,9 +41,11 @@ static void test_matches_vectors(void **state)
 		{ "{\"matchLabels\":{\"app\":\"web\"},\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"back\"]}]}", false },
 		{ "{\"matchLabels\":{\"app\":\"web\"},\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"front\"]}]}", true },
 	};
-	json_t *labels = json_loads(labels_json, 0, NULL);
+	json_t *j_labels = json_loads(labels_json, 0, NULL);
+	struct labels *labels = NULL;
 
 	(void)state;
+	assert_int_equal(labels_from_json(j_labels, NULL, NULL, &labels), 0);
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		json_t *j = json_loads(v[i].sel, 0, NULL);
 		struct labelsel *s = NULL;
@@ -55,7 +57,49 @@ static void test_matches_vectors(void **state)
 		labelsel_free(s);
 		json_decref(j);
 	}
-	json_decref(labels);
+	free(labels);
+	json_decref(j_labels);
+}
+
+static void test_packed_labels(void **state)
+{
+	json_t *j = json_loads("{\"tier\":\"front\",\"app\":\"web\",\"name\":\"old\"}", 0, NULL);
+	json_t *bad = json_loads("{\"app\":1}", 0, NULL), *arr = json_loads("[]", 0, NULL);
+	struct labels *a = NULL, *b = NULL, *c = NULL, *none = NULL;
+
+	(void)state;
+	/* sorted by key; the extra label replaces one of its key */
+	assert_int_equal(labels_from_json(j, "name", "new", &a), 0);
+	assert_int_equal(a->n, 3);
+	assert_memory_equal(a->data, "app\0web\0name\0new\0tier\0front\0", a->len);
+	assert_string_equal(labels_get(a, "name"), "new");
+	assert_string_equal(labels_get(a, "tier"), "front");
+	assert_null(labels_get(a, "zone"));
+	assert_null(labels_get(a, "aaa"));
+	assert_null(labels_get(NULL, "app"));
+	/* equal maps are equal whatever their JSON order */
+	assert_int_equal(labels_from_json(j, NULL, NULL, &b), 0);
+	assert_false(labels_equal(a, b));
+	c = labels_dup(a);
+	assert_non_null(c);
+	assert_true(labels_equal(a, c));
+	free(c);
+	c = NULL;
+	/* no labels */
+	assert_int_equal(labels_from_json(NULL, NULL, NULL, &none), 0);
+	assert_int_equal(none->n, 0);
+	assert_null(labels_get(none, "app"));
+	/* not an object of strings */
+	assert_int_equal(labels_from_json(bad, NULL, NULL, &c), -EINVAL);
+	assert_int_equal(labels_from_json(arr, NULL, NULL, &c), -EINVAL);
+	assert_null(c);
+	free(a);
+	free(b);
+	free(labels_dup(none)); /* a copy of the empty map */
+	free(none);
+	json_decref(j);
+	json_decref(bad);
+	json_decref(arr);
 }
 
 static void test_bad_selectors_are_rejected_with_field(void **state)
@@ -133,6 +177,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_vectors),
+		cmocka_unit_test(test_packed_labels),
 		cmocka_unit_test(test_bad_selectors_are_rejected_with_field),
 		cmocka_unit_test(test_canonical_text_is_order_independent),
 		cmocka_unit_test(test_key_syntax),
