@@ -455,34 +455,33 @@ static void relist(struct kinformer *inf, const char *why)
 
 static void apply_upsert(struct kinformer *inf, const char *key, json_t *obj)
 {
-	json_t *v = json_object_get(inf->cache, key), *old = v ? cached_obj(v, key) : NULL;
+	json_t *prev = json_incref(json_object_get(inf->cache, key)), *old = NULL;
 	int r;
 
-	if (v && !old) {
-		relist(inf, "out of memory");
-		return;
+	/* what on_update gets as @old, built only for a real update */
+	if (prev && strcmp(cached_rv(prev), cached_rv(obj)) != 0) {
+		old = cached_obj(prev, key);
+		if (!old) {
+			json_decref(prev);
+			relist(inf, "out of memory");
+			return;
+		}
 	}
-
-	if (!old && json_object_size(inf->cache) >= inf->o.max_objects) {
+	if (!prev && json_object_size(inf->cache) >= inf->o.max_objects) {
 		relist(inf, "cache limit reached"); /* fails cleanly with -ENOBUFS */
 		return;
 	}
 	pthread_mutex_lock(&inf->lock);
 	r = json_object_set_new(inf->cache, key, cache_form(inf, obj));
 	pthread_mutex_unlock(&inf->lock);
-	if (r < 0) {
-		json_decref(old);
+	if (r < 0)
 		relist(inf, "out of memory");
-		return;
-	}
-	if (!old) {
-		if (inf->ops->on_add)
-			inf->ops->on_add(inf, obj, inf->userdata);
-	} else if (strcmp(cached_rv(old), cached_rv(obj)) != 0) {
-		if (inf->ops->on_update)
-			inf->ops->on_update(inf, old, obj, inf->userdata);
-	}
+	else if (!prev && inf->ops->on_add)
+		inf->ops->on_add(inf, obj, inf->userdata);
+	else if (old && inf->ops->on_update)
+		inf->ops->on_update(inf, old, obj, inf->userdata);
 	json_decref(old);
+	json_decref(prev);
 }
 
 static void watch_event(struct kapi_watch *w, enum kapi_event_type t, json_t *obj,
