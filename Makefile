@@ -12,11 +12,17 @@ CC := gcc
 PKGS := libmnl libnftnl yaml-0.1 libcurl jansson libcrypto
 OPTFLAGS ?= -O2 -g
 SANFLAGS ?=
+# pkg-config runs when a recipe first needs its answer, not when this file is
+# parsed: `make demo` on a fresh machine installs the -dev packages (deps)
+# before anything is compiled, so a parse-time answer would be empty.
+lazy = $(eval $(1) := $(shell pkg-config $(2) 2>/dev/null))$($(1))
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,--cflags $(PKGS))
+PKG_LIBS = $(call lazy,PKG_LIBS,--libs $(PKGS))
+LDLIBS = $(PKG_LIBS)
+CMOCKA_LIBS = $(call lazy,CMOCKA_LIBS,--libs cmocka)
 CFLAGS := -std=gnu17 -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-I. -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	-I. -Ilib $$(PKG_CFLAGS)
 LDFLAGS := $(SANFLAGS) -Wl,--as-needed
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
