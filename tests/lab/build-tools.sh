@@ -17,6 +17,15 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 
 log() { printf 'build-tools: %s\n' "$*" >&2; }
 
+# One build at a time: the system test runner, the demo and a second tree
+# may all call this at once, and would otherwise build into the same .tmp
+# files. A read-only cache (the fresh-machine test) is only looked at.
+mkdir -p "$CACHE" 2>/dev/null || true
+if [ -w "$CACHE" ]; then
+	exec 9>>"$CACHE/.build.lock"
+	flock 9
+fi
+
 # The kubernetes module replaces its staging modules with local paths, which
 # a dependent module cannot use; the wrapper pins each to its published tag.
 build_k8s() {
