@@ -28,7 +28,8 @@ LDFLAGS := $(SANFLAGS) -Wl,--as-needed
 DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
 	libcurl4-openssl-dev libjansson-dev libcmocka-dev bird2 nftables iproute2 \
 	iperf3 openssl containernetworking-plugins iputils-ping jq curl procps \
-	util-linux libssl-dev containerd runc busybox-static python3 iptables conntrack
+	util-linux libssl-dev containerd runc busybox-static python3 iptables conntrack \
+	mmdebstrap
 
 COMPONENTS :=
 PROGRAMS :=
@@ -38,7 +39,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
 BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
-.PHONY: all deps unit system check bench demo clean asan asan-unit
+.PHONY: all deps unit system check bench demo clean asan asan-unit fresh
 all: $(BINS) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -94,16 +95,25 @@ asan: asan-unit
 	@$(MAKE) --no-print-directory BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" system
 
+# The first run on a fresh Debian 12 root (a clean clone of HEAD there runs
+# `make deps all unit`); outside the tests' private namespaces: it fetches
+# Debian packages.
+fresh: deps
+	@mkdir -p $(BUILD)
+	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/fresh/run | tee $(BUILD)/summary-fresh.txt
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit; rc0=$$?; \
 	$(MAKE) --no-print-directory system; rc=$$?; \
 	$(MAKE) --no-print-directory asan-unit; rc2=$$?; \
+	$(MAKE) --no-print-directory fresh; rc3=$$?; \
 	echo "== summary =="; \
 	printf 'unit:        '; tail -n1 $(BUILD)/summary-unit.txt; \
 	printf 'system:      '; tail -n1 $(BUILD)/summary-system.txt; \
 	printf 'asan unit:   '; tail -n1 build-asan/summary-unit.txt; \
-	test $$rc0 -eq 0 -a $$rc -eq 0 -a $$rc2 -eq 0
+	printf 'fresh root:  '; tail -n1 $(BUILD)/summary-fresh.txt; \
+	test $$rc0 -eq 0 -a $$rc -eq 0 -a $$rc2 -eq 0 -a $$rc3 -eq 0
 
 bench: deps all
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/bench/run
