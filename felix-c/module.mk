@@ -6,3 +6,5 @@ PROGRAMS += felix-c
 felix-c_SRCS := $(wildcard felix-c/*.c)
 felix-c_LIBS := policy bird-config ipam cni-direct lib
 $(BUILD)/bin/felix-c: LDLIBS += -lssl
+# natout.o (in felix-c.a) needs policy.a after it.
+test_natout_LIBS := felix-c policy

@@ -182,7 +182,7 @@ static int encode_chain(struct policy_batch *b, const char *table, const char *n
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, c->hooknum);
 		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, c->policy);
-		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->nat ? "nat" : "filter");
 	}
 	r = batch_msg(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, op, &nlh);
 	if (r == 0) {
@@ -443,7 +443,8 @@ static int ex_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_
 	return 0;
 }
 
-static int ex_lookup(struct nftnl_rule *r, const char *set, bool vmap)
+/* @invert: match when the key is NOT in the set ("!= @set"). */
+static int ex_lookup(struct nftnl_rule *r, const char *set, bool vmap, bool invert)
 {
 	struct nftnl_expr *e = expr_add(r, "lookup");
 
@@ -453,6 +454,8 @@ static int ex_lookup(struct nftnl_rule *r, const char *set, bool vmap)
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 	if (vmap)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	if (invert)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	return 0;
 }
 
@@ -508,16 +511,17 @@ static int encode_match(struct nftnl_rule *r, const struct policy_match *m)
 		return e < 0 ? e : ex_cmp(r, NFT_CMP_EQ, m->arg, (uint32_t)strlen(m->arg));
 	case POLICY_MATCH_SADDR:
 	case POLICY_MATCH_DADDR:
+	case POLICY_MATCH_DADDR_NOT:
 		e = ex_nfproto(r, m->family);
 		if (e == 0)
 			e = ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 				       addr_off(m->family, m->kind == POLICY_MATCH_SADDR), al, NFT_REG_1);
-		return e < 0 ? e : ex_lookup(r, m->arg, false);
+		return e < 0 ? e : ex_lookup(r, m->arg, false, m->kind == POLICY_MATCH_DADDR_NOT);
 	case POLICY_MATCH_PORTS:
 		e = ex_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 		if (e == 0)
 			e = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-		return e < 0 ? e : ex_lookup(r, m->arg, false);
+		return e < 0 ? e : ex_lookup(r, m->arg, false, false);
 	case POLICY_MATCH_NAMED:
 		e = ex_nfproto(r, m->family);
 		if (e == 0)
@@ -527,12 +531,12 @@ static int encode_match(struct nftnl_rule *r, const struct policy_match *m)
 			e = ex_meta(r, NFT_META_L4PROTO, NFT_REG32_00 + w);
 		if (e == 0)
 			e = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_00 + w + 1);
-		return e < 0 ? e : ex_lookup(r, m->arg, false);
+		return e < 0 ? e : ex_lookup(r, m->arg, false, false);
 	case POLICY_MATCH_IIF_VMAP:
 	case POLICY_MATCH_OIF_VMAP:
 		e = ex_meta(r, m->kind == POLICY_MATCH_IIF_VMAP ? NFT_META_IIFNAME : NFT_META_OIFNAME,
 			    NFT_REG_1);
-		return e < 0 ? e : ex_lookup(r, m->arg, true);
+		return e < 0 ? e : ex_lookup(r, m->arg, true, false);
 	default:
 		return -EINVAL;
 	}
@@ -561,6 +565,8 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 	}
 	if (pr->verdict == POLICY_VERDICT_NONE)
 		return 0;
+	if (pr->verdict == POLICY_VERDICT_MASQUERADE) /* a statement that ends in accept */
+		return expr_add(r, "masq") ? 0 : -ENOMEM;
 	e = expr_add(r, "immediate");
 	if (!e)
 		return -ENOMEM;
@@ -710,6 +716,8 @@ static int decode_chain(const struct nftnl_chain *ch, struct policy_nft *t)
 		c->hooknum = nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM);
 		c->prio = nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO);
 		c->policy = nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY);
+		c->nat = nftnl_chain_is_set(ch, NFTNL_CHAIN_TYPE) &&
+			 strcmp(nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE), "nat") == 0;
 	}
 	if (nftnl_chain_is_set(ch, NFTNL_CHAIN_HANDLE))
 		c->handle = nftnl_chain_get_u64(ch, NFTNL_CHAIN_HANDLE);

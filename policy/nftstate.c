@@ -322,8 +322,11 @@ static void match_text(struct text *t, const struct policy_match *m)
 		break;
 	case POLICY_MATCH_SADDR:
 	case POLICY_MATCH_DADDR:
+	case POLICY_MATCH_DADDR_NOT:
 		text_add(t, ip_word(m->family));
-		text_add(t, m->kind == POLICY_MATCH_SADDR ? " saddr @" : " daddr @");
+		text_add(t, m->kind == POLICY_MATCH_SADDR   ? " saddr @"
+			    : m->kind == POLICY_MATCH_DADDR ? " daddr @"
+							    : " daddr != @");
 		text_add(t, m->arg);
 		break;
 	case POLICY_MATCH_PORTS:
@@ -371,7 +374,8 @@ int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret)
 	else if (r->verdict == POLICY_VERDICT_JUMP) {
 		text_add(&t, "jump ");
 		text_add(&t, r->target ? r->target : "?");
-	}
+	} else if (r->verdict == POLICY_VERDICT_MASQUERADE)
+		text_add(&t, "masquerade");
 	if (t.oom) {
 		free(t.buf);
 		return -ENOMEM;
@@ -558,7 +562,8 @@ static void dump_chain(const struct policy_nft_chain *c, FILE *f)
 {
 	fprintf(f, "chain %s", c->name);
 	if (c->base)
-		fprintf(f, " { hook %u prio %d policy %u }", c->hooknum, c->prio, c->policy);
+		fprintf(f, " { %shook %u prio %d policy %u }", c->nat ? "type nat " : "",
+			c->hooknum, c->prio, c->policy);
 	fputc('\n', f);
 	for (size_t i = 0; i < c->n_rules; i++) {
 		_cleanup_free_ char *text = NULL;

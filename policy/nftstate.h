@@ -73,6 +73,7 @@ enum policy_match_kind {
 	POLICY_MATCH_NAMED,	 /* ip/ip6 daddr . meta l4proto . th dport @arg */
 	POLICY_MATCH_IIF_VMAP,	 /* iifname vmap @arg */
 	POLICY_MATCH_OIF_VMAP,	 /* oifname vmap @arg */
+	POLICY_MATCH_DADDR_NOT,	 /* ip/ip6 daddr != @arg */
 	_POLICY_MATCH_KIND_MAX,
 };
 
@@ -92,6 +93,7 @@ enum policy_verdict {
 	POLICY_VERDICT_ACCEPT,
 	POLICY_VERDICT_DROP,
 	POLICY_VERDICT_JUMP,
+	POLICY_VERDICT_MASQUERADE, /* nat chains: source NAT to the outgoing interface's address */
 	_POLICY_VERDICT_MAX,
 };
 
@@ -115,6 +117,7 @@ struct policy_nft_rule {
 struct policy_nft_chain {
 	char *name;
 	bool base;
+	bool nat;	  /* base chain of type nat (else filter) */
 	uint32_t hooknum; /* NF_INET_* when base */
 	int32_t prio;
 	uint32_t policy; /* NF_ACCEPT / NF_DROP when base */

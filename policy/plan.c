@@ -390,7 +390,8 @@ static int cmp_set_use_name(const void *key, const void *elem)
 static bool match_names_set(enum policy_match_kind k)
 {
 	return k == POLICY_MATCH_SADDR || k == POLICY_MATCH_DADDR || k == POLICY_MATCH_PORTS ||
-	       k == POLICY_MATCH_NAMED || k == POLICY_MATCH_IIF_VMAP || k == POLICY_MATCH_OIF_VMAP;
+	       k == POLICY_MATCH_NAMED || k == POLICY_MATCH_IIF_VMAP || k == POLICY_MATCH_OIF_VMAP ||
+	       k == POLICY_MATCH_DADDR_NOT;
 }
 
 /* The set names of @t, those its rules use most first. The kernel finds a
@@ -470,7 +471,8 @@ static bool chain_props_equal(const struct policy_nft_chain *a, const struct pol
 {
 	if (a->base != b->base)
 		return false;
-	return !a->base || (a->hooknum == b->hooknum && a->prio == b->prio && a->policy == b->policy);
+	return !a->base || (a->nat == b->nat && a->hooknum == b->hooknum && a->prio == b->prio &&
+			    a->policy == b->policy);
 }
 
 /* Rule diff of one chain present on both sides (see the top comment). */

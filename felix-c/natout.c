@@ -1,0 +1,251 @@
+/* natOutgoing manager (see natout.h): desired table from the IPPools
+ * (pure), then read back, plan and one batch through policy/'s kernel layer.
+ * It keeps the table it applied last, so a reconcile with unchanged pools
+ * costs one in-memory comparison and no netlink round trip.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "felix-c/natout.h"
+#include "log.h"
+#include "policy/kernel.h"
+#include "policy/model.h"
+#include "policy/nftstate.h"
+#include "policy/plan.h"
+
+#define NAT_PRIO_SRCNAT 100 /* NF_IP_PRI_NAT_SRC: nft's "srcnat" */
+
+DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
+DEFINE_CLEANUP_FUNC(struct policy_plan, policy_plan_free);
+
+/* An IPv4 address range, host byte order, both ends included. */
+struct range4 {
+	uint32_t first, last;
+};
+
+/* The range of a pool's spec.cidr; false when it is absent, malformed or
+ * IPv6. Host bits are cleared, as for any CIDR we read. */
+static bool pool_range(const json_t *pool, struct range4 *ret)
+{
+	const char *text = json_string_value(json_object_get(json_object_get(pool, "spec"), "cidr"));
+	struct policy_cidr c;
+	uint32_t addr, mask;
+
+	if (policy_cidr_parse(text, true, &c) < 0 || c.family != AF_INET)
+		return false;
+	memcpy(&addr, c.addr, 4);
+	mask = c.prefixlen ? ~0u << (32 - c.prefixlen) : 0;
+	ret->first = ntohl(addr) & mask;
+	ret->last = ret->first | ~mask;
+	return true;
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+	const struct range4 *a = x, *b = y;
+
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return a->last < b->last ? -1 : a->last > b->last;
+}
+
+static int put_range(struct policy_nft_set *s, const struct range4 *r)
+{
+	uint32_t be[2] = { htonl(r->first), htonl(r->last) };
+
+	return policy_nft_elem_ref(s, be, sizeof(be), NULL);
+}
+
+/* Set @name of interval kind with @v merged into disjoint ranges: the
+ * kernel refuses overlapping intervals, and pools may overlap. */
+static int add_range_set(struct policy_nft *t, const char *name, struct range4 *v, size_t n)
+{
+	struct policy_nft_set *s;
+	struct range4 cur;
+	int r;
+
+	r = policy_nft_set_add(t, name, POLICY_SET_RANGE4, &s);
+	if (r < 0 || n == 0)
+		return r;
+	qsort(v, n, sizeof(*v), cmp_range);
+	cur = v[0];
+	for (size_t i = 1; i < n; i++) {
+		if (cur.last == UINT32_MAX || v[i].first <= cur.last + 1) {
+			if (v[i].last > cur.last)
+				cur.last = v[i].last;
+			continue;
+		}
+		r = put_range(s, &cur);
+		if (r < 0)
+			return r;
+		cur = v[i];
+	}
+	return put_range(s, &cur);
+}
+
+static int add_chain(struct policy_nft *t)
+{
+	struct policy_nft_chain *c;
+	struct policy_nft_rule *rule;
+	int r;
+
+	r = policy_nft_chain_add(t, NATOUT_CHAIN, &c);
+	if (r < 0)
+		return r;
+	c->base = true;
+	c->nat = true;
+	c->hooknum = NF_INET_POST_ROUTING;
+	c->prio = NAT_PRIO_SRCNAT;
+	c->policy = NF_ACCEPT;
+	rule = policy_nft_rule_new();
+	if (!rule)
+		return -ENOMEM;
+	rule->counter = true;
+	rule->verdict = POLICY_VERDICT_MASQUERADE;
+	r = policy_nft_rule_match(rule, POLICY_MATCH_SADDR, AF_INET, 0, NATOUT_SET_MASQ);
+	if (r == 0)
+		r = policy_nft_rule_match(rule, POLICY_MATCH_DADDR_NOT, AF_INET, 0, NATOUT_SET_ALL);
+	if (r == 0)
+		r = policy_nft_rule_seal(rule, "natOutgoing");
+	if (r < 0) {
+		policy_nft_rule_free(rule);
+		return r;
+	}
+	return policy_nft_chain_append(c, rule);
+}
+
+int natout_desired(const char *table, const json_t *pools, const json_t *invalid,
+		   struct policy_nft **ret)
+{
+	_cleanup_(policy_nft_freep) struct policy_nft *t = NULL;
+	size_t cap = json_object_size(pools) + 1, n_masq = 0, n_all = 0;
+	_cleanup_free_ struct range4 *masq = calloc(cap, sizeof(*masq));
+	_cleanup_free_ struct range4 *all = calloc(cap, sizeof(*all));
+	const char *name;
+	json_t *pool;
+	int r;
+
+	if (!masq || !all)
+		return -ENOMEM;
+	json_object_foreach((json_t *)pools, name, pool) {
+		const json_t *spec = json_object_get(pool, "spec");
+		struct range4 range;
+
+		if (!pool_range(pool, &range))
+			continue;
+		all[n_all++] = range;
+		if (json_is_true(json_object_get(spec, "natOutgoing")) &&
+		    !json_object_get(invalid, name))
+			masq[n_masq++] = range;
+	}
+	r = policy_nft_new(table, &t);
+	if (r == 0)
+		r = add_range_set(t, NATOUT_SET_MASQ, masq, n_masq);
+	if (r == 0)
+		r = add_range_set(t, NATOUT_SET_ALL, all, n_all);
+	if (r == 0)
+		r = add_chain(t);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(t);
+	return 0;
+}
+
+/* One per agent. */
+struct natout {
+	char *table;
+	struct policy_nft *applied; /* the desired table last committed; NULL: unknown */
+	bool dirty;		    /* read the kernel back next time */
+};
+
+int natout_new(const char *table, struct natout **ret)
+{
+	struct natout *n = calloc(1, sizeof(*n));
+
+	if (!n || !(n->table = strdup(table))) {
+		free(n);
+		return -ENOMEM;
+	}
+	n->dirty = true;
+	*ret = n;
+	return 0;
+}
+
+struct natout *natout_free(struct natout *n)
+{
+	if (!n)
+		return NULL;
+	policy_nft_free(n->applied);
+	free(n->table);
+	free(n);
+	return NULL;
+}
+
+void natout_mark_dirty(struct natout *n)
+{
+	n->dirty = true;
+}
+
+/* True when @want equals what was committed last. Only the sets' elements
+ * vary (the chain and its rule are the same for any pools); a plan cannot
+ * tell, as it matches rules to the handles only observed rules have. */
+static bool unchanged(const struct natout *n, const struct policy_nft *want)
+{
+	static const char *const sets[] = { NATOUT_SET_MASQ, NATOUT_SET_ALL };
+
+	if (!n->applied)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		_cleanup_free_ char *a = NULL, *b = NULL;
+
+		if (policy_nft_set_to_text(policy_nft_set_get(n->applied, sets[i]), &a) < 0 ||
+		    policy_nft_set_to_text(policy_nft_set_get(want, sets[i]), &b) < 0 ||
+		    strcmp(a, b) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void log_applied(const struct natout *n, const struct policy_plan *p,
+			const struct policy_nft *want)
+{
+	_cleanup_free_ char *masq = NULL, *all = NULL;
+
+	if (policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_MASQ), &masq) < 0 ||
+	    policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_ALL), &all) < 0)
+		return;
+	log_info("natOutgoing applied to table '%s' (%zu operations): masquerade from {%s} to "
+		 "outside {%s}", n->table, p->n_ops, masq, all);
+}
+
+int natout_reconcile(struct natout *n, struct policy_kernel *k, const json_t *pools,
+		     const json_t *invalid, char **ret_error)
+{
+	_cleanup_(policy_nft_freep) struct policy_nft *want = NULL, *obs = NULL;
+	_cleanup_(policy_plan_freep) struct policy_plan *p = NULL;
+	int r;
+
+	r = natout_desired(n->table, pools, invalid, &want);
+	if (r < 0)
+		return r;
+	if (!n->dirty && unchanged(n, want))
+		return 0;
+	n->dirty = true; /* until the kernel is known to hold @want */
+	r = policy_kernel_read(k, n->table, &obs);
+	if (r == 0)
+		r = policy_plan(obs, want, &p, ret_error);
+	if (r == 0 && !policy_plan_is_empty(p))
+		r = policy_kernel_apply(k, p, ret_error);
+	if (r < 0)
+		return r;
+	if (!policy_plan_is_empty(p))
+		log_applied(n, p, want);
+	policy_nft_free(n->applied);
+	n->applied = TAKE_PTR(want);
+	n->dirty = false;
+	return policy_plan_is_empty(p) ? 0 : 1;
+}
