@@ -31,6 +31,7 @@
 #include "felix-c/config.h"
 #include "felix-c/httpd.h"
 #include "felix-c/metrics.h"
+#include "felix-c/natout.h"
 #include "felix-c/routes.h"
 #include "felix-c/worker.h"
 #include "ifname.h"
@@ -78,8 +79,9 @@ static const struct {
 	[INF_SECRETS] = { "secrets", &kapi_secrets },
 };
 
-enum err_kind { ERR_ROUTE, ERR_POLICY, ERR_BIRD, ERR_API, ERR_INPUT, _ERR_MAX };
-static const char *const err_names[_ERR_MAX] = { "route", "policy", "bird", "api", "input" };
+enum err_kind { ERR_ROUTE, ERR_POLICY, ERR_NAT, ERR_BIRD, ERR_API, ERR_INPUT, _ERR_MAX };
+static const char *const err_names[_ERR_MAX] = { "route", "policy", "nat", "bird", "api",
+						   "input" };
 
 static const double apply_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 				       0.1,   0.25,	0.5,   1,    2.5,   5 };
@@ -105,6 +107,7 @@ struct felix_agent {
 	bool have_desired;
 	bool policy_full;		/* next reconcile reads the table back */
 	struct policy_kernel *pk;
+	struct natout *natout;		/* natOutgoing, fed by the IPPool informer */
 	struct nl *nl;
 	struct route_grace grace;
 
@@ -687,6 +690,22 @@ static int reconcile_policy(struct felix_agent *a)
 	return 0;
 }
 
+/* ---- natOutgoing ---- */
+
+static int reconcile_natout(struct felix_agent *a)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = natout_reconcile(a->natout, a->pk, kinformer_cache(a->inf[INF_IPPOOLS]),
+			     a->ctx[INF_IPPOOLS].invalid, &err);
+	if (r < 0)
+		return log_error_errno(r, "Failed to apply natOutgoing: %s", err ? err : "%m");
+	if (r > 0)
+		a->policy_batches++;
+	return 0;
+}
+
 /* ---- BIRD ---- */
 
 /* The objects of informer @k, without the invalid ones. */
@@ -816,7 +835,7 @@ static void observe(struct metrics_hist *h, double t0)
 static void reconcile(struct felix_agent *a)
 {
 	json_t *borrowed = json_array();
-	int r_routes, r_policy, r_bird;
+	int r_routes, r_policy, r_nat, r_bird;
 	double t0;
 
 	if (a->state == FELIX_SYNC_WAITING || !borrowed) {
@@ -835,13 +854,16 @@ static void reconcile(struct felix_agent *a)
 	observe(&a->h_policy, t0);
 	if (r_policy < 0)
 		a->errors[ERR_POLICY]++;
+	r_nat = reconcile_natout(a);
+	if (r_nat < 0)
+		a->errors[ERR_NAT]++;
 	t0 = now_s();
 	r_bird = reconcile_bird(a, borrowed);
 	observe(&a->h_bird, t0);
 	if (r_bird < 0 && r_bird != -ENOENT)
 		a->errors[ERR_BIRD]++;
 	json_decref(borrowed);
-	a->last_apply_ok = r_routes == 0 && r_policy == 0;
+	a->last_apply_ok = r_routes == 0 && r_policy == 0 && r_nat == 0;
 	if (a->last_apply_ok) {
 		bool first = a->state != FELIX_SYNC_APPLIED && !a->last_ok_ms;
 
@@ -868,6 +890,7 @@ static void on_resync(struct evloop_timer *t, void *userdata)
 
 	a->resyncs++;
 	a->policy_full = true;
+	natout_mark_dirty(a->natout);
 	reconcile(a);
 	(void)malloc_trim(0); /* relists and full compiles leave freed heap behind */
 	evloop_timer_arm(t, a->rt.resync_ms);
@@ -1280,6 +1303,16 @@ static int start_timers(struct felix_agent *a)
 	return 0;
 }
 
+/* natOutgoing's table is named after policy's. */
+static int new_natout(struct felix_agent *a)
+{
+	_cleanup_free_ char *table = NULL;
+
+	if (asprintf(&table, "%s-nat", a->cfg->nft_table) < 0)
+		return -ENOMEM;
+	return natout_new(table, &a->natout);
+}
+
 int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc,
 		    struct evloop *loop, struct felix_agent **ret)
 {
@@ -1299,6 +1332,8 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 		log_error_errno(r, "Failed to open rtnetlink: %m");
 	if (r == 0 && (r = policy_kernel_open(&a->pk)) < 0)
 		log_error_errno(r, "Failed to open the nftables socket: %m");
+	if (r == 0)
+		r = new_natout(a);
 	if (r == 0 && (r = kapi_new(kc, &a->k)) < 0)
 		log_error_errno(r, "Failed to create the API client: %m");
 	if (r == 0)
@@ -1342,6 +1377,7 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 	policy_desired_free(a->desired);
 	policy_model_free(a->model);
 	policy_kernel_close(a->pk);
+	natout_free(a->natout);
 	nl_free(a->nl);
 	route_grace_done(&a->grace);
 	birdctl_status_done(&a->bird_status);
