@@ -36,6 +36,8 @@
 #include "felix-c/worker.h"
 #include "ifname.h"
 #include "ipam/block.h"
+#include "ipam/ipam.h"
+#include "ipam/owners.h"
 #include "kapi.h"
 #include "kinformer.h"
 #include "log.h"
@@ -46,6 +48,7 @@
 #include "policy/nftstate.h"
 #include "policy/plan.h"
 
+DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
 DEFINE_CLEANUP_FUNC(struct policy_plan, policy_plan_free);
 
@@ -56,6 +59,7 @@ enum inf_kind {
 	INF_NETPOLS,
 	INF_IPPOOLS,
 	INF_AFFINITIES,
+	INF_BLOCKS,
 	INF_BGPCONFIGS,
 	INF_BGPPEERS,
 	INF_FELIXCONFIGS,
@@ -73,6 +77,7 @@ static const struct {
 	[INF_NETPOLS] = { "networkpolicies", &kapi_networkpolicies },
 	[INF_IPPOOLS] = { "ippools", &kapi_ippools },
 	[INF_AFFINITIES] = { "blockaffinities", &kapi_blockaffinities },
+	[INF_BLOCKS] = { "ipamblocks", &kapi_ipamblocks },
 	[INF_BGPCONFIGS] = { "bgpconfigurations", &kapi_bgpconfigurations },
 	[INF_BGPPEERS] = { "bgppeers", &kapi_bgppeers },
 	[INF_FELIXCONFIGS] = { "felixconfigurations", &kapi_felixconfigurations },
@@ -102,6 +107,8 @@ struct felix_agent {
 	enum felix_sync_state state;
 
 	struct policy_model *model;	/* fed by the pod/namespace/policy informers */
+	struct ipam_owners *owners;	/* who IPAM gave each address (IPAMBlocks) */
+	struct ipam_pools pools;	/* the valid IPPools */
 	struct policy_desired *desired; /* compiled from model at desired_gen */
 	uint64_t desired_gen;
 	bool have_desired;
@@ -205,6 +212,54 @@ static void pod_changed(struct felix_agent *a, uint64_t gen0, const struct polic
 	}
 }
 
+/* ---- pod addresses: only the ones IPAM gave the pod (ipam/owners.h) ---- */
+
+static void addr_of(const struct policy_cidr *c, struct ipam_addr *ret)
+{
+	size_t n = c->family == AF_INET ? 4 : 16;
+
+	*ret = (struct ipam_addr){ .family = c->family };
+	for (size_t i = 0; i < n; i++)
+		ret->v = ret->v << 8 | c->addr[i];
+}
+
+static enum ipam_owner_verdict addr_verdict(const struct felix_agent *a,
+					    const struct policy_pod *p,
+					    const struct policy_cidr *c)
+{
+	struct ipam_addr addr;
+
+	addr_of(c, &addr);
+	return ipam_owners_check(a->owners, &a->pools, &addr, p->ns, p->name, p->ips_reported);
+}
+
+static bool addr_accept(const struct policy_pod *p, const struct policy_cidr *c, void *userdata)
+{
+	return ipam_owner_verdict_is_ok(addr_verdict(userdata, p, c));
+}
+
+/* After a pod change, once every cache is listed (before, a missing pool
+ * or block is no news): an address the pod claims that is outside the
+ * pools or IPAM's for another pod is an error worth a line. A claim not
+ * allocated yet is the CNI plugin's normal order (annotation, then block
+ * event) and is not. */
+static void report_refused(struct felix_agent *a, const struct policy_pod *p)
+{
+	char text[INET6_ADDRSTRLEN + 4];
+
+	for (size_t i = p->n_ips; i < p->n_ips + p->n_unverified; i++) {
+		enum ipam_owner_verdict v = addr_verdict(a, p, &p->ips[i]);
+
+		if (a->state == FELIX_SYNC_WAITING || v == IPAM_OWNER_UNALLOCATED)
+			continue;
+		a->errors[ERR_INPUT]++;
+		(void)policy_cidr_to_string(&p->ips[i], text, sizeof(text));
+		log_warning("Pod '%s/%s' claims %s (%s): %s, not routed or filtered as its address",
+			    p->ns, p->name, text, p->ips_reported ? "status.podIPs" :
+			    "annotation cni.projectcalico.org/podIPs", ipam_owner_verdict_to_string(v));
+	}
+}
+
 static void model_set_pod(struct felix_agent *a, json_t *obj)
 {
 	_cleanup_free_ char *err = NULL;
@@ -213,6 +268,16 @@ static void model_set_pod(struct felix_agent *a, json_t *obj)
 	int r;
 
 	r = policy_pod_from_json(obj, &p, &err);
+	if (r == 0 && p->bad_ip_annotation) {
+		a->errors[ERR_INPUT]++;
+		log_warning("Pod '%s/%s': annotation cni.projectcalico.org/podIPs '%s' is not a list "
+			    "of addresses: ignored", p->ns, p->name,
+			    kapi_obj_annotation(obj, "cni.projectcalico.org/podIPs"));
+	}
+	if (r == 0) {
+		(void)policy_pod_verify_ips(p, addr_accept, a);
+		report_refused(a, p);
+	}
 	if (r < 0) {
 		a->errors[ERR_INPUT]++;
 		log_warning("Ignoring pod '%s/%s': %s", kapi_obj_namespace(obj) ?: "",
@@ -232,6 +297,133 @@ static void model_set_pod(struct felix_agent *a, json_t *obj)
 	}
 	pod_changed(a, gen0, old, policy_model_get_pod(a->model, p->ns, p->name));
 	policy_pod_free(old);
+}
+
+static bool has_candidate_in(const struct policy_pod *p, const struct ipam_cidr *within)
+{
+	struct ipam_addr addr;
+
+	for (size_t i = 0; i < p->n_ips + p->n_unverified; i++) {
+		addr_of(&p->ips[i], &addr);
+		if (ipam_cidr_contains(within, &addr))
+			return true;
+	}
+	return false;
+}
+
+static int recheck_pod(struct felix_agent *a, const struct policy_pod *p)
+{
+	struct policy_pod *d = NULL, *old = NULL;
+	uint64_t gen0 = a->model->generation;
+	int r;
+
+	r = policy_pod_dup(p, &d);
+	if (r < 0)
+		return r;
+	if (!policy_pod_verify_ips(d, addr_accept, a)) {
+		policy_pod_free(d);
+		return 0;
+	}
+	log_debug("Pod '%s/%s': %zu of its %zu addresses are IPAM's", d->ns, d->name, d->n_ips,
+		  d->n_ips + d->n_unverified);
+	r = policy_model_set_pod(a->model, d, &old); /* @p comes back as @old */
+	if (r < 0)
+		return r;
+	pod_changed(a, gen0, old, d);
+	policy_pod_free(old);
+	return 0;
+}
+
+/* Asks again which addresses pods may use: those claiming one inside
+ * @within after its block changed (kubelet-reported ones need no block),
+ * or every pod (@within NULL) after the pools changed. A pod whose
+ * addresses change is replaced in the model like after a pod event. */
+static void recheck_pods(struct felix_agent *a, const struct ipam_cidr *within)
+{
+	_cleanup_free_ struct policy_pod **todo = NULL;
+	size_t it = 0, n = 0, cap = 0;
+	struct policy_pod *p;
+	int r = 0;
+
+	while (r == 0 && policy_model_next_pod(a->model, &it, &p)) {
+		if (p->n_ips + p->n_unverified == 0 ||
+		    (within && (p->ips_reported || !has_candidate_in(p, within))))
+			continue;
+		if (n == cap) {
+			struct policy_pod **v = realloc(todo, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+			todo = v;
+		}
+		todo[n++] = p;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = recheck_pod(a, todo[i]);
+	if (r < 0)
+		log_error_errno(r, "Failed to check pod addresses against IPAM: %m");
+}
+
+/* An IPAMBlock changed: its allocations replace the old ones in the index. */
+static void owners_set_block(struct felix_agent *a, json_t *obj)
+{
+	_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
+	_cleanup_free_ char *err = NULL;
+	const char *name = kapi_obj_name(obj) ?: "";
+	struct ipam_cidr old;
+	bool had = ipam_owners_del_block(a->owners, name, &old);
+	int r;
+
+	r = ipam_block_from_json(obj, &b, &err);
+	if (r < 0) {
+		a->errors[ERR_INPUT]++;
+		log_warning_errno(r, "Ignoring IPAMBlock '%s' (its addresses are nobody's): %s", name,
+				  err ?: "%m");
+	} else if ((r = ipam_owners_set_block(a->owners, name, b)) < 0) {
+		log_error_errno(r, "Failed to index IPAMBlock '%s' (its addresses are nobody's): %m",
+				name);
+	}
+	if (b)
+		recheck_pods(a, &b->cidr);
+	if (had && (!b || !ipam_cidr_equal(&old, &b->cidr)))
+		recheck_pods(a, &old);
+}
+
+static void owners_del_block(struct felix_agent *a, const char *name)
+{
+	struct ipam_cidr old;
+
+	if (ipam_owners_del_block(a->owners, name, &old))
+		recheck_pods(a, &old);
+}
+
+/* The IPPools changed: every pod's addresses are asked again. */
+static void pools_reload(struct felix_agent *a)
+{
+	struct ipam_pools pools = {};
+	json_t *obj;
+	const char *key;
+
+	json_object_foreach((json_t *)kinformer_cache(a->inf[INF_IPPOOLS]), key, obj) {
+		struct ipam_pool p = {};
+		struct ipam_pool *v;
+
+		if (json_object_get(a->ctx[INF_IPPOOLS].invalid, key) ||
+		    ipam_pool_from_json(obj, &p, NULL) < 0)
+			continue;
+		v = realloc(pools.items, (pools.n + 1) * sizeof(*v));
+		if (!v) {
+			ipam_pool_done(&p);
+			break; /* fewer pools: fewer addresses, never more */
+		}
+		pools.items = v;
+		pools.items[pools.n++] = p;
+	}
+	ipam_pools_done(&a->pools);
+	a->pools = pools;
+	recheck_pods(a, NULL);
 }
 
 static void model_set_netpol(struct felix_agent *a, json_t *obj)
@@ -353,6 +545,10 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 		model_set_netpol(c->a, obj);
 	else if (c->kind == INF_NAMESPACES)
 		model_set_ns(c->a, obj);
+	else if (c->kind == INF_BLOCKS)
+		owners_set_block(c->a, obj);
+	else if (c->kind == INF_IPPOOLS)
+		pools_reload(c->a);
 	schedule(c->a);
 }
 
@@ -385,6 +581,10 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 		(void)policy_model_del_netpol(c->a->model, ns, name);
 	else if (c->kind == INF_NAMESPACES)
 		(void)policy_model_del_namespace(c->a->model, name);
+	else if (c->kind == INF_BLOCKS)
+		owners_del_block(c->a, name);
+	else if (c->kind == INF_IPPOOLS)
+		pools_reload(c->a);
 	schedule(c->a);
 }
 
@@ -1169,8 +1369,11 @@ static int start_informers(struct felix_agent *a)
 	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000 };
 
 	for (int i = 0; i < _INF_MAX; i++) {
-		o.transform = i == INF_PODS ? trim_pod : trim_managed_fields;
-		o.cache_keys_only = i == INF_PODS; /* the policy model is their copy */
+		o.transform = i == INF_PODS ? trim_pod : i == INF_BLOCKS ? NULL : trim_managed_fields;
+		/* The policy model is the pods' copy, the owner index the blocks'. */
+		o.cache_keys_only = i == INF_PODS || i == INF_BLOCKS;
+		/* A block is ~15 KB of JSON: fewer per LIST page, a lower peak. */
+		o.page_size = i == INF_BLOCKS ? 50 : 0;
 		const char *ns = i == INF_SECRETS ? a->cfg->secrets_namespace : NULL;
 		_cleanup_free_ char *path = kapi_path(inf_table[i].res, ns, NULL, NULL);
 		int r;
@@ -1328,6 +1531,8 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 	a->h_routes = a->h_policy = a->h_bird =
 		(struct metrics_hist){ .bounds = apply_bounds, .n_bounds = ELEMENTSOF(apply_bounds) };
 	r = policy_model_new(cfg->nodename, &a->model);
+	if (r == 0)
+		r = ipam_owners_new(&a->owners);
 	if (r == 0 && (r = nl_open(&a->nl)) < 0)
 		log_error_errno(r, "Failed to open rtnetlink: %m");
 	if (r == 0 && (r = policy_kernel_open(&a->pk)) < 0)
@@ -1376,6 +1581,8 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 	kapi_free(a->k);
 	policy_desired_free(a->desired);
 	policy_model_free(a->model);
+	ipam_owners_free(a->owners);
+	ipam_pools_done(&a->pools);
 	policy_kernel_close(a->pk);
 	natout_free(a->natout);
 	nl_free(a->nl);

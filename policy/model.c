@@ -174,6 +174,8 @@ static int pod_add_ip(struct policy_pod *p, const char *text)
 	for (size_t i = 0; i < p->n_ips; i++)
 		if (memcmp(&p->ips[i], &c, sizeof(c)) == 0)
 			return 0;
+	if (p->n_ips >= POLICY_POD_MAX_IPS)
+		return -EINVAL;
 	n = realloc(p->ips, (p->n_ips + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
@@ -193,6 +195,13 @@ static int pod_ips_from_annotation(struct policy_pod *p, const char *text)
 		return -ENOMEM;
 	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
 		r = pod_add_ip(p, t);
+		if (r == -EINVAL) { /* all or nothing */
+			free(p->ips);
+			p->ips = NULL;
+			p->n_ips = 0;
+			p->bad_ip_annotation = true;
+			return 0;
+		}
 		if (r < 0)
 			return r;
 	}
@@ -224,13 +233,12 @@ static int pod_parse_ips(struct policy_pod *p, const json_t *j, char **ret_error
 		r = pod_add_ip(p, json_string_value(json_object_get(status, "podIP")));
 		if (r == -EINVAL)
 			return errmsg_set(ret_error, -EINVAL, "status.podIP: invalid address");
+		if (r < 0)
+			return r;
 	}
-	if (p->n_ips == 0 && annot) {
+	p->ips_reported = p->n_ips > 0;
+	if (p->n_ips == 0 && annot)
 		r = pod_ips_from_annotation(p, annot);
-		if (r == -EINVAL)
-			return errmsg_set(ret_error, -EINVAL, "annotation cni.projectcalico.org/podIPs: invalid '%s'",
-				    annot);
-	}
 	return r;
 }
 
@@ -338,6 +346,7 @@ int policy_pod_from_json(const json_t *j, struct policy_pod **ret, char **ret_er
 int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret)
 {
 	_cleanup_(policy_pod_freep) struct policy_pod *n = calloc(1, sizeof(*n));
+	size_t n_ips = p->n_ips + p->n_unverified;
 
 	if (!n)
 		return -ENOMEM;
@@ -346,17 +355,54 @@ int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret)
 	n->name = strdup(p->name);
 	n->node = p->node ? strdup(p->node) : NULL;
 	n->labels = labels_dup(p->labels);
-	n->ips = p->n_ips ? malloc(p->n_ips * sizeof(*p->ips)) : NULL;
+	n->ips = n_ips ? malloc(n_ips * sizeof(*p->ips)) : NULL;
 	n->ports = p->n_ports ? malloc(p->n_ports * sizeof(*p->ports)) : NULL;
-	if (!n->ns || !n->name || (p->node && !n->node) || !n->labels || (p->n_ips && !n->ips) ||
+	if (!n->ns || !n->name || (p->node && !n->node) || !n->labels || (n_ips && !n->ips) ||
 	    (p->n_ports && !n->ports))
 		return -ENOMEM;
-	if (p->n_ips)
-		memcpy(n->ips, p->ips, p->n_ips * sizeof(*p->ips));
+	if (n_ips)
+		memcpy(n->ips, p->ips, n_ips * sizeof(*p->ips));
 	if (p->n_ports)
 		memcpy(n->ports, p->ports, p->n_ports * sizeof(*p->ports));
 	*ret = TAKE_PTR(n);
 	return 0;
+}
+
+static int cidr_cmp(const void *x, const void *y)
+{
+	const struct policy_cidr *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+bool policy_pod_verify_ips(struct policy_pod *p,
+			   bool (*accept)(const struct policy_pod *p, const struct policy_cidr *c,
+					  void *userdata),
+			   void *userdata)
+{
+	struct policy_cidr cand[POLICY_POD_MAX_IPS], used[POLICY_POD_MAX_IPS];
+	size_t n = p->n_ips + p->n_unverified, n_used = 0, n_other = 0;
+	bool changed;
+
+	if (n == 0)
+		return false;
+	memcpy(cand, p->ips, n * sizeof(*cand));
+	for (size_t i = 0; i < n; i++) {
+		if (accept(p, &cand[i], userdata))
+			used[n_used++] = cand[i];
+		else
+			cand[n_other++] = cand[i];
+	}
+	qsort(used, n_used, sizeof(*used), cidr_cmp);
+	qsort(cand, n_other, sizeof(*cand), cidr_cmp);
+	changed = n_used != p->n_ips || memcmp(used, p->ips, n_used * sizeof(*used)) != 0;
+	memcpy(p->ips, used, n_used * sizeof(*used));
+	memcpy(p->ips + n_used, cand, n_other * sizeof(*cand));
+	p->n_ips = n_used;
+	p->n_unverified = (uint8_t)n_other;
+	return changed;
 }
 
 static bool streq_null(const char *a, const char *b)
@@ -366,11 +412,14 @@ static bool streq_null(const char *a, const char *b)
 
 bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b)
 {
+	size_t n_ips = a->n_ips + a->n_unverified;
+
 	return streq_null(a->ns, b->ns) && streq_null(a->name, b->name) &&
 	       streq_null(a->node, b->node) && a->host_network == b->host_network &&
+	       a->ips_reported == b->ips_reported && a->bad_ip_annotation == b->bad_ip_annotation &&
 	       labels_equal(a->labels, b->labels) && a->n_ips == b->n_ips &&
-	       a->n_ports == b->n_ports &&
-	       (a->n_ips == 0 || memcmp(a->ips, b->ips, a->n_ips * sizeof(*a->ips)) == 0) &&
+	       a->n_unverified == b->n_unverified && a->n_ports == b->n_ports &&
+	       (n_ips == 0 || memcmp(a->ips, b->ips, n_ips * sizeof(*a->ips)) == 0) &&
 	       (a->n_ports == 0 || memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)) == 0);
 }
 

@@ -22,6 +22,7 @@ struct labels;
 struct labelsel;
 
 #define POLICY_PORT_NAME_MAX 15
+#define POLICY_POD_MAX_IPS 32 /* candidate addresses of one pod */
 
 /* An address or prefix; @family is AF_INET or AF_INET6, @addr in network order
  * (4 or 16 bytes used). */
@@ -45,7 +46,14 @@ struct policy_pod {
 	struct labels *labels; /* owned, never NULL */
 	char ifname[IFNAMSIZ]; /* host-side veth, ifname_for_workload(ns, name) */
 	bool host_network;    /* spec.hostNetwork: outside NetworkPolicy */
-	struct policy_cidr *ips; /* status.podIPs (prefixlen 32/128) */
+	bool ips_reported;    /* the candidates are status.podIPs (kubelet) */
+	bool bad_ip_annotation; /* the podIPs annotation was unreadable: ignored */
+	uint8_t n_unverified; /* ips[n_ips .. n_ips + n_unverified): claimed, not used */
+	/* Candidate addresses (prefixlen 32/128): status.podIPs, else
+	 * status.podIP, else the annotation cni.projectcalico.org/podIPs. The
+	 * first n_ips are the pod's addresses (filtered, routed): all of them
+	 * after parsing; policy_pod_verify_ips() narrows them down. */
+	struct policy_cidr *ips;
 	size_t n_ips;
 	struct policy_named_port *ports;
 	size_t n_ports;
@@ -110,11 +118,30 @@ struct policy_netpol {
  * @ret_error: malloc'd message on -EINVAL (may be NULL)
  *
  * IPs come from status.podIPs, else status.podIP, else the annotation
- * cni.projectcalico.org/podIPs.
+ * cni.projectcalico.org/podIPs. An annotation that is not a list of at most
+ * POLICY_POD_MAX_IPS addresses gives no address (bad_ip_annotation is set):
+ * anybody who may patch the pod writes it, so it never makes the pod invalid.
  *
- * Return: 0, -EINVAL (missing name, bad IP or port), -ENOMEM.
+ * Return: 0, -EINVAL (missing name, bad status IP or port), -ENOMEM.
  */
 int policy_pod_from_json(const json_t *j, struct policy_pod **ret, char **ret_error);
+
+/**
+ * policy_pod_verify_ips - choose the addresses a pod is filtered and routed on
+ * @p: a pod that is in no model (parsed, or a policy_pod_dup())
+ * @accept: whether @p may use address @c
+ * @userdata: passed to @accept
+ *
+ * Every candidate (ips[0 .. n_ips + n_unverified)) is asked again: the
+ * accepted ones become ips[0 .. n_ips), the others follow (n_unverified),
+ * each group in address order.
+ *
+ * Return: true when the used addresses changed.
+ */
+bool policy_pod_verify_ips(struct policy_pod *p,
+			   bool (*accept)(const struct policy_pod *p, const struct policy_cidr *c,
+					  void *userdata),
+			   void *userdata);
 struct policy_pod *policy_pod_free(struct policy_pod *p);
 int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret);
 bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b);

@@ -159,16 +159,28 @@ static void test_ports_and_peers_parse(void **state)
 
 static void test_pod_ips_ports_and_ifname(void **state)
 {
+#define ANN(v) "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\",\"annotations\":{\"cni.projectcalico.org/podIPs\":\"" v "\"}}"
 	static const struct {
 		const char *json;
 		size_t n_ips;
 		const char *ip0;
+		bool reported, bad;
 	} v[] = {
-		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.1\"},{\"ip\":\"fd00::1\"}]}}", 2, "10.0.0.1/32" },
-		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"podIP\":\"10.0.0.2\"}}", 1, "10.0.0.2/32" },
-		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\",\"annotations\":{\"cni.projectcalico.org/podIPs\":\"10.0.0.3/32,fd00::3/128\"}}}", 2, "10.0.0.3/32" },
-		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"phase\":\"Succeeded\",\"podIP\":\"10.0.0.4\"}}", 0, NULL },
+		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.1\"},{\"ip\":\"fd00::1\"}]}}", 2, "10.0.0.1/32", true, false },
+		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"podIP\":\"10.0.0.2\"}}", 1, "10.0.0.2/32", true, false },
+		{ ANN("10.0.0.3/32,fd00::3/128") "}", 2, "10.0.0.3/32", false, false },
+		{ "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"},\"status\":{\"phase\":\"Succeeded\",\"podIP\":\"10.0.0.4\"}}", 0, NULL, false, false },
+		/* An unreadable annotation gives no address; the pod stays valid. */
+		{ ANN("10.0.0.5/32\\nforged line") "}", 0, NULL, false, true },
+		{ ANN("10.0.0.5/32,bogus") "}", 0, NULL, false, true },
+		{ ANN("0.0.0.1,0.0.0.2,0.0.0.3,0.0.0.4,0.0.0.5,0.0.0.6,0.0.0.7,0.0.0.8,0.0.0.9,0.0.0.10,"
+		      "0.0.0.11,0.0.0.12,0.0.0.13,0.0.0.14,0.0.0.15,0.0.0.16,0.0.0.17,0.0.0.18,0.0.0.19,"
+		      "0.0.0.20,0.0.0.21,0.0.0.22,0.0.0.23,0.0.0.24,0.0.0.25,0.0.0.26,0.0.0.27,0.0.0.28,"
+		      "0.0.0.29,0.0.0.30,0.0.0.31,0.0.0.32,0.0.0.33") "}", 0, NULL, false, true },
+		/* The kubelet's report wins; the annotation is not even read. */
+		{ ANN("bogus") ",\"status\":{\"podIP\":\"10.0.0.6\"}}", 1, "10.0.0.6/32", true, false },
 	};
+#undef ANN
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -176,13 +188,69 @@ static void test_pod_ips_ports_and_ifname(void **state)
 		struct policy_pod *p = NULL;
 		char buf[64];
 
+		assert_non_null(j);
 		assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
 		assert_int_equal(p->n_ips, v[i].n_ips);
+		assert_int_equal(p->n_unverified, 0);
+		assert_int_equal(p->ips_reported, v[i].reported);
+		assert_int_equal(p->bad_ip_annotation, v[i].bad);
 		if (v[i].ip0) {
 			policy_cidr_to_string(&p->ips[0], buf, sizeof(buf));
 			assert_string_equal(buf, v[i].ip0);
 		}
 		assert_string_equal(p->ifname, "calidff864fb41e"); /* sha1sum of "a.p" */
+		policy_pod_free(p);
+		json_decref(j);
+	}
+}
+
+/* accept() of the vectors below: addresses whose last byte is odd. */
+static bool odd_last_byte(const struct policy_pod *p, const struct policy_cidr *c, void *userdata)
+{
+	(void)p;
+	(void)userdata;
+	return c->addr[c->family == AF_INET ? 3 : 15] & 1;
+}
+
+static void test_pod_verify_ips_partitions_and_reports_change(void **state)
+{
+	static const struct {
+		const char *ann;     /* candidates, in annotation order */
+		size_t n_used;
+		const char *want;    /* all candidates after verification, used first */
+		bool changed;
+	} v[] = {
+		{ "10.0.0.3/32", 1, "10.0.0.3/32", false },
+		{ "10.0.0.4/32", 0, "10.0.0.4/32", true },
+		{ "10.0.0.4/32,fd00::3/128,10.0.0.1/32,10.0.0.2/32", 2,
+		  "10.0.0.1/32 fd00::3/128 10.0.0.2/32 10.0.0.4/32", true },
+		{ "fd00::1/128,10.0.0.9/32", 2, "10.0.0.9/32 fd00::1/128", true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char json[256], got[256] = "", buf[64];
+		struct policy_pod *p = NULL, *d = NULL;
+		json_t *j;
+
+		snprintf(json, sizeof(json),
+			 "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\",\"annotations\":"
+			 "{\"cni.projectcalico.org/podIPs\":\"%s\"}}}", v[i].ann);
+		j = json_loads(json, 0, NULL);
+		assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
+		assert_int_equal(policy_pod_verify_ips(p, odd_last_byte, NULL), v[i].changed);
+		assert_int_equal(p->n_ips, v[i].n_used);
+		for (size_t k = 0; k < p->n_ips + p->n_unverified; k++) {
+			policy_cidr_to_string(&p->ips[k], buf, sizeof(buf));
+			strcat(strcat(got, k ? " " : ""), buf);
+		}
+		assert_string_equal(got, v[i].want);
+		/* A copy keeps the unverified ones; asking again changes nothing. */
+		assert_int_equal(policy_pod_dup(p, &d), 0);
+		assert_true(policy_pod_is_equal(p, d));
+		assert_false(policy_pod_verify_ips(d, odd_last_byte, NULL));
+		assert_true(policy_pod_is_equal(p, d));
+		policy_pod_free(d);
 		policy_pod_free(p);
 		json_decref(j);
 	}
@@ -264,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_policy_types_default_like_the_apiserver),
 		cmocka_unit_test(test_ports_and_peers_parse),
 		cmocka_unit_test(test_pod_ips_ports_and_ifname),
+		cmocka_unit_test(test_pod_verify_ips_partitions_and_reports_change),
 		cmocka_unit_test(test_pod_named_ports_and_bad_pods),
 		cmocka_unit_test(test_model_indexes_and_replaces),
 	};
