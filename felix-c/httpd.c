@@ -55,7 +55,8 @@ int httpd_parse_request(const char *buf, size_t len, char ret_method[static 8], 
 	if (!sp1 || sp1 == buf || sp1 - buf >= 8)
 		return -EINVAL;
 	sp2 = memchr(sp1 + 1, ' ', eol - sp1 - 1);
-	if (!sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp1[1] != '/')
+	/* @buf is not a string: compare only bytes of the request line. */
+	if (!sp2 || eol - sp2 - 1 < 7 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp1[1] != '/')
 		return -EINVAL;
 	end = memchr(sp1 + 1, '?', sp2 - sp1 - 1);
 	if (!end)

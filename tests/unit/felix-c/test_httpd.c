@@ -58,6 +58,10 @@ static const struct {
 	{ "GET /a b HTTP/1.0\r\n\r\n", -EINVAL, NULL, NULL },
 	{ "GET  / HTTP/1.0\r\n\r\n", -EINVAL, NULL, NULL },
 	{ "GET / HTTP\n", -EINVAL, NULL, NULL },
+	/* The version is cut by the line's end, which is the buffer's end
+	 * (found by tests/fuzz/fuzz_httpreq: compared past the buffer). */
+	{ "GET / HTTP/1\n", -EINVAL, NULL, NULL },
+	{ "GET / \n", -EINVAL, NULL, NULL },
 };
 
 static void test_parse_vectors(void **state)
