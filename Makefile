@@ -3,6 +3,8 @@
 #   PROGRAMS += bar            bar_SRCS := ...  bar_LIBS := foo lib  -> $(BUILD)/bin/bar
 # Unit tests are found by name: tests/unit/<component>/test_<module>.c links
 # $(BUILD)/<component>.a and $(BUILD)/lib.a (plus test_<module>_LIBS, _LDFLAGS).
+# Fuzz targets likewise: tests/fuzz/fuzz_<name>.c links fuzz_<name>_LIBS and
+# lib, built by clang with libFuzzer and ASan/UBSan into build-fuzz/.
 
 BUILD ?= build
 # pipefail: `runner | tee summary` fails when the runner does.
@@ -29,7 +31,7 @@ DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
 	libcurl4-openssl-dev libjansson-dev libcmocka-dev bird2 nftables iproute2 \
 	iperf3 openssl containernetworking-plugins iputils-ping jq curl procps \
 	util-linux libssl-dev containerd runc busybox-static python3 iptables conntrack \
-	mmdebstrap
+	mmdebstrap clang-14 libclang-rt-14-dev
 
 COMPONENTS :=
 PROGRAMS :=
@@ -38,8 +40,12 @@ include $(sort $(wildcard */module.mk tests/*/module.mk))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
 BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %.c,$(BUILD)/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps unit system check bench demo clean asan asan-unit fresh
+.PHONY: all deps unit system check bench demo clean asan asan-unit fresh fuzz fuzz-smoke \
+	fuzz-bins
 all: $(BINS) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -68,6 +74,12 @@ $(1): $(1).o $(call unit_libs,$(1))
 	$$(CC) $$(LDFLAGS) $$($(notdir $(1))_LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CMOCKA_LIBS)
 endef
 $(foreach t,$(UNIT_BINS),$(eval $(call unit_rules,$(t))))
+
+define fuzz_rules
+$(1): $(1).o $(foreach l,$($(notdir $(1))_LIBS) lib,$(BUILD)/$(l).a)
+	$$(CC) $$(LDFLAGS) -fsanitize=fuzzer -o $$@ $$^ $$(LDLIBS) -lpthread
+endef
+$(foreach t,$(FUZZ_BINS),$(eval $(call fuzz_rules,$(t))))
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -102,18 +114,38 @@ fresh: deps
 	@mkdir -p $(BUILD)
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/fresh/run | tee $(BUILD)/summary-fresh.txt
 
+# The fuzz build is clang's (libFuzzer); -Wno-error: warnings only clang
+# gives are the gcc build's business, not a reason to skip fuzzing.
+FUZZ_MAKE = $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang-14 \
+	OPTFLAGS="-O1 -g -fno-omit-frame-pointer -Wno-error" \
+	SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
+
+fuzz-bins: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS, one after another.
+fuzz:
+	@$(FUZZ_MAKE) fuzz-bins
+	@tests/fuzz/run -t $(FUZZ_SECONDS) $(FUZZ_SRCS:%.c=build-fuzz/%) | tee build-fuzz/summary-fuzz.txt
+
+# Each target over its committed corpus plus a few thousand mutations.
+fuzz-smoke:
+	@$(FUZZ_MAKE) fuzz-bins
+	@tests/fuzz/run -s $(FUZZ_SRCS:%.c=build-fuzz/%) | tee build-fuzz/summary-fuzz-smoke.txt
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit; rc0=$$?; \
 	$(MAKE) --no-print-directory system; rc=$$?; \
 	$(MAKE) --no-print-directory asan-unit; rc2=$$?; \
 	$(MAKE) --no-print-directory fresh; rc3=$$?; \
+	$(MAKE) --no-print-directory fuzz-smoke; rc4=$$?; \
 	echo "== summary =="; \
 	printf 'unit:        '; tail -n1 $(BUILD)/summary-unit.txt; \
 	printf 'system:      '; tail -n1 $(BUILD)/summary-system.txt; \
 	printf 'asan unit:   '; tail -n1 build-asan/summary-unit.txt; \
 	printf 'fresh root:  '; tail -n1 $(BUILD)/summary-fresh.txt; \
-	test $$rc0 -eq 0 -a $$rc -eq 0 -a $$rc2 -eq 0 -a $$rc3 -eq 0
+	printf 'fuzz smoke:  '; tail -n1 build-fuzz/summary-fuzz-smoke.txt; \
+	test $$rc0 -eq 0 -a $$rc -eq 0 -a $$rc2 -eq 0 -a $$rc3 -eq 0 -a $$rc4 -eq 0
 
 bench: deps all
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/bench/run
@@ -122,6 +154,6 @@ demo: deps all
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/lab/demo
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
