@@ -291,18 +291,40 @@ int yamljson_parse(const char *text, size_t len, json_t **ret, char **ret_error)
 
 /* ---- emitting -------------------------------------------------------- */
 
-/* Plain form is safe when it reads back as the same string. */
-static bool plain_ok(const char *s)
+/* The code point at @s when YAML cannot carry it raw (C1 controls, of
+ * which NEL is a line break; LS and PS, line breaks too; BOM, U+FFFE,
+ * U+FFFF: libyaml refuses or folds them), its length in *@ret_len; else 0.
+ * @s is valid UTF-8 (a JSON string). */
+static uint32_t unprintable_at(const char *s, size_t *ret_len)
 {
-	size_t n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		*ret_len = 2;
+		return p[1];
+	}
+	if ((p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) ||
+	    (p[0] == 0xef && ((p[1] == 0xbb && p[2] == 0xbf) || (p[1] == 0xbf && p[2] >= 0xbe)))) {
+		*ret_len = 3;
+		return (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	}
+	return 0;
+}
+
+/* Plain form is safe when it reads back as the same string: not a document
+ * marker ("---" starts with '-', "..." is refused here), nothing YAML
+ * cannot carry raw, no NUL (@n is the string's length). */
+static bool plain_ok(const char *s, size_t n)
+{
 	json_t *back;
+	size_t len;
 	bool same;
 
-	if (n == 0 || strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ' ||
-	    strstr(s, ": ") || strstr(s, " #") || s[n - 1] == ':')
+	if (n == 0 || strlen(s) != n || strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ' ||
+	    strstr(s, ": ") || strstr(s, " #") || s[n - 1] == ':' || strncmp(s, "...", 3) == 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || unprintable_at(s + i, &len))
 			return false;
 	back = yamljson_scalar(s, n);
 	same = json_is_string(back) && strcmp(json_string_value(back), s) == 0;
@@ -310,16 +332,34 @@ static bool plain_ok(const char *s)
 	return same;
 }
 
+/* Writes the JSON text @p of a scalar as YAML (a string double-quoted):
+ * JSON's escapes are YAML's, but JSON leaves what unprintable_at() finds
+ * raw. */
+static void put_quoted(const char *p, FILE *f)
+{
+	while (*p) {
+		size_t len;
+		uint32_t c = unprintable_at(p, &len);
+
+		if (c) {
+			fprintf(f, "\\u%04X", (unsigned)c);
+			p += len;
+		} else {
+			fputc(*p++, f);
+		}
+	}
+}
+
 static void emit_scalar(const json_t *v, FILE *f)
 {
 	char *text;
 
-	if (json_is_string(v) && plain_ok(json_string_value(v))) {
+	if (json_is_string(v) && plain_ok(json_string_value(v), json_string_length(v))) {
 		fputs(json_string_value(v), f);
 		return;
 	}
 	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	fputs(text ? text : "null", f);
+	put_quoted(text ? text : "null", f);
 	free(text);
 }
 

@@ -121,11 +121,17 @@ static void test_emit_round_trip(void **state)
 		"\"x #c\",\"- d\",\"line\\nbreak\",\"0x1F\",\"1e3\",\"k:\",\"*a\",\"caf\u00e9\"]}",
 		"{\"nested\":[[1,2],[{\"a\":null,\"b\":[]}],{}],\"f\":1.5,\"n\":-3}",
 		"{\"weird key: x\":1,\"true\":2,\"\":3}",
+		/* found by tests/fuzz/fuzz_yaml: a document end marker, YAML
+		 * line breaks (NEL, LS, PS) and characters YAML refuses raw
+		 * (C1 controls, BOM, U+FFFF), as values and as keys; a NUL */
+		"[\"... {{\",\"...\",\"a\\u0085b\",\"a\\u2028b\",\"a\\u2029b\",\"x...\","
+		"\"]a\\u0084b\",\"\\u0080\\u009f\",\"a\\ufeffb\",\"\\uffff\",\"\\ufffd\\u00a0\","
+		"{\"k\\u0085\\u0090\":1},\"x\\u0000y\"]",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
-		json_t *in = json_loads(v[i], 0, NULL), *docs = NULL;
+		json_t *in = json_loads(v[i], JSON_ALLOW_NUL, NULL), *docs = NULL;
 		char *buf = NULL, *err = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
