@@ -52,7 +52,7 @@ static void *serve(void *arg)
 	send_all(fd, s->data, greeting);
 	/* Only a "0001" greeting makes the client send its command. */
 	n = 1;
-	if (nl && greeting >= 5 && memcmp(s->data, "0001", 4) == 0 && strchr(" \n", s->data[4]))
+	if (nl && greeting >= 5 && memcmp(s->data, "0001", 4) == 0 && memchr(" \n", s->data[4], 2))
 		while ((n = read(fd, sink, sizeof(sink))) > 0 && !memchr(sink, '\n', (size_t)n))
 			;
 	send_all(fd, s->data + greeting, s->size - greeting);
