@@ -137,7 +137,6 @@ int plugin_conf_parse(const struct cni_config *c, struct plugin_conf *ret, struc
 {
 	struct plugin_conf p = {
 		.mtu_file = CONF_DEFAULT_MTU_FILE,
-		.nodename_file = CONF_DEFAULT_NODENAME_FILE,
 		.log_level = LOG_LEVEL_INFO,
 		.assign_ipv4 = true,
 		.tls_session_dir = TLSCACHE_DEFAULT_DIR,

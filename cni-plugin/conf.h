@@ -12,14 +12,13 @@ struct cni_config;
 struct cni_error;
 
 #define CONF_DEFAULT_MTU_FILE "/var/lib/calico/mtu"
-#define CONF_DEFAULT_NODENAME_FILE "/var/lib/calico/nodename"
 
 /* Borrowed strings point into the cni_config's JSON, which must outlive this. */
 struct plugin_conf {
 	uint32_t mtu;		    /* "mtu": bytes, 0 = not set */
 	const char *mtu_file;	    /* "mtu_file": written by felix-c */
-	const char *nodename;	    /* "nodename", else nodename_file, else hostname */
-	const char *nodename_file;  /* "nodename_file" */
+	const char *nodename;	    /* "nodename" (cni_node_name() resolves the node) */
+	const char *nodename_file;  /* "nodename_file", NULL: CNI_DEFAULT_NODENAME_FILE */
 	const char *kubeconfig;	    /* "kubernetes.kubeconfig", NULL: no API access */
 	const char *datastore_type; /* "kubernetes" (only supported value) */
 	const char *policy_type;    /* "kubernetes"/"k8s"/NULL */

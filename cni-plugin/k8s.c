@@ -1,7 +1,9 @@
 /* Pod annotations over lib/kapi, for calico-c-direct and for felix-c serving
  * calico-c (k8s_serve). Every call is a single request: a GET of the pod
- * while IPAM runs, one merge PATCH after wiring. Timeouts are short because
- * the runtime waits on us.
+ * while IPAM runs, one merge PATCH after wiring (felix-c reads the pod from
+ * the watch cache before it, since any root client may send the PATCH
+ * alone). Only pods scheduled to this node are touched. Timeouts are short
+ * because the runtime waits on us.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,6 +39,7 @@ int k8s_error_code(int r)
 struct k8s {
 	struct kapi *k;
 	struct tlscache *tls; /* outlives k; NULL: no TLS resumption */
+	const char *node;     /* this node, borrowed */
 };
 
 const char *k8s_fallback(const json_t *cfg)
@@ -55,7 +58,8 @@ struct k8s *k8s_close(struct k8s *k)
 	return NULL;
 }
 
-int k8s_open(const struct plugin_conf *conf, struct k8s **ret, struct cni_error *err)
+int k8s_open(const struct plugin_conf *conf, const char *node, struct k8s **ret,
+	     struct cni_error *err)
 {
 	_cleanup_(kapi_config_freep) struct kapi_config *cfg = NULL;
 	struct k8s *k;
@@ -69,6 +73,7 @@ int k8s_open(const struct plugin_conf *conf, struct k8s **ret, struct cni_error 
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return cni_error_set(err, CNI_ERR_PLUGIN, -ENOMEM, "out of memory");
+	k->node = node;
 	r = kapi_new(cfg, &k->k);
 	if (r < 0) {
 		free(k);
@@ -121,7 +126,10 @@ static int get_pod(struct kapi *k, const char *ns, const char *name, bool cached
 		     t);
 }
 
-static int read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_error *err)
+/* A node wires and annotates only the pods scheduled to it: CNI_ARGS
+ * naming another node's pod must not touch that pod. */
+static int read_pod(struct kapi *k, const char *node, const char *ns, const char *pod,
+		    struct cni_error *err)
 {
 	_cleanup_(json_decrefp) json_t *p = NULL;
 	int r;
@@ -131,6 +139,10 @@ static int read_pod(struct kapi *k, const char *ns, const char *pod, struct cni_
 	r = get_pod(k, ns, pod, true, &p);
 	if (r < 0)
 		return api_fail(k, err, r, "cannot read pod", ns, pod);
+	if (!kapi_pod_is_on_node(p, node))
+		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EPERM,
+				     "pod '%s/%s' is scheduled to node '%s', not to this node '%s'",
+				     ns, pod, kapi_pod_node_name(p) ?: "", node);
 	return 0;
 }
 
@@ -170,7 +182,8 @@ static int annotate_pod(struct kapi *k, const char *ns, const char *pod,
 	return 0;
 }
 
-static int pod_owned_by(struct kapi *k, const char *ns, const char *pod, const char *container_id)
+static int pod_owned_by(struct kapi *k, const char *node, const char *ns, const char *pod,
+			const char *container_id)
 {
 	_cleanup_(json_decrefp) json_t *p = NULL;
 	const char *id;
@@ -181,17 +194,18 @@ static int pod_owned_by(struct kapi *k, const char *ns, const char *pod, const c
 	if (r < 0)
 		return r;
 	id = kapi_obj_annotation(p, K8S_ANN_CONTAINERID);
-	return id && strcmp(id, container_id) == 0;
+	return kapi_pod_is_on_node(p, node) && id && strcmp(id, container_id) == 0;
 }
 
-/* One request in the common case: a JSON patch that tests the containerID
- * annotation and removes the three, atomically. */
-static int clear_if_owned(struct kapi *k, const char *ns, const char *pod,
+/* One request in the common case: a JSON patch that tests the pod's node
+ * and containerID annotation and removes the three, atomically. */
+static int clear_if_owned(struct kapi *k, const char *node, const char *ns, const char *pod,
 			  const char *container_id)
 {
 #define ANN_PATH(a) "/metadata/annotations/cni.projectcalico.org~1" a
 	_cleanup_(json_decrefp) json_t *patch = json_pack(
-		"[{s:s,s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "op", "test", "path",
+		"[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "op", "test", "path",
+		"/spec/nodeName", "value", node, "op", "test", "path",
 		ANN_PATH("containerID"), "value", container_id, "op", "remove", "path",
 		ANN_PATH("podIP"), "op", "remove", "path", ANN_PATH("podIPs"), "op", "remove",
 		"path", ANN_PATH("containerID"));
@@ -205,20 +219,22 @@ static int clear_if_owned(struct kapi *k, const char *ns, const char *pod,
 	return timed(kapi_patch(k, path, KAPI_PATCH_JSON, patch, &out), "PATCH", path, t);
 }
 
-static int clear_pod(struct kapi *k, const char *ns, const char *pod, const char *container_id)
+static int clear_pod(struct kapi *k, const char *node, const char *ns, const char *pod,
+		     const char *container_id)
 {
 	json_t *ann;
 	int r;
 
-	r = clear_if_owned(k, ns, pod, container_id);
+	r = clear_if_owned(k, node, ns, pod, container_id);
 	if (r >= 0)
 		return 1;
 	if (r == -ENOENT)
 		return 0;
 	if (r != -EINVAL)
 		return r;
-	/* Refused: another sandbox owns the pod now, or an annotation is missing. */
-	r = pod_owned_by(k, ns, pod, container_id);
+	/* Refused: another sandbox or node owns the pod now, or an annotation
+	 * is missing. */
+	r = pod_owned_by(k, node, ns, pod, container_id);
 	if (r == -ENOENT || r == 0)
 		return 0;
 	if (r < 0)
@@ -245,7 +261,7 @@ static int ping(struct kapi *k, struct cni_error *err)
 
 int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_error *err)
 {
-	return read_pod(k->k, ns, pod, err);
+	return read_pod(k->k, k->node, ns, pod, err);
 }
 
 int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
@@ -263,12 +279,12 @@ int k8s_annotate_finish(struct k8s *k, struct cni_error *err)
 
 int k8s_clear_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id)
 {
-	return clear_pod(k->k, ns, pod, container_id);
+	return clear_pod(k->k, k->node, ns, pod, container_id);
 }
 
 int k8s_pod_owned_by(struct k8s *k, const char *ns, const char *pod, const char *container_id)
 {
-	return pod_owned_by(k->k, ns, pod, container_id);
+	return pod_owned_by(k->k, k->node, ns, pod, container_id);
 }
 
 int k8s_ping(struct k8s *k, struct cni_error *err)
@@ -293,7 +309,28 @@ static int req_prefix(const json_t *req, const char *key, struct cni_prefix *buf
 	return 0;
 }
 
-json_t *k8s_serve(struct kapi *k, const json_t *req)
+/* An op of @req, or -EINVAL with @err set when it cannot be served here:
+ * malformed, or for another node than @node (each node's felix-c serves
+ * its own pods only). */
+static int serve_check(const json_t *req, const char *node, struct cni_error *err)
+{
+	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *want = json_string_value(json_object_get(req, "node"));
+	bool is_pod = op && strcmp(op, "ping") != 0;
+	bool needs_cid = op && (!strcmp(op, "pod-annotate") || !strcmp(op, "pod-clear") ||
+				!strcmp(op, "pod-owned-by"));
+
+	if (!op || (is_pod && (!json_is_string(json_object_get(req, "namespace")) ||
+			       !json_is_string(json_object_get(req, "pod")))) ||
+	    (needs_cid && !json_is_string(json_object_get(req, "containerID"))))
+		return cni_error_set(err, CNI_ERR_DECODE, -EINVAL, "malformed request");
+	if (want && strcmp(want, node) != 0)
+		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EPERM,
+				     "felix-c serves node '%s' only, not node '%s'", node, want);
+	return 0;
+}
+
+json_t *k8s_serve(struct kapi *k, const char *node, const json_t *req)
 {
 	const char *op = json_string_value(json_object_get(req, "op"));
 	const char *ns = json_string_value(json_object_get(req, "namespace"));
@@ -304,26 +341,26 @@ json_t *k8s_serve(struct kapi *k, const json_t *req)
 	struct cni_error err = {};
 	int r;
 
-	if (!op || (strcmp(op, "ping") != 0 && (!ns || !pod)) ||
-	    ((!strcmp(op, "pod-annotate") || !strcmp(op, "pod-clear") ||
-	      !strcmp(op, "pod-owned-by")) && !cid)) {
-		r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "malformed request");
+	r = serve_check(req, node, &err);
+	if (r < 0) {
+		/* err set */
 	} else if (!strcmp(op, "ping")) {
 		r = ping(k, &err);
 	} else if (!strcmp(op, "pod-read")) {
-		r = read_pod(k, ns, pod, &err);
+		r = read_pod(k, node, ns, pod, &err);
 	} else if (!strcmp(op, "pod-annotate")) {
 		r = req_prefix(req, "podIP", &b4, &v4);
 		if (r >= 0)
 			r = req_prefix(req, "podIPv6", &b6, &v6);
 		if (r < 0 || (!v4 && !v6))
 			r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "malformed pod addresses");
-		else
+		else if ((r = read_pod(k, node, ns, pod, &err)) >= 0)
 			r = annotate_pod(k, ns, pod, cid, v4, v6, &err);
 	} else if (!strcmp(op, "pod-clear")) {
-		return json_pack("{sisi}", "code", 0, "result", clear_pod(k, ns, pod, cid));
+		return json_pack("{sisi}", "code", 0, "result", clear_pod(k, node, ns, pod, cid));
 	} else if (!strcmp(op, "pod-owned-by")) {
-		return json_pack("{sisi}", "code", 0, "result", pod_owned_by(k, ns, pod, cid));
+		return json_pack("{sisi}", "code", 0, "result",
+				 pod_owned_by(k, node, ns, pod, cid));
 	} else {
 		r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "unknown op '%s'", op);
 	}

@@ -28,13 +28,15 @@ struct plugin_conf;
  * answer; NULL: this program can serve @cfg. */
 const char *k8s_fallback(const json_t *cfg);
 
-/* Open the client for @conf (which has a kubeconfig). err: 101 (bad
- * kubeconfig) or 11 (transient). */
-int k8s_open(const struct plugin_conf *conf, struct k8s **ret, struct cni_error *err);
+/* Open the client for @conf (which has a kubeconfig) on @node (borrowed:
+ * it must outlive the client). err: 101 (bad kubeconfig) or 11 (transient). */
+int k8s_open(const struct plugin_conf *conf, const char *node, struct k8s **ret,
+	     struct cni_error *err);
 struct k8s *k8s_close(struct k8s *k);
 
-/* GET the pod: it must be readable for ADD (it is annotated afterwards).
- * err: 11 when the apiserver is unreachable, 101 otherwise. */
+/* GET the pod: it must be readable for ADD (it is annotated afterwards)
+ * and scheduled to this node. err: 11 when the apiserver is unreachable,
+ * 4 for a pod of another node, 101 otherwise. */
 int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_error *err);
 
 /* Record the pod's addresses (@v4/@v6 may be NULL) and container id, in
@@ -46,18 +48,20 @@ int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const cha
 		       struct cni_error *err);
 int k8s_annotate_finish(struct k8s *k, struct cni_error *err);
 
-/* Remove those annotations if they still name @container_id (DEL).
- * Return: 1 removed, 0 nothing to do (pod gone or another sandbox), -errno. */
+/* Remove those annotations if they still name @container_id (DEL) and the
+ * pod is this node's. Return: 1 removed, 0 nothing to do (pod gone, another
+ * sandbox or node), -errno. */
 int k8s_clear_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id);
 
-/* 1 when the pod's containerID annotation is @container_id, 0 when not,
- * -errno. */
+/* 1 when the pod is this node's and its containerID annotation is
+ * @container_id, 0 when not, -errno. */
 int k8s_pod_owned_by(struct k8s *k, const char *ns, const char *pod, const char *container_id);
 
 /* Reachability probe for STATUS. err: 50 with the reason. */
 int k8s_ping(struct k8s *k, struct cni_error *err);
 
 /* felix-c's side of k8s_felix.c: run the request @req (the calls above,
- * as k8s_felix.c sends them) with the client @k. Return: the answer (new
- * reference), NULL when out of memory. */
-json_t *k8s_serve(struct kapi *k, const json_t *req);
+ * as k8s_felix.c sends them) with the client @k for felix-c's node @node.
+ * A request naming another node, or a pod not scheduled to @node, is
+ * refused. Return: the answer (new reference), NULL when out of memory. */
+json_t *k8s_serve(struct kapi *k, const char *node, const json_t *req);

@@ -14,6 +14,7 @@
 
 struct k8s {
 	const char *path; /* borrowed from the config */
+	const char *node; /* this node, borrowed; felix-c refuses another */
 	int annotate_fd;  /* k8s_annotate_start()'s exchange, -1: none */
 };
 
@@ -26,13 +27,15 @@ const char *k8s_fallback(const json_t *cfg)
 	return *path && cnisock_up(path) ? NULL : "calico-c-direct";
 }
 
-int k8s_open(const struct plugin_conf *conf, struct k8s **ret, struct cni_error *err)
+int k8s_open(const struct plugin_conf *conf, const char *node, struct k8s **ret,
+	     struct cni_error *err)
 {
 	struct k8s *k = calloc(1, sizeof(*k));
 
 	if (!k)
 		return cni_error_set(err, CNI_ERR_PLUGIN, -ENOMEM, "out of memory");
 	k->path = conf->felix_socket;
+	k->node = node;
 	k->annotate_fd = -1;
 	*ret = k;
 	return 0;
@@ -81,22 +84,23 @@ static int call(struct k8s *k, json_t *req, json_t **ret, struct cni_error *err)
 	return 0;
 }
 
-static json_t *pod_req(const char *op, const char *ns, const char *pod, const char *cid)
+static json_t *pod_req(struct k8s *k, const char *op, const char *ns, const char *pod,
+		       const char *cid)
 {
-	return json_pack("{ss ss ss ss*}", "op", op, "namespace", ns, "pod", pod, "containerID",
-			 cid);
+	return json_pack("{ss ss ss ss ss*}", "op", op, "node", k->node, "namespace", ns, "pod",
+			 pod, "containerID", cid);
 }
 
 int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_error *err)
 {
-	return call(k, pod_req("pod-read", ns, pod, NULL), NULL, err);
+	return call(k, pod_req(k, "pod-read", ns, pod, NULL), NULL, err);
 }
 
 int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
 		       const struct cni_prefix *v4, const struct cni_prefix *v6,
 		       struct cni_error *err)
 {
-	json_t *req = pod_req("pod-annotate", ns, pod, container_id);
+	json_t *req = pod_req(k, "pod-annotate", ns, pod, container_id);
 	char a[64];
 	int fd;
 
@@ -132,7 +136,7 @@ static int call_result(struct k8s *k, const char *op, const char *ns, const char
 	struct cni_error err = {};
 	int r;
 
-	r = call(k, pod_req(op, ns, pod, cid), &answer, &err);
+	r = call(k, pod_req(k, op, ns, pod, cid), &answer, &err);
 	if (r < 0)
 		return -EAGAIN;
 	return (int)json_integer_value(json_object_get(answer, "result"));

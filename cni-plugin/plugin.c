@@ -33,9 +33,15 @@ static bool uses_k8s(const struct plugin *p)
 
 static int connect_k8s(struct plugin *p)
 {
+	int r;
+
 	if (p->k8s || !uses_k8s(p))
 		return 0;
-	return k8s_open(&p->conf, &p->k8s, &p->err);
+	r = cni_node_name(p->cfg->json, p->node, sizeof(p->node));
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, r,
+				     "'nodename': not set, and no node name found: %s", strerror(-r));
+	return k8s_open(&p->conf, p->node, &p->k8s, &p->err);
 }
 
 static int init_k8s(struct plugin *p)

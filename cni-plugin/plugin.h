@@ -35,6 +35,7 @@ struct plugin {
 	const char *k8s_ns;	 /* K8S_POD_NAMESPACE, borrowed from args */
 	const char *k8s_pod;	 /* K8S_POD_NAME, borrowed from args */
 	char host_ifname[IFNAMSIZ];
+	char node[256];		   /* this node (cni_node_name()), when talking to Kubernetes */
 	struct k8s *k8s;   /* owned, NULL when not talking to Kubernetes */
 	bool annotated;	   /* ADD sent the pod annotations: a rollback clears them */
 	struct cni_exec *ipam_exec; /* owned: ADD's IPAM, started early, fed later */

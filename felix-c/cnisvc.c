@@ -62,7 +62,8 @@ static json_t *serve_ipam(struct worker *w, const json_t *req)
 {
 	struct felix_cnisvc *s = w->svc;
 	const json_t *in = json_object_get(req, "stdin");
-	struct ipam_cni_opts o = { .k = w->k, .ipam = w->ipam, .node = s->cfg->nodename };
+	struct ipam_cni_opts o = { .k = w->k, .ipam = w->ipam, .node = s->cfg->nodename,
+				   .lock_path = s->cfg->cni_ipam_lock };
 	_cleanup_free_ char *buf = NULL;
 	struct cni_error err = {};
 	struct cni_env env;
@@ -99,22 +100,25 @@ static void serve_one(struct worker *w, int fd)
 {
 	struct felix_cnisvc *s = w->svc;
 	_cleanup_(json_decrefp) json_t *req = NULL, *answer = NULL;
+	struct cni_error err = {};
 	const char *op;
 	int r;
 
 	r = cnisock_read_request(fd, &req);
 	if (r == -ENODATA)
 		return; /* a plugin checking that we are here */
+	if (r >= 0)
+		r = cnisock_check_peer(fd, &err);
 	if (r < 0) {
-		struct cni_error err = {};
-
 		count(s, &s->stats.bad_requests);
-		cni_error_set(&err, CNI_ERR_DECODE, r, "unreadable request: %s", strerror(-r));
+		if (!err.code)
+			cni_error_set(&err, CNI_ERR_DECODE, r, "unreadable request: %s", strerror(-r));
+		log_warning("CNI service: refused a request: %s", err.msg);
 		answer = cni_error_to_json(&err, NULL);
 	} else if ((op = json_string_value(json_object_get(req, "op"))) && !strcmp(op, "ipam")) {
 		answer = serve_ipam(w, req);
 	} else {
-		answer = k8s_serve(w->k, req);
+		answer = k8s_serve(w->k, s->cfg->nodename, req);
 		count(s, &s->stats.pod_calls);
 		if (json_integer_value(json_object_get(answer, "code")))
 			count(s, &s->stats.pod_failed);

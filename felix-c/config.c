@@ -20,6 +20,7 @@
 #include "errmsg.h"
 #include "felix-c/autodetect.h"
 #include "felix-c/config.h"
+#include "ipam/cnicmd.h"
 
 enum setting_type {
 	SET_STRING,
@@ -64,6 +65,7 @@ static const struct setting settings[] = {
 	{ "BirdConnectRetry", {}, SET_UINT, OFF(bird_connect_retry_s), "0", 0, 3600 },
 	{ "CNINetDir", {}, SET_STRING, OFF(cni_net_dir), "/etc/cni/net.d", 0, 0 },
 	{ "CNISocketPath", {}, SET_STRING, OFF(cni_socket), CNISOCK_DEFAULT_PATH, 0, 0 },
+	{ "CNIIPAMLockFile", {}, SET_STRING, OFF(cni_ipam_lock), IPAM_CNI_DEFAULT_LOCK, 0, 0 },
 	{ "MTUFile", {}, SET_STRING, OFF(mtu_file), "/var/lib/calico/mtu", 0, 0 },
 	{ "MTU", { "FELIX_VETHMTU" }, SET_UINT, OFF(mtu), "0", 0, 65535 },
 	{ "IP", { "IP" }, SET_IP, OFF(ip), "autodetect", 0, 0 },

@@ -36,6 +36,8 @@ struct felix_config {
 	unsigned bird_connect_retry_s; /* BirdConnectRetry, 0: BIRD's defaults */
 	char *cni_net_dir;	  /* CNINetDir */
 	char *cni_socket;	  /* CNISocketPath: the CNI service, "": off */
+	char *cni_ipam_lock;	  /* CNIIPAMLockFile: the node's IPAM lock (the plugins'
+				   * ipam.lock_file); the CNI service takes no other */
 	char *mtu_file;		  /* MTUFile, read by the CNI plugin */
 	unsigned mtu;		  /* MTU override, 0: uplink MTU */
 

@@ -10,9 +10,11 @@
  *
  * Config keys follow Calico's: ipam.assign_ipv4 / assign_ipv6 ("true" /
  * "false", strings or booleans), ipam.ipv4_pools / ipv6_pools (names or
- * CIDRs), top-level nodename, kubernetes.kubeconfig, log_level. Ours:
- * ipam.lock_file (default /run/calico-c/ipam.lock; env CALICO_C_IPAM_LOCK
- * wins), which serialises allocations on one node with flock();
+ * CIDRs), top-level nodename (else NODENAME, nodename_file, hostname),
+ * kubernetes.kubeconfig, log_level. Ours: ipam.lock_file (default
+ * /run/calico-c/ipam.lock; env CALICO_C_IPAM_LOCK wins in
+ * calico-c-ipam-direct), which serialises allocations on one node with
+ * flock(); felix-c's service runs only calls for its own node and lock file;
  * tls_session_dir (default /run/calico-c/tls, "" for none), where TLS
  * sessions with the apiserver are kept for the next process to resume.
  *
@@ -22,7 +24,8 @@
  * over ipam.ipv4_pools / ipv6_pools, as in Calico. We read them here, on
  * the connection the allocation uses anyway, so the CNI plugin can hand us
  * its stdin unchanged and at once instead of reading the pod first. A pod
- * or namespace that does not exist has no annotations.
+ * or namespace that does not exist has no annotations; a pod scheduled to
+ * another node is refused (this node must not allocate for it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +52,6 @@
 
 DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free);
 
-#define DEFAULT_LOCK "/run/calico-c/ipam.lock"
 #define ANN_V4POOLS "cni.projectcalico.org/ipv4pools"
 #define ANN_V6POOLS "cni.projectcalico.org/ipv6pools"
 
@@ -170,19 +172,43 @@ static int load_pools(struct call *p, const char *key, const char **out, size_t 
 	return 0;
 }
 
-static int load_node(struct call *p)
+int ipam_cni_check_scope(const json_t *cfg, const char *node, const char *lock_path,
+			 struct cni_error *err)
 {
-	const char *n = json_string_value(json_object_get(p->cfg->json, "nodename"));
+	const char *n = json_string_value(json_object_get(cfg, "nodename"));
+	const json_t *lock = json_object_get(json_object_get(cfg, "ipam"), "lock_file");
+	const char *l = lock ? json_string_value(lock) : IPAM_CNI_DEFAULT_LOCK;
 
-	if (!n)
-		n = p->opts->node ?: getenv("NODENAME");
-	if (n && *n) {
-		snprintf(p->node, sizeof(p->node), "%s", n);
+	if (n && *n && strcmp(n, node) != 0)
+		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EPERM,
+				     "nodename: felix-c serves node '%s' only, not '%s'", node, n);
+	if (!l || strcmp(l, lock_path) != 0)
+		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EPERM,
+				     "ipam.lock_file: felix-c takes '%s' only, not '%s'", lock_path,
+				     l ? l : "(not a string)");
+	return 0;
+}
+
+/* Node and lock file: felix-c's own (when the config agrees), else the
+ * config's. */
+static int load_scope(struct call *p, const char *lock)
+{
+	const struct ipam_cni_opts *o = p->opts;
+	int r;
+
+	if (o->ipam) {
+		r = ipam_cni_check_scope(p->cfg->json, o->node, o->lock_path, &p->err);
+		if (r < 0)
+			return r;
+		snprintf(p->node, sizeof(p->node), "%s", o->node);
+		p->lock_path = o->lock_path;
 		return 0;
 	}
-	if (gethostname(p->node, sizeof(p->node) - 1) < 0 || !p->node[0])
-		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, -EINVAL,
-				     "nodename: not set and no hostname");
+	r = cni_node_name(p->cfg->json, p->node, sizeof(p->node));
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, r,
+				     "nodename: not set, and no node name found: %s", strerror(-r));
+	p->lock_path = getenv("CALICO_C_IPAM_LOCK") ?: lock ?: IPAM_CNI_DEFAULT_LOCK;
 	return 0;
 }
 
@@ -207,7 +233,7 @@ static int load_config(struct call *p)
 	if (r >= 0)
 		r = load_pools(p, "ipv6_pools", p->args.v6_pools, &p->args.n_v6_pools);
 	if (r >= 0)
-		r = load_node(p);
+		r = load_scope(p, lock);
 	if (r < 0)
 		return r;
 	p->kubeconfig = json_string_value(json_object_get(json_object_get(p->cfg->json,
@@ -218,7 +244,6 @@ static int load_config(struct call *p)
 	if (!p->kubeconfig && !p->opts->ipam)
 		return cni_error_set(&p->err, CNI_ERR_INVALID_CONFIG, -EINVAL,
 				     "kubernetes.kubeconfig: not set (nor KUBECONFIG)");
-	p->lock_path = getenv("CALICO_C_IPAM_LOCK") ?: lock ?: DEFAULT_LOCK;
 	p->tls_dir = json_string_value(json_object_get(p->cfg->json, "tls_session_dir")) ?:
 								    TLSCACHE_DEFAULT_DIR;
 	return 0;
@@ -374,6 +399,10 @@ static int apply_pool_annotations(struct call *p, const char *ns, const char *po
 	if (!ns || !*ns || !pod || !*pod)
 		return 0;
 	r = get_optional(p, &kapi_pods, ns, pod, &obj);
+	if (r >= 0 && obj && !kapi_pod_is_on_node(obj, p->node))
+		r = cni_error_set(&p->err, CNI_ERR_INVALID_ENV, -EPERM,
+				  "pod '%s/%s' is scheduled to node '%s', not to this node '%s'", ns,
+				  pod, kapi_pod_node_name(obj) ?: "", p->node);
 	if (r >= 0 && (r = pools_annotation(p, obj, "pod", ANN_V4POOLS, &p->ann_v4)) >= 0)
 		r = pools_annotation(p, obj, "pod", ANN_V6POOLS, &p->ann_v6);
 	json_decref(obj);

@@ -12,3 +12,6 @@ PROGRAMS += calico-c-ipam-direct
 calico-c-ipam-direct_SRCS := ipam/plugin/direct.c
 calico-c-ipam-direct_LIBS := ipam cni-direct lib
 $(BUILD)/bin/calico-c-ipam-direct: LDLIBS += -lssl
+# cnicmd.c keeps TLS sessions with tlscache.c (cni-direct).
+test_cnicmd_LIBS := ipam cni-direct
+$(BUILD)/tests/unit/ipam/test_cnicmd: LDLIBS += -lssl

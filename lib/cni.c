@@ -190,6 +190,30 @@ bool cni_container_id_is_valid(const char *id)
 	return true;
 }
 
+int cni_node_name(const json_t *cfg, char *buf, size_t size)
+{
+	const char *n = json_string_value(json_object_get(cfg, "nodename"));
+	const char *file = json_string_value(json_object_get(cfg, "nodename_file"));
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int k;
+
+	if (!n || !*n)
+		n = getenv("NODENAME");
+	if ((!n || !*n) && file_read_all(file ?: CNI_DEFAULT_NODENAME_FILE, 256, &text, &len) >= 0) {
+		text[strcspn(text, "\r\n")] = '\0';
+		n = text;
+	}
+	if (n && *n) {
+		k = snprintf(buf, size, "%s", n);
+		return k < 0 || (size_t)k >= size ? -ENAMETOOLONG : 0;
+	}
+	if (gethostname(buf, size) < 0)
+		return -errno;
+	buf[size - 1] = '\0';
+	return buf[0] ? 0 : -ENOENT;
+}
+
 bool cni_network_name_is_valid(const char *name)
 {
 	return cni_container_id_is_valid(name);

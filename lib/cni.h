@@ -128,6 +128,22 @@ int cni_input_load(char **text, size_t *len, struct cni_env *env, struct cni_err
 json_t *cni_env_to_json(const struct cni_env *env);
 void cni_env_done(struct cni_env *env);
 /* Validation helpers (also used on values from other sources). */
+/* Calico's node name file (written by calico-node), read when a network
+ * config names no node. */
+#define CNI_DEFAULT_NODENAME_FILE "/var/lib/calico/nodename"
+
+/**
+ * cni_node_name - the node a plugin call runs on, as Calico finds it: the
+ *   config's "nodename", else $NODENAME, else the first line of the config's
+ *   "nodename_file" (default CNI_DEFAULT_NODENAME_FILE), else the hostname
+ * @cfg: the network configuration
+ * @buf: gets the name
+ * @size: size of @buf
+ *
+ * Return: 0, -ENAMETOOLONG, -ENOENT (no name found anywhere).
+ */
+int cni_node_name(const json_t *cfg, char *buf, size_t size);
+
 bool cni_container_id_is_valid(const char *id);
 bool cni_ifname_is_valid(const char *ifname);
 bool cni_network_name_is_valid(const char *name);

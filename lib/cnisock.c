@@ -243,6 +243,21 @@ int cnisock_read_request(int fd, json_t **ret)
 	return read_object(fd, ret);
 }
 
+int cnisock_check_peer(int fd, struct cni_error *err)
+{
+	struct ucred c;
+	socklen_t n = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &n) < 0)
+		return cni_error_set(err, CNI_ERR_PLUGIN, -errno,
+				     "cannot read the client's credentials: %s", strerror(errno));
+	if (c.uid != 0)
+		return cni_error_set(err, CNI_ERR_PLUGIN, -EPERM,
+				     "felix-c's CNI service serves root only, not uid %u (pid %d)",
+				     (unsigned)c.uid, (int)c.pid);
+	return 0;
+}
+
 int cnisock_write_answer(int fd, const json_t *answer)
 {
 	return send_object(fd, answer);

@@ -67,5 +67,17 @@ int cnisock_listen(const char *path);
  *   -EMSGSIZE; -errno. */
 int cnisock_read_request(int fd, json_t **ret);
 
+/**
+ * cnisock_check_peer - whether the client on the accepted @fd may be served:
+ *   the plugins run as root (the runtime runs them so), and the socket file
+ *   is 0600 root; the peer's credentials (SO_PEERCRED) are checked too, so a
+ *   socket file made reachable by mistake (a hostPath's mode, a chmod) still
+ *   serves root only
+ * @err: code 100 naming the peer's uid and pid
+ *
+ * Return: 0, -EPERM, -errno of getsockopt().
+ */
+int cnisock_check_peer(int fd, struct cni_error *err);
+
 /* Write @answer to @fd. Return: 0 or -errno. */
 int cnisock_write_answer(int fd, const json_t *answer);

@@ -872,3 +872,15 @@ const char *kapi_obj_annotation(const json_t *obj, const char *key)
 {
 	return meta_map_str(obj, "annotations", key);
 }
+
+const char *kapi_pod_node_name(const json_t *pod)
+{
+	return json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
+}
+
+bool kapi_pod_is_on_node(const json_t *pod, const char *node)
+{
+	const char *n = kapi_pod_node_name(pod);
+
+	return n && node && *n && strcmp(n, node) == 0;
+}

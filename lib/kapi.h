@@ -230,6 +230,10 @@ const char *kapi_obj_resource_version(const json_t *obj);
 /* metadata.labels / metadata.annotations value, NULL when absent. */
 const char *kapi_obj_label(const json_t *obj, const char *key);
 const char *kapi_obj_annotation(const json_t *obj, const char *key);
+/* A pod's spec.nodeName, NULL when not scheduled (or not a pod). */
+const char *kapi_pod_node_name(const json_t *pod);
+/* Whether @pod is scheduled to @node (an unscheduled pod is on no node). */
+bool kapi_pod_is_on_node(const json_t *pod, const char *node);
 
 /* --- asynchronous requests and watches (on an evloop) ---------------------
  *

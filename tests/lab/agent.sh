@@ -13,7 +13,8 @@
 #
 # Other FELIX_* and Calico variables in the caller's environment reach felix-c.
 # Files: felix-c's state in nodes/NODE/felix, its CNI service socket
-# nodes/NODE/cni.sock (the node's CNI config names it), its log log/felix-NODE.log,
+# nodes/NODE/cni.sock and IPAM lock nodes/NODE/ipam.lock (the node's CNI config
+# names both), its log log/felix-NODE.log,
 # pid files pids/felix-NODE.pid and pids/bird-NODE.pid (so `lab down` stops
 # both), ToR BIRD in tors/TOR.
 
@@ -36,6 +37,7 @@ agent_start() {
 		FELIX_MTUFILE="$s/nodes/$node/mtu" \
 		FELIX_CNINETDIR="$s/nodes/$node/net.d" \
 		FELIX_CNISOCKETPATH="$s/nodes/$node/cni.sock" \
+		FELIX_CNIIPAMLOCKFILE="$s/nodes/$node/ipam.lock" \
 		FELIX_HEALTHHOST=127.0.0.1 \
 		FELIX_PROMETHEUSMETRICSHOST=127.0.0.1 \
 		FELIX_LEASENAMESPACE=default \

@@ -548,6 +548,39 @@ static void test_exec_feed_later_and_unfed(void **state)
 	json_decref(cfg);
 }
 
+/* The node of a plugin call: "nodename", else $NODENAME, else the first
+ * line of "nodename_file", else the hostname. */
+static void test_node_name_order(void **state)
+{
+	char file[] = "/tmp/test-nodename-XXXXXX", buf[64], cfg[200];
+	int fd = mkstemp(file);
+	json_t *j;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "node-from-file\nrest", 19), 19);
+	close(fd);
+	setenv("NODENAME", "node-from-env", 1);
+	j = json_loads("{\"nodename\":\"node-from-config\"}", 0, NULL);
+	assert_int_equal(cni_node_name(j, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "node-from-config");
+	assert_int_equal(cni_node_name(j, buf, 8), -ENAMETOOLONG);
+	json_decref(j);
+	snprintf(cfg, sizeof(cfg), "{\"nodename\":\"\",\"nodename_file\":\"%s\"}", file);
+	j = json_loads(cfg, 0, NULL);
+	assert_int_equal(cni_node_name(j, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "node-from-env");
+	unsetenv("NODENAME");
+	assert_int_equal(cni_node_name(j, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "node-from-file");
+	json_decref(j);
+	unlink(file);
+	j = json_loads("{\"nodename_file\":\"/nonexistent/nodename\"}", 0, NULL);
+	assert_int_equal(cni_node_name(j, buf, sizeof(buf)), 0);
+	assert_true(buf[0] != '\0'); /* the hostname */
+	json_decref(j);
+}
+
 static void test_version_write_lists_all(void **state)
 {
 	char *buf = NULL;
@@ -590,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_exec_plugin_passes_config_and_env),
 		cmocka_unit_test(test_exec_feed_later_and_unfed),
 		cmocka_unit_test(test_version_write_lists_all),
+		cmocka_unit_test(test_node_name_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 
 #include "cleanup.h"
 #include "kapi.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
 DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
@@ -204,6 +207,33 @@ static void test_object_accessors(void **state)
 	assert_null(kapi_obj_name(NULL));
 }
 
+/* Whether a pod is scheduled to a node: spec.nodeName, exactly. */
+static void test_pod_is_on_node(void **state)
+{
+	static const struct {
+		const char *pod, *node;
+		bool want;
+	} v[] = {
+		{ "{\"spec\":{\"nodeName\":\"node1\"}}", "node1", true },
+		{ "{\"spec\":{\"nodeName\":\"node1\"}}", "node2", false },
+		{ "{\"spec\":{\"nodeName\":\"node1\"}}", "node", false },
+		{ "{\"spec\":{\"nodeName\":\"node1\"}}", NULL, false },
+		{ "{\"spec\":{\"nodeName\":\"\"}}", "", false },
+		{ "{\"spec\":{}}", "node1", false }, /* not scheduled */
+		{ "{\"spec\":{\"nodeName\":5}}", "node1", false },
+		{ "{}", "node1", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		json_auto_t *p = json_loads(v[i].pod, 0, NULL);
+
+		assert_non_null(p);
+		assert_int_equal(kapi_pod_is_on_node(p, v[i].node), v[i].want);
+	}
+	assert_false(kapi_pod_is_on_node(NULL, "node1"));
+}
+
 static void test_patch_type_strings(void **state)
 {
 	(void)state;
@@ -367,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_status_decoding),
 		cmocka_unit_test(test_status_excerpt_is_bounded),
 		cmocka_unit_test(test_object_accessors),
+		cmocka_unit_test(test_pod_is_on_node),
 		cmocka_unit_test(test_patch_type_strings),
 		cmocka_unit_test(test_event_and_state_strings),
 		cmocka_unit_test(test_client_lifecycle_without_requests),
