@@ -12,6 +12,7 @@
 #include "cni.h"
 #include "cnisock.h"
 #include "conf.h"
+#include "lock.h"
 #include "tlscache.h"
 
 #define BAD(err, ...) cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EINVAL, __VA_ARGS__)
@@ -141,6 +142,7 @@ int plugin_conf_parse(const struct cni_config *c, struct plugin_conf *ret, struc
 		.assign_ipv4 = true,
 		.tls_session_dir = TLSCACHE_DEFAULT_DIR,
 		.felix_socket = CNISOCK_DEFAULT_PATH,
+		.state_dir = PLUGIN_DEFAULT_STATE_DIR,
 	};
 	const json_t *j = c->json;
 	int r;
@@ -151,9 +153,12 @@ int plugin_conf_parse(const struct cni_config *c, struct plugin_conf *ret, struc
 	    (r = get_string(j, "nodename_file", "", &p.nodename_file, err)) < 0 ||
 	    (r = get_string(j, "tls_session_dir", "", &p.tls_session_dir, err)) < 0 ||
 	    (r = get_string(j, "felix_socket", "", &p.felix_socket, err)) < 0 ||
+	    (r = get_string(j, "state_dir", "", &p.state_dir, err)) < 0 ||
 	    (r = conf_datastore(j, &p, err)) < 0 || (r = conf_logging(j, &p, err)) < 0 ||
 	    (r = conf_ipam(c, &p, err)) < 0)
 		return r;
+	if (!*p.state_dir)
+		return BAD(err, "invalid 'state_dir': must not be empty");
 	*ret = p;
 	return 0;
 }

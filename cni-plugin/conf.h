@@ -28,6 +28,7 @@ struct plugin_conf {
 	bool ipam_is_calico;	    /* ipam.type is calico-c-ipam / calico-ipam */
 	const char *tls_session_dir; /* "tls_session_dir" (ours), "": no TLS resumption */
 	const char *felix_socket;    /* "felix_socket" (ours): felix-c's CNI service, "": none */
+	const char *state_dir;	     /* "state_dir" (ours): per-container locks (lock.h) */
 };
 
 /**

@@ -90,7 +90,7 @@ static int fail(struct plugin *p)
 
 int main(void)
 {
-	struct plugin p = { .netns_fd = -1, .started_ns = plugin_now_ns(),
+	struct plugin p = { .netns_fd = -1, .lock_fd = -1, .started_ns = plugin_now_ns(),
 			    .env.command = _CNI_COMMAND_INVALID };
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "ifname.h"
 #include "k8s.h"
+#include "lock.h"
 #include "log.h"
 #include "nl.h"
 #include "plugin.h"
@@ -61,6 +62,22 @@ static int init_k8s(struct plugin *p)
 	return connect_k8s(p);
 }
 
+/* ADD, DEL and CHECK of one container run one at a time (lock.h). */
+static int lock_container(struct plugin *p)
+{
+	enum cni_command c = p->env.command;
+	int r;
+
+	if (c != CNI_COMMAND_ADD && c != CNI_COMMAND_DEL && c != CNI_COMMAND_CHECK)
+		return 0;
+	r = plugin_lock_take(p->conf.state_dir, p->env.container_id, &p->lock_fd);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_IO, r,
+				     "cannot lock container '%s' in 'state_dir' '%s': %s",
+				     p->env.container_id, p->conf.state_dir, strerror(-r));
+	return 0;
+}
+
 int plugin_init(struct plugin *p)
 {
 	int r;
@@ -84,7 +101,10 @@ int plugin_init(struct plugin *p)
 				p->host_ifname);
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_PLUGIN, r, "cannot derive the host veth name");
-	return 0;
+	r = wire_owner_tag(p->env.container_id, p->owner);
+	if (r < 0)
+		return cni_error_set(&p->err, CNI_ERR_INVALID_ENV, r, "CNI_CONTAINERID is empty");
+	return lock_container(p);
 }
 
 void plugin_done(struct plugin *p)
@@ -96,6 +116,8 @@ void plugin_done(struct plugin *p)
 	p->netns_fd = safe_close(p->netns_fd);
 	p->k8s = k8s_close(p->k8s);
 	cni_args_done(&p->args);
+	/* Last: everything this call did is done (or undone) by now. */
+	p->lock_fd = safe_close(p->lock_fd);
 	p->cfg = cni_config_free(p->cfg);
 	cni_env_done(&p->env);
 }
@@ -188,33 +210,23 @@ static int open_host(struct plugin *p)
 	return 0;
 }
 
-/* Open CNI_NETNS and a netlink socket inside it. -ENOENT when it is gone. */
-static int open_pod(struct plugin *p, bool required)
+/* Open CNI_NETNS and a netlink socket inside it. */
+static int open_pod(struct plugin *p)
 {
 	int r;
 
-	if (!p->env.netns) {
-		if (!required)
-			return -ENOENT;
+	if (!p->env.netns)
 		return cni_error_set(&p->err, CNI_ERR_INVALID_ENV, -EINVAL, "CNI_NETNS is empty");
-	}
 	p->netns_fd = nl_netns_open(p->env.netns);
-	if (p->netns_fd < 0) {
-		r = p->netns_fd;
-		if (!required)
-			return -ENOENT;
-		return cni_error_set(&p->err, CNI_ERR_UNKNOWN_CONTAINER, r,
+	if (p->netns_fd < 0)
+		return cni_error_set(&p->err, CNI_ERR_UNKNOWN_CONTAINER, p->netns_fd,
 				     "CNI_NETNS '%s' cannot be opened: %s", p->env.netns,
-				     strerror(-r));
-	}
+				     strerror(-p->netns_fd));
 	r = nl_open_in_netns(p->netns_fd, &p->pod);
-	if (r < 0) {
-		if (!required)
-			return -ENOENT;
+	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_UNKNOWN_CONTAINER, r,
 				     "CNI_NETNS '%s' is not a network namespace: %s", p->env.netns,
 				     strerror(-r));
-	}
 	return 0;
 }
 
@@ -353,6 +365,10 @@ static int add_existing(struct plugin *p, bool *ret_done)
 				     p->env.ifname, strerror(-r));
 	if (r == 0 || (!st.v4.family && !st.v6.family))
 		return 0;
+	if (*st.owner && !wire_is_owner(st.owner, p->env.container_id))
+		return cni_error_set(&p->err, CNI_ERR_PLUGIN, -EEXIST,
+				     "interface '%s' in '%s' belongs to container '%s', not '%s'",
+				     p->env.ifname, p->env.netns, st.owner, p->env.container_id);
 	if (st.v4.family)
 		st.v4.len = 32;
 	if (st.v6.family)
@@ -471,7 +487,7 @@ static int add_prepare(struct plugin *p, bool *ret_done)
 	uint64_t t = plugin_now_ns();
 	int r;
 
-	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0)
+	if ((r = open_host(p)) < 0 || (r = open_pod(p)) < 0)
 		return r;
 	t = plugin_phase_add(p, PHASE_SETUP, t);
 	if ((r = add_existing(p, ret_done)) < 0 || *ret_done)
@@ -507,7 +523,8 @@ void plugin_add_start_ipam(struct plugin *p)
 int plugin_add(struct plugin *p)
 {
 	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
-	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
+	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname,
+			      .owner = p->owner };
 	struct cni_exec *x = NULL;
 	struct wire_state st;
 	bool done = false;
@@ -537,12 +554,16 @@ int plugin_add(struct plugin *p)
 
 /* ---- DEL ---- */
 
-/* Whether the host veth of our name belongs to this container, when its
- * namespace is gone or unknown (another sandbox of the same pod may own it). */
-static bool host_veth_is_ours(struct plugin *p)
+/* Whether the host veth @l (of our name) was made for this container: by
+ * the owner tag ADD recorded on it. A veth without one predates the tags:
+ * then prevResult's addresses routed through it, or the pod's containerID
+ * annotation, say so (another sandbox of the same pod may own it). */
+static bool host_veth_is_ours(struct plugin *p, const struct nl_link *l)
 {
 	const struct cni_result *prev = p->cfg->prev_result;
 
+	if (*l->alias)
+		return wire_is_owner(l->alias, p->env.container_id);
 	if (!p->k8s_pod)
 		return true; /* named after the container id: unique */
 	for (size_t i = 0; prev && i < prev->n_ips; i++) {
@@ -556,24 +577,29 @@ static bool host_veth_is_ours(struct plugin *p)
 	       k8s_pod_owned_by(p->k8s, p->k8s_ns, p->k8s_pod, p->env.container_id) == 1;
 }
 
+/* Only through the host veth, and only when it is this container's: its
+ * peer (the pod's CNI_IFNAME) goes with it. CNI_NETNS is never trusted to
+ * name what to delete: it may be another pod's namespace. */
 static void del_links(struct plugin *p)
 {
 	struct nl_link l;
 	int r;
 
-	if (open_pod(p, false) == 0 && nl_link_get(p->pod, 0, p->env.ifname, &l) == 0 &&
-	    strcmp(l.kind, "veth") == 0) {
-		r = nl_link_del(p->pod, l.ifindex, NULL);
-		if (r < 0 && r != -ENODEV)
-			log_warning_errno(r, "Cannot delete '%s' in '%s', ignoring: %m",
-					  p->env.ifname, p->env.netns);
+	r = nl_link_get(p->host, 0, p->host_ifname, &l);
+	if (r == -ENODEV)
+		return; /* gone already, or never made */
+	if (r < 0) {
+		log_warning_errno(r, "Cannot read '%s', ignoring: %m", p->host_ifname);
 		return;
 	}
-	if (host_veth_is_ours(p)) {
-		r = wire_del_link(p->host, p->host_ifname);
-		if (r < 0)
-			log_warning_errno(r, "Cannot delete '%s', ignoring: %m", p->host_ifname);
+	if (!host_veth_is_ours(p, &l)) {
+		log_info("DEL '%s': host veth '%s' belongs to container '%s', left alone",
+			 p->env.container_id, p->host_ifname, *l.alias ? l.alias : "?");
+		return;
 	}
+	r = nl_link_del(p->host, l.ifindex, NULL);
+	if (r < 0 && r != -ENODEV)
+		log_warning_errno(r, "Cannot delete '%s', ignoring: %m", p->host_ifname);
 }
 
 int plugin_del(struct plugin *p)
@@ -603,6 +629,10 @@ int plugin_del(struct plugin *p)
 					  p->k8s_ns, p->k8s_pod);
 		(void)plugin_phase_add(p, PHASE_API_WRITE, t);
 	}
+	r = plugin_lock_remove(p->conf.state_dir, p->env.container_id, p->lock_fd);
+	if (r < 0)
+		log_warning_errno(r, "Cannot remove the lock file of '%s', ignoring: %m",
+				  p->env.container_id);
 	log_info("Released container '%s'", p->env.container_id);
 	return 0;
 }
@@ -650,7 +680,7 @@ int plugin_check(struct plugin *p)
 	w.v4 = v4.family ? &v4 : NULL;
 	w.v6 = v6.family ? &v6 : NULL;
 	w.mtu = prev->interfaces[pod].mtu;
-	if ((r = open_host(p)) < 0 || (r = open_pod(p, true)) < 0)
+	if ((r = open_host(p)) < 0 || (r = open_pod(p)) < 0)
 		return r;
 	w.netns_fd = p->netns_fd;
 	if ((r = wire_check(p->host, p->pod, &w, &p->err)) < 0)

@@ -11,6 +11,7 @@
 
 #include "cni.h"
 #include "conf.h"
+#include "wire.h"
 
 struct cni_exec;
 struct k8s;
@@ -35,7 +36,9 @@ struct plugin {
 	const char *k8s_ns;	 /* K8S_POD_NAMESPACE, borrowed from args */
 	const char *k8s_pod;	 /* K8S_POD_NAME, borrowed from args */
 	char host_ifname[IFNAMSIZ];
+	char owner[WIRE_OWNER_MAX]; /* wire_owner_tag() of CNI_CONTAINERID, "" without one */
 	char node[256];		   /* this node (cni_node_name()), when talking to Kubernetes */
+	int lock_fd;		   /* owned: the container's lock (lock.h), -1: none */
 	struct k8s *k8s;   /* owned, NULL when not talking to Kubernetes */
 	bool annotated;	   /* ADD sent the pod annotations: a rollback clears them */
 	struct cni_exec *ipam_exec; /* owned: ADD's IPAM, started early, fed later */
@@ -58,7 +61,9 @@ void plugin_log_timing(const struct plugin *p);
  * failed). Best effort: never fails. */
 void plugin_add_start_ipam(struct plugin *p);
 
-/* Prepare everything but the namespaces; err is set on failure. */
+/* Prepare everything but the namespaces, and wait for the container's lock
+ * (ADD, DEL and CHECK of one container never interleave); err is set on
+ * failure. */
 int plugin_init(struct plugin *p);
 void plugin_done(struct plugin *p);
 

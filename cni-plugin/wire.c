@@ -15,7 +15,10 @@
 #include <linux/rtnetlink.h>
 
 #include "nl.h"
+#include "sha1.h"
 #include "wire.h"
+
+_Static_assert(WIRE_OWNER_MAX == NL_ALIAS_MAX, "an owner tag is an interface alias");
 
 static const uint8_t host_mac[6] = { 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
 
@@ -56,6 +59,28 @@ static void format_prefix(const struct cni_prefix *p, char *buf, size_t size)
 {
 	if (cni_prefix_format(p, false, buf, size) < 0)
 		snprintf(buf, size, "?");
+}
+
+int wire_owner_tag(const char *container_id, char buf[WIRE_OWNER_MAX])
+{
+	size_t n = container_id ? strlen(container_id) : 0;
+
+	if (!n)
+		return -EINVAL;
+	if (n < WIRE_OWNER_MAX) {
+		memcpy(buf, container_id, n + 1);
+		return 0;
+	}
+	memcpy(buf, "sha1:", 5);
+	sha1_hex(container_id, n, buf + 5);
+	return 0;
+}
+
+bool wire_is_owner(const char *tag, const char *container_id)
+{
+	char want[WIRE_OWNER_MAX];
+
+	return tag && wire_owner_tag(container_id, want) == 0 && strcmp(tag, want) == 0;
 }
 
 static int sysctl_set(int netns_fd, const char *fmt_key, const char *ifname, const char *value)
@@ -144,6 +169,13 @@ static int host_side(struct nl *host, const struct wire_pod *w, struct wire_stat
 	st->host_ifindex = l.ifindex;
 	st->mtu = l.mtu;
 	format_mac(l.mac, st->host_mac);
+	if (w->owner) {
+		r = nl_link_set_alias(host, l.ifindex, w->owner);
+		if (r < 0)
+			return wire_fail(err, host, r, "record the owner on host veth '%s'",
+					 w->host_ifname);
+		snprintf(st->owner, sizeof(st->owner), "%s", w->owner);
+	}
 	for (size_t i = 0; i < sizeof(host_sysctls) / sizeof(host_sysctls[0]); i++) {
 		char key[128], what[160];
 
@@ -375,6 +407,7 @@ int wire_find(struct nl *host, struct nl *pod, const char *host_ifname, const ch
 	st.mtu = pl.mtu;
 	format_mac(hl.mac, st.host_mac);
 	format_mac(pl.mac, st.pod_mac);
+	snprintf(st.owner, sizeof(st.owner), "%s", hl.alias);
 	r = nl_addr_list(pod, AF_UNSPEC, pl.ifindex, collect_addr, &st);
 	if (r < 0)
 		return r;

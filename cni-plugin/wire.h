@@ -21,6 +21,24 @@ struct nl;
 #define WIRE_GATEWAY_V6 "fe80::ecee:eeff:feee:eeee"
 #define WIRE_HOST_MAC "ee:ee:ee:ee:ee:ee"
 
+/* Room for an owner tag with its NUL: an interface alias (NL_ALIAS_MAX). */
+#define WIRE_OWNER_MAX 256
+
+/**
+ * wire_owner_tag - the tag that records which container made a host veth
+ *   (kept as the link's alias, IFLA_IFALIAS, so that DEL can tell its own
+ *   veth from another container's)
+ * @container_id: CNI_CONTAINERID
+ * @buf: gets the container ID itself, or "sha1:" and the hex SHA-1 of it
+ *   when it is too long for an alias
+ *
+ * Return: 0, -EINVAL (empty id).
+ */
+int wire_owner_tag(const char *container_id, char buf[WIRE_OWNER_MAX]);
+
+/* Whether @tag (a host veth's alias) says @container_id made the veth. */
+bool wire_is_owner(const char *tag, const char *container_id);
+
 /* What to build. Pointers are borrowed. */
 struct wire_pod {
 	const char *host_ifname;
@@ -29,6 +47,7 @@ struct wire_pod {
 	uint32_t mtu;		  /* bytes, both ends */
 	const struct cni_prefix *v4; /* pod address (/32), NULL: none */
 	const struct cni_prefix *v6; /* pod address (/128), NULL: none */
+	const char *owner;	  /* wire_owner_tag() recorded on the host veth, NULL: none */
 };
 
 /* What exists (after wire_create()/wire_configure() or as found by wire_find()). */
@@ -39,6 +58,7 @@ struct wire_state {
 	struct cni_prefix v4, v6; /* pod addresses (family 0: none) */
 	int v6_errno;		  /* first IPv6 setting that failed (0: none) */
 	char v6_error[160];	  /* and what it was */
+	char owner[WIRE_OWNER_MAX]; /* the host veth's owner tag, "": none (wire_find()) */
 };
 
 /**

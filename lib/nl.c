@@ -89,6 +89,7 @@ static const struct nl_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_LINK] = { true, MNL_TYPE_U32, 0 },
 	[IFLA_LINK_NETNSID] = { true, MNL_TYPE_U32, 0 },
 	[IFLA_LINKINFO] = { true, MNL_TYPE_NESTED, 0 },
+	[IFLA_IFALIAS] = { true, MNL_TYPE_STRING, 0 },
 };
 
 static const struct nl_policy linkinfo_policy[IFLA_INFO_MAX + 1] = {
@@ -150,6 +151,11 @@ int nl_link_from_msg(const struct nlmsghdr *nlh, struct nl_link *ret)
 		l.link = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_LINK_NETNSID])
 		l.link_netnsid = (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID]);
+	if (tb[IFLA_IFALIAS])
+		snprintf(l.alias, sizeof(l.alias), "%.*s",
+			 (int)strnlen(mnl_attr_get_payload(tb[IFLA_IFALIAS]),
+				      mnl_attr_get_payload_len(tb[IFLA_IFALIAS])),
+			 (const char *)mnl_attr_get_payload(tb[IFLA_IFALIAS]));
 	if (tb[IFLA_LINKINFO]) {
 		if (parse_nested_attrs(tb[IFLA_LINKINFO], linkinfo_policy, IFLA_INFO_MAX, info) < 0)
 			return -EINVAL;
@@ -727,6 +733,16 @@ int nl_link_set_mtu(struct nl *nl, int ifindex, uint32_t mtu)
 int nl_link_set_mac(struct nl *nl, int ifindex, const uint8_t mac[6])
 {
 	return link_change(nl, ifindex, 0, 0, IFLA_ADDRESS, 6, mac);
+}
+
+int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias)
+{
+	size_t n = strlen(alias);
+
+	if (n >= NL_ALIAS_MAX)
+		return -EINVAL;
+	/* Without the NUL, as iproute2 sends it: the kernel adds its own. */
+	return link_change(nl, ifindex, 0, 0, IFLA_IFALIAS, n, alias);
 }
 
 int nl_link_set_netns(struct nl *nl, int ifindex, int netns_fd)

@@ -25,6 +25,9 @@ struct nlmsghdr;
 
 struct nl;
 
+/* Longest interface alias (IFLA_IFALIAS) with its NUL: the kernel's IFALIASZ. */
+#define NL_ALIAS_MAX 256
+
 /* A link as read from the kernel. */
 struct nl_link {
 	int ifindex;
@@ -36,6 +39,7 @@ struct nl_link {
 	char kind[16]; /* IFLA_INFO_KIND ("veth"), "" if none */
 	int link;      /* IFLA_LINK: the peer's ifindex for a veth, 0 if none */
 	int link_netnsid; /* IFLA_LINK_NETNSID, -1 if none (peer in same netns) */
+	char alias[NL_ALIAS_MAX]; /* IFLA_IFALIAS, "" if none */
 };
 
 /* Parameters of a veth pair. */
@@ -119,6 +123,9 @@ int nl_link_set_up(struct nl *nl, int ifindex, bool up);
 int nl_link_set_mtu(struct nl *nl, int ifindex, uint32_t mtu);
 int nl_link_set_mac(struct nl *nl, int ifindex, const uint8_t mac[6]);
 int nl_link_set_netns(struct nl *nl, int ifindex, int netns_fd);
+/* Set the link's alias (IFLA_IFALIAS; "" clears it). -EINVAL when it has
+ * NL_ALIAS_MAX characters or more. */
+int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias);
 
 typedef int (*nl_link_cb)(const struct nl_link *l, void *userdata);
 /* Call @cb for each link; a negative return stops the walk and is returned. */

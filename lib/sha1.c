@@ -74,3 +74,16 @@ void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_SIZE])
 		out[4 * i + 3] = (uint8_t)h[i];
 	}
 }
+
+void sha1_hex(const void *data, size_t len, char out[SHA1_HEX_SIZE])
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t md[SHA1_DIGEST_SIZE];
+
+	sha1(data, len, md);
+	for (size_t i = 0; i < SHA1_DIGEST_SIZE; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	out[2 * SHA1_DIGEST_SIZE] = '\0';
+}

@@ -9,4 +9,8 @@
 
 #define SHA1_DIGEST_SIZE 20
 
+#define SHA1_HEX_SIZE (2 * SHA1_DIGEST_SIZE + 1)
+
 void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_SIZE]);
+/* The digest as 40 lower-case hex digits and a NUL, as sha1sum prints it. */
+void sha1_hex(const void *data, size_t len, char out[SHA1_HEX_SIZE]);

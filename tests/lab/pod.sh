@@ -27,6 +27,7 @@ node_cni_conf() {
  "log_level":"info","log_file_path":"$s/log/cni-$node.log",
  "tls_session_dir":"$s/nodes/$node/tls",
  "felix_socket":"$s/nodes/$node/cni.sock",
+ "state_dir":"$s/nodes/$node/cni",
  "ipam":{"type":"calico-c-ipam","lock_file":"$s/nodes/$node/ipam.lock"},
  "policy":{"type":"k8s"},
  "kubernetes":{"kubeconfig":"$s/admin.kubeconfig"}}

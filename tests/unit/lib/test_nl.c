@@ -148,6 +148,24 @@ static void test_veth_request_round_trip(void **state)
 	assert_string_equal(nl_msg_veth_peer_name(nlh), "eth0");
 }
 
+/* The owner tag calico-c records on a host veth comes back as the link's
+ * alias; a link without one reads as "". */
+static void test_link_alias_is_parsed(void **state)
+{
+	char buf[NL_MSG_BUF_SIZE];
+	struct nl_veth v = { .name = "cali0123456789a", .peer_name = "eth0", .peer_netns_fd = -1 };
+	struct nlmsghdr *nlh;
+	struct nl_link l;
+
+	(void)state;
+	nlh = nl_msg_veth(buf, &v);
+	assert_int_equal(nl_link_from_msg(nlh, &l), 0);
+	assert_string_equal(l.alias, "");
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, "containerd-0123abcd");
+	assert_int_equal(nl_link_from_msg(nlh, &l), 0);
+	assert_string_equal(l.alias, "containerd-0123abcd");
+}
+
 static void test_veth_rejects_bad_names(void **state)
 {
 	static const struct {
@@ -221,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_addr_round_trip),
 		cmocka_unit_test(test_veth_request_round_trip),
 		cmocka_unit_test(test_veth_rejects_bad_names),
+		cmocka_unit_test(test_link_alias_is_parsed),
 		cmocka_unit_test(test_parsers_reject_malformed_messages),
 		cmocka_unit_test(test_sysctl_keys_cannot_escape_proc_sys),
 	};
