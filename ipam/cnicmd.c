@@ -25,7 +25,9 @@
  * the connection the allocation uses anyway, so the CNI plugin can hand us
  * its stdin unchanged and at once instead of reading the pod first. A pod
  * or namespace that does not exist has no annotations; a pod scheduled to
- * another node is refused (this node must not allocate for it).
+ * another node is refused (this node must not allocate for it). felix-c's
+ * service also refuses to release a handle holding another node's
+ * addresses (a DEL with that node's container ID).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -466,6 +468,61 @@ static int cmd_add(struct call *p)
 	return print_result(p, &res);
 }
 
+/* The node another node's allocation of @handle in @b was made for, NULL
+ * when every allocation of @handle there is @node's (its secondary node,
+ * else the block's affinity). */
+static const char *other_node(const struct ipam_block *b, const char *handle, const char *node)
+{
+	for (uint32_t ord = 0; ord < b->n; ord++) {
+		const struct ipam_attr *a = ipam_block_attr_of(b, ord);
+		const char *an = ipam_attr_secondary(a, "node");
+
+		if (!a || !a->handle_id || strcmp(a->handle_id, handle) != 0)
+			continue;
+		if (an ? strcmp(an, node) != 0 : !ipam_block_is_affine_to(b, node))
+			return an ?: b->affinity ?: "?";
+	}
+	return NULL;
+}
+
+/* felix-c's service releases only this node's allocations: a DEL naming
+ * another node's container ID through this node's socket is refused. */
+static int check_handle_node(struct call *p, const char *handle)
+{
+	_cleanup_(json_decrefp) json_t *obj = NULL;
+	char name[256];
+	const char *key, *other;
+	json_t *v;
+	int r;
+
+	if (ipam_handle_name(handle, name, sizeof(name)) < 0)
+		return 0; /* ipam_release_handle() says why */
+	r = ipam_get(p->ipam, &kapi_ipamhandles, name, &obj);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return ipam_error(p, r, "reading the handle");
+	json_object_foreach (json_object_get(json_object_get(obj, "spec"), "block"), key, v) {
+		_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
+		struct ipam_cidr cidr;
+
+		if (ipam_cidr_parse(key, true, &cidr) < 0)
+			continue;
+		r = ipam_block_get(p->ipam, &cidr, &b);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return ipam_error(p, r, "reading a block of the handle");
+		other = other_node(b, handle, p->node);
+		if (other)
+			return cni_error_set(&p->err, CNI_ERR_INVALID_ENV, -EPERM,
+					     "'%s' holds addresses of node '%s', not of this node "
+					     "'%s': felix-c releases its own node's only",
+					     handle, other, p->node);
+	}
+	return 0;
+}
+
 static int cmd_del(struct call *p)
 {
 	char handle[300];
@@ -474,6 +531,8 @@ static int cmd_del(struct call *p)
 	handle_of(p, handle, sizeof(handle));
 	r = take_lock(p);
 	if (r < 0)
+		return r;
+	if (p->opts->ipam && (r = check_handle_node(p, handle)) < 0)
 		return r;
 	r = ipam_release_handle(p->ipam, handle);
 	if (r < 0)
