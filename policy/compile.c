@@ -24,6 +24,7 @@
 #include "compile.h"
 #include "labelsel.h"
 #include "model.h"
+#include "names.h"
 #include "nftstate.h"
 #include "plan.h"
 
@@ -31,6 +32,7 @@
 #define CHAIN_INGRESS "cc_fwd_ingress"
 #define MAP_FROM_WL "cc_from_wl"
 #define MAP_TO_WL "cc_to_wl"
+#define CHAIN_OPEN "cc_open"
 #define NAME_MAX_LEN 200
 
 /* One pod-dependent set pair (v4, v6); see the top comment. */
@@ -64,6 +66,7 @@ struct policy_desired {
 	uint64_t netpol_generation; /* of the model compiled */
 	struct policy_nft_set *vmap[_POLICY_DIR_MAX]; /* INGRESS: to_wl, EGRESS: from_wl */
 	struct tracker *tracking;   /* during an incremental update: records what it creates */
+	struct policy_names names;  /* every chain and set name derived from object names */
 };
 
 /* A compiled policy and how many local pods it selects. */
@@ -98,6 +101,7 @@ struct touched_name {
 };
 
 static const char *const dir_short[_POLICY_DIR_MAX] = { "in", "eg" };
+static const char *const profile_kind[_POLICY_DIR_MAX] = { "ep_in", "ep_eg" };
 
 static int touch_chain(struct tracker *t, const struct policy_desired *d, const char *name);
 static int touch_set(struct tracker *t, const struct policy_desired *d, const char *name);
@@ -159,6 +163,7 @@ struct policy_desired *policy_desired_free(struct policy_desired *d)
 	for (size_t i = 0; policy_hmap_next(&d->compiled, &i, &v);)
 		free(v);
 	policy_hmap_done(&d->compiled);
+	policy_names_done(&d->names);
 	policy_nft_free(d->nft);
 	free(d);
 	return NULL;
@@ -167,33 +172,42 @@ DEFINE_CLEANUP_FUNC(struct policy_desired, policy_desired_free);
 
 /* ---- names ---- */
 
-/* "pol_<ns>_<name>"; Kubernetes names cannot contain '_', so this is
- * unambiguous. Over-long names become a hash of the key. */
-static void policy_base_name(const struct policy_netpol *np, char *buf, size_t size)
+/* A policy's chains and rule sets are named "<base>_<in|eg>" and
+ * "<base>_<in|eg><rule>_<named4|6>". The base is claimed in d->names for
+ * every policy of the model (in key order, so a full compile and the
+ * incremental updates after it agree): "pol_<ns>_<name>" (Kubernetes names
+ * have no '_') or, for over-long names, "pol_h<hash of ns/name>"; a base
+ * another policy holds gets a "_<n>" suffix. The suffixes are fixed, so
+ * distinct bases give distinct chain and set names. */
+static int policy_base_claim(struct policy_desired *d, const struct policy_netpol *np)
 {
+	char candidate[NAME_MAX_LEN + 32];
+	const char *name;
+
 	if (strlen(np->ns) + strlen(np->name) <= NAME_MAX_LEN)
-		name_fmt(buf, size, "pol_%s_%s", np->ns, np->name);
+		name_fmt(candidate, sizeof(candidate), "pol_%s_%s", np->ns, np->name);
 	else
-		snprintf(buf, size, "pol_h%016llx",
+		snprintf(candidate, sizeof(candidate), "pol_h%016llx",
 			 (unsigned long long)policy_hash(np->key, strlen(np->key)));
+	return policy_names_claim(&d->names, "pol", np->key, strlen(np->key), candidate, &name);
 }
 
-static void policy_chain_name(const struct policy_netpol *np, enum policy_dir dir, char *buf,
-			      size_t size)
+static const char *policy_base_name(const struct policy_desired *d, const struct policy_netpol *np)
 {
-	char base[NAME_MAX_LEN + 32];
-
-	policy_base_name(np, base, sizeof(base));
-	name_fmt(buf, size, "%s_%s", base, dir_short[dir]);
+	return policy_names_lookup(&d->names, "pol", np->key, strlen(np->key));
 }
 
-static void rule_set_name(const struct policy_netpol *np, enum policy_dir dir, size_t rule,
-			  const char *what, char *buf, size_t size)
+static void policy_chain_name(const struct policy_desired *d, const struct policy_netpol *np,
+			      enum policy_dir dir, char *buf, size_t size)
 {
-	char base[NAME_MAX_LEN + 32];
+	name_fmt(buf, size, "%s_%s", policy_base_name(d, np), dir_short[dir]);
+}
 
-	policy_base_name(np, base, sizeof(base));
-	name_fmt(buf, size, "%s_%s%zu_%s", base, dir_short[dir], rule, what);
+static void rule_set_name(const struct policy_desired *d, const struct policy_netpol *np,
+			  enum policy_dir dir, size_t rule, const char *what, char *buf,
+			  size_t size)
+{
+	name_fmt(buf, size, "%s_%s%zu_%s", policy_base_name(d, np), dir_short[dir], rule, what);
 }
 
 /* ---- elements ---- */
@@ -574,19 +588,24 @@ static int fill_port_set(struct policy_nft_set *s, const struct policy_rule *rul
 DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
 
 /* Sets whose contents follow from the policy text alone (ipBlocks, numeric
- * ports) are named by a hash of their contents and shared by every rule that
- * needs the same contents: the kernel looks sets up by name in a list, so
- * fewer sets is what keeps large syncs fast. */
-static void static_set_name(const char *kind, const void *content, size_t len, char *buf,
-			    size_t size)
+ * ports, pod peers' selectors) are shared by every rule that needs the same
+ * contents: the kernel looks sets up by name in a list, so fewer sets is
+ * what keeps large syncs fast. They are named "<what>_<hash of content>",
+ * claimed in d->names with the content itself, so different contents never
+ * share a set even when their hashes collide.
+ * Return: 1 when created (fill it), 0 when it exists already, -errno. */
+static int static_set(struct policy_desired *d, const char *what, const void *content,
+		      size_t len, enum policy_set_kind kind, struct policy_nft_set **ret)
 {
-	snprintf(buf, size, "%s_%016llx", kind, (unsigned long long)policy_hash(content, len));
-}
+	const char *name;
+	char candidate[64];
+	int r;
 
-/* Return: 1 when created (fill it), 0 when it exists already, -errno. */
-static int static_set(struct policy_desired *d, const char *name, enum policy_set_kind kind,
-		      struct policy_nft_set **ret)
-{
+	snprintf(candidate, sizeof(candidate), "%s_%016llx", what,
+		 (unsigned long long)policy_hash(content, len));
+	r = policy_names_claim(&d->names, what, content, len, candidate, &name);
+	if (r < 0)
+		return r;
 	*ret = policy_nft_set_get(d->nft, name);
 	if (*ret)
 		return 0;
@@ -611,11 +630,13 @@ static int port_set(struct policy_desired *d, const struct policy_rule *rule, ch
 		r = policy_nft_set_to_text(s, &text);
 	if (r < 0)
 		return r;
-	static_set_name("ports", text, strlen(text), name, size);
-	r = static_set(d, name, POLICY_SET_PORTS, &s);
+	r = static_set(d, "ports", text, strlen(text), POLICY_SET_PORTS, &s);
 	if (r > 0)
 		r = fill_port_set(s, rule);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	snprintf(name, size, "%s", s->name);
+	return 0;
 }
 
 /* ---- rules of one NetworkPolicy rule ---- */
@@ -695,14 +716,14 @@ static int named_set_pair(struct policy_desired *d, struct policy_netpol *np, en
 	char name[300];
 	int r;
 
-	rule_set_name(np, dir, i, "named4", name, sizeof(name));
+	rule_set_name(d, np, dir, i, "named4", name, sizeof(name));
 	r = set_add(d, name, POLICY_SET_NAMED4, ret4);
 	if (r < 0)
 		return r;
 	*ret6 = NULL;
 	if (!d->v6)
 		return 0;
-	rule_set_name(np, dir, i, "named6", name, sizeof(name));
+	rule_set_name(d, np, dir, i, "named6", name, sizeof(name));
 	return set_add(d, name, POLICY_SET_NAMED6, ret6);
 }
 
@@ -730,22 +751,17 @@ static int peer_set_pair(struct policy_desired *d, struct policy_netpol *np, enu
 			 struct policy_nft_set **ret6)
 {
 	_cleanup_free_ char *key = NULL;
-	char name[64];
 	int r;
 
 	r = peer_key(np, &np->rules[dir][i].peers[k], &key);
 	if (r < 0)
 		return r;
-	static_set_name("sel4", key, strlen(key), name, sizeof(name));
-	r = static_set(d, name, POLICY_SET_ADDR4, ret4);
+	r = static_set(d, "sel4", key, strlen(key), POLICY_SET_ADDR4, ret4);
 	if (r < 0)
 		return r;
 	*ret6 = NULL;
-	if (d->v6) {
-		static_set_name("sel6", key, strlen(key), name, sizeof(name));
-		if (static_set(d, name, POLICY_SET_ADDR6, ret6) < 0)
-			return -ENOMEM;
-	}
+	if (d->v6 && static_set(d, "sel6", key, strlen(key), POLICY_SET_ADDR6, ret6) < 0)
+		return -ENOMEM;
 	return r == 1 ? add_gen(d, np, dir, i, false, k, *ret4, *ret6) : 0;
 }
 
@@ -757,7 +773,6 @@ static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enu
 							      : POLICY_MATCH_DADDR;
 	static const int fams[2] = { AF_INET, AF_INET6 };
 	struct policy_nft_set *s4, *s6, *s;
-	char name[300];
 	int r;
 
 	if (rule->n_peers == 0)
@@ -778,13 +793,12 @@ static int peer_variants(struct policy_desired *d, struct policy_netpol *np, enu
 
 		r = block_ranges(rule, fams[f], &rs);
 		if (r == 0 && rs.n > 0) {
-			static_set_name(f ? "blk6" : "blk4", rs.v, rs.n * sizeof(*rs.v), name,
-					sizeof(name));
-			r = static_set(d, name, f ? POLICY_SET_RANGE6 : POLICY_SET_RANGE4, &s);
+			r = static_set(d, f ? "blk6" : "blk4", rs.v, rs.n * sizeof(*rs.v),
+				       f ? POLICY_SET_RANGE6 : POLICY_SET_RANGE4, &s);
 			if (r > 0)
 				r = fill_block_set(s, &rs, fams[f]);
 			if (r >= 0)
-				r = variant_push(vs, mk, fams[f], name);
+				r = variant_push(vs, mk, fams[f], s->name);
 		}
 		free(rs.v);
 		if (r < 0)
@@ -897,7 +911,7 @@ static int compile_netpol(struct policy_desired *d, struct policy_netpol *np)
 	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
 		if (!np->types[dir])
 			continue;
-		policy_chain_name(np, dir, name, sizeof(name));
+		policy_chain_name(d, np, dir, name, sizeof(name));
 		r = chain_add(d, name, &c);
 		for (size_t i = 0; r == 0 && i < np->n_rules[dir]; i++)
 			r = compile_rule(d, np, dir, i, c);
@@ -958,7 +972,31 @@ static int base_chain(struct policy_desired *d, enum policy_dir dir)
 		r = base_rule(c, in ? "dispatch ingress" : "dispatch egress",
 			      in ? POLICY_MATCH_OIF_VMAP : POLICY_MATCH_IIF_VMAP, 0, s->name,
 			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	/* Fail closed, as Calico's dispatch chains do: a workload interface
+	 * with no endpoint programmed (not seen yet, rejected, unknown) is
+	 * dropped; every endpoint we know has a vmap element. */
+	if (r == 0)
+		r = base_rule(c, in ? "unknown workload ingress" : "unknown workload egress",
+			      in ? POLICY_MATCH_OIF_PREFIX : POLICY_MATCH_IIF_PREFIX, 0, "cali",
+			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_DROP);
 	return r;
+}
+
+/* The profile of endpoints no policy isolates in a direction: accept. */
+static int open_chain(struct policy_desired *d)
+{
+	struct policy_nft_chain *c;
+	struct policy_nft_rule *r;
+	int e;
+
+	e = policy_nft_chain_add(d->nft, CHAIN_OPEN, &c);
+	if (e < 0)
+		return e;
+	r = policy_nft_rule_new();
+	if (!r)
+		return -ENOMEM;
+	r->verdict = POLICY_VERDICT_ACCEPT;
+	return chain_push(c, r, "not isolated");
 }
 
 /* ---- profiles: the per-endpoint chains, shared by equal policy lists ---- */
@@ -967,6 +1005,24 @@ static int cmp_netpol(const void *a, const void *b)
 {
 	return strcmp((*(struct policy_netpol *const *)a)->key,
 		      (*(struct policy_netpol *const *)b)->key);
+}
+
+/* Claims every policy's base name, in key order (see policy_base_claim()). */
+static int claim_policy_names(struct policy_desired *d, const struct policy_model *m)
+{
+	_cleanup_free_ struct policy_netpol **v = calloc(m->netpols.n_items + 1, sizeof(*v));
+	size_t n = 0;
+	void *x;
+	int r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &x);)
+		v[n++] = x;
+	qsort(v, n, sizeof(*v), cmp_netpol);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = policy_base_claim(d, v[i]);
+	return r;
 }
 
 static int index_policies(struct policy_desired *d, const struct policy_model *m)
@@ -1002,36 +1058,77 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 
 		qsort(nsp->v, nsp->n, sizeof(*nsp->v), cmp_netpol);
 	}
-	return 0;
+	return claim_policy_names(d, m);
 }
 
-/* The profile chain name of @pod in @dir, or "" when no policy isolates it. */
-static void profile_name(const struct policy_desired *d, const struct policy_pod *pod,
-			 enum policy_dir dir, char *buf, size_t size)
+/* What a profile chain of @pod in @dir holds: "<key>|<key>|...|<nflog
+ * group>" of the policies isolating it (keys have no '|'), in *ret
+ * (malloc'd), or NULL when no policy isolates it. */
+static int profile_content(const struct policy_desired *d, const struct policy_pod *pod,
+			   enum policy_dir dir, char **ret)
 {
 	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
-	uint64_t h = 0xcbf29ce484222325ULL;
-	bool any = false;
-	char g[16];
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
 
-	buf[0] = '\0';
+	*ret = NULL;
 	for (size_t i = 0; nsp && i < nsp->n; i++) {
 		const struct policy_netpol *np = nsp->v[i];
+		size_t kl = strlen(np->key);
+		char *x;
 
 		if (!np->types[dir] || !labelsel_matches(np->pod_sel, pod->labels))
 			continue;
-		any = true;
-		for (const char *c = np->key; *c; c++)
-			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
-		h = (h ^ '|') * 0x100000001b3ULL;
+		x = realloc(buf, len + kl + 1 + 12); /* room for "|" and the group */
+		if (!x)
+			return -ENOMEM;
+		buf = x;
+		memcpy(buf + len, np->key, kl);
+		len += kl;
+		buf[len++] = '|';
 	}
-	if (!any)
-		return;
-	snprintf(g, sizeof(g), "%d", d->nflog_group);
-	for (const char *c = g; *c; c++)
-		h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
-	snprintf(buf, size, "ep_%s_%012llx", dir_short[dir],
-		 (unsigned long long)(h & 0xffffffffffffULL));
+	if (buf) {
+		snprintf(buf + len, 12, "%d", d->nflog_group);
+		*ret = TAKE_PTR(buf);
+	}
+	return 0;
+}
+
+/* The profile chain of @pod in @dir: CHAIN_OPEN when no policy isolates
+ * it, else "ep_<in|eg>_<hash of content>" claimed in d->names (when
+ * @claim) or looked up there; *ret_content is what names it, to release
+ * the name with the chain. */
+static int profile_name(struct policy_desired *d, const struct policy_pod *pod,
+			enum policy_dir dir, bool claim, const char **ret_name,
+			char **ret_content)
+{
+	_cleanup_free_ char *content = NULL;
+	char candidate[64];
+	int r;
+
+	r = profile_content(d, pod, dir, &content);
+	if (r < 0)
+		return r;
+	if (!content) {
+		*ret_name = CHAIN_OPEN;
+		*ret_content = NULL;
+		return 0;
+	}
+	if (claim) {
+		snprintf(candidate, sizeof(candidate), "%s_%012llx", profile_kind[dir],
+			 (unsigned long long)(policy_hash(content, strlen(content)) &
+					      0xffffffffffffULL));
+		r = policy_names_claim(&d->names, profile_kind[dir], content, strlen(content), candidate,
+				       ret_name);
+		if (r < 0)
+			return r;
+	} else {
+		*ret_name = policy_names_lookup(&d->names, profile_kind[dir], content, strlen(content));
+		if (!*ret_name)
+			return -ESTALE; /* never had a profile: recompile */
+	}
+	*ret_content = TAKE_PTR(content);
+	return 0;
 }
 
 static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
@@ -1047,7 +1144,7 @@ static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
 
 		if (!np->types[dir] || !labelsel_matches(np->pod_sel, pod->labels))
 			continue;
-		policy_chain_name(np, dir, target, sizeof(target));
+		policy_chain_name(d, np, dir, target, sizeof(target));
 		r = policy_nft_rule_new();
 		if (!r || !(r->target = strdup(target))) {
 			policy_nft_rule_free(r);
@@ -1193,19 +1290,27 @@ static int mark_relevant(struct policy_desired *d, const struct policy_model *m)
 }
 
 /* One pod's dispatch in one direction: its profile chain's reference and its
- * vmap element. */
+ * vmap element. Every local pod has one (CHAIN_OPEN when not isolated): the
+ * base chains drop what comes from or goes to a workload interface without. */
 static int profile_change(struct policy_desired *d, const struct policy_pod *pod,
 			  enum policy_dir dir, int delta, struct tracker *t)
 {
-	struct policy_nft_chain *c;
+	_cleanup_free_ char *content = NULL;
+	struct policy_nft_chain *c = NULL;
 	uint8_t key[16 + 64] = {};
-	char name[64];
+	const char *name;
 	size_t n;
 	int r;
 
-	profile_name(d, pod, dir, name, sizeof(name));
-	if (!name[0])
-		return 0;
+	r = profile_name(d, pod, dir, delta > 0, &name, &content);
+	if (r < 0)
+		return r;
+	n = strlen(name);
+	memcpy(key, pod->ifname, strnlen(pod->ifname, 16));
+	memcpy(key + 16, name, n);
+	r = elem_change(t, d->vmap[dir], key, 16 + n, delta);
+	if (r < 0 || !content)
+		return r;
 	r = touch_chain(t, d, name);
 	if (r < 0)
 		return r;
@@ -1217,14 +1322,13 @@ static int profile_change(struct policy_desired *d, const struct policy_pod *pod
 		if (r < 0)
 			return r;
 	}
-	if (c && delta > 0)
+	if (c && delta > 0) {
 		c->refs++;
-	else if (c && --c->refs == 0)
+	} else if (c && --c->refs == 0) {
 		policy_nft_chain_del(d->nft, name);
-	n = strlen(name);
-	memcpy(key, pod->ifname, strnlen(pod->ifname, 16));
-	memcpy(key + 16, name, n);
-	return elem_change(t, d->vmap[dir], key, 16 + n, delta);
+		policy_names_release(&d->names, profile_kind[dir], content, strlen(content));
+	}
+	return 0;
 }
 
 static int pod_change(struct policy_desired *d, const struct policy_model *m,
@@ -1348,7 +1452,7 @@ static int drop_netpol(struct policy_desired *d, const struct policy_netpol *np,
 	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
 		struct policy_nft_chain *c;
 
-		policy_chain_name(np, dir, name, sizeof(name));
+		policy_chain_name(d, np, dir, name, sizeof(name));
 		c = policy_nft_chain_get(d->nft, name);
 		if (!c)
 			continue;
@@ -1430,11 +1534,11 @@ static int compile_all(struct policy_desired *d, const struct policy_model *m)
 
 	if (!v)
 		return -ENOMEM;
-	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
+	r = open_chain(d);
+	for (int dir = 0; r == 0 && dir < _POLICY_DIR_MAX; dir++)
 		r = base_chain(d, dir);
-		if (r < 0)
-			return r;
-	}
+	if (r < 0)
+		return r;
 	r = index_policies(d, m);
 	if (r == 0)
 		r = mark_relevant(d, m);

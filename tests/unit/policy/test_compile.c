@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cleanup.h"
 #include "policy/compile.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
@@ -151,7 +152,8 @@ static const char *set_of(const struct fixture *f, const char *chain, size_t r, 
 		free(_t);                            \
 	} while (0)
 
-/* The profile chain a pod's vmap element jumps to, or "" when open. */
+/* The profile chain a pod's vmap element jumps to ("cc_open" when not
+ * isolated), or "" when it has none (its traffic is dropped). */
 static const char *profile_of(const struct fixture *f, const char *ns, const char *pod, bool ingress)
 {
 	static char out[64];
@@ -170,8 +172,10 @@ static const char *profile_of(const struct fixture *f, const char *ns, const cha
 	return out;
 }
 
-static void test_no_policy_leaves_everything_open(void **state)
+static void test_no_policy_opens_known_pods_and_drops_unknown_interfaces(void **state)
 {
+	static const char *const pods[][2] = { { "a", "web" }, { "a", "api" }, { "a", "cli" },
+					       { "b", "web" }, { "c", "tool" } };
 	struct fixture f = {};
 
 	(void)state;
@@ -179,14 +183,21 @@ static void test_no_policy_leaves_everything_open(void **state)
 	assert_rules(&f, "cc_fwd_egress",
 		     "ct state established,related counter accept\n"
 		     "iifname \"cali*\" ct state invalid counter drop\n"
-		     "iifname vmap @cc_from_wl\n");
+		     "iifname vmap @cc_from_wl\n"
+		     "iifname \"cali*\" counter drop\n");
 	assert_rules(&f, "cc_fwd_ingress",
 		     "ct state established,related counter accept\n"
 		     "oifname \"cali*\" ct state invalid counter drop\n"
-		     "oifname vmap @cc_to_wl\n");
-	assert_elems(&f, "cc_from_wl", "");
-	assert_elems(&f, "cc_to_wl", "");
-	assert_int_equal(nft(&f)->chains.n_items, 2);
+		     "oifname vmap @cc_to_wl\n"
+		     "oifname \"cali*\" counter drop\n");
+	assert_rules(&f, "cc_open", "accept\n");
+	for (size_t i = 0; i < ELEMENTSOF(pods); i++) {
+		assert_string_equal(profile_of(&f, pods[i][0], pods[i][1], true), "cc_open");
+		assert_string_equal(profile_of(&f, pods[i][0], pods[i][1], false), "cc_open");
+	}
+	assert_int_equal(policy_nft_set_size(policy_nft_set_get(nft(&f), "cc_to_wl")),
+			 ELEMENTSOF(pods));
+	assert_int_equal(nft(&f)->chains.n_items, 3);
 	done(&f);
 }
 
@@ -203,9 +214,9 @@ static void test_selected_pod_is_isolated_in_policy_types_only(void **state)
 	assert_true(strncmp(prof, "ep_in_", 6) == 0);
 	assert_rules(&f, prof, "jump pol_a_p_in\ncounter drop\n");
 	assert_rules(&f, "pol_a_p_in", ""); /* no rules: nothing allowed */
-	assert_string_equal(profile_of(&f, "a", "web", false), ""); /* egress open */
-	assert_string_equal(profile_of(&f, "a", "api", true), "");  /* not selected */
-	assert_string_equal(profile_of(&f, "b", "web", true), "");  /* other namespace */
+	assert_string_equal(profile_of(&f, "a", "web", false), "cc_open"); /* egress open */
+	assert_string_equal(profile_of(&f, "a", "api", true), "cc_open");  /* not selected */
+	assert_string_equal(profile_of(&f, "b", "web", true), "cc_open");  /* other namespace */
 	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p_eg"));
 	done(&f);
 }
@@ -218,11 +229,11 @@ static void test_empty_pod_selector_selects_its_namespace(void **state)
 	build(&f, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"all\"},"
 		  "\"spec\":{\"podSelector\":{},\"egress\":[{}]}}",
 	      7);
-	assert_string_not_equal(profile_of(&f, "a", "web", false), "");
-	assert_string_not_equal(profile_of(&f, "a", "api", false), "");
-	assert_string_not_equal(profile_of(&f, "a", "cli", false), "");
-	assert_string_equal(profile_of(&f, "b", "web", false), "");
-	assert_string_equal(profile_of(&f, "c", "tool", false), "");
+	assert_string_not_equal(profile_of(&f, "a", "web", false), "cc_open");
+	assert_string_not_equal(profile_of(&f, "a", "api", false), "cc_open");
+	assert_string_not_equal(profile_of(&f, "a", "cli", false), "cc_open");
+	assert_string_equal(profile_of(&f, "b", "web", false), "cc_open");
+	assert_string_equal(profile_of(&f, "c", "tool", false), "cc_open");
 	/* the three pods share one profile chain; egress present => Egress type */
 	assert_string_equal(strdupa(profile_of(&f, "a", "web", false)),
 			    profile_of(&f, "a", "cli", false));
@@ -458,7 +469,7 @@ static void test_host_network_and_remote_pods(void **state)
 	assert_elems(&f, set_of(&f, "pol_a_p_in", 0, 0), "10.9.0.1,10.9.0.2");
 	/* only the local pod gets a dispatch element */
 	assert_int_equal(policy_nft_set_size(policy_nft_set_get(nft(&f), "cc_to_wl")), 1);
-	assert_string_not_equal(profile_of(&f, "a", "l", true), "");
+	assert_string_not_equal(profile_of(&f, "a", "l", true), "cc_open");
 	done(&f);
 	json_decref(doc);
 }
@@ -772,7 +783,7 @@ static void test_comments_identify_policy_rule_and_content(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_policy_leaves_everything_open),
+		cmocka_unit_test(test_no_policy_opens_known_pods_and_drops_unknown_interfaces),
 		cmocka_unit_test(test_selected_pod_is_isolated_in_policy_types_only),
 		cmocka_unit_test(test_empty_pod_selector_selects_its_namespace),
 		cmocka_unit_test(test_rules_of_several_policies_or_together),
