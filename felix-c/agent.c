@@ -94,7 +94,7 @@ static const double apply_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 struct inf_ctx {
 	struct felix_agent *a;
 	enum inf_kind kind;
-	json_t *invalid; /* our CRDs: name -> why it is ignored */
+	json_t *invalid; /* rejected objects: name (ns/name) -> why */
 };
 
 /* One per process; owned by main(). */
@@ -260,14 +260,49 @@ static void report_refused(struct felix_agent *a, const struct policy_pod *p)
 	}
 }
 
-static void model_set_pod(struct felix_agent *a, json_t *obj)
+/* The key of @obj in an informer's rejected map: "ns/name" or "name". */
+static void obj_key(const json_t *obj, char *buf, size_t size)
 {
+	const char *ns = kapi_obj_namespace(obj);
+
+	snprintf(buf, size, "%s%s%s", ns ?: "", ns ? "/" : "", kapi_obj_name(obj) ?: "");
+}
+
+/* @obj of informer @c is rejected for @why (NULL: it is valid): counted,
+ * and kept in c->invalid for the felix_c_rejected_objects metric.
+ * Return: whether the caller should warn (a new reason: once per change). */
+static bool note_rejected(struct inf_ctx *c, const json_t *obj, const char *why)
+{
+	char key[600];
+	const char *old;
+	bool changed;
+
+	obj_key(obj, key, sizeof(key));
+	if (!why) {
+		if (json_object_del(c->invalid, key) == 0)
+			log_info("%s '%s' is valid again", inf_table[c->kind].name, key);
+		return false;
+	}
+	c->a->errors[ERR_INPUT]++;
+	old = json_string_value(json_object_get(c->invalid, key));
+	changed = !old || strcmp(old, why) != 0;
+	json_object_set_new(c->invalid, key, json_string(why));
+	return changed;
+}
+
+static void model_set_pod(struct inf_ctx *c, json_t *obj)
+{
+	struct felix_agent *a = c->a;
 	_cleanup_free_ char *err = NULL;
 	struct policy_pod *p = NULL, *old = NULL;
 	uint64_t gen0 = a->model->generation;
 	int r;
 
 	r = policy_pod_from_json(obj, &p, &err);
+	if (note_rejected(c, obj, r < 0 ? err ?: strerror(-r) : NULL))
+		log_warning("Rejected pod '%s/%s', its traffic is dropped both ways: %s",
+			    kapi_obj_namespace(obj) ?: "", kapi_obj_name(obj) ?: "",
+			    err ?: strerror(-r));
 	if (r == 0 && p->bad_ip_annotation) {
 		a->errors[ERR_INPUT]++;
 		log_warning("Pod '%s/%s': annotation cni.projectcalico.org/podIPs '%s' is not a list "
@@ -279,9 +314,8 @@ static void model_set_pod(struct felix_agent *a, json_t *obj)
 		report_refused(a, p);
 	}
 	if (r < 0) {
-		a->errors[ERR_INPUT]++;
-		log_warning("Ignoring pod '%s/%s': %s", kapi_obj_namespace(obj) ?: "",
-			    kapi_obj_name(obj) ?: "", err ? err : strerror(-r));
+		/* Out of the model, its interface has no dispatch element: the
+		 * base chains drop its traffic. */
 		old = policy_model_del_pod(a->model, kapi_obj_namespace(obj) ?: "",
 					   kapi_obj_name(obj) ?: "");
 		if (old)
@@ -426,17 +460,23 @@ static void pools_reload(struct felix_agent *a)
 	recheck_pods(a, NULL);
 }
 
-static void model_set_netpol(struct felix_agent *a, json_t *obj)
+static void model_set_netpol(struct inf_ctx *c, json_t *obj)
 {
+	struct felix_agent *a = c->a;
 	_cleanup_free_ char *err = NULL;
 	struct policy_netpol *p = NULL;
 	int r;
 
 	r = policy_netpol_from_json(obj, &p, &err);
+	if (note_rejected(c, obj, r < 0 ? err ?: strerror(-r) : NULL))
+		log_warning("Rejected NetworkPolicy '%s/%s', the pods it selects are isolated "
+			    "and it allows nothing: %s",
+			    kapi_obj_namespace(obj) ?: "", kapi_obj_name(obj) ?: "",
+			    err ?: strerror(-r));
+	/* Fail closed: a policy we cannot compile isolates what it selects. */
+	if (r == -EINVAL)
+		r = policy_netpol_deny_from_json(obj, &p);
 	if (r < 0) {
-		a->errors[ERR_INPUT]++;
-		log_warning("Ignoring NetworkPolicy '%s/%s': %s", kapi_obj_namespace(obj) ?: "",
-			    kapi_obj_name(obj) ?: "", err ? err : strerror(-r));
 		(void)policy_model_del_netpol(a->model, kapi_obj_namespace(obj) ?: "",
 					      kapi_obj_name(obj) ?: "");
 		return;
@@ -446,20 +486,18 @@ static void model_set_netpol(struct felix_agent *a, json_t *obj)
 		log_error_errno(r, "Failed to add NetworkPolicy to the model: %m");
 }
 
-static void model_set_ns(struct felix_agent *a, json_t *obj)
+static void model_set_ns(struct inf_ctx *c, json_t *obj)
 {
 	_cleanup_free_ char *err = NULL;
 	struct policy_namespace *n = NULL;
 	int r;
 
 	r = policy_namespace_from_json(obj, &n, &err);
-	if (r == 0)
-		r = policy_model_set_namespace(a->model, n);
-	if (r < 0) {
-		a->errors[ERR_INPUT]++;
-		log_warning("Ignoring namespace '%s': %s", kapi_obj_name(obj) ?: "",
-			    err ? err : strerror(-r));
-	}
+	if (note_rejected(c, obj, r < 0 ? err ?: strerror(-r) : NULL))
+		log_warning("Rejected namespace '%s', selectors see only its name label: %s",
+			    kapi_obj_name(obj) ?: "", err ?: strerror(-r));
+	if (r == 0 && (r = policy_model_set_namespace(c->a->model, n)) < 0)
+		log_error_errno(r, "Failed to add namespace to the model: %m");
 }
 
 /* Our CRD kinds: an object failing the validation calicoctl-c applies
@@ -473,20 +511,11 @@ static bool is_crd(enum inf_kind k)
 static void validate(struct inf_ctx *c, json_t *obj)
 {
 	_cleanup_free_ char *err = NULL;
-	const char *name = kapi_obj_name(obj) ?: "", *old;
 	int r;
 
 	r = crdvalid_check(inf_table[c->kind].name, obj, &ipam_crdvalid_ops, &err);
-	if (r != -EINVAL) {
-		if (json_object_del(c->invalid, name) == 0)
-			log_info("%s '%s' is valid again", inf_table[c->kind].name, name);
-		return;
-	}
-	c->a->errors[ERR_INPUT]++;
-	old = json_string_value(json_object_get(c->invalid, name));
-	if (!old || strcmp(old, err ?: "") != 0)
-		log_warning("Ignoring invalid object: %s", err ?: name);
-	json_object_set_new(c->invalid, name, json_string(err ?: ""));
+	if (note_rejected(c, obj, r == -EINVAL ? err ?: "invalid" : NULL))
+		log_warning("Ignoring invalid object: %s", err ?: kapi_obj_name(obj) ?: "");
 }
 
 /* The informer's object, or NULL when it is invalid. */
@@ -540,11 +569,11 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 		return;
 	}
 	if (c->kind == INF_PODS)
-		model_set_pod(c->a, obj);
+		model_set_pod(c, obj);
 	else if (c->kind == INF_NETPOLS)
-		model_set_netpol(c->a, obj);
+		model_set_netpol(c, obj);
 	else if (c->kind == INF_NAMESPACES)
-		model_set_ns(c->a, obj);
+		model_set_ns(c, obj);
 	else if (c->kind == INF_BLOCKS)
 		owners_set_block(c->a, obj);
 	else if (c->kind == INF_IPPOOLS)
@@ -562,9 +591,11 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 {
 	struct inf_ctx *c = userdata;
 	const char *ns = kapi_obj_namespace(obj) ?: "", *name = kapi_obj_name(obj) ?: "";
+	char key[600];
 
 	(void)inf;
-	(void)json_object_del(c->invalid, name);
+	obj_key(obj, key, sizeof(key));
+	(void)json_object_del(c->invalid, key);
 	if (c->kind == INF_FELIXCONFIGS) {
 		update_runtime(c->a);
 		return;
@@ -1269,6 +1300,12 @@ static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
 	gauge(b, "felix_c_dataplane_applied", "1 when the last apply succeeded.",
 	      a->state == FELIX_SYNC_APPLIED);
 	write_informers(a, b);
+	metrics_header(b, "felix_c_rejected_objects", "gauge",
+		       "Objects rejected as invalid or over a limit, by kind (fail closed).");
+	for (int i = 0; i < _INF_MAX; i++)
+		metrics_sample(b, "felix_c_rejected_objects",
+			       (const char *[]){ "kind", inf_table[i].name }, 1,
+			       (double)json_object_size(a->ctx[i].invalid));
 	gauge(b, "felix_c_local_endpoints", "Local pods with an IP.", (double)a->n_local);
 	gauge(b, "felix_c_network_policies", "NetworkPolicies in the model.",
 	      (double)a->model->netpols.n_items);

@@ -761,6 +761,16 @@ static int parse_types(struct policy_netpol *np, const json_t *spec, char **ret_
 	return 0;
 }
 
+/* podSelector {}: every pod of the namespace. */
+static int select_all_pods(struct policy_netpol *np)
+{
+	json_t *all = json_object();
+	int r = all ? labelsel_from_json(all, "spec.podSelector", &np->pod_sel, NULL) : -ENOMEM;
+
+	json_decref(all);
+	return r;
+}
+
 static int netpol_parse(struct policy_netpol *np, const json_t *j, char **ret_error)
 {
 	const json_t *spec = json_object_get(j, "spec"), *ps;
@@ -769,15 +779,10 @@ static int netpol_parse(struct policy_netpol *np, const json_t *j, char **ret_er
 	if (!json_is_object(spec))
 		return errmsg_set(ret_error, -EINVAL, "spec: required");
 	ps = json_object_get(spec, "podSelector");
-	if (ps && !json_is_null(ps)) {
+	if (ps && !json_is_null(ps))
 		r = labelsel_from_json(ps, "spec.podSelector", &np->pod_sel, ret_error);
-	} else {
-		json_t *all = json_object(); /* absent = {} = every pod */
-
-		r = all ? labelsel_from_json(all, "spec.podSelector", &np->pod_sel, ret_error)
-			: -ENOMEM;
-		json_decref(all);
-	}
+	else
+		r = select_all_pods(np); /* absent = {} */
 	if (r < 0)
 		return r;
 	r = parse_types(np, spec, ret_error);
@@ -791,14 +796,13 @@ static int netpol_parse(struct policy_netpol *np, const json_t *j, char **ret_er
 	return 0;
 }
 
-int policy_netpol_from_json(const json_t *j, struct policy_netpol **ret, char **ret_error)
+/* A policy with the name, namespace and key of @j and nothing else. */
+static int netpol_new(const json_t *j, struct policy_netpol **ret, char **ret_error)
 {
 	_cleanup_(netpol_freep) struct policy_netpol *np = calloc(1, sizeof(*np));
 	const json_t *meta = json_object_get(j, "metadata");
 	const char *name = json_string_value(json_object_get(meta, "name"));
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
-	char what[600];
-	int r;
 
 	if (!np)
 		return -ENOMEM;
@@ -809,6 +813,45 @@ int policy_netpol_from_json(const json_t *j, struct policy_netpol **ret, char **
 	np->ns = strdup(ns && *ns ? ns : "default");
 	if (!np->name || !np->ns || asprintf(&np->key, "%s/%s", np->ns, np->name) < 0)
 		return -ENOMEM;
+	*ret = TAKE_PTR(np);
+	return 0;
+}
+
+int policy_netpol_deny_from_json(const json_t *j, struct policy_netpol **ret)
+{
+	_cleanup_(netpol_freep) struct policy_netpol *np = NULL;
+	const json_t *spec = json_object_get(j, "spec");
+	const json_t *ps = json_object_get(spec, "podSelector");
+	int r;
+
+	r = netpol_new(j, &np, NULL);
+	if (r < 0)
+		return r;
+	np->rejected = true;
+	if (!ps || json_is_null(ps) ||
+	    labelsel_from_json(ps, "spec.podSelector", &np->pod_sel, NULL) < 0) {
+		r = select_all_pods(np);
+		if (r < 0)
+			return r;
+	}
+	if (parse_types(np, spec, NULL) < 0 || !json_is_object(spec))
+		np->types[POLICY_DIR_INGRESS] = np->types[POLICY_DIR_EGRESS] = true;
+	for (int d = 0; d < _POLICY_DIR_MAX; d++)
+		if (!(np->rules[d] = calloc(1, sizeof(*np->rules[d]))))
+			return -ENOMEM;
+	*ret = TAKE_PTR(np);
+	return 0;
+}
+
+int policy_netpol_from_json(const json_t *j, struct policy_netpol **ret, char **ret_error)
+{
+	_cleanup_(netpol_freep) struct policy_netpol *np = NULL;
+	char what[600];
+	int r;
+
+	r = netpol_new(j, &np, ret_error);
+	if (r < 0)
+		return r;
 	r = netpol_parse(np, j, ret_error);
 	if (r < 0) {
 		snprintf(what, sizeof(what), "networkpolicy '%s'", np->key);

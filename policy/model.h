@@ -109,6 +109,7 @@ struct policy_netpol {
 	bool types[_POLICY_DIR_MAX]; /* policyTypes after defaulting */
 	struct policy_rule *rules[_POLICY_DIR_MAX];
 	size_t n_rules[_POLICY_DIR_MAX];
+	bool rejected; /* the stand-in of an invalid policy: allows nothing */
 };
 
 /**
@@ -161,6 +162,21 @@ struct policy_namespace *policy_namespace_free(struct policy_namespace *n);
  * without a port, unknown protocol or policy type, empty peer), -ENOMEM.
  */
 int policy_netpol_from_json(const json_t *j, struct policy_netpol **ret, char **ret_error);
+/**
+ * policy_netpol_deny_from_json - the fail-closed stand-in for a
+ *   NetworkPolicy that policy_netpol_from_json() rejected (invalid, or over
+ *   a limit such as more than 4096 peers in a rule)
+ * @j: the NetworkPolicy object
+ * @ret: a policy with @j's namespace and name that allows nothing: it
+ *   selects what @j's podSelector selects (every pod of the namespace when
+ *   that does not parse either) and isolates the directions of @j's
+ *   policyTypes (both when they do not parse). Pods it selects are isolated
+ *   and keep only what their other policies allow, so the result never
+ *   allows more than @j could; pods of other namespaces are not touched.
+ *
+ * Return: 0, -EINVAL (no metadata.name), -ENOMEM.
+ */
+int policy_netpol_deny_from_json(const json_t *j, struct policy_netpol **ret);
 struct policy_netpol *policy_netpol_ref(struct policy_netpol *p);
 struct policy_netpol *policy_netpol_unref(struct policy_netpol *p);
 

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "ifname.h"
 #include "policy/compile.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
@@ -474,6 +475,145 @@ static void test_host_network_and_remote_pods(void **state)
 	json_decref(doc);
 }
 
+/* {"metadata":{"namespace":"a","name":NAME},"spec":SPEC} with SPEC's "%s"
+ * replaced by @n copies of @item (comma separated). */
+static json_t *object_with_list(const char *head, const char *spec, const char *item, size_t n)
+{
+	size_t il = strlen(item) + 1, cap = strlen(head) + strlen(spec) + n * il + 16;
+	char *list = calloc(1, n * il + 1), *text = malloc(cap);
+	json_t *j;
+
+	for (size_t i = 0; i < n; i++)
+		sprintf(list + strlen(list), "%s%s", i ? "," : "", item);
+	snprintf(text, cap, "%s", head);
+	snprintf(text + strlen(text), cap - strlen(text), spec, list);
+	j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	free(list);
+	free(text);
+	return j;
+}
+
+/* A pod the model rejects (4,097 container ports, a bad IP) has no dispatch
+ * element, so the base chains' trailing "cali*" drop takes its traffic
+ * both ways; the other pods keep theirs. */
+static void test_rejected_pod_has_no_dispatch_and_is_dropped(void **state)
+{
+	const char *bad_ip = "{\"metadata\":{\"namespace\":\"a\",\"name\":\"badip\"},"
+			     "\"status\":{\"podIP\":\"10.0.1.300\"}}";
+	json_t *v[2] = {
+		object_with_list("{\"metadata\":{\"namespace\":\"a\",\"name\":\"many\"},",
+				 "\"spec\":{\"containers\":[{\"ports\":[%s]}]},"
+				 "\"status\":{\"podIP\":\"10.0.1.9\"}}",
+				 "{\"containerPort\":80}", 4097),
+		json_loads(bad_ip, 0, NULL),
+	};
+	struct fixture f = {};
+	struct policy_pod *p = NULL;
+	char ifname[IFNAMSIZ], *t = NULL;
+
+	(void)state;
+	build(&f, "", -1);
+	assert_int_equal(policy_pod_from_json(v[0], &p, NULL), -EINVAL);
+	assert_int_equal(policy_pod_from_json(v[1], &p, NULL), -EINVAL);
+	for (size_t i = 0; i < 2; i++) {
+		const char *name = json_string_value(
+			json_object_get(json_object_get(v[i], "metadata"), "name"));
+
+		assert_null(policy_model_get_pod(f.m, "a", name));
+		assert_int_equal(ifname_for_workload("a", name, ifname), 0);
+		for (int dir = 0; dir < 2; dir++) {
+			assert_int_equal(policy_nft_set_to_text(policy_nft_set_get(nft(&f), dir ? "cc_to_wl" : "cc_from_wl"), &t), 0);
+			assert_null(strstr(t, ifname));
+			free(t);
+		}
+		json_decref(v[i]);
+	}
+	assert_string_equal(profile_of(&f, "a", "web", true), "cc_open");
+	assert_rules(&f, "cc_fwd_ingress",
+		     "ct state established,related counter accept\n"
+		     "oifname \"cali*\" ct state invalid counter drop\n"
+		     "oifname vmap @cc_to_wl\n"
+		     "oifname \"cali*\" counter drop\n");
+	done(&f);
+}
+
+static void recompile(struct fixture *f)
+{
+	struct policy_options o = { .nflog_group = -1 };
+
+	policy_desired_free(f->d);
+	assert_int_equal(policy_compile(f->m, &o, &f->d), 0);
+}
+
+/* A policy over a limit (5,000 ipBlock peers) is rejected; its stand-in
+ * isolates the pods it selects in its policyTypes and allows nothing, so
+ * they keep only what their other policies allow; other pods, other
+ * namespaces and other policies are untouched. */
+static void test_rejected_policy_isolates_its_pods_and_allows_nothing(void **state)
+{
+	json_t *big = object_with_list(
+		"{\"metadata\":{\"namespace\":\"a\",\"name\":\"big\"},",
+		"\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},"
+		"\"ingress\":[{\"from\":[%s]}]}}",
+		"{\"ipBlock\":{\"cidr\":\"192.0.2.0/24\"}}", 5000);
+	struct policy_netpol *np = NULL;
+	struct fixture f = {};
+	char *err = NULL;
+	const char *prof;
+
+	(void)state;
+	build(&f, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"allow-cli\"},"
+		  "\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},"
+		  "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"cli\"}}}]}]}}",
+	      -1);
+	assert_int_equal(policy_netpol_from_json(big, &np, &err), -EINVAL);
+	assert_non_null(strstr(err, "more than 4096 entries"));
+	free(err);
+	assert_int_equal(policy_netpol_deny_from_json(big, &np), 0);
+	assert_true(np->rejected);
+	assert_int_equal(policy_model_set_netpol(f.m, np), 0);
+	recompile(&f);
+	prof = profile_of(&f, "a", "web", true);
+	assert_rules(&f, prof, "jump pol_a_allow-cli_in\njump pol_a_big_in\ncounter drop\n");
+	assert_rules(&f, "pol_a_big_in", "");
+	assert_true(policy_nft_chain_get(nft(&f), "pol_a_allow-cli_in")->n_rules > 0); /* kept */
+	assert_string_equal(profile_of(&f, "a", "web", false), "cc_open"); /* Ingress only */
+	assert_string_equal(profile_of(&f, "a", "api", true), "cc_open");  /* not selected */
+	assert_string_equal(profile_of(&f, "b", "web", true), "cc_open");  /* other namespace */
+	json_decref(big);
+	done(&f);
+}
+
+/* Nothing of the rejected policy parses: it isolates every pod of its
+ * namespace both ways, and no pod of another namespace. */
+static void test_unparsable_policy_isolates_its_namespace_both_ways(void **state)
+{
+	json_t *bad = json_loads("{\"metadata\":{\"namespace\":\"a\",\"name\":\"bad\"},"
+				 "\"spec\":{\"podSelector\":{\"matchExpressions\":[{\"key\":\"x\","
+				 "\"operator\":\"Bogus\"}]},\"policyTypes\":[\"Sideways\"]}}",
+				 0, NULL);
+	static const char *const pods[] = { "web", "api", "cli" };
+	struct policy_netpol *np = NULL;
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "", -1);
+	assert_int_equal(policy_netpol_from_json(bad, &np, NULL), -EINVAL);
+	assert_int_equal(policy_netpol_deny_from_json(bad, &np), 0);
+	assert_int_equal(policy_model_set_netpol(f.m, np), 0);
+	recompile(&f);
+	for (size_t i = 0; i < ELEMENTSOF(pods); i++)
+		for (int in = 0; in < 2; in++)
+			assert_rules(&f, profile_of(&f, "a", pods[i], in),
+				     in ? "jump pol_a_bad_in\ncounter drop\n"
+					: "jump pol_a_bad_eg\ncounter drop\n");
+	assert_string_equal(profile_of(&f, "b", "web", true), "cc_open");
+	assert_string_equal(profile_of(&f, "c", "tool", false), "cc_open");
+	json_decref(bad);
+	done(&f);
+}
+
 static char *dump(const struct policy_nft *t)
 {
 	char *buf = NULL;
@@ -800,6 +940,9 @@ int main(void)
 		cmocka_unit_test(test_equal_peers_share_one_set),
 		cmocka_unit_test(test_update_after_policy_change_is_stale),
 		cmocka_unit_test(test_comments_identify_policy_rule_and_content),
+		cmocka_unit_test(test_rejected_pod_has_no_dispatch_and_is_dropped),
+		cmocka_unit_test(test_rejected_policy_isolates_its_pods_and_allows_nothing),
+		cmocka_unit_test(test_unparsable_policy_isolates_its_namespace_both_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
