@@ -494,6 +494,36 @@ static json_t *object_with_list(const char *head, const char *spec, const char *
 	return j;
 }
 
+/* Two policy names with one 64-bit FNV-1a hash of "ns/name" (a real pair,
+ * over-long so hashed): each gets its own chains, the second in key order
+ * with a suffix; before, both were "pol_h7c92f700cf2fa39a_in". */
+static void test_colliding_policy_names_get_distinct_chains(void **state)
+{
+	static const char *const suffix[2] = { "c4fb8e77f5099a39", "74a7ea9e9e848c20" };
+	static const char *const fmt =
+		"{\"metadata\":{\"namespace\":\"sec-collide\",\"name\":\"collide-%s-%s\"},"
+		"\"spec\":{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":%d}]}]}}";
+	char a[183], pols[2][1024], both[2100];
+	struct fixture f = {};
+
+	(void)state;
+	memset(a, 'a', 182);
+	a[182] = '\0';
+	for (int i = 0; i < 2; i++)
+		snprintf(pols[i], sizeof(pols[i]), fmt, a, suffix[i], 80 + i);
+	snprintf(both, sizeof(both), "%s,%s", pols[0], pols[1]);
+	build(&f, both, -1);
+	assert_rules(&f, "pol_h7c92f700cf2fa39a_in",
+		     "meta l4proto . th dport @ports_* counter accept\n");
+	assert_rules(&f, "pol_h7c92f700cf2fa39a_1_in",
+		     "meta l4proto . th dport @ports_* counter accept\n");
+	assert_string_not_equal(set_of(&f, "pol_h7c92f700cf2fa39a_in", 0, 0),
+				set_of(&f, "pol_h7c92f700cf2fa39a_1_in", 0, 0));
+	assert_elems(&f, set_of(&f, "pol_h7c92f700cf2fa39a_in", 0, 0), "tcp . 81");
+	assert_elems(&f, set_of(&f, "pol_h7c92f700cf2fa39a_1_in", 0, 0), "tcp . 80");
+	done(&f);
+}
+
 /* A pod the model rejects (4,097 container ports, a bad IP) has no dispatch
  * element, so the base chains' trailing "cali*" drop takes its traffic
  * both ways; the other pods keep theirs. */
@@ -940,6 +970,7 @@ int main(void)
 		cmocka_unit_test(test_equal_peers_share_one_set),
 		cmocka_unit_test(test_update_after_policy_change_is_stale),
 		cmocka_unit_test(test_comments_identify_policy_rule_and_content),
+		cmocka_unit_test(test_colliding_policy_names_get_distinct_chains),
 		cmocka_unit_test(test_rejected_pod_has_no_dispatch_and_is_dropped),
 		cmocka_unit_test(test_rejected_policy_isolates_its_pods_and_allows_nothing),
 		cmocka_unit_test(test_unparsable_policy_isolates_its_namespace_both_ways),
