@@ -1,6 +1,7 @@
 # Fail-closed policy tests (sourced by tests/system/security/00[01]*): the
 # felix-c lab of tests/system/felix (own lab, FX_NODES nodes, felix-c and
 # BIRD on each) plus what these tests share.
+FX_NODES=${FX_NODES:-2}
 . "$(dirname "$0")/../felix/helpers.sh"
 
 allowed() { wait_for 15 probe "$1" "$2" "$3" "${4:-tcp}"; }  # SRC DST PORT [PROTO]
@@ -13,8 +14,10 @@ still_denied() {
 	done
 	return 0
 }
-netpol() { # NAMESPACE NAME SPEC-JSON
-	k apply -f - >/dev/null <<Y || fail "apply networkpolicy $1/$2"
+# netpol NAMESPACE NAME SPEC-JSON [VERB]: kubectl VERB (apply) of a NetworkPolicy;
+# create/replace for specs too big for apply's last-applied annotation.
+netpol() {
+	k "${4:-apply}" -f - >/dev/null <<Y || fail "${4:-apply} networkpolicy $1/$2"
 {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"namespace":"$1","name":"$2"},"spec":$3}
 Y
 }
