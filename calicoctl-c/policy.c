@@ -87,6 +87,12 @@ static int add_objects(struct policy_model *m, const json_t *items, const char *
 			struct policy_netpol *np = NULL;
 
 			r = policy_netpol_from_json(o, &np, &err);
+			if (r == -EINVAL) { /* what felix-c enforces for it */
+				log_warning("NetworkPolicy '%s/%s' is rejected: the pods it selects "
+					    "are isolated and it allows nothing: %s",
+					    kapi_obj_namespace(o) ?: "", kapi_obj_name(o) ?: "", err);
+				r = policy_netpol_deny_from_json(o, &np);
+			}
 			if (r == 0)
 				r = policy_model_set_netpol(m, np);
 		}
