@@ -16,5 +16,5 @@ IMAGE_ARCHIVE := $(BUILD)/calico-c-node.oci.tar
 .PHONY: image
 image: $(IMAGE_ARCHIVE)
 
-$(IMAGE_ARCHIVE): $(addprefix $(BUILD)/bin/,$(IMAGE_PROGRAMS)) manifests/image/build.sh
+$(IMAGE_ARCHIVE): $(addprefix $(BUILD)/bin/,$(IMAGE_PROGRAMS)) manifests/image/build.sh manifests/image/oci.sh
 	manifests/image/build.sh -o $@ -w $(BUILD)/image -n $(IMAGE_REF) $(filter $(BUILD)/bin/%,$^)

@@ -16,16 +16,12 @@
 #      /opt/calico-c/bin, the folder
 #      calico-c-install-cni copies them to the host from.
 # Entry point: /usr/local/bin/felix-c. The index names the image
-# docker.io/<NAME>:<TAG> in both io.containerd.image.name and
-# org.opencontainers.image.ref.name, so `ctr images import` (with or without
-# --base-name docker.io/<NAME>) stores it under the name a kubelet looks up for
-# `image: <NAME>:<TAG>`. (A bare tag as ref.name would import as
-# import-<date>:<TAG>.)
+# docker.io/<NAME>:<TAG> (manifests/image/oci.sh), so `ctr images import`
+# stores it under the name a kubelet looks up for `image: <NAME>:<TAG>`.
 #
-# Reproducible: sorted tar entries, owner 0, mtime SOURCE_DATE_EPOCH (default
-# 0), gzip -n; the same inputs give the same digests. The Debian layer is
-# rebuilt only when its inputs change. Offline once the cache holds the
-# packages (the first run needs apt).
+# Reproducible: tar mtimes SOURCE_DATE_EPOCH (default 0), see oci.sh. The
+# Debian layer is rebuilt only when its inputs change. Offline once the cache
+# holds the packages (the first run needs apt).
 set -euo pipefail
 
 out= work= ref=calico-c/node:0.1.0
@@ -43,11 +39,10 @@ log() { printf 'image: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 [ -n "$out" ] && [ ${#progs[@]} -gt 0 ] || die "usage: $0 -o OUT.tar [-w WORKDIR] [-n NAME:TAG] PROGRAM..."
-[[ $ref =~ ^[a-z0-9]+([._/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] ||
-	die "bad image reference '$ref' (want name:tag)"
-name=${ref%:*} tag=${ref##*:}
-case $name in */*) ;; *) name=library/$name ;; esac
-case ${name%%/*} in *.* | *:* | localhost) full=$name:$tag ;; *) full=docker.io/$name:$tag ;; esac
+# shellcheck source=manifests/image/oci.sh
+. "$(dirname "$0")/oci.sh"
+oci_ref "$ref" >/dev/null || die "bad image reference '$ref' (want name:tag)"
+tag=${ref##*:}
 work=${work:-$(dirname "$out")/image}
 for p in "${progs[@]}"; do
 	[ -x "$p" ] || die "program $p is missing (build it first)"
@@ -57,9 +52,9 @@ for t in apt-get dpkg-deb dpkg-query ldd sha256sum tar gzip flock; do
 done
 
 cache=${CALICO_C_CACHE:-/var/cache/calico-c}/image-debs
-epoch=${SOURCE_DATE_EPOCH:-0}
+OCI_EPOCH=${SOURCE_DATE_EPOCH:-0} OCI_WORK=$work
 arch=$(dpkg --print-architecture)
-case $arch in amd64 | arm64 | s390x | ppc64el) oci_arch=${arch/ppc64el/ppc64le} ;; *) die "unsupported arch $arch" ;; esac
+case $arch in amd64 | arm64 | s390x | ppc64el) OCI_ARCH=${arch/ppc64el/ppc64le} ;; *) die "unsupported arch $arch" ;; esac
 mkdir -p "$cache" "$work"
 exec 9>"$cache/.lock"
 flock 9 # one builder at a time per cache (and so per work dir)
@@ -212,34 +207,16 @@ dir_of[busybox-static]=$bbox
 
 packages=$(for o in "${!dir_of[@]}"; do cat "${dir_of[$o]}/.done"; done | sort -u)
 base_key=$( {
-	sha256sum "$0" | cut -d' ' -f1
-	echo "$epoch $arch"
+	sha256sum "$0" "$(dirname "$0")/oci.sh" | cut -d" " -f1
+	echo "$OCI_EPOCH $arch"
 	echo "$packages"
 	for l in $libs; do echo "$l ${owner_of[$l]}"; done
 } | sha256sum | cut -d' ' -f1)
 
-blobs=$work/oci/blobs/sha256
-mkdir -p "$blobs"
-
-# layer DIR NAME: tar DIR reproducibly, gzip it into a blob; sets
-# <NAME>_diff, <NAME>_digest, <NAME>_size.
-layer() {
-	local dir=$1 n=$2 tar=$work/$2.tar d
-	tar --sort=name --format=gnu --numeric-owner --owner=0 --group=0 \
-		--mtime="@$epoch" -C "$dir" -cf "$tar" .
-	d=$(sha256sum "$tar" | cut -d' ' -f1)
-	gzip -n -6 -f "$tar"
-	printf -v "${n}_diff" 'sha256:%s' "$d"
-	d=$(sha256sum "$tar.gz" | cut -d' ' -f1)
-	printf -v "${n}_digest" 'sha256:%s' "$d"
-	printf -v "${n}_size" '%s' "$(stat -c %s "$tar.gz")"
-	mv "$tar.gz" "$blobs/$d"
-}
-
 if [ "$(cat "$work/base.key" 2>/dev/null)" = "$base_key" ] && [ -f "$work/base.layer" ]; then
 	# shellcheck source=/dev/null
 	. "$work/base.layer"
-	[ -f "$blobs/${base_digest#sha256:}" ] || rm -f "$work/base.key"
+	[ -f "$(oci_blobs)/${base_digest#sha256:}" ] || rm -f "$work/base.key"
 fi
 if [ "$(cat "$work/base.key" 2>/dev/null)" != "$base_key" ]; then
 	log "building the Debian layer"
@@ -274,7 +251,7 @@ if [ "$(cat "$work/base.key" 2>/dev/null)" != "$base_key" ]; then
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 	printf 'hosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n' >"$r/etc/nsswitch.conf"
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$r/etc/hosts"
-	layer "$r" base
+	oci_layer "$r" base
 	printf 'base_diff=%s base_digest=%s base_size=%s\n' "$base_diff" "$base_digest" "$base_size" >"$work/base.layer"
 	echo "$base_key" >"$work/base.key"
 fi
@@ -292,39 +269,10 @@ for p in calico-c calico-c-direct calico-c-ipam calico-c-ipam-direct; do
 		ln -s "/usr/local/bin/$p" "$r/opt/calico-c/bin/$p"
 	fi
 done
-layer "$r" app
+oci_layer "$r" app
 
 # --- config, manifest, index -------------------------------------------------
-blob_json() { # FILE VAR: move FILE into blobs/, set VAR_digest and VAR_size
-	local d
-	d=$(sha256sum "$1" | cut -d' ' -f1)
-	printf -v "${2}_digest" 'sha256:%s' "$d"
-	printf -v "${2}_size" '%s' "$(stat -c %s "$1")"
-	mv "$1" "$blobs/$d"
-}
-created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
-progs_list=$(for p in "${progs[@]}"; do basename "$p"; done | tr '\n' ' ')
-cat >"$work/config.json" <<EOF
-{"created":"$created","architecture":"$oci_arch","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":["/usr/local/bin/felix-c"],"WorkingDir":"/","Labels":{"org.opencontainers.image.title":"calico-c node","org.opencontainers.image.version":"$tag"}},"rootfs":{"type":"layers","diff_ids":["$base_diff","$app_diff"]},"history":[{"created":"$created","created_by":"manifests/image/build.sh: Debian bird2, busybox-static and shared libraries"},{"created":"$created","created_by":"manifests/image/build.sh: ${progs_list% }"}]}
-EOF
-blob_json "$work/config.json" config
-cat >"$work/manifest.json" <<EOF
-{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"$config_digest","size":$config_size},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"$base_digest","size":$base_size},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"$app_digest","size":$app_size}]}
-EOF
-blob_json "$work/manifest.json" manifest
-cat >"$work/oci/index.json" <<EOF
-{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"$manifest_digest","size":$manifest_size,"platform":{"architecture":"$oci_arch","os":"linux"},"annotations":{"io.containerd.image.name":"$full","org.opencontainers.image.ref.name":"$full"}}]}
-EOF
-echo '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
-
-# Keep only the blobs this image uses (old app layers pile up otherwise).
-for b in "$blobs"/*; do
-	case " ${base_digest#sha256:} ${app_digest#sha256:} ${config_digest#sha256:} ${manifest_digest#sha256:} " in
-	*" ${b##*/} "*) ;;
-	*) rm -f "$b" ;;
-	esac
-done
-tar --sort=name --format=gnu --numeric-owner --owner=0 --group=0 --mtime="@$epoch" \
-	-C "$work/oci" -cf "$out.tmp" oci-layout index.json blobs
-mv "$out.tmp" "$out"
-log "$full $manifest_digest $(stat -c %s "$out") bytes -> $out"
+oci_archive "$out" "$ref" \
+	'{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":["/usr/local/bin/felix-c"],"WorkingDir":"/","Labels":{"org.opencontainers.image.title":"calico-c node","org.opencontainers.image.version":"'"$tag"'"}}' \
+	base app
+log "$OCI_FULL_REF $OCI_MANIFEST_DIGEST $(stat -c %s "$out") bytes -> $out"
