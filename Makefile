@@ -150,7 +150,7 @@ check: deps
 bench: deps all
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/bench/run
 
-demo: deps all
+demo: deps all image
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/lab/demo
 
 clean:
