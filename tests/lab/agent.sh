@@ -47,17 +47,11 @@ agent_start() {
 }
 
 agent_stop() {
-	local node=$1 sig=TERM pidf pid i
+	local node=$1 sig=TERM pidf
 	[ "${2:-}" = --kill ] && sig=KILL
 	pidf=$(state)/pids/felix-$node.pid
 	alive "$pidf" || die "agent: felix-c does not run on $node"
-	pid=$(cat "$pidf")
-	kill -"$sig" "$pid"
-	for ((i = 0; i < 100; i++)); do
-		pid_alive "$pid" || { rm -f "$pidf"; return 0; }
-		sleep 0.1
-	done
-	die "agent: felix-c on $node (pid $pid) did not exit"
+	stop_pid "$pidf" "$sig" 10 || die "agent: felix-c on $node (pid $(cat "$pidf")) did not exit"
 }
 
 agent_health() { # NODE PATH -> body; exit 0 iff HTTP 200

@@ -13,6 +13,10 @@
 #   lab node import NODE OCI_ARCHIVE      import an image into NODE's containerd
 #   lab node ctr NODE ARGS...             ctr -n k8s.io against NODE's containerd
 #
+# `up` imports into every node's containerd the images build-tools.sh makes
+# (pause, busybox) and the node image of `make image` ($NODE_IMAGE, default
+# $CALICO_C_BUILD/calico-c-node.oci.tar).
+#
 # A node's mount namespace (held open by a `sleep` whose pid is in
 # pids/holder-NODE.pid): overlays over /etc, /opt and /var (upper layers in
 # nodes/NODE/ovl, so the DaemonSet's hostPath folders, the kubelet's and
@@ -330,20 +334,13 @@ node_start() {
 	esac
 }
 
-# node_stop NODE WHAT [--kill]: SIGTERM (or SIGKILL) and wait until it is gone.
+# node_stop NODE WHAT [--kill]: SIGTERM (or SIGKILL), wait until it is gone.
 node_stop() {
-	local node=$1 what=$2 sig=TERM pidf pid i
+	local node=$1 what=$2 sig=TERM pidf
 	[ "${3:-}" = --kill ] && sig=KILL
 	pidf=$(state)/pids/$what-$node.pid
 	alive "$pidf" || die "$what does not run on $node"
-	pid=$(cat "$pidf")
-	kill -"$sig" "$pid"
-	for ((i = 0; i < 150; i++)); do
-		pid_alive "$pid" || { rm -f "$pidf"; return 0; }
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	rm -f "$pidf"
+	stop_pid "$pidf" "$sig" 15 || die "$what on $node (pid $(cat "$pidf")) did not exit"
 }
 
 node_ctr() { # NODE ARGS...
