@@ -1346,7 +1346,7 @@ static int pod_change(struct policy_desired *d, const struct policy_model *m,
 	if (!policy_model_is_local(m, pod))
 		return 0;
 	r = relevance_change(d, pod, delta, t);
-	if (r < 0)
+	if (r < 0 || policy_model_ifname_is_shared(m, pod))
 		return r;
 	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
 		r = profile_change(d, pod, dir, delta, t);
@@ -1560,7 +1560,8 @@ static int compile_all(struct policy_desired *d, const struct policy_model *m)
 	}
 	for (size_t i = 0; policy_model_next_pod(m, &i, &pod);) {
 
-		if (pod->host_network || !policy_model_is_local(m, pod))
+		if (pod->host_network || !policy_model_is_local(m, pod) ||
+		    policy_model_ifname_is_shared(m, pod))
 			continue;
 		for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
 			r = profile_change(d, pod, dir, +1, NULL);

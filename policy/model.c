@@ -922,6 +922,9 @@ struct policy_model *policy_model_free(struct policy_model *m)
 		free(np->pods);
 		free(np);
 	}
+	for (i = 0; policy_hmap_next(&m->ifnames, &i, &v);)
+		free(v);
+	policy_hmap_done(&m->ifnames);
 	policy_hmap_done(&m->pods);
 	policy_hmap_done(&m->namespaces);
 	policy_hmap_done(&m->netpols);
@@ -981,6 +984,49 @@ static bool pod_has_v6(const struct policy_pod *p)
 	return false;
 }
 
+/* Local pods per host interface name (see policy_model_ifname_is_shared()). */
+struct ifname_users {
+	unsigned n;
+	char ifname[IFNAMSIZ];
+};
+
+/* @p (local) comes (+1) or goes (-1). A name becoming shared or unshared
+ * changes what other pods compile to: it counts as a policy change, so
+ * compiled states recompile instead of updating one pod. */
+static int ifname_change(struct policy_model *m, const struct policy_pod *p, int delta)
+{
+	struct ifname_users *u = policy_hmap_get_str(&m->ifnames, p->ifname);
+	unsigned before = u ? u->n : 0;
+	int r;
+
+	if (!u && delta > 0) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		snprintf(u->ifname, sizeof(u->ifname), "%s", p->ifname);
+		r = policy_hmap_put_str(&m->ifnames, u->ifname, u);
+		if (r < 0) {
+			free(u);
+			return r;
+		}
+	}
+	if (!u)
+		return 0;
+	u->n += delta;
+	if ((before > 1) != (u->n > 1))
+		m->netpol_generation++;
+	if (u->n == 0)
+		free(policy_hmap_remove_str(&m->ifnames, p->ifname));
+	return 0;
+}
+
+bool policy_model_ifname_is_shared(const struct policy_model *m, const struct policy_pod *p)
+{
+	const struct ifname_users *u = policy_hmap_get_str(&m->ifnames, p->ifname);
+
+	return u && u->n > 1;
+}
+
 const struct policy_pod *policy_model_get_pod(const struct policy_model *m, const char *ns,
 					      const char *name)
 {
@@ -1005,6 +1051,8 @@ struct policy_pod *policy_model_del_pod(struct policy_model *m, const char *ns, 
 	p = e->pod;
 	pod_entry_free(e);
 	ns_pods_remove(m, p);
+	if (policy_model_is_local(m, p))
+		(void)ifname_change(m, p, -1);
 	m->n_pods_v6 -= pod_has_v6(p);
 	m->generation++;
 	return p;
@@ -1023,19 +1071,18 @@ int policy_model_set_pod(struct policy_model *m, struct policy_pod *pod,
 		*ret_old = old;
 	else
 		policy_pod_free(old);
-	if (!e || !(e->key = strdup(pod_key(p, key, sizeof(key))))) {
+	if (!e || !(e->key = strdup(pod_key(p, key, sizeof(key)))) ||
+	    (policy_model_is_local(m, p) && ifname_change(m, p, +1) < 0)) {
 		pod_entry_free(e);
 		return -ENOMEM;
 	}
 	e->pod = p;
 	r = policy_hmap_put_str(&m->pods, e->key, e);
-	if (r < 0) {
-		pod_entry_free(e);
-		return r;
-	}
-	r = ns_pods_add(m, p);
-	if (r < 0) {
+	if (r == 0 && (r = ns_pods_add(m, p)) < 0)
 		policy_hmap_remove_str(&m->pods, e->key);
+	if (r < 0) {
+		if (policy_model_is_local(m, p))
+			(void)ifname_change(m, p, -1);
 		pod_entry_free(e);
 		return r;
 	}

@@ -187,6 +187,7 @@ struct policy_model {
 	struct policy_hmap namespaces; /* name -> struct policy_namespace */
 	struct policy_hmap netpols;    /* "ns/name" -> struct policy_netpol */
 	struct policy_hmap ns_pods;    /* ns -> struct policy_ns_pods */
+	struct policy_hmap ifnames;    /* local pods' ifname -> how many use it */
 	size_t n_pods_v6;	/* pods with an IPv6 address (IPv6 rules exist iff > 0) */
 	uint64_t generation;	/* bumped by every change */
 	uint64_t netpol_generation; /* bumped by policy and namespace changes */
@@ -242,6 +243,12 @@ bool policy_model_next_pod(const struct policy_model *m, size_t *i, struct polic
 
 /* policy_model_is_local - the pod's veth is on this node (dispatch entries). */
 bool policy_model_is_local(const struct policy_model *m, const struct policy_pod *p);
+
+/* policy_model_ifname_is_shared - another local pod has @p's veth name
+ * (cali + 44 bits of a hash of ns.name: collisions are cheap to make). At
+ * most one of them owns the interface and nothing says which, so neither
+ * is programmed: the interface's traffic is dropped. */
+bool policy_model_ifname_is_shared(const struct policy_model *m, const struct policy_pod *p);
 
 /**
  * policy_model_load_json - add every object of a state document

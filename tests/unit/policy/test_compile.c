@@ -524,6 +524,51 @@ static void test_colliding_policy_names_get_distinct_chains(void **state)
 	done(&f);
 }
 
+static void recompile(struct fixture *f)
+{
+	struct policy_options o = { .nflog_group = -1 };
+
+	policy_desired_free(f->d);
+	assert_int_equal(policy_compile(f->m, &o, &f->d), 0);
+}
+
+/* Two local pods with one veth name (forced here; 44 bits of SHA-1 make
+ * real pairs cheap): neither is dispatched, so the interface's traffic is
+ * dropped, and the batch never holds two elements for one key. Other pods
+ * keep theirs; when one goes, the other is programmed again. Both edges
+ * make incremental updates stale (the other pod changes too). */
+static void test_pods_sharing_a_veth_name_are_not_dispatched(void **state)
+{
+	json_t *j = json_loads("{\"metadata\":{\"namespace\":\"b\",\"name\":\"twin\","
+			       "\"labels\":{\"app\":\"web\"}},\"status\":{\"podIP\":\"10.0.2.9\"}}",
+			       0, NULL);
+	struct policy_plan *plan = NULL;
+	struct policy_pod *twin = NULL;
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "", -1);
+	assert_int_equal(policy_pod_from_json(j, &twin, NULL), 0);
+	snprintf(twin->ifname, sizeof(twin->ifname), "%s",
+		 policy_model_get_pod(f.m, "a", "web")->ifname);
+	assert_int_equal(policy_model_set_pod(f.m, twin, NULL), 0);
+	assert_true(policy_model_ifname_is_shared(f.m, policy_model_get_pod(f.m, "b", "twin")));
+	assert_int_equal(policy_desired_update_pod(f.d, f.m, NULL,
+						   policy_model_get_pod(f.m, "b", "twin"), &plan),
+			 -ESTALE);
+	recompile(&f);
+	assert_string_equal(profile_of(&f, "a", "web", true), "");
+	assert_string_equal(profile_of(&f, "a", "web", false), "");
+	assert_string_equal(profile_of(&f, "a", "api", true), "cc_open");
+	assert_int_equal(policy_nft_set_size(policy_nft_set_get(nft(&f), "cc_to_wl")), 4);
+	policy_pod_free(policy_model_del_pod(f.m, "b", "twin"));
+	assert_false(policy_model_ifname_is_shared(f.m, policy_model_get_pod(f.m, "a", "web")));
+	recompile(&f);
+	assert_string_equal(profile_of(&f, "a", "web", true), "cc_open");
+	json_decref(j);
+	done(&f);
+}
+
 /* A pod the model rejects (4,097 container ports, a bad IP) has no dispatch
  * element, so the base chains' trailing "cali*" drop takes its traffic
  * both ways; the other pods keep theirs. */
@@ -568,13 +613,6 @@ static void test_rejected_pod_has_no_dispatch_and_is_dropped(void **state)
 	done(&f);
 }
 
-static void recompile(struct fixture *f)
-{
-	struct policy_options o = { .nflog_group = -1 };
-
-	policy_desired_free(f->d);
-	assert_int_equal(policy_compile(f->m, &o, &f->d), 0);
-}
 
 /* A policy over a limit (5,000 ipBlock peers) is rejected; its stand-in
  * isolates the pods it selects in its policyTypes and allows nothing, so
@@ -972,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_comments_identify_policy_rule_and_content),
 		cmocka_unit_test(test_colliding_policy_names_get_distinct_chains),
 		cmocka_unit_test(test_rejected_pod_has_no_dispatch_and_is_dropped),
+		cmocka_unit_test(test_pods_sharing_a_veth_name_are_not_dispatched),
 		cmocka_unit_test(test_rejected_policy_isolates_its_pods_and_allows_nothing),
 		cmocka_unit_test(test_unparsable_policy_isolates_its_namespace_both_ways),
 	};
