@@ -306,7 +306,7 @@ static int write_temp(const char *path, const char *text, char **ret_tmp)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 || fchmod(fd, 0644) < 0) {
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 || fchmod(fd, BIRDCFG_MODE) < 0) {
 		int r = errno ? -errno : -EIO;
 
 		unlink(tmp);
@@ -324,7 +324,7 @@ int birdcfg_apply(const char *path, const char *text, const char *bird, const ch
 
 	*ret_changed = false;
 	if (read_file(path, &old) == 0 && strcmp(old, text) == 0)
-		return 0;
+		return chmod(path, BIRDCFG_MODE) < 0 ? -errno : 0; /* one written 0644 before */
 	r = write_temp(path, text, &tmp);
 	if (r < 0)
 		return r;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #define BIRDCTL_TIMEOUT_MS 5000
+#define BIRDCFG_MODE 0600 /* the config holds BGP MD5 passwords */
 
 /* One protocol as `show protocols all` reports it. */
 struct birdctl_proto {
@@ -56,6 +57,9 @@ void birdctl_status_done(struct birdctl_status *s);
  * @sock: control socket, or NULL to only write the file
  * @ret_changed: set to whether the file changed
  * @ret_msg: on -EINVAL, BIRD's complaint about the text (malloc'd), may be NULL
+ *
+ * The file is mode BIRDCFG_MODE (0600: BGP passwords are in it), also when
+ * its text was already current (a file an older release wrote 0644).
  *
  * Return: 0; -EINVAL when BIRD rejects the text (the old file is kept);
  *   a birdctl_command() error when the file was written but the reload

@@ -19,6 +19,7 @@
 #include "evloop.h"
 #include "felix-c/agent.h"
 #include "felix-c/config.h"
+#include "fileio.h"
 #include "kapi.h"
 #include "log.h"
 
@@ -47,6 +48,21 @@ static int load_kubeconfig(const struct felix_config *c, struct kapi_config **re
 	return 0;
 }
 
+/* The state dir holds BIRD's config (BGP passwords) and its control socket
+ * (any client may reconfigure BIRD): only root may look in. */
+static int state_dir_prepare(const struct felix_config *c)
+{
+	int r = dir_make_private(c->state_dir);
+
+	if (r < 0)
+		return log_error_errno(r, "Cannot make the state dir '%s' private (0700): %m",
+				       c->state_dir);
+	if (r > 0)
+		log_info("State dir '%s' is now mode 0700 (it holds BIRD's config and socket)",
+			 c->state_dir);
+	return 0;
+}
+
 static int run(const struct felix_config *c)
 {
 	struct kapi_config *kc = NULL;
@@ -55,7 +71,9 @@ static int run(const struct felix_config *c)
 	struct felix_agent *a = NULL;
 	int r;
 
-	r = load_kubeconfig(c, &kc);
+	r = state_dir_prepare(c);
+	if (r == 0)
+		r = load_kubeconfig(c, &kc);
 	if (r < 0)
 		return r;
 	r = evloop_new(&loop);

@@ -101,3 +101,22 @@ int mkdir_parent(const char *path, mode_t mode)
 		return -errno;
 	return 0;
 }
+
+int dir_make_private(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) == 0)
+		return 1;
+	if (errno != EEXIST)
+		return -errno;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (!(st.st_mode & 077))
+		return 0;
+	if (chmod(path, st.st_mode & 0700) < 0)
+		return -errno;
+	return 1;
+}

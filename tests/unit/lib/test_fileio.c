@@ -1,14 +1,18 @@
 /* fd_read_all (lib/fileio.h): everything up to end of file, NUL-terminated,
  * across many reads; more than the limit is -EFBIG; a socket whose receive
- * timeout expires is -ETIMEDOUT (felix-c's CNI service relies on both). */
+ * timeout expires is -ETIMEDOUT (felix-c's CNI service relies on both).
+ * dir_make_private: a folder ends 0700-or-less whatever it started as. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -72,11 +76,52 @@ static void test_limit_and_timeout(void **state)
 	close(sv[1]);
 }
 
+static void test_dir_make_private(void **state)
+{
+	static const struct {
+		int before; /* -1: missing, -2: a regular file */
+		int want;
+		mode_t after;
+	} v[] = {
+		{ -1, 1, 0700 },    { 0755, 1, 0700 }, { 0777, 1, 0700 }, { 0750, 1, 0700 },
+		{ 0700, 0, 0700 },  { 0500, 0, 0500 }, { 01777, 1, 0700 }, { 0705, 1, 0700 },
+		{ -2, -ENOTDIR, 0 },
+	};
+	char top[] = "/tmp/test_fileio.XXXXXX", path[64], missing[96];
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(path, sizeof(path), "%s/d%zu", top, i);
+		if (v[i].before == -2)
+			close(open(path, O_CREAT | O_WRONLY, 0644));
+		else if (v[i].before >= 0) {
+			assert_int_equal(mkdir(path, 0700), 0);
+			assert_int_equal(chmod(path, (mode_t)v[i].before), 0);
+		}
+		assert_int_equal(dir_make_private(path), v[i].want);
+		if (v[i].want >= 0) {
+			assert_int_equal(stat(path, &st), 0);
+			assert_true(S_ISDIR(st.st_mode));
+			assert_int_equal(st.st_mode & 07777, v[i].after);
+		}
+		if (v[i].before == -2)
+			unlink(path);
+		else
+			rmdir(path);
+	}
+	snprintf(missing, sizeof(missing), "%s/no/such", top);
+	assert_int_equal(dir_make_private(missing), -ENOENT);
+	rmdir(top);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_to_eof),
 		cmocka_unit_test(test_limit_and_timeout),
+		cmocka_unit_test(test_dir_make_private),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
