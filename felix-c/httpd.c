@@ -1,7 +1,15 @@
 /* HTTP/1.0 health and metrics server (see httpd.h). Each connection reads
  * its request head into a fixed buffer, gets its whole response rendered at
- * once, writes it as the socket accepts and closes. A slow or silent client
- * is cut at HTTPD_TIMEOUT_MS; above HTTPD_MAX_CONNS new ones are refused.
+ * once, writes it as the socket accepts and closes.
+ *
+ * Idle connections must not starve the kubelet's probes (issue 18: 40 idle
+ * connections held for 5 s each made /liveness fail). So a connection has
+ * HTTPD_HEAD_TIMEOUT_MS to send its request head, its head is read as soon
+ * as it is accepted, and at HTTPD_MAX_CONNS a new connection evicts the
+ * oldest one still waiting for its head instead of being refused: a flood of
+ * idle connections only ever displaces itself, while a probe's request,
+ * which follows its connect at once, is answered. Only connections that are
+ * writing an answer (a request was served) count against the cap for good.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +49,7 @@ struct httpd {
 	void *userdata;
 	struct httpd_conn *conns;
 	size_t n_conns;
+	unsigned long evicted; /* idle connections closed to make room */
 };
 
 int httpd_parse_request(const char *buf, size_t len, char ret_method[static 8], char *ret_path,
@@ -124,6 +133,7 @@ static void conn_respond(struct httpd_conn *c, int code, const char *type, struc
 		return;
 	}
 	(void)evloop_io_set_events(c->io, EPOLLOUT);
+	evloop_timer_arm(c->timer, HTTPD_TIMEOUT_MS); /* the answer's own budget */
 }
 
 static void conn_handle(struct httpd_conn *c)
@@ -189,26 +199,37 @@ static void conn_timeout(struct evloop_timer *t, void *userdata)
 	conn_free(userdata);
 }
 
-static void srv_accept(struct evloop_io *io, int fd, uint32_t revents, void *userdata)
+/* The connection waiting longest for its request head (the list is newest
+ * first), or NULL when every one is answering. */
+static struct httpd_conn *oldest_waiting(const struct httpd *s)
 {
-	struct httpd *s = userdata;
-	struct httpd_conn *c;
-	int cfd;
+	struct httpd_conn *found = NULL;
 
-	(void)io;
-	(void)revents;
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
-		return;
+	for (struct httpd_conn *c = s->conns; c; c = c->next)
+		if (!c->resp.len)
+			found = c;
+	return found;
+}
+
+/* Return: false when @cfd was not taken (closed). */
+static bool conn_new(struct httpd *s, int cfd)
+{
+	struct httpd_conn *c, *victim;
+
 	if (s->n_conns >= HTTPD_MAX_CONNS) {
-		log_debug("HTTP: %zu connections open, refusing one", s->n_conns);
-		safe_close(cfd);
-		return;
+		victim = oldest_waiting(s);
+		if (!victim) {
+			safe_close(cfd);
+			return false;
+		}
+		s->evicted++;
+		log_debug("HTTP: %zu connections open, closing the oldest idle one", s->n_conns);
+		conn_free(victim);
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		safe_close(cfd);
-		return;
+		return false;
 	}
 	c->srv = s;
 	c->fd = cfd;
@@ -218,9 +239,27 @@ static void srv_accept(struct evloop_io *io, int fd, uint32_t revents, void *use
 	if (evloop_io_add(s->loop, cfd, EPOLLIN, conn_io, c, &c->io) < 0 ||
 	    evloop_timer_add(s->loop, conn_timeout, c, &c->timer) < 0) {
 		conn_free(c);
-		return;
+		return false;
 	}
-	evloop_timer_arm(c->timer, HTTPD_TIMEOUT_MS);
+	evloop_timer_arm(c->timer, HTTPD_HEAD_TIMEOUT_MS);
+	conn_io(c->io, cfd, EPOLLIN, c); /* the head usually came with the connect */
+	return true;
+}
+
+static void srv_accept(struct evloop_io *io, int fd, uint32_t revents, void *userdata)
+{
+	struct httpd *s = userdata;
+
+	(void)io;
+	(void)revents;
+	/* Drain the backlog, bounded so other events still get their turn. */
+	for (int i = 0; i < 2 * HTTPD_MAX_CONNS; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0)
+			return;
+		(void)conn_new(s, cfd);
+	}
 }
 
 int httpd_new(struct evloop *l, const char *host, uint16_t port, httpd_handler h, void *userdata,
@@ -268,4 +307,9 @@ struct httpd *httpd_free(struct httpd *s)
 size_t httpd_conns(const struct httpd *s)
 {
 	return s->n_conns;
+}
+
+unsigned long httpd_evicted(const struct httpd *s)
+{
+	return s->evicted;
 }

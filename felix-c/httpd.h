@@ -1,6 +1,8 @@
 /* A tiny non-blocking HTTP/1.0 server on the evloop, for /liveness,
  * /readiness and /metrics: GET and HEAD only, one request per connection,
- * bounded connections, request size and connection lifetime.
+ * bounded connections, request size and connection lifetime. Health and
+ * metrics are two servers (two listeners, two connection budgets), and idle
+ * connections cannot starve a request that arrives (see httpd.c).
  */
 #pragma once
 
@@ -13,7 +15,8 @@ struct httpd;
 
 #define HTTPD_MAX_CONNS 32
 #define HTTPD_MAX_REQUEST 4096 /* bytes of request line + headers */
-#define HTTPD_TIMEOUT_MS 5000  /* a connection's whole life */
+#define HTTPD_HEAD_TIMEOUT_MS 1000 /* to send the request head */
+#define HTTPD_TIMEOUT_MS 5000	   /* to take the answer */
 
 /* Fills @body for GET @path and returns the HTTP status; sets *@ret_type
  * (default text/plain). Runs on the loop. */
@@ -36,6 +39,8 @@ int httpd_new(struct evloop *l, const char *host, uint16_t port, httpd_handler h
 struct httpd *httpd_free(struct httpd *s);
 /* Connections currently open (for tests and metrics). */
 size_t httpd_conns(const struct httpd *s);
+/* Idle connections closed to make room for new ones, since the start. */
+unsigned long httpd_evicted(const struct httpd *s);
 
 /**
  * httpd_parse_request - parse the request head in @buf

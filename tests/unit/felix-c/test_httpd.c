@@ -347,30 +347,38 @@ static void test_server_oversized_request_gets_431(void **state)
 	assert_int_equal(httpd_conns(s->httpd), 0);
 }
 
-static void test_server_refuses_above_max_conns(void **state)
+/* Issue 18: HTTPD_MAX_CONNS + 8 idle connections, then a probe: the probe is
+ * answered, the oldest idle connections were closed to make room (EOF for
+ * them), never more than HTTPD_MAX_CONNS are open. */
+static void test_server_idle_flood_cannot_starve_a_probe(void **state)
 {
+	enum { FLOOD = HTTPD_MAX_CONNS + 8 };
 	struct srv *s = *state;
-	int fds[HTTPD_MAX_CONNS + 1];
+	int fds[FLOOD], probe;
 	uint64_t deadline = evloop_now_ms() + 3000;
 	char out[256];
 
-	for (int i = 0; i < HTTPD_MAX_CONNS; i++)
+	for (int i = 0; i < FLOOD; i++)
 		fds[i] = client_connect(s);
-	while (httpd_conns(s->httpd) < HTTPD_MAX_CONNS) {
+	while (httpd_evicted(s->httpd) < FLOOD - HTTPD_MAX_CONNS) {
 		assert_true(evloop_now_ms() < deadline);
 		assert_true(evloop_run_once(s->loop, 20) >= 0);
 	}
-	/* One more: accepted and closed at once (nothing written to it, so
-	 * the close is a FIN, not a reset for unread data). */
-	fds[HTTPD_MAX_CONNS] = client_connect(s);
-	assert_int_equal(run_until_eof(s, fds[HTTPD_MAX_CONNS], out, sizeof(out)), 0);
 	assert_int_equal(httpd_conns(s->httpd), HTTPD_MAX_CONNS);
-	/* The open ones still get served. */
-	assert_int_equal(write(fds[0], "GET /metrics HTTP/1.0\r\n\r\n", 25), 25);
-	run_until_eof(s, fds[0], out, sizeof(out));
+	/* The first ones, idle longest, were closed (a FIN: nothing unread). */
+	for (int i = 0; i < FLOOD - HTTPD_MAX_CONNS; i++)
+		assert_int_equal(run_until_eof(s, fds[i], out, sizeof(out)), 0);
+	probe = client_connect(s);
+	assert_int_equal(write(probe, "GET /metrics HTTP/1.0\r\n\r\n", 25), 25);
+	run_until_eof(s, probe, out, sizeof(out));
 	assert_non_null(strstr(out, "200 OK"));
-	assert_int_equal(httpd_conns(s->httpd), HTTPD_MAX_CONNS - 1);
-	for (int i = 0; i <= HTTPD_MAX_CONNS; i++)
+	assert_true(httpd_conns(s->httpd) <= HTTPD_MAX_CONNS);
+	close(probe);
+	/* A connection that is still idle gets served too once it asks. */
+	assert_int_equal(write(fds[FLOOD - 1], "GET /metrics HTTP/1.0\r\n\r\n", 25), 25);
+	run_until_eof(s, fds[FLOOD - 1], out, sizeof(out));
+	assert_non_null(strstr(out, "200 OK"));
+	for (int i = 0; i < FLOOD; i++)
 		close(fds[i]);
 	/* Clients gone: the server sees EOF on each and frees them. */
 	deadline = evloop_now_ms() + 3000;
@@ -408,8 +416,8 @@ int main(void)
 						srv_teardown),
 		cmocka_unit_test_setup_teardown(test_server_oversized_request_gets_431, srv_setup,
 						srv_teardown),
-		cmocka_unit_test_setup_teardown(test_server_refuses_above_max_conns, srv_setup,
-						srv_teardown),
+		cmocka_unit_test_setup_teardown(test_server_idle_flood_cannot_starve_a_probe,
+						srv_setup, srv_teardown),
 		cmocka_unit_test(test_new_rejects_bad_host),
 	};
 
