@@ -956,7 +956,7 @@ static int bird_ensure_running(struct felix_agent *a)
 	const struct felix_config *c = a->cfg;
 	pid_t pid;
 
-	if (!c->bird_start || birdproc_running(c->bird_pidfile))
+	if (!c->bird_start || birdproc_running(c->bird_pidfile, c->bird_binary, c->bird_socket))
 		return 0;
 	pid = birdproc_start(c->bird_binary, c->bird_config, c->bird_socket, c->bird_pidfile);
 	if (pid < 0)
@@ -1029,7 +1029,7 @@ static int reconcile_bird(struct felix_agent *a, json_t *borrowed)
 		return log_error_errno(r, "Failed to render the BIRD config: %m");
 	a->bird_no_address = false;
 	if (a->bird_text && strcmp(a->bird_text, text) == 0 && !a->bird_reload_pending &&
-	    (!c->bird_start || birdproc_running(c->bird_pidfile)))
+	    (!c->bird_start || birdproc_running(c->bird_pidfile, c->bird_binary, c->bird_socket)))
 		return 0;
 	r = birdcfg_apply(c->bird_config, text, c->bird_binary, c->bird_socket, &changed, &msg);
 	if (r == -EINVAL)
@@ -1038,7 +1038,7 @@ static int reconcile_bird(struct felix_agent *a, json_t *borrowed)
 		return log_error_errno(r, "Failed to install the BIRD config '%s': %m",
 				       c->bird_config);
 	if (r < 0 || (!changed && a->bird_reload_pending) ||
-	    (c->bird_start && !birdproc_running(c->bird_pidfile))) {
+	    (c->bird_start && !birdproc_running(c->bird_pidfile, c->bird_binary, c->bird_socket))) {
 		/* File is current; BIRD is down (or died) or missed a reload. */
 		a->bird_reload_pending = true;
 		r = bird_ensure_running(a);

@@ -5,10 +5,31 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
-/* The pid in @pidfile if that process is alive (not a zombie), else 0. */
-pid_t birdproc_running(const char *pidfile);
+/**
+ * birdproc_running - our BIRD's pid, from its pid file
+ * @pidfile: the pid file BIRD wrote (-P)
+ * @bird: the binary felix-c starts (compared by base name with argv[0])
+ * @sock: our control socket (BIRD runs with "-s @sock")
+ *
+ * A pid file naming a live process that is not that BIRD (the pid file
+ * outlived its PID namespace) is logged and removed.
+ * Return: the pid when our BIRD runs (alive, not a zombie), else 0.
+ */
+pid_t birdproc_running(const char *pidfile, const char *bird, const char *sock);
+
+/**
+ * birdproc_cmdline_is_ours - is @cmdline our BIRD's command line
+ * @cmdline: /proc/<pid>/cmdline: the arguments, each NUL-terminated
+ * @len: its length in bytes
+ * @bird: binary name or path (argv[0] must have its base name)
+ * @sock: control socket ("-s @sock" must be among the arguments)
+ *
+ * Return: true only for a complete command line that matches both.
+ */
+bool birdproc_cmdline_is_ours(const char *cmdline, size_t len, const char *bird, const char *sock);
 
 /**
  * birdproc_start - run `@bird -R -c @config -s @sock -P @pidfile` and wait
