@@ -26,6 +26,7 @@
 #include "crdvalid.h"
 #include "evloop.h"
 #include "felix-c/agent.h"
+#include "felix-c/bgpready.h"
 #include "felix-c/birdproc.h"
 #include "felix-c/cnisvc.h"
 #include "felix-c/config.h"
@@ -122,6 +123,9 @@ struct felix_agent {
 	char *bird_skipped;		/* last objects the render skipped, logged once */
 	bool bird_reload_pending;	/* file written, BIRD not told yet */
 	bool bird_up;			/* control socket answers */
+	bool bird_gr;			/* in graceful-restart recovery */
+	bool bird_status_fresh;		/* read since BIRD last (re)loaded its config */
+	uint64_t start_ms;		/* felix-c's start, for BirdReadyThreshold */
 	bool bird_no_address;		/* logged "waiting for address" */
 	unsigned bgp_established, bgp_total;
 	struct birdctl_status bird_status;
@@ -1014,7 +1018,7 @@ static int reconcile_bird(struct felix_agent *a, json_t *borrowed)
 {
 	const struct felix_config *c = a->cfg;
 	_cleanup_free_ char *text = NULL, *msg = NULL;
-	bool changed = false;
+	bool changed = false, reloaded = false;
 	int r;
 
 	r = bird_render(a, borrowed, &text);
@@ -1048,6 +1052,11 @@ static int reconcile_bird(struct felix_agent *a, json_t *borrowed)
 			return log_warning_errno(r, "BIRD not reachable at '%s' (will retry): %m",
 						 c->bird_socket);
 		a->bird_reload_pending = false;
+		reloaded = true;
+	}
+	if (changed || reloaded) { /* readiness waits for a status of the new peers */
+		a->bird_status_fresh = false;
+		evloop_timer_arm(a->status_timer, 0);
 	}
 	if (changed)
 		log_info("BIRD config '%s' updated and reloaded", c->bird_config);
@@ -1127,15 +1136,32 @@ static void on_resync(struct evloop_timer *t, void *userdata)
 	evloop_timer_arm(t, a->rt.resync_ms);
 }
 
+/* BGP sessions as Calico's bird-ready wants them (felix-c/bgpready.h). */
+static bool bgp_ready(const struct felix_agent *a, struct metrics_buf *why)
+{
+	bool in_threshold = evloop_now_ms() - a->start_ms < a->cfg->bird_ready_threshold_ms;
+
+	if (!a->bird_status_fresh) {
+		if (why)
+			metrics_printf(why, "BGP sessions not read since BIRD's config was loaded\n");
+		return false;
+	}
+	return bgpready_check(&a->bird_status, a->bird_gr, in_threshold, why);
+}
+
 static void on_bird_status(struct evloop_timer *t, void *userdata)
 {
 	struct felix_agent *a = userdata;
 	struct birdctl_status st = {};
+	_cleanup_free_ char *status = NULL;
 	bool was = a->bird_up;
 
-	a->bird_up = birdctl_show_protocols(a->cfg->bird_socket, &st) == 0;
+	a->bird_up = birdctl_show_protocols(a->cfg->bird_socket, &st) == 0 &&
+		     birdctl_command(a->cfg->bird_socket, "show status", &status) >= 0;
 	birdctl_status_done(&a->bird_status);
 	a->bird_status = st;
+	a->bird_gr = bgpready_gr_recovery(status);
+	a->bird_status_fresh = a->bird_up;
 	a->bgp_established = a->bgp_total = 0;
 	for (size_t i = 0; i < st.n; i++) {
 		if (strcmp(st.protos[i].proto, "BGP") != 0)
@@ -1149,7 +1175,8 @@ static void on_bird_status(struct evloop_timer *t, void *userdata)
 			 a->bird_up ? "answers" : "does not answer");
 	if (!a->bird_up && a->state != FELIX_SYNC_WAITING && a->cfg->bird_start)
 		schedule(a); /* restarts BIRD if it died */
-	evloop_timer_arm(t, a->bird_up ? 2000 : 250); /* quick while BIRD comes up */
+	/* Quick while BIRD or its sessions come up, so readiness follows them. */
+	evloop_timer_arm(t, a->bird_up && bgp_ready(a, NULL) ? 2000 : 250);
 }
 
 /* ---- health and metrics ---- */
@@ -1179,6 +1206,8 @@ static bool is_ready(const struct felix_agent *a, struct metrics_buf *why)
 		metrics_printf(why, "BIRD config not loaded\n");
 		ok = false;
 	}
+	if (a->bird_up && !bgp_ready(a, why))
+		ok = false;
 	return ok;
 }
 
@@ -1565,6 +1594,7 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 	a->loop = loop;
 	a->rt = (struct felix_runtime){ .log_level = cfg->log_level, .resync_ms = cfg->resync_ms };
 	a->policy_full = true;
+	a->start_ms = evloop_now_ms();
 	a->h_routes = a->h_policy = a->h_bird =
 		(struct metrics_hist){ .bounds = apply_bounds, .n_bounds = ELEMENTSOF(apply_bounds) };
 	r = policy_model_new(cfg->nodename, &a->model);

@@ -34,6 +34,7 @@ struct felix_config {
 	char *bird_binary;	  /* BirdBinary, "bird" */
 	bool bird_start;	  /* BIRD_START / BirdStart: we start BIRD */
 	unsigned bird_connect_retry_s; /* BirdConnectRetry, 0: BIRD's defaults */
+	unsigned bird_ready_threshold_ms; /* BirdReadyThreshold: felix-c/bgpready.h */
 	char *cni_net_dir;	  /* CNINetDir */
 	char *cni_socket;	  /* CNISocketPath: the CNI service, "": off */
 	char *cni_ipam_lock;	  /* CNIIPAMLockFile: the node's IPAM lock (the plugins'
