@@ -2,6 +2,9 @@
  *
  *   calicoctl-c [--kubeconfig F] [--log-level L] <command> [<subcommand>] [options]
  *
+ * The apiserver: --kubeconfig, else KUBECONFIG, else ~/.kube/config, else
+ * the in-cluster config of the pod it runs in (calicoctl-c/ctl.c).
+ *
  * Dispatch is table-driven: a command is a row of commands[] with either a
  * handler or a table of subcommands; adding one is adding a row (see
  * ipam_commands[] in ipam.c of this folder).
@@ -77,6 +80,9 @@ int main(int argc, char **argv)
 	struct ctl c = { .kubeconfig = getenv("KUBECONFIG") };
 	enum log_level lvl = LOG_LEVEL_WARNING;
 	int i, r;
+
+	if (c.kubeconfig && !*c.kubeconfig) /* KUBECONFIG= is unset, as for kubectl */
+		c.kubeconfig = NULL;
 
 	/* Global options come before the command. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
