@@ -48,7 +48,10 @@
  *   CNI_SERVICE_ACCOUNT  if set, the kubeconfig gets a token of this service
  *                        account (in CNI_SERVICE_ACCOUNT_NAMESPACE, default:
  *                        SERVICE_ACCOUNT_PATH/namespace) instead of the pod's
- *   CNI_TOKEN_EXPIRATION_SECONDS  lifetime asked for that token [31536000]
+ *   CNI_TOKEN_EXPIRATION_SECONDS  lifetime asked for that token [86400, as
+ *                        Calico; at least 600]; felix-c asks for a new one
+ *                        before it expires and rewrites the kubeconfig
+ *                        (FELIX_CNITOKENSERVICEACCOUNT, felix-c/cnitoken.h)
  *   KUBERNETES_NODE_NAME the node name [the host name]
  *   CNI_MTU              pod interface MTU, 0 = the plugin reads the MTU
  *                        file felix-c writes ["0"]
@@ -152,7 +155,7 @@ static const char *env_or(const char *name, const char *def)
 static int settings_load(struct settings *s)
 {
 	const char *upd = env_or("UPDATE_CNI_BINARIES", "true");
-	const char *secs = env_or("CNI_TOKEN_EXPIRATION_SECONDS", "31536000");
+	const char *secs = env_or("CNI_TOKEN_EXPIRATION_SECONDS", "86400");
 	char *end;
 
 	*s = (struct settings){

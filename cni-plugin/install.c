@@ -234,7 +234,8 @@ int install_kubeconfig_render(const char *server, const void *ca, size_t ca_len,
 	if (r < 0)
 		return r;
 	if (asprintf(ret,
-		     "# Written by calico-c-install-cni for the calico-c CNI plugin.\n"
+		     "# Written by calico-c-install-cni for the calico-c CNI plugin; felix-c\n"
+		     "# replaces the token before it expires (felix-c/cnitoken.h).\n"
 		     "apiVersion: v1\n"
 		     "kind: Config\n"
 		     "clusters:\n"

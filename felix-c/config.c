@@ -67,6 +67,12 @@ static const struct setting settings[] = {
 	{ "CNINetDir", {}, SET_STRING, OFF(cni_net_dir), "/etc/cni/net.d", 0, 0 },
 	{ "CNISocketPath", {}, SET_STRING, OFF(cni_socket), CNISOCK_DEFAULT_PATH, 0, 0 },
 	{ "CNIIPAMLockFile", {}, SET_STRING, OFF(cni_ipam_lock), IPAM_CNI_DEFAULT_LOCK, 0, 0 },
+	{ "CNIKubeconfig", {}, SET_STRING, OFF(cni_kubeconfig), NULL, 0, 0 },
+	{ "CNITokenServiceAccount", { "CALICO_CNI_SERVICE_ACCOUNT" }, SET_STRING,
+	  OFF(cni_token_account), "", 0, 0 },
+	{ "CNITokenNamespace", {}, SET_STRING, OFF(cni_token_namespace), "kube-system", 0, 0 },
+	{ "CNITokenLifetime", {}, SET_DURATION_MS, OFF(cni_token_lifetime_ms), "24h", 0, 0 },
+	{ "CNITokenRefreshInterval", {}, SET_DURATION_MS, OFF(cni_token_refresh_ms), "0", 0, 0 },
 	{ "MTUFile", {}, SET_STRING, OFF(mtu_file), "/var/lib/calico/mtu", 0, 0 },
 	{ "MTU", { "FELIX_VETHMTU" }, SET_UINT, OFF(mtu), "0", 0, 65535 },
 	{ "IP", { "IP" }, SET_IP, OFF(ip), "autodetect", 0, 0 },
@@ -422,6 +428,8 @@ static int finish(struct felix_config *c, char **ret_error)
 		c->log_file = (free(c->log_file), NULL);
 	r = default_path(&c->bird_config, c->state_dir, "bird.cfg");
 	if (r == 0)
+		r = default_path(&c->cni_kubeconfig, c->cni_net_dir, "calico-kubeconfig");
+	if (r == 0)
 		r = default_path(&c->bird_socket, c->state_dir, "bird.ctl");
 	if (r == 0)
 		r = default_path(&c->bird_pidfile, c->state_dir, "bird.pid");
@@ -430,6 +438,9 @@ static int finish(struct felix_config *c, char **ret_error)
 	if (c->resync_ms < 1000)
 		return errmsg_set(ret_error, -EINVAL, "RouteRefreshInterval %u ms is below 1s",
 				  c->resync_ms);
+	if (c->cni_token_lifetime_ms < 600000) /* the apiserver's minimum expirationSeconds */
+		return errmsg_set(ret_error, -EINVAL, "CNITokenLifetime %u ms is below 10m",
+				  c->cni_token_lifetime_ms);
 	if (c->ipam_gc_interval_ms < 1000)
 		return errmsg_set(ret_error, -EINVAL, "IPAMGCInterval %u ms is below 1s",
 				  c->ipam_gc_interval_ms);

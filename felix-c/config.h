@@ -39,6 +39,11 @@ struct felix_config {
 	char *cni_socket;	  /* CNISocketPath: the CNI service, "": off */
 	char *cni_ipam_lock;	  /* CNIIPAMLockFile: the node's IPAM lock (the plugins'
 				   * ipam.lock_file); the CNI service takes no other */
+	char *cni_kubeconfig;	  /* CNIKubeconfig, default <CNINetDir>/calico-kubeconfig */
+	char *cni_token_account;  /* CNITokenServiceAccount: refresh its token, "": off */
+	char *cni_token_namespace; /* CNITokenNamespace, kube-system */
+	unsigned cni_token_lifetime_ms; /* CNITokenLifetime, 24h, at least 10m */
+	unsigned cni_token_refresh_ms;	/* CNITokenRefreshInterval, 0: felix-c/cnitoken.h */
 	char *mtu_file;		  /* MTUFile, read by the CNI plugin */
 	unsigned mtu;		  /* MTU override, 0: uplink MTU */
 

@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "evloop.h"
 #include "felix-c/autodetect.h"
+#include "felix-c/cnitoken.h"
 #include "felix-c/config.h"
 #include "felix-c/worker.h"
 #include "fileio.h"
@@ -50,6 +51,7 @@ struct felix_worker {
 	uint64_t lease_seen_ms;		/* when lease_rv last changed */
 	uint64_t renewed_ms;		/* our last successful renew */
 	uint64_t next_gc_ms;
+	uint64_t next_token_ms;		/* CNI token refresh (cnitoken.h) */
 };
 
 static void set_status(struct felix_worker *w, void (*fn)(struct felix_worker_status *, void *),
@@ -452,6 +454,26 @@ static void gc_pass(struct felix_worker *w)
 	set_status(w, st_gc, &stats);
 }
 
+/* Refreshes the CNI token when due; returns ms until the next one is due. */
+static uint64_t cni_token_round(struct felix_worker *w, uint64_t now)
+{
+	const struct felix_config *c = w->cfg;
+	int64_t remaining = 0;
+	int r;
+
+	if (now < w->next_token_ms)
+		return w->next_token_ms - now;
+	/* -ENOENT: install-cni has not written the kubeconfig yet. */
+	r = cnitoken_refresh(w->k, c, &remaining);
+	if (r < 0 && r != -ENOENT)
+		set_status(w, st_api_error, NULL);
+	if (r < 0)
+		remaining = 0; /* retry soon */
+	/* Jitter from the node's own random state: nodes do not ask in step. */
+	w->next_token_ms = now + cnitoken_next_delay_ms(remaining, drand48(), c->cni_token_refresh_ms);
+	return w->next_token_ms - now;
+}
+
 static void *worker_main(void *arg)
 {
 	struct felix_worker *w = arg;
@@ -478,6 +500,12 @@ static void *worker_main(void *arg)
 				w->next_gc_ms = evloop_now_ms() + c->ipam_gc_interval_ms;
 			}
 			wait_ms = c->lease_duration_s * 1000ull / 3;
+		}
+		if (*c->cni_token_account) {
+			uint64_t t = cni_token_round(w, evloop_now_ms());
+
+			if (t < wait_ms)
+				wait_ms = t;
 		}
 		if (!startup_done && wait_ms > 2000)
 			wait_ms = 2000;
@@ -513,6 +541,7 @@ int felix_worker_start(const struct felix_config *c, const struct kapi_config *k
 		return r;
 	}
 	kapi_set_timeouts(w->k, 5000, 2000);
+	srand48((long)time(NULL) ^ (long)getpid());
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	r = -pthread_create(&w->thread, NULL, worker_main, w);

@@ -67,6 +67,8 @@ int kapi_config_from_string(const char *yaml, const char *base_dir, struct kapi_
  * /var/run/secrets/kubernetes.io/serviceaccount) token and ca.crt. */
 int kapi_config_in_cluster(const char *sa_dir, struct kapi_config **ret);
 const char *kapi_config_server(const struct kapi_config *c);
+/* The CA bundle (PEM) and its length; NULL when the system trust store is used. */
+const void *kapi_config_ca(const struct kapi_config *c, size_t *ret_len);
 
 /**
  * kapi_config_load - kapi_config_from_kubeconfig() that also gives the reason

@@ -412,6 +412,12 @@ const char *kapi_config_server(const struct kapi_config *c)
 	return c->server;
 }
 
+const void *kapi_config_ca(const struct kapi_config *c, size_t *ret_len)
+{
+	*ret_len = c->ca.len;
+	return c->ca.len ? c->ca.data : NULL;
+}
+
 const char *kapi_config_namespace(const struct kapi_config *c)
 {
 	return c->namespace;
