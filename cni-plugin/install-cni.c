@@ -246,9 +246,8 @@ static int request_token(const struct settings *s, struct plan *p)
 {
 	_cleanup_(kapi_config_freep) struct kapi_config *kc = NULL;
 	_cleanup_(kapi_freep) struct kapi *k = NULL;
-	_cleanup_free_ char *ns_file = NULL, *path = NULL;
-	const char *ns = s->cni_sa_ns, *tok;
-	json_t *req, *resp = NULL;
+	_cleanup_free_ char *ns_file = NULL, *token = NULL, *expiry = NULL;
+	const char *ns = s->cni_sa_ns;
 	int r;
 
 	if (!ns) {
@@ -273,31 +272,17 @@ static int request_token(const struct settings *s, struct plan *p)
 	r = kapi_new(kc, &k);
 	if (r < 0)
 		return log_error_errno(r, "Cannot create the API client: %m");
-	if (asprintf(&path, "/api/v1/namespaces/%s/serviceaccounts/%s/token", ns, s->cni_sa) < 0)
-		return -ENOMEM;
-	req = json_pack("{s:s,s:s,s:{s:I}}", "apiVersion", "authentication.k8s.io/v1", "kind",
-			"TokenRequest", "spec", "expirationSeconds", (json_int_t)s->token_seconds);
-	if (!req)
-		return -ENOMEM;
-	r = kapi_create(k, path, req, &resp);
-	json_decref(req);
+	r = install_token_request(k, ns, s->cni_sa, s->token_seconds, &token, &expiry);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "TokenRequest answer has no status.token or expiry");
 	if (r < 0)
 		return log_error_errno(r, "TokenRequest for service account '%s/%s' failed: %m%s%s",
 				       ns, s->cni_sa, *kapi_last_error(k) ? ": " : "",
 				       kapi_last_error(k));
-	tok = json_string_value(json_object_get(json_object_get(resp, "status"), "token"));
-	if (tok) {
-		free(p->token);
-		p->token = strdup(tok);
-		log_info("Got a token for service account '%s/%s', expiring %s", ns, s->cni_sa,
-			 json_string_value(json_object_get(json_object_get(resp, "status"),
-							   "expirationTimestamp"))
-			     ?: "?");
-	}
-	json_decref(resp);
-	if (!tok)
-		return log_error_errno(-EIO, "TokenRequest answer has no status.token");
-	return p->token ? 0 : -ENOMEM;
+	log_info("Got a token for service account '%s/%s', expiring %s", ns, s->cni_sa, expiry);
+	free(p->token);
+	p->token = TAKE_PTR(token);
+	return 0;
 }
 
 static int plan_credentials(const struct settings *s, struct plan *p)

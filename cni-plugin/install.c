@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "cni-plugin/install.h"
 #include "errmsg.h"
+#include "kapi.h"
 
 /* A growing string; on ENOMEM it stays NULL and every later append is a no-op. */
 struct strbuf {
@@ -367,4 +368,38 @@ int install_copy_atomic(const char *src, const char *dst, mode_t mode)
 	if (r < 0)
 		(void)unlink(tmp);
 	return r;
+}
+
+int install_token_request(struct kapi *k, const char *ns, const char *name, unsigned long seconds,
+			  char **ret_token, char **ret_expiry)
+{
+	_cleanup_free_ char *path = NULL, *tok = NULL, *exp = NULL;
+	json_t *req, *resp = NULL, *status;
+	int r;
+
+	if (asprintf(&path, "/api/v1/namespaces/%s/serviceaccounts/%s/token", ns, name) < 0)
+		return -ENOMEM;
+	req = json_pack("{s:s,s:s,s:{s:I}}", "apiVersion", "authentication.k8s.io/v1", "kind",
+			"TokenRequest", "spec", "expirationSeconds", (json_int_t)seconds);
+	if (!req)
+		return -ENOMEM;
+	r = kapi_create(k, path, req, &resp);
+	json_decref(req);
+	if (r < 0)
+		return r;
+	status = json_object_get(resp, "status");
+	if (json_string_value(json_object_get(status, "token")) &&
+	    json_string_value(json_object_get(status, "expirationTimestamp"))) {
+		tok = strdup(json_string_value(json_object_get(status, "token")));
+		exp = strdup(json_string_value(json_object_get(status, "expirationTimestamp")));
+		r = tok && exp ? 0 : -ENOMEM;
+	} else {
+		r = -EBADMSG;
+	}
+	json_decref(resp);
+	if (r < 0)
+		return r;
+	*ret_token = TAKE_PTR(tok);
+	*ret_expiry = TAKE_PTR(exp);
+	return 0;
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct kapi;
+
 /* One template placeholder, e.g. { "__CNI_MTU__", "1440" }. */
 struct install_var {
 	const char *name;  /* "__NAME__": two underscores, A-Z0-9_, two underscores */
@@ -106,3 +108,20 @@ int install_write_atomic(const char *path, const void *data, size_t len, mode_t 
  */
 int install_copy_atomic(const char *src, const char *dst, mode_t mode);
 
+
+/**
+ * install_token_request - a token of service account @ns/@name (TokenRequest:
+ *   POST /api/v1/namespaces/@ns/serviceaccounts/@name/token)
+ * @k: API client whose identity may create tokens of that account
+ * @ns: namespace
+ * @name: service account
+ * @seconds: expirationSeconds asked for (the apiserver's minimum is 600)
+ * @ret_token: malloc'd token
+ * @ret_expiry: malloc'd status.expirationTimestamp ("2026-12-07T08:00:00Z")
+ *
+ * Used by install-cni (the first token) and felix-c (each refresh).
+ * Return: 0; a kapi_create() error (kapi_last_error() has the apiserver's
+ *   message); -EBADMSG when the answer lacks the token or its expiry; -ENOMEM.
+ */
+int install_token_request(struct kapi *k, const char *ns, const char *name, unsigned long seconds,
+			  char **ret_token, char **ret_expiry);

@@ -5,8 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "cleanup.h"
 #include "cni-plugin/install.h"
 #include "felix-c/cnitoken.h"
@@ -47,33 +45,21 @@ static int remaining_of(const char *ts, int64_t *ret)
 static int request(struct kapi *k, const struct felix_config *c, char **ret_token,
 		   int64_t *ret_remaining_s)
 {
-	_cleanup_free_ char *path = NULL;
-	json_t *req, *resp = NULL, *status;
-	const char *tok;
+	_cleanup_free_ char *expiry = NULL, *token = NULL;
 	int r;
 
-	if (asprintf(&path, "/api/v1/namespaces/%s/serviceaccounts/%s/token",
-		     c->cni_token_namespace, c->cni_token_account) < 0)
-		return -ENOMEM;
-	req = json_pack("{s:s,s:s,s:{s:I}}", "apiVersion", "authentication.k8s.io/v1", "kind",
-			"TokenRequest", "spec", "expirationSeconds",
-			(json_int_t)(c->cni_token_lifetime_ms / 1000));
-	if (!req)
-		return -ENOMEM;
-	r = kapi_create(k, path, req, &resp);
-	json_decref(req);
+	r = install_token_request(k, c->cni_token_namespace, c->cni_token_account,
+				  c->cni_token_lifetime_ms / 1000, &token, &expiry);
+	if (r == 0)
+		r = remaining_of(expiry, ret_remaining_s);
+	if (r == 0)
+		*ret_token = TAKE_PTR(token);
 	if (r < 0)
 		return log_warning_errno(r, "TokenRequest for '%s/%s' failed (retrying): %s",
 					 c->cni_token_namespace, c->cni_token_account,
-					 *kapi_last_error(k) ? kapi_last_error(k) : "%m");
-	status = json_object_get(resp, "status");
-	tok = json_string_value(json_object_get(status, "token"));
-	r = tok ? remaining_of(json_string_value(json_object_get(status, "expirationTimestamp")),
-			       ret_remaining_s) : -EBADMSG;
-	if (r == 0 && !(*ret_token = strdup(tok)))
-		r = -ENOMEM;
-	json_decref(resp);
-	return r < 0 ? log_warning_errno(r, "TokenRequest answer without a token and expiry") : 0;
+					 r != -EBADMSG && *kapi_last_error(k) ? kapi_last_error(k)
+									      : "%m");
+	return 0;
 }
 
 int cnitoken_refresh(struct kapi *k, const struct felix_config *c, int64_t *ret_remaining_s)
