@@ -1136,17 +1136,22 @@ static void on_resync(struct evloop_timer *t, void *userdata)
 	evloop_timer_arm(t, a->rt.resync_ms);
 }
 
+/* Within BirdReadyThreshold of felix-c's start (felix-c/bgpready.h). */
+static bool in_bird_threshold(const struct felix_agent *a)
+{
+	return evloop_now_ms() - a->start_ms < a->cfg->bird_ready_threshold_ms;
+}
+
 /* BGP sessions as Calico's bird-ready wants them (felix-c/bgpready.h). */
 static bool bgp_ready(const struct felix_agent *a, struct metrics_buf *why)
 {
-	bool in_threshold = evloop_now_ms() - a->start_ms < a->cfg->bird_ready_threshold_ms;
 
 	if (!a->bird_status_fresh) {
 		if (why)
 			metrics_printf(why, "BGP sessions not read since BIRD's config was loaded\n");
 		return false;
 	}
-	return bgpready_check(&a->bird_status, a->bird_gr, in_threshold, why);
+	return bgpready_check(&a->bird_status, a->bird_gr, in_bird_threshold(a), why);
 }
 
 static void on_bird_status(struct evloop_timer *t, void *userdata)
@@ -1175,8 +1180,9 @@ static void on_bird_status(struct evloop_timer *t, void *userdata)
 			 a->bird_up ? "answers" : "does not answer");
 	if (!a->bird_up && a->state != FELIX_SYNC_WAITING && a->cfg->bird_start)
 		schedule(a); /* restarts BIRD if it died */
-	/* Quick while BIRD or its sessions come up, so readiness follows them. */
-	evloop_timer_arm(t, a->bird_up && bgp_ready(a, NULL) ? 2000 : 250);
+	/* Quick while BIRD or, after a start, its sessions come up, so that
+	 * readiness follows them. */
+	evloop_timer_arm(t, !a->bird_up || (!bgp_ready(a, NULL) && in_bird_threshold(a)) ? 250 : 2000);
 }
 
 /* ---- health and metrics ---- */
