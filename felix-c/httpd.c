@@ -1,15 +1,19 @@
 /* HTTP/1.0 health and metrics server (see httpd.h). Each connection reads
- * its request head into a fixed buffer, gets its whole response rendered at
- * once, writes it as the socket accepts and closes.
+ * its request head into a fixed buffer (allocated when the first bytes
+ * come), gets its whole response rendered at once, writes it as the socket
+ * accepts and closes.
  *
  * Idle connections must not starve the kubelet's probes (issue 18: 40 idle
  * connections held for 5 s each made /liveness fail). So a connection has
- * HTTPD_HEAD_TIMEOUT_MS to send its request head, its head is read as soon
- * as it is accepted, and at HTTPD_MAX_CONNS a new connection evicts the
- * oldest one still waiting for its head instead of being refused: a flood of
- * idle connections only ever displaces itself, while a probe's request,
- * which follows its connect at once, is answered. Only connections that are
- * writing an answer (a request was served) count against the cap for good.
+ * HTTPD_HEAD_TIMEOUT_MS to send its request head; its head is read as soon
+ * as it is accepted; HTTPD_MAX_CONNS is large (an idle one costs a socket
+ * and ~100 bytes) and the listen backlog too, so that a client that keeps
+ * many connections open leaves room for a probe's connect; and at the cap
+ * a new connection evicts the oldest one still waiting for its head instead
+ * of being refused, so a flood of idle connections only displaces itself.
+ * Only connections writing an answer (a request was served) count against
+ * the cap for good. A probe loses only to a client churning more than
+ * HTTPD_MAX_CONNS + HTTPD_BACKLOG connections, and then only a SYN retry.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,7 +37,7 @@ struct httpd_conn {
 	int fd;
 	struct evloop_io *io;
 	struct evloop_timer *timer;
-	char req[HTTPD_MAX_REQUEST];
+	char *req; /* HTTPD_MAX_REQUEST bytes once the client sends something */
 	size_t req_len;
 	struct metrics_buf resp; /* response being written */
 	size_t sent;
@@ -96,6 +100,7 @@ static void conn_free(struct httpd_conn *c)
 	evloop_timer_free(c->timer);
 	safe_close(c->fd);
 	metrics_buf_done(&c->resp);
+	free(c->req);
 	free(c);
 }
 
@@ -146,7 +151,7 @@ static void conn_handle(struct httpd_conn *c)
 	r = httpd_parse_request(c->req, c->req_len, method, path, sizeof(path));
 	/* The buffer keeps a byte for the NUL, so the parser's own limit
 	 * (HTTPD_MAX_REQUEST bytes) is never reached: full means too large. */
-	if (r == -EAGAIN && c->req_len == sizeof(c->req) - 1)
+	if (r == -EAGAIN && c->req_len == HTTPD_MAX_REQUEST - 1)
 		r = -E2BIG;
 	if (r == -EAGAIN)
 		return;
@@ -181,7 +186,11 @@ static void conn_io(struct evloop_io *io, int fd, uint32_t revents, void *userda
 	}
 	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	n = read(fd, c->req + c->req_len, sizeof(c->req) - 1 - c->req_len);
+	if (!c->req && !(c->req = malloc(HTTPD_MAX_REQUEST))) {
+		conn_free(c);
+		return;
+	}
+	n = read(fd, c->req + c->req_len, HTTPD_MAX_REQUEST - 1 - c->req_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -215,6 +224,7 @@ static struct httpd_conn *oldest_waiting(const struct httpd *s)
 static bool conn_new(struct httpd *s, int cfd)
 {
 	struct httpd_conn *c, *victim;
+	char peek;
 
 	if (s->n_conns >= HTTPD_MAX_CONNS) {
 		victim = oldest_waiting(s);
@@ -242,7 +252,8 @@ static bool conn_new(struct httpd *s, int cfd)
 		return false;
 	}
 	evloop_timer_arm(c->timer, HTTPD_HEAD_TIMEOUT_MS);
-	conn_io(c->io, cfd, EPOLLIN, c); /* the head usually came with the connect */
+	if (recv(cfd, &peek, 1, MSG_PEEK) > 0) /* the head usually came with the connect */
+		conn_io(c->io, cfd, EPOLLIN, c);
 	return true;
 }
 
@@ -252,10 +263,14 @@ static void srv_accept(struct evloop_io *io, int fd, uint32_t revents, void *use
 
 	(void)io;
 	(void)revents;
-	/* Drain the backlog, bounded so other events still get their turn. */
-	for (int i = 0; i < 2 * HTTPD_MAX_CONNS; i++) {
+	/* A few per wakeup: the requests of those accepted are read (by
+	 * other events of the same turn) before more can push them out. */
+	for (int i = 0; i < HTTPD_ACCEPT_BATCH; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct httpd_conn *victim;
 
+		if (cfd < 0 && (errno == EMFILE || errno == ENFILE) && (victim = oldest_waiting(s)))
+			conn_free(victim); /* out of descriptors: an idle one makes room */
 		if (cfd < 0)
 			return;
 		(void)conn_new(s, cfd);
@@ -276,7 +291,7 @@ int httpd_new(struct evloop *l, const char *host, uint16_t port, httpd_handler h
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, HTTPD_BACKLOG) < 0)
 		return -errno;
 	s = calloc(1, sizeof(*s));
 	if (!s)

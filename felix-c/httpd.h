@@ -13,7 +13,9 @@ struct evloop;
 struct metrics_buf;
 struct httpd;
 
-#define HTTPD_MAX_CONNS 32
+#define HTTPD_MAX_CONNS 1024	/* per server; beyond, the oldest idle one goes */
+#define HTTPD_BACKLOG 4096	/* listen(); the kernel caps it at net.core.somaxconn */
+#define HTTPD_ACCEPT_BATCH 16	/* accepts per wakeup of the listener */
 #define HTTPD_MAX_REQUEST 4096 /* bytes of request line + headers */
 #define HTTPD_HEAD_TIMEOUT_MS 1000 /* to send the request head */
 #define HTTPD_TIMEOUT_MS 5000	   /* to take the answer */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include "cleanup.h"
@@ -61,6 +62,20 @@ static int state_dir_prepare(const struct felix_config *c)
 		log_info("State dir '%s' is now mode 0700 (it holds BIRD's config and socket)",
 			 c->state_dir);
 	return 0;
+}
+
+/* Room for the health and metrics servers' connections (felix-c/httpd.h)
+ * besides watches, netlink and the CNI service: the soft limit up to the
+ * hard one (often 1024 soft). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warning_errno(-errno, "Cannot raise the open files limit: %m");
+	}
 }
 
 static int run(const struct felix_config *c)
@@ -123,6 +138,7 @@ int main(int argc, char **argv)
 		log_warning_errno(r, "Failed to open log file '%s', logging to stderr: %m",
 				  c.log_file);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	r = run(&c);
 	felix_config_done(&c);
 	log_close();
