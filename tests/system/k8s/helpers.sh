@@ -3,8 +3,12 @@
 # calico-c installed the way a user installs it, kubectl apply -f
 # manifests/calico-c.yaml.
 #
-# k8s_lab NODES        the lab (removed on exit); env LAB_*
-# k ARGS...            kubectl against it
+# k8s_lab NODES        the lab (removed on exit); env LAB_*. Under `# lab:
+#                      kubelet` the runner's shared cluster instead (LAB_NAME
+#                      set; 2 nodes), and the test works in a namespace of
+#                      its own, deleted on exit: leave the cluster as found.
+# k ARGS...            kubectl against it, in the test's namespace $NS
+# kc ARGS...           kubectl against it, no namespace (manifests that name theirs)
 # k8s_install          apply the manifest; wait until calico-node is Ready on
 #                      every node, every Node Ready, every BGP session Established
 # bgp_established NODE every BIRD session of NODE Established
@@ -22,7 +26,18 @@ TMP=$(mktemp -d /tmp/k8s-test-XXXXXX)
 on_exit "rm -rf '$TMP'"
 [ -n "${BUSYBOX_REF:-}" ] || eval "$("$CALICO_C_SRC/tests/lab/build-tools.sh")"
 
+NS=default
 k8s_lab() {
+	if [ -n "${LAB_NAME:-}" ]; then
+		LAB=$LAB_NAME NS=t$$
+		eval "$(lab env --name "$LAB")"
+		[ "$LAB_KUBELET" = 1 ] && [ "$(wc -w <<<"$LAB_NODES")" = "$1" ] ||
+			fail "shared lab $LAB is not a $1-node --kubelet lab"
+		k create namespace "$NS" >/dev/null || fail "namespace $NS"
+		on_exit "k delete namespace '$NS' --wait=false >/dev/null 2>&1"
+		wait_for 30 sa_ready
+		return
+	fi
 	LAB=k8s$$
 	on_exit "lab down --name '$LAB' >/dev/null 2>&1"
 	lab up --name "$LAB" --kubelet --nodes "$1" >"$TMP/lab-up.log" 2>&1 ||
@@ -30,7 +45,9 @@ k8s_lab() {
 	eval "$(lab env --name "$LAB")"
 }
 
-k() { lab kubectl --name "$LAB" "$@"; }
+k() { lab kubectl --name "$LAB" -n "$NS" "$@"; }
+kc() { lab kubectl --name "$LAB" "$@"; }
+sa_ready() { k get serviceaccount default >/dev/null 2>&1; }
 kx() { local p=$1; shift; k exec "$p" -- "$@"; }
 
 calico_ready_count() {
@@ -48,7 +65,7 @@ all_ready() { [ "$(calico_ready_count)" -ge "$(wc -w <<<"$LAB_NODES")" ]; }
 
 k8s_install() {
 	local n
-	k apply -f "$MANIFEST" >"$TMP/apply.log" 2>&1 || fail "kubectl apply: $(cat "$TMP/apply.log")"
+	kc apply -f "$MANIFEST" >"$TMP/apply.log" 2>&1 || fail "kubectl apply: $(cat "$TMP/apply.log")"
 	wait_for 120 all_ready
 	k wait --for=condition=Ready node --all --timeout=60s >/dev/null || fail "nodes not Ready"
 	for n in $LAB_NODES; do
