@@ -7,19 +7,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kapi.h"
 
+static char dir[] = "/tmp/fuzz-kubeconfig-XXXXXX";
+static char path[64];
+
+static void cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
 static const char *scratch_dir(void)
 {
-	static char dir[] = "/tmp/fuzz-kubeconfig-XXXXXX";
 	static bool made;
-	char path[64];
 	FILE *f;
 
 	if (made)
 		return dir;
-	if (!mkdtemp(dir))
+	if (!mkdtemp(dir) || atexit(cleanup) != 0)
 		abort();
 	snprintf(path, sizeof(path), "%s/ca.crt", dir);
 	f = fopen(path, "we");
