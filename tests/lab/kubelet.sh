@@ -68,25 +68,31 @@ cgroup_roots() { # the mounted hierarchies, one folder each
 }
 
 # cgroup_make NODE: mkdir the node's path (and its "system" child) in every
-# hierarchy; each folder made is listed in nodes/NODE/cgroups (for down).
+# hierarchy. Each folder made is listed for down: the node's own ones in
+# nodes/NODE/cgroups, parents it made above them (which every node needs,
+# and nodes come up at once) in cgroups.parents, removed after every node.
 cgroup_make() {
-	local node=$1 path d r p part f
-	path=$(cgroup_of "$node")/system
-	f=$(state)/nodes/$node/cgroups
-	: >"$f"
+	local node=$1 top path d r p part f
+	top=$(cgroup_of "$node")
+	path=$top/system
+	: >"$(state)/nodes/$node/cgroups"
 	: >"$(state)/nodes/$node/system.cgroups"
 	for r in $(cgroup_roots); do
 		d=$r
 		IFS=/ read -ra part <<<"${path#/}"
 		for p in "${part[@]}"; do
-			if [ ! -d "$d/$p" ]; then
-				mkdir "$d/$p"
+			f=$(state)/cgroups.parents
+			case $d/$p in "$r$top" | "$r$top"/*) f=$(state)/nodes/$node/cgroups ;; esac
+			# mkdir decides who made it: another node may make it meanwhile.
+			if mkdir "$d/$p" 2>/dev/null; then
 				echo "$d/$p" >>"$f"
 				# A new cpuset has no CPUs and takes no process until given its parent's.
 				if [ -f "$d/cpuset.cpus" ]; then
 					cat "$d/cpuset.cpus" >"$d/$p/cpuset.cpus"
 					cat "$d/cpuset.mems" >"$d/$p/cpuset.mems"
 				fi
+			elif [ ! -d "$d/$p" ]; then
+				die "cannot make cgroup '$d/$p'"
 			fi
 			d=$d/$p
 		done
@@ -411,10 +417,13 @@ kubelet_up() {
 # kubelet_down: every node's subtree and cgroups (after `down` stopped the
 # processes with pid files).
 kubelet_down() {
-	local d
+	local d f=$(state)/cgroups.parents
 	for d in "$(state)"/nodes/*/; do
 		[ -d "$d" ] && cgroup_clear "$(basename "$d")"
 	done
+	[ -f "$f" ] || return 0
+	tac "$f" | while read -r d; do rmdir "$d" 2>/dev/null || true; done
+	rm -f "$f"
 }
 
 cmd_node() {
