@@ -22,8 +22,8 @@ PKG_CFLAGS = $(call lazy,PKG_CFLAGS,--cflags $(PKGS))
 PKG_LIBS = $(call lazy,PKG_LIBS,--libs $(PKGS))
 LDLIBS = $(PKG_LIBS)
 CMOCKA_LIBS = $(call lazy,CMOCKA_LIBS,--libs cmocka)
-CFLAGS := -std=gnu17 -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-I. -Ilib $$(PKG_CFLAGS)
+CFLAGS = -std=gnu17 -Wall -Wextra -Werror $(OPTFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
+	-I. -Ilib $(PKG_CFLAGS)
 LDFLAGS := $(SANFLAGS) -Wl,--as-needed
 
 # Debian packages the build, the tests and the demo need.
