@@ -21,7 +21,6 @@
 #define K8S_CONNECT_MS 2000
 
 DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
-DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
 
 int k8s_error_code(int r)
 {

@@ -711,7 +711,6 @@ int plugin_gc(struct plugin *p)
 
 int plugin_status(struct plugin *p)
 {
-	_cleanup_free_ char *exe = NULL;
 	bool v11 = false;
 	int r;
 
