@@ -108,7 +108,7 @@ asan: asan-unit
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" system
 
 # The first run on a fresh Debian 12 root (a clean clone of HEAD there runs
-# `make deps all unit`); outside the tests' private namespaces: it fetches
+# `make deps all image unit`); outside the tests' private namespaces: it fetches
 # Debian packages.
 fresh: deps
 	@mkdir -p $(BUILD)
