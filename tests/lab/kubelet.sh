@@ -215,12 +215,16 @@ node_mountns_up() {
 }
 
 # --- per-node configuration ---------------------------------------------------------
+# Nodes come up at once: a random serial each, not -CAcreateserial (every
+# node rewriting one ca.srl made a node's openssl fail now and then).
 node_pki() { # NODE: the kubelet's client certificate (Node authorizer identity)
-	local p=$(state)/pki node=$1
+	local p=$(state)/pki node=$1 log
+	log=$(state)/log/pki-$node.log
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$p/$node.key" \
-		-out "$p/$node.csr" -subj "/CN=system:node:$node/O=system:nodes" 2>/dev/null
-	openssl x509 -req -in "$p/$node.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial \
-		-out "$p/$node.crt" -days 7 2>/dev/null
+		-out "$p/$node.csr" -subj "/CN=system:node:$node/O=system:nodes" >"$log" 2>&1 &&
+		openssl x509 -req -in "$p/$node.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" \
+			-set_serial "0x$(openssl rand -hex 16)" -out "$p/$node.crt" -days 7 >>"$log" 2>&1 ||
+		die "node $node: client certificate: $(tail -3 "$log")"
 	chmod 600 "$p/$node.key"
 }
 
