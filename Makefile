@@ -145,6 +145,9 @@ check: deps
 	printf 'asan unit:   '; tail -n1 build-asan/summary-unit.txt; \
 	printf 'fresh root:  '; tail -n1 $(BUILD)/summary-fresh.txt; \
 	printf 'fuzz smoke:  '; tail -n1 build-fuzz/summary-fuzz-smoke.txt; \
+	tail -qn1 $(BUILD)/summary-unit.txt $(BUILD)/summary-system.txt build-asan/summary-unit.txt \
+		$(BUILD)/summary-fresh.txt build-fuzz/summary-fuzz-smoke.txt | \
+		awk '{ p += $$(NF-3); f += $$(NF-1) } END { printf "check: %d passed, %d failed\n", p, f }'; \
 	test $$rc0 -eq 0 -a $$rc -eq 0 -a $$rc2 -eq 0 -a $$rc3 -eq 0 -a $$rc4 -eq 0
 
 bench: deps all
