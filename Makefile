@@ -44,7 +44,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %.c,$(BUILD)/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps unit system check bench demo clean asan asan-unit fresh fuzz fuzz-smoke \
+.PHONY: all deps unit system check bench demo clean asan asan-unit fresh first-run fuzz fuzz-smoke \
 	fuzz-bins
 all: $(BINS) $(UNIT_BINS)
 
@@ -113,6 +113,12 @@ asan: asan-unit
 fresh: deps
 	@mkdir -p $(BUILD)
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/fresh/run | tee $(BUILD)/summary-fresh.txt
+
+# The whole first run there: `make demo`, then `make check` (about an hour;
+# not a step of `make check`, which runs `make fresh` itself).
+first-run: deps
+	@mkdir -p $(BUILD)
+	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/fresh/run --first-run
 
 # The fuzz build is clang's (libFuzzer); -Wno-error: warnings only clang
 # gives are the gcc build's business, not a reason to skip fuzzing.
