@@ -9,14 +9,28 @@
  * from binary, numbers are range-checked, passwords and communities are
  * checked against their grammar.
  *
- * Mesh sessions: exactly one side initiates. The node with the lower IP is
- * active, the higher one is passive (both render the same rule, so a pair
- * never races two TCP connections).
+ * Mesh sessions: exactly one side initiates. As in Calico, a node is passive
+ * toward a peer whose address is greater than its own when both are compared
+ * as text ("10.0.0.8" > "10.0.0.10"), so in a cluster mixing Calico and
+ * calico-c nodes every pair still has exactly one active side. The same rule
+ * holds for calico nodes found by a BGPPeer's peerSelector. A peer node is
+ * dialled on its own listen port and AS (or the cluster's defaults).
  *
  * Export: the static protocol calico_blocks4/6 holds a blackhole route per
  * confirmed affine block; those aggregates and the node's borrowed /32s
  * (learned from the kernel, route protocol 80) are all we advertise. A route
  * reflector additionally reflects BGP-learned pool routes to its iBGP peers.
+ * Pools count whether or not they are disabled (disabling stops allocations
+ * only); disableBGPExport, or allowedUses without Workload/Tunnel, stops
+ * advertising.
+ *
+ * Import: routes inside a pool, except this node's own blocks and borrowed
+ * /32s coming back from a peer (a BGP copy would beat the kernel route and
+ * the export filter, which sends only the kernel's, would withdraw it: a
+ * flap loop with the ToR).
+ *
+ * Options we cannot render exactly (BGPPeer filters, reachableBy) skip the
+ * peer with a reason: never a session with a silently different policy.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +50,9 @@
 
 enum peer_kind { PEER_MESH, PEER_GLOBAL, PEER_NODE };
 
+/* Auto: next hop self, except a route reflector toward its iBGP clients. */
+enum next_hop { NEXT_HOP_AUTO, NEXT_HOP_SELF, NEXT_HOP_KEEP };
+
 static const char *const peer_prefix[] = {
 	[PEER_MESH] = "Mesh",
 	[PEER_GLOBAL] = "Global",
@@ -52,6 +69,10 @@ struct peer {
 	bool passive, rr_client, bfd, ebgp, direct;
 	char password[81]; /* "" none; validated */
 	unsigned keepalive_s, restart_s;
+	uint32_t local_as;	 /* localASNumber; 0: the node's AS */
+	uint32_t allow_local_as; /* numAllowedLocalASNumbers; 0: none */
+	uint32_t ttl_security;	 /* hops; 0: off */
+	enum next_hop next_hop;
 	char source[INET6_ADDRSTRLEN]; /* "" none */
 };
 
@@ -60,11 +81,13 @@ struct self {
 	char ip4[INET6_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN]; /* ip4 sized for parse_ip() */
 	unsigned char net4[4]; /* our address, for the same-subnet test */
 	unsigned len4;
-	uint32_t as;
+	uint32_t as, default_as; /* ours; the cluster's (BGPConfiguration default) */
 	char cluster_id[INET6_ADDRSTRLEN]; /* "" unless a route reflector */
 	unsigned listen_port;
 	bool mesh, bfd_default;
 	const char *log_severity;
+	char mesh_password[81];	 /* nodeMeshPassword; "" none */
+	unsigned mesh_restart_s; /* nodeMeshMaxRestartTime; 0: default */
 };
 
 struct render {
@@ -89,6 +112,11 @@ __attribute__((format(printf, 2, 3))) static void skip(struct render *r, const c
 	va_end(ap);
 	if (!msg)
 		return;
+	for (size_t i = 0; i < r->errs->n; i++)
+		if (strcmp(r->errs->msgs[i], msg) == 0) { /* a set printed twice */
+			free(msg);
+			return;
+		}
 	v = realloc(r->errs->msgs, (r->errs->n + 1) * sizeof(*v));
 	if (!v) {
 		free(msg);
@@ -323,6 +351,22 @@ static const char *const log_levels[][2] = {
 	{ "Fatal", "{ fatal, bug }" },
 };
 
+/* listenPort of node @name: its BGPConfiguration "node.<name>", else the
+ * default one; 0 (BGP's 179) when neither sets a valid one. */
+static unsigned listen_port_of(const struct render *r, const char *name)
+{
+	const json_t *cfgs[2] = { NULL, bgpconfig(r, "default") };
+	char cfgname[300];
+	uint32_t n;
+
+	snprintf(cfgname, sizeof(cfgname), "node.%s", name);
+	cfgs[0] = bgpconfig(r, cfgname);
+	for (size_t i = 0; i < ELEMENTSOF(cfgs); i++)
+		if (parse_u32(json_object_get(cfgs[i], "listenPort"), 1, 65535, &n) == 0)
+			return n;
+	return 0;
+}
+
 static void load_global_config(struct render *r, const json_t *def, const json_t *mine)
 {
 	struct self *me = &r->self;
@@ -330,20 +374,20 @@ static void load_global_config(struct render *r, const json_t *def, const json_t
 	const char *sev;
 	uint32_t n;
 
-	me->as = 64512;
+	me->default_as = 64512;
 	me->mesh = true;
 	me->log_severity = log_levels[1][1];
 	if ((v = json_object_get(def, "asNumber")) && parse_u32(v, 1, UINT32_MAX, &n) == 0)
-		me->as = n;
+		me->default_as = n;
 	else if (v)
 		skip(r, "BGPConfiguration 'default': asNumber is not 1..4294967295, using 64512");
+	me->as = me->default_as;
 	if ((v = json_object_get(def, "nodeToNodeMeshEnabled")) && json_is_boolean(v))
 		me->mesh = json_is_true(v);
 	me->bfd_default = json_is_true(json_object_get(def, "bfdEnabled"));
+	me->listen_port = listen_port_of(r, r->in->node);
 	for (const json_t *c = def;; c = mine) {
-		if ((v = json_object_get(c, "listenPort")) && parse_u32(v, 1, 65535, &n) == 0)
-			me->listen_port = n;
-		else if (v)
+		if ((v = json_object_get(c, "listenPort")) && parse_u32(v, 1, 65535, &n) < 0)
 			skip(r, "BGPConfiguration: listenPort is not 1..65535, ignored");
 		if ((sev = str_at(c, "logSeverityScreen", NULL))) {
 			size_t i;
@@ -406,6 +450,7 @@ struct node_info {
 	uint32_t as;
 	char cluster_id[INET6_ADDRSTRLEN];
 	const json_t *labels;
+	unsigned port; /* its listen port; 0: 179 */
 };
 
 /* A Calico node's BGP identity; -EINVAL (reason recorded) if unusable. */
@@ -415,7 +460,8 @@ static int node_info(struct render *r, const json_t *node, struct node_info *ret
 	unsigned len;
 	int family;
 
-	*ret = (struct node_info){ .name = obj_name(node), .as = r->self.as };
+	/* A peer node's AS is its own, else the cluster's: never ours. */
+	*ret = (struct node_info){ .name = obj_name(node), .as = r->self.default_as };
 	ret->labels = json_object_get(json_object_get(node, "metadata"), "labels");
 	a = annotation(node, "projectcalico.org/IPv4Address");
 	if (!a)
@@ -435,6 +481,7 @@ static int node_info(struct render *r, const json_t *node, struct node_info *ret
 	a = annotation(node, "projectcalico.org/RouteReflectorClusterID");
 	if (a && (parse_ip(a, &family, ret->cluster_id, NULL, NULL) < 0 || family != AF_INET))
 		ret->cluster_id[0] = '\0';
+	ret->port = listen_port_of(r, ret->name);
 	return 0;
 }
 
@@ -475,13 +522,81 @@ static struct peer *peer_new(struct render *r, enum peer_kind kind, int family, 
 	return p;
 }
 
-/* Session options shared by mesh and node peers. */
+/* Base64 secret value of @pw ({"secretKeyRef": {name, key}}) → @buf; ""
+ * when @pw is NULL; -errno when it cannot be used (reason recorded, @what
+ * names the object: "BGPPeer 'x'"). */
+static int peer_password(struct render *r, const json_t *pw, const char *what, char *buf,
+			 size_t size)
+{
+	const json_t *ref = json_object_get(pw, "secretKeyRef");
+	const char *name = str_at(ref, "name", NULL), *key = str_at(ref, "key", NULL), *b64;
+	_cleanup_free_ char *dec = NULL;
+	size_t n;
+
+	if (!pw)
+		return 0;
+	b64 = str_at(json_object_get(find_by_name(r->in->secrets, name ?: ""), "data"), key ?: "",
+		     NULL);
+	if (!b64) {
+		skip(r, "%s: secret '%s' key '%s' not found, skipped", what, name ?: "", key ?: "");
+		return -ENOENT;
+	}
+	if (base64_decode(b64, strlen(b64), (void **)&dec, &n) == -ENOMEM)
+		return -ENOMEM;
+	if (!dec || !password_is_valid(dec, n) || n >= size) {
+		skip(r, "%s: password must be 1-80 printable characters without '\"' or '\\', skipped",
+		     what);
+		return -EINVAL;
+	}
+	memcpy(buf, dec, n + 1);
+	return 0;
+}
+
+/* Session options shared by mesh and node peers: the peer node's listen
+ * port, and Calico's rule for which side dials (see the top of this file). */
 static void peer_to_node(struct render *r, struct peer *p, const struct node_info *n)
 {
+	const char *local = p->family == AF_INET ? r->self.ip4 : r->self.ip6;
+
 	p->direct = same_subnet4(&r->self, n->bin4);
 	if (r->self.cluster_id[0] && strcmp(r->self.cluster_id, n->cluster_id) != 0)
 		p->rr_client = true;
 	p->bfd = r->self.bfd_default;
+	p->port = n->port;
+	p->passive = strcmp(p->ip, local) > 0;
+}
+
+/* nodeMeshPassword and nodeMeshMaxRestartTime; -EINVAL (reason recorded)
+ * if the mesh cannot be rendered as configured. */
+static int load_mesh_options(struct render *r)
+{
+	const json_t *def = bgpconfig(r, "default");
+	const char *s = str_at(def, "nodeMeshMaxRestartTime", NULL);
+
+	if (s && (parse_duration_s(s, &r->self.mesh_restart_s) < 0 ||
+		  r->self.mesh_restart_s > 4095)) {
+		skip(r, "BGPConfiguration 'default': nodeMeshMaxRestartTime '%s' is not a duration up to 4095s, mesh skipped",
+		     s);
+		return -EINVAL;
+	}
+	if (peer_password(r, json_object_get(def, "nodeMeshPassword"),
+			  "BGPConfiguration 'default' nodeMeshPassword", r->self.mesh_password,
+			  sizeof(r->self.mesh_password)) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static struct peer *add_mesh_peer(struct render *r, int family, const struct node_info *n)
+{
+	struct peer *p = peer_new(r, PEER_MESH, family, family == AF_INET ? n->ip4 : n->ip6, 0,
+				  n->as);
+
+	if (!p)
+		return NULL;
+	peer_to_node(r, p, n);
+	p->restart_s = r->self.mesh_restart_s;
+	memcpy(p->password, r->self.mesh_password, sizeof(p->password));
+	return p;
 }
 
 static void add_mesh(struct render *r)
@@ -490,65 +605,80 @@ static void add_mesh(struct render *r)
 	size_t i;
 	json_t *o;
 
-	if (!r->self.mesh || r->self.cluster_id[0])
+	if (!r->self.mesh || r->self.cluster_id[0] || load_mesh_options(r) < 0)
 		return;
 	json_array_foreach(r->in->nodes, i, o) {
-		struct peer *p;
-
 		if (strcmp(obj_name(o), r->in->node) == 0 || node_info(r, o, &n) < 0 ||
 		    n.cluster_id[0])
 			continue;
-		p = peer_new(r, PEER_MESH, AF_INET, n.ip4, 0, n.as);
-		if (!p)
+		if (!add_mesh_peer(r, AF_INET, &n))
 			return;
-		peer_to_node(r, p, &n);
-		p->passive = memcmp(r->self.net4, n.bin4, 4) > 0;
-		if (n.ip6[0] && r->self.ip6[0]) {
-			p = peer_new(r, PEER_MESH, AF_INET6, n.ip6, 0, n.as);
-			if (!p)
-				return;
-			peer_to_node(r, p, &n);
-			p->passive = memcmp(r->self.net4, n.bin4, 4) > 0;
-		}
+		if (n.ip6[0] && r->self.ip6[0] && !add_mesh_peer(r, AF_INET6, &n))
+			return;
 	}
 }
 
-/* Base64 secret value → password; "" when absent or invalid (reason recorded). */
-static int peer_password(struct render *r, const json_t *spec, const char *peer, char *buf,
-			 size_t size)
+/* AS and next-hop controls of a BGPPeer; -errno (reason recorded) if bad or
+ * not renderable exactly. */
+static int peer_routing_options(struct render *r, const json_t *spec, const char *name,
+				struct peer *p)
 {
-	const json_t *ref = json_object_get(json_object_get(spec, "password"), "secretKeyRef");
-	const char *name = str_at(ref, "name", NULL), *key = str_at(ref, "key", NULL), *b64;
-	_cleanup_free_ char *dec = NULL;
-	size_t n;
+	const json_t *v;
+	const char *s;
+	uint32_t n;
 
-	if (!ref)
-		return 0;
-	b64 = str_at(json_object_get(find_by_name(r->in->secrets, name ?: ""), "data"), key ?: "",
-		     NULL);
-	if (!b64) {
-		skip(r, "BGPPeer '%s': secret '%s' key '%s' not found, peer skipped", peer,
-		     name ?: "", key ?: "");
-		return -ENOENT;
+	if (json_array_size(json_object_get(spec, "filters")) > 0) {
+		skip(r, "BGPPeer '%s': filters (BGPFilter) are not supported, peer skipped", name);
+		return -EOPNOTSUPP;
 	}
-	if (base64_decode(b64, strlen(b64), (void **)&dec, &n) == -ENOMEM)
-		return -ENOMEM;
-	if (!dec || !password_is_valid(dec, n) || n >= size)
-		goto bad;
-	memcpy(buf, dec, n + 1);
+	if ((s = str_at(spec, "reachableBy", NULL)) && *s) {
+		skip(r, "BGPPeer '%s': reachableBy is not supported, peer skipped", name);
+		return -EOPNOTSUPP;
+	}
+	if ((v = json_object_get(spec, "localASNumber"))) {
+		if (parse_u32(v, 1, UINT32_MAX, &n) < 0) {
+			skip(r, "BGPPeer '%s': localASNumber is not 1..4294967295, peer skipped", name);
+			return -EINVAL;
+		}
+		p->local_as = n;
+		p->ebgp = p->as != n;
+	}
+	if ((v = json_object_get(spec, "numAllowedLocalASNumbers")) &&
+	    parse_u32(v, 0, 255, &p->allow_local_as) < 0) {
+		skip(r, "BGPPeer '%s': numAllowedLocalASNumbers is not 0..255, peer skipped", name);
+		return -EINVAL;
+	}
+	if ((v = json_object_get(spec, "ttlSecurity")) &&
+	    parse_u32(v, 0, 255, &p->ttl_security) < 0) {
+		skip(r, "BGPPeer '%s': ttlSecurity is not 0..255 hops, peer skipped", name);
+		return -EINVAL;
+	}
+	s = str_at(spec, "nextHopMode", NULL);
+	if (s && strcmp(s, "Self") == 0)
+		p->next_hop = NEXT_HOP_SELF;
+	else if (s && strcmp(s, "Keep") == 0)
+		p->next_hop = NEXT_HOP_KEEP;
+	else if (s && strcmp(s, "Auto") != 0) {
+		skip(r, "BGPPeer '%s': nextHopMode '%s' is not Auto, Self or Keep, peer skipped", name,
+		     s);
+		return -EINVAL;
+	}
+	/* As in Calico, keepOriginalNextHop applies to eBGP peers only. */
+	if (!s && p->ebgp && json_is_true(json_object_get(spec, "keepOriginalNextHop")))
+		p->next_hop = NEXT_HOP_KEEP;
 	return 0;
-bad:
-	skip(r, "BGPPeer '%s': password must be 1-80 printable characters without '\"' or '\\', peer skipped",
-	     peer);
-	return -EINVAL;
 }
 
 /* Options of a BGPPeer applied to each session it makes; -EINVAL if bad. */
 static int peer_options(struct render *r, const json_t *spec, const char *name, struct peer *p)
 {
+	char what[300];
 	const char *s;
 
-	if (peer_password(r, spec, name, p->password, sizeof(p->password)) < 0)
+	snprintf(what, sizeof(what), "BGPPeer '%s'", name);
+	if (peer_password(r, json_object_get(spec, "password"), what, p->password,
+			  sizeof(p->password)) < 0 ||
+	    peer_routing_options(r, spec, name, p) < 0)
 		return -EINVAL;
 	if ((s = str_at(spec, "keepaliveTime", NULL)) &&
 	    (parse_duration_s(s, &p->keepalive_s) < 0 || p->keepalive_s < 1 ||
@@ -736,7 +866,7 @@ static void dedupe_peers(struct render *r)
 
 /* --- pools, blocks, communities ------------------------------------------------ */
 
-enum pool_set { POOLS_ENABLED, POOLS_EXPORTED };
+enum pool_set { POOLS_ALL, POOLS_EXPORTED };
 
 /* A BIRD prefix set "[ a, b+ ]" printed one member at a time; an empty set
  * prints "[ ]" (matches nothing). */
@@ -756,7 +886,24 @@ static void set_end(struct set_printer *sp)
 	fputs(sp->any ? " ]" : "[ ]", sp->out);
 }
 
-/* The pools of @family (and their subnets). */
+/* allowedUses absent, or naming Workload or Tunnel: pods' or tunnels'
+ * addresses, advertised as blocks (LoadBalancer-only pools are not). */
+static bool pool_has_blocks(const json_t *spec)
+{
+	const json_t *uses = json_object_get(spec, "allowedUses"), *u;
+	size_t i;
+
+	if (!uses)
+		return true;
+	json_array_foreach(uses, i, u)
+		if (strcmp(json_string_value(u) ?: "", "Workload") == 0 ||
+		    strcmp(json_string_value(u) ?: "", "Tunnel") == 0)
+			return true;
+	return false;
+}
+
+/* The pools of @family (and their subnets); a disabled pool still counts:
+ * disabling stops allocations, its pods keep their routes. */
 static void print_pool_set(struct render *r, int family, enum pool_set which)
 {
 	struct set_printer sp = { .out = r->out };
@@ -769,8 +916,9 @@ static void print_pool_set(struct render *r, int family, enum pool_set which)
 	json_array_foreach(r->in->ippools, i, o) {
 		spec = json_object_get(o, "spec");
 		if (parse_cidr(str_at(spec, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0 ||
-		    f != family || json_is_true(json_object_get(spec, "disabled")) ||
-		    (which == POOLS_EXPORTED && json_is_true(json_object_get(spec, "disableBGPExport"))))
+		    f != family ||
+		    (which == POOLS_EXPORTED &&
+		     (json_is_true(json_object_get(spec, "disableBGPExport")) || !pool_has_blocks(spec))))
 			continue;
 		set_add(&sp, cidr, true);
 	}
@@ -790,8 +938,9 @@ static void check_pools(struct render *r)
 			     str_at(o, "spec", "cidr") ?: "");
 }
 
-/* Each route listed once: the static blackholes of our confirmed blocks. */
-static void print_blocks(struct render *r, int family)
+/* Our confirmed blocks: as static blackhole routes (@sp NULL), each listed
+ * once, or as members of the set @sp. */
+static void print_blocks(struct render *r, int family, struct set_printer *sp)
 {
 	char cidr[INET6_ADDRSTRLEN + 4];
 	const json_t *spec;
@@ -809,14 +958,15 @@ static void print_blocks(struct render *r, int family)
 			skip(r, "BlockAffinity '%s': cidr is not a CIDR, skipped", obj_name(o));
 			continue;
 		}
-		if (f == family)
+		if (f == family && sp)
+			set_add(sp, cidr, false);
+		else if (f == family)
 			fprintf(r->out, "\troute %s blackhole;\n", cidr);
 	}
 }
 
-static void print_borrowed_set(struct render *r, int family)
+static void print_borrowed(struct render *r, int family, struct set_printer *sp)
 {
-	struct set_printer sp = { .out = r->out };
 	char cidr[INET6_ADDRSTRLEN + 4];
 	size_t i;
 	json_t *o;
@@ -829,9 +979,8 @@ static void print_borrowed_set(struct render *r, int family)
 			continue;
 		}
 		if (f == family)
-			set_add(&sp, cidr, false);
+			set_add(sp, cidr, false);
 	}
-	set_end(&sp);
 }
 
 /* Community value by name (BGPConfiguration.communities) or literal. */
@@ -881,6 +1030,7 @@ static void print_communities(struct render *r, int family)
 static void print_family(struct render *r, int family)
 {
 	const char *v = family == AF_INET ? "4" : "6";
+	struct set_printer sp;
 
 	fprintf(r->out, "\nprotocol kernel kernel%s {\n\tlearn;\n\tmerge paths on;\n"
 			"\tgraceful restart on;\n\tscan time 10;\n\tipv%s {\n"
@@ -888,13 +1038,18 @@ static void print_family(struct render *r, int family)
 			"\t\texport filter { if source = RTS_BGP then accept; reject; };\n\t};\n}\n",
 		v, v, NL_RTPROT_CALICO);
 	fprintf(r->out, "\nprotocol static calico_blocks%s {\n\tipv%s;\n", v, v);
-	print_blocks(r, family);
+	print_blocks(r, family, NULL);
 	fputs("}\n", r->out);
 
-	fprintf(r->out, "\n# Accept routes inside the enabled IP pools only.\nfilter calico_import%s {\n",
+	fprintf(r->out, "\n# Routes inside the IP pools, but never our own blocks and borrowed\n"
+			"# addresses coming back from a peer.\nfilter calico_import%s {\n\tif net ~ ",
 		v);
-	fputs("\tif net ~ ", r->out);
-	print_pool_set(r, family, POOLS_ENABLED);
+	sp = (struct set_printer){ .out = r->out };
+	print_blocks(r, family, &sp);
+	print_borrowed(r, family, &sp);
+	set_end(&sp);
+	fputs(" then reject;\n\tif net ~ ", r->out);
+	print_pool_set(r, family, POOLS_ALL);
 	fputs(" then accept;\n\treject;\n}\n", r->out);
 
 	for (int reflect = 0; reflect <= 1; reflect++) {
@@ -913,38 +1068,36 @@ static void print_family(struct render *r, int family)
 		print_communities(r, family);
 		fputs("\t\taccept;\n\t}\n", r->out);
 		fprintf(r->out, "\tif proto = \"kernel%s\" && net ~ ", v);
-		print_borrowed_set(r, family);
+		sp = (struct set_printer){ .out = r->out };
+		print_borrowed(r, family, &sp);
+		set_end(&sp);
 		fputs(" then accept;\n\treject;\n}\n", r->out);
 	}
 }
 
-static void print_peer(struct render *r, const struct peer *p)
+/* Addresses, ports, ASes and how the session is carried. */
+static void print_peer_transport(struct render *r, const struct peer *p)
 {
-	const char *v = p->family == AF_INET ? "4" : "6";
 	const char *local = p->family == AF_INET ? r->self.ip4 : r->self.ip6;
 	FILE *o = r->out;
 
-	fprintf(o, "\nprotocol bgp %s {\n", p->name);
 	fprintf(o, "\tlocal %s", local);
 	if (r->self.listen_port)
 		fprintf(o, " port %u", r->self.listen_port);
-	fprintf(o, " as %u;\n\tneighbor %s", r->self.as, p->ip);
+	fprintf(o, " as %u;\n\tneighbor %s", p->local_as ?: r->self.as, p->ip);
 	if (p->port)
 		fprintf(o, " port %u", p->port);
 	fprintf(o, " as %u;\n", p->as);
-	if (p->direct)
+	if (p->ttl_security) /* GTSM: the number of hops to the peer */
+		fprintf(o, "\tttl security on;\n\tmultihop %u;\n", p->ttl_security);
+	else if (p->direct)
 		fputs("\tdirect;\n", o);
 	else
 		fputs("\tmultihop;\n", o);
 	if (p->passive)
 		fputs("\tpassive on;\n", o);
-	if (p->rr_client && !p->ebgp)
-		fprintf(o, "\trr client;\n\trr cluster id %s;\n", r->self.cluster_id);
-	fprintf(o, "\tgraceful restart on;\n\tgraceful restart time %u;\n",
-		p->restart_s ? p->restart_s : 120);
-	if (p->keepalive_s)
-		fprintf(o, "\tkeepalive time %u;\n\thold time %u;\n", p->keepalive_s,
-			3 * p->keepalive_s);
+	if (p->allow_local_as)
+		fprintf(o, "\tallow local as %u;\n", p->allow_local_as);
 	if (r->in->connect_retry_s)
 		fprintf(o, "\tconnect delay time %u;\n\tconnect retry time %u;\n\terror wait time %u, %u;\n",
 			r->in->connect_retry_s, r->in->connect_retry_s, r->in->connect_retry_s,
@@ -955,9 +1108,28 @@ static void print_peer(struct render *r, const struct peer *p)
 		fprintf(o, "\tsource address %s;\n", p->source);
 	if (p->bfd)
 		fputs("\tbfd on;\n", o);
+}
+
+static void print_peer(struct render *r, const struct peer *p)
+{
+	const char *v = p->family == AF_INET ? "4" : "6";
+	bool reflect = r->self.cluster_id[0] && !p->ebgp;
+	FILE *o = r->out;
+
+	fprintf(o, "\nprotocol bgp %s {\n", p->name);
+	print_peer_transport(r, p);
+	if (p->rr_client && !p->ebgp)
+		fprintf(o, "\trr client;\n\trr cluster id %s;\n", r->self.cluster_id);
+	fprintf(o, "\tgraceful restart on;\n\tgraceful restart time %u;\n",
+		p->restart_s ? p->restart_s : 120);
+	if (p->keepalive_s)
+		fprintf(o, "\tkeepalive time %u;\n\thold time %u;\n", p->keepalive_s,
+			3 * p->keepalive_s);
 	fprintf(o, "\tipv%s {\n\t\timport filter calico_import%s;\n\t\texport filter calico_%s%s;\n",
-		v, v, r->self.cluster_id[0] && !p->ebgp ? "reflect" : "export", v);
-	if (!r->self.cluster_id[0] || p->ebgp)
+		v, v, reflect ? "reflect" : "export", v);
+	if (p->next_hop == NEXT_HOP_KEEP)
+		fputs("\t\tnext hop keep;\n", o);
+	else if (p->next_hop == NEXT_HOP_SELF || !reflect)
 		fputs("\t\tnext hop self;\n", o);
 	fputs("\t};\n}\n", o);
 }

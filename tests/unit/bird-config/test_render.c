@@ -105,22 +105,153 @@ static void golden_case(const char *name, const char *const *must, const char *c
 	json_decref(doc);
 }
 
-static void test_mesh_lower_ip_is_active(void **state)
+/* Calico's rule: passive toward a peer whose address is greater as text. */
+static void test_mesh_passive_toward_greater_address(void **state)
 {
 	(void)state;
 	golden_case("mesh",
 		    (const char *const[]){ "router id 172.31.0.11;", "protocol bgp Mesh_172_31_0_12",
-					   "protocol bgp Mesh_172_31_0_13",
+					   "protocol bgp Mesh_172_31_0_13", "passive on",
 					   "route 10.65.1.0/26 blackhole;",
 					   "net ~ [ 10.65.2.5/32 ]", "krt_source = 80", NULL },
-		    (const char *const[]){ "passive on", "Mesh_172_31_0_11", "10.65.1.64/26",
-					   "10.65.2.0/26", "10.80.0.0", NULL });
+		    (const char *const[]){ "Mesh_172_31_0_11", "10.65.1.64/26", "10.65.2.0/26", NULL });
+	golden_case("mesh_passive", NULL, (const char *const[]){ "passive on", NULL });
 }
 
-static void test_mesh_higher_ip_is_passive(void **state)
+/* The text of "protocol bgp @name { ... }" in @text (static buffer). */
+static const char *bgp_block(const char *text, const char *name)
 {
+	static char buf[4096];
+	char head[128];
+	const char *b, *e;
+
+	snprintf(head, sizeof(head), "protocol bgp %s {", name);
+	b = strstr(text, head);
+	if (!b)
+		fail_msg("no protocol %s in:\n%s", name, text);
+	e = strstr(b, "\n}\n");
+	assert_non_null(e);
+	assert_true((size_t)(e - b) < sizeof(buf));
+	memcpy(buf, b, (size_t)(e - b));
+	buf[e - b] = '\0';
+	return buf;
+}
+
+static void assert_block(const char *text, const char *name, const char *want, bool present)
+{
+	const char *b = bgp_block(text, name);
+
+	if (!!strstr(b, want) != present)
+		fail_msg("%s: '%s' %s:\n%s", name, want, present ? "missing" : "unexpected", b);
+}
+
+static char *render_text(const char *doc_text, size_t *ret_nerr)
+{
+	struct birdcfg_errors errs = {};
+	json_error_t jerr;
+	json_t *doc = json_loads(doc_text, 0, &jerr);
+	char *text;
+
+	if (!doc)
+		fail_msg("bad JSON: %s: %s", jerr.text, doc_text);
+	text = render_doc(doc, &errs);
+	*ret_nerr = errs.n;
+	birdcfg_errors_done(&errs);
+	json_decref(doc);
+	return text;
+}
+
+/* Textual comparison, as Calico's confd does: "10.0.0.9" > "10.0.0.10", so
+ * .10 is passive toward .9, while .11 is passive toward .12. Both sides
+ * agree, and a Calico node on the other end agrees too. Peers found by a
+ * peerSelector follow the same rule; an explicit peerIP never is passive. */
+static void test_passive_rule_compares_addresses_as_text(void **state)
+{
+	static const struct {
+		const char *self, *peer;
+		bool selector, passive;
+	} v[] = {
+		{ "10.0.0.9", "10.0.0.10", false, false }, { "10.0.0.10", "10.0.0.9", false, true },
+		{ "10.0.0.11", "10.0.0.12", false, true }, { "10.0.0.12", "10.0.0.11", false, false },
+		{ "10.0.0.10", "10.0.0.9", true, true },   { "10.0.0.9", "10.0.0.10", true, false },
+	};
 	(void)state;
-	golden_case("mesh_passive", (const char *const[]){ "passive on", NULL }, NULL);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char doc[1024], name[64];
+		size_t nerr;
+		char *text;
+
+		snprintf(doc, sizeof(doc),
+			 "{\"node\":\"a\",\"nodes\":["
+			 "{\"metadata\":{\"name\":\"a\",\"labels\":{\"r\":\"x\"},\"annotations\":{\"projectcalico.org/IPv4Address\":\"%s/24\"}}},"
+			 "{\"metadata\":{\"name\":\"b\",\"labels\":{\"r\":\"y\"},\"annotations\":{\"projectcalico.org/IPv4Address\":\"%s/24\"}}}],"
+			 "\"bgpconfigurations\":[{\"metadata\":{\"name\":\"default\"},\"spec\":{\"nodeToNodeMeshEnabled\":%s}}],"
+			 "\"bgppeers\":[%s{\"metadata\":{\"name\":\"tor\"},\"spec\":{\"peerIP\":\"10.0.0.99\",\"asNumber\":65001}}]}",
+			 v[i].self, v[i].peer, v[i].selector ? "false" : "true",
+			 v[i].selector ? "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"peerSelector\":\"r == 'y'\"}}," : "");
+		text = render_text(doc, &nerr);
+		assert_int_equal(nerr, 0);
+		snprintf(name, sizeof(name), "%s_%s", v[i].selector ? "Global" : "Mesh", v[i].peer);
+		for (char *c = name; *c; c++)
+			*c = *c == '.' ? '_' : *c;
+		if (!!strstr(bgp_block(text, name), "passive on") != v[i].passive)
+			fail_msg("vector %zu: %s toward %s: passive must be %d", i, v[i].self, v[i].peer,
+				 v[i].passive);
+		assert_block(text, "Global_10_0_0_99", "passive on", false);
+		free(text);
+	}
+}
+
+/* A ToR-facing node: per-node AS, per-node listen ports, mesh password and
+ * restart time, the per-peer controls, disabled pools and allowedUses. */
+static void test_tor_peer_controls(void **state)
+{
+	char path[] = GOLDEN "tor.json", *text;
+	struct birdcfg_errors errs = {};
+	json_error_t jerr;
+	json_t *doc;
+
+	(void)state;
+	golden_case("tor",
+		    (const char *const[]){
+			    /* peers' own AS (or the cluster's) and their own listen port */
+			    "local 172.31.0.11 port 1790 as 64513;\n\tneighbor 172.31.0.12 port 1790 as 64600;",
+			    "neighbor 172.31.0.13 port 1791 as 64513;",
+			    /* own blocks (of a disabled pool too) and borrowed /32s never come back */
+			    "if net ~ [ 10.65.1.0/26, 10.66.0.0/26, 10.65.2.5/32 ] then reject;",
+			    "if net ~ [ 10.65.0.0/16+, 10.66.0.0/16+, 10.70.0.0/16+, 10.90.0.0/24+, 10.91.0.0/24+ ] then accept;",
+			    "if !(net ~ [ 10.65.0.0/16+, 10.66.0.0/16+, 10.91.0.0/24+ ]) then reject;",
+			    "route 10.66.0.0/26 blackhole;", NULL },
+		    NULL);
+	doc = json_load_file(path, 0, &jerr);
+	assert_non_null(doc);
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	for (const char *const *m = (const char *const[]){ "Mesh_172_31_0_12", "Mesh_172_31_0_13", NULL };
+	     *m; m++) {
+		assert_block(text, *m, "password \"mesh-pass\";", true);
+		assert_block(text, *m, "graceful restart time 180;", true);
+	}
+	assert_block(text, "Node_172_31_0_201", "allow local as 1;", true);
+	assert_block(text, "Node_172_31_0_201", "ttl security on;\n\tmultihop 1;", true);
+	assert_block(text, "Node_172_31_0_201", "next hop keep;", true);
+	assert_block(text, "Node_172_31_0_201", "direct;", false);
+	assert_block(text, "Global_172_31_0_202", "local 172.31.0.11 port 1790 as 65100;", true);
+	assert_block(text, "Global_172_31_0_202", "next hop self;", true);
+	assert_block(text, "Global_172_31_0_202", "allow local as", false);
+	/* keepOriginalNextHop is for eBGP peers only; nextHopMode Keep is not. */
+	assert_block(text, "Global_172_31_0_203", "next hop self;", true);
+	assert_block(text, "Global_172_31_0_204", "next hop keep;", true);
+	free(text);
+
+	/* node2 (AS 64600) dials node1 with the cluster's AS, not its own. */
+	json_object_set_new(doc, "node", json_string("node2"));
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	assert_block(text, "Mesh_172_31_0_11", "local 172.31.0.12 port 1790 as 64600;", true);
+	assert_block(text, "Mesh_172_31_0_11", "neighbor 172.31.0.11 port 1790 as 64513;", true);
+	free(text);
+	json_decref(doc);
 }
 
 static void test_global_node_and_selector_peers(void **state)
@@ -214,6 +345,13 @@ static void test_injection_attempts_are_skipped(void **state)
 		  "czNjcmV0LXBhc3M", "172.31.0.201" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"keepaliveTime\":\"10s; x\"}", NULL, "x;" },
 		{ "{\"nodeSelector\":\"rack == 'a' ; }\",\"peerIP\":\"172.31.0.201\",\"asNumber\":65001}", NULL, "172.31.0.201" },
+		/* not rendered yet: refused with a reason, never silently dropped */
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"filters\":[\"f-one\"]}", NULL, "f-one" },
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"reachableBy\":\"172.31.0.1\"}", NULL, "172.31.0.1;" },
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"nextHopMode\":\"Sometimes\"}", NULL, "Sometimes" },
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"ttlSecurity\":256}", NULL, "256" },
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"numAllowedLocalASNumbers\":-1}", NULL, "allow local" },
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"localASNumber\":\"x\"}", NULL, "172.31.0.201" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -283,8 +421,9 @@ static void test_bad_communities_and_node_without_address(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mesh_lower_ip_is_active),
-		cmocka_unit_test(test_mesh_higher_ip_is_passive),
+		cmocka_unit_test(test_mesh_passive_toward_greater_address),
+		cmocka_unit_test(test_passive_rule_compares_addresses_as_text),
+		cmocka_unit_test(test_tor_peer_controls),
 		cmocka_unit_test(test_global_node_and_selector_peers),
 		cmocka_unit_test(test_route_reflector_server),
 		cmocka_unit_test(test_route_reflector_client),
