@@ -22,6 +22,8 @@
 #include "fileio.h"
 #include "log.h"
 
+#define START_TIMEOUT_MS 5000
+
 #define CMDLINE_MAX 8192
 
 extern char **environ;
@@ -82,7 +84,10 @@ pid_t birdproc_running(const char *pidfile, const char *bird, const char *sock)
 	_cleanup_fclose_ FILE *f = fopen(pidfile, "re");
 	int pid = 0;
 
-	if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0 || !pid_alive(pid))
+	if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0)
+		return 0;
+	(void)waitpid(pid, NULL, WNOHANG); /* our child that died: no zombie left */
+	if (!pid_alive(pid))
 		return 0;
 	if (pid_is_our_bird(pid, bird, sock))
 		return pid;
@@ -96,8 +101,8 @@ pid_t birdproc_running(const char *pidfile, const char *bird, const char *sock)
 
 pid_t birdproc_start(const char *bird, const char *config, const char *sock, const char *pidfile)
 {
-	char *argv[] = { (char *)bird, "-R", "-c", (char *)config, "-s", (char *)sock, "-P",
-			 (char *)pidfile, NULL };
+	char *argv[] = { (char *)bird, "-f", "-R", "-c", (char *)config, "-s", (char *)sock,
+			 "-P", (char *)pidfile, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dfl;
@@ -107,6 +112,9 @@ pid_t birdproc_start(const char *bird, const char *config, const char *sock, con
 	(void)unlink(pidfile);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (log_fd() != STDERR_FILENO)
+		posix_spawn_file_actions_adddup2(&fa, log_fd(), STDERR_FILENO);
 	/* Our signalfd blocks SIGTERM/SIGINT and we ignore SIGPIPE: BIRD must
 	 * get neither, or SIGTERM would never stop it. */
 	posix_spawnattr_init(&attr);
@@ -121,13 +129,16 @@ pid_t birdproc_start(const char *bird, const char *config, const char *sock, con
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		return -r;
-	/* The foreground process exits once the daemon runs (or on a bad config). */
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -EINVAL;
-	for (int i = 0; i < 100 && !(pid = birdproc_running(pidfile, bird, sock)); i++)
+	/* It writes its pid file once the config is read; it exits on a bad one. */
+	for (int i = 0; i < START_TIMEOUT_MS / 10; i++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			return -EINVAL;
+		pid = birdproc_running(pidfile, bird, sock);
+		if (pid)
+			return pid;
 		usleep(10000);
-	return pid ? pid : -ESRCH;
+	}
+	(void)kill(child, SIGTERM);
+	(void)waitpid(child, &status, 0);
+	return -ETIMEDOUT;
 }

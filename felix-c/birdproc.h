@@ -1,6 +1,7 @@
-/* The BIRD daemon as a process: started by felix-c when configured to
- * (it daemonizes and writes its own pid file), found again by that pid file
- * after a felix-c restart, never killed by name.
+/* The BIRD daemon as a process: started by felix-c when configured to, in
+ * the foreground (-f) with its stderr on felix-c's log, so what the rendered
+ * `log stderr` lets through (logSeverityScreen) is seen; found again by its
+ * pid file after a felix-c restart, never killed by name.
  */
 #pragma once
 
@@ -19,6 +20,7 @@
  * Return: the pid when our BIRD runs (alive, not a zombie), else 0.
  */
 pid_t birdproc_running(const char *pidfile, const char *bird, const char *sock);
+/* (A dead BIRD that is our child is reaped here.) */
 
 /**
  * birdproc_cmdline_is_ours - is @cmdline our BIRD's command line
@@ -32,8 +34,8 @@ pid_t birdproc_running(const char *pidfile, const char *bird, const char *sock);
 bool birdproc_cmdline_is_ours(const char *cmdline, size_t len, const char *bird, const char *sock);
 
 /**
- * birdproc_start - run `@bird -R -c @config -s @sock -P @pidfile` and wait
- *   for it to daemonize
+ * birdproc_start - run `@bird -f -R -c @config -s @sock -P @pidfile` as our
+ *   child and wait for its pid file
  * @bird: binary ("bird": looked up in PATH)
  * @config: config file
  * @sock: control socket path

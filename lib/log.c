@@ -84,6 +84,11 @@ int log_setup(enum log_level level, const char *path, const char *tag)
 	return 0;
 }
 
+int log_fd(void)
+{
+	return log_state.file ? fileno(log_state.file) : STDERR_FILENO;
+}
+
 enum log_level log_get_level(void)
 {
 	return log_state.level;

@@ -34,6 +34,8 @@ enum log_level log_get_level(void);
 /* Changes the level at runtime (e.g. from a datastore setting). */
 void log_set_level(enum log_level level);
 void log_close(void);
+/* Where lines go (the log file, or stderr): a child's stderr can share it. */
+int log_fd(void);
 
 /**
  * log_internal - write one line if @level passes the threshold
