@@ -27,10 +27,10 @@
 #define PATH_MAX_LEN 256
 #define AS_MAX 4294967295LL
 
-enum ftype { T_STR, T_BOOL, T_INT, T_OBJ, T_LIST, T_MAP };
+enum ftype { T_STR, T_BOOL, T_INT, T_NUM, T_OBJ, T_LIST, T_MAP };
 
 static const char *const type_name[] = {
-	[T_STR] = "a string", [T_BOOL] = "a boolean", [T_INT] = "an integer",
+	[T_STR] = "a string", [T_BOOL] = "a boolean", [T_INT] = "an integer", [T_NUM] = "a number",
 	[T_OBJ] = "an object", [T_LIST] = "a list",   [T_MAP] = "an object",
 };
 
@@ -52,6 +52,7 @@ struct field {
 	long long min, max;	  /* T_INT (or elements) range, when min < max */
 	bool required;
 	bool item_nullable; /* elements may be null */
+	bool open;	    /* T_OBJ: members not in @sub are kept unchecked */
 	check_fn key_check; /* T_MAP: each key (passed as a JSON string) */
 };
 
@@ -349,6 +350,8 @@ static bool type_ok(const json_t *v, enum ftype t)
 		return json_is_boolean(v);
 	case T_INT:
 		return json_is_integer(v);
+	case T_NUM:
+		return json_is_number(v);
 	case T_LIST:
 		return json_is_array(v);
 	default:
@@ -462,7 +465,7 @@ static int check_value(struct vctx *c, const char *path, const json_t *v, enum f
 	if (!type_ok(v, t))
 		return bad(c, path, "must be %s", type_name[t]);
 	if (t == T_OBJ)
-		return check_object(c, path, v, f->sub, false);
+		return check_object(c, path, v, f->sub, f->open);
 	if (t == T_LIST || t == T_MAP)
 		return check_elements(c, path, v, f);
 	return check_scalar(c, path, v, f);
@@ -475,6 +478,14 @@ static const char *const pool_uses[] = { "Workload", "Tunnel", "LoadBalancer", N
 static const char *const severities[] = { "Trace", "Debug", "Info", "Warning",
 					  "Error", "Fatal", "None", NULL };
 
+static const char *const assign_modes[] = { "Automatic", "Manual", NULL };
+
+static const struct field ippool_ipip[] = {
+	{ .name = "enabled", .type = T_BOOL },
+	{ .name = "mode", .type = T_STR },
+	{},
+};
+
 static const struct field ippool_spec[] = {
 	{ .name = "cidr", .type = T_STR, .check = chk_cidr, .required = true },
 	{ .name = "blockSize", .type = T_INT, .min = 0, .max = 128 },
@@ -485,6 +496,11 @@ static const struct field ippool_spec[] = {
 	{ .name = "disableBGPExport", .type = T_BOOL },
 	{ .name = "nodeSelector", .type = T_STR, .check = chk_selector },
 	{ .name = "allowedUses", .type = T_LIST, .item = T_STR, .enums = pool_uses },
+	{ .name = "assignmentMode", .type = T_STR, .enums = assign_modes },
+	{ .name = "namespaceSelector", .type = T_STR, .check = chk_selector },
+	/* Calico's deprecated v1 spellings, still in its schema */
+	{ .name = "ipip", .type = T_OBJ, .sub = ippool_ipip },
+	{ .name = "nat-outgoing", .type = T_BOOL },
 	{},
 };
 
@@ -515,6 +531,7 @@ static const struct field blockaffinity_spec[] = {
 	{ .name = "node", .type = T_STR, .check = chk_node_name, .required = true },
 	{ .name = "cidr", .type = T_STR, .check = chk_cidr_strict, .required = true },
 	{ .name = "deleted", .type = T_STR, .enums = true_false },
+	{ .name = "type", .type = T_STR, .check = chk_nonempty },
 	{},
 };
 
@@ -552,6 +569,7 @@ static const struct field prefix_adv[] = {
 static const struct field secret_key_ref[] = {
 	{ .name = "name", .type = T_STR, .check = chk_nonempty, .required = true },
 	{ .name = "key", .type = T_STR, .check = chk_nonempty, .required = true },
+	{ .name = "optional", .type = T_BOOL },
 	{},
 };
 
@@ -561,6 +579,7 @@ static const struct field password[] = {
 };
 
 static const char *const bind_modes[] = { "None", "NodeIP", NULL };
+static const char *const enabled_disabled[] = { "Enabled", "Disabled", NULL };
 
 static const struct field bgpconfig_spec[] = {
 	{ .name = "asNumber", .type = T_INT, .min = 1, .max = AS_MAX },
@@ -576,10 +595,16 @@ static const struct field bgpconfig_spec[] = {
 	{ .name = "nodeMeshPassword", .type = T_OBJ, .sub = password },
 	{ .name = "nodeMeshMaxRestartTime", .type = T_STR, .check = chk_duration },
 	{ .name = "bfdEnabled", .type = T_BOOL },
+	{ .name = "ignoredInterfaces", .type = T_LIST, .item = T_STR, .check = chk_nonempty },
+	{ .name = "localWorkloadPeeringIPV4", .type = T_STR, .check = chk_ip },
+	{ .name = "localWorkloadPeeringIPV6", .type = T_STR, .check = chk_ip },
+	{ .name = "serviceLoadBalancerAggregation", .type = T_STR, .enums = enabled_disabled },
 	{},
 };
 
 static const char *const source_addrs[] = { "UseNodeIP", "None", NULL };
+static const char *const next_hop_modes[] = { "Auto", "Self", "Keep", NULL };
+static const char *const reverse_peering[] = { "Auto", "Manual", NULL };
 
 static const struct field bgppeer_spec[] = {
 	{ .name = "node", .type = T_STR, .check = chk_node_name },
@@ -597,6 +622,46 @@ static const struct field bgppeer_spec[] = {
 	{ .name = "numAllowedLocalASNumbers", .type = T_INT, .min = 0, .max = 10 },
 	{ .name = "reachableBy", .type = T_STR, .check = chk_ip },
 	{ .name = "bfdEnabled", .type = T_BOOL },
+	{ .name = "localASNumber", .type = T_INT, .min = 1, .max = AS_MAX },
+	{ .name = "localWorkloadSelector", .type = T_STR, .check = chk_selector },
+	{ .name = "nextHopMode", .type = T_STR, .enums = next_hop_modes },
+	{ .name = "reversePeering", .type = T_STR, .enums = reverse_peering },
+	{},
+};
+
+static const char *const filter_actions[] = { "Accept", "Reject", NULL };
+static const char *const filter_ops[] = { "Equal", "NotEqual", "In", "NotIn", NULL };
+static const char *const filter_sources[] = { "RemotePeers", NULL };
+
+static const struct field prefix_len_v4[] = {
+	{ .name = "min", .type = T_INT, .min = 0, .max = 32 },
+	{ .name = "max", .type = T_INT, .min = 0, .max = 32 },
+	{},
+};
+
+static const struct field prefix_len_v6[] = {
+	{ .name = "min", .type = T_INT, .min = 0, .max = 128 },
+	{ .name = "max", .type = T_INT, .min = 0, .max = 128 },
+	{},
+};
+
+#define FILTER_RULE(plen)                                                                 \
+	{ .name = "action", .type = T_STR, .enums = filter_actions, .required = true },      \
+	{ .name = "cidr", .type = T_STR, .check = chk_cidr },                                 \
+	{ .name = "interface", .type = T_STR, .check = chk_nonempty },                        \
+	{ .name = "matchOperator", .type = T_STR, .enums = filter_ops },                      \
+	{ .name = "prefixLength", .type = T_OBJ, .sub = plen },                               \
+	{ .name = "source", .type = T_STR, .enums = filter_sources },                         \
+	{}
+
+static const struct field filter_rule_v4[] = { FILTER_RULE(prefix_len_v4) };
+static const struct field filter_rule_v6[] = { FILTER_RULE(prefix_len_v6) };
+
+static const struct field bgpfilter_spec[] = {
+	{ .name = "exportV4", .type = T_LIST, .item = T_OBJ, .sub = filter_rule_v4 },
+	{ .name = "importV4", .type = T_LIST, .item = T_OBJ, .sub = filter_rule_v4 },
+	{ .name = "exportV6", .type = T_LIST, .item = T_OBJ, .sub = filter_rule_v6 },
+	{ .name = "importV6", .type = T_LIST, .item = T_OBJ, .sub = filter_rule_v6 },
 	{},
 };
 
@@ -627,6 +692,37 @@ static const struct field clusterinfo_spec[] = {
 	{ .name = "clusterGUID", .type = T_STR },
 	{ .name = "clusterType", .type = T_STR },
 	{ .name = "datastoreReady", .type = T_BOOL },
+	{ .name = "variant", .type = T_STR },
+	{},
+};
+
+static const char *const tier_actions[] = { "Pass", "Deny", NULL };
+
+static const struct field tier_spec[] = {
+	{ .name = "order", .type = T_NUM },
+	{ .name = "defaultAction", .type = T_STR, .enums = tier_actions },
+	{},
+};
+
+/* KubeControllersConfiguration: calico-c runs no kube-controllers; the
+ * object exists for Calico's tools (calicoctl ipam check reads it), so its
+ * spec is kept as given. */
+static const struct field kcc_any[] = { {} };
+
+#define KCC_CONTROLLER(n) { .name = n, .type = T_OBJ, .sub = kcc_any, .open = true }
+static const struct field kcc_controllers[] = {
+	KCC_CONTROLLER("node"), KCC_CONTROLLER("policy"), KCC_CONTROLLER("workloadEndpoint"),
+	KCC_CONTROLLER("serviceAccount"), KCC_CONTROLLER("namespace"),
+	KCC_CONTROLLER("loadBalancer"), {},
+};
+
+static const struct field kcc_spec[] = {
+	{ .name = "controllers", .type = T_OBJ, .sub = kcc_controllers, .required = true },
+	{ .name = "debugProfilePort", .type = T_INT, .min = 0, .max = 65535 },
+	{ .name = "etcdV3CompactionPeriod", .type = T_STR, .check = chk_duration },
+	{ .name = "healthChecks", .type = T_STR, .enums = enabled_disabled },
+	{ .name = "logSeverityScreen", .type = T_STR, .enums = severities },
+	{ .name = "prometheusMetricsPort", .type = T_INT, .min = 0, .max = 65535 },
 	{},
 };
 
@@ -815,6 +911,11 @@ static const struct kind_def kinds[] = {
 	  felixconfig_spec, true, NULL },
 	{ KIND("ClusterInformation", "clusterinformations", "clusterinformation", "clusterinfo"),
 	  clusterinfo_spec, false, NULL },
+	{ KIND("KubeControllersConfiguration", "kubecontrollersconfigurations",
+	       "kubecontrollersconfiguration", NULL),
+	  kcc_spec, false, NULL },
+	{ KIND("Tier", "tiers", "tier", NULL), tier_spec, false, NULL },
+	{ KIND("BGPFilter", "bgpfilters", "bgpfilter", NULL), bgpfilter_spec, false, NULL },
 };
 
 const struct crdvalid_kind crdvalid_kinds[] = {
@@ -827,6 +928,10 @@ const struct crdvalid_kind crdvalid_kinds[] = {
 	KIND("BGPPeer", "bgppeers", "bgppeer", "peer"),
 	KIND("FelixConfiguration", "felixconfigurations", "felixconfiguration", "felixconfig"),
 	KIND("ClusterInformation", "clusterinformations", "clusterinformation", "clusterinfo"),
+	KIND("KubeControllersConfiguration", "kubecontrollersconfigurations",
+	     "kubecontrollersconfiguration", NULL),
+	KIND("Tier", "tiers", "tier", NULL),
+	KIND("BGPFilter", "bgpfilters", "bgpfilter", NULL),
 	{},
 };
 

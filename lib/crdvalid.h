@@ -30,7 +30,7 @@ struct crdvalid_kind {
 	const char *short_name; /* calicoctl's short name ("pool"), or NULL */
 };
 
-/* The nine kinds, in manifests/crds.yaml order; NULL-kind terminated. */
+/* Our kinds, in manifests/crds.yaml order; NULL-kind terminated. */
 extern const struct crdvalid_kind crdvalid_kinds[];
 
 /**

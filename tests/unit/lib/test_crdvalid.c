@@ -330,6 +330,38 @@ static void test_felix_and_clusterinfo(void **state)
 		  "ClusterInformation 'default': spec.datastoreReady: must be a boolean" },
 		{ "ClusterInformation", OBJ("ClusterInformation", "default", "{\"ready\":true}"),
 		  "ClusterInformation 'default': spec.ready: unknown field" },
+		/* the kinds Calico's tools expect (issue 25) */
+		{ "Tier", OBJ("Tier", "default", "{\"order\":1000000,\"defaultAction\":\"Deny\"}"),
+		  NULL },
+		{ "tiers", OBJ("Tier", "t", "{\"order\":2.5}"), NULL },
+		{ "Tier", OBJ("Tier", "t", "{\"defaultAction\":\"Allow\"}"),
+		  "Tier 't': spec.defaultAction: 'Allow' is not one of Pass, Deny" },
+		{ "Tier", OBJ("Tier", "t", "{\"order\":\"1\"}"),
+		  "Tier 't': spec.order: must be a number" },
+		{ "KubeControllersConfiguration", OBJ("KubeControllersConfiguration", "default",
+			"{\"controllers\":{\"node\":{\"reconcilerPeriod\":\"5m\",\"syncLabels\":"
+			"\"Enabled\"}},\"healthChecks\":\"Enabled\",\"etcdV3CompactionPeriod\":\"10m\"}"),
+		  NULL },
+		{ "KubeControllersConfiguration", OBJ("KubeControllersConfiguration", "default",
+			"{\"controllers\":{\"nodes\":{}}}"),
+		  "KubeControllersConfiguration 'default': spec.controllers.nodes: unknown field" },
+		{ "BGPFilter", OBJ("BGPFilter", "f", "{\"exportV4\":[{\"action\":\"Accept\","
+			"\"cidr\":\"10.0.0.0/8\",\"matchOperator\":\"In\",\"prefixLength\":{\"min\":16,"
+			"\"max\":24}}],\"importV6\":[{\"action\":\"Reject\",\"prefixLength\":"
+			"{\"max\":128}}]}"), NULL },
+		{ "BGPFilter", OBJ("BGPFilter", "f", "{\"importV4\":[{\"cidr\":\"10.0.0.0/8\"}]}"),
+		  "BGPFilter 'f': spec.importV4[0].action: required" },
+		{ "BGPFilter", OBJ("BGPFilter", "f", "{\"importV4\":[{\"action\":\"Accept\","
+			"\"prefixLength\":{\"max\":33}}]}"),
+		  "BGPFilter 'f': spec.importV4[0].prefixLength.max: 33 is out of range 0..32" },
+		{ "IPPool", OBJ("IPPool", "p", "{\"cidr\":\"10.0.0.0/16\",\"assignmentMode\":"
+			"\"Manual\",\"namespaceSelector\":\"team == 'a'\",\"allowedUses\":[\"Workload\","
+			"\"Tunnel\"]}"), NULL },
+		{ "IPPool", OBJ("IPPool", "p", "{\"cidr\":\"10.0.0.0/16\",\"assignmentMode\":"
+			"\"manual\"}"),
+		  "IPPool 'p': spec.assignmentMode: 'manual' is not one of Automatic, Manual" },
+		{ "BlockAffinity", OBJ("BlockAffinity", "a", "{\"state\":\"confirmed\",\"node\":\"n\","
+			"\"cidr\":\"10.65.0.0/26\",\"deleted\":\"false\",\"type\":\"host\"}"), NULL },
 	};
 
 	(void)state;
@@ -348,7 +380,8 @@ static void test_kind_lookup(void **state)
 		{ "felixconfigurations", "FelixConfiguration" },
 		{ "clusterinfo", "ClusterInformation" }, { "ipamconfigs", "IPAMConfig" },
 		{ "IPAMBlocks", "IPAMBlock" }, { "pods", NULL },	{ "", NULL },
-		{ "poolss", NULL },
+		{ "poolss", NULL },	{ "tiers", "Tier" }, { "BGPFilter", "BGPFilter" },
+		{ "kubecontrollersconfigurations", "KubeControllersConfiguration" },
 	};
 	size_t n = 0;
 
@@ -363,7 +396,7 @@ static void test_kind_lookup(void **state)
 	}
 	for (const struct crdvalid_kind *k = crdvalid_kinds; k->kind; k++)
 		n++;
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 12);
 }
 
 static void test_not_ours(void **state)
