@@ -76,6 +76,8 @@ struct assign_ctx {
 	size_t n_tried;
 	json_t *node_labels; /* fetched only when a pool has a selector */
 	bool have_node;
+	json_t *ns_labels; /* likewise, for a namespaceSelector */
+	bool have_ns;
 	struct ipam_config cfg;
 	bool have_cfg;
 	/* what has been handed out so far, for rollback */
@@ -88,6 +90,7 @@ static void assign_ctx_done(struct assign_ctx *c)
 	ipam_pools_done(&c->pools);
 	ipam_affinities_done(&c->affs);
 	json_decref(c->node_labels);
+	json_decref(c->ns_labels);
 }
 
 static int ctx_node_labels(struct assign_ctx *c, const json_t **ret)
@@ -106,6 +109,57 @@ static int ctx_node_labels(struct assign_ctx *c, const json_t **ret)
 	}
 	*ret = c->node_labels;
 	return 0;
+}
+
+/* The labels of the pod's namespace (none without a namespace, as Calico
+ * evaluates a namespaceSelector then). */
+static int ctx_ns_labels(struct assign_ctx *c, const json_t **ret)
+{
+	_cleanup_(json_decrefp) json_t *ns = NULL;
+	int r;
+
+	if (!c->have_ns && c->a->ns && *c->a->ns) {
+		r = ipam_get(c->ipam, &kapi_namespaces, c->a->ns, &ns);
+		if (r < 0 && r != -ENOENT)
+			return ipam_fail(c->ipam, r, "reading Namespace '%s': %s", c->a->ns,
+					 kapi_last_error(c->ipam->k));
+		c->ns_labels = json_incref(json_object_get(json_object_get(ns, "metadata"),
+							   "labels"));
+	}
+	c->have_ns = true;
+	*ret = c->ns_labels;
+	return 0;
+}
+
+/* Whether @p may serve this request (selectors, mode, use), 1 or 0. */
+static int pool_serves(struct assign_ctx *c, const struct ipam_pool *p, bool requested)
+{
+	const json_t *labels = NULL;
+	int r;
+
+	if (!(p->allowed_uses & IPAM_USE_WORKLOAD))
+		return 0;
+	if (!selector_is_all(p->selector)) {
+		r = ctx_node_labels(c, &labels);
+		if (r < 0)
+			return r;
+		if (!selector_matches(p->selector, labels))
+			return 0;
+	}
+	/* A requested pool is used as is (Calico's rule); otherwise only the
+	 * Automatic ones whose namespaceSelector takes the pod's namespace. */
+	if (requested)
+		return 1;
+	if (p->manual)
+		return 0;
+	if (!selector_is_all(p->ns_selector)) {
+		r = ctx_ns_labels(c, &labels);
+		if (r < 0)
+			return r;
+		if (!selector_matches(p->ns_selector, labels))
+			return 0;
+	}
+	return 1;
 }
 
 static int ctx_config(struct assign_ctx *c, const struct ipam_config **ret)
@@ -158,25 +212,22 @@ static int select_pools(struct assign_ctx *c, int family, const char *const *req
 	}
 	for (size_t i = 0; i < c->pools.n && c->n_usable < ELEMENTSOF(c->usable); i++) {
 		const struct ipam_pool *p = &c->pools.items[i];
-		const json_t *labels = NULL;
 		int r;
 
 		if (p->error || p->cidr.family != family || p->disabled ||
 		    !pool_requested(p, req, n_req))
 			continue;
-		if (!selector_is_all(p->selector)) {
-			r = ctx_node_labels(c, &labels);
-			if (r < 0)
-				return r;
-			if (!selector_matches(p->selector, labels))
-				continue;
-		}
-		c->usable[c->n_usable++] = p;
+		r = pool_serves(c, p, n_req > 0);
+		if (r < 0)
+			return r;
+		if (r)
+			c->usable[c->n_usable++] = p;
 	}
 	if (c->n_usable == 0)
-		return ipam_fail(c->ipam, -ENOENT, "no enabled IPv%d pool selects node '%s'%s",
-				 family == AF_INET ? 4 : 6, c->a->node,
-				 n_req ? " among the requested pools" : "");
+		return ipam_fail(c->ipam, -ENOENT, "no enabled IPv%d pool for workloads selects node "
+				 "'%s'%s", family == AF_INET ? 4 : 6, c->a->node,
+				 n_req ? " among the requested pools" : " and namespace (automatic "
+				 "assignment)");
 	return 0;
 }
 
@@ -390,27 +441,31 @@ static bool block_exists(const struct ipam_blocks *all, const struct ipam_cidr *
 	return false;
 }
 
-static json_t *affinity_new_obj(const char *name, const char *node, const char *cidr,
-				const char *label)
+/* As Calico writes it: type host, its labels. */
+static json_t *affinity_new_obj(const char *name, const char *node, const char *cidr)
 {
-	return json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s, s:s, s:s, s:s}}", "apiVersion",
-			 "crd.projectcalico.org/v1", "kind", "BlockAffinity", "metadata", "name",
-			 name, "labels", IPAM_AFFINITY_NODE_LABEL, label, "spec", "state",
-			 "pending", "node", node, "cidr", cidr, "deleted", "false");
+	_cleanup_(json_decrefp) json_t *obj = json_pack(
+		"{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s, s:s, s:s}}", "apiVersion",
+		"crd.projectcalico.org/v1", "kind", "BlockAffinity", "metadata", "name", name,
+		"spec", "state", "pending", "node", node, "cidr", cidr, "deleted", "false", "type",
+		IPAM_AFFINITY_TYPE_HOST);
+
+	if (!obj || ipam_affinity_set_labels(obj) < 0)
+		return NULL;
+	return TAKE_PTR(obj);
 }
 
 /* Phase 1: our pending affinity (or an existing one of ours). */
 static int claim_affinity(struct assign_ctx *c, const struct ipam_cidr *cidr, json_t **ret)
 {
-	char name[300], cidr_s[IPAM_CIDR_STRLEN], label[80];
+	char name[300], cidr_s[IPAM_CIDR_STRLEN];
 	_cleanup_(json_decrefp) json_t *obj = NULL;
 	int r;
 
 	if (ipam_affinity_name(c->a->node, cidr, name, sizeof(name)) < 0 ||
-	    ipam_cidr_format(cidr, cidr_s, sizeof(cidr_s)) < 0 ||
-	    ipam_affinity_label_value(c->a->node, label, sizeof(label)) < 0)
+	    ipam_cidr_format(cidr, cidr_s, sizeof(cidr_s)) < 0)
 		return -EINVAL;
-	obj = affinity_new_obj(name, c->a->node, cidr_s, label);
+	obj = affinity_new_obj(name, c->a->node, cidr_s);
 	if (!obj)
 		return -ENOMEM;
 	r = ipam_create(c->ipam, &kapi_blockaffinities, obj, ret);

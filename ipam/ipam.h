@@ -23,12 +23,22 @@ struct selector;
 #define IPAM_MAX_PER_FAMILY 16
 #define IPAM_MAX_REQUESTED_POOLS 16
 
+/* IPPool spec.allowedUses, as bits. */
+enum {
+	IPAM_USE_WORKLOAD = 1 << 0,
+	IPAM_USE_TUNNEL = 1 << 1,
+	IPAM_USE_LOADBALANCER = 1 << 2,
+};
+
 struct ipam_pool {
 	char *name;
 	struct ipam_cidr cidr;
 	uint8_t block_size;
 	char *node_selector;	   /* text, "" = all() */
 	struct selector *selector; /* parsed */
+	struct selector *ns_selector; /* spec.namespaceSelector, parsed ("" = all()) */
+	unsigned allowed_uses;	   /* IPAM_USE_*; absent or empty: workload and tunnel */
+	bool manual;		   /* assignmentMode Manual: used only when requested */
 	bool disabled;
 	char *error;		   /* non-NULL: malformed, unusable (name kept) */
 };
@@ -50,7 +60,9 @@ struct ipam_assign_args {
 	const char *node;
 	const char *ns, *pod, *timestamp; /* secondary attributes, may be NULL */
 	unsigned num_v4, num_v6;
-	/* Pools by name or CIDR; n == 0: every enabled pool selecting the node. */
+	/* Pools by name or CIDR; n == 0: every enabled pool in assignmentMode
+	 * Automatic selecting the node and (namespaceSelector) the namespace
+	 * @ns. Either way only pools whose allowedUses include Workload. */
 	const char *v4_pools[IPAM_MAX_REQUESTED_POOLS];
 	size_t n_v4_pools;
 	const char *v6_pools[IPAM_MAX_REQUESTED_POOLS];
@@ -154,6 +166,14 @@ void ipam_blocks_done(struct ipam_blocks *b);
 /* Name helpers (Calico's): handle object name (lower-cased id), affinity name. */
 int ipam_handle_name(const char *handle_id, char *buf, size_t size);
 int ipam_affinity_name(const char *node, const struct ipam_cidr *block, char *buf, size_t size);
-/* Label we put on our BlockAffinities so a node's are found with one LIST. */
-#define IPAM_AFFINITY_NODE_LABEL "ipam.calico-c/node"
-int ipam_affinity_label_value(const char *node, char *buf, size_t size);
+/* Calico's BlockAffinity type and labels, by which a node's affinities are
+ * found with one LIST (Calico's lookup). */
+#define IPAM_AFFINITY_TYPE_HOST "host"
+#define IPAM_LABEL_HOSTNAME_HASH "projectcalico.org/hostname-hash"
+#define IPAM_LABEL_AFFINITY_TYPE "projectcalico.org/affinity-type"
+#define IPAM_LABEL_IP_VERSION "projectcalico.org/ip-version"
+/* The hostname-hash value of @node (52 characters; @size >= 53). */
+int ipam_affinity_host_hash(const char *node, char *buf, size_t size);
+/* Sets spec.type (to host when empty) and the three labels from the spec of
+ * BlockAffinity @obj. */
+int ipam_affinity_set_labels(json_t *obj);

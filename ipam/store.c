@@ -226,33 +226,63 @@ int ipam_affinity_name(const char *node, const struct ipam_cidr *block, char *bu
 	return 0;
 }
 
-static bool is_label_value(const char *s)
+/* Calico's hostname-hash label value: SHA3-256 of the node name in base32
+ * (RFC 4648 alphabet, no padding): 52 characters, always a valid label. */
+int ipam_affinity_host_hash(const char *node, char *buf, size_t size)
 {
-	size_t n = strlen(s);
+	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	unsigned char md[32];
+	unsigned int len = 0;
+	size_t o = 0;
 
-	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
-			return false;
-	return true;
+	if (size < 53)
+		return -ENOSPC;
+	if (!EVP_Digest(node, strlen(node), md, &len, EVP_sha3_256(), NULL) || len != 32)
+		return -ENOMEM;
+	for (size_t bit = 0; bit < 256; bit += 5) {
+		unsigned v = 0;
+
+		for (size_t i = 0; i < 5; i++) {
+			size_t b = bit + i;
+
+			v = v << 1 | (b < 256 ? (md[b / 8] >> (7 - b % 8)) & 1u : 0u);
+		}
+		buf[o++] = b32[v];
+	}
+	buf[o] = '\0';
+	return 0;
 }
 
-int ipam_affinity_label_value(const char *node, char *buf, size_t size)
+int ipam_affinity_set_labels(json_t *obj)
 {
-	char hex[65];
+	json_t *md = json_object_get(obj, "metadata"), *spec = json_object_get(obj, "spec"), *labels;
+	const char *node = json_string_value(json_object_get(spec, "node"));
+	const char *cidr = json_string_value(json_object_get(spec, "cidr"));
+	const char *type = json_string_value(json_object_get(spec, "type"));
+	char hash[64];
 	int r;
 
-	if (is_label_value(node)) {
-		if ((size_t)snprintf(buf, size, "%s", node) >= size)
-			return -ENOSPC;
-		return 0;
+	if (!json_is_object(md) || !node || !cidr)
+		return -EINVAL;
+	if (!type || !*type) {
+		type = IPAM_AFFINITY_TYPE_HOST;
+		if (json_object_set_new(spec, "type", json_string(type)) < 0)
+			return -ENOMEM;
 	}
-	r = sha256_hex(node, hex);
+	r = ipam_affinity_host_hash(node, hash, sizeof(hash));
 	if (r < 0)
 		return r;
-	if ((size_t)snprintf(buf, size, "h-%.56s", hex) >= size)
-		return -ENOSPC;
+	labels = json_object_get(md, "labels");
+	if (!json_is_object(labels)) {
+		labels = json_object();
+		if (json_object_set_new(md, "labels", labels) < 0)
+			return -ENOMEM;
+	}
+	if (json_object_set_new(labels, IPAM_LABEL_HOSTNAME_HASH, json_string(hash)) < 0 ||
+	    json_object_set_new(labels, IPAM_LABEL_AFFINITY_TYPE, json_string(type)) < 0 ||
+	    json_object_set_new(labels, IPAM_LABEL_IP_VERSION,
+				json_string(strchr(cidr, ':') ? "6" : "4")) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -264,7 +294,42 @@ void ipam_pool_done(struct ipam_pool *p)
 	free(p->error);
 	free(p->node_selector);
 	selector_free(p->selector);
+	selector_free(p->ns_selector);
 	*p = (struct ipam_pool){};
+}
+
+/* assignmentMode, namespaceSelector and allowedUses, with Calico's
+ * defaults (Automatic, all(), [Workload, Tunnel]). */
+static int pool_parse_assignment(const json_t *spec, struct ipam_pool *p, char **ret_error)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} uses[] = { { "Workload", IPAM_USE_WORKLOAD },
+		     { "Tunnel", IPAM_USE_TUNNEL },
+		     { "LoadBalancer", IPAM_USE_LOADBALANCER } };
+	const char *mode = json_string_value(json_object_get(spec, "assignmentMode"));
+	const char *ns = json_string_value(json_object_get(spec, "namespaceSelector"));
+	json_t *au = json_object_get(spec, "allowedUses"), *u;
+	size_t i;
+
+	if (mode && *mode && strcmp(mode, "Automatic") != 0 && strcmp(mode, "Manual") != 0)
+		return errmsg_set(ret_error, -EINVAL,
+				  "spec.assignmentMode: '%s' is not Automatic or Manual", mode);
+	p->manual = mode && strcmp(mode, "Manual") == 0;
+	json_array_foreach (au, i, u) {
+		size_t k = 0;
+
+		while (k < ELEMENTSOF(uses) && strcmp(uses[k].name, json_string_value(u) ?: "") != 0)
+			k++;
+		if (k == ELEMENTSOF(uses))
+			return errmsg_set(ret_error, -EINVAL, "spec.allowedUses[%zu]: not Workload, "
+					  "Tunnel or LoadBalancer", i);
+		p->allowed_uses |= uses[k].bit;
+	}
+	if (!p->allowed_uses)
+		p->allowed_uses = IPAM_USE_WORKLOAD | IPAM_USE_TUNNEL;
+	return selector_parse(ns ? ns : "", &p->ns_selector, ret_error);
 }
 
 int ipam_pool_from_json(const json_t *obj, struct ipam_pool *ret, char **ret_error)
@@ -293,6 +358,8 @@ int ipam_pool_from_json(const json_t *obj, struct ipam_pool *ret, char **ret_err
 		return -ENOMEM;
 	}
 	r = selector_parse(p.node_selector, &p.selector, ret_error);
+	if (r >= 0)
+		r = pool_parse_assignment(spec, &p, ret_error);
 	if (r < 0) {
 		ipam_pool_done(&p);
 		return r;
@@ -614,6 +681,17 @@ void ipam_affinities_done(struct ipam_affinities *a)
 	*a = (struct ipam_affinities){};
 }
 
+/* A host affinity of @node: spec.type "host", or none (written before
+ * Calico had types). */
+static bool affinity_is_hosts(json_t *it, const char *node)
+{
+	json_t *spec = json_object_get(it, "spec");
+	const char *n = json_string_value(json_object_get(spec, "node"));
+	const char *t = json_string_value(json_object_get(spec, "type"));
+
+	return n && strcmp(n, node) == 0 && (!t || !*t || strcmp(t, IPAM_AFFINITY_TYPE_HOST) == 0);
+}
+
 static int affinities_filter(json_t *items, const char *node, struct ipam_affinities *ret)
 {
 	struct ipam_affinities out = {};
@@ -624,9 +702,7 @@ static int affinities_filter(json_t *items, const char *node, struct ipam_affini
 	if (!out.items)
 		return -ENOMEM;
 	json_array_foreach (items, i, it) {
-		const char *n = json_string_value(json_object_get(json_object_get(it, "spec"),
-								  "node"));
-		if (!n || strcmp(n, node) != 0 || ipam_obj_is_deleted(it))
+		if (!affinity_is_hosts(it, node) || ipam_obj_is_deleted(it))
 			continue;
 		if (ipam_affinity_parse(it, &out.items[out.n]) < 0)
 			continue; /* malformed: not usable, ipam check reports it */
@@ -636,53 +712,44 @@ static int affinities_filter(json_t *items, const char *node, struct ipam_affini
 	return 0;
 }
 
-/* Puts our node label on an affinity written without it (by Calico, or
- * before we labelled), so the next lookup finds it with the label LIST. */
-static void affinity_adopt(struct ipam *ipam, json_t *obj, const char *label)
+/* Gives an affinity written without them (by an older Calico or calico-c)
+ * Calico's type and labels, as Calico's own upgrade step does, so the next
+ * lookup by label finds it. */
+static void affinity_adopt(struct ipam *ipam, json_t *obj)
 {
 	_cleanup_(json_decrefp) json_t *copy = json_deep_copy(obj);
-	json_t *md = json_object_get(copy, "metadata"), *labels;
 
-	if (!copy || !json_is_object(md))
-		return;
-	labels = json_object_get(md, "labels");
-	if (!json_is_object(labels)) {
-		labels = json_object();
-		if (json_object_set_new(md, "labels", labels) < 0)
-			return;
-	}
-	if (json_object_set_new(labels, IPAM_AFFINITY_NODE_LABEL, json_string(label)) < 0)
+	if (!copy || ipam_affinity_set_labels(copy) < 0)
 		return;
 	(void)ipam_update(ipam, &kapi_blockaffinities, copy, NULL);
 }
 
+/* Calico's lookup: by the hostname-hash label (the type is checked here,
+ * so the selector stays one key=value, which felix-c's cache answers). A
+ * node that has none may have affinities without labels: those (selector
+ * !affinity-type) of @node are adopted and used. */
 int ipam_affinities_load(struct ipam *ipam, const char *node, bool cached,
 			 struct ipam_affinities *ret)
 {
 	_cleanup_(json_decrefp) json_t *items = NULL;
-	char label[80], sel[128];
+	char hash[64], sel[128];
 	size_t i;
 	json_t *it;
 	int r;
 
-	r = ipam_affinity_label_value(node, label, sizeof(label));
+	r = ipam_affinity_host_hash(node, hash, sizeof(hash));
 	if (r < 0)
 		return r;
-	snprintf(sel, sizeof(sel), "%s=%s", IPAM_AFFINITY_NODE_LABEL, label);
+	snprintf(sel, sizeof(sel), "%s=%s", IPAM_LABEL_HOSTNAME_HASH, hash);
 	r = ipam_list(ipam, &kapi_blockaffinities, sel, cached, &items);
 	if (r >= 0 && json_array_size(items) == 0) {
-		/* Nothing labelled: the node is new, or its affinities were
-		 * written by someone else. One full LIST tells, and adopts. */
 		json_decref(items);
 		items = NULL;
-		r = ipam_list(ipam, &kapi_blockaffinities, NULL, cached, &items);
-		json_array_foreach (items, i, it) {
-			json_t *spec = json_object_get(it, "spec");
-			const char *n = json_string_value(json_object_get(spec, "node"));
-
-			if (n && strcmp(n, node) == 0 && !ipam_obj_is_deleted(it))
-				affinity_adopt(ipam, it, label);
-		}
+		r = ipam_list(ipam, &kapi_blockaffinities, "!" IPAM_LABEL_AFFINITY_TYPE, cached,
+			      &items);
+		json_array_foreach (items, i, it)
+			if (affinity_is_hosts(it, node) && !ipam_obj_is_deleted(it))
+				affinity_adopt(ipam, it);
 	}
 	if (r < 0)
 		return ipam_fail(ipam, r, "listing BlockAffinities: %s", kapi_last_error(ipam->k));

@@ -162,3 +162,30 @@ check_clean() {
 		fail "ipam check found problems in this test's objects"
 	fi
 }
+
+# Calico's projectcalico.org/hostname-hash label of node $1 (SHA3-256,
+# base32 without padding), computed apart from calico-c's code.
+host_hash() {
+	python3 -c 'import base64, hashlib, sys
+print(base64.b32encode(hashlib.sha3_256(sys.argv[1].encode()).digest()).decode().rstrip("="))' "$1"
+}
+
+# calico_affinity NODE CIDR: a confirmed BlockAffinity and its empty block,
+# as Calico v3.31 writes them (type host, Calico's labels only).
+calico_affinity() {
+	local node=$1 cidr=$2 name size i allocs unalloc
+	name=$(tr './' '--' <<<"$cidr")
+	size=$(( 1 << (32 - ${cidr#*/}) ))
+	allocs=$(for ((i = 0; i < size; i++)); do printf 'null\n'; done | jq -sc .)
+	unalloc=$(seq 0 $((size - 1)) | jq -sc .)
+	k create --validate=false -f - >/dev/null <<-EOF || fail "cannot create Calico's affinity for $cidr"
+	{"apiVersion":"v1","kind":"List","items":[
+	 {"apiVersion":"crd.projectcalico.org/v1","kind":"BlockAffinity",
+	  "metadata":{"name":"$node-$name","labels":{"projectcalico.org/hostname-hash":"$(host_hash "$node")",
+	   "projectcalico.org/affinity-type":"host","projectcalico.org/ip-version":"4"}},
+	  "spec":{"state":"confirmed","node":"$node","cidr":"$cidr","deleted":"false","type":"host"}},
+	 {"apiVersion":"crd.projectcalico.org/v1","kind":"IPAMBlock","metadata":{"name":"$name"},
+	  "spec":{"cidr":"$cidr","affinity":"host:$node","allocations":$allocs,"unallocated":$unalloc,
+	   "attributes":[],"strictAffinity":false,"deleted":false}}]}
+	EOF
+}
