@@ -74,6 +74,8 @@ static const struct setting settings[] = {
 	{ "CNITokenLifetime", {}, SET_DURATION_MS, OFF(cni_token_lifetime_ms), "24h", 0, 0 },
 	{ "CNITokenRefreshInterval", {}, SET_DURATION_MS, OFF(cni_token_refresh_ms), "0", 0, 0 },
 	{ "MTUFile", {}, SET_STRING, OFF(mtu_file), "/var/lib/calico/mtu", 0, 0 },
+	{ "NodenameFile", {}, SET_STRING, OFF(nodename_file), "/var/lib/calico/nodename", 0, 0 },
+	{ "CalicoVersion", {}, SET_STRING, OFF(calico_version), "v3.31.0", 0, 0 },
 	{ "MTU", { "FELIX_VETHMTU" }, SET_UINT, OFF(mtu), "0", 0, 65535 },
 	{ "IP", { "IP" }, SET_IP, OFF(ip), "autodetect", 0, 0 },
 	{ "IPAutodetectionMethod", { "IP_AUTODETECTION_METHOD" }, SET_AUTODETECT,

@@ -45,6 +45,8 @@ struct felix_config {
 	unsigned cni_token_lifetime_ms; /* CNITokenLifetime, 24h, at least 10m */
 	unsigned cni_token_refresh_ms;	/* CNITokenRefreshInterval, 0: felix-c/cnitoken.h */
 	char *mtu_file;		  /* MTUFile, read by the CNI plugin */
+	char *nodename_file;	  /* NodenameFile, read by Calico's CNI plugin; "": none */
+	char *calico_version;	  /* CalicoVersion: ClusterInformation calicoVersion */
 	unsigned mtu;		  /* MTU override, 0: uplink MTU */
 
 	char *ip;		  /* IP: "autodetect", "none" or an IPv4 address[/len] */

@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "evloop.h"
 #include "felix-c/autodetect.h"
+#include "felix-c/calicodata.h"
 #include "felix-c/cnitoken.h"
 #include "felix-c/config.h"
 #include "felix-c/worker.h"
@@ -46,7 +47,7 @@ struct felix_worker {
 	bool stop;
 	struct felix_worker_status st;
 	/* thread-private */
-	bool addr_done, mtu_done, pool_done, info_done;
+	bool addr_done, mtu_done, pool_done, info_done, name_done, defaults_done;
 	char lease_rv[64];		/* last resourceVersion seen */
 	uint64_t lease_seen_ms;		/* when lease_rv last changed */
 	uint64_t renewed_ms;		/* our last successful renew */
@@ -237,9 +238,10 @@ static int step_default_pool(struct felix_worker *w)
 
 static int step_cluster_info(struct felix_worker *w)
 {
+	const char *version = w->cfg->calico_version;
 	_cleanup_free_ char *coll = kapi_path(&kapi_clusterinformations, NULL, NULL, NULL);
 	_cleanup_free_ char *path = kapi_path(&kapi_clusterinformations, NULL, "default", NULL);
-	json_t *ci = NULL, *obj;
+	_cleanup_(json_decrefp) json_t *ci = NULL, *obj = NULL;
 	char guid[33];
 	int r;
 
@@ -247,16 +249,11 @@ static int step_cluster_info(struct felix_worker *w)
 		return -ENOMEM;
 	r = kapi_get(w->k, path, &ci);
 	if (r == 0) {
-		json_t *ready = json_object_get(json_object_get(ci, "spec"), "datastoreReady");
-		bool ok = json_is_true(ready);
-
-		json_decref(ci);
-		if (ok)
+		obj = calicodata_cluster_info_patch(ci, version);
+		if (!obj)
 			return 0;
-		obj = json_pack("{s:{s:b}}", "spec", "datastoreReady", 1);
-		r = obj ? kapi_patch(w->k, path, KAPI_PATCH_MERGE, obj, NULL) : -ENOMEM;
-		json_decref(obj);
-		return r < 0 ? api_fail(w, r, "Setting datastoreReady") : 0;
+		r = kapi_patch(w->k, path, KAPI_PATCH_MERGE, obj, NULL);
+		return r < 0 ? api_fail(w, r, "Updating ClusterInformation") : 0;
 	}
 	if (r != -ENOENT)
 		return api_fail(w, r, "Reading ClusterInformation");
@@ -264,17 +261,37 @@ static int step_cluster_info(struct felix_worker *w)
 	for (size_t i = 0; i < 32; i++)
 		guid[i] = "0123456789abcdef"[random() % 16];
 	guid[32] = '\0';
-	obj = json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:s,s:b}}", "apiVersion",
-			"crd.projectcalico.org/v1", "kind", "ClusterInformation", "metadata", "name",
-			"default", "spec", "clusterGUID", guid, "calicoVersion", "calico-c",
-			"datastoreReady", 1);
+	obj = calicodata_cluster_info_new(guid, version);
 	if (!obj)
 		return -ENOMEM;
 	r = kapi_create(w->k, coll, obj, NULL);
-	json_decref(obj);
 	if (r < 0 && r != -EEXIST)
 		return api_fail(w, r, "Creating ClusterInformation");
 	return 0;
+}
+
+/* Calico's node name file, read by Calico's CNI plugin (no newline, as
+ * Calico writes it); "" turns it off. */
+static int step_nodename_file(struct felix_worker *w)
+{
+	const struct felix_config *c = w->cfg;
+	int r;
+
+	if (!*c->nodename_file)
+		return 0;
+	r = write_file_atomic(c->nodename_file, c->nodename);
+	if (r < 0)
+		return log_warning_errno(r, "Failed to write the node name file '%s' (will retry): %m",
+					 c->nodename_file);
+	return 0;
+}
+
+static int step_calico_defaults(struct felix_worker *w)
+{
+	const char *what = NULL;
+	int r = calicodata_ensure_defaults(w->k, &what);
+
+	return r < 0 ? api_fail(w, r, what) : 0;
 }
 
 static void st_startup_done(struct felix_worker_status *s, void *arg)
@@ -298,7 +315,11 @@ static void startup(struct felix_worker *w)
 		w->pool_done = true;
 	if (!w->info_done && step_cluster_info(w) == 0)
 		w->info_done = true;
-	if (w->addr_done && w->pool_done && w->info_done)
+	if (!w->name_done && step_nodename_file(w) == 0)
+		w->name_done = true;
+	if (!w->defaults_done && step_calico_defaults(w) == 0)
+		w->defaults_done = true;
+	if (w->addr_done && w->pool_done && w->info_done && w->name_done && w->defaults_done)
 		set_status(w, st_startup_done, NULL);
 }
 

@@ -35,6 +35,7 @@ agent_start() {
 		FELIX_BIRDPIDFILE="$s/pids/bird-$node.pid" \
 		FELIX_BIRDCONNECTRETRY=1 \
 		FELIX_MTUFILE="$s/nodes/$node/mtu" \
+		FELIX_NODENAMEFILE="$s/nodes/$node/nodename" \
 		FELIX_CNINETDIR="$s/nodes/$node/net.d" \
 		FELIX_CNISOCKETPATH="$s/nodes/$node/cni.sock" \
 		FELIX_CNIIPAMLOCKFILE="$s/nodes/$node/ipam.lock" \
