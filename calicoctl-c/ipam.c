@@ -66,6 +66,44 @@ static void show_pool(const struct ipam_pool *p, const struct ipam_blocks *block
 	}
 }
 
+/* Blocks that no pool covers (their pool was deleted): shown as Calico
+ * shows them, since they still hold addresses or affinities. */
+static void show_orphan_blocks(const struct ipam_pools *pools, const struct ipam_blocks *blocks)
+{
+	char cidr[IPAM_CIDR_STRLEN];
+
+	for (size_t i = 0; i < blocks->n; i++) {
+		const struct ipam_block *b = blocks->items[i];
+		uint32_t u = ipam_block_in_use(b);
+		bool covered = false;
+
+		for (size_t k = 0; k < pools->n && !covered; k++)
+			covered = !pools->items[k].error &&
+				  ipam_cidr_covers(&pools->items[k].cidr, &b->cidr);
+		if (covered)
+			continue;
+		(void)ipam_cidr_format(&b->cidr, cidr, sizeof(cidr));
+		printf("| %-8s | %-32s | %12u | %10u (%5.1f%%) | %12u (%5.1f%%) | %s, in no IP pool\n",
+		       "Block", cidr, b->n, u, pct(u, b->n), b->n - u, pct(b->n - u, b->n),
+		       b->affinity ? b->affinity : "(no affinity)");
+	}
+}
+
+static int show_configuration(struct ipam *ipam)
+{
+	struct ipam_config cfg;
+	int r = ipam_config_load(ipam, &cfg);
+
+	if (r < 0)
+		return fail_ipam(ipam, r, "Failed to read the IPAM configuration");
+	printf("| %-18s | %-5s |\n", "PROPERTY", "VALUE");
+	printf("| %-18s | %-5s |\n", "StrictAffinity", cfg.strict_affinity ? "true" : "false");
+	printf("| %-18s | %-5s |\n", "AutoAllocateBlocks",
+	       cfg.auto_allocate_blocks ? "true" : "false");
+	printf("| %-18s | %5u |\n", "MaxBlocksPerHost", cfg.max_blocks_per_host);
+	return 0;
+}
+
 static int show_ip(struct ipam *ipam, const char *ip)
 {
 	struct ipam_addr_info info;
@@ -100,12 +138,13 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = { { "show-blocks", no_argument, NULL, 'b' },
 					      { "ip", required_argument, NULL, 'i' },
+					      { "show-configuration", no_argument, NULL, 'c' },
 					      {} };
 	_cleanup_(ipam_freep) struct ipam *ipam = NULL;
 	struct ipam_pools pools = {};
 	struct ipam_blocks blocks = {};
 	const char *ip = NULL;
-	bool show_blocks = false;
+	bool show_blocks = false, show_config = false;
 	int o, r;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
@@ -113,6 +152,8 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 			show_blocks = true;
 		else if (o == 'i')
 			ip = optarg;
+		else if (o == 'c')
+			show_config = true;
 		else
 			return 2;
 	}
@@ -120,6 +161,8 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 		return 1;
 	if (ip)
 		return show_ip(ipam, ip) < 0 ? 1 : 0;
+	if (show_config)
+		return show_configuration(ipam) < 0 ? 1 : 0;
 	r = ipam_pools_load(ipam, &pools);
 	if (r >= 0)
 		r = ipam_blocks_load(ipam, &blocks, NULL, NULL, NULL);
@@ -136,6 +179,7 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 		else
 			show_pool(&pools.items[i], &blocks, show_blocks);
 	}
+	show_orphan_blocks(&pools, &blocks);
 	ipam_pools_done(&pools);
 	ipam_blocks_done(&blocks);
 	return 0;
@@ -244,7 +288,8 @@ static int cmd_gc(struct ctl *c, int argc, char **argv)
 }
 
 const struct ctl_command ctl_ipam_commands[] = {
-	{ "show", "[--show-blocks] | --ip=<ip>: usage per pool and block, or one address",
+	{ "show", "[--show-blocks] | --ip=<ip> | --show-configuration: usage per pool and "
+		  "block (blocks in no pool always), one address, or the IPAMConfig",
 	  cmd_show, NULL },
 	{ "check", "report every inconsistency; exit 1 if any", cmd_check, NULL },
 	{ "release", "--ip=<ip>: release one address", cmd_release, NULL },

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "calicoctl-c/ctl.h"
 #include "calicoctl-c/manifest.h"
@@ -163,14 +164,53 @@ static void print_table(const char *kind, const json_t *items, bool wide)
 	}
 }
 
+/* The kinds calicoctl serves as projectcalico.org/v3 with the same name and
+ * shape as our crd.projectcalico.org/v1 objects: we print those as
+ * calicoctl does and read them back. IPAM's own objects have no v3 form. */
+#define V3_API_VERSION "projectcalico.org/v3"
+static const char *const v3_kinds[] = { "IPPool",	      "BGPConfiguration",
+					 "BGPPeer",	      "BGPFilter",
+					 "FelixConfiguration", "ClusterInformation",
+					 "KubeControllersConfiguration", "Tier" };
+
+static const char *api_version_of(const char *kind)
+{
+	for (size_t i = 0; kind && i < ELEMENTSOF(v3_kinds); i++)
+		if (strcmp(kind, v3_kinds[i]) == 0)
+			return V3_API_VERSION;
+	return CRDVALID_API_VERSION;
+}
+
 /* The API adds managedFields to every object: noise for an operator. */
 static void tidy(json_t *items)
 {
 	json_t *it;
 	size_t i;
 
-	json_array_foreach(items, i, it)
+	json_array_foreach(items, i, it) {
 		json_object_del(json_object_get(it, "metadata"), "managedFields");
+		(void)json_object_set_new(it, "apiVersion", json_string(api_version_of(
+			json_string_value(json_object_get(it, "kind")))));
+	}
+}
+
+/* An object as calicoctl (or kubectl) exported it, made ours: a v3 kind's
+ * apiVersion becomes the CRD's, and the metadata the apiserver owns (uid,
+ * resourceVersion, creationTimestamp, ...) is dropped, so it is neither a
+ * precondition on update nor refused on create. */
+static void import_object(json_t *o)
+{
+	static const char *const owned[] = { "uid", "resourceVersion", "creationTimestamp",
+					     "generation", "managedFields", "selfLink",
+					     "deletionTimestamp", "deletionGracePeriodSeconds" };
+	const char *av = json_string_value(json_object_get(o, "apiVersion"));
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	json_t *md = json_object_get(o, "metadata");
+
+	if (av && strcmp(av, V3_API_VERSION) == 0 && strcmp(api_version_of(kind), av) == 0)
+		(void)json_object_set_new(o, "apiVersion", json_string(CRDVALID_API_VERSION));
+	for (size_t i = 0; json_is_object(md) && i < ELEMENTSOF(owned); i++)
+		(void)json_object_del(md, owned[i]);
 }
 
 enum output { OUT_TABLE, OUT_WIDE, OUT_YAML, OUT_JSON };
@@ -200,7 +240,7 @@ static int print_objects(const struct crdvalid_kind *k, json_t *items, enum outp
 	}
 	if (!doc) {
 		snprintf(listkind, sizeof(listkind), "%sList", k->kind);
-		list = json_pack("{s:s, s:s, s:O}", "apiVersion", CRDVALID_API_VERSION, "kind",
+		list = json_pack("{s:s, s:s, s:O}", "apiVersion", api_version_of(k->kind), "kind",
 				 listkind, "items", items);
 		if (!list)
 			return -ENOMEM;
@@ -240,6 +280,119 @@ static int get_named(struct ctl *c, const struct kapi_resource *res, char **name
 	return 0;
 }
 
+/* A Kubernetes Node as calicoctl shows it: Calico's v3 Node, built from
+ * the Node's projectcalico.org annotations and addresses. */
+static json_t *calico_node_of(const json_t *kn)
+{
+	const json_t *md = json_object_get(kn, "metadata"), *a;
+	const char *name = kapi_obj_name(kn) ?: "";
+	const char *ip4 = kapi_obj_annotation(kn, "projectcalico.org/IPv4Address");
+	const char *ip6 = kapi_obj_annotation(kn, "projectcalico.org/IPv6Address");
+	const char *as = kapi_obj_annotation(kn, "projectcalico.org/ASNumber");
+	json_t *n, *spec, *bgp, *addrs;
+	size_t i;
+
+	n = json_pack("{s:s, s:s, s:{s:s}, s:{s:[{s:s, s:s}]}}", "apiVersion", V3_API_VERSION,
+		      "kind", "Node", "metadata", "name", name, "spec", "orchRefs", "nodeName",
+		      name, "orchestrator", "k8s");
+	if (!n)
+		return NULL;
+	md = json_object_get(md, "labels");
+	if (md)
+		(void)json_object_set(json_object_get(n, "metadata"), "labels", (json_t *)md);
+	spec = json_object_get(n, "spec");
+	addrs = json_array();
+	bgp = json_object();
+	if (!addrs || !bgp) {
+		json_decref(addrs);
+		json_decref(bgp);
+		return json_decref(n), NULL;
+	}
+	if (ip4)
+		(void)json_array_append_new(addrs, json_pack("{s:s, s:s}", "address", ip4, "type",
+							     "CalicoNodeIP"));
+	json_array_foreach(json_object_get(json_object_get(kn, "status"), "addresses"), i, a)
+		if (json_is_string(json_object_get(a, "address")) &&
+		    strcmp(json_string_value(json_object_get(a, "type")) ?: "", "Hostname") != 0)
+			(void)json_array_append(addrs, (json_t *)a);
+	if (ip4)
+		(void)json_object_set_new(bgp, "ipv4Address", json_string(ip4));
+	if (ip6)
+		(void)json_object_set_new(bgp, "ipv6Address", json_string(ip6));
+	if (as && *as)
+		(void)json_object_set_new(bgp, "asNumber", json_integer(strtoll(as, NULL, 10)));
+	(void)json_object_set_new(spec, "addresses", addrs);
+	if (json_object_size(bgp))
+		(void)json_object_set_new(spec, "bgp", bgp);
+	else
+		json_decref(bgp);
+	return n;
+}
+
+static const struct column node_columns[] = {
+	{ NULL, "NAME", "metadata.name", false },
+	{ NULL, "ASN", "spec.bgp.asNumber", true },
+	{ NULL, "IPV4", "spec.bgp.ipv4Address", true },
+	{ NULL, "IPV6", "spec.bgp.ipv6Address", true },
+};
+
+static int get_nodes(struct ctl *c, char **names, int n, enum output out)
+{
+	_cleanup_(json_decrefp) json_t *kns = NULL, *items = json_array(), *list = NULL;
+	const json_t *kn;
+	size_t i;
+	int r;
+
+	if (!items)
+		return ctl_oom();
+	if (n > 0) {
+		kns = json_array();
+		if (!kns)
+			return ctl_oom();
+		r = get_named(c, &kapi_nodes, names, n, kns);
+	} else {
+		_cleanup_free_ char *path = kapi_path(&kapi_nodes, NULL, NULL, NULL);
+
+		if (!path)
+			return ctl_oom();
+		r = kapi_list(c->k, path, NULL, &kns, NULL);
+		if (r < 0)
+			log_error_errno(r, "Failed to list nodes: %s%s%m", kapi_last_error(c->k),
+					*kapi_last_error(c->k) ? ": " : "");
+	}
+	if (r < 0)
+		return r;
+	json_array_foreach(kns, i, kn)
+		if (json_array_append_new(items, calico_node_of(kn)) < 0)
+			return ctl_oom();
+	if (out == OUT_TABLE || out == OUT_WIDE) {
+		char buf[256];
+
+		for (size_t k = 0; k < ELEMENTSOF(node_columns); k++)
+			if (out == OUT_WIDE || !node_columns[k].wide)
+				printf("%-24s ", node_columns[k].header);
+		putchar('\n');
+		json_array_foreach(items, i, kn) {
+			for (size_t k = 0; k < ELEMENTSOF(node_columns); k++)
+				if (out == OUT_WIDE || !node_columns[k].wide)
+					printf("%-24s ", cell(at(kn, node_columns[k].path), buf,
+							      sizeof(buf)));
+			putchar('\n');
+		}
+		return 0;
+	}
+	list = n == 1 ? json_incref(json_array_get(items, 0))
+		      : json_pack("{s:s, s:s, s:O}", "apiVersion", V3_API_VERSION, "kind",
+				  "NodeList", "items", items);
+	if (!list)
+		return ctl_oom();
+	if (out == OUT_YAML)
+		return yamljson_emit(list, stdout);
+	r = json_dumpf(list, stdout, JSON_INDENT(2));
+	putchar('\n');
+	return r < 0 ? -EIO : 0;
+}
+
 int ctl_cmd_get(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = { { "output", required_argument, NULL, 'o' }, {} };
@@ -254,6 +407,12 @@ int ctl_cmd_get(struct ctl *c, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return log_error_errno(-EINVAL, "get KIND [NAME...] [-o table|wide|yaml|json]"), 2;
+	if (strcasecmp(argv[optind], "node") == 0 || strcasecmp(argv[optind], "nodes") == 0) {
+		if (ctl_connect(c) < 0)
+			return 1;
+		r = get_nodes(c, argv + optind + 1, argc - optind - 1, out);
+		return r < 0 ? 1 : 0;
+	}
 	k = kind_or_complain(argv[optind]);
 	if (!k)
 		return 2;
@@ -372,9 +531,13 @@ static int load(const char *file, json_t **ret)
 {
 	_cleanup_free_ char *err = NULL;
 	int r = ctl_manifest_read(file, ret, &err);
+	json_t *o;
+	size_t i;
 
 	if (r < 0)
 		return log_error_errno(r, "%s: %s", file, err ? err : "unreadable");
+	json_array_foreach(*ret, i, o)
+		import_object(o);
 	return 0;
 }
 
