@@ -44,7 +44,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %.c,$(BUILD)/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps unit system check bench demo clean asan asan-unit fresh first-run fuzz fuzz-smoke \
+.PHONY: all deps unit system check bench interop demo clean asan asan-unit fresh first-run fuzz fuzz-smoke \
 	fuzz-bins
 all: $(BINS) $(UNIT_BINS)
 
@@ -166,6 +166,14 @@ check: deps
 
 bench: deps all
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/bench/run
+
+# Calico's own calicoctl and CNI plugin against calico-c (tests/interop/);
+# their first build takes 15-30 min (cached in /var/cache/calico-c), so this
+# is not part of make check. Built outside the tests' namespaces (Go proxy).
+interop: deps all
+	@set -a && eval "$$(tests/lab/build-calico.sh)" && set +a && \
+	CALICO_C_BUILD=$(abspath $(BUILD)) CALICO_C_TEST_ROOT=$(abspath tests/interop) \
+		tests/system/run | tee $(BUILD)/summary-interop.txt
 
 demo: deps all image
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/lab/demo

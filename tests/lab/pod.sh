@@ -17,9 +17,25 @@ pod_ns() { echo "$LAB_NAME-p-$(pod_key "$1" "$2" | md5sum | cut -c1-10)"; }
 pod_dir() { echo "$(state)/pods/$(pod_key "$1" "$2")"; }
 
 # The network config the CNI plugin of NODE reads (what install-cni writes).
+# Calico's own CNI plugin (the interop tests): LAB_CALICO_CNI is its
+# binary (calico-ipam beside it), LAB_CALICO_CNI_NODES the nodes whose pods
+# it wires, with the conflist Calico documents (node name from the file
+# felix-c writes, Calico's IPAM).
+calico_cni_node() { [ -n "${LAB_CALICO_CNI:-}" ] && [[ " ${LAB_CALICO_CNI_NODES:-} " == *" $1 "* ]]; }
+
 node_cni_conf() {
 	local node=$1 s
 	s=$(state)
+	if calico_cni_node "$node"; then
+		cat <<EOF
+{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico",
+ "datastore_type":"kubernetes","nodename_file":"$s/nodes/$node/nodename","mtu":1450,
+ "log_level":"info","log_file_path":"$s/log/calico-cni-$node.log",
+ "ipam":{"type":"calico-ipam"},"policy":{"type":"k8s"},
+ "kubernetes":{"kubeconfig":"$s/admin.kubeconfig"}}
+EOF
+		return
+	fi
 	cat <<EOF
 {"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico-c",
  "datastore_type":"kubernetes","nodename":"$node","mtu":1450,
@@ -36,14 +52,17 @@ EOF
 
 # cni_call NODE CMD NAMESPACE NAME -> the plugin's stdout
 cni_call() {
-	local node=$1 cmd=$2 ns=$3 name=$4 id netns
+	local node=$1 cmd=$2 ns=$3 name=$4 id netns plugin=$LAB_BIN/calico-c path=$LAB_BIN:/usr/lib/cni
 	id=$(pod_key "$ns" "$name" | sha256sum | cut -c1-64)
 	netns=$(pod_ns "$ns" "$name")
+	if calico_cni_node "$node"; then
+		plugin=$LAB_CALICO_CNI path=$(dirname "$LAB_CALICO_CNI")
+	fi
 	node_cni_conf "$node" | ip netns exec "$(ns_of "$node")" env \
 		CNI_COMMAND="$cmd" CNI_CONTAINERID="$id" CNI_NETNS="/run/netns/$netns" \
-		CNI_IFNAME=eth0 CNI_PATH="$LAB_BIN:/usr/lib/cni" \
+		CNI_IFNAME=eth0 CNI_PATH="$path" \
 		CNI_ARGS="K8S_POD_NAMESPACE=$ns;K8S_POD_NAME=$name;K8S_POD_INFRA_CONTAINER_ID=$id" \
-		"$LAB_BIN/calico-c"
+		"$plugin"
 }
 
 pod_object() {
