@@ -29,8 +29,10 @@
  * the export filter, which sends only the kernel's, would withdraw it: a
  * flap loop with the ToR).
  *
- * Options we cannot render exactly (BGPPeer filters, reachableBy) skip the
- * peer with a reason: never a session with a silently different policy.
+ * BGPPeer filters name BGPFilters, rendered as functions its peers' filters
+ * call first (see the BGPFilter section). Options we cannot render exactly
+ * (reachableBy, an unknown BGPFilter rule field) skip the peer with a
+ * reason: never a session with a silently different policy.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,6 +76,8 @@ struct peer {
 	uint32_t ttl_security;	 /* hops; 0: off */
 	enum next_hop next_hop;
 	char source[INET6_ADDRSTRLEN]; /* "" none */
+	const json_t *filters;	       /* BGPPeer filters: names of usable BGPFilters
+					* (borrowed from the input); NULL: none */
 };
 
 struct self {
@@ -289,6 +293,20 @@ static bool password_is_valid(const char *p, size_t len)
 	return true;
 }
 
+/* An interface name or BIRD pattern: letters, digits and - _ . @ : + * ?. */
+static bool ifpattern_is_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
+		    !strchr("-_.@:+*?", *s))
+			return false;
+	return true;
+}
+
 /* "a:b" (16-bit each) or "a:b:c" (32-bit each); printed back as BIRD pairs. */
 static int community_to_bird(const char *s, char *buf, size_t size)
 {
@@ -439,6 +457,176 @@ static int load_self(struct render *r)
 		me->cluster_id[0] = '\0';
 	}
 	return 0;
+}
+
+/* --- BGPFilter ---------------------------------------------------------------- */
+
+/* Calico's order: a peer's filters in the order it lists them, each one's
+ * rules in order; the first rule that matches accepts or rejects; a route
+ * no rule matches goes on to the usual import/export rules. Each direction
+ * and family of a BGPFilter is one BIRD function, 'bgpfilter_<name>_<dir><v>',
+ * called at the top of the peer's own filter. A rule with a field or value
+ * we do not know makes the whole BGPFilter unusable (its peers are skipped):
+ * never a filter that does something else than written. */
+
+static const char *const bgpfilter_dirs[][2] = {
+	{ "importV4", "import4" }, { "exportV4", "export4" },
+	{ "importV6", "import6" }, { "exportV6", "export6" },
+};
+
+/* A Kubernetes name short enough for a BIRD symbol (64 characters). */
+static bool bgpfilter_name_is_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 40)
+		return false;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+/* "net ..." for a rule's cidr, matchOperator and prefixLength; -EINVAL if bad. */
+static int bgpfilter_print_net(const json_t *rule, int family, FILE *out)
+{
+	const char *op = str_at(rule, "matchOperator", NULL);
+	const json_t *len = json_object_get(rule, "prefixLength");
+	unsigned max_len = family == AF_INET ? 32 : 128;
+	char cidr[INET6_ADDRSTRLEN + 4];
+	uint32_t lo, hi;
+	bool in, not;
+	int f;
+
+	if (parse_cidr(str_at(rule, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0 || f != family || !op)
+		return -EINVAL;
+	in = strcmp(op, "In") == 0;
+	not = strcmp(op, "NotIn") == 0;
+	if (!in && !not) {
+		if (len || (strcmp(op, "Equal") != 0 && strcmp(op, "NotEqual") != 0))
+			return -EINVAL;
+		fprintf(out, "net %s %s", op[0] == 'E' ? "=" : "!=", cidr);
+		return 0;
+	}
+	lo = (uint32_t)strtoul(strchr(cidr, '/') + 1, NULL, 10);
+	hi = max_len;
+	if (len && ((json_object_get(len, "min") &&
+		     parse_u32(json_object_get(len, "min"), lo, max_len, &lo) < 0) ||
+		    (json_object_get(len, "max") &&
+		     parse_u32(json_object_get(len, "max"), lo, max_len, &hi) < 0)))
+		return -EINVAL;
+	fprintf(out, "%snet ~ [ %s{%u,%u} ]%s", not ? "!(" : "", cidr, lo, hi, not ? ")" : "");
+	return 0;
+}
+
+/* One rule as "if (...) && (...) then accept;" (or a bare action). */
+static int bgpfilter_print_rule(const json_t *rule, int family, FILE *out)
+{
+	static const char *const known[] = { "action", "cidr", "matchOperator", "prefixLength",
+					      "source", "interface" };
+	const char *action = str_at(rule, "action", NULL), *src, *ifname, *key;
+	bool any = false;
+	json_t *v;
+
+	json_object_foreach((json_t *)rule, key, v) {
+		size_t i = 0;
+
+		while (i < ELEMENTSOF(known) && strcmp(known[i], key) != 0)
+			i++;
+		if (i == ELEMENTSOF(known))
+			return -EINVAL;
+	}
+	if (!action || (strcmp(action, "Accept") != 0 && strcmp(action, "Reject") != 0))
+		return -EINVAL;
+	fputs("\t", out);
+	if (json_object_get(rule, "cidr") || json_object_get(rule, "matchOperator")) {
+		fputs("if (", out);
+		if (bgpfilter_print_net(rule, family, out) < 0)
+			return -EINVAL;
+		fputs(")", out);
+		any = true;
+	}
+	if ((src = str_at(rule, "source", NULL))) {
+		if (strcmp(src, "RemotePeers") != 0)
+			return -EINVAL;
+		fprintf(out, "%s(source = RTS_BGP)", any ? " && " : "if ");
+		any = true;
+	}
+	if ((ifname = str_at(rule, "interface", NULL))) {
+		if (!ifpattern_is_valid(ifname))
+			return -EINVAL;
+		fprintf(out, "%s(defined(ifname) && ifname ~ \"%s\")", any ? " && " : "if ", ifname);
+		any = true;
+	}
+	fprintf(out, "%s%s;\n", any ? " then " : "", action[0] == 'A' ? "accept" : "reject");
+	return 0;
+}
+
+/* The BIRD functions of one BGPFilter; -EINVAL if any rule is unusable
+ * (then nothing of it may be used). */
+static int bgpfilter_print(const json_t *filter, FILE *out)
+{
+	const json_t *spec = json_object_get(filter, "spec"), *rules, *rule;
+	const char *name = obj_name(filter), *key;
+	size_t i, j;
+	json_t *v;
+
+	if (!bgpfilter_name_is_valid(name))
+		return -EINVAL;
+	json_object_foreach((json_t *)spec, key, v) {
+		for (i = 0; i < ELEMENTSOF(bgpfilter_dirs); i++)
+			if (strcmp(key, bgpfilter_dirs[i][0]) == 0)
+				break;
+		if (i == ELEMENTSOF(bgpfilter_dirs) || !json_is_array(v))
+			return -EINVAL;
+	}
+	for (i = 0; i < ELEMENTSOF(bgpfilter_dirs); i++) {
+		rules = json_object_get(spec, bgpfilter_dirs[i][0]);
+		if (!json_array_size(rules))
+			continue;
+		fprintf(out, "\nfunction 'bgpfilter_%s_%s'() {\n", name, bgpfilter_dirs[i][1]);
+		json_array_foreach(rules, j, rule)
+			if (bgpfilter_print_rule(rule, i < 2 ? AF_INET : AF_INET6, out) < 0)
+				return -EINVAL;
+		fputs("}\n", out);
+	}
+	return 0;
+}
+
+/* The BGPFilter named @name if it exists and is usable (else NULL, the
+ * reason recorded for an unusable one). */
+static const json_t *bgpfilter_find(struct render *r, const char *name)
+{
+	const json_t *f = find_by_name(r->in->bgpfilters, name ?: "");
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+	int q;
+
+	if (!f)
+		return NULL;
+	out = open_memstream(&text, &len);
+	if (!out)
+		return NULL;
+	q = bgpfilter_print(f, out);
+	fclose(out);
+	if (q < 0) {
+		skip(r, "BGPFilter '%s': a rule has an unknown field or a bad action, cidr, matchOperator, prefixLength, source or interface: not used",
+		     name);
+		return NULL;
+	}
+	return f;
+}
+
+/* Every usable BGPFilter's functions (unused ones too: BIRD does not mind). */
+static void print_bgpfilters(struct render *r)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(r->in->bgpfilters, i, f)
+		if (bgpfilter_find(r, obj_name(f)))
+			(void)bgpfilter_print(f, r->out);
 }
 
 /* --- other nodes ------------------------------------------------------------- */
@@ -626,11 +814,16 @@ static int peer_routing_options(struct render *r, const json_t *spec, const char
 	const json_t *v;
 	const char *s;
 	uint32_t n;
+	size_t i;
 
-	if (json_array_size(json_object_get(spec, "filters")) > 0) {
-		skip(r, "BGPPeer '%s': filters (BGPFilter) are not supported, peer skipped", name);
-		return -EOPNOTSUPP;
-	}
+	json_array_foreach(json_object_get(spec, "filters"), i, v)
+		if (!bgpfilter_find(r, json_string_value(v))) {
+			skip(r, "BGPPeer '%s': BGPFilter '%s' is missing or unusable, peer skipped",
+			     name, json_string_value(v) ?: "");
+			return -EINVAL;
+		}
+	if (json_array_size(json_object_get(spec, "filters")))
+		p->filters = json_object_get(spec, "filters");
 	if ((s = str_at(spec, "reachableBy", NULL)) && *s) {
 		skip(r, "BGPPeer '%s': reachableBy is not supported, peer skipped", name);
 		return -EOPNOTSUPP;
@@ -995,42 +1188,141 @@ static const char *community_value(const json_t *def, const char *ref)
 	return ref;
 }
 
+/* prefixAdvertisements of this node's BGPConfiguration "node.<name>" if it
+ * has any, else the default one's (as Calico); community names resolve in
+ * that configuration, then in the default one. */
 static void print_communities(struct render *r, int family)
 {
-	const json_t *def = bgpconfig(r, "default");
-	char cidr[INET6_ADDRSTRLEN + 4], add[96];
+	const json_t *def = bgpconfig(r, "default"), *cfg = def;
+	char cidr[INET6_ADDRSTRLEN + 4], add[96], cfgname[300];
+	const char *name = "default", *value;
 	size_t i, j;
 	json_t *adv, *c;
 	int f;
 
-	json_array_foreach(json_object_get(def, "prefixAdvertisements"), i, adv) {
+	snprintf(cfgname, sizeof(cfgname), "node.%s", r->in->node);
+	if (json_object_get(bgpconfig(r, cfgname), "prefixAdvertisements")) {
+		cfg = bgpconfig(r, cfgname);
+		name = cfgname;
+	}
+	json_array_foreach(json_object_get(cfg, "prefixAdvertisements"), i, adv) {
 		if (parse_cidr(str_at(adv, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0) {
-			skip(r, "BGPConfiguration 'default': prefixAdvertisements[%zu].cidr is not a CIDR, skipped",
-			     i);
+			skip(r, "BGPConfiguration '%s': prefixAdvertisements[%zu].cidr is not a CIDR, skipped",
+			     name, i);
 			continue;
 		}
 		if (f != family)
 			continue;
-		fprintf(r->out, "\t\tif net ~ [ %s+ ] then {\n", cidr);
+		fprintf(r->out, "\tif net ~ [ %s+ ] then {\n", cidr);
 		json_array_foreach(json_object_get(adv, "communities"), j, c) {
-			if (community_to_bird(community_value(def, json_string_value(c) ?: ""), add,
-					      sizeof(add)) < 0) {
-				skip(r, "BGPConfiguration 'default': community '%s' is not a:b or a:b:c, skipped",
-				     json_string_value(c) ?: "");
+			value = community_value(cfg, json_string_value(c) ?: "");
+			if (value == json_string_value(c) && cfg != def)
+				value = community_value(def, value);
+			if (community_to_bird(value, add, sizeof(add)) < 0) {
+				skip(r, "BGPConfiguration '%s': community '%s' is not a:b or a:b:c, skipped",
+				     name, json_string_value(c) ?: "");
 				continue;
 			}
-			fprintf(r->out, "\t\t\t%s\n", add);
+			fprintf(r->out, "\t\t%s\n", add);
 		}
-		fputs("\t\t}\n", r->out);
+		fputs("\t}\n", r->out);
 	}
 }
 
 /* --- printing ---------------------------------------------------------------- */
 
+/* ignoredInterfaces of "node.<name>" if set, else of the default one: no
+ * interface routes from them (kube-ipvs* carries every cluster IP). */
+static void print_ignored_interfaces(struct render *r)
+{
+	char cfgname[300];
+	const json_t *list;
+	size_t i;
+	json_t *o;
+
+	snprintf(cfgname, sizeof(cfgname), "node.%s", r->in->node);
+	list = json_object_get(bgpconfig(r, cfgname), "ignoredInterfaces") ?:
+		       json_object_get(bgpconfig(r, "default"), "ignoredInterfaces");
+	json_array_foreach(list, i, o) {
+		if (!ifpattern_is_valid(json_string_value(o))) {
+			skip(r, "BGPConfiguration: ignoredInterfaces[%zu] is not an interface name or pattern, skipped",
+			     i);
+			continue;
+		}
+		fprintf(r->out, "-\"%s\", ", json_string_value(o));
+	}
+}
+
+enum filter_kind { FILTER_IMPORT, FILTER_EXPORT, FILTER_REFLECT };
+
+static const char *const filter_kind_name[] = {
+	[FILTER_IMPORT] = "import",
+	[FILTER_EXPORT] = "export",
+	[FILTER_REFLECT] = "reflect",
+};
+
+static void print_filter_body(struct render *r, int family, enum filter_kind k)
+{
+	const char *v = family == AF_INET ? "4" : "6";
+	struct set_printer sp = { .out = r->out };
+
+	if (k == FILTER_IMPORT) {
+		fputs("\tif net ~ ", r->out);
+		print_pool_set(r, family, POOLS_ALL);
+		fputs(" then accept;\n\treject;\n", r->out);
+		return;
+	}
+	fputs("\tif !(net ~ ", r->out);
+	print_pool_set(r, family, POOLS_EXPORTED);
+	fputs(") then reject;\n", r->out);
+	if (k == FILTER_REFLECT)
+		fputs("\tif source = RTS_BGP then accept;\n", r->out);
+	fprintf(r->out, "\tif !(proto = \"calico_blocks%s\" || (proto = \"kernel%s\" && net ~ ", v, v);
+	print_borrowed(r, family, &sp);
+	set_end(&sp);
+	fputs(")) then reject;\n", r->out);
+	print_communities(r, family); /* on blocks and borrowed /32s alike */
+	fputs("\taccept;\n", r->out);
+}
+
+/* "filter calico_<kind><v>", or, for peer @p with BGPFilters,
+ * "filter <peer>_<kind><v>" calling those first; on import, our own
+ * blocks and borrowed /32s are refused before anything else (no BGPFilter
+ * can start the flap loop). */
+static void print_filter(struct render *r, int family, enum filter_kind k, const struct peer *p)
+{
+	const char *v = family == AF_INET ? "4" : "6", *dir = k == FILTER_IMPORT ? "import" : "export";
+	struct set_printer sp = { .out = r->out };
+	char fn[64];
+	size_t i;
+	json_t *name;
+
+	if (p)
+		fprintf(r->out, "\nfilter %s_%s%s {\n", p->name, filter_kind_name[k], v);
+	else
+		fprintf(r->out, "filter calico_%s%s {\n", filter_kind_name[k], v);
+	if (k == FILTER_IMPORT) {
+		fputs("\tif net ~ ", r->out);
+		print_blocks(r, family, &sp);
+		print_borrowed(r, family, &sp);
+		set_end(&sp);
+		fputs(" then reject;\n", r->out);
+	}
+	json_array_foreach(p ? p->filters : NULL, i, name) {
+		snprintf(fn, sizeof(fn), "%sV%s", dir, v);
+		if (json_array_size(json_object_get(
+			    json_object_get(find_by_name(r->in->bgpfilters, json_string_value(name)),
+					    "spec"),
+			    fn)))
+			fprintf(r->out, "\t'bgpfilter_%s_%s%s'();\n", json_string_value(name), dir, v);
+	}
+	print_filter_body(r, family, k);
+	fputs("}\n", r->out);
+}
+
 static void print_family(struct render *r, int family)
 {
 	const char *v = family == AF_INET ? "4" : "6";
-	struct set_printer sp;
 
 	fprintf(r->out, "\nprotocol kernel kernel%s {\n\tlearn;\n\tmerge paths on;\n"
 			"\tgraceful restart on;\n\tscan time 10;\n\tipv%s {\n"
@@ -1041,37 +1333,14 @@ static void print_family(struct render *r, int family)
 	print_blocks(r, family, NULL);
 	fputs("}\n", r->out);
 
-	fprintf(r->out, "\n# Routes inside the IP pools, but never our own blocks and borrowed\n"
-			"# addresses coming back from a peer.\nfilter calico_import%s {\n\tif net ~ ",
-		v);
-	sp = (struct set_printer){ .out = r->out };
-	print_blocks(r, family, &sp);
-	print_borrowed(r, family, &sp);
-	set_end(&sp);
-	fputs(" then reject;\n\tif net ~ ", r->out);
-	print_pool_set(r, family, POOLS_ALL);
-	fputs(" then accept;\n\treject;\n}\n", r->out);
-
-	for (int reflect = 0; reflect <= 1; reflect++) {
-		if (reflect && !r->self.cluster_id[0])
-			break;
-		fprintf(r->out, "\n%sfilter calico_%s%s {\n",
-			reflect ? "# A route reflector also reflects pool routes it learned.\n"
-				: "# Advertise our blocks and borrowed addresses inside exported pools.\n",
-			reflect ? "reflect" : "export", v);
-		fputs("\tif !(net ~ ", r->out);
-		print_pool_set(r, family, POOLS_EXPORTED);
-		fputs(") then reject;\n", r->out);
-		if (reflect)
-			fputs("\tif source = RTS_BGP then accept;\n", r->out);
-		fprintf(r->out, "\tif proto = \"calico_blocks%s\" then {\n", v);
-		print_communities(r, family);
-		fputs("\t\taccept;\n\t}\n", r->out);
-		fprintf(r->out, "\tif proto = \"kernel%s\" && net ~ ", v);
-		sp = (struct set_printer){ .out = r->out };
-		print_borrowed(r, family, &sp);
-		set_end(&sp);
-		fputs(" then accept;\n\treject;\n}\n", r->out);
+	fputs("\n# Routes inside the IP pools, but never our own blocks and borrowed\n"
+	      "# addresses coming back from a peer.\n", r->out);
+	print_filter(r, family, FILTER_IMPORT, NULL);
+	fputs("\n# Advertise our blocks and borrowed addresses inside exported pools.\n", r->out);
+	print_filter(r, family, FILTER_EXPORT, NULL);
+	if (r->self.cluster_id[0]) {
+		fputs("\n# A route reflector also reflects pool routes it learned.\n", r->out);
+		print_filter(r, family, FILTER_REFLECT, NULL);
 	}
 }
 
@@ -1116,6 +1385,10 @@ static void print_peer(struct render *r, const struct peer *p)
 	bool reflect = r->self.cluster_id[0] && !p->ebgp;
 	FILE *o = r->out;
 
+	if (p->filters) {
+		print_filter(r, p->family, FILTER_IMPORT, p);
+		print_filter(r, p->family, reflect ? FILTER_REFLECT : FILTER_EXPORT, p);
+	}
 	fprintf(o, "\nprotocol bgp %s {\n", p->name);
 	print_peer_transport(r, p);
 	if (p->rr_client && !p->ebgp)
@@ -1125,8 +1398,12 @@ static void print_peer(struct render *r, const struct peer *p)
 	if (p->keepalive_s)
 		fprintf(o, "\tkeepalive time %u;\n\thold time %u;\n", p->keepalive_s,
 			3 * p->keepalive_s);
-	fprintf(o, "\tipv%s {\n\t\timport filter calico_import%s;\n\t\texport filter calico_%s%s;\n",
-		v, v, reflect ? "reflect" : "export", v);
+	if (p->filters)
+		fprintf(o, "\tipv%s {\n\t\timport filter %s_import%s;\n\t\texport filter %s_%s%s;\n", v,
+			p->name, v, p->name, reflect ? "reflect" : "export", v);
+	else
+		fprintf(o, "\tipv%s {\n\t\timport filter calico_import%s;\n\t\texport filter calico_%s%s;\n",
+			v, v, reflect ? "reflect" : "export", v);
 	if (p->next_hop == NEXT_HOP_KEEP)
 		fputs("\t\tnext hop keep;\n", o);
 	else if (p->next_hop == NEXT_HOP_SELF || !reflect)
@@ -1147,8 +1424,11 @@ static void print_config(struct render *r)
 		fputs("debug protocols all;\n", r->out);
 	fputs("\nprotocol device {\n\tscan time 10;\n}\n", r->out);
 	fprintf(r->out, "\n# Interface routes, so multihop next hops resolve.\nprotocol direct {\n"
-			"\tipv4;\n%s\tinterface -\"cali*\", \"*\";\n}\n",
+			"\tipv4;\n%s\tinterface -\"cali*\", -\"kube-ipvs*\", ",
 		r->self.ip6[0] ? "\tipv6;\n" : "");
+	print_ignored_interfaces(r);
+	fputs("\"*\";\n}\n", r->out);
+	print_bgpfilters(r);
 	print_family(r, AF_INET);
 	if (r->self.ip6[0])
 		print_family(r, AF_INET6);
@@ -1209,6 +1489,7 @@ int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret)
 		{ "nodes", offsetof(struct birdcfg_input, nodes) },
 		{ "bgpconfigurations", offsetof(struct birdcfg_input, bgpconfigurations) },
 		{ "bgppeers", offsetof(struct birdcfg_input, bgppeers) },
+		{ "bgpfilters", offsetof(struct birdcfg_input, bgpfilters) },
 		{ "secrets", offsetof(struct birdcfg_input, secrets) },
 		{ "ippools", offsetof(struct birdcfg_input, ippools) },
 		{ "blockaffinities", offsetof(struct birdcfg_input, blockaffinities) },

@@ -18,6 +18,7 @@ struct birdcfg_input {
 	json_t *nodes;		   /* v1 Node */
 	json_t *bgpconfigurations; /* BGPConfiguration */
 	json_t *bgppeers;	   /* BGPPeer */
+	json_t *bgpfilters;	   /* BGPFilter (those BGPPeers name in filters) */
 	json_t *secrets;	   /* v1 Secret referenced by peer passwords */
 	json_t *ippools;	   /* IPPool */
 	json_t *blockaffinities;   /* BlockAffinity (all nodes; ours are picked) */

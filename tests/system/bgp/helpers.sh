@@ -28,10 +28,10 @@ AFFINITIES="[$(affinity node1 10.65.1.0/26),$(affinity node2 10.65.2.0/26),$(aff
 TOR_PEERS='[{"metadata":{"name":"tor1"},"spec":{"peerIP":"172.31.0.201","asNumber":65001}},
  {"metadata":{"name":"tor2"},"spec":{"peerIP":"172.31.0.202","asNumber":65002}}]'
 
-# input NODE NODES_JSON [PEERS] [BGPCONFIGS] [BORROWED] [SECRETS]
+# input NODE NODES_JSON [PEERS] [BGPCONFIGS] [BORROWED] [SECRETS] [BGPFILTERS]
 input() {
-	printf '{"node":"%s","nodes":%s,"bgppeers":%s,"bgpconfigurations":%s,"ippools":%s,"blockaffinities":%s,"borrowed":%s,"secrets":%s}\n' \
-		"$1" "$2" "${3:-[]}" "${4:-[]}" "$POOLS" "$AFFINITIES" "${5:-[]}" "${6:-[]}" >"$W/$1.json"
+	printf '{"node":"%s","nodes":%s,"bgppeers":%s,"bgpconfigurations":%s,"ippools":%s,"blockaffinities":%s,"borrowed":%s,"secrets":%s,"bgpfilters":%s}\n' \
+		"$1" "$2" "${3:-[]}" "${4:-[]}" "$POOLS" "$AFFINITIES" "${5:-[]}" "${6:-[]}" "${7:-[]}" >"$W/$1.json"
 }
 
 # apply NODE: render + check + (re)load; starts BIRD the first time.

@@ -221,8 +221,13 @@ static void test_tor_peer_controls(void **state)
 			    "if net ~ [ 10.65.1.0/26, 10.66.0.0/26, 10.65.2.5/32 ] then reject;",
 			    "if net ~ [ 10.65.0.0/16+, 10.66.0.0/16+, 10.70.0.0/16+, 10.90.0.0/24+, 10.91.0.0/24+ ] then accept;",
 			    "if !(net ~ [ 10.65.0.0/16+, 10.66.0.0/16+, 10.91.0.0/24+ ]) then reject;",
-			    "route 10.66.0.0/26 blackhole;", NULL },
-		    NULL);
+			    "route 10.66.0.0/26 blackhole;",
+			    /* node1's own prefixAdvertisements (names resolved in the default
+			     * config) and ignoredInterfaces win over the default ones */
+			    "\tif net ~ [ 10.65.0.0/16+ ] then {\n\t\tbgp_community.add((65001,1));\n"
+			    "\t\tbgp_large_community.add((65000,7,7));\n\t}\n\taccept;",
+			    "interface -\"cali*\", -\"kube-ipvs*\", -\"bond1\", \"*\";", NULL },
+		    (const char *const[]){ "(64513,9)", "eth9", NULL });
 	doc = json_load_file(path, 0, &jerr);
 	assert_non_null(doc);
 	text = render_doc(doc, &errs);
@@ -250,6 +255,8 @@ static void test_tor_peer_controls(void **state)
 	birdcfg_errors_done(&errs);
 	assert_block(text, "Mesh_172_31_0_11", "local 172.31.0.12 port 1790 as 64600;", true);
 	assert_block(text, "Mesh_172_31_0_11", "neighbor 172.31.0.11 port 1790 as 64513;", true);
+	assert_non_null(strstr(text, "bgp_community.add((64513,9));"));
+	assert_non_null(strstr(text, "-\"eth9\", -\"vxlan*\", \"*\";"));
 	free(text);
 	json_decref(doc);
 }
@@ -325,6 +332,29 @@ static void test_no_pools_exports_nothing(void **state)
 	golden_case("no_pools", (const char *const[]){ "if net ~ [ ] then accept;", NULL }, NULL);
 }
 
+/* BGPFilter: one function per filter and direction, rules in order, called
+ * first in the peer's own filters; other peers keep the shared ones. */
+static void test_bgpfilter_rules_in_calicos_order(void **state)
+{
+	(void)state;
+	golden_case("bgpfilter",
+		    (const char *const[]){
+			    "function 'bgpfilter_tor-out_export4'() {\n"
+			    "\tif (net = 10.65.1.0/26) then reject;\n"
+			    "\tif (net ~ [ 77.0.0.0/16{16,32} ]) && (source = RTS_BGP) then accept;\n"
+			    "\tif (defined(ifname) && ifname ~ \"*.calico\") then reject;\n}",
+			    "function 'bgpfilter_tor-in_import4'() {\n"
+			    "\tif (net ~ [ 55.0.0.0/16{30,32} ]) then accept;\n"
+			    "\tif (!(net ~ [ 44.0.0.0/16{16,32} ])) then reject;\n"
+			    "\tif (net != 44.0.1.0/24) then accept;\n}",
+			    "function 'bgpfilter_tor-in_import6'() {\n\treject;\n}",
+			    "filter Global_172_31_0_201_import4 {\n\tif net ~ [ 10.65.1.0/26 ] then reject;\n\t'bgpfilter_tor-in_import4'();\n\tif net ~ [ 10.65.0.0/16+ ] then accept;",
+			    "filter Global_172_31_0_201_export4 {\n\t'bgpfilter_tor-out_export4'();\n\tif !(net ~",
+			    "import filter Global_172_31_0_201_import4;\n\t\texport filter Global_172_31_0_201_export4;",
+			    "neighbor 172.31.0.202 as 65002;", NULL },
+		    (const char *const[]){ "'bgpfilter_tor-out_import4'", "Global_172_31_0_202_import4", NULL });
+}
+
 /* Hostile values: each object must be skipped and its text must not appear. */
 static void test_injection_attempts_are_skipped(void **state)
 {
@@ -347,6 +377,7 @@ static void test_injection_attempts_are_skipped(void **state)
 		{ "{\"nodeSelector\":\"rack == 'a' ; }\",\"peerIP\":\"172.31.0.201\",\"asNumber\":65001}", NULL, "172.31.0.201" },
 		/* not rendered yet: refused with a reason, never silently dropped */
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"filters\":[\"f-one\"]}", NULL, "f-one" },
+		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"filters\":[7]}", NULL, "172.31.0.201" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"reachableBy\":\"172.31.0.1\"}", NULL, "172.31.0.1;" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"nextHopMode\":\"Sometimes\"}", NULL, "Sometimes" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"ttlSecurity\":256}", NULL, "256" },
@@ -382,6 +413,42 @@ static void test_injection_attempts_are_skipped(void **state)
 	}
 }
 
+/* A BGPFilter we cannot render exactly is never half used: its peers are
+ * skipped, each with a reason, the filter's text never appears. */
+static void test_unusable_bgpfilter_skips_its_peers(void **state)
+{
+	static const char *const rules[] = {
+		"\"exportV4\":[{\"action\":\"Accept\",\"cidr\":\"10.0.0.0/8\",\"matchOperator\":\"In\",\"operations\":[]}]",
+		"\"exportV4\":[{\"action\":\"Maybe\"}]",
+		"\"exportV4\":[{\"action\":\"Accept\",\"cidr\":\"10.0.0.0/8\"}]",
+		"\"exportV4\":[{\"action\":\"Accept\",\"cidr\":\"fd00::/8\",\"matchOperator\":\"In\"}]",
+		"\"exportV4\":[{\"action\":\"Accept\",\"cidr\":\"10.0.0.0/8\",\"matchOperator\":\"Equal\",\"prefixLength\":{\"min\":9}}]",
+		"\"exportV4\":[{\"action\":\"Accept\",\"cidr\":\"10.0.0.0/8\",\"matchOperator\":\"In\",\"prefixLength\":{\"min\":7}}]",
+		"\"exportV4\":[{\"action\":\"Accept\",\"source\":\"Everywhere\"}]",
+		"\"exportV4\":[{\"action\":\"Reject\",\"interface\":\"x\\\"; accept; \\\"\"}]",
+		"\"exportV5\":[]",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		char doc[2048];
+		size_t nerr;
+		char *text;
+
+		snprintf(doc, sizeof(doc),
+			 "{\"node\":\"n1\",\"nodes\":[{\"metadata\":{\"name\":\"n1\",\"annotations\":{\"projectcalico.org/IPv4Address\":\"172.31.0.11/24\"}}}],"
+			 "\"bgppeers\":[{\"metadata\":{\"name\":\"p\"},\"spec\":{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"filters\":[\"f\"]}}],"
+			 "\"bgpfilters\":[{\"metadata\":{\"name\":\"f\"},\"spec\":{%s}}]}",
+			 rules[i]);
+		text = render_text(doc, &nerr);
+		if (nerr != 2) /* the filter, and its peer */
+			fail_msg("vector %zu: %zu errors, want 2", i, nerr);
+		if (strstr(text, "bgpfilter_") || strstr(text, "protocol bgp") || strstr(text, "accept; \""))
+			fail_msg("vector %zu reached the config:\n%s", i, text);
+		assert_bird_accepts(text);
+		free(text);
+	}
+}
+
 static void test_bad_communities_and_node_without_address(void **state)
 {
 	struct birdcfg_errors errs = {};
@@ -392,14 +459,16 @@ static void test_bad_communities_and_node_without_address(void **state)
 		"{\"node\":\"n1\",\"nodes\":[{\"metadata\":{\"name\":\"n1\",\"annotations\":{\"projectcalico.org/IPv4Address\":\"172.31.0.11/24\"}}},"
 		"{\"metadata\":{\"name\":\"n2\",\"annotations\":{\"projectcalico.org/IPv4Address\":\"not-an-ip\"}}}],"
 		"\"bgpconfigurations\":[{\"metadata\":{\"name\":\"default\"},\"spec\":{\"prefixAdvertisements\":"
-		"[{\"cidr\":\"10.0.0.0/8\",\"communities\":[\"1:2;\",\"70000:1\",\"1:2:3:4\"]}]}}]}",
+		"[{\"cidr\":\"10.0.0.0/8\",\"communities\":[\"1:2;\",\"70000:1\",\"1:2:3:4\"]}],"
+		"\"ignoredInterfaces\":[\"x\\\"; export all; \\\"\"]}}]}",
 		0, &jerr);
 
 	(void)state;
 	assert_non_null(doc);
 	text = render_doc(doc, &errs);
-	/* three bad communities, one bad node address */
-	assert_int_equal(errs.n, 4);
+	/* three bad communities, one bad node address, one bad interface */
+	assert_int_equal(errs.n, 5);
+	assert_null(strstr(text, "export all"));
 	assert_null(strstr(text, "1:2;"));
 	assert_null(strstr(text, "bgp_community.add"));
 	assert_null(strstr(text, "not-an-ip"));
@@ -424,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_mesh_passive_toward_greater_address),
 		cmocka_unit_test(test_passive_rule_compares_addresses_as_text),
 		cmocka_unit_test(test_tor_peer_controls),
+		cmocka_unit_test(test_bgpfilter_rules_in_calicos_order),
+		cmocka_unit_test(test_unusable_bgpfilter_skips_its_peers),
 		cmocka_unit_test(test_global_node_and_selector_peers),
 		cmocka_unit_test(test_route_reflector_server),
 		cmocka_unit_test(test_route_reflector_client),
