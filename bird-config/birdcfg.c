@@ -42,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "base64.h"
 #include "birdcfg.h"
 #include "cleanup.h"
@@ -87,6 +89,7 @@ struct self {
 	unsigned len4;
 	uint32_t as, default_as; /* ours; the cluster's (BGPConfiguration default) */
 	char cluster_id[INET6_ADDRSTRLEN]; /* "" unless a route reflector */
+	char router_id[INET6_ADDRSTRLEN];
 	unsigned listen_port;
 	bool mesh, bfd_default;
 	const char *log_severity;
@@ -421,6 +424,38 @@ static void load_global_config(struct render *r, const json_t *def, const json_t
 	}
 }
 
+/* Calico's "hash" router id: the first 4 bytes of SHA-256 of the node name,
+ * the first octet moved out of 224..255 (multicast and reserved). */
+static int router_id_hash(const char *name, char buf[static INET6_ADDRSTRLEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+
+	if (!EVP_Digest(name, strlen(name), md, &len, EVP_sha256(), NULL) || len < 4)
+		return -EIO;
+	if (md[0] > 223)
+		md[0] -= 32;
+	inet_ntop(AF_INET, md, buf, INET6_ADDRSTRLEN);
+	return 0;
+}
+
+static void load_router_id(struct render *r)
+{
+	const char *want = r->in->router_id;
+	struct self *me = &r->self;
+	int family;
+
+	if (want && strcmp(want, "hash") == 0 && router_id_hash(r->in->node, me->router_id) == 0)
+		return;
+	if (want && *want && strcmp(want, "hash") != 0 &&
+	    parse_ip(want, &family, me->router_id, NULL, NULL) == 0 && family == AF_INET)
+		return;
+	if (want && *want)
+		skip(r, "CALICO_ROUTER_ID '%s' is not an IPv4 address or 'hash', using the node's address",
+		     want);
+	memcpy(me->router_id, me->ip4, sizeof(me->router_id));
+}
+
 static int load_self(struct render *r)
 {
 	struct self *me = &r->self;
@@ -441,6 +476,7 @@ static int load_self(struct render *r)
 		skip(r, "Node '%s': IPv6Address '%s' is not an IPv6 address, ignored", r->in->node, a);
 		me->ip6[0] = '\0';
 	}
+	load_router_id(r);
 	if (asprintf(&cfgname, "node.%s", r->in->node) < 0)
 		return -ENOMEM;
 	load_global_config(r, bgpconfig(r, "default"), bgpconfig(r, cfgname));
@@ -1417,7 +1453,7 @@ static void print_config(struct render *r)
 
 	fprintf(r->out, "# BIRD 2 configuration rendered by calico-c. Do not edit: it is rewritten.\n"
 			"router id %s;\n",
-		r->self.ip4);
+		r->self.router_id);
 	if (r->self.log_severity)
 		fprintf(r->out, "log stderr %s;\n", r->self.log_severity);
 	if (r->self.log_severity == log_levels[0][1])

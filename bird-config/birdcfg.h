@@ -25,6 +25,9 @@ struct birdcfg_input {
 	json_t *borrowed;	   /* strings "a.b.c.d/32": addresses this node uses
 				    * from other nodes' blocks */
 	unsigned connect_retry_s;  /* BGP connect delay/retry; 0: BIRD defaults */
+	const char *router_id;	   /* CALICO_ROUTER_ID: NULL or "" the node's IPv4
+				    * address, "hash" 4 bytes of SHA-256 of the
+				    * node name (as Calico), else an IPv4 address */
 };
 
 /* One skipped object: "BGPPeer 'x': peerIP 'y' is not an IP address". */

@@ -1,12 +1,13 @@
 /* calico-c-birdcfg: render a node's BIRD config from a JSON file of API
  * objects, install it into a running BIRD, or show BIRD's peers.
  *
- *   calico-c-birdcfg render --input FILE [--connect-retry S]
+ *   calico-c-birdcfg render --input FILE [--connect-retry S] [--router-id ID|hash]
  *   calico-c-birdcfg apply --input FILE --config PATH [--socket PATH] [--bird BIN] [--connect-retry S]
+ *                          [--router-id ID|hash]
  *   calico-c-birdcfg status --socket PATH
  *
  * The input is {"node": NAME, "nodes": [...], "bgpconfigurations": [...],
- * "bgppeers": [...], "secrets": [...], "ippools": [...],
+ * "bgppeers": [...], "bgpfilters": [...], "secrets": [...], "ippools": [...],
  * "blockaffinities": [...], "borrowed": ["a.b.c.d/32", ...]}. Skipped
  * objects are reported on stderr; exit 1 on any error.
  */
@@ -26,6 +27,7 @@
 struct opts {
 	const char *input, *config, *socket, *bird;
 	unsigned connect_retry;
+	const char *router_id; /* --router-id: as CALICO_ROUTER_ID */
 };
 
 static int render(const struct opts *o, char **ret_text)
@@ -49,6 +51,7 @@ static int render(const struct opts *o, char **ret_text)
 				       o->input);
 	}
 	in.connect_retry_s = o->connect_retry;
+	in.router_id = o->router_id;
 	r = birdcfg_render(&in, ret_text, &errs);
 	for (size_t i = 0; r == 0 && i < errs.n; i++)
 		log_warning("%s", errs.msgs[i]);
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "bird", required_argument, NULL, 'b' },
 		{ "connect-retry", required_argument, NULL, 'r' },
+		{ "router-id", required_argument, NULL, 'R' },
 		{}
 	};
 	struct opts o = {};
@@ -129,6 +133,7 @@ int main(int argc, char **argv)
 		case 's': o.socket = optarg; break;
 		case 'b': o.bird = optarg; break;
 		case 'r': o.connect_retry = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'R': o.router_id = optarg; break;
 		default: return 2;
 		}
 	}

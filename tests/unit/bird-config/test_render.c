@@ -449,6 +449,46 @@ static void test_unusable_bgpfilter_skips_its_peers(void **state)
 	}
 }
 
+/* CALICO_ROUTER_ID: the node's address by default, a given IPv4 address,
+ * or "hash": SHA-256 of the node name's first 4 bytes, the first octet out
+ * of 224..255 (expected values computed apart from this code). */
+static void test_router_id_calico_router_id(void **state)
+{
+	static const struct {
+		const char *node, *want_id, *router_id;
+		size_t nerr;
+	} v[] = {
+		{ "node1", "172.31.0.11", NULL, 0 },	     { "node1", "192.0.2.9", "192.0.2.9", 0 },
+		{ "node1", "202.18.243.27", "hash", 0 },    { "node16", "200.251.245.244", "hash", 0 },
+		{ "node1", "172.31.0.11", "fd00::1", 1 },   { "node1", "172.31.0.11", "1.2.3.4; x", 1 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct birdcfg_errors errs = {};
+		struct birdcfg_input in;
+		char doc_text[512], want[64], *text = NULL;
+		json_error_t jerr;
+		json_t *doc;
+
+		snprintf(doc_text, sizeof(doc_text),
+			 "{\"node\":\"%s\",\"nodes\":[{\"metadata\":{\"name\":\"%s\",\"annotations\":"
+			 "{\"projectcalico.org/IPv4Address\":\"172.31.0.11/24\"}}}]}",
+			 v[i].node, v[i].node);
+		doc = json_loads(doc_text, 0, &jerr);
+		assert_non_null(doc);
+		assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
+		in.router_id = v[i].router_id;
+		assert_int_equal(birdcfg_render(&in, &text, &errs), 0);
+		snprintf(want, sizeof(want), "router id %s;\n", v[i].want_id);
+		if (!strstr(text, want) || errs.n != v[i].nerr)
+			fail_msg("vector %zu: want '%s' and %zu errors:\n%s", i, want, v[i].nerr, text);
+		assert_bird_accepts(text);
+		birdcfg_errors_done(&errs);
+		free(text);
+		json_decref(doc);
+	}
+}
+
 static void test_bad_communities_and_node_without_address(void **state)
 {
 	struct birdcfg_errors errs = {};
@@ -495,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_tor_peer_controls),
 		cmocka_unit_test(test_bgpfilter_rules_in_calicos_order),
 		cmocka_unit_test(test_unusable_bgpfilter_skips_its_peers),
+		cmocka_unit_test(test_router_id_calico_router_id),
 		cmocka_unit_test(test_global_node_and_selector_peers),
 		cmocka_unit_test(test_route_reflector_server),
 		cmocka_unit_test(test_route_reflector_client),
