@@ -44,7 +44,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %.c,$(BUILD)/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps unit system check bench interop demo clean asan asan-unit fresh first-run fuzz fuzz-smoke \
+.PHONY: all deps unit system check bench interop tor demo clean asan asan-unit fresh first-run fuzz fuzz-smoke \
 	fuzz-bins
 all: $(BINS) $(UNIT_BINS)
 
@@ -174,6 +174,12 @@ interop: deps all
 	@set -a && eval "$$(tests/lab/build-calico.sh)" && set +a && \
 	CALICO_C_BUILD=$(abspath $(BUILD)) CALICO_C_TEST_ROOT=$(abspath tests/interop) \
 		tests/system/run | tee $(BUILD)/summary-interop.txt
+
+# Longer FRR-as-ToR scenarios (tests/tor/, same layout and runner as the
+# system tests); make check keeps the short ones in tests/system/bgp.
+tor: deps all
+	@CALICO_C_BUILD=$(abspath $(BUILD)) CALICO_C_TEST_ROOT=$(abspath tests/tor) \
+		tests/system/run | tee $(BUILD)/summary-tor.txt
 
 demo: deps all image
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/lab/demo
