@@ -103,6 +103,7 @@ struct render {
 	struct self self;
 	struct peer *peers;
 	size_t n_peers;
+	bool services[2]; /* calico_services4/6 printed */
 	FILE *out;
 };
 
@@ -1265,6 +1266,167 @@ static void print_communities(struct render *r, int family)
 	}
 }
 
+/* --- service IPs -------------------------------------------------------------- */
+
+/* Calico's service IP advertisement: the CIDRs of BGPConfiguration
+ * serviceClusterIPs, serviceExternalIPs and serviceLoadBalancerIPs are
+ * advertised by every node; a Service whose traffic must stay on nodes with
+ * an endpoint (externalTrafficPolicy Local; internalTrafficPolicy Local for
+ * its cluster IP) has its IPs inside those CIDRs advertised as /32 (/128)
+ * only by nodes with a local ready endpoint. Blackholes in BIRD's static
+ * protocol calico_services4/6, never installed in the kernel (kube-proxy
+ * owns the dataplane). */
+
+static const char *const service_ranges[] = { "serviceClusterIPs", "serviceExternalIPs",
+					      "serviceLoadBalancerIPs" };
+
+/* Is @ip inside one of the default BGPConfiguration's @field CIDRs? */
+static bool in_service_range(const struct render *r, const char *field, const char *ip)
+{
+	unsigned char a[16], b[16];
+	unsigned len, alen;
+	size_t i;
+	json_t *o;
+	int f, g;
+
+	if (parse_ip(ip, &f, (char[INET6_ADDRSTRLEN]){}, NULL, a) < 0)
+		return false;
+	json_array_foreach(json_object_get(bgpconfig(r, "default"), field), i, o) {
+		if (parse_ip(str_at(o, "cidr", NULL), &g, (char[INET6_ADDRSTRLEN]){}, &len, b) < 0 ||
+		    g != f)
+			continue;
+		alen = 0;
+		while (alen < len && ((a[alen / 8] ^ b[alen / 8]) & (0x80 >> (alen % 8))) == 0)
+			alen++;
+		if (alen == len)
+			return true;
+	}
+	return false;
+}
+
+/* A ready endpoint of Service @ns/@name on this node (EndpointSlices; an
+ * absent ready condition counts as ready, as Kubernetes says). */
+static bool service_has_local_endpoint(const struct render *r, const char *ns, const char *name)
+{
+	size_t i, j;
+	json_t *s, *e;
+
+	json_array_foreach(r->in->endpointslices, i, s) {
+		const json_t *md = json_object_get(s, "metadata");
+
+		if (strcmp(str_at(md, "namespace", NULL) ?: "", ns) != 0 ||
+		    strcmp(json_string_value(json_object_get(json_object_get(md, "labels"),
+							     "kubernetes.io/service-name")) ?: "",
+			   name) != 0)
+			continue;
+		json_array_foreach(json_object_get(s, "endpoints"), j, e)
+			if (strcmp(str_at(e, "nodeName", NULL) ?: "", r->in->node) == 0 &&
+			    !json_is_false(json_object_get(json_object_get(e, "conditions"), "ready")))
+				return true;
+	}
+	return false;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds "ip/32" (or /128) to @hosts when @ip is of @family and in @field. */
+static void add_service_host(const struct render *r, int family, const char *field,
+			     const char *ip, char ***hosts, size_t *n)
+{
+	char buf[INET6_ADDRSTRLEN], **v;
+	int f;
+
+	if (!ip || parse_ip(ip, &f, buf, NULL, NULL) < 0 || f != family ||
+	    !in_service_range(r, field, buf) || *n >= MAX_PEERS)
+		return;
+	v = realloc(*hosts, (*n + 1) * sizeof(*v));
+	if (!v)
+		return;
+	*hosts = v;
+	if (asprintf(&v[*n], "%s/%u", buf, family == AF_INET ? 32 : 128) >= 0)
+		(*n)++;
+}
+
+/* The /32s (/128s) this node advertises for its Local services, sorted. */
+static size_t collect_service_hosts(const struct render *r, int family, char ***ret)
+{
+	char **hosts = NULL;
+	size_t i, j, n = 0;
+	json_t *svc, *ip;
+
+	json_array_foreach(r->in->services, i, svc) {
+		const json_t *spec = json_object_get(svc, "spec");
+		bool ext = strcmp(str_at(spec, "externalTrafficPolicy", NULL) ?: "", "Local") == 0;
+		bool in = strcmp(str_at(spec, "internalTrafficPolicy", NULL) ?: "", "Local") == 0;
+
+		if ((!ext && !in) ||
+		    !service_has_local_endpoint(r, str_at(svc, "metadata", "namespace") ?: "",
+						obj_name(svc)))
+			continue;
+		json_array_foreach(json_object_get(spec, "clusterIPs"), j, ip)
+			add_service_host(r, family, service_ranges[0], json_string_value(ip), &hosts, &n);
+		if (!json_object_get(spec, "clusterIPs"))
+			add_service_host(r, family, service_ranges[0], str_at(spec, "clusterIP", NULL),
+					 &hosts, &n);
+		if (!ext)
+			continue;
+		json_array_foreach(json_object_get(spec, "externalIPs"), j, ip)
+			add_service_host(r, family, service_ranges[1], json_string_value(ip), &hosts, &n);
+		json_array_foreach(json_object_get(json_object_get(json_object_get(svc, "status"),
+								   "loadBalancer"),
+						   "ingress"),
+				   j, ip)
+			add_service_host(r, family, service_ranges[2], str_at(ip, "ip", NULL), &hosts,
+					 &n);
+	}
+	if (n)
+		qsort(hosts, n, sizeof(*hosts), str_cmp);
+	*ret = hosts;
+	return n;
+}
+
+/* "protocol static calico_services<v>" when service advertisement is
+ * configured for @family; false (nothing printed) otherwise. */
+static bool print_services(struct render *r, int family)
+{
+	char cidr[INET6_ADDRSTRLEN + 4], **hosts = NULL;
+	const char *v = family == AF_INET ? "4" : "6";
+	bool any = false;
+	size_t i, j, n;
+	json_t *o;
+	int f;
+
+	for (i = 0; i < ELEMENTSOF(service_ranges); i++)
+		json_array_foreach(json_object_get(bgpconfig(r, "default"), service_ranges[i]), j, o) {
+			if (parse_cidr(str_at(o, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0) {
+				skip(r, "BGPConfiguration 'default': %s[%zu].cidr is not a CIDR, skipped",
+				     service_ranges[i], j);
+				continue;
+			}
+			if (f != family)
+				continue;
+			if (!any)
+				fprintf(r->out, "\nprotocol static calico_services%s {\n\tipv%s;\n", v, v);
+			any = true;
+			fprintf(r->out, "\troute %s blackhole;\n", cidr);
+		}
+	if (!any)
+		return false;
+	n = collect_service_hosts(r, family, &hosts);
+	for (i = 0; i < n; i++) {
+		if (i == 0 || strcmp(hosts[i], hosts[i - 1]) != 0)
+			fprintf(r->out, "\troute %s blackhole;\n", hosts[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(hosts[i]);
+	free(hosts);
+	fputs("}\n", r->out);
+	return true;
+}
+
 /* --- printing ---------------------------------------------------------------- */
 
 /* ignoredInterfaces of "node.<name>" if set, else of the default one: no
@@ -1301,6 +1463,7 @@ static void print_filter_body(struct render *r, int family, enum filter_kind k)
 {
 	const char *v = family == AF_INET ? "4" : "6";
 	struct set_printer sp = { .out = r->out };
+	bool svc = r->services[family == AF_INET ? 0 : 1];
 
 	if (k == FILTER_IMPORT) {
 		fputs("\tif net ~ ", r->out);
@@ -1308,16 +1471,21 @@ static void print_filter_body(struct render *r, int family, enum filter_kind k)
 		fputs(" then accept;\n\treject;\n", r->out);
 		return;
 	}
-	fputs("\tif !(net ~ ", r->out);
+	if (svc) /* service IPs: not in pools, advertised as they are */
+		fprintf(r->out, "\tif proto != \"calico_services%s\" then {\n", v);
+	fprintf(r->out, "%s\tif !(net ~ ", svc ? "\t" : "");
 	print_pool_set(r, family, POOLS_EXPORTED);
 	fputs(") then reject;\n", r->out);
 	if (k == FILTER_REFLECT)
-		fputs("\tif source = RTS_BGP then accept;\n", r->out);
-	fprintf(r->out, "\tif !(proto = \"calico_blocks%s\" || (proto = \"kernel%s\" && net ~ ", v, v);
+		fprintf(r->out, "%s\tif source = RTS_BGP then accept;\n", svc ? "\t" : "");
+	fprintf(r->out, "%s\tif !(proto = \"calico_blocks%s\" || (proto = \"kernel%s\" && net ~ ",
+		svc ? "\t" : "", v, v);
 	print_borrowed(r, family, &sp);
 	set_end(&sp);
 	fputs(")) then reject;\n", r->out);
-	print_communities(r, family); /* on blocks and borrowed /32s alike */
+	if (svc)
+		fputs("\t}\n", r->out);
+	print_communities(r, family); /* on blocks, borrowed /32s and service IPs alike */
 	fputs("\taccept;\n", r->out);
 }
 
@@ -1368,6 +1536,7 @@ static void print_family(struct render *r, int family)
 	fprintf(r->out, "\nprotocol static calico_blocks%s {\n\tipv%s;\n", v, v);
 	print_blocks(r, family, NULL);
 	fputs("}\n", r->out);
+	r->services[family == AF_INET ? 0 : 1] = print_services(r, family);
 
 	fputs("\n# Routes inside the IP pools, but never our own blocks and borrowed\n"
 	      "# addresses coming back from a peer.\n", r->out);
@@ -1530,6 +1699,8 @@ int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret)
 		{ "ippools", offsetof(struct birdcfg_input, ippools) },
 		{ "blockaffinities", offsetof(struct birdcfg_input, blockaffinities) },
 		{ "borrowed", offsetof(struct birdcfg_input, borrowed) },
+		{ "services", offsetof(struct birdcfg_input, services) },
+		{ "endpointslices", offsetof(struct birdcfg_input, endpointslices) },
 	};
 	struct birdcfg_input in = { .node = json_string_value(json_object_get(doc, "node")) };
 

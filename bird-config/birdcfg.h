@@ -24,6 +24,8 @@ struct birdcfg_input {
 	json_t *blockaffinities;   /* BlockAffinity (all nodes; ours are picked) */
 	json_t *borrowed;	   /* strings "a.b.c.d/32": addresses this node uses
 				    * from other nodes' blocks */
+	json_t *services;	   /* v1 Service (for service IP advertisement) */
+	json_t *endpointslices;	   /* discovery.k8s.io/v1 EndpointSlice */
 	unsigned connect_retry_s;  /* BGP connect delay/retry; 0: BIRD defaults */
 	const char *router_id;	   /* CALICO_ROUTER_ID: NULL or "" the node's IPv4
 				    * address, "hash" 4 bytes of SHA-256 of the

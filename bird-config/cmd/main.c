@@ -8,7 +8,8 @@
  *
  * The input is {"node": NAME, "nodes": [...], "bgpconfigurations": [...],
  * "bgppeers": [...], "bgpfilters": [...], "secrets": [...], "ippools": [...],
- * "blockaffinities": [...], "borrowed": ["a.b.c.d/32", ...]}. Skipped
+ * "blockaffinities": [...], "borrowed": ["a.b.c.d/32", ...], "services": [...],
+ * "endpointslices": [...]}. Skipped
  * objects are reported on stderr; exit 1 on any error.
  */
 #include <errno.h>

@@ -355,6 +355,25 @@ static void test_bgpfilter_rules_in_calicos_order(void **state)
 		    (const char *const[]){ "'bgpfilter_tor-out_import4'", "Global_172_31_0_202_import4", NULL });
 }
 
+/* Service IPs as Calico advertises them: the configured CIDRs from every
+ * node, a Local service's IPs (inside those CIDRs) as /32 only from a node
+ * with a ready endpoint; exported outside the pool rules, with communities. */
+static void test_service_ips_advertised_as_calico(void **state)
+{
+	(void)state;
+	golden_case("services",
+		    (const char *const[]){
+			    "protocol static calico_services4 {\n\tipv4;\n"
+			    "\troute 10.96.0.0/12 blackhole;\n\troute 192.0.2.0/24 blackhole;\n"
+			    "\troute 198.51.100.0/24 blackhole;\n\troute 10.96.0.10/32 blackhole;\n"
+			    "\troute 10.96.0.13/32 blackhole;\n\troute 192.0.2.7/32 blackhole;\n"
+			    "\troute 198.51.100.5/32 blackhole;\n}",
+			    "filter calico_export4 {\n\tif proto != \"calico_services4\" then {\n",
+			    "\tif net ~ [ 10.96.0.0/12+ ] then {\n\t\tbgp_community.add((64512,300));", NULL },
+		    (const char *const[]){ "10.96.0.11", "10.96.0.12/", "10.96.0.14", "203.0.113.9",
+					   "192.0.2.8", "192.0.2.12", NULL });
+}
+
 /* Hostile values: each object must be skipped and its text must not appear. */
 static void test_injection_attempts_are_skipped(void **state)
 {
@@ -536,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_bgpfilter_rules_in_calicos_order),
 		cmocka_unit_test(test_unusable_bgpfilter_skips_its_peers),
 		cmocka_unit_test(test_router_id_calico_router_id),
+		cmocka_unit_test(test_service_ips_advertised_as_calico),
 		cmocka_unit_test(test_global_node_and_selector_peers),
 		cmocka_unit_test(test_route_reflector_server),
 		cmocka_unit_test(test_route_reflector_client),
