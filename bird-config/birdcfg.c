@@ -46,6 +46,7 @@
 
 #include "base64.h"
 #include "birdcfg.h"
+#include "blockaff.h"
 #include "cleanup.h"
 #include "nl.h"
 #include "selector.h"
@@ -1168,49 +1169,31 @@ static void check_pools(struct render *r)
 			     str_at(o, "spec", "cidr") ?: "");
 }
 
-/* Our confirmed blocks: as static blackhole routes (@sp NULL), each listed
- * once, or as members of the set @sp. */
+/* Our blocks: as static blackhole routes (@sp NULL), each listed once, or as
+ * members of the set @sp. */
 static void print_blocks(struct render *r, int family, struct set_printer *sp)
 {
-	char cidr[INET6_ADDRSTRLEN + 4];
-	const json_t *spec;
-	size_t i;
-	json_t *o;
-	int f;
+	char cidr[PREFIX_STRLEN];
 
-	json_array_foreach(r->in->blockaffinities, i, o) {
-		spec = json_object_get(o, "spec");
-		if (strcmp(str_at(spec, "node", NULL) ?: "", r->in->node) != 0 ||
-		    strcmp(str_at(spec, "state", NULL) ?: "", "confirmed") != 0 ||
-		    strcmp(str_at(spec, "deleted", NULL) ?: "false", "true") == 0)
+	for (size_t i = 0; i < r->in->n_blocks; i++) {
+		if (r->in->blocks[i].family != family ||
+		    prefix_format(&r->in->blocks[i], false, cidr, sizeof(cidr)) < 0)
 			continue;
-		if (parse_cidr(str_at(spec, "cidr", NULL), &f, cidr, sizeof(cidr)) < 0) {
-			skip(r, "BlockAffinity '%s': cidr is not a CIDR, skipped", obj_name(o));
-			continue;
-		}
-		if (f == family && sp)
+		if (sp)
 			set_add(sp, cidr, false);
-		else if (f == family)
+		else
 			fprintf(r->out, "\troute %s blackhole;\n", cidr);
 	}
 }
 
 static void print_borrowed(struct render *r, int family, struct set_printer *sp)
 {
-	char cidr[INET6_ADDRSTRLEN + 4];
-	size_t i;
-	json_t *o;
-	int f;
+	char cidr[PREFIX_STRLEN];
 
-	json_array_foreach(r->in->borrowed, i, o) {
-		if (parse_cidr(json_string_value(o), &f, cidr, sizeof(cidr)) < 0) {
-			skip(r, "borrowed address '%s' is not a CIDR, skipped",
-			     json_string_value(o) ?: "");
-			continue;
-		}
-		if (f == family)
+	for (size_t i = 0; i < r->in->n_borrowed; i++)
+		if (r->in->borrowed[i].family == family &&
+		    prefix_format(&r->in->borrowed[i], false, cidr, sizeof(cidr)) == 0)
 			set_add(sp, cidr, false);
-	}
 }
 
 /* Community value by name (BGPConfiguration.communities) or literal. */
@@ -1685,6 +1668,44 @@ int birdcfg_render(const struct birdcfg_input *in, char **ret_text,
 	return 0;
 }
 
+/* The node's blocks among the document's BlockAffinities. */
+static int blocks_from_json(const json_t *affs, const char *node, struct in_prefix **ret,
+			    size_t *ret_n)
+{
+	_cleanup_free_ struct in_prefix *v = calloc(json_array_size(affs) + 1, sizeof(*v));
+	size_t i, n = 0;
+	json_t *o;
+
+	if (!v)
+		return -ENOMEM;
+	json_array_foreach(affs, i, o) {
+		int r = blockaff_node_block(o, node, &v[n]);
+
+		if (r < 0)
+			return r;
+		n += r;
+	}
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+static int borrowed_from_json(const json_t *arr, struct in_prefix **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct in_prefix *v = calloc(json_array_size(arr) + 1, sizeof(*v));
+	size_t i;
+	json_t *o;
+
+	if (!v)
+		return -ENOMEM;
+	json_array_foreach(arr, i, o)
+		if (prefix_parse(json_string_value(o), PREFIX_CLEAR_HOST, &v[i]) < 0)
+			return -EINVAL;
+	*ret = TAKE_PTR(v);
+	*ret_n = json_array_size(arr);
+	return 0;
+}
+
 int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret)
 {
 	static const struct {
@@ -1697,14 +1718,17 @@ int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret)
 		{ "bgpfilters", offsetof(struct birdcfg_input, bgpfilters) },
 		{ "secrets", offsetof(struct birdcfg_input, secrets) },
 		{ "ippools", offsetof(struct birdcfg_input, ippools) },
-		{ "blockaffinities", offsetof(struct birdcfg_input, blockaffinities) },
-		{ "borrowed", offsetof(struct birdcfg_input, borrowed) },
 		{ "services", offsetof(struct birdcfg_input, services) },
 		{ "endpointslices", offsetof(struct birdcfg_input, endpointslices) },
 	};
 	struct birdcfg_input in = { .node = json_string_value(json_object_get(doc, "node")) };
+	const json_t *affs = json_object_get(doc, "blockaffinities");
+	const json_t *borrowed = json_object_get(doc, "borrowed");
+	struct in_prefix *blocks = NULL, *bor = NULL;
+	int r;
 
-	if (!in.node || !*in.node)
+	if (!in.node || !*in.node || (affs && !json_is_array(affs)) ||
+	    (borrowed && !json_is_array(borrowed)))
 		return -EINVAL;
 	for (size_t i = 0; i < ELEMENTSOF(arrays); i++) {
 		json_t *a = json_object_get(doc, arrays[i].key);
@@ -1713,6 +1737,24 @@ int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret)
 			return -EINVAL;
 		*(json_t **)((char *)&in + arrays[i].off) = a;
 	}
+	r = blocks_from_json(affs, in.node, &blocks, &in.n_blocks);
+	if (r < 0)
+		return r;
+	r = borrowed_from_json(borrowed, &bor, &in.n_borrowed);
+	if (r < 0) {
+		free(blocks);
+		return r;
+	}
+	in.blocks = blocks;
+	in.borrowed = bor;
 	*ret = in;
 	return 0;
+}
+
+void birdcfg_input_done(struct birdcfg_input *in)
+{
+	free((void *)in->blocks);
+	free((void *)in->borrowed);
+	in->blocks = in->borrowed = NULL;
+	in->n_blocks = in->n_borrowed = 0;
 }

@@ -12,7 +12,10 @@
 
 #include <jansson.h>
 
-/* Input: arrays of API objects as read from the apiserver (borrowed). */
+#include "prefix.h"
+
+/* Input: arrays of API objects as read from the apiserver, and this node's
+ * blocks and borrowed addresses in binary (all borrowed). */
 struct birdcfg_input {
 	const char *node;	   /* this node's name */
 	json_t *nodes;		   /* v1 Node */
@@ -21,11 +24,13 @@ struct birdcfg_input {
 	json_t *bgpfilters;	   /* BGPFilter (those BGPPeers name in filters) */
 	json_t *secrets;	   /* v1 Secret referenced by peer passwords */
 	json_t *ippools;	   /* IPPool */
-	json_t *blockaffinities;   /* BlockAffinity (all nodes; ours are picked) */
-	json_t *borrowed;	   /* strings "a.b.c.d/32": addresses this node uses
-				    * from other nodes' blocks */
 	json_t *services;	   /* v1 Service (for service IP advertisement) */
 	json_t *endpointslices;	   /* discovery.k8s.io/v1 EndpointSlice */
+	const struct in_prefix *blocks; /* this node's blocks (lib/blockaff.h) */
+	size_t n_blocks;
+	const struct in_prefix *borrowed; /* host prefixes this node uses from
+					   * other nodes' blocks */
+	size_t n_borrowed;
 	unsigned connect_retry_s;  /* BGP connect delay/retry; 0: BIRD defaults */
 	const char *router_id;	   /* CALICO_ROUTER_ID: NULL or "" the node's IPv4
 				    * address, "hash" 4 bytes of SHA-256 of the
@@ -40,13 +45,19 @@ struct birdcfg_errors {
 
 /**
  * birdcfg_input_from_json - point an input at the arrays of a document
- *   {"node": ..., "nodes": [...], "bgpconfigurations": [...], ...}
+ *   {"node": ..., "nodes": [...], "bgpconfigurations": [...], ...,
+ *    "blockaffinities": [...], "borrowed": ["a.b.c.d/32", ...]}
  * @doc: the document; must outlive @ret
- * @ret: filled with borrowed pointers (missing arrays stay NULL)
+ * @ret: borrowed pointers to the object arrays (missing ones stay NULL) and
+ *   the node's blocks (picked from "blockaffinities" by lib/blockaff.h) and
+ *   borrowed addresses in binary; free with birdcfg_input_done()
  *
- * Return: 0, -EINVAL if "node" is missing or a member is not an array.
+ * Return: 0, -EINVAL if "node" is missing, a member is not an array, or
+ *   one of the node's blocks or a borrowed address is not a CIDR; -ENOMEM.
  */
 int birdcfg_input_from_json(json_t *doc, struct birdcfg_input *ret);
+/* Frees what birdcfg_input_from_json() allocated. */
+void birdcfg_input_done(struct birdcfg_input *in);
 
 /**
  * birdcfg_render - render the BIRD config of @in->node

@@ -48,8 +48,8 @@ static int render(const struct opts *o, char **ret_text)
 	r = birdcfg_input_from_json(doc, &in);
 	if (r < 0) {
 		json_decref(doc);
-		return log_error_errno(r, "'%s': needs a \"node\" name and arrays of objects",
-				       o->input);
+		return log_error_errno(r, "'%s': needs a \"node\" name, arrays of objects and "
+				       "CIDRs in its blocks and borrowed addresses", o->input);
 	}
 	in.connect_retry_s = o->connect_retry;
 	in.router_id = o->router_id;
@@ -60,6 +60,7 @@ static int render(const struct opts *o, char **ret_text)
 	if (r == -ENOENT)
 		log_error("Node '%s' not found or has no valid projectcalico.org/IPv4Address",
 			  in.node);
+	birdcfg_input_done(&in);
 	json_decref(doc);
 	return r;
 }

@@ -18,9 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!j)
 		return 0;
-	if (birdcfg_input_from_json(j, &in) == 0 && birdcfg_render(&in, &text, &errs) == 0) {
-		free(text);
-		birdcfg_errors_done(&errs);
+	if (birdcfg_input_from_json(j, &in) == 0) {
+		if (birdcfg_render(&in, &text, &errs) == 0) {
+			free(text);
+			birdcfg_errors_done(&errs);
+		}
+		birdcfg_input_done(&in);
 	}
 	json_decref(j);
 	return 0;

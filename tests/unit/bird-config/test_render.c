@@ -17,6 +17,8 @@
 #include <jansson.h>
 
 #include "bird-config/birdcfg.h"
+#include "cleanup.h"
+#include "prefix.h"
 
 #define GOLDEN "tests/unit/bird-config/golden/"
 
@@ -45,6 +47,7 @@ static char *render_doc(json_t *doc, struct birdcfg_errors *errs)
 	assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
 	in.connect_retry_s = 1;
 	assert_int_equal(birdcfg_render(&in, &text, errs), 0);
+	birdcfg_input_done(&in);
 	return text;
 }
 
@@ -538,12 +541,57 @@ static void test_bad_communities_and_node_without_address(void **state)
 	json_object_set_new(doc, "node", json_string("n2"));
 	assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
 	assert_int_equal(birdcfg_render(&in, &text, &errs), -ENOENT);
+	birdcfg_input_done(&in);
 	json_object_set_new(doc, "node", json_string("absent"));
 	assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
 	assert_int_equal(birdcfg_render(&in, &text, &errs), -ENOENT);
+	birdcfg_input_done(&in);
 	json_object_set_new(doc, "nodes", json_string("x"));
 	assert_int_equal(birdcfg_input_from_json(doc, &in), -EINVAL);
 	json_decref(doc);
+}
+
+/* The document's blocks are the node's confirmed, live BlockAffinities
+ * (lib/blockaff.h); a bad CIDR among them or the borrowed addresses
+ * refuses the document rather than dropping a route. */
+static void test_input_blocks_and_borrowed(void **state)
+{
+	static const char *const bad[] = {
+		"{\"node\":\"n1\",\"borrowed\":[\"10.65.9.7\"]}",
+		"{\"node\":\"n1\",\"borrowed\":[\"10.65.9.7/33\"]}",
+		"{\"node\":\"n1\",\"blockaffinities\":[{\"spec\":{\"node\":\"n1\","
+		"\"state\":\"confirmed\",\"cidr\":\"10.65.1.0/2x\"}}]}",
+	};
+	struct birdcfg_input in;
+	char text[PREFIX_STRLEN];
+	json_t *doc = json_loads(
+		"{\"node\":\"n1\",\"borrowed\":[\"10.65.9.7/32\",\"fd00::7/128\"],"
+		"\"blockaffinities\":["
+		"{\"spec\":{\"node\":\"n1\",\"state\":\"confirmed\",\"cidr\":\"10.65.1.0/26\"}},"
+		"{\"spec\":{\"node\":\"n1\",\"state\":\"pending\",\"cidr\":\"10.65.2.0/26\"}},"
+		"{\"spec\":{\"node\":\"n1\",\"state\":\"confirmed\",\"deleted\":\"true\",\"cidr\":\"10.65.3.0/26\"}},"
+		"{\"spec\":{\"node\":\"n2\",\"state\":\"confirmed\",\"cidr\":\"bad\"}},"
+		"{\"spec\":{\"node\":\"n1\",\"state\":\"confirmed\",\"deleted\":\"false\",\"cidr\":\"fd00:65::/122\"}}]}",
+		0, NULL);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
+	assert_int_equal(in.n_blocks, 2);
+	assert_int_equal(prefix_format(&in.blocks[0], false, text, sizeof(text)), 0);
+	assert_string_equal(text, "10.65.1.0/26");
+	assert_int_equal(prefix_format(&in.blocks[1], false, text, sizeof(text)), 0);
+	assert_string_equal(text, "fd00:65::/122");
+	assert_int_equal(in.n_borrowed, 2);
+	birdcfg_input_done(&in);
+	json_decref(doc);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		doc = json_loads(bad[i], 0, NULL);
+		assert_non_null(doc);
+		if (birdcfg_input_from_json(doc, &in) != -EINVAL)
+			fail_msg("vector %zu accepted", i);
+		json_decref(doc);
+	}
 }
 
 int main(void)
@@ -566,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_no_pools_exports_nothing),
 		cmocka_unit_test(test_injection_attempts_are_skipped),
 		cmocka_unit_test(test_bad_communities_and_node_without_address),
+		cmocka_unit_test(test_input_blocks_and_borrowed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
