@@ -33,7 +33,6 @@
 #include "policy/nftstate.h"
 
 DEFINE_CLEANUP_FUNC(struct policy_model, policy_model_free);
-DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
 DEFINE_CLEANUP_FUNC(struct policy_kernel, policy_kernel_close);
 
 struct explain_args {

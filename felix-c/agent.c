@@ -1,11 +1,12 @@
-/* The felix-c agent (see agent.h).
+/* The felix-c agent (see agent.h): the wiring.
  *
- * Desired state is rebuilt from the informer caches (and the policy model
- * they feed) on every reconcile; observed state is read back from the
- * kernel (routes of our protocol, our nftables table) and from BIRD's config
- * file; a pure plan turns one into the other and only that is applied.
- * Events arm a short debounce timer, so a burst of changes costs one
- * reconcile; a periodic resync repairs drift made behind our back.
+ * Informers keep the API caches, the policy model (pods, namespaces,
+ * policies) and IPAM's owner index current. A reconcile computes the
+ * desired state once (felix_desired_build(), felix-c/manager.h) and hands
+ * it to the dataplane managers in turn: routes, policy, natOutgoing, BIRD.
+ * Each owns its observed state and plan. Events arm a short debounce timer,
+ * so a burst of changes costs one reconcile; a periodic resync makes every
+ * manager read its dataplane back and repair drift made behind our back.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,22 +21,20 @@
 
 #include <jansson.h>
 
-#include "bird-config/birdcfg.h"
-#include "bird-config/birdctl.h"
 #include "cleanup.h"
 #include "crdvalid.h"
 #include "evloop.h"
 #include "felix-c/agent.h"
-#include "felix-c/bgpready.h"
-#include "felix-c/birdproc.h"
+#include "felix-c/birdmgr.h"
 #include "felix-c/cnisvc.h"
 #include "felix-c/config.h"
 #include "felix-c/httpd.h"
+#include "felix-c/manager.h"
 #include "felix-c/metrics.h"
-#include "felix-c/natout.h"
-#include "felix-c/routes.h"
+#include "felix-c/natmgr.h"
+#include "felix-c/policymgr.h"
+#include "felix-c/routemgr.h"
 #include "felix-c/worker.h"
-#include "ifname.h"
 #include "ipam/block.h"
 #include "ipam/ipam.h"
 #include "ipam/owners.h"
@@ -43,15 +42,9 @@
 #include "kinformer.h"
 #include "log.h"
 #include "nl.h"
-#include "policy/compile.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
-#include "policy/nftstate.h"
-#include "policy/plan.h"
 
-DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
-DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
-DEFINE_CLEANUP_FUNC(struct policy_plan, policy_plan_free);
 
 enum inf_kind {
 	INF_NODES,
@@ -85,9 +78,21 @@ static const struct {
 	[INF_SECRETS] = { "secrets", &kapi_secrets },
 };
 
-enum err_kind { ERR_ROUTE, ERR_POLICY, ERR_NAT, ERR_BIRD, ERR_API, ERR_INPUT, _ERR_MAX };
-static const char *const err_names[_ERR_MAX] = { "route", "policy", "nat", "bird", "api",
-						   "input" };
+/* The informers whose objects reach the managers as they are. */
+static const enum inf_kind objs_inf[_FELIX_OBJS_MAX] = {
+	[FELIX_OBJS_NODES] = INF_NODES,
+	[FELIX_OBJS_BGPCONFIGS] = INF_BGPCONFIGS,
+	[FELIX_OBJS_BGPPEERS] = INF_BGPPEERS,
+	[FELIX_OBJS_SECRETS] = INF_SECRETS,
+	[FELIX_OBJS_IPPOOLS] = INF_IPPOOLS,
+};
+
+/* Errors the agent itself counts; the managers count theirs. */
+enum err_kind { ERR_API, ERR_INPUT, _ERR_MAX };
+static const char *const err_names[_ERR_MAX] = { "api", "input" };
+
+/* The managers, in the order a reconcile applies them. */
+enum mgr_kind { MGR_ROUTES, MGR_POLICY, MGR_NAT, MGR_BIRD, _MGR_MAX };
 
 static const double apply_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 				       0.1,   0.25,	0.5,   1,    2.5,   5 };
@@ -96,6 +101,7 @@ struct inf_ctx {
 	struct felix_agent *a;
 	enum inf_kind kind;
 	json_t *invalid; /* rejected objects: name (ns/name) -> why */
+	uint64_t gen;	 /* bumped by every event */
 };
 
 /* One per process; owned by main(). */
@@ -110,27 +116,12 @@ struct felix_agent {
 	struct policy_model *model;	/* fed by the pod/namespace/policy informers */
 	struct ipam_owners *owners;	/* who IPAM gave each address (IPAMBlocks) */
 	struct ipam_pools pools;	/* the valid IPPools */
-	struct policy_desired *desired; /* compiled from model at desired_gen */
-	uint64_t desired_gen;
-	bool have_desired;
-	bool policy_full;		/* next reconcile reads the table back */
-	struct policy_kernel *pk;
-	struct natout *natout;		/* natOutgoing, fed by the IPPool informer */
-	struct nl *nl;
-	struct route_grace grace;
+	struct nl *nl;			/* the route manager's socket */
+	struct policy_kernel *pk;	/* the policy and nat managers' socket */
+	struct felix_manager *mgr[_MGR_MAX];
+	struct felix_desired desired;	/* of the last reconcile, handed to mgr[] */
 
-	char *bird_text;		/* last text BIRD accepted */
-	char *bird_skipped;		/* last objects the render skipped, logged once */
-	bool bird_reload_pending;	/* file written, BIRD not told yet */
-	bool bird_up;			/* control socket answers */
-	bool bird_gr;			/* in graceful-restart recovery */
-	bool bird_status_fresh;		/* read since BIRD last (re)loaded its config */
-	uint64_t start_ms;		/* felix-c's start, for BirdReadyThreshold */
-	bool bird_no_address;		/* logged "waiting for address" */
-	unsigned bgp_established, bgp_total;
-	struct birdctl_status bird_status;
-
-	struct evloop_timer *debounce, *resync, *status_timer;
+	struct evloop_timer *debounce, *resync;
 	struct httpd *health, *metrics;
 	struct felix_worker *worker;
 	struct felix_cnisvc *cnisvc;	/* NULL: off */
@@ -139,10 +130,8 @@ struct felix_agent {
 	struct felix_runtime rt;	/* settings FelixConfigurations may change */
 
 	/* metrics */
-	struct metrics_hist h_routes, h_policy, h_bird;
 	unsigned long errors[_ERR_MAX];
-	unsigned long reconciles, resyncs, route_adds, route_dels, policy_batches;
-	size_t n_local, n_routes_pod, n_routes_blackhole, n_set_elems, n_block_addrs;
+	unsigned long reconciles, resyncs;
 	bool last_apply_ok;
 	uint64_t last_ok_ms;
 };
@@ -179,41 +168,17 @@ static void schedule(struct felix_agent *a)
 
 /* ---- informer callbacks: keep the policy model current ---- */
 
-/* A pod changed in the model (generation @gen0 before): when the desired
- * table was compiled from exactly the previous model, the change becomes
- * the few set elements and profile chains it implies, applied now as one
- * batch, in time independent of the number of pods and policies. Anything
- * else (not applied yet, policies changed, an error) is left to the next
- * full reconcile. */
+/* A pod changed in the model (generation @gen0 before): once the
+ * dataplane was applied, managers with a fast path (policy's set
+ * elements) apply it now; anything else waits for the next reconcile. */
 static void pod_changed(struct felix_agent *a, uint64_t gen0, const struct policy_pod *old,
 			const struct policy_pod *new)
 {
-	_cleanup_(policy_plan_freep) struct policy_plan *p = NULL;
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	if (!a->have_desired || a->desired_gen != gen0 || a->state != FELIX_SYNC_APPLIED)
+	if (a->state != FELIX_SYNC_APPLIED)
 		return;
-	r = policy_desired_update_pod(a->desired, a->model, old, new, &p);
-	if (r == 0 && !policy_plan_is_empty(p))
-		r = policy_kernel_apply(a->pk, p, &err);
-	if (r < 0) {
-		if (r != -ESTALE) {
-			a->errors[ERR_POLICY]++;
-			log_warning_errno(r, "Incremental policy update failed (full resync next): %s",
-					  err ? err : "%m");
-		}
-		a->have_desired = false; /* recompile */
-		a->policy_full = true;
-		return;
-	}
-	a->desired_gen = a->model->generation;
-	if (!policy_plan_is_empty(p)) {
-		a->policy_batches++;
-		log_debug("Pod %s/%s: policy elements +%zu -%zu", (new ?: old)->ns,
-			  (new ?: old)->name, policy_plan_count_elems(p, POLICY_OP_ELEM_ADD),
-			  policy_plan_count_elems(p, POLICY_OP_ELEM_DEL));
-	}
+	for (int i = 0; i < _MGR_MAX; i++)
+		if (a->mgr[i]->ops->pod_changed)
+			a->mgr[i]->ops->pod_changed(a->mgr[i], gen0, old, new);
 }
 
 /* ---- pod addresses: only the ones IPAM gave the pod (ipam/owners.h) ---- */
@@ -330,7 +295,7 @@ static void model_set_pod(struct inf_ctx *c, json_t *obj)
 	r = policy_model_set_pod(a->model, p, &old);
 	if (r < 0) {
 		log_error_errno(r, "Failed to add pod to the model: %m");
-		a->have_desired = false;
+		policymgr_invalidate(a->mgr[MGR_POLICY]);
 		return;
 	}
 	pod_changed(a, gen0, old, policy_model_get_pod(a->model, p->ns, p->name));
@@ -566,6 +531,7 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 	struct inf_ctx *c = userdata;
 
 	(void)inf;
+	c->gen++;
 	if (is_crd(c->kind))
 		validate(c, obj);
 	if (c->kind == INF_FELIXCONFIGS) {
@@ -598,6 +564,7 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 	char key[600];
 
 	(void)inf;
+	c->gen++;
 	obj_key(obj, key, sizeof(key));
 	(void)json_object_del(c->invalid, key);
 	if (c->kind == INF_FELIXCONFIGS) {
@@ -662,448 +629,70 @@ static const struct kinformer_ops inf_ops = {
 	.on_error = on_error,
 };
 
-/* ---- routes ---- */
-
-struct ifaces {
-	struct {
-		char name[IFNAMSIZ];
-		int ifindex;
-	} v[4096];
-	size_t n;
-};
-
-static int collect_link(const struct nl_link *l, void *userdata)
-{
-	struct ifaces *f = userdata;
-
-	if (ifname_is_ours(l->name) && f->n < ELEMENTSOF(f->v)) {
-		snprintf(f->v[f->n].name, IFNAMSIZ, "%s", l->name);
-		f->v[f->n++].ifindex = l->ifindex;
-	}
-	return 0;
-}
-
-static int iface_index(const struct ifaces *f, const char *name)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->v[i].name, name) == 0)
-			return f->v[i].ifindex;
-	return 0;
-}
-
-struct route_vec {
-	struct felix_route *v;
-	size_t n, cap;
-};
-
-static int route_push(struct route_vec *rv, const struct felix_route *r)
-{
-	if (rv->n == rv->cap) {
-		size_t nc = rv->cap ? rv->cap * 2 : 64;
-		struct felix_route *v = realloc(rv->v, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		rv->v = v;
-		rv->cap = nc;
-	}
-	rv->v[rv->n++] = *r;
-	return 0;
-}
-
-static int collect_route(const struct nl_route *r, void *userdata)
-{
-	struct felix_route fr = { .len = r->dst_len, .type = r->type, .oif = r->oif };
-
-	if (r->family != AF_INET || r->table != RT_TABLE_MAIN)
-		return 0;
-	memcpy(&fr.dst, r->dst, 4);
-	return route_push(userdata, &fr);
-}
-
-static bool parse_cidr4(const char *s, uint32_t *ret_addr, uint8_t *ret_len)
-{
-	struct policy_cidr c;
-
-	if (!s || policy_cidr_parse(s, true, &c) < 0 || c.family != AF_INET)
-		return false;
-	memcpy(ret_addr, c.addr, 4);
-	*ret_len = c.prefixlen;
-	return true;
-}
-
-/* Confirmed, live blocks affine to this node. */
-static int desired_blocks(struct felix_agent *a, struct route_vec *out)
-{
-	const char *key;
-	json_t *obj;
-
-	a->n_block_addrs = 0;
-	json_object_foreach((json_t *)kinformer_cache(a->inf[INF_AFFINITIES]), key, obj) {
-		if (json_object_get(a->ctx[INF_AFFINITIES].invalid, key))
-			continue;
-		json_t *spec = json_object_get(obj, "spec");
-		const char *node = json_string_value(json_object_get(spec, "node"));
-		const char *st = json_string_value(json_object_get(spec, "state"));
-		const char *del = json_string_value(json_object_get(spec, "deleted"));
-		struct felix_route r = { .type = RTN_BLACKHOLE };
-
-		if (!node || strcmp(node, a->cfg->nodename) != 0 || !st ||
-		    strcmp(st, "confirmed") != 0 || (del && strcmp(del, "true") == 0))
-			continue;
-		if (!parse_cidr4(json_string_value(json_object_get(spec, "cidr")), &r.dst, &r.len))
-			continue;
-		a->n_block_addrs += 1ul << (32 - r.len);
-		if (route_push(out, &r) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static bool in_blocks(const struct route_vec *blocks, uint32_t addr)
-{
-	for (size_t i = 0; i < blocks->n; i++) {
-		uint32_t mask = blocks->v[i].len ? htonl(~0u << (32 - blocks->v[i].len)) : 0;
-
-		if ((addr & mask) == blocks->v[i].dst)
-			return true;
-	}
-	return false;
-}
-
-/* /32 routes of local pods whose veth exists; @borrowed gets IPs outside
- * our blocks ("a.b.c.d/32", for BIRD's export filter) when non-NULL. */
-static int desired_pod_routes(struct felix_agent *a, const struct ifaces *f,
-			      const struct route_vec *blocks, struct route_vec *out,
-			      json_t *borrowed)
-{
-	struct policy_pod *p;
-	size_t it = 0;
-
-	a->n_local = 0;
-	while (policy_model_next_pod(a->model, &it, &p)) {
-		if (!p->node || strcmp(p->node, a->cfg->nodename) != 0 || p->host_network)
-			continue;
-		for (size_t i = 0; i < p->n_ips; i++) {
-			struct felix_route r = { .len = 32, .type = RTN_UNICAST };
-			char text[INET_ADDRSTRLEN + 3];
-
-			if (p->ips[i].family != AF_INET)
-				continue;
-			memcpy(&r.dst, p->ips[i].addr, 4);
-			if (i == 0)
-				a->n_local++;
-			if (borrowed && !in_blocks(blocks, r.dst)) {
-				inet_ntop(AF_INET, &r.dst, text, INET_ADDRSTRLEN);
-				strcat(text, "/32");
-				json_array_append_new(borrowed, json_string(text));
-			}
-			r.oif = iface_index(f, p->ifname);
-			if (r.oif && route_push(out, &r) < 0)
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static int apply_route_ops(struct felix_agent *a, const struct route_op *ops, size_t n)
-{
-	int first = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct nl_route r = { .family = AF_INET, .dst_len = ops[i].route.len,
-				      .protocol = NL_RTPROT_CALICO, .type = ops[i].route.type,
-				      .oif = ops[i].route.oif, .table = RT_TABLE_MAIN };
-		char text[64];
-		int e;
-
-		memcpy(r.dst, &ops[i].route.dst, 4);
-		r.scope = r.type == RTN_UNICAST ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-		e = ops[i].kind == ROUTE_OP_ADD ? nl_route_add(a->nl, &r) : nl_route_del(a->nl, &r);
-		felix_route_to_string(&ops[i].route, text, sizeof(text));
-		if (e < 0 && !(ops[i].kind == ROUTE_OP_DEL && e == -ESRCH)) {
-			a->errors[ERR_ROUTE]++;
-			log_warning_errno(e, "Failed to %s route %s: %s", ops[i].kind == ROUTE_OP_ADD ?
-					  "add" : "delete", text, *nl_last_error(a->nl) ?
-					  nl_last_error(a->nl) : "%m");
-			if (!first)
-				first = e;
-			continue;
-		}
-		ops[i].kind == ROUTE_OP_ADD ? a->route_adds++ : a->route_dels++;
-		log_info("Route %s %s", ops[i].kind == ROUTE_OP_ADD ? "programmed" : "removed", text);
-	}
-	return first;
-}
-
-static int reconcile_routes(struct felix_agent *a, json_t *borrowed)
-{
-	_cleanup_free_ struct ifaces *f = calloc(1, sizeof(*f));
-	_cleanup_free_ struct route_op *ops = NULL;
-	struct route_vec blocks = {}, want = {}, have = {};
-	size_t n_ops = 0;
-	int r;
-
-	if (!f)
-		return -ENOMEM;
-	r = nl_link_list(a->nl, collect_link, f);
-	if (r == 0)
-		r = desired_blocks(a, &blocks);
-	if (r == 0)
-		r = desired_pod_routes(a, f, &blocks, &want, borrowed);
-	a->n_routes_pod = want.n;
-	a->n_routes_blackhole = blocks.n;
-	for (size_t i = 0; r == 0 && i < blocks.n; i++)
-		r = route_push(&want, &blocks.v[i]);
-	if (r == 0)
-		r = nl_route_list(a->nl, AF_INET, NL_RTPROT_CALICO, collect_route, &have);
-	if (r == 0)
-		r = routes_plan(want.v, want.n, have.v, have.n, &a->grace, evloop_now_ms(),
-				a->cfg->route_grace_ms, &ops, &n_ops);
-	if (r == 0)
-		r = apply_route_ops(a, ops, n_ops);
-	free(blocks.v);
-	free(want.v);
-	free(have.v);
-	return r;
-}
-
-/* ---- policy ---- */
-
-static void count_set_elems(struct felix_agent *a)
-{
-	const struct policy_nft *t = policy_desired_nft(a->desired);
-	_cleanup_free_ const char **names = NULL;
-	size_t n = 0;
-
-	a->n_set_elems = 0;
-	if (policy_nft_set_names(t, &names, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		a->n_set_elems += policy_nft_set_size(policy_nft_set_get(t, names[i]));
-}
-
-static int reconcile_policy(struct felix_agent *a)
-{
-	struct policy_options o = { .table = a->cfg->nft_table, .nflog_group = -1 };
-	_cleanup_(policy_nft_freep) struct policy_nft *obs = NULL;
-	_cleanup_(policy_plan_freep) struct policy_plan *p = NULL;
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	if (a->have_desired && a->desired_gen == a->model->generation && !a->policy_full)
-		return 0; /* the incremental path kept the table current */
-	if (!a->have_desired || a->desired_gen != a->model->generation) {
-		a->desired = policy_desired_free(a->desired);
-		a->have_desired = false;
-		r = policy_compile(a->model, &o, &a->desired);
-		if (r < 0)
-			return log_error_errno(r, "Failed to compile policy: %m");
-		a->desired_gen = a->model->generation;
-		a->have_desired = true;
-		count_set_elems(a);
-	}
-	r = policy_kernel_read(a->pk, o.table, &obs);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read nftables table '%s': %m", o.table);
-	r = policy_plan(obs, policy_desired_nft(a->desired), &p, &err);
-	if (r < 0)
-		return log_error_errno(r, "Failed to plan table '%s': %s", o.table,
-				       err ? err : "%m");
-	if (policy_plan_is_empty(p))
-		return 0;
-	r = policy_kernel_apply(a->pk, p, &err);
-	if (r < 0)
-		return log_error_errno(r, "Failed to apply policy to table '%s': %s", o.table,
-				       err ? err : "%m");
-	a->policy_batches++;
-	log_info("Policy applied to table '%s': %zu operations (rules +%zu -%zu, elements +%zu "
-		 "-%zu)", o.table, p->n_ops, policy_plan_count(p, POLICY_OP_RULE_ADD),
-		 policy_plan_count(p, POLICY_OP_RULE_DEL),
-		 policy_plan_count_elems(p, POLICY_OP_ELEM_ADD),
-		 policy_plan_count_elems(p, POLICY_OP_ELEM_DEL));
-	return 0;
-}
-
-/* ---- natOutgoing ---- */
-
-static int reconcile_natout(struct felix_agent *a)
-{
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	r = natout_reconcile(a->natout, a->pk, kinformer_cache(a->inf[INF_IPPOOLS]),
-			     a->ctx[INF_IPPOOLS].invalid, &err);
-	if (r < 0)
-		return log_error_errno(r, "Failed to apply natOutgoing: %s", err ? err : "%m");
-	if (r > 0)
-		a->policy_batches++;
-	return 0;
-}
-
-/* ---- BIRD ---- */
-
-/* The objects of informer @k, without the invalid ones. */
-static json_t *cache_array(const struct felix_agent *a, enum inf_kind k)
-{
-	json_t *arr = json_array(), *obj;
-	const char *key;
-
-	json_object_foreach((json_t *)kinformer_cache(a->inf[k]), key, obj)
-		if (!json_object_get(a->ctx[k].invalid, key))
-			json_array_append(arr, obj);
-	return arr;
-}
-
-static int bird_ensure_running(struct felix_agent *a)
-{
-	const struct felix_config *c = a->cfg;
-	pid_t pid;
-
-	if (!c->bird_start || birdproc_running(c->bird_pidfile, c->bird_binary, c->bird_socket))
-		return 0;
-	pid = birdproc_start(c->bird_binary, c->bird_config, c->bird_socket, c->bird_pidfile);
-	if (pid < 0)
-		return log_error_errno(pid, "Failed to start BIRD '%s' with '%s': %m",
-				       c->bird_binary, c->bird_config);
-	log_info("Started BIRD, pid %d (pid file '%s')", (int)pid, c->bird_pidfile);
-	a->bird_reload_pending = false; /* it read the current file */
-	return 0;
-}
-
-static int bird_render(struct felix_agent *a, json_t *borrowed, char **ret_text)
-{
-	struct birdcfg_input in = {
-		.node = a->cfg->nodename,
-		.nodes = cache_array(a, INF_NODES),
-		.bgpconfigurations = cache_array(a, INF_BGPCONFIGS),
-		.bgppeers = cache_array(a, INF_BGPPEERS),
-		.secrets = cache_array(a, INF_SECRETS),
-		.ippools = cache_array(a, INF_IPPOOLS),
-		.blockaffinities = cache_array(a, INF_AFFINITIES),
-		.borrowed = borrowed,
-		.connect_retry_s = a->cfg->bird_connect_retry_s,
-	};
-	struct birdcfg_errors errs = {};
-	_cleanup_free_ char *skipped = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	r = birdcfg_render(&in, ret_text, &errs);
-	/* Bad objects (a BGPPeer with a bad peerIP...) are skipped; warn once
-	 * per change of that list, not on every reconcile. */
-	f = open_memstream(&skipped, &len);
-	for (size_t i = 0; f && i < errs.n; i++)
-		fprintf(f, "%s\n", errs.msgs[i]);
-	if (f)
-		fclose(f);
-	if (skipped && strcmp(skipped, a->bird_skipped ?: "") != 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			log_warning("BIRD config: skipped %s", errs.msgs[i]);
-		free(a->bird_skipped);
-		a->bird_skipped = TAKE_PTR(skipped);
-	}
-	birdcfg_errors_done(&errs);
-	json_decref(in.nodes);
-	json_decref(in.bgpconfigurations);
-	json_decref(in.bgppeers);
-	json_decref(in.secrets);
-	json_decref(in.ippools);
-	json_decref(in.blockaffinities);
-	return r;
-}
-
-static int reconcile_bird(struct felix_agent *a, json_t *borrowed)
-{
-	const struct felix_config *c = a->cfg;
-	_cleanup_free_ char *text = NULL, *msg = NULL;
-	bool changed = false, reloaded = false;
-	int r;
-
-	r = bird_render(a, borrowed, &text);
-	if (r == -ENOENT) {
-		if (!a->bird_no_address)
-			log_info("BIRD config waits for Node '%s' to carry its IPv4 address",
-				 c->nodename);
-		a->bird_no_address = true;
-		return r;
-	}
-	if (r < 0)
-		return log_error_errno(r, "Failed to render the BIRD config: %m");
-	a->bird_no_address = false;
-	if (a->bird_text && strcmp(a->bird_text, text) == 0 && !a->bird_reload_pending &&
-	    (!c->bird_start || birdproc_running(c->bird_pidfile, c->bird_binary, c->bird_socket)))
-		return 0;
-	r = birdcfg_apply(c->bird_config, text, c->bird_binary, c->bird_socket, &changed, &msg);
-	if (r == -EINVAL)
-		return log_error_errno(r, "BIRD rejected the rendered config: %s", msg ? msg : "");
-	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
-		return log_error_errno(r, "Failed to install the BIRD config '%s': %m",
-				       c->bird_config);
-	if (r < 0 || (!changed && a->bird_reload_pending) ||
-	    (c->bird_start && !birdproc_running(c->bird_pidfile, c->bird_binary, c->bird_socket))) {
-		/* File is current; BIRD is down (or died) or missed a reload. */
-		a->bird_reload_pending = true;
-		r = bird_ensure_running(a);
-		if (r == 0 && a->bird_reload_pending)
-			r = birdctl_command(c->bird_socket, "configure", NULL);
-		if (r < 0)
-			return log_warning_errno(r, "BIRD not reachable at '%s' (will retry): %m",
-						 c->bird_socket);
-		a->bird_reload_pending = false;
-		reloaded = true;
-	}
-	if (changed || reloaded) { /* readiness waits for a status of the new peers */
-		a->bird_status_fresh = false;
-		evloop_timer_arm(a->status_timer, 0);
-	}
-	if (changed)
-		log_info("BIRD config '%s' updated and reloaded", c->bird_config);
-	free(a->bird_text);
-	a->bird_text = TAKE_PTR(text);
-	return 0;
-}
-
 /* ---- reconcile ---- */
 
-static void observe(struct metrics_hist *h, double t0)
+static int build_desired(struct felix_agent *a)
 {
-	metrics_hist_observe(h, now_s() - t0);
+	struct felix_desired_input in = {
+		.node = a->cfg->nodename,
+		.affinities = kinformer_cache(a->inf[INF_AFFINITIES]),
+		.affinities_invalid = a->ctx[INF_AFFINITIES].invalid,
+		.model = a->model,
+	};
+	struct felix_desired d;
+	int r;
+
+	for (int i = 0; i < _FELIX_OBJS_MAX; i++) {
+		const struct inf_ctx *c = &a->ctx[objs_inf[i]];
+
+		in.objs[i] = (struct felix_objs){ kinformer_cache(a->inf[c->kind]), c->invalid,
+						  c->gen };
+	}
+	r = felix_desired_build(&in, &d);
+	if (r < 0)
+		return log_error_errno(r, "Failed to compute the desired state: %m");
+	for (int i = 0; i < _MGR_MAX; i++)
+		a->mgr[i]->ops->update(a->mgr[i], &d);
+	felix_desired_done(&a->desired);
+	a->desired = d;
+	return 0;
+}
+
+/* Applies every manager. Return: whether the required ones all succeeded;
+ * *@ret_retry: whether any wants another try soon. */
+static bool apply_managers(struct felix_agent *a, bool *ret_retry)
+{
+	bool ok = true;
+
+	*ret_retry = false;
+	for (int i = 0; i < _MGR_MAX; i++) {
+		struct felix_manager *m = a->mgr[i];
+		double t0 = now_s();
+		int r = m->ops->apply(m);
+
+		if (m->ops->hist_name)
+			metrics_hist_observe(&m->h_apply, now_s() - t0);
+		if (r < 0 && r != -EAGAIN)
+			m->errors++;
+		if (r < 0 && !m->ops->optional)
+			ok = false;
+		*ret_retry |= r < 0;
+	}
+	return ok;
 }
 
 static void reconcile(struct felix_agent *a)
 {
-	json_t *borrowed = json_array();
-	int r_routes, r_policy, r_nat, r_bird;
-	double t0;
+	bool retry;
 
-	if (a->state == FELIX_SYNC_WAITING || !borrowed) {
-		json_decref(borrowed);
+	if (a->state == FELIX_SYNC_WAITING)
+		return;
+	a->reconciles++;
+	if (build_desired(a) < 0) {
+		evloop_timer_arm(a->debounce, 1000);
 		return;
 	}
-	a->reconciles++;
-	t0 = now_s();
-	r_routes = reconcile_routes(a, borrowed);
-	observe(&a->h_routes, t0);
-	if (r_routes < 0)
-		a->errors[ERR_ROUTE]++;
-	t0 = now_s();
-	r_policy = reconcile_policy(a);
-	a->policy_full = r_policy < 0;
-	observe(&a->h_policy, t0);
-	if (r_policy < 0)
-		a->errors[ERR_POLICY]++;
-	r_nat = reconcile_natout(a);
-	if (r_nat < 0)
-		a->errors[ERR_NAT]++;
-	t0 = now_s();
-	r_bird = reconcile_bird(a, borrowed);
-	observe(&a->h_bird, t0);
-	if (r_bird < 0 && r_bird != -ENOENT)
-		a->errors[ERR_BIRD]++;
-	json_decref(borrowed);
-	a->last_apply_ok = r_routes == 0 && r_policy == 0 && r_nat == 0;
+	a->last_apply_ok = apply_managers(a, &retry);
 	if (a->last_apply_ok) {
 		bool first = a->state != FELIX_SYNC_APPLIED && !a->last_ok_ms;
 
@@ -1114,7 +703,7 @@ static void reconcile(struct felix_agent *a)
 	} else {
 		set_state(a, FELIX_SYNC_SYNCED);
 	}
-	if (!a->last_apply_ok || r_bird < 0) /* retry soon, not at the next resync */
+	if (retry) /* retry soon, not at the next resync */
 		evloop_timer_arm(a->debounce, 1000);
 }
 
@@ -1129,60 +718,21 @@ static void on_resync(struct evloop_timer *t, void *userdata)
 	struct felix_agent *a = userdata;
 
 	a->resyncs++;
-	a->policy_full = true;
-	natout_mark_dirty(a->natout);
+	for (int i = 0; i < _MGR_MAX; i++)
+		if (a->mgr[i]->ops->resync)
+			a->mgr[i]->ops->resync(a->mgr[i]);
 	reconcile(a);
 	(void)malloc_trim(0); /* relists and full compiles leave freed heap behind */
 	evloop_timer_arm(t, a->rt.resync_ms);
 }
 
-/* Within BirdReadyThreshold of felix-c's start (felix-c/bgpready.h). */
-static bool in_bird_threshold(const struct felix_agent *a)
-{
-	return evloop_now_ms() - a->start_ms < a->cfg->bird_ready_threshold_ms;
-}
-
-/* BGP sessions as Calico's bird-ready wants them (felix-c/bgpready.h). */
-static bool bgp_ready(const struct felix_agent *a, struct metrics_buf *why)
-{
-
-	if (!a->bird_status_fresh) {
-		if (why)
-			metrics_printf(why, "BGP sessions not read since BIRD's config was loaded\n");
-		return false;
-	}
-	return bgpready_check(&a->bird_status, a->bird_gr, in_bird_threshold(a), why);
-}
-
-static void on_bird_status(struct evloop_timer *t, void *userdata)
+/* BIRD stopped answering and felix-c runs it: a reconcile restarts it. */
+static void bird_kick(void *userdata)
 {
 	struct felix_agent *a = userdata;
-	struct birdctl_status st = {};
-	_cleanup_free_ char *status = NULL;
-	bool was = a->bird_up;
 
-	a->bird_up = birdctl_show_protocols(a->cfg->bird_socket, &st) == 0 &&
-		     birdctl_command(a->cfg->bird_socket, "show status", &status) >= 0;
-	birdctl_status_done(&a->bird_status);
-	a->bird_status = st;
-	a->bird_gr = bgpready_gr_recovery(status);
-	a->bird_status_fresh = a->bird_up;
-	a->bgp_established = a->bgp_total = 0;
-	for (size_t i = 0; i < st.n; i++) {
-		if (strcmp(st.protos[i].proto, "BGP") != 0)
-			continue;
-		a->bgp_total++;
-		if (strcmp(st.protos[i].info, "Established") == 0)
-			a->bgp_established++;
-	}
-	if (was != a->bird_up)
-		log_info("BIRD control socket '%s' %s", a->cfg->bird_socket,
-			 a->bird_up ? "answers" : "does not answer");
-	if (!a->bird_up && a->state != FELIX_SYNC_WAITING && a->cfg->bird_start)
-		schedule(a); /* restarts BIRD if it died */
-	/* Quick while BIRD or, after a start, its sessions come up, so that
-	 * readiness follows them. */
-	evloop_timer_arm(t, !a->bird_up || (!bgp_ready(a, NULL) && in_bird_threshold(a)) ? 250 : 2000);
+	if (a->state != FELIX_SYNC_WAITING)
+		schedule(a);
 }
 
 /* ---- health and metrics ---- */
@@ -1204,15 +754,7 @@ static bool is_ready(const struct felix_agent *a, struct metrics_buf *why)
 		metrics_printf(why, "sync state %s\n", sync_names[a->state]);
 		ok = false;
 	}
-	if (!a->bird_up) {
-		metrics_printf(why, "BIRD control socket does not answer\n");
-		ok = false;
-	}
-	if (!a->bird_text || a->bird_reload_pending) {
-		metrics_printf(why, "BIRD config not loaded\n");
-		ok = false;
-	}
-	if (a->bird_up && !bgp_ready(a, why))
+	if (!birdmgr_is_ready(a->mgr[MGR_BIRD], why))
 		ok = false;
 	return ok;
 }
@@ -1264,30 +806,6 @@ static void write_informers(const struct felix_agent *a, struct metrics_buf *b)
 	}
 }
 
-static void write_bgp(const struct felix_agent *a, struct metrics_buf *b)
-{
-	static const char *const states[] = { "Established", "Active", "Connect", "Idle",
-					      "OpenSent", "OpenConfirm", "other" };
-	unsigned counts[ELEMENTSOF(states)] = {};
-
-	for (size_t i = 0; i < a->bird_status.n; i++) {
-		const struct birdctl_proto *p = &a->bird_status.protos[i];
-		size_t k;
-
-		if (strcmp(p->proto, "BGP") != 0)
-			continue;
-		for (k = 0; k + 1 < ELEMENTSOF(states) && strcmp(p->info, states[k]) != 0; k++)
-			;
-		counts[k]++;
-	}
-	gauge(b, "felix_c_bird_up", "1 when BIRD's control socket answers.", a->bird_up);
-	metrics_header(b, "felix_c_bgp_peers", "gauge", "BGP sessions by state.");
-	for (size_t k = 0; k < ELEMENTSOF(states); k++) {
-		const char *l[2] = { "state", states[k] };
-		metrics_sample(b, "felix_c_bgp_peers", l, 1, counts[k]);
-	}
-}
-
 static void write_worker(const struct felix_agent *a, struct metrics_buf *b)
 {
 	struct felix_worker_status w = {};
@@ -1303,9 +821,9 @@ static void write_worker(const struct felix_agent *a, struct metrics_buf *b)
 	counter(b, "felix_c_ipam_gc_released_addresses_total", "Addresses released by GC.",
 		w.gc_addrs_released);
 	gauge(b, "felix_c_ipam_block_addresses", "Addresses in blocks affine to this node.",
-	      (double)a->n_block_addrs);
+	      (double)a->desired.block_addrs);
 	gauge(b, "felix_c_ipam_used_addresses", "Local pods with an IPv4 address.",
-	      (double)a->n_local);
+	      (double)a->desired.n_local);
 	gauge(b, "felix_c_mtu", "MTU written to the MTU file.", w.mtu);
 }
 
@@ -1329,6 +847,30 @@ static void write_cnisvc(const struct felix_agent *a, struct metrics_buf *b)
 		(double)atomic_load(&a->cni_cached_reads));
 }
 
+/* Each manager's families, then those they share. */
+static void write_managers(const struct felix_agent *a, struct metrics_buf *b)
+{
+	unsigned long batches = 0;
+
+	for (int i = 0; i < _MGR_MAX; i++) {
+		const struct felix_manager *m = a->mgr[i];
+
+		if (m->ops->write_metrics)
+			m->ops->write_metrics(m, b);
+		if (m->ops->hist_name)
+			metrics_hist_write(b, m->ops->hist_name, m->ops->hist_help, &m->h_apply);
+		batches += m->batches;
+	}
+	counter(b, "felix_c_policy_batches_total", "nftables batches committed.", batches);
+	metrics_header(b, "felix_c_errors_total", "counter", "Errors by kind.");
+	for (int i = 0; i < _MGR_MAX; i++)
+		metrics_sample(b, "felix_c_errors_total",
+			       (const char *[]){ "kind", a->mgr[i]->ops->name }, 1, a->mgr[i]->errors);
+	for (int i = 0; i < _ERR_MAX; i++)
+		metrics_sample(b, "felix_c_errors_total", (const char *[]){ "kind", err_names[i] },
+			       1, a->errors[i]);
+}
+
 static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
 {
 	gauge(b, "felix_c_synced", "1 once every watch has listed.", a->state != FELIX_SYNC_WAITING);
@@ -1341,33 +883,13 @@ static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
 		metrics_sample(b, "felix_c_rejected_objects",
 			       (const char *[]){ "kind", inf_table[i].name }, 1,
 			       (double)json_object_size(a->ctx[i].invalid));
-	gauge(b, "felix_c_local_endpoints", "Local pods with an IP.", (double)a->n_local);
+	gauge(b, "felix_c_local_endpoints", "Local pods with an IP.", (double)a->desired.n_local);
 	gauge(b, "felix_c_network_policies", "NetworkPolicies in the model.",
 	      (double)a->model->netpols.n_items);
 	gauge(b, "felix_c_pods", "Pods in the model (all nodes).", (double)a->model->pods.n_items);
-	gauge(b, "felix_c_nft_set_elements", "Elements in our nftables sets (desired).",
-	      (double)a->n_set_elems);
-	metrics_header(b, "felix_c_routes", "gauge", "Routes we program, by type.");
-	metrics_sample(b, "felix_c_routes", (const char *[]){ "type", "pod" }, 1,
-		       (double)a->n_routes_pod);
-	metrics_sample(b, "felix_c_routes", (const char *[]){ "type", "blackhole" }, 1,
-		       (double)a->n_routes_blackhole);
-	counter(b, "felix_c_route_adds_total", "Routes added or replaced.", a->route_adds);
-	counter(b, "felix_c_route_dels_total", "Routes deleted.", a->route_dels);
-	counter(b, "felix_c_policy_batches_total", "nftables batches committed.", a->policy_batches);
+	write_managers(a, b);
 	counter(b, "felix_c_reconciles_total", "Reconcile passes.", a->reconciles);
 	counter(b, "felix_c_resyncs_total", "Periodic resyncs.", a->resyncs);
-	metrics_hist_write(b, "felix_c_route_apply_seconds", "Route reconcile duration.",
-			   &a->h_routes);
-	metrics_hist_write(b, "felix_c_policy_apply_seconds", "Policy reconcile duration.",
-			   &a->h_policy);
-	metrics_hist_write(b, "felix_c_bird_apply_seconds", "BIRD reconcile duration.",
-			   &a->h_bird);
-	metrics_header(b, "felix_c_errors_total", "counter", "Errors by kind.");
-	for (int i = 0; i < _ERR_MAX; i++)
-		metrics_sample(b, "felix_c_errors_total", (const char *[]){ "kind", err_names[i] },
-			       1, a->errors[i]);
-	write_bgp(a, b);
 	write_worker(a, b);
 	write_cnisvc(a, b);
 }
@@ -1452,7 +974,7 @@ static int start_informers(struct felix_agent *a)
 
 		if (!path)
 			return -ENOMEM;
-		a->ctx[i] = (struct inf_ctx){ a, i, json_object() };
+		a->ctx[i] = (struct inf_ctx){ .a = a, .kind = i, .invalid = json_object() };
 		if (!a->ctx[i].invalid)
 			return -ENOMEM;
 		r = kinformer_new(a->k, a->loop, path, &o, &inf_ops, &a->ctx[i], &a->inf[i]);
@@ -1570,22 +1092,28 @@ static int start_http(struct felix_agent *a)
 static int start_timers(struct felix_agent *a)
 {
 	if (evloop_timer_add(a->loop, on_debounce, a, &a->debounce) < 0 ||
-	    evloop_timer_add(a->loop, on_resync, a, &a->resync) < 0 ||
-	    evloop_timer_add(a->loop, on_bird_status, a, &a->status_timer) < 0)
+	    evloop_timer_add(a->loop, on_resync, a, &a->resync) < 0)
 		return -ENOMEM;
 	evloop_timer_arm(a->resync, a->rt.resync_ms);
-	evloop_timer_arm(a->status_timer, 100);
 	return 0;
 }
 
-/* natOutgoing's table is named after policy's. */
-static int new_natout(struct felix_agent *a)
+static int new_managers(struct felix_agent *a)
 {
-	_cleanup_free_ char *table = NULL;
+	int r;
 
-	if (asprintf(&table, "%s-nat", a->cfg->nft_table) < 0)
-		return -ENOMEM;
-	return natout_new(table, &a->natout);
+	r = routemgr_new(&routemgr_kernel_nl, a->nl, a->cfg->route_grace_ms, &a->mgr[MGR_ROUTES]);
+	if (r == 0)
+		r = policymgr_new(&policymgr_kernel_nft, a->pk, a->cfg->nft_table,
+				  &a->mgr[MGR_POLICY]);
+	if (r == 0)
+		r = natmgr_new(a->pk, a->cfg->nft_table, &a->mgr[MGR_NAT]);
+	if (r == 0)
+		r = birdmgr_new(a->cfg, &birdmgr_io_bird, a->loop, bird_kick, a, &a->mgr[MGR_BIRD]);
+	for (int i = 0; r == 0 && i < _MGR_MAX; i++)
+		a->mgr[i]->h_apply = (struct metrics_hist){ .bounds = apply_bounds,
+							    .n_bounds = ELEMENTSOF(apply_bounds) };
+	return r;
 }
 
 int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc,
@@ -1599,10 +1127,6 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 	a->cfg = cfg;
 	a->loop = loop;
 	a->rt = (struct felix_runtime){ .log_level = cfg->log_level, .resync_ms = cfg->resync_ms };
-	a->policy_full = true;
-	a->start_ms = evloop_now_ms();
-	a->h_routes = a->h_policy = a->h_bird =
-		(struct metrics_hist){ .bounds = apply_bounds, .n_bounds = ELEMENTSOF(apply_bounds) };
 	r = policy_model_new(cfg->nodename, &a->model);
 	if (r == 0)
 		r = ipam_owners_new(&a->owners);
@@ -1611,7 +1135,7 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 	if (r == 0 && (r = policy_kernel_open(&a->pk)) < 0)
 		log_error_errno(r, "Failed to open the nftables socket: %m");
 	if (r == 0)
-		r = new_natout(a);
+		r = new_managers(a);
 	if (r == 0 && (r = kapi_new(kc, &a->k)) < 0)
 		log_error_errno(r, "Failed to create the API client: %m");
 	if (r == 0)
@@ -1650,19 +1174,15 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 	a->metrics = httpd_free(a->metrics);
 	evloop_timer_free(a->debounce);
 	evloop_timer_free(a->resync);
-	evloop_timer_free(a->status_timer);
 	kapi_free(a->k);
-	policy_desired_free(a->desired);
+	for (int i = 0; i < _MGR_MAX; i++)
+		a->mgr[i] = felix_manager_free(a->mgr[i]);
+	felix_desired_done(&a->desired);
 	policy_model_free(a->model);
 	ipam_owners_free(a->owners);
 	ipam_pools_done(&a->pools);
 	policy_kernel_close(a->pk);
-	natout_free(a->natout);
 	nl_free(a->nl);
-	route_grace_done(&a->grace);
-	birdctl_status_done(&a->bird_status);
-	free(a->bird_text);
-	free(a->bird_skipped);
 	free(a);
 	return NULL;
 }

@@ -19,8 +19,6 @@
 
 #define NAT_PRIO_SRCNAT 100 /* NF_IP_PRI_NAT_SRC: nft's "srcnat" */
 
-DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
-DEFINE_CLEANUP_FUNC(struct policy_plan, policy_plan_free);
 
 /* An IPv4 address range, host byte order, both ends included. */
 struct range4 {

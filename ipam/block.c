@@ -25,7 +25,6 @@
 #include "errmsg.h"
 #include "ipam.h"
 
-DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 
 struct ipam_block *ipam_block_free(struct ipam_block *b)
 {

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "addr.h"
+#include "cleanup.h"
 
 /* Calico allows block sizes /20../32 (IPv4) and /116../128 (IPv6). */
 #define IPAM_BLOCK_MAX_ADDRS 4096
@@ -64,6 +65,7 @@ struct ipam_alloc_attrs {
  */
 int ipam_block_new(const struct ipam_cidr *cidr, const char *node, struct ipam_block **ret);
 struct ipam_block *ipam_block_free(struct ipam_block *b);
+DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 
 /**
  * ipam_block_from_json - parse and validate an IPAMBlock object

@@ -12,7 +12,6 @@
 struct kapi;
 struct kapi_resource;
 
-DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 
 /* Bound on compare-and-swap retries of one object write. */
 #define IPAM_CAS_RETRIES 20

@@ -585,7 +585,6 @@ static int fill_port_set(struct policy_nft_set *s, const struct policy_rule *rul
 	return r;
 }
 
-DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
 
 /* Sets whose contents follow from the policy text alone (ipBlocks, numeric
  * ports, pod peers' selectors) are shared by every rule that needs the same

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cleanup.h"
 #include "hmap.h"
 
 #define POLICY_COMMENT_MAX 128 /* nft's comment limit, NUL included */
@@ -136,6 +137,7 @@ struct policy_nft {
 
 int policy_nft_new(const char *table, struct policy_nft **ret);
 struct policy_nft *policy_nft_free(struct policy_nft *t);
+DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
 
 /**
  * policy_nft_chain_add - create an empty chain

@@ -76,7 +76,6 @@ struct policy_plan *policy_plan_free(struct policy_plan *p)
 	free(p);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct policy_plan, policy_plan_free);
 
 int policy_plan_add_op(struct policy_plan *p, const struct policy_op *op, size_t *ret_index)
 {

@@ -63,6 +63,7 @@ struct policy_plan {
 
 int policy_plan_new(const char *table, struct policy_plan **ret);
 struct policy_plan *policy_plan_free(struct policy_plan *p);
+DEFINE_CLEANUP_FUNC(struct policy_plan, policy_plan_free);
 
 /**
  * policy_plan - compute the operations turning @observed into @desired

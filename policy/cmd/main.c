@@ -28,8 +28,6 @@
 
 DEFINE_CLEANUP_FUNC(struct policy_model, policy_model_free);
 DEFINE_CLEANUP_FUNC(struct policy_desired, policy_desired_free);
-DEFINE_CLEANUP_FUNC(struct policy_nft, policy_nft_free);
-DEFINE_CLEANUP_FUNC(struct policy_plan, policy_plan_free);
 DEFINE_CLEANUP_FUNC(struct policy_kernel, policy_kernel_close);
 
 struct args {

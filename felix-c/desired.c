@@ -1,0 +1,165 @@
+/* The desired state of one reconcile, computed once (see manager.h).
+ *
+ * Blocks come from the BlockAffinity cache by the one rule of
+ * lib/blockaff.h; pod routes and borrowed addresses from the local pods of
+ * the policy model (their addresses are already narrowed to what IPAM gave
+ * them, ipam/owners.h). Everything is binary; nothing here does I/O.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "blockaff.h"
+#include "cleanup.h"
+#include "felix-c/manager.h"
+#include "policy/model.h"
+
+struct vec {
+	void *v;
+	size_t n, cap, size;
+};
+
+static void *vec_push(struct vec *x)
+{
+	if (x->n == x->cap) {
+		size_t nc = x->cap ? x->cap * 2 : 16;
+		void *v = realloc(x->v, nc * x->size);
+
+		if (!v)
+			return NULL;
+		x->v = v;
+		x->cap = nc;
+	}
+	return (char *)x->v + x->size * x->n++;
+}
+
+static int cmp_prefix(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+/* Sorted, duplicates dropped. */
+static size_t sort_unique(struct in_prefix *v, size_t n)
+{
+	size_t k = 0;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_prefix);
+	for (size_t i = 1; i < n; i++)
+		if (!prefix_equal(&v[k], &v[i]))
+			v[++k] = v[i];
+	return k + 1;
+}
+
+static int build_blocks(const struct felix_desired_input *in, struct felix_desired *d)
+{
+	struct vec x = { .size = sizeof(struct in_prefix) };
+	const char *key;
+	json_t *obj;
+
+	json_object_foreach((json_t *)in->affinities, key, obj) {
+		struct in_prefix b, *slot;
+
+		if (json_object_get(in->affinities_invalid, key) ||
+		    blockaff_node_block(obj, in->node, &b) <= 0)
+			continue;
+		slot = vec_push(&x);
+		if (!slot) {
+			free(x.v);
+			return -ENOMEM;
+		}
+		*slot = b;
+	}
+	d->blocks = x.v;
+	d->n_blocks = sort_unique(d->blocks, x.n);
+	for (size_t i = 0; i < d->n_blocks; i++)
+		if (d->blocks[i].family == AF_INET)
+			d->block_addrs += 1ull << (32 - d->blocks[i].len);
+	return 0;
+}
+
+bool felix_desired_in_blocks(const struct felix_desired *d, const struct in_prefix *p)
+{
+	for (size_t i = 0; i < d->n_blocks; i++)
+		if (prefix_contains(&d->blocks[i], p))
+			return true;
+	return false;
+}
+
+static bool is_local(const struct felix_desired_input *in, const struct policy_pod *p)
+{
+	return p->node && strcmp(p->node, in->node) == 0 && !p->host_network;
+}
+
+static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct vec *routes,
+		   struct vec *borrowed)
+{
+	for (size_t i = 0; i < p->n_ips; i++) {
+		struct felix_pod_route *r;
+		struct in_prefix *b;
+
+		if (p->ips[i].family != AF_INET)
+			continue;
+		if (i == 0)
+			d->n_local++;
+		r = vec_push(routes);
+		if (!r)
+			return -ENOMEM;
+		*r = (struct felix_pod_route){ .dst = { .family = AF_INET, .len = 32 } };
+		memcpy(r->dst.addr, p->ips[i].addr, 4);
+		snprintf(r->ifname, sizeof(r->ifname), "%s", p->ifname);
+		if (felix_desired_in_blocks(d, &r->dst))
+			continue;
+		b = vec_push(borrowed);
+		if (!b)
+			return -ENOMEM;
+		*b = r->dst;
+	}
+	return 0;
+}
+
+static int build_pods(const struct felix_desired_input *in, struct felix_desired *d)
+{
+	struct vec routes = { .size = sizeof(struct felix_pod_route) };
+	struct vec borrowed = { .size = sizeof(struct in_prefix) };
+	struct policy_pod *p;
+	size_t it = 0;
+	int r = 0;
+
+	while (r == 0 && policy_model_next_pod(in->model, &it, &p))
+		if (is_local(in, p))
+			r = add_pod(d, p, &routes, &borrowed);
+	d->pod_routes = routes.v;
+	d->n_pod_routes = routes.n;
+	d->borrowed = borrowed.v;
+	d->n_borrowed = sort_unique(d->borrowed, borrowed.n);
+	return r;
+}
+
+int felix_desired_build(const struct felix_desired_input *in, struct felix_desired *ret)
+{
+	struct felix_desired d = { .model = in->model };
+	int r;
+
+	memcpy(d.objs, in->objs, sizeof(d.objs));
+	r = build_blocks(in, &d);
+	if (r == 0)
+		r = build_pods(in, &d);
+	if (r < 0) {
+		felix_desired_done(&d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+void felix_desired_done(struct felix_desired *d)
+{
+	free(d->blocks);
+	free(d->borrowed);
+	free(d->pod_routes);
+	*d = (struct felix_desired){};
+}
