@@ -383,7 +383,7 @@ static void owners_set_block(struct felix_agent *a, json_t *obj)
 	if (r < 0) {
 		a->errors[ERR_INPUT]++;
 		log_warning_errno(r, "Ignoring IPAMBlock '%s' (its addresses are nobody's): %s", name,
-				  err ?: "%m");
+				  err ?: strerror(-r));
 	} else if ((r = ipam_owners_set_block(a->owners, name, b)) < 0) {
 		log_error_errno(r, "Failed to index IPAMBlock '%s' (its addresses are nobody's): %m",
 				name);
@@ -618,7 +618,7 @@ static void on_error(struct kinformer *inf, int error, const char *message, void
 	c->a->errors[ERR_API]++;
 	/* The informer retries with backoff; one line per failure is enough. */
 	log_warning_errno(error, "Watch of %s failed (retrying): %s", inf_table[c->kind].name,
-			  message && *message ? message : "%m");
+			  message && *message ? message : strerror(-error));
 }
 
 static const struct kinformer_ops inf_ops = {

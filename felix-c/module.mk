@@ -10,3 +10,8 @@ $(BUILD)/bin/felix-c: LDLIBS += -lssl
 test_natout_LIBS := felix-c policy
 # cnitoken.o calls cni-install: it must come after felix-c.a on the link line.
 test_cnitoken_LIBS := felix-c cni-install
+# The managers' tests link what each manager drives.
+test_desired_LIBS := felix-c policy
+test_routemgr_LIBS := felix-c policy
+test_policymgr_LIBS := felix-c policy
+test_birdmgr_LIBS := felix-c policy bird-config

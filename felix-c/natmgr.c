@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cleanup.h"
 #include "felix-c/natmgr.h"
@@ -30,7 +31,7 @@ static int natmgr_apply(struct felix_manager *mgr)
 		return 0;
 	r = natout_reconcile(m->natout, m->k, m->pools->cache, m->pools->invalid, &err);
 	if (r < 0)
-		return log_error_errno(r, "Failed to apply natOutgoing: %s", err ? err : "%m");
+		return log_error_errno(r, "Failed to apply natOutgoing: %s", err ? err : strerror(-r));
 	if (r > 0)
 		m->mgr.batches++;
 	return 0;

@@ -79,13 +79,13 @@ static int sync_table(struct policymgr *m)
 	r = policy_plan(obs, policy_desired_nft(m->desired), &p, &err);
 	if (r < 0)
 		return log_error_errno(r, "Failed to plan table '%s': %s", m->table,
-				       err ? err : "%m");
+				       err ? err : strerror(-r));
 	if (policy_plan_is_empty(p))
 		return 0;
 	r = m->kernel->apply(m->k, p, &err);
 	if (r < 0)
 		return log_error_errno(r, "Failed to apply policy to table '%s': %s", m->table,
-				       err ? err : "%m");
+				       err ? err : strerror(-r));
 	m->mgr.batches++;
 	log_info("Policy applied to table '%s': %zu operations (rules +%zu -%zu, elements +%zu "
 		 "-%zu)", m->table, p->n_ops, policy_plan_count(p, POLICY_OP_RULE_ADD),
@@ -143,7 +143,7 @@ static void policymgr_pod_changed(struct felix_manager *mgr, uint64_t gen0,
 		if (r != -ESTALE) {
 			m->mgr.errors++;
 			log_warning_errno(r, "Incremental policy update failed (full resync next): %s",
-					  err ? err : "%m");
+					  err ? err : strerror(-r));
 		}
 		m->have_desired = false; /* recompile */
 		m->full = true;

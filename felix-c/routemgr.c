@@ -170,7 +170,7 @@ static int apply_ops(struct routemgr *m, const struct route_op *ops, size_t n)
 			m->mgr.errors++;
 			msg = m->kernel->last_error(m->k);
 			log_warning_errno(e, "Failed to %s route %s: %s", add ? "add" : "delete", text,
-					  *msg ? msg : "%m");
+					  *msg ? msg : strerror(-e));
 			if (!first)
 				first = e;
 			continue;

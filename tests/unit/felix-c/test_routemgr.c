@@ -1,0 +1,236 @@
+/* The route manager without a kernel: a fake of its seam records what it
+ * sends. Desired pod routes resolve to their veth by name, however many
+ * cali* links there are; blocks become blackholes; what we no longer want
+ * goes; a failed operation is counted and the rest still applied. */
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "felix-c/routemgr.h"
+#include "mgrtest.h"
+
+#define N_LINKS 5000
+
+struct fake {
+	struct nl_link links[N_LINKS];
+	size_t n_links;
+	struct nl_route routes[64]; /* the kernel's routes of our protocol */
+	size_t n_routes;
+	char sent[64][80];	    /* "+10.65.1.5/32 dev 7", "-10.65.3.0/26 blackhole" */
+	size_t n_sent;
+	int fail_add;		    /* error for every add, 0: none */
+};
+
+static int f_links(void *k, nl_link_cb cb, void *userdata)
+{
+	struct fake *f = k;
+
+	for (size_t i = 0; i < f->n_links; i++) {
+		int r = cb(&f->links[i], userdata);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int f_routes(void *k, int family, int protocol, nl_route_cb cb, void *userdata)
+{
+	struct fake *f = k;
+
+	assert_int_equal(family, AF_INET);
+	assert_int_equal(protocol, NL_RTPROT_CALICO);
+	for (size_t i = 0; i < f->n_routes; i++) {
+		int r = cb(&f->routes[i], userdata);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void record(struct fake *f, char op, const struct nl_route *r)
+{
+	struct in_prefix p = { .family = AF_INET, .len = r->dst_len };
+	char text[PREFIX_STRLEN];
+
+	assert_true(f->n_sent < ELEMENTSOF(f->sent));
+	assert_int_equal(r->protocol, NL_RTPROT_CALICO);
+	memcpy(p.addr, r->dst, 4);
+	assert_int_equal(prefix_format(&p, false, text, sizeof(text)), 0);
+	if (r->type == RTN_BLACKHOLE)
+		snprintf(f->sent[f->n_sent++], sizeof(f->sent[0]), "%c%s blackhole", op, text);
+	else
+		snprintf(f->sent[f->n_sent++], sizeof(f->sent[0]), "%c%s dev %d", op, text, r->oif);
+}
+
+static int f_add(void *k, const struct nl_route *r)
+{
+	struct fake *f = k;
+
+	if (f->fail_add)
+		return f->fail_add;
+	record(f, '+', r);
+	return 0;
+}
+
+static int f_del(void *k, const struct nl_route *r)
+{
+	record(k, '-', r);
+	return 0;
+}
+
+static const char *f_err(void *k)
+{
+	(void)k;
+	return "";
+}
+
+static const struct routemgr_kernel fake_kernel = { f_links, f_routes, f_add, f_del, f_err };
+
+static void add_link(struct fake *f, const char *name, int ifindex)
+{
+	struct nl_link *l = &f->links[f->n_links++];
+
+	*l = (struct nl_link){ .ifindex = ifindex };
+	snprintf(l->name, sizeof(l->name), "%s", name);
+}
+
+static void add_observed(struct fake *f, const char *cidr, int type, int oif)
+{
+	struct in_prefix p;
+	struct nl_route *r = &f->routes[f->n_routes++];
+
+	assert_int_equal(prefix_parse(cidr, 0, &p), 0);
+	*r = (struct nl_route){ .family = AF_INET, .dst_len = p.len, .type = type, .oif = oif,
+				.protocol = NL_RTPROT_CALICO, .table = RT_TABLE_MAIN };
+	memcpy(r->dst, p.addr, 4);
+}
+
+static bool sent(const struct fake *f, const char *op)
+{
+	for (size_t i = 0; i < f->n_sent; i++)
+		if (strcmp(f->sent[i], op) == 0)
+			return true;
+	return false;
+}
+
+struct env {
+	struct fake f;
+	struct policy_model *model;
+	json_t *affs;
+	struct felix_desired d;
+	struct felix_manager *m;
+};
+
+static void env_build(struct env *e)
+{
+	struct felix_desired_input in = { .node = "n1", .affinities = e->affs, .model = e->model };
+
+	felix_desired_done(&e->d);
+	assert_int_equal(felix_desired_build(&in, &e->d), 0);
+	e->m->ops->update(e->m, &e->d);
+}
+
+static int setup(void **state)
+{
+	static struct env e;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(policy_model_new("n1", &e.model), 0);
+	e.affs = json_object();
+	assert_int_equal(routemgr_new(&fake_kernel, &e.f, 0, &e.m), 0);
+	*state = &e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	felix_manager_free(e->m);
+	felix_desired_done(&e->d);
+	policy_model_free(e->model);
+	json_decref(e->affs);
+	return 0;
+}
+
+static void test_plans_pod_routes_and_blackholes(void **state)
+{
+	struct env *e = *state;
+	const struct policy_pod *p;
+
+	json_object_set_new(e->affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
+	json_object_set_new(e->affs, "b", mgrtest_affinity("n1", "confirmed", NULL, "fd00::/122"));
+	mgrtest_add_pod(e->model, "p1", "n1", "10.65.1.5", false);
+	mgrtest_add_pod(e->model, "p2", "n1", "10.65.1.6", false); /* its veth is not there yet */
+	p = policy_model_get_pod(e->model, "ns", "p1");
+	add_link(&e->f, "eth0", 2);
+	add_link(&e->f, p->ifname, 7);
+	add_observed(&e->f, "10.65.3.0/26", RTN_BLACKHOLE, 0); /* a block no longer ours */
+	add_observed(&e->f, "10.65.1.0/26", RTN_BLACKHOLE, 0); /* already right */
+	env_build(e);
+
+	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_true(sent(&e->f, "+10.65.1.5/32 dev 7"));
+	assert_true(sent(&e->f, "-10.65.3.0/26 blackhole"));
+	assert_int_equal(e->f.n_sent, 2); /* no IPv6 block route, nothing for p2 */
+	assert_int_equal(e->m->errors, 0);
+}
+
+/* The old fixed table of 4,096 links dropped every veth past it. */
+static void test_every_link_resolves(void **state)
+{
+	struct env *e = *state;
+	const struct policy_pod *p;
+	char name[IFNAMSIZ];
+
+	mgrtest_add_pod(e->model, "last", "n1", "10.65.9.9", false);
+	p = policy_model_get_pod(e->model, "ns", "last");
+	for (int i = 0; i < N_LINKS - 1; i++) {
+		snprintf(name, sizeof(name), "cali%011d", i);
+		add_link(&e->f, name, 100 + i);
+	}
+	add_link(&e->f, p->ifname, 99999);
+	env_build(e);
+
+	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_true(sent(&e->f, "+10.65.9.9/32 dev 99999"));
+}
+
+static void test_failed_add_is_counted_and_returned(void **state)
+{
+	struct env *e = *state;
+
+	json_object_set_new(e->affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
+	json_object_set_new(e->affs, "b", mgrtest_affinity("n1", "confirmed", NULL, "10.65.2.0/26"));
+	add_observed(&e->f, "10.65.3.0/26", RTN_BLACKHOLE, 0);
+	e->f.fail_add = -EPERM;
+	env_build(e);
+
+	assert_int_equal(e->m->ops->apply(e->m), -EPERM);
+	assert_int_equal(e->m->errors, 2);
+	assert_true(sent(&e->f, "-10.65.3.0/26 blackhole")); /* the rest still applied */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_plans_pod_routes_and_blackholes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_link_resolves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_add_is_counted_and_returned, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
