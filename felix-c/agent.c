@@ -32,6 +32,7 @@
 #include "felix-c/manager.h"
 #include "felix-c/metrics.h"
 #include "felix-c/natmgr.h"
+#include "felix-c/podtrim.h"
 #include "felix-c/policymgr.h"
 #include "felix-c/routemgr.h"
 #include "felix-c/worker.h"
@@ -908,62 +909,12 @@ static int metrics_handler(const char *path, struct metrics_buf *body, const cha
 
 /* ---- lifecycle ---- */
 
-/* What the caches keep. Pods dominate memory at scale (10,000 full Pod
- * objects are ~20 KiB each in jansson): keep only what the policy model
- * reads (policy/model.c). Everything else only loses managedFields. */
-static json_t *trim_ports(json_t *containers)
-{
-	json_t *out = json_array(), *c;
-	size_t i;
-
-	json_array_foreach(containers, i, c) {
-		json_t *ports = json_object_get(c, "ports");
-
-		if (ports && json_array_append_new(out, json_pack("{s:O}", "ports", ports)) < 0)
-			return json_decref(out), NULL;
-	}
-	return out;
-}
-
-static json_t *trim_pod(json_t *pod)
-{
-	json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
-	json_t *status = json_object_get(pod, "status");
-	json_t *ann = json_object_get(meta, "annotations"), *keep_ann = json_object();
-	static const char *const keys[] = { "cni.projectcalico.org/podIP",
-					    "cni.projectcalico.org/podIPs" };
-
-	for (size_t i = 0; keep_ann && i < ELEMENTSOF(keys); i++)
-		if (json_object_get(ann, keys[i]))
-			json_object_set(keep_ann, keys[i], json_object_get(ann, keys[i]));
-	return json_pack("{s:{s:O*,s:O*,s:O*,s:O*,s:o*},s:{s:O*,s:O*,s:o*,s:o*},"
-			 "s:{s:O*,s:O*,s:O*}}",
-			 "metadata", "name", json_object_get(meta, "name"), "namespace",
-			 json_object_get(meta, "namespace"), "resourceVersion",
-			 json_object_get(meta, "resourceVersion"), "labels",
-			 json_object_get(meta, "labels"), "annotations", keep_ann,
-			 "spec", "nodeName", json_object_get(spec, "nodeName"), "hostNetwork",
-			 json_object_get(spec, "hostNetwork"), "containers",
-			 trim_ports(json_object_get(spec, "containers")), "initContainers",
-			 trim_ports(json_object_get(spec, "initContainers")),
-			 "status", "phase", json_object_get(status, "phase"), "podIP",
-			 json_object_get(status, "podIP"), "podIPs", json_object_get(status, "podIPs"));
-}
-
-static json_t *trim_managed_fields(json_t *obj)
-{
-	json_t *out = json_deep_copy(obj);
-
-	(void)json_object_del(json_object_get(out, "metadata"), "managedFields");
-	return out;
-}
-
 static int start_informers(struct felix_agent *a)
 {
 	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000 };
 
 	for (int i = 0; i < _INF_MAX; i++) {
-		o.transform = i == INF_PODS ? trim_pod : i == INF_BLOCKS ? NULL : trim_managed_fields;
+		o.transform = i == INF_PODS ? podtrim_pod : i == INF_BLOCKS ? NULL : podtrim_managed_fields;
 		/* The policy model is the pods' copy, the owner index the blocks'. */
 		o.cache_keys_only = i == INF_PODS || i == INF_BLOCKS;
 		/* A block is ~15 KB of JSON: fewer per LIST page, a lower peak. */

@@ -15,3 +15,4 @@ test_desired_LIBS := felix-c policy
 test_routemgr_LIBS := felix-c policy
 test_policymgr_LIBS := felix-c policy
 test_birdmgr_LIBS := felix-c policy bird-config
+test_podtrim_LIBS := felix-c policy
