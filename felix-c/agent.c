@@ -652,10 +652,11 @@ static int build_desired(struct felix_agent *a)
 	r = felix_desired_build(&in, &d);
 	if (r < 0)
 		return log_error_errno(r, "Failed to compute the desired state: %m");
-	for (int i = 0; i < _MGR_MAX; i++)
-		a->mgr[i]->ops->update(a->mgr[i], &d);
+	/* Managers compare with copies of their own, never with the old one. */
 	felix_desired_done(&a->desired);
 	a->desired = d;
+	for (int i = 0; i < _MGR_MAX; i++)
+		a->mgr[i]->ops->update(a->mgr[i], &a->desired);
 	return 0;
 }
 
