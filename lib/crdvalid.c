@@ -768,6 +768,16 @@ static int rules_ippool(struct vctx *c, const json_t *obj, const struct crdvalid
 					 "use Never)", m);
 		}
 	}
+	/* Calico's rule: tunnel addresses belong to no namespace. */
+	if (spec_str(obj, "namespaceSelector")) {
+		const json_t *u;
+		size_t i;
+
+		json_array_foreach(json_object_get(spec_of(obj), "allowedUses"), i, u)
+			if (strcmp(json_string_value(u), "Tunnel") == 0)
+				return bad(c, "spec.namespaceSelector", "not allowed in a pool whose "
+					   "allowedUses include Tunnel");
+	}
 	if (ops && ops->ippool)
 		return run_op(c, ops->ippool, obj);
 	(void)cidr_parse(spec_str(obj, "cidr"), a, &fam, &len);

@@ -355,8 +355,12 @@ static void test_felix_and_clusterinfo(void **state)
 			"\"prefixLength\":{\"max\":33}}]}"),
 		  "BGPFilter 'f': spec.importV4[0].prefixLength.max: 33 is out of range 0..32" },
 		{ "IPPool", OBJ("IPPool", "p", "{\"cidr\":\"10.0.0.0/16\",\"assignmentMode\":"
-			"\"Manual\",\"namespaceSelector\":\"team == 'a'\",\"allowedUses\":[\"Workload\","
-			"\"Tunnel\"]}"), NULL },
+			"\"Manual\",\"namespaceSelector\":\"team == 'a'\",\"allowedUses\":[\"Workload\"]}"),
+		  NULL },
+		{ "IPPool", OBJ("IPPool", "p", "{\"cidr\":\"10.0.0.0/16\",\"namespaceSelector\":"
+			"\"team == 'a'\",\"allowedUses\":[\"Workload\",\"Tunnel\"]}"),
+		  "IPPool 'p': spec.namespaceSelector: not allowed in a pool whose allowedUses include "
+		  "Tunnel" },
 		{ "IPPool", OBJ("IPPool", "p", "{\"cidr\":\"10.0.0.0/16\",\"assignmentMode\":"
 			"\"manual\"}"),
 		  "IPPool 'p': spec.assignmentMode: 'manual' is not one of Automatic, Manual" },
