@@ -93,42 +93,36 @@ static void assign_ctx_done(struct assign_ctx *c)
 	json_decref(c->ns_labels);
 }
 
-static int ctx_node_labels(struct assign_ctx *c, const json_t **ret)
+/* The labels of object @name of @res, read once into *@cache (none when
+ * @name is empty or the object does not exist). */
+static int ctx_labels(struct assign_ctx *c, const struct kapi_resource *res, const char *name,
+		      json_t **cache, bool *have, const json_t **ret)
 {
-	_cleanup_(json_decrefp) json_t *node = NULL;
+	_cleanup_(json_decrefp) json_t *obj = NULL;
 	int r;
 
-	if (!c->have_node) {
-		r = ipam_get(c->ipam, &kapi_nodes, c->a->node, &node);
+	if (!*have && name && *name) {
+		r = ipam_get(c->ipam, res, name, &obj);
 		if (r < 0 && r != -ENOENT)
-			return ipam_fail(c->ipam, r, "reading Node '%s': %s", c->a->node,
+			return ipam_fail(c->ipam, r, "reading %s '%s': %s", res->kind, name,
 					 kapi_last_error(c->ipam->k));
-		c->node_labels = json_incref(json_object_get(json_object_get(node, "metadata"),
-							     "labels"));
-		c->have_node = true;
+		*cache = json_incref(json_object_get(json_object_get(obj, "metadata"), "labels"));
 	}
-	*ret = c->node_labels;
+	*have = true;
+	*ret = *cache;
 	return 0;
 }
 
-/* The labels of the pod's namespace (none without a namespace, as Calico
- * evaluates a namespaceSelector then). */
+static int ctx_node_labels(struct assign_ctx *c, const json_t **ret)
+{
+	return ctx_labels(c, &kapi_nodes, c->a->node, &c->node_labels, &c->have_node, ret);
+}
+
+/* The pod's namespace (no labels without one, as Calico evaluates a
+ * namespaceSelector then). */
 static int ctx_ns_labels(struct assign_ctx *c, const json_t **ret)
 {
-	_cleanup_(json_decrefp) json_t *ns = NULL;
-	int r;
-
-	if (!c->have_ns && c->a->ns && *c->a->ns) {
-		r = ipam_get(c->ipam, &kapi_namespaces, c->a->ns, &ns);
-		if (r < 0 && r != -ENOENT)
-			return ipam_fail(c->ipam, r, "reading Namespace '%s': %s", c->a->ns,
-					 kapi_last_error(c->ipam->k));
-		c->ns_labels = json_incref(json_object_get(json_object_get(ns, "metadata"),
-							   "labels"));
-	}
-	c->have_ns = true;
-	*ret = c->ns_labels;
-	return 0;
+	return ctx_labels(c, &kapi_namespaces, c->a->ns, &c->ns_labels, &c->have_ns, ret);
 }
 
 /* Whether @p may serve this request (selectors, mode, use), 1 or 0. */
