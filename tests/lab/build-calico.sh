@@ -11,7 +11,6 @@
 # modules by folders the zip leaves out, so they are put there from their own
 # modules. lib/httpmachinery (only whisker-backend imports it) is not served
 # by the proxy at that commit: an empty module stands in.
-# Go is used for these test tools only, never for product code.
 set -euo pipefail
 
 CALICO_VERSION=${CALICO_VERSION:-v3.31.0}
@@ -25,16 +24,9 @@ esac
 CACHE=${CALICO_C_CACHE:-/var/cache/calico-c}
 dir=$CACHE/calico-$CALICO_VERSION
 
-export PATH=$PATH:/usr/local/go/bin
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
-
-log() { printf 'build-calico: %s\n' "$*" >&2; }
-
-mkdir -p "$CACHE" 2>/dev/null || true
-if [ -w "$CACHE" ]; then
-	exec 9>>"$CACHE/.build-calico.lock"
-	flock 9
-fi
+GO_BUILD_LOCK=.build-calico.lock
+# shellcheck source=tests/lab/go-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/go-build.sh"
 
 # mod_dir MODULE@VERSION: the module's folder in the module cache.
 mod_dir() {

@@ -23,19 +23,9 @@ K8S_TOOLS="kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet
 PAUSE_REF=registry.k8s.io/pause:3.10
 BUSYBOX_REF=calico-c/busybox:lab
 
-export PATH=$PATH:/usr/local/go/bin
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
-
-log() { printf 'build-tools: %s\n' "$*" >&2; }
-
-# One build at a time: the system test runner, the demo and a second tree
-# may all call this at once, and would otherwise build into the same .tmp
-# files. A read-only cache (the fresh-machine test) is only looked at.
-mkdir -p "$CACHE" 2>/dev/null || true
-if [ -w "$CACHE" ]; then
-	exec 9>>"$CACHE/.build.lock"
-	flock 9
-fi
+GO_BUILD_LOCK=.build.lock
+# shellcheck source=tests/lab/go-build.sh
+. "$SRC/tests/lab/go-build.sh"
 
 # The version a binary reports (kubelet puts it in its Node's status); without
 # these it says v0.0.0-master+$Format:%H$.
