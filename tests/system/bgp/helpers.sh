@@ -108,17 +108,20 @@ pod() {
 	ip -n "$hns" route add "$ip/32" dev "$veth" proto 80
 }
 
-# start_frr TOR < bgpd.conf: FRR (Debian's frr) as the ToR: zebra, bfdd and
+# start_frr TOR BGPD_CONF: FRR (Debian's frr) as the ToR: zebra, bfdd and
 # bgpd run by hand in TOR's namespace as user frr (no init system), with a
-# private run dir; each is killed by its PID at exit.
+# private run dir; each is killed by its PID at exit. It must run in the
+# test's own shell (not in a pipeline's subshell, where its on_exit would be
+# lost and the daemons would outlive the test).
 FRR=/usr/lib/frr
 start_frr() {
 	local ns d=$W/frr-$1 daemon
+	[ "$BASHPID" = "$$" ] || fail "start_frr in a subshell: its daemons would leak"
 	ns=$(netns_of "$1")
 	mkdir -p "$d"
 	printf 'hostname %s\n' "$1" >"$d/zebra.conf"
 	: >"$d/bfdd.conf"
-	cat >"$d/bgpd.conf"
+	cp "$2" "$d/bgpd.conf"
 	chown -R frr:frr "$d"
 	for daemon in zebra bfdd bgpd; do
 		ip netns exec "$ns" "$FRR/$daemon" -u frr -g frr -f "$d/$daemon.conf" -i "$d/$daemon.pid" \
