@@ -57,6 +57,7 @@ enum inf_kind {
 	INF_BLOCKS,
 	INF_BGPCONFIGS,
 	INF_BGPPEERS,
+	INF_BGPFILTERS,
 	INF_FELIXCONFIGS,
 	INF_SECRETS,
 	_INF_MAX,
@@ -75,6 +76,7 @@ static const struct {
 	[INF_BLOCKS] = { "ipamblocks", &kapi_ipamblocks },
 	[INF_BGPCONFIGS] = { "bgpconfigurations", &kapi_bgpconfigurations },
 	[INF_BGPPEERS] = { "bgppeers", &kapi_bgppeers },
+	[INF_BGPFILTERS] = { "bgpfilters", &kapi_bgpfilters },
 	[INF_FELIXCONFIGS] = { "felixconfigurations", &kapi_felixconfigurations },
 	[INF_SECRETS] = { "secrets", &kapi_secrets },
 };
@@ -84,6 +86,7 @@ static const enum inf_kind objs_inf[_FELIX_OBJS_MAX] = {
 	[FELIX_OBJS_NODES] = INF_NODES,
 	[FELIX_OBJS_BGPCONFIGS] = INF_BGPCONFIGS,
 	[FELIX_OBJS_BGPPEERS] = INF_BGPPEERS,
+	[FELIX_OBJS_BGPFILTERS] = INF_BGPFILTERS,
 	[FELIX_OBJS_SECRETS] = INF_SECRETS,
 	[FELIX_OBJS_IPPOOLS] = INF_IPPOOLS,
 };

@@ -118,6 +118,7 @@ static int render(struct birdmgr *m, char **ret_text)
 		.nodes = objs_array(&d->objs[FELIX_OBJS_NODES]),
 		.bgpconfigurations = objs_array(&d->objs[FELIX_OBJS_BGPCONFIGS]),
 		.bgppeers = objs_array(&d->objs[FELIX_OBJS_BGPPEERS]),
+		.bgpfilters = objs_array(&d->objs[FELIX_OBJS_BGPFILTERS]),
 		.secrets = objs_array(&d->objs[FELIX_OBJS_SECRETS]),
 		.ippools = objs_array(&d->objs[FELIX_OBJS_IPPOOLS]),
 		.blocks = d->blocks,
@@ -125,6 +126,7 @@ static int render(struct birdmgr *m, char **ret_text)
 		.borrowed = d->borrowed,
 		.n_borrowed = d->n_borrowed,
 		.connect_retry_s = m->cfg->bird_connect_retry_s,
+		.router_id = m->cfg->router_id,
 	};
 	struct birdcfg_errors errs = {};
 	int r;
@@ -135,6 +137,7 @@ static int render(struct birdmgr *m, char **ret_text)
 	json_decref(in.nodes);
 	json_decref(in.bgpconfigurations);
 	json_decref(in.bgppeers);
+	json_decref(in.bgpfilters);
 	json_decref(in.secrets);
 	json_decref(in.ippools);
 	return r;

@@ -63,6 +63,7 @@ static const struct setting settings[] = {
 	{ "BirdBinary", {}, SET_STRING, OFF(bird_binary), "bird", 0, 0 },
 	{ "BirdStart", { "FELIX_BIRD_START" }, SET_BOOL, OFF(bird_start), "false", 0, 0 },
 	{ "BirdConnectRetry", {}, SET_UINT, OFF(bird_connect_retry_s), "0", 0, 3600 },
+	{ "RouterID", { "CALICO_ROUTER_ID" }, SET_STRING, OFF(router_id), NULL, 0, 0 },
 	{ "BirdReadyThreshold", {}, SET_DURATION_MS, OFF(bird_ready_threshold_ms), "30s", 0, 0 },
 	{ "CNINetDir", {}, SET_STRING, OFF(cni_net_dir), "/etc/cni/net.d", 0, 0 },
 	{ "CNISocketPath", {}, SET_STRING, OFF(cni_socket), CNISOCK_DEFAULT_PATH, 0, 0 },

@@ -34,6 +34,8 @@ struct felix_config {
 	char *bird_binary;	  /* BirdBinary, "bird" */
 	bool bird_start;	  /* BIRD_START / BirdStart: we start BIRD */
 	unsigned bird_connect_retry_s; /* BirdConnectRetry, 0: BIRD's defaults */
+	char *router_id;	       /* RouterID (CALICO_ROUTER_ID): BGP router id, an
+				* IPv4 address or "hash"; NULL: the node's address */
 	unsigned bird_ready_threshold_ms; /* BirdReadyThreshold: felix-c/bgpready.h */
 	char *cni_net_dir;	  /* CNINetDir */
 	char *cni_socket;	  /* CNISocketPath: the CNI service, "": off */

@@ -91,6 +91,7 @@ CALICO(kapi_ipamhandles, "ipamhandles", "IPAMHandle");
 CALICO(kapi_ipamconfigs, "ipamconfigs", "IPAMConfig");
 CALICO(kapi_bgpconfigurations, "bgpconfigurations", "BGPConfiguration");
 CALICO(kapi_bgppeers, "bgppeers", "BGPPeer");
+CALICO(kapi_bgpfilters, "bgpfilters", "BGPFilter");
 CALICO(kapi_felixconfigurations, "felixconfigurations", "FelixConfiguration");
 CALICO(kapi_clusterinformations, "clusterinformations", "ClusterInformation");
 

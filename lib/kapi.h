@@ -47,6 +47,7 @@ extern const struct kapi_resource kapi_configmaps;
 /* crd.projectcalico.org/v1, cluster-scoped */
 extern const struct kapi_resource kapi_ippools, kapi_ipamblocks, kapi_blockaffinities,
 	kapi_ipamhandles, kapi_ipamconfigs, kapi_bgpconfigurations, kapi_bgppeers,
+	kapi_bgpfilters,
 	kapi_felixconfigurations, kapi_clusterinformations;
 
 /**

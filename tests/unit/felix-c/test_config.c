@@ -304,6 +304,7 @@ static void test_environment_overrides_file(void **state)
 		"NO_DEFAULT_POOLS=1",
 		"FELIX_VETHMTU=1450",
 		"AS=4200000000",
+		"CALICO_ROUTER_ID=hash",
 		"FELIX_PROMETHEUSMETRICSPORT=", /* empty counts as unset */
 		"FELIX_HEALTHHOST=",
 		NULL,
@@ -324,6 +325,7 @@ static void test_environment_overrides_file(void **state)
 	assert_true(c.no_default_pools);
 	assert_int_equal(c.mtu, 1450);
 	assert_int_equal(c.as_number, 4200000000u);
+	assert_string_equal(c.router_id, "hash");
 	assert_int_equal(c.metrics_port, 3000); /* from the file: its env value is empty */
 	assert_string_equal(c.health_host, "0.0.0.0");
 	felix_config_done(&c);
