@@ -31,7 +31,7 @@ DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
 	libcurl4-openssl-dev libjansson-dev libcmocka-dev bird2 nftables iproute2 \
 	iperf3 openssl containernetworking-plugins iputils-ping jq curl procps \
 	util-linux libssl-dev containerd runc busybox-static python3 iptables conntrack \
-	mmdebstrap clang-14 libclang-rt-14-dev frr
+	mmdebstrap clang-14 libclang-rt-14-dev frr netcat-openbsd
 
 COMPONENTS :=
 PROGRAMS :=
@@ -45,7 +45,7 @@ FUZZ_BINS := $(patsubst %.c,$(BUILD)/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps unit system check bench interop tor demo clean asan asan-unit fresh first-run fuzz fuzz-smoke \
-	fuzz-bins
+	fuzz-bins conformance
 all: $(BINS) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -180,6 +180,13 @@ interop: deps all
 tor: deps all
 	@CALICO_C_BUILD=$(abspath $(BUILD)) CALICO_C_TEST_ROOT=$(abspath tests/tor) \
 		tests/system/run | tee $(BUILD)/summary-tor.txt
+
+# Upstream's sig-network e2e specs on a 3-node lab cluster (tests/conformance/run);
+# e2e.test, ginkgo and the agnhost image are built here, where Go's module
+# proxy is reachable (cached after the first time).
+conformance: deps all image
+	@tests/lab/build-tools.sh --e2e >/dev/null
+	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/conformance/run | tee $(BUILD)/summary-conformance.txt
 
 demo: deps all image
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/lab/demo

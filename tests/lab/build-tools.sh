@@ -7,6 +7,10 @@
 # the kubelet's default sandbox image) and busybox (the host's busybox-static,
 # named calico-c/busybox:lab). Idempotent: what is present is not rebuilt; it
 # prints the paths as shell assignments.
+# With --e2e, also upstream's conformance tools (make conformance): e2e.test
+# (upstream's runner with the networking specs, tests/lab/e2e/network_test.go),
+# ginkgo, and the images those specs run: agnhost, named as the e2e framework
+# of K8S_VERSION expects it, and busybox again under the framework's name.
 # Go is used for these test tools only, never for product code.
 set -euo pipefail
 
@@ -22,6 +26,11 @@ staging_version=v0${K8S_VERSION#v1}
 K8S_TOOLS="kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy"
 PAUSE_REF=registry.k8s.io/pause:3.10
 BUSYBOX_REF=calico-c/busybox:lab
+# test/utils/image/manifest.go of K8S_VERSION.
+AGNHOST_REF=registry.k8s.io/e2e-test-images/agnhost:2.53
+E2E_BUSYBOX_REF=registry.k8s.io/e2e-test-images/busybox:1.36.1-1
+E2E=0
+[ "${1:-}" != --e2e ] || E2E=1
 
 GO_BUILD_LOCK=.build.lock
 # shellcheck source=tests/lab/go-build.sh
@@ -40,10 +49,28 @@ k8s_ldflags() {
 	echo "-s -w ${f[*]}"
 }
 
-# The kubernetes module replaces its staging modules with local paths, which
-# a dependent module cannot use; the wrapper pins each to its published tag.
+# k8s_wrapper MODULE TOOL...: go.mod of a module that builds packages of
+# k8s.io/kubernetes. That module replaces its staging modules with local
+# paths, which a dependent module cannot use; the wrapper pins each to its
+# published tag. The tool lines keep `go mod tidy` from dropping them.
+k8s_wrapper() {
+	local mod t
+	mod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+	{
+		printf 'module %s\n\ngo 1.24\n\nrequire k8s.io/kubernetes %s\n\ntool (\n' "$1" "$K8S_VERSION"
+		shift
+		for t; do printf '\t%s\n' "$t"; done
+		echo ")"
+		echo
+		echo "replace ("
+		sed -n '/^replace (/,/^)/p' "$mod" | sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\t\1 => \1 '"$staging_version"'#p'
+		echo ")"
+	} > go.mod
+	go mod tidy >/dev/null
+}
+
 build_k8s() {
-	local work=$k8s_dir/src mod t missing=() pkg
+	local work=$k8s_dir/src t missing=() pkgs=() pkg
 	for t in $K8S_TOOLS; do
 		[ -x "$k8s_dir/$t" ] || missing+=("$t")
 	done
@@ -52,33 +79,42 @@ build_k8s() {
 	log "building ${missing[*]} $K8S_VERSION (first time: 10-20 min)"
 	mkdir -p "$work"
 	cd "$work"
-	mod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
-	{
-		echo "module calico-c.test/k8s-tools"
-		echo
-		echo "go 1.24"
-		echo
-		echo "require k8s.io/kubernetes $K8S_VERSION"
-		echo
-		echo "tool ("
-		for t in $K8S_TOOLS; do
-			case $t in
-			kubectl) echo "	k8s.io/kubectl/pkg/cmd" ;;
-			*) echo "	k8s.io/kubernetes/cmd/$t" ;;
-			esac
-		done
-		echo ")"
-		echo
-		echo "replace ("
-		sed -n '/^replace (/,/^)/p' "$mod" | sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\t\1 => \1 '"$staging_version"'#p'
-		echo ")"
-	} > go.mod
-	go mod tidy >/dev/null
+	for t in $K8S_TOOLS; do
+		case $t in
+		kubectl) pkgs+=(k8s.io/kubectl/pkg/cmd) ;; # kubectl's tool line names its library
+		*) pkgs+=("k8s.io/kubernetes/cmd/$t") ;;
+		esac
+	done
+	k8s_wrapper calico-c.test/k8s-tools "${pkgs[@]}"
 	for t in "${missing[@]}"; do
 		pkg=k8s.io/kubernetes/cmd/$t
 		go build -trimpath -ldflags="$(k8s_ldflags)" -o "$k8s_dir/$t.tmp" "$pkg"
 		mv "$k8s_dir/$t.tmp" "$k8s_dir/$t"
 	done
+}
+
+# e2e.test is rebuilt when its main (tests/lab/e2e) changes.
+E2E_TOOLS="k8s.io/kubernetes/test/images/agnhost github.com/onsi/ginkgo/v2/ginkgo"
+build_e2e() {
+	local work=$k8s_dir/e2e-src key t
+	key=$(cat "$SRC"/tests/lab/e2e/*.go | sha256sum | cut -d' ' -f1)
+	if [ -x "$k8s_dir/agnhost" ] && [ -x "$k8s_dir/ginkgo" ] && [ -x "$k8s_dir/e2e.test" ]; then
+		[ "$(cat "$k8s_dir/e2e.test.key" 2>/dev/null)" = "$key" ] || [ ! -w "$k8s_dir" ] && return 0
+	fi
+	command -v go >/dev/null || { log "go not found: install Go to build e2e.test"; return 1; }
+	log "building e2e.test, ginkgo, agnhost $K8S_VERSION (first time: several minutes)"
+	mkdir -p "$work/network"
+	cd "$work"
+	cp "$SRC"/tests/lab/e2e/*.go network/
+	# shellcheck disable=SC2086
+	k8s_wrapper calico-c.test/k8s-e2e $E2E_TOOLS
+	go test -c -trimpath -ldflags="$(k8s_ldflags)" -o "$k8s_dir/e2e.test.tmp" ./network
+	mv "$k8s_dir/e2e.test.tmp" "$k8s_dir/e2e.test"
+	for t in $E2E_TOOLS; do
+		go build -trimpath -ldflags='-s -w' -o "$k8s_dir/${t##*/}.tmp" "$t"
+		mv "$k8s_dir/${t##*/}.tmp" "$k8s_dir/${t##*/}"
+	done
+	echo "$key" >"$k8s_dir/e2e.test.key"
 }
 
 build_etcd() {
@@ -146,12 +182,56 @@ busybox_rootfs() {
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 }
 
+# host_bins ROOTFS DIR PROG...: the host's PROGs in ROOTFS/DIR, with the
+# shared libraries and loader they need at the same paths as here.
+host_bins() {
+	local r=$1 dir=$2 p f
+	shift 2
+	mkdir -p "$r/$dir"
+	for p; do
+		cp "$(command -v "$p")" "$r/$dir/${p%.openbsd}"
+		for f in $(ldd "$(command -v "$p")" | grep -o '/[^ ]*'); do
+			[ -e "$r$f" ] || cp -L --parents "$f" "$r"
+		done
+	done
+}
+
+# Upstream's agnhost image is Alpine with agnhost plus the tools specs exec
+# in it: a shell, curl, an nc with -u (netcat-openbsd), ip.
+AGNHOST_HOST_BINS="curl nc.openbsd"
+agnhost_rootfs() {
+	local r=$1 p
+	if [ "$1" = key ]; then
+		busybox_rootfs key
+		for p in $AGNHOST_HOST_BINS; do sha256sum "$(command -v "$p")"; done
+		sha256sum "$k8s_dir/agnhost"
+		return
+	fi
+	busybox_rootfs "$r"
+	host_bins "$r" usr/bin $AGNHOST_HOST_BINS
+	cp "$k8s_dir/agnhost" "$r/agnhost"
+	ln -s agnhost "$r/agnhost-2"
+	mkdir -p "$r/uploads"
+	echo 'user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh' >>"$r/etc/passwd"
+	printf 'user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n' >>"$r/etc/group"
+}
+
 build_etcd
 build_k8s
 mkdir -p "$img_dir" 2>/dev/null || true
 build_image pause "$PAUSE_REF" '{"Entrypoint":["/pause"],"WorkingDir":"/"}' pause_rootfs
 build_image busybox "$BUSYBOX_REF" \
 	'{"Env":["PATH=/bin"],"Cmd":["sh"],"WorkingDir":"/"}' busybox_rootfs
+if [ "$E2E" = 1 ]; then
+	build_e2e
+	build_image agnhost "$AGNHOST_REF" \
+		'{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":["/agnhost"],"Cmd":["pause"],"WorkingDir":"/"}' \
+		agnhost_rootfs
+	build_image e2e-busybox "$E2E_BUSYBOX_REF" \
+		'{"Env":["PATH=/bin"],"Cmd":["sh"],"WorkingDir":"/"}' busybox_rootfs
+	printf 'E2E_TEST=%s\nGINKGO=%s\nAGNHOST_IMAGE=%s\nE2E_BUSYBOX_IMAGE=%s\n' \
+		"$k8s_dir/e2e.test" "$k8s_dir/ginkgo" "$img_dir/agnhost.oci.tar" "$img_dir/e2e-busybox.oci.tar"
+fi
 printf 'KUBE_APISERVER=%s\nKUBECTL=%s\nETCD=%s\n' \
 	"$k8s_dir/kube-apiserver" "$k8s_dir/kubectl" "$etcd_dir/etcd"
 printf 'KUBE_CONTROLLER_MANAGER=%s\nKUBE_SCHEDULER=%s\nKUBELET=%s\nKUBE_PROXY=%s\n' \
