@@ -52,7 +52,10 @@ k8s_ldflags() {
 # k8s_wrapper MODULE TOOL...: go.mod of a module that builds packages of
 # k8s.io/kubernetes. That module replaces its staging modules with local
 # paths, which a dependent module cannot use; the wrapper pins each to its
-# published tag. The tool lines keep `go mod tidy` from dropping them.
+# published tag. The tool lines keep `go mod tidy` from dropping them; -e:
+# tidy also looks at the tests of k8s.io/kubernetes/test/e2e, which need
+# k8s.io/sample-apiserver at a version the module proxy does not serve (the
+# build, which does not, then fails on whatever else is wrong).
 k8s_wrapper() {
 	local mod t
 	mod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
@@ -66,7 +69,7 @@ k8s_wrapper() {
 		sed -n '/^replace (/,/^)/p' "$mod" | sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\t\1 => \1 '"$staging_version"'#p'
 		echo ")"
 	} > go.mod
-	go mod tidy >/dev/null
+	go mod tidy -e >/dev/null 2>tidy.log
 }
 
 build_k8s() {
