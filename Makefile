@@ -95,8 +95,10 @@ unit: all
 	@tests/unit/run $(UNIT_BINS) | tee $(BUILD)/summary-unit.txt
 
 # The image is built here, outside the tests' private namespaces (it fetches
-# Debian packages); tests/system/image runs it.
+# Debian packages); tests/system/image runs it. So are upstream's e2e.test
+# and agnhost (Go modules) for tests/system/k8s/0012upstream_e2e_smoke_0.
 system: all image
+	@tests/lab/build-tools.sh --e2e >/dev/null
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/system/run | tee $(BUILD)/summary-system.txt
 
 asan-unit:

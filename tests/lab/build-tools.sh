@@ -200,18 +200,21 @@ host_bins() {
 }
 
 # Upstream's agnhost image is Alpine with agnhost plus the tools specs exec
-# in it: a shell, curl, an nc with -u (netcat-openbsd), ip.
+# in it: a shell, curl, an nc with -u (netcat-openbsd), ip. /bin/sh is dash:
+# Debian's busybox shell runs its own applets before PATH (its nc has no -u).
 AGNHOST_HOST_BINS="curl nc.openbsd"
 agnhost_rootfs() {
 	local r=$1 p
 	if [ "$1" = key ]; then
 		busybox_rootfs key
-		for p in $AGNHOST_HOST_BINS; do sha256sum "$(command -v "$p")"; done
+		for p in $AGNHOST_HOST_BINS dash; do sha256sum "$(command -v "$p")"; done
 		sha256sum "$k8s_dir/agnhost"
 		return
 	fi
 	busybox_rootfs "$r"
 	host_bins "$r" usr/bin $AGNHOST_HOST_BINS
+	host_bins "$r" bin dash
+	ln -sf dash "$r/bin/sh"
 	cp "$k8s_dir/agnhost" "$r/agnhost"
 	ln -s agnhost "$r/agnhost-2"
 	mkdir -p "$r/uploads"
