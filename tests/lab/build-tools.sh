@@ -29,6 +29,11 @@ BUSYBOX_REF=calico-c/busybox:lab
 # test/utils/image/manifest.go of K8S_VERSION.
 AGNHOST_REF=registry.k8s.io/e2e-test-images/agnhost:2.53
 E2E_BUSYBOX_REF=registry.k8s.io/e2e-test-images/busybox:1.36.1-1
+DNSUTILS_REF=registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7
+# The cluster DNS the e2e DNS and Service specs resolve through.
+COREDNS_VERSION=${COREDNS_VERSION:-v1.12.0}
+coredns_dir=$CACHE/coredns-$COREDNS_VERSION
+COREDNS_REF=calico-c/coredns:$COREDNS_VERSION
 E2E=0
 [ "${1:-}" != --e2e ] || E2E=1
 
@@ -141,6 +146,27 @@ EOM
 	mv "$etcd_dir/etcd.tmp" "$etcd_dir/etcd"
 }
 
+build_coredns() {
+	local work=$coredns_dir/src
+	[ -x "$coredns_dir/coredns" ] && return 0
+	command -v go >/dev/null || { log "go not found: install Go to build CoreDNS"; return 1; }
+	log "building CoreDNS $COREDNS_VERSION"
+	mkdir -p "$work"
+	cd "$work"
+	cat > go.mod <<EOM
+module calico-c.test/coredns-tools
+
+go 1.24
+
+require github.com/coredns/coredns $COREDNS_VERSION
+
+tool github.com/coredns/coredns
+EOM
+	go mod tidy -e >/dev/null 2>tidy.log
+	go build -trimpath -ldflags='-s -w' -o "$coredns_dir/coredns.tmp" github.com/coredns/coredns
+	mv "$coredns_dir/coredns.tmp" "$coredns_dir/coredns"
+}
+
 # build_image NAME REF CONFIG ROOTFS_FN: images/NAME.oci.tar, a one-layer
 # image of the folder ROOTFS_FN fills; rebuilt when ROOTFS_FN's inputs
 # (`ROOTFS_FN key` prints their key) change, unless the cache is read-only.
@@ -200,9 +226,10 @@ host_bins() {
 }
 
 # Upstream's agnhost image is Alpine with agnhost plus the tools specs exec
-# in it: a shell, curl, an nc with -u (netcat-openbsd), ip. /bin/sh is dash:
-# Debian's busybox shell runs its own applets before PATH (its nc has no -u).
-AGNHOST_HOST_BINS="curl nc.openbsd"
+# in it: a shell, curl, an nc with -u (netcat-openbsd), ip, dig, getent.
+# /bin/sh is dash: Debian's busybox shell runs its own applets before PATH
+# (its nc has no -u). The same root serves as jessie-dnsutils (dig, getent).
+AGNHOST_HOST_BINS="curl nc.openbsd dig getent"
 agnhost_rootfs() {
 	local r=$1 p
 	if [ "$1" = key ]; then
@@ -218,8 +245,14 @@ agnhost_rootfs() {
 	cp "$k8s_dir/agnhost" "$r/agnhost"
 	ln -s agnhost "$r/agnhost-2"
 	mkdir -p "$r/uploads"
+	echo 'hosts: files dns' >"$r/etc/nsswitch.conf"
 	echo 'user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh' >>"$r/etc/passwd"
 	printf 'user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n' >>"$r/etc/group"
+}
+
+coredns_rootfs() {
+	if [ "$1" = key ]; then sha256sum "$coredns_dir/coredns" | cut -d' ' -f1; return; fi
+	cp "$coredns_dir/coredns" "$1/coredns"
 }
 
 build_etcd
@@ -233,10 +266,17 @@ if [ "$E2E" = 1 ]; then
 	build_image agnhost "$AGNHOST_REF" \
 		'{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":["/agnhost"],"Cmd":["pause"],"WorkingDir":"/"}' \
 		agnhost_rootfs
+	build_image dnsutils "$DNSUTILS_REF" \
+		'{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"WorkingDir":"/"}' \
+		agnhost_rootfs
 	build_image e2e-busybox "$E2E_BUSYBOX_REF" \
 		'{"Env":["PATH=/bin"],"Cmd":["sh"],"WorkingDir":"/"}' busybox_rootfs
-	printf 'E2E_TEST=%s\nGINKGO=%s\nAGNHOST_IMAGE=%s\nE2E_BUSYBOX_IMAGE=%s\n' \
-		"$k8s_dir/e2e.test" "$k8s_dir/ginkgo" "$img_dir/agnhost.oci.tar" "$img_dir/e2e-busybox.oci.tar"
+	build_coredns
+	build_image coredns "$COREDNS_REF" '{"Entrypoint":["/coredns"],"WorkingDir":"/"}' coredns_rootfs
+	printf 'E2E_TEST=%s\nGINKGO=%s\nE2E_IMAGES="%s"\nCOREDNS_REF=%s\n' \
+		"$k8s_dir/e2e.test" "$k8s_dir/ginkgo" \
+		"$(for i in agnhost dnsutils e2e-busybox coredns; do printf '%s ' "$img_dir/$i.oci.tar"; done)" \
+		"$COREDNS_REF"
 fi
 printf 'KUBE_APISERVER=%s\nKUBECTL=%s\nETCD=%s\n' \
 	"$k8s_dir/kube-apiserver" "$k8s_dir/kubectl" "$etcd_dir/etcd"
