@@ -106,7 +106,8 @@ E2E_TOOLS="k8s.io/kubernetes/test/images/agnhost github.com/onsi/ginkgo/v2/ginkg
 build_e2e() {
 	local work=$k8s_dir/e2e-src key t
 	key=$(cat "$SRC"/tests/lab/e2e/*.go | sha256sum | cut -d' ' -f1)
-	if [ -x "$k8s_dir/agnhost" ] && [ -x "$k8s_dir/ginkgo" ] && [ -x "$k8s_dir/e2e.test" ]; then
+	if [ -x "$k8s_dir/agnhost" ] && [ -x "$k8s_dir/ginkgo" ] && [ -x "$k8s_dir/e2e.test" ] &&
+		[ -f "$k8s_dir/porter/localhost.key" ]; then
 		[ "$(cat "$k8s_dir/e2e.test.key" 2>/dev/null)" = "$key" ] || [ ! -w "$k8s_dir" ] && return 0
 	fi
 	command -v go >/dev/null || { log "go not found: install Go to build e2e.test"; return 1; }
@@ -122,6 +123,10 @@ build_e2e() {
 		go build -trimpath -ldflags='-s -w' -o "$k8s_dir/${t##*/}.tmp" "$t"
 		mv "$k8s_dir/${t##*/}.tmp" "$k8s_dir/${t##*/}"
 	done
+	# agnhost porter's TLS pair, which upstream's image has in its /.
+	mkdir -p "$k8s_dir/porter"
+	cp "$(go list -m -f '{{.Dir}}' k8s.io/kubernetes)"/test/images/agnhost/porter/localhost.{crt,key} \
+		"$k8s_dir/porter/"
 	echo "$key" >"$k8s_dir/e2e.test.key"
 }
 
@@ -235,14 +240,14 @@ agnhost_rootfs() {
 	if [ "$1" = key ]; then
 		busybox_rootfs key
 		for p in $AGNHOST_HOST_BINS dash; do sha256sum "$(command -v "$p")"; done
-		sha256sum "$k8s_dir/agnhost"
+		sha256sum "$k8s_dir/agnhost" "$k8s_dir"/porter/*
 		return
 	fi
 	busybox_rootfs "$r"
 	host_bins "$r" usr/bin $AGNHOST_HOST_BINS
 	host_bins "$r" bin dash
 	ln -sf dash "$r/bin/sh"
-	cp "$k8s_dir/agnhost" "$r/agnhost"
+	cp "$k8s_dir/agnhost" "$k8s_dir"/porter/localhost.* "$r/"
 	ln -s agnhost "$r/agnhost-2"
 	mkdir -p "$r/uploads"
 	echo 'hosts: files dns' >"$r/etc/nsswitch.conf"
