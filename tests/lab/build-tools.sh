@@ -130,47 +130,22 @@ build_e2e() {
 	echo "$key" >"$k8s_dir/e2e.test.key"
 }
 
-build_etcd() {
-	local work=$etcd_dir/src
-	[ -x "$etcd_dir/etcd" ] && return 0
-	command -v go >/dev/null || { log "go not found: install Go to build etcd"; return 1; }
-	log "building etcd $ETCD_VERSION"
-	mkdir -p "$work"
-	cd "$work"
-	cat > go.mod <<EOM
-module calico-c.test/etcd-tools
-
-go 1.24
-
-require go.etcd.io/etcd/server/v3 $ETCD_VERSION
-
-tool go.etcd.io/etcd/server/v3
-EOM
-	go mod tidy >/dev/null
-	go build -trimpath -ldflags='-s -w' -o "$etcd_dir/etcd.tmp" go.etcd.io/etcd/server/v3
-	mv "$etcd_dir/etcd.tmp" "$etcd_dir/etcd"
-}
-
-build_coredns() {
-	local work=$coredns_dir/src
-	[ -x "$coredns_dir/coredns" ] && return 0
-	command -v go >/dev/null || { log "go not found: install Go to build CoreDNS"; return 1; }
-	log "building CoreDNS $COREDNS_VERSION"
-	mkdir -p "$work"
-	cd "$work"
-	cat > go.mod <<EOM
-module calico-c.test/coredns-tools
-
-go 1.24
-
-require github.com/coredns/coredns $COREDNS_VERSION
-
-tool github.com/coredns/coredns
-EOM
+# build_go_tool DIR BINARY MODULE@VERSION PACKAGE: DIR/BINARY, the main
+# PACKAGE of MODULE at VERSION, built in a wrapper module in DIR/src.
+build_go_tool() {
+	local dir=$1 bin=$2 mod=${3%@*} ver=${3#*@} pkg=$4
+	[ -x "$dir/$bin" ] && return 0
+	command -v go >/dev/null || { log "go not found: install Go to build $bin"; return 1; }
+	log "building $bin $ver"
+	mkdir -p "$dir/src"
+	cd "$dir/src"
+	printf 'module calico-c.test/%s-tools\n\ngo 1.24\n\nrequire %s %s\n\ntool %s\n' \
+		"$bin" "$mod" "$ver" "$pkg" >go.mod
 	go mod tidy -e >/dev/null 2>tidy.log
-	go build -trimpath -ldflags='-s -w' -o "$coredns_dir/coredns.tmp" github.com/coredns/coredns
-	mv "$coredns_dir/coredns.tmp" "$coredns_dir/coredns"
+	go build -trimpath -ldflags='-s -w' -o "$dir/$bin.tmp" "$pkg"
+	mv "$dir/$bin.tmp" "$dir/$bin"
 }
+
 
 # build_image NAME REF CONFIG ROOTFS_FN: images/NAME.oci.tar, a one-layer
 # image of the folder ROOTFS_FN fills; rebuilt when ROOTFS_FN's inputs
@@ -260,7 +235,7 @@ coredns_rootfs() {
 	cp "$coredns_dir/coredns" "$1/coredns"
 }
 
-build_etcd
+build_go_tool "$etcd_dir" etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" go.etcd.io/etcd/server/v3
 build_k8s
 mkdir -p "$img_dir" 2>/dev/null || true
 build_image pause "$PAUSE_REF" '{"Entrypoint":["/pause"],"WorkingDir":"/"}' pause_rootfs
@@ -276,7 +251,7 @@ if [ "$E2E" = 1 ]; then
 		agnhost_rootfs
 	build_image e2e-busybox "$E2E_BUSYBOX_REF" \
 		'{"Env":["PATH=/bin"],"Cmd":["sh"],"WorkingDir":"/"}' busybox_rootfs
-	build_coredns
+	build_go_tool "$coredns_dir" coredns "github.com/coredns/coredns@$COREDNS_VERSION" github.com/coredns/coredns
 	build_image coredns "$COREDNS_REF" '{"Entrypoint":["/coredns"],"WorkingDir":"/"}' coredns_rootfs
 	printf 'E2E_TEST=%s\nGINKGO=%s\nE2E_IMAGES="%s"\nCOREDNS_REF=%s\n' \
 		"$k8s_dir/e2e.test" "$k8s_dir/ginkgo" \
