@@ -58,6 +58,8 @@ enum inf_kind {
 	INF_BGPCONFIGS,
 	INF_BGPPEERS,
 	INF_BGPFILTERS,
+	INF_SERVICES,
+	INF_ENDPOINTSLICES,
 	INF_FELIXCONFIGS,
 	INF_SECRETS,
 	_INF_MAX,
@@ -77,6 +79,8 @@ static const struct {
 	[INF_BGPCONFIGS] = { "bgpconfigurations", &kapi_bgpconfigurations },
 	[INF_BGPPEERS] = { "bgppeers", &kapi_bgppeers },
 	[INF_BGPFILTERS] = { "bgpfilters", &kapi_bgpfilters },
+	[INF_SERVICES] = { "services", &kapi_services },
+	[INF_ENDPOINTSLICES] = { "endpointslices", &kapi_endpointslices },
 	[INF_FELIXCONFIGS] = { "felixconfigurations", &kapi_felixconfigurations },
 	[INF_SECRETS] = { "secrets", &kapi_secrets },
 };
@@ -87,6 +91,8 @@ static const enum inf_kind objs_inf[_FELIX_OBJS_MAX] = {
 	[FELIX_OBJS_BGPCONFIGS] = INF_BGPCONFIGS,
 	[FELIX_OBJS_BGPPEERS] = INF_BGPPEERS,
 	[FELIX_OBJS_BGPFILTERS] = INF_BGPFILTERS,
+	[FELIX_OBJS_SERVICES] = INF_SERVICES,
+	[FELIX_OBJS_ENDPOINTSLICES] = INF_ENDPOINTSLICES,
 	[FELIX_OBJS_SECRETS] = INF_SECRETS,
 	[FELIX_OBJS_IPPOOLS] = INF_IPPOOLS,
 };

@@ -119,6 +119,8 @@ static int render(struct birdmgr *m, char **ret_text)
 		.bgpconfigurations = objs_array(&d->objs[FELIX_OBJS_BGPCONFIGS]),
 		.bgppeers = objs_array(&d->objs[FELIX_OBJS_BGPPEERS]),
 		.bgpfilters = objs_array(&d->objs[FELIX_OBJS_BGPFILTERS]),
+		.services = objs_array(&d->objs[FELIX_OBJS_SERVICES]),
+		.endpointslices = objs_array(&d->objs[FELIX_OBJS_ENDPOINTSLICES]),
 		.secrets = objs_array(&d->objs[FELIX_OBJS_SECRETS]),
 		.ippools = objs_array(&d->objs[FELIX_OBJS_IPPOOLS]),
 		.blocks = d->blocks,
@@ -138,6 +140,8 @@ static int render(struct birdmgr *m, char **ret_text)
 	json_decref(in.bgpconfigurations);
 	json_decref(in.bgppeers);
 	json_decref(in.bgpfilters);
+	json_decref(in.services);
+	json_decref(in.endpointslices);
 	json_decref(in.secrets);
 	json_decref(in.ippools);
 	return r;

@@ -46,6 +46,8 @@ enum felix_objs_kind {
 	FELIX_OBJS_BGPCONFIGS,
 	FELIX_OBJS_BGPPEERS,
 	FELIX_OBJS_BGPFILTERS,
+	FELIX_OBJS_SERVICES,	   /* service IP advertisement */
+	FELIX_OBJS_ENDPOINTSLICES, /* which nodes have a Local service's endpoints */
 	FELIX_OBJS_SECRETS,
 	FELIX_OBJS_IPPOOLS,
 	_FELIX_OBJS_MAX,

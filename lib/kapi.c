@@ -77,6 +77,9 @@ CORE(kapi_nodes, "nodes", "Node", false);
 CORE(kapi_namespaces, "namespaces", "Namespace", false);
 CORE(kapi_secrets, "secrets", "Secret", true);
 CORE(kapi_configmaps, "configmaps", "ConfigMap", true);
+CORE(kapi_services, "services", "Service", true);
+const struct kapi_resource kapi_endpointslices = { "discovery.k8s.io/v1", "endpointslices",
+						   "EndpointSlice", true };
 const struct kapi_resource kapi_leases = { "coordination.k8s.io/v1", "leases", "Lease", true };
 const struct kapi_resource kapi_networkpolicies = { "networking.k8s.io/v1", "networkpolicies",
 						    "NetworkPolicy", true };

@@ -42,7 +42,7 @@ struct kapi_resource {
 };
 
 extern const struct kapi_resource kapi_pods, kapi_nodes, kapi_namespaces, kapi_secrets,
-	kapi_leases, kapi_networkpolicies, kapi_crds;
+	kapi_leases, kapi_networkpolicies, kapi_crds, kapi_services, kapi_endpointslices;
 extern const struct kapi_resource kapi_configmaps;
 /* crd.projectcalico.org/v1, cluster-scoped */
 extern const struct kapi_resource kapi_ippools, kapi_ipamblocks, kapi_blockaffinities,
