@@ -28,7 +28,7 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static int ctl_connect(const char *path)
+static int sock_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -114,7 +114,7 @@ int birdctl_command(const char *sock, const char *cmd, char **ret_reply)
 
 	if (strchr(cmd, '\n'))
 		return -EINVAL;
-	fd = ctl_connect(sock);
+	fd = sock_connect(sock);
 	if (fd < 0)
 		return fd;
 	buf = malloc(cap);

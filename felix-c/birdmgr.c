@@ -42,10 +42,10 @@ struct birdmgr {
 /* ---- the real seam ---- */
 
 static int io_apply(const struct felix_config *c, const char *text, bool *ret_changed,
-		    char **ret_msg)
+		    char **ret_error)
 {
 	return birdcfg_apply(c->bird_config, text, c->bird_binary, c->bird_socket, ret_changed,
-			     ret_msg);
+			     ret_error);
 }
 
 static bool io_running(const struct felix_config *c)

@@ -29,7 +29,7 @@ struct birdmgr_io {
 	/* birdcfg_apply(): 0, -EINVAL (BIRD rejects @text), -ENOENT or
 	 * -ECONNREFUSED (written, BIRD not told), -errno. */
 	int (*apply_config)(const struct felix_config *c, const char *text, bool *ret_changed,
-			    char **ret_msg);
+			    char **ret_error);
 	bool (*running)(const struct felix_config *c);
 	pid_t (*start)(const struct felix_config *c);
 	int (*command)(const struct felix_config *c, const char *cmd, char **ret_reply);

@@ -1,4 +1,4 @@
-/* Shared between the kapi modules (kubeconfig.c, kapi.c, kwatch.c); not a
+/* Shared between the kapi modules (kubeconfig.c, kapi.c, kapi_watch.c); not a
  * public contract. The config holds everything in memory (file contents
  * already read, base64 already decoded), so a client never touches the
  * filesystem again.

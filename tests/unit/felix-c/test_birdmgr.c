@@ -26,10 +26,10 @@ struct fake {
 } fake;
 
 static int f_apply(const struct felix_config *c, const char *text, bool *ret_changed,
-		   char **ret_msg)
+		   char **ret_error)
 {
 	(void)c;
-	(void)ret_msg;
+	(void)ret_error;
 	*ret_changed = !fake.last_text || strcmp(fake.last_text, text) != 0;
 	fake.installs++;
 	free(fake.last_text);
