@@ -14,8 +14,6 @@
 
 #define DEFAULT_GC_STATE "/run/calico-c/ipam-gc-state.json"
 
-DEFINE_CLEANUP_FUNC(struct ipam, ipam_free);
-DEFINE_CLEANUP_FUNC(struct ipam_gc_state, ipam_gc_state_free);
 
 static int open_ipam(struct ctl *c, struct ipam **ret)
 {

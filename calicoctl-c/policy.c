@@ -32,8 +32,6 @@
 #include "policy/model.h"
 #include "policy/nftstate.h"
 
-DEFINE_CLEANUP_FUNC(struct policy_model, policy_model_free);
-DEFINE_CLEANUP_FUNC(struct policy_kernel, policy_kernel_close);
 
 struct explain_args {
 	const char *src, *dst;

@@ -238,8 +238,6 @@ static int read_sa_file(const struct settings *s, const char *leaf, char **ret, 
 	return 0;
 }
 
-DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
-DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
 
 /* Exchanges the pod's token for one of CNI_SERVICE_ACCOUNT (TokenRequest). */
 static int request_token(const struct settings *s, struct plan *p)

@@ -20,7 +20,6 @@
 #define K8S_REQUEST_MS 5000
 #define K8S_CONNECT_MS 2000
 
-DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
 
 int k8s_error_code(int r)
 {

@@ -24,7 +24,6 @@
 
 #define DEFAULT_MTU 1500
 
-DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free)
 
 static bool uses_k8s(const struct plugin *p)
 {

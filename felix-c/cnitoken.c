@@ -12,7 +12,6 @@
 #include "kapi.h"
 #include "log.h"
 
-DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
 
 uint64_t cnitoken_next_delay_ms(int64_t remaining_s, double jitter, unsigned interval_ms)
 {

@@ -34,7 +34,6 @@
 #include "log.h"
 #include "nl.h"
 
-DEFINE_CLEANUP_FUNC(struct nl, nl_free);
 
 struct felix_worker {
 	const struct felix_config *cfg; /* borrowed */

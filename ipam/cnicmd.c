@@ -44,15 +44,14 @@
 #include "cleanup.h"
 #include "cni.h"
 #include "fileio.h"
-#include "cni-plugin/tlscache.h"
 #include "ipam/cnicmd.h"
 #include "ipam/gc.h"
 #include "ipam/internal.h"
 #include "ipam/ipam.h"
 #include "kapi.h"
 #include "log.h"
+#include "tlscache.h"
 
-DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free);
 
 #define ANN_V4POOLS "cni.projectcalico.org/ipv4pools"
 #define ANN_V6POOLS "cni.projectcalico.org/ipv6pools"

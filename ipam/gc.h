@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cleanup.h"
+
 struct ipam;
 struct ipam_gc_state;
 
@@ -32,6 +34,7 @@ int ipam_gc_state_new(struct ipam_gc_state **ret);
 int ipam_gc_state_load(const char *path, struct ipam_gc_state **ret);
 int ipam_gc_state_save(const struct ipam_gc_state *s, const char *path);
 struct ipam_gc_state *ipam_gc_state_free(struct ipam_gc_state *s);
+DEFINE_CLEANUP_FUNC(struct ipam_gc_state, ipam_gc_state_free);
 
 /**
  * ipam_gc_run - one GC pass over the whole cluster

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "block.h"
+#include "cleanup.h"
 
 struct kapi;
 struct selector;
@@ -90,6 +91,7 @@ struct ipam;
 /* @k stays owned by the caller and must outlive the ipam. */
 int ipam_new(struct kapi *k, struct ipam **ret);
 struct ipam *ipam_free(struct ipam *ipam);
+DEFINE_CLEANUP_FUNC(struct ipam, ipam_free);
 const char *ipam_last_error(const struct ipam *ipam);
 const struct ipam_stats *ipam_get_stats(const struct ipam *ipam);
 

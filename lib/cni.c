@@ -521,7 +521,6 @@ struct cni_result *cni_result_free(struct cni_result *r)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free)
 
 int cni_result_add_interface(struct cni_result *r, const char *name, const char *mac,
 			     const char *sandbox)
@@ -897,7 +896,6 @@ struct cni_config *cni_config_free(struct cni_config *c)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct cni_config, cni_config_free)
 
 #define BAD_CONFIG(err, ...) cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EINVAL, __VA_ARGS__)
 

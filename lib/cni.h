@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
+
 enum cni_command {
 	CNI_COMMAND_ADD,
 	CNI_COMMAND_DEL,
@@ -227,6 +229,7 @@ struct cni_result {
 
 struct cni_result *cni_result_new(void);
 struct cni_result *cni_result_free(struct cni_result *r);
+DEFINE_CLEANUP_FUNC(struct cni_result, cni_result_free);
 
 /**
  * cni_result_from_json - parse a Success result of any supported version
@@ -296,6 +299,7 @@ struct cni_config {
 int cni_config_parse(const char *text, size_t len, enum cni_command cmd,
 		     struct cni_config **ret, struct cni_error *err);
 struct cni_config *cni_config_free(struct cni_config *c);
+DEFINE_CLEANUP_FUNC(struct cni_config, cni_config_free);
 
 /* VERSION: print {"cniVersion", "supportedVersions": [...]}, in the
  * cniVersion of the request @text (may be NULL) when we speak it, else in

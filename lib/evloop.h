@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cleanup.h"
+
 struct evloop;
 struct evloop_io;
 struct evloop_timer;
@@ -32,6 +34,7 @@ typedef void (*evloop_signal_cb)(struct evloop_signal *s, const struct signalfd_
  */
 int evloop_new(struct evloop **ret);
 struct evloop *evloop_free(struct evloop *l);
+DEFINE_CLEANUP_FUNC(struct evloop, evloop_free);
 
 /**
  * evloop_run - dispatch until evloop_exit()
@@ -87,6 +90,7 @@ void evloop_timer_arm(struct evloop_timer *t, uint64_t delay_ms);
 void evloop_timer_disarm(struct evloop_timer *t);
 bool evloop_timer_is_armed(const struct evloop_timer *t);
 struct evloop_timer *evloop_timer_free(struct evloop_timer *t);
+DEFINE_CLEANUP_FUNC(struct evloop_timer, evloop_timer_free);
 
 /**
  * evloop_signal_add - deliver @signo through the loop (blocks it for the
@@ -102,3 +106,4 @@ struct evloop_timer *evloop_timer_free(struct evloop_timer *t);
 int evloop_signal_add(struct evloop *l, int signo, evloop_signal_cb cb, void *userdata,
 		      struct evloop_signal **ret);
 struct evloop_signal *evloop_signal_free(struct evloop_signal *s);
+DEFINE_CLEANUP_FUNC(struct evloop_signal, evloop_signal_free);

@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
+
 struct jsonstream;
 
 /* @obj is borrowed (json_incref() to keep it). A negative return stops the
@@ -29,6 +31,7 @@ typedef int (*jsonstream_cb)(json_t *obj, void *userdata);
  */
 int jsonstream_new(size_t max_object, struct jsonstream **ret);
 struct jsonstream *jsonstream_free(struct jsonstream *s);
+DEFINE_CLEANUP_FUNC(struct jsonstream, jsonstream_free);
 
 /**
  * jsonstream_feed - consume a chunk

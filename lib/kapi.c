@@ -397,7 +397,6 @@ static int copy_config(struct kapi *k, const struct kapi_config *cfg)
 	return 0;
 }
 
-DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
 
 int kapi_new(const struct kapi_config *cfg, struct kapi **ret)
 {

@@ -27,6 +27,8 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
+
 struct evloop;
 struct kapi;
 struct kapi_config;
@@ -83,10 +85,12 @@ int kapi_config_load(const char *path, struct kapi_config **ret, char **ret_erro
 /* The current context's namespace, NULL when it names none. */
 const char *kapi_config_namespace(const struct kapi_config *c);
 struct kapi_config *kapi_config_free(struct kapi_config *c);
+DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free);
 
 /* Client lifecycle. The client copies what it needs from @cfg. */
 int kapi_new(const struct kapi_config *cfg, struct kapi **ret);
 struct kapi *kapi_free(struct kapi *k);
+DEFINE_CLEANUP_FUNC(struct kapi, kapi_free);
 /* Called with the OpenSSL SSL_CTX (as void *) of each new TLS connection. */
 typedef void (*kapi_tls_hook)(void *ssl_ctx, void *userdata);
 
@@ -340,6 +344,7 @@ int kapi_watch_start(struct kapi *k, struct evloop *loop, const char *path,
 		     const struct kapi_watch_opts *o, const struct kapi_watch_ops *ops,
 		     void *userdata, struct kapi_watch **ret);
 struct kapi_watch *kapi_watch_free(struct kapi_watch *w);
+DEFINE_CLEANUP_FUNC(struct kapi_watch, kapi_watch_free);
 /* Starts again from @resource_version (after GONE and a relist). */
 int kapi_watch_restart(struct kapi_watch *w, const char *resource_version);
 enum kapi_watch_state kapi_watch_get_state(const struct kapi_watch *w);

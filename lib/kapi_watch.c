@@ -669,7 +669,6 @@ static void watch_done(struct kreq *rq, int error, long code, void *userdata)
 	schedule_retry(w, error ? error : -EIO, msg ? msg : "watch ended early");
 }
 
-DEFINE_CLEANUP_FUNC(struct kapi_watch, kapi_watch_free)
 
 int kapi_watch_start(struct kapi *k, struct evloop *loop, const char *path,
 		     const struct kapi_watch_opts *o, const struct kapi_watch_ops *ops,

@@ -532,7 +532,6 @@ static void watch_state(struct kapi_watch *w, enum kapi_watch_state s, int error
 		relist(inf, message);
 }
 
-DEFINE_CLEANUP_FUNC(struct kinformer, kinformer_free)
 
 static int copy_opts(struct kinformer *inf, const struct kinformer_opts *o)
 {

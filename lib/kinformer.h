@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
+
 struct evloop;
 struct kapi;
 struct kinformer;
@@ -71,6 +73,7 @@ int kinformer_new(struct kapi *k, struct evloop *loop, const char *path,
 		  const struct kinformer_opts *o, const struct kinformer_ops *ops, void *userdata,
 		  struct kinformer **ret);
 struct kinformer *kinformer_free(struct kinformer *inf);
+DEFINE_CLEANUP_FUNC(struct kinformer, kinformer_free);
 
 /* True once the first LIST has been delivered (stays true across relists). */
 bool kinformer_is_synced(const struct kinformer *inf);

@@ -33,7 +33,6 @@
 
 #define _cleanup_json_ _cleanup_(json_decrefp) /* jansson's own */
 
-DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
 
 /* Sets *@ret_error (if wanted) to a formatted message and returns @r. */
 __attribute__((format(printf, 3, 4))) static int fail(char **ret_error, int r, const char *fmt,

@@ -71,7 +71,6 @@ struct labelsel *labelsel_free(struct labelsel *s)
 	free(s);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct labelsel, labelsel_free);
 
 /* [A-Za-z0-9] at both ends, [-_.A-Za-z0-9] inside, 1..63 characters. */
 static bool is_name_part(const char *s, size_t n)

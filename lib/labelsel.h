@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
+
 struct labelsel;
 
 /**
@@ -27,6 +29,7 @@ struct labelsel;
 int labelsel_from_json(const json_t *j, const char *path, struct labelsel **ret,
 		       char **ret_error);
 struct labelsel *labelsel_free(struct labelsel *s);
+DEFINE_CLEANUP_FUNC(struct labelsel, labelsel_free);
 
 /* A label map packed in one allocation (free() it): @n "key\0value\0"
  * pairs sorted by key. A tenth of the memory of the same map in JSON, which

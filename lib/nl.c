@@ -365,7 +365,6 @@ struct nl *nl_free(struct nl *nl)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct nl, nl_free)
 
 int nl_open(struct nl **ret)
 {

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cleanup.h"
+
 struct nlmsghdr;
 
 /* rtm_protocol of every route we own (iproute2 shows "proto 80"). */
@@ -82,6 +84,7 @@ int nl_open(struct nl **ret);
 /* Open a socket in the namespace @netns_fd refers to (setns there and back). */
 int nl_open_in_netns(int netns_fd, struct nl **ret);
 struct nl *nl_free(struct nl *nl);
+DEFINE_CLEANUP_FUNC(struct nl, nl_free);
 /* Extended-ACK message of the last failed request, "" when none. */
 const char *nl_last_error(const struct nl *nl);
 

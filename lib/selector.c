@@ -74,7 +74,6 @@ struct selector *selector_free(struct selector *s)
 	free(s);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct selector, selector_free);
 
 static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct parser *p, const char *fmt, ...)

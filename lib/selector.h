@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
+
 struct selector;
 
 /**
@@ -21,6 +23,7 @@ struct selector;
  */
 int selector_parse(const char *text, struct selector **ret, char **ret_error);
 struct selector *selector_free(struct selector *s);
+DEFINE_CLEANUP_FUNC(struct selector, selector_free);
 /* @labels: a JSON object of string values (metadata.labels), NULL = no labels. */
 bool selector_matches(const struct selector *s, const json_t *labels);
 /* True when @s matches every label set (all(), global() or ""). */

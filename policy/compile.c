@@ -168,7 +168,6 @@ struct policy_desired *policy_desired_free(struct policy_desired *d)
 	free(d);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct policy_desired, policy_desired_free);
 
 /* ---- names ---- */
 

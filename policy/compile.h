@@ -43,6 +43,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cleanup.h"
+
 struct policy_model;
 struct policy_nft;
 struct policy_plan;
@@ -68,6 +70,7 @@ struct policy_desired;
 int policy_compile(const struct policy_model *m, const struct policy_options *o,
 		   struct policy_desired **ret);
 struct policy_desired *policy_desired_free(struct policy_desired *d);
+DEFINE_CLEANUP_FUNC(struct policy_desired, policy_desired_free);
 const struct policy_nft *policy_desired_nft(const struct policy_desired *d);
 
 /**

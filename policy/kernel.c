@@ -1036,7 +1036,6 @@ struct policy_kernel *policy_kernel_close(struct policy_kernel *k)
 	free(k);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct policy_kernel, policy_kernel_close);
 
 int policy_kernel_open(struct policy_kernel **ret)
 {

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cleanup.h"
+
 struct policy_nft;
 struct policy_plan;
 
@@ -22,6 +24,7 @@ struct policy_kernel;
 /* Return: 0, -errno from the netlink socket. */
 int policy_kernel_open(struct policy_kernel **ret);
 struct policy_kernel *policy_kernel_close(struct policy_kernel *k);
+DEFINE_CLEANUP_FUNC(struct policy_kernel, policy_kernel_close);
 
 /**
  * policy_kernel_read - read table @table (family inet) back from the kernel

@@ -162,7 +162,6 @@ struct policy_pod *policy_pod_free(struct policy_pod *p)
 	free(p);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct policy_pod, policy_pod_free);
 
 static int pod_add_ip(struct policy_pod *p, const char *text)
 {
@@ -434,7 +433,6 @@ struct policy_namespace *policy_namespace_free(struct policy_namespace *n)
 	free(n);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct policy_namespace, policy_namespace_free);
 
 /* The apiserver sets kubernetes.io/metadata.name on every namespace; objects
  * from other sources may lack it, so it is added here. */

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
 #include "hmap.h"
 
 struct labels;
@@ -144,11 +145,13 @@ bool policy_pod_verify_ips(struct policy_pod *p,
 					  void *userdata),
 			   void *userdata);
 struct policy_pod *policy_pod_free(struct policy_pod *p);
+DEFINE_CLEANUP_FUNC(struct policy_pod, policy_pod_free);
 int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret);
 bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b);
 
 int policy_namespace_from_json(const json_t *j, struct policy_namespace **ret, char **ret_error);
 struct policy_namespace *policy_namespace_free(struct policy_namespace *n);
+DEFINE_CLEANUP_FUNC(struct policy_namespace, policy_namespace_free);
 
 /**
  * policy_netpol_from_json - parse and validate a networking.k8s.io/v1
@@ -210,6 +213,7 @@ struct policy_ns_pods {
  */
 int policy_model_new(const char *node, struct policy_model **ret);
 struct policy_model *policy_model_free(struct policy_model *m);
+DEFINE_CLEANUP_FUNC(struct policy_model, policy_model_free);
 
 /**
  * policy_model_set_pod - add or replace a pod

@@ -26,9 +26,6 @@
 #include "policy/nftstate.h"
 #include "policy/plan.h"
 
-DEFINE_CLEANUP_FUNC(struct policy_model, policy_model_free);
-DEFINE_CLEANUP_FUNC(struct policy_desired, policy_desired_free);
-DEFINE_CLEANUP_FUNC(struct policy_kernel, policy_kernel_close);
 
 struct args {
 	const char *cmd;

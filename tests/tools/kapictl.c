@@ -40,8 +40,6 @@
 #include "kinformer.h"
 #include "log.h"
 
-DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
-DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
 
 struct opts {
 	const char *kubeconfig;
@@ -242,11 +240,6 @@ static int cmd_latency(struct kapi *k, char **argv)
 
 /* --- watch and informer ---------------------------------------------------- */
 
-DEFINE_CLEANUP_FUNC(struct evloop, evloop_free)
-DEFINE_CLEANUP_FUNC(struct kapi_watch, kapi_watch_free)
-DEFINE_CLEANUP_FUNC(struct kinformer, kinformer_free)
-DEFINE_CLEANUP_FUNC(struct evloop_timer, evloop_timer_free)
-DEFINE_CLEANUP_FUNC(struct evloop_signal, evloop_signal_free)
 
 struct stream_ctx {
 	struct evloop *loop;

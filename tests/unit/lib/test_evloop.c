@@ -20,7 +20,6 @@
 #include "cleanup.h"
 #include "evloop.h"
 
-DEFINE_CLEANUP_FUNC(struct evloop, evloop_free)
 
 struct pipe_ctx {
 	int fds[2];

@@ -16,7 +16,6 @@
 #include "cleanup.h"
 #include "jsonstream.h"
 
-DEFINE_CLEANUP_FUNC(struct jsonstream, jsonstream_free)
 
 /* Four events, one per line as the apiserver sends them, with strings full of
  * JSON punctuation, escapes, unicode and nested containers. */

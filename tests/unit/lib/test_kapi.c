@@ -18,8 +18,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
-DEFINE_CLEANUP_FUNC(struct kapi, kapi_free)
 
 static void test_path_vectors(void **state)
 {

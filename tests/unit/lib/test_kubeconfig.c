@@ -18,7 +18,6 @@
 #include "kapi-internal.h"
 #include "kapi.h"
 
-DEFINE_CLEANUP_FUNC(struct kapi_config, kapi_config_free)
 
 /* base64 of "CA-PEM", "CERT-PEM", "KEY-PEM" */
 #define CA_B64 "Q0EtUEVN"

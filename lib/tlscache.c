@@ -229,7 +229,6 @@ struct tlscache *tlscache_free(struct tlscache *c)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct tlscache, tlscache_free)
 
 int tlscache_attach(struct kapi *k, const struct kapi_config *cfg, const char *dir,
 		    struct tlscache **ret)

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <openssl/ssl.h>
 
-#include "cni-plugin/tlscache.h"
+#include "tlscache.h"
 #include "kapi.h"
 
 struct fixture {

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "cleanup.h"
+
 struct kapi;
 struct kapi_config;
 struct ssl_session_st;
@@ -38,6 +40,7 @@ struct tlscache;
 int tlscache_attach(struct kapi *k, const struct kapi_config *cfg, const char *dir,
 		    struct tlscache **ret);
 struct tlscache *tlscache_free(struct tlscache *c);
+DEFINE_CLEANUP_FUNC(struct tlscache, tlscache_free);
 
 /* The file for @fingerprint in @dir: "<dir>/<64 hex digits>.tls". */
 int tlscache_path(const char *dir, const unsigned char fingerprint[32], char *buf,
