@@ -91,7 +91,9 @@ deps:
 	fi
 	@tests/lab/build-tools.sh >/dev/null
 
+# tests/layering: the include layers of ARCHITECTURE.md (under a second).
 unit: all
+	@tests/layering --self-test
 	@tests/unit/run $(UNIT_BINS) | tee $(BUILD)/summary-unit.txt
 
 # The image is built here, outside the tests' private namespaces (it fetches
