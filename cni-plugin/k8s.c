@@ -158,17 +158,17 @@ static int patch_annotations(struct kapi *k, const char *ns, const char *pod, js
 }
 
 static int annotate_pod(struct kapi *k, const char *ns, const char *pod,
-			const char *container_id, const struct cni_prefix *v4,
-			const struct cni_prefix *v6, struct cni_error *err)
+			const char *container_id, const struct in_prefix *v4,
+			const struct in_prefix *v6, struct cni_error *err)
 {
 	char a4[64] = "", a6[64] = "", both[130];
 	json_t *ann;
 	int r;
 
 	if (v4)
-		(void)cni_prefix_format(v4, false, a4, sizeof(a4));
+		(void)prefix_format(v4, false, a4, sizeof(a4));
 	if (v6)
-		(void)cni_prefix_format(v6, false, a6, sizeof(a6));
+		(void)prefix_format(v6, false, a6, sizeof(a6));
 	snprintf(both, sizeof(both), "%s%s%s", a4, (v4 && v6) ? "," : "", a6);
 	ann = json_pack("{s:s,s:s,s:s}", K8S_ANN_PODIP, v4 ? a4 : a6, K8S_ANN_PODIPS, both,
 			K8S_ANN_CONTAINERID, container_id);
@@ -263,7 +263,7 @@ int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_erro
 }
 
 int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
-		       const struct cni_prefix *v4, const struct cni_prefix *v6,
+		       const struct in_prefix *v4, const struct in_prefix *v6,
 		       struct cni_error *err)
 {
 	return annotate_pod(k->k, ns, pod, container_id, v4, v6, err);
@@ -293,15 +293,15 @@ int k8s_ping(struct k8s *k, struct cni_error *err)
 /* ---- felix-c's side of k8s_felix.c ---- */
 
 /* "podIP" / "podIPv6" of @req, when present; -EINVAL when malformed. */
-static int req_prefix(const json_t *req, const char *key, struct cni_prefix *buf,
-		      const struct cni_prefix **ret)
+static int req_prefix(const json_t *req, const char *key, struct in_prefix *buf,
+		      const struct in_prefix **ret)
 {
 	const char *s = json_string_value(json_object_get(req, key));
 
 	*ret = NULL;
 	if (!s)
 		return 0;
-	if (cni_prefix_parse(s, false, buf) < 0)
+	if (prefix_parse(s, 0, buf) < 0)
 		return -EINVAL;
 	*ret = buf;
 	return 0;
@@ -334,8 +334,8 @@ json_t *k8s_serve(struct kapi *k, const char *node, const json_t *req)
 	const char *ns = json_string_value(json_object_get(req, "namespace"));
 	const char *pod = json_string_value(json_object_get(req, "pod"));
 	const char *cid = json_string_value(json_object_get(req, "containerID"));
-	struct cni_prefix b4, b6;
-	const struct cni_prefix *v4, *v6;
+	struct in_prefix b4, b6;
+	const struct in_prefix *v4, *v6;
 	struct cni_error err = {};
 	int r;
 

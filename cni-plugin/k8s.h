@@ -44,7 +44,7 @@ int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_erro
  * sends the request, _finish waits for its outcome. (k8s.c, with no one
  * to work for it, does the whole request in _start.) */
 int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
-		       const struct cni_prefix *v4, const struct cni_prefix *v6,
+		       const struct in_prefix *v4, const struct in_prefix *v6,
 		       struct cni_error *err);
 int k8s_annotate_finish(struct k8s *k, struct cni_error *err);
 

@@ -97,16 +97,16 @@ int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_erro
 }
 
 int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
-		       const struct cni_prefix *v4, const struct cni_prefix *v6,
+		       const struct in_prefix *v4, const struct in_prefix *v6,
 		       struct cni_error *err)
 {
 	json_t *req = pod_req(k, "pod-annotate", ns, pod, container_id);
 	char a[64];
 	int fd;
 
-	if (req && v4 && cni_prefix_format(v4, false, a, sizeof(a)) >= 0)
+	if (req && v4 && prefix_format(v4, false, a, sizeof(a)) >= 0)
 		json_object_set_new(req, "podIP", json_string(a));
-	if (req && v6 && cni_prefix_format(v6, false, a, sizeof(a)) >= 0)
+	if (req && v6 && prefix_format(v6, false, a, sizeof(a)) >= 0)
 		json_object_set_new(req, "podIPv6", json_string(a));
 	fd = send_req(k, req, err);
 	if (fd < 0)

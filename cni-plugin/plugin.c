@@ -252,12 +252,12 @@ static uint32_t pick_mtu(struct plugin *p)
 }
 
 /* First address of each family, as a host prefix (/32, /128). */
-static int pick_addresses(struct plugin *p, const struct cni_result *ipam, struct cni_prefix *v4,
-			  struct cni_prefix *v6, bool *has_v4, bool *has_v6)
+static int pick_addresses(struct plugin *p, const struct cni_result *ipam, struct in_prefix *v4,
+			  struct in_prefix *v6, bool *has_v4, bool *has_v6)
 {
 	*has_v4 = *has_v6 = false;
 	for (size_t i = 0; i < ipam->n_ips; i++) {
-		struct cni_prefix a = ipam->ips[i].address;
+		struct in_prefix a = ipam->ips[i].address;
 		bool *has = a.family == AF_INET ? has_v4 : has_v6;
 
 		if (*has)
@@ -291,7 +291,7 @@ static int build_result(struct plugin *p, const struct wire_state *st, const jso
 			struct cni_result **ret)
 {
 	_cleanup_(cni_result_freep) struct cni_result *r = NULL;
-	struct cni_prefix gw4, gw6, any4, any6;
+	struct in_prefix gw4, gw6, any4, any6;
 	int host, pod, k;
 
 	if ((k = result_base(p, &r)) < 0)
@@ -301,10 +301,10 @@ static int build_result(struct plugin *p, const struct wire_state *st, const jso
 	if (host < 0 || pod < 0)
 		return cni_error_set(&p->err, CNI_ERR_PLUGIN, -E2BIG, "result too large");
 	r->interfaces[pod].mtu = st->mtu;
-	(void)cni_prefix_parse(WIRE_GATEWAY_V4, true, &gw4);
-	(void)cni_prefix_parse(WIRE_GATEWAY_V6, true, &gw6);
-	(void)cni_prefix_parse("0.0.0.0/0", false, &any4);
-	(void)cni_prefix_parse("::/0", false, &any6);
+	(void)prefix_parse(WIRE_GATEWAY_V4, PREFIX_ALLOW_BARE, &gw4);
+	(void)prefix_parse(WIRE_GATEWAY_V6, PREFIX_ALLOW_BARE, &gw6);
+	(void)prefix_parse("0.0.0.0/0", 0, &any4);
+	(void)prefix_parse("::/0", 0, &any6);
 	if (st->v4.family && (cni_result_add_ip(r, &st->v4, NULL, pod) < 0 ||
 			      cni_result_add_route(r, &any4, &gw4) < 0))
 		return -E2BIG;
@@ -386,7 +386,7 @@ static int add_existing(struct plugin *p, bool *ret_done)
 static int add_configure(struct plugin *p, const struct cni_result *ipam, struct wire_pod *w,
 			 struct wire_state *st)
 {
-	struct cni_prefix v4, v6;
+	struct in_prefix v4, v6;
 	struct cni_error werr = {};
 	bool has_v4, has_v6;
 	uint64_t t = plugin_now_ns();
@@ -566,7 +566,7 @@ static bool host_veth_is_ours(struct plugin *p, const struct nl_link *l)
 	if (!p->k8s_pod)
 		return true; /* named after the container id: unique */
 	for (size_t i = 0; prev && i < prev->n_ips; i++) {
-		struct cni_prefix a = prev->ips[i].address;
+		struct in_prefix a = prev->ips[i].address;
 
 		a.len = a.family == AF_INET ? 32 : 128;
 		if (wire_host_route_exists(p->host, p->host_ifname, &a))
@@ -655,7 +655,7 @@ static int find_interface(const struct cni_result *r, const char *name, const ch
 int plugin_check(struct plugin *p)
 {
 	const struct cni_result *prev = p->cfg->prev_result;
-	struct cni_prefix v4 = {}, v6 = {};
+	struct in_prefix v4 = {}, v6 = {};
 	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname };
 	int pod, r;
 
@@ -671,7 +671,7 @@ int plugin_check(struct plugin *p)
 				     "CHECK: 'prevResult' has no interface '%s' in '%s'",
 				     p->env.ifname, p->env.netns);
 	for (size_t i = 0; i < prev->n_ips; i++) {
-		struct cni_prefix *slot = prev->ips[i].address.family == AF_INET ? &v4 : &v6;
+		struct in_prefix *slot = prev->ips[i].address.family == AF_INET ? &v4 : &v6;
 
 		if (prev->ips[i].interface == pod && !slot->family)
 			*slot = prev->ips[i].address;

@@ -55,9 +55,9 @@ static void format_mac(const uint8_t mac[6], char out[18])
 		 mac[5]);
 }
 
-static void format_prefix(const struct cni_prefix *p, char *buf, size_t size)
+static void format_prefix(const struct in_prefix *p, char *buf, size_t size)
 {
-	if (cni_prefix_format(p, false, buf, size) < 0)
+	if (prefix_format(p, false, buf, size) < 0)
 		snprintf(buf, size, "?");
 }
 
@@ -130,7 +130,7 @@ static int host_v6_sysctls(const struct wire_pod *w, struct cni_error *err)
 	return 0;
 }
 
-static int add_addr(struct nl *nl, int ifindex, const struct cni_prefix *p, uint8_t scope)
+static int add_addr(struct nl *nl, int ifindex, const struct in_prefix *p, uint8_t scope)
 {
 	struct nl_addr a = { .ifindex = ifindex, .family = p->family, .prefixlen = p->len,
 			     .scope = scope };
@@ -141,9 +141,9 @@ static int add_addr(struct nl *nl, int ifindex, const struct cni_prefix *p, uint
 	return nl_addr_add(nl, &a);
 }
 
-static int parse_const(const char *s, struct cni_prefix *ret)
+static int parse_const(const char *s, struct in_prefix *ret)
 {
-	return cni_prefix_parse(s, true, ret);
+	return prefix_parse(s, PREFIX_ALLOW_BARE, ret);
 }
 
 /* IPv6 settings are applied before we know whether the pod gets an IPv6
@@ -200,7 +200,7 @@ static int host_side(struct nl *host, const struct wire_pod *w, struct wire_stat
 static int host_link_local(struct nl *host, const struct wire_pod *w, int ifindex,
 			   struct cni_error *err)
 {
-	struct cni_prefix ll;
+	struct in_prefix ll;
 	int r;
 
 	/* A known link-local as the pod's IPv6 gateway, whatever addr_gen_mode says. */
@@ -216,7 +216,7 @@ static int host_link_local(struct nl *host, const struct wire_pod *w, int ifinde
 static int route_via(struct nl *nl, int oif, const char *dst, uint8_t dst_len, const char *gw,
 		     uint8_t scope)
 {
-	struct cni_prefix d, g;
+	struct in_prefix d, g;
 	struct nl_route rt = { .dst_len = dst_len, .oif = oif, .protocol = RTPROT_BOOT,
 			       .scope = scope };
 
@@ -282,7 +282,7 @@ static int pod_addresses(struct nl *pod, const struct wire_pod *w, int ifindex,
 			 struct cni_error *err)
 {
 	for (int i = 0; i < 2; i++) {
-		const struct cni_prefix *p = i ? w->v6 : w->v4;
+		const struct in_prefix *p = i ? w->v6 : w->v4;
 		char a[64];
 		int r;
 
@@ -297,7 +297,7 @@ static int pod_addresses(struct nl *pod, const struct wire_pod *w, int ifindex,
 	return pod_routes(pod, w, ifindex, err);
 }
 
-static void host_route(const struct cni_prefix *p, int oif, struct nl_route *ret)
+static void host_route(const struct in_prefix *p, int oif, struct nl_route *ret)
 {
 	*ret = (struct nl_route){ .family = p->family, .dst_len = p->family == AF_INET ? 32 : 128,
 				  .oif = oif, .protocol = NL_RTPROT_CALICO,
@@ -308,7 +308,7 @@ static void host_route(const struct cni_prefix *p, int oif, struct nl_route *ret
 static int host_routes(struct nl *host, const struct wire_pod *w, int oif, struct cni_error *err)
 {
 	for (int i = 0; i < 2; i++) {
-		const struct cni_prefix *p = i ? w->v6 : w->v4;
+		const struct in_prefix *p = i ? w->v6 : w->v4;
 		struct nl_route rt;
 		char a[64];
 		int r;
@@ -373,11 +373,11 @@ int wire_del_link(struct nl *nl, const char *ifname)
 static int collect_addr(const struct nl_addr *a, void *userdata)
 {
 	struct wire_state *st = userdata;
-	struct cni_prefix *slot = a->family == AF_INET ? &st->v4 : &st->v6;
+	struct in_prefix *slot = a->family == AF_INET ? &st->v4 : &st->v6;
 
 	if (a->scope != RT_SCOPE_UNIVERSE || slot->family)
 		return 0;
-	*slot = (struct cni_prefix){ .family = a->family, .len = a->prefixlen };
+	*slot = (struct in_prefix){ .family = a->family, .len = a->prefixlen };
 	memcpy(slot->addr, a->addr, sizeof(slot->addr));
 	return 0;
 }
@@ -446,7 +446,7 @@ static bool route_present(struct nl *nl, struct route_match *m)
 }
 
 bool wire_host_route_exists(struct nl *host, const char *host_ifname,
-			    const struct cni_prefix *addr)
+			    const struct in_prefix *addr)
 {
 	struct route_match m = { .match_proto = true };
 	struct nl_link l;
@@ -484,7 +484,7 @@ static int check_links(struct nl *host, struct nl *pod, const struct wire_pod *w
 }
 
 struct addr_match {
-	const struct cni_prefix *want;
+	const struct in_prefix *want;
 	bool found;
 };
 
@@ -500,12 +500,12 @@ static int match_addr(const struct nl_addr *a, void *userdata)
 }
 
 static int check_family(struct nl *host, struct nl *pod, const struct wire_pod *w,
-			const struct cni_prefix *p, int host_idx, int pod_idx,
+			const struct in_prefix *p, int host_idx, int pod_idx,
 			struct cni_error *err)
 {
 	struct addr_match am = { .want = p };
 	struct route_match rm = { .match_proto = true };
-	struct cni_prefix gw;
+	struct in_prefix gw;
 	char a[64];
 
 	format_prefix(p, a, sizeof(a));
@@ -545,7 +545,7 @@ int wire_check(struct nl *host, struct nl *pod, const struct wire_pod *w, struct
 	if (r < 0)
 		return r;
 	for (int i = 0; i < 2; i++) {
-		const struct cni_prefix *p = i ? w->v6 : w->v4;
+		const struct in_prefix *p = i ? w->v6 : w->v4;
 
 		if (p && (r = check_family(host, pod, w, p, hl.ifindex, pl.ifindex, err)) < 0)
 			return r;

@@ -45,8 +45,8 @@ struct wire_pod {
 	const char *pod_ifname;
 	int netns_fd;		  /* the pod's namespace */
 	uint32_t mtu;		  /* bytes, both ends */
-	const struct cni_prefix *v4; /* pod address (/32), NULL: none */
-	const struct cni_prefix *v6; /* pod address (/128), NULL: none */
+	const struct in_prefix *v4; /* pod address (/32), NULL: none */
+	const struct in_prefix *v6; /* pod address (/128), NULL: none */
 	const char *owner;	  /* wire_owner_tag() recorded on the host veth, NULL: none */
 };
 
@@ -55,7 +55,7 @@ struct wire_state {
 	int host_ifindex, pod_ifindex;
 	char host_mac[18], pod_mac[18];
 	uint32_t mtu;
-	struct cni_prefix v4, v6; /* pod addresses (family 0: none) */
+	struct in_prefix v4, v6; /* pod addresses (family 0: none) */
 	int v6_errno;		  /* first IPv6 setting that failed (0: none) */
 	char v6_error[160];	  /* and what it was */
 	char owner[WIRE_OWNER_MAX]; /* the host veth's owner tag, "": none (wire_find()) */
@@ -110,7 +110,7 @@ int wire_del_link(struct nl *nl, const char *ifname);
 
 /* True when @host_ifname carries a host route of ours to @addr. */
 bool wire_host_route_exists(struct nl *host, const char *host_ifname,
-			    const struct cni_prefix *addr);
+			    const struct in_prefix *addr);
 
 /**
  * wire_check - verify what ADD built against @expect

@@ -319,7 +319,7 @@ static int print_result(struct call *p, const struct ipam_assign_result *res)
 	for (size_t i = 0; i < res->n_v6; i++)
 		all[n++] = &res->v6[i];
 	for (size_t i = 0; i < n; i++) {
-		struct cni_prefix pfx = { .family = all[i]->family };
+		struct in_prefix pfx = { .family = all[i]->family };
 		ipam_u128 v = all[i]->v;
 		int bytes = all[i]->family == AF_INET ? 4 : 16;
 
@@ -554,7 +554,7 @@ static int cmd_check(struct call *p)
 		struct ipam_addr a;
 		int r;
 
-		if (cni_prefix_format(&prev->ips[i].address, true, want, sizeof(want)) < 0 ||
+		if (prefix_format(&prev->ips[i].address, true, want, sizeof(want)) < 0 ||
 		    ipam_addr_parse(want, &a) < 0)
 			return cni_error_set(&p->err, CNI_ERR_DECODE, -EINVAL, "prevResult.ips[%zu]",
 					     i);

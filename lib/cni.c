@@ -445,61 +445,6 @@ const char *cni_args_get(const struct cni_args *a, const char *key)
 
 /* ---- addresses ---- */
 
-int cni_prefix_parse(const char *s, bool allow_bare, struct cni_prefix *ret)
-{
-	struct cni_prefix p = {};
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash;
-	char *end;
-	long len;
-	int max;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(s, '/');
-	if (slash)
-		buf[slash - s] = '\0';
-	if (inet_pton(AF_INET, buf, p.addr) == 1)
-		p.family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, p.addr) == 1)
-		p.family = AF_INET6;
-	else
-		return -EINVAL;
-	max = p.family == AF_INET ? 32 : 128;
-	if (!slash) {
-		if (!allow_bare)
-			return -EINVAL;
-		len = max;
-	} else {
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || len < 0 || len > max)
-			return -EINVAL;
-	}
-	p.len = (uint8_t)len;
-	*ret = p;
-	return 0;
-}
-
-int cni_prefix_format(const struct cni_prefix *p, bool bare, char *buf, size_t size)
-{
-	char a[INET6_ADDRSTRLEN];
-	int n;
-
-	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
-		return -EINVAL;
-	n = bare ? snprintf(buf, size, "%s", a) : snprintf(buf, size, "%s/%u", a, p->len);
-	return (n < 0 || (size_t)n >= size) ? -ENOSPC : 0;
-}
-
-bool cni_prefix_equal(const struct cni_prefix *a, const struct cni_prefix *b)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && a->len == b->len && memcmp(a->addr, b->addr, n) == 0;
-}
-
 /* ---- results ---- */
 
 struct cni_result *cni_result_new(void)
@@ -543,8 +488,8 @@ int cni_result_add_interface(struct cni_result *r, const char *name, const char 
 	return (int)r->n_interfaces++;
 }
 
-int cni_result_add_ip(struct cni_result *r, const struct cni_prefix *address,
-		      const struct cni_prefix *gateway, int interface)
+int cni_result_add_ip(struct cni_result *r, const struct in_prefix *address,
+		      const struct in_prefix *gateway, int interface)
 {
 	struct cni_ip *ip;
 
@@ -559,8 +504,8 @@ int cni_result_add_ip(struct cni_result *r, const struct cni_prefix *address,
 	return (int)r->n_ips++;
 }
 
-int cni_result_add_route(struct cni_result *r, const struct cni_prefix *dst,
-			 const struct cni_prefix *gw)
+int cni_result_add_route(struct cni_result *r, const struct in_prefix *dst,
+			 const struct in_prefix *gw)
 {
 	struct cni_route *rt;
 
@@ -649,16 +594,16 @@ static int parse_interface(const json_t *j, size_t idx, struct cni_result *r,
 static int parse_ip(const json_t *j, size_t idx, struct cni_result *r, struct cni_error *err)
 {
 	const char *addr, *gw, *ver;
-	struct cni_prefix a, g;
+	struct in_prefix a, g;
 	uint32_t iface = UINT32_MAX;
 	int k;
 
 	if (!json_is_object(j))
 		return BAD_RESULT(err, "ips", idx);
-	if (get_opt_string(j, "address", &addr) < 0 || !addr || cni_prefix_parse(addr, false, &a) < 0)
+	if (get_opt_string(j, "address", &addr) < 0 || !addr || prefix_parse(addr, 0, &a) < 0)
 		return BAD_RESULT(err, "ips[].address", idx);
 	if (get_opt_string(j, "gateway", &gw) < 0 ||
-	    (gw && *gw && (cni_prefix_parse(gw, true, &g) < 0 || g.family != a.family)))
+	    (gw && *gw && (prefix_parse(gw, PREFIX_ALLOW_BARE, &g) < 0 || g.family != a.family)))
 		return BAD_RESULT(err, "ips[].gateway", idx);
 	if (get_opt_string(j, "version", &ver) < 0 ||
 	    (ver && strcmp(ver, a.family == AF_INET ? "4" : "6") != 0))
@@ -673,17 +618,17 @@ static int parse_ip(const json_t *j, size_t idx, struct cni_result *r, struct cn
 static int parse_route(const json_t *j, size_t idx, struct cni_result *r, struct cni_error *err)
 {
 	const char *dst, *gw;
-	struct cni_prefix d, g;
+	struct in_prefix d, g;
 	struct cni_route *rt;
 	uint32_t scope = UINT32_MAX;
 	int k;
 
 	if (!json_is_object(j))
 		return BAD_RESULT(err, "routes", idx);
-	if (get_opt_string(j, "dst", &dst) < 0 || !dst || cni_prefix_parse(dst, false, &d) < 0)
+	if (get_opt_string(j, "dst", &dst) < 0 || !dst || prefix_parse(dst, 0, &d) < 0)
 		return BAD_RESULT(err, "routes[].dst", idx);
 	if (get_opt_string(j, "gw", &gw) < 0 ||
-	    (gw && *gw && (cni_prefix_parse(gw, true, &g) < 0 || g.family != d.family)))
+	    (gw && *gw && (prefix_parse(gw, PREFIX_ALLOW_BARE, &g) < 0 || g.family != d.family)))
 		return BAD_RESULT(err, "routes[].gw", idx);
 	k = cni_result_add_route(r, &d, (gw && *gw) ? &g : NULL);
 	if (k < 0)
@@ -764,11 +709,11 @@ static void jset(json_t *o, const char *k, json_t *v, bool *ok)
 		*ok = false;
 }
 
-static json_t *prefix_json(const struct cni_prefix *p, bool bare)
+static json_t *prefix_json(const struct in_prefix *p, bool bare)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 
-	if (cni_prefix_format(p, bare, buf, sizeof(buf)) < 0)
+	if (prefix_format(p, bare, buf, sizeof(buf)) < 0)
 		return NULL;
 	return json_string(buf);
 }

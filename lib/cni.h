@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "prefix.h"
 
 enum cni_command {
 	CNI_COMMAND_ADD,
@@ -176,19 +177,6 @@ int cni_args_parse(const char *s, struct cni_args *ret, struct cni_error *err);
 const char *cni_args_get(const struct cni_args *a, const char *key);
 void cni_args_done(struct cni_args *a);
 
-/* An address in binary form; @len is the prefix length (32/128 for hosts). */
-struct cni_prefix {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	uint8_t len;
-};
-
-/* "10.0.0.1/32", "fd00::1/128"; with @allow_bare, "10.0.0.1" is /32. */
-int cni_prefix_parse(const char *s, bool allow_bare, struct cni_prefix *ret);
-/* Writes "addr/len" (or just "addr" when @bare). */
-int cni_prefix_format(const struct cni_prefix *p, bool bare, char *buf, size_t size);
-bool cni_prefix_equal(const struct cni_prefix *a, const struct cni_prefix *b);
-
 #define CNI_RESULT_MAX_ITEMS 64
 
 struct cni_interface {
@@ -201,16 +189,16 @@ struct cni_interface {
 };
 
 struct cni_ip {
-	struct cni_prefix address;
+	struct in_prefix address;
 	bool has_gateway;
-	struct cni_prefix gateway; /* len is the full length */
+	struct in_prefix gateway; /* len is the full length */
 	int interface;		   /* index into interfaces, -1: none */
 };
 
 struct cni_route {
-	struct cni_prefix dst;
+	struct in_prefix dst;
 	bool has_gw;
-	struct cni_prefix gw; /* len is the full length */
+	struct in_prefix gw; /* len is the full length */
 	/* 1.1.0+ attributes; 0 (scope: -1) means not set. */
 	uint32_t mtu, advmss, priority, table;
 	int scope;
@@ -257,10 +245,10 @@ int cni_result_write(FILE *f, const struct cni_result *r, enum cni_version v);
 /* Append helpers. Return the index, or -E2BIG when full. */
 int cni_result_add_interface(struct cni_result *r, const char *name, const char *mac,
 			     const char *sandbox);
-int cni_result_add_ip(struct cni_result *r, const struct cni_prefix *address,
-		      const struct cni_prefix *gateway, int interface);
-int cni_result_add_route(struct cni_result *r, const struct cni_prefix *dst,
-			 const struct cni_prefix *gw);
+int cni_result_add_ip(struct cni_result *r, const struct in_prefix *address,
+		      const struct in_prefix *gateway, int interface);
+int cni_result_add_route(struct cni_result *r, const struct in_prefix *dst,
+			 const struct in_prefix *gw);
 
 /* One entry of cni.dev/valid-attachments (GC). */
 struct cni_attachment {
