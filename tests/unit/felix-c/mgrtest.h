@@ -2,6 +2,8 @@
  * a desired state built from it. */
 #pragma once
 
+#include <string.h>
+
 #include <jansson.h>
 
 #include "felix-c/manager.h"
@@ -29,4 +31,42 @@ static inline json_t *mgrtest_affinity(const char *node, const char *state, cons
 {
 	return json_pack("{s:{s:s,s:s,s:s?,s:s}}", "spec", "node", node, "state", state, "deleted",
 			 deleted, "cidr", cidr);
+}
+
+/* What a manager test drives: the inputs of felix_desired_build() (node
+ * "n1"), the desired state built from them and the manager under test. */
+struct mgrtest_env {
+	struct policy_model *model;
+	json_t *affs, *nodes;	/* BlockAffinity and Node caches */
+	uint64_t nodes_gen;	/* bump after changing nodes */
+	struct felix_desired d;
+	struct felix_manager *m;
+};
+
+static inline void mgrtest_env_init(struct mgrtest_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(policy_model_new("n1", &e->model), 0);
+	e->affs = json_object();
+	e->nodes = json_object();
+}
+
+/* Builds the desired state from the inputs and hands it to the manager. */
+static inline void mgrtest_env_build(struct mgrtest_env *e)
+{
+	struct felix_desired_input in = { .node = "n1", .affinities = e->affs, .model = e->model };
+
+	in.objs[FELIX_OBJS_NODES] = (struct felix_objs){ .cache = e->nodes, .gen = e->nodes_gen };
+	felix_desired_done(&e->d);
+	assert_int_equal(felix_desired_build(&in, &e->d), 0);
+	e->m->ops->update(e->m, &e->d);
+}
+
+static inline void mgrtest_env_done(struct mgrtest_env *e)
+{
+	felix_manager_free(e->m);
+	felix_desired_done(&e->d);
+	policy_model_free(e->model);
+	json_decref(e->affs);
+	json_decref(e->nodes);
 }

@@ -75,27 +75,13 @@ static int f_show(const struct felix_config *c, struct birdctl_status *ret)
 static const struct birdmgr_io fake_io = { f_apply, f_running, f_start, f_command, f_show };
 
 struct env {
+	struct mgrtest_env t;
 	struct felix_config cfg;
-	json_t *nodes, *affs;
-	struct policy_model *model;
-	struct felix_desired d;
-	uint64_t nodes_gen;
-	struct felix_manager *m;
 };
-
-static void env_build(struct env *e)
-{
-	struct felix_desired_input in = { .node = "n1", .affinities = e->affs, .model = e->model };
-
-	in.objs[FELIX_OBJS_NODES] = (struct felix_objs){ .cache = e->nodes, .gen = e->nodes_gen };
-	felix_desired_done(&e->d);
-	assert_int_equal(felix_desired_build(&in, &e->d), 0);
-	e->m->ops->update(e->m, &e->d);
-}
 
 static void add_node(struct env *e, const char *name, const char *addr)
 {
-	json_object_set_new(e->nodes, name,
+	json_object_set_new(e->t.nodes, name,
 			    json_pack("{s:{s:s,s:{s:s}}}", "metadata", "name", name, "annotations",
 				      "projectcalico.org/IPv4Address", addr));
 }
@@ -104,28 +90,19 @@ static int setup(void **state)
 {
 	static struct env e;
 
-	memset(&e, 0, sizeof(e));
 	free(fake.last_text);
 	fake = (struct fake){ .running = true, .answers = true };
 	e.cfg = (struct felix_config){ .nodename = "n1", .bird_config = "/nonexistent/bird.cfg",
 				       .bird_socket = "/nonexistent/bird.ctl" };
-	e.nodes = json_object();
-	e.affs = json_object();
-	assert_int_equal(policy_model_new("n1", &e.model), 0);
-	assert_int_equal(birdmgr_new(&e.cfg, &fake_io, NULL, NULL, NULL, &e.m), 0);
+	mgrtest_env_init(&e.t);
+	assert_int_equal(birdmgr_new(&e.cfg, &fake_io, NULL, NULL, NULL, &e.t.m), 0);
 	*state = &e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	felix_manager_free(e->m);
-	felix_desired_done(&e->d);
-	policy_model_free(e->model);
-	json_decref(e->nodes);
-	json_decref(e->affs);
+	mgrtest_env_done(&((struct env *)*state)->t);
 	return 0;
 }
 
@@ -134,52 +111,52 @@ static void test_renders_only_when_inputs_change(void **state)
 	struct env *e = *state;
 
 	add_node(e, "n1", "172.31.0.11/24");
-	json_object_set_new(e->affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
-	env_build(e);
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	json_object_set_new(e->t.affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
+	mgrtest_env_build(&e->t);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.installs, 1);
 	assert_non_null(strstr(fake.last_text, "route 10.65.1.0/26 blackhole;"));
 
 	/* A pod event with nothing for BIRD: no render, nothing installed,
 	 * even though the node cache changed behind its generation. */
 	add_node(e, "n2", "172.31.0.12/24");
-	mgrtest_add_pod(e->model, "p1", "n1", "10.65.1.5", false);
-	env_build(e);
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	mgrtest_add_pod(e->t.model, "p1", "n1", "10.65.1.5", false);
+	mgrtest_env_build(&e->t);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.installs, 1);
 
 	/* The nodes' generation moves: the new mesh peer is rendered. */
-	e->nodes_gen++;
-	env_build(e);
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	e->t.nodes_gen++;
+	mgrtest_env_build(&e->t);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.installs, 2);
 	assert_non_null(strstr(fake.last_text, "Mesh_172_31_0_12"));
 
 	/* A borrowed address (binary in, text out) is advertised. */
-	mgrtest_add_pod(e->model, "p2", "n1", "10.65.9.7", false);
-	env_build(e);
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	mgrtest_add_pod(e->t.model, "p2", "n1", "10.65.9.7", false);
+	mgrtest_env_build(&e->t);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.installs, 3);
 	assert_non_null(strstr(fake.last_text, "[ 10.65.9.7/32 ]"));
 
 	/* A resync renders again; the same text is not installed again. */
-	e->m->ops->resync(e->m);
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	e->t.m->ops->resync(e->t.m);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.installs, 3);
-	assert_int_equal(e->m->errors, 0);
+	assert_int_equal(e->t.m->errors, 0);
 }
 
 static void test_waits_for_the_node_address(void **state)
 {
 	struct env *e = *state;
 
-	env_build(e);
-	assert_int_equal(e->m->ops->apply(e->m), -EAGAIN);
+	mgrtest_env_build(&e->t);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), -EAGAIN);
 	assert_int_equal(fake.installs, 0);
 	add_node(e, "n1", "172.31.0.11/24");
-	e->nodes_gen++;
-	env_build(e);
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	e->t.nodes_gen++;
+	mgrtest_env_build(&e->t);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.installs, 1);
 }
 
@@ -191,27 +168,27 @@ static void test_starts_bird_and_reports_readiness(void **state)
 	e->cfg.bird_start = true;
 	fake.running = fake.answers = false;
 	add_node(e, "n1", "172.31.0.11/24");
-	env_build(e);
-	assert_false(birdmgr_is_ready(e->m, &why));
+	mgrtest_env_build(&e->t);
+	assert_false(birdmgr_is_ready(e->t.m, &why));
 	assert_non_null(strstr(why.s, "BIRD config not loaded"));
 	metrics_buf_done(&why);
 
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.starts, 1);
 	assert_int_equal(fake.configures, 0); /* a fresh BIRD read the file */
 
 	why = (struct metrics_buf){};
-	assert_false(birdmgr_is_ready(e->m, &why)); /* status not read yet */
+	assert_false(birdmgr_is_ready(e->t.m, &why)); /* status not read yet */
 	metrics_buf_done(&why);
-	birdmgr_poll_status(e->m);
+	birdmgr_poll_status(e->t.m);
 	why = (struct metrics_buf){};
-	assert_true(birdmgr_is_ready(e->m, &why)); /* no BGP peers to wait for */
+	assert_true(birdmgr_is_ready(e->t.m, &why)); /* no BGP peers to wait for */
 	metrics_buf_done(&why);
 
 	/* BIRD died: the next apply starts it again though nothing changed. */
 	fake.running = fake.answers = false;
-	env_build(e);
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	mgrtest_env_build(&e->t);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_int_equal(fake.starts, 2);
 }
 

@@ -126,42 +126,24 @@ static bool sent(const struct fake *f, const char *op)
 }
 
 struct env {
+	struct mgrtest_env t;
 	struct fake f;
-	struct policy_model *model;
-	json_t *affs;
-	struct felix_desired d;
-	struct felix_manager *m;
 };
-
-static void env_build(struct env *e)
-{
-	struct felix_desired_input in = { .node = "n1", .affinities = e->affs, .model = e->model };
-
-	felix_desired_done(&e->d);
-	assert_int_equal(felix_desired_build(&in, &e->d), 0);
-	e->m->ops->update(e->m, &e->d);
-}
 
 static int setup(void **state)
 {
 	static struct env e;
 
-	memset(&e, 0, sizeof(e));
-	assert_int_equal(policy_model_new("n1", &e.model), 0);
-	e.affs = json_object();
-	assert_int_equal(routemgr_new(&fake_kernel, &e.f, 0, &e.m), 0);
+	memset(&e.f, 0, sizeof(e.f));
+	mgrtest_env_init(&e.t);
+	assert_int_equal(routemgr_new(&fake_kernel, &e.f, 0, &e.t.m), 0);
 	*state = &e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	felix_manager_free(e->m);
-	felix_desired_done(&e->d);
-	policy_model_free(e->model);
-	json_decref(e->affs);
+	mgrtest_env_done(&((struct env *)*state)->t);
 	return 0;
 }
 
@@ -170,22 +152,22 @@ static void test_plans_pod_routes_and_blackholes(void **state)
 	struct env *e = *state;
 	const struct policy_pod *p;
 
-	json_object_set_new(e->affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
-	json_object_set_new(e->affs, "b", mgrtest_affinity("n1", "confirmed", NULL, "fd00::/122"));
-	mgrtest_add_pod(e->model, "p1", "n1", "10.65.1.5", false);
-	mgrtest_add_pod(e->model, "p2", "n1", "10.65.1.6", false); /* its veth is not there yet */
-	p = policy_model_get_pod(e->model, "ns", "p1");
+	json_object_set_new(e->t.affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
+	json_object_set_new(e->t.affs, "b", mgrtest_affinity("n1", "confirmed", NULL, "fd00::/122"));
+	mgrtest_add_pod(e->t.model, "p1", "n1", "10.65.1.5", false);
+	mgrtest_add_pod(e->t.model, "p2", "n1", "10.65.1.6", false); /* its veth is not there yet */
+	p = policy_model_get_pod(e->t.model, "ns", "p1");
 	add_link(&e->f, "eth0", 2);
 	add_link(&e->f, p->ifname, 7);
 	add_observed(&e->f, "10.65.3.0/26", RTN_BLACKHOLE, 0); /* a block no longer ours */
 	add_observed(&e->f, "10.65.1.0/26", RTN_BLACKHOLE, 0); /* already right */
-	env_build(e);
+	mgrtest_env_build(&e->t);
 
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_true(sent(&e->f, "+10.65.1.5/32 dev 7"));
 	assert_true(sent(&e->f, "-10.65.3.0/26 blackhole"));
 	assert_int_equal(e->f.n_sent, 2); /* no IPv6 block route, nothing for p2 */
-	assert_int_equal(e->m->errors, 0);
+	assert_int_equal(e->t.m->errors, 0);
 }
 
 /* The old fixed table of 4,096 links dropped every veth past it. */
@@ -195,16 +177,16 @@ static void test_every_link_resolves(void **state)
 	const struct policy_pod *p;
 	char name[IFNAMSIZ];
 
-	mgrtest_add_pod(e->model, "last", "n1", "10.65.9.9", false);
-	p = policy_model_get_pod(e->model, "ns", "last");
+	mgrtest_add_pod(e->t.model, "last", "n1", "10.65.9.9", false);
+	p = policy_model_get_pod(e->t.model, "ns", "last");
 	for (int i = 0; i < N_LINKS - 1; i++) {
 		snprintf(name, sizeof(name), "cali%011d", i);
 		add_link(&e->f, name, 100 + i);
 	}
 	add_link(&e->f, p->ifname, 99999);
-	env_build(e);
+	mgrtest_env_build(&e->t);
 
-	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_true(sent(&e->f, "+10.65.9.9/32 dev 99999"));
 }
 
@@ -212,14 +194,14 @@ static void test_failed_add_is_counted_and_returned(void **state)
 {
 	struct env *e = *state;
 
-	json_object_set_new(e->affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
-	json_object_set_new(e->affs, "b", mgrtest_affinity("n1", "confirmed", NULL, "10.65.2.0/26"));
+	json_object_set_new(e->t.affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
+	json_object_set_new(e->t.affs, "b", mgrtest_affinity("n1", "confirmed", NULL, "10.65.2.0/26"));
 	add_observed(&e->f, "10.65.3.0/26", RTN_BLACKHOLE, 0);
 	e->f.fail_add = -EPERM;
-	env_build(e);
+	mgrtest_env_build(&e->t);
 
-	assert_int_equal(e->m->ops->apply(e->m), -EPERM);
-	assert_int_equal(e->m->errors, 2);
+	assert_int_equal(e->t.m->ops->apply(e->t.m), -EPERM);
+	assert_int_equal(e->t.m->errors, 2);
 	assert_true(sent(&e->f, "-10.65.3.0/26 blackhole")); /* the rest still applied */
 }
 
