@@ -205,7 +205,8 @@ node_mountns_up() {
 		bash -c "$(node_mountns_script)" holder "$s" "$n" "$KUBELET_SYSCTLS" \
 		>"$s/log/holder-$node.log" 2>&1 </dev/null &
 	echo $! >"$s/pids/holder-$node.pid"
-	for ((i = 0; i < 100; i++)); do
+	# 30 s: on a loaded machine (load 50+) 5 s was seen to fall short.
+	for ((i = 0; i < 600; i++)); do
 		[ -e "$n/mountns.ready" ] && return 0
 		alive "$s/pids/holder-$node.pid" || break
 		sleep 0.05
