@@ -195,7 +195,8 @@ static int routemgr_apply(struct felix_manager *mgr)
 		return 0;
 	r = m->kernel->link_list(m->k, collect_link, &links);
 	if (r == 0) {
-		qsort(links.v, links.n, links.size, cmp_link);
+		if (links.n > 0) /* qsort(NULL, 0, ...) is undefined */
+			qsort(links.v, links.n, links.size, cmp_link);
 		r = want_routes(m, &links, &want);
 	}
 	if (r == 0)

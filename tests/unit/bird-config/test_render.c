@@ -506,6 +506,7 @@ static void test_router_id_calico_router_id(void **state)
 			fail_msg("vector %zu: want '%s' and %zu errors:\n%s", i, want, v[i].nerr, text);
 		assert_bird_accepts(text);
 		birdcfg_errors_done(&errs);
+		birdcfg_input_done(&in);
 		free(text);
 		json_decref(doc);
 	}
