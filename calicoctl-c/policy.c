@@ -31,6 +31,7 @@
 #include "policy/kernel.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
+#include "prefix.h"
 
 
 struct explain_args {
@@ -163,14 +164,14 @@ static const char *proto_name(uint8_t p)
 }
 
 static int endpoint(const struct policy_model *m, const char *s, const struct policy_pod **pod,
-		    struct policy_cidr *addr)
+		    struct in_prefix *addr)
 {
 	const char *slash = strchr(s, '/');
 	char ns[256];
 
 	*pod = NULL;
 	if (!slash) {
-		if (policy_cidr_parse(s, false, addr) < 0)
+		if (prefix_parse(s, PREFIX_ADDR_ONLY, addr) < 0)
 			return log_error_errno(-EINVAL, "'%s' is neither NAMESPACE/NAME nor an IP "
 							"address", s);
 		return 0;
@@ -298,13 +299,13 @@ static int read_table(const char *table, struct policy_nft **ret)
 /* ---- output ---- */
 
 /* An endpoint's address without its (full-length) prefix. */
-static void addr_text(const struct policy_cidr *a, char *buf, size_t size)
+static void addr_text(const struct in_prefix *a, char *buf, size_t size)
 {
-	(void)policy_cidr_to_string(a, buf, size);
+	(void)prefix_format(a, false, buf, size);
 	buf[strcspn(buf, "/")] = '\0';
 }
 
-static const char *endpoint_name(const struct policy_pod *p, const struct policy_cidr *a,
+static const char *endpoint_name(const struct policy_pod *p, const struct in_prefix *a,
 				 char *buf, size_t size)
 {
 	char ip[64];

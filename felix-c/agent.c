@@ -193,7 +193,7 @@ static void pod_changed(struct felix_agent *a, uint64_t gen0, const struct polic
 
 /* ---- pod addresses: only the ones IPAM gave the pod (ipam/owners.h) ---- */
 
-static void addr_of(const struct policy_cidr *c, struct ipam_addr *ret)
+static void addr_of(const struct in_prefix *c, struct ipam_addr *ret)
 {
 	size_t n = c->family == AF_INET ? 4 : 16;
 
@@ -204,7 +204,7 @@ static void addr_of(const struct policy_cidr *c, struct ipam_addr *ret)
 
 static enum ipam_owner_verdict addr_verdict(const struct felix_agent *a,
 					    const struct policy_pod *p,
-					    const struct policy_cidr *c)
+					    const struct in_prefix *c)
 {
 	struct ipam_addr addr;
 
@@ -212,7 +212,7 @@ static enum ipam_owner_verdict addr_verdict(const struct felix_agent *a,
 	return ipam_owners_check(a->owners, &a->pools, &addr, p->ns, p->name, p->ips_reported);
 }
 
-static bool addr_accept(const struct policy_pod *p, const struct policy_cidr *c, void *userdata)
+static bool addr_accept(const struct policy_pod *p, const struct in_prefix *c, void *userdata)
 {
 	return ipam_owner_verdict_is_ok(addr_verdict(userdata, p, c));
 }
@@ -232,7 +232,7 @@ static void report_refused(struct felix_agent *a, const struct policy_pod *p)
 		if (a->state == FELIX_SYNC_WAITING || v == IPAM_OWNER_UNALLOCATED)
 			continue;
 		a->errors[ERR_INPUT]++;
-		(void)policy_cidr_to_string(&p->ips[i], text, sizeof(text));
+		(void)prefix_format(&p->ips[i], false, text, sizeof(text));
 		log_warning("Pod '%s/%s' claims %s (%s): %s, not routed or filtered as its address",
 			    p->ns, p->name, text, p->ips_reported ? "status.podIPs" :
 			    "annotation cni.projectcalico.org/podIPs", ipam_owner_verdict_to_string(v));

@@ -16,6 +16,7 @@
 #include "policy/model.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
+#include "prefix.h"
 
 #define NAT_PRIO_SRCNAT 100 /* NF_IP_PRI_NAT_SRC: nft's "srcnat" */
 
@@ -30,13 +31,13 @@ struct range4 {
 static bool pool_range(const json_t *pool, struct range4 *ret)
 {
 	const char *text = json_string_value(json_object_get(json_object_get(pool, "spec"), "cidr"));
-	struct policy_cidr c;
+	struct in_prefix c;
 	uint32_t addr, mask;
 
-	if (policy_cidr_parse(text, true, &c) < 0 || c.family != AF_INET)
+	if (prefix_parse(text, PREFIX_CLEAR_HOST, &c) < 0 || c.family != AF_INET)
 		return false;
 	memcpy(&addr, c.addr, 4);
-	mask = c.prefixlen ? ~0u << (32 - c.prefixlen) : 0;
+	mask = c.len ? ~0u << (32 - c.len) : 0;
 	ret->first = ntohl(addr) & mask;
 	ret->last = ret->first | ~mask;
 	return true;

@@ -7,7 +7,7 @@
 
 #include "prefix.h"
 
-static unsigned max_len(int family)
+unsigned prefix_max_len(int family)
 {
 	return family == AF_INET ? 32 : 128;
 }
@@ -28,6 +28,8 @@ int prefix_parse(const char *s, unsigned flags, struct in_prefix *ret)
 	if (!s)
 		return -EINVAL;
 	slash = strchr(s, '/');
+	if (slash && (flags & PREFIX_ADDR_ONLY))
+		return -EINVAL;
 	n = slash ? (size_t)(slash - s) : strlen(s);
 	if (n >= sizeof(buf))
 		return -EINVAL;
@@ -37,9 +39,9 @@ int prefix_parse(const char *s, unsigned flags, struct in_prefix *ret)
 	if (inet_pton(p.family, buf, p.addr) != 1)
 		return -EINVAL;
 	if (!slash) {
-		if (!(flags & PREFIX_ALLOW_BARE))
+		if (!(flags & (PREFIX_ALLOW_BARE | PREFIX_ADDR_ONLY)))
 			return -EINVAL;
-		len = max_len(p.family);
+		len = prefix_max_len(p.family);
 	} else {
 		const char *d = slash + 1;
 
@@ -50,7 +52,7 @@ int prefix_parse(const char *s, unsigned flags, struct in_prefix *ret)
 				return -EINVAL;
 			len = len * 10 + (unsigned)(*d - '0');
 		}
-		if (len > max_len(p.family))
+		if (len > prefix_max_len(p.family))
 			return -EINVAL;
 	}
 	p.len = (uint8_t)len;
@@ -90,7 +92,7 @@ int prefix_cmp(const struct in_prefix *a, const struct in_prefix *b)
 
 void prefix_clear_host(struct in_prefix *p)
 {
-	for (unsigned i = p->len; i < max_len(p->family); i++)
+	for (unsigned i = p->len; i < prefix_max_len(p->family); i++)
 		p->addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 

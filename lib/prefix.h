@@ -4,8 +4,8 @@
  * Text forms accepted by prefix_parse(): "a.b.c.d/len" and "x:y::z/len" as
  * inet_pton() reads them (so no leading zeros in IPv4 octets), the length in
  * decimal digits only (0..32 or 0..128); a bare address with
- * PREFIX_ALLOW_BARE (it is a host prefix, /32 or /128). Nothing else: no
- * spaces, no sign, no empty length.
+ * PREFIX_ALLOW_BARE (it is a host prefix, /32 or /128), or only that with
+ * PREFIX_ADDR_ONLY. Nothing else: no spaces, no sign, no empty length.
  */
 #pragma once
 
@@ -22,6 +22,7 @@ struct in_prefix {
 enum {
 	PREFIX_ALLOW_BARE = 1 << 0, /* "10.0.0.1" is 10.0.0.1/32 */
 	PREFIX_CLEAR_HOST = 1 << 1, /* "10.0.0.1/24" becomes 10.0.0.0/24 */
+	PREFIX_ADDR_ONLY = 1 << 2,  /* an address: "10.0.0.1" only, no "/len" */
 };
 
 /* Longest text prefix_format() writes, with its NUL. */
@@ -40,6 +41,8 @@ int prefix_parse(const char *s, unsigned flags, struct in_prefix *ret);
 /* "addr/len", or just "addr" when @bare. Return: 0, -EINVAL, -ENOSPC. */
 int prefix_format(const struct in_prefix *p, bool bare, char *buf, size_t size);
 
+/* 32 for AF_INET, 128 for AF_INET6: the length of a host prefix. */
+unsigned prefix_max_len(int family);
 bool prefix_equal(const struct in_prefix *a, const struct in_prefix *b);
 /* Whether @p holds @addr (an address or a longer prefix of the same family). */
 bool prefix_contains(const struct in_prefix *p, const struct in_prefix *addr);

@@ -441,10 +441,10 @@ static void u128_to_addr(u128 v, uint8_t *a, size_t len)
 		a[i] = (uint8_t)v;
 }
 
-static void cidr_range(const struct policy_cidr *c, u128 *first, u128 *last)
+static void cidr_range(const struct in_prefix *c, u128 *first, u128 *last)
 {
 	unsigned bits = c->family == AF_INET6 ? 128 : 32;
-	unsigned host = bits - c->prefixlen;
+	unsigned host = bits - c->len;
 	u128 mask = host >= 128 ? ~(u128)0 : (((u128)1 << host) - 1);
 
 	*first = addr_to_u128(c->addr, addr_len(c->family)) & ~mask;

@@ -15,34 +15,10 @@
 #include "explain.h"
 #include "labelsel.h"
 
-static size_t addr_len(int family)
-{
-	return family == AF_INET6 ? 16 : 4;
-}
-
-static bool addr_equal(const struct policy_cidr *a, const struct policy_cidr *b)
-{
-	return a->family == b->family && memcmp(a->addr, b->addr, addr_len(a->family)) == 0;
-}
-
-/* @a (a full-length address) lies inside @c. */
-static bool cidr_contains(const struct policy_cidr *c, const struct policy_cidr *a)
-{
-	unsigned bits = c->prefixlen;
-
-	if (c->family != a->family)
-		return false;
-	if (memcmp(c->addr, a->addr, bits / 8) != 0)
-		return false;
-	if (bits % 8 == 0)
-		return true;
-	return ((c->addr[bits / 8] ^ a->addr[bits / 8]) & (0xffu << (8 - bits % 8)) & 0xff) == 0;
-}
-
-static bool pod_has_addr(const struct policy_pod *p, const struct policy_cidr *a)
+static bool pod_has_addr(const struct policy_pod *p, const struct in_prefix *a)
 {
 	for (size_t i = 0; i < p->n_ips; i++)
-		if (addr_equal(&p->ips[i], a))
+		if (prefix_equal(&p->ips[i], a))
 			return true;
 	return false;
 }
@@ -59,19 +35,19 @@ static bool peer_selects_pod(const struct policy_model *m, const struct policy_n
 	return !peer->pod_sel || labelsel_matches(peer->pod_sel, pod->labels);
 }
 
-static bool block_matches(const struct policy_peer *peer, const struct policy_cidr *a)
+static bool block_matches(const struct policy_peer *peer, const struct in_prefix *a)
 {
-	if (!cidr_contains(&peer->block, a))
+	if (!prefix_contains(&peer->block, a))
 		return false;
 	for (size_t i = 0; i < peer->n_except; i++)
-		if (cidr_contains(&peer->except[i], a))
+		if (prefix_contains(&peer->except[i], a))
 			return false;
 	return true;
 }
 
 /* @a: the far end's address (source for ingress, destination for egress). */
 static bool peer_matches(const struct policy_model *m, const struct policy_netpol *np,
-			 const struct policy_peer *peer, const struct policy_cidr *a)
+			 const struct policy_peer *peer, const struct in_prefix *a)
 {
 	struct policy_pod *pod;
 
@@ -84,7 +60,7 @@ static bool peer_matches(const struct policy_model *m, const struct policy_netpo
 }
 
 static bool rule_peers_match(const struct policy_model *m, const struct policy_netpol *np,
-			     const struct policy_rule *rule, const struct policy_cidr *a)
+			     const struct policy_rule *rule, const struct in_prefix *a)
 {
 	if (rule->n_peers == 0)
 		return true;
@@ -186,7 +162,7 @@ static int explain_dir(const struct policy_model *m, const struct policy_flow *f
 		       enum policy_dir dir, struct policy_explain_dir *ret)
 {
 	const struct policy_pod *pod = dir == POLICY_DIR_EGRESS ? f->src : f->dst;
-	const struct policy_cidr *far = dir == POLICY_DIR_EGRESS ? &f->daddr : &f->saddr;
+	const struct in_prefix *far = dir == POLICY_DIR_EGRESS ? &f->daddr : &f->saddr;
 	size_t n = 0;
 	int r;
 
@@ -249,12 +225,12 @@ int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 	return 0;
 }
 
-static bool first_of_family(const struct policy_pod *p, int family, struct policy_cidr *ret)
+static bool first_of_family(const struct policy_pod *p, int family, struct in_prefix *ret)
 {
 	for (size_t i = 0; i < p->n_ips; i++)
 		if (p->ips[i].family == family) {
 			*ret = p->ips[i];
-			ret->prefixlen = family == AF_INET ? 32 : 128;
+			ret->len = (uint8_t)prefix_max_len(family);
 			return true;
 		}
 	return false;
@@ -265,7 +241,7 @@ int policy_flow_addresses(struct policy_flow *f)
 	static const int fams[] = { AF_INET, AF_INET6 };
 
 	for (size_t i = 0; i < ELEMENTSOF(fams); i++) {
-		struct policy_cidr s = f->saddr, d = f->daddr;
+		struct in_prefix s = f->saddr, d = f->daddr;
 
 		if (f->src ? !first_of_family(f->src, fams[i], &s) : s.family != fams[i])
 			continue;

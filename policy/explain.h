@@ -24,7 +24,7 @@
  * host, a node, the internet): never filtered itself, matched by ipBlocks. */
 struct policy_flow {
 	const struct policy_pod *src, *dst;
-	struct policy_cidr saddr, daddr; /* full-length prefixes, same family */
+	struct in_prefix saddr, daddr; /* full-length prefixes, same family */
 	uint8_t proto;			 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
 	uint16_t port;			 /* destination port */
 };

@@ -53,60 +53,6 @@ static int fail_in(char **ret_error, int r, const char *what)
 	return r;
 }
 
-int policy_cidr_parse(const char *text, bool allow_prefix, struct policy_cidr *ret)
-{
-	struct policy_cidr c = {};
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash, *end;
-	long plen;
-	int max;
-
-	if (!text || strlen(text) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash) {
-		if (!allow_prefix)
-			return -EINVAL;
-		*slash = '\0';
-	}
-	c.family = strchr(buf, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(c.family, buf, c.addr) != 1)
-		return -EINVAL;
-	max = c.family == AF_INET ? 32 : 128;
-	plen = max;
-	if (slash) {
-		if (!isdigit((unsigned char)slash[1]))
-			return -EINVAL;
-		errno = 0;
-		plen = strtol(slash + 1, &end, 10);
-		if (errno || *end || plen < 0 || plen > max)
-			return -EINVAL;
-	}
-	c.prefixlen = (uint8_t)plen;
-	/* Host bits are cleared, as net.ParseCIDR does for the network. */
-	for (int i = 0; i < max / 8; i++) {
-		int keep = (int)plen - i * 8;
-
-		if (keep <= 0)
-			c.addr[i] = 0;
-		else if (keep < 8)
-			c.addr[i] &= (uint8_t)(0xff << (8 - keep));
-	}
-	*ret = c;
-	return 0;
-}
-
-int policy_cidr_to_string(const struct policy_cidr *c, char *buf, size_t size)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(c->family, c->addr, a, sizeof(a)))
-		return -EINVAL;
-	snprintf(buf, size, "%s/%u", a, c->prefixlen);
-	return 0;
-}
-
 static int proto_from_json(const json_t *j, uint8_t *ret)
 {
 	const char *s = json_string_value(j);
@@ -165,13 +111,13 @@ struct policy_pod *policy_pod_free(struct policy_pod *p)
 
 static int pod_add_ip(struct policy_pod *p, const char *text)
 {
-	struct policy_cidr c, *n;
+	struct in_prefix c, *n;
 
-	if (policy_cidr_parse(text, true, &c) < 0)
+	/* "10.0.0.5" (status) or "10.0.0.5/32" (Calico's annotation). */
+	if (prefix_parse(text, PREFIX_ALLOW_BARE, &c) < 0 || c.len != prefix_max_len(c.family))
 		return -EINVAL;
-	c.prefixlen = c.family == AF_INET ? 32 : 128;
 	for (size_t i = 0; i < p->n_ips; i++)
-		if (memcmp(&p->ips[i], &c, sizeof(c)) == 0)
+		if (prefix_equal(&p->ips[i], &c))
 			return 0;
 	if (p->n_ips >= POLICY_POD_MAX_IPS)
 		return -EINVAL;
@@ -369,7 +315,7 @@ int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret)
 
 static int cidr_cmp(const void *x, const void *y)
 {
-	const struct policy_cidr *a = x, *b = y;
+	const struct in_prefix *a = x, *b = y;
 
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
@@ -377,11 +323,11 @@ static int cidr_cmp(const void *x, const void *y)
 }
 
 bool policy_pod_verify_ips(struct policy_pod *p,
-			   bool (*accept)(const struct policy_pod *p, const struct policy_cidr *c,
+			   bool (*accept)(const struct policy_pod *p, const struct in_prefix *c,
 					  void *userdata),
 			   void *userdata)
 {
-	struct policy_cidr cand[POLICY_POD_MAX_IPS], used[POLICY_POD_MAX_IPS];
+	struct in_prefix cand[POLICY_POD_MAX_IPS], used[POLICY_POD_MAX_IPS];
 	size_t n = p->n_ips + p->n_unverified, n_used = 0, n_other = 0;
 	bool changed;
 
@@ -518,16 +464,9 @@ struct policy_netpol *policy_netpol_unref(struct policy_netpol *p)
 	return NULL;
 }
 
-static bool cidr_contains(const struct policy_cidr *outer, const struct policy_cidr *inner)
-{
-	int full = outer->prefixlen / 8, rest = outer->prefixlen % 8;
-
-	if (outer->family != inner->family || inner->prefixlen < outer->prefixlen)
-		return false;
-	if (memcmp(outer->addr, inner->addr, full) != 0)
-		return false;
-	return rest == 0 || ((outer->addr[full] ^ inner->addr[full]) & (0xff << (8 - rest))) == 0;
-}
+/* ipBlock CIDRs: host bits are cleared, as net.ParseCIDR does for the
+ * network; a bare address is its host prefix. */
+#define CIDR_RULES (PREFIX_ALLOW_BARE | PREFIX_CLEAR_HOST)
 
 static int parse_block(struct policy_peer *pp, const json_t *b, const char *path,
 		       char **ret_error)
@@ -538,7 +477,7 @@ static int parse_block(struct policy_peer *pp, const json_t *b, const char *path
 
 	if (!json_is_object(b))
 		return errmsg_set(ret_error, -EINVAL, "%s.ipBlock: must be an object", path);
-	if (!cidr || policy_cidr_parse(cidr, true, &pp->block) < 0)
+	if (!cidr || prefix_parse(cidr, CIDR_RULES, &pp->block) < 0)
 		return errmsg_set(ret_error, -EINVAL, "%s.ipBlock.cidr: invalid CIDR '%s'", path, cidr ? cidr : "");
 	pp->is_block = true;
 	if (ex && !json_is_null(ex) && !json_is_array(ex))
@@ -550,12 +489,12 @@ static int parse_block(struct policy_peer *pp, const json_t *b, const char *path
 		return -ENOMEM;
 	json_array_foreach (ex, i, e) {
 		const char *t = json_string_value(e);
-		struct policy_cidr *c = &pp->except[pp->n_except];
+		struct in_prefix *c = &pp->except[pp->n_except];
 
-		if (!t || policy_cidr_parse(t, true, c) < 0)
+		if (!t || prefix_parse(t, CIDR_RULES, c) < 0)
 			return errmsg_set(ret_error, -EINVAL, "%s.ipBlock.except[%zu]: invalid CIDR '%s'", path, i,
 				    t ? t : "");
-		if (!cidr_contains(&pp->block, c) || c->prefixlen <= pp->block.prefixlen)
+		if (!prefix_contains(&pp->block, c) || c->len <= pp->block.len)
 			return errmsg_set(ret_error, -EINVAL,
 				    "%s.ipBlock.except[%zu]: '%s' must be a strict subset of cidr "
 				    "'%s'",

@@ -18,20 +18,13 @@
 
 #include "cleanup.h"
 #include "hmap.h"
+#include "prefix.h"
 
 struct labels;
 struct labelsel;
 
 #define POLICY_PORT_NAME_MAX 15
 #define POLICY_POD_MAX_IPS 32 /* candidate addresses of one pod */
-
-/* An address or prefix; @family is AF_INET or AF_INET6, @addr in network order
- * (4 or 16 bytes used). */
-struct policy_cidr {
-	int family;
-	uint8_t addr[16];
-	uint8_t prefixlen; /* 32/128 for a plain address */
-};
 
 /* spec.containers[].ports[] entry: a named port of a pod. */
 struct policy_named_port {
@@ -50,11 +43,11 @@ struct policy_pod {
 	bool ips_reported;    /* the candidates are status.podIPs (kubelet) */
 	bool bad_ip_annotation; /* the podIPs annotation was unreadable: ignored */
 	uint8_t n_unverified; /* ips[n_ips .. n_ips + n_unverified): claimed, not used */
-	/* Candidate addresses (prefixlen 32/128): status.podIPs, else
+	/* Candidate addresses (length 32/128): status.podIPs, else
 	 * status.podIP, else the annotation cni.projectcalico.org/podIPs. The
 	 * first n_ips are the pod's addresses (filtered, routed): all of them
 	 * after parsing; policy_pod_verify_ips() narrows them down. */
-	struct policy_cidr *ips;
+	struct in_prefix *ips;
 	size_t n_ips;
 	struct policy_named_port *ports;
 	size_t n_ports;
@@ -71,8 +64,8 @@ struct policy_peer {
 	struct labelsel *pod_sel; /* NULL: any pod (of the namespaces below) */
 	struct labelsel *ns_sel;  /* NULL with pod_sel: the policy's namespace */
 	bool is_block;
-	struct policy_cidr block;
-	struct policy_cidr *except;
+	struct in_prefix block;
+	struct in_prefix *except;
 	size_t n_except;
 };
 
@@ -141,7 +134,7 @@ int policy_pod_from_json(const json_t *j, struct policy_pod **ret, char **ret_er
  * Return: true when the used addresses changed.
  */
 bool policy_pod_verify_ips(struct policy_pod *p,
-			   bool (*accept)(const struct policy_pod *p, const struct policy_cidr *c,
+			   bool (*accept)(const struct policy_pod *p, const struct in_prefix *c,
 					  void *userdata),
 			   void *userdata);
 struct policy_pod *policy_pod_free(struct policy_pod *p);
@@ -266,6 +259,3 @@ bool policy_model_ifname_is_shared(const struct policy_model *m, const struct po
  * Return: 0, -EINVAL, -ENOMEM.
  */
 int policy_model_load_json(struct policy_model *m, const json_t *doc, char **ret_error);
-
-int policy_cidr_parse(const char *text, bool allow_prefix, struct policy_cidr *ret);
-int policy_cidr_to_string(const struct policy_cidr *c, char *buf, size_t size);

@@ -54,6 +54,15 @@ static void test_parse_vectors(void **state)
 		{ "/24", 0, NULL },
 		{ "a-host/32", 0, NULL },
 		{ NULL, PREFIX_ALLOW_BARE, NULL },
+		/* An address only (calicoctl-c policy's endpoints, pod IPs). */
+		{ "10.65.1.5", PREFIX_ADDR_ONLY, "10.65.1.5/32" },
+		{ "fd00::5", PREFIX_ADDR_ONLY, "fd00::5/128" },
+		{ "10.65.1.5/32", PREFIX_ADDR_ONLY, NULL },
+		{ "10.65.1.5/", PREFIX_ADDR_ONLY | PREFIX_ALLOW_BARE, NULL },
+		/* policy's own parser took any count of leading zeros (strtol). */
+		{ "fd00::/0128", 0, NULL },
+		{ "10.65.1.0/0024", 0, NULL },
+		{ "10.65.1.5/24", PREFIX_ALLOW_BARE | PREFIX_CLEAR_HOST, "10.65.1.0/24" },
 	};
 
 	(void)state;

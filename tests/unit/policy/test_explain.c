@@ -203,14 +203,14 @@ static struct policy_model *model_with(const char *policies)
 }
 
 static void endpoint(const struct policy_model *m, const char *s, const struct policy_pod **pod,
-		     struct policy_cidr *addr)
+		     struct in_prefix *addr)
 {
 	char ns[64];
 	const char *slash = strchr(s, '/');
 
 	*pod = NULL;
 	if (!slash) {
-		assert_int_equal(policy_cidr_parse(s, false, addr), 0);
+		assert_int_equal(prefix_parse(s, PREFIX_ADDR_ONLY, addr), 0);
 		return;
 	}
 	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - s), s);

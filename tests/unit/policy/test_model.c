@@ -141,7 +141,7 @@ static void test_ports_and_peers_parse(void **state)
 	assert_non_null(r->peers[2].pod_sel);
 	assert_non_null(r->peers[2].ns_sel);
 	assert_true(r->peers[3].is_block);
-	policy_cidr_to_string(&r->peers[3].block, buf, sizeof(buf));
+	prefix_format(&r->peers[3].block, false, buf, sizeof(buf));
 	assert_string_equal(buf, "10.1.0.0/16"); /* host bits cleared */
 	assert_int_equal(r->peers[3].n_except, 1);
 	assert_int_equal(r->n_ports, 4);
@@ -173,6 +173,8 @@ static void test_pod_ips_ports_and_ifname(void **state)
 		/* An unreadable annotation gives no address; the pod stays valid. */
 		{ ANN("10.0.0.5/32\\nforged line") "}", 0, NULL, false, true },
 		{ ANN("10.0.0.5/32,bogus") "}", 0, NULL, false, true },
+		/* An address is a host prefix: a shorter one is no address. */
+		{ ANN("10.0.0.5/24") "}", 0, NULL, false, true },
 		{ ANN("0.0.0.1,0.0.0.2,0.0.0.3,0.0.0.4,0.0.0.5,0.0.0.6,0.0.0.7,0.0.0.8,0.0.0.9,0.0.0.10,"
 		      "0.0.0.11,0.0.0.12,0.0.0.13,0.0.0.14,0.0.0.15,0.0.0.16,0.0.0.17,0.0.0.18,0.0.0.19,"
 		      "0.0.0.20,0.0.0.21,0.0.0.22,0.0.0.23,0.0.0.24,0.0.0.25,0.0.0.26,0.0.0.27,0.0.0.28,"
@@ -195,7 +197,7 @@ static void test_pod_ips_ports_and_ifname(void **state)
 		assert_int_equal(p->ips_reported, v[i].reported);
 		assert_int_equal(p->bad_ip_annotation, v[i].bad);
 		if (v[i].ip0) {
-			policy_cidr_to_string(&p->ips[0], buf, sizeof(buf));
+			prefix_format(&p->ips[0], false, buf, sizeof(buf));
 			assert_string_equal(buf, v[i].ip0);
 		}
 		assert_string_equal(p->ifname, "calidff864fb41e"); /* sha1sum of "a.p" */
@@ -205,7 +207,7 @@ static void test_pod_ips_ports_and_ifname(void **state)
 }
 
 /* accept() of the vectors below: addresses whose last byte is odd. */
-static bool odd_last_byte(const struct policy_pod *p, const struct policy_cidr *c, void *userdata)
+static bool odd_last_byte(const struct policy_pod *p, const struct in_prefix *c, void *userdata)
 {
 	(void)p;
 	(void)userdata;
@@ -241,7 +243,7 @@ static void test_pod_verify_ips_partitions_and_reports_change(void **state)
 		assert_int_equal(policy_pod_verify_ips(p, odd_last_byte, NULL), v[i].changed);
 		assert_int_equal(p->n_ips, v[i].n_used);
 		for (size_t k = 0; k < p->n_ips + p->n_unverified; k++) {
-			policy_cidr_to_string(&p->ips[k], buf, sizeof(buf));
+			prefix_format(&p->ips[k], false, buf, sizeof(buf));
 			strcat(strcat(got, k ? " " : ""), buf);
 		}
 		assert_string_equal(got, v[i].want);
