@@ -193,22 +193,13 @@ static void pod_changed(struct felix_agent *a, uint64_t gen0, const struct polic
 
 /* ---- pod addresses: only the ones IPAM gave the pod (ipam/owners.h) ---- */
 
-static void addr_of(const struct in_prefix *c, struct ipam_addr *ret)
-{
-	size_t n = c->family == AF_INET ? 4 : 16;
-
-	*ret = (struct ipam_addr){ .family = c->family };
-	for (size_t i = 0; i < n; i++)
-		ret->v = ret->v << 8 | c->addr[i];
-}
-
 static enum ipam_owner_verdict addr_verdict(const struct felix_agent *a,
 					    const struct policy_pod *p,
 					    const struct in_prefix *c)
 {
 	struct ipam_addr addr;
 
-	addr_of(c, &addr);
+	ipam_addr_from_prefix(c, &addr);
 	return ipam_owners_check(a->owners, &a->pools, &addr, p->ns, p->name, p->ips_reported);
 }
 
@@ -317,7 +308,7 @@ static bool has_candidate_in(const struct policy_pod *p, const struct ipam_cidr 
 	struct ipam_addr addr;
 
 	for (size_t i = 0; i < p->n_ips + p->n_unverified; i++) {
-		addr_of(&p->ips[i], &addr);
+		ipam_addr_from_prefix(&p->ips[i], &addr);
 		if (ipam_cidr_contains(within, &addr))
 			return true;
 	}

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "prefix.h"
 
 static ipam_u128 mask_of(int family, uint8_t len)
 {
@@ -19,78 +20,55 @@ static ipam_u128 mask_of(int family, uint8_t len)
 	return all & ~((((ipam_u128)1) << (bits - len)) - 1) & all;
 }
 
-int ipam_addr_parse(const char *s, struct ipam_addr *ret)
+void ipam_addr_from_prefix(const struct in_prefix *p, struct ipam_addr *ret)
 {
-	unsigned char b[16];
-	ipam_u128 v = 0;
+	size_t n = p->family == AF_INET ? 4 : 16;
 
-	if (!s)
-		return -EINVAL;
-	if (inet_pton(AF_INET, s, b) == 1) {
-		for (int i = 0; i < 4; i++)
-			v = (v << 8) | b[i];
-		*ret = (struct ipam_addr){ .family = AF_INET, .v = v };
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, b) == 1) {
-		for (int i = 0; i < 16; i++)
-			v = (v << 8) | b[i];
-		*ret = (struct ipam_addr){ .family = AF_INET6, .v = v };
-		return 0;
-	}
-	return -EINVAL;
+	*ret = (struct ipam_addr){ .family = p->family };
+	for (size_t i = 0; i < n; i++)
+		ret->v = ret->v << 8 | p->addr[i];
 }
 
-/* Splits "addr/len" into @addr (copied into @buf) and the length. */
-static int split_prefix(const char *s, char *buf, size_t size, int *ret_len)
+static struct in_prefix to_prefix(int family, ipam_u128 v, uint8_t len)
 {
-	const char *slash = s ? strchr(s, '/') : NULL;
-	char *end;
-	long len;
+	struct in_prefix p = { .family = family, .len = len };
 
-	if (!slash || (size_t)(slash - s) >= size || !slash[1])
-		return -EINVAL;
-	memcpy(buf, s, slash - s);
-	buf[slash - s] = '\0';
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (errno || *end || len < 0 || len > 128 || !(slash[1] >= '0' && slash[1] <= '9'))
-		return -EINVAL;
-	*ret_len = (int)len;
+	for (size_t i = family == AF_INET ? 4 : 16; i-- > 0; v >>= 8)
+		p.addr[i] = (uint8_t)v;
+	return p;
+}
+
+/* Text goes through lib/prefix, so IPAM reads addresses as everything
+ * else in the tree does. */
+int ipam_addr_parse(const char *s, struct ipam_addr *ret)
+{
+	struct in_prefix p;
+	int r = prefix_parse(s, PREFIX_ADDR_ONLY, &p);
+
+	if (r < 0)
+		return r;
+	ipam_addr_from_prefix(&p, ret);
 	return 0;
 }
 
 int ipam_addr_parse_host(const char *s, struct ipam_addr *ret)
 {
-	char buf[IPAM_ADDR_STRLEN];
-	struct ipam_addr a;
-	int len, r;
+	struct in_prefix p;
+	int r = prefix_parse(s, PREFIX_ALLOW_BARE, &p);
 
-	if (s && !strchr(s, '/'))
-		return ipam_addr_parse(s, ret);
-	r = split_prefix(s, buf, sizeof(buf), &len);
 	if (r < 0)
 		return r;
-	r = ipam_addr_parse(buf, &a);
-	if (r < 0)
-		return r;
-	if ((unsigned)len != ipam_family_bits(a.family))
+	if (p.len != prefix_max_len(p.family))
 		return -EINVAL;
-	*ret = a;
+	ipam_addr_from_prefix(&p, ret);
 	return 0;
 }
 
 int ipam_addr_format(const struct ipam_addr *a, char *buf, size_t size)
 {
-	unsigned char b[16];
-	int n = a->family == AF_INET6 ? 16 : 4;
-	ipam_u128 v = a->v;
+	struct in_prefix p = to_prefix(a->family, a->v, 0);
 
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		b[i] = (unsigned char)(v & 0xff);
-	if (!inet_ntop(a->family, b, buf, (socklen_t)size))
-		return -errno;
-	return 0;
+	return prefix_format(&p, true, buf, size);
 }
 
 bool ipam_addr_equal(const struct ipam_addr *a, const struct ipam_addr *b)
@@ -100,39 +78,22 @@ bool ipam_addr_equal(const struct ipam_addr *a, const struct ipam_addr *b)
 
 int ipam_cidr_parse(const char *s, bool strict, struct ipam_cidr *ret)
 {
-	char buf[IPAM_ADDR_STRLEN];
+	struct in_prefix p;
 	struct ipam_addr a;
-	ipam_u128 m;
-	int len, r;
+	int r = prefix_parse(s, strict ? PREFIX_REJECT_HOST : PREFIX_CLEAR_HOST, &p);
 
-	r = split_prefix(s, buf, sizeof(buf), &len);
 	if (r < 0)
 		return r;
-	r = ipam_addr_parse(buf, &a);
-	if (r < 0)
-		return r;
-	if ((unsigned)len > ipam_family_bits(a.family))
-		return -EINVAL;
-	m = mask_of(a.family, (uint8_t)len);
-	if (strict && (a.v & ~m))
-		return -EINVAL;
-	*ret = (struct ipam_cidr){ .family = a.family, .v = a.v & m, .len = (uint8_t)len };
+	ipam_addr_from_prefix(&p, &a);
+	*ret = (struct ipam_cidr){ .family = a.family, .v = a.v, .len = p.len };
 	return 0;
 }
 
 int ipam_cidr_format(const struct ipam_cidr *c, char *buf, size_t size)
 {
-	struct ipam_addr a = { .family = c->family, .v = c->v };
-	size_t n;
-	int r;
+	struct in_prefix p = to_prefix(c->family, c->v, c->len);
 
-	r = ipam_addr_format(&a, buf, size);
-	if (r < 0)
-		return r;
-	n = strlen(buf);
-	if ((size_t)snprintf(buf + n, size - n, "/%u", c->len) >= size - n)
-		return -ENOSPC;
-	return 0;
+	return prefix_format(&p, false, buf, size);
 }
 
 bool ipam_cidr_equal(const struct ipam_cidr *a, const struct ipam_cidr *b)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct in_prefix;
+
 typedef unsigned __int128 ipam_u128;
 
 struct ipam_addr {
@@ -33,6 +35,9 @@ static inline unsigned ipam_family_bits(int family)
 	return family == 10 /* AF_INET6 */ ? 128 : 32;
 }
 
+/* Addresses and CIDRs are read and written by lib/prefix (its rules: no
+ * leading zeros, no spaces; see prefix.h); these types only do the math. */
+void ipam_addr_from_prefix(const struct in_prefix *p, struct ipam_addr *ret);
 /* "10.0.0.1" or "fd00::1" (no prefix). Return: 0, -EINVAL. */
 int ipam_addr_parse(const char *s, struct ipam_addr *ret);
 /* "10.0.0.1/32" also accepted: the prefix must be the full length. */

@@ -45,7 +45,7 @@ int prefix_parse(const char *s, unsigned flags, struct in_prefix *ret)
 	} else {
 		const char *d = slash + 1;
 
-		if (!*d || strlen(d) > 3)
+		if (!*d || strlen(d) > 3 || (d[0] == '0' && d[1]))
 			return -EINVAL;
 		for (; *d; d++) {
 			if (!isdigit((unsigned char)*d))
@@ -56,8 +56,14 @@ int prefix_parse(const char *s, unsigned flags, struct in_prefix *ret)
 			return -EINVAL;
 	}
 	p.len = (uint8_t)len;
-	if (flags & PREFIX_CLEAR_HOST)
-		prefix_clear_host(&p);
+	if (flags & (PREFIX_CLEAR_HOST | PREFIX_REJECT_HOST)) {
+		struct in_prefix net = p;
+
+		prefix_clear_host(&net);
+		if ((flags & PREFIX_REJECT_HOST) && !prefix_equal(&net, &p))
+			return -EINVAL;
+		p = net;
+	}
 	*ret = p;
 	return 0;
 }

@@ -3,7 +3,7 @@
  *
  * Text forms accepted by prefix_parse(): "a.b.c.d/len" and "x:y::z/len" as
  * inet_pton() reads them (so no leading zeros in IPv4 octets), the length in
- * decimal digits only (0..32 or 0..128); a bare address with
+ * decimal digits without leading zeros (0..32 or 0..128); a bare address with
  * PREFIX_ALLOW_BARE (it is a host prefix, /32 or /128), or only that with
  * PREFIX_ADDR_ONLY. Nothing else: no spaces, no sign, no empty length.
  */
@@ -23,6 +23,7 @@ enum {
 	PREFIX_ALLOW_BARE = 1 << 0, /* "10.0.0.1" is 10.0.0.1/32 */
 	PREFIX_CLEAR_HOST = 1 << 1, /* "10.0.0.1/24" becomes 10.0.0.0/24 */
 	PREFIX_ADDR_ONLY = 1 << 2,  /* an address: "10.0.0.1" only, no "/len" */
+	PREFIX_REJECT_HOST = 1 << 3, /* "10.0.0.1/24" is refused (a typo, not a network) */
 };
 
 /* Longest text prefix_format() writes, with its NUL. */

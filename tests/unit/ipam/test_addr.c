@@ -99,7 +99,9 @@ static void test_cidr_parse_rejects_bad_inputs(void **state)
 {
 	static const char *bad[] = { "",	   "10.0.0.0",	  "10.0.0.0/",	 "10.0.0.0/33",
 				     "10.0.0.0/-1", "10.0.0.0/2x", "10.0.0/24",	 "fd00::/129",
-				     "hello/24",   "/24",	  "10.0.0.0/ 24", "10.0.0.0/+24" };
+				     "hello/24",   "/24",	  "10.0.0.0/ 24", "10.0.0.0/+24",
+				     /* lib/prefix's rules: no leading zeros, no spaces */
+				     "10.0.0.0/024", "010.0.0.0/24", "10.0.0.0/24 ", "fd00::/0122" };
 	struct ipam_cidr c;
 
 	(void)state;
@@ -124,6 +126,8 @@ static void test_host_addresses(void **state)
 	assert_int_equal(ipam_addr_parse_host("10.0.0.1/24", &a), -EINVAL);
 	assert_int_equal(ipam_addr_parse_host("fd00::1/32", &a), -EINVAL);
 	assert_int_equal(ipam_addr_parse("10.0.0.256", &a), -EINVAL);
+	assert_int_equal(ipam_addr_parse_host("10.0.0.1/032", &a), -EINVAL);
+	assert_int_equal(ipam_addr_parse("10.0.0.1/32", &a), -EINVAL);
 }
 
 static void test_names_as_calico_derives_them(void **state)

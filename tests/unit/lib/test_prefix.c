@@ -33,7 +33,15 @@ static void test_parse_vectors(void **state)
 		{ "fd00:65::ff/120", PREFIX_CLEAR_HOST, "fd00:65::/120" },
 		{ "::/0", 0, "::/0" },
 		{ "::ffff:10.0.0.1/128", 0, "::ffff:10.0.0.1/128" },
-		{ "10.65.1.0/026", 0, "10.65.1.0/26" }, /* leading zeros in the length */
+		{ "10.65.1.0/026", 0, NULL }, /* no leading zeros in the length either */
+		{ "10.65.1.0/00", 0, NULL },
+		{ "10.65.1.0/0", 0, "10.65.1.0/0" },
+		{ "10.65.1.0/26", PREFIX_REJECT_HOST, "10.65.1.0/26" },
+		{ "10.65.1.5/26", PREFIX_REJECT_HOST, NULL },
+		{ "fd00:65::1/120", PREFIX_REJECT_HOST, NULL },
+		{ "fd00:65::1/128", PREFIX_REJECT_HOST, "fd00:65::1/128" },
+		{ "0.0.0.0/0", PREFIX_REJECT_HOST, "0.0.0.0/0" },
+		{ "10.0.0.0/0", PREFIX_REJECT_HOST, NULL },
 		{ "10.65.1.5", 0, NULL },		  /* bare needs the flag */
 		{ "10.65.1.0/33", 0, NULL },
 		{ "fd00::/129", 0, NULL },
