@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "crdvalid.h"
 #include "errmsg.h"
+#include "prefix.h"
 #include "selector.h"
 
 #define PATH_MAX_LEN 256
@@ -73,57 +74,20 @@ __attribute__((format(printf, 3, 4))) static int bad(struct vctx *c, const char 
 
 /* ---- value checks ----------------------------------------------------- */
 
+/* Addresses and CIDRs follow lib/prefix's rules, the ones felix-c and IPAM
+ * read them with. */
 bool crdvalid_is_ip(const char *s)
 {
-	unsigned char buf[16];
+	struct in_prefix p;
 
-	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
-}
-
-static int cidr_parse(const char *s, unsigned char addr[16], int *ret_family, unsigned *ret_len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *slash = s ? strchr(s, '/') : NULL;
-	unsigned long len;
-	char *end;
-	int fam;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(host) || !isdigit((unsigned char)slash[1]))
-		return -EINVAL;
-	memcpy(host, s, (size_t)(slash - s));
-	host[slash - s] = '\0';
-	fam = strchr(host, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(fam, host, addr) != 1)
-		return -EINVAL;
-	errno = 0;
-	len = strtoul(slash + 1, &end, 10);
-	if (errno || *end || len > (fam == AF_INET ? 32u : 128u) ||
-	    (slash[1] == '0' && slash[2] != '\0'))
-		return -EINVAL;
-	*ret_family = fam;
-	*ret_len = (unsigned)len;
-	return 0;
-}
-
-static bool host_bits_zero(const unsigned char *a, int family, unsigned len)
-{
-	unsigned bits = family == AF_INET ? 32 : 128;
-
-	for (unsigned i = len; i < bits; i++)
-		if (a[i / 8] & (0x80u >> (i % 8)))
-			return false;
-	return true;
+	return prefix_parse(s, PREFIX_ADDR_ONLY, &p) == 0;
 }
 
 bool crdvalid_is_cidr(const char *s, bool strict)
 {
-	unsigned char a[16];
-	unsigned len;
-	int fam;
+	struct in_prefix p;
 
-	if (cidr_parse(s, a, &fam, &len) < 0)
-		return false;
-	return !strict || host_bits_zero(a, fam, len);
+	return prefix_parse(s, strict ? PREFIX_REJECT_HOST : 0, &p) == 0;
 }
 
 bool crdvalid_parse_duration(const char *s, unsigned long long *ret_ms)
@@ -753,9 +717,7 @@ static int rules_ippool(struct vctx *c, const json_t *obj, const struct crdvalid
 {
 	const json_t *bs = json_object_get(spec_of(obj), "blockSize");
 	const char *mode[] = { "ipipMode", "vxlanMode" };
-	unsigned char a[16];
-	unsigned len = 0;
-	int fam = AF_INET;
+	struct in_prefix p = { .family = AF_INET };
 
 	for (size_t i = 0; i < ELEMENTSOF(mode); i++) {
 		const char *m = spec_str(obj, mode[i]);
@@ -780,11 +742,12 @@ static int rules_ippool(struct vctx *c, const json_t *obj, const struct crdvalid
 	}
 	if (ops && ops->ippool)
 		return run_op(c, ops->ippool, obj);
-	(void)cidr_parse(spec_str(obj, "cidr"), a, &fam, &len);
+	(void)prefix_parse(spec_str(obj, "cidr"), 0, &p);
 	if (json_is_integer(bs) &&
-	    (json_integer_value(bs) > (fam == AF_INET ? 32 : 128) || json_integer_value(bs) < len))
+	    (json_integer_value(bs) > prefix_max_len(p.family) || json_integer_value(bs) < p.len))
 		return bad(c, "spec.blockSize", "%lld does not fit the %s pool /%u",
-			   (long long)json_integer_value(bs), fam == AF_INET ? "IPv4" : "IPv6", len);
+			   (long long)json_integer_value(bs), p.family == AF_INET ? "IPv4" : "IPv6",
+			   p.len);
 	return 0;
 }
 
@@ -795,14 +758,12 @@ static int rules_ipamblock(struct vctx *c, const json_t *obj, const struct crdva
 	size_t n_attrs = json_array_size(json_object_get(spec, "attributes")), size, i;
 	_cleanup_free_ unsigned char *seen = NULL;
 	char p[64];
-	unsigned char a[16];
-	unsigned len = 32;
-	int fam = AF_INET;
+	struct in_prefix cidr = { .family = AF_INET, .len = 32 };
 
-	(void)cidr_parse(spec_str(obj, "cidr"), a, &fam, &len);
-	if ((fam == AF_INET ? 32 : 128) - len > 20)
+	(void)prefix_parse(spec_str(obj, "cidr"), 0, &cidr);
+	if (prefix_max_len(cidr.family) - cidr.len > 20)
 		return bad(c, "spec.cidr", "a block of more than 2^20 addresses");
-	size = (size_t)1 << ((fam == AF_INET ? 32 : 128) - len);
+	size = (size_t)1 << (prefix_max_len(cidr.family) - cidr.len);
 	if (json_array_size(allocs) != size)
 		return bad(c, "spec.allocations", "has %zu entries, the block has %zu addresses",
 			   json_array_size(allocs), size);
