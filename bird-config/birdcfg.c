@@ -5,7 +5,7 @@
  * (4) the BGP peers: the node-to-node mesh, global and node-specific
  * BGPPeers (peerIP or peerSelector), each validated into a struct peer.
  * Then print, peers sorted by protocol name. Nothing from the API reaches
- * the text unvalidated: addresses go through inet_pton and are printed back
+ * the text unvalidated: addresses go through lib/prefix and are printed back
  * from binary, numbers are range-checked, passwords and communities are
  * checked against their grammar.
  *
@@ -49,6 +49,7 @@
 #include "blockaff.h"
 #include "cleanup.h"
 #include "nl.h"
+#include "prefix.h"
 #include "selector.h"
 
 #define MAX_PEERS 4096
@@ -171,61 +172,40 @@ static const char *annotation(const json_t *o, const char *key)
 
 /* --- validation ------------------------------------------------------------ */
 
-/* Parse "ip" (or "ip/len" when @len is non-NULL) and print it back
+/* Parse "ip" (or also "ip/len" when @len is non-NULL) and print it back
  * canonically into @buf: only what inet_ntop writes reaches the config. */
 static int parse_ip(const char *s, int *ret_family, char buf[static INET6_ADDRSTRLEN],
 		    unsigned *len, unsigned char *ret_bin)
 {
-	char tmp[INET6_ADDRSTRLEN + 8];
-	unsigned char bin[16];
-	char *slash, *end;
-	int family;
+	struct in_prefix p;
+	int r;
 
-	if (!s || strlen(s) >= sizeof(tmp))
+	r = prefix_parse(s, len ? PREFIX_ALLOW_BARE : PREFIX_ADDR_ONLY, &p);
+	if (r == 0)
+		r = prefix_format(&p, true, buf, INET6_ADDRSTRLEN);
+	if (r < 0)
 		return -EINVAL;
-	strcpy(tmp, s);
-	slash = strchr(tmp, '/');
-	if (slash && !len)
-		return -EINVAL;
-	if (slash)
-		*slash = '\0';
-	family = strchr(tmp, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(family, tmp, bin) != 1)
-		return -EINVAL;
-	if (len) {
-		unsigned long l = family == AF_INET ? 32 : 128;
-
-		if (slash) {
-			errno = 0;
-			l = strtoul(slash + 1, &end, 10);
-			if (errno || *end || end == slash + 1 || l > (family == AF_INET ? 32u : 128u))
-				return -EINVAL;
-		}
-		*len = (unsigned)l;
-	}
-	inet_ntop(family, bin, buf, INET6_ADDRSTRLEN);
+	if (len)
+		*len = p.len;
 	if (ret_family)
-		*ret_family = family;
+		*ret_family = p.family;
 	if (ret_bin)
-		memcpy(ret_bin, bin, family == AF_INET ? 4 : 16);
+		memcpy(ret_bin, p.addr, p.family == AF_INET ? 4 : 16);
 	return 0;
 }
 
 /* A CIDR printed canonically, host bits cleared; -EINVAL otherwise. */
 static int parse_cidr(const char *s, int *ret_family, char *buf, size_t size)
 {
-	char ip[INET6_ADDRSTRLEN];
-	unsigned char bin[16];
-	unsigned len;
-	int family;
+	struct in_prefix p;
+	int r;
 
-	if (!s || !strchr(s, '/') || parse_ip(s, &family, ip, &len, bin) < 0)
+	r = prefix_parse(s, PREFIX_CLEAR_HOST, &p);
+	if (r == 0)
+		r = prefix_format(&p, false, buf, size);
+	if (r < 0)
 		return -EINVAL;
-	for (unsigned i = len; i < (family == AF_INET ? 32u : 128u); i++)
-		bin[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
-	inet_ntop(family, bin, ip, sizeof(ip));
-	snprintf(buf, size, "%s/%u", ip, len);
-	*ret_family = family;
+	*ret_family = p.family;
 	return 0;
 }
 
