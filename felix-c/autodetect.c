@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "felix-c/autodetect.h"
 #include "nl.h"
+#include "prefix.h"
 
 static const char *const excluded_prefixes[] = {
 	"lo", "cali", "docker", "cbr", "dummy", "virbr", "lxcbr", "veth", "tunl", "flannel",
@@ -44,10 +45,7 @@ bool autodetect_iface_is_excluded(const char *ifname)
 struct matcher {
 	regex_t re[MATCH_MAX_ITEMS];
 	size_t n_re;
-	struct {
-		uint32_t net, mask; /* host order */
-		bool ipv4;	    /* false: an IPv6 CIDR, which never matches here */
-	} cidr[MATCH_MAX_ITEMS];
+	struct in_prefix cidr[MATCH_MAX_ITEMS]; /* an IPv6 one never matches here */
 	size_t n_cidr;
 };
 
@@ -69,27 +67,9 @@ static int matcher_add_regex(struct matcher *m, const char *item)
 /* Calico accepts host bits ("10.0.0.5/24") and IPv6 CIDRs (never matching here). */
 static int matcher_add_cidr(struct matcher *m, const char *item)
 {
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(item, '/');
-	unsigned char a[16];
-	unsigned long len;
-	uint32_t host;
-	char *end;
-	bool v4;
-
-	if (!slash || (size_t)(slash - item) >= sizeof(addr) || m->n_cidr == MATCH_MAX_ITEMS ||
-	    slash[1] < '0' || slash[1] > '9')
+	if (m->n_cidr == MATCH_MAX_ITEMS ||
+	    prefix_parse(item, PREFIX_CLEAR_HOST, &m->cidr[m->n_cidr]) < 0)
 		return -EINVAL;
-	memcpy(addr, item, slash - item);
-	addr[slash - item] = '\0';
-	v4 = !strchr(addr, ':');
-	len = strtoul(slash + 1, &end, 10);
-	if (*end || len > (v4 ? 32u : 128u) || inet_pton(v4 ? AF_INET : AF_INET6, addr, a) != 1)
-		return -EINVAL;
-	memcpy(&host, a, 4);
-	m->cidr[m->n_cidr].ipv4 = v4;
-	m->cidr[m->n_cidr].mask = v4 && len ? 0xffffffffu << (32 - len) : 0;
-	m->cidr[m->n_cidr].net = ntohl(host) & m->cidr[m->n_cidr].mask;
 	m->n_cidr++;
 	return 0;
 }
@@ -131,8 +111,10 @@ static bool matcher_name(const struct matcher *m, const char *ifname)
 
 static bool matcher_addr(const struct matcher *m, uint32_t addr)
 {
+	struct in_prefix a = prefix_from_ipv4(addr);
+
 	for (size_t i = 0; i < m->n_cidr; i++)
-		if (m->cidr[i].ipv4 && (ntohl(addr) & m->cidr[i].mask) == m->cidr[i].net)
+		if (prefix_contains(&m->cidr[i], &a))
 			return true;
 	return false;
 }

@@ -21,6 +21,7 @@
 #include "felix-c/autodetect.h"
 #include "felix-c/config.h"
 #include "ipam/cnicmd.h"
+#include "prefix.h"
 
 enum setting_type {
 	SET_STRING,
@@ -162,45 +163,26 @@ int felix_parse_duration_ms(const char *s, unsigned *ret_ms)
 	return -EINVAL;
 }
 
+/* Addresses follow lib/prefix's rules. A pool with host bits set
+ * ("10.65.1.0/16") is a typo, not a pool. */
 static int parse_cidr4(const char *s)
 {
-	char addr[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	struct in_addr a;
-	unsigned long len;
-	uint32_t host;
+	struct in_prefix p;
 
-	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+	if (prefix_parse(s, PREFIX_REJECT_HOST, &p) < 0 || p.family != AF_INET)
 		return -EINVAL;
-	memcpy(addr, s, slash - s);
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1 || parse_uint(slash + 1, 32, &len) < 0)
-		return -EINVAL;
-	host = ntohl(a.s_addr);
-	if (len < 32 && (host & (0xffffffffu >> len)) != 0)
-		return -EINVAL; /* host bits set: "10.65.1.0/16" is a typo, not a pool */
 	return 0;
 }
 
 static int parse_ip(const char *s)
 {
-	struct in_addr a;
-	char buf[INET_ADDRSTRLEN + 4];
-	char *slash;
-	unsigned long len;
+	struct in_prefix p;
 
 	if (strcmp(s, "autodetect") == 0 || strcmp(s, "none") == 0 || strcmp(s, "") == 0)
 		return 0;
-	if (strlen(s) >= sizeof(buf))
+	if (prefix_parse(s, PREFIX_ALLOW_BARE, &p) < 0 || p.family != AF_INET)
 		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		if (parse_uint(slash + 1, 32, &len) < 0)
-			return -EINVAL;
-	}
-	return inet_pton(AF_INET, buf, &a) == 1 ? 0 : -EINVAL;
+	return 0;
 }
 
 /* The whole method is checked here (regexes compile, CIDRs and the can-reach
@@ -208,11 +190,12 @@ static int parse_ip(const char *s)
  * at the first autodetection. */
 static int parse_autodetect(const char *s)
 {
-	struct in_addr a;
+	struct in_prefix a;
 	size_t idx;
 
 	if (strncmp(s, "can-reach=", 10) == 0)
-		return inet_pton(AF_INET, s + 10, &a) == 1 ? 0 : -EINVAL;
+		return prefix_parse(s + 10, PREFIX_ADDR_ONLY, &a) == 0 && a.family == AF_INET ?
+			       0 : -EINVAL;
 	/* With no candidates a valid method answers -ENOENT. */
 	return autodetect_choose(s, NULL, 0, &idx) == -EINVAL ? -EINVAL : 0;
 }

@@ -416,6 +416,10 @@ static const struct {
 	{ "CALICO_IPV4POOL_CIDR", "300.65.0.0/16", "IPv4PoolCIDR", CIDR },
 	{ "CALICO_IPV4POOL_CIDR", "fd00::/64", "IPv4PoolCIDR", CIDR },
 	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0/", "IPv4PoolCIDR", CIDR },
+	/* lib/prefix's rules: no leading zeros in the length, no spaces */
+	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0/016", "IPv4PoolCIDR", CIDR },
+	{ "CALICO_IPV4POOL_CIDR", "10.65.0.0/16 ", "IPv4PoolCIDR", CIDR },
+	{ "IP", "10.0.0.1/024", "IP", IPADDR },
 	{ "IP", "10.0.0.256", "IP", IPADDR },
 	{ "IP", "10.0.0.1/33", "IP", IPADDR },
 	{ "IP", "10.0.0.1/", "IP", IPADDR },
@@ -430,6 +434,7 @@ static const struct {
 	{ "IP_AUTODETECTION_METHOD", "can-reach=", "IPAutodetectionMethod", METHOD },
 	{ "IP_AUTODETECTION_METHOD", "can-reach=example.com", "IPAutodetectionMethod", METHOD },
 	{ "IP_AUTODETECTION_METHOD", "cidr=10.0.0.0", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "cidr=10.0.0.0/08", "IPAutodetectionMethod", METHOD },
 	{ "FELIX_LOGSEVERITYSCREEN", "loud", "LogSeverityScreen", LEVEL },
 };
 
