@@ -11,12 +11,12 @@
 
 #include "cleanup.h"
 #include "felix-c/natout.h"
+#include "ipam/ipam.h"
 #include "log.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
-#include "prefix.h"
 
 #define NAT_PRIO_SRCNAT 100 /* NF_IP_PRI_NAT_SRC: nft's "srcnat" */
 
@@ -26,19 +26,17 @@ struct range4 {
 	uint32_t first, last;
 };
 
-/* The range of a pool's spec.cidr; false when it is absent, malformed or
- * IPv6. Host bits are cleared, as for any CIDR we read. */
+/* The range of a pool's spec.cidr, read as IPAM reads it; false when it is
+ * absent, malformed or IPv6. */
 static bool pool_range(const json_t *pool, struct range4 *ret)
 {
-	const char *text = json_string_value(json_object_get(json_object_get(pool, "spec"), "cidr"));
-	struct in_prefix c;
-	uint32_t addr, mask;
+	struct ipam_cidr c;
+	uint32_t mask;
 
-	if (prefix_parse(text, PREFIX_CLEAR_HOST, &c) < 0 || c.family != AF_INET)
+	if (ipam_pool_cidr_from_json(pool, &c) < 0 || c.family != AF_INET)
 		return false;
-	memcpy(&addr, c.addr, 4);
 	mask = c.len ? ~0u << (32 - c.len) : 0;
-	ret->first = ntohl(addr) & mask;
+	ret->first = (uint32_t)c.v;
 	ret->last = ret->first | ~mask;
 	return true;
 }

@@ -97,6 +97,9 @@ const struct ipam_stats *ipam_get_stats(const struct ipam *ipam);
 
 int ipam_pools_load(struct ipam *ipam, struct ipam_pools *ret);
 void ipam_pools_done(struct ipam_pools *p);
+/* An IPPool object's spec.cidr (host bits cleared): the one reading of a
+ * pool's range, for IPAM and felix-c's natOutgoing alike. Return: 0, -EINVAL. */
+int ipam_pool_cidr_from_json(const json_t *obj, struct ipam_cidr *ret);
 /* Parse one IPPool object (defaults applied). Return: 0, -EINVAL, -ENOMEM. */
 int ipam_pool_from_json(const json_t *obj, struct ipam_pool *ret, char **ret_error);
 void ipam_pool_done(struct ipam_pool *p);

@@ -3,8 +3,8 @@
 # to felix-c and links no HTTP or TLS library; calico-c-ipam-direct runs the
 # verbs itself, and calico-c-ipam becomes it when felix-c does not answer.
 COMPONENTS += ipam
-ipam_SRCS := ipam/addr.c ipam/block.c ipam/store.c ipam/ipam.c ipam/gc.c ipam/cnicmd.c \
-	ipam/owners.c
+ipam_SRCS := ipam/addr.c ipam/block.c ipam/pool.c ipam/store.c ipam/ipam.c ipam/gc.c \
+	ipam/cnicmd.c ipam/owners.c
 PROGRAMS += calico-c-ipam
 calico-c-ipam_SRCS := ipam/plugin/main.c
 calico-c-ipam_LIBS := lib

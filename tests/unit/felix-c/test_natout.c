@@ -91,6 +91,9 @@ static void test_sets_follow_calicos_rule(void **state)
 		  "{\"a\":" POOL("10.0.0.0/8", NAT) ",\"b\":" POOL("10.65.0.0/16", NAT) ",\"c\":"
 		  POOL("11.0.0.0/24", NAT) ",\"d\":" POOL("11.0.1.0/24", NONAT) "}",
 		  NULL, "10.0.0.0-11.0.0.255", "10.0.0.0-11.0.1.255" },
+		{ "a CIDR IPAM refuses is no pool here either (ipam_pool_cidr_from_json)",
+		  "{\"a\":" POOL("10.65.0.0/016", NAT) ",\"b\":" POOL("10.66.0.0/16 ", NAT) "}",
+		  NULL, "", "" },
 		{ "host bits are cleared", "{\"a\":" POOL("10.65.3.7/16", NAT) "}", NULL,
 		  "10.65.0.0-10.65.255.255", "10.65.0.0-10.65.255.255" },
 		{ "the whole address space",
