@@ -527,6 +527,13 @@ static void update_runtime(struct felix_agent *a)
 	a->rt = rt;
 }
 
+/* Services and pools are LoadBalancer IPAM's inputs (worker.h). */
+static void kick_lb(const struct inf_ctx *c)
+{
+	if ((c->kind == INF_SERVICES || c->kind == INF_IPPOOLS) && c->a->worker)
+		felix_worker_kick_lb(c->a->worker);
+}
+
 static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 {
 	struct inf_ctx *c = userdata;
@@ -549,6 +556,7 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 		owners_set_block(c->a, obj);
 	else if (c->kind == INF_IPPOOLS)
 		pools_reload(c->a);
+	kick_lb(c);
 	schedule(c->a);
 }
 
@@ -588,6 +596,7 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 		owners_del_block(c->a, name);
 	else if (c->kind == INF_IPPOOLS)
 		pools_reload(c->a);
+	kick_lb(c);
 	schedule(c->a);
 }
 
@@ -822,6 +831,13 @@ static void write_worker(const struct felix_agent *a, struct metrics_buf *b)
 	      w.gc_leaks_seen);
 	counter(b, "felix_c_ipam_gc_released_addresses_total", "Addresses released by GC.",
 		w.gc_addrs_released);
+	counter(b, "felix_c_lbipam_passes_total", "LoadBalancer IPAM passes.", w.lb_passes);
+	counter(b, "felix_c_lbipam_assigned_total", "LoadBalancer addresses assigned.",
+		w.lb_assigned);
+	counter(b, "felix_c_lbipam_released_total", "LoadBalancer addresses released.",
+		w.lb_released);
+	counter(b, "felix_c_lbipam_errors_total",
+		"Failed LoadBalancer IPAM passes and Services not served.", w.lb_errors);
 	gauge(b, "felix_c_ipam_block_addresses", "Addresses in blocks affine to this node.",
 	      (double)a->desired.block_addrs);
 	gauge(b, "felix_c_ipam_used_addresses", "Local pods with an IPv4 address.",

@@ -96,6 +96,8 @@ static const struct setting settings[] = {
 	{ "IPAMGCEnabled", {}, SET_BOOL, OFF(ipam_gc), "true", 0, 0 },
 	{ "IPAMGCInterval", {}, SET_DURATION_MS, OFF(ipam_gc_interval_ms), "60s", 0, 0 },
 	{ "IPAMGCGrace", {}, SET_UINT, OFF(ipam_gc_grace_s), "300", 0, 86400 },
+	{ "LoadBalancerIPAMEnabled", {}, SET_BOOL, OFF(lb_ipam), "true", 0, 0 },
+	{ "LoadBalancerIPAMInterval", {}, SET_DURATION_MS, OFF(lb_ipam_interval_ms), "30s", 0, 0 },
 	{ "LeaseNamespace", {}, SET_STRING, OFF(lease_namespace), "kube-system", 0, 0 },
 	{ "LeaseName", {}, SET_STRING, OFF(lease_name), "calico-c-ipam-gc", 0, 0 },
 	{ "LeaseDuration", {}, SET_UINT, OFF(lease_duration_s), "15", 3, 3600 },

@@ -67,6 +67,8 @@ struct felix_config {
 	bool ipam_gc;		  /* IPAMGCEnabled */
 	unsigned ipam_gc_interval_ms; /* IPAMGCInterval */
 	unsigned ipam_gc_grace_s; /* IPAMGCGrace */
+	bool lb_ipam;		  /* LoadBalancerIPAMEnabled (on the Lease holder) */
+	unsigned lb_ipam_interval_ms; /* LoadBalancerIPAMInterval: pass without a Service event */
 	char *lease_namespace;	  /* LeaseNamespace */
 	char *lease_name;	  /* LeaseName */
 	unsigned lease_duration_s; /* LeaseDuration */

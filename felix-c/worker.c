@@ -26,6 +26,7 @@
 #include "felix-c/calicodata.h"
 #include "felix-c/cnitoken.h"
 #include "felix-c/config.h"
+#include "felix-c/lbipam.h"
 #include "felix-c/worker.h"
 #include "fileio.h"
 #include "ipam/gc.h"
@@ -44,6 +45,7 @@ struct felix_worker {
 	pthread_mutex_t lock;		/* guards st and stop */
 	pthread_cond_t wake;
 	bool stop;
+	bool lb_kicked;			/* guarded by lock */
 	struct felix_worker_status st;
 	/* thread-private */
 	bool addr_done, mtu_done, pool_done, info_done, name_done, defaults_done;
@@ -51,6 +53,8 @@ struct felix_worker {
 	uint64_t lease_seen_ms;		/* when lease_rv last changed */
 	uint64_t renewed_ms;		/* our last successful renew */
 	uint64_t next_gc_ms;
+	uint64_t next_lb_ms;
+	struct lbipam *lb;
 	uint64_t next_token_ms;		/* CNI token refresh (cnitoken.h) */
 };
 
@@ -474,6 +478,43 @@ static void gc_pass(struct felix_worker *w)
 	set_status(w, st_gc, &stats);
 }
 
+static void st_lb(struct felix_worker_status *s, void *arg)
+{
+	const struct lbipam_stats *x = arg;
+
+	s->lb_passes++;
+	s->lb_assigned += x->assigned;
+	s->lb_released += x->released;
+	s->lb_errors += x->errors;
+}
+
+static void lb_pass(struct felix_worker *w)
+{
+	struct lbipam_stats stats = {};
+	int r = 0;
+
+	if (!w->ipam)
+		r = ipam_new(w->k, &w->ipam);
+	if (r == 0 && !w->lb)
+		r = lbipam_new(&w->lb);
+	if (r == 0)
+		r = lbipam_pass(w->lb, w->k, w->ipam, &stats);
+	if (r < 0)
+		stats.errors++;
+	set_status(w, st_lb, &stats);
+}
+
+static bool take_lb_kick(struct felix_worker *w)
+{
+	bool k;
+
+	pthread_mutex_lock(&w->lock);
+	k = w->lb_kicked;
+	w->lb_kicked = false;
+	pthread_mutex_unlock(&w->lock);
+	return k;
+}
+
 /* Refreshes the CNI token when due; returns ms until the next one is due. */
 static uint64_t cni_token_round(struct felix_worker *w, uint64_t now)
 {
@@ -502,6 +543,7 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		uint64_t now = evloop_now_ms(), wait_ms = 2000;
+		bool lb_kicked = take_lb_kick(w);
 		struct timespec ts;
 
 		if (!startup_done) {
@@ -520,6 +562,10 @@ static void *worker_main(void *arg)
 				w->next_gc_ms = evloop_now_ms() + c->ipam_gc_interval_ms;
 			}
 			wait_ms = c->lease_duration_s * 1000ull / 3;
+			if (c->lb_ipam && leader && (lb_kicked || now >= w->next_lb_ms)) {
+				lb_pass(w);
+				w->next_lb_ms = evloop_now_ms() + c->lb_ipam_interval_ms;
+			}
 		}
 		if (*c->cni_token_account) {
 			uint64_t t = cni_token_round(w, evloop_now_ms());
@@ -535,7 +581,8 @@ static void *worker_main(void *arg)
 		if (ts.tv_nsec >= 1000000000L)
 			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
 		pthread_mutex_lock(&w->lock);
-		while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &ts) == 0)
+		while (!w->stop && !w->lb_kicked &&
+		       pthread_cond_timedwait(&w->wake, &w->lock, &ts) == 0)
 			;
 		if (w->stop) {
 			pthread_mutex_unlock(&w->lock);
@@ -605,12 +652,21 @@ struct felix_worker *felix_worker_stop(struct felix_worker *w)
 	if (w->st.leader)
 		lease_release(w);
 	ipam_gc_state_free(w->gc_state);
+	lbipam_free(w->lb);
 	ipam_free(w->ipam);
 	kapi_free(w->k);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	free(w);
 	return NULL;
+}
+
+void felix_worker_kick_lb(struct felix_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->lb_kicked = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void felix_worker_snapshot(struct felix_worker *w, struct felix_worker_status *ret)

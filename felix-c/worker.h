@@ -5,8 +5,9 @@
  *     file, annotate the Node (projectcalico.org/IPv4Address), create the
  *     default IPPool when there is none, set ClusterInformation
  *     datastoreReady=true; retried until done;
- *   - leader election on a coordination.k8s.io Lease, and IPAM leak GC
- *     (ipam/gc.h) while leader, so one node runs GC at a time.
+ *   - leader election on a coordination.k8s.io Lease, and while leader IPAM
+ *     leak GC (ipam/gc.h) and LoadBalancer IPAM (lbipam.h), so one node
+ *     runs them at a time (Calico's kube-controllers' part).
  * The thread has its own API client. Results are read with
  * felix_worker_snapshot() (a copy under a mutex).
  */
@@ -28,6 +29,7 @@ struct felix_worker_status {
 	unsigned gc_runs, gc_errors;
 	unsigned gc_leaks_seen, gc_addrs_released, gc_blocks_released; /* last run / totals */
 	unsigned api_errors;	 /* failed requests of this thread */
+	unsigned lb_passes, lb_assigned, lb_released, lb_errors; /* LoadBalancer IPAM totals */
 };
 
 /**
@@ -44,3 +46,6 @@ int felix_worker_start(const struct felix_config *c, const struct kapi_config *k
  * releases the Lease when it held it. Returns NULL. */
 struct felix_worker *felix_worker_stop(struct felix_worker *w);
 void felix_worker_snapshot(struct felix_worker *w, struct felix_worker_status *ret);
+/* Asks for a LoadBalancer IPAM pass soon (a Service or IPPool changed);
+ * callable from any thread. */
+void felix_worker_kick_lb(struct felix_worker *w);

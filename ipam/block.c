@@ -70,7 +70,8 @@ static int cidr_block_size(const struct ipam_cidr *c, uint32_t *ret)
 	return 0;
 }
 
-int ipam_block_new(const struct ipam_cidr *cidr, const char *node, struct ipam_block **ret)
+int ipam_block_new(const struct ipam_cidr *cidr, const char *type, const char *node,
+		   struct ipam_block **ret)
 {
 	_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
 	char cidr_s[IPAM_CIDR_STRLEN], name[IPAM_NAME_STRLEN];
@@ -94,7 +95,7 @@ int ipam_block_new(const struct ipam_cidr *cidr, const char *node, struct ipam_b
 	    ipam_cidr_to_name(cidr, name, sizeof(name)) < 0)
 		return -EINVAL;
 	b->name = strdup(name);
-	if (node && asprintf(&b->affinity, "host:%s", node) < 0)
+	if (node && asprintf(&b->affinity, "%s:%s", type ?: "host", node) < 0)
 		b->affinity = NULL;
 	b->obj = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "crd.projectcalico.org/v1",
 			   "kind", "IPAMBlock", "metadata", "name", name, "spec", "cidr", cidr_s);
@@ -360,10 +361,14 @@ json_t *ipam_block_to_json(const struct ipam_block *b)
 	return obj;
 }
 
-bool ipam_block_is_affine_to(const struct ipam_block *b, const char *node)
+bool ipam_block_is_affine_to(const struct ipam_block *b, const char *type, const char *node)
 {
-	return b->affinity && strncmp(b->affinity, "host:", 5) == 0 &&
-	       strcmp(b->affinity + 5, node) == 0;
+	size_t n;
+
+	type = type ?: "host";
+	n = strlen(type);
+	return b->affinity && strncmp(b->affinity, type, n) == 0 && b->affinity[n] == ':' &&
+	       strcmp(b->affinity + n + 1, node) == 0;
 }
 
 uint32_t ipam_block_in_use(const struct ipam_block *b)
@@ -379,8 +384,8 @@ static bool str_eq(const char *a, const char *b)
 static json_t *secondary_of(const struct ipam_alloc_attrs *a)
 {
 	json_t *o = json_object();
-	const char *keys[] = { "namespace", "pod", "node", "timestamp" };
-	const char *vals[] = { a->ns, a->pod, a->node, a->timestamp };
+	const char *keys[] = { "namespace", "pod", "node", "service", "type", "timestamp" };
+	const char *vals[] = { a->ns, a->pod, a->node, a->service, a->type, a->timestamp };
 	bool any = false;
 
 	for (size_t i = 0; o && i < ELEMENTSOF(keys); i++) {

@@ -35,7 +35,7 @@ struct ipam_block {
 	json_t *obj;		 /* the object as read (or built), owned */
 	char *name;		 /* metadata.name */
 	struct ipam_cidr cidr;
-	char *affinity;		 /* "host:<node>", or NULL */
+	char *affinity;		 /* "<type>:<owner>" ("host:<node>", "virtual:load-balancer"), or NULL */
 	uint32_t n;		 /* addresses in the block */
 	int32_t *allocations;	 /* [n]: -1 free, else index into attrs */
 	uint32_t *unallocated;	 /* FIFO of free ordinals */
@@ -53,17 +53,20 @@ struct ipam_block {
 struct ipam_alloc_attrs {
 	const char *handle_id;
 	const char *ns, *pod, *node, *timestamp; /* secondary; NULL ones omitted */
+	const char *service, *type;		 /* likewise (Calico's LoadBalancer IPAM) */
 };
 
 /**
  * ipam_block_new - an empty block for @cidr, affine to @node (NULL: none)
  * @cidr: the block CIDR (host bits zero, at most IPAM_BLOCK_MAX_ADDRS addresses)
- * @node: node name
+ * @type: affinity type, NULL for "host" (Calico's LoadBalancer IPAM: "virtual")
+ * @node: node name (for "virtual": "load-balancer")
  * @ret: the block
  *
  * Return: 0, -EINVAL, -ENOMEM.
  */
-int ipam_block_new(const struct ipam_cidr *cidr, const char *node, struct ipam_block **ret);
+int ipam_block_new(const struct ipam_cidr *cidr, const char *type, const char *node,
+		   struct ipam_block **ret);
 struct ipam_block *ipam_block_free(struct ipam_block *b);
 DEFINE_CLEANUP_FUNC(struct ipam_block, ipam_block_free);
 
@@ -79,8 +82,8 @@ int ipam_block_from_json(json_t *obj, struct ipam_block **ret, char **ret_error)
 /* A new object: the original with spec rewritten from @b. NULL on ENOMEM. */
 json_t *ipam_block_to_json(const struct ipam_block *b);
 
-/* Affinity "host:<node>" check. */
-bool ipam_block_is_affine_to(const struct ipam_block *b, const char *node);
+/* Affinity "<type>:<node>" check; @type NULL means "host". */
+bool ipam_block_is_affine_to(const struct ipam_block *b, const char *type, const char *node);
 uint32_t ipam_block_in_use(const struct ipam_block *b);
 static inline uint32_t ipam_block_free_count(const struct ipam_block *b)
 {

@@ -478,7 +478,7 @@ static const char *other_node(const struct ipam_block *b, const char *handle, co
 
 		if (!a || !a->handle_id || strcmp(a->handle_id, handle) != 0)
 			continue;
-		if (an ? strcmp(an, node) != 0 : !ipam_block_is_affine_to(b, node))
+		if (an ? strcmp(an, node) != 0 : !ipam_block_is_affine_to(b, NULL, node))
 			return an ?: b->affinity ?: "?";
 	}
 	return NULL;

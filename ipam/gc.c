@@ -256,8 +256,18 @@ static const struct ipam_block *snap_block(const struct snapshot *s, const struc
 	return NULL;
 }
 
+/* An affinity of a node (type host, or none), not a virtual owner such as
+ * Calico's LoadBalancer IPAM, whose "node" is no Node object. */
+static bool affinity_is_host(const json_t *it)
+{
+	const char *t = json_string_value(json_object_get(json_object_get(it, "spec"), "type"));
+
+	return !t || !*t || strcmp(t, IPAM_AFFINITY_TYPE_HOST) == 0;
+}
+
 /* Affinities of deleted nodes, pending ones never completed, and empty
- * blocks beyond a node's last. */
+ * blocks beyond a node's last. Virtual owners' affinities stay: their
+ * blocks are released by their controller. */
 static int gc_affinities(struct ipam *ipam, const struct snapshot *snap,
 			 const struct ipam_gc_opts *o, struct ipam_gc_state *st,
 			 struct ipam_gc_stats *stats)
@@ -277,12 +287,13 @@ static int gc_affinities(struct ipam *ipam, const struct snapshot *snap,
 		char key[600], fam[300];
 		bool gone, empty, pending;
 
-		if (ipam_obj_is_deleted(it) || ipam_affinity_parse(it, &aff) < 0)
+		if (ipam_obj_is_deleted(it) || !affinity_is_host(it) ||
+		    ipam_affinity_parse(it, &aff) < 0)
 			continue;
 		b = snap_block(snap, &aff.cidr);
 		gone = !json_object_get(snap->nodes, node);
 		pending = strcmp(aff.state, "pending") == 0;
-		empty = b && ipam_block_in_use(b) == 0 && ipam_block_is_affine_to(b, node);
+		empty = b && ipam_block_in_use(b) == 0 && ipam_block_is_affine_to(b, NULL, node);
 		snprintf(fam, sizeof(fam), "%s/%d", node, aff.cidr.family);
 		if (!gone && !(pending && !b) && !empty) {
 			json_decref(aff.obj);
@@ -293,7 +304,7 @@ static int gc_affinities(struct ipam *ipam, const struct snapshot *snap,
 			bool other = false;
 
 			for (size_t j = 0; j < snap->blocks.n; j++)
-				other = other || (ipam_block_is_affine_to(snap->blocks.items[j], node) &&
+				other = other || (ipam_block_is_affine_to(snap->blocks.items[j], NULL, node) &&
 						  snap->blocks.items[j]->cidr.family == aff.cidr.family &&
 						  ipam_block_in_use(snap->blocks.items[j]) > 0);
 			if (!other) { /* ... unless a non-empty one remains */
@@ -490,7 +501,7 @@ int ipam_gc_node_handles(struct ipam *ipam, const char *node, const char *const 
 			if (!a || !a->handle_id || strncmp(a->handle_id, "k8s-pod-network.", 16) ||
 			    kept(a->handle_id, keep, n_keep))
 				continue;
-			if (an ? strcmp(an, node) == 0 : ipam_block_is_affine_to(blocks.items[i], node))
+			if (an ? strcmp(an, node) == 0 : ipam_block_is_affine_to(blocks.items[i], NULL, node))
 				(void)json_object_set_new(victims, a->handle_id, json_true());
 		}
 	json_object_foreach (victims, h, v) {
@@ -638,6 +649,7 @@ static void check_affinities(struct checker *c, const struct snapshot *s)
 								     "node"));
 		struct ipam_affinity aff;
 		const struct ipam_block *b;
+		const char *type;
 
 		if (ipam_obj_is_deleted(it))
 			continue;
@@ -646,12 +658,14 @@ static void check_affinities(struct checker *c, const struct snapshot *s)
 			continue;
 		}
 		b = snap_block(s, &aff.cidr);
-		if (strcmp(aff.state, "confirmed") == 0 && (!b || !ipam_block_is_affine_to(b, node)))
+		type = json_string_value(json_object_get(json_object_get(it, "spec"), "type"));
+		if (strcmp(aff.state, "confirmed") == 0 &&
+		    (!b || !ipam_block_is_affine_to(b, type && *type ? type : NULL, node)))
 			problem(c, "affinity '%s' is confirmed but block %s is %s",
 				kapi_obj_name(it) ?: "?", json_string_value(json_object_get(
 								  json_object_get(it, "spec"), "cidr")),
 				b ? "affine to someone else" : "missing");
-		if (!json_object_get(s->nodes, node))
+		if (affinity_is_host(it) && !json_object_get(s->nodes, node))
 			problem(c, "affinity '%s' belongs to node '%s' which does not exist",
 				kapi_obj_name(it) ?: "?", node);
 		json_decref(aff.obj);

@@ -63,7 +63,8 @@ struct ipam_affinities {
 	struct ipam_affinity *items;
 	size_t n;
 };
-int ipam_affinities_load(struct ipam *ipam, const char *node, bool cached,
+/* Affinities of @type ("host", "virtual") of @node. */
+int ipam_affinities_load(struct ipam *ipam, const char *type, const char *node, bool cached,
 			 struct ipam_affinities *ret);
 void ipam_affinities_done(struct ipam_affinities *a);
 int ipam_affinity_parse(json_t *obj, struct ipam_affinity *ret);

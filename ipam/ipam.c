@@ -125,15 +125,26 @@ static int ctx_ns_labels(struct assign_ctx *c, const json_t **ret)
 	return ctx_labels(c, &kapi_namespaces, c->a->ns, &c->ns_labels, &c->have_ns, ret);
 }
 
-/* Whether @p may serve this request (selectors, mode, use), 1 or 0. */
+static const char *ctx_type(const struct assign_ctx *c)
+{
+	return c->a->affinity_type ?: IPAM_AFFINITY_TYPE_HOST;
+}
+
+static bool ctx_is_virtual(const struct assign_ctx *c)
+{
+	return strcmp(ctx_type(c), IPAM_AFFINITY_TYPE_HOST) != 0;
+}
+
+/* Whether @p may serve this request (selectors, mode, use), 1 or 0. A
+ * virtual owner is no node: a pool's nodeSelector does not apply to it. */
 static int pool_serves(struct assign_ctx *c, const struct ipam_pool *p, bool requested)
 {
 	const json_t *labels = NULL;
 	int r;
 
-	if (!(p->allowed_uses & IPAM_USE_WORKLOAD))
+	if (!(p->allowed_uses & (c->a->use ?: IPAM_USE_WORKLOAD)))
 		return 0;
-	if (!selector_is_all(p->selector)) {
+	if (!ctx_is_virtual(c) && !selector_is_all(p->selector)) {
 		r = ctx_node_labels(c, &labels);
 		if (r < 0)
 			return r;
@@ -218,8 +229,10 @@ static int select_pools(struct assign_ctx *c, int family, const char *const *req
 			c->usable[c->n_usable++] = p;
 	}
 	if (c->n_usable == 0)
-		return ipam_fail(c->ipam, -ENOENT, "no enabled IPv%d pool for workloads selects node "
-				 "'%s'%s", family == AF_INET ? 4 : 6, c->a->node,
+		return ipam_fail(c->ipam, -ENOENT, "no enabled IPv%d pool for %s selects "
+				 "'%s'%s", family == AF_INET ? 4 : 6,
+				 (c->a->use ?: IPAM_USE_WORKLOAD) == IPAM_USE_WORKLOAD ?
+					 "workloads" : "this use", c->a->node,
 				 n_req ? " among the requested pools" : " and namespace (automatic "
 				 "assignment)");
 	return 0;
@@ -238,7 +251,9 @@ static const struct ipam_pool *usable_pool_of(const struct assign_ctx *c,
 static void attrs_of(const struct assign_ctx *c, struct ipam_alloc_attrs *ret)
 {
 	*ret = (struct ipam_alloc_attrs){ .handle_id = c->a->handle, .ns = c->a->ns,
-					  .pod = c->a->pod, .node = c->a->node,
+					  .pod = c->a->pod,
+					  .node = ctx_is_virtual(c) ? NULL : c->a->node,
+					  .service = c->a->service, .type = c->a->type,
 					  .timestamp = c->a->timestamp };
 }
 
@@ -281,7 +296,7 @@ static int alloc_from_block(struct assign_ctx *c, const struct ipam_cidr *cidr, 
 		}
 		if (r < 0)
 			break;
-		if ((affine_only && !ipam_block_is_affine_to(b, c->a->node)) ||
+		if ((affine_only && !ipam_block_is_affine_to(b, ctx_type(c), c->a->node)) ||
 		    ipam_block_free_count(b) == 0) {
 			if (cached) {
 				if (!recheck)
@@ -334,7 +349,7 @@ static int ctx_affinities(struct assign_ctx *c, bool fresh)
 		return 0;
 	ipam_affinities_done(&c->affs);
 	c->have_affs = false;
-	r = ipam_affinities_load(c->ipam, c->a->node, !fresh, &c->affs);
+	r = ipam_affinities_load(c->ipam, ctx_type(c), c->a->node, !fresh, &c->affs);
 	if (r < 0)
 		return r;
 	c->have_affs = true;
@@ -363,7 +378,8 @@ static void repair_pending(struct assign_ctx *c, struct ipam_affinity *aff)
 	_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
 	_cleanup_(json_decrefp) json_t *copy = NULL;
 
-	if (ipam_block_get(c->ipam, &aff->cidr, &b) < 0 || !ipam_block_is_affine_to(b, c->a->node))
+	if (ipam_block_get(c->ipam, &aff->cidr, &b) < 0 ||
+	    !ipam_block_is_affine_to(b, ctx_type(c), c->a->node))
 		return;
 	copy = json_deep_copy(aff->obj);
 	if (!copy || json_object_set_new(json_object_get(copy, "spec"), "state",
@@ -435,14 +451,15 @@ static bool block_exists(const struct ipam_blocks *all, const struct ipam_cidr *
 	return false;
 }
 
-/* As Calico writes it: type host, its labels. */
-static json_t *affinity_new_obj(const char *name, const char *node, const char *cidr)
+/* As Calico writes it: its type and labels. */
+static json_t *affinity_new_obj(const char *name, const char *type, const char *node,
+				const char *cidr)
 {
 	_cleanup_(json_decrefp) json_t *obj = json_pack(
 		"{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s, s:s, s:s}}", "apiVersion",
 		"crd.projectcalico.org/v1", "kind", "BlockAffinity", "metadata", "name", name,
 		"spec", "state", "pending", "node", node, "cidr", cidr, "deleted", "false", "type",
-		IPAM_AFFINITY_TYPE_HOST);
+		type);
 
 	if (!obj || ipam_affinity_set_labels(obj) < 0)
 		return NULL;
@@ -459,7 +476,7 @@ static int claim_affinity(struct assign_ctx *c, const struct ipam_cidr *cidr, js
 	if (ipam_affinity_name(c->a->node, cidr, name, sizeof(name)) < 0 ||
 	    ipam_cidr_format(cidr, cidr_s, sizeof(cidr_s)) < 0)
 		return -EINVAL;
-	obj = affinity_new_obj(name, c->a->node, cidr_s);
+	obj = affinity_new_obj(name, ctx_type(c), c->a->node, cidr_s);
 	if (!obj)
 		return -ENOMEM;
 	r = ipam_create(c->ipam, &kapi_blockaffinities, obj, ret);
@@ -483,7 +500,7 @@ static int claim_create_block(struct assign_ctx *c, const struct ipam_cidr *cidr
 	_cleanup_(json_decrefp) json_t *obj = NULL;
 	int r;
 
-	r = ipam_block_new(cidr, c->a->node, &b);
+	r = ipam_block_new(cidr, ctx_type(c), c->a->node, &b);
 	if (r < 0)
 		return r;
 	obj = ipam_block_to_json(b);
@@ -497,7 +514,7 @@ static int claim_create_block(struct assign_ctx *c, const struct ipam_cidr *cidr
 		return -EAGAIN; /* deleted in between: try the candidate again */
 	if (r < 0)
 		return r;
-	return ipam_block_is_affine_to(theirs, c->a->node) ? 0 : -EEXIST;
+	return ipam_block_is_affine_to(theirs, ctx_type(c), c->a->node) ? 0 : -EEXIST;
 }
 
 /* Claims one candidate block. 0 claimed, -EEXIST lost the race. */
@@ -735,6 +752,97 @@ int ipam_assign(struct ipam *ipam, const struct ipam_assign_args *a, struct ipam
 	res.n_v6 = a->num_v6;
 	*ret = res;
 	return 0;
+}
+
+/* The enabled pool that holds @addr and may serve the request, or NULL. */
+static int pool_for_addr(struct assign_ctx *c, const struct ipam_addr *addr,
+			 const struct ipam_pool **ret)
+{
+	for (size_t i = 0; i < c->pools.n; i++) {
+		const struct ipam_pool *p = &c->pools.items[i];
+		int r;
+
+		if (p->error || p->disabled || !ipam_cidr_contains(&p->cidr, addr))
+			continue;
+		r = pool_serves(c, p, true);
+		if (r < 0)
+			return r;
+		if (r) {
+			*ret = p;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Takes ordinal @ord of block @cidr (read fresh). 0, -ENOENT (no block),
+ * -EBUSY, -ESTALE (lost a compare-and-swap: read again), -errno. */
+static int take_ordinal(struct assign_ctx *c, const struct ipam_cidr *cidr, uint32_t ord,
+			bool *counted)
+{
+	_cleanup_(ipam_block_freep) struct ipam_block *b = NULL;
+	struct ipam_alloc_attrs attrs;
+	int r;
+
+	r = ipam_block_read(c->ipam, cidr, false, &b);
+	if (r < 0)
+		return r;
+	if (ipam_block_attr_of(b, ord))
+		return -EBUSY;
+	if (!*counted) {
+		/* Handle first: see "Crash ordering" above. */
+		r = ipam_handle_add(c->ipam, c->a->handle, cidr, 1);
+		if (r < 0)
+			return r;
+		*counted = true;
+	}
+	attrs_of(c, &attrs);
+	r = ipam_block_assign_ordinal(b, ord, &attrs);
+	if (r < 0)
+		return r;
+	return ipam_block_put(c->ipam, b);
+}
+
+int ipam_assign_ip(struct ipam *ipam, const struct ipam_assign_args *a,
+		   const struct ipam_addr *addr)
+{
+	_cleanup_(assign_ctx_done) struct assign_ctx c = { .ipam = ipam, .a = a };
+	const struct ipam_pool *p = NULL;
+	struct ipam_cidr cidr;
+	bool counted = false;
+	uint64_t ord;
+	int r;
+
+	ipam_clear_error(ipam);
+	if (!a->handle || !a->node || !*a->node)
+		return ipam_fail(ipam, -EINVAL, "invalid allocation request");
+	r = ipam_pools_read(ipam, false, &c.pools);
+	if (r < 0)
+		return r;
+	r = pool_for_addr(&c, addr, &p);
+	if (r == -ENOENT)
+		return ipam_fail(ipam, r, "no enabled pool allowing this use holds the address");
+	if (r < 0)
+		return r;
+	ipam_cidr_of_addr(addr, p->block_size, &cidr);
+	if (ipam_cidr_ordinal(&cidr, addr, &ord) < 0)
+		return ipam_fail(ipam, -EINVAL, "address outside its block");
+	r = -ESTALE;
+	for (int i = 0; i < IPAM_CAS_RETRIES && (r == -ESTALE || r == -EAGAIN); i++) {
+		r = take_ordinal(&c, &cidr, (uint32_t)ord, &counted);
+		if (r == -ENOENT) {
+			r = claim_one(&c, &cidr);
+			if (r == 0 || r == -EEXIST)
+				r = -EAGAIN; /* ours or someone's now: take from it */
+		}
+	}
+	if (r < 0 && counted)
+		(void)ipam_handle_add(ipam, a->handle, &cidr, -1);
+	if (r == -EBUSY)
+		return ipam_fail(ipam, r, "the address is allocated already");
+	if (r == -ESTALE || r == -EAGAIN)
+		return ipam_fail(ipam, -ESTALE, "too many conflicts writing a block");
+	return r;
 }
 
 /* ---- release ---- */

@@ -55,15 +55,25 @@ struct ipam_config {
 	unsigned max_blocks_per_host; /* 0: unlimited */
 };
 
+/* Calico's owner of LoadBalancer addresses: blocks affine to
+ * "virtual:load-balancer" (affinity type "virtual", node "load-balancer"). */
+#define IPAM_AFFINITY_TYPE_VIRTUAL "virtual"
+#define IPAM_VIRTUAL_LOAD_BALANCER "load-balancer"
+
 /* What one allocation asks for. Strings are borrowed. */
 struct ipam_assign_args {
 	const char *handle; /* e.g. "k8s-pod-network.<container id>" */
-	const char *node;
+	const char *node;   /* owner of the blocks claimed: a node, or for
+			     * affinity_type "virtual" IPAM_VIRTUAL_LOAD_BALANCER */
+	const char *affinity_type; /* NULL: "host" */
+	unsigned use;	    /* IPAM_USE_* the pools must allow; 0: Workload */
 	const char *ns, *pod, *timestamp; /* secondary attributes, may be NULL */
+	const char *service, *type;	  /* likewise (LoadBalancer: service name, "LoadBalancer") */
 	unsigned num_v4, num_v6;
 	/* Pools by name or CIDR; n == 0: every enabled pool in assignmentMode
-	 * Automatic selecting the node and (namespaceSelector) the namespace
-	 * @ns. Either way only pools whose allowedUses include Workload. */
+	 * Automatic selecting the node (not for "virtual") and
+	 * (namespaceSelector) the namespace @ns. Either way only pools whose
+	 * allowedUses include @use. */
 	const char *v4_pools[IPAM_MAX_REQUESTED_POOLS];
 	size_t n_v4_pools;
 	const char *v6_pools[IPAM_MAX_REQUESTED_POOLS];
@@ -122,6 +132,23 @@ int ipam_config_load(struct ipam *ipam, struct ipam_config *ret);
  *   -ESTALE too many conflicts; other -errno from the apiserver.
  */
 int ipam_assign(struct ipam *ipam, const struct ipam_assign_args *a, struct ipam_assign_result *ret);
+
+/**
+ * ipam_assign_ip - allocate one given address for a handle
+ * @ipam: context
+ * @a: what to allocate: handle, owner, use and attributes (counts and pools
+ *   are ignored)
+ * @addr: the address
+ *
+ * The address must be inside an enabled pool allowing @a->use; its block is
+ * claimed for the owner when it does not exist yet (Calico's AssignIP).
+ *
+ * Return: 0; -EBUSY the address is allocated already; -ENOENT no enabled
+ *   pool allowing that use holds it; -EINVAL bad arguments; -ESTALE too many
+ *   conflicts; other -errno from the apiserver.
+ */
+int ipam_assign_ip(struct ipam *ipam, const struct ipam_assign_args *a,
+		   const struct ipam_addr *addr);
 
 /**
  * ipam_release_handle - free every address of a handle and delete the handle

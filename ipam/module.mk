@@ -4,7 +4,7 @@
 # verbs itself, and calico-c-ipam becomes it when felix-c does not answer.
 COMPONENTS += ipam
 ipam_SRCS := ipam/addr.c ipam/block.c ipam/pool.c ipam/store.c ipam/ipam.c ipam/gc.c \
-	ipam/cnicmd.c ipam/owners.c
+	ipam/cnicmd.c ipam/owners.c ipam/lb.c
 PROGRAMS += calico-c-ipam
 calico-c-ipam_SRCS := ipam/plugin/main.c
 calico-c-ipam_LIBS := lib

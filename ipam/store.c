@@ -585,18 +585,21 @@ void ipam_affinities_done(struct ipam_affinities *a)
 	*a = (struct ipam_affinities){};
 }
 
-/* A host affinity of @node: spec.type "host", or none (written before
- * Calico had types). */
-static bool affinity_is_hosts(json_t *it, const char *node)
+/* An affinity of @node of @type: spec.type equal, or for "host" also none
+ * (written before Calico had types). */
+static bool affinity_is_of(json_t *it, const char *type, const char *node)
 {
 	json_t *spec = json_object_get(it, "spec");
 	const char *n = json_string_value(json_object_get(spec, "node"));
 	const char *t = json_string_value(json_object_get(spec, "type"));
 
-	return n && strcmp(n, node) == 0 && (!t || !*t || strcmp(t, IPAM_AFFINITY_TYPE_HOST) == 0);
+	if (!t || !*t)
+		t = IPAM_AFFINITY_TYPE_HOST;
+	return n && strcmp(n, node) == 0 && strcmp(t, type) == 0;
 }
 
-static int affinities_filter(json_t *items, const char *node, struct ipam_affinities *ret)
+static int affinities_filter(json_t *items, const char *type, const char *node,
+			     struct ipam_affinities *ret)
 {
 	struct ipam_affinities out = {};
 	size_t i;
@@ -606,7 +609,7 @@ static int affinities_filter(json_t *items, const char *node, struct ipam_affini
 	if (!out.items)
 		return -ENOMEM;
 	json_array_foreach (items, i, it) {
-		if (!affinity_is_hosts(it, node) || ipam_obj_is_deleted(it))
+		if (!affinity_is_of(it, type, node) || ipam_obj_is_deleted(it))
 			continue;
 		if (ipam_affinity_parse(it, &out.items[out.n]) < 0)
 			continue; /* malformed: not usable, ipam check reports it */
@@ -632,7 +635,7 @@ static void affinity_adopt(struct ipam *ipam, json_t *obj)
  * so the selector stays one key=value, which felix-c's cache answers). A
  * node that has none may have affinities without labels: those (selector
  * !affinity-type) of @node are adopted and used. */
-int ipam_affinities_load(struct ipam *ipam, const char *node, bool cached,
+int ipam_affinities_load(struct ipam *ipam, const char *type, const char *node, bool cached,
 			 struct ipam_affinities *ret)
 {
 	_cleanup_(json_decrefp) json_t *items = NULL;
@@ -652,12 +655,12 @@ int ipam_affinities_load(struct ipam *ipam, const char *node, bool cached,
 		r = ipam_list(ipam, &kapi_blockaffinities, "!" IPAM_LABEL_AFFINITY_TYPE, cached,
 			      &items);
 		json_array_foreach (items, i, it)
-			if (affinity_is_hosts(it, node) && !ipam_obj_is_deleted(it))
+			if (affinity_is_of(it, type, node) && !ipam_obj_is_deleted(it))
 				affinity_adopt(ipam, it);
 	}
 	if (r < 0)
 		return ipam_fail(ipam, r, "listing BlockAffinities: %s", kapi_last_error(ipam->k));
-	return affinities_filter(items, node, ret);
+	return affinities_filter(items, type, node, ret);
 }
 
 /* ---- releasing a block's affinity ---- */
@@ -676,7 +679,7 @@ static int release_block_side(struct ipam *ipam, const char *node, const struct 
 			return 0;
 		if (r < 0)
 			return r;
-		if (!ipam_block_is_affine_to(b, node))
+		if (!ipam_block_is_affine_to(b, NULL, node))
 			return 0;
 		if (ipam_block_in_use(b) == 0) {
 			r = ipam_delete_two_step(ipam, &kapi_ipamblocks, b->obj, false);

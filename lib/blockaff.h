@@ -2,7 +2,8 @@
  *
  * A BlockAffinity makes its block this node's when spec.node is the node,
  * spec.state is "confirmed" (not "pending" or "pendingDeletion") and
- * spec.deleted is not "true" (a string, as Calico writes it). felix-c
+ * spec.deleted is not "true" (a string, as Calico writes it) and spec.type
+ * is "host" or absent (a "virtual" owner is no node). felix-c
  * programs a blackhole route for each such block and BIRD advertises it.
  */
 #pragma once

@@ -52,9 +52,9 @@ static void test_calico_block_parses(void **state)
 	assert_int_equal(b->n, 4);
 	assert_int_equal(ipam_block_in_use(b), 2);
 	assert_int_equal(ipam_block_free_count(b), 2);
-	assert_true(ipam_block_is_affine_to(b, "node1"));
-	assert_false(ipam_block_is_affine_to(b, "node"));
-	assert_false(ipam_block_is_affine_to(b, "node12"));
+	assert_true(ipam_block_is_affine_to(b, NULL, "node1"));
+	assert_false(ipam_block_is_affine_to(b, NULL, "node"));
+	assert_false(ipam_block_is_affine_to(b, NULL, "node12"));
 	assert_string_equal(ipam_block_attr_of(b, 2)->handle_id, "k8s-pod-network.bbb");
 	assert_string_equal(ipam_attr_secondary(ipam_block_attr_of(b, 0), "pod"), "p1");
 	assert_null(ipam_block_attr_of(b, 1));
@@ -158,14 +158,14 @@ static void test_new_block_is_all_free_and_serializes(void **state)
 
 	(void)state;
 	assert_int_equal(ipam_cidr_parse("fd00::40/122", true, &c), 0);
-	assert_int_equal(ipam_block_new(&c, "node2", &b), 0);
+	assert_int_equal(ipam_block_new(&c, NULL, "node2", &b), 0);
 	assert_int_equal(b->n, 64);
 	assert_int_equal(ipam_block_free_count(b), 64);
 	assert_string_equal(b->name, "fd00--40-122");
 	out = ipam_block_to_json(b);
 	s = json_dumps(out, 0);
 	b2 = parse_ok(s);
-	assert_true(ipam_block_is_affine_to(b2, "node2"));
+	assert_true(ipam_block_is_affine_to(b2, NULL, "node2"));
 	assert_int_equal(b2->unallocated[0], 0);
 	assert_int_equal(b2->unallocated[63], 63);
 	free(s);
@@ -174,8 +174,42 @@ static void test_new_block_is_all_free_and_serializes(void **state)
 	ipam_block_free(b2);
 	/* blocks larger than 4096 addresses are refused */
 	assert_int_equal(ipam_cidr_parse("10.0.0.0/19", true, &c), 0);
-	assert_int_equal(ipam_block_new(&c, "n", &b), -EINVAL);
+	assert_int_equal(ipam_block_new(&c, NULL, "n", &b), -EINVAL);
 	assert_null(ipam_block_free(NULL));
+}
+
+/* Calico's LoadBalancer IPAM owner: "virtual:load-balancer", never a
+ * node's; its allocations record namespace, service, type and timestamp. */
+static void test_virtual_affinity_and_service_attributes(void **state)
+{
+	struct ipam_alloc_attrs a = { .handle_id = "lb-x", .ns = "fx", .service = "web",
+				      .type = "LoadBalancer", .timestamp = "t" };
+	struct ipam_block *b = NULL, *b2;
+	struct ipam_cidr c;
+	uint32_t ord;
+	json_t *out;
+	char *s;
+
+	(void)state;
+	assert_int_equal(ipam_cidr_parse("10.200.0.0/26", true, &c), 0);
+	assert_int_equal(ipam_block_new(&c, "virtual", "load-balancer", &b), 0);
+	assert_int_equal(ipam_block_assign(b, 1, &a, &ord), 1);
+	out = ipam_block_to_json(b);
+	s = json_dumps(out, 0);
+	assert_non_null(strstr(s, "\"affinity\": \"virtual:load-balancer\""));
+	b2 = parse_ok(s);
+	assert_true(ipam_block_is_affine_to(b2, "virtual", "load-balancer"));
+	assert_false(ipam_block_is_affine_to(b2, NULL, "load-balancer"));
+	assert_false(ipam_block_is_affine_to(b2, "virt", "ual:load-balancer"));
+	assert_string_equal(ipam_attr_secondary(ipam_block_attr_of(b2, ord), "service"), "web");
+	assert_string_equal(ipam_attr_secondary(ipam_block_attr_of(b2, ord), "type"),
+			    "LoadBalancer");
+	assert_string_equal(ipam_attr_secondary(ipam_block_attr_of(b2, ord), "namespace"), "fx");
+	assert_null(ipam_attr_secondary(ipam_block_attr_of(b2, ord), "node"));
+	free(s);
+	json_decref(out);
+	ipam_block_free(b);
+	ipam_block_free(b2);
 }
 
 /* Each malformed variant replaces one piece of the Calico block. */
@@ -262,6 +296,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calico_block_parses),
+		cmocka_unit_test(test_virtual_affinity_and_service_attributes),
 		cmocka_unit_test(test_round_trip_keeps_everything),
 		cmocka_unit_test(test_assign_takes_fifo_front_and_records_sequence),
 		cmocka_unit_test(test_release_with_stale_sequence_is_refused),

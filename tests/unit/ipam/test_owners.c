@@ -26,7 +26,7 @@ static struct ipam_block *block(const char *cidr, const struct alloc *a, size_t 
 	struct ipam_cidr c;
 
 	assert_int_equal(ipam_cidr_parse(cidr, true, &c), 0);
-	assert_int_equal(ipam_block_new(&c, "node1", &b), 0);
+	assert_int_equal(ipam_block_new(&c, NULL, "node1", &b), 0);
 	for (size_t i = 0; i < n; i++) {
 		struct ipam_alloc_attrs at = { .handle_id = "k8s-pod-network.x", .ns = a[i].ns,
 					       .pod = a[i].pod, .node = "node1" };
