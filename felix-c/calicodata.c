@@ -37,17 +37,18 @@ int calicodata_ensure_defaults(struct kapi *k, const char **ret_what)
 		*ret_what = "Tier 'default'";
 		return r;
 	}
-	/* kube-controllers' own defaults (calico-c runs none; IPAM GC is
-	 * felix-c's, IPAMGCGrace). */
+	/* kube-controllers' own defaults (calico-c runs none; IPAM GC and
+	 * LoadBalancer IPAM are felix-c's, IPAMGCGrace, lbipam.h). */
 	r = ensure(k, &kccs,
 		   json_pack("{s:s,s:s,s:{s:s},s:{s:{s:{s:s,s:s,s:s},s:{s:s},s:{s:s},"
-			     "s:{s:s},s:{s:s}},s:s,s:s,s:s}}",
+			     "s:{s:s},s:{s:s},s:{s:s}},s:s,s:s,s:s}}",
 			     "apiVersion", kccs.api_version, "kind", kccs.kind, "metadata", "name",
 			     "default", "spec", "controllers", "node", "reconcilerPeriod", "5m",
 			     "leakGracePeriod", "15m", "syncLabels", "Enabled", "policy",
 			     "reconcilerPeriod", "5m", "workloadEndpoint", "reconcilerPeriod", "5m",
 			     "serviceAccount", "reconcilerPeriod", "5m", "namespace",
-			     "reconcilerPeriod", "5m", "etcdV3CompactionPeriod", "10m",
+			     "reconcilerPeriod", "5m", "loadBalancer", "assignIPs", "AllServices",
+			     "etcdV3CompactionPeriod", "10m",
 			     "healthChecks", "Enabled", "logSeverityScreen", "Info"));
 	if (r < 0)
 		*ret_what = "KubeControllersConfiguration 'default'";

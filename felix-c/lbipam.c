@@ -28,6 +28,7 @@ static const struct kapi_resource events = { "v1", "events", "Event", true };
 
 struct lbipam {
 	json_t *reported; /* "<ns>/<name>" -> the last problem said */
+	char mode_said[256]; /* the last word on the assign mode ("off", an error) */
 };
 
 int lbipam_new(struct lbipam **ret)
@@ -99,7 +100,7 @@ static void report(struct pass *p, const json_t *svc, const char *reason, const 
 	log_warning("LoadBalancer IPAM: Service '%s/%s': %s", ns, name, problem);
 	now_rfc3339(ts);
 	path = kapi_path(&events, ns, NULL, NULL);
-	ev = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s,s:s,s:s?},s:s,s:s,s:s,s:{s:s},"
+	ev = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s,s:s,s:s,s:s?},s:s,s:s,s:s,s:{s:s},"
 		       "s:s,s:s,s:i}",
 		       "apiVersion", "v1", "kind", "Event", "metadata", "generateName", "lbipam-",
 		       "namespace", ns, "involvedObject", "apiVersion", "v1", "kind", "Service",
@@ -116,7 +117,7 @@ static int load_mode(struct pass *p)
 	_cleanup_free_ char *path = kapi_path(&kccs, NULL, "default", NULL);
 	_cleanup_(json_decrefp) json_t *kcc = NULL;
 	_cleanup_free_ char *err = NULL;
-	static char said[256];
+	char *said = p->l->mode_said;
 	int r;
 
 	if (!path)
@@ -126,12 +127,19 @@ static int load_mode(struct pass *p)
 		return log_warning_errno(r, "LoadBalancer IPAM: reading KubeControllersConfiguration "
 					 "'default' failed (will retry): %s", kapi_last_error(p->k));
 	r = ipam_lb_assign_mode_of(kcc, &p->mode, &err);
+	if (r == 0) {
+		if (strcmp(said, "off") != 0)
+			log_info("LoadBalancer IPAM is off: KubeControllersConfiguration 'default' has "
+				 "no spec.controllers.loadBalancer");
+		snprintf(said, sizeof(p->l->mode_said), "off");
+		return -ENOTCONN;
+	}
 	if (r < 0) {
 		/* Acting on a guess could release addresses in use: do nothing. */
 		if (strcmp(said, err) != 0)
 			log_error("LoadBalancer IPAM stopped: KubeControllersConfiguration 'default': "
 				  "%s", err);
-		snprintf(said, sizeof(said), "%s", err);
+		snprintf(said, sizeof(p->l->mode_said), "%s", err);
 		return r;
 	}
 	said[0] = '\0';
@@ -454,6 +462,8 @@ int lbipam_pass(struct lbipam *l, struct kapi *k, struct ipam *ipam, struct lbip
 	if (!path)
 		return -ENOMEM;
 	r = load_mode(&p);
+	if (r == -ENOTCONN)
+		return 0; /* off: nothing to do */
 	if (r < 0)
 		return r;
 	r = ipam_pools_load(ipam, &p.pools);

@@ -34,23 +34,22 @@ enum ipam_lb_assign_mode ipam_lb_assign_mode_from_string(const char *s)
 
 int ipam_lb_assign_mode_of(const json_t *kcc, enum ipam_lb_assign_mode *ret, char **ret_error)
 {
-	const json_t *v = json_object_get(
-		json_object_get(json_object_get(json_object_get(kcc, "spec"), "controllers"),
-				"loadBalancer"),
-		"assignIPs");
-	enum ipam_lb_assign_mode m;
+	const json_t *lb = json_object_get(
+		json_object_get(json_object_get(kcc, "spec"), "controllers"), "loadBalancer");
+	const json_t *v = json_object_get(lb, "assignIPs");
+	enum ipam_lb_assign_mode m = IPAM_LB_ALL_SERVICES;
 
-	if (!v) {
-		*ret = IPAM_LB_ALL_SERVICES;
+	if (kcc && !json_is_object(lb))
 		return 0;
+	if (v) {
+		m = ipam_lb_assign_mode_from_string(json_string_value(v));
+		if (m < 0)
+			return errmsg_set(ret_error, -EINVAL,
+					  "spec.controllers.loadBalancer.assignIPs is not "
+					  "AllServices or RequestedServicesOnly");
 	}
-	m = ipam_lb_assign_mode_from_string(json_string_value(v));
-	if (m < 0)
-		return errmsg_set(ret_error, -EINVAL,
-				  "spec.controllers.loadBalancer.assignIPs is not AllServices or "
-				  "RequestedServicesOnly");
 	*ret = m;
-	return 0;
+	return 1;
 }
 
 int ipam_lb_handle(const char *name, const char *ns, const char *uid,

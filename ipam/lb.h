@@ -9,8 +9,8 @@
  *    "virtual:load-balancer", attributes namespace, service, type and
  *    timestamp, handle "lb-" + SHA-256 of "<name>-<namespace>-<uid>"
  *    (lower-cased) in unpadded base64url with '-', '_' and '.' removed;
- *  - KubeControllersConfiguration default, spec.controllers.loadBalancer.
- *    assignIPs: AllServices (default): every Service of type LoadBalancer
+ *  - KubeControllersConfiguration default, spec.controllers.loadBalancer
+ *    (absent: controller off) .assignIPs: AllServices (default): every Service of type LoadBalancer
  *    whose spec.loadBalancerClass is unset or "calico"; RequestedServicesOnly:
  *    those of class "calico", and unclassed ones carrying one of the
  *    annotations below;
@@ -49,12 +49,17 @@ const char *ipam_lb_assign_mode_to_string(enum ipam_lb_assign_mode m);
 enum ipam_lb_assign_mode ipam_lb_assign_mode_from_string(const char *s);
 
 /**
- * ipam_lb_assign_mode_of - the mode a KubeControllersConfiguration sets
- * @kcc: the object "default", or NULL when there is none
- * @ret: the mode (AllServices when unset)
+ * ipam_lb_assign_mode_of - whether and how a KubeControllersConfiguration
+ *   runs the LoadBalancer controller
+ * @kcc: the object "default", or NULL when there is none (Calico's
+ *   kube-controllers would create it with the controller on)
+ * @ret: the mode (AllServices when assignIPs is unset), written when 1
  * @ret_error: reason on -EINVAL (may be NULL)
  *
- * Return: 0, -EINVAL (an assignIPs value Calico does not define).
+ * As in Calico, an object without spec.controllers.loadBalancer (or with
+ * null there) turns the controller off.
+ *
+ * Return: 1 on, 0 off, -EINVAL (an assignIPs value Calico does not define).
  */
 int ipam_lb_assign_mode_of(const json_t *kcc, enum ipam_lb_assign_mode *ret, char **ret_error);
 

@@ -17,6 +17,8 @@
 
 #include "ipam/lb.h"
 
+#define OFF 100 /* the controller is off */
+
 static void test_assign_mode_from_kubecontrollersconfiguration(void **state)
 {
 	static const struct {
@@ -24,7 +26,9 @@ static void test_assign_mode_from_kubecontrollersconfiguration(void **state)
 		int want;
 	} v[] = {
 		{ NULL, IPAM_LB_ALL_SERVICES },
-		{ "{\"spec\":{}}", IPAM_LB_ALL_SERVICES },
+		{ "{\"spec\":{}}", OFF },
+		{ "{\"spec\":{\"controllers\":{\"node\":{}}}}", OFF },
+		{ "{\"spec\":{\"controllers\":{\"loadBalancer\":null}}}", OFF },
 		{ "{\"spec\":{\"controllers\":{\"loadBalancer\":{}}}}", IPAM_LB_ALL_SERVICES },
 		{ "{\"spec\":{\"controllers\":{\"loadBalancer\":{\"assignIPs\":\"AllServices\"}}}}",
 		  IPAM_LB_ALL_SERVICES },
@@ -45,8 +49,10 @@ static void test_assign_mode_from_kubecontrollersconfiguration(void **state)
 		if (v[i].want < 0) {
 			assert_int_equal(r, v[i].want);
 			assert_non_null(strstr(err, "assignIPs"));
-		} else {
+		} else if (v[i].want == OFF) {
 			assert_int_equal(r, 0);
+		} else {
+			assert_int_equal(r, 1);
 			assert_int_equal(m, v[i].want);
 		}
 		free(err);
