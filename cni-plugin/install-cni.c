@@ -83,6 +83,7 @@
 #include "cni-plugin/install.h"
 #include "kapi.h"
 #include "log.h"
+#include "satoken.h"
 
 #define SMALL_FILE_MAX (1u << 20)
 #define SA_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -270,7 +271,7 @@ static int request_token(const struct settings *s, struct plan *p)
 	r = kapi_new(kc, &k);
 	if (r < 0)
 		return log_error_errno(r, "Cannot create the API client: %m");
-	r = install_token_request(k, ns, s->cni_sa, s->token_seconds, &token, &expiry);
+	r = satoken_request(k, ns, s->cni_sa, s->token_seconds, &token, &expiry);
 	if (r == -EBADMSG)
 		return log_error_errno(r, "TokenRequest answer has no status.token or expiry");
 	if (r < 0)
@@ -292,7 +293,7 @@ static int plan_credentials(const struct settings *s, struct plan *p)
 	if (r < 0)
 		return r;
 	rstrip(p->token);
-	if (install_token_check(p->token, &err) < 0)
+	if (satoken_check(p->token, &err) < 0)
 		return log_error_errno(-EINVAL, "Bad token in '%s/token': %s", s->sa_path, err);
 	r = read_sa_file(s, "ca.crt", &p->ca, &p->ca_len);
 	if (r < 0)
@@ -313,7 +314,7 @@ static int plan_kubeconfig(const struct settings *s, struct plan *p)
 
 	if (asprintf(&p->kubeconfig_host_path, "%s/%s", s->net_dir, s->kubeconfig_name) < 0)
 		return -ENOMEM;
-	r = install_kubeconfig_render(p->server, p->ca, p->ca_len, p->token, &p->kubeconfig_text,
+	r = satoken_kubeconfig_render(p->server, p->ca, p->ca_len, p->token, &p->kubeconfig_text,
 				      &err);
 	if (r < 0)
 		return log_error_errno(r, "Cannot render the kubeconfig: %s", err ? err : "%m");
@@ -436,7 +437,7 @@ static int install_binary(const struct settings *s, const char *name)
 		log_info("Keeping existing '%s' (UPDATE_CNI_BINARIES=false)", dst);
 		return 0;
 	}
-	r = install_copy_atomic(src, dst, 0755);
+	r = file_copy_atomic(src, dst, 0755);
 	if (r < 0)
 		return log_error_errno(r, "Cannot install '%s' as '%s': %m", src, dst);
 	log_info("Installed '%s'", dst);
@@ -454,11 +455,11 @@ static int write_files(const struct settings *s, const struct plan *p)
 	if (asprintf(&kc, "%s%s", s->prefix, p->kubeconfig_host_path) < 0 ||
 	    asprintf(&conf, "%s%s/%s", s->prefix, s->net_dir, s->conf_name) < 0)
 		return -ENOMEM;
-	r = install_write_atomic(kc, p->kubeconfig_text, strlen(p->kubeconfig_text), 0600);
+	r = file_write_atomic(kc, p->kubeconfig_text, strlen(p->kubeconfig_text), 0600);
 	if (r < 0)
 		return log_error_errno(r, "Cannot write the kubeconfig '%s': %m", kc);
 	log_info("Wrote the kubeconfig '%s' (server %s)", kc, p->server);
-	r = install_write_atomic(conf, p->conflist_text, strlen(p->conflist_text),
+	r = file_write_atomic(conf, p->conflist_text, strlen(p->conflist_text),
 				 p->conflist_has_token ? 0600 : 0644);
 	if (r < 0)
 		return log_error_errno(r, "Cannot write the CNI network config '%s': %m", conf);

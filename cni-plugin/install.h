@@ -1,16 +1,13 @@
 /* The computing half of calico-c-install-cni (cni-plugin/install-cni.c):
- * rendering the CNI network config template and the plugin's kubeconfig,
- * validating both, and replacing files atomically (temp file + rename in the
- * same folder), so a reader never sees a half-written file and a failed
- * install leaves the old one in place.
+ * rendering and validating the CNI network config template, and the
+ * apiserver URL. The kubeconfig and its token are lib/satoken.h's, replacing
+ * files atomically lib/fileio.h's (both shared with felix-c).
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-struct kapi;
 
 /* One template placeholder, e.g. { "__CNI_MTU__", "1440" }. */
 struct install_var {
@@ -59,69 +56,3 @@ int install_validate_conflist(const char *text, bool is_list, char **ret_error);
  * Return: 0, -EINVAL, -ENOMEM.
  */
 int install_server_url(const char *host, const char *port, char **ret, char **ret_error);
-
-/**
- * install_token_check - is @token usable as a bearer token in a kubeconfig
- * @token: the token (trailing newline already stripped)
- * @ret_error: on failure, a malloc'd message
- *
- * Return: 0 or -EINVAL (empty, or characters outside printable ASCII, or
- * quotes/backslashes/spaces that could break the kubeconfig).
- */
-int install_token_check(const char *token, char **ret_error);
-
-/**
- * install_kubeconfig_render - the plugin's kubeconfig (YAML)
- * @server: apiserver URL
- * @ca: CA bundle (PEM), embedded as certificate-authority-data
- * @ca_len: its length
- * @token: bearer token (checked by install_token_check())
- * @ret: malloc'd text
- * @ret_error: on failure, a malloc'd message
- *
- * Return: 0, -EINVAL (bad token, empty CA), -ENOMEM.
- */
-int install_kubeconfig_render(const char *server, const void *ca, size_t ca_len, const char *token,
-			      char **ret, char **ret_error);
-
-/**
- * install_write_atomic - replace @path with @data
- * @path: destination file
- * @data: bytes
- * @len: their count
- * @mode: file mode of the new file (before the umask is irrelevant: fchmod)
- *
- * Writes a temp file in @path's folder, fsyncs it, sets @mode, renames it
- * over @path. On failure the temp file is removed and @path is untouched.
- *
- * Return: 0 or -errno.
- */
-int install_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
-
-/**
- * install_copy_atomic - replace @dst with a copy of @src, the same way
- * @src: source file
- * @dst: destination file
- * @mode: mode of the copy
- *
- * Return: 0 or -errno.
- */
-int install_copy_atomic(const char *src, const char *dst, mode_t mode);
-
-
-/**
- * install_token_request - a token of service account @ns/@name (TokenRequest:
- *   POST /api/v1/namespaces/@ns/serviceaccounts/@name/token)
- * @k: API client whose identity may create tokens of that account
- * @ns: namespace
- * @name: service account
- * @seconds: expirationSeconds asked for (the apiserver's minimum is 600)
- * @ret_token: malloc'd token
- * @ret_expiry: malloc'd status.expirationTimestamp ("2026-12-07T08:00:00Z")
- *
- * Used by install-cni (the first token) and felix-c (each refresh).
- * Return: 0; a kapi_create() error (kapi_last_error() has the apiserver's
- *   message); -EBADMSG when the answer lacks the token or its expiry; -ENOMEM.
- */
-int install_token_request(struct kapi *k, const char *ns, const char *name, unsigned long seconds,
-			  char **ret_token, char **ret_expiry);

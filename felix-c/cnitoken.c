@@ -6,11 +6,12 @@
 #include <time.h>
 
 #include "cleanup.h"
-#include "cni-plugin/install.h"
 #include "felix-c/cnitoken.h"
 #include "felix-c/config.h"
+#include "fileio.h"
 #include "kapi.h"
 #include "log.h"
+#include "satoken.h"
 
 
 uint64_t cnitoken_next_delay_ms(int64_t remaining_s, double jitter, unsigned interval_ms)
@@ -47,7 +48,7 @@ static int request(struct kapi *k, const struct felix_config *c, char **ret_toke
 	_cleanup_free_ char *expiry = NULL, *token = NULL;
 	int r;
 
-	r = install_token_request(k, c->cni_token_namespace, c->cni_token_account,
+	r = satoken_request(k, c->cni_token_namespace, c->cni_token_account,
 				  c->cni_token_lifetime_ms / 1000, &token, &expiry);
 	if (r == 0)
 		r = remaining_of(expiry, ret_remaining_s);
@@ -79,10 +80,10 @@ int cnitoken_refresh(struct kapi *k, const struct felix_config *c, int64_t *ret_
 	ca = kapi_config_ca(old, &ca_len);
 	r = request(k, c, &token, ret_remaining_s);
 	if (r == 0)
-		r = install_kubeconfig_render(kapi_config_server(old), ca, ca_len, token, &text,
+		r = satoken_kubeconfig_render(kapi_config_server(old), ca, ca_len, token, &text,
 					      &err);
 	if (r == 0)
-		r = install_write_atomic(c->cni_kubeconfig, text, strlen(text), 0600);
+		r = file_write_atomic(c->cni_kubeconfig, text, strlen(text), 0600);
 	if (token)
 		explicit_bzero(token, strlen(token));
 	if (text)

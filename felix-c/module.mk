@@ -4,12 +4,10 @@
 COMPONENTS += felix-c
 PROGRAMS += felix-c
 felix-c_SRCS := $(wildcard felix-c/*.c)
-felix-c_LIBS := policy bird-config ipam cni-direct cni-install lib
+felix-c_LIBS := policy bird-config ipam cni-direct lib
 $(BUILD)/bin/felix-c: LDLIBS += -lssl
 # natout.o (in felix-c.a) needs policy.a and ipam.a (the pool CIDR) after it.
 test_natout_LIBS := felix-c policy ipam
-# cnitoken.o calls cni-install: it must come after felix-c.a on the link line.
-test_cnitoken_LIBS := felix-c cni-install
 # The managers' tests link what each manager drives.
 test_desired_LIBS := felix-c policy
 test_routemgr_LIBS := felix-c policy

@@ -1,4 +1,7 @@
-/* Reading small files whole (configs, tokens, certificates, templates). */
+/* Reading small files whole (configs, tokens, certificates, templates), and
+ * replacing files atomically (temp file + rename in the same folder), so a
+ * reader never sees a half-written file and a failed write leaves the old
+ * one in place. */
 #pragma once
 
 #include <stddef.h>
@@ -42,3 +45,27 @@ int mkdir_parent(const char *path, mode_t mode);
  *   already private, -ENOTDIR, -errno of mkdir/stat/chmod.
  */
 int dir_make_private(const char *path);
+
+/**
+ * file_write_atomic - replace @path with @data
+ * @path: destination file
+ * @data: bytes
+ * @len: their count
+ * @mode: file mode of the new file (before the umask is irrelevant: fchmod)
+ *
+ * Writes a temp file in @path's folder, fsyncs it, sets @mode, renames it
+ * over @path. On failure the temp file is removed and @path is untouched.
+ *
+ * Return: 0 or -errno.
+ */
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/**
+ * file_copy_atomic - replace @dst with a copy of @src, the same way
+ * @src: source file
+ * @dst: destination file
+ * @mode: mode of the copy
+ *
+ * Return: 0 or -errno.
+ */
+int file_copy_atomic(const char *src, const char *dst, mode_t mode);

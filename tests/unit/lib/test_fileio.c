@@ -1,8 +1,11 @@
 /* fd_read_all (lib/fileio.h): everything up to end of file, NUL-terminated,
  * across many reads; more than the limit is -EFBIG; a socket whose receive
  * timeout expires is -ETIMEDOUT (felix-c's CNI service relies on both).
- * dir_make_private: a folder ends 0700-or-less whatever it started as. */
+ * dir_make_private: a folder ends 0700-or-less whatever it started as.
+ * file_write_atomic/file_copy_atomic: the new file whole with its mode, or
+ * the old one untouched, and never a temp file left behind. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "fileio.h"
 
 /* A pipe holding @len bytes of a pattern, write end closed. */
@@ -116,12 +120,127 @@ static void test_dir_make_private(void **state)
 	rmdir(top);
 }
 
+struct tmp {
+	char dir[64];
+};
+
+static int tmp_setup(void **state)
+{
+	struct tmp *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -1;
+	snprintf(t->dir, sizeof(t->dir), "/tmp/test-fileio-XXXXXX");
+	if (!mkdtemp(t->dir))
+		return -1;
+	*state = t;
+	return 0;
+}
+
+static int tmp_teardown(void **state)
+{
+	struct tmp *t = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(t);
+	return 0;
+}
+
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_write_atomic_sets_mode_replaces_and_leaves_no_temp(void **state)
+{
+	struct tmp *t = *state;
+	char path[128];
+	_cleanup_free_ char *got = NULL;
+	struct stat st;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/kubeconfig", t->dir);
+	assert_int_equal(file_write_atomic(path, "old", 3, 0644), 0);
+	assert_int_equal(file_write_atomic(path, "secret", 6, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(file_read_all(path, 100, &got, &len), 0);
+	assert_int_equal(len, 6);
+	assert_string_equal(got, "secret");
+	assert_int_equal(count_entries(t->dir), 1);
+}
+
+static void test_write_atomic_failure_leaves_old_file(void **state)
+{
+	struct tmp *t = *state;
+	char path[128], sub[128];
+	_cleanup_free_ char *got = NULL;
+
+	/* Destination is a folder: rename fails after the temp file is written. */
+	snprintf(sub, sizeof(sub), "%s/conf", t->dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(path, sizeof(path), "%s/conf/x", t->dir);
+	assert_int_equal(file_write_atomic(path, "old", 3, 0644), 0);
+	assert_int_equal(file_write_atomic(sub, "new", 3, 0644), -EISDIR);
+	assert_int_equal(file_read_all(path, 100, &got, NULL), 0);
+	assert_string_equal(got, "old");
+	assert_int_equal(count_entries(t->dir), 1); /* no temp file left */
+	/* A missing folder: nothing is created. */
+	snprintf(path, sizeof(path), "%s/missing/x", t->dir);
+	assert_int_equal(file_write_atomic(path, "new", 3, 0644), -ENOENT);
+}
+
+static void test_copy_atomic_copies_bytes_and_mode(void **state)
+{
+	struct tmp *t = *state;
+	char src[128], dst[128];
+	_cleanup_free_ char *got = NULL;
+	char big[200000];
+	struct stat st;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	snprintf(src, sizeof(src), "%s/src", t->dir);
+	snprintf(dst, sizeof(dst), "%s/dst", t->dir);
+	assert_int_equal(file_write_atomic(src, big, sizeof(big), 0644), 0);
+	assert_int_equal(file_write_atomic(dst, "old", 3, 0600), 0);
+	assert_int_equal(file_copy_atomic(src, dst, 0755), 0);
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(file_read_all(dst, sizeof(big), &got, &len), 0);
+	assert_int_equal(len, sizeof(big));
+	assert_memory_equal(got, big, sizeof(big));
+	assert_int_equal(file_read_all(dst, 10, &got, &len), -EFBIG);
+	snprintf(src, sizeof(src), "%s/nope", t->dir);
+	assert_int_equal(file_copy_atomic(src, dst, 0755), -ENOENT);
+	assert_int_equal(count_entries(t->dir), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_to_eof),
 		cmocka_unit_test(test_limit_and_timeout),
 		cmocka_unit_test(test_dir_make_private),
+		cmocka_unit_test_setup_teardown(test_write_atomic_sets_mode_replaces_and_leaves_no_temp,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_write_atomic_failure_leaves_old_file, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_copy_atomic_copies_bytes_and_mode, tmp_setup,
+						tmp_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
