@@ -94,6 +94,7 @@ struct self {
 	char router_id[INET6_ADDRSTRLEN];
 	unsigned listen_port;
 	bool mesh, bfd_default;
+	bool bind_node_ip;	 /* bindMode NodeIP: listen on the node's address only */
 	const char *log_severity;
 	char mesh_password[81];	 /* nodeMeshPassword; "" none */
 	unsigned mesh_restart_s; /* nodeMeshMaxRestartTime; 0: default */
@@ -389,6 +390,14 @@ static void load_global_config(struct render *r, const json_t *def, const json_t
 		me->mesh = json_is_true(v);
 	me->bfd_default = json_is_true(json_object_get(def, "bfdEnabled"));
 	me->listen_port = listen_port_of(r, r->in->node);
+	/* bindMode (only in "default", as in Calico): BIRD 2 has no global
+	 * listen address; "strict bind" on every session binds the listening
+	 * socket to its local address, the node's, which every session has. */
+	if ((sev = str_at(def, "bindMode", NULL)) && strcmp(sev, "NodeIP") == 0)
+		me->bind_node_ip = true;
+	else if (sev && strcmp(sev, "None") != 0)
+		skip(r, "BGPConfiguration 'default': bindMode is not None or NodeIP, listening on "
+			"every address");
 	for (const json_t *c = def;; c = mine) {
 		if ((v = json_object_get(c, "listenPort")) && parse_u32(v, 1, 65535, &n) < 0)
 			skip(r, "BGPConfiguration: listenPort is not 1..65535, ignored");
@@ -1533,6 +1542,8 @@ static void print_peer_transport(struct render *r, const struct peer *p)
 		fputs("\tmultihop;\n", o);
 	if (p->passive)
 		fputs("\tpassive on;\n", o);
+	if (r->self.bind_node_ip)
+		fputs("\tstrict bind on;\n", o);
 	if (p->allow_local_as)
 		fprintf(o, "\tallow local as %u;\n", p->allow_local_as);
 	if (r->in->connect_retry_s)

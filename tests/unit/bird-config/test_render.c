@@ -164,6 +164,41 @@ static char *render_text(const char *doc_text, size_t *ret_nerr)
 	return text;
 }
 
+/* Calico's bindMode NodeIP: every session binds its listening socket to the
+ * node's address ("strict bind"); None, absent or a bad value: every
+ * address (a bad value is reported). */
+static void test_bind_mode_node_ip(void **state)
+{
+	static const struct {
+		const char *mode;
+		bool strict;
+		size_t nerr;
+	} v[] = { { "\"NodeIP\"", true, 0 }, { "\"None\"", false, 0 }, { NULL, false, 0 },
+		  { "\"nodeip\"", false, 1 } };
+
+	(void)state;
+	golden_case("bind_node_ip",
+		    (const char *const[]){ "strict bind on;", "local 172.31.0.11 port 178", NULL },
+		    NULL);
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		char doc[512];
+		size_t nerr;
+		char *text;
+
+		snprintf(doc, sizeof(doc),
+			 "{\"node\":\"n1\",\"nodes\":[{\"metadata\":{\"name\":\"n1\","
+			 "\"annotations\":{\"projectcalico.org/IPv4Address\":\"10.0.0.1/24\"}}},"
+			 "{\"metadata\":{\"name\":\"n2\",\"annotations\":{\"projectcalico.org/"
+			 "IPv4Address\":\"10.0.0.2/24\"}}}],\"bgpconfigurations\":[{\"metadata\":"
+			 "{\"name\":\"default\"},\"spec\":{%s%s}}]}",
+			 v[i].mode ? "\"bindMode\":" : "", v[i].mode ?: "");
+		text = render_text(doc, &nerr);
+		assert_int_equal(nerr, v[i].nerr);
+		assert_block(text, "Mesh_10_0_0_2", "strict bind on;", v[i].strict);
+		free(text);
+	}
+}
+
 /* Textual comparison, as Calico's confd does: "10.0.0.9" > "10.0.0.10", so
  * .10 is passive toward .9, while .11 is passive toward .12. Both sides
  * agree, and a Calico node on the other end agrees too. Peers found by a
@@ -599,6 +634,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mesh_passive_toward_greater_address),
+		cmocka_unit_test(test_bind_mode_node_ip),
 		cmocka_unit_test(test_passive_rule_compares_addresses_as_text),
 		cmocka_unit_test(test_tor_peer_controls),
 		cmocka_unit_test(test_bgpfilter_rules_in_calicos_order),
