@@ -977,9 +977,27 @@ static bool selector_text_matches(struct render *r, const char *peer, const char
 	return true;
 }
 
-/* Sessions one BGPPeer makes from this node to the nodes its peerSelector picks. */
+/* Whether BGPPeer @spec applies to node @n: its node, its nodeSelector, or
+ * (neither) every node. False also when the selector does not parse. */
+static bool peer_applies_to(struct render *r, const json_t *spec, const char *name,
+			    const char *node_name, const json_t *labels)
+{
+	const char *node = str_at(spec, "node", NULL), *nsel = str_at(spec, "nodeSelector", NULL);
+	bool m = true;
+
+	if (node && *node)
+		return strcmp(node, node_name) == 0;
+	if (nsel && *nsel && !selector_text_matches(r, name, "nodeSelector", nsel, labels, &m))
+		return false;
+	return m;
+}
+
+/* Sessions one BGPPeer makes from this node to the other Calico nodes it
+ * picks: with @reverse, those it applies to (Calico's automatic reverse
+ * peering, for a node its peerSelector picks), else those its peerSelector
+ * picks. */
 static void add_selected_peers(struct render *r, const json_t *spec, const char *name,
-			       enum peer_kind kind, const char *sel)
+			       enum peer_kind kind, const char *sel, bool reverse)
 {
 	struct node_info n;
 	size_t i;
@@ -991,7 +1009,9 @@ static void add_selected_peers(struct render *r, const json_t *spec, const char 
 
 		if (strcmp(obj_name(o), r->in->node) == 0 || node_info(r, o, &n) < 0)
 			continue;
-		if (!selector_text_matches(r, name, "peerSelector", sel, n.labels, &m))
+		if (reverse)
+			m = peer_applies_to(r, spec, name, n.name, n.labels);
+		else if (!selector_text_matches(r, name, "peerSelector", sel, n.labels, &m))
 			return;
 		if (!m)
 			continue;
@@ -1019,16 +1039,27 @@ static void add_bgppeer(struct render *r, const json_t *obj)
 	int family;
 	bool m;
 
-	if (node && *node && strcmp(node, r->in->node) != 0)
-		return;
-	if (nsel && *nsel && (!selector_text_matches(r, name, "nodeSelector", nsel, labels, &m) || !m))
-		return;
 	psel = str_at(spec, "peerSelector", NULL);
 	enum peer_kind kind = (node && *node) || (nsel && *nsel) ? PEER_NODE : PEER_GLOBAL;
 	if (psel && *psel) {
-		add_selected_peers(r, spec, name, kind, psel);
+		const char *rev = str_at(spec, "reversePeering", NULL);
+
+		if (rev && strcmp(rev, "Auto") != 0 && strcmp(rev, "Manual") != 0) {
+			skip(r, "BGPPeer '%s': reversePeering '%s' is not Auto or Manual, peer skipped",
+			     name, rev);
+			return;
+		}
+		if (peer_applies_to(r, spec, name, r->in->node, labels))
+			add_selected_peers(r, spec, name, kind, psel, false);
+		/* Calico's reversePeering Auto (the default): a node the
+		 * peerSelector picks peers back, so the session has two ends. */
+		if ((!rev || strcmp(rev, "Auto") == 0) &&
+		    selector_text_matches(r, name, "peerSelector", psel, labels, &m) && m)
+			add_selected_peers(r, spec, name, kind, psel, true);
 		return;
 	}
+	if (!peer_applies_to(r, spec, name, r->in->node, labels))
+		return;
 	if (parse_peer_ip(str_at(spec, "peerIP", NULL), &family, ip, &port) < 0) {
 		skip(r, "BGPPeer '%s': peerIP '%s' is not an IP address (optionally :port), peer skipped",
 		     name, str_at(spec, "peerIP", NULL) ?: "");

@@ -199,6 +199,56 @@ static void test_bind_mode_node_ip(void **state)
 	}
 }
 
+/* Calico's reversePeering: a BGPPeer nodeSelector rack a / peerSelector
+ * rack b makes the rack-b node peer back with the rack-a nodes (Auto, the
+ * default), not with Manual; another value skips the BGPPeer. */
+static void test_reverse_peering(void **state)
+{
+	static const struct {
+		const char *mode; /* NULL: absent */
+		bool reverse;
+		size_t nerr;
+	} v[] = { { NULL, true, 0 }, { "Auto", true, 0 }, { "Manual", false, 0 },
+		  { "Sometimes", false, 1 } };
+	json_error_t jerr;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		struct birdcfg_errors errs = {};
+		json_t *doc = json_load_file(GOLDEN "peers.json", 0, &jerr), *peer = NULL, *it;
+		size_t j;
+		char *text;
+
+		assert_non_null(doc);
+		json_array_foreach (json_object_get(doc, "bgppeers"), j, it)
+			if (strcmp(json_string_value(json_object_get(json_object_get(it, "metadata"),
+								     "name")), "rack-a") == 0)
+				peer = json_object_get(it, "spec");
+		assert_non_null(peer);
+		if (v[i].mode)
+			json_object_set_new(peer, "reversePeering", json_string(v[i].mode));
+		json_object_set_new(doc, "node", json_string("node3"));
+		text = render_doc(doc, &errs);
+		assert_int_equal(errs.n, v[i].nerr);
+		birdcfg_errors_done(&errs);
+		if (v[i].reverse) {
+			assert_block(text, "Node_172_31_0_11", "neighbor 172.31.0.11", true);
+			assert_block(text, "Node_172_31_0_12", "neighbor 172.31.0.12", true);
+		} else {
+			assert_null(strstr(text, "protocol bgp Node_172_31_0_11"));
+		}
+		free(text);
+		/* The forward side is unchanged: node1 dials node3. */
+		json_object_set_new(doc, "node", json_string("node1"));
+		text = render_doc(doc, &errs);
+		birdcfg_errors_done(&errs);
+		if (v[i].nerr == 0)
+			assert_block(text, "Node_172_31_0_13", "neighbor 172.31.0.13", true);
+		free(text);
+		json_decref(doc);
+	}
+}
+
 /* Textual comparison, as Calico's confd does: "10.0.0.9" > "10.0.0.10", so
  * .10 is passive toward .9, while .11 is passive toward .12. Both sides
  * agree, and a Calico node on the other end agrees too. Peers found by a
@@ -635,6 +685,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mesh_passive_toward_greater_address),
 		cmocka_unit_test(test_bind_mode_node_ip),
+		cmocka_unit_test(test_reverse_peering),
 		cmocka_unit_test(test_passive_rule_compares_addresses_as_text),
 		cmocka_unit_test(test_tor_peer_controls),
 		cmocka_unit_test(test_bgpfilter_rules_in_calicos_order),
