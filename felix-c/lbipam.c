@@ -353,26 +353,58 @@ static int assign_missing(struct pass *p, const json_t *svc, const char *handle,
 	return 0;
 }
 
-/* Releases the held addresses that no longer fit; @ret_have: those kept. */
-static int prune(struct pass *p, const struct ipam_lb_request *req, const json_t *held_ips,
-		 json_t *have)
+static bool in_status(const json_t *svc, const char *ip)
 {
+	const json_t *ingress = json_object_get(
+		json_object_get(json_object_get(svc, "status"), "loadBalancer"), "ingress");
+	size_t i;
+	json_t *it;
+
+	json_array_foreach (ingress, i, it)
+		if (json_is_string(json_object_get(it, "ip")) &&
+		    strcmp(json_string_value(json_object_get(it, "ip")), ip) == 0)
+			return true;
+	return false;
+}
+
+/* Releases the held addresses that no longer fit the request, and those
+ * beyond one per requested family (two controllers overlapping in a Lease
+ * handover may both have served the Service: the one in its status stays);
+ * @have: those kept. */
+static int prune(struct pass *p, const json_t *svc, const struct ipam_lb_request *req,
+		 const json_t *held_ips, json_t *have)
+{
+	unsigned kept_v4 = 0, kept_v6 = 0;
 	size_t i;
 	json_t *it;
 	int r;
 
-	json_array_foreach (held_ips, i, it) {
-		struct ipam_addr a;
+	for (int shown = 1; shown >= 0; shown--) {
+		json_array_foreach (held_ips, i, it) {
+			struct ipam_addr a;
+			bool fits;
+			unsigned *kept;
 
-		if (ipam_addr_parse(ip_of(it), &a) == 0 && ipam_lb_addr_fits(req, &p->pools, &a)) {
-			json_array_append_new(have, json_string(ip_of(it)));
-			continue;
+			if (in_status(svc, ip_of(it)) != (bool)shown)
+				continue;
+			fits = ipam_addr_parse(ip_of(it), &a) == 0 &&
+			       ipam_lb_addr_fits(req, &p->pools, &a);
+			kept = fits && a.family == AF_INET6 ? &kept_v6 : &kept_v4;
+			/* Requested addresses are unique per family already. */
+			if (fits && (req->n_ips ||
+				     *kept < (a.family == AF_INET6 ? req->num_v6 : req->num_v4))) {
+				(*kept)++;
+				json_array_append_new(have, json_string(ip_of(it)));
+				continue;
+			}
+			log_info("LoadBalancer IPAM: releasing %s of '%s/%s': %s", ip_of(it),
+				 kapi_obj_namespace(svc), kapi_obj_name(svc),
+				 fits ? "one address per family is enough" :
+					"it no longer fits the Service's request");
+			r = release_one(p, it);
+			if (r < 0)
+				return r;
 		}
-		log_info("LoadBalancer IPAM: releasing %s: it no longer fits the Service's request",
-			 ip_of(it));
-		r = release_one(p, it);
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }
@@ -405,7 +437,7 @@ static void sync_service(struct pass *p, const json_t *svc)
 			(void)write_status(p, svc, have, held_ips, false);
 		return;
 	}
-	r = prune(p, &req, held_ips, have);
+	r = prune(p, svc, &req, held_ips, have);
 	if (r < 0)
 		return (void)log_warning_errno(r, "LoadBalancer IPAM: releasing an address of "
 					       "'%s/%s' failed (will retry): %s",
