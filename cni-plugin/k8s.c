@@ -1,38 +1,20 @@
-/* Pod annotations over lib/kapi, for calico-c-direct and for felix-c serving
- * calico-c (k8s_serve). Every call is a single request: a GET of the pod
- * while IPAM runs, one merge PATCH after wiring (felix-c reads the pod from
- * the watch cache before it, since any root client may send the PATCH
- * alone). Only pods scheduled to this node are touched. Timeouts are short
- * because the runtime waits on us.
+/* k8s.h for calico-c-direct: its own API client (short timeouts, because
+ * the runtime waits on us; TLS sessions resumed across plugin processes),
+ * and the calls of lib/cnipod.h, which felix-c serves calico-c with too.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleanup.h"
+#include "cnipod.h"
 #include "conf.h"
 #include "k8s.h"
 #include "kapi.h"
-#include "log.h"
 #include "tlscache.h"
 
 #define K8S_REQUEST_MS 5000
 #define K8S_CONNECT_MS 2000
-
-
-int k8s_error_code(int r)
-{
-	switch (r) {
-	case -ECONNREFUSED:
-	case -ETIMEDOUT:
-	case -EBUSY:
-	case -EIO:
-		return CNI_ERR_TRY_AGAIN;
-	default:
-		return CNI_ERR_DATASTORE;
-	}
-}
 
 struct k8s {
 	struct kapi *k;
@@ -88,185 +70,16 @@ int k8s_open(const struct plugin_conf *conf, const char *node, struct k8s **ret,
 	return 0;
 }
 
-static int api_fail(struct kapi *k, struct cni_error *err, int r, const char *what,
-		    const char *ns, const char *name)
-{
-	const char *why = kapi_last_error(k);
-
-	return cni_error_set(err, k8s_error_code(r), r, "%s '%s/%s': %s%s%s", what, ns, name,
-			     strerror(-r), *why ? ": " : "", why);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Each request's duration at debug: the first one carries TCP and TLS. */
-static int timed(int r, const char *method, const char *path, double since)
-{
-	log_debug("%s %s: %d in %.3f ms", method, path, r, now_ms() - since);
-	return r;
-}
-
-/* GET the pod; @cached: see kapi_get_cached(). */
-static int get_pod(struct kapi *k, const char *ns, const char *name, bool cached, json_t **ret)
-{
-	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, name, NULL);
-	double t = now_ms();
-
-	if (!path)
-		return -ENOMEM;
-	return timed(cached ? kapi_get_cached(k, path, ret) : kapi_get(k, path, ret), "GET", path,
-		     t);
-}
-
-/* A node wires and annotates only the pods scheduled to it: CNI_ARGS
- * naming another node's pod must not touch that pod. */
-static int read_pod(struct kapi *k, const char *node, const char *ns, const char *pod,
-		    struct cni_error *err)
-{
-	_cleanup_(json_decrefp) json_t *p = NULL;
-	int r;
-
-	/* The runtime calls us for a pod its kubelet learnt of through the
-	 * watch cache: it is there. */
-	r = get_pod(k, ns, pod, true, &p);
-	if (r < 0)
-		return api_fail(k, err, r, "cannot read pod", ns, pod);
-	if (!kapi_pod_is_on_node(p, node))
-		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EPERM,
-				     "pod '%s/%s' is scheduled to node '%s', not to this node '%s'",
-				     ns, pod, kapi_pod_node_name(p) ?: "", node);
-	return 0;
-}
-
-static int patch_annotations(struct kapi *k, const char *ns, const char *pod, json_t *ann)
-{
-	_cleanup_(json_decrefp) json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
-	_cleanup_(json_decrefp) json_t *out = NULL;
-	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, pod, NULL);
-
-	double t = now_ms();
-
-	if (!patch || !path)
-		return -ENOMEM;
-	return timed(kapi_patch(k, path, KAPI_PATCH_MERGE, patch, &out), "PATCH", path, t);
-}
-
-static int annotate_pod(struct kapi *k, const char *ns, const char *pod,
-			const char *container_id, const struct in_prefix *v4,
-			const struct in_prefix *v6, struct cni_error *err)
-{
-	char a4[64] = "", a6[64] = "", both[130];
-	json_t *ann;
-	int r;
-
-	if (v4)
-		(void)prefix_format(v4, false, a4, sizeof(a4));
-	if (v6)
-		(void)prefix_format(v6, false, a6, sizeof(a6));
-	snprintf(both, sizeof(both), "%s%s%s", a4, (v4 && v6) ? "," : "", a6);
-	ann = json_pack("{s:s,s:s,s:s}", K8S_ANN_PODIP, v4 ? a4 : a6, K8S_ANN_PODIPS, both,
-			K8S_ANN_CONTAINERID, container_id);
-	if (!ann)
-		return -ENOMEM;
-	r = patch_annotations(k, ns, pod, ann);
-	if (r < 0)
-		return api_fail(k, err, r, "cannot annotate pod", ns, pod);
-	return 0;
-}
-
-static int pod_owned_by(struct kapi *k, const char *node, const char *ns, const char *pod,
-			const char *container_id)
-{
-	_cleanup_(json_decrefp) json_t *p = NULL;
-	const char *id;
-	int r;
-
-	/* Consistent: an annotation written a moment ago must be seen. */
-	r = get_pod(k, ns, pod, false, &p);
-	if (r < 0)
-		return r;
-	id = kapi_obj_annotation(p, K8S_ANN_CONTAINERID);
-	return kapi_pod_is_on_node(p, node) && id && strcmp(id, container_id) == 0;
-}
-
-/* One request in the common case: a JSON patch that tests the pod's node
- * and containerID annotation and removes the three, atomically. */
-static int clear_if_owned(struct kapi *k, const char *node, const char *ns, const char *pod,
-			  const char *container_id)
-{
-#define ANN_PATH(a) "/metadata/annotations/cni.projectcalico.org~1" a
-	_cleanup_(json_decrefp) json_t *patch = json_pack(
-		"[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "op", "test", "path",
-		"/spec/nodeName", "value", node, "op", "test", "path",
-		ANN_PATH("containerID"), "value", container_id, "op", "remove", "path",
-		ANN_PATH("podIP"), "op", "remove", "path", ANN_PATH("podIPs"), "op", "remove",
-		"path", ANN_PATH("containerID"));
-#undef ANN_PATH
-	_cleanup_(json_decrefp) json_t *out = NULL;
-	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, pod, NULL);
-	double t = now_ms();
-
-	if (!patch || !path)
-		return -ENOMEM;
-	return timed(kapi_patch(k, path, KAPI_PATCH_JSON, patch, &out), "PATCH", path, t);
-}
-
-static int clear_pod(struct kapi *k, const char *node, const char *ns, const char *pod,
-		     const char *container_id)
-{
-	json_t *ann;
-	int r;
-
-	r = clear_if_owned(k, node, ns, pod, container_id);
-	if (r >= 0)
-		return 1;
-	if (r == -ENOENT)
-		return 0;
-	if (r != -EINVAL)
-		return r;
-	/* Refused: another sandbox or node owns the pod now, or an annotation
-	 * is missing. */
-	r = pod_owned_by(k, node, ns, pod, container_id);
-	if (r == -ENOENT || r == 0)
-		return 0;
-	if (r < 0)
-		return r;
-	/* null in a merge patch removes the key. */
-	ann = json_pack("{s:n,s:n,s:n}", K8S_ANN_PODIP, K8S_ANN_PODIPS, K8S_ANN_CONTAINERID);
-	if (!ann)
-		return -ENOMEM;
-	r = patch_annotations(k, ns, pod, ann);
-	return r == -ENOENT ? 0 : (r < 0 ? r : 1);
-}
-
-static int ping(struct kapi *k, struct cni_error *err)
-{
-	_cleanup_(json_decrefp) json_t *v = NULL;
-	int r = kapi_get(k, "/version", &v);
-
-	if (r < 0)
-		return cni_error_set(err, CNI_ERR_NOT_AVAILABLE, r,
-				     "datastore (kube-apiserver) not usable: %s%s%s", strerror(-r),
-				     *kapi_last_error(k) ? ": " : "", kapi_last_error(k));
-	return 0;
-}
-
 int k8s_read_pod(struct k8s *k, const char *ns, const char *pod, struct cni_error *err)
 {
-	return read_pod(k->k, k->node, ns, pod, err);
+	return cnipod_read(k->k, k->node, ns, pod, err);
 }
 
 int k8s_annotate_start(struct k8s *k, const char *ns, const char *pod, const char *container_id,
 		       const struct in_prefix *v4, const struct in_prefix *v6,
 		       struct cni_error *err)
 {
-	return annotate_pod(k->k, ns, pod, container_id, v4, v6, err);
+	return cnipod_annotate(k->k, ns, pod, container_id, v4, v6, err);
 }
 
 int k8s_annotate_finish(struct k8s *k, struct cni_error *err)
@@ -277,92 +90,15 @@ int k8s_annotate_finish(struct k8s *k, struct cni_error *err)
 
 int k8s_clear_pod(struct k8s *k, const char *ns, const char *pod, const char *container_id)
 {
-	return clear_pod(k->k, k->node, ns, pod, container_id);
+	return cnipod_clear(k->k, k->node, ns, pod, container_id);
 }
 
 int k8s_pod_owned_by(struct k8s *k, const char *ns, const char *pod, const char *container_id)
 {
-	return pod_owned_by(k->k, k->node, ns, pod, container_id);
+	return cnipod_owned_by(k->k, k->node, ns, pod, container_id);
 }
 
 int k8s_ping(struct k8s *k, struct cni_error *err)
 {
-	return ping(k->k, err);
-}
-
-/* ---- felix-c's side of k8s_felix.c ---- */
-
-/* "podIP" / "podIPv6" of @req, when present; -EINVAL when malformed. */
-static int req_prefix(const json_t *req, const char *key, struct in_prefix *buf,
-		      const struct in_prefix **ret)
-{
-	const char *s = json_string_value(json_object_get(req, key));
-
-	*ret = NULL;
-	if (!s)
-		return 0;
-	if (prefix_parse(s, 0, buf) < 0)
-		return -EINVAL;
-	*ret = buf;
-	return 0;
-}
-
-/* An op of @req, or -EINVAL with @err set when it cannot be served here:
- * malformed, or for another node than @node (each node's felix-c serves
- * its own pods only). */
-static int serve_check(const json_t *req, const char *node, struct cni_error *err)
-{
-	const char *op = json_string_value(json_object_get(req, "op"));
-	const char *want = json_string_value(json_object_get(req, "node"));
-	bool is_pod = op && strcmp(op, "ping") != 0;
-	bool needs_cid = op && (!strcmp(op, "pod-annotate") || !strcmp(op, "pod-clear") ||
-				!strcmp(op, "pod-owned-by"));
-
-	if (!op || (is_pod && (!json_is_string(json_object_get(req, "namespace")) ||
-			       !json_is_string(json_object_get(req, "pod")))) ||
-	    (needs_cid && !json_is_string(json_object_get(req, "containerID"))))
-		return cni_error_set(err, CNI_ERR_DECODE, -EINVAL, "malformed request");
-	if (want && strcmp(want, node) != 0)
-		return cni_error_set(err, CNI_ERR_INVALID_CONFIG, -EPERM,
-				     "felix-c serves node '%s' only, not node '%s'", node, want);
-	return 0;
-}
-
-json_t *k8s_serve(struct kapi *k, const char *node, const json_t *req)
-{
-	const char *op = json_string_value(json_object_get(req, "op"));
-	const char *ns = json_string_value(json_object_get(req, "namespace"));
-	const char *pod = json_string_value(json_object_get(req, "pod"));
-	const char *cid = json_string_value(json_object_get(req, "containerID"));
-	struct in_prefix b4, b6;
-	const struct in_prefix *v4, *v6;
-	struct cni_error err = {};
-	int r;
-
-	r = serve_check(req, node, &err);
-	if (r < 0) {
-		/* err set */
-	} else if (!strcmp(op, "ping")) {
-		r = ping(k, &err);
-	} else if (!strcmp(op, "pod-read")) {
-		r = read_pod(k, node, ns, pod, &err);
-	} else if (!strcmp(op, "pod-annotate")) {
-		r = req_prefix(req, "podIP", &b4, &v4);
-		if (r >= 0)
-			r = req_prefix(req, "podIPv6", &b6, &v6);
-		if (r < 0 || (!v4 && !v6))
-			r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "malformed pod addresses");
-		else if ((r = read_pod(k, node, ns, pod, &err)) >= 0)
-			r = annotate_pod(k, ns, pod, cid, v4, v6, &err);
-	} else if (!strcmp(op, "pod-clear")) {
-		return json_pack("{sisi}", "code", 0, "result", clear_pod(k, node, ns, pod, cid));
-	} else if (!strcmp(op, "pod-owned-by")) {
-		return json_pack("{sisi}", "code", 0, "result",
-				 pod_owned_by(k, node, ns, pod, cid));
-	} else {
-		r = cni_error_set(&err, CNI_ERR_DECODE, -EINVAL, "unknown op '%s'", op);
-	}
-	if (r < 0)
-		return cni_error_to_json(&err, NULL);
-	return json_pack("{si}", "code", 0);
+	return cnipod_ping(k->k, err);
 }

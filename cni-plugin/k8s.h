@@ -6,8 +6,9 @@
  * Two implementations of this header, one per program:
  * - k8s_felix.c (calico-c): each call goes to felix-c's CNI service
  *   (lib/cnisock.h), which holds a warm apiserver connection;
- * - k8s.c (calico-c-direct, and felix-c serving those calls): requests to
- *   the apiserver over lib/kapi, with the config's kubeconfig.
+ * - k8s.c (calico-c-direct): requests to the apiserver with lib/cnipod.h
+ *   (which felix-c serves the first one's calls with), with the config's
+ *   kubeconfig.
  */
 #pragma once
 
@@ -15,13 +16,8 @@
 
 #include "cni.h"
 
-struct kapi;
 struct k8s;
 struct plugin_conf;
-
-#define K8S_ANN_PODIP "cni.projectcalico.org/podIP"
-#define K8S_ANN_PODIPS "cni.projectcalico.org/podIPs"
-#define K8S_ANN_CONTAINERID "cni.projectcalico.org/containerID"
 
 /* The program this one must become to do its Kubernetes work itself, when
  * the network config @cfg uses Kubernetes and felix-c's CNI service does not
@@ -59,9 +55,3 @@ int k8s_pod_owned_by(struct k8s *k, const char *ns, const char *pod, const char 
 
 /* Reachability probe for STATUS. err: 50 with the reason. */
 int k8s_ping(struct k8s *k, struct cni_error *err);
-
-/* felix-c's side of k8s_felix.c: run the request @req (the calls above,
- * as k8s_felix.c sends them) with the client @k for felix-c's node @node.
- * A request naming another node, or a pod not scheduled to @node, is
- * refused. Return: the answer (new reference), NULL when out of memory. */
-json_t *k8s_serve(struct kapi *k, const char *node, const json_t *req);

@@ -1,5 +1,5 @@
 /* The calls of k8s.h through felix-c's CNI service (lib/cnisock.h): each is
- * one exchange on the node-local socket, run by felix-c with k8s_serve() on
+ * one exchange on the node-local socket, run by felix-c with cnipod_serve() on
  * its warm apiserver connection. calico-c links this; calico-c-direct links
  * k8s.c and talks to the apiserver itself.
  */

@@ -12,10 +12,10 @@ cni-felix_SRCS := cni-plugin/k8s_felix.c
 PROGRAMS += calico-c
 calico-c_SRCS := cni-plugin/main.c
 calico-c_LIBS := cni-plugin cni-felix lib
-# cni-direct: k8s.h over the apiserver, with TLS session resumption across
-# the plugin processes (lib/tlscache.c, which uses libssl, libcurl's
-# OpenSSL, directly: whatever links it adds -lssl). Linked by
-# calico-c-direct, calico-c-ipam-direct and felix-c.
+# cni-direct: k8s.h over the apiserver (lib/cnipod.c, which felix-c serves
+# calico-c with), with TLS session resumption across the plugin processes
+# (lib/tlscache.c, which uses libssl, libcurl's OpenSSL, directly: whatever
+# links it adds -lssl).
 COMPONENTS += cni-direct
 cni-direct_SRCS := cni-plugin/k8s.c
 PROGRAMS += calico-c-direct

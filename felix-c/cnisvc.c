@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cni-plugin/k8s.h"
+#include "cnipod.h"
 #include "cnisock.h"
 #include "felix-c/cnisvc.h"
 #include "felix-c/config.h"
@@ -118,7 +118,7 @@ static void serve_one(struct worker *w, int fd)
 	} else if ((op = json_string_value(json_object_get(req, "op"))) && !strcmp(op, "ipam")) {
 		answer = serve_ipam(w, req);
 	} else {
-		answer = k8s_serve(w->k, s->cfg->nodename, req);
+		answer = cnipod_serve(w->k, s->cfg->nodename, req);
 		count(s, &s->stats.pod_calls);
 		if (json_integer_value(json_object_get(answer, "code")))
 			count(s, &s->stats.pod_failed);

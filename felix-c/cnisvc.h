@@ -2,7 +2,7 @@
  * plugins of this node on a Unix socket, one exchange each at a time, each
  * with its own warm API client and IPAM state:
  *   - "ipam": a whole calico-c-ipam call (ipam/cnicmd.h);
- *   - "pod-*" and "ping": calico-c's Kubernetes calls (cni-plugin/k8s.h).
+ *   - "pod-*" and "ping": calico-c's Kubernetes calls (lib/cnipod.h).
  * Off when the CNISocketPath setting is "".
  */
 #pragma once
