@@ -5,8 +5,8 @@
 # HTTP or TLS library; calico-c-direct makes them itself (k8s.c, libcurl),
 # and calico-c becomes it when felix-c does not answer (lib/cnisock.h).
 COMPONENTS += cni-plugin
-cni-plugin_SRCS := cni-plugin/conf.c cni-plugin/gc.c cni-plugin/lock.c cni-plugin/plugin.c \
-	cni-plugin/wire.c
+cni-plugin_SRCS := cni-plugin/conf.c cni-plugin/delegate.c cni-plugin/gc.c cni-plugin/lock.c \
+	cni-plugin/plugin.c cni-plugin/wire.c
 COMPONENTS += cni-felix
 cni-felix_SRCS := cni-plugin/k8s_felix.c
 PROGRAMS += calico-c

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "delegate.h"
 #include "ifname.h"
 #include "k8s.h"
 #include "lock.h"
@@ -109,7 +110,7 @@ int plugin_init(struct plugin *p)
 void plugin_done(struct plugin *p)
 {
 	if (p->ipam_exec) /* never fed: it reads EOF and allocates nothing */
-		(void)cni_exec_wait(TAKE_PTR(p->ipam_exec), NULL, NULL);
+		(void)delegate_wait(TAKE_PTR(p->ipam_exec), NULL, NULL);
 	p->pod = nl_free(p->pod);
 	p->host = nl_free(p->host);
 	p->netns_fd = safe_close(p->netns_fd);
@@ -159,20 +160,20 @@ void plugin_log_timing(const struct plugin *p)
 /* ---- helpers ---- */
 
 static int ipam_start(struct plugin *p, enum cni_command cmd, const json_t *config,
-		      struct cni_exec **ret)
+		      struct delegate **ret)
 {
-	return cni_exec_start(p->cfg->ipam_type, p->env.path, cmd, config ? config : p->cfg->json,
+	return delegate_start(p->cfg->ipam_type, p->env.path, cmd, config ? config : p->cfg->json,
 			      ret, &p->err);
 }
 
-static int ipam_wait(struct plugin *p, struct cni_exec *x, enum cni_command cmd,
+static int ipam_wait(struct plugin *p, struct delegate *x, enum cni_command cmd,
 		     const json_t *config, struct cni_result **ret)
 {
 	_cleanup_(json_decrefp) json_t *older = NULL;
 	const json_t *c = config ? config : p->cfg->json;
 	int r;
 
-	r = cni_exec_wait(x, ret, &p->err);
+	r = delegate_wait(x, ret, &p->err);
 	if (r >= 0 || p->err.code != CNI_ERR_INCOMPATIBLE_VERSION ||
 	    p->cfg->version != CNI_VERSION_1_1_0 || cmd == CNI_COMMAND_GC ||
 	    cmd == CNI_COMMAND_STATUS)
@@ -184,13 +185,13 @@ static int ipam_wait(struct plugin *p, struct cni_exec *x, enum cni_command cmd,
 		return -ENOMEM;
 	log_debug("IPAM '%s' refused cniVersion 1.1.0, retrying with 1.0.0", p->cfg->ipam_type);
 	cni_error_clear(&p->err);
-	return cni_exec_plugin(p->cfg->ipam_type, p->env.path, cmd, older, ret, &p->err);
+	return delegate_run(p->cfg->ipam_type, p->env.path, cmd, older, ret, &p->err);
 }
 
 int plugin_ipam(struct plugin *p, enum cni_command cmd, const json_t *config,
 		struct cni_result **ret)
 {
-	struct cni_exec *x = NULL;
+	struct delegate *x = NULL;
 	int r;
 
 	r = ipam_start(p, cmd, config, &x);
@@ -422,7 +423,7 @@ static int add_configure(struct plugin *p, const struct cni_result *ipam, struct
 /* IPAM chooses addresses while the veth pair is created and brought up:
  * the pair needs no address to exist, so ADD costs IPAM plus the address
  * and route steps, not IPAM plus all of the wiring. @x is running. */
-static int add_ipam_and_create(struct plugin *p, struct cni_exec *x, struct wire_pod *w,
+static int add_ipam_and_create(struct plugin *p, struct delegate *x, struct wire_pod *w,
 			       struct wire_state *st, struct cni_result **ret_ipam)
 {
 	struct cni_error werr = {};
@@ -454,14 +455,14 @@ static int add_ipam_and_create(struct plugin *p, struct cni_exec *x, struct wire
  * itself): fed here, once the checks are done. Meanwhile we connect to the
  * apiserver and read the pod, which fails the ADD early when the pod cannot
  * be read and leaves a warm connection for the annotation PATCH. */
-static int add_feed_ipam(struct plugin *p, struct cni_exec *x)
+static int add_feed_ipam(struct plugin *p, struct delegate *x)
 {
 	uint64_t t = plugin_now_ns();
 	int r;
 
-	r = cni_exec_feed(x, p->cfg->json);
+	r = delegate_feed(x, p->cfg->json);
 	if (r < 0) {
-		(void)cni_exec_wait(x, NULL, NULL);
+		(void)delegate_wait(x, NULL, NULL);
 		return cni_error_set(&p->err, CNI_ERR_IO, r,
 				     "cannot pass the config to IPAM plugin '%s'", p->cfg->ipam_type);
 	}
@@ -473,7 +474,7 @@ static int add_feed_ipam(struct plugin *p, struct cni_exec *x)
 		/* IPAM may have allocated by now: reap it, then release. */
 		struct cni_error saved = p->err;
 
-		(void)cni_exec_wait(x, NULL, NULL);
+		(void)delegate_wait(x, NULL, NULL);
 		(void)plugin_ipam(p, CNI_COMMAND_DEL, NULL, NULL);
 		p->err = saved;
 	}
@@ -505,7 +506,7 @@ static int start_ipam(struct plugin *p)
 	uint64_t t = plugin_now_ns();
 	int r;
 
-	r = cni_exec_start(p->cfg->ipam_type, p->env.path, CNI_COMMAND_ADD, NULL, &p->ipam_exec,
+	r = delegate_start(p->cfg->ipam_type, p->env.path, CNI_COMMAND_ADD, NULL, &p->ipam_exec,
 			   &p->err);
 	(void)plugin_phase_add(p, PHASE_IPAM, t);
 	return r;
@@ -524,7 +525,7 @@ int plugin_add(struct plugin *p)
 	_cleanup_(cni_result_freep) struct cni_result *ipam = NULL, *res = NULL;
 	struct wire_pod w = { .host_ifname = p->host_ifname, .pod_ifname = p->env.ifname,
 			      .owner = p->owner };
-	struct cni_exec *x = NULL;
+	struct delegate *x = NULL;
 	struct wire_state st;
 	bool done = false;
 	int r;
@@ -604,7 +605,7 @@ static void del_links(struct plugin *p)
 int plugin_del(struct plugin *p)
 {
 	uint64_t t = plugin_now_ns(), t0;
-	struct cni_exec *x = NULL;
+	struct delegate *x = NULL;
 	int r;
 
 	if ((r = open_host(p)) < 0)
@@ -694,7 +695,7 @@ int plugin_gc(struct plugin *p)
 	bool v11 = false;
 	int r;
 
-	r = cni_plugin_supports(p->cfg->ipam_type, p->env.path, CNI_VERSION_1_1_0, &v11);
+	r = delegate_supports(p->cfg->ipam_type, p->env.path, CNI_VERSION_1_1_0, &v11);
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_PLUGIN, r,
 				     "GC: cannot query IPAM plugin '%s': %s", p->cfg->ipam_type,
@@ -715,7 +716,7 @@ int plugin_status(struct plugin *p)
 
 	if (p->k8s && (r = k8s_ping(p->k8s, &p->err)) < 0)
 		return r;
-	r = cni_plugin_supports(p->cfg->ipam_type, p->env.path, CNI_VERSION_1_1_0, &v11);
+	r = delegate_supports(p->cfg->ipam_type, p->env.path, CNI_VERSION_1_1_0, &v11);
 	if (r < 0)
 		return cni_error_set(&p->err, CNI_ERR_NOT_AVAILABLE, r,
 				     "IPAM plugin '%s' not usable from CNI_PATH '%s': %s",

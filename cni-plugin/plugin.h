@@ -13,7 +13,7 @@
 #include "conf.h"
 #include "wire.h"
 
-struct cni_exec;
+struct delegate;
 struct k8s;
 struct nl;
 
@@ -41,7 +41,7 @@ struct plugin {
 	int lock_fd;		   /* owned: the container's lock (lock.h), -1: none */
 	struct k8s *k8s;   /* owned, NULL when not talking to Kubernetes */
 	bool annotated;	   /* ADD sent the pod annotations: a rollback clears them */
-	struct cni_exec *ipam_exec; /* owned: ADD's IPAM, started early, fed later */
+	struct delegate *ipam_exec; /* owned: ADD's IPAM, started early, fed later */
 	int netns_fd;	   /* owned, -1 when not open */
 	struct nl *host;   /* owned, node namespace */
 	struct nl *pod;	   /* owned, pod namespace */

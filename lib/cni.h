@@ -148,6 +148,8 @@ void cni_env_done(struct cni_env *env);
 int cni_node_name(const json_t *cfg, char *buf, size_t size);
 
 bool cni_container_id_is_valid(const char *id);
+/* A plugin "type": a file name, no path. */
+bool cni_plugin_name_is_valid(const char *s);
 bool cni_ifname_is_valid(const char *ifname);
 bool cni_network_name_is_valid(const char *name);
 
@@ -293,51 +295,3 @@ DEFINE_CLEANUP_FUNC(struct cni_config, cni_config_free);
  * cniVersion of the request @text (may be NULL) when we speak it, else in
  * the latest. */
 int cni_version_write(FILE *f, const char *text, size_t len);
-
-/**
- * cni_find_plugin - look for an executable @type in the ':'-separated @path
- * @type: plugin name (no '/')
- * @path: CNI_PATH
- * @ret: malloc'd full path
- *
- * Return: 0, -ENOENT, -EINVAL (bad name or empty path), -ENOMEM.
- */
-int cni_find_plugin(const char *type, const char *path, char **ret);
-
-/**
- * cni_exec_plugin - run a delegated plugin as the spec says: same environment
- *   (CNI_COMMAND set to @cmd), @stdin_json on stdin, stderr inherited
- * @type: plugin name, looked up in @cni_path
- * @cni_path: CNI_PATH
- * @cmd: command to run
- * @config: configuration to send
- * @ret: for ADD, the parsed result (may be NULL to ignore output)
- * @err: on failure, the delegate's own error (code and msg) or ours
- *
- * Return: 0, -ENOENT (plugin not found), -EIO (the plugin failed: see @err),
- *   -EBADMSG (unparseable output), -errno from fork/exec/pipes.
- */
-int cni_exec_plugin(const char *type, const char *cni_path, enum cni_command cmd,
-		    const json_t *config, struct cni_result **ret, struct cni_error *err);
-
-/* The same in steps, so the caller can work while the delegate runs.
- * cni_exec_start() with @config NULL starts the plugin at once with a pipe
- * on its stdin, and cni_exec_feed() writes the config later (the process
- * start overlaps the caller's work). cni_exec_wait() reaps the child and
- * frees @x whatever the outcome. */
-struct cni_exec;
-int cni_exec_start(const char *type, const char *cni_path, enum cni_command cmd,
-		   const json_t *config, struct cni_exec **ret, struct cni_error *err);
-int cni_exec_feed(struct cni_exec *x, const json_t *config);
-int cni_exec_wait(struct cni_exec *x, struct cni_result **ret, struct cni_error *err);
-
-/**
- * cni_plugin_supports - ask a plugin (VERSION) whether it speaks @v
- * @type: plugin name, looked up in @cni_path
- * @cni_path: CNI_PATH
- * @v: the version
- * @ret: the answer
- *
- * Return: 0, -ENOENT (not found), -EBADMSG (no usable VERSION reply), -errno.
- */
-int cni_plugin_supports(const char *type, const char *cni_path, enum cni_version v, bool *ret);
