@@ -1,8 +1,15 @@
 /* calicoctl-c get / apply / delete for our custom resources.
  *
- *   get KIND [NAME...] [-o table|wide|yaml|json]
+ *   get KIND [NAME...] [-n NS | -A] [-o table|wide|yaml|json]
  *   apply -f FILE
- *   delete -f FILE | delete KIND NAME... [--skip-not-exists]
+ *   delete -f FILE | delete KIND NAME... [-n NS] [--skip-not-exists]
+ *
+ * Namespaced kinds (NetworkPolicy, NetworkSet) default to namespace
+ * "default", as in calicoctl. Policies are stored as Calico stores them:
+ * "<tier>.<name>", where a v3 name without a tier prefix is the default
+ * tier's ("default.<name>"), and shown by their v3 name (the name Calico
+ * recorded in its projectcalico.org/metadata annotation, else the stored
+ * name without "default." for a default-tier policy).
  *
  * Kinds are found by any name crdvalid_kind_lookup() knows (IPPool,
  * ippools, pool, ...). apply validates EVERY object of the file with
@@ -30,14 +37,40 @@
 
 /* ---- helpers ---- */
 
+#define DEFAULT_NAMESPACE "default"
+#define METADATA_ANNOTATION "projectcalico.org/metadata"
+
 static void resource_of(const struct crdvalid_kind *k, struct kapi_resource *ret)
 {
 	*ret = (struct kapi_resource){
 		.api_version = CRDVALID_API_VERSION,
 		.plural = k->plural,
 		.kind = k->kind,
-		.namespaced = false,
+		.namespaced = k->namespaced,
 	};
+}
+
+static bool is_policy_kind(const char *kind)
+{
+	return kind && (strcmp(kind, "NetworkPolicy") == 0 ||
+			strcmp(kind, "GlobalNetworkPolicy") == 0);
+}
+
+/* Calico's stored name of policy @name (v3): a name without a '.' is the
+ * default tier's. malloc'd. */
+static char *policy_stored_name(const char *name)
+{
+	char *s = NULL;
+
+	if (strchr(name, '.'))
+		return strdup(name);
+	return asprintf(&s, "default.%s", name) < 0 ? NULL : s;
+}
+
+/* The namespace of @k's objects: @ns for a namespaced kind, else NULL. */
+static const char *ns_of(const struct crdvalid_kind *k, const char *ns)
+{
+	return k->namespaced ? (ns ? ns : DEFAULT_NAMESPACE) : NULL;
 }
 
 static const struct crdvalid_kind *kind_or_complain(const char *name)
@@ -171,7 +204,9 @@ static void print_table(const char *kind, const json_t *items, bool wide)
 static const char *const v3_kinds[] = { "IPPool",	      "BGPConfiguration",
 					 "BGPPeer",	      "BGPFilter",
 					 "FelixConfiguration", "ClusterInformation",
-					 "KubeControllersConfiguration", "Tier" };
+					 "KubeControllersConfiguration", "Tier",
+					 "NetworkPolicy",	      "GlobalNetworkPolicy",
+					 "NetworkSet",	      "GlobalNetworkSet" };
 
 static const char *api_version_of(const char *kind)
 {
@@ -179,6 +214,33 @@ static const char *api_version_of(const char *kind)
 		if (strcmp(kind, v3_kinds[i]) == 0)
 			return V3_API_VERSION;
 	return CRDVALID_API_VERSION;
+}
+
+/* The v3 view of what Calico's own client wrote: its labels and (policies)
+ * its v3 name live in the projectcalico.org/metadata annotation; a policy
+ * without it is named by its stored name, less "default." in the default
+ * tier. */
+static void v3_metadata(json_t *it)
+{
+	json_t *md = json_object_get(it, "metadata"), *ann = json_object_get(md, "annotations");
+	const char *kind = json_string_value(json_object_get(it, "kind"));
+	const char *text = json_string_value(json_object_get(ann, METADATA_ANNOTATION));
+	const char *tier = json_string_value(json_object_get(json_object_get(it, "spec"), "tier"));
+	const char *name = kapi_obj_name(it);
+	_cleanup_(json_decrefp) json_t *cm = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *labels = json_object_get(cm, "labels");
+
+	if (json_is_object(labels)) {
+		if (!json_is_object(json_object_get(md, "labels")))
+			(void)json_object_set_new(md, "labels", json_object());
+		(void)json_object_update(json_object_get(md, "labels"), labels);
+	}
+	if (!is_policy_kind(kind) || !name)
+		return;
+	if (json_is_string(json_object_get(cm, "name")))
+		(void)json_object_set(md, "name", json_object_get(cm, "name"));
+	else if ((!tier || strcmp(tier, "default") == 0) && strncmp(name, "default.", 8) == 0)
+		(void)json_object_set_new(md, "name", json_string(name + 8));
 }
 
 /* The API adds managedFields to every object: noise for an operator. */
@@ -189,6 +251,7 @@ static void tidy(json_t *items)
 
 	json_array_foreach(items, i, it) {
 		json_object_del(json_object_get(it, "metadata"), "managedFields");
+		v3_metadata(it);
 		(void)json_object_set_new(it, "apiVersion", json_string(api_version_of(
 			json_string_value(json_object_get(it, "kind")))));
 	}
@@ -207,8 +270,16 @@ static void import_object(json_t *o)
 	const char *kind = json_string_value(json_object_get(o, "kind"));
 	json_t *md = json_object_get(o, "metadata");
 
-	if (av && strcmp(av, V3_API_VERSION) == 0 && strcmp(api_version_of(kind), av) == 0)
+	if (av && strcmp(av, V3_API_VERSION) == 0 && strcmp(api_version_of(kind), av) == 0) {
 		(void)json_object_set_new(o, "apiVersion", json_string(CRDVALID_API_VERSION));
+		if (is_policy_kind(kind) && json_is_string(json_object_get(md, "name"))) {
+			_cleanup_free_ char *stored = policy_stored_name(
+				json_string_value(json_object_get(md, "name")));
+
+			if (stored)
+				(void)json_object_set_new(md, "name", json_string(stored));
+		}
+	}
 	for (size_t i = 0; json_is_object(md) && i < ELEMENTSOF(owned); i++)
 		(void)json_object_del(md, owned[i]);
 }
@@ -256,13 +327,15 @@ static int print_objects(const struct crdvalid_kind *k, json_t *items, enum outp
 	return 0;
 }
 
-static int get_named(struct ctl *c, const struct kapi_resource *res, char **names, int n,
-		     json_t *items)
+static int get_named(struct ctl *c, const struct kapi_resource *res, const char *ns,
+		     char **names, int n, json_t *items)
 {
 	int r;
 
 	for (int i = 0; i < n; i++) {
-		_cleanup_free_ char *path = kapi_path(res, NULL, names[i], NULL);
+		_cleanup_free_ char *stored = is_policy_kind(res->kind) ? policy_stored_name(names[i])
+									: strdup(names[i]);
+		_cleanup_free_ char *path = stored ? kapi_path(res, ns, stored, NULL) : NULL;
 		json_t *obj = NULL;
 
 		if (!path)
@@ -349,7 +422,7 @@ static int get_nodes(struct ctl *c, char **names, int n, enum output out)
 		kns = json_array();
 		if (!kns)
 			return ctl_oom();
-		r = get_named(c, &kapi_nodes, names, n, kns);
+		r = get_named(c, &kapi_nodes, NULL, names, n, kns);
 	} else {
 		_cleanup_free_ char *path = kapi_path(&kapi_nodes, NULL, NULL, NULL);
 
@@ -395,18 +468,29 @@ static int get_nodes(struct ctl *c, char **names, int n, enum output out)
 
 int ctl_cmd_get(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = { { "output", required_argument, NULL, 'o' }, {} };
+	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
+					      { "namespace", required_argument, NULL, 'n' },
+					      { "all-namespaces", no_argument, NULL, 'A' },
+					      {} };
 	_cleanup_(json_decrefp) json_t *items = NULL;
 	const struct crdvalid_kind *k;
 	struct kapi_resource res;
+	const char *ns = NULL;
+	bool all_ns = false;
 	int o, out = OUT_TABLE, r;
 
-	while ((o = getopt_long(argc, argv, "o:", opts, NULL)) >= 0) {
-		if (o != 'o' || (out = output_from_string(optarg)) < 0)
+	while ((o = getopt_long(argc, argv, "o:n:A", opts, NULL)) >= 0) {
+		if (o == 'n')
+			ns = optarg;
+		else if (o == 'A')
+			all_ns = true;
+		else if (o != 'o' || (out = output_from_string(optarg)) < 0)
 			return log_error_errno(-EINVAL, "-o: table, wide, yaml or json"), 2;
 	}
 	if (optind >= argc)
-		return log_error_errno(-EINVAL, "get KIND [NAME...] [-o table|wide|yaml|json]"), 2;
+		return log_error_errno(-EINVAL, "get KIND [NAME...] [-n NS | -A] "
+						"[-o table|wide|yaml|json]"),
+		       2;
 	if (strcasecmp(argv[optind], "node") == 0 || strcasecmp(argv[optind], "nodes") == 0) {
 		if (ctl_connect(c) < 0)
 			return 1;
@@ -423,9 +507,9 @@ int ctl_cmd_get(struct ctl *c, int argc, char **argv)
 		items = json_array();
 		if (!items)
 			return ctl_oom(), 1;
-		r = get_named(c, &res, argv + optind + 1, argc - optind - 1, items);
+		r = get_named(c, &res, ns_of(k, ns), argv + optind + 1, argc - optind - 1, items);
 	} else {
-		_cleanup_free_ char *path = kapi_path(&res, NULL, NULL, NULL);
+		_cleanup_free_ char *path = kapi_path(&res, all_ns ? NULL : ns_of(k, ns), NULL, NULL);
 
 		if (!path)
 			return ctl_oom(), 1;
@@ -473,13 +557,14 @@ static int apply_one(struct ctl *c, json_t *obj)
 	const struct crdvalid_kind *k = crdvalid_kind_lookup(json_string_value(
 		json_object_get(obj, "kind")));
 	const char *name = kapi_obj_name(obj);
+	const char *ns = ns_of(k, kapi_obj_namespace(obj));
 	_cleanup_free_ char *coll = NULL, *path = NULL;
 	struct kapi_resource res;
 	int r = -ESTALE;
 
 	resource_of(k, &res);
-	coll = kapi_path(&res, NULL, NULL, NULL);
-	path = kapi_path(&res, NULL, name, NULL);
+	coll = kapi_path(&res, ns, NULL, NULL);
+	path = kapi_path(&res, ns, name, NULL);
 	if (!coll || !path)
 		return -ENOMEM;
 	for (int attempt = 0; attempt < APPLY_RETRIES && r == -ESTALE; attempt++) {
@@ -508,19 +593,22 @@ static int apply_one(struct ctl *c, json_t *obj)
 	return r;
 }
 
-static const char *file_option(int argc, char **argv, bool *ret_skip)
+static const char *file_option(int argc, char **argv, bool *ret_skip, const char **ret_ns)
 {
 	static const struct option opts[] = { { "filename", required_argument, NULL, 'f' },
 					      { "skip-not-exists", no_argument, NULL, 's' },
+					      { "namespace", required_argument, NULL, 'n' },
 					      {} };
 	const char *file = NULL;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "f:", opts, NULL)) >= 0) {
+	while ((o = getopt_long(argc, argv, "f:n:", opts, NULL)) >= 0) {
 		if (o == 'f')
 			file = optarg;
 		else if (o == 's' && ret_skip)
 			*ret_skip = true;
+		else if (o == 'n' && ret_ns)
+			*ret_ns = optarg;
 		else
 			return NULL;
 	}
@@ -544,7 +632,7 @@ static int load(const char *file, json_t **ret)
 int ctl_cmd_apply(struct ctl *c, int argc, char **argv)
 {
 	_cleanup_(json_decrefp) json_t *objs = NULL;
-	const char *file = file_option(argc, argv, NULL);
+	const char *file = file_option(argc, argv, NULL, NULL);
 	size_t i, created = 0, replaced = 0;
 	json_t *o;
 	int r;
@@ -580,15 +668,19 @@ int ctl_cmd_apply(struct ctl *c, int argc, char **argv)
 
 /* ---- delete ---- */
 
-static int delete_one(struct ctl *c, const struct crdvalid_kind *k, const char *name,
-		      bool skip_missing)
+/* @name: as stored (a file's objects, imported) or, with @v3_name, as
+ * calicoctl names it on the command line. */
+static int delete_one(struct ctl *c, const struct crdvalid_kind *k, const char *ns,
+		      const char *name, bool v3_name, bool skip_missing)
 {
+	_cleanup_free_ char *stored = v3_name && is_policy_kind(k->kind) ? policy_stored_name(name)
+									 : strdup(name);
 	_cleanup_free_ char *path = NULL;
 	struct kapi_resource res;
 	int r;
 
 	resource_of(k, &res);
-	path = kapi_path(&res, NULL, name, NULL);
+	path = stored ? kapi_path(&res, ns_of(k, ns), stored, NULL) : NULL;
 	if (!path)
 		return ctl_oom();
 	r = kapi_delete(c->k, path, NULL, NULL);
@@ -607,7 +699,8 @@ int ctl_cmd_delete(struct ctl *c, int argc, char **argv)
 {
 	_cleanup_(json_decrefp) json_t *objs = NULL;
 	bool skip = false;
-	const char *file = file_option(argc, argv, &skip);
+	const char *ns = NULL;
+	const char *file = file_option(argc, argv, &skip, &ns);
 	const struct crdvalid_kind *k = NULL;
 	int failed = 0, n = 0, r;
 	size_t i;
@@ -629,7 +722,7 @@ int ctl_cmd_delete(struct ctl *c, int argc, char **argv)
 		if (!k)
 			return 2;
 	} else {
-		return log_error_errno(-EINVAL, "delete -f FILE | delete KIND NAME... "
+		return log_error_errno(-EINVAL, "delete -f FILE | delete KIND NAME... [-n NS] "
 						"[--skip-not-exists]"),
 		       2;
 	}
@@ -639,13 +732,13 @@ int ctl_cmd_delete(struct ctl *c, int argc, char **argv)
 		json_array_foreach(objs, i, o) {
 			r = delete_one(c, crdvalid_kind_lookup(json_string_value(
 						  json_object_get(o, "kind"))),
-				       kapi_obj_name(o), skip);
+				       kapi_obj_namespace(o), kapi_obj_name(o), false, skip);
 			failed += r < 0;
 			n += r > 0;
 		}
 	else
 		for (int a = optind + 1; a < argc; a++) {
-			r = delete_one(c, k, argv[a], skip);
+			r = delete_one(c, k, ns, argv[a], true, skip);
 			failed += r < 0;
 			n += r > 0;
 		}

@@ -28,11 +28,12 @@
 #define PATH_MAX_LEN 256
 #define AS_MAX 4294967295LL
 
-enum ftype { T_STR, T_BOOL, T_INT, T_NUM, T_OBJ, T_LIST, T_MAP };
+enum ftype { T_STR, T_BOOL, T_INT, T_NUM, T_OBJ, T_LIST, T_MAP, T_INTSTR };
 
 static const char *const type_name[] = {
 	[T_STR] = "a string", [T_BOOL] = "a boolean", [T_INT] = "an integer", [T_NUM] = "a number",
 	[T_OBJ] = "an object", [T_LIST] = "a list",   [T_MAP] = "an object",
+	[T_INTSTR] = "an integer or a string",
 };
 
 struct vctx {
@@ -300,6 +301,18 @@ static int chk_affinity(struct vctx *c, const char *path, const json_t *v)
 	return 0;
 }
 
+static int chk_net(struct vctx *c, const char *path, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	/* Calico takes a plain address as its /32 or /128 */
+	if (!crdvalid_is_cidr(s, false) && !crdvalid_is_ip(s))
+		return bad(c, path, "'%s' is not a CIDR or an IP address", s);
+	return 0;
+}
+
+static const struct field string_map[] = { {} };
+
 /* ---- the walker ------------------------------------------------------- */
 
 static int check_value(struct vctx *c, const char *path, const json_t *v, enum ftype t,
@@ -318,6 +331,8 @@ static bool type_ok(const json_t *v, enum ftype t)
 		return json_is_number(v);
 	case T_LIST:
 		return json_is_array(v);
+	case T_INTSTR:
+		return json_is_integer(v) || json_is_string(v);
 	default:
 		return json_is_object(v);
 	}
@@ -668,6 +683,104 @@ static const struct field tier_spec[] = {
 	{},
 };
 
+/* Calico's policy kinds (NetworkPolicy, GlobalNetworkPolicy) and network
+ * sets: the fields of Calico v3.31's CRDs. The rules that span fields (ports
+ * need a protocol, the tier prefix of a name, ...) are the policy parser's
+ * (crdvalid_ops.policy), the one felix-c compiles with. */
+static const char *const rule_actions[] = { "Allow", "Deny", "Log", "Pass", NULL };
+static const char *const policy_types[] = { "Ingress", "Egress", NULL };
+
+static const struct field sa_match[] = {
+	{ .name = "names", .type = T_LIST, .item = T_STR },
+	{ .name = "selector", .type = T_STR, .check = chk_selector },
+	{},
+};
+
+static const struct field service_match[] = {
+	{ .name = "name", .type = T_STR },
+	{ .name = "namespace", .type = T_STR },
+	{},
+};
+
+static const struct field entity_rule[] = {
+	{ .name = "namespaceSelector", .type = T_STR, .check = chk_selector },
+	{ .name = "nets", .type = T_LIST, .item = T_STR, .check = chk_net },
+	{ .name = "notNets", .type = T_LIST, .item = T_STR, .check = chk_net },
+	{ .name = "notPorts", .type = T_LIST, .item = T_INTSTR },
+	{ .name = "notSelector", .type = T_STR, .check = chk_selector },
+	{ .name = "ports", .type = T_LIST, .item = T_INTSTR },
+	{ .name = "selector", .type = T_STR, .check = chk_selector },
+	{ .name = "serviceAccounts", .type = T_OBJ, .sub = sa_match },
+	{ .name = "services", .type = T_OBJ, .sub = service_match },
+	{},
+};
+
+static const struct field http_path[] = {
+	{ .name = "exact", .type = T_STR },
+	{ .name = "prefix", .type = T_STR },
+	{},
+};
+
+static const struct field http_match[] = {
+	{ .name = "methods", .type = T_LIST, .item = T_STR },
+	{ .name = "paths", .type = T_LIST, .item = T_OBJ, .sub = http_path },
+	{},
+};
+
+static const struct field icmp_match[] = {
+	{ .name = "code", .type = T_INT, .min = 0, .max = 255 },
+	{ .name = "type", .type = T_INT, .min = 0, .max = 254 },
+	{},
+};
+
+static const struct field rule_metadata[] = {
+	{ .name = "annotations", .type = T_MAP, .item = T_STR, .sub = string_map },
+	{},
+};
+
+static const struct field policy_rule[] = {
+	{ .name = "action", .type = T_STR, .enums = rule_actions, .required = true },
+	{ .name = "destination", .type = T_OBJ, .sub = entity_rule },
+	{ .name = "http", .type = T_OBJ, .sub = http_match },
+	{ .name = "icmp", .type = T_OBJ, .sub = icmp_match },
+	{ .name = "ipVersion", .type = T_INT, .min = 4, .max = 6 },
+	{ .name = "metadata", .type = T_OBJ, .sub = rule_metadata },
+	{ .name = "notICMP", .type = T_OBJ, .sub = icmp_match },
+	{ .name = "notProtocol", .type = T_INTSTR },
+	{ .name = "protocol", .type = T_INTSTR },
+	{ .name = "source", .type = T_OBJ, .sub = entity_rule },
+	{},
+};
+
+#define POLICY_COMMON_FIELDS                                                                 \
+	{ .name = "egress", .type = T_LIST, .item = T_OBJ, .sub = policy_rule },             \
+	{ .name = "ingress", .type = T_LIST, .item = T_OBJ, .sub = policy_rule },            \
+	{ .name = "order", .type = T_NUM },                                                  \
+	{ .name = "performanceHints", .type = T_LIST, .item = T_STR },                       \
+	{ .name = "selector", .type = T_STR, .check = chk_selector },                        \
+	{ .name = "serviceAccountSelector", .type = T_STR, .check = chk_selector },          \
+	{ .name = "tier", .type = T_STR },                                                   \
+	{ .name = "types", .type = T_LIST, .item = T_STR, .enums = policy_types }
+
+static const struct field netpol_spec[] = {
+	POLICY_COMMON_FIELDS,
+	{},
+};
+
+static const struct field gnp_spec[] = {
+	POLICY_COMMON_FIELDS,
+	{ .name = "applyOnForward", .type = T_BOOL },
+	{ .name = "doNotTrack", .type = T_BOOL },
+	{ .name = "namespaceSelector", .type = T_STR, .check = chk_selector },
+	{ .name = "preDNAT", .type = T_BOOL },
+	{},
+};
+
+static const struct field netset_spec[] = {
+	{ .name = "nets", .type = T_LIST, .item = T_STR, .check = chk_net },
+	{},
+};
+
 /* KubeControllersConfiguration: calico-c runs no kube-controllers; the
  * object exists for Calico's tools (calicoctl ipam check reads it), so its
  * spec is kept as given. */
@@ -790,6 +903,20 @@ static int rules_ipamblock(struct vctx *c, const json_t *obj, const struct crdva
 	return ops && ops->ipamblock ? run_op(c, ops->ipamblock, obj) : 0;
 }
 
+/* Calico stores a policy under "<tier>.<name>" (a name without a tier
+ * prefix is the default tier's: calicoctl stores it as "default.<name>");
+ * Kubernetes-derived names ("knp.default.") are Calico's own. */
+static int rules_policy(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
+{
+	const char *tier = spec_str(obj, "tier") ?: "default";
+	size_t n = strlen(tier);
+
+	if (strncmp(c->name, tier, n) != 0 || c->name[n] != '.' || !c->name[n + 1])
+		return bad(c, "metadata.name", "must be '%s.<name>' (the policy's tier, then its "
+			   "name)", tier);
+	return ops && ops->policy ? run_op(c, ops->policy, obj) : 0;
+}
+
 static int rules_ipamconfig(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
 {
 	(void)ops;
@@ -865,6 +992,8 @@ struct kind_def {
 };
 
 #define KIND(K, P, S, SH) { .kind = K, .plural = P, .singular = S, .short_name = SH }
+#define NSKIND(K, P, S, SH)                                                                  \
+	{ .kind = K, .plural = P, .singular = S, .short_name = SH, .namespaced = true }
 
 static const struct kind_def kinds[] = {
 	{ KIND("IPPool", "ippools", "ippool", "pool"), ippool_spec, false, rules_ippool },
@@ -887,6 +1016,13 @@ static const struct kind_def kinds[] = {
 	  kcc_spec, false, NULL },
 	{ KIND("Tier", "tiers", "tier", NULL), tier_spec, false, NULL },
 	{ KIND("BGPFilter", "bgpfilters", "bgpfilter", NULL), bgpfilter_spec, false, NULL },
+	{ NSKIND("NetworkPolicy", "networkpolicies", "networkpolicy", "np"), netpol_spec,
+	  false, rules_policy },
+	{ KIND("GlobalNetworkPolicy", "globalnetworkpolicies", "globalnetworkpolicy", "gnp"),
+	  gnp_spec, false, rules_policy },
+	{ NSKIND("NetworkSet", "networksets", "networkset", NULL), netset_spec, false, NULL },
+	{ KIND("GlobalNetworkSet", "globalnetworksets", "globalnetworkset", NULL), netset_spec,
+	  false, NULL },
 };
 
 const struct crdvalid_kind crdvalid_kinds[] = {
@@ -903,6 +1039,10 @@ const struct crdvalid_kind crdvalid_kinds[] = {
 	     "kubecontrollersconfiguration", NULL),
 	KIND("Tier", "tiers", "tier", NULL),
 	KIND("BGPFilter", "bgpfilters", "bgpfilter", NULL),
+	NSKIND("NetworkPolicy", "networkpolicies", "networkpolicy", "np"),
+	KIND("GlobalNetworkPolicy", "globalnetworkpolicies", "globalnetworkpolicy", "gnp"),
+	NSKIND("NetworkSet", "networksets", "networkset", NULL),
+	KIND("GlobalNetworkSet", "globalnetworksets", "globalnetworkset", NULL),
 	{},
 };
 
@@ -927,8 +1067,6 @@ const struct crdvalid_kind *crdvalid_kind_lookup(const char *name)
 
 	return d ? &crdvalid_kinds[d - kinds] : NULL;
 }
-
-static const struct field string_map[] = { {} };
 
 static int check_metadata(struct vctx *c, const json_t *md)
 {

@@ -28,6 +28,7 @@ struct crdvalid_kind {
 	const char *plural;   /* "ippools" */
 	const char *singular; /* "ippool" */
 	const char *short_name; /* calicoctl's short name ("pool"), or NULL */
+	bool namespaced;	/* NetworkPolicy, NetworkSet; the rest are cluster-scoped */
 };
 
 /* Our kinds, in manifests/crds.yaml order; NULL-kind terminated. */
@@ -48,6 +49,7 @@ const struct crdvalid_kind *crdvalid_kind_lookup(const char *name);
 struct crdvalid_ops {
 	int (*ippool)(const json_t *obj, char **ret_error);    /* e.g. IPAM's pool parser */
 	int (*ipamblock)(const json_t *obj, char **ret_error); /* e.g. IPAM's block parser */
+	int (*policy)(const json_t *obj, char **ret_error);    /* the policy model's parser */
 };
 
 /**

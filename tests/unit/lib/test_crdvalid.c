@@ -372,6 +372,81 @@ static void test_felix_and_clusterinfo(void **state)
 	run(v, ELEMENTSOF(v), NULL);
 }
 
+#define GNP(NAME, SPEC)                                                                      \
+	"{" AV "\"kind\":\"GlobalNetworkPolicy\",\"metadata\":{\"name\":\"" NAME "\"},"         \
+	"\"spec\":" SPEC "}"
+#define NP(NAME, SPEC)                                                                       \
+	"{" AV "\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"" NAME "\",\"namespace\":" \
+	"\"shop\"},\"spec\":" SPEC "}"
+
+/* Calico's policy kinds: the schema of v3.31's CRDs, and the stored name
+ * "<tier>.<name>". */
+static void test_policy_kinds(void **state)
+{
+	static const struct vec v[] = {
+		{ "GlobalNetworkPolicy",
+		  GNP("default.deny-db", "{\"order\":10.5,\"selector\":\"app == 'db'\","
+			"\"types\":[\"Ingress\",\"Egress\"],\"ingress\":[{\"action\":\"Deny\","
+			"\"protocol\":\"TCP\",\"source\":{\"nets\":[\"10.0.0.0/8\",\"192.0.2.1\"],"
+			"\"namespaceSelector\":\"has(team)\",\"serviceAccounts\":{\"names\":[\"a\"],"
+			"\"selector\":\"role in {'x'}\"},\"notPorts\":[80,\"100:200\",\"http\"]},"
+			"\"icmp\":null}],\"egress\":[{\"action\":\"Pass\",\"protocol\":6,"
+			"\"notICMP\":{\"type\":8,\"code\":0}}],\"doNotTrack\":false,"
+			"\"namespaceSelector\":\"all()\"}"),
+		  NULL },
+		{ "gnp", GNP("security.a", "{\"tier\":\"security\"}"), NULL },
+		{ "GlobalNetworkPolicy", GNP("a", "{}"),
+		  "GlobalNetworkPolicy 'a': metadata.name: must be 'default.<name>' (the policy's "
+		  "tier, then its name)" },
+		{ "GlobalNetworkPolicy", GNP("default.a", "{\"tier\":\"security\"}"),
+		  "GlobalNetworkPolicy 'default.a': metadata.name: must be 'security.<name>' (the "
+		  "policy's tier, then its name)" },
+		{ "GlobalNetworkPolicy", GNP("default.a", "{\"ingress\":[{\"protocol\":\"TCP\"}]}"),
+		  "GlobalNetworkPolicy 'default.a': spec.ingress[0].action: required" },
+		{ "GlobalNetworkPolicy", GNP("default.a", "{\"ingress\":[{\"action\":\"Reject\"}]}"),
+		  "GlobalNetworkPolicy 'default.a': spec.ingress[0].action: 'Reject' is not one of "
+		  "Allow, Deny, Log, Pass" },
+		{ "GlobalNetworkPolicy", GNP("default.a", "{\"types\":[\"ingress\"]}"),
+		  "GlobalNetworkPolicy 'default.a': spec.types[0]: 'ingress' is not one of Ingress, "
+		  "Egress" },
+		{ "GlobalNetworkPolicy", GNP("default.a", "{\"egress\":[{\"action\":\"Allow\","
+			"\"destination\":{\"nets\":[\"10.0.0.0/33\"]}}]}"),
+		  "GlobalNetworkPolicy 'default.a': spec.egress[0].destination.nets[0]: "
+		  "'10.0.0.0/33' is not a CIDR or an IP address" },
+		{ "GlobalNetworkPolicy", GNP("default.a", "{\"egress\":[{\"action\":\"Allow\","
+			"\"destination\":{\"ports\":[true]}}]}"),
+		  "GlobalNetworkPolicy 'default.a': spec.egress[0].destination.ports[0]: must be "
+		  "an integer or a string" },
+		{ "GlobalNetworkPolicy", GNP("default.a", "{\"order\":\"1\"}"),
+		  "GlobalNetworkPolicy 'default.a': spec.order: must be a number" },
+		{ "NetworkPolicy", NP("default.a", "{\"preDNAT\":true}"),
+		  "NetworkPolicy 'default.a': spec.preDNAT: unknown field" },
+		{ "np", NP("default.a", "{\"selector\":\"a ==\"}"), NULL /* checked below */ },
+		{ "NetworkSet", "{" AV "\"kind\":\"NetworkSet\",\"metadata\":{\"name\":\"ext\","
+				"\"namespace\":\"shop\",\"labels\":{\"role\":\"ext\"}},\"spec\":"
+				"{\"nets\":[\"198.51.100.0/24\",\"2001:db8::/32\"]}}",
+		  NULL },
+		{ "globalnetworksets", "{" AV "\"kind\":\"GlobalNetworkSet\",\"metadata\":"
+				       "{\"name\":\"ext\"},\"spec\":{\"nets\":[\"x\"]}}",
+		  "GlobalNetworkSet 'ext': spec.nets[0]: 'x' is not a CIDR or an IP address" },
+	};
+	json_t *o = json_loads(v[11].json, 0, NULL);
+	char *err = NULL;
+
+	(void)state;
+	run(v, 11, NULL);
+	run(v + 12, ELEMENTSOF(v) - 12, NULL);
+	assert_int_equal(crdvalid_check(NULL, o, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err, "NetworkPolicy 'default.a': spec.selector: invalid selector"));
+	free(err);
+	json_decref(o);
+	assert_true(crdvalid_kind_lookup("networkpolicies")->namespaced);
+	assert_true(crdvalid_kind_lookup("NetworkSet")->namespaced);
+	assert_false(crdvalid_kind_lookup("gnp")->namespaced);
+	assert_false(crdvalid_kind_lookup("GlobalNetworkSet")->namespaced);
+	assert_false(crdvalid_kind_lookup("Tier")->namespaced);
+}
+
 static void test_kind_lookup(void **state)
 {
 	static const struct {
@@ -386,6 +461,8 @@ static void test_kind_lookup(void **state)
 		{ "IPAMBlocks", "IPAMBlock" }, { "pods", NULL },	{ "", NULL },
 		{ "poolss", NULL },	{ "tiers", "Tier" }, { "BGPFilter", "BGPFilter" },
 		{ "kubecontrollersconfigurations", "KubeControllersConfiguration" },
+		{ "np", "NetworkPolicy" }, { "gnps", "GlobalNetworkPolicy" },
+		{ "networksets", "NetworkSet" }, { "globalnetworkset", "GlobalNetworkSet" },
 	};
 	size_t n = 0;
 
@@ -400,7 +477,7 @@ static void test_kind_lookup(void **state)
 	}
 	for (const struct crdvalid_kind *k = crdvalid_kinds; k->kind; k++)
 		n++;
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 16);
 }
 
 static void test_not_ours(void **state)
@@ -467,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_bgpconfiguration),
 		cmocka_unit_test(test_ipam_kinds),
 		cmocka_unit_test(test_felix_and_clusterinfo),
+		cmocka_unit_test(test_policy_kinds),
 		cmocka_unit_test(test_kind_lookup),
 		cmocka_unit_test(test_not_ours),
 		cmocka_unit_test(test_value_checks),
