@@ -376,7 +376,7 @@ out_error:
 	return r;
 }
 
-static const char *label_of(const json_t *labels, const char *key)
+static const char *label_of_json(const void *labels, const char *key)
 {
 	return labels ? json_string_value(json_object_get(labels, key)) : NULL;
 }
@@ -398,7 +398,13 @@ static bool in_set(const struct selector *s, const char *v)
 
 bool selector_matches(const struct selector *s, const json_t *labels)
 {
-	const char *v = s->key ? label_of(labels, s->key) : NULL;
+	return selector_matches_with(s, label_of_json, labels);
+}
+
+bool selector_matches_with(const struct selector *s,
+			   const char *(*get)(const void *ctx, const char *key), const void *ctx)
+{
+	const char *v = s->key ? get(ctx, s->key) : NULL;
 
 	switch (s->op) {
 	case SEL_ALL:
@@ -420,11 +426,11 @@ bool selector_matches(const struct selector *s, const json_t *labels)
 	case SEL_ENDS:
 		return v && ends_with(v, s->values[0]);
 	case SEL_NOT:
-		return !selector_matches(s->a, labels);
+		return !selector_matches_with(s->a, get, ctx);
 	case SEL_AND:
-		return selector_matches(s->a, labels) && selector_matches(s->b, labels);
+		return selector_matches_with(s->a, get, ctx) && selector_matches_with(s->b, get, ctx);
 	case SEL_OR:
-		return selector_matches(s->a, labels) || selector_matches(s->b, labels);
+		return selector_matches_with(s->a, get, ctx) || selector_matches_with(s->b, get, ctx);
 	}
 	return false;
 }

@@ -26,5 +26,9 @@ struct selector *selector_free(struct selector *s);
 DEFINE_CLEANUP_FUNC(struct selector, selector_free);
 /* @labels: a JSON object of string values (metadata.labels), NULL = no labels. */
 bool selector_matches(const struct selector *s, const json_t *labels);
+/* The same over any label store: @get returns the value of @key, NULL when
+ * absent (so implicit labels can be added without building a map). */
+bool selector_matches_with(const struct selector *s,
+			   const char *(*get)(const void *ctx, const char *key), const void *ctx);
 /* True when @s matches every label set (all(), global() or ""). */
 bool selector_is_all(const struct selector *s);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calico.h"
 #include "cleanup.h"
 #include "compile.h"
 #include "labelsel.h"
@@ -33,6 +34,10 @@
 #define MAP_FROM_WL "cc_from_wl"
 #define MAP_TO_WL "cc_to_wl"
 #define CHAIN_OPEN "cc_open"
+/* The packet mark bit a Pass sets on its way out of a policy chain: the
+ * tier chain sees it, clears it and returns to the profile chain, which
+ * goes on with the next tier (Calico's mask 0xffff0000 holds it too). */
+#define PASS_MARK 0x00100000u
 #define NAME_MAX_LEN 200
 
 /* One pod-dependent set pair (v4, v6); see the top comment. */
@@ -43,6 +48,7 @@ struct gen {
 	bool named;		  /* named-port set, else peer address set */
 	size_t peer;		  /* peer address set: the peer (of the rule) it holds */
 	bool restrict_to_peers;	  /* named egress: only pods matching the pod peers */
+	const struct policy_entity *ent; /* Calico: the source/destination (of np) it holds */
 	struct policy_nft_set *set[2]; /* [0] IPv4, [1] IPv6; owned by the table */
 };
 
@@ -59,6 +65,8 @@ struct policy_desired {
 	struct gen *gens;
 	size_t n_gens, cap_gens;
 	struct policy_hmap ns_pols; /* ns -> struct ns_policies */
+	struct ns_policies globals; /* GlobalNetworkPolicies */
+	const struct policy_model *m; /* borrowed during policy_compile() / an update only */
 	struct policy_hmap compiled; /* netpol key -> struct relevant: those with chains */
 	bool local_only;	     /* the model has a node: compile only its pods' policies */
 	int nflog_group;
@@ -160,6 +168,9 @@ struct policy_desired *policy_desired_free(struct policy_desired *d)
 		free(np);
 	}
 	policy_hmap_done(&d->ns_pols);
+	for (size_t k = 0; k < d->globals.n; k++)
+		policy_netpol_unref(d->globals.v[k]);
+	free(d->globals.v);
 	for (size_t i = 0; policy_hmap_next(&d->compiled, &i, &v);)
 		free(v);
 	policy_hmap_done(&d->compiled);
@@ -286,10 +297,6 @@ static bool pod_matches_rule_peers(const struct policy_model *m, const struct po
 	return false;
 }
 
-static bool pod_selected_by(const struct policy_netpol *np, const struct policy_pod *pod)
-{
-	return strcmp(pod->ns, np->ns) == 0 && labelsel_matches(np->pod_sel, pod->labels);
-}
 
 static int named_contrib(const struct gen *g, const struct policy_rule *rule,
 			 const struct policy_pod *pod, int delta, struct tracker *t)
@@ -327,24 +334,11 @@ static int named_contrib(const struct gen *g, const struct policy_rule *rule,
 	return 0;
 }
 
-/* Adds (delta +1) or removes (-1) what @pod contributes to @g. */
-static int gen_contrib(const struct gen *g, const struct policy_model *m,
-		       const struct policy_pod *pod, int delta, struct tracker *t)
+static int addr_contrib(const struct gen *g, const struct policy_pod *pod, int delta,
+			struct tracker *t)
 {
-	const struct policy_rule *rule = &g->np->rules[g->dir][g->rule];
 	int r;
 
-	if (pod->host_network)
-		return 0;
-	if (g->named) {
-		if (g->dir == POLICY_DIR_INGRESS ? !pod_selected_by(g->np, pod)
-						 : (g->restrict_to_peers &&
-						    !pod_matches_rule_peers(m, g->np, rule, pod)))
-			return 0;
-		return named_contrib(g, rule, pod, delta, t);
-	}
-	if (!pod_matches_peer(m, g->np, &rule->peers[g->peer], pod))
-		return 0;
 	for (size_t a = 0; a < pod->n_ips; a++) {
 		struct policy_nft_set *s = g->set[fam_index(pod->ips[a].family)];
 
@@ -357,11 +351,40 @@ static int gen_contrib(const struct gen *g, const struct policy_model *m,
 	return 0;
 }
 
+/* Adds (delta +1) or removes (-1) what @pod contributes to @g. */
+static int gen_contrib(const struct gen *g, const struct policy_model *m,
+		       const struct policy_pod *pod, int delta, struct tracker *t)
+{
+	const struct policy_rule *rule = g->ent ? NULL : &g->np->rules[g->dir][g->rule];
+
+	if (pod->host_network)
+		return 0;
+	if (g->ent) {
+		if (!policy_entity_matches_pod(m, g->np, g->ent, pod))
+			return 0;
+		return addr_contrib(g, pod, delta, t);
+	}
+	if (g->named) {
+		if (g->dir == POLICY_DIR_INGRESS ? !policy_selects_pod(m, g->np, pod)
+						 : (g->restrict_to_peers &&
+						    !pod_matches_rule_peers(m, g->np, rule, pod)))
+			return 0;
+		return named_contrib(g, rule, pod, delta, t);
+	}
+	if (!pod_matches_peer(m, g->np, &rule->peers[g->peer], pod))
+		return 0;
+	return addr_contrib(g, pod, delta, t);
+}
+
 /* Whether a generator may match pods of namespace @ns (candidate filter for
  * the full compile; gen_contrib() decides exactly). */
 static bool gen_wants_ns(const struct gen *g, const struct policy_model *m, const char *ns)
 {
-	const struct policy_rule *rule = &g->np->rules[g->dir][g->rule];
+	const struct policy_rule *rule;
+
+	if (g->ent)
+		return policy_entity_wants_ns(m, g->np, g->ent, ns);
+	rule = &g->np->rules[g->dir][g->rule];
 
 	if (g->named && g->dir == POLICY_DIR_INGRESS)
 		return strcmp(ns, g->np->ns) == 0;
@@ -553,7 +576,7 @@ static int fill_block_set(struct policy_nft_set *s, const struct ranges *rs, int
 	return 0;
 }
 
-static int fill_port_set(struct policy_nft_set *s, const struct policy_rule *rule)
+static int fill_port_set(struct policy_nft_set *s, const struct policy_port *ports, size_t n)
 {
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
 	uint8_t key[5];
@@ -562,8 +585,8 @@ static int fill_port_set(struct policy_nft_set *s, const struct policy_rule *rul
 	for (size_t pi = 0; r == 0 && pi < ELEMENTSOF(protos); pi++) {
 		struct ranges rs = {};
 
-		for (size_t k = 0; r == 0 && k < rule->n_ports; k++) {
-			const struct policy_port *pp = &rule->ports[k];
+		for (size_t k = 0; r == 0 && k < n; k++) {
+			const struct policy_port *pp = &ports[k];
 
 			if (pp->name || pp->proto != protos[pi])
 				continue;
@@ -610,8 +633,8 @@ static int static_set(struct policy_desired *d, const char *what, const void *co
 	return set_add(d, name, kind, ret) < 0 ? -ENOMEM : 1;
 }
 
-static int port_set(struct policy_desired *d, const struct policy_rule *rule, char *name,
-		    size_t size)
+static int port_set(struct policy_desired *d, const struct policy_port *ports, size_t n,
+		    char *name, size_t size)
 {
 	_cleanup_(policy_nft_freep) struct policy_nft *tmp = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -623,14 +646,14 @@ static int port_set(struct policy_desired *d, const struct policy_rule *rule, ch
 	if (r == 0)
 		r = policy_nft_set_add(tmp, "p", POLICY_SET_PORTS, &s);
 	if (r == 0)
-		r = fill_port_set(s, rule);
+		r = fill_port_set(s, ports, n);
 	if (r == 0)
 		r = policy_nft_set_to_text(s, &text);
 	if (r < 0)
 		return r;
 	r = static_set(d, "ports", text, strlen(text), POLICY_SET_PORTS, &s);
 	if (r > 0)
-		r = fill_port_set(s, rule);
+		r = fill_port_set(s, ports, n);
 	if (r < 0)
 		return r;
 	snprintf(name, size, "%s", s->name);
@@ -643,6 +666,7 @@ static int port_set(struct policy_desired *d, const struct policy_rule *rule, ch
 struct variant {
 	enum policy_match_kind kind; /* _POLICY_MATCH_KIND_MAX: matches everything */
 	int family;		     /* 0: any */
+	uint32_t value;		     /* value matches (protocol, ICMP byte) */
 	char set[320];
 };
 
@@ -667,6 +691,7 @@ static int variant_push(struct variants *vs, enum policy_match_kind kind, int fa
 	v += vs->n++;
 	v->kind = kind;
 	v->family = family;
+	v->value = 0;
 	snprintf(v->set, sizeof(v->set), "%s", set ? set : "");
 	return 0;
 }
@@ -821,7 +846,7 @@ static int port_variants(struct policy_desired *d, struct policy_netpol *np, enu
 		numeric |= rule->ports[k].name == NULL;
 	}
 	if (numeric) {
-		r = port_set(d, rule, name, sizeof(name));
+		r = port_set(d, rule->ports, rule->n_ports, name, sizeof(name));
 		if (r == 0)
 			r = variant_push(vs, POLICY_MATCH_PORTS, 0, name);
 		if (r < 0)
@@ -900,7 +925,316 @@ static int compile_rule(struct policy_desired *d, struct policy_netpol *np, enum
 	return r;
 }
 
+static int compile_calico(struct policy_desired *d, struct policy_netpol *np);
+
 static int compile_netpol(struct policy_desired *d, struct policy_netpol *np)
+{
+	struct policy_nft_chain *c;
+	char name[300];
+	int r;
+
+	if (np->kind != POLICY_KIND_K8S)
+		return compile_calico(d, np);
+	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
+		if (!np->types[dir])
+			continue;
+		policy_chain_name(d, np, dir, name, sizeof(name));
+		r = chain_add(d, name, &c);
+		for (size_t i = 0; r == 0 && i < np->n_rules[dir]; i++)
+			r = compile_rule(d, np, dir, i, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- Calico rules ---- */
+
+/* One dimension of a Calico rule: its variants are ORed, dimensions ANDed
+ * (one nft rule per compatible combination). */
+#define CRULE_DIMS 12
+
+static int cidr_ranges(const struct in_prefix *v, size_t n, int family, struct ranges *rs)
+{
+	u128 a, b;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].family != family)
+			continue;
+		cidr_range(&v[i], &a, &b);
+		r = ranges_add(rs, a, b);
+		if (r < 0)
+			return r;
+	}
+	ranges_normalize(rs);
+	return 0;
+}
+
+/* The interval set holding @rs (shared by content); its name into @v. */
+static int range_variant(struct policy_desired *d, struct ranges *rs, int family,
+			 enum policy_match_kind mk, struct variants *vs)
+{
+	struct policy_nft_set *s;
+	bool six = family == AF_INET6;
+	int r;
+
+	r = static_set(d, six ? "blk6" : "blk4", rs->v, rs->n * sizeof(*rs->v),
+		       six ? POLICY_SET_RANGE6 : POLICY_SET_RANGE4, &s);
+	if (r > 0)
+		r = fill_block_set(s, rs, family);
+	return r < 0 ? r : variant_push(vs, mk, family, s->name);
+}
+
+/* nets (@negate: notNets) as address matches of @mk / its negation. */
+static int nets_variants(struct policy_desired *d, const struct in_prefix *v, size_t n,
+			 bool negate, enum policy_match_kind mk, struct variants *vs)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	int r = 0;
+
+	for (int f = 0; r == 0 && f < 2; f++) {
+		struct ranges rs = {};
+
+		r = cidr_ranges(v, n, fams[f], &rs);
+		if (r == 0 && rs.n > 0)
+			r = range_variant(d, &rs, fams[f], mk, vs);
+		else if (r == 0 && negate && (fams[f] == AF_INET || d->v6))
+			r = variant_push(vs, POLICY_MATCH_NFPROTO, fams[f], NULL);
+		free(rs.v);
+	}
+	return r;
+}
+
+static int add_entity_gen(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			  const struct policy_entity *e, struct policy_nft_set *s4,
+			  struct policy_nft_set *s6)
+{
+	struct gen *g;
+
+	if (d->n_gens == d->cap_gens) {
+		size_t cap = d->cap_gens ? d->cap_gens * 2 : 16;
+		struct gen *n = realloc(d->gens, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d->gens = n;
+		d->cap_gens = cap;
+	}
+	g = &d->gens[d->n_gens++];
+	*g = (struct gen){ .np = policy_netpol_ref(np), .dir = dir, .ent = e, .set = { s4, s6 } };
+	return 0;
+}
+
+/* Endpoints and network sets an entity selects: the pod address set pair
+ * (shared by every entity selecting the same in the same scope, filled by
+ * a generator) and the network sets' nets as interval sets. */
+static int entity_variants(struct policy_desired *d, struct policy_netpol *np,
+			   enum policy_dir dir, const struct policy_entity *e,
+			   enum policy_match_kind mk, struct variants *vs)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	_cleanup_free_ char *key = NULL;
+	struct policy_nft_set *s4, *s6 = NULL;
+	void *x;
+	int r, created;
+
+	if (asprintf(&key, "calico %s\n%s", np->kind == POLICY_KIND_GLOBAL ? "*" : np->ns,
+		     e->key) < 0)
+		return -ENOMEM;
+	created = static_set(d, "sel4", key, strlen(key), POLICY_SET_ADDR4, &s4);
+	if (created < 0)
+		return created;
+	if (d->v6 && static_set(d, "sel6", key, strlen(key), POLICY_SET_ADDR6, &s6) < 0)
+		return -ENOMEM;
+	if (created == 1 && (r = add_entity_gen(d, np, dir, e, s4, s6)) < 0)
+		return r;
+	r = variant_push(vs, mk, AF_INET, s4->name);
+	if (r == 0 && s6)
+		r = variant_push(vs, mk, AF_INET6, s6->name);
+	for (int f = 0; r == 0 && f < 2; f++) {
+		struct ranges rs = {};
+
+		for (size_t i = 0; r == 0 && policy_hmap_next(&d->m->netsets, &i, &x);) {
+			const struct policy_netset *ns = x;
+
+			if (policy_entity_matches_netset(d->m, np, e, ns))
+				r = cidr_ranges(ns->nets, ns->n_nets, fams[f], &rs);
+		}
+		if (r == 0 && rs.n > 0 && (f == 0 || d->v6))
+			r = range_variant(d, &rs, fams[f], mk, vs);
+		free(rs.v);
+	}
+	return r;
+}
+
+static int ports_variant(struct policy_desired *d, const struct policy_port *ports, size_t n,
+			 enum policy_match_kind mk, struct variants *vs)
+{
+	char name[300];
+	int r = port_set(d, ports, n, name, sizeof(name));
+
+	return r < 0 ? r : variant_push(vs, mk, 0, name);
+}
+
+/* The dimensions of one side (source or destination). */
+static int side_dims(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+		     const struct policy_entity *e, bool src, struct variants *dims, size_t *n)
+{
+	int r = 0;
+
+	if (e->by_labels)
+		r = entity_variants(d, np, dir, e, src ? POLICY_MATCH_SADDR : POLICY_MATCH_DADDR,
+				    &dims[(*n)++]);
+	if (r == 0 && e->n_nets)
+		r = nets_variants(d, e->nets, e->n_nets, false,
+				  src ? POLICY_MATCH_SADDR : POLICY_MATCH_DADDR, &dims[(*n)++]);
+	if (r == 0 && e->n_not_nets)
+		r = nets_variants(d, e->not_nets, e->n_not_nets, true,
+				  src ? POLICY_MATCH_SADDR_NOT : POLICY_MATCH_DADDR_NOT,
+				  &dims[(*n)++]);
+	if (r == 0 && e->n_ports)
+		r = ports_variant(d, e->ports, e->n_ports,
+				  src ? POLICY_MATCH_SPORTS : POLICY_MATCH_PORTS, &dims[(*n)++]);
+	if (r == 0 && e->n_not_ports)
+		r = ports_variant(d, e->not_ports, e->n_not_ports,
+				  src ? POLICY_MATCH_SPORTS_NOT : POLICY_MATCH_PORTS_NOT,
+				  &dims[(*n)++]);
+	return r;
+}
+
+static int value_variant(struct variants *vs, enum policy_match_kind k, uint32_t value)
+{
+	int r = variant_push(vs, k, 0, NULL);
+
+	if (r == 0)
+		vs->v[vs->n - 1].value = value;
+	return r;
+}
+
+/* Protocol, ICMP and IP version: one match each. */
+static int proto_dims(const struct policy_crule *cr, struct variants *dims, size_t *n)
+{
+	int r = 0;
+
+	if (cr->family)
+		r = variant_push(&dims[(*n)++], POLICY_MATCH_NFPROTO, cr->family, NULL);
+	if (r == 0 && cr->proto >= 0)
+		r = value_variant(&dims[(*n)++], POLICY_MATCH_L4PROTO, (uint32_t)cr->proto);
+	if (r == 0 && cr->not_proto >= 0)
+		r = value_variant(&dims[(*n)++], POLICY_MATCH_L4PROTO_NOT, (uint32_t)cr->not_proto);
+	if (r == 0 && cr->icmp_type >= 0)
+		r = value_variant(&dims[(*n)++], POLICY_MATCH_TH_BYTE, (uint32_t)cr->icmp_type);
+	if (r == 0 && cr->icmp_code >= 0)
+		r = value_variant(&dims[(*n)++], POLICY_MATCH_TH_BYTE, 1u << 8 | cr->icmp_code);
+	/* notICMP: not (type and code) */
+	if (r == 0 && cr->not_icmp_type >= 0 && cr->not_icmp_code < 0)
+		r = value_variant(&dims[(*n)++], POLICY_MATCH_TH_BYTE_NOT,
+				  (uint32_t)cr->not_icmp_type);
+	if (r == 0 && cr->not_icmp_code >= 0) {
+		struct variants *vs = &dims[(*n)++];
+
+		r = value_variant(vs, POLICY_MATCH_TH_BYTE_NOT, (uint32_t)cr->not_icmp_type);
+		if (r == 0)
+			r = value_variant(vs, POLICY_MATCH_TH_BYTE_NOT, 1u << 8 | cr->not_icmp_code);
+	}
+	return r;
+}
+
+struct crule_emit {
+	struct policy_desired *d;
+	const struct policy_crule *cr;
+	struct policy_nft_chain *c;
+	const char *label;
+	const struct variant *pick[CRULE_DIMS];
+};
+
+static int crule_push(struct crule_emit *x, size_t n)
+{
+	struct policy_nft_rule *nr = policy_nft_rule_new();
+	int r = 0;
+
+	if (!nr)
+		return -ENOMEM;
+	nr->counter = true;
+	switch (x->cr->action) {
+	case POLICY_ACTION_ALLOW:
+		nr->verdict = POLICY_VERDICT_ACCEPT;
+		break;
+	case POLICY_ACTION_DENY:
+		nr->verdict = POLICY_VERDICT_DROP;
+		break;
+	case POLICY_ACTION_PASS:
+		nr->verdict = POLICY_VERDICT_MARK_RETURN;
+		nr->mark = PASS_MARK;
+		break;
+	default:
+		nr->log_group = x->d->nflog_group;
+		break;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct variant *v = x->pick[i];
+
+		if (v->kind != _POLICY_MATCH_KIND_MAX)
+			r = policy_nft_rule_match(nr, v->kind, v->family, v->value,
+						  v->set[0] ? v->set : NULL);
+	}
+	if (r < 0) {
+		policy_nft_rule_free(nr);
+		return r;
+	}
+	return chain_push(x->c, nr, x->label);
+}
+
+/* Every combination of one variant per dimension whose families agree. */
+static int crule_product(struct crule_emit *x, const struct variants *dims, size_t n,
+			 size_t k, int family)
+{
+	int r;
+
+	if (k == n)
+		return crule_push(x, n);
+	for (size_t i = 0; i < dims[k].n; i++) {
+		const struct variant *v = &dims[k].v[i];
+
+		if (family && v->family && v->family != family)
+			continue;
+		x->pick[k] = v;
+		r = crule_product(x, dims, n, k + 1, family ? family : v->family);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int compile_crule(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			 size_t i, struct policy_nft_chain *c)
+{
+	const struct policy_crule *cr = &np->crules[dir][i];
+	struct variants dims[CRULE_DIMS] = {};
+	struct crule_emit x = { .d = d, .cr = cr, .c = c };
+	char label[600];
+	size_t n = 0;
+	int r;
+
+	if (cr->action == POLICY_ACTION_LOG && d->nflog_group < 0)
+		return 0; /* nowhere to log to: a Log rule changes nothing */
+	snprintf(label, sizeof(label), "%s %s[%zu] %s", np->key, policy_dir_to_string(dir), i,
+		 policy_action_to_string(cr->action));
+	x.label = label;
+	r = proto_dims(cr, dims, &n);
+	if (r == 0)
+		r = side_dims(d, np, dir, &cr->src, true, dims, &n);
+	if (r == 0)
+		r = side_dims(d, np, dir, &cr->dst, false, dims, &n);
+	if (r == 0)
+		r = crule_product(&x, dims, n, 0, 0);
+	for (size_t k = 0; k < CRULE_DIMS; k++)
+		variants_done(&dims[k]);
+	return r;
+}
+
+static int compile_calico(struct policy_desired *d, struct policy_netpol *np)
 {
 	struct policy_nft_chain *c;
 	char name[300];
@@ -912,7 +1246,7 @@ static int compile_netpol(struct policy_desired *d, struct policy_netpol *np)
 		policy_chain_name(d, np, dir, name, sizeof(name));
 		r = chain_add(d, name, &c);
 		for (size_t i = 0; r == 0 && i < np->n_rules[dir]; i++)
-			r = compile_rule(d, np, dir, i, c);
+			r = compile_crule(d, np, dir, i, c);
 		if (r < 0)
 			return r;
 	}
@@ -1030,7 +1364,9 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 
 	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &v);) {
 		struct policy_netpol *np = v, **nv;
-		struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, np->ns);
+		struct ns_policies *nsp = np->kind == POLICY_KIND_GLOBAL
+						  ? &d->globals
+						  : policy_hmap_get_str(&d->ns_pols, np->ns);
 
 		if (!nsp) {
 			nsp = calloc(1, sizeof(*nsp));
@@ -1056,39 +1392,119 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 
 		qsort(nsp->v, nsp->n, sizeof(*nsp->v), cmp_netpol);
 	}
+	if (d->globals.n)
+		qsort(d->globals.v, d->globals.n, sizeof(*d->globals.v), cmp_netpol);
 	return claim_policy_names(d, m);
 }
 
+/* A policy applying to an endpoint, with its tier's place. */
+struct applied {
+	const struct policy_netpol *np;
+	double tier_order;
+	bool tier_has_order, tier_pass;
+};
+
+/* Tiers by order (unset last), then name; in a tier, Calico's policy
+ * order (policy_cmp()). */
+static int cmp_applied(const void *x, const void *y)
+{
+	const struct applied *a = x, *b = y;
+	int c;
+
+	if (a->tier_has_order != b->tier_has_order)
+		return a->tier_has_order ? -1 : 1;
+	if (a->tier_has_order && a->tier_order != b->tier_order)
+		return a->tier_order < b->tier_order ? -1 : 1;
+	c = strcmp(a->np->tier, b->np->tier);
+	return c ? c : policy_cmp(a->np, b->np);
+}
+
+static int applied_add(const struct policy_desired *d, const struct ns_policies *nsp,
+		       const struct policy_pod *pod, enum policy_dir dir, struct applied **v,
+		       size_t *n)
+{
+	for (size_t i = 0; nsp && i < nsp->n; i++) {
+		const struct policy_netpol *np = nsp->v[i];
+		struct applied *x;
+
+		if (!np->types[dir] || !policy_selects_pod(d->m, np, pod))
+			continue;
+		x = realloc(*v, (*n + 1) * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		*v = x;
+		x += (*n)++;
+		x->np = np;
+		policy_model_tier(d->m, np->tier, &x->tier_order, &x->tier_has_order, &x->tier_pass);
+	}
+	return 0;
+}
+
+/* The policies applying to @pod in @dir, in evaluation order. */
+static int pod_policies(const struct policy_desired *d, const struct policy_pod *pod,
+			enum policy_dir dir, struct applied **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct applied *v = NULL;
+	size_t n = 0;
+	int r;
+
+	r = applied_add(d, policy_hmap_get_str(&d->ns_pols, pod->ns), pod, dir, &v, &n);
+	if (r == 0)
+		r = applied_add(d, &d->globals, pod, dir, &v, &n);
+	if (r < 0)
+		return r;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_applied);
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+/* Only Kubernetes policies in a default tier that denies: the profile of
+ * plain NetworkPolicy (no tier markers, as before tiers existed). */
+static bool applied_is_plain(const struct applied *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].np->kind != POLICY_KIND_K8S || v[i].tier_pass)
+			return false;
+	return true;
+}
+
 /* What a profile chain of @pod in @dir holds: "<key>|<key>|...|<nflog
- * group>" of the policies isolating it (keys have no '|'), in *ret
- * (malloc'd), or NULL when no policy isolates it. */
+ * group>" of the policies applying to it (keys have no '|'), each tier
+ * introduced by "@<tier>:<Deny|Pass>|" unless they are all Kubernetes
+ * policies in a denying default tier; in *ret (malloc'd), or NULL when no
+ * policy applies. */
 static int profile_content(const struct policy_desired *d, const struct policy_pod *pod,
 			   enum policy_dir dir, char **ret)
 {
-	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
+	_cleanup_free_ struct applied *v = NULL;
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
+	size_t n = 0, len = 0;
+	bool plain;
+	int r;
 
 	*ret = NULL;
-	for (size_t i = 0; nsp && i < nsp->n; i++) {
-		const struct policy_netpol *np = nsp->v[i];
-		size_t kl = strlen(np->key);
-		char *x;
+	r = pod_policies(d, pod, dir, &v, &n);
+	if (r < 0 || n == 0)
+		return r;
+	plain = applied_is_plain(v, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_netpol *np = v[i].np;
+		bool new_tier = !plain && (i == 0 || strcmp(v[i - 1].np->tier, np->tier) != 0);
+		size_t need = strlen(np->key) + (new_tier ? strlen(np->tier) + 8 : 0) + 1 + 12;
+		char *x = realloc(buf, len + need);
 
-		if (!np->types[dir] || !labelsel_matches(np->pod_sel, pod->labels))
-			continue;
-		x = realloc(buf, len + kl + 1 + 12); /* room for "|" and the group */
 		if (!x)
 			return -ENOMEM;
 		buf = x;
-		memcpy(buf + len, np->key, kl);
-		len += kl;
-		buf[len++] = '|';
+		if (new_tier)
+			len += (size_t)sprintf(buf + len, "@%s:%s|", np->tier,
+					       v[i].tier_pass ? "Pass" : "Deny");
+		len += (size_t)sprintf(buf + len, "%s|", np->key);
 	}
-	if (buf) {
-		snprintf(buf + len, 12, "%d", d->nflog_group);
-		*ret = TAKE_PTR(buf);
-	}
+	snprintf(buf + len, 12, "%d", d->nflog_group);
+	*ret = TAKE_PTR(buf);
 	return 0;
 }
 
@@ -1129,39 +1545,116 @@ static int profile_name(struct policy_desired *d, const struct policy_pod *pod,
 	return 0;
 }
 
-static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
-			 enum policy_dir dir, struct policy_nft_chain *c)
+static int jump_rule(struct policy_nft_chain *c, const char *target, const char *label)
 {
-	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
-	char target[300], label[600];
-	struct policy_nft_rule *r;
-	int e;
+	struct policy_nft_rule *r = policy_nft_rule_new();
 
-	for (size_t i = 0; i < nsp->n; i++) {
-		struct policy_netpol *np = nsp->v[i];
-
-		if (!np->types[dir] || !labelsel_matches(np->pod_sel, pod->labels))
-			continue;
-		policy_chain_name(d, np, dir, target, sizeof(target));
-		r = policy_nft_rule_new();
-		if (!r || !(r->target = strdup(target))) {
-			policy_nft_rule_free(r);
-			return -ENOMEM;
-		}
-		r->verdict = POLICY_VERDICT_JUMP;
-		snprintf(label, sizeof(label), "%s %s", np->key, policy_dir_to_string(dir));
-		e = chain_push(c, r, label);
-		if (e < 0)
-			return e;
+	if (!r || !(r->target = strdup(target))) {
+		policy_nft_rule_free(r);
+		return -ENOMEM;
 	}
-	r = policy_nft_rule_new();
+	r->verdict = POLICY_VERDICT_JUMP;
+	return chain_push(c, r, label);
+}
+
+static int verdict_rule(struct policy_nft_chain *c, enum policy_verdict verdict, int log_group,
+			bool pass_check, const char *label)
+{
+	struct policy_nft_rule *r = policy_nft_rule_new();
+	int e = 0;
+
 	if (!r)
 		return -ENOMEM;
-	r->counter = true;
-	r->log_group = d->nflog_group;
-	r->verdict = POLICY_VERDICT_DROP;
-	snprintf(label, sizeof(label), "%s drop %s", pod->ns, policy_dir_to_string(dir));
+	r->counter = verdict != POLICY_VERDICT_UNMARK_RETURN;
+	r->log_group = log_group;
+	r->verdict = verdict;
+	r->mark = PASS_MARK;
+	if (pass_check)
+		e = policy_nft_rule_match(r, POLICY_MATCH_MARK, 0, PASS_MARK, NULL);
+	if (e < 0) {
+		policy_nft_rule_free(r);
+		return e;
+	}
 	return chain_push(c, r, label);
+}
+
+/* The @k-th tier chain of profile @c (tiers with a policy that passes
+ * have one, numbered from 0): "et_<dir>_..._t<k>". */
+static void tier_chain_name(const char *profile, size_t k, char *buf, size_t size)
+{
+	name_fmt(buf, size, "et%s_t%zu", profile + 2, k);
+}
+
+/* One tier's part of a profile: a jump per policy, then the tier's
+ * default action (Deny: drop; Pass: go on). A tier where some policy
+ * passes gets a chain of its own, left after a Pass (see PASS_MARK). */
+static int profile_tier(struct policy_desired *d, struct policy_nft_chain *c,
+			const struct applied *v, size_t n, size_t *k, bool plain,
+			const struct policy_pod *pod, enum policy_dir dir, struct tracker *t)
+{
+	struct policy_nft_chain *tc = c;
+	char target[300], label[600];
+	bool pass = false;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		pass |= v[i].np->has_pass;
+	if (pass) {
+		tier_chain_name(c->name, (*k)++, target, sizeof(target));
+		r = touch_chain(t, d, target);
+		if (r == 0)
+			r = policy_nft_chain_add(d->nft, target, &tc);
+		snprintf(label, sizeof(label), "tier %s %s", v[0].np->tier,
+			 policy_dir_to_string(dir));
+		if (r == 0)
+			r = jump_rule(c, target, label);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		policy_chain_name(d, v[i].np, dir, target, sizeof(target));
+		snprintf(label, sizeof(label), "%s %s", v[i].np->key, policy_dir_to_string(dir));
+		r = jump_rule(tc, target, label);
+		if (r == 0 && pass && v[i].np->has_pass) {
+			snprintf(label, sizeof(label), "%s %s passed", v[i].np->key,
+				 policy_dir_to_string(dir));
+			r = verdict_rule(tc, POLICY_VERDICT_UNMARK_RETURN, -1, true, label);
+		}
+	}
+	if (r < 0 || v[0].tier_pass)
+		return r;
+	if (plain)
+		snprintf(label, sizeof(label), "%s drop %s", pod->ns, policy_dir_to_string(dir));
+	else
+		snprintf(label, sizeof(label), "tier %s drop %s", v[0].np->tier,
+			 policy_dir_to_string(dir));
+	return verdict_rule(tc, POLICY_VERDICT_DROP, d->nflog_group, false, label);
+}
+
+static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
+			 enum policy_dir dir, struct policy_nft_chain *c, struct tracker *t)
+{
+	_cleanup_free_ struct applied *v = NULL;
+	size_t n = 0, k = 0;
+	char label[64];
+	int r;
+
+	r = pod_policies(d, pod, dir, &v, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && strcmp(v[j].np->tier, v[i].np->tier) == 0)
+			j++;
+		r = profile_tier(d, c, v + i, j - i, &k, applied_is_plain(v, n), pod, dir, t);
+		if (r < 0)
+			return r;
+		i = j;
+	}
+	if (n == 0 || !v[n - 1].tier_pass)
+		return 0;
+	/* passed by every tier: the namespace's profile, which allows */
+	snprintf(label, sizeof(label), "end of tiers %s", policy_dir_to_string(dir));
+	return verdict_rule(c, POLICY_VERDICT_ACCEPT, -1, false, label);
 }
 
 /* Records whether chain or set @name existed before the update (once). */
@@ -1234,16 +1727,23 @@ static int netpol_push(const struct policy_netpol ***v, size_t *n,
 static int relevance_change(struct policy_desired *d, const struct policy_pod *pod, int delta,
 			    struct tracker *t)
 {
-	const struct ns_policies *nsp = policy_hmap_get_str(&d->ns_pols, pod->ns);
+	const struct ns_policies *lists[2] = { policy_hmap_get_str(&d->ns_pols, pod->ns),
+						&d->globals };
 	int r;
 
 	if (!d->local_only && t)
 		return 0;
-	for (size_t k = 0; nsp && k < nsp->n; k++) {
-		const struct policy_netpol *np = nsp->v[k];
+	for (size_t k = 0, l = 0; l < 2; k++) {
+		const struct policy_netpol *np;
 		struct relevant *rel;
 
-		if (!labelsel_matches(np->pod_sel, pod->labels))
+		if (!lists[l] || k >= lists[l]->n) {
+			l++;
+			k = (size_t)-1;
+			continue;
+		}
+		np = lists[l]->v[k];
+		if (!policy_selects_pod(d->m, np, pod))
 			continue;
 		rel = policy_hmap_get_str(&d->compiled, np->key);
 		if (!rel && delta < 0)
@@ -1287,6 +1787,23 @@ static int mark_relevant(struct policy_desired *d, const struct policy_model *m)
 	return 0;
 }
 
+/* Drops the tier chains of profile @name. */
+static int tier_chains_del(struct policy_desired *d, const char *name, struct tracker *t)
+{
+	char tc[300];
+	int r;
+
+	for (size_t k = 0;; k++) {
+		tier_chain_name(name, k, tc, sizeof(tc));
+		if (!policy_nft_chain_get(d->nft, tc))
+			return 0;
+		r = touch_chain(t, d, tc);
+		if (r < 0)
+			return r;
+		policy_nft_chain_del(d->nft, tc);
+	}
+}
+
 /* One pod's dispatch in one direction: its profile chain's reference and its
  * vmap element. Every local pod has one (CHAIN_OPEN when not isolated): the
  * base chains drop what comes from or goes to a workload interface without. */
@@ -1316,13 +1833,16 @@ static int profile_change(struct policy_desired *d, const struct policy_pod *pod
 	if (!c && delta > 0) {
 		r = policy_nft_chain_add(d->nft, name, &c);
 		if (r == 0)
-			r = profile_build(d, pod, dir, c);
+			r = profile_build(d, pod, dir, c, t);
 		if (r < 0)
 			return r;
 	}
 	if (c && delta > 0) {
 		c->refs++;
 	} else if (c && --c->refs == 0) {
+		r = tier_chains_del(d, name, t);
+		if (r < 0)
+			return r;
 		policy_nft_chain_del(d->nft, name);
 		policy_names_release(&d->names, profile_kind[dir], content, strlen(content));
 	}
@@ -1580,6 +2100,7 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 		return -ENOMEM;
 	d->nflog_group = o ? o->nflog_group : -1;
 	d->v6 = m->n_pods_v6 > 0;
+	d->m = m;
 	d->netpol_generation = m->netpol_generation;
 	r = policy_nft_new(o && o->table ? o->table : POLICY_TABLE_DEFAULT, &d->nft);
 	if (r < 0)
@@ -1587,6 +2108,7 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 	r = compile_all(d, m);
 	if (r < 0)
 		return r;
+	d->m = NULL;
 	*ret = TAKE_PTR(d);
 	return 0;
 }
@@ -1660,6 +2182,7 @@ int policy_desired_update_pod(struct policy_desired *d, const struct policy_mode
 
 	if (d->netpol_generation != m->netpol_generation || d->v6 != (m->n_pods_v6 > 0))
 		return -ESTALE;
+	d->m = m;
 	r = policy_plan_new(d->nft->table, &p);
 	/* New first, then old: a pod that keeps its profile never drops the
 	 * chain's last reference in between. */
@@ -1672,6 +2195,7 @@ int policy_desired_update_pod(struct policy_desired *d, const struct policy_mode
 	if (r == 0)
 		r = tracker_plan(&t, d, p);
 	tracker_done(&t, d);
+	d->m = NULL;
 	if (r < 0) {
 		policy_plan_free(p);
 		return r;

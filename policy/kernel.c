@@ -495,6 +495,54 @@ static uint32_t addr_off(int family, bool src)
 	return src ? 12 : 16;
 }
 
+/* reg1 = meta mark & @mask ^ @xor */
+static int ex_mark_bits(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr *bw;
+	int e = ex_meta(r, NFT_META_MARK, NFT_REG_1);
+
+	if (e < 0)
+		return e;
+	bw = expr_add(r, "bitwise");
+	if (!bw)
+		return -ENOMEM;
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
+	return 0;
+}
+
+static int encode_match_calico(struct nftnl_rule *r, const struct policy_match *m)
+{
+	uint8_t b = (uint8_t)m->value;
+	uint32_t zero = 0;
+	int e;
+
+	switch (m->kind) {
+	case POLICY_MATCH_NFPROTO:
+		return ex_nfproto(r, m->family);
+	case POLICY_MATCH_L4PROTO:
+	case POLICY_MATCH_L4PROTO_NOT:
+		e = ex_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+		return e < 0 ? e
+			     : ex_cmp(r, m->kind == POLICY_MATCH_L4PROTO ? NFT_CMP_EQ : NFT_CMP_NEQ,
+				      &b, 1);
+	case POLICY_MATCH_TH_BYTE:
+	case POLICY_MATCH_TH_BYTE_NOT:
+		e = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, m->value >> 8, 1, NFT_REG_1);
+		return e < 0 ? e
+			     : ex_cmp(r, m->kind == POLICY_MATCH_TH_BYTE ? NFT_CMP_EQ : NFT_CMP_NEQ,
+				      &b, 1);
+	case POLICY_MATCH_MARK:
+		e = ex_mark_bits(r, m->value, 0);
+		return e < 0 ? e : ex_cmp(r, NFT_CMP_NEQ, &zero, 4);
+	default:
+		return -EINVAL;
+	}
+}
+
 static int encode_match(struct nftnl_rule *r, const struct policy_match *m)
 {
 	uint32_t al = m->family == AF_INET6 ? 16 : 4, w = al / 4;
@@ -512,16 +560,29 @@ static int encode_match(struct nftnl_rule *r, const struct policy_match *m)
 	case POLICY_MATCH_SADDR:
 	case POLICY_MATCH_DADDR:
 	case POLICY_MATCH_DADDR_NOT:
+	case POLICY_MATCH_SADDR_NOT:
 		e = ex_nfproto(r, m->family);
 		if (e == 0)
 			e = ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				       addr_off(m->family, m->kind == POLICY_MATCH_SADDR), al, NFT_REG_1);
-		return e < 0 ? e : ex_lookup(r, m->arg, false, m->kind == POLICY_MATCH_DADDR_NOT);
+				       addr_off(m->family, m->kind == POLICY_MATCH_SADDR ||
+							   m->kind == POLICY_MATCH_SADDR_NOT),
+				       al, NFT_REG_1);
+		return e < 0 ? e
+			     : ex_lookup(r, m->arg, false, m->kind == POLICY_MATCH_DADDR_NOT ||
+							      m->kind == POLICY_MATCH_SADDR_NOT);
 	case POLICY_MATCH_PORTS:
+	case POLICY_MATCH_PORTS_NOT:
+	case POLICY_MATCH_SPORTS:
+	case POLICY_MATCH_SPORTS_NOT: {
+		bool src = m->kind == POLICY_MATCH_SPORTS || m->kind == POLICY_MATCH_SPORTS_NOT;
+
 		e = ex_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 		if (e == 0)
-			e = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-		return e < 0 ? e : ex_lookup(r, m->arg, false, false);
+			e = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, src ? 0 : 2, 2, NFT_REG32_01);
+		return e < 0 ? e
+			     : ex_lookup(r, m->arg, false, m->kind == POLICY_MATCH_PORTS_NOT ||
+							      m->kind == POLICY_MATCH_SPORTS_NOT);
+	}
 	case POLICY_MATCH_NAMED:
 		e = ex_nfproto(r, m->family);
 		if (e == 0)
@@ -538,7 +599,7 @@ static int encode_match(struct nftnl_rule *r, const struct policy_match *m)
 			    NFT_REG_1);
 		return e < 0 ? e : ex_lookup(r, m->arg, true, false);
 	default:
-		return -EINVAL;
+		return encode_match_calico(r, m);
 	}
 }
 
@@ -548,6 +609,8 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 		[POLICY_VERDICT_ACCEPT] = NF_ACCEPT,
 		[POLICY_VERDICT_DROP] = NF_DROP,
 		[POLICY_VERDICT_JUMP] = (uint32_t)NFT_JUMP,
+		[POLICY_VERDICT_MARK_RETURN] = (uint32_t)NFT_RETURN,
+		[POLICY_VERDICT_UNMARK_RETURN] = (uint32_t)NFT_RETURN,
 	};
 	struct nftnl_expr *e;
 	char prefix[64], label[POLICY_COMMENT_MAX];
@@ -567,6 +630,19 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 		return 0;
 	if (pr->verdict == POLICY_VERDICT_MASQUERADE) /* a statement that ends in accept */
 		return expr_add(r, "masq") ? 0 : -ENOMEM;
+	if (pr->verdict == POLICY_VERDICT_MARK_RETURN ||
+	    pr->verdict == POLICY_VERDICT_UNMARK_RETURN) {
+		int x = ex_mark_bits(r, ~pr->mark,
+				     pr->verdict == POLICY_VERDICT_MARK_RETURN ? pr->mark : 0);
+
+		if (x < 0)
+			return x;
+		e = expr_add(r, "meta");
+		if (!e)
+			return -ENOMEM;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	}
 	e = expr_add(r, "immediate");
 	if (!e)
 		return -ENOMEM;

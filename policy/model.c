@@ -20,11 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calico.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "ifname.h"
 #include "labelsel.h"
 #include "model.h"
+#include "selector.h"
 
 #define MODEL_MAX_RULES 1024
 #define MODEL_MAX_ITEMS 4096 /* peers, ports, excepts per list */
@@ -33,6 +35,18 @@ static const char *const dir_names[_POLICY_DIR_MAX] = {
 	[POLICY_DIR_INGRESS] = "ingress",
 	[POLICY_DIR_EGRESS] = "egress",
 };
+
+static const char *const action_names[_POLICY_ACTION_MAX] = {
+	[POLICY_ACTION_ALLOW] = "Allow",
+	[POLICY_ACTION_DENY] = "Deny",
+	[POLICY_ACTION_PASS] = "Pass",
+	[POLICY_ACTION_LOG] = "Log",
+};
+
+const char *policy_action_to_string(enum policy_action a)
+{
+	return a >= 0 && a < _POLICY_ACTION_MAX ? action_names[a] : NULL;
+}
 
 const char *policy_dir_to_string(enum policy_dir d)
 {
@@ -102,6 +116,7 @@ struct policy_pod *policy_pod_free(struct policy_pod *p)
 	free(p->ns);
 	free(p->name);
 	free(p->node);
+	free(p->sa);
 	free(p->labels);
 	free(p->ips);
 	free(p->ports);
@@ -244,6 +259,7 @@ static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
 	const char *name = json_string_value(json_object_get(meta, "name"));
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	const char *node = json_string_value(json_object_get(spec, "nodeName"));
+	const char *sa = json_string_value(json_object_get(spec, "serviceAccountName"));
 	int r;
 
 	if (!name || !*name)
@@ -251,7 +267,8 @@ static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
 	p->name = strdup(name);
 	p->ns = strdup(ns && *ns ? ns : "default");
 	p->node = node ? strdup(node) : NULL;
-	if (!p->name || !p->ns || (node && !p->node))
+	p->sa = strdup(sa && *sa ? sa : "default");
+	if (!p->name || !p->ns || (node && !p->node) || !p->sa)
 		return -ENOMEM;
 	r = labels_from_json(labels, NULL, NULL, &p->labels);
 	if (r == -EINVAL)
@@ -299,10 +316,12 @@ int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret)
 	n->ns = strdup(p->ns);
 	n->name = strdup(p->name);
 	n->node = p->node ? strdup(p->node) : NULL;
+	n->sa = p->sa ? strdup(p->sa) : NULL;
 	n->labels = labels_dup(p->labels);
 	n->ips = n_ips ? malloc(n_ips * sizeof(*p->ips)) : NULL;
 	n->ports = p->n_ports ? malloc(p->n_ports * sizeof(*p->ports)) : NULL;
-	if (!n->ns || !n->name || (p->node && !n->node) || !n->labels || (n_ips && !n->ips) ||
+	if (!n->ns || !n->name || (p->node && !n->node) || (p->sa && !n->sa) || !n->labels ||
+	    (n_ips && !n->ips) ||
 	    (p->n_ports && !n->ports))
 		return -ENOMEM;
 	if (n_ips)
@@ -360,7 +379,8 @@ bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b)
 	size_t n_ips = a->n_ips + a->n_unverified;
 
 	return streq_null(a->ns, b->ns) && streq_null(a->name, b->name) &&
-	       streq_null(a->node, b->node) && a->host_network == b->host_network &&
+	       streq_null(a->node, b->node) && streq_null(a->sa, b->sa) &&
+	       a->host_network == b->host_network &&
 	       a->ips_reported == b->ips_reported && a->bad_ip_annotation == b->bad_ip_annotation &&
 	       labels_equal(a->labels, b->labels) && a->n_ips == b->n_ips &&
 	       a->n_unverified == b->n_unverified && a->n_ports == b->n_ports &&
@@ -432,19 +452,51 @@ static void rule_done(struct policy_rule *r)
 	free(r->ports);
 }
 
+static void ports_free(struct policy_port *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static void entity_done(struct policy_entity *e)
+{
+	free(e->nets);
+	free(e->not_nets);
+	selector_free(e->sel);
+	selector_free(e->ns_sel);
+	selector_free(e->sa_sel);
+	for (size_t i = 0; i < e->n_sa_names; i++)
+		free(e->sa_names[i]);
+	free(e->sa_names);
+	free(e->key);
+	ports_free(e->ports, e->n_ports);
+	ports_free(e->not_ports, e->n_not_ports);
+}
+
 static struct policy_netpol *netpol_free(struct policy_netpol *p)
 {
 	if (!p)
 		return NULL;
 	for (int d = 0; d < _POLICY_DIR_MAX; d++) {
-		for (size_t i = 0; i < p->n_rules[d]; i++)
+		for (size_t i = 0; p->rules[d] && i < p->n_rules[d]; i++)
 			rule_done(&p->rules[d][i]);
 		free(p->rules[d]);
+		for (size_t i = 0; p->crules[d] && i < p->n_rules[d]; i++) {
+			entity_done(&p->crules[d][i].src);
+			entity_done(&p->crules[d][i].dst);
+		}
+		free(p->crules[d]);
 	}
 	labelsel_free(p->pod_sel);
+	selector_free(p->sel);
+	selector_free(p->ns_sel);
+	selector_free(p->sa_sel);
 	free(p->ns);
 	free(p->name);
 	free(p->key);
+	free(p->sort_name);
+	free(p->tier);
 	free(p);
 	return NULL;
 }
@@ -748,7 +800,12 @@ static int netpol_new(const json_t *j, struct policy_netpol **ret, char **ret_er
 		return errmsg_set(ret_error, -EINVAL, "networkpolicy: metadata.name: required");
 	np->name = strdup(name);
 	np->ns = strdup(ns && *ns ? ns : "default");
-	if (!np->name || !np->ns || asprintf(&np->key, "%s/%s", np->ns, np->name) < 0)
+	np->tier = strdup("default");
+	np->order = 1000; /* Calico's order for Kubernetes NetworkPolicies */
+	np->has_order = true;
+	if (!np->name || !np->ns || !np->tier ||
+	    asprintf(&np->key, "%s/%s", np->ns, np->name) < 0 ||
+	    asprintf(&np->sort_name, "%s/knp.default.%s", np->ns, np->name) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(np);
 	return 0;
@@ -852,6 +909,15 @@ struct policy_model *policy_model_free(struct policy_model *m)
 		policy_namespace_free(v);
 	for (i = 0; policy_hmap_next(&m->netpols, &i, &v);)
 		policy_netpol_unref(v);
+	for (i = 0; policy_hmap_next(&m->tiers, &i, &v);)
+		policy_tier_free(v);
+	for (i = 0; policy_hmap_next(&m->netsets, &i, &v);)
+		policy_netset_free(v);
+	for (i = 0; policy_hmap_next(&m->sas, &i, &v);)
+		policy_sa_free(v);
+	policy_hmap_done(&m->tiers);
+	policy_hmap_done(&m->netsets);
+	policy_hmap_done(&m->sas);
 	for (i = 0; policy_hmap_next(&m->ns_pods, &i, &v);) {
 		struct policy_ns_pods *np = v;
 
@@ -1074,7 +1140,7 @@ int policy_model_set_netpol(struct policy_model *m, struct policy_netpol *p)
 {
 	int r;
 
-	(void)policy_model_del_netpol(m, p->ns, p->name);
+	(void)policy_model_del_policy(m, p->key);
 	r = policy_hmap_put_str(&m->netpols, p->key, p);
 	if (r < 0) {
 		policy_netpol_unref(p);
@@ -1088,10 +1154,15 @@ int policy_model_set_netpol(struct policy_model *m, struct policy_netpol *p)
 int policy_model_del_netpol(struct policy_model *m, const char *ns, const char *name)
 {
 	char key[600];
-	struct policy_netpol *p;
 
 	snprintf(key, sizeof(key), "%s/%s", ns, name);
-	p = policy_hmap_remove_str(&m->netpols, key);
+	return policy_model_del_policy(m, key);
+}
+
+int policy_model_del_policy(struct policy_model *m, const char *key)
+{
+	struct policy_netpol *p = policy_hmap_remove_str(&m->netpols, key);
+
 	if (!p)
 		return -ENOENT;
 	policy_netpol_unref(p);

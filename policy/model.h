@@ -22,6 +22,7 @@
 
 struct labels;
 struct labelsel;
+struct selector;
 
 #define POLICY_PORT_NAME_MAX 15
 #define POLICY_POD_MAX_IPS 32 /* candidate addresses of one pod */
@@ -40,6 +41,7 @@ struct policy_pod {
 	struct labels *labels; /* owned, never NULL */
 	char ifname[IFNAMSIZ]; /* host-side veth, ifname_for_workload(ns, name) */
 	bool host_network;    /* spec.hostNetwork: outside NetworkPolicy */
+	char *sa;	      /* spec.serviceAccountName ("default" when absent) */
 	bool ips_reported;    /* the candidates are status.podIPs (kubelet) */
 	bool bad_ip_annotation; /* the podIPs annotation was unreadable: ignored */
 	uint8_t n_unverified; /* ips[n_ips .. n_ips + n_unverified): claimed, not used */
@@ -94,16 +96,98 @@ enum policy_dir {
 
 const char *policy_dir_to_string(enum policy_dir d);
 
-/* A validated NetworkPolicy; immutable after parsing, reference counted. */
+/* Where a policy comes from. */
+enum policy_kind {
+	POLICY_KIND_K8S,    /* networking.k8s.io NetworkPolicy: tier default, order 1000 */
+	POLICY_KIND_CALICO, /* Calico NetworkPolicy (namespaced) */
+	POLICY_KIND_GLOBAL, /* Calico GlobalNetworkPolicy */
+	_POLICY_KIND_MAX,
+	_POLICY_KIND_INVALID = -22,
+};
+
+enum policy_action {
+	POLICY_ACTION_ALLOW,
+	POLICY_ACTION_DENY,
+	POLICY_ACTION_PASS, /* to the next tier that has policies for the endpoint */
+	POLICY_ACTION_LOG,  /* NFLOG, then on to the next rule */
+	_POLICY_ACTION_MAX,
+	_POLICY_ACTION_INVALID = -22,
+};
+
+const char *policy_action_to_string(enum policy_action a);
+
+/* The source or destination of a Calico rule; every given part must match. */
+struct policy_entity {
+	struct in_prefix *nets, *not_nets;
+	size_t n_nets, n_not_nets;
+	/* endpoints (and network sets) by labels: present when any of sel,
+	 * ns_sel, sa_sel or sa_names is given */
+	bool by_labels;
+	struct selector *sel;	 /* NULL: any */
+	struct selector *ns_sel; /* NULL: the policy's namespace (GNP: any) */
+	struct selector *sa_sel; /* serviceAccounts.selector; NULL: any */
+	char **sa_names;	 /* serviceAccounts.names; n_sa_names == 0: any */
+	size_t n_sa_names;
+	char *key; /* what makes two entities select the same endpoints */
+	struct policy_port *ports, *not_ports; /* proto = the rule's protocol */
+	size_t n_ports, n_not_ports;
+};
+
+/* One Calico rule. */
+struct policy_crule {
+	enum policy_action action;
+	int family;	/* ipVersion: AF_INET, AF_INET6, 0 = both */
+	int proto;	/* -1: any */
+	int not_proto;	/* -1: none */
+	int icmp_type, icmp_code;	  /* -1: any */
+	int not_icmp_type, not_icmp_code; /* -1: none */
+	struct policy_entity src, dst;
+};
+
+/* A validated policy, Kubernetes or Calico; immutable after parsing,
+ * reference counted. */
 struct policy_netpol {
 	unsigned refs;
-	char *ns, *name;
-	char *key; /* "ns/name" */
-	struct labelsel *pod_sel;
+	enum policy_kind kind;
+	char *ns, *name; /* Calico: the stored name "<tier>.<name>"; GNP: ns "" */
+	char *key;	 /* K8S "ns/name", CALICO "np:ns/name", GLOBAL "gnp:name" */
+	char *sort_name; /* ties of equal order are broken by it (Calico's names) */
+	char *tier;	 /* K8S: "default" */
+	double order;	 /* K8S: 1000 */
+	bool has_order;	 /* false: after every policy with an order */
+	struct labelsel *pod_sel;  /* K8S */
+	struct selector *sel;	   /* Calico spec.selector; NULL = all() */
+	struct selector *ns_sel;   /* GNP spec.namespaceSelector; NULL = any */
+	struct selector *sa_sel;   /* spec.serviceAccountSelector; NULL = any */
 	bool types[_POLICY_DIR_MAX]; /* policyTypes after defaulting */
-	struct policy_rule *rules[_POLICY_DIR_MAX];
-	size_t n_rules[_POLICY_DIR_MAX];
-	bool rejected; /* the stand-in of an invalid policy: allows nothing */
+	struct policy_rule *rules[_POLICY_DIR_MAX];   /* K8S */
+	struct policy_crule *crules[_POLICY_DIR_MAX]; /* Calico */
+	size_t n_rules[_POLICY_DIR_MAX]; /* of rules or crules */
+	bool has_pass;	/* some rule passes */
+	bool rejected; /* the stand-in of an invalid policy: allows nothing
+			* (Calico: denies everything that reaches it) */
+};
+
+/* A Calico Tier. */
+struct policy_tier {
+	char *name;
+	double order;
+	bool has_order;
+	bool pass; /* defaultAction Pass (else Deny) */
+};
+
+/* A NetworkSet (ns set) or GlobalNetworkSet (ns NULL). */
+struct policy_netset {
+	char *ns, *name, *key; /* key "ns/name" or "/name" */
+	struct labels *labels; /* with Calico's metadata-annotation labels */
+	struct in_prefix *nets;
+	size_t n_nets;
+};
+
+/* A ServiceAccount's labels (serviceAccountSelector). */
+struct policy_sa {
+	char *key; /* "ns/name" */
+	struct labels *labels;
 };
 
 /**
@@ -181,7 +265,10 @@ struct policy_model {
 	char *node;		/* only its pods get dispatch entries; NULL = all */
 	struct policy_hmap pods; /* "ns/name" -> struct policy_pod */
 	struct policy_hmap namespaces; /* name -> struct policy_namespace */
-	struct policy_hmap netpols;    /* "ns/name" -> struct policy_netpol */
+	struct policy_hmap netpols;    /* key -> struct policy_netpol (every kind) */
+	struct policy_hmap tiers;      /* name -> struct policy_tier */
+	struct policy_hmap netsets;    /* key -> struct policy_netset */
+	struct policy_hmap sas;	       /* "ns/name" -> struct policy_sa */
 	struct policy_hmap ns_pods;    /* ns -> struct policy_ns_pods */
 	struct policy_hmap ifnames;    /* local pods' ifname -> how many use it */
 	size_t n_pods_v6;	/* pods with an IPv6 address (IPv6 rules exist iff > 0) */
@@ -231,9 +318,11 @@ int policy_model_del_namespace(struct policy_model *m, const char *name);
 bool policy_model_ns_matches(const struct policy_model *m, const char *name,
 			     const struct labelsel *sel);
 
-/* policy_model_set_netpol - add or replace; takes the caller's reference. */
+/* policy_model_set_netpol - add or replace (by key); takes the caller's reference. */
 int policy_model_set_netpol(struct policy_model *m, struct policy_netpol *p);
 int policy_model_del_netpol(struct policy_model *m, const char *ns, const char *name);
+/* policy_model_del_policy - remove a policy of any kind by its key. */
+int policy_model_del_policy(struct policy_model *m, const char *key);
 
 /* policy_model_next_pod - iterate pods: start with *i = 0; false at the end. */
 bool policy_model_next_pod(const struct policy_model *m, size_t *i, struct policy_pod **ret);

@@ -323,16 +323,46 @@ static void match_text(struct text *t, const struct policy_match *m)
 	case POLICY_MATCH_SADDR:
 	case POLICY_MATCH_DADDR:
 	case POLICY_MATCH_DADDR_NOT:
+	case POLICY_MATCH_SADDR_NOT:
 		text_add(t, ip_word(m->family));
-		text_add(t, m->kind == POLICY_MATCH_SADDR   ? " saddr @"
-			    : m->kind == POLICY_MATCH_DADDR ? " daddr @"
-							    : " daddr != @");
+		text_add(t, m->kind == POLICY_MATCH_SADDR	? " saddr @"
+			    : m->kind == POLICY_MATCH_DADDR	? " daddr @"
+			    : m->kind == POLICY_MATCH_SADDR_NOT ? " saddr != @"
+								: " daddr != @");
 		text_add(t, m->arg);
 		break;
 	case POLICY_MATCH_PORTS:
-		text_add(t, "meta l4proto . th dport @");
+	case POLICY_MATCH_PORTS_NOT:
+	case POLICY_MATCH_SPORTS:
+	case POLICY_MATCH_SPORTS_NOT:
+		text_add(t, m->kind == POLICY_MATCH_PORTS || m->kind == POLICY_MATCH_PORTS_NOT
+				    ? "meta l4proto . th dport "
+				    : "meta l4proto . th sport ");
+		text_add(t, m->kind == POLICY_MATCH_PORTS || m->kind == POLICY_MATCH_SPORTS ? "@"
+											    : "!= @");
 		text_add(t, m->arg);
 		break;
+	case POLICY_MATCH_NFPROTO:
+		text_add(t, m->family == AF_INET6 ? "meta nfproto ipv6" : "meta nfproto ipv4");
+		break;
+	case POLICY_MATCH_L4PROTO:
+	case POLICY_MATCH_L4PROTO_NOT:
+	case POLICY_MATCH_TH_BYTE:
+	case POLICY_MATCH_TH_BYTE_NOT:
+	case POLICY_MATCH_MARK: {
+		char num[64];
+
+		if (m->kind == POLICY_MATCH_L4PROTO || m->kind == POLICY_MATCH_L4PROTO_NOT)
+			snprintf(num, sizeof(num), "meta l4proto %s%u",
+				 m->kind == POLICY_MATCH_L4PROTO ? "" : "!= ", m->value);
+		else if (m->kind == POLICY_MATCH_MARK)
+			snprintf(num, sizeof(num), "meta mark & 0x%08x != 0", m->value);
+		else
+			snprintf(num, sizeof(num), "@th,%u,8 %s%u", (m->value >> 8) * 8,
+				 m->kind == POLICY_MATCH_TH_BYTE ? "" : "!= ", m->value & 0xff);
+		text_add(t, num);
+		break;
+	}
 	case POLICY_MATCH_NAMED:
 		text_add(t, ip_word(m->family));
 		text_add(t, " daddr . meta l4proto . th dport @");
@@ -374,8 +404,16 @@ int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret)
 	else if (r->verdict == POLICY_VERDICT_JUMP) {
 		text_add(&t, "jump ");
 		text_add(&t, r->target ? r->target : "?");
-	} else if (r->verdict == POLICY_VERDICT_MASQUERADE)
+	} else if (r->verdict == POLICY_VERDICT_MASQUERADE) {
 		text_add(&t, "masquerade");
+	} else if (r->verdict == POLICY_VERDICT_MARK_RETURN ||
+		   r->verdict == POLICY_VERDICT_UNMARK_RETURN) {
+		snprintf(num, sizeof(num), "0x%08x return", r->mark);
+		text_add(&t, r->verdict == POLICY_VERDICT_MARK_RETURN
+				     ? "meta mark set meta mark | "
+				     : "meta mark set meta mark & ~");
+		text_add(&t, num);
+	}
 	if (t.oom) {
 		free(t.buf);
 		return -ENOMEM;

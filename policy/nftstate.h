@@ -75,6 +75,16 @@ enum policy_match_kind {
 	POLICY_MATCH_IIF_VMAP,	 /* iifname vmap @arg */
 	POLICY_MATCH_OIF_VMAP,	 /* oifname vmap @arg */
 	POLICY_MATCH_DADDR_NOT,	 /* ip/ip6 daddr != @arg */
+	POLICY_MATCH_SADDR_NOT,	 /* ip/ip6 saddr != @arg */
+	POLICY_MATCH_PORTS_NOT,	 /* meta l4proto . th dport != @arg */
+	POLICY_MATCH_SPORTS,	 /* meta l4proto . th sport @arg */
+	POLICY_MATCH_SPORTS_NOT, /* meta l4proto . th sport != @arg */
+	POLICY_MATCH_NFPROTO,	 /* meta nfproto ipv4/ipv6 (family) */
+	POLICY_MATCH_L4PROTO,	 /* meta l4proto value */
+	POLICY_MATCH_L4PROTO_NOT, /* meta l4proto != value */
+	POLICY_MATCH_TH_BYTE,	  /* th byte (value >> 8) == (value & 0xff): ICMP type 0, code 1 */
+	POLICY_MATCH_TH_BYTE_NOT, /* the same, != */
+	POLICY_MATCH_MARK,	  /* meta mark & value != 0 */
 	_POLICY_MATCH_KIND_MAX,
 };
 
@@ -95,10 +105,12 @@ enum policy_verdict {
 	POLICY_VERDICT_DROP,
 	POLICY_VERDICT_JUMP,
 	POLICY_VERDICT_MASQUERADE, /* nat chains: source NAT to the outgoing interface's address */
+	POLICY_VERDICT_MARK_RETURN,   /* meta mark set meta mark | mark; return */
+	POLICY_VERDICT_UNMARK_RETURN, /* meta mark set meta mark & ~mark; return */
 	_POLICY_VERDICT_MAX,
 };
 
-#define POLICY_RULE_MAX_MATCH 4
+#define POLICY_RULE_MAX_MATCH 12
 
 struct policy_nft_rule {
 	char *comment; /* "<label> #<hash>": the identity in both states */
@@ -109,6 +121,7 @@ struct policy_nft_rule {
 	int log_group; /* NFLOG group, -1 = no log */
 	enum policy_verdict verdict;
 	char *target; /* JUMP */
+	uint32_t mark; /* MARK_RETURN, UNMARK_RETURN */
 	/* observed only */
 	uint64_t handle;
 	uint64_t packets, bytes;

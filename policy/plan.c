@@ -154,15 +154,18 @@ int policy_plan_add_chain(struct policy_plan *p, const struct policy_nft_chain *
 	return r;
 }
 
-/* Base chains are deleted first, then profile chains, then the chains they
- * jump to, so no chain is deleted while a rule still jumps to it. */
+/* Base chains are deleted first, then profile chains, then their tier
+ * chains, then the chains they jump to, so no chain is deleted while a
+ * rule still jumps to it. */
 static int chain_rank(const char *name)
 {
 	if (strncmp(name, "cc_", 3) == 0)
 		return 0;
 	if (strncmp(name, "ep_", 3) == 0)
 		return 1;
-	return 2;
+	if (strncmp(name, "et_", 3) == 0)
+		return 2;
+	return 3;
 }
 
 int policy_plan_del_chain(struct policy_plan *p, const char *name, bool replace)
@@ -258,7 +261,7 @@ void policy_plan_finish(struct policy_plan *p)
 		return; /* keep build order: still valid, only less tidy */
 	/* Counting sort over (kind, rank) keeps ties in build order. */
 	for (int k = 0; k < _POLICY_OP_KIND_MAX; k++)
-		for (int rank = 0; rank < 3; rank++)
+		for (int rank = 0; rank < 4; rank++)
 			for (size_t i = 0; i < p->n_ops; i++)
 				if ((int)p->ops[i].kind == k && p->ops[i].chain_rank == rank) {
 					pos[i] = (long)n;

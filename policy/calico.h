@@ -1,0 +1,112 @@
+/* Calico's own policy model: NetworkPolicy and GlobalNetworkPolicy (as
+ * Calico stores them in crd.projectcalico.org/v1), Tier, NetworkSet,
+ * GlobalNetworkSet, and the ServiceAccount labels serviceAccountSelector
+ * matches; parsed into the same struct policy_netpol the compiler takes for
+ * Kubernetes NetworkPolicies, with Calico's selector grammar (lib/selector).
+ *
+ * Matching, as Calico defines it:
+ *  - an endpoint (pod) carries its labels plus projectcalico.org/namespace,
+ *    projectcalico.org/orchestrator (k8s) and projectcalico.org/serviceaccount;
+ *    a namespace its labels plus projectcalico.org/name; a ServiceAccount its
+ *    labels plus projectcalico.org/name;
+ *  - a NetworkPolicy selects endpoints of its namespace; a
+ *    GlobalNetworkPolicy those of every namespace its namespaceSelector
+ *    matches (all when absent); serviceAccountSelector narrows both;
+ *  - a rule's source/destination without namespaceSelector means the
+ *    policy's namespace (NetworkPolicy) or everything (GlobalNetworkPolicy),
+ *    network sets included; with one, the endpoints and NetworkSets of the
+ *    namespaces it matches ("global()": the GlobalNetworkSets only).
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "model.h"
+
+#define POLICY_K8S_ORDER 1000.0	     /* Calico's order for Kubernetes NetworkPolicies */
+#define POLICY_DEFAULT_TIER "default"
+#define POLICY_DEFAULT_TIER_ORDER 1000000.0 /* Calico's default tier order */
+
+/**
+ * policy_calico_from_json - parse and validate a Calico policy as stored in
+ *   its CRD (crd.projectcalico.org/v1, name "<tier>.<name>")
+ * @j: the object
+ * @kind: POLICY_KIND_CALICO (NetworkPolicy) or POLICY_KIND_GLOBAL
+ * @ret: the policy, one reference
+ * @ret_error: malloc'd message naming the policy and the field, on -EINVAL
+ *
+ * What calico-c cannot enforce exactly (http, notSelector, services, named
+ * source ports) is -EOPNOTSUPP with a message: felix-c then uses
+ * policy_calico_deny_from_json().
+ *
+ * Return: 0, -EINVAL, -EOPNOTSUPP, -ENOMEM.
+ */
+int policy_calico_from_json(const json_t *j, enum policy_kind kind, struct policy_netpol **ret,
+			    char **ret_error);
+/**
+ * policy_calico_deny_from_json - the fail-closed stand-in for a Calico
+ *   policy that policy_calico_from_json() refused: same key, tier and order,
+ *   the endpoints @j's selectors select (every endpoint in scope when they
+ *   do not parse), both directions unless its types parse, one rule: Deny.
+ * @j: the object
+ * @kind: as above
+ * @ret: the stand-in
+ *
+ * Return: 0, -EINVAL (no name), -ENOMEM.
+ */
+int policy_calico_deny_from_json(const json_t *j, enum policy_kind kind,
+				 struct policy_netpol **ret);
+
+/* crdvalid's ops.policy: the checks of policy_calico_from_json() on an
+ * object crdvalid accepted (what is only unsupported is not an error). */
+int policy_calico_check(const json_t *obj, char **ret_error);
+
+int policy_tier_from_json(const json_t *j, struct policy_tier **ret, char **ret_error);
+struct policy_tier *policy_tier_free(struct policy_tier *t);
+DEFINE_CLEANUP_FUNC(struct policy_tier, policy_tier_free);
+
+/* @j: a NetworkSet (namespaced) or GlobalNetworkSet. */
+int policy_netset_from_json(const json_t *j, struct policy_netset **ret, char **ret_error);
+struct policy_netset *policy_netset_free(struct policy_netset *s);
+DEFINE_CLEANUP_FUNC(struct policy_netset, policy_netset_free);
+
+int policy_sa_from_json(const json_t *j, struct policy_sa **ret, char **ret_error);
+struct policy_sa *policy_sa_free(struct policy_sa *s);
+DEFINE_CLEANUP_FUNC(struct policy_sa, policy_sa_free);
+
+/* Add or replace (ownership taken, also on error) / remove; each is a
+ * policy change for the compiler (netpol_generation). */
+int policy_model_set_tier(struct policy_model *m, struct policy_tier *t);
+int policy_model_del_tier(struct policy_model *m, const char *name);
+int policy_model_set_netset(struct policy_model *m, struct policy_netset *s);
+int policy_model_del_netset(struct policy_model *m, const char *ns, const char *name);
+int policy_model_set_sa(struct policy_model *m, struct policy_sa *s);
+int policy_model_del_sa(struct policy_model *m, const char *ns, const char *name);
+
+/* A tier's place: its order (Calico's default tier's when it has no
+ * Tier object; after every ordered tier when unset or missing) and whether
+ * its default action is Pass. */
+void policy_model_tier(const struct policy_model *m, const char *name, double *ret_order,
+		       bool *ret_has_order, bool *ret_pass);
+
+/* Whether @np applies to @pod (any kind; types not considered). */
+bool policy_selects_pod(const struct policy_model *m, const struct policy_netpol *np,
+			const struct policy_pod *pod);
+/* Whether a Calico rule's source/destination @e (by_labels) selects @pod /
+ * network set @s. */
+bool policy_entity_matches_pod(const struct policy_model *m, const struct policy_netpol *np,
+			       const struct policy_entity *e, const struct policy_pod *pod);
+bool policy_entity_matches_netset(const struct policy_model *m, const struct policy_netpol *np,
+				  const struct policy_entity *e, const struct policy_netset *s);
+/* Whether @e may select pods of namespace @ns (a cheap candidate filter). */
+bool policy_entity_wants_ns(const struct policy_model *m, const struct policy_netpol *np,
+			    const struct policy_entity *e, const char *ns);
+
+/**
+ * policy_cmp - Calico's evaluation order of two policies of one tier:
+ *   order (unset last), then name
+ */
+int policy_cmp(const struct policy_netpol *a, const struct policy_netpol *b);
