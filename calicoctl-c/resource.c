@@ -31,6 +31,7 @@
 #include "ipam/ipam.h"
 #include "kapi.h"
 #include "log.h"
+#include "policy/calico.h"
 #include "yamljson.h"
 
 #define APPLY_RETRIES 5
@@ -529,13 +530,17 @@ int ctl_cmd_get(struct ctl *c, int argc, char **argv)
 /* Validates every object; Return: 0 or -EINVAL after printing each problem. */
 static int validate_all(const json_t *objs, const char *file)
 {
+	/* crdvalid plus the parsers the programs use: IPAM's pool and block
+	 * parsers, the policy model's Calico policy parser */
+	struct crdvalid_ops ops = ipam_crdvalid_ops;
 	const json_t *o;
 	size_t i;
 	int bad = 0;
 
+	ops.policy = policy_calico_check;
 	json_array_foreach(objs, i, o) {
 		_cleanup_free_ char *err = NULL;
-		int r = crdvalid_check(NULL, o, &ipam_crdvalid_ops, &err);
+		int r = crdvalid_check(NULL, o, &ops, &err);
 
 		if (r == -ENOMEM)
 			return ctl_oom();

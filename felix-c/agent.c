@@ -43,6 +43,7 @@
 #include "kinformer.h"
 #include "log.h"
 #include "nl.h"
+#include "policy/calico.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
 
@@ -62,6 +63,12 @@ enum inf_kind {
 	INF_ENDPOINTSLICES,
 	INF_FELIXCONFIGS,
 	INF_SECRETS,
+	INF_CALICO_NETPOLS,
+	INF_GLOBAL_NETPOLS,
+	INF_TIERS,
+	INF_NETSETS,
+	INF_GLOBAL_NETSETS,
+	INF_SERVICEACCOUNTS,
 	_INF_MAX,
 };
 
@@ -83,6 +90,12 @@ static const struct {
 	[INF_ENDPOINTSLICES] = { "endpointslices", &kapi_endpointslices },
 	[INF_FELIXCONFIGS] = { "felixconfigurations", &kapi_felixconfigurations },
 	[INF_SECRETS] = { "secrets", &kapi_secrets },
+	[INF_CALICO_NETPOLS] = { "calico_networkpolicies", &kapi_calico_networkpolicies },
+	[INF_GLOBAL_NETPOLS] = { "globalnetworkpolicies", &kapi_globalnetworkpolicies },
+	[INF_TIERS] = { "tiers", &kapi_tiers },
+	[INF_NETSETS] = { "networksets", &kapi_networksets },
+	[INF_GLOBAL_NETSETS] = { "globalnetworksets", &kapi_globalnetworksets },
+	[INF_SERVICEACCOUNTS] = { "serviceaccounts", &kapi_serviceaccounts },
 };
 
 /* The informers whose objects reach the managers as they are. */
@@ -456,6 +469,100 @@ static void model_set_netpol(struct inf_ctx *c, json_t *obj)
 		log_error_errno(r, "Failed to add NetworkPolicy to the model: %m");
 }
 
+/* Calico's policies: one that cannot be enforced exactly (invalid, or a
+ * field calico-c does not implement) denies what reaches it, at its place. */
+static void model_set_calico_policy(struct inf_ctx *c, json_t *obj)
+{
+	enum policy_kind kind = c->kind == INF_GLOBAL_NETPOLS ? POLICY_KIND_GLOBAL
+							       : POLICY_KIND_CALICO;
+	struct felix_agent *a = c->a;
+	_cleanup_free_ char *err = NULL;
+	struct policy_netpol *p = NULL;
+	int r;
+
+	r = policy_calico_from_json(obj, kind, &p, &err);
+	if (note_rejected(c, obj, r < 0 ? err ?: strerror(-r) : NULL))
+		log_warning("Rejected %s, it denies all traffic that reaches it: %s",
+			    kind == POLICY_KIND_GLOBAL ? "GlobalNetworkPolicy" : "NetworkPolicy",
+			    err ?: strerror(-r));
+	if (r == -EINVAL || r == -EOPNOTSUPP)
+		r = policy_calico_deny_from_json(obj, kind, &p);
+	if (r == 0)
+		r = policy_model_set_netpol(a->model, p);
+	if (r < 0)
+		log_error_errno(r, "Failed to add a Calico policy to the model: %m");
+}
+
+static void calico_policy_key(enum inf_kind k, const json_t *obj, char *buf, size_t size)
+{
+	if (k == INF_GLOBAL_NETPOLS)
+		snprintf(buf, size, "gnp:%s", kapi_obj_name(obj) ?: "");
+	else
+		snprintf(buf, size, "np:%s/%s", kapi_obj_namespace(obj) ?: "default",
+			 kapi_obj_name(obj) ?: "");
+}
+
+/* Tiers, network sets, service accounts: an invalid one is left out (a
+ * missing tier sorts last and denies; a missing set or account matches
+ * nothing, so nothing is opened). */
+static void model_set_calico_obj(struct inf_ctx *c, json_t *obj)
+{
+	_cleanup_free_ char *err = NULL;
+	struct policy_tier *t = NULL;
+	struct policy_netset *s = NULL;
+	struct policy_sa *sa = NULL;
+	int r;
+
+	if (c->kind == INF_TIERS) {
+		r = policy_tier_from_json(obj, &t, &err);
+		if (r == 0)
+			r = policy_model_set_tier(c->a->model, t);
+	} else if (c->kind == INF_SERVICEACCOUNTS) {
+		r = policy_sa_from_json(obj, &sa, &err);
+		if (r == 0)
+			r = policy_model_set_sa(c->a->model, sa);
+	} else {
+		r = policy_netset_from_json(obj, &s, &err);
+		if (r == 0)
+			r = policy_model_set_netset(c->a->model, s);
+	}
+	if (note_rejected(c, obj, r == -EINVAL ? err ?: "invalid" : NULL))
+		log_warning("Ignoring invalid %s '%s': %s", inf_table[c->kind].name,
+			    kapi_obj_name(obj) ?: "", err ?: "invalid");
+	if (r < 0 && r != -EINVAL)
+		log_error_errno(r, "Failed to add to the policy model: %m");
+}
+
+static void model_del_calico_obj(struct inf_ctx *c, const char *ns, const char *name,
+				 const json_t *obj)
+{
+	char key[600];
+
+	switch (c->kind) {
+	case INF_CALICO_NETPOLS:
+	case INF_GLOBAL_NETPOLS:
+		calico_policy_key(c->kind, obj, key, sizeof(key));
+		(void)policy_model_del_policy(c->a->model, key);
+		break;
+	case INF_TIERS:
+		(void)policy_model_del_tier(c->a->model, name);
+		break;
+	case INF_SERVICEACCOUNTS:
+		(void)policy_model_del_sa(c->a->model, ns, name);
+		break;
+	default:
+		(void)policy_model_del_netset(c->a->model,
+					      c->kind == INF_NETSETS ? ns : NULL, name);
+		break;
+	}
+}
+
+static bool is_calico_policy_obj(enum inf_kind k)
+{
+	return k == INF_CALICO_NETPOLS || k == INF_GLOBAL_NETPOLS || k == INF_TIERS ||
+	       k == INF_NETSETS || k == INF_GLOBAL_NETSETS || k == INF_SERVICEACCOUNTS;
+}
+
 static void model_set_ns(struct inf_ctx *c, json_t *obj)
 {
 	_cleanup_free_ char *err = NULL;
@@ -552,6 +659,10 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 		model_set_netpol(c, obj);
 	else if (c->kind == INF_NAMESPACES)
 		model_set_ns(c, obj);
+	else if (c->kind == INF_CALICO_NETPOLS || c->kind == INF_GLOBAL_NETPOLS)
+		model_set_calico_policy(c, obj);
+	else if (is_calico_policy_obj(c->kind))
+		model_set_calico_obj(c, obj);
 	else if (c->kind == INF_BLOCKS)
 		owners_set_block(c->a, obj);
 	else if (c->kind == INF_IPPOOLS)
@@ -592,6 +703,8 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 		(void)policy_model_del_netpol(c->a->model, ns, name);
 	else if (c->kind == INF_NAMESPACES)
 		(void)policy_model_del_namespace(c->a->model, name);
+	else if (is_calico_policy_obj(c->kind))
+		model_del_calico_obj(c, ns, name, obj);
 	else if (c->kind == INF_BLOCKS)
 		owners_del_block(c->a, name);
 	else if (c->kind == INF_IPPOOLS)

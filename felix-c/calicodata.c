@@ -7,7 +7,6 @@
 #include "felix-c/calicodata.h"
 #include "kapi.h"
 
-static const struct kapi_resource tiers = { "crd.projectcalico.org/v1", "tiers", "Tier", false };
 static const struct kapi_resource kccs = { "crd.projectcalico.org/v1",
 					   "kubecontrollersconfigurations",
 					   "KubeControllersConfiguration", false };
@@ -29,9 +28,9 @@ int calicodata_ensure_defaults(struct kapi *k, const char **ret_what)
 	int r;
 
 	/* Calico's default tier: order 1000000, unmatched traffic denied. */
-	r = ensure(k, &tiers,
-		   json_pack("{s:s,s:s,s:{s:s},s:{s:i,s:s}}", "apiVersion", tiers.api_version,
-			     "kind", tiers.kind, "metadata", "name", "default", "spec", "order",
+	r = ensure(k, &kapi_tiers,
+		   json_pack("{s:s,s:s,s:{s:s},s:{s:i,s:s}}", "apiVersion", kapi_tiers.api_version,
+			     "kind", kapi_tiers.kind, "metadata", "name", "default", "spec", "order",
 			     1000000, "defaultAction", "Deny"));
 	if (r < 0) {
 		*ret_what = "Tier 'default'";

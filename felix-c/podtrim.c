@@ -29,14 +29,15 @@ json_t *podtrim_pod(json_t *pod)
 	for (size_t i = 0; keep_ann && i < ELEMENTSOF(keys); i++)
 		if (json_object_get(ann, keys[i]))
 			json_object_set(keep_ann, keys[i], json_object_get(ann, keys[i]));
-	return json_pack("{s:{s:O*,s:O*,s:O*,s:O*,s:o*},s:{s:O*,s:O*,s:o*,s:o*},"
+	return json_pack("{s:{s:O*,s:O*,s:O*,s:O*,s:o*},s:{s:O*,s:O*,s:O*,s:o*,s:o*},"
 			 "s:{s:O*,s:O*,s:O*}}",
 			 "metadata", "name", json_object_get(meta, "name"), "namespace",
 			 json_object_get(meta, "namespace"), "resourceVersion",
 			 json_object_get(meta, "resourceVersion"), "labels",
 			 json_object_get(meta, "labels"), "annotations", keep_ann,
 			 "spec", "nodeName", json_object_get(spec, "nodeName"), "hostNetwork",
-			 json_object_get(spec, "hostNetwork"), "containers",
+			 json_object_get(spec, "hostNetwork"), "serviceAccountName",
+			 json_object_get(spec, "serviceAccountName"), "containers",
 			 trim_ports(json_object_get(spec, "containers")), "initContainers",
 			 trim_ports(json_object_get(spec, "initContainers")),
 			 "status", "phase", json_object_get(status, "phase"), "podIP",

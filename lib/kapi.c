@@ -78,6 +78,7 @@ CORE(kapi_namespaces, "namespaces", "Namespace", false);
 CORE(kapi_secrets, "secrets", "Secret", true);
 CORE(kapi_configmaps, "configmaps", "ConfigMap", true);
 CORE(kapi_services, "services", "Service", true);
+CORE(kapi_serviceaccounts, "serviceaccounts", "ServiceAccount", true);
 const struct kapi_resource kapi_endpointslices = { "discovery.k8s.io/v1", "endpointslices",
 						   "EndpointSlice", true };
 const struct kapi_resource kapi_leases = { "coordination.k8s.io/v1", "leases", "Lease", true };
@@ -97,6 +98,14 @@ CALICO(kapi_bgppeers, "bgppeers", "BGPPeer");
 CALICO(kapi_bgpfilters, "bgpfilters", "BGPFilter");
 CALICO(kapi_felixconfigurations, "felixconfigurations", "FelixConfiguration");
 CALICO(kapi_clusterinformations, "clusterinformations", "ClusterInformation");
+CALICO(kapi_tiers, "tiers", "Tier");
+CALICO(kapi_globalnetworkpolicies, "globalnetworkpolicies", "GlobalNetworkPolicy");
+CALICO(kapi_globalnetworksets, "globalnetworksets", "GlobalNetworkSet");
+const struct kapi_resource kapi_calico_networkpolicies = { "crd.projectcalico.org/v1",
+							    "networkpolicies", "NetworkPolicy",
+							    true };
+const struct kapi_resource kapi_networksets = { "crd.projectcalico.org/v1", "networksets",
+						"NetworkSet", true };
 
 /* Path segments are percent-encoded except RFC 3986 unreserved characters,
  * so a name can never add a path component. */

@@ -45,12 +45,15 @@ struct kapi_resource {
 
 extern const struct kapi_resource kapi_pods, kapi_nodes, kapi_namespaces, kapi_secrets,
 	kapi_leases, kapi_networkpolicies, kapi_crds, kapi_services, kapi_endpointslices;
-extern const struct kapi_resource kapi_configmaps;
+extern const struct kapi_resource kapi_configmaps, kapi_serviceaccounts;
 /* crd.projectcalico.org/v1, cluster-scoped */
 extern const struct kapi_resource kapi_ippools, kapi_ipamblocks, kapi_blockaffinities,
 	kapi_ipamhandles, kapi_ipamconfigs, kapi_bgpconfigurations, kapi_bgppeers,
 	kapi_bgpfilters,
-	kapi_felixconfigurations, kapi_clusterinformations;
+	kapi_felixconfigurations, kapi_clusterinformations, kapi_tiers,
+	kapi_globalnetworkpolicies, kapi_globalnetworksets;
+/* crd.projectcalico.org/v1, namespaced */
+extern const struct kapi_resource kapi_calico_networkpolicies, kapi_networksets;
 
 /**
  * kapi_config_from_kubeconfig - parse a kubeconfig file (current-context;

@@ -1192,51 +1192,88 @@ static const json_t *items_of(const json_t *j)
 	return json_is_object(j) ? json_object_get(j, "items") : j;
 }
 
-static int load_list(struct policy_model *m, const json_t *list, int kind, char **ret_error)
+enum load_kind {
+	LOAD_NAMESPACES,
+	LOAD_PODS,
+	LOAD_NETPOLS,
+	LOAD_CALICO_NETPOLS,
+	LOAD_GLOBAL_NETPOLS,
+	LOAD_TIERS,
+	LOAD_NETSETS,
+	LOAD_SAS,
+	_LOAD_KIND_MAX,
+};
+
+static const char *const load_keys[_LOAD_KIND_MAX] = {
+	[LOAD_NAMESPACES] = "namespaces",
+	[LOAD_PODS] = "pods",
+	[LOAD_NETPOLS] = "networkpolicies",
+	[LOAD_CALICO_NETPOLS] = "calico-networkpolicies",
+	[LOAD_GLOBAL_NETPOLS] = "globalnetworkpolicies",
+	[LOAD_TIERS] = "tiers",
+	[LOAD_NETSETS] = "networksets", /* NetworkSets and GlobalNetworkSets */
+	[LOAD_SAS] = "serviceaccounts",
+};
+
+static int load_one(struct policy_model *m, const json_t *e, enum load_kind kind,
+		    char **ret_error)
 {
-	const json_t *e;
-	size_t i;
-	int r = 0;
+	struct policy_namespace *ns = NULL;
+	struct policy_netpol *np = NULL;
+	struct policy_pod *pod = NULL;
+	struct policy_tier *tier = NULL;
+	struct policy_netset *set = NULL;
+	struct policy_sa *sa = NULL;
+	int r;
 
-	json_array_foreach (items_of(list), i, e) {
-		struct policy_namespace *ns = NULL;
-		struct policy_netpol *np = NULL;
-		struct policy_pod *pod = NULL;
-
-		if (kind == 0) {
-			r = policy_namespace_from_json(e, &ns, ret_error);
-			if (r == 0)
-				r = policy_model_set_namespace(m, ns);
-		} else if (kind == 1) {
-			r = policy_pod_from_json(e, &pod, ret_error);
-			if (r == 0)
-				r = policy_model_set_pod(m, pod, NULL);
-		} else {
-			r = policy_netpol_from_json(e, &np, ret_error);
-			if (r == 0)
-				r = policy_model_set_netpol(m, np);
-		}
-		if (r < 0)
-			return r;
+	switch (kind) {
+	case LOAD_NAMESPACES:
+		r = policy_namespace_from_json(e, &ns, ret_error);
+		return r < 0 ? r : policy_model_set_namespace(m, ns);
+	case LOAD_PODS:
+		r = policy_pod_from_json(e, &pod, ret_error);
+		return r < 0 ? r : policy_model_set_pod(m, pod, NULL);
+	case LOAD_NETPOLS:
+		r = policy_netpol_from_json(e, &np, ret_error);
+		break;
+	case LOAD_CALICO_NETPOLS:
+	case LOAD_GLOBAL_NETPOLS:
+		r = policy_calico_from_json(e, kind == LOAD_GLOBAL_NETPOLS ? POLICY_KIND_GLOBAL
+									  : POLICY_KIND_CALICO,
+					    &np, ret_error);
+		break;
+	case LOAD_TIERS:
+		r = policy_tier_from_json(e, &tier, ret_error);
+		return r < 0 ? r : policy_model_set_tier(m, tier);
+	case LOAD_NETSETS:
+		r = policy_netset_from_json(e, &set, ret_error);
+		return r < 0 ? r : policy_model_set_netset(m, set);
+	default:
+		r = policy_sa_from_json(e, &sa, ret_error);
+		return r < 0 ? r : policy_model_set_sa(m, sa);
 	}
-	return 0;
+	return r < 0 ? r : policy_model_set_netpol(m, np);
 }
 
 int policy_model_load_json(struct policy_model *m, const json_t *doc, char **ret_error)
 {
-	static const char *const keys[] = { "namespaces", "pods", "networkpolicies" };
+	const json_t *e;
+	size_t i;
 	int r;
 
 	if (!json_is_object(doc))
 		return errmsg_set(ret_error, -EINVAL, "state: must be an object");
-	for (int k = 0; k < 3; k++) {
-		const json_t *l = json_object_get(doc, keys[k]);
+	for (int k = 0; k < _LOAD_KIND_MAX; k++) {
+		const json_t *l = json_object_get(doc, load_keys[k]);
 
 		if (l && !json_is_array(items_of(l)))
-			return errmsg_set(ret_error, -EINVAL, "state: '%s' must be a list", keys[k]);
-		r = load_list(m, l, k, ret_error);
-		if (r < 0)
-			return r;
+			return errmsg_set(ret_error, -EINVAL, "state: '%s' must be a list",
+					  load_keys[k]);
+		json_array_foreach(items_of(l), i, e) {
+			r = load_one(m, e, k, ret_error);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }

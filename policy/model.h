@@ -338,8 +338,11 @@ bool policy_model_ifname_is_shared(const struct policy_model *m, const struct po
 
 /**
  * policy_model_load_json - add every object of a state document
- *   {"namespaces": [...], "pods": [...], "networkpolicies": [...]} (each may
- *   also be a v1 List object with "items")
+ *   {"namespaces": [...], "pods": [...], "networkpolicies": [...],
+ *   "calico-networkpolicies": [...], "globalnetworkpolicies": [...],
+ *   "tiers": [...], "networksets": [...], "serviceaccounts": [...]} (each
+ *   may also be a v1 List object with "items"; Calico objects as stored in
+ *   their CRDs, network sets of both kinds in "networksets")
  * @m: model
  * @doc: the document
  * @ret_error: malloc'd message on -EINVAL
