@@ -3,7 +3,8 @@
  * A policy is checked as Calico's validator checks it for the fields we
  * enforce (actions, protocols, ports only with TCP/UDP/SCTP/UDPLite, ICMP
  * only with ICMP/ICMPv6, selectors, nets); fields calico-c cannot enforce
- * exactly make it -EOPNOTSUPP, which felix-c turns into a deny stand-in.
+ * exactly (http, notSelector, services, named ports, host endpoint flags)
+ * make it -EOPNOTSUPP, which felix-c turns into a deny stand-in.
  */
 #include <errno.h>
 #include <math.h>
@@ -135,7 +136,7 @@ static int parse_nets(const json_t *j, const char *path, struct in_prefix **ret,
 }
 
 /* A port: 80, "80", "80:90" or a name. */
-static int parse_port(struct pctx *c, const json_t *e, const char *path, bool source,
+static int parse_port(struct pctx *c, const json_t *e, const char *path,
 		      struct policy_port *pp)
 {
 	const char *s = json_string_value(e);
@@ -166,14 +167,11 @@ static int parse_port(struct pctx *c, const json_t *e, const char *path, bool so
 	if (!s || !*s || strlen(s) > POLICY_PORT_NAME_MAX)
 		return errmsg_set(c->ret_error, -EINVAL, "%s: '%s' is not a port, range or name",
 				  path, s ?: "?");
-	if (source)
-		return unsupported(c, path, "a named source port");
-	pp->name = strdup(s);
-	return pp->name ? 0 : -ENOMEM;
+	return unsupported(c, path, "a named port");
 }
 
 static int parse_ports(struct pctx *c, const json_t *j, const char *path, int proto,
-		       bool source, struct policy_port **ret, size_t *ret_n)
+		       struct policy_port **ret, size_t *ret_n)
 {
 	char p[256];
 	const json_t *e;
@@ -196,7 +194,7 @@ static int parse_ports(struct pctx *c, const json_t *j, const char *path, int pr
 		snprintf(p, sizeof(p), "%s[%zu]", path, i);
 		(*ret)[i].proto = (uint8_t)proto;
 		(*ret_n)++;
-		r = parse_port(c, e, p, source, &(*ret)[i]);
+		r = parse_port(c, e, p, &(*ret)[i]);
 		if (r < 0)
 			return r;
 	}
@@ -219,7 +217,7 @@ static int entity_key(struct policy_entity *e, const json_t *j)
 }
 
 static int parse_entity(struct pctx *c, struct policy_entity *e, const json_t *j,
-			const char *path, int proto, bool source)
+			const char *path, int proto)
 {
 	const json_t *sa = json_object_get(j, "serviceAccounts"), *n;
 	char p[256];
@@ -248,16 +246,13 @@ static int parse_entity(struct pctx *c, struct policy_entity *e, const json_t *j
 		r = parse_sel(json_object_get(sa, "selector"), SUB("serviceAccounts.selector"),
 			      &e->sa_sel, c->ret_error);
 	if (r == 0)
-		r = parse_ports(c, json_object_get(j, "ports"), SUB("ports"), proto, source,
-				&e->ports, &e->n_ports);
+		r = parse_ports(c, json_object_get(j, "ports"), SUB("ports"), proto, &e->ports,
+				&e->n_ports);
 	if (r == 0)
-		r = parse_ports(c, json_object_get(j, "notPorts"), SUB("notPorts"), proto, source,
+		r = parse_ports(c, json_object_get(j, "notPorts"), SUB("notPorts"), proto,
 				&e->not_ports, &e->n_not_ports);
 	if (r < 0)
 		return r;
-	for (size_t k = 0; k < e->n_not_ports; k++)
-		if (e->not_ports[k].name)
-			return unsupported(c, SUB("notPorts"), "a named port in notPorts");
 	n = json_object_get(sa, "names");
 	if (json_array_size(n) > 0) {
 		e->sa_names = calloc(json_array_size(n), sizeof(*e->sa_names));
@@ -350,11 +345,10 @@ static int parse_rule(struct pctx *c, struct policy_crule *cr, const json_t *j,
 		r = parse_icmp(json_object_get(j, "notICMP"), SUB("notICMP"), cr->proto,
 			       &cr->not_icmp_type, &cr->not_icmp_code, c->ret_error);
 	if (r == 0)
-		r = parse_entity(c, &cr->src, json_object_get(j, "source"), SUB("source"), cr->proto,
-				 true);
+		r = parse_entity(c, &cr->src, json_object_get(j, "source"), SUB("source"), cr->proto);
 	if (r == 0)
 		r = parse_entity(c, &cr->dst, json_object_get(j, "destination"), SUB("destination"),
-				 cr->proto, false);
+				 cr->proto);
 #undef SUB
 	return r;
 }

@@ -1629,6 +1629,15 @@ static int profile_tier(struct policy_desired *d, struct policy_nft_chain *c,
 	return verdict_rule(tc, POLICY_VERDICT_DROP, d->nflog_group, false, label);
 }
 
+/* Whether a policy of the last tier passes (then the end is reachable). */
+static bool last_tier_passes(const struct applied *v, size_t n)
+{
+	for (size_t i = n; i-- > 0 && strcmp(v[i].np->tier, v[n - 1].np->tier) == 0;)
+		if (v[i].np->has_pass)
+			return true;
+	return false;
+}
+
 static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
 			 enum policy_dir dir, struct policy_nft_chain *c, struct tracker *t)
 {
@@ -1650,9 +1659,9 @@ static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
 			return r;
 		i = j;
 	}
-	if (n == 0 || !v[n - 1].tier_pass)
+	if (n == 0 || (!v[n - 1].tier_pass && !last_tier_passes(v, n)))
 		return 0;
-	/* passed by every tier: the namespace's profile, which allows */
+	/* passed by the last tier: the namespace's profile, which allows */
 	snprintf(label, sizeof(label), "end of tiers %s", policy_dir_to_string(dir));
 	return verdict_rule(c, POLICY_VERDICT_ACCEPT, -1, false, label);
 }

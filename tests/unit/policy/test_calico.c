@@ -1,0 +1,671 @@
+/* Calico's policy model compiled into the table, checked by what the table
+ * DOES: a small evaluator walks the compiled chains, sets and verdict maps
+ * for a packet between two pods (or from an outside address) the way the
+ * forward hook does, so each test states Calico's semantics as allowed /
+ * denied outcomes (order, Deny/Allow/Pass, tiers and their default action,
+ * selectors, namespaceSelector, serviceAccounts, network sets, nets,
+ * ports, protocols, ICMP, types), plus parsing errors and the fail-closed
+ * stand-in. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "policy/calico.h"
+#include "policy/compile.h"
+#include "policy/model.h"
+#include "policy/nftstate.h"
+#include "policy/plan.h"
+
+/* ---- the evaluator ---- */
+
+struct pkt {
+	int family;
+	uint8_t saddr[16], daddr[16];
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint8_t icmp_type, icmp_code;
+	char iif[16], oif[16];
+	uint32_t mark;
+};
+
+enum ev { EV_CONTINUE, EV_ACCEPT, EV_DROP };
+
+static bool set_has_addr(const struct policy_nft_set *s, const uint8_t *a, size_t al)
+{
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&s->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+
+		if ((s->kind == POLICY_SET_ADDR4 || s->kind == POLICY_SET_ADDR6) &&
+		    memcmp(e->data, a, al) == 0)
+			return true;
+		if ((s->kind == POLICY_SET_RANGE4 || s->kind == POLICY_SET_RANGE6) &&
+		    memcmp(e->data, a, al) <= 0 && memcmp(a, e->data + al, al) <= 0)
+			return true;
+	}
+	return false;
+}
+
+static bool set_has_port(const struct policy_nft_set *s, uint8_t proto, uint16_t port)
+{
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&s->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+		uint16_t first = (uint16_t)(e->data[1] << 8 | e->data[2]);
+		uint16_t last = (uint16_t)(e->data[3] << 8 | e->data[4]);
+
+		if (e->data[0] == proto && first <= port && port <= last)
+			return true;
+	}
+	return false;
+}
+
+static const char *vmap_target(const struct policy_nft_set *s, const char *ifname)
+{
+	static char chain[128];
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&s->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+
+		if (strncmp((const char *)e->data, ifname, 16) == 0) {
+			snprintf(chain, sizeof(chain), "%.*s", (int)(e->len - 16), e->data + 16);
+			return chain;
+		}
+	}
+	return NULL;
+}
+
+static bool match(const struct policy_nft *t, const struct policy_match *m, const struct pkt *p)
+{
+	const struct policy_nft_set *s = m->arg ? policy_nft_set_get(t, m->arg) : NULL;
+	size_t al = p->family == AF_INET6 ? 16 : 4;
+	uint8_t th[2] = { p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6
+				  ? p->icmp_type : (uint8_t)(p->sport >> 8),
+			  p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6
+				  ? p->icmp_code : (uint8_t)p->sport };
+
+	switch (m->kind) {
+	case POLICY_MATCH_CT_STATE:
+		return false; /* every packet here is new */
+	case POLICY_MATCH_IIF_PREFIX:
+		return strncmp(p->iif, m->arg, strlen(m->arg)) == 0;
+	case POLICY_MATCH_OIF_PREFIX:
+		return strncmp(p->oif, m->arg, strlen(m->arg)) == 0;
+	case POLICY_MATCH_SADDR:
+	case POLICY_MATCH_DADDR:
+	case POLICY_MATCH_SADDR_NOT:
+	case POLICY_MATCH_DADDR_NOT: {
+		bool src = m->kind == POLICY_MATCH_SADDR || m->kind == POLICY_MATCH_SADDR_NOT;
+		bool neg = m->kind == POLICY_MATCH_SADDR_NOT || m->kind == POLICY_MATCH_DADDR_NOT;
+
+		if (m->family != p->family)
+			return false;
+		assert_non_null(s);
+		return set_has_addr(s, src ? p->saddr : p->daddr, al) != neg;
+	}
+	case POLICY_MATCH_PORTS:
+	case POLICY_MATCH_PORTS_NOT:
+		assert_non_null(s);
+		return set_has_port(s, p->proto, p->dport) != (m->kind == POLICY_MATCH_PORTS_NOT);
+	case POLICY_MATCH_SPORTS:
+	case POLICY_MATCH_SPORTS_NOT:
+		assert_non_null(s);
+		return set_has_port(s, p->proto, p->sport) != (m->kind == POLICY_MATCH_SPORTS_NOT);
+	case POLICY_MATCH_NFPROTO:
+		return m->family == p->family;
+	case POLICY_MATCH_L4PROTO:
+		return p->proto == m->value;
+	case POLICY_MATCH_L4PROTO_NOT:
+		return p->proto != m->value;
+	case POLICY_MATCH_TH_BYTE:
+		return th[m->value >> 8] == (m->value & 0xff);
+	case POLICY_MATCH_TH_BYTE_NOT:
+		return th[m->value >> 8] != (m->value & 0xff);
+	case POLICY_MATCH_MARK:
+		return (p->mark & m->value) != 0;
+	default:
+		fail_msg("match kind %d not evaluated", m->kind);
+		return false;
+	}
+}
+
+static enum ev eval_chain(const struct policy_nft *t, const char *name, struct pkt *p,
+			  int depth);
+
+static enum ev eval_rule(const struct policy_nft *t, const struct policy_nft_rule *r,
+			 struct pkt *p, int depth, bool *ret_return)
+{
+	const char *jump = NULL;
+
+	for (size_t i = 0; i < r->n_match; i++) {
+		const struct policy_match *m = &r->match[i];
+
+		if (m->kind == POLICY_MATCH_IIF_VMAP || m->kind == POLICY_MATCH_OIF_VMAP) {
+			jump = vmap_target(policy_nft_set_get(t, m->arg),
+					   m->kind == POLICY_MATCH_IIF_VMAP ? p->iif : p->oif);
+			if (!jump)
+				return EV_CONTINUE;
+		} else if (!match(t, m, p)) {
+			return EV_CONTINUE;
+		}
+	}
+	switch (r->verdict) {
+	case POLICY_VERDICT_ACCEPT:
+		return EV_ACCEPT;
+	case POLICY_VERDICT_DROP:
+		return EV_DROP;
+	case POLICY_VERDICT_JUMP:
+		return eval_chain(t, r->target, p, depth + 1);
+	case POLICY_VERDICT_MARK_RETURN:
+		p->mark |= r->mark;
+		*ret_return = true;
+		return EV_CONTINUE;
+	case POLICY_VERDICT_UNMARK_RETURN:
+		p->mark &= ~r->mark;
+		*ret_return = true;
+		return EV_CONTINUE;
+	default:
+		return jump ? eval_chain(t, jump, p, depth + 1) : EV_CONTINUE;
+	}
+}
+
+static enum ev eval_chain(const struct policy_nft *t, const char *name, struct pkt *p,
+			  int depth)
+{
+	const struct policy_nft_chain *c = policy_nft_chain_get(t, name);
+
+	assert_true(depth < 16);
+	if (!c)
+		fail_msg("jump to missing chain '%s'", name);
+	for (size_t i = 0; i < c->n_rules; i++) {
+		bool ret = false;
+		enum ev v = eval_rule(t, c->rules[i], p, depth, &ret);
+
+		if (v != EV_CONTINUE || ret)
+			return v;
+	}
+	return EV_CONTINUE;
+}
+
+/* Forwarded: the source's egress chain, then the destination's ingress. */
+static bool allowed(const struct policy_nft *t, struct pkt p)
+{
+	if (eval_chain(t, "cc_fwd_egress", &p, 0) == EV_DROP)
+		return false;
+	assert_int_equal(p.mark, 0); /* a Pass never leaves its mark behind */
+	if (eval_chain(t, "cc_fwd_ingress", &p, 0) == EV_DROP)
+		return false;
+	assert_int_equal(p.mark, 0);
+	return true;
+}
+
+/* ---- fixtures ---- */
+
+/* Namespaces a (team=x) and b; pods: a/web (app=web, sa web-sa), a/db
+ * (app=db), b/client (app=client, sa robot with labels role=robot). */
+static const char *cluster =
+	"\"namespaces\":[{\"metadata\":{\"name\":\"a\",\"labels\":{\"team\":\"x\"}}},"
+	"{\"metadata\":{\"name\":\"b\"}}],"
+	"\"serviceaccounts\":[{\"metadata\":{\"name\":\"robot\",\"namespace\":\"b\","
+	"\"labels\":{\"role\":\"robot\"}}}],"
+	"\"pods\":["
+	"{\"metadata\":{\"name\":\"web\",\"namespace\":\"a\",\"labels\":{\"app\":\"web\"}},"
+	"\"spec\":{\"serviceAccountName\":\"web-sa\"},"
+	"\"status\":{\"podIPs\":[{\"ip\":\"10.65.0.1\"}]}},"
+	"{\"metadata\":{\"name\":\"db\",\"namespace\":\"a\",\"labels\":{\"app\":\"db\"}},"
+	"\"spec\":{},\"status\":{\"podIPs\":[{\"ip\":\"10.65.0.2\"}]}},"
+	"{\"metadata\":{\"name\":\"client\",\"namespace\":\"b\",\"labels\":{\"app\":\"client\"}},"
+	"\"spec\":{\"serviceAccountName\":\"robot\"},"
+	"\"status\":{\"podIPs\":[{\"ip\":\"10.65.1.1\"}]}}]";
+
+struct fixture {
+	struct policy_model *m;
+	struct policy_desired *d;
+};
+
+static void build(struct fixture *f, const char *objects)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *err = NULL;
+	json_error_t je;
+	json_t *doc;
+	int r;
+
+	assert_true(asprintf(&text, "{%s%s%s}", cluster, *objects ? "," : "", objects) > 0);
+	doc = json_loads(text, 0, &je);
+	if (!doc)
+		fail_msg("bad fixture JSON: %s", je.text);
+	assert_int_equal(policy_model_new(NULL, &f->m), 0);
+	r = policy_model_load_json(f->m, doc, &err);
+	if (r < 0)
+		fail_msg("load: %d %s", r, err ?: "");
+	json_decref(doc);
+	assert_int_equal(policy_compile(f->m, &(struct policy_options){ .nflog_group = 5 }, &f->d),
+			 0);
+}
+
+static void done(struct fixture *f)
+{
+	f->d = policy_desired_free(f->d);
+	f->m = policy_model_free(f->m);
+}
+
+static struct pkt tcp(const struct fixture *f, const char *from, const char *to, uint16_t port)
+{
+	struct pkt p = { .family = AF_INET, .proto = IPPROTO_TCP, .sport = 40000, .dport = port };
+	const char *ends[2] = { from, to };
+
+	for (int i = 0; i < 2; i++) {
+		char ns[32], name[32];
+		const struct policy_pod *pod;
+
+		if (sscanf(ends[i], "%31[^/]/%31s", ns, name) != 2) { /* an outside address */
+			assert_int_equal(inet_pton(AF_INET, ends[i], i ? p.daddr : p.saddr), 1);
+			snprintf(i ? p.oif : p.iif, 16, "eth0");
+			continue;
+		}
+		pod = policy_model_get_pod(f->m, ns, name);
+		assert_non_null(pod);
+		memcpy(i ? p.daddr : p.saddr, pod->ips[0].addr, 4);
+		memcpy(i ? p.oif : p.iif, pod->ifname, 16);
+	}
+	return p;
+}
+
+static bool tcp_ok(const struct fixture *f, const char *from, const char *to, uint16_t port)
+{
+	return allowed(policy_desired_nft(f->d), tcp(f, from, to, port));
+}
+
+#define GNP(NAME, SPEC)                                                                      \
+	"{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"GlobalNetworkPolicy\","      \
+	"\"metadata\":{\"name\":\"" NAME "\"},\"spec\":" SPEC "}"
+#define CNP(NS, NAME, SPEC)                                                                  \
+	"{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"NetworkPolicy\","            \
+	"\"metadata\":{\"name\":\"" NAME "\",\"namespace\":\"" NS "\"},\"spec\":" SPEC "}"
+#define TIER(NAME, ORDER, ACTION)                                                            \
+	"{\"metadata\":{\"name\":\"" NAME "\"},\"spec\":{\"order\":" ORDER                     \
+	",\"defaultAction\":\"" ACTION "\"}}"
+
+/* ---- order, actions ---- */
+
+static void test_lower_order_decides_between_disagreeing_policies(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.deny", "{\"order\":10,\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Deny\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
+		  "," GNP("default.allow", "{\"order\":20,\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Allow\"}]}") "]");
+	assert_false(tcp_ok(&f, "a/web", "a/db", 5432)); /* Deny first */
+	assert_true(tcp_ok(&f, "b/client", "a/db", 5432)); /* no Deny: the Allow */
+	assert_true(tcp_ok(&f, "a/db", "a/web", 80));	    /* web: no policy */
+	done(&f);
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.deny", "{\"order\":30,\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Deny\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
+		  "," GNP("default.allow", "{\"order\":20,\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Allow\"}]}") "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432)); /* the Allow comes first now */
+	done(&f);
+	/* no order: after every ordered policy; equal orders: by name */
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.a-deny", "{\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Deny\"}]}")
+		  "," GNP("default.z-allow", "{\"order\":99999,\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Allow\"}]}")
+		  "," GNP("default.b-deny", "{\"order\":5,\"selector\":\"app == 'web'\","
+		      "\"ingress\":[{\"action\":\"Deny\"}]}")
+		  "," GNP("default.a-allow", "{\"order\":5,\"selector\":\"app == 'web'\","
+		      "\"ingress\":[{\"action\":\"Allow\"}]}") "]");
+	assert_true(tcp_ok(&f, "b/client", "a/db", 1));
+	assert_true(tcp_ok(&f, "b/client", "a/web", 1)); /* a-allow before b-deny */
+	done(&f);
+}
+
+static void test_kubernetes_policies_sit_at_order_1000_of_the_default_tier(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	/* the NetworkPolicy allows web -> db; a GNP at 500 denies it first, one
+	 * at 2000 comes after the Kubernetes policy decided */
+	build(&f, "\"networkpolicies\":[{\"metadata\":{\"name\":\"np\",\"namespace\":\"a\"},"
+		  "\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"db\"}},\"ingress\":[{\"from\":"
+		  "[{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}]}]}}],"
+		  "\"globalnetworkpolicies\":["
+		  GNP("default.early", "{\"order\":500,\"selector\":\"app == 'db'\",\"ingress\":"
+		      "[{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[22]}}]}")
+		  "," GNP("default.late", "{\"order\":2000,\"selector\":\"app == 'db'\",\"ingress\":"
+		      "[{\"action\":\"Allow\"}]}") "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432));
+	assert_false(tcp_ok(&f, "a/web", "a/db", 22));   /* order 500 < 1000 */
+	assert_true(tcp_ok(&f, "b/client", "a/db", 5432)); /* the late Allow: the NP did not match */
+	done(&f);
+}
+
+/* ---- tiers ---- */
+
+static void test_pass_goes_to_the_next_tier_and_default_action_ends_a_tier(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "\"tiers\":[" TIER("security", "100", "Deny") "," TIER("default", "1000000", "Deny")
+		  "],\"globalnetworkpolicies\":["
+		  GNP("security.gate", "{\"tier\":\"security\",\"order\":1,\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Pass\",\"source\":{\"selector\":\"app == 'web'\"}},"
+		      "{\"action\":\"Allow\",\"source\":{\"namespaceSelector\":\"projectcalico.org/name"
+		      " == 'b'\"},\"protocol\":\"TCP\",\"destination\":{\"ports\":[\"8000:8080\"]}}]}")
+		  "," GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":"
+		      "\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[5432]}}]}") "]");
+	/* web passes the security tier; the default tier allows 5432 only */
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432));
+	assert_false(tcp_ok(&f, "a/web", "a/db", 8080));
+	/* client: allowed by the security tier itself on 8000-8080 */
+	assert_true(tcp_ok(&f, "b/client", "a/db", 8080));
+	/* client on 5432: no rule of the security tier matches: its default
+	 * action (Deny) ends it, the default tier is never reached */
+	assert_false(tcp_ok(&f, "b/client", "a/db", 5432));
+	done(&f);
+	/* the same with the security tier's default action Pass */
+	build(&f, "\"tiers\":[" TIER("security", "100", "Pass") "],\"globalnetworkpolicies\":["
+		  GNP("security.gate", "{\"tier\":\"security\",\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Deny\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
+		  "," GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":"
+		      "\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[5432]}}]}") "]");
+	assert_false(tcp_ok(&f, "a/web", "a/db", 5432));
+	assert_true(tcp_ok(&f, "b/client", "a/db", 5432));
+	assert_false(tcp_ok(&f, "b/client", "a/db", 22)); /* default tier: Deny */
+	done(&f);
+	/* passed by the last tier: the namespace's profile allows */
+	build(&f, "\"tiers\":[" TIER("security", "100", "Deny") "],\"globalnetworkpolicies\":["
+		  GNP("security.gate", "{\"tier\":\"security\",\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Pass\"}]}") "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432));
+	done(&f);
+}
+
+/* ---- selection ---- */
+
+static void test_global_policy_selects_every_namespace_namespaced_only_its_own(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.no-egress", "{\"selector\":\"has(app)\",\"types\":[\"Egress\"]}") "]");
+	assert_false(tcp_ok(&f, "a/web", "b/client", 80));
+	assert_false(tcp_ok(&f, "b/client", "a/web", 80));
+	done(&f);
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.no-egress", "{\"selector\":\"has(app)\",\"namespaceSelector\":"
+		      "\"team == 'x'\",\"types\":[\"Egress\"]}") "]");
+	assert_false(tcp_ok(&f, "a/web", "b/client", 80));
+	assert_true(tcp_ok(&f, "b/client", "a/web", 80));
+	done(&f);
+	/* a namespaced policy: its namespace only, also for rule selectors */
+	build(&f, "\"calico-networkpolicies\":["
+		  CNP("a", "default.in", "{\"selector\":\"all()\",\"ingress\":[{\"action\":\"Allow\","
+		      "\"source\":{\"selector\":\"has(app)\"}}]}") "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80));
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80)); /* has(app), but in b */
+	assert_true(tcp_ok(&f, "a/db", "b/client", 80));
+	done(&f);
+}
+
+static void test_service_account_selectors(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":\"Allow\","
+		      "\"source\":{\"serviceAccounts\":{\"selector\":\"role == 'robot'\"}}}]}") "]");
+	assert_true(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_false(tcp_ok(&f, "a/web", "a/db", 80));
+	done(&f);
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":\"Allow\","
+		      "\"source\":{\"serviceAccounts\":{\"names\":[\"web-sa\"]}}}]}") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80));
+	done(&f);
+	/* top-level serviceAccountSelector: the endpoints it applies to */
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.robots", "{\"serviceAccountSelector\":\"role == 'robot'\","
+		      "\"types\":[\"Egress\"]}") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80));
+	done(&f);
+}
+
+static void test_network_sets_match_by_labels(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	/* labels as Calico's client stores them: in its metadata annotation */
+	build(&f, "\"networksets\":[{\"kind\":\"GlobalNetworkSet\",\"metadata\":{\"name\":\"ext\","
+		  "\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"labels\\\":{\\\"role\\\":"
+		  "\\\"partner\\\"}}\"}},\"spec\":{\"nets\":[\"198.51.100.0/24\"]}},"
+		  "{\"kind\":\"NetworkSet\",\"metadata\":{\"name\":\"ops\",\"namespace\":\"b\","
+		  "\"labels\":{\"role\":\"ops\"}},\"spec\":{\"nets\":[\"203.0.113.7\"]}}],"
+		  "\"globalnetworkpolicies\":["
+		  GNP("default.web", "{\"selector\":\"app == 'web'\",\"ingress\":[{\"action\":\"Allow\","
+		      "\"source\":{\"selector\":\"role in {'partner', 'ops'}\"}}]}") "],"
+		  "\"calico-networkpolicies\":["
+		  CNP("a", "default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":"
+		      "\"Allow\",\"source\":{\"selector\":\"role == 'ops'\"}}]}") "]");
+	assert_true(tcp_ok(&f, "198.51.100.9", "a/web", 80));
+	assert_true(tcp_ok(&f, "203.0.113.7", "a/web", 80));
+	assert_false(tcp_ok(&f, "192.0.2.1", "a/web", 80));
+	/* a namespaced policy sees the network sets of its own namespace only */
+	assert_false(tcp_ok(&f, "203.0.113.7", "a/db", 80));
+	done(&f);
+}
+
+/* ---- matches ---- */
+
+static void test_nets_ports_protocols_icmp(void **state)
+{
+	struct fixture f = {};
+	struct pkt p;
+
+	(void)state;
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.web", "{\"selector\":\"app == 'web'\",\"ingress\":["
+		      "{\"action\":\"Deny\",\"source\":{\"nets\":[\"10.65.1.0/24\"],"
+		      "\"notNets\":[\"10.65.1.128/25\"]},\"protocol\":\"TCP\","
+		      "\"destination\":{\"notPorts\":[443]}},"
+		      "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":"
+		      "[80,\"8000:8100\"]},\"source\":{\"ports\":[\"1024:65535\"]}},"
+		      "{\"action\":\"Allow\",\"protocol\":\"ICMP\",\"icmp\":{\"type\":8,\"code\":0}},"
+		      "{\"action\":\"Allow\",\"protocol\":\"ICMP\",\"notICMP\":{\"type\":8}},"
+		      "{\"action\":\"Deny\",\"notProtocol\":\"UDP\",\"ipVersion\":4},"
+		      "{\"action\":\"Allow\"}]}") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/web", 80));  /* 10.65.1.1: in nets */
+	assert_false(tcp_ok(&f, "b/client", "a/web", 443)); /* not the nets Deny: notProtocol's */
+	assert_true(tcp_ok(&f, "a/db", "a/web", 80));
+	assert_true(tcp_ok(&f, "a/db", "a/web", 8100));
+	assert_false(tcp_ok(&f, "a/db", "a/web", 8101));
+	p = tcp(&f, "a/db", "a/web", 80);
+	p.sport = 1000; /* outside source ports */
+	assert_false(allowed(policy_desired_nft(f.d), p));
+	p = tcp(&f, "10.65.1.200", "a/web", 80); /* in notNets: not denied */
+	assert_true(allowed(policy_desired_nft(f.d), p));
+	p = tcp(&f, "a/db", "a/web", 0);
+	p.proto = IPPROTO_ICMP;
+	p.icmp_type = 8;
+	assert_true(allowed(policy_desired_nft(f.d), p)); /* echo request */
+	p.icmp_code = 1;
+	assert_false(allowed(policy_desired_nft(f.d), p)); /* wrong code; notICMP type 8 */
+	p.icmp_type = 0;
+	assert_true(allowed(policy_desired_nft(f.d), p)); /* ICMP, not type 8 */
+	p.proto = IPPROTO_UDP;
+	p.dport = 53;
+	assert_true(allowed(policy_desired_nft(f.d), p));
+	done(&f);
+}
+
+/* ---- parsing, fail closed ---- */
+
+static void test_parse_errors_and_unsupported_fields(void **state)
+{
+	static const struct {
+		const char *json;
+		int want;
+		const char *msg; /* substring */
+	} v[] = {
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"destination\":{\"ports\":[80]}}]}"),
+		  -EINVAL, "ports need protocol" },
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\","
+			"\"icmp\":{\"type\":8}}]}"), -EINVAL, "needs protocol ICMP" },
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"ICMP\","
+			"\"icmp\":{\"code\":1}}]}"), -EINVAL, "code: needs a type" },
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\","
+			"\"destination\":{\"ports\":[\"90:80\"]}}]}"), -EINVAL, "not a port range" },
+		{ GNP("a", "{}"), -EINVAL, "must be 'default.<name>'" },
+		{ GNP("default.a", "{\"selector\":\"a ==\"}"), -EINVAL, "spec.selector" },
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"http\":{\"methods\":[\"GET\"]}}]}"),
+		  -EOPNOTSUPP, "HTTP" },
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"source\":{\"notSelector\":\"a == 'b'\"}}]}"),
+		  -EOPNOTSUPP, "notSelector" },
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\","
+			"\"destination\":{\"ports\":[\"http\"]}}]}"), -EOPNOTSUPP, "named port" },
+		{ GNP("default.a", "{\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\","
+			"\"source\":{\"ports\":[\"http\"]}}]}"), -EOPNOTSUPP, "named port" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		json_t *j = json_loads(v[i].json, 0, NULL);
+		struct policy_netpol *np = NULL;
+		char *err = NULL;
+		int r;
+
+		assert_non_null(j);
+		r = policy_calico_from_json(j, POLICY_KIND_GLOBAL, &np, &err);
+		if (r != v[i].want)
+			fail_msg("vector %zu: want %d, got %d (%s)", i, v[i].want, r, err ?: "");
+		if (v[i].msg && (!err || !strstr(err, v[i].msg)))
+			fail_msg("vector %zu: want '%s' in '%s'", i, v[i].msg, err ?: "(none)");
+		policy_netpol_unref(np);
+		free(err);
+		json_decref(j);
+	}
+}
+
+static void test_unsupported_policy_denies_what_reaches_it(void **state)
+{
+	const char *text = GNP("default.http", "{\"order\":10,\"selector\":\"app == 'db'\","
+			       "\"ingress\":[{\"action\":\"Allow\",\"http\":{\"methods\":[\"GET\"]}}]}");
+	json_t *j = json_loads(text, 0, NULL);
+	struct policy_netpol *np = NULL;
+	struct fixture f = {};
+
+	(void)state;
+	/* an earlier Allow still decides; everything else reaching it is denied,
+	 * later Allows included */
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.first", "{\"order\":1,\"selector\":\"app == 'db'\",\"ingress\":"
+		      "[{\"action\":\"Allow\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
+		  "," GNP("default.last", "{\"order\":100,\"selector\":\"app == 'db'\",\"ingress\":"
+		      "[{\"action\":\"Allow\"}]}") "]");
+	assert_int_equal(policy_calico_from_json(j, POLICY_KIND_GLOBAL, &np, NULL), -EOPNOTSUPP);
+	assert_int_equal(policy_calico_deny_from_json(j, POLICY_KIND_GLOBAL, &np), 0);
+	assert_int_equal(policy_model_set_netpol(f.m, np), 0);
+	f.d = policy_desired_free(f.d);
+	assert_int_equal(policy_compile(f.m, NULL, &f.d), 0);
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80));
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_true(tcp_ok(&f, "b/client", "a/web", 80)); /* not selected */
+	json_decref(j);
+	done(&f);
+}
+
+/* ---- incremental ---- */
+
+static char *dump(const struct policy_nft *t)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(policy_nft_dump(t, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_label_change_is_incremental_and_equals_full_compile(void **state)
+{
+	struct fixture f = {}, g = {};
+	const char *objs = "\"tiers\":[" TIER("security", "100", "Deny") "],"
+			   "\"globalnetworkpolicies\":["
+			   GNP("security.gate", "{\"tier\":\"security\",\"selector\":\"app == 'db'\","
+			       "\"ingress\":[{\"action\":\"Pass\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
+			   "," GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":"
+			       "\"Allow\",\"source\":{\"selector\":\"app == 'web'\"}}]}") "]";
+	json_t *j = json_loads("{\"metadata\":{\"name\":\"client\",\"namespace\":\"b\",\"labels\":"
+			       "{\"app\":\"web\"}},\"spec\":{\"serviceAccountName\":\"robot\"},"
+			       "\"status\":{\"podIPs\":[{\"ip\":\"10.65.1.1\"}]}}", 0, NULL);
+	struct policy_pod *pod = NULL, *old = NULL;
+	struct policy_plan *p = NULL;
+	_cleanup_free_ char *a = NULL, *b = NULL;
+
+	(void)state;
+	build(&f, objs);
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_int_equal(policy_pod_from_json(j, &pod, NULL), 0);
+	assert_int_equal(policy_model_set_pod(f.m, pod, &old), 0);
+	assert_int_equal(policy_desired_update_pod(f.d, f.m, old, pod, &p), 0);
+	for (size_t i = 0; i < p->n_ops; i++) /* set elements only */
+		assert_true(p->ops[i].kind == POLICY_OP_ELEM_ADD ||
+			    p->ops[i].kind == POLICY_OP_ELEM_DEL);
+	assert_true(tcp_ok(&f, "b/client", "a/db", 80));
+	g.m = f.m;
+	assert_int_equal(policy_compile(f.m, &(struct policy_options){ .nflog_group = 5 }, &g.d),
+			 0);
+	a = dump(policy_desired_nft(f.d));
+	b = dump(policy_desired_nft(g.d));
+	assert_string_equal(a, b);
+	policy_desired_free(g.d);
+	policy_plan_free(p);
+	policy_pod_free(old);
+	json_decref(j);
+	done(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lower_order_decides_between_disagreeing_policies),
+		cmocka_unit_test(test_kubernetes_policies_sit_at_order_1000_of_the_default_tier),
+		cmocka_unit_test(test_pass_goes_to_the_next_tier_and_default_action_ends_a_tier),
+		cmocka_unit_test(test_global_policy_selects_every_namespace_namespaced_only_its_own),
+		cmocka_unit_test(test_service_account_selectors),
+		cmocka_unit_test(test_network_sets_match_by_labels),
+		cmocka_unit_test(test_nets_ports_protocols_icmp),
+		cmocka_unit_test(test_parse_errors_and_unsupported_fields),
+		cmocka_unit_test(test_unsupported_policy_denies_what_reaches_it),
+		cmocka_unit_test(test_label_change_is_incremental_and_equals_full_compile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
