@@ -13,6 +13,36 @@
 #define MANIFEST_MAX (16u << 20)
 #define CALICO_V3 "projectcalico.org/v3"
 
+bool ctl_is_policy_kind(const char *kind)
+{
+	return kind && (strcmp(kind, "NetworkPolicy") == 0 ||
+			strcmp(kind, "GlobalNetworkPolicy") == 0);
+}
+
+char *ctl_policy_stored_name(const char *name)
+{
+	char *s = NULL;
+
+	if (strchr(name, '.'))
+		return strdup(name);
+	return asprintf(&s, "default.%s", name) < 0 ? NULL : s;
+}
+
+/* A v3 object as its CRD holds it: apiVersion, and a policy's stored name. */
+static int from_v3(json_t *o)
+{
+	json_t *md = json_object_get(o, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	_cleanup_free_ char *stored = NULL;
+
+	if (json_object_set_new(o, "apiVersion", json_string(CRDVALID_API_VERSION)) < 0)
+		return -ENOMEM;
+	if (!ctl_is_policy_kind(json_string_value(json_object_get(o, "kind"))) || !name)
+		return 0;
+	stored = ctl_policy_stored_name(name);
+	return stored && json_object_set_new(md, "name", json_string(stored)) == 0 ? 0 : -ENOMEM;
+}
+
 static int add_object(json_t *out, const json_t *o, size_t doc, const char *where,
 		      char **ret_error)
 {
@@ -24,8 +54,7 @@ static int add_object(json_t *out, const json_t *o, size_t doc, const char *wher
 	copy = json_deep_copy(o);
 	if (!copy)
 		return -ENOMEM;
-	if (av && strcmp(av, CALICO_V3) == 0 &&
-	    json_object_set_new(copy, "apiVersion", json_string(CRDVALID_API_VERSION)) < 0) {
+	if (av && strcmp(av, CALICO_V3) == 0 && from_v3(copy) < 0) {
 		json_decref(copy);
 		return -ENOMEM;
 	}

@@ -51,23 +51,6 @@ static void resource_of(const struct crdvalid_kind *k, struct kapi_resource *ret
 	};
 }
 
-static bool is_policy_kind(const char *kind)
-{
-	return kind && (strcmp(kind, "NetworkPolicy") == 0 ||
-			strcmp(kind, "GlobalNetworkPolicy") == 0);
-}
-
-/* Calico's stored name of policy @name (v3): a name without a '.' is the
- * default tier's. malloc'd. */
-static char *policy_stored_name(const char *name)
-{
-	char *s = NULL;
-
-	if (strchr(name, '.'))
-		return strdup(name);
-	return asprintf(&s, "default.%s", name) < 0 ? NULL : s;
-}
-
 /* The namespace of @k's objects: @ns for a namespaced kind, else NULL. */
 static const char *ns_of(const struct crdvalid_kind *k, const char *ns)
 {
@@ -236,7 +219,7 @@ static void v3_metadata(json_t *it)
 			(void)json_object_set_new(md, "labels", json_object());
 		(void)json_object_update(json_object_get(md, "labels"), labels);
 	}
-	if (!is_policy_kind(kind) || !name)
+	if (!ctl_is_policy_kind(kind) || !name)
 		return;
 	if (json_is_string(json_object_get(cm, "name")))
 		(void)json_object_set(md, "name", json_object_get(cm, "name"));
@@ -258,29 +241,17 @@ static void tidy(json_t *items)
 	}
 }
 
-/* An object as calicoctl (or kubectl) exported it, made ours: a v3 kind's
- * apiVersion becomes the CRD's, and the metadata the apiserver owns (uid,
- * resourceVersion, creationTimestamp, ...) is dropped, so it is neither a
- * precondition on update nor refused on create. */
+/* An object as calicoctl (or kubectl) exported it, made ours (the v3 form
+ * was made the CRD's by ctl_manifest_read()): the metadata the apiserver
+ * owns (uid, resourceVersion, creationTimestamp, ...) is dropped, so it is
+ * neither a precondition on update nor refused on create. */
 static void import_object(json_t *o)
 {
 	static const char *const owned[] = { "uid", "resourceVersion", "creationTimestamp",
 					     "generation", "managedFields", "selfLink",
 					     "deletionTimestamp", "deletionGracePeriodSeconds" };
-	const char *av = json_string_value(json_object_get(o, "apiVersion"));
-	const char *kind = json_string_value(json_object_get(o, "kind"));
 	json_t *md = json_object_get(o, "metadata");
 
-	if (av && strcmp(av, V3_API_VERSION) == 0 && strcmp(api_version_of(kind), av) == 0) {
-		(void)json_object_set_new(o, "apiVersion", json_string(CRDVALID_API_VERSION));
-		if (is_policy_kind(kind) && json_is_string(json_object_get(md, "name"))) {
-			_cleanup_free_ char *stored = policy_stored_name(
-				json_string_value(json_object_get(md, "name")));
-
-			if (stored)
-				(void)json_object_set_new(md, "name", json_string(stored));
-		}
-	}
 	for (size_t i = 0; json_is_object(md) && i < ELEMENTSOF(owned); i++)
 		(void)json_object_del(md, owned[i]);
 }
@@ -334,7 +305,7 @@ static int get_named(struct ctl *c, const struct kapi_resource *res, const char 
 	int r;
 
 	for (int i = 0; i < n; i++) {
-		_cleanup_free_ char *stored = is_policy_kind(res->kind) ? policy_stored_name(names[i])
+		_cleanup_free_ char *stored = ctl_is_policy_kind(res->kind) ? ctl_policy_stored_name(names[i])
 									: strdup(names[i]);
 		_cleanup_free_ char *path = stored ? kapi_path(res, ns, stored, NULL) : NULL;
 		json_t *obj = NULL;
@@ -678,7 +649,7 @@ int ctl_cmd_apply(struct ctl *c, int argc, char **argv)
 static int delete_one(struct ctl *c, const struct crdvalid_kind *k, const char *ns,
 		      const char *name, bool v3_name, bool skip_missing)
 {
-	_cleanup_free_ char *stored = v3_name && is_policy_kind(k->kind) ? policy_stored_name(name)
+	_cleanup_free_ char *stored = v3_name && ctl_is_policy_kind(k->kind) ? ctl_policy_stored_name(name)
 									 : strdup(name);
 	_cleanup_free_ char *path = NULL;
 	struct kapi_resource res;

@@ -92,6 +92,37 @@ static void test_bad_documents(void **state)
 	}
 }
 
+/* A v3 policy is stored as Calico's client stores it: a name without a
+ * tier prefix is the default tier's; a prefixed name stays; other kinds
+ * keep their names. */
+static void test_v3_policy_names(void **state)
+{
+	static const char yaml[] = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+				   "metadata: {name: deny}\n---\n"
+				   "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+				   "metadata: {name: security.db, namespace: shop}\n---\n"
+				   "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+				   "metadata: {name: ext}\n---\n"
+				   "apiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\n"
+				   "metadata: {name: raw}\n";
+	static const char *const want[] = { "default.deny", "security.db", "ext", "raw" };
+	json_t *objs = NULL;
+
+	(void)state;
+	assert_int_equal(ctl_manifest_parse(yaml, strlen(yaml), &objs, NULL), 0);
+	assert_int_equal(json_array_size(objs), 4);
+	for (size_t i = 0; i < 4; i++) {
+		const json_t *o = json_array_get(objs, i);
+
+		assert_string_equal(json_string_value(json_object_get(json_object_get(o, "metadata"),
+								      "name")),
+				    want[i]);
+		assert_string_equal(json_string_value(json_object_get(o, "apiVersion")),
+				    "crd.projectcalico.org/v1");
+	}
+	json_decref(objs);
+}
+
 static void test_missing_file(void **state)
 {
 	json_t *objs = NULL;
@@ -109,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_flatten),
 		cmocka_unit_test(test_json_input),
 		cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_v3_policy_names),
 		cmocka_unit_test(test_missing_file),
 	};
 
