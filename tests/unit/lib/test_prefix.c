@@ -62,6 +62,19 @@ static void test_parse_vectors(void **state)
 		{ "/24", 0, NULL },
 		{ "a-host/32", 0, NULL },
 		{ NULL, PREFIX_ALLOW_BARE, NULL },
+		/* IPv6 forms: leading zeros inside a group are inet_pton's
+		 * (read, written canonically); zones, brackets and an IPv4
+		 * tail of the wrong size are not addresses. */
+		{ "fd00:0065::/64", 0, "fd00:65::/64" },
+		{ "fd00:00065::/64", 0, NULL },
+		{ "fe80::1%eth0/64", 0, NULL },
+		{ "[fd00::1]/128", 0, NULL },
+		{ "::ffff:10.0.0/128", 0, NULL },
+		{ "fd00::/064", 0, NULL },
+		/* Whitespace anywhere is refused, a newline too. */
+		{ "10.65.1.0/24\n", 0, NULL },
+		{ "10.65.1.5 ", PREFIX_ADDR_ONLY, NULL },
+		{ "10.65.1.0 /24", 0, NULL },
 		/* An address only (calicoctl-c policy's endpoints, pod IPs). */
 		{ "10.65.1.5", PREFIX_ADDR_ONLY, "10.65.1.5/32" },
 		{ "fd00::5", PREFIX_ADDR_ONLY, "fd00::5/128" },
