@@ -3,7 +3,8 @@
  * Informers keep the API caches, the policy model (pods, namespaces,
  * policies) and IPAM's owner index current. A reconcile computes the
  * desired state once (felix_desired_build(), felix-c/manager.h) and hands
- * it to the dataplane managers in turn: routes, policy, natOutgoing, BIRD.
+ * it to the dataplane managers in turn: routes, policy, NAT (natOutgoing
+ * and hostPort), BIRD.
  * Each owns its observed state and plan. Events arm a short debounce timer,
  * so a burst of changes costs one reconcile; a periodic resync makes every
  * manager read its dataplane back and repair drift made behind our back.
@@ -243,6 +244,20 @@ static void report_refused(struct felix_agent *a, const struct policy_pod *p)
 	}
 }
 
+/* A pod whose hostPorts were refused (bad hostPort or hostIP) keeps its
+ * other traffic; said once per change of the reason. */
+static void report_host_ports(struct felix_agent *a, const struct policy_pod *p)
+{
+	const struct policy_pod *prev = policy_model_get_pod(a->model, p->ns, p->name);
+
+	if (!p->host_ports_error || (prev && prev->host_ports_error &&
+				     strcmp(prev->host_ports_error, p->host_ports_error) == 0))
+		return;
+	a->errors[ERR_INPUT]++;
+	log_warning("Pod '%s/%s': none of its hostPorts is mapped: %s", p->ns, p->name,
+		    p->host_ports_error);
+}
+
 /* The key of @obj in an informer's rejected map: "ns/name" or "name". */
 static void obj_key(const json_t *obj, char *buf, size_t size)
 {
@@ -295,6 +310,7 @@ static void model_set_pod(struct inf_ctx *c, json_t *obj)
 	if (r == 0) {
 		(void)policy_pod_verify_ips(p, addr_accept, a);
 		report_refused(a, p);
+		report_host_ports(a, p);
 	}
 	if (r < 0) {
 		/* Out of the model, its interface has no dispatch element: the
@@ -1188,7 +1204,7 @@ static int new_managers(struct felix_agent *a)
 		r = policymgr_new(&policymgr_kernel_nft, a->pk, a->cfg->nft_table,
 				  &a->mgr[MGR_POLICY]);
 	if (r == 0)
-		r = natmgr_new(a->pk, a->cfg->nft_table, &a->mgr[MGR_NAT]);
+		r = natmgr_new(a->pk, a->nl, a->cfg->nft_table, &a->mgr[MGR_NAT]);
 	if (r == 0)
 		r = birdmgr_new(a->cfg, &birdmgr_io_bird, a->loop, bird_kick, a, &a->mgr[MGR_BIRD]);
 	for (int i = 0; r == 0 && i < _MGR_MAX; i++)

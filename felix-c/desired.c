@@ -94,8 +94,31 @@ static bool is_local(const struct felix_desired_input *in, const struct policy_p
 	return p->node && strcmp(p->node, in->node) == 0 && !p->host_network;
 }
 
+/* @p's IPv4 hostPorts, to @ip (its first IPv4 address); IPv6 hostIPs
+ * are not ours to map. */
+static int add_host_ports(const struct policy_pod *p, const uint8_t *ip, struct vec *out)
+{
+	for (size_t i = 0; i < p->n_host_ports; i++) {
+		const struct policy_host_port *h = &p->host_ports[i];
+		struct felix_host_port *x;
+
+		if (h->host_ip.family == AF_INET6)
+			continue;
+		x = vec_push(out);
+		if (!x)
+			return -ENOMEM;
+		*x = (struct felix_host_port){ .pod = p, .proto = h->proto,
+					       .host_port = h->host_port,
+					       .container_port = h->container_port,
+					       .any_ip = h->host_ip.family != AF_INET };
+		memcpy(x->host_ip, h->host_ip.addr, 4);
+		memcpy(x->pod_ip, ip, 4);
+	}
+	return 0;
+}
+
 static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct vec *routes,
-		   struct vec *borrowed)
+		   struct vec *borrowed, struct vec *host_ports)
 {
 	for (size_t i = 0; i < p->n_ips; i++) {
 		struct felix_pod_route *r;
@@ -105,6 +128,8 @@ static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct v
 			continue;
 		if (i == 0)
 			d->n_local++;
+		if (i == 0 && add_host_ports(p, p->ips[i].addr, host_ports) < 0)
+			return -ENOMEM;
 		r = vec_push(routes);
 		if (!r)
 			return -ENOMEM;
@@ -125,17 +150,20 @@ static int build_pods(const struct felix_desired_input *in, struct felix_desired
 {
 	struct vec routes = { .size = sizeof(struct felix_pod_route) };
 	struct vec borrowed = { .size = sizeof(struct in_prefix) };
+	struct vec host_ports = { .size = sizeof(struct felix_host_port) };
 	struct policy_pod *p;
 	size_t it = 0;
 	int r = 0;
 
 	while (r == 0 && policy_model_next_pod(in->model, &it, &p))
 		if (is_local(in, p))
-			r = add_pod(d, p, &routes, &borrowed);
+			r = add_pod(d, p, &routes, &borrowed, &host_ports);
 	d->pod_routes = routes.v;
 	d->n_pod_routes = routes.n;
 	d->borrowed = borrowed.v;
 	d->n_borrowed = sort_unique(d->borrowed, borrowed.n);
+	d->host_ports = host_ports.v;
+	d->n_host_ports = host_ports.n;
 	return r;
 }
 
@@ -161,5 +189,6 @@ void felix_desired_done(struct felix_desired *d)
 	free(d->blocks);
 	free(d->borrowed);
 	free(d->pod_routes);
+	free(d->host_ports);
 	*d = (struct felix_desired){};
 }

@@ -40,6 +40,18 @@ struct felix_pod_route {
 	char ifname[IFNAMSIZ]; /* host veth (lib/ifname.h) */
 };
 
+/* A local pod's hostPort (felix-c/hostport.h): connections to @proto
+ * @host_port on @host_ip (@any_ip: on every address of the node) go to
+ * @pod_ip:@container_port. IPv4 only, like the rest of felix-c. */
+struct felix_host_port {
+	const struct policy_pod *pod; /* borrowed from the model, until the next update */
+	uint8_t proto;		      /* IPPROTO_TCP, _UDP, _SCTP */
+	uint16_t host_port, container_port;
+	bool any_ip;
+	uint8_t host_ip[4];	      /* network order, when !any_ip */
+	uint8_t pod_ip[4];	      /* network order: the pod's first IPv4 address */
+};
+
 /* API objects handed through as they are (BIRD renders them). */
 enum felix_objs_kind {
 	FELIX_OBJS_NODES,
@@ -71,6 +83,9 @@ struct felix_desired {
 	struct felix_pod_route *pod_routes; /* local pods' IPv4 /32s */
 	size_t n_pod_routes;
 	size_t n_local;		/* local pods with an IPv4 address */
+	struct felix_host_port *host_ports; /* of local pods with an IPv4 address, in
+					     * model order */
+	size_t n_host_ports;
 	uint64_t block_addrs;	/* IPv4 addresses in this node's blocks */
 	const struct policy_model *model; /* policy's input (borrowed) */
 	struct felix_objs objs[_FELIX_OBJS_MAX];

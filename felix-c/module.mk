@@ -8,6 +8,7 @@ felix-c_LIBS := policy bird-config ipam lib
 $(BUILD)/bin/felix-c: LDLIBS += -lssl
 # natout.o (in felix-c.a) needs policy.a and ipam.a (the pool CIDR) after it.
 test_natout_LIBS := felix-c policy ipam
+test_hostport_LIBS := felix-c policy ipam
 # The managers' tests link what each manager drives.
 test_desired_LIBS := felix-c policy
 test_routemgr_LIBS := felix-c policy

@@ -1,10 +1,13 @@
-/* natOutgoing manager (see natout.h): desired table from the IPPools
- * (pure), then read back, plan and one batch through policy/'s kernel layer.
- * It keeps the table it applied last, so a reconcile with unchanged pools
- * costs one in-memory comparison and no netlink round trip.
+/* natOutgoing (see natout.h): desired table from the IPPools (pure), and
+ * the nat table's reconcile: read back, plan and one batch through
+ * policy/'s kernel layer. It keeps the table it applied last, so a
+ * reconcile with an unchanged table costs one in-memory comparison and no
+ * netlink round trip.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +15,6 @@
 #include "cleanup.h"
 #include "felix-c/natout.h"
 #include "ipam/ipam.h"
-#include "log.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
@@ -187,62 +189,57 @@ void natout_mark_dirty(struct natout *n)
 	n->dirty = true;
 }
 
-/* True when @want equals what was committed last. Only the sets' elements
- * vary (the chain and its rule are the same for any pools); a plan cannot
- * tell, as it matches rules to the handles only observed rules have. */
+/* @t as policy_nft_dump() text; Return: 0 or -ENOMEM. */
+static int dump_text(const struct policy_nft *t, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = policy_nft_dump(t, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* True when @want equals what was committed last. A plan cannot tell: it
+ * matches rules to the handles only observed rules have; the dumps (chains,
+ * rules by comment, set elements) can. */
 static bool unchanged(const struct natout *n, const struct policy_nft *want)
 {
-	static const char *const sets[] = { NATOUT_SET_MASQ, NATOUT_SET_ALL };
+	_cleanup_free_ char *a = NULL, *b = NULL;
+	size_t la, lb;
 
-	if (!n->applied)
-		return false;
-	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
-		_cleanup_free_ char *a = NULL, *b = NULL;
-
-		if (policy_nft_set_to_text(policy_nft_set_get(n->applied, sets[i]), &a) < 0 ||
-		    policy_nft_set_to_text(policy_nft_set_get(want, sets[i]), &b) < 0 ||
-		    strcmp(a, b) != 0)
-			return false;
-	}
-	return true;
+	return n->applied && dump_text(n->applied, &a, &la) == 0 && dump_text(want, &b, &lb) == 0 &&
+	       la == lb && memcmp(a, b, la) == 0;
 }
 
-static void log_applied(const struct natout *n, const struct policy_plan *p,
-			const struct policy_nft *want)
+int natout_reconcile(struct natout *n, struct policy_kernel *k, struct policy_nft *want,
+		     char **ret_error)
 {
-	_cleanup_free_ char *masq = NULL, *all = NULL;
-
-	if (policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_MASQ), &masq) < 0 ||
-	    policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_ALL), &all) < 0)
-		return;
-	log_info("natOutgoing applied to table '%s' (%zu operations): masquerade from {%s} to "
-		 "outside {%s}", n->table, p->n_ops, masq, all);
-}
-
-int natout_reconcile(struct natout *n, struct policy_kernel *k, const json_t *pools,
-		     const json_t *invalid, char **ret_error)
-{
-	_cleanup_(policy_nft_freep) struct policy_nft *want = NULL, *obs = NULL;
+	_cleanup_(policy_nft_freep) struct policy_nft *w = want, *obs = NULL;
 	_cleanup_(policy_plan_freep) struct policy_plan *p = NULL;
 	int r;
 
-	r = natout_desired(n->table, pools, invalid, &want);
-	if (r < 0)
-		return r;
-	if (!n->dirty && unchanged(n, want))
+	if (!n->dirty && unchanged(n, w))
 		return 0;
 	n->dirty = true; /* until the kernel is known to hold @want */
 	r = policy_kernel_read(k, n->table, &obs);
 	if (r == 0)
-		r = policy_plan(obs, want, &p, ret_error);
+		r = policy_plan(obs, w, &p, ret_error);
 	if (r == 0 && !policy_plan_is_empty(p))
 		r = policy_kernel_apply(k, p, ret_error);
 	if (r < 0)
 		return r;
-	if (!policy_plan_is_empty(p))
-		log_applied(n, p, want);
 	policy_nft_free(n->applied);
-	n->applied = TAKE_PTR(want);
+	n->applied = TAKE_PTR(w);
 	n->dirty = false;
-	return policy_plan_is_empty(p) ? 0 : 1;
+	return p->n_ops > INT_MAX ? INT_MAX : (int)p->n_ops;
 }

@@ -6,7 +6,8 @@
  * never is, and a pool with natOutgoing false never is. IPv4 only, like the
  * rest of felix-c: IPv6 pools are ignored.
  *
- * The state is a table of its own, family inet (policy's table name + "-nat"):
+ * The state is a table of its own, family inet (policy's table name + "-nat"),
+ * shared with hostPort's objects (felix-c/hostport.h):
  *
  *   set masq_pools4 { type ipv4_addr; flags interval }   natOutgoing pools
  *   set all_pools4  { type ipv4_addr; flags interval }   every pool
@@ -47,6 +48,8 @@ struct policy_nft;
 int natout_desired(const char *table, const json_t *pools, const json_t *invalid,
 		   struct policy_nft **ret);
 
+/* The nat table's reconcile state (natOutgoing's and hostPort's objects,
+ * felix-c/hostport.h, share the table). One per agent. */
 struct natout;
 
 /* Return: 0, -ENOMEM. */
@@ -57,20 +60,20 @@ struct natout *natout_free(struct natout *n);
 void natout_mark_dirty(struct natout *n);
 
 /**
- * natout_reconcile - bring the kernel's nat table to what @pools want
- * @n: the manager
+ * natout_reconcile - bring the kernel's nat table to @want
+ * @n: the state
  * @k: nftables socket
- * @pools: IPPool objects by name
- * @invalid: names of invalid pools (may be NULL)
+ * @want: the whole desired table (ownership taken)
  * @ret_error: malloc'd message on failure (may be NULL)
  *
- * When the pools want what was applied last and nothing marked the manager
+ * When @want equals what was applied last and nothing marked the state
  * dirty, nothing is read or sent. Otherwise the table is read back, diffed
  * and the difference sent as one batch (nothing when equal: a restart adopts
  * the table as it is).
  *
- * Return: 1 when a batch was committed, 0 when nothing had to change, -errno
- * (the kernel then changed nothing; the next call reads the table back).
+ * Return: the number of operations committed (0: nothing had to change),
+ * -errno (the kernel then changed nothing; the next call reads the table
+ * back).
  */
-int natout_reconcile(struct natout *n, struct policy_kernel *k, const json_t *pools,
-		     const json_t *invalid, char **ret_error);
+int natout_reconcile(struct natout *n, struct policy_kernel *k, struct policy_nft *want,
+		     char **ret_error);

@@ -15,6 +15,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -742,6 +743,27 @@ int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias)
 		return -EINVAL;
 	/* Without the NUL, as iproute2 sends it: the kernel adds its own. */
 	return link_change(nl, ifindex, 0, 0, IFLA_IFALIAS, n, alias);
+}
+
+int nl_link_set_ipv4_conf(struct nl *nl, int ifindex, uint16_t key, uint32_t value)
+{
+	char buf[NL_MSG_BUF_SIZE];
+	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *spec, *af, *conf;
+
+	if (key == 0 || key > IPV4_DEVCONF_MAX)
+		return -EINVAL;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	af = mnl_attr_nest_start(nlh, AF_INET);
+	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+	mnl_attr_put_u32(nlh, key, value);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, af);
+	mnl_attr_nest_end(nlh, spec);
+	return nl_request(nl, nlh);
 }
 
 int nl_link_set_netns(struct nl *nl, int ifindex, int netns_fd)

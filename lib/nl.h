@@ -126,6 +126,10 @@ int nl_link_set_up(struct nl *nl, int ifindex, bool up);
 int nl_link_set_mtu(struct nl *nl, int ifindex, uint32_t mtu);
 int nl_link_set_mac(struct nl *nl, int ifindex, const uint8_t mac[6]);
 int nl_link_set_netns(struct nl *nl, int ifindex, int netns_fd);
+/* Set one IPv4 setting of the link (IPV4_DEVCONF_* of <linux/ip.h>, as
+ * net.ipv4.conf.<if>.* in /proc/sys) over rtnetlink (IFLA_INET_CONF): needs
+ * CAP_NET_ADMIN only, not a writable /proc/sys. -EINVAL for a bad @key. */
+int nl_link_set_ipv4_conf(struct nl *nl, int ifindex, uint16_t key, uint32_t value);
 /* Set the link's alias (IFLA_IFALIAS; "" clears it). -EINVAL when it has
  * NL_ALIAS_MAX characters or more. */
 int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias);

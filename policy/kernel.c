@@ -13,6 +13,7 @@
  * with KEY and KEY_END.
  */
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,21 +55,27 @@
 
 struct kind_desc {
 	uint32_t key_type, key_len, flags;
-	bool map;
+	bool map;			/* with data: a verdict (data_len 0) or a value */
+	uint32_t data_type, data_len;
 	uint8_t concat[3]; /* field lengths of interval concatenations */
 	size_t n_concat;
 };
 
 static const struct kind_desc kinds[_POLICY_SET_KIND_MAX] = {
-	[POLICY_SET_IFVMAP] = { DT_IFNAME, 16, NFT_SET_MAP, true },
+	[POLICY_SET_IFVMAP] = { DT_IFNAME, 16, NFT_SET_MAP, true, 0, 0 },
 	[POLICY_SET_ADDR4] = { DT_IPADDR, 4, 0 },
 	[POLICY_SET_ADDR6] = { DT_IP6ADDR, 16, 0 },
 	[POLICY_SET_RANGE4] = { DT_IPADDR, 4, NFT_SET_INTERVAL },
 	[POLICY_SET_RANGE6] = { DT_IP6ADDR, 16, NFT_SET_INTERVAL },
 	[POLICY_SET_PORTS] = { DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
-			       NFT_SET_INTERVAL | NFT_SET_CONCAT, false, { 1, 2 }, 2 },
+			       NFT_SET_INTERVAL | NFT_SET_CONCAT, false, 0, 0, { 1, 2 }, 2 },
 	[POLICY_SET_NAMED4] = { DT_CONCAT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12, 0 },
 	[POLICY_SET_NAMED6] = { DT_CONCAT3(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 24, 0 },
+	[POLICY_SET_DNAT4] = { DT_CONCAT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12, NFT_SET_MAP,
+			       true, DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8 },
+	[POLICY_SET_DNATANY4] = { DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8, NFT_SET_MAP, true,
+				  DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8 },
+	[POLICY_SET_PAIR4] = { DT_CONCAT2(DT_IPADDR, DT_IPADDR), 8, 0 },
 };
 
 static enum policy_set_kind kind_of(uint32_t key_type, uint32_t flags)
@@ -204,7 +211,8 @@ static int set_userdata(struct nftnl_set *s, enum policy_set_kind kind)
 		return -ENOMEM;
 	if (kind == POLICY_SET_IFVMAP)
 		order = 1; /* host */
-	else if (kind != POLICY_SET_PORTS && kind != POLICY_SET_NAMED4 && kind != POLICY_SET_NAMED6)
+	else if (kind == POLICY_SET_ADDR4 || kind == POLICY_SET_ADDR6 || kind == POLICY_SET_RANGE4 ||
+		 kind == POLICY_SET_RANGE6)
 		order = 2; /* big endian */
 	if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, order)) {
 		nftnl_udata_buf_free(u);
@@ -233,8 +241,9 @@ static int encode_set(struct policy_batch *b, const char *table, const char *nam
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, kd->key_len);
 		nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)op + 1);
 		if (kd->map) {
-			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE,
+					  kd->data_len ? kd->data_type : NFT_DATA_VERDICT);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, kd->data_len);
 		}
 		if (kd->n_concat)
 			nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, kd->concat,
@@ -270,9 +279,10 @@ static void put_value(struct nlmsghdr *nlh, uint16_t type, const void *v, size_t
 	mnl_attr_nest_end(nlh, n);
 }
 
-/* One kernel element: key, optional key end, flags and jump target. */
+/* One kernel element: key, optional key end, flags, and a jump target
+ * (verdict maps) or a value (@data, @dlen: value maps). */
 static void put_elem(struct nlmsghdr *nlh, const void *key, const void *end, size_t len,
-		     uint32_t flags, const char *chain)
+			  uint32_t flags, const char *chain, const void *data, size_t dlen)
 {
 	struct nlattr *n = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
 
@@ -281,14 +291,16 @@ static void put_elem(struct nlmsghdr *nlh, const void *key, const void *end, siz
 	put_value(nlh, NFTA_SET_ELEM_KEY, key, len);
 	if (end)
 		put_value(nlh, NFTA_SET_ELEM_KEY_END, end, len);
+	if (data)
+		put_value(nlh, NFTA_SET_ELEM_DATA, data, dlen);
 	if (chain) {
-		struct nlattr *data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		struct nlattr *d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
 		struct nlattr *verdict = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
 
 		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
 		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, chain);
 		mnl_attr_nest_end(nlh, verdict);
-		mnl_attr_nest_end(nlh, data);
+		mnl_attr_nest_end(nlh, d);
 	}
 	mnl_attr_nest_end(nlh, n);
 }
@@ -308,12 +320,12 @@ static int encode_elem(struct nlmsghdr *nlh, enum policy_set_kind kind, const ui
 			return -EINVAL;
 		memcpy(chain, d + 16, len - 16);
 		chain[len - 16] = '\0';
-		put_elem(nlh, d, NULL, 16, 0, chain);
+		put_elem(nlh, d, NULL, 16, 0, chain, NULL, 0);
 		return 0;
 	}
 	case POLICY_SET_ADDR4:
 	case POLICY_SET_ADDR6:
-		put_elem(nlh, d, NULL, len, 0, NULL);
+		put_elem(nlh, d, NULL, len, 0, NULL, NULL, 0);
 		return 0;
 	case POLICY_SET_RANGE4:
 	case POLICY_SET_RANGE6: {
@@ -328,16 +340,16 @@ static int encode_elem(struct nlmsghdr *nlh, enum policy_set_kind kind, const ui
 				break;
 			}
 		}
-		put_elem(nlh, d, NULL, al, 0, NULL);
+		put_elem(nlh, d, NULL, al, 0, NULL, NULL, 0);
 		if (!top)
-			put_elem(nlh, end, NULL, al, NFT_SET_ELEM_INTERVAL_END, NULL);
+			put_elem(nlh, end, NULL, al, NFT_SET_ELEM_INTERVAL_END, NULL, NULL, 0);
 		return 0;
 	}
 	case POLICY_SET_PORTS:
 		key[0] = end[0] = d[0];
 		key[4] = d[1], key[5] = d[2];
 		end[4] = d[3], end[5] = d[4];
-		put_elem(nlh, key, end, 8, 0, NULL);
+		put_elem(nlh, key, end, 8, 0, NULL, NULL, 0);
 		return 0;
 	case POLICY_SET_NAMED4:
 	case POLICY_SET_NAMED6:
@@ -346,7 +358,26 @@ static int encode_elem(struct nlmsghdr *nlh, enum policy_set_kind kind, const ui
 		key[al] = d[al];
 		key[al + 4] = d[al + 1];
 		key[al + 5] = d[al + 2];
-		put_elem(nlh, key, NULL, al + 8, 0, NULL);
+		put_elem(nlh, key, NULL, al + 8, 0, NULL, NULL, 0);
+		return 0;
+	case POLICY_SET_DNAT4:
+	case POLICY_SET_DNATANY4: {
+		/* key fields and the target port sit in 4-byte registers */
+		size_t ka = kind == POLICY_SET_DNAT4 ? 4 : 0;
+		uint8_t data[8] = {};
+
+		memcpy(key, d, ka);
+		key[ka] = d[ka];
+		key[ka + 4] = d[ka + 1];
+		key[ka + 5] = d[ka + 2];
+		memcpy(data, d + ka + 3, 4);
+		data[4] = d[ka + 7];
+		data[5] = d[ka + 8];
+		put_elem(nlh, key, NULL, ka + 8, 0, NULL, data, sizeof(data));
+		return 0;
+	}
+	case POLICY_SET_PAIR4:
+		put_elem(nlh, d, NULL, 8, 0, NULL, NULL, 0);
 		return 0;
 	default:
 		return -EINVAL;
@@ -364,7 +395,9 @@ static size_t elem_max_bytes(enum policy_set_kind kind)
 
 	if (kind == POLICY_SET_PORTS)
 		one += key;
-	if (kinds[kind].map)
+	if (kinds[kind].map && kinds[kind].data_len)
+		one += 4 + 4 + kinds[kind].data_len;
+	else if (kinds[kind].map)
 		one += 4 + 4 + 8 + 4 + NFT_CHAIN_MAXNAMELEN;
 	return is_range_kind(kind) ? 2 * one : one;
 }
@@ -467,14 +500,15 @@ static int ex_nfproto(struct nftnl_rule *r, int family)
 	return e < 0 ? e : ex_cmp(r, NFT_CMP_EQ, &p, 1);
 }
 
-static int ex_ct_state(struct nftnl_rule *r, uint32_t mask)
+/* ct state / ct status (@key) & @mask != 0 */
+static int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
 	struct nftnl_expr *e = expr_add(r, "ct"), *bw;
 	uint32_t zero = 0;
 
 	if (!e)
 		return -ENOMEM;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	bw = expr_add(r, "bitwise");
 	if (!bw)
@@ -485,6 +519,53 @@ static int ex_ct_state(struct nftnl_rule *r, uint32_t mask)
 	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
 	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
 	return ex_cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* fib daddr type local */
+static int ex_fib_local(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = expr_add(r, "fib");
+	uint32_t local = RTN_LOCAL;
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	return ex_cmp(r, NFT_CMP_EQ, &local, sizeof(local));
+}
+
+/* dnat ip to [ip daddr .] meta l4proto . th dport map @map: the key as
+ * nft(8) builds it, the map's value (address, port) into registers 1 and
+ * 9, and the nat expression reading them. */
+static int ex_dnat_map(struct nftnl_rule *r, const char *map, bool by_daddr)
+{
+	uint32_t reg = by_daddr ? NFT_REG32_01 : NFT_REG_1;
+	struct nftnl_expr *e, *l;
+	int err;
+
+	err = ex_nfproto(r, AF_INET);
+	if (err == 0 && by_daddr)
+		err = ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+	if (err == 0)
+		err = ex_meta(r, NFT_META_L4PROTO, reg);
+	if (err == 0)
+		err = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+				 by_daddr ? NFT_REG32_02 : NFT_REG32_01);
+	if (err < 0)
+		return err;
+	l = expr_add(r, "lookup");
+	e = expr_add(r, "nat");
+	if (!l || !e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(l, NFTNL_EXPR_LOOKUP_SET, map);
+	nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	return 0;
 }
 
 /* Address offsets in the IPv4 / IPv6 header. */
@@ -550,7 +631,18 @@ static int encode_match(struct nftnl_rule *r, const struct policy_match *m)
 
 	switch (m->kind) {
 	case POLICY_MATCH_CT_STATE:
-		return ex_ct_state(r, m->value);
+		return ex_ct_bits(r, NFT_CT_STATE, m->value);
+	case POLICY_MATCH_CT_STATUS:
+		return ex_ct_bits(r, NFT_CT_STATUS, m->value);
+	case POLICY_MATCH_FIB_LOCAL:
+		return ex_fib_local(r);
+	case POLICY_MATCH_SADDR_DADDR:
+		e = ex_nfproto(r, AF_INET);
+		if (e == 0)
+			e = ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+		if (e == 0)
+			e = ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_01);
+		return e < 0 ? e : ex_lookup(r, m->arg, false, false);
 	case POLICY_MATCH_IIF_PREFIX:
 	case POLICY_MATCH_OIF_PREFIX:
 		e = ex_meta(r, m->kind == POLICY_MATCH_IIF_PREFIX ? NFT_META_IIFNAME
@@ -643,6 +735,8 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
 	}
+	if (pr->verdict == POLICY_VERDICT_DNAT_DADDR_MAP || pr->verdict == POLICY_VERDICT_DNAT_PORT_MAP)
+		return ex_dnat_map(r, pr->target, pr->verdict == POLICY_VERDICT_DNAT_DADDR_MAP);
 	e = expr_add(r, "immediate");
 	if (!e)
 		return -ENOMEM;
@@ -955,6 +1049,22 @@ static size_t decode_elem(struct nftnl_set_elem *e, enum policy_set_kind kind, u
 		memcpy(out, k, al);
 		out[al] = k[al], out[al + 1] = k[al + 4], out[al + 2] = k[al + 5];
 		return al + 3;
+	case POLICY_SET_DNAT4:
+	case POLICY_SET_DNATANY4:
+		al = kind == POLICY_SET_DNAT4 ? 4 : 0;
+		end = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &el);
+		if (kl != al + 8 || !end || el != 8)
+			return 0;
+		memcpy(out, k, al);
+		out[al] = k[al], out[al + 1] = k[al + 4], out[al + 2] = k[al + 5];
+		memcpy(out + al + 3, end, 4);
+		out[al + 7] = end[4], out[al + 8] = end[5];
+		return al + 9;
+	case POLICY_SET_PAIR4:
+		if (kl != 8)
+			return 0;
+		memcpy(out, k, 8);
+		return 8;
 	default:
 		return 0;
 	}

@@ -120,6 +120,8 @@ struct policy_pod *policy_pod_free(struct policy_pod *p)
 	free(p->labels);
 	free(p->ips);
 	free(p->ports);
+	free(p->host_ports);
+	free(p->host_ports_error);
 	free(p);
 	return NULL;
 }
@@ -252,6 +254,66 @@ static int pod_parse_ports(struct policy_pod *p, const json_t *spec, char **ret_
 	return 0;
 }
 
+/* spec.containers[@i].ports[@k] when it has a hostPort (0 or absent: none).
+ * Its containerPort and protocol were checked by pod_add_port(). */
+static int pod_add_host_port(struct policy_pod *p, const json_t *cp, size_t i, size_t k,
+			     char **ret_error)
+{
+	const json_t *hp = json_object_get(cp, "hostPort"), *hip = json_object_get(cp, "hostIP");
+	const char *ip = json_string_value(hip);
+	struct policy_host_port h = {}, *n;
+	static const uint8_t zero[4];
+
+	if (!hp || (json_is_integer(hp) && json_integer_value(hp) == 0))
+		return 0;
+	if (!is_port_num(hp))
+		return errmsg_set(ret_error, -EINVAL,
+				  "spec.containers[%zu].ports[%zu].hostPort: must be 0..65535", i, k);
+	if ((hip && !json_is_null(hip) && !ip) ||
+	    (ip && *ip && prefix_parse(ip, PREFIX_ADDR_ONLY, &h.host_ip) < 0))
+		return errmsg_set(ret_error, -EINVAL,
+				  "spec.containers[%zu].ports[%zu].hostIP: invalid address '%.64s'", i,
+				  k, ip ?: "");
+	/* "::" stays IPv6, as the kubelet's port mappings see it */
+	if (h.host_ip.family == AF_INET && memcmp(h.host_ip.addr, zero, 4) == 0)
+		h.host_ip = (struct in_prefix){};
+	(void)proto_from_json(json_object_get(cp, "protocol"), &h.proto);
+	h.host_port = (uint16_t)json_integer_value(hp);
+	h.container_port = (uint16_t)json_integer_value(json_object_get(cp, "containerPort"));
+	n = realloc(p->host_ports, (p->n_host_ports + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->host_ports = n;
+	p->host_ports[p->n_host_ports++] = h;
+	return 0;
+}
+
+/* The hostPorts of spec.containers; a bad one refuses them all (the pod
+ * itself stays valid: NetworkPolicy does not read them). */
+static int pod_parse_host_ports(struct policy_pod *p, const json_t *spec)
+{
+	const json_t *c, *cp;
+	size_t i, k;
+	int r = 0;
+
+	json_array_foreach (json_object_get(spec, "containers"), i, c) {
+		json_array_foreach (json_object_get(c, "ports"), k, cp) {
+			r = pod_add_host_port(p, cp, i, k, &p->host_ports_error);
+			if (r < 0)
+				break;
+		}
+		if (r < 0)
+			break;
+	}
+	if (r == -EINVAL) {
+		free(p->host_ports);
+		p->host_ports = NULL;
+		p->n_host_ports = 0;
+		return 0;
+	}
+	return r;
+}
+
 static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
 {
 	const json_t *meta = json_object_get(j, "metadata"), *spec = json_object_get(j, "spec");
@@ -280,6 +342,8 @@ static int pod_parse(struct policy_pod *p, const json_t *j, char **ret_error)
 	if (r < 0)
 		return r == -EINVAL ? errmsg_set(ret_error, -EINVAL, "metadata.name: too long") : r;
 	r = pod_parse_ports(p, spec, ret_error);
+	if (r == 0)
+		r = pod_parse_host_ports(p, spec);
 	if (r < 0)
 		return r;
 	return pod_parse_ips(p, j, ret_error);
@@ -320,10 +384,14 @@ int policy_pod_dup(const struct policy_pod *p, struct policy_pod **ret)
 	n->labels = labels_dup(p->labels);
 	n->ips = n_ips ? malloc(n_ips * sizeof(*p->ips)) : NULL;
 	n->ports = p->n_ports ? malloc(p->n_ports * sizeof(*p->ports)) : NULL;
+	n->host_ports = p->n_host_ports ? malloc(p->n_host_ports * sizeof(*p->host_ports)) : NULL;
+	n->host_ports_error = p->host_ports_error ? strdup(p->host_ports_error) : NULL;
 	if (!n->ns || !n->name || (p->node && !n->node) || (p->sa && !n->sa) || !n->labels ||
-	    (n_ips && !n->ips) ||
-	    (p->n_ports && !n->ports))
+	    (n_ips && !n->ips) || (p->n_ports && !n->ports) || (p->n_host_ports && !n->host_ports) ||
+	    (p->host_ports_error && !n->host_ports_error))
 		return -ENOMEM;
+	if (p->n_host_ports)
+		memcpy(n->host_ports, p->host_ports, p->n_host_ports * sizeof(*p->host_ports));
 	if (n_ips)
 		memcpy(n->ips, p->ips, n_ips * sizeof(*p->ips));
 	if (p->n_ports)
@@ -374,6 +442,22 @@ static bool streq_null(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+static bool host_ports_equal(const struct policy_pod *a, const struct policy_pod *b)
+{
+	if (a->n_host_ports != b->n_host_ports || !streq_null(a->host_ports_error, b->host_ports_error))
+		return false;
+	for (size_t i = 0; i < a->n_host_ports; i++) {
+		const struct policy_host_port *x = &a->host_ports[i], *y = &b->host_ports[i];
+
+		if (x->proto != y->proto || x->host_port != y->host_port ||
+		    x->container_port != y->container_port ||
+		    x->host_ip.family != y->host_ip.family ||
+		    (x->host_ip.family && !prefix_equal(&x->host_ip, &y->host_ip)))
+			return false;
+	}
+	return true;
+}
+
 bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b)
 {
 	size_t n_ips = a->n_ips + a->n_unverified;
@@ -385,7 +469,8 @@ bool policy_pod_is_equal(const struct policy_pod *a, const struct policy_pod *b)
 	       labels_equal(a->labels, b->labels) && a->n_ips == b->n_ips &&
 	       a->n_unverified == b->n_unverified && a->n_ports == b->n_ports &&
 	       (n_ips == 0 || memcmp(a->ips, b->ips, n_ips * sizeof(*a->ips)) == 0) &&
-	       (a->n_ports == 0 || memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)) == 0);
+	       (a->n_ports == 0 || memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)) == 0) &&
+	       host_ports_equal(a, b);
 }
 
 /* ---- namespaces ---- */

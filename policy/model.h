@@ -34,6 +34,16 @@ struct policy_named_port {
 	uint16_t port;
 };
 
+/* spec.containers[].ports[] entry with a hostPort (felix-c/hostport.h maps
+ * it). Only spec.containers: the kubelet asks for these mappings only. */
+struct policy_host_port {
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+	uint16_t host_port, container_port;
+	/* hostIP (a host prefix); family AF_UNSPEC when absent, "" or
+	 * 0.0.0.0: every address of the node */
+	struct in_prefix host_ip;
+};
+
 /* One pod. Owned by the model (or by the caller until it is handed over). */
 struct policy_pod {
 	char *ns, *name;
@@ -53,6 +63,11 @@ struct policy_pod {
 	size_t n_ips;
 	struct policy_named_port *ports;
 	size_t n_ports;
+	struct policy_host_port *host_ports;
+	size_t n_host_ports;
+	/* Why the hostPorts were refused (then n_host_ports is 0), or NULL. A
+	 * bad hostPort or hostIP costs the pod its host ports, nothing else. */
+	char *host_ports_error;
 };
 
 struct policy_namespace {

@@ -15,12 +15,15 @@ static const char *const kind_names[_POLICY_SET_KIND_MAX] = {
 	[POLICY_SET_ADDR6] = "addr6",	     [POLICY_SET_RANGE4] = "range4",
 	[POLICY_SET_RANGE6] = "range6",	     [POLICY_SET_PORTS] = "ports",
 	[POLICY_SET_NAMED4] = "named4",	     [POLICY_SET_NAMED6] = "named6",
+	[POLICY_SET_DNAT4] = "dnat4",	     [POLICY_SET_DNATANY4] = "dnatany4",
+	[POLICY_SET_PAIR4] = "pair4",
 };
 
 static const size_t kind_len[_POLICY_SET_KIND_MAX] = {
 	[POLICY_SET_IFVMAP] = 16, [POLICY_SET_ADDR4] = 4,  [POLICY_SET_ADDR6] = 16,
 	[POLICY_SET_RANGE4] = 8,  [POLICY_SET_RANGE6] = 32, [POLICY_SET_PORTS] = 5,
-	[POLICY_SET_NAMED4] = 7,  [POLICY_SET_NAMED6] = 19,
+	[POLICY_SET_NAMED4] = 7,  [POLICY_SET_NAMED6] = 19, [POLICY_SET_DNAT4] = 13,
+	[POLICY_SET_DNATANY4] = 9, [POLICY_SET_PAIR4] = 8,
 };
 
 const char *policy_set_kind_to_string(enum policy_set_kind k)
@@ -373,6 +376,16 @@ static void match_text(struct text *t, const struct policy_match *m)
 		text_add(t, m->kind == POLICY_MATCH_IIF_VMAP ? "iifname vmap @" : "oifname vmap @");
 		text_add(t, m->arg);
 		break;
+	case POLICY_MATCH_FIB_LOCAL:
+		text_add(t, "fib daddr type local");
+		break;
+	case POLICY_MATCH_CT_STATUS:
+		text_add(t, m->value == POLICY_CT_STATUS_DNAT ? "ct status dnat" : "ct status ?");
+		break;
+	case POLICY_MATCH_SADDR_DADDR:
+		text_add(t, "ip saddr . ip daddr @");
+		text_add(t, m->arg);
+		break;
 	default:
 		text_add(t, "?");
 	}
@@ -413,6 +426,12 @@ int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret)
 				     ? "meta mark set meta mark | "
 				     : "meta mark set meta mark & ~");
 		text_add(&t, num);
+	} else if (r->verdict == POLICY_VERDICT_DNAT_DADDR_MAP ||
+		   r->verdict == POLICY_VERDICT_DNAT_PORT_MAP) {
+		text_add(&t, r->verdict == POLICY_VERDICT_DNAT_DADDR_MAP
+				     ? "dnat ip to ip daddr . meta l4proto . th dport map @"
+				     : "dnat ip to meta l4proto . th dport map @");
+		text_add(&t, r->target ? r->target : "?");
 	}
 	if (t.oom) {
 		free(t.buf);
@@ -523,6 +542,22 @@ int policy_nft_elem_to_text(enum policy_set_kind kind, const uint8_t *d, size_t 
 		inet_ntop(fam, d, a, sizeof(a));
 		proto_text(d[al], p, sizeof(p));
 		snprintf(buf, size, "%s . %s . %u", a, p, be16(d + al + 1));
+		return 0;
+	case POLICY_SET_DNAT4:
+		inet_ntop(AF_INET, d, a, sizeof(a));
+		inet_ntop(AF_INET, d + 7, b, sizeof(b));
+		proto_text(d[4], p, sizeof(p));
+		snprintf(buf, size, "%s . %s . %u : %s . %u", a, p, be16(d + 5), b, be16(d + 11));
+		return 0;
+	case POLICY_SET_DNATANY4:
+		inet_ntop(AF_INET, d + 3, b, sizeof(b));
+		proto_text(d[0], p, sizeof(p));
+		snprintf(buf, size, "%s . %u : %s . %u", p, be16(d + 1), b, be16(d + 7));
+		return 0;
+	case POLICY_SET_PAIR4:
+		inet_ntop(AF_INET, d, a, sizeof(a));
+		inet_ntop(AF_INET, d + 4, b, sizeof(b));
+		snprintf(buf, size, "%s . %s", a, b);
 		return 0;
 	default:
 		return -EINVAL;

@@ -33,6 +33,11 @@
  *  PORTS   proto[1] . first[2] . last[2]           inet_proto . inet_service interval
  *  NAMED4  addr[4] . proto[1] . port[2]            ipv4_addr . inet_proto . inet_service
  *  NAMED6  addr[16] . proto[1] . port[2]
+ *  DNAT4   addr[4] . proto[1] . port[2] . to_addr[4] . to_port[2]
+ *                    ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+ *  DNATANY4 proto[1] . port[2] . to_addr[4] . to_port[2]
+ *                    inet_proto . inet_service : ipv4_addr . inet_service
+ *  PAIR4   saddr[4] . daddr[4]                     ipv4_addr . ipv4_addr
  */
 enum policy_set_kind {
 	POLICY_SET_IFVMAP,
@@ -43,6 +48,9 @@ enum policy_set_kind {
 	POLICY_SET_PORTS,
 	POLICY_SET_NAMED4,
 	POLICY_SET_NAMED6,
+	POLICY_SET_DNAT4,    /* map: data is the DNAT target */
+	POLICY_SET_DNATANY4, /* map: data is the DNAT target */
+	POLICY_SET_PAIR4,
 	_POLICY_SET_KIND_MAX,
 	_POLICY_SET_KIND_INVALID = -22,
 };
@@ -85,17 +93,21 @@ enum policy_match_kind {
 	POLICY_MATCH_TH_BYTE,	  /* th byte (value >> 8) == (value & 0xff): ICMP type 0, code 1 */
 	POLICY_MATCH_TH_BYTE_NOT, /* the same, != */
 	POLICY_MATCH_MARK,	  /* meta mark & value != 0 */
+	POLICY_MATCH_FIB_LOCAL,	 /* fib daddr type local */
+	POLICY_MATCH_CT_STATUS,	 /* ct status & value != 0 */
+	POLICY_MATCH_SADDR_DADDR, /* ip saddr . ip daddr @arg (IPv4) */
 	_POLICY_MATCH_KIND_MAX,
 };
 
 #define POLICY_CT_INVALID 0x1u
 #define POLICY_CT_ESTABLISHED 0x2u
 #define POLICY_CT_RELATED 0x4u
+#define POLICY_CT_STATUS_DNAT 0x20u /* IPS_DST_NAT: the connection was DNATed */
 
 struct policy_match {
 	enum policy_match_kind kind;
 	int family;    /* AF_INET / AF_INET6 for address matches */
-	uint32_t value; /* CT_STATE mask */
+	uint32_t value; /* CT_STATE / CT_STATUS mask */
 	char *arg;     /* set name or interface prefix */
 };
 
@@ -107,6 +119,12 @@ enum policy_verdict {
 	POLICY_VERDICT_MASQUERADE, /* nat chains: source NAT to the outgoing interface's address */
 	POLICY_VERDICT_MARK_RETURN,   /* meta mark set meta mark | mark; return */
 	POLICY_VERDICT_UNMARK_RETURN, /* meta mark set meta mark & ~mark; return */
+	/* nat chains, IPv4: destination NAT to the target the map @target
+	 * (DNAT4) gives for ip daddr . meta l4proto . th dport; no element,
+	 * no NAT (the rule does not match) */
+	POLICY_VERDICT_DNAT_DADDR_MAP,
+	/* the same, keyed by meta l4proto . th dport (DNATANY4) */
+	POLICY_VERDICT_DNAT_PORT_MAP,
 	_POLICY_VERDICT_MAX,
 };
 
@@ -120,7 +138,7 @@ struct policy_nft_rule {
 	bool counter;
 	int log_group; /* NFLOG group, -1 = no log */
 	enum policy_verdict verdict;
-	char *target; /* JUMP */
+	char *target; /* JUMP: chain; DNAT_*_MAP: map */
 	uint32_t mark; /* MARK_RETURN, UNMARK_RETURN */
 	/* observed only */
 	uint64_t handle;

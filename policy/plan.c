@@ -393,7 +393,7 @@ static bool match_names_set(enum policy_match_kind k)
 {
 	return k == POLICY_MATCH_SADDR || k == POLICY_MATCH_DADDR || k == POLICY_MATCH_PORTS ||
 	       k == POLICY_MATCH_NAMED || k == POLICY_MATCH_IIF_VMAP || k == POLICY_MATCH_OIF_VMAP ||
-	       k == POLICY_MATCH_DADDR_NOT;
+	       k == POLICY_MATCH_DADDR_NOT || k == POLICY_MATCH_SADDR_DADDR;
 }
 
 /* The set names of @t, those its rules use most first. The kernel finds a
