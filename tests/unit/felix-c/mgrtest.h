@@ -1,5 +1,5 @@
-/* Shared fixtures of the manager tests: a policy model from pod JSON and
- * a desired state built from it. */
+/* Shared fixtures of the manager tests: a policy model from pod JSON, a
+ * desired state built from it, and plans between nft tables. */
 #pragma once
 
 #include <string.h>
@@ -8,6 +8,17 @@
 
 #include "felix-c/manager.h"
 #include "policy/model.h"
+#include "policy/plan.h"
+
+/* The plan from @from to @to, which must succeed. */
+static inline struct policy_plan *mgrtest_plan(const struct policy_nft *from,
+					       const struct policy_nft *to)
+{
+	struct policy_plan *p = NULL;
+
+	assert_int_equal(policy_plan(from, to, &p, NULL), 0);
+	return p;
+}
 
 /* A pod of namespace "ns" named @name on @node with @ip (NULL: none). */
 static inline void mgrtest_add_pod(struct policy_model *m, const char *name, const char *node,

@@ -29,6 +29,7 @@
 #include "policy/model.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
+#include "mgrtest.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -344,14 +345,6 @@ static void test_chains_and_rules(void **state)
 	env_done(&e);
 }
 
-static struct policy_plan *plan(const struct policy_nft *from, const struct policy_nft *to)
-{
-	struct policy_plan *p = NULL;
-
-	assert_int_equal(policy_plan(from, to, &p, NULL), 0);
-	return p;
-}
-
 /* What the batch's rules do, checked with libnftnl. */
 struct seen {
 	int fib_local, dnat_via_map, ct_status, masq;
@@ -391,7 +384,7 @@ static void test_batch_replays_to_the_desired_table(void **state)
 	env_pod(&e, "b", "n1", "10.65.1.2", "[[" HP(53, 5353) UDP "]]", false);
 	t = env_table(&e, NULL, NULL);
 	assert_int_equal(policy_nft_new("calico-c-nat", &empty), 0);
-	p = plan(empty, t);
+	p = mgrtest_plan(empty, t);
 	assert_int_equal(policy_batch_build(p, 700, &b), 0);
 	for (size_t off = 0; off < b->len;) {
 		const struct nlmsghdr *nlh = (const void *)(b->buf + off);
@@ -416,7 +409,7 @@ static void test_batch_replays_to_the_desired_table(void **state)
 	assert_set(replayed, HOSTPORT_MAP, "127.0.0.1 . tcp . 54323 : 10.65.1.1 . 8080");
 	assert_set(replayed, HOSTPORT_MAP_ANY, "udp . 5353 : 10.65.1.2 . 53");
 	assert_set(replayed, HOSTPORT_SET_HAIRPIN, "10.65.1.1 . 10.65.1.1,10.65.1.2 . 10.65.1.2");
-	again = plan(replayed, t);
+	again = mgrtest_plan(replayed, t);
 	if (!policy_plan_is_empty(again)) {
 		policy_plan_print(again, stderr);
 		fail_msg("replayed batch differs from desired (%zu ops)", again->n_ops);
@@ -459,7 +452,7 @@ static void test_pod_deleted_is_element_deletes_only(void **state)
 
 		policy_nft_chain_get(before, names[i])->rules[0]->handle = 40 + i;
 	}
-	p = plan(before, after);
+	p = mgrtest_plan(before, after);
 	assert_int_equal(policy_plan_count(p, POLICY_OP_ELEM_DEL), 2); /* map, hairpin */
 	assert_int_equal(policy_plan_count_elems(p, POLICY_OP_ELEM_DEL), 2);
 	assert_int_equal(p->n_ops, 2);

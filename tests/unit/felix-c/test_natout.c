@@ -25,6 +25,7 @@
 #include "policy/kernel.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
+#include "mgrtest.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -140,14 +141,6 @@ static void test_one_nat_chain_at_postrouting_with_the_masquerade_rule(void **st
 	policy_nft_free(t);
 }
 
-static struct policy_plan *plan(const struct policy_nft *from, const struct policy_nft *to)
-{
-	struct policy_plan *p = NULL;
-
-	assert_int_equal(policy_plan(from, to, &p, NULL), 0);
-	return p;
-}
-
 /* The expressions of the batch's only rule, checked with libnftnl. */
 struct rule_check {
 	bool inverted_lookup, plain_lookup, masq, counter;
@@ -205,7 +198,7 @@ static void test_batch_encodes_a_nat_chain_and_replays_to_the_desired_table(void
 
 	(void)state;
 	assert_int_equal(policy_nft_new("calico-c-nat", &empty), 0);
-	p = plan(empty, t);
+	p = mgrtest_plan(empty, t);
 	assert_int_equal(policy_batch_build(p, 500, &b), 0);
 	for (size_t off = 0; off < b->len;) {
 		const struct nlmsghdr *nlh = (const void *)(b->buf + off);
@@ -218,7 +211,7 @@ static void test_batch_encodes_a_nat_chain_and_replays_to_the_desired_table(void
 	assert_int_equal(policy_nft_new("calico-c-nat", &replayed), 0);
 	assert_int_equal(policy_batch_replay(b, replayed), 0);
 	assert_true(policy_nft_chain_get(replayed, NATOUT_CHAIN)->nat);
-	again = plan(replayed, t);
+	again = mgrtest_plan(replayed, t);
 	if (!policy_plan_is_empty(again)) {
 		policy_plan_print(again, stderr);
 		fail_msg("replayed batch differs from desired (%zu ops)", again->n_ops);
@@ -262,7 +255,7 @@ static void test_a_pool_change_is_only_element_changes(void **state)
 		/* as observed: the table exists, its rule has a handle */
 		from->table_exists = true;
 		policy_nft_chain_get(from, NATOUT_CHAIN)->rules[0]->handle = 7;
-		p = plan(from, to);
+		p = mgrtest_plan(from, to);
 		assert_int_equal(policy_plan_count_elems(p, POLICY_OP_ELEM_ADD), v[i].adds);
 		assert_int_equal(policy_plan_count_elems(p, POLICY_OP_ELEM_DEL), v[i].dels);
 		assert_int_equal(p->n_ops, policy_plan_count(p, POLICY_OP_ELEM_ADD) +
