@@ -81,29 +81,11 @@ static int api_fail(struct felix_worker *w, int r, const char *what)
 
 /* ---- startup steps ---- */
 
+/* The MTU and nodename files the CNI plugin reads: whole or not at all. */
 static int write_file_atomic(const char *path, const char *text)
 {
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(text);
-
-	if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
-		return -ENOMEM;
-	(void)mkdir_parent(path, 0755); /* a failure shows in the open */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		int r = -errno;
-		(void)unlink(tmp);
-		return r ? r : -EIO;
-	}
-	if (rename(tmp, path) < 0) {
-		int r = -errno;
-		(void)unlink(tmp);
-		return r;
-	}
-	return 0;
+	(void)mkdir_parent(path, 0755); /* a failure shows in the write */
+	return file_write_atomic(path, text, strlen(text), 0644);
 }
 
 struct addr_result {

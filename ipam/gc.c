@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "gc.h"
 #include "internal.h"
 #include "kapi.h"
@@ -73,15 +74,11 @@ int ipam_gc_state_load(const char *path, struct ipam_gc_state **ret)
 
 int ipam_gc_state_save(const struct ipam_gc_state *s, const char *path)
 {
-	_cleanup_free_ char *tmp = NULL;
+	_cleanup_free_ char *text = json_dumps(s->seen, JSON_COMPACT);
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
+	if (!text)
 		return -ENOMEM;
-	if (json_dump_file(s->seen, tmp, JSON_COMPACT) < 0)
-		return -EIO;
-	if (rename(tmp, path) < 0)
-		return -errno;
-	return 0;
+	return file_write_atomic(path, text, strlen(text), 0644);
 }
 
 /* Records an observation of @key; true when it is ripe for action: seen in
