@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "kapi.h"
 #include "log.h"
+#include "policy/calico.h"
 #include "policy/compile.h"
 #include "policy/explain.h"
 #include "policy/kernel.h"
@@ -81,6 +82,18 @@ static int add_objects(struct policy_model *m, const json_t *items, const char *
 			r = policy_namespace_from_json(o, &n, &err);
 			if (r == 0)
 				r = policy_model_set_namespace(m, n);
+		} else if (strcmp(what, "calico policy") == 0 ||
+			   strcmp(what, "global policy") == 0) {
+			enum policy_kind kind = what[0] == 'g' ? POLICY_KIND_GLOBAL
+							       : POLICY_KIND_CALICO;
+			struct policy_netpol *np = NULL;
+
+			/* only to know which flows they touch: explain refuses those */
+			r = policy_calico_from_json(o, kind, &np, &err);
+			if (r == -EINVAL || r == -EOPNOTSUPP)
+				r = policy_calico_deny_from_json(o, kind, &np);
+			if (r == 0)
+				r = policy_model_set_netpol(m, np);
 		} else {
 			struct policy_netpol *np = NULL;
 
@@ -111,7 +124,9 @@ static int load_model(struct ctl *c, struct policy_model **ret)
 		const char *what;
 	} kinds[] = { { &kapi_namespaces, "namespace" },
 		      { &kapi_pods, "pod" },
-		      { &kapi_networkpolicies, "networkpolicy" } };
+		      { &kapi_networkpolicies, "networkpolicy" },
+		      { &kapi_calico_networkpolicies, "calico policy" },
+		      { &kapi_globalnetworkpolicies, "global policy" } };
 	int r;
 
 	r = policy_model_new(NULL, &m);
@@ -468,6 +483,9 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 						       "family (a pod without an IP yet?)",
 				       a->src, a->dst);
 	r = policy_explain(m, &a->flow, &e);
+	if (r == -EOPNOTSUPP)
+		return log_error_errno(r, "Calico policies apply to this flow; 'policy explain' "
+					  "covers Kubernetes NetworkPolicies only (yet)");
 	if (r < 0)
 		return log_error_errno(r, "Failed to explain: %m");
 	if (a->json)

@@ -696,6 +696,21 @@ static int variant_push(struct variants *vs, enum policy_match_kind kind, int fa
 	return 0;
 }
 
+/* A new generator slot (filled by the caller); NULL when out of memory. */
+static struct gen *gen_push(struct policy_desired *d)
+{
+	if (d->n_gens == d->cap_gens) {
+		size_t cap = d->cap_gens ? d->cap_gens * 2 : 16;
+		struct gen *n = realloc(d->gens, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		d->gens = n;
+		d->cap_gens = cap;
+	}
+	return &d->gens[d->n_gens++];
+}
+
 static int add_gen(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
 		   size_t rule, bool named, size_t peer, struct policy_nft_set *s4,
 		   struct policy_nft_set *s6)
@@ -703,16 +718,9 @@ static int add_gen(struct policy_desired *d, struct policy_netpol *np, enum poli
 	const struct policy_rule *ru = &np->rules[dir][rule];
 	struct gen *g;
 
-	if (d->n_gens == d->cap_gens) {
-		size_t cap = d->cap_gens ? d->cap_gens * 2 : 16;
-		struct gen *n = realloc(d->gens, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		d->gens = n;
-		d->cap_gens = cap;
-	}
-	g = &d->gens[d->n_gens++];
+	g = gen_push(d);
+	if (!g)
+		return -ENOMEM;
 	*g = (struct gen){
 		.np = policy_netpol_ref(np),
 		.dir = dir,
@@ -925,7 +933,8 @@ static int compile_rule(struct policy_desired *d, struct policy_netpol *np, enum
 	return r;
 }
 
-static int compile_calico(struct policy_desired *d, struct policy_netpol *np);
+static int compile_crule(struct policy_desired *d, struct policy_netpol *np, enum policy_dir dir,
+			 size_t i, struct policy_nft_chain *c);
 
 static int compile_netpol(struct policy_desired *d, struct policy_netpol *np)
 {
@@ -933,15 +942,14 @@ static int compile_netpol(struct policy_desired *d, struct policy_netpol *np)
 	char name[300];
 	int r;
 
-	if (np->kind != POLICY_KIND_K8S)
-		return compile_calico(d, np);
 	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
 		if (!np->types[dir])
 			continue;
 		policy_chain_name(d, np, dir, name, sizeof(name));
 		r = chain_add(d, name, &c);
 		for (size_t i = 0; r == 0 && i < np->n_rules[dir]; i++)
-			r = compile_rule(d, np, dir, i, c);
+			r = np->kind == POLICY_KIND_K8S ? compile_rule(d, np, dir, i, c)
+							: compile_crule(d, np, dir, i, c);
 		if (r < 0)
 			return r;
 	}
@@ -1012,16 +1020,9 @@ static int add_entity_gen(struct policy_desired *d, struct policy_netpol *np, en
 {
 	struct gen *g;
 
-	if (d->n_gens == d->cap_gens) {
-		size_t cap = d->cap_gens ? d->cap_gens * 2 : 16;
-		struct gen *n = realloc(d->gens, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		d->gens = n;
-		d->cap_gens = cap;
-	}
-	g = &d->gens[d->n_gens++];
+	g = gen_push(d);
+	if (!g)
+		return -ENOMEM;
 	*g = (struct gen){ .np = policy_netpol_ref(np), .dir = dir, .ent = e, .set = { s4, s6 } };
 	return 0;
 }
@@ -1232,25 +1233,6 @@ static int compile_crule(struct policy_desired *d, struct policy_netpol *np, enu
 	for (size_t k = 0; k < CRULE_DIMS; k++)
 		variants_done(&dims[k]);
 	return r;
-}
-
-static int compile_calico(struct policy_desired *d, struct policy_netpol *np)
-{
-	struct policy_nft_chain *c;
-	char name[300];
-	int r;
-
-	for (int dir = 0; dir < _POLICY_DIR_MAX; dir++) {
-		if (!np->types[dir])
-			continue;
-		policy_chain_name(d, np, dir, name, sizeof(name));
-		r = chain_add(d, name, &c);
-		for (size_t i = 0; r == 0 && i < np->n_rules[dir]; i++)
-			r = compile_crule(d, np, dir, i, c);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* ---- base chains ---- */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calico.h"
 #include "cleanup.h"
 #include "explain.h"
 #include "labelsel.h"
@@ -150,6 +151,13 @@ static int selecting(const struct policy_model *m, const struct policy_pod *pod,
 	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &v);) {
 		const struct policy_netpol *np = v;
 
+		/* Calico's policies (tiers, Deny, Pass) are not explained yet:
+		 * an answer without them could be wrong */
+		if (np->kind != POLICY_KIND_K8S) {
+			if (np->types[dir] && policy_selects_pod(m, np, pod))
+				return -EOPNOTSUPP;
+			continue;
+		}
 		if (np->types[dir] && strcmp(np->ns, pod->ns) == 0 &&
 		    labelsel_matches(np->pod_sel, pod->labels))
 			ret->selecting[ret->n_selecting++] = np;

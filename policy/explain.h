@@ -68,7 +68,9 @@ int policy_flow_addresses(struct policy_flow *f);
  * @f: the flow (addresses of one family)
  * @ret: the answer, per direction with the policies and rules involved
  *
- * Return: 0, -EINVAL (mixed families), -ENOMEM.
+ * Return: 0, -EINVAL (mixed families), -EOPNOTSUPP (a Calico policy applies
+ * to an endpoint of the flow: only Kubernetes NetworkPolicies are
+ * explained), -ENOMEM.
  */
 int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 		   struct policy_explain *ret);

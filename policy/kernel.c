@@ -500,25 +500,34 @@ static int ex_nfproto(struct nftnl_rule *r, int family)
 	return e < 0 ? e : ex_cmp(r, NFT_CMP_EQ, &p, 1);
 }
 
-/* ct state / ct status (@key) & @mask != 0 */
-static int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
+/* reg1 = reg1 & @mask ^ @xor (32 bits) */
+static int ex_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
 {
-	struct nftnl_expr *e = expr_add(r, "ct"), *bw;
-	uint32_t zero = 0;
+	struct nftnl_expr *bw = expr_add(r, "bitwise");
 
-	if (!e)
-		return -ENOMEM;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	bw = expr_add(r, "bitwise");
 	if (!bw)
 		return -ENOMEM;
 	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 4);
 	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-	return ex_cmp(r, NFT_CMP_NEQ, &zero, 4);
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
+	return 0;
+}
+
+/* ct state / ct status (@key) & @mask != 0 */
+static int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
+{
+	struct nftnl_expr *e = expr_add(r, "ct");
+	uint32_t zero = 0;
+	int x;
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	x = ex_bitwise(r, mask, 0);
+	return x < 0 ? x : ex_cmp(r, NFT_CMP_NEQ, &zero, 4);
 }
 
 /* fib daddr type local */
@@ -579,20 +588,9 @@ static uint32_t addr_off(int family, bool src)
 /* reg1 = meta mark & @mask ^ @xor */
 static int ex_mark_bits(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
 {
-	struct nftnl_expr *bw;
 	int e = ex_meta(r, NFT_META_MARK, NFT_REG_1);
 
-	if (e < 0)
-		return e;
-	bw = expr_add(r, "bitwise");
-	if (!bw)
-		return -ENOMEM;
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 4);
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
-	return 0;
+	return e < 0 ? e : ex_bitwise(r, mask, xor);
 }
 
 static int encode_match_calico(struct nftnl_rule *r, const struct policy_match *m)

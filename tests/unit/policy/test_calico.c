@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "policy/calico.h"
 #include "policy/compile.h"
+#include "policy/explain.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
@@ -599,6 +600,30 @@ static void test_unsupported_policy_denies_what_reaches_it(void **state)
 	done(&f);
 }
 
+/* policy_explain() covers Kubernetes policies only: a flow a Calico policy
+ * applies to is refused rather than explained wrongly. */
+static void test_explain_refuses_flows_of_calico_policies(void **state)
+{
+	struct fixture f = {};
+	struct policy_flow fl = { .proto = IPPROTO_TCP, .port = 80 };
+	struct policy_explain e = {};
+
+	(void)state;
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":\"Deny\"}]}")
+		  "]");
+	fl.src = policy_model_get_pod(f.m, "a", "web");
+	fl.dst = policy_model_get_pod(f.m, "a", "db");
+	assert_int_equal(policy_flow_addresses(&fl), 0);
+	assert_int_equal(policy_explain(f.m, &fl, &e), -EOPNOTSUPP);
+	fl.dst = policy_model_get_pod(f.m, "b", "client");
+	assert_int_equal(policy_flow_addresses(&fl), 0);
+	assert_int_equal(policy_explain(f.m, &fl, &e), 0);
+	assert_true(e.allowed);
+	policy_explain_done(&e);
+	done(&f);
+}
+
 /* ---- incremental ---- */
 
 static char *dump(const struct policy_nft *t)
@@ -664,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_nets_ports_protocols_icmp),
 		cmocka_unit_test(test_parse_errors_and_unsupported_fields),
 		cmocka_unit_test(test_unsupported_policy_denies_what_reaches_it),
+		cmocka_unit_test(test_explain_refuses_flows_of_calico_policies),
 		cmocka_unit_test(test_label_change_is_incremental_and_equals_full_compile),
 	};
 
