@@ -31,7 +31,7 @@ DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libyaml-dev \
 	libcurl4-openssl-dev libjansson-dev libcmocka-dev bird2 nftables iproute2 \
 	iperf3 openssl containernetworking-plugins iputils-ping jq curl procps \
 	util-linux libssl-dev containerd runc busybox-static python3 iptables conntrack \
-	mmdebstrap clang-14 libclang-rt-14-dev frr netcat-openbsd bind9-dnsutils
+	mmdebstrap git clang-14 libclang-rt-14-dev frr netcat-openbsd bind9-dnsutils
 
 COMPONENTS :=
 PROGRAMS :=
