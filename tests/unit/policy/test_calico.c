@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "labelsel.h"
 #include "policy/calico.h"
 #include "policy/compile.h"
 #include "policy/explain.h"
@@ -237,7 +238,7 @@ struct fixture {
 	struct policy_desired *d;
 };
 
-static void build(struct fixture *f, const char *objects)
+static void build_on(struct fixture *f, const char *base, const char *objects)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *err = NULL;
@@ -245,7 +246,7 @@ static void build(struct fixture *f, const char *objects)
 	json_t *doc;
 	int r;
 
-	assert_true(asprintf(&text, "{%s%s%s}", cluster, *objects ? "," : "", objects) > 0);
+	assert_true(asprintf(&text, "{%s%s%s}", base, *objects ? "," : "", objects) > 0);
 	doc = json_loads(text, 0, &je);
 	if (!doc)
 		fail_msg("bad fixture JSON: %s", je.text);
@@ -256,6 +257,11 @@ static void build(struct fixture *f, const char *objects)
 	json_decref(doc);
 	assert_int_equal(policy_compile(f->m, &(struct policy_options){ .nflog_group = 5 }, &f->d),
 			 0);
+}
+
+static void build(struct fixture *f, const char *objects)
+{
+	build_on(f, cluster, objects);
 }
 
 static void done(struct fixture *f)
@@ -524,6 +530,64 @@ static void test_nets_ports_protocols_icmp(void **state)
 	done(&f);
 }
 
+
+/* Objects as Calico v3.31's calicoctl stored them in their CRDs (captured
+ * from tests/interop/calico/0003calico_policy_0, verbatim but for apiVersion
+ * and kind): Tier 'security', GlobalNetworkPolicy 'security.gate' passing
+ * app=a on, NetworkPolicy io/b-80 (stored as 'default.b-80'), a
+ * GlobalNetworkSet and a NetworkSet with their labels in Calico's metadata
+ * annotation. */
+static const char *calicoctl_written =
+	"\"tiers\":[" "{\"metadata\":{\"name\":\"security\",\"labels\":null,\"annotations\":{\"projectcalic"
+	"o.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\"}\"}},\"sp"
+	"ec\":{\"defaultAction\":\"Deny\",\"order\":100}}" "],"
+	"\"globalnetworkpolicies\":[" "{\"metadata\":{\"name\":\"security.gate\",\"labels\":{\"projectcalico.org/tier\":\"s"
+	"ecurity\"},\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"name\\\":\\\"secur"
+	"ity.gate\\\",\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\",\\\"labels\\\":{"
+	"\\\"projectcalico.org/tier\\\":\\\"security\\\"}}\"}},\"spec\":{\"ingress\":[{\"acti"
+	"on\":\"Pass\",\"destination\":{},\"source\":{\"selector\":\"app == 'a'\"}}],\"order\""
+	":10,\"selector\":\"app == 'b'\",\"tier\":\"security\",\"types\":[\"Ingress\"]}}" "],"
+	"\"calico-networkpolicies\":[" "{\"metadata\":{\"name\":\"default.b-80\",\"namespace\":\"io\",\"labels\":null,\"anno"
+	"tations\":{\"projectcalico.org/metadata\":\"{\\\"name\\\":\\\"b-80\\\",\\\"creationT"
+	"imestamp\\\":\\\"2026-12-06T16:03:30Z\\\"}\"}},\"spec\":{\"ingress\":[{\"action\":\""
+	"Allow\",\"destination\":{\"ports\":[80]},\"protocol\":\"TCP\",\"source\":{}}],\"sele"
+	"ctor\":\"app == 'b'\",\"types\":[\"Ingress\"]}}" "],"
+	"\"networksets\":[" "{\"metadata\":{\"name\":\"partners\",\"labels\":null,\"annotations\":{\"projectcalic"
+	"o.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\",\\\"label"
+	"s\\\":{\\\"role\\\":\\\"partner\\\"}}\"}},\"spec\":{\"nets\":[\"198.51.100.0/24\"]}}" "," "{\"metadata\":{\"name\":\"tools\",\"namespace\":\"io\",\"labels\":null,\"annotations"
+	"\":{\"projectcalico.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03"
+	":30Z\\\",\\\"labels\\\":{\\\"role\\\":\\\"tools\\\"}}\"}},\"spec\":{\"nets\":[\"203."
+	"0.113.7/32\"]}}" "]";
+
+static void test_calicoctl_written_objects_are_read_and_enforced(void **state)
+{
+	static const char *io =
+		"\"namespaces\":[{\"metadata\":{\"name\":\"io\"}}],\"pods\":["
+		"{\"metadata\":{\"name\":\"a\",\"namespace\":\"io\",\"labels\":{\"app\":\"a\"}},"
+		"\"spec\":{},\"status\":{\"podIPs\":[{\"ip\":\"10.65.0.1\"}]}},"
+		"{\"metadata\":{\"name\":\"b\",\"namespace\":\"io\",\"labels\":{\"app\":\"b\"}},"
+		"\"spec\":{},\"status\":{\"podIPs\":[{\"ip\":\"10.65.0.2\"}]}},"
+		"{\"metadata\":{\"name\":\"c\",\"namespace\":\"io\",\"labels\":{\"app\":\"c\"}},"
+		"\"spec\":{},\"status\":{\"podIPs\":[{\"ip\":\"10.65.0.3\"}]}}]";
+	const struct policy_netset *s;
+	struct fixture f = {};
+
+	(void)state;
+	build_on(&f, io, calicoctl_written);
+	assert_true(tcp_ok(&f, "io/a", "io/b", 80));  /* passed on, then b-80 */
+	assert_false(tcp_ok(&f, "io/a", "io/b", 81)); /* the default tier's Deny */
+	assert_false(tcp_ok(&f, "io/c", "io/b", 80)); /* the security tier's Deny */
+	assert_true(tcp_ok(&f, "io/b", "io/c", 81));  /* c: no policy */
+	assert_non_null(policy_hmap_get_str(&f.m->netpols, "np:io/default.b-80"));
+	s = policy_hmap_get_str(&f.m->netsets, "/partners");
+	assert_non_null(s);
+	assert_string_equal(labels_get(s->labels, "role"), "partner");
+	s = policy_hmap_get_str(&f.m->netsets, "io/tools");
+	assert_non_null(s);
+	assert_string_equal(labels_get(s->labels, "role"), "tools");
+	done(&f);
+}
+
 /* ---- parsing, fail closed ---- */
 
 static void test_parse_errors_and_unsupported_fields(void **state)
@@ -687,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_service_account_selectors),
 		cmocka_unit_test(test_network_sets_match_by_labels),
 		cmocka_unit_test(test_nets_ports_protocols_icmp),
+		cmocka_unit_test(test_calicoctl_written_objects_are_read_and_enforced),
 		cmocka_unit_test(test_parse_errors_and_unsupported_fields),
 		cmocka_unit_test(test_unsupported_policy_denies_what_reaches_it),
 		cmocka_unit_test(test_explain_refuses_flows_of_calico_policies),
