@@ -108,34 +108,4 @@ pod() {
 	ip -n "$hns" route add "$ip/32" dev "$veth" proto 80
 }
 
-# start_frr TOR BGPD_CONF: FRR (Debian's frr) as the ToR: zebra, bfdd and
-# bgpd run by hand in TOR's namespace as user frr (no init system), with a
-# private run dir; each is killed by its PID at exit. It must run in the
-# test's own shell (not in a pipeline's subshell, where its on_exit would be
-# lost and the daemons would outlive the test).
-FRR=/usr/lib/frr
-start_frr() {
-	local ns d=$W/frr-$1 daemon
-	[ "$BASHPID" = "$$" ] || fail "start_frr in a subshell: its daemons would leak"
-	ns=$(netns_of "$1")
-	mkdir -p "$d"
-	printf 'hostname %s\n' "$1" >"$d/zebra.conf"
-	: >"$d/bfdd.conf"
-	cp "$2" "$d/bgpd.conf"
-	chown -R frr:frr "$d"
-	for daemon in zebra bfdd bgpd; do
-		ip netns exec "$ns" "$FRR/$daemon" -u frr -g frr -f "$d/$daemon.conf" -i "$d/$daemon.pid" \
-			-z "$d/zserv.api" --vty_socket "$d" -P 0 --log "file:$d/$daemon.log" \
-			$([ "$daemon" = bfdd ] && echo --bfdctl "$d/bfdd.sock") &
-		on_exit "kill $! 2>/dev/null"
-		[ "$daemon" = zebra ] && wait_for 10 test -S "$d/zserv.api"
-	done
-	wait_for 10 test -S "$d/bgpd.vty"
-}
-vty() { vtysh --vty_socket "$W/frr-$1" -c "$2"; } # TOR COMMAND
-frr_established() { # TOR PEER_IP
-	vty "$1" "show bgp neighbors $2 json" | jq -e --arg p "$2" '.[$p].bgpState == "Established"' >/dev/null
-}
-frr_prefixes() { # TOR: the IPv4 unicast RIB's prefixes, sorted, one a line
-	vty "$1" "show bgp ipv4 unicast json" | jq -r '.routes | keys[]' | sort
-}
+. "$CALICO_C_SRC/tests/system/frr.sh"

@@ -3,7 +3,8 @@
 # calico-c installed the way a user installs it, kubectl apply -f
 # manifests/calico-c.yaml.
 #
-# k8s_lab NODES        the lab (removed on exit); env LAB_*. Under `# lab:
+# k8s_lab NODES        the lab (removed on exit); env LAB_*; K8S_TORS=N adds N
+#                      ToR namespaces (tests/tor/k8s/). Under `# lab:
 #                      kubelet` the runner's shared cluster instead (LAB_NAME
 #                      set; 2 nodes), and the test works in a namespace of
 #                      its own, deleted on exit: leave the cluster as found.
@@ -40,7 +41,7 @@ k8s_lab() {
 	fi
 	LAB=k8s$$
 	on_exit "lab down --name '$LAB' >/dev/null 2>&1"
-	lab up --name "$LAB" --kubelet --nodes "$1" >"$TMP/lab-up.log" 2>&1 ||
+	lab up --name "$LAB" --kubelet --nodes "$1" --tors "${K8S_TORS:-0}" >"$TMP/lab-up.log" 2>&1 ||
 		{ cat "$TMP/lab-up.log"; fail "lab up --kubelet"; }
 	eval "$(lab env --name "$LAB")"
 }
