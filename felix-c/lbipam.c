@@ -429,12 +429,12 @@ static void sync_service(struct pass *p, const json_t *svc)
 	if (r < 0)
 		return report(p, svc, "InvalidLoadBalancerAnnotation", err ?: "out of memory");
 	if (!req.managed || !p->have_lb_pool) {
-		if (!held)
-			return report(p, svc, NULL, NULL);
-		if (release_handle(p, handle) == 0 && !req.managed)
-			(void)write_status(p, svc, have, held_ips, true);
-		else if (!p->have_lb_pool)
-			(void)write_status(p, svc, have, held_ips, false);
+		/* Not ours: give back what we gave. No LoadBalancer pool left:
+		 * Calico's rule, release too (and say why it stays pending). */
+		report(p, svc, "LoadBalancerIPAllocationFailed",
+		       req.managed ? "no IPPool allows LoadBalancer" : NULL);
+		if (held && release_handle(p, handle) == 0)
+			(void)write_status(p, svc, have, held_ips, !req.managed);
 		return;
 	}
 	r = prune(p, svc, &req, held_ips, have);
