@@ -933,6 +933,12 @@ static void counter(struct metrics_buf *b, const char *name, const char *help, d
 
 static void write_informers(const struct felix_agent *a, struct metrics_buf *b)
 {
+	size_t lists = 0;
+
+	for (int i = 0; i < _INF_MAX; i++)
+		lists += kinformer_lists(a->inf[i]);
+	counter(b, "felix_resyncs_started",
+		"Number of times Felix has started resyncing with the datastore.", (double)lists);
 	metrics_header(b, "felix_c_informer_objects", "gauge", "Objects in each watch cache.");
 	for (int i = 0; i < _INF_MAX; i++) {
 		const char *l[2] = { "resource", inf_table[i].name };
@@ -994,13 +1000,37 @@ static void write_cnisvc(const struct felix_agent *a, struct metrics_buf *b)
 		(double)atomic_load(&a->cni_cached_reads));
 }
 
+/* The families Calico's Felix exports under these names, with the same
+ * meaning, so Calico's dashboards work unchanged. */
+static void write_calico_gauges(const struct felix_agent *a, struct metrics_buf *b)
+{
+	size_t i = 0, wep = 0;
+	struct policy_pod *p;
+
+	while (policy_model_next_pod(a->model, &i, &p))
+		wep += !p->host_network && p->n_ips + p->n_unverified > 0; /* claimed counts */
+	gauge(b, "felix_active_local_endpoints", "Number of active endpoints on this host.",
+	      (double)a->desired.n_local);
+	gauge(b, "felix_cluster_num_hosts", "Total number of Calico hosts in the cluster.",
+	      (double)kinformer_size(a->inf[INF_NODES]));
+	gauge(b, "felix_cluster_num_workload_endpoints",
+	      "Total number of workload endpoints cluster-wide.", (double)wep);
+	gauge(b, "felix_cluster_num_policies",
+	      "Total number of policies in the cluster (Kubernetes and Calico).",
+	      (double)a->model->netpols.n_items);
+	gauge(b, "felix_cluster_num_tiers", "Total number of Calico tiers in the cluster.",
+	      (double)kinformer_size(a->inf[INF_TIERS]));
+}
+
 /* Each manager's families, then those they share. */
 static void write_managers(const struct felix_agent *a, struct metrics_buf *b)
 {
-	unsigned long batches = 0;
+	unsigned long batches = 0, failures = 0;
 
 	for (int i = 0; i < _MGR_MAX; i++) {
 		const struct felix_manager *m = a->mgr[i];
+
+		failures += m->errors;
 
 		if (m->ops->write_metrics)
 			m->ops->write_metrics(m, b);
@@ -1009,6 +1039,8 @@ static void write_managers(const struct felix_agent *a, struct metrics_buf *b)
 		batches += m->batches;
 	}
 	counter(b, "felix_c_policy_batches_total", "nftables batches committed.", batches);
+	counter(b, "felix_int_dataplane_failures",
+		"Number of times dataplane updates failed and will be retried.", (double)failures);
 	metrics_header(b, "felix_c_errors_total", "counter", "Errors by kind.");
 	for (int i = 0; i < _MGR_MAX; i++)
 		metrics_sample(b, "felix_c_errors_total",
@@ -1030,9 +1062,7 @@ static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
 		metrics_sample(b, "felix_c_rejected_objects",
 			       (const char *[]){ "kind", inf_table[i].name }, 1,
 			       (double)json_object_size(a->ctx[i].invalid));
-	gauge(b, "felix_c_local_endpoints", "Local pods with an IP.", (double)a->desired.n_local);
-	gauge(b, "felix_c_network_policies", "NetworkPolicies in the model.",
-	      (double)a->model->netpols.n_items);
+	write_calico_gauges(a, b);
 	gauge(b, "felix_c_pods", "Pods in the model (all nodes).", (double)a->model->pods.n_items);
 	write_managers(a, b);
 	counter(b, "felix_c_reconciles_total", "Reconcile passes.", a->reconciles);
