@@ -2,6 +2,7 @@
  * desired state built from it, and plans between nft tables. */
 #pragma once
 
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -18,6 +19,18 @@ static inline struct policy_plan *mgrtest_plan(const struct policy_nft *from,
 
 	assert_int_equal(policy_plan(from, to, &p, NULL), 0);
 	return p;
+}
+
+/* @got (a batch replayed into a table) plans to nothing against @want. */
+static inline void mgrtest_assert_no_diff(const struct policy_nft *got, const struct policy_nft *want)
+{
+	struct policy_plan *p = mgrtest_plan(got, want);
+
+	if (!policy_plan_is_empty(p)) {
+		policy_plan_print(p, stderr);
+		fail_msg("replayed batch differs from desired (%zu ops)", p->n_ops);
+	}
+	policy_plan_free(p);
 }
 
 /* A pod of namespace "ns" named @name on @node with @ip (NULL: none). */
