@@ -538,26 +538,21 @@ static void test_nets_ports_protocols_icmp(void **state)
  * GlobalNetworkSet and a NetworkSet with their labels in Calico's metadata
  * annotation. */
 static const char *calicoctl_written =
-	"\"tiers\":[" "{\"metadata\":{\"name\":\"security\",\"labels\":null,\"annotations\":{\"projectcalic"
-	"o.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\"}\"}},\"sp"
-	"ec\":{\"defaultAction\":\"Deny\",\"order\":100}}" "],"
-	"\"globalnetworkpolicies\":[" "{\"metadata\":{\"name\":\"security.gate\",\"labels\":{\"projectcalico.org/tier\":\"s"
-	"ecurity\"},\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"name\\\":\\\"secur"
-	"ity.gate\\\",\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\",\\\"labels\\\":{"
-	"\\\"projectcalico.org/tier\\\":\\\"security\\\"}}\"}},\"spec\":{\"ingress\":[{\"acti"
-	"on\":\"Pass\",\"destination\":{},\"source\":{\"selector\":\"app == 'a'\"}}],\"order\""
-	":10,\"selector\":\"app == 'b'\",\"tier\":\"security\",\"types\":[\"Ingress\"]}}" "],"
-	"\"calico-networkpolicies\":[" "{\"metadata\":{\"name\":\"default.b-80\",\"namespace\":\"io\",\"labels\":null,\"anno"
-	"tations\":{\"projectcalico.org/metadata\":\"{\\\"name\\\":\\\"b-80\\\",\\\"creationT"
-	"imestamp\\\":\\\"2026-12-06T16:03:30Z\\\"}\"}},\"spec\":{\"ingress\":[{\"action\":\""
-	"Allow\",\"destination\":{\"ports\":[80]},\"protocol\":\"TCP\",\"source\":{}}],\"sele"
-	"ctor\":\"app == 'b'\",\"types\":[\"Ingress\"]}}" "],"
-	"\"networksets\":[" "{\"metadata\":{\"name\":\"partners\",\"labels\":null,\"annotations\":{\"projectcalic"
-	"o.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\",\\\"label"
-	"s\\\":{\\\"role\\\":\\\"partner\\\"}}\"}},\"spec\":{\"nets\":[\"198.51.100.0/24\"]}}" "," "{\"metadata\":{\"name\":\"tools\",\"namespace\":\"io\",\"labels\":null,\"annotations"
-	"\":{\"projectcalico.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03"
-	":30Z\\\",\\\"labels\\\":{\\\"role\\\":\\\"tools\\\"}}\"}},\"spec\":{\"nets\":[\"203."
-	"0.113.7/32\"]}}" "]";
+	"\"tiers\":[{\"metadata\":{\"name\":\"security\",\"labels\":null,\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\"}\"}},"
+	"\"spec\":{\"defaultAction\":\"Deny\",\"order\":100}}],\"globalnetworkpolicies\":[{\"metadata\":{\"name\":\"security.gate\","
+	"\"labels\":{\"projectcalico.org/tier\":\"security\"},\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"name\\\":\\\"security.gate\\\","
+	"\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\",\\\"labels\\\":{\\\"projectcalico.org/tier\\\":\\\"security\\\"}}\"}},"
+	"\"spec\":{\"ingress\":[{\"action\":\"Pass\",\"destination\":{},\"source\":{\"selector\":\"app == 'a'\"}}],"
+	"\"order\":10,\"selector\":\"app == 'b'\",\"tier\":\"security\",\"types\":[\"Ingress\"]}}],"
+	"\"calico-networkpolicies\":[{\"metadata\":{\"name\":\"default.b-80\","
+	"\"namespace\":\"io\",\"labels\":null,\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"name\\\":\\\"b-80\\\","
+	"\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\"}\"}},\"spec\":{\"ingress\":[{\"action\":\"Allow\","
+	"\"destination\":{\"ports\":[80]},\"protocol\":\"TCP\",\"source\":{}}],\"selector\":\"app == 'b'\","
+	"\"types\":[\"Ingress\"]}}],\"networksets\":[{\"metadata\":{\"name\":\"partners\","
+	"\"labels\":null,\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\","
+	"\\\"labels\\\":{\\\"role\\\":\\\"partner\\\"}}\"}},\"spec\":{\"nets\":[\"198.51.100.0/24\"]}},"
+	"{\"metadata\":{\"name\":\"tools\",\"namespace\":\"io\",\"labels\":null,\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T16:03:30Z\\\","
+	"\\\"labels\\\":{\\\"role\\\":\\\"tools\\\"}}\"}},\"spec\":{\"nets\":[\"203.0.113.7/32\"]}}]";
 
 static void test_calicoctl_written_objects_are_read_and_enforced(void **state)
 {
