@@ -31,8 +31,15 @@
  *
  * BGPPeer filters name BGPFilters, rendered as functions its peers' filters
  * call first (see the BGPFilter section). Options we cannot render exactly
- * (reachableBy, an unknown BGPFilter rule field) skip the peer with a
- * reason: never a session with a silently different policy.
+ * (an unknown BGPFilter rule field) skip the peer with a reason: never a
+ * session with a silently different policy.
+ *
+ * reachableBy: as in Calico, the peer's exact address (/32 or /128) gets a
+ * static route via the given gateway (static protocol calico_peers4/6),
+ * installed in the kernel so the session never rides on routes learned over
+ * BGP (which would go with the session: a flap). The export filters only
+ * ever send blocks, borrowed /32s and service IPs, so the route is never
+ * advertised.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,6 +87,7 @@ struct peer {
 	uint32_t ttl_security;	 /* hops; 0: off */
 	enum next_hop next_hop;
 	char source[INET6_ADDRSTRLEN]; /* "" none */
+	char via[INET6_ADDRSTRLEN];    /* reachableBy gateway, canonical; "" none */
 	const json_t *filters;	       /* BGPPeer filters: names of usable BGPFilters
 					* (borrowed from the input); NULL: none */
 };
@@ -833,6 +841,32 @@ static void add_mesh(struct render *r)
 	}
 }
 
+/* reachableBy @s: the gateway of the static route to @p's address. It must
+ * be an address of the peer's family; an IPv6 link-local gateway would need
+ * an interface we are not given. -EINVAL (reason recorded) otherwise. */
+static int peer_reachable_by(struct render *r, const char *s, const char *name, struct peer *p)
+{
+	unsigned char bin[16];
+	int family;
+
+	if (parse_ip(s, &family, p->via, NULL, bin) < 0) {
+		skip(r, "BGPPeer '%s': reachableBy '%s' is not an IP address, peer skipped", name, s);
+		return -EINVAL;
+	}
+	if (family != p->family) {
+		skip(r, "BGPPeer '%s': reachableBy '%s' is not of the peer's address family (%s), peer skipped",
+		     name, s, p->ip);
+		return -EINVAL;
+	}
+	if (family == AF_INET6 && bin[0] == 0xfe && (bin[1] & 0xc0) == 0x80) {
+		skip(r, "BGPPeer '%s': reachableBy '%s' is link-local (no interface to use), peer skipped",
+		     name, s);
+		return -EINVAL;
+	}
+	p->direct = false; /* reached through a gateway: never on our link */
+	return 0;
+}
+
 /* AS and next-hop controls of a BGPPeer; -errno (reason recorded) if bad or
  * not renderable exactly. */
 static int peer_routing_options(struct render *r, const json_t *spec, const char *name,
@@ -851,10 +885,8 @@ static int peer_routing_options(struct render *r, const json_t *spec, const char
 		}
 	if (json_array_size(json_object_get(spec, "filters")))
 		p->filters = json_object_get(spec, "filters");
-	if ((s = str_at(spec, "reachableBy", NULL)) && *s) {
-		skip(r, "BGPPeer '%s': reachableBy is not supported, peer skipped", name);
-		return -EOPNOTSUPP;
-	}
+	if ((s = str_at(spec, "reachableBy", NULL)) && *s && peer_reachable_by(r, s, name, p) < 0)
+		return -EINVAL;
 	if ((v = json_object_get(spec, "localASNumber"))) {
 		if (parse_u32(v, 1, UINT32_MAX, &n) < 0) {
 			skip(r, "BGPPeer '%s': localASNumber is not 1..4294967295, peer skipped", name);
@@ -1092,7 +1124,11 @@ static int peer_cmp_ip(const void *a, const void *b)
 	const struct peer *x = a, *y = b;
 	int c = strcmp(x->ip, y->ip);
 
-	return c ? c : (int)y->kind - (int)x->kind;
+	if (c)
+		return c;
+	if (x->kind != y->kind)
+		return (int)y->kind - (int)x->kind;
+	return x->port < y->port ? -1 : x->port > y->port;
 }
 
 static int peer_cmp_name(const void *a, const void *b)
@@ -1107,10 +1143,21 @@ static void dedupe_peers(struct render *r)
 	if (!r->n_peers)
 		return;
 	qsort(r->peers, r->n_peers, sizeof(*r->peers), peer_cmp_ip);
-	for (size_t i = 0; i < r->n_peers; i++)
-		if (w == 0 || strcmp(r->peers[w - 1].ip, r->peers[i].ip) != 0 ||
-		    r->peers[w - 1].port != r->peers[i].port)
-			r->peers[w++] = r->peers[i];
+	for (size_t i = 0; i < r->n_peers; i++) {
+		const struct peer *prev = w ? &r->peers[w - 1] : NULL;
+
+		if (prev && strcmp(prev->ip, r->peers[i].ip) == 0 && prev->port == r->peers[i].port)
+			continue;
+		/* One address has one route: sessions to it on other ports
+		 * must agree on reachableBy. */
+		if (prev && strcmp(prev->ip, r->peers[i].ip) == 0 &&
+		    strcmp(prev->via, r->peers[i].via) != 0) {
+			skip(r, "peer %s: reachableBy '%s' differs from '%s' of %s, peer skipped",
+			     r->peers[i].name, r->peers[i].via, prev->via, prev->name);
+			continue;
+		}
+		r->peers[w++] = r->peers[i];
+	}
 	r->n_peers = w;
 	qsort(r->peers, r->n_peers, sizeof(*r->peers), peer_cmp_name);
 }
@@ -1527,18 +1574,61 @@ static void print_filter(struct render *r, int family, enum filter_kind k, const
 	fputs("}\n", r->out);
 }
 
-static void print_family(struct render *r, int family)
+/* Whether a peer of @family has a reachableBy route. */
+static bool has_peer_routes(const struct render *r, int family)
+{
+	for (size_t i = 0; i < r->n_peers; i++)
+		if (r->peers[i].family == family && r->peers[i].via[0])
+			return true;
+	return false;
+}
+
+/* Whether a peer before @i has @i's address and a reachableBy route. */
+static bool peer_route_printed(const struct render *r, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (r->peers[j].via[0] && strcmp(r->peers[j].ip, r->peers[i].ip) == 0)
+			return true;
+	return false;
+}
+
+/* "protocol static calico_peers<v>": each reachableBy peer's exact address
+ * via its gateway, once per address (deduplication left one gateway per
+ * address). */
+static void print_peer_routes(struct render *r, int family)
 {
 	const char *v = family == AF_INET ? "4" : "6";
 
+	fprintf(r->out, "\n# BGPPeer reachableBy: the peer's address via its gateway (never exported).\n"
+			"protocol static calico_peers%s {\n\tipv%s;\n", v, v);
+	for (size_t i = 0; i < r->n_peers; i++) {
+		const struct peer *p = &r->peers[i];
+
+		if (p->family == family && p->via[0] && !peer_route_printed(r, i))
+			fprintf(r->out, "\troute %s/%s via %s;\n", p->ip,
+				family == AF_INET ? "32" : "128", p->via);
+	}
+	fputs("}\n", r->out);
+}
+
+static void print_family(struct render *r, int family)
+{
+	const char *v = family == AF_INET ? "4" : "6";
+	bool peer_routes = has_peer_routes(r, family);
+
+	/* The kernel gets BGP routes and the reachableBy routes: the session's
+	 * own packets must follow the gateway. */
 	fprintf(r->out, "\nprotocol kernel kernel%s {\n\tlearn;\n\tmerge paths on;\n"
 			"\tgraceful restart on;\n\tscan time 10;\n\tipv%s {\n"
 			"\t\timport filter { if krt_source = %d then accept; reject; };\n"
-			"\t\texport filter { if source = RTS_BGP then accept; reject; };\n\t};\n}\n",
-		v, v, NL_RTPROT_CALICO);
+			"\t\texport filter { if source = RTS_BGP%s%s%s then accept; reject; };\n\t};\n}\n",
+		v, v, NL_RTPROT_CALICO, peer_routes ? " || proto = \"calico_peers" : "",
+		peer_routes ? v : "", peer_routes ? "\"" : "");
 	fprintf(r->out, "\nprotocol static calico_blocks%s {\n\tipv%s;\n", v, v);
 	print_blocks(r, family, NULL);
 	fputs("}\n", r->out);
+	if (peer_routes)
+		print_peer_routes(r, family);
 	r->services[family == AF_INET ? 0 : 1] = print_services(r, family);
 
 	fputs("\n# Routes inside the IP pools, but never our own blocks and borrowed\n"

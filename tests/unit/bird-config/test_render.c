@@ -462,6 +462,108 @@ static void test_service_ips_advertised_as_calico(void **state)
 					   "192.0.2.8", "192.0.2.12", NULL });
 }
 
+/* BGPPeer reachableBy (Calico): a static route to the peer's exact address
+ * via the gateway, one per address, programmed into the kernel and never
+ * advertised; the session is multihop even on our own subnet. */
+static void test_reachable_by_static_route_to_peer(void **state)
+{
+	char path[] = GOLDEN "reachable_by.json", *text;
+	struct birdcfg_errors errs = {};
+	json_error_t jerr;
+	json_t *doc;
+
+	(void)state;
+	golden_case("reachable_by",
+		    (const char *const[]){
+			    "protocol static calico_peers4 {\n\tipv4;\n"
+			    "\troute 10.9.0.1/32 via 172.31.0.1;\n"
+			    "\troute 172.31.0.201/32 via 172.31.0.2;\n}",
+			    "protocol static calico_peers6 {\n\tipv6;\n"
+			    "\troute fd00:9::1/128 via fd00:31::1;\n}",
+			    "export filter { if source = RTS_BGP || proto = \"calico_peers4\" then accept; reject; };",
+			    "export filter { if source = RTS_BGP || proto = \"calico_peers6\" then accept; reject; };",
+			    NULL },
+		    (const char *const[]){ "10.9.0.2/32", NULL });
+	doc = json_load_file(path, 0, &jerr);
+	assert_non_null(doc);
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	assert_block(text, "Global_172_31_0_201", "multihop;", true);
+	assert_block(text, "Global_172_31_0_201", "direct;", false);
+	assert_block(text, "Node_10_9_0_1_port_1790", "neighbor 10.9.0.1 port 1790 as 65001;", true);
+	/* The export filters admit only blocks, borrowed /32s (kernel) and
+	 * service IPs: never a calico_peers route. */
+	for (const char *const *f = (const char *const[]){ "filter calico_export4 {",
+							   "filter calico_export6 {", NULL };
+	     *f; f++) {
+		const char *b = strstr(text, *f);
+		_cleanup_free_ char *body = NULL;
+
+		assert_non_null(b);
+		body = strndup(b, (size_t)(strstr(b, "\n}\n") - b));
+		assert_null(strstr(body, "calico_peers"));
+		assert_non_null(strstr(body, "calico_blocks"));
+	}
+	free(text);
+
+	/* Without reachableBy: no static protocol, the kernel filter as before. */
+	json_array_clear(json_object_get(doc, "bgppeers"));
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	assert_null(strstr(text, "calico_peers"));
+	free(text);
+	json_decref(doc);
+}
+
+/* A reachableBy we cannot render exactly skips that peer only, with a
+ * reason; the other peer is rendered. */
+static void test_bad_reachable_by_skips_that_peer_only(void **state)
+{
+	static const struct {
+		const char *peer, *reason;
+	} v[] = {
+		{ "\"peerIP\":\"10.9.0.1\",\"reachableBy\":\"gw1\"", "reachableBy 'gw1' is not an IP address" },
+		{ "\"peerIP\":\"10.9.0.1\",\"reachableBy\":\"172.31.0.1/32\"", "is not an IP address" },
+		{ "\"peerIP\":\"10.9.0.1\",\"reachableBy\":\"172.31.0.1; export all\"", "is not an IP address" },
+		{ "\"peerIP\":\"10.9.0.1\",\"reachableBy\":\"fd00:31::1\"", "not of the peer's address family" },
+		{ "\"peerIP\":\"fd00:9::1\",\"reachableBy\":\"172.31.0.1\"", "not of the peer's address family" },
+		{ "\"peerIP\":\"fd00:9::1\",\"reachableBy\":\"fe80::1\"", "is link-local" },
+		/* the same address on another port through another gateway */
+		{ "\"peerIP\":\"10.9.0.2:1790\",\"reachableBy\":\"172.31.0.3\"", "differs from '172.31.0.1'" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct birdcfg_errors errs = {};
+		char doc_text[2048];
+		json_error_t jerr;
+		json_t *doc;
+		char *text;
+
+		snprintf(doc_text, sizeof(doc_text),
+			 "{\"node\":\"n1\",\"nodes\":[{\"metadata\":{\"name\":\"n1\",\"annotations\":{"
+			 "\"projectcalico.org/IPv4Address\":\"172.31.0.11/24\",\"projectcalico.org/IPv6Address\":\"fd00:31::11/64\"}}}],"
+			 "\"bgppeers\":[{\"metadata\":{\"name\":\"good\"},\"spec\":{\"peerIP\":\"10.9.0.2\",\"asNumber\":65001,\"reachableBy\":\"172.31.0.1\"}},"
+			 "{\"metadata\":{\"name\":\"bad\"},\"spec\":{%s,\"asNumber\":65001}}]}",
+			 v[i].peer);
+		doc = json_loads(doc_text, 0, &jerr);
+		if (!doc)
+			fail_msg("vector %zu: bad JSON: %s", i, jerr.text);
+		text = render_doc(doc, &errs);
+		if (errs.n != 1 || !strstr(errs.msgs[0], v[i].reason))
+			fail_msg("vector %zu: %zu errors (first '%s'), want 1 with '%s'", i, errs.n,
+				 errs.n ? errs.msgs[0] : "", v[i].reason);
+		if (strstr(text, "10.9.0.1") || strstr(text, "fd00:9::1") || strstr(text, "_port_1790") ||
+		    strstr(text, "172.31.0.3") || strstr(text, "export all"))
+			fail_msg("vector %zu reached the config:\n%s", i, text);
+		assert_non_null(strstr(text, "protocol bgp Global_10_9_0_2 {"));
+		assert_non_null(strstr(text, "\troute 10.9.0.2/32 via 172.31.0.1;\n"));
+		assert_bird_accepts(text);
+		birdcfg_errors_done(&errs);
+		free(text);
+		json_decref(doc);
+	}
+}
+
 /* Hostile values: each object must be skipped and its text must not appear. */
 static void test_injection_attempts_are_skipped(void **state)
 {
@@ -485,7 +587,6 @@ static void test_injection_attempts_are_skipped(void **state)
 		/* not rendered yet: refused with a reason, never silently dropped */
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"filters\":[\"f-one\"]}", NULL, "f-one" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"filters\":[7]}", NULL, "172.31.0.201" },
-		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"reachableBy\":\"172.31.0.1\"}", NULL, "172.31.0.1;" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"nextHopMode\":\"Sometimes\"}", NULL, "Sometimes" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"ttlSecurity\":256}", NULL, "256" },
 		{ "{\"peerIP\":\"172.31.0.201\",\"asNumber\":65001,\"numAllowedLocalASNumbers\":-1}", NULL, "allow local" },
@@ -692,6 +793,8 @@ int main(void)
 		cmocka_unit_test(test_unusable_bgpfilter_skips_its_peers),
 		cmocka_unit_test(test_router_id_calico_router_id),
 		cmocka_unit_test(test_service_ips_advertised_as_calico),
+		cmocka_unit_test(test_reachable_by_static_route_to_peer),
+		cmocka_unit_test(test_bad_reachable_by_skips_that_peer_only),
 		cmocka_unit_test(test_global_node_and_selector_peers),
 		cmocka_unit_test(test_route_reflector_server),
 		cmocka_unit_test(test_route_reflector_client),
