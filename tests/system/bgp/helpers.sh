@@ -45,9 +45,10 @@ apply() {
 }
 
 # -R: graceful restart recovery, so a restarted BIRD keeps the kernel routes
-# of its previous run until its sessions have converged.
+# of its previous run until its sessions have converged (BIRD_RECOVERY=""
+# for a test that needs kernel routes at once).
 start_bird() {
-	ip netns exec "$(netns_of "$1")" bird -R -c "$W/$1.conf" -s "$W/$1.ctl" -P "$W/$1.pid" ||
+	ip netns exec "$(netns_of "$1")" bird ${BIRD_RECOVERY--R} -c "$W/$1.conf" -s "$W/$1.ctl" -P "$W/$1.pid" ||
 		fail "bird $1 did not start"
 	wait_for 5 test -s "$W/$1.pid"
 	on_exit "kill -9 \$(cat '$W/$1.pid' 2>/dev/null) 2>/dev/null"
