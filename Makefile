@@ -188,10 +188,10 @@ tor: deps all
 		tests/system/run | tee $(BUILD)/summary-tor.txt
 
 # Upstream's sig-network e2e specs on a 3-node lab cluster (tests/conformance/run);
-# e2e.test, ginkgo and the agnhost image are built here, where Go's module
-# proxy is reachable (cached after the first time).
+# e2e.test, ginkgo, the agnhost image and CoreDNS are built here, where Go's
+# module proxy is reachable (cached after the first time).
 conformance: deps all image
-	@tests/lab/build-tools.sh --e2e >/dev/null
+	@tests/lab/build-tools.sh --conformance >/dev/null
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/conformance/run | tee $(BUILD)/summary-conformance.txt
 
 demo: deps all image

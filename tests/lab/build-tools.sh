@@ -11,6 +11,9 @@
 # (upstream's runner with the networking specs, tests/lab/e2e/network_test.go),
 # ginkgo, and the images those specs run: agnhost, named as the e2e framework
 # of K8S_VERSION expects it, and busybox again under the framework's name.
+# With --conformance, all of that and CoreDNS, the cluster DNS of make
+# conformance (make check's smoke specs need no DNS: --e2e spares a cold
+# cache CoreDNS's build, the longest of these).
 # Go is used for these test tools only, never for product code.
 set -euo pipefail
 
@@ -34,8 +37,11 @@ DNSUTILS_REF=registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7
 COREDNS_VERSION=${COREDNS_VERSION:-v1.12.0}
 coredns_dir=$CACHE/coredns-$COREDNS_VERSION
 COREDNS_REF=calico-c/coredns:$COREDNS_VERSION
-E2E=0
-[ "${1:-}" != --e2e ] || E2E=1
+E2E=0 DNS=0
+case "${1:-}" in
+--e2e) E2E=1 ;;
+--conformance) E2E=1 DNS=1 ;;
+esac
 
 GO_BUILD_LOCK=.build.lock
 # shellcheck source=tests/lab/go-build.sh
@@ -251,12 +257,16 @@ if [ "$E2E" = 1 ]; then
 		agnhost_rootfs
 	build_image e2e-busybox "$E2E_BUSYBOX_REF" \
 		'{"Env":["PATH=/bin"],"Cmd":["sh"],"WorkingDir":"/"}' busybox_rootfs
-	build_go_tool "$coredns_dir" coredns "github.com/coredns/coredns@$COREDNS_VERSION" github.com/coredns/coredns
-	build_image coredns "$COREDNS_REF" '{"Entrypoint":["/coredns"],"WorkingDir":"/"}' coredns_rootfs
-	printf 'E2E_TEST=%s\nGINKGO=%s\nE2E_IMAGES="%s"\nCOREDNS_REF=%s\n' \
+	images="agnhost dnsutils e2e-busybox"
+	if [ "$DNS" = 1 ]; then
+		build_go_tool "$coredns_dir" coredns "github.com/coredns/coredns@$COREDNS_VERSION" github.com/coredns/coredns
+		build_image coredns "$COREDNS_REF" '{"Entrypoint":["/coredns"],"WorkingDir":"/"}' coredns_rootfs
+		images="$images coredns"
+		printf 'COREDNS_REF=%s\n' "$COREDNS_REF"
+	fi
+	printf 'E2E_TEST=%s\nGINKGO=%s\nE2E_IMAGES="%s"\n' \
 		"$k8s_dir/e2e.test" "$k8s_dir/ginkgo" \
-		"$(for i in agnhost dnsutils e2e-busybox coredns; do printf '%s ' "$img_dir/$i.oci.tar"; done)" \
-		"$COREDNS_REF"
+		"$(for i in $images; do printf '%s ' "$img_dir/$i.oci.tar"; done)"
 fi
 printf 'KUBE_APISERVER=%s\nKUBECTL=%s\nETCD=%s\n' \
 	"$k8s_dir/kube-apiserver" "$k8s_dir/kubectl" "$etcd_dir/etcd"
