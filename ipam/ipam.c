@@ -229,10 +229,10 @@ static int select_pools(struct assign_ctx *c, int family, const char *const *req
 			c->usable[c->n_usable++] = p;
 	}
 	if (c->n_usable == 0)
-		return ipam_fail(c->ipam, -ENOENT, "no enabled IPv%d pool for %s selects "
-				 "'%s'%s", family == AF_INET ? 4 : 6,
+		return ipam_fail(c->ipam, -ENOENT, "no enabled IPv%d pool for %s '%s'%s",
+				 family == AF_INET ? 4 : 6,
 				 (c->a->use ?: IPAM_USE_WORKLOAD) == IPAM_USE_WORKLOAD ?
-					 "workloads" : "this use", c->a->node,
+					 "workloads selects node" : "this use selects", c->a->node,
 				 n_req ? " among the requested pools" : " and namespace (automatic "
 				 "assignment)");
 	return 0;
