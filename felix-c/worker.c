@@ -546,6 +546,8 @@ static void *worker_main(void *arg)
 			wait_ms = c->lease_duration_s * 1000ull / 3;
 			if (c->lb_ipam && leader && (lb_kicked || now >= w->next_lb_ms)) {
 				lb_pass(w);
+				/* So does this one (Services, pools, all blocks). */
+				(void)malloc_trim(0);
 				w->next_lb_ms = evloop_now_ms() + c->lb_ipam_interval_ms;
 			}
 		}
