@@ -85,17 +85,24 @@ int cnipod_read(struct kapi *k, const char *node, const char *ns, const char *po
 	return 0;
 }
 
-static int patch_annotations(struct kapi *k, const char *ns, const char *pod, json_t *ann)
+/* @patch: borrowed; NULL (a failed json_pack) is -ENOMEM. */
+static int patch_pod(struct kapi *k, const char *ns, const char *pod, enum kapi_patch_type type,
+		     json_t *patch)
 {
-	_cleanup_(json_decrefp) json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
 	_cleanup_(json_decrefp) json_t *out = NULL;
 	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, pod, NULL);
-
 	double t = now_ms();
 
 	if (!patch || !path)
 		return -ENOMEM;
-	return timed(kapi_patch(k, path, KAPI_PATCH_MERGE, patch, &out), "PATCH", path, t);
+	return timed(kapi_patch(k, path, type, patch, &out), "PATCH", path, t);
+}
+
+static int patch_annotations(struct kapi *k, const char *ns, const char *pod, json_t *ann)
+{
+	_cleanup_(json_decrefp) json_t *patch = json_pack("{s:{s:o}}", "metadata", "annotations", ann);
+
+	return patch_pod(k, ns, pod, KAPI_PATCH_MERGE, patch);
 }
 
 int cnipod_annotate(struct kapi *k, const char *ns, const char *pod,
@@ -149,13 +156,8 @@ static int clear_if_owned(struct kapi *k, const char *node, const char *ns, cons
 		ANN_PATH("podIP"), "op", "remove", "path", ANN_PATH("podIPs"), "op", "remove",
 		"path", ANN_PATH("containerID"));
 #undef ANN_PATH
-	_cleanup_(json_decrefp) json_t *out = NULL;
-	_cleanup_free_ char *path = kapi_path(&kapi_pods, ns, pod, NULL);
-	double t = now_ms();
 
-	if (!patch || !path)
-		return -ENOMEM;
-	return timed(kapi_patch(k, path, KAPI_PATCH_JSON, patch, &out), "PATCH", path, t);
+	return patch_pod(k, ns, pod, KAPI_PATCH_JSON, patch);
 }
 
 int cnipod_clear(struct kapi *k, const char *node, const char *ns, const char *pod,
