@@ -165,6 +165,11 @@ static void policymgr_write_metrics(const struct felix_manager *mgr, struct metr
 	metrics_header(b, "felix_c_nft_set_elements", "gauge",
 		       "Elements in our nftables sets (desired).");
 	metrics_sample(b, "felix_c_nft_set_elements", NULL, 0, (double)m->n_set_elems);
+	/* Calico's name and meaning: policies selecting some pod of this node. */
+	metrics_header(b, "felix_active_local_policies", "gauge",
+		       "Number of active policies on this host.");
+	metrics_sample(b, "felix_active_local_policies", NULL, 0,
+		       m->desired ? (double)policy_desired_n_policies(m->desired) : 0);
 }
 
 static struct felix_manager *policymgr_free(struct felix_manager *mgr)

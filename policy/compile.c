@@ -149,6 +149,11 @@ const struct policy_nft *policy_desired_nft(const struct policy_desired *d)
 	return d->nft;
 }
 
+size_t policy_desired_n_policies(const struct policy_desired *d)
+{
+	return d->compiled.n_items;
+}
+
 struct policy_desired *policy_desired_free(struct policy_desired *d)
 {
 	void *v;

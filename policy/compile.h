@@ -41,6 +41,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cleanup.h"
@@ -72,6 +73,9 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 struct policy_desired *policy_desired_free(struct policy_desired *d);
 DEFINE_CLEANUP_FUNC(struct policy_desired, policy_desired_free);
 const struct policy_nft *policy_desired_nft(const struct policy_desired *d);
+/* The policies compiled into @d: with a node in the model, those selecting
+ * at least one of its pods (Calico's "active local policies"). */
+size_t policy_desired_n_policies(const struct policy_desired *d);
 
 /**
  * policy_desired_update_pod - apply one pod change to a desired state

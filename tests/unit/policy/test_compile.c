@@ -831,7 +831,9 @@ static void test_only_local_pods_policies(void **state)
 	build_on(&f, rich_policies, -1, "n1");
 	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	assert_null(policy_nft_chain_get(nft(&f), "pol_b_p3_eg"));
+	assert_int_equal(policy_desired_n_policies(f.d), 0);
 	p = change(&f, "a", "lw", pod_on("n1", "a", "lw", "{\"app\":\"web\"}", "10.0.1.70"));
+	assert_int_equal(policy_desired_n_policies(f.d), 2); /* p1, p2: active local policies */
 	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p2_in"));
 	assert_null(policy_nft_chain_get(nft(&f), "pol_b_p3_eg"));
@@ -850,6 +852,7 @@ static void test_only_local_pods_policies(void **state)
 	policy_plan_free(p);
 	/* the local pod goes: p1 and p2 are no longer this node's */
 	p = change(&f, "a", "lw", NULL);
+	assert_int_equal(policy_desired_n_policies(f.d), 0);
 	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	assert_true(plan_has(p, POLICY_OP_CHAIN_DEL, "pol_a_p1_in"));
 	assert_true(plan_has(p, POLICY_OP_CHAIN_DEL, "pol_a_p2_in"));
@@ -861,6 +864,7 @@ static void test_only_local_pods_policies(void **state)
 	policy_plan_free(change(&f, "a", "lw", pod_on("n1", "a", "lw", "{\"app\":\"db\"}", "10.0.1.70")));
 	assert_null(policy_nft_chain_get(nft(&f), "pol_a_p1_in"));
 	assert_non_null(policy_nft_chain_get(nft(&f), "pol_a_p2_in"));
+	assert_int_equal(policy_desired_n_policies(f.d), 1);
 	/* every step was incremental */
 	assert_int_equal(f.stale, 0);
 	assert_int_equal(f.incremental, 4);
