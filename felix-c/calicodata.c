@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 
 #include "cleanup.h"
 #include "felix-c/calicodata.h"
 #include "kapi.h"
+#include "prefix.h"
 
 static const struct kapi_resource kccs = { "crd.projectcalico.org/v1",
 					   "kubecontrollersconfigurations",
@@ -86,4 +89,46 @@ json_t *calicodata_cluster_info_patch(const json_t *cur, const char *calico_vers
 				 json_string_value(json_object_get(spec, "clusterType")) :
 				 CALICODATA_CLUSTER_TYPE,
 			 "datastoreReady", 1);
+}
+
+json_t *calicodata_default_pool(const char *cidr, unsigned block_size, bool nat_outgoing)
+{
+	struct in_prefix p;
+
+	if (prefix_parse(cidr, PREFIX_REJECT_HOST, &p) < 0)
+		return NULL;
+	return json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:i,s:s,s:s,s:b,s:s}}", "apiVersion",
+			 "crd.projectcalico.org/v1", "kind", "IPPool", "metadata", "name",
+			 p.family == AF_INET ? "default-ipv4-ippool" : "default-ipv6-ippool", "spec",
+			 "cidr", cidr, "blockSize", (int)block_size, "ipipMode", "Never", "vxlanMode",
+			 "Never", "natOutgoing", nat_outgoing, "nodeSelector", "all()");
+}
+
+void calicodata_pool_families(const json_t *items, bool *ret_v4, bool *ret_v6)
+{
+	const json_t *pool;
+	size_t i;
+
+	*ret_v4 = *ret_v6 = false;
+	json_array_foreach(items, i, pool) {
+		const char *cidr = json_string_value(
+			json_object_get(json_object_get(pool, "spec"), "cidr"));
+		struct in_prefix p;
+
+		if (prefix_parse(cidr, PREFIX_CLEAR_HOST, &p) < 0)
+			continue;
+		if (p.family == AF_INET)
+			*ret_v4 = true;
+		else
+			*ret_v6 = true;
+	}
+}
+
+int calicodata_random_ula48(char *buf, size_t size)
+{
+	struct in_prefix p = { .family = AF_INET6, .len = 48, .addr = { 0xfd } };
+
+	if (getrandom(p.addr + 1, 5, 0) != 5)
+		return -errno;
+	return prefix_format(&p, false, buf, size);
 }

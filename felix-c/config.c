@@ -30,10 +30,19 @@ enum setting_type {
 	SET_UINT,
 	SET_DURATION_MS,
 	SET_LOGLEVEL,
-	SET_CIDR4,
-	SET_IP,
-	SET_AUTODETECT,
+	SET_POOL4,	/* an IPv4 CIDR or "none" */
+	SET_POOL6,
+	SET_IP4,	/* "autodetect", "none" or an address[/len] */
+	SET_IP6,
+	SET_AUTODETECT4, /* autodetect.h's methods, can-reach= of the family */
+	SET_AUTODETECT6,
 };
+
+/* Settings kept as their text (a malloc'd char *). */
+static bool is_text(enum setting_type t)
+{
+	return t == SET_STRING || t >= SET_POOL4;
+}
 
 struct setting {
 	const char *key;	   /* file key; env FELIX_<KEY upper-cased> */
@@ -79,14 +88,24 @@ static const struct setting settings[] = {
 	{ "NodenameFile", {}, SET_STRING, OFF(nodename_file), "/var/lib/calico/nodename", 0, 0 },
 	{ "CalicoVersion", {}, SET_STRING, OFF(calico_version), "v3.31.0", 0, 0 },
 	{ "MTU", { "FELIX_VETHMTU" }, SET_UINT, OFF(mtu), "0", 0, 65535 },
-	{ "IP", { "IP" }, SET_IP, OFF(ip), "autodetect", 0, 0 },
-	{ "IPAutodetectionMethod", { "IP_AUTODETECTION_METHOD" }, SET_AUTODETECT,
+	{ "IP", { "IP" }, SET_IP4, OFF(ip), "autodetect", 0, 0 },
+	{ "IPAutodetectionMethod", { "IP_AUTODETECTION_METHOD" }, SET_AUTODETECT4,
 	  OFF(ip_autodetect), "first-found", 0, 0 },
+	{ "IP6", { "IP6" }, SET_IP6, OFF(ip6), "", 0, 0 },
+	{ "IP6AutodetectionMethod", { "IP6_AUTODETECTION_METHOD" }, SET_AUTODETECT6,
+	  OFF(ip6_autodetect), "first-found", 0, 0 },
 	{ "AS", { "AS" }, SET_UINT, OFF(as_number), "0", 0, 4294967295u },
-	{ "IPv4PoolCIDR", { "CALICO_IPV4POOL_CIDR" }, SET_CIDR4, OFF(pool_cidr),
+	{ "IPv4PoolCIDR", { "CALICO_IPV4POOL_CIDR" }, SET_POOL4, OFF(pool_cidr),
 	  "192.168.0.0/16", 0, 0 },
 	{ "IPv4PoolBlockSize", { "CALICO_IPV4POOL_BLOCK_SIZE" }, SET_UINT,
 	  OFF(pool_block_size), "26", 20, 32 },
+	{ "IPv4PoolNATOutgoing", { "CALICO_IPV4POOL_NAT_OUTGOING" }, SET_BOOL,
+	  OFF(pool_nat_outgoing), "true", 0, 0 },
+	{ "IPv6PoolCIDR", { "CALICO_IPV6POOL_CIDR" }, SET_POOL6, OFF(pool6_cidr), "", 0, 0 },
+	{ "IPv6PoolBlockSize", { "CALICO_IPV6POOL_BLOCK_SIZE" }, SET_UINT,
+	  OFF(pool6_block_size), "122", 116, 128 },
+	{ "IPv6PoolNATOutgoing", { "CALICO_IPV6POOL_NAT_OUTGOING" }, SET_BOOL,
+	  OFF(pool6_nat_outgoing), "false", 0, 0 },
 	{ "NoDefaultPools", { "NO_DEFAULT_POOLS" }, SET_BOOL, OFF(no_default_pools), "false", 0, 0 },
 	{ "RouteRefreshInterval", {}, SET_DURATION_MS, OFF(resync_ms), "90s", 0, 0 },
 	{ "ApplyDebounce", {}, SET_DURATION_MS, OFF(debounce_ms), "20ms", 0, 0 },
@@ -166,40 +185,28 @@ int felix_parse_duration_ms(const char *s, unsigned *ret_ms)
 }
 
 /* Addresses follow lib/prefix's rules. A pool with host bits set
- * ("10.65.1.0/16") is a typo, not a pool. */
-static int parse_cidr4(const char *s)
+ * ("10.65.1.0/16") is a typo, not a pool; "none" creates none of that
+ * family, "" leaves the default (CALICO_IPV6POOL_CIDR: see worker.c). */
+static int parse_pool(const char *s, int family)
 {
 	struct in_prefix p;
 
-	if (prefix_parse(s, PREFIX_REJECT_HOST, &p) < 0 || p.family != AF_INET)
+	if (strcmp(s, "none") == 0 || (family == AF_INET6 && !*s))
+		return 0;
+	if (prefix_parse(s, PREFIX_REJECT_HOST, &p) < 0 || p.family != family)
 		return -EINVAL;
 	return 0;
 }
 
-static int parse_ip(const char *s)
+static int parse_ip(const char *s, int family)
 {
 	struct in_prefix p;
 
 	if (strcmp(s, "autodetect") == 0 || strcmp(s, "none") == 0 || strcmp(s, "") == 0)
 		return 0;
-	if (prefix_parse(s, PREFIX_ALLOW_BARE, &p) < 0 || p.family != AF_INET)
+	if (prefix_parse(s, PREFIX_ALLOW_BARE, &p) < 0 || p.family != family)
 		return -EINVAL;
 	return 0;
-}
-
-/* The whole method is checked here (regexes compile, CIDRs and the can-reach
- * address parse), so a typo fails at start with its setting named rather than
- * at the first autodetection. */
-static int parse_autodetect(const char *s)
-{
-	struct in_prefix a;
-	size_t idx;
-
-	if (strncmp(s, "can-reach=", 10) == 0)
-		return prefix_parse(s + 10, PREFIX_ADDR_ONLY, &a) == 0 && a.family == AF_INET ?
-			       0 : -EINVAL;
-	/* With no candidates a valid method answers -ENOENT. */
-	return autodetect_choose(s, NULL, 0, &idx) == -EINVAL ? -EINVAL : 0;
 }
 
 static const char *type_hint(enum setting_type t)
@@ -213,13 +220,20 @@ static const char *type_hint(enum setting_type t)
 		return "a duration such as 10, 10s, 250ms, 2m";
 	case SET_LOGLEVEL:
 		return "debug, info, warning, error or fatal";
-	case SET_CIDR4:
-		return "an IPv4 CIDR without host bits";
-	case SET_IP:
+	case SET_POOL4:
+		return "none or an IPv4 CIDR without host bits";
+	case SET_POOL6:
+		return "none or an IPv6 CIDR without host bits";
+	case SET_IP4:
 		return "autodetect, none or an IPv4 address";
-	case SET_AUTODETECT:
+	case SET_IP6:
+		return "autodetect, none or an IPv6 address";
+	case SET_AUTODETECT4:
 		return "first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "
-		       "cidr=CIDR[,CIDR...] or can-reach=IPv4";
+		       "cidr=CIDR[,CIDR...], kubernetes-internal-ip or can-reach=IPv4";
+	case SET_AUTODETECT6:
+		return "first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "
+		       "cidr=CIDR[,CIDR...], kubernetes-internal-ip or can-reach=IPv6";
 	default:
 		return "a string";
 	}
@@ -266,14 +280,20 @@ static int setting_apply(const struct setting *s, const char *v, struct felix_co
 			return -EINVAL;
 		*(enum log_level *)field = r;
 		return 0;
-	case SET_CIDR4:
-		r = parse_cidr4(v);
+	/* A whole method is checked here (regexes compile, CIDRs and the
+	 * can-reach address parse), so a typo fails at start with its setting
+	 * named rather than at the first autodetection. */
+	case SET_POOL4:
+	case SET_POOL6:
+		r = parse_pool(v, s->type == SET_POOL4 ? AF_INET : AF_INET6);
 		break;
-	case SET_IP:
-		r = parse_ip(v);
+	case SET_IP4:
+	case SET_IP6:
+		r = parse_ip(v, s->type == SET_IP4 ? AF_INET : AF_INET6);
 		break;
-	case SET_AUTODETECT:
-		r = parse_autodetect(v);
+	case SET_AUTODETECT4:
+	case SET_AUTODETECT6:
+		r = autodetect_method_check(v, s->type == SET_AUTODETECT4 ? AF_INET : AF_INET6);
 		break;
 	default:
 		r = 0;
@@ -466,8 +486,7 @@ void felix_config_done(struct felix_config *c)
 	for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
 		const struct setting *s = &settings[i];
 
-		if (s->type == SET_STRING || s->type == SET_CIDR4 || s->type == SET_IP ||
-		    s->type == SET_AUTODETECT) {
+		if (is_text(s->type)) {
 			char **f = (char **)((char *)c + s->off);
 			free(*f);
 			*f = NULL;

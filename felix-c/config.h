@@ -51,11 +51,19 @@ struct felix_config {
 	char *calico_version;	  /* CalicoVersion: ClusterInformation calicoVersion */
 	unsigned mtu;		  /* MTU override, 0: uplink MTU */
 
-	char *ip;		  /* IP: "autodetect", "none" or an IPv4 address[/len] */
+	char *ip;		  /* IP: "autodetect" (or ""), "none" or an IPv4 address[/len] */
 	char *ip_autodetect;	  /* IP_AUTODETECTION_METHOD */
+	char *ip6;		  /* IP6: "autodetect", "none", an IPv6 address[/len], or ""
+				   * (unset: the Node's IPv6Address annotation is left as it is) */
+	char *ip6_autodetect;	  /* IP6_AUTODETECTION_METHOD */
 	unsigned as_number;	  /* AS: this node's BGP AS, 0: the cluster's default */
-	char *pool_cidr;	  /* CALICO_IPV4POOL_CIDR */
+	char *pool_cidr;	  /* CALICO_IPV4POOL_CIDR, "none": no default IPv4 pool */
 	unsigned pool_block_size; /* CALICO_IPV4POOL_BLOCK_SIZE */
+	bool pool_nat_outgoing;	  /* CALICO_IPV4POOL_NAT_OUTGOING, true */
+	char *pool6_cidr;	  /* CALICO_IPV6POOL_CIDR, "none": no default IPv6 pool,
+				   * "": a random ULA /48 when IP6 is on, else none */
+	unsigned pool6_block_size; /* CALICO_IPV6POOL_BLOCK_SIZE, 122 */
+	bool pool6_nat_outgoing;  /* CALICO_IPV6POOL_NAT_OUTGOING, false */
 	bool no_default_pools;	  /* NO_DEFAULT_POOLS */
 
 	unsigned resync_ms;	  /* RouteRefreshInterval: periodic full resync */

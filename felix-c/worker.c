@@ -34,6 +34,7 @@
 #include "kapi.h"
 #include "log.h"
 #include "nl.h"
+#include "prefix.h"
 
 
 struct felix_worker {
@@ -103,36 +104,78 @@ static void st_addr(struct felix_worker_status *s, void *arg)
 		s->mtu = a->mtu;
 }
 
-/* Finds the node address (IP=, or autodetection) and the uplink MTU. */
-static int step_detect(struct felix_worker *w, char cidr[static 24], uint32_t *ret_mtu)
+/* The node's BGP addresses as its annotations should say: "" for none
+ * (IP / IP6 "none": the annotation is removed). */
+struct node_addrs {
+	char v4[PREFIX_STRLEN];
+	char v6[PREFIX_STRLEN];
+	bool v6_keep; /* IP6 unset: the IPv6 annotation stays as it is */
+	uint32_t mtu; /* of the interface carrying the first one found */
+};
+
+/* One family's address from @ip (the IP or IP6 setting) and @method. */
+static int detect_family(struct nl *nl, int family, const char *ip, const char *method,
+			 const json_t *node, char ret[static PREFIX_STRLEN], uint32_t *ret_mtu)
+{
+	struct in_prefix p, internal;
+	bool have_internal;
+	int r;
+
+	ret[0] = '\0';
+	if (strcmp(ip, "none") == 0)
+		return 0;
+	if (*ip && strcmp(ip, "autodetect") != 0) { /* validated by config.c */
+		if (prefix_parse(ip, PREFIX_ALLOW_BARE, &p) < 0)
+			return -EINVAL;
+		return prefix_format(&p, false, ret, PREFIX_STRLEN);
+	}
+	have_internal = autodetect_node_internal_ip(node, family, &internal) == 0;
+	r = autodetect_run(nl, family, method, have_internal ? &internal : NULL, &p, ret_mtu);
+	if (r < 0)
+		return log_warning_errno(r, "Failed to autodetect the node's IPv%c address with "
+					 "'%s'%s (will retry): %m", family == AF_INET ? '4' : '6',
+					 method, r == -ENOENT && !have_internal &&
+					 strcmp(method, "kubernetes-internal-ip") == 0 ?
+					 ": the Node has no InternalIP of that family" : "");
+	return prefix_format(&p, false, ret, PREFIX_STRLEN);
+}
+
+/* Finds the node's addresses (IP= / IP6=, or autodetection) and the uplink MTU. */
+static int step_detect(struct felix_worker *w, const json_t *node, struct node_addrs *a)
 {
 	_cleanup_(nl_freep) struct nl *nl = NULL;
 	const struct felix_config *c = w->cfg;
+	uint32_t mtu4 = 0, mtu6 = 0;
 	int r;
 
 	r = nl_open(&nl);
 	if (r < 0)
+		return log_warning_errno(r, "Failed to open rtnetlink (will retry): %m");
+	r = detect_family(nl, AF_INET, c->ip, c->ip_autodetect, node, a->v4, &mtu4);
+	if (r < 0)
 		return r;
-	if (c->ip && strcmp(c->ip, "autodetect") != 0 && strcmp(c->ip, "none") != 0 && *c->ip) {
-		snprintf(cidr, 24, "%s%s", c->ip, strchr(c->ip, '/') ? "" : "/32");
-		r = autodetect_ipv4(nl, "first-found", (char[24]){}, ret_mtu);
-		return r == -ENOENT ? 0 : r;
+	a->v6_keep = !*c->ip6;
+	if (!a->v6_keep) {
+		r = detect_family(nl, AF_INET6, c->ip6, c->ip6_autodetect, node, a->v6, &mtu6);
+		if (r < 0)
+			return r;
 	}
-	return autodetect_ipv4(nl, c->ip_autodetect, cidr, ret_mtu);
+	a->mtu = mtu4 ? mtu4 : mtu6;
+	if (!a->mtu) { /* fixed addresses: the uplink's MTU all the same */
+		struct in_prefix p;
+
+		if (autodetect_run(nl, AF_INET, "first-found", NULL, &p, &a->mtu) < 0)
+			(void)autodetect_run(nl, AF_INET6, "first-found", NULL, &p, &a->mtu);
+	}
+	return 0;
 }
 
-static int step_address_and_mtu(struct felix_worker *w, char cidr[static 24])
+static int step_mtu(struct felix_worker *w, uint32_t mtu)
 {
 	const struct felix_config *c = w->cfg;
-	uint32_t mtu = 0;
 	char text[32];
 	int r;
 
-	cidr[0] = '\0';
-	r = step_detect(w, cidr, &mtu);
-	if (r < 0)
-		return log_warning_errno(r, "Failed to autodetect the node address with '%s' "
-					    "(will retry): %m", c->ip_autodetect);
 	if (c->mtu)
 		mtu = c->mtu;
 	if (!w->mtu_done && mtu) {
@@ -144,16 +187,63 @@ static int step_address_and_mtu(struct felix_worker *w, char cidr[static 24])
 		log_info("MTU %u written to '%s'", mtu, c->mtu_file);
 		w->mtu_done = true;
 	}
-	set_status(w, st_addr, &(struct addr_result){ cidr[0] ? cidr : NULL, mtu });
 	return 0;
 }
 
-static int step_annotate(struct felix_worker *w, const char *cidr)
+#define ANN_V4 "projectcalico.org/IPv4Address"
+#define ANN_V6 "projectcalico.org/IPv6Address"
+#define ANN_AS "projectcalico.org/ASNumber"
+
+/* Sets @key to @want in the merge patch @ann when the Node's value differs:
+ * "" removes it (null in a merge patch). Return: whether it differs. */
+static bool ann_update(json_t *ann, const json_t *node, const char *key, const char *want)
+{
+	const char *cur = kapi_obj_annotation(node, key);
+
+	if (*want ? cur && strcmp(cur, want) == 0 : !cur)
+		return false;
+	json_object_set_new(ann, key, *want ? json_string(want) : json_null());
+	return true;
+}
+
+static int step_annotate(struct felix_worker *w, const char *path, const json_t *node,
+			 const struct node_addrs *a)
+{
+	_cleanup_(json_decrefp) json_t *ann = json_object(), *patch = NULL;
+	bool change;
+	char as[16] = "";
+	int r;
+
+	if (!ann)
+		return -ENOMEM;
+	/* AS unset: the node follows the cluster default (an annotation set
+	 * earlier stays, as in Calico). */
+	if (w->cfg->as_number)
+		snprintf(as, sizeof(as), "%u", w->cfg->as_number);
+	change = ann_update(ann, node, ANN_V4, a->v4);
+	change |= !a->v6_keep && ann_update(ann, node, ANN_V6, a->v6);
+	change |= *as && ann_update(ann, node, ANN_AS, as);
+	if (!change)
+		return 0;
+	patch = json_pack("{s:{s:O}}", "metadata", "annotations", ann);
+	if (!patch)
+		return -ENOMEM;
+	r = kapi_patch(w->k, path, KAPI_PATCH_MERGE, patch, NULL);
+	if (r < 0)
+		return api_fail(w, r, "Annotating our Node");
+	log_info("Node '%s' registered with BGP addresses IPv4 %s, IPv6 %s%s%s", w->cfg->nodename,
+		 *a->v4 ? a->v4 : "none", a->v6_keep ? "unchanged" : *a->v6 ? a->v6 : "none",
+		 *as ? ", AS " : "", as);
+	return 0;
+}
+
+/* Reads our Node, finds its addresses, writes the MTU file and annotates
+ * the Node. */
+static int step_register(struct felix_worker *w)
 {
 	_cleanup_free_ char *path = kapi_path(&kapi_nodes, NULL, w->cfg->nodename, NULL);
-	json_t *node = NULL, *patch, *ann;
-	const char *cur_ip, *cur_as;
-	char as[16] = "";
+	_cleanup_(json_decrefp) json_t *node = NULL;
+	struct node_addrs a = {};
 	int r;
 
 	if (!path)
@@ -161,64 +251,69 @@ static int step_annotate(struct felix_worker *w, const char *cidr)
 	r = kapi_get(w->k, path, &node);
 	if (r < 0)
 		return api_fail(w, r, "Reading our Node");
-	/* AS unset: the node follows the cluster default (an annotation set
-	 * earlier stays, as in Calico). */
-	if (w->cfg->as_number)
-		snprintf(as, sizeof(as), "%u", w->cfg->as_number);
-	cur_ip = kapi_obj_annotation(node, "projectcalico.org/IPv4Address");
-	cur_as = kapi_obj_annotation(node, "projectcalico.org/ASNumber");
-	if (cur_ip && strcmp(cur_ip, cidr) == 0 && (!*as || (cur_as && strcmp(cur_as, as) == 0))) {
-		json_decref(node);
-		return 0;
-	}
-	json_decref(node);
-	ann = json_pack("{s:s}", "projectcalico.org/IPv4Address", cidr);
-	if (ann && *as)
-		json_object_set_new(ann, "projectcalico.org/ASNumber", json_string(as));
-	patch = ann ? json_pack("{s:{s:o}}", "metadata", "annotations", ann) : NULL;
-	if (!patch)
-		return -ENOMEM;
-	r = kapi_patch(w->k, path, KAPI_PATCH_MERGE, patch, NULL);
-	json_decref(patch);
+	r = step_detect(w, node, &a);
+	if (r == 0)
+		r = step_mtu(w, a.mtu);
 	if (r < 0)
-		return api_fail(w, r, "Annotating our Node");
-	log_info("Node '%s' registered with BGP address %s%s%s", w->cfg->nodename, cidr,
-		 *as ? ", AS " : "", as);
+		return r;
+	set_status(w, st_addr, &(struct addr_result){ *a.v4 ? a.v4 : NULL,
+						      w->cfg->mtu ? w->cfg->mtu : a.mtu });
+	return step_annotate(w, path, node, &a);
+}
+
+static int create_pool(struct felix_worker *w, const char *path, const char *cidr,
+		       unsigned block_size, bool nat)
+{
+	_cleanup_(json_decrefp) json_t *pool = calicodata_default_pool(cidr, block_size, nat);
+	int r;
+
+	if (!pool)
+		return -ENOMEM; /* the CIDR was validated by config.c */
+	r = kapi_create(w->k, path, pool, NULL);
+	if (r == -EEXIST)
+		return 0;
+	if (r < 0)
+		return api_fail(w, r, "Creating a default IPPool");
+	log_info("Created the default IPPool %s (block size %u, natOutgoing %s)", cidr, block_size,
+		 nat ? "true" : "false");
 	return 0;
 }
 
+/* As in Calico: a default pool per family when the cluster has no pool of
+ * that family. The IPv6 one, when CALICO_IPV6POOL_CIDR is unset, only when
+ * this node has IPv6 on (IP6 autodetect or an address), on a random ULA /48. */
 static int step_default_pool(struct felix_worker *w)
 {
 	const struct felix_config *c = w->cfg;
 	_cleanup_free_ char *path = kapi_path(&kapi_ippools, NULL, NULL, NULL);
-	json_t *items = NULL, *pool;
-	size_t n;
+	_cleanup_(json_decrefp) json_t *items = NULL;
+	bool has4, has6, ip6_on = *c->ip6 && strcmp(c->ip6, "none") != 0;
+	char ula[PREFIX_STRLEN];
+	const char *cidr6 = c->pool6_cidr;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
+	if (c->no_default_pools)
+		return 0;
 	r = kapi_list(w->k, path, NULL, &items, NULL);
 	if (r < 0)
 		return api_fail(w, r, "Listing IPPools");
-	n = json_array_size(items);
-	json_decref(items);
-	if (n > 0 || c->no_default_pools)
+	calicodata_pool_families(items, &has4, &has6);
+	if (!has4 && strcmp(c->pool_cidr, "none") != 0) {
+		r = create_pool(w, path, c->pool_cidr, c->pool_block_size, c->pool_nat_outgoing);
+		if (r < 0)
+			return r;
+	}
+	if (has6 || strcmp(cidr6, "none") == 0 || (!*cidr6 && !ip6_on))
 		return 0;
-	pool = json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:i,s:s,s:s,s:b,s:s}}", "apiVersion",
-			 "crd.projectcalico.org/v1", "kind", "IPPool", "metadata", "name",
-			 "default-ipv4-ippool", "spec", "cidr", c->pool_cidr, "blockSize",
-			 (int)c->pool_block_size, "ipipMode", "Never", "vxlanMode", "Never",
-			 "natOutgoing", 1, "nodeSelector", "all()");
-	if (!pool)
-		return -ENOMEM;
-	r = kapi_create(w->k, path, pool, NULL);
-	json_decref(pool);
-	if (r == -EEXIST)
-		return 0;
-	if (r < 0)
-		return api_fail(w, r, "Creating the default IPPool");
-	log_info("Created the default IPPool %s (block size %u)", c->pool_cidr, c->pool_block_size);
-	return 0;
+	if (!*cidr6) {
+		r = calicodata_random_ula48(ula, sizeof(ula));
+		if (r < 0)
+			return log_warning_errno(r, "Failed to draw a ULA prefix (will retry): %m");
+		cidr6 = ula;
+	}
+	return create_pool(w, path, cidr6, c->pool6_block_size, c->pool6_nat_outgoing);
 }
 
 static int step_cluster_info(struct felix_worker *w)
@@ -287,12 +382,8 @@ static void st_startup_done(struct felix_worker_status *s, void *arg)
 
 static void startup(struct felix_worker *w)
 {
-	char cidr[24];
-
 	if (!w->addr_done) {
-		if (step_address_and_mtu(w, cidr) < 0)
-			return;
-		if (cidr[0] && step_annotate(w, cidr) < 0)
+		if (step_register(w) < 0)
 			return;
 		w->addr_done = true;
 	}

@@ -22,7 +22,7 @@ struct felix_worker;
 
 struct felix_worker_status {
 	bool startup_done;	 /* all startup steps succeeded */
-	char node_cidr[24];	 /* the address registered, "" until known */
+	char node_cidr[50];	 /* the IPv4 address registered, "" until known or none */
 	uint32_t mtu;		 /* written to the MTU file, 0 until then */
 	bool leader;		 /* holds the GC lease */
 	unsigned leader_changes; /* transitions of @leader */

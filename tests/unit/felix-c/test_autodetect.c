@@ -1,6 +1,7 @@
 /* The pure part of node address autodetection: Calico's default interface
- * exclusions and autodetect_choose() over a fake candidate list (no kernel,
- * no interfaces). */
+ * exclusions, autodetect_choose() over fake candidate lists of both families
+ * (no kernel, no interfaces), method checks per family and the Node's
+ * InternalIP. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -12,17 +13,19 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "felix-c/autodetect.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static uint32_t ip(const char *s)
+/* "addr/len" as a candidate's address. */
+static struct in_prefix pfx(const char *s)
 {
-	struct in_addr a;
+	struct in_prefix p;
 
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
+	assert_int_equal(prefix_parse(s, PREFIX_ALLOW_BARE, &p), 0);
+	return p;
 }
 
 /* Kernel order as a node might list it. */
@@ -48,15 +51,14 @@ static int setup(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-		struct in_addr a;
+		char text[64];
+		struct in_prefix p;
 
-		if (inet_pton(AF_INET, cand_table[i].addr, &a) != 1)
+		snprintf(text, sizeof(text), "%s/%u", cand_table[i].addr, cand_table[i].len);
+		if (prefix_parse(text, 0, &p) < 0)
 			return -1;
-		cands[i] = (struct autodetect_addr){ .ifname = cand_table[i].ifname,
-						     .addr = a.s_addr,
-						     .prefixlen = cand_table[i].len,
-						     .global = cand_table[i].global,
-						     .mtu = 1500 };
+		cands[i] = (struct autodetect_addr){ .ifname = cand_table[i].ifname, .addr = p,
+						     .global = cand_table[i].global, .mtu = 1500 };
 	}
 	return 0;
 }
@@ -125,7 +127,13 @@ static const struct {
 	{ "First-Found", -EINVAL },
 	{ "first-found=eth0", -EINVAL },
 	{ "Interface=eth0", -EINVAL },
-	{ "can-reach=8.8.8.8", -EINVAL }, /* not pure: autodetect_ipv4() only */
+	/* can-reach= and kubernetes-internal-ip with no target known: nothing. */
+	{ "can-reach=8.8.8.8", -ENOENT },
+	{ "kubernetes-internal-ip", -ENOENT },
+	{ "can-reach=8.8.8", -EINVAL },
+	{ "can-reach=", -EINVAL },
+	{ "can-reach=8.8.8.8/32", -EINVAL },
+	{ "kubernetes-internal-ip=eth0", -EINVAL },
 	{ "interface=", -EINVAL },
 	{ "interface= ", -EINVAL },
 	{ "interface=(", -EINVAL },
@@ -153,7 +161,8 @@ static void test_choose_vectors(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(choose_vectors); i++) {
 		size_t idx = 999;
-		int r = autodetect_choose(choose_vectors[i].method, cands, ARRAY_SIZE(cands), &idx);
+		int r = autodetect_choose(choose_vectors[i].method, NULL, cands, ARRAY_SIZE(cands),
+					  &idx);
 		int got = r < 0 ? r : (int)idx;
 
 		if (got != choose_vectors[i].want)
@@ -169,34 +178,38 @@ static void test_no_candidates(void **state)
 	size_t idx = 7;
 
 	(void)state;
-	assert_int_equal(autodetect_choose("first-found", NULL, 0, &idx), -ENOENT);
-	assert_int_equal(autodetect_choose("interface=eth0", NULL, 0, &idx), -ENOENT);
-	assert_int_equal(autodetect_choose("cidr=10.0.0.0/8", NULL, 0, &idx), -ENOENT);
+	assert_int_equal(autodetect_choose("first-found", NULL, NULL, 0, &idx), -ENOENT);
+	assert_int_equal(autodetect_choose("interface=eth0", NULL, NULL, 0, &idx), -ENOENT);
+	assert_int_equal(autodetect_choose("cidr=10.0.0.0/8", NULL, NULL, 0, &idx), -ENOENT);
 	/* A bad method is still reported as such. */
-	assert_int_equal(autodetect_choose("interface=(", NULL, 0, &idx), -EINVAL);
-	assert_int_equal(autodetect_choose("nope", NULL, 0, &idx), -EINVAL);
+	assert_int_equal(autodetect_choose("interface=(", NULL, NULL, 0, &idx), -EINVAL);
+	assert_int_equal(autodetect_choose("nope", NULL, NULL, 0, &idx), -EINVAL);
 	assert_int_equal(idx, 7);
 }
 
 static void test_only_non_global_or_excluded(void **state)
 {
-	static const struct autodetect_addr v[] = {
-		{ .ifname = "lo", .addr = 0x0100007f, .prefixlen = 8, .global = false },
-		{ .ifname = "eth0", .addr = 0x0301fea9, .prefixlen = 16, .global = false },
-		{ .ifname = "cali1", .addr = 0x0100410a, .prefixlen = 32, .global = true },
-		{ .ifname = "veth9", .addr = 0x0200410a, .prefixlen = 32, .global = true },
+	struct autodetect_addr v[] = {
+		{ .ifname = "lo", .global = false },
+		{ .ifname = "eth0", .global = false },
+		{ .ifname = "cali1", .global = true },
+		{ .ifname = "veth9", .global = true },
 	};
 	size_t idx = 42;
 
 	(void)state;
-	assert_int_equal(autodetect_choose("first-found", v, ARRAY_SIZE(v), &idx), -ENOENT);
-	assert_int_equal(autodetect_choose("skip-interface=nothing", v, ARRAY_SIZE(v), &idx),
+	v[0].addr = pfx("127.0.0.1/8");
+	v[1].addr = pfx("169.254.1.3/16");
+	v[2].addr = pfx("10.65.0.1/32");
+	v[3].addr = pfx("10.65.0.2/32");
+	assert_int_equal(autodetect_choose("first-found", NULL, v, ARRAY_SIZE(v), &idx), -ENOENT);
+	assert_int_equal(autodetect_choose("skip-interface=nothing", NULL, v, ARRAY_SIZE(v), &idx),
 			 -ENOENT);
 	assert_int_equal(idx, 42);
 	/* interface= reaches an excluded name when asked by name. */
-	assert_int_equal(autodetect_choose("interface=veth", v, ARRAY_SIZE(v), &idx), 0);
+	assert_int_equal(autodetect_choose("interface=veth", NULL, v, ARRAY_SIZE(v), &idx), 0);
 	assert_int_equal(idx, 3);
-	assert_int_equal(autodetect_choose("interface=eth0", v, ARRAY_SIZE(v), &idx), -ENOENT);
+	assert_int_equal(autodetect_choose("interface=eth0", NULL, v, ARRAY_SIZE(v), &idx), -ENOENT);
 }
 
 static void test_list_limits(void **state)
@@ -209,35 +222,179 @@ static void test_list_limits(void **state)
 	for (int i = 0; i < 15; i++)
 		strcat(method, "nomatch,");
 	strcat(method, "ens3");
-	assert_int_equal(autodetect_choose(method, cands, ARRAY_SIZE(cands), &idx), 0);
+	assert_int_equal(autodetect_choose(method, NULL, cands, ARRAY_SIZE(cands), &idx), 0);
 	assert_int_equal(idx, 7);
 	/* A 17th is refused (every item holds a compiled regex). */
 	strcat(method, ",eth1");
-	assert_int_equal(autodetect_choose(method, cands, ARRAY_SIZE(cands), &idx), -EINVAL);
+	assert_int_equal(autodetect_choose(method, NULL, cands, ARRAY_SIZE(cands), &idx), -EINVAL);
 	/* So is an item of 256 characters or more. */
 	memset(method, 0, sizeof(method));
 	strcpy(method, "interface=");
 	memset(method + 10, 'e', 256);
-	assert_int_equal(autodetect_choose(method, cands, ARRAY_SIZE(cands), &idx), -EINVAL);
+	assert_int_equal(autodetect_choose(method, NULL, cands, ARRAY_SIZE(cands), &idx), -EINVAL);
 	method[10 + 255] = '\0';
-	assert_int_equal(autodetect_choose(method, cands, ARRAY_SIZE(cands), &idx), -ENOENT);
+	assert_int_equal(autodetect_choose(method, NULL, cands, ARRAY_SIZE(cands), &idx), -ENOENT);
 }
 
 static void test_addresses_in_network_order(void **state)
 {
-	/* 10.1.2.3 in network order must fall in cidr=10.1.0.0/16, not 3.2.0.0/16. */
-	struct autodetect_addr v[] = {
-		{ .ifname = "eth0", .addr = 0, .prefixlen = 24, .global = true },
-	};
+	/* 10.1.2.3 must fall in cidr=10.1.0.0/16, not 3.2.0.0/16. */
+	struct autodetect_addr v[] = { { .ifname = "eth0", .global = true } };
 	size_t idx = 5;
 
 	(void)state;
-	v[0].addr = ip("10.1.2.3");
-	assert_int_equal(autodetect_choose("cidr=3.2.0.0/16", v, 1, &idx), -ENOENT);
-	assert_int_equal(autodetect_choose("cidr=10.1.0.0/16", v, 1, &idx), 0);
+	v[0].addr = pfx("10.1.2.3/24");
+	assert_int_equal(autodetect_choose("cidr=3.2.0.0/16", NULL, v, 1, &idx), -ENOENT);
+	assert_int_equal(autodetect_choose("cidr=10.1.0.0/16", NULL, v, 1, &idx), 0);
 	assert_int_equal(idx, 0);
-	assert_int_equal(autodetect_choose("cidr=10.1.2.2/31", v, 1, &idx), 0);
-	assert_int_equal(autodetect_choose("cidr=10.1.2.4/31", v, 1, &idx), -ENOENT);
+	assert_int_equal(autodetect_choose("cidr=10.1.2.2/31", NULL, v, 1, &idx), 0);
+	assert_int_equal(autodetect_choose("cidr=10.1.2.4/31", NULL, v, 1, &idx), -ENOENT);
+}
+
+/* IPv6 candidates in kernel order: link-local (scope link) never counts. */
+static const struct {
+	const char *ifname, *addr;
+	bool global;
+} cand6_table[] = {
+	{ "lo", "::1/128", false },			/* 0: host scope */
+	{ "eth0", "fe80::1/64", false },		/* 1: link scope */
+	{ "docker0", "fd00:17::1/64", true },		/* 2: excluded name */
+	{ "cali1234abcd", "fd00:65::1/128", true },	/* 3: excluded name */
+	{ "eth0", "fd00:31::11/64", true },		/* 4 */
+	{ "eth0", "2001:db8:31::11/64", true },		/* 5 */
+	{ "eth1", "2001:db8:99::7/48", true },		/* 6 */
+};
+
+static void test_choose_ipv6(void **state)
+{
+	static const struct {
+		const char *method;
+		int want;
+	} vec[] = {
+		{ "first-found", 4 },
+		{ "interface=eth1", 6 },
+		{ "interface=eth0", 4 },
+		{ "skip-interface=eth0", 6 },
+		{ "cidr=2001:db8::/32", 5 },
+		{ "cidr=10.0.0.0/8,2001:db8:99::/48", 6 }, /* an IPv4 item never matches */
+		{ "cidr=fe80::/10", -ENOENT },		   /* only link scope there */
+		{ "cidr=10.0.0.0/8", -ENOENT },
+		{ "interface=docker0", 2 },
+		{ "interface=wlan0", -ENOENT },
+		{ "kubernetes-internal-ip", -ENOENT },
+	};
+	struct autodetect_addr v[ARRAY_SIZE(cand6_table)];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		v[i] = (struct autodetect_addr){ .ifname = cand6_table[i].ifname,
+						 .addr = pfx(cand6_table[i].addr),
+						 .global = cand6_table[i].global };
+	for (size_t i = 0; i < ARRAY_SIZE(vec); i++) {
+		size_t idx = 999;
+		int r = autodetect_choose(vec[i].method, NULL, v, ARRAY_SIZE(v), &idx);
+
+		if ((r < 0 ? r : (int)idx) != vec[i].want)
+			fail_msg("'%s': got %d, want %d", vec[i].method, r < 0 ? r : (int)idx,
+				 vec[i].want);
+	}
+}
+
+/* can-reach= and kubernetes-internal-ip pick the candidate holding the target,
+ * its interface giving the prefix length, whatever the exclusions. */
+static void test_choose_target(void **state)
+{
+	struct autodetect_addr v[ARRAY_SIZE(cand6_table)];
+	struct in_prefix t;
+	size_t idx = 999;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		v[i] = (struct autodetect_addr){ .ifname = cand6_table[i].ifname,
+						 .addr = pfx(cand6_table[i].addr),
+						 .global = cand6_table[i].global };
+	t = pfx("2001:db8:31::11");
+	assert_int_equal(autodetect_choose("kubernetes-internal-ip", &t, v, ARRAY_SIZE(v), &idx), 0);
+	assert_int_equal(idx, 5);
+	assert_int_equal(v[idx].addr.len, 64);
+	assert_int_equal(autodetect_choose("can-reach=2001:db8::1", &t, v, ARRAY_SIZE(v), &idx), 0);
+	assert_int_equal(idx, 5);
+	t = pfx("fd00:17::1");
+	assert_int_equal(autodetect_choose("kubernetes-internal-ip", &t, v, ARRAY_SIZE(v), &idx), 0);
+	assert_int_equal(idx, 2);
+	/* Not on any interface, or another family: nothing. */
+	t = pfx("2001:db8:31::12");
+	assert_int_equal(autodetect_choose("kubernetes-internal-ip", &t, v, ARRAY_SIZE(v), &idx),
+			 -ENOENT);
+	t = pfx("172.31.0.11");
+	assert_int_equal(autodetect_choose("kubernetes-internal-ip", &t, cands, ARRAY_SIZE(cands),
+					   &idx), 0);
+	assert_int_equal(idx, 5);
+	assert_int_equal(cands[idx].addr.len, 24);
+	assert_int_equal(autodetect_choose("kubernetes-internal-ip", &t, v, ARRAY_SIZE(v), &idx),
+			 -ENOENT);
+	/* The other methods ignore a target. */
+	assert_int_equal(autodetect_choose("interface=eth1", &t, v, ARRAY_SIZE(v), &idx), 0);
+	assert_int_equal(idx, 6);
+}
+
+static void test_method_check_per_family(void **state)
+{
+	static const struct {
+		const char *method;
+		int v4, v6; /* autodetect_method_check() for AF_INET, AF_INET6 */
+	} vec[] = {
+		{ "first-found", 0, 0 },
+		{ "", 0, 0 },
+		{ "kubernetes-internal-ip", 0, 0 },
+		{ "interface=eth0", 0, 0 },
+		{ "cidr=fd00::/8", 0, 0 },
+		{ "can-reach=8.8.8.8", 0, -EINVAL },
+		{ "can-reach=2001:4860:4860::8888", -EINVAL, 0 },
+		{ "can-reach=::ffff:1.2.3.4", -EINVAL, 0 },
+		{ "can-reach=dns.google", -EINVAL, -EINVAL },
+		{ "interface=(", -EINVAL, -EINVAL },
+		{ "bogus", -EINVAL, -EINVAL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vec); i++) {
+		if (autodetect_method_check(vec[i].method, AF_INET) != vec[i].v4)
+			fail_msg("'%s' for IPv4: want %d", vec[i].method, vec[i].v4);
+		if (autodetect_method_check(vec[i].method, AF_INET6) != vec[i].v6)
+			fail_msg("'%s' for IPv6: want %d", vec[i].method, vec[i].v6);
+	}
+}
+
+static void test_node_internal_ip(void **state)
+{
+	json_t *node = json_loads(
+		"{\"status\":{\"addresses\":["
+		"{\"type\":\"Hostname\",\"address\":\"node1\"},"
+		"{\"type\":\"ExternalIP\",\"address\":\"203.0.113.9\"},"
+		"{\"type\":\"ExternalIP\",\"address\":\"2001:db8:ff::9\"},"
+		"{\"type\":\"InternalIP\",\"address\":\"not-an-ip\"},"
+		"{\"type\":\"InternalIP\",\"address\":\"172.31.0.11\"},"
+		"{\"type\":\"InternalIP\",\"address\":\"fd00:31::11\"},"
+		"{\"type\":\"InternalIP\",\"address\":\"fd00:31::99\"},"
+		"{\"type\":\"InternalIP\",\"address\":\"172.31.0.99\"}]}}", 0, NULL);
+	json_t *v4only = json_loads("{\"status\":{\"addresses\":[{\"type\":\"InternalIP\","
+				    "\"address\":\"10.0.0.1\"}]}}", 0, NULL);
+	struct in_prefix p, want;
+
+	(void)state;
+	assert_non_null(node);
+	assert_int_equal(autodetect_node_internal_ip(node, AF_INET, &p), 0);
+	want = pfx("172.31.0.11");
+	assert_true(prefix_equal(&p, &want));
+	assert_int_equal(autodetect_node_internal_ip(node, AF_INET6, &p), 0);
+	want = pfx("fd00:31::11");
+	assert_true(prefix_equal(&p, &want));
+	assert_int_equal(p.len, 128);
+	assert_int_equal(autodetect_node_internal_ip(v4only, AF_INET6, &p), -ENOENT);
+	assert_int_equal(autodetect_node_internal_ip(NULL, AF_INET, &p), -ENOENT);
+	json_decref(node);
+	json_decref(v4only);
 }
 
 int main(void)
@@ -249,6 +406,10 @@ int main(void)
 		cmocka_unit_test(test_only_non_global_or_excluded),
 		cmocka_unit_test(test_list_limits),
 		cmocka_unit_test(test_addresses_in_network_order),
+		cmocka_unit_test(test_choose_ipv6),
+		cmocka_unit_test(test_choose_target),
+		cmocka_unit_test(test_method_check_per_family),
+		cmocka_unit_test(test_node_internal_ip),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -110,6 +110,13 @@ static void test_defaults_without_file_or_environment(void **state)
 	assert_string_equal(c.ip_autodetect, "first-found");
 	assert_string_equal(c.pool_cidr, "192.168.0.0/16");
 	assert_int_equal(c.pool_block_size, 26);
+	assert_true(c.pool_nat_outgoing);
+	/* IPv6: off unless asked for; Calico's pool defaults */
+	assert_string_equal(c.ip6, "");
+	assert_string_equal(c.ip6_autodetect, "first-found");
+	assert_string_equal(c.pool6_cidr, "");
+	assert_int_equal(c.pool6_block_size, 122);
+	assert_false(c.pool6_nat_outgoing);
 	assert_false(c.no_default_pools);
 	assert_int_equal(c.resync_ms, 90000);
 	assert_int_equal(c.debounce_ms, 20);
@@ -380,11 +387,16 @@ static void test_environment_names_match_whole(void **state)
 #define BOOL "true or false"
 #define PORT "a port 1-65535"
 #define DURATION "a duration such as 10, 10s, 250ms, 2m"
-#define CIDR "an IPv4 CIDR without host bits"
+#define CIDR "none or an IPv4 CIDR without host bits"
+#define CIDR6 "none or an IPv6 CIDR without host bits"
 #define IPADDR "autodetect, none or an IPv4 address"
+#define IPADDR6 "autodetect, none or an IPv6 address"
 #define METHOD                                                                              \
 	"first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "         \
-	"cidr=CIDR[,CIDR...] or can-reach=IPv4"
+	"cidr=CIDR[,CIDR...], kubernetes-internal-ip or can-reach=IPv4"
+#define METHOD6                                                                             \
+	"first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "         \
+	"cidr=CIDR[,CIDR...], kubernetes-internal-ip or can-reach=IPv6"
 #define LEVEL "debug, info, warning, error or fatal"
 
 /* One bad value per vector, given through the environment variable named;
@@ -435,8 +447,51 @@ static const struct {
 	{ "IP_AUTODETECTION_METHOD", "can-reach=example.com", "IPAutodetectionMethod", METHOD },
 	{ "IP_AUTODETECTION_METHOD", "cidr=10.0.0.0", "IPAutodetectionMethod", METHOD },
 	{ "IP_AUTODETECTION_METHOD", "cidr=10.0.0.0/08", "IPAutodetectionMethod", METHOD },
+	{ "IP_AUTODETECTION_METHOD", "can-reach=2001:db8::1", "IPAutodetectionMethod", METHOD },
+	/* IPv6: the same rules, the other family refused */
+	{ "IP6", "10.0.0.1", "IP6", IPADDR6 },
+	{ "IP6", "fd00::1/129", "IP6", IPADDR6 },
+	{ "IP6", "fd00::g", "IP6", IPADDR6 },
+	{ "IP6", "fd00::1/064", "IP6", IPADDR6 },
+	{ "IP6", "None", "IP6", IPADDR6 },
+	{ "IP6_AUTODETECTION_METHOD", "can-reach=8.8.8.8", "IP6AutodetectionMethod", METHOD6 },
+	{ "IP6_AUTODETECTION_METHOD", "interface=(", "IP6AutodetectionMethod", METHOD6 },
+	{ "IP6_AUTODETECTION_METHOD", "kubernetes-internal-ip=x", "IP6AutodetectionMethod",
+	  METHOD6 },
+	{ "CALICO_IPV6POOL_CIDR", "10.65.0.0/16", "IPv6PoolCIDR", CIDR6 },
+	{ "CALICO_IPV6POOL_CIDR", "fd00:65::1/64", "IPv6PoolCIDR", CIDR6 },
+	{ "CALICO_IPV6POOL_CIDR", "fd00:65::/129", "IPv6PoolCIDR", CIDR6 },
+	{ "CALICO_IPV6POOL_CIDR", "fd00:65::", "IPv6PoolCIDR", CIDR6 },
+	{ "CALICO_IPV6POOL_BLOCK_SIZE", "115", "IPv6PoolBlockSize", "an integer from 116 to 128" },
+	{ "CALICO_IPV6POOL_BLOCK_SIZE", "129", "IPv6PoolBlockSize", "an integer from 116 to 128" },
+	{ "CALICO_IPV6POOL_BLOCK_SIZE", "26", "IPv6PoolBlockSize", "an integer from 116 to 128" },
+	{ "CALICO_IPV6POOL_NAT_OUTGOING", "maybe", "IPv6PoolNATOutgoing", BOOL },
+	{ "CALICO_IPV4POOL_NAT_OUTGOING", "2", "IPv4PoolNATOutgoing", BOOL },
 	{ "FELIX_LOGSEVERITYSCREEN", "loud", "LogSeverityScreen", LEVEL },
 };
+
+static void test_ipv6_settings_from_calico_names(void **state)
+{
+	char *envp[] = { "NODENAME=n", "IP6=autodetect",
+			 "IP6_AUTODETECTION_METHOD=kubernetes-internal-ip",
+			 "CALICO_IPV6POOL_CIDR=fd00:65::/64", "CALICO_IPV6POOL_BLOCK_SIZE=120",
+			 "CALICO_IPV6POOL_NAT_OUTGOING=true", "CALICO_IPV4POOL_NAT_OUTGOING=false",
+			 "CALICO_IPV4POOL_CIDR=none", "IP=none", NULL };
+	struct felix_config c;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(load(NULL, envp, &c, &err), 0);
+	assert_string_equal(c.ip6, "autodetect");
+	assert_string_equal(c.ip6_autodetect, "kubernetes-internal-ip");
+	assert_string_equal(c.pool6_cidr, "fd00:65::/64");
+	assert_int_equal(c.pool6_block_size, 120);
+	assert_true(c.pool6_nat_outgoing);
+	assert_false(c.pool_nat_outgoing);
+	assert_string_equal(c.pool_cidr, "none");
+	assert_string_equal(c.ip, "none");
+	felix_config_done(&c);
+}
 
 static void test_bad_values_rejected_with_precise_message(void **state)
 {
@@ -475,6 +530,19 @@ static void test_good_values_accepted(void **state)
 		{ "IP_AUTODETECTION_METHOD", "skip-interface=docker.*" },
 		{ "IP_AUTODETECTION_METHOD", "can-reach=8.8.8.8" },
 		{ "IP_AUTODETECTION_METHOD", "cidr=10.0.0.0/8,fd00::/8" },
+		{ "IP_AUTODETECTION_METHOD", "kubernetes-internal-ip" },
+		{ "IP6_AUTODETECTION_METHOD", "kubernetes-internal-ip" },
+		{ "IP6_AUTODETECTION_METHOD", "can-reach=2001:4860:4860::8888" },
+		{ "IP6_AUTODETECTION_METHOD", "interface=eth0" },
+		{ "IP6", "autodetect" },
+		{ "IP6", "none" },
+		{ "IP6", "fd00:31::11" },
+		{ "IP6", "fd00:31::11/64" },
+		{ "CALICO_IPV4POOL_CIDR", "none" },
+		{ "CALICO_IPV6POOL_CIDR", "none" },
+		{ "CALICO_IPV6POOL_CIDR", "fd00:65::/48" },
+		{ "CALICO_IPV6POOL_BLOCK_SIZE", "116" },
+		{ "CALICO_IPV6POOL_BLOCK_SIZE", "128" },
 		{ "FELIX_LOGSEVERITYSCREEN", "WARNING" },
 		{ "FELIX_HEALTHENABLED", "Off" },
 		{ "FELIX_ROUTEREFRESHINTERVAL", "1h" },
@@ -729,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_felix_name_wins_over_calico_name),
 		cmocka_unit_test(test_empty_felix_name_falls_back_to_calico_name),
 		cmocka_unit_test(test_environment_names_match_whole),
+		cmocka_unit_test(test_ipv6_settings_from_calico_names),
 		cmocka_unit_test(test_bad_values_rejected_with_precise_message),
 		cmocka_unit_test(test_good_values_accepted),
 		cmocka_unit_test(test_log_level_spellings),
