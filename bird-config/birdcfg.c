@@ -34,6 +34,15 @@
  * (an unknown BGPFilter rule field) skip the peer with a reason: never a
  * session with a silently different policy.
  *
+ * IPv6: each family has its own sessions, as Calico renders them: the mesh,
+ * peerSelector peers and route reflection run over both nodes' IPv6
+ * addresses (projectcalico.org/IPv6Address) when both have one, a BGPPeer
+ * with an IPv6 peerIP on nodes with an IPv6 address; each session carries
+ * only its own family's channel and filters (calico_import6/export6, the
+ * same rules as for IPv4: affine blocks and borrowed /128s). A node
+ * without an IPv4 address (IPv6-only) renders only IPv6 and needs
+ * CALICO_ROUTER_ID ("hash" or an IPv4 address), as in Calico.
+ *
  * reachableBy: as in Calico, the peer's exact address (/32 or /128) gets a
  * static route via the given gateway (static protocol calico_peers4/6),
  * installed in the kernel so the session never rides on routes learned over
@@ -94,9 +103,9 @@ struct peer {
 
 struct self {
 	const json_t *node;
-	char ip4[INET6_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN]; /* ip4 sized for parse_ip() */
-	unsigned char net4[4]; /* our address, for the same-subnet test */
-	unsigned len4;
+	char ip4[INET6_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN]; /* "": none; ip4 sized for parse_ip() */
+	unsigned char net4[4], net6[16]; /* our addresses, for the same-subnet test */
+	unsigned len4, len6;		 /* their prefix lengths (bare: 32, 128) */
 	uint32_t as, default_as; /* ours; the cluster's (BGPConfiguration default) */
 	char cluster_id[INET6_ADDRSTRLEN]; /* "" unless a route reflector */
 	char router_id[INET6_ADDRSTRLEN];
@@ -438,21 +447,24 @@ static int router_id_hash(const char *name, char buf[static INET6_ADDRSTRLEN])
 	return 0;
 }
 
-static void load_router_id(struct render *r)
+static int load_router_id(struct render *r)
 {
 	const char *want = r->in->router_id;
 	struct self *me = &r->self;
 	int family;
 
 	if (want && strcmp(want, "hash") == 0 && router_id_hash(r->in->node, me->router_id) == 0)
-		return;
+		return 0;
 	if (want && *want && strcmp(want, "hash") != 0 &&
 	    parse_ip(want, &family, me->router_id, NULL, NULL) == 0 && family == AF_INET)
-		return;
+		return 0;
 	if (want && *want)
 		skip(r, "CALICO_ROUTER_ID '%s' is not an IPv4 address or 'hash', using the node's address",
 		     want);
+	if (!me->ip4[0]) /* an IPv6-only node needs CALICO_ROUTER_ID, as in Calico */
+		return -ENOENT;
 	memcpy(me->router_id, me->ip4, sizeof(me->router_id));
+	return 0;
 }
 
 static int load_self(struct render *r)
@@ -466,16 +478,17 @@ static int load_self(struct render *r)
 	me->node = find_node(r, r->in->node);
 	if (!me->node)
 		return -ENOENT;
-	if (parse_ip(annotation(me->node, "projectcalico.org/IPv4Address"), &family, me->ip4,
-		     &me->len4, me->net4) < 0 ||
-	    family != AF_INET)
+	/* A bad IPv4Address is an error, a missing one an IPv6-only node. */
+	if ((a = annotation(me->node, "projectcalico.org/IPv4Address")) &&
+	    (parse_ip(a, &family, me->ip4, &me->len4, me->net4) < 0 || family != AF_INET))
 		return -ENOENT;
 	if ((a = annotation(me->node, "projectcalico.org/IPv6Address")) &&
-	    (parse_ip(a, &family, me->ip6, &(unsigned){ 0 }, NULL) < 0 || family != AF_INET6)) {
+	    (parse_ip(a, &family, me->ip6, &me->len6, me->net6) < 0 || family != AF_INET6)) {
 		skip(r, "Node '%s': IPv6Address '%s' is not an IPv6 address, ignored", r->in->node, a);
 		me->ip6[0] = '\0';
 	}
-	load_router_id(r);
+	if ((!me->ip4[0] && !me->ip6[0]) || load_router_id(r) < 0)
+		return -ENOENT;
 	if (asprintf(&cfgname, "node.%s", r->in->node) < 0)
 		return -ENOMEM;
 	load_global_config(r, bgpconfig(r, "default"), bgpconfig(r, cfgname));
@@ -668,8 +681,8 @@ static void print_bgpfilters(struct render *r)
 
 struct node_info {
 	const char *name;
-	char ip4[INET6_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN]; /* ip4 sized for parse_ip() */
-	unsigned char bin4[4];
+	char ip4[INET6_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN]; /* "": none; sized for parse_ip() */
+	unsigned char bin4[4], bin6[16];
 	uint32_t as;
 	char cluster_id[INET6_ADDRSTRLEN];
 	const json_t *labels;
@@ -687,15 +700,15 @@ static int node_info(struct render *r, const json_t *node, struct node_info *ret
 	*ret = (struct node_info){ .name = obj_name(node), .as = r->self.default_as };
 	ret->labels = json_object_get(json_object_get(node, "metadata"), "labels");
 	a = annotation(node, "projectcalico.org/IPv4Address");
-	if (!a)
-		return -EINVAL; /* not (yet) a BGP node: nothing to say */
-	if (parse_ip(a, &family, ret->ip4, &len, ret->bin4) < 0 || family != AF_INET) {
+	if (a && (parse_ip(a, &family, ret->ip4, &len, ret->bin4) < 0 || family != AF_INET)) {
 		skip(r, "Node '%s': IPv4Address '%s' is not an IPv4 address, skipped", ret->name, a);
 		return -EINVAL;
 	}
 	a = annotation(node, "projectcalico.org/IPv6Address");
-	if (a && (parse_ip(a, &family, ret->ip6, &len, NULL) < 0 || family != AF_INET6))
+	if (a && (parse_ip(a, &family, ret->ip6, &len, ret->bin6) < 0 || family != AF_INET6))
 		ret->ip6[0] = '\0';
+	if (!ret->ip4[0] && !ret->ip6[0])
+		return -EINVAL; /* not (yet) a BGP node: nothing to say */
 	a = annotation(node, "projectcalico.org/ASNumber");
 	if (a && parse_u32_str(a, 1, UINT32_MAX, &ret->as) < 0) {
 		skip(r, "Node '%s': ASNumber '%s' is not 1..4294967295, skipped", ret->name, a);
@@ -708,15 +721,25 @@ static int node_info(struct render *r, const json_t *node, struct node_info *ret
 	return 0;
 }
 
-static bool same_subnet4(const struct self *me, const unsigned char *other)
+/* Whether @other (binary, of @family) is in our subnet of that family. */
+static bool same_subnet(const struct self *me, int family, const unsigned char *other)
 {
-	for (unsigned i = 0; i < me->len4; i++) {
+	const unsigned char *net = family == AF_INET ? me->net4 : me->net6;
+	unsigned len = family == AF_INET ? me->len4 : me->len6;
+
+	for (unsigned i = 0; i < len; i++) {
 		unsigned char m = 0x80 >> (i % 8);
 
-		if ((me->net4[i / 8] & m) != (other[i / 8] & m))
+		if ((net[i / 8] & m) != (other[i / 8] & m))
 			return false;
 	}
 	return true;
+}
+
+/* This node's address of @family; "" if it has none. */
+static const char *self_ip(const struct self *me, int family)
+{
+	return family == AF_INET ? me->ip4 : me->ip6;
 }
 
 static struct peer *peer_new(struct render *r, enum peer_kind kind, int family, const char *ip,
@@ -779,9 +802,9 @@ static int peer_password(struct render *r, const json_t *pw, const char *what, c
  * port, and Calico's rule for which side dials (see the top of this file). */
 static void peer_to_node(struct render *r, struct peer *p, const struct node_info *n)
 {
-	const char *local = p->family == AF_INET ? r->self.ip4 : r->self.ip6;
+	const char *local = self_ip(&r->self, p->family);
 
-	p->direct = same_subnet4(&r->self, n->bin4);
+	p->direct = same_subnet(&r->self, p->family, p->family == AF_INET ? n->bin4 : n->bin6);
 	if (r->self.cluster_id[0] && strcmp(r->self.cluster_id, n->cluster_id) != 0)
 		p->rr_client = true;
 	p->bfd = r->self.bfd_default;
@@ -834,7 +857,7 @@ static void add_mesh(struct render *r)
 		if (strcmp(obj_name(o), r->in->node) == 0 || node_info(r, o, &n) < 0 ||
 		    n.cluster_id[0])
 			continue;
-		if (!add_mesh_peer(r, AF_INET, &n))
+		if (n.ip4[0] && r->self.ip4[0] && !add_mesh_peer(r, AF_INET, &n))
 			return;
 		if (n.ip6[0] && r->self.ip6[0] && !add_mesh_peer(r, AF_INET6, &n))
 			return;
@@ -948,7 +971,7 @@ static int peer_options(struct render *r, const json_t *spec, const char *name, 
 	s = str_at(spec, "sourceAddress", NULL);
 	if (!s || strcmp(s, "UseNodeIP") == 0) {
 		snprintf(p->source, sizeof(p->source), "%s",
-			 p->family == AF_INET ? r->self.ip4 : r->self.ip6);
+			 self_ip(&r->self, p->family));
 	} else if (strcmp(s, "None") != 0) {
 		skip(r, "BGPPeer '%s': sourceAddress '%s' is not UseNodeIP or None, peer skipped",
 		     name, s);
@@ -1047,13 +1070,22 @@ static void add_selected_peers(struct render *r, const json_t *spec, const char 
 			return;
 		if (!m)
 			continue;
-		p = peer_new(r, kind, AF_INET, n.ip4, 0, n.as);
-		if (!p)
-			return;
-		peer_to_node(r, p, &n);
-		if (peer_options(r, spec, name, p) < 0) {
-			r->n_peers--;
-			return;
+		/* One session per family both ends have an address of. */
+		for (int family = AF_INET;; family = AF_INET6) {
+			const char *ip = family == AF_INET ? n.ip4 : n.ip6;
+
+			if (ip[0] && self_ip(&r->self, family)[0]) {
+				p = peer_new(r, kind, family, ip, 0, n.as);
+				if (!p)
+					return;
+				peer_to_node(r, p, &n);
+				if (peer_options(r, spec, name, p) < 0) {
+					r->n_peers--;
+					return;
+				}
+			}
+			if (family == AF_INET6)
+				break;
 		}
 	}
 }
@@ -1065,6 +1097,7 @@ static void add_bgppeer(struct render *r, const json_t *obj)
 	const char *nsel = str_at(spec, "nodeSelector", NULL), *psel;
 	const json_t *labels = json_object_get(json_object_get(r->self.node, "metadata"), "labels");
 	char ip[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
 	struct peer *p;
 	unsigned port;
 	uint32_t as;
@@ -1101,18 +1134,13 @@ static void add_bgppeer(struct render *r, const json_t *obj)
 		skip(r, "BGPPeer '%s': asNumber is not 1..4294967295, peer skipped", name);
 		return;
 	}
-	if ((family == AF_INET && strcmp(ip, r->self.ip4) == 0) ||
-	    (family == AF_INET6 && !r->self.ip6[0]))
-		return; /* ourselves, or IPv6 on a node without an IPv6 address */
+	if (!self_ip(&r->self, family)[0] || strcmp(ip, self_ip(&r->self, family)) == 0)
+		return; /* ourselves, or a family this node has no address of */
 	p = peer_new(r, kind, family, ip, port, as);
 	if (!p)
 		return;
-	if (family == AF_INET) {
-		unsigned char bin[4];
-
-		inet_pton(AF_INET, ip, bin);
-		p->direct = same_subnet4(&r->self, bin);
-	}
+	inet_pton(family, ip, bin);
+	p->direct = same_subnet(&r->self, family, bin);
 	p->bfd = r->self.bfd_default;
 	if (peer_options(r, spec, name, p) < 0)
 		r->n_peers--;
@@ -1645,7 +1673,7 @@ static void print_family(struct render *r, int family)
 /* Addresses, ports, ASes and how the session is carried. */
 static void print_peer_transport(struct render *r, const struct peer *p)
 {
-	const char *local = p->family == AF_INET ? r->self.ip4 : r->self.ip6;
+	const char *local = self_ip(&r->self, p->family);
 	FILE *o = r->out;
 
 	fprintf(o, "\tlocal %s", local);
@@ -1724,12 +1752,13 @@ static void print_config(struct render *r)
 		fputs("debug protocols all;\n", r->out);
 	fputs("\nprotocol device {\n\tscan time 10;\n}\n", r->out);
 	fprintf(r->out, "\n# Interface routes, so multihop next hops resolve.\nprotocol direct {\n"
-			"\tipv4;\n%s\tinterface -\"cali*\", -\"kube-ipvs*\", ",
-		r->self.ip6[0] ? "\tipv6;\n" : "");
+			"%s%s\tinterface -\"cali*\", -\"kube-ipvs*\", ",
+		r->self.ip4[0] ? "\tipv4;\n" : "", r->self.ip6[0] ? "\tipv6;\n" : "");
 	print_ignored_interfaces(r);
 	fputs("\"*\";\n}\n", r->out);
 	print_bgpfilters(r);
-	print_family(r, AF_INET);
+	if (r->self.ip4[0])
+		print_family(r, AF_INET);
 	if (r->self.ip6[0])
 		print_family(r, AF_INET6);
 	for (size_t i = 0; i < r->n_peers; i++)

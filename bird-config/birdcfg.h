@@ -65,8 +65,10 @@ void birdcfg_input_done(struct birdcfg_input *in);
  * @ret_text: the config (malloc'd)
  * @ret_errors: objects skipped with their reasons (free with birdcfg_errors_done)
  *
- * Return: 0; -ENOENT if the node or its projectcalico.org/IPv4Address is
- *   missing or invalid (nothing can be rendered without a router id); -ENOMEM.
+ * Return: 0; -ENOENT if the node is missing, its projectcalico.org/IPv4Address
+ *   is invalid, it has neither an IPv4 nor an IPv6 address, or it has no
+ *   IPv4 address and no usable @in->router_id (nothing can be rendered
+ *   without a router id); -ENOMEM.
  */
 int birdcfg_render(const struct birdcfg_input *in, char **ret_text,
 		   struct birdcfg_errors *ret_errors);

@@ -46,6 +46,7 @@ static char *render_doc(json_t *doc, struct birdcfg_errors *errs)
 
 	assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
 	in.connect_retry_s = 1;
+	in.router_id = json_string_value(json_object_get(doc, "router_id")); /* CALICO_ROUTER_ID */
 	assert_int_equal(birdcfg_render(&in, &text, errs), 0);
 	birdcfg_input_done(&in);
 	return text;
@@ -404,14 +405,131 @@ static void test_communities_by_name_and_large(void **state)
 		    NULL);
 }
 
+/* IPv6 as Calico renders it: a mesh session per family to each node with
+ * an address of that family (an IPv6-only node gets only the IPv6 one),
+ * global and node peers with IPv6 peerIPs (direct on our IPv6 subnet,
+ * multihop beyond it), each with only the ipv6 channel and the IPv6
+ * filters; the export filter admits our IPv6 blocks and borrowed /128s
+ * only, as the IPv4 one does blocks and /32s. */
 static void test_ipv6_mesh_and_blocks(void **state)
 {
+	char path[] = GOLDEN "ipv6.json", *text;
+	struct birdcfg_errors errs = {};
+	json_error_t jerr;
+	json_t *doc;
+
 	(void)state;
 	golden_case("ipv6",
 		    (const char *const[]){ "protocol kernel kernel6", "protocol bgp Mesh_fd00_31__12",
+					   "protocol bgp Mesh_fd00_31__14",
 					   "route fd00:65::/122 blackhole;", "neighbor fd00:31::201 port 179 as 65001;",
+					   "filter calico_import6 {\n\tif net ~ [ fd00:65::/122, fd00:65::1:5/128 ] then reject;",
+					   "if !(proto = \"calico_blocks6\" || (proto = \"kernel6\" && net ~ [ fd00:65::1:5/128 ])) then reject;",
 					   NULL },
-		    NULL);
+		    (const char *const[]){ "Mesh_fd00_31__11", "neighbor fd00:31::11 ", "Mesh_172_31_0_14",
+					   "fd00:65::40/122 blackhole", NULL });
+	doc = json_load_file(path, 0, &jerr);
+	assert_non_null(doc);
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	assert_block(text, "Node_fd00_99__1", "neighbor fd00:99::1 as 65010;\n\tmultihop;", true);
+	assert_block(text, "Node_fd00_99__1", "source address fd00:31::11;", true);
+	assert_block(text, "Global_fd00_31__201_port_179", "direct;", true);
+	assert_block(text, "Mesh_fd00_31__14", "local fd00:31::11 as 64512;", true);
+	assert_block(text, "Mesh_fd00_31__14", "direct;", true);
+	for (const char *const *b = (const char *const[]){ "Mesh_fd00_31__12", "Mesh_fd00_31__14",
+							   "Node_fd00_99__1", "Global_fd00_31__201_port_179",
+							   NULL };
+	     *b; b++) {
+		assert_block(text, *b, "\tipv6 {\n\t\timport filter calico_import6;\n\t\texport filter calico_export6;", true);
+		assert_block(text, *b, "ipv4", false);
+	}
+	assert_block(text, "Mesh_172_31_0_12", "ipv6", false);
+	free(text);
+	json_decref(doc);
+}
+
+/* A route reflector over IPv6: peerSelector peers get a session per family
+ * both ends have (node3 has no IPv6 address: IPv4 only), as route
+ * reflector clients, with the IPv6 reflect filter. */
+static void test_ipv6_route_reflector(void **state)
+{
+	char path[] = GOLDEN "ipv6_rr.json", *text;
+	struct birdcfg_errors errs = {};
+	json_error_t jerr;
+	json_t *doc;
+
+	(void)state;
+	golden_case("ipv6_rr",
+		    (const char *const[]){ "protocol bgp Node_fd00_31__11", "protocol bgp Node_172_31_0_11",
+					   "protocol bgp Node_172_31_0_13", "filter calico_reflect6",
+					   "route fd00:65::40/122 blackhole;", NULL },
+		    (const char *const[]){ "Mesh_", "Node_fd00_31__13", NULL });
+	doc = json_load_file(path, 0, &jerr);
+	assert_non_null(doc);
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	assert_block(text, "Node_fd00_31__11", "rr client;\n\trr cluster id 244.0.0.1;", true);
+	assert_block(text, "Node_fd00_31__11", "export filter calico_reflect6;", true);
+	assert_block(text, "Node_fd00_31__11", "next hop self", false);
+	free(text);
+
+	/* The client (node1) peers with the reflector over both families. */
+	json_object_set_new(doc, "node", json_string("node1"));
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	assert_block(text, "Node_fd00_31__12", "neighbor fd00:31::12 as 64512;", true);
+	assert_block(text, "Node_fd00_31__12", "export filter calico_export6;", true);
+	assert_block(text, "Node_172_31_0_12", "export filter calico_export4;", true);
+	assert_null(strstr(text, "rr client"));
+	assert_bird_accepts(text);
+	free(text);
+	json_decref(doc);
+}
+
+/* An IPv6-only node (no IPv4Address) renders IPv6 only, with the router id
+ * CALICO_ROUTER_ID gives; without one nothing can be rendered. */
+static void test_ipv6_only_node(void **state)
+{
+	char path[] = GOLDEN "ipv6_only.json", *text = NULL;
+	struct birdcfg_errors errs = {};
+	struct birdcfg_input in;
+	json_error_t jerr;
+	json_t *doc;
+
+	(void)state;
+	golden_case("ipv6_only",
+		    (const char *const[]){ "router id 202.18.243.27;", "protocol bgp Mesh_fd00_31__12",
+					   "protocol bgp Global_fd00_31__201", "protocol direct {\n\tipv6;\n\tinterface",
+					   "net ~ [ fd00:65::40:7/128 ]", NULL },
+		    (const char *const[]){ "ipv4", "kernel4", "Mesh_172", "Global_172", "Mesh_fd00_31__13",
+					   NULL });
+	doc = json_load_file(path, 0, &jerr);
+	assert_non_null(doc);
+	assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
+	in.router_id = "192.0.2.77";
+	assert_int_equal(birdcfg_render(&in, &text, &errs), 0);
+	assert_non_null(strstr(text, "router id 192.0.2.77;"));
+	free(text);
+	text = NULL;
+	birdcfg_errors_done(&errs);
+	in.router_id = NULL;
+	assert_int_equal(birdcfg_render(&in, &text, &errs), -ENOENT);
+	in.router_id = "fd00::1";
+	assert_int_equal(birdcfg_render(&in, &text, &errs), -ENOENT);
+	assert_null(text);
+	birdcfg_input_done(&in);
+
+	/* Node2 (dual stack) dials the IPv6-only node over IPv6 only. */
+	json_object_set_new(doc, "node", json_string("node2"));
+	text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	assert_non_null(strstr(text, "protocol bgp Mesh_fd00_31__11"));
+	assert_non_null(strstr(text, "protocol bgp Mesh_172_31_0_13"));
+	assert_null(strstr(text, "Mesh_fd00_31__13"));
+	assert_null(strstr(text, "Mesh_172_31_0_11"));
+	free(text);
+	json_decref(doc);
 }
 
 static void test_no_pools_exports_nothing(void **state)
@@ -802,6 +920,8 @@ int main(void)
 		cmocka_unit_test(test_bfd_global_and_per_peer_off),
 		cmocka_unit_test(test_communities_by_name_and_large),
 		cmocka_unit_test(test_ipv6_mesh_and_blocks),
+		cmocka_unit_test(test_ipv6_route_reflector),
+		cmocka_unit_test(test_ipv6_only_node),
 		cmocka_unit_test(test_no_pools_exports_nothing),
 		cmocka_unit_test(test_injection_attempts_are_skipped),
 		cmocka_unit_test(test_bad_communities_and_node_without_address),
