@@ -1,6 +1,7 @@
 # The node agents of the lab (sourced by tests/lab/lab, which defines state,
 # ns_of, ip_of, kc, run_bg, alive, die, say): felix-c on every node (it starts
-# its BIRD), and on every ToR a BIRD peering eBGP with every node.
+# its BIRD), and on every ToR a BIRD peering eBGP with every node (in an
+# --ipv6 lab over both families, one session per family).
 #
 #   lab agent up [--tor-as AS]     ToR BIRDs + global BGPPeers, felix-c on every
 #                                  node, wait until every node is ready and every
@@ -44,7 +45,14 @@ agent_start() {
 		FELIX_LEASENAMESPACE=default \
 		IP_AUTODETECTION_METHOD="${IP_AUTODETECTION_METHOD:-interface=eth0}" \
 		CALICO_IPV4POOL_CIDR="${CALICO_IPV4POOL_CIDR:-10.65.0.0/16}" \
-		"$LAB_BIN/felix-c"
+		$(agent_ipv6_env) "$LAB_BIN/felix-c"
+}
+
+# In an --ipv6 lab the node agent detects its IPv6 address on the fabric too.
+agent_ipv6_env() {
+	is_ipv6_lab || return 0
+	echo "IP6=${IP6:-autodetect} IP6_AUTODETECTION_METHOD=${IP6_AUTODETECTION_METHOD:-interface=eth0}"
+	echo "CALICO_IPV6POOL_CIDR=${CALICO_IPV6POOL_CIDR:-$POOL6_CIDR}"
 }
 
 agent_stop() {
@@ -81,10 +89,15 @@ tor_start() {
 		echo "router id $(ip_of "$tor");"
 		echo "protocol device { scan time 10; }"
 		echo "protocol kernel { ipv4 { import none; export all; }; merge paths on; }"
+		! is_ipv6_lab || echo "protocol kernel { ipv6 { import none; export all; }; merge paths on; }"
 		for n in $(agent_nodes); do
 			echo "protocol bgp $n { local as $as; neighbor $(ip_of "$n") as 64512;"
 			echo "  connect delay time 1; connect retry time 1; error wait time 1, 10;"
 			echo "  ipv4 { import all; export all; }; }"
+			is_ipv6_lab || continue
+			echo "protocol bgp ${n}_v6 { local as $as; neighbor $(ip6_of "$n") as 64512;"
+			echo "  connect delay time 1; connect retry time 1; error wait time 1, 10;"
+			echo "  ipv6 { import all; export all; }; }"
 		done
 	} >"$d/bird.conf"
 	ip netns exec "$(ns_of "$tor")" bird -c "$d/bird.conf" -s "$d/bird.ctl" \
@@ -94,6 +107,13 @@ apiVersion: crd.projectcalico.org/v1
 kind: BGPPeer
 metadata: {name: $tor}
 spec: {peerIP: $(ip_of "$tor"), asNumber: $as}
+EOF
+	is_ipv6_lab || return 0
+	kc apply -f - >/dev/null <<EOF
+apiVersion: crd.projectcalico.org/v1
+kind: BGPPeer
+metadata: {name: $tor-v6}
+spec: {peerIP: "$(ip6_of "$tor")", asNumber: $as}
 EOF
 }
 

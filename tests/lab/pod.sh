@@ -44,7 +44,7 @@ EOF
  "tls_session_dir":"$s/nodes/$node/tls",
  "felix_socket":"$s/nodes/$node/cni.sock",
  "state_dir":"$s/nodes/$node/cni",
- "ipam":{"type":"calico-c-ipam","lock_file":"$s/nodes/$node/ipam.lock"},
+ "ipam":{"type":"calico-c-ipam","lock_file":"$s/nodes/$node/ipam.lock"$(! is_ipv6_lab || echo ',"assign_ipv6":"true"')},
  "policy":{"type":"k8s"},
  "kubernetes":{"kubeconfig":"$s/admin.kubeconfig"}}
 EOF

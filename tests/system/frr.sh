@@ -29,6 +29,6 @@ vty() { vtysh --vty_socket "$W/frr-$1" -c "$2"; } # TOR COMMAND
 frr_established() { # TOR PEER_IP
 	vty "$1" "show bgp neighbors $2 json" | jq -e --arg p "$2" '.[$p].bgpState == "Established"' >/dev/null
 }
-frr_prefixes() { # TOR: the IPv4 unicast RIB's prefixes, sorted, one a line
-	vty "$1" "show bgp ipv4 unicast json" | jq -r '.routes | keys[]' | sort
+frr_prefixes() { # TOR [ipv4|ipv6]: the unicast RIB's prefixes, sorted, one a line
+	vty "$1" "show bgp ${2:-ipv4} unicast json" | jq -r '.routes | keys[]' | sort
 }

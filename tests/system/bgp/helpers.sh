@@ -1,11 +1,12 @@
 # BGP system tests (sourced): a lab of our own with 3 nodes and 2 ToRs, a
 # BIRD per host started by PID, node configs rendered by calico-c-birdcfg
 # from API-shaped JSON, ToR configs written here (eBGP, AS 65001/65002).
+# BGP_LAB_IPV6=1 before sourcing: the lab's IPv6 fabric too (lab up --ipv6).
 . "$CALICO_C_SRC/tests/system/lib.sh"
 
 BIN=$CALICO_C_BUILD/bin
 LAB_NAME=bgp-$$
-lab up --name "$LAB_NAME" --nodes 3 --tors 2 >/dev/null 2>&1 || fail "lab up"
+lab up --name "$LAB_NAME" --nodes 3 --tors 2 ${BGP_LAB_IPV6:+--ipv6} >/dev/null 2>&1 || fail "lab up"
 on_exit "lab down --name '$LAB_NAME' >/dev/null 2>&1"
 eval "$(lab env --name "$LAB_NAME")"
 W=$LAB_STATE/bgp
@@ -90,23 +91,31 @@ established() { # HOST PROTO
 	"$BIN/calico-c-birdcfg" status --socket "$W/$1.ctl" 2>/dev/null | grep -q "^$2 .*Established"
 }
 
-# pod HOST NAME IP: a namespace wired as the CNI plugin does (veth, /32,
-# proxy ARP, 169.254.1.1 gateway), host route with protocol 80.
+# pod HOST NAME IP [IP6]: a namespace wired as the CNI plugin does (veth,
+# /32, proxy ARP, 169.254.1.1 gateway; with IP6 also a /128 and the IPv6
+# default route via the host veth's fixed link-local), host routes with
+# protocol 80.
 pod() {
-	local host=$1 name=$2 ip=$3 hns pns=$LAB_NAME-$2 veth=cali$2
+	local host=$1 name=$2 ip=$3 ip6=${4:-} hns pns=$LAB_NAME-$2 veth=cali$2
 	hns=$(netns_of "$host")
 	ip netns add "$pns"
 	on_exit "ip netns del '$pns' 2>/dev/null"
-	ip -n "$hns" link add "$veth" type veth peer name eth0 netns "$pns"
+	# The MAC gives the host veth its link-local fe80::ecee:eeff:feee:eeee.
+	ip -n "$hns" link add "$veth" address ee:ee:ee:ee:ee:ee type veth peer name eth0 netns "$pns"
 	ip -n "$pns" addr add "$ip/32" dev eth0
+	[ -z "$ip6" ] || ip -n "$pns" addr add "$ip6/128" dev eth0 nodad
 	ip -n "$pns" link set lo up
 	ip -n "$pns" link set eth0 up
 	ip -n "$pns" route add 169.254.1.1 dev eth0 scope link
 	ip -n "$pns" route add default via 169.254.1.1 dev eth0
 	ip netns exec "$hns" sysctl -qw "net.ipv4.conf.$veth.proxy_arp=1" \
-		"net.ipv4.neigh.$veth.proxy_delay=0" "net.ipv4.conf.$veth.forwarding=1"
+		"net.ipv4.neigh.$veth.proxy_delay=0" "net.ipv4.conf.$veth.forwarding=1" \
+		"net.ipv6.conf.$veth.accept_dad=0"
 	ip -n "$hns" link set "$veth" up
 	ip -n "$hns" route add "$ip/32" dev "$veth" proto 80
+	[ -n "$ip6" ] || return 0
+	ip -n "$pns" -6 route add default via fe80::ecee:eeff:feee:eeee dev eth0
+	ip -n "$hns" -6 route add "$ip6/128" dev "$veth" proto 80
 }
 
 . "$CALICO_C_SRC/tests/system/frr.sh"
