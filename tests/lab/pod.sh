@@ -5,7 +5,7 @@
 #
 #   lab pod add NODE NAMESPACE NAME [--labels k=v,...] [--port NAME:PORT/PROTO]...
 #   lab pod del NAMESPACE NAME
-#   lab pod ip NAMESPACE NAME
+#   lab pod ip NAMESPACE NAME [4|6]
 #   lab pod conf NODE          the network config NODE's plugin reads
 #   lab pod exec NAMESPACE/NAME -- CMD...
 #   lab probe SRC_NS/NAME DST_NS/NAME|IP PORT [tcp|udp|sctp]   exit 0 iff allowed
@@ -129,11 +129,12 @@ pod_add() {
 	pod_ip "$ns" "$name"
 }
 
-pod_ip() {
+pod_ip() { # NS NAME [4|6]: its first address (of that family)
 	local d
 	d=$(pod_dir "$1" "$2")
 	[ -f "$d/result.json" ] || die "no pod $1/$2"
-	jq -r '[.ips[].address | sub("/.*"; "")] | first' "$d/result.json"
+	jq -er --arg f "${3:-}" '[.ips[].address | sub("/.*"; "")
+		| select($f == "" or ($f == "6") == contains(":"))] | first // empty' "$d/result.json"
 }
 
 pod_del() {
@@ -160,7 +161,7 @@ cmd_pod() {
 	case $sub in
 	add) [ $# -ge 3 ] || die "pod add NODE NAMESPACE NAME [...]"; pod_add "$@" ;;
 	del) [ $# -eq 2 ] || die "pod del NAMESPACE NAME"; pod_del "$@" ;;
-	ip) [ $# -eq 2 ] || die "pod ip NAMESPACE NAME"; pod_ip "$@" ;;
+	ip) [ $# -eq 2 ] || [[ $# -eq 3 && $3 =~ ^[46]$ ]] || die "pod ip NAMESPACE NAME [4|6]"; pod_ip "$@" ;;
 	conf) [ $# -eq 1 ] || die "pod conf NODE"; node_cni_conf "$@" ;;
 	exec)
 		ref=${1:-}
