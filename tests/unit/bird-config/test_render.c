@@ -109,6 +109,22 @@ static void golden_case(const char *name, const char *const *must, const char *c
 	json_decref(doc);
 }
 
+/* The input document of golden case @name, rendered into @ret_text. */
+static json_t *golden_render(const char *name, char **ret_text)
+{
+	struct birdcfg_errors errs = {};
+	char path[256];
+	json_error_t jerr;
+	json_t *doc;
+
+	snprintf(path, sizeof(path), GOLDEN "%s.json", name);
+	doc = json_load_file(path, 0, &jerr);
+	assert_non_null(doc);
+	*ret_text = render_doc(doc, &errs);
+	birdcfg_errors_done(&errs);
+	return doc;
+}
+
 /* Calico's rule: passive toward a peer whose address is greater as text. */
 static void test_mesh_passive_toward_greater_address(void **state)
 {
@@ -413,10 +429,7 @@ static void test_communities_by_name_and_large(void **state)
  * only, as the IPv4 one does blocks and /32s. */
 static void test_ipv6_mesh_and_blocks(void **state)
 {
-	char path[] = GOLDEN "ipv6.json", *text;
-	struct birdcfg_errors errs = {};
-	json_error_t jerr;
-	json_t *doc;
+	char *text;
 
 	(void)state;
 	golden_case("ipv6",
@@ -428,10 +441,7 @@ static void test_ipv6_mesh_and_blocks(void **state)
 					   NULL },
 		    (const char *const[]){ "Mesh_fd00_31__11", "neighbor fd00:31::11 ", "Mesh_172_31_0_14",
 					   "fd00:65::40/122 blackhole", NULL });
-	doc = json_load_file(path, 0, &jerr);
-	assert_non_null(doc);
-	text = render_doc(doc, &errs);
-	birdcfg_errors_done(&errs);
+	json_decref(golden_render("ipv6", &text));
 	assert_block(text, "Node_fd00_99__1", "neighbor fd00:99::1 as 65010;\n\tmultihop;", true);
 	assert_block(text, "Node_fd00_99__1", "source address fd00:31::11;", true);
 	assert_block(text, "Global_fd00_31__201_port_179", "direct;", true);
@@ -446,7 +456,6 @@ static void test_ipv6_mesh_and_blocks(void **state)
 	}
 	assert_block(text, "Mesh_172_31_0_12", "ipv6", false);
 	free(text);
-	json_decref(doc);
 }
 
 /* A route reflector over IPv6: peerSelector peers get a session per family
@@ -454,9 +463,8 @@ static void test_ipv6_mesh_and_blocks(void **state)
  * reflector clients, with the IPv6 reflect filter. */
 static void test_ipv6_route_reflector(void **state)
 {
-	char path[] = GOLDEN "ipv6_rr.json", *text;
 	struct birdcfg_errors errs = {};
-	json_error_t jerr;
+	char *text;
 	json_t *doc;
 
 	(void)state;
@@ -465,10 +473,7 @@ static void test_ipv6_route_reflector(void **state)
 					   "protocol bgp Node_172_31_0_13", "filter calico_reflect6",
 					   "route fd00:65::40/122 blackhole;", NULL },
 		    (const char *const[]){ "Mesh_", "Node_fd00_31__13", NULL });
-	doc = json_load_file(path, 0, &jerr);
-	assert_non_null(doc);
-	text = render_doc(doc, &errs);
-	birdcfg_errors_done(&errs);
+	doc = golden_render("ipv6_rr", &text);
 	assert_block(text, "Node_fd00_31__11", "rr client;\n\trr cluster id 244.0.0.1;", true);
 	assert_block(text, "Node_fd00_31__11", "export filter calico_reflect6;", true);
 	assert_block(text, "Node_fd00_31__11", "next hop self", false);
@@ -491,10 +496,9 @@ static void test_ipv6_route_reflector(void **state)
  * CALICO_ROUTER_ID gives; without one nothing can be rendered. */
 static void test_ipv6_only_node(void **state)
 {
-	char path[] = GOLDEN "ipv6_only.json", *text = NULL;
 	struct birdcfg_errors errs = {};
 	struct birdcfg_input in;
-	json_error_t jerr;
+	char *text = NULL;
 	json_t *doc;
 
 	(void)state;
@@ -504,8 +508,9 @@ static void test_ipv6_only_node(void **state)
 					   "net ~ [ fd00:65::40:7/128 ]", NULL },
 		    (const char *const[]){ "ipv4", "kernel4", "Mesh_172", "Global_172", "Mesh_fd00_31__13",
 					   NULL });
-	doc = json_load_file(path, 0, &jerr);
-	assert_non_null(doc);
+	doc = golden_render("ipv6_only", &text);
+	free(text);
+	text = NULL;
 	assert_int_equal(birdcfg_input_from_json(doc, &in), 0);
 	in.router_id = "192.0.2.77";
 	assert_int_equal(birdcfg_render(&in, &text, &errs), 0);
