@@ -3,9 +3,14 @@
 # its BIRD), and on every ToR a BIRD peering eBGP with every node (in an
 # --ipv6 lab over both families, one session per family).
 #
-#   lab agent up [--tor-as AS]     ToR BIRDs + global BGPPeers, felix-c on every
+#   lab agent up [--tor-as AS] [--ipv6-only]
+#                                  ToR BIRDs + global BGPPeers, felix-c on every
 #                                  node, wait until every node is ready and every
-#                                  BGP session Established
+#                                  BGP session Established (--ipv6-only, in an
+#                                  --ipv6 lab: nodes with an IPv6 address only,
+#                                  IP=none and CALICO_ROUTER_ID=hash as Calico
+#                                  documents, an IPv6 pool only, IPv6-only pods,
+#                                  ToRs peering over IPv6 only)
 #   lab agent start NODE           start felix-c on NODE (env FELIX_* passes through)
 #   lab agent stop NODE [--kill]   SIGTERM (or SIGKILL) felix-c; BIRD stays
 #   lab agent wait NODE [SECS]     until felix-c's /readiness answers 200
@@ -48,12 +53,15 @@ agent_start() {
 		$(agent_ipv6_env) "$LAB_BIN/felix-c"
 }
 
-# In an --ipv6 lab the node agent detects its IPv6 address on the fabric too.
+# In an --ipv6 lab the node agent detects its IPv6 address on the fabric too
+# (after agent up --ipv6-only, that one only).
 agent_ipv6_env() {
 	is_ipv6_lab || return 0
 	echo "IP6=${IP6:-autodetect} IP6_AUTODETECTION_METHOD=${IP6_AUTODETECTION_METHOD:-interface=eth0}"
 	echo "CALICO_IPV6POOL_CIDR=${CALICO_IPV6POOL_CIDR:-$POOL6_CIDR}"
+	! is_ipv6_only || echo "IP=none CALICO_IPV4POOL_CIDR=none CALICO_ROUTER_ID=${CALICO_ROUTER_ID:-hash}"
 }
+is_ipv6_only() { [ -e "$(state)/ipv6-only" ]; }
 
 agent_stop() {
 	local node=$1 sig=TERM pidf
@@ -91,9 +99,11 @@ tor_start() {
 		echo "protocol kernel { ipv4 { import none; export all; }; merge paths on; }"
 		! is_ipv6_lab || echo "protocol kernel { ipv6 { import none; export all; }; merge paths on; }"
 		for n in $(agent_nodes); do
-			echo "protocol bgp $n { local as $as; neighbor $(ip_of "$n") as 64512;"
-			echo "  connect delay time 1; connect retry time 1; error wait time 1, 10;"
-			echo "  ipv4 { import all; export all; }; }"
+			if ! is_ipv6_only; then
+				echo "protocol bgp $n { local as $as; neighbor $(ip_of "$n") as 64512;"
+				echo "  connect delay time 1; connect retry time 1; error wait time 1, 10;"
+				echo "  ipv4 { import all; export all; }; }"
+			fi
 			is_ipv6_lab || continue
 			echo "protocol bgp ${n}_v6 { local as $as; neighbor $(ip6_of "$n") as 64512;"
 			echo "  connect delay time 1; connect retry time 1; error wait time 1, 10;"
@@ -102,7 +112,7 @@ tor_start() {
 	} >"$d/bird.conf"
 	ip netns exec "$(ns_of "$tor")" bird -c "$d/bird.conf" -s "$d/bird.ctl" \
 		-P "$(state)/pids/bird-$tor.pid" || die "agent: BIRD on $tor did not start"
-	kc apply -f - >/dev/null <<EOF
+	is_ipv6_only || kc apply -f - >/dev/null <<EOF
 apiVersion: crd.projectcalico.org/v1
 kind: BGPPeer
 metadata: {name: $tor}
@@ -128,7 +138,17 @@ agent_bgp() {
 
 agent_up() {
 	local as=65001 t n
-	[ "${1:-}" = --tor-as ] && as=$2
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--tor-as) as=$2; shift 2 ;;
+		--ipv6-only)
+			is_ipv6_lab || die "agent up --ipv6-only needs a lab made with --ipv6"
+			: >"$(state)/ipv6-only"
+			shift
+			;;
+		*) die "agent up: unknown option '$1'" ;;
+		esac
+	done
 	for t in $(agent_tors); do
 		tor_start "$t" "$as"
 		as=$((as + 1))

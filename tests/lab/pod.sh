@@ -44,10 +44,17 @@ EOF
  "tls_session_dir":"$s/nodes/$node/tls",
  "felix_socket":"$s/nodes/$node/cni.sock",
  "state_dir":"$s/nodes/$node/cni",
- "ipam":{"type":"calico-c-ipam","lock_file":"$s/nodes/$node/ipam.lock"$(! is_ipv6_lab || echo ',"assign_ipv6":"true"')},
+ "ipam":{"type":"calico-c-ipam","lock_file":"$s/nodes/$node/ipam.lock"$(pod_families)},
  "policy":{"type":"k8s"},
  "kubernetes":{"kubeconfig":"$s/admin.kubeconfig"}}
 EOF
+}
+
+# The IPAM families of an --ipv6 lab's pods (IPv6 only after agent up
+# --ipv6-only), as ipam members.
+pod_families() {
+	! is_ipv6_lab || echo ',"assign_ipv6":"true"'
+	! is_ipv6_only || echo ',"assign_ipv4":"false"'
 }
 
 # cni_call NODE CMD NAMESPACE NAME -> the plugin's stdout
