@@ -1,7 +1,9 @@
 # BGP system tests (sourced): a lab of our own with 3 nodes and 2 ToRs, a
 # BIRD per host started by PID, node configs rendered by calico-c-birdcfg
 # from API-shaped JSON, ToR configs written here (eBGP, AS 65001/65002).
-# BGP_LAB_IPV6=1 before sourcing: the lab's IPv6 fabric too (lab up --ipv6).
+# BGP_LAB_IPV6=1 before sourcing: dual stack: the lab's IPv6 fabric too (lab
+# up --ipv6), nodes with an IPv6Address, an IPv6 pool and a block of it per
+# node (fd00:65::/122, ::40/122, ::80/122).
 . "$CALICO_C_SRC/tests/system/lib.sh"
 
 BIN=$CALICO_C_BUILD/bin
@@ -14,18 +16,28 @@ mkdir -p "$W"
 
 netns_of() { eval echo "\${LAB_NODE_$1_NETNS:-\${LAB_TOR_$1_NETNS:-}}"; }
 ip_of() { eval echo "\${LAB_NODE_$1_IP:-\${LAB_TOR_$1_IP:-}}"; }
+ip6_of() { eval echo "\${LAB_NODE_$1_IP6:-\${LAB_TOR_$1_IP6:-}}"; }
+proto_of() { tr '.:' '__' <<<"$1"; } # the protocol name part of an address
 
 # node_obj NAME [extra annotations JSON members] [labels JSON]
 node_obj() {
-	printf '{"metadata":{"name":"%s","labels":%s,"annotations":{"projectcalico.org/IPv4Address":"%s/24"%s}}}' \
-		"$1" "${3:-{\}}" "$(ip_of "$1")" "${2:+,$2}"
+	local v6=
+	[ -z "${BGP_LAB_IPV6:-}" ] || v6=$(printf ',"projectcalico.org/IPv6Address":"%s/64"' "$(ip6_of "$1")")
+	printf '{"metadata":{"name":"%s","labels":%s,"annotations":{"projectcalico.org/IPv4Address":"%s/24"%s%s}}}' \
+		"$1" "${3:-{\}}" "$(ip_of "$1")" "$v6" "${2:+,$2}"
 }
 affinity() { # NODE CIDR
 	printf '{"metadata":{"name":"%s-%s"},"spec":{"node":"%s","state":"confirmed","cidr":"%s","deleted":"false"}}' \
-		"$1" "$(tr './' '--' <<<"$2")" "$1" "$2"
+		"$1" "$(tr './:' '---' <<<"$2")" "$1" "$2"
 }
-POOLS='[{"metadata":{"name":"default"},"spec":{"cidr":"10.65.0.0/16"}}]'
-AFFINITIES="[$(affinity node1 10.65.1.0/26),$(affinity node2 10.65.2.0/26),$(affinity node3 10.65.3.0/26)]"
+POOLS='[{"metadata":{"name":"default"},"spec":{"cidr":"10.65.0.0/16"}}'
+AFFINITIES="[$(affinity node1 10.65.1.0/26),$(affinity node2 10.65.2.0/26),$(affinity node3 10.65.3.0/26)"
+if [ -n "${BGP_LAB_IPV6:-}" ]; then
+	POOLS+=',{"metadata":{"name":"default-ipv6"},"spec":{"cidr":"fd00:65::/48","blockSize":122}}'
+	AFFINITIES+=",$(affinity node1 fd00:65::/122),$(affinity node2 fd00:65::40/122),$(affinity node3 fd00:65::80/122)"
+fi
+POOLS+=]
+AFFINITIES+=]
 TOR_PEERS='[{"metadata":{"name":"tor1"},"spec":{"peerIP":"172.31.0.201","asNumber":65001}},
  {"metadata":{"name":"tor2"},"spec":{"peerIP":"172.31.0.202","asNumber":65002}}]'
 
