@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "calico.h"
 #include "cleanup.h"
@@ -34,6 +35,9 @@
 #define MAP_FROM_WL "cc_from_wl"
 #define MAP_TO_WL "cc_to_wl"
 #define CHAIN_OPEN "cc_open"
+#define CHAIN_INPUT "cc_input"
+#define CHAIN_WL_TO_HOST "cc_wl_to_host"
+#define LOG_PREFIX_LEN_MAX 127 /* nft's log prefix limit (NF_LOG_PREFIXLEN - 1) */
 /* The packet mark bit a Pass sets on its way out of a policy chain: the
  * tier chain sees it, clears it and returns to the profile chain, which
  * goes on with the next tier (Calico's mask 0xffff0000 holds it too). */
@@ -69,7 +73,10 @@ struct policy_desired {
 	const struct policy_model *m; /* borrowed during policy_compile() / an update only */
 	struct policy_hmap compiled; /* netpol key -> struct relevant: those with chains */
 	bool local_only;	     /* the model has a node: compile only its pods' policies */
-	int nflog_group;
+	int nflog_group;	    /* of Log rules, -1: none */
+	bool nflog_denied;	    /* denied packets are logged to nflog_group too */
+	char *log_prefix;	    /* Calico's LogPrefix */
+	enum policy_host_action host_action; /* DefaultEndpointToHostAction */
 	bool v6;		    /* IPv6 pod sets and rules exist (some pod has IPv6) */
 	uint64_t netpol_generation; /* of the model compiled */
 	struct policy_nft_set *vmap[_POLICY_DIR_MAX]; /* INGRESS: to_wl, EGRESS: from_wl */
@@ -113,6 +120,8 @@ static const char *const profile_kind[_POLICY_DIR_MAX] = { "ep_in", "ep_eg" };
 
 static int touch_chain(struct tracker *t, const struct policy_desired *d, const char *name);
 static int touch_set(struct tracker *t, const struct policy_desired *d, const char *name);
+static int verdict_rule(const struct policy_desired *d, struct policy_nft_chain *c,
+			enum policy_verdict verdict, int log_group, bool pass_check, const char *label);
 
 /* Sets and chains of policies are created through these, so an incremental
  * update that compiles a policy knows what it added. */
@@ -142,6 +151,62 @@ static void name_fmt(char *buf, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
+}
+
+static const char *const host_action_names[_POLICY_HOST_ACTION_MAX] = {
+	[POLICY_HOST_DROP] = "Drop",
+	[POLICY_HOST_RETURN] = "Return",
+	[POLICY_HOST_ACCEPT] = "Accept",
+};
+
+const char *policy_host_action_to_string(enum policy_host_action a)
+{
+	return a >= 0 && a < _POLICY_HOST_ACTION_MAX ? host_action_names[a] : NULL;
+}
+
+enum policy_host_action policy_host_action_from_string(const char *s)
+{
+	for (int a = 0; s && a < _POLICY_HOST_ACTION_MAX; a++)
+		if (strcasecmp(s, host_action_names[a]) == 0)
+			return a;
+	return _POLICY_HOST_ACTION_INVALID;
+}
+
+bool policy_log_prefix_is_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > POLICY_LOG_PREFIX_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+/* Makes @r log to @group (none when negative) with the NFLOG prefix
+ * "<LogPrefix> <label>: ", cut to nft's limit. */
+static int rule_log(const struct policy_desired *d, struct policy_nft_rule *r, int group,
+		    const char *label)
+{
+	int n;
+
+	r->log_group = group;
+	if (group < 0)
+		return 0;
+	n = asprintf(&r->log_prefix, "%s %.*s: ", d->log_prefix,
+		     (int)(LOG_PREFIX_LEN_MAX - 3 - strlen(d->log_prefix)), label);
+	if (n < 0) {
+		r->log_prefix = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The group denied packets are logged to, -1: not logged. */
+static int denied_log_group(const struct policy_desired *d)
+{
+	return d->nflog_denied ? d->nflog_group : -1;
 }
 
 const struct policy_nft *policy_desired_nft(const struct policy_desired *d)
@@ -181,6 +246,7 @@ struct policy_desired *policy_desired_free(struct policy_desired *d)
 	policy_hmap_done(&d->compiled);
 	policy_names_done(&d->names);
 	policy_nft_free(d->nft);
+	free(d->log_prefix);
 	free(d);
 	return NULL;
 }
@@ -1175,7 +1241,7 @@ static int crule_push(struct crule_emit *x, size_t n)
 		nr->mark = PASS_MARK;
 		break;
 	default:
-		nr->log_group = x->d->nflog_group;
+		r = rule_log(x->d, nr, x->d->nflog_group, x->label);
 		break;
 	}
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -1298,6 +1364,90 @@ static int base_chain(struct policy_desired *d, enum policy_dir dir)
 		r = base_rule(c, in ? "unknown workload ingress" : "unknown workload egress",
 			      in ? POLICY_MATCH_OIF_PREFIX : POLICY_MATCH_IIF_PREFIX, 0, "cali",
 			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_DROP);
+	return r;
+}
+
+/* Calico's ICMPv6 types a workload may always send its host, before its
+ * egress policy: MLD query, report, done; router solicitation; neighbour
+ * solicitation, advertisement (without them its IPv6 stops working). */
+static const uint8_t icmp6_to_host[] = { 130, 131, 132, 133, 135, 136 };
+
+static int icmp6_to_host_rules(struct policy_nft_chain *c)
+{
+	char label[64];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(icmp6_to_host); i++) {
+		struct policy_nft_rule *nr = policy_nft_rule_new();
+
+		if (!nr)
+			return -ENOMEM;
+		nr->counter = true;
+		nr->verdict = POLICY_VERDICT_ACCEPT;
+		r = policy_nft_rule_match(nr, POLICY_MATCH_NFPROTO, AF_INET6, 0, NULL);
+		if (r == 0)
+			r = policy_nft_rule_match(nr, POLICY_MATCH_L4PROTO, 0, IPPROTO_ICMPV6, NULL);
+		if (r == 0)
+			r = policy_nft_rule_match(nr, POLICY_MATCH_TH_BYTE, 0, icmp6_to_host[i], NULL);
+		if (r < 0) {
+			policy_nft_rule_free(nr);
+			return r;
+		}
+		snprintf(label, sizeof(label), "icmpv6 type %u to host", icmp6_to_host[i]);
+		r = chain_push(c, nr, label);
+	}
+	return r;
+}
+
+/* Workload -> its own host (see compile.h): the input base chain and the
+ * chain it sends workload traffic to. */
+static int input_chains(struct policy_desired *d)
+{
+	struct policy_nft_chain *c, *w;
+	struct policy_nft_rule *j;
+	int r;
+
+	r = policy_nft_chain_add(d->nft, CHAIN_WL_TO_HOST, &w);
+	if (r == 0)
+		r = policy_nft_chain_add(d->nft, CHAIN_INPUT, &c);
+	if (r < 0)
+		return r;
+	c->base = true;
+	c->hooknum = NF_INET_LOCAL_IN;
+	c->policy = NF_ACCEPT;
+	r = base_rule(c, "conntrack established", POLICY_MATCH_CT_STATE,
+		      POLICY_CT_ESTABLISHED | POLICY_CT_RELATED, NULL, _POLICY_MATCH_KIND_MAX, 0,
+		      POLICY_VERDICT_ACCEPT);
+	if (r == 0)
+		r = base_rule(c, "conntrack invalid", POLICY_MATCH_IIF_PREFIX, 0, "cali",
+			      POLICY_MATCH_CT_STATE, POLICY_CT_INVALID, POLICY_VERDICT_DROP);
+	if (r < 0)
+		return r;
+	j = policy_nft_rule_new();
+	if (!j || !(j->target = strdup(CHAIN_WL_TO_HOST))) {
+		policy_nft_rule_free(j);
+		return -ENOMEM;
+	}
+	j->verdict = POLICY_VERDICT_JUMP;
+	r = policy_nft_rule_match(j, POLICY_MATCH_IIF_PREFIX, 0, 0, "cali");
+	if (r < 0) {
+		policy_nft_rule_free(j);
+		return r;
+	}
+	r = chain_push(c, j, "workload to host");
+	if (r == 0 && d->v6)
+		r = icmp6_to_host_rules(w);
+	if (r < 0)
+		return r;
+	if (d->host_action == POLICY_HOST_DROP)
+		return verdict_rule(d, w, POLICY_VERDICT_DROP, -1, false,
+				    "DefaultEndpointToHostAction Drop");
+	/* Accept and Return: the endpoint's egress profile decides (it always
+	 * ends in a verdict); an interface without one is unknown: drop. */
+	r = base_rule(w, "dispatch to host", POLICY_MATCH_IIF_VMAP, 0, MAP_FROM_WL,
+		      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	if (r == 0)
+		r = verdict_rule(d, w, POLICY_VERDICT_DROP, -1, false, "unknown workload to host");
 	return r;
 }
 
@@ -1490,7 +1640,7 @@ static int profile_content(const struct policy_desired *d, const struct policy_p
 					       v[i].tier_pass ? "Pass" : "Deny");
 		len += (size_t)sprintf(buf + len, "%s|", np->key);
 	}
-	snprintf(buf + len, 12, "%d", d->nflog_group);
+	snprintf(buf + len, 12, "%d", denied_log_group(d));
 	*ret = TAKE_PTR(buf);
 	return 0;
 }
@@ -1544,19 +1694,19 @@ static int jump_rule(struct policy_nft_chain *c, const char *target, const char 
 	return chain_push(c, r, label);
 }
 
-static int verdict_rule(struct policy_nft_chain *c, enum policy_verdict verdict, int log_group,
-			bool pass_check, const char *label)
+static int verdict_rule(const struct policy_desired *d, struct policy_nft_chain *c,
+			enum policy_verdict verdict, int log_group, bool pass_check, const char *label)
 {
 	struct policy_nft_rule *r = policy_nft_rule_new();
-	int e = 0;
+	int e;
 
 	if (!r)
 		return -ENOMEM;
 	r->counter = verdict != POLICY_VERDICT_UNMARK_RETURN;
-	r->log_group = log_group;
+	e = rule_log(d, r, log_group, label);
 	r->verdict = verdict;
 	r->mark = PASS_MARK;
-	if (pass_check)
+	if (e == 0 && pass_check)
 		e = policy_nft_rule_match(r, POLICY_MATCH_MARK, 0, PASS_MARK, NULL);
 	if (e < 0) {
 		policy_nft_rule_free(r);
@@ -1603,7 +1753,7 @@ static int profile_tier(struct policy_desired *d, struct policy_nft_chain *c,
 		if (r == 0 && pass && v[i].np->has_pass) {
 			snprintf(label, sizeof(label), "%s %s passed", v[i].np->key,
 				 policy_dir_to_string(dir));
-			r = verdict_rule(tc, POLICY_VERDICT_UNMARK_RETURN, -1, true, label);
+			r = verdict_rule(d, tc, POLICY_VERDICT_UNMARK_RETURN, -1, true, label);
 		}
 	}
 	if (r < 0 || v[0].tier_pass)
@@ -1613,7 +1763,7 @@ static int profile_tier(struct policy_desired *d, struct policy_nft_chain *c,
 	else
 		snprintf(label, sizeof(label), "tier %s drop %s", v[0].np->tier,
 			 policy_dir_to_string(dir));
-	return verdict_rule(tc, POLICY_VERDICT_DROP, d->nflog_group, false, label);
+	return verdict_rule(d, tc, POLICY_VERDICT_DROP, denied_log_group(d), false, label);
 }
 
 /* Whether a policy of the last tier passes (then the end is reachable). */
@@ -1650,7 +1800,7 @@ static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
 		return 0;
 	/* passed by the last tier: the namespace's profile, which allows */
 	snprintf(label, sizeof(label), "end of tiers %s", policy_dir_to_string(dir));
-	return verdict_rule(c, POLICY_VERDICT_ACCEPT, -1, false, label);
+	return verdict_rule(d, c, POLICY_VERDICT_ACCEPT, -1, false, label);
 }
 
 /* Records whether chain or set @name existed before the update (once). */
@@ -2051,6 +2201,8 @@ static int compile_all(struct policy_desired *d, const struct policy_model *m)
 	r = open_chain(d);
 	for (int dir = 0; r == 0 && dir < _POLICY_DIR_MAX; dir++)
 		r = base_chain(d, dir);
+	if (r == 0)
+		r = input_chains(d);
 	if (r < 0)
 		return r;
 	r = index_policies(d, m);
@@ -2095,6 +2247,14 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 	if (!d)
 		return -ENOMEM;
 	d->nflog_group = o ? o->nflog_group : -1;
+	d->nflog_denied = o && o->nflog_denied;
+	d->host_action = o ? o->endpoint_to_host : POLICY_HOST_DROP;
+	d->log_prefix = strdup(o && o->log_prefix ? o->log_prefix : POLICY_LOG_PREFIX_DEFAULT);
+	if (!d->log_prefix)
+		return -ENOMEM;
+	if (!policy_log_prefix_is_valid(d->log_prefix) ||
+	    !policy_host_action_to_string(d->host_action))
+		return -EINVAL;
 	d->v6 = m->n_pods_v6 > 0;
 	d->m = m;
 	d->netpol_generation = m->netpol_generation;

@@ -13,8 +13,26 @@
  *
  * An accept in the first base chain lets the packet on to the second, so a
  * forwarded packet must pass the source's egress AND the destination's
- * ingress. There is no input or output chain: pod <-> own node traffic is
- * never filtered.
+ * ingress.
+ *
+ *   chain cc_input { hook input priority 0; policy accept
+ *     ct state established,related accept
+ *     iifname "cali*" ct state invalid drop
+ *     iifname "cali*" jump cc_wl_to_host }   pod -> its own node
+ *   chain cc_wl_to_host {
+ *     IPv6 neighbour discovery, router solicitation, MLD: accept
+ *     Drop:          drop
+ *     Accept/Return: iifname vmap @cc_from_wl; drop (unknown workload) }
+ *
+ * Traffic from a workload to its own host is Calico's: the endpoint's egress
+ * policy (the same profile chain as forwarded traffic), then
+ * DefaultEndpointToHostAction. With Drop nothing reaches the host (Calico
+ * evaluates the egress policy first, but its outcome is a drop either way:
+ * only Log rules and counters differ, they do not see such packets here).
+ * Accept and Return are the same in nftables: an accept in our table does
+ * not stop other tables' input chains, which Return leaves the packet to.
+ * Host -> own workload is not policed, as in Calico (no output chain); the
+ * workload's replies are established and accepted first.
  *
  * A local pod isolated in a direction has a vmap element ifname -> jump to a
  * PROFILE chain ep_<dir>_<hash> shared by all pods selected by the same
@@ -40,6 +58,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,9 +72,33 @@ struct policy_pod;
 
 #define POLICY_TABLE_DEFAULT "calico-c"
 
+#define POLICY_LOG_PREFIX_DEFAULT "calico-packet"
+#define POLICY_LOG_PREFIX_MAX 32
+
+/* What happens to a workload's packets to its own host once its egress
+ * policy allowed them (Calico's DefaultEndpointToHostAction). */
+enum policy_host_action {
+	POLICY_HOST_DROP, /* Calico's default */
+	POLICY_HOST_RETURN,
+	POLICY_HOST_ACCEPT,
+	_POLICY_HOST_ACTION_MAX,
+	_POLICY_HOST_ACTION_INVALID = -EINVAL,
+};
+
+const char *policy_host_action_to_string(enum policy_host_action a);
+/* "Drop", "Return", "Accept", any case (Calico's spellings). */
+enum policy_host_action policy_host_action_from_string(const char *s);
+/* Whether @s may be a log prefix: 1..POLICY_LOG_PREFIX_MAX printable
+ * characters, no '"' or '\\'. */
+bool policy_log_prefix_is_valid(const char *s);
+
 struct policy_options {
 	const char *table; /* NULL = POLICY_TABLE_DEFAULT */
-	int nflog_group;   /* NFLOG group for denied packets, -1 = none */
+	int nflog_group;   /* NFLOG group of Log rules, -1 = none (a Log rule does nothing) */
+	bool nflog_denied; /* denied packets are logged to nflog_group too */
+	const char *log_prefix; /* Calico's LogPrefix, NULL = POLICY_LOG_PREFIX_DEFAULT; the
+				 * NFLOG prefix is "<log_prefix> <rule label>: " */
+	enum policy_host_action endpoint_to_host; /* DefaultEndpointToHostAction */
 };
 
 struct policy_desired;
@@ -66,7 +109,7 @@ struct policy_desired;
  * @o: options
  * @ret: the desired state
  *
- * Return: 0, -ENOMEM.
+ * Return: 0, -EINVAL (an invalid log prefix or host action in @o), -ENOMEM.
  */
 int policy_compile(const struct policy_model *m, const struct policy_options *o,
 		   struct policy_desired **ret);

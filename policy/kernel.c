@@ -703,7 +703,6 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 		[POLICY_VERDICT_UNMARK_RETURN] = (uint32_t)NFT_RETURN,
 	};
 	struct nftnl_expr *e;
-	char prefix[64], label[POLICY_COMMENT_MAX];
 
 	if (pr->counter && !expr_add(r, "counter"))
 		return -ENOMEM;
@@ -711,10 +710,9 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 		e = expr_add(r, "log");
 		if (!e)
 			return -ENOMEM;
-		policy_nft_comment_label(pr->comment, label, sizeof(label));
-		snprintf(prefix, sizeof(prefix), "calico-c %.50s: ", label);
 		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, (uint16_t)pr->log_group);
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+		if (pr->log_prefix)
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, pr->log_prefix);
 	}
 	if (pr->verdict == POLICY_VERDICT_NONE)
 		return 0;

@@ -56,6 +56,7 @@ struct policy_nft_rule *policy_nft_rule_free(struct policy_nft_rule *r)
 		free(r->match[i].arg);
 	free(r->comment);
 	free(r->target);
+	free(r->log_prefix);
 	free(r);
 	return NULL;
 }
@@ -405,7 +406,13 @@ int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret)
 		text_add(&t, t.len ? " counter" : "counter");
 	if (r->log_group >= 0) {
 		snprintf(num, sizeof(num), "%d", r->log_group);
-		text_add(&t, t.len ? " log group " : "log group ");
+		text_add(&t, t.len ? " log " : "log ");
+		if (r->log_prefix) {
+			text_add(&t, "prefix \"");
+			text_add(&t, r->log_prefix);
+			text_add(&t, "\" ");
+		}
+		text_add(&t, "group ");
 		text_add(&t, num);
 	}
 	if (r->verdict != POLICY_VERDICT_NONE)

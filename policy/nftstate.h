@@ -137,6 +137,7 @@ struct policy_nft_rule {
 	size_t n_match;
 	bool counter;
 	int log_group; /* NFLOG group, -1 = no log */
+	char *log_prefix; /* its prefix (with log_group), NULL: none */
 	enum policy_verdict verdict;
 	char *target; /* JUMP: chain; DNAT_*_MAP: map */
 	uint32_t mark; /* MARK_RETURN, UNMARK_RETURN */

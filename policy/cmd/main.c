@@ -1,6 +1,7 @@
 /* calico-c-policy: program NetworkPolicy for the current network namespace.
  *
  *   calico-c-policy apply --state FILE.json [--table NAME] [--nflog-group N]
+ *                         [--endpoint-to-host-action Drop|Return|Accept]
  *                         [--node NAME] [--dry-run]
  *   calico-c-policy show [--table NAME] [--counters]
  *
@@ -8,6 +9,8 @@
  * (Kubernetes object shapes), compile, read our table back, diff, and apply
  * the difference as one nftables batch. An invalid object aborts before
  * anything is sent, so the programmed ruleset stays as it was.
+ * --nflog-group logs Log rules and denied packets to that NFLOG group;
+ * --endpoint-to-host-action is Calico's DefaultEndpointToHostAction (Drop).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +36,7 @@ struct args {
 	const char *table;
 	const char *node;
 	int nflog_group;
+	enum policy_host_action host_action;
 	bool dry_run;
 	bool counters;
 };
@@ -48,7 +52,9 @@ static double now_ms(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: calico-c-policy apply --state FILE.json [--table NAME] "
-		   "[--nflog-group N] [--node NAME] [--dry-run]\n"
+		   "[--nflog-group N]\n"
+		   "                             [--endpoint-to-host-action Drop|Return|Accept] "
+		   "[--node NAME] [--dry-run]\n"
 		   "       calico-c-policy show [--table NAME] [--counters]\n");
 }
 
@@ -58,6 +64,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "state", required_argument, NULL, 's' },
 		{ "table", required_argument, NULL, 't' },
 		{ "nflog-group", required_argument, NULL, 'g' },
+		{ "endpoint-to-host-action", required_argument, NULL, 'e' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "counters", no_argument, NULL, 'c' },
@@ -73,7 +80,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return -EINVAL;
 	a->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "s:t:g:n:dcvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:g:e:n:dcvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			a->state = optarg;
@@ -86,6 +93,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->nflog_group = (int)strtol(optarg, &end, 10);
 			if (errno || *end || a->nflog_group < 0 || a->nflog_group > 65535)
 				return log_error_errno(-EINVAL, "Invalid --nflog-group '%s'", optarg);
+			break;
+		case 'e':
+			a->host_action = policy_host_action_from_string(optarg);
+			if (a->host_action < 0)
+				return log_error_errno(-EINVAL, "Invalid --endpoint-to-host-action '%s'",
+						       optarg);
 			break;
 		case 'n':
 			a->node = optarg;
@@ -158,7 +171,10 @@ static int cmd_apply(const struct args *a)
 	_cleanup_(policy_plan_freep) struct policy_plan *p = NULL;
 	_cleanup_(policy_kernel_closep) struct policy_kernel *k = NULL;
 	_cleanup_free_ char *error = NULL;
-	struct policy_options o = { .table = a->table, .nflog_group = a->nflog_group };
+	struct policy_options o = { .table = a->table,
+				    .nflog_group = a->nflog_group,
+				    .nflog_denied = true,
+				    .endpoint_to_host = a->host_action };
 	struct phases t = {};
 	double t0 = now_ms();
 	int r;

@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+/* after <netinet/in.h>: the kernel's header defers to glibc's definitions */
+#include <linux/netfilter.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,6 +216,13 @@ static bool allowed(const struct policy_nft *t, struct pkt p)
 	return true;
 }
 
+/* Workload -> its own host: the input hook. */
+static bool to_host(const struct policy_nft *t, struct pkt p)
+{
+	memset(p.oif, 0, sizeof(p.oif));
+	return eval_chain(t, "cc_input", &p, 0) != EV_DROP;
+}
+
 /* ---- fixtures ---- */
 
 /* Namespaces a (team=x) and b; pods: a/web (app=web, sa web-sa), a/db
@@ -238,7 +247,8 @@ struct fixture {
 	struct policy_desired *d;
 };
 
-static void build_on(struct fixture *f, const char *base, const char *objects)
+static void build_opts(struct fixture *f, const char *base, const char *objects,
+		       const struct policy_options *o)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *err = NULL;
@@ -255,8 +265,12 @@ static void build_on(struct fixture *f, const char *base, const char *objects)
 	if (r < 0)
 		fail_msg("load: %d %s", r, err ?: "");
 	json_decref(doc);
-	assert_int_equal(policy_compile(f->m, &(struct policy_options){ .nflog_group = 5 }, &f->d),
-			 0);
+	assert_int_equal(policy_compile(f->m, o, &f->d), 0);
+}
+
+static void build_on(struct fixture *f, const char *base, const char *objects)
+{
+	build_opts(f, base, objects, &(struct policy_options){ .nflog_group = 5 });
 }
 
 static void build(struct fixture *f, const char *objects)
@@ -736,6 +750,169 @@ static void test_label_change_is_incremental_and_equals_full_compile(void **stat
 	done(&f);
 }
 
+/* ---- workload -> own host, Log ---- */
+
+static bool host_ok(const struct fixture *f, const char *from, uint16_t port)
+{
+	return to_host(policy_desired_nft(f->d), tcp(f, from, "192.168.50.1", port));
+}
+
+static void build_host(struct fixture *f, const char *objects, enum policy_host_action a)
+{
+	build_opts(f, cluster, objects, &(struct policy_options){ .nflog_group = -1,
+								 .endpoint_to_host = a });
+}
+
+static void test_default_endpoint_to_host_action(void **state)
+{
+	static const char *const deny_web =
+		"\"globalnetworkpolicies\":[" GNP("default.web-out", "{\"selector\":\"app == 'web'\","
+		"\"types\":[\"Egress\"]}") "]";
+	static const char *const k8s_deny_db =
+		"\"networkpolicies\":[{\"metadata\":{\"name\":\"no-egress\",\"namespace\":\"a\"},"
+		"\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"db\"}},"
+		"\"policyTypes\":[\"Egress\"]}}]";
+	struct fixture f = {};
+	struct pkt p;
+
+	(void)state;
+	/* Drop (Calico's default): nothing reaches the host, policy or not */
+	build_host(&f, "", POLICY_HOST_DROP);
+	assert_false(host_ok(&f, "a/web", 10250));
+	assert_false(host_ok(&f, "b/client", 53));
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80)); /* forwarding is not affected */
+	done(&f);
+	/* Accept and Return: the endpoint's egress policy decides */
+	for (int a = POLICY_HOST_RETURN; a <= POLICY_HOST_ACCEPT; a++) {
+		build_host(&f, "", a);
+		assert_true(host_ok(&f, "a/web", 10250));
+		p = tcp(&f, "a/web", "192.168.50.1", 22);
+		memcpy(p.iif, "caliunknown0", 13); /* no endpoint: fail closed */
+		assert_false(to_host(policy_desired_nft(f.d), p));
+		done(&f);
+		build_host(&f, deny_web, a);
+		assert_false(host_ok(&f, "a/web", 10250)); /* egress deny-all */
+		assert_true(host_ok(&f, "a/db", 10250));
+		done(&f);
+		build_host(&f, k8s_deny_db, a);
+		assert_false(host_ok(&f, "a/db", 53)); /* a Kubernetes policy too */
+		assert_true(host_ok(&f, "a/web", 53));
+		done(&f);
+	}
+	/* an egress rule for the host's address and port allows just that */
+	build_host(&f, "\"globalnetworkpolicies\":[" GNP("default.web-kubelet",
+		   "{\"selector\":\"app == 'web'\",\"egress\":[{\"action\":\"Allow\","
+		   "\"protocol\":\"TCP\",\"destination\":{\"nets\":[\"192.168.50.1/32\"],"
+		   "\"ports\":[10250]}}]}") "]", POLICY_HOST_ACCEPT);
+	assert_true(host_ok(&f, "a/web", 10250));
+	assert_false(host_ok(&f, "a/web", 22));
+	done(&f);
+}
+
+static void test_host_to_workload_is_not_policed(void **state)
+{
+	struct fixture f = {};
+	const char **names = NULL;
+	size_t n = 0;
+
+	(void)state;
+	/* no output chain: the host reaches its workloads whatever their
+	 * ingress policy says (their replies are established in cc_input) */
+	build_host(&f, "\"globalnetworkpolicies\":[" GNP("default.all-in", "{\"selector\":\"all()\","
+		   "\"types\":[\"Ingress\"]}") "]", POLICY_HOST_ACCEPT);
+	assert_int_equal(policy_nft_chain_names(policy_desired_nft(f.d), &names, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_nft_chain *c = policy_nft_chain_get(policy_desired_nft(f.d),
+									names[i]);
+
+		assert_false(c->base && c->hooknum == NF_INET_LOCAL_OUT);
+	}
+	free(names);
+	assert_false(tcp_ok(&f, "a/web", "a/db", 80));
+	done(&f);
+}
+
+/* The rules of @f's table that log, as "<group> <prefix>" lines. */
+static char *logging_rules(const struct fixture *f)
+{
+	const struct policy_nft *t = policy_desired_nft(f->d);
+	const char **names = NULL;
+	char *out = calloc(1, 4096);
+	size_t n = 0, len = 0;
+
+	assert_int_equal(policy_nft_chain_names(t, &names, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_nft_chain *c = policy_nft_chain_get(t, names[i]);
+
+		for (size_t k = 0; k < c->n_rules; k++)
+			if (c->rules[k]->log_group >= 0)
+				len += (size_t)snprintf(out + len, 4096 - len, "%d %s\n",
+							c->rules[k]->log_group,
+							c->rules[k]->log_prefix);
+	}
+	free(names);
+	return out;
+}
+
+static void test_log_rule_prefix_names_policy_and_rule(void **state)
+{
+	static const char *const log_web =
+		"\"globalnetworkpolicies\":[" GNP("default.log-web", "{\"selector\":\"app == 'web'\","
+		"\"egress\":[{\"action\":\"Log\",\"protocol\":\"TCP\"},{\"action\":\"Allow\"}]}")
+		"]";
+	struct fixture f = {};
+	char *got;
+
+	(void)state;
+	/* Calico's LogPrefix, then the policy and rule; Log goes on to the Allow */
+	build_opts(&f, cluster, log_web, &(struct policy_options){ .nflog_group = 5 });
+	got = logging_rules(&f);
+	assert_string_equal(got, "5 calico-packet gnp:default.log-web egress[0] Log: \n");
+	free(got);
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80));
+	done(&f);
+	/* a LogPrefix of its own; denied packets logged too when asked */
+	build_opts(&f, cluster, log_web,
+		   &(struct policy_options){ .nflog_group = 9, .nflog_denied = true,
+					     .log_prefix = "cluster-7" });
+	got = logging_rules(&f);
+	assert_string_equal(got, "9 cluster-7 tier default drop egress: \n"
+				 "9 cluster-7 gnp:default.log-web egress[0] Log: \n");
+	free(got);
+	done(&f);
+	/* no group: nowhere to log, a Log rule does nothing */
+	build_opts(&f, cluster, log_web, &(struct policy_options){ .nflog_group = -1 });
+	got = logging_rules(&f);
+	assert_string_equal(got, "");
+	free(got);
+	done(&f);
+}
+
+static void test_host_action_and_log_prefix_values(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	assert_int_equal(policy_host_action_from_string("ACCEPT"), POLICY_HOST_ACCEPT);
+	assert_int_equal(policy_host_action_from_string("Return"), POLICY_HOST_RETURN);
+	assert_int_equal(policy_host_action_from_string("drop"), POLICY_HOST_DROP);
+	assert_int_equal(policy_host_action_from_string("Reject"), -EINVAL);
+	assert_string_equal(policy_host_action_to_string(POLICY_HOST_RETURN), "Return");
+	assert_true(policy_log_prefix_is_valid("calico-packet"));
+	assert_false(policy_log_prefix_is_valid(""));
+	assert_false(policy_log_prefix_is_valid("a\"b"));
+	assert_false(policy_log_prefix_is_valid("line\nbreak"));
+	assert_false(policy_log_prefix_is_valid("0123456789012345678901234567890123"));
+	assert_int_equal(policy_model_new(NULL, &f.m), 0);
+	assert_int_equal(policy_compile(f.m, &(struct policy_options){ .log_prefix = "x\"y" }, &f.d),
+			 -EINVAL);
+	assert_int_equal(policy_compile(f.m, &(struct policy_options){ .endpoint_to_host = 7 },
+					&f.d),
+			 -EINVAL);
+	assert_null(f.d);
+	done(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +928,10 @@ int main(void)
 		cmocka_unit_test(test_unsupported_policy_denies_what_reaches_it),
 		cmocka_unit_test(test_explain_refuses_flows_of_calico_policies),
 		cmocka_unit_test(test_label_change_is_incremental_and_equals_full_compile),
+		cmocka_unit_test(test_default_endpoint_to_host_action),
+		cmocka_unit_test(test_host_to_workload_is_not_policed),
+		cmocka_unit_test(test_log_rule_prefix_names_policy_and_rule),
+		cmocka_unit_test(test_host_action_and_log_prefix_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,7 +50,7 @@ struct fixture {
  * every pod is local). */
 static void build_on(struct fixture *f, const char *policies, int nflog, const char *node)
 {
-	struct policy_options o = { .nflog_group = nflog };
+	struct policy_options o = { .nflog_group = nflog, .nflog_denied = true };
 	size_t n = strlen(cluster) + strlen(policies) + 64;
 	char *text = malloc(n), *err = NULL;
 	json_t *doc;
@@ -192,13 +192,27 @@ static void test_no_policy_opens_known_pods_and_drops_unknown_interfaces(void **
 		     "oifname vmap @cc_to_wl\n"
 		     "oifname \"cali*\" counter drop\n");
 	assert_rules(&f, "cc_open", "accept\n");
+	/* pod -> own node: its egress profile, then Calico's default Drop;
+	 * IPv6 neighbour discovery and MLD first (a/api has IPv6) */
+	assert_rules(&f, "cc_input",
+		     "ct state established,related counter accept\n"
+		     "iifname \"cali*\" ct state invalid counter drop\n"
+		     "iifname \"cali*\" jump cc_wl_to_host\n");
+	assert_rules(&f, "cc_wl_to_host",
+		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 130 counter accept\n"
+		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 131 counter accept\n"
+		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 132 counter accept\n"
+		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 133 counter accept\n"
+		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 135 counter accept\n"
+		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 136 counter accept\n"
+		     "counter drop\n");
 	for (size_t i = 0; i < ELEMENTSOF(pods); i++) {
 		assert_string_equal(profile_of(&f, pods[i][0], pods[i][1], true), "cc_open");
 		assert_string_equal(profile_of(&f, pods[i][0], pods[i][1], false), "cc_open");
 	}
 	assert_int_equal(policy_nft_set_size(policy_nft_set_get(nft(&f), "cc_to_wl")),
 			 ELEMENTSOF(pods));
-	assert_int_equal(nft(&f)->chains.n_items, 3);
+	assert_int_equal(nft(&f)->chains.n_items, 5);
 	done(&f);
 }
 
@@ -239,7 +253,8 @@ static void test_empty_pod_selector_selects_its_namespace(void **state)
 	assert_string_equal(strdupa(profile_of(&f, "a", "web", false)),
 			    profile_of(&f, "a", "cli", false));
 	assert_rules(&f, profile_of(&f, "a", "web", false),
-		     "jump pol_a_all_eg\ncounter log group 7 drop\n");
+		     "jump pol_a_all_eg\ncounter log prefix \"calico-packet a drop egress: \" group 7 "
+		     "drop\n");
 	/* egress: [{}] = one rule with no peers and no ports: allow all */
 	assert_rules(&f, "pol_a_all_eg", "counter accept\n");
 	assert_rules(&f, "pol_a_all_in", "");
