@@ -619,6 +619,13 @@ static json_t *valid_get(struct felix_agent *a, enum inf_kind k, const char *nam
 	return kinformer_get(a->inf[k], NULL, name);
 }
 
+/* The policy table's settings: from the runtime ones, and NFLOGGroup. */
+static bool configure_policy(struct felix_agent *a, const struct felix_runtime *rt)
+{
+	return policymgr_configure(a->mgr[MGR_POLICY], rt->endpoint_to_host, rt->log_prefix,
+				   (int)a->cfg->nflog_group);
+}
+
 /* FelixConfiguration "default" and "node.<name>" -> a->rt, applied now. */
 static void update_runtime(struct felix_agent *a)
 {
@@ -646,6 +653,12 @@ static void update_runtime(struct felix_agent *a)
 		log_info("Route refresh interval %u ms -> %u ms (FelixConfiguration)",
 			 a->rt.resync_ms, rt.resync_ms);
 		evloop_timer_arm(a->resync, rt.resync_ms);
+	}
+	if (configure_policy(a, &rt)) {
+		log_info("Policy settings: DefaultEndpointToHostAction %s, LogPrefix '%s' "
+			 "(FelixConfiguration)", policy_host_action_to_string(rt.endpoint_to_host),
+			 rt.log_prefix);
+		schedule(a);
 	}
 	a->rt = rt;
 }
@@ -1233,8 +1246,10 @@ static int new_managers(struct felix_agent *a)
 	if (r == 0)
 		r = policymgr_new(&policymgr_kernel_nft, a->pk, a->cfg->nft_table,
 				  &a->mgr[MGR_POLICY]);
-	if (r == 0)
+	if (r == 0) {
+		(void)configure_policy(a, &a->rt);
 		r = natmgr_new(a->pk, a->nl, a->cfg->nft_table, &a->mgr[MGR_NAT]);
+	}
 	if (r == 0)
 		r = birdmgr_new(a->cfg, &birdmgr_io_bird, a->loop, bird_kick, a, &a->mgr[MGR_BIRD]);
 	for (int i = 0; r == 0 && i < _MGR_MAX; i++)
@@ -1253,7 +1268,7 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 		return -ENOMEM;
 	a->cfg = cfg;
 	a->loop = loop;
-	a->rt = (struct felix_runtime){ .log_level = cfg->log_level, .resync_ms = cfg->resync_ms };
+	(void)felix_config_runtime(cfg, NULL, NULL, &a->rt, NULL);
 	r = policy_model_new(cfg->nodename, &a->model);
 	if (r == 0)
 		r = ipam_owners_new(&a->owners);

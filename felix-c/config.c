@@ -30,12 +30,14 @@ enum setting_type {
 	SET_UINT,
 	SET_DURATION_MS,
 	SET_LOGLEVEL,
+	SET_HOST_ACTION, /* enum policy_host_action */
 	SET_POOL4,	/* an IPv4 CIDR or "none" */
 	SET_POOL6,
 	SET_IP4,	/* "autodetect", "none" or an address[/len] */
 	SET_IP6,
 	SET_AUTODETECT4, /* autodetect.h's methods, can-reach= of the family */
 	SET_AUTODETECT6,
+	SET_LOG_PREFIX,	/* policy_log_prefix_is_valid() */
 };
 
 /* Settings kept as their text (a malloc'd char *). */
@@ -111,6 +113,9 @@ static const struct setting settings[] = {
 	{ "ApplyDebounce", {}, SET_DURATION_MS, OFF(debounce_ms), "20ms", 0, 0 },
 	{ "RouteCleanupGrace", {}, SET_DURATION_MS, OFF(route_grace_ms), "10s", 0, 0 },
 	{ "NftablesTable", {}, SET_STRING, OFF(nft_table), "calico-c", 0, 0 },
+	{ "DefaultEndpointToHostAction", {}, SET_HOST_ACTION, OFF(endpoint_to_host), "Drop", 0, 0 },
+	{ "LogPrefix", {}, SET_LOG_PREFIX, OFF(log_prefix), POLICY_LOG_PREFIX_DEFAULT, 0, 0 },
+	{ "NFLOGGroup", {}, SET_UINT, OFF(nflog_group), "0", 0, 65535 },
 	{ "SecretsNamespace", {}, SET_STRING, OFF(secrets_namespace), "kube-system", 0, 0 },
 	{ "IPAMGCEnabled", {}, SET_BOOL, OFF(ipam_gc), "true", 0, 0 },
 	{ "IPAMGCInterval", {}, SET_DURATION_MS, OFF(ipam_gc_interval_ms), "60s", 0, 0 },
@@ -209,6 +214,8 @@ static int parse_ip(const char *s, int family)
 	return 0;
 }
 
+#define LOG_PREFIX_HINT "1 to 32 printable characters, no '\"' or '\\'"
+
 static const char *type_hint(enum setting_type t)
 {
 	switch (t) {
@@ -234,6 +241,10 @@ static const char *type_hint(enum setting_type t)
 	case SET_AUTODETECT6:
 		return "first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "
 		       "cidr=CIDR[,CIDR...], kubernetes-internal-ip or can-reach=IPv6";
+	case SET_HOST_ACTION:
+		return "Drop, Return or Accept";
+	case SET_LOG_PREFIX:
+		return LOG_PREFIX_HINT;
 	default:
 		return "a string";
 	}
@@ -280,6 +291,12 @@ static int setting_apply(const struct setting *s, const char *v, struct felix_co
 			return -EINVAL;
 		*(enum log_level *)field = r;
 		return 0;
+	case SET_HOST_ACTION:
+		r = policy_host_action_from_string(v);
+		if (r < 0)
+			return -EINVAL;
+		*(enum policy_host_action *)field = r;
+		return 0;
 	/* A whole method is checked here (regexes compile, CIDRs and the
 	 * can-reach address parse), so a typo fails at start with its setting
 	 * named rather than at the first autodetection. */
@@ -294,6 +311,9 @@ static int setting_apply(const struct setting *s, const char *v, struct felix_co
 	case SET_AUTODETECT4:
 	case SET_AUTODETECT6:
 		r = autodetect_method_check(v, s->type == SET_AUTODETECT4 ? AF_INET : AF_INET6);
+		break;
+	case SET_LOG_PREFIX:
+		r = policy_log_prefix_is_valid(v) ? 0 : -EINVAL;
 		break;
 	default:
 		r = 0;
@@ -501,6 +521,16 @@ static bool user_set(const struct felix_config *c, const char *key)
 	return s && (c->user_set & (UINT64_C(1) << (s - settings)));
 }
 
+/* One invalid FelixConfiguration field: the first one is reported. */
+static void runtime_bad(int *bad, char **ret_error, const char *res, const char *node,
+			const char *field, const char *value, const char *hint)
+{
+	if ((*bad)++)
+		return;
+	(void)errmsg_set(ret_error, -EINVAL, "FelixConfiguration %s%s: invalid %s '%s'%s%s%s", res,
+			 node, field, value, hint ? " (" : "", hint ?: "", hint ? ")" : "");
+}
+
 int felix_config_runtime(const struct felix_config *c, json_t *global_spec, json_t *node_spec,
 			 struct felix_runtime *ret, char **ret_error)
 {
@@ -508,10 +538,16 @@ int felix_config_runtime(const struct felix_config *c, json_t *global_spec, json
 	static const char *const names[] = { "default", "node." };
 	int bad = 0;
 
-	*ret = (struct felix_runtime){ .log_level = c->log_level, .resync_ms = c->resync_ms };
+	*ret = (struct felix_runtime){ .log_level = c->log_level, .resync_ms = c->resync_ms,
+				       .endpoint_to_host = c->endpoint_to_host };
+	snprintf(ret->log_prefix, sizeof(ret->log_prefix), "%s", c->log_prefix);
 	for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
 		const char *lvl = json_string_value(json_object_get(specs[i], "logSeverityScreen"));
 		const char *ri = json_string_value(json_object_get(specs[i], "routeRefreshInterval"));
+		const char *ha = json_string_value(json_object_get(specs[i],
+								   "defaultEndpointToHostAction"));
+		const char *lp = json_string_value(json_object_get(specs[i], "logPrefix"));
+		const char *node = i ? c->nodename : "";
 		unsigned ms;
 		int l;
 
@@ -519,18 +555,31 @@ int felix_config_runtime(const struct felix_config *c, json_t *global_spec, json
 			l = loglevel_from(lvl);
 			if (l >= 0)
 				ret->log_level = l;
-			else if (!bad++)
-				(void)errmsg_set(ret_error, -EINVAL, "FelixConfiguration %s%s: invalid "
-						 "logSeverityScreen '%s'", names[i], i ? c->nodename : "",
-						 lvl);
+			else
+				runtime_bad(&bad, ret_error, names[i], node, "logSeverityScreen", lvl,
+					    NULL);
 		}
 		if (ri && !user_set(c, "RouteRefreshInterval")) {
 			if (felix_parse_duration_ms(ri, &ms) == 0 && ms >= 1000)
 				ret->resync_ms = ms;
-			else if (!bad++)
-				(void)errmsg_set(ret_error, -EINVAL, "FelixConfiguration %s%s: invalid "
-						 "routeRefreshInterval '%s' (a duration of 1s or more)",
-						 names[i], i ? c->nodename : "", ri);
+			else
+				runtime_bad(&bad, ret_error, names[i], node, "routeRefreshInterval", ri,
+					    "a duration of 1s or more");
+		}
+		if (ha && !user_set(c, "DefaultEndpointToHostAction")) {
+			l = policy_host_action_from_string(ha);
+			if (l >= 0)
+				ret->endpoint_to_host = l;
+			else
+				runtime_bad(&bad, ret_error, names[i], node,
+					    "defaultEndpointToHostAction", ha, type_hint(SET_HOST_ACTION));
+		}
+		if (lp && !user_set(c, "LogPrefix")) {
+			if (policy_log_prefix_is_valid(lp))
+				snprintf(ret->log_prefix, sizeof(ret->log_prefix), "%s", lp);
+			else
+				runtime_bad(&bad, ret_error, names[i], node, "logPrefix", lp,
+					    LOG_PREFIX_HINT);
 		}
 	}
 	return bad ? -EINVAL : 0;

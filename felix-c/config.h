@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "policy/compile.h"
 
 /* Every field is owned by the struct (strings malloc'd); units in names. */
 struct felix_config {
@@ -70,6 +71,9 @@ struct felix_config {
 	unsigned debounce_ms;	  /* ApplyDebounce: coalescing window of events */
 	unsigned route_grace_ms;  /* RouteCleanupGrace: unknown /32s kept this long */
 	char *nft_table;	  /* NftablesTable */
+	enum policy_host_action endpoint_to_host; /* DefaultEndpointToHostAction, Drop */
+	char *log_prefix;	  /* LogPrefix: of Log rules' NFLOG records, calico-packet */
+	unsigned nflog_group;	  /* NFLOGGroup: where Log rules send packets, 0 */
 	char *secrets_namespace;  /* SecretsNamespace: BGP password secrets */
 
 	bool ipam_gc;		  /* IPAMGCEnabled */
@@ -88,6 +92,8 @@ struct felix_config {
 struct felix_runtime {
 	enum log_level log_level;
 	unsigned resync_ms;
+	enum policy_host_action endpoint_to_host;
+	char log_prefix[POLICY_LOG_PREFIX_MAX + 1];
 };
 
 /**
@@ -101,7 +107,8 @@ struct felix_runtime {
  * @ret_error: malloc'd message naming the resource and field of the first
  *   invalid value (which is ignored), on -EINVAL
  *
- * Fields: logSeverityScreen, routeRefreshInterval.
+ * Fields: logSeverityScreen, routeRefreshInterval, defaultEndpointToHostAction,
+ * logPrefix.
  * Return: 0, -EINVAL (@ret still complete), -ENOMEM.
  */
 struct json_t;

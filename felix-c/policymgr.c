@@ -1,5 +1,6 @@
 /* The policy manager (see policymgr.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@ struct policymgr {
 	const struct policymgr_kernel *kernel;	/* borrowed */
 	void *k;				/* borrowed */
 	char *table;
+	struct policy_options opts;		/* opts.table = table, opts.log_prefix = log_prefix */
+	char log_prefix[POLICY_LOG_PREFIX_MAX + 1];
 	const struct policy_model *model;	/* borrowed, from the last update */
 	struct policy_desired *desired;		/* compiled from model at desired_gen */
 	uint64_t desired_gen;
@@ -52,12 +55,11 @@ static void count_set_elems(struct policymgr *m)
 
 static int compile(struct policymgr *m)
 {
-	struct policy_options o = { .table = m->table, .nflog_group = -1 };
 	int r;
 
 	m->desired = policy_desired_free(m->desired);
 	m->have_desired = false;
-	r = policy_compile(m->model, &o, &m->desired);
+	r = policy_compile(m->model, &m->opts, &m->desired);
 	if (r < 0)
 		return log_error_errno(r, "Failed to compile policy: %m");
 	m->desired_gen = m->model->generation;
@@ -124,6 +126,21 @@ static void policymgr_resync(struct felix_manager *mgr)
 void policymgr_invalidate(struct felix_manager *mgr)
 {
 	((struct policymgr *)mgr)->have_desired = false;
+}
+
+bool policymgr_configure(struct felix_manager *mgr, enum policy_host_action endpoint_to_host,
+			 const char *log_prefix, int nflog_group)
+{
+	struct policymgr *m = (struct policymgr *)mgr;
+
+	if (m->opts.endpoint_to_host == endpoint_to_host && m->opts.nflog_group == nflog_group &&
+	    strcmp(m->log_prefix, log_prefix) == 0)
+		return false;
+	m->opts.endpoint_to_host = endpoint_to_host;
+	m->opts.nflog_group = nflog_group;
+	snprintf(m->log_prefix, sizeof(m->log_prefix), "%s", log_prefix);
+	m->have_desired = false;
+	return true;
 }
 
 static void policymgr_pod_changed(struct felix_manager *mgr, uint64_t gen0,
@@ -207,6 +224,9 @@ int policymgr_new(const struct policymgr_kernel *kernel, void *k, const char *ta
 		return -ENOMEM;
 	}
 	m->mgr.ops = &policymgr_ops;
+	snprintf(m->log_prefix, sizeof(m->log_prefix), "%s", POLICY_LOG_PREFIX_DEFAULT);
+	m->opts = (struct policy_options){ .table = m->table, .nflog_group = -1,
+					   .log_prefix = m->log_prefix };
 	m->kernel = kernel;
 	m->k = k;
 	m->full = true;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "felix-c/manager.h"
+#include "policy/compile.h"
 
 struct policy_kernel;
 struct policy_nft;
@@ -41,3 +42,18 @@ int policymgr_new(const struct policymgr_kernel *kernel, void *k, const char *ta
 /* The model changed outside a pod event in a way its generation may not
  * show (a failed model update): the next apply() compiles again. */
 void policymgr_invalidate(struct felix_manager *m);
+
+/**
+ * policymgr_configure - the table's settings (Calico's FelixConfiguration)
+ * @m: the manager
+ * @endpoint_to_host: DefaultEndpointToHostAction
+ * @log_prefix: LogPrefix (valid: policy_log_prefix_is_valid(); copied)
+ * @nflog_group: where Log rules send packets, -1: nowhere
+ *
+ * A change makes the next apply() compile and sync the table again (one
+ * batch). Until the first call: Drop, calico-packet, no group.
+ *
+ * Return: whether anything changed.
+ */
+bool policymgr_configure(struct felix_manager *m, enum policy_host_action endpoint_to_host,
+			 const char *log_prefix, int nflog_group);

@@ -17,7 +17,9 @@
 #   lab agent health NODE PATH     GET http://127.0.0.1:9099|9091 PATH in NODE
 #   lab agent bgp HOST             BIRD's "show protocols" on a node or ToR
 #
-# Other FELIX_* and Calico variables in the caller's environment reach felix-c.
+# Other FELIX_* and Calico variables in the caller's environment reach felix-c;
+# DefaultEndpointToHostAction is ACCEPT unless set (empty: felix-c decides), as
+# in the manifests.
 # Files: felix-c's state in nodes/NODE/felix, its CNI service socket
 # nodes/NODE/cni.sock and IPAM lock nodes/NODE/ipam.lock (the node's CNI config
 # names both), its log log/felix-NODE.log,
@@ -48,6 +50,7 @@ agent_start() {
 		FELIX_HEALTHHOST=127.0.0.1 \
 		FELIX_PROMETHEUSMETRICSHOST=127.0.0.1 \
 		FELIX_LEASENAMESPACE=default \
+		FELIX_DEFAULTENDPOINTTOHOSTACTION="${FELIX_DEFAULTENDPOINTTOHOSTACTION-ACCEPT}" \
 		IP_AUTODETECTION_METHOD="${IP_AUTODETECTION_METHOD:-interface=eth0}" \
 		CALICO_IPV4POOL_CIDR="${CALICO_IPV4POOL_CIDR:-10.65.0.0/16}" \
 		$(agent_ipv6_env) "$LAB_BIN/felix-c"

@@ -11,3 +11,7 @@ calico-c-policy-probe_LIBS := lib
 PROGRAMS += calico-c-policy-bench
 calico-c-policy-bench_SRCS := tests/tools/policy-bench.c
 calico-c-policy-bench_LIBS := policy lib
+# calico-c-nflog: prints the NFLOG records of a group (the Log tests).
+PROGRAMS += calico-c-nflog
+calico-c-nflog_SRCS := tests/tools/nflog.c
+calico-c-nflog_LIBS := lib

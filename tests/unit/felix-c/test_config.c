@@ -398,6 +398,7 @@ static void test_environment_names_match_whole(void **state)
 	"first-found, interface=REGEX[,REGEX...], skip-interface=REGEX[,REGEX...], "         \
 	"cidr=CIDR[,CIDR...], kubernetes-internal-ip or can-reach=IPv6"
 #define LEVEL "debug, info, warning, error or fatal"
+#define LOG_PREFIX "1 to 32 printable characters, no '\"' or '\\'"
 
 /* One bad value per vector, given through the environment variable named;
  * the message is "<var>: invalid value '<value>' for <key>: expected <hint>". */
@@ -468,6 +469,12 @@ static const struct {
 	{ "CALICO_IPV6POOL_NAT_OUTGOING", "maybe", "IPv6PoolNATOutgoing", BOOL },
 	{ "CALICO_IPV4POOL_NAT_OUTGOING", "2", "IPv4PoolNATOutgoing", BOOL },
 	{ "FELIX_LOGSEVERITYSCREEN", "loud", "LogSeverityScreen", LEVEL },
+	{ "FELIX_DEFAULTENDPOINTTOHOSTACTION", "Reject", "DefaultEndpointToHostAction",
+	  "Drop, Return or Accept" },
+	{ "FELIX_LOGPREFIX", "a\"b", "LogPrefix", LOG_PREFIX },
+	{ "FELIX_LOGPREFIX", "0123456789012345678901234567890123", "LogPrefix", LOG_PREFIX },
+	{ "FELIX_NFLOGGROUP", "65536", "NFLOGGroup", "an integer from 0 to 65535" },
+	{ "FELIX_NFLOGGROUP", "-1", "NFLOGGroup", "an integer from 0 to 65535" },
 };
 
 static void test_ipv6_settings_from_calico_names(void **state)
@@ -705,6 +712,53 @@ static void test_runtime_invalid_value_ignored_with_message(void **state)
 	json_decref(node);
 }
 
+/* Calico's DefaultEndpointToHostAction (Drop) and LogPrefix (calico-packet)
+ * from the environment, a FelixConfiguration or their defaults. */
+static void test_endpoint_to_host_action_and_log_settings(void **state)
+{
+	char *envp[] = { "NODENAME=n1", NULL };
+	char *pinned[] = { "NODENAME=n1", "FELIX_DEFAULTENDPOINTTOHOSTACTION=accept",
+			   "FELIX_LOGPREFIX=my-cluster", "FELIX_NFLOGGROUP=42", NULL };
+	json_t *global = json_pack("{s:s, s:s}", "defaultEndpointToHostAction", "Return",
+				   "logPrefix", "from-default");
+	json_t *node = json_pack("{s:s}", "defaultEndpointToHostAction", "ACCEPT");
+	json_t *bad = json_pack("{s:s}", "defaultEndpointToHostAction", "Reject");
+	struct felix_runtime rt;
+	struct felix_config c;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(load(NULL, envp, &c, &err), 0);
+	assert_int_equal(c.endpoint_to_host, POLICY_HOST_DROP);
+	assert_string_equal(c.log_prefix, "calico-packet");
+	assert_int_equal(c.nflog_group, 0);
+	assert_int_equal(felix_config_runtime(&c, NULL, NULL, &rt, &err), 0);
+	assert_int_equal(rt.endpoint_to_host, POLICY_HOST_DROP);
+	assert_string_equal(rt.log_prefix, "calico-packet");
+	assert_int_equal(felix_config_runtime(&c, global, NULL, &rt, &err), 0);
+	assert_int_equal(rt.endpoint_to_host, POLICY_HOST_RETURN);
+	assert_string_equal(rt.log_prefix, "from-default");
+	assert_int_equal(felix_config_runtime(&c, global, node, &rt, &err), 0);
+	assert_int_equal(rt.endpoint_to_host, POLICY_HOST_ACCEPT);
+	assert_int_equal(felix_config_runtime(&c, NULL, bad, &rt, &err), -EINVAL);
+	assert_string_equal(err, "FelixConfiguration node.n1: invalid defaultEndpointToHostAction "
+				 "'Reject' (Drop, Return or Accept)");
+	assert_int_equal(rt.endpoint_to_host, POLICY_HOST_DROP); /* ignored */
+	free(err);
+	err = NULL;
+	felix_config_done(&c);
+	/* the environment wins over FelixConfigurations */
+	assert_int_equal(load(NULL, pinned, &c, &err), 0);
+	assert_int_equal(c.nflog_group, 42);
+	assert_int_equal(felix_config_runtime(&c, global, bad, &rt, &err), 0);
+	assert_int_equal(rt.endpoint_to_host, POLICY_HOST_ACCEPT);
+	assert_string_equal(rt.log_prefix, "my-cluster");
+	felix_config_done(&c);
+	json_decref(global);
+	json_decref(node);
+	json_decref(bad);
+}
+
 static void test_parse_duration_ms(void **state)
 {
 	static const struct {
@@ -806,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_empty_log_file_means_stderr),
 		cmocka_unit_test(test_runtime_precedence),
 		cmocka_unit_test(test_runtime_invalid_value_ignored_with_message),
+		cmocka_unit_test(test_endpoint_to_host_action_and_log_settings),
 		cmocka_unit_test(test_parse_duration_ms),
 		cmocka_unit_test(test_parse_bool),
 	};

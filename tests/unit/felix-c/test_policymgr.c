@@ -21,6 +21,7 @@ struct fake {
 	unsigned reads, batches;
 	size_t last_ops;
 	int fail;
+	char last_host_rule[128]; /* label of the last batch's last rule in cc_wl_to_host */
 };
 
 static int f_read(void *k, const char *table, struct policy_nft **ret)
@@ -40,6 +41,11 @@ static int f_apply(void *k, const struct policy_plan *p, char **ret_error)
 		return f->fail;
 	f->batches++;
 	f->last_ops = p->n_ops;
+	for (size_t i = 0; i < p->n_ops; i++)
+		if (p->ops[i].kind == POLICY_OP_RULE_ADD &&
+		    strcmp(p->ops[i].name, "cc_wl_to_host") == 0)
+			policy_nft_comment_label(p->ops[i].rule->comment, f->last_host_rule,
+						 sizeof(f->last_host_rule));
 	return 0;
 }
 
@@ -96,6 +102,27 @@ static void test_compiles_once_and_reads_back_on_resync(void **state)
 	assert_int_equal(e->f.batches, 2);
 }
 
+static void test_settings_change_recompiles_the_table(void **state)
+{
+	struct env *e = *state;
+
+	mgrtest_add_pod(e->model, "p1", "n1", "10.65.1.5", false);
+	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_string_equal(e->f.last_host_rule, "DefaultEndpointToHostAction Drop");
+	/* the same settings: nothing to do */
+	assert_false(policymgr_configure(e->m, POLICY_HOST_DROP, "calico-packet", -1));
+	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_int_equal(e->f.batches, 1);
+	/* Accept: compiled again, one batch */
+	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "calico-packet", 3));
+	assert_int_equal(e->m->ops->apply(e->m), 0);
+	assert_int_equal(e->f.reads, 2);
+	assert_int_equal(e->f.batches, 2);
+	assert_string_equal(e->f.last_host_rule, "unknown workload to host");
+	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3));
+	assert_false(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3));
+}
+
 static void test_pod_change_is_a_small_batch(void **state)
 {
 	struct env *e = *state;
@@ -146,6 +173,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_compiles_once_and_reads_back_on_resync, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_settings_change_recompiles_the_table, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pod_change_is_a_small_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_makes_next_apply_full, setup, teardown),
