@@ -25,6 +25,29 @@ start_frr() {
 	done
 	wait_for 10 test -S "$d/bgpd.vty"
 }
+# frr_dual_stack_conf AS ROUTER_ID PEER_AS ADDR...: bgpd.conf of a ToR in AS
+# peering eBGP with PEER_AS at each ADDR, each session carrying only the
+# family of its address (as calico-c renders them: one session per family).
+frr_dual_stack_conf() {
+	local as=$1 id=$2 peer_as=$3 a f
+	shift 3
+	echo "router bgp $as"
+	echo " bgp router-id $id"
+	echo " no bgp ebgp-requires-policy"
+	echo " no bgp default ipv4-unicast"
+	for a in "$@"; do
+		echo " neighbor $a remote-as $peer_as"
+		echo " neighbor $a timers connect 1"
+		echo " neighbor $a advertisement-interval 0"
+	done
+	for f in ipv4 ipv6; do
+		echo " address-family $f unicast"
+		for a in "$@"; do
+			[ "$([[ $a == *:* ]] && echo ipv6 || echo ipv4)" != "$f" ] || echo "  neighbor $a activate"
+		done
+		echo " exit-address-family"
+	done
+}
 vty() { vtysh --vty_socket "$W/frr-$1" -c "$2"; } # TOR COMMAND
 frr_established() { # TOR PEER_IP
 	vty "$1" "show bgp neighbors $2 json" | jq -e --arg p "$2" '.[$p].bgpState == "Established"' >/dev/null
