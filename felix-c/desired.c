@@ -117,24 +117,31 @@ static int add_host_ports(const struct policy_pod *p, const uint8_t *ip, struct 
 	return 0;
 }
 
+/* @p's host routes, both families; its hostPorts go to its first IPv4
+ * address. */
 static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct vec *routes,
 		   struct vec *borrowed, struct vec *host_ports)
 {
+	bool first4 = true;
+
+	if (p->n_ips > 0)
+		d->n_local++;
 	for (size_t i = 0; i < p->n_ips; i++) {
+		int family = p->ips[i].family;
 		struct felix_pod_route *r;
 		struct in_prefix *b;
 
-		if (p->ips[i].family != AF_INET)
+		if (family != AF_INET && family != AF_INET6)
 			continue;
-		if (i == 0)
-			d->n_local++;
-		if (i == 0 && add_host_ports(p, p->ips[i].addr, host_ports) < 0)
+		if (family == AF_INET && first4 && add_host_ports(p, p->ips[i].addr, host_ports) < 0)
 			return -ENOMEM;
+		first4 &= family != AF_INET;
 		r = vec_push(routes);
 		if (!r)
 			return -ENOMEM;
-		*r = (struct felix_pod_route){ .dst = { .family = AF_INET, .len = 32 } };
-		memcpy(r->dst.addr, p->ips[i].addr, 4);
+		*r = (struct felix_pod_route){ .dst = { .family = family,
+						       .len = (uint8_t)prefix_max_len(family) } };
+		memcpy(r->dst.addr, p->ips[i].addr, family == AF_INET ? 4 : 16);
 		snprintf(r->ifname, sizeof(r->ifname), "%s", p->ifname);
 		if (felix_desired_in_blocks(d, &r->dst))
 			continue;

@@ -34,9 +34,9 @@
 struct policy_model;
 struct policy_pod;
 
-/* A local pod's route: one of its IPv4 addresses behind its host veth. */
+/* A local pod's route: one of its addresses behind its host veth. */
 struct felix_pod_route {
-	struct in_prefix dst;  /* host prefix, /32 */
+	struct in_prefix dst;  /* host prefix, /32 or /128 */
 	char ifname[IFNAMSIZ]; /* host veth (lib/ifname.h) */
 };
 
@@ -77,12 +77,12 @@ struct felix_desired {
 	struct in_prefix *blocks; /* this node's blocks (lib/blockaff.h), both
 				   * families, sorted, unique */
 	size_t n_blocks;
-	struct in_prefix *borrowed; /* local pods' IPv4 /32s outside those
+	struct in_prefix *borrowed; /* local pods' /32s and /128s outside those
 				     * blocks, sorted, unique */
 	size_t n_borrowed;
-	struct felix_pod_route *pod_routes; /* local pods' IPv4 /32s */
+	struct felix_pod_route *pod_routes; /* local pods' /32s and /128s */
 	size_t n_pod_routes;
-	size_t n_local;		/* local pods with an IPv4 address */
+	size_t n_local;		/* local pods with an address */
 	struct felix_host_port *host_ports; /* of local pods with an IPv4 address, in
 					     * model order */
 	size_t n_host_ports;

@@ -55,13 +55,15 @@ static void note_conflicts(struct natmgr *m, char *conflicts)
 /* What the table does, for the log line after it is applied. */
 static char *describe(const struct natmgr *m, const struct policy_nft *want)
 {
-	_cleanup_free_ char *masq = NULL, *all = NULL;
+	_cleanup_free_ char *masq = NULL, *all = NULL, *masq6 = NULL, *all6 = NULL;
 	char *text;
 
 	if (policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_MASQ), &masq) < 0 ||
 	    policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_ALL), &all) < 0 ||
-	    asprintf(&text, "natOutgoing from {%s} to outside {%s}, %lu hostPort mappings", masq,
-		     all, m->host_ports) < 0)
+	    policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_MASQ6), &masq6) < 0 ||
+	    policy_nft_set_to_text(policy_nft_set_get(want, NATOUT_SET_ALL6), &all6) < 0 ||
+	    asprintf(&text, "natOutgoing from {%s} to outside {%s}, from {%s} to outside {%s}, "
+		     "%lu hostPort mappings", masq, all, masq6, all6, m->host_ports) < 0)
 		return NULL;
 	return text;
 }

@@ -23,73 +23,127 @@
 #define NAT_PRIO_SRCNAT 100 /* NF_IP_PRI_NAT_SRC: nft's "srcnat" */
 
 
-/* An IPv4 address range, host byte order, both ends included. */
-struct range4 {
-	uint32_t first, last;
+/* An address range of either family as a number, both ends included
+ * (an IPv4 one uses the low 32 bits). */
+struct range {
+	ipam_u128 first, last;
 };
 
-/* The range of a pool's spec.cidr, read as IPAM reads it; false when it is
- * absent, malformed or IPv6. */
-static bool pool_range(const json_t *pool, struct range4 *ret)
+/* The ranges of one family's two sets. */
+struct family_ranges {
+	struct range *masq, *all;
+	size_t n_masq, n_all;
+};
+
+static const struct {
+	int family;
+	enum policy_set_kind kind;
+	const char *masq, *all;
+	unsigned bits;
+} fams[2] = {
+	{ AF_INET, POLICY_SET_RANGE4, NATOUT_SET_MASQ, NATOUT_SET_ALL, 32 },
+	{ AF_INET6, POLICY_SET_RANGE6, NATOUT_SET_MASQ6, NATOUT_SET_ALL6, 128 },
+};
+
+/* The range of a pool's spec.cidr, read as IPAM reads it, and its index in
+ * fams[]; -1 when it is absent or malformed. */
+static int pool_range(const json_t *pool, struct range *ret)
 {
 	struct ipam_cidr c;
-	uint32_t mask;
+	unsigned bits;
+	ipam_u128 host;
 
-	if (ipam_pool_cidr_from_json(pool, &c) < 0 || c.family != AF_INET)
-		return false;
-	mask = c.len ? ~0u << (32 - c.len) : 0;
-	ret->first = (uint32_t)c.v;
-	ret->last = ret->first | ~mask;
-	return true;
+	if (ipam_pool_cidr_from_json(pool, &c) < 0 || (c.family != AF_INET && c.family != AF_INET6))
+		return -1;
+	bits = c.family == AF_INET ? 32 : 128;
+	host = c.len == 0 ? (bits == 128 ? ~(ipam_u128)0 : 0xffffffffu) :
+			    (((ipam_u128)1 << (bits - c.len)) - 1);
+	ret->first = c.v;
+	ret->last = c.v | host;
+	return c.family == AF_INET ? 0 : 1;
 }
 
 static int cmp_range(const void *x, const void *y)
 {
-	const struct range4 *a = x, *b = y;
+	const struct range *a = x, *b = y;
 
 	if (a->first != b->first)
 		return a->first < b->first ? -1 : 1;
 	return a->last < b->last ? -1 : a->last > b->last;
 }
 
-static int put_range(struct policy_nft_set *s, const struct range4 *r)
+/* @v in network order into @buf (4 or 16 bytes). */
+static void put_be(ipam_u128 v, uint8_t *buf, size_t len)
 {
-	uint32_t be[2] = { htonl(r->first), htonl(r->last) };
-
-	return policy_nft_elem_ref(s, be, sizeof(be), NULL);
+	for (size_t i = len; i-- > 0; v >>= 8)
+		buf[i] = (uint8_t)v;
 }
 
-/* Set @name of interval kind with @v merged into disjoint ranges: the
- * kernel refuses overlapping intervals, and pools may overlap. */
-static int add_range_set(struct policy_nft *t, const char *name, struct range4 *v, size_t n)
+static int put_range(struct policy_nft_set *s, const struct range *r, size_t al)
 {
+	uint8_t be[32];
+
+	put_be(r->first, be, al);
+	put_be(r->last, be + al, al);
+	return policy_nft_elem_ref(s, be, 2 * al, NULL);
+}
+
+/* Set @name of @f's interval kind with @v merged into disjoint ranges: the
+ * kernel refuses overlapping intervals, and pools may overlap. */
+static int add_range_set(struct policy_nft *t, size_t f, const char *name, struct range *v,
+			 size_t n)
+{
+	ipam_u128 top = fams[f].bits == 128 ? ~(ipam_u128)0 : 0xffffffffu;
+	size_t al = fams[f].bits / 8;
 	struct policy_nft_set *s;
-	struct range4 cur;
+	struct range cur;
 	int r;
 
-	r = policy_nft_set_add(t, name, POLICY_SET_RANGE4, &s);
+	r = policy_nft_set_add(t, name, fams[f].kind, &s);
 	if (r < 0 || n == 0)
 		return r;
 	qsort(v, n, sizeof(*v), cmp_range);
 	cur = v[0];
 	for (size_t i = 1; i < n; i++) {
-		if (cur.last == UINT32_MAX || v[i].first <= cur.last + 1) {
+		if (cur.last == top || v[i].first <= cur.last + 1) {
 			if (v[i].last > cur.last)
 				cur.last = v[i].last;
 			continue;
 		}
-		r = put_range(s, &cur);
+		r = put_range(s, &cur, al);
 		if (r < 0)
 			return r;
 		cur = v[i];
 	}
-	return put_range(s, &cur);
+	return put_range(s, &cur, al);
+}
+
+/* "ip[6] saddr @masq ip[6] daddr != @all counter masquerade" for @f. */
+static int add_rule(struct policy_nft_chain *c, size_t f)
+{
+	struct policy_nft_rule *rule = policy_nft_rule_new();
+	int r;
+
+	if (!rule)
+		return -ENOMEM;
+	rule->counter = true;
+	rule->verdict = POLICY_VERDICT_MASQUERADE;
+	r = policy_nft_rule_match(rule, POLICY_MATCH_SADDR, fams[f].family, 0, fams[f].masq);
+	if (r == 0)
+		r = policy_nft_rule_match(rule, POLICY_MATCH_DADDR_NOT, fams[f].family, 0,
+					  fams[f].all);
+	if (r == 0)
+		r = policy_nft_rule_seal(rule, "natOutgoing");
+	if (r < 0) {
+		policy_nft_rule_free(rule);
+		return r;
+	}
+	return policy_nft_chain_append(c, rule);
 }
 
 static int add_chain(struct policy_nft *t)
 {
 	struct policy_nft_chain *c;
-	struct policy_nft_rule *rule;
 	int r;
 
 	r = policy_nft_chain_add(t, NATOUT_CHAIN, &c);
@@ -100,52 +154,44 @@ static int add_chain(struct policy_nft *t)
 	c->hooknum = NF_INET_POST_ROUTING;
 	c->prio = NAT_PRIO_SRCNAT;
 	c->policy = NF_ACCEPT;
-	rule = policy_nft_rule_new();
-	if (!rule)
-		return -ENOMEM;
-	rule->counter = true;
-	rule->verdict = POLICY_VERDICT_MASQUERADE;
-	r = policy_nft_rule_match(rule, POLICY_MATCH_SADDR, AF_INET, 0, NATOUT_SET_MASQ);
-	if (r == 0)
-		r = policy_nft_rule_match(rule, POLICY_MATCH_DADDR_NOT, AF_INET, 0, NATOUT_SET_ALL);
-	if (r == 0)
-		r = policy_nft_rule_seal(rule, "natOutgoing");
-	if (r < 0) {
-		policy_nft_rule_free(rule);
-		return r;
-	}
-	return policy_nft_chain_append(c, rule);
+	r = add_rule(c, 0);
+	return r < 0 ? r : add_rule(c, 1);
 }
 
 int natout_desired(const char *table, const json_t *pools, const json_t *invalid,
 		   struct policy_nft **ret)
 {
 	_cleanup_(policy_nft_freep) struct policy_nft *t = NULL;
-	size_t cap = json_object_size(pools) + 1, n_masq = 0, n_all = 0;
-	_cleanup_free_ struct range4 *masq = calloc(cap, sizeof(*masq));
-	_cleanup_free_ struct range4 *all = calloc(cap, sizeof(*all));
+	size_t cap = json_object_size(pools) + 1;
+	_cleanup_free_ struct range *buf = calloc(4 * cap, sizeof(*buf));
+	struct family_ranges fr[2];
 	const char *name;
 	json_t *pool;
 	int r;
 
-	if (!masq || !all)
+	if (!buf)
 		return -ENOMEM;
+	for (size_t f = 0; f < 2; f++)
+		fr[f] = (struct family_ranges){ .masq = buf + 2 * f * cap,
+						.all = buf + (2 * f + 1) * cap };
 	json_object_foreach((json_t *)pools, name, pool) {
 		const json_t *spec = json_object_get(pool, "spec");
-		struct range4 range;
+		struct range range;
+		int f = pool_range(pool, &range);
 
-		if (!pool_range(pool, &range))
+		if (f < 0)
 			continue;
-		all[n_all++] = range;
+		fr[f].all[fr[f].n_all++] = range;
 		if (json_is_true(json_object_get(spec, "natOutgoing")) &&
 		    !json_object_get(invalid, name))
-			masq[n_masq++] = range;
+			fr[f].masq[fr[f].n_masq++] = range;
 	}
 	r = policy_nft_new(table, &t);
-	if (r == 0)
-		r = add_range_set(t, NATOUT_SET_MASQ, masq, n_masq);
-	if (r == 0)
-		r = add_range_set(t, NATOUT_SET_ALL, all, n_all);
+	for (size_t f = 0; r == 0 && f < 2; f++) {
+		r = add_range_set(t, f, fams[f].masq, fr[f].masq, fr[f].n_masq);
+		if (r == 0)
+			r = add_range_set(t, f, fams[f].all, fr[f].all, fr[f].n_all);
+	}
 	if (r == 0)
 		r = add_chain(t);
 	if (r < 0)

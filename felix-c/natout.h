@@ -3,16 +3,18 @@
  * As in Calico, traffic from an address in a pool with natOutgoing true to an
  * address outside EVERY pool (disabled pools count) is masqueraded to the
  * address of the interface it leaves the node by; traffic between pools
- * never is, and a pool with natOutgoing false never is. IPv4 only, like the
- * rest of felix-c: IPv6 pools are ignored.
+ * never is, and a pool with natOutgoing false never is. Each family on its
+ * own: an IPv6 pool masquerades IPv6 traffic (to the node's IPv6 address).
  *
  * The state is a table of its own, family inet (policy's table name + "-nat"),
  * shared with hostPort's objects (felix-c/hostport.h):
  *
  *   set masq_pools4 { type ipv4_addr; flags interval }   natOutgoing pools
  *   set all_pools4  { type ipv4_addr; flags interval }   every pool
+ *   set masq_pools6, all_pools6 { type ipv6_addr; ... }  the same for IPv6
  *   chain cc_postrouting { type nat hook postrouting priority srcnat; policy accept
- *     ip saddr @masq_pools4 ip daddr != @all_pools4 counter masquerade }
+ *     ip saddr @masq_pools4 ip daddr != @all_pools4 counter masquerade
+ *     ip6 saddr @masq_pools6 ip6 daddr != @all_pools6 counter masquerade }
  *
  * so a pool change is a set-element change in one batch (the rule stays, its
  * counter too; established connections keep their NAT state). It is
@@ -35,6 +37,8 @@ struct policy_nft;
 #define NATOUT_CHAIN "cc_postrouting"
 #define NATOUT_SET_MASQ "masq_pools4"
 #define NATOUT_SET_ALL "all_pools4"
+#define NATOUT_SET_MASQ6 "masq_pools6"
+#define NATOUT_SET_ALL6 "all_pools6"
 
 /**
  * natout_desired - the nat table wanted for a set of IPPools (pure)

@@ -112,11 +112,12 @@ static int link_index(const struct vec *links, const char *name)
 
 static int collect_route(const struct nl_route *r, void *userdata)
 {
-	struct felix_route fr = { .len = r->dst_len, .type = r->type, .oif = r->oif };
+	struct felix_route fr = { .dst = { .family = r->family, .len = r->dst_len },
+				  .type = r->type, .oif = r->oif };
 
-	if (r->family != AF_INET || r->table != RT_TABLE_MAIN)
+	if ((r->family != AF_INET && r->family != AF_INET6) || r->table != RT_TABLE_MAIN)
 		return 0;
-	memcpy(&fr.dst, r->dst, 4);
+	memcpy(fr.dst.addr, r->dst, r->family == AF_INET ? 4 : 16);
 	return push(userdata, &fr);
 }
 
@@ -128,8 +129,7 @@ static int want_routes(struct routemgr *m, const struct vec *links, struct vec *
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < d->n_pod_routes; i++) {
-		struct felix_route fr = { .dst = prefix_ipv4(&d->pod_routes[i].dst), .len = 32,
-					  .type = RTN_UNICAST };
+		struct felix_route fr = { .dst = d->pod_routes[i].dst, .type = RTN_UNICAST };
 
 		fr.oif = link_index(links, d->pod_routes[i].ifname);
 		if (fr.oif)
@@ -137,11 +137,9 @@ static int want_routes(struct routemgr *m, const struct vec *links, struct vec *
 	}
 	m->n_pod = want->n;
 	for (size_t i = 0; r == 0 && i < d->n_blocks; i++) {
-		struct felix_route fr = { .dst = prefix_ipv4(&d->blocks[i]), .len = d->blocks[i].len,
-					  .type = RTN_BLACKHOLE };
+		struct felix_route fr = { .dst = d->blocks[i], .type = RTN_BLACKHOLE };
 
-		if (d->blocks[i].family == AF_INET)
-			r = push(want, &fr);
+		r = push(want, &fr);
 	}
 	m->n_blackhole = want->n - m->n_pod;
 	return r;
@@ -155,14 +153,15 @@ static int apply_ops(struct routemgr *m, const struct route_op *ops, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		bool add = ops[i].kind == ROUTE_OP_ADD;
-		struct nl_route r = { .family = AF_INET, .dst_len = ops[i].route.len,
+		const struct in_prefix *dst = &ops[i].route.dst;
+		struct nl_route r = { .family = dst->family, .dst_len = dst->len,
 				      .protocol = NL_RTPROT_CALICO, .type = ops[i].route.type,
 				      .oif = ops[i].route.oif, .table = RT_TABLE_MAIN };
 		const char *msg;
-		char text[64];
+		char text[80];
 		int e;
 
-		memcpy(r.dst, &ops[i].route.dst, 4);
+		memcpy(r.dst, dst->addr, sizeof(r.dst));
 		r.scope = r.type == RTN_UNICAST ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
 		e = add ? m->kernel->route_add(m->k, &r) : m->kernel->route_del(m->k, &r);
 		felix_route_to_string(&ops[i].route, text, sizeof(text));
@@ -201,6 +200,8 @@ static int routemgr_apply(struct felix_manager *mgr)
 	}
 	if (r == 0)
 		r = m->kernel->route_list(m->k, AF_INET, NL_RTPROT_CALICO, collect_route, &have);
+	if (r == 0)
+		r = m->kernel->route_list(m->k, AF_INET6, NL_RTPROT_CALICO, collect_route, &have);
 	if (r == 0)
 		r = routes_plan(want.v, want.n, have.v, have.n, &m->grace, evloop_now_ms(),
 				m->grace_ms, &ops, &n_ops);

@@ -1,10 +1,10 @@
 /* The route manager: felix-c's routes (felix-c/routes.h) as a dataplane
  * manager (felix-c/manager.h).
  *
- * Desired: a /32 per local pod address to its host veth, resolved by name
- * against the kernel's cali* links at apply time, and a blackhole per IPv4
- * block of this node. Observed: the kernel's routes of our protocol in the
- * main table. routes_plan() turns one into the other; only the difference
+ * Desired: a /32 or /128 per local pod address to its host veth, resolved
+ * by name against the kernel's cali* links at apply time, and a blackhole
+ * per block of this node, both families. Observed: the kernel's routes of
+ * our protocol in the main table (IPv4 and IPv6 dumps). routes_plan() turns one into the other; only the difference
  * is sent. The kernel is reached through struct routemgr_kernel, so tests
  * drive the manager without one.
  */

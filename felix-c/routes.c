@@ -17,11 +17,8 @@
 static int route_cmp(const void *a, const void *b)
 {
 	const struct felix_route *x = a, *y = b;
-	uint32_t hx = ntohl(x->dst), hy = ntohl(y->dst);
 
-	if (hx != hy)
-		return hx < hy ? -1 : 1;
-	return (int)x->len - (int)y->len;
+	return prefix_cmp(&x->dst, &y->dst);
 }
 
 static bool route_equal(const struct felix_route *a, const struct felix_route *b)
@@ -70,7 +67,7 @@ static const struct route_grace_entry *grace_find(const struct route_grace *g,
 						  const struct felix_route *r)
 {
 	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].dst == r->dst && g->v[i].len == r->len)
+		if (prefix_equal(&g->v[i].dst, &r->dst))
 			return &g->v[i];
 	return NULL;
 }
@@ -90,7 +87,7 @@ static int unwanted(const struct felix_route *o, const struct route_grace *old,
 		since = e->since_ms;
 	if (now_ms - since >= grace_ms)
 		return push(dels, ROUTE_OP_DEL, o);
-	next->v[next->n++] = (struct route_grace_entry){ o->dst, o->len, since };
+	next->v[next->n++] = (struct route_grace_entry){ o->dst, since };
 	return 0;
 }
 
@@ -178,12 +175,13 @@ void route_grace_done(struct route_grace *g)
 
 const char *felix_route_to_string(const struct felix_route *r, char *buf, size_t size)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[PREFIX_STRLEN];
 
-	inet_ntop(AF_INET, &r->dst, a, sizeof(a));
+	if (prefix_format(&r->dst, false, a, sizeof(a)) < 0)
+		snprintf(a, sizeof(a), "?");
 	if (r->type == RTN_BLACKHOLE)
-		snprintf(buf, size, "%s/%u blackhole", a, r->len);
+		snprintf(buf, size, "%s blackhole", a);
 	else
-		snprintf(buf, size, "%s/%u dev #%d", a, r->len, r->oif);
+		snprintf(buf, size, "%s dev #%d", a, r->oif);
 	return buf;
 }

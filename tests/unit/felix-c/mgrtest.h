@@ -42,8 +42,17 @@ static inline void mgrtest_add_pod(struct policy_model *m, const char *name, con
 	struct policy_pod *p = NULL;
 
 	assert_non_null(j);
-	if (ip)
-		json_object_set_new(j, "status", json_pack("{s:s}", "podIP", ip));
+	if (ip) { /* "10.65.1.5" or, dual stack, "10.65.1.5,fd00::5" (status.podIPs) */
+		json_t *ips = json_array();
+		char buf[128], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", ip);
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			json_array_append_new(ips, json_pack("{s:s}", "ip", t));
+		json_object_set_new(j, "status", json_pack("{s:O,s:o}", "podIP",
+							   json_object_get(json_array_get(ips, 0), "ip"),
+							   "podIPs", ips));
+	}
 	assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
 	assert_int_equal(policy_model_set_pod(m, p, NULL), 0);
 	json_decref(j);

@@ -68,28 +68,44 @@ static void test_pod_routes_and_borrowed_addresses(void **state)
 	assert_int_equal(policy_model_new("n1", &m), 0);
 	in.model = m;
 	json_object_set_new(affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
+	json_object_set_new(affs, "b", mgrtest_affinity("n1", "confirmed", NULL, "fd00:65::/122"));
 	mgrtest_add_pod(m, "in-block", "n1", "10.65.1.5", false);
 	mgrtest_add_pod(m, "borrowed", "n1", "10.65.9.7", false);
 	mgrtest_add_pod(m, "remote", "n2", "10.65.1.9", false);
 	mgrtest_add_pod(m, "host", "n1", "172.31.0.11", true);
 	mgrtest_add_pod(m, "no-ip", "n1", NULL, false);
-	mgrtest_add_pod(m, "v6", "n1", "fd00:65::5", false);
+	mgrtest_add_pod(m, "v6", "n1", "fd00:66::5", false);
+	mgrtest_add_pod(m, "dual", "n1", "10.65.1.6,fd00:65::6", false);
 
 	assert_int_equal(felix_desired_build(&in, &d), 0);
-	assert_int_equal(d.n_local, 2);
-	assert_int_equal(d.n_pod_routes, 2);
-	for (size_t i = 0; i < d.n_pod_routes; i++) {
-		const struct felix_pod_route *r = &d.pod_routes[i];
-		/* the pod's own host veth */
-		const char *name = r->dst.addr[2] == 1 ? "in-block" : "borrowed";
-		const struct policy_pod *p = policy_model_get_pod(m, "ns", name);
+	assert_int_equal(d.n_local, 4); /* pods with an address of either family */
+	{
+		static const struct {
+			const char *pod, *dst;
+		} want[] = { { "in-block", "10.65.1.5/32" }, { "borrowed", "10.65.9.7/32" },
+			     { "v6", "fd00:66::5/128" }, { "dual", "10.65.1.6/32" },
+			     { "dual", "fd00:65::6/128" } };
+		bool seen[sizeof(want) / sizeof(want[0])] = {};
 
-		assert_non_null(p);
-		assert_prefix(&r->dst, r->dst.addr[2] == 1 ? "10.65.1.5/32" : "10.65.9.7/32");
-		assert_string_equal(r->ifname, p->ifname);
+		assert_int_equal(d.n_pod_routes, sizeof(want) / sizeof(want[0]));
+		for (size_t i = 0; i < d.n_pod_routes; i++) {
+			const struct felix_pod_route *r = &d.pod_routes[i];
+			char text[PREFIX_STRLEN];
+			size_t k = 0;
+
+			assert_int_equal(prefix_format(&r->dst, false, text, sizeof(text)), 0);
+			while (k < sizeof(want) / sizeof(want[0]) && strcmp(want[k].dst, text) != 0)
+				k++;
+			assert_true(k < sizeof(want) / sizeof(want[0]) && !seen[k]);
+			seen[k] = true;
+			/* the pod's own host veth */
+			assert_string_equal(r->ifname,
+					    policy_model_get_pod(m, "ns", want[k].pod)->ifname);
+		}
 	}
-	assert_int_equal(d.n_borrowed, 1);
+	assert_int_equal(d.n_borrowed, 2); /* sorted: IPv4 first */
 	assert_prefix(&d.borrowed[0], "10.65.9.7/32");
+	assert_prefix(&d.borrowed[1], "fd00:66::5/128");
 	assert_int_equal(prefix_parse("10.65.1.63", PREFIX_ALLOW_BARE, &a), 0);
 	assert_true(felix_desired_in_blocks(&d, &a));
 	assert_int_equal(prefix_parse("10.65.1.64", PREFIX_ALLOW_BARE, &a), 0);

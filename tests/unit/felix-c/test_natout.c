@@ -48,7 +48,7 @@ static void assert_set(const struct policy_nft *t, const char *name, const char 
 	char *text = NULL;
 
 	assert_non_null(s);
-	assert_int_equal(s->kind, POLICY_SET_RANGE4);
+	assert_int_equal(s->kind, strchr(name, '6') ? POLICY_SET_RANGE6 : POLICY_SET_RANGE4);
 	assert_int_equal(policy_nft_set_to_text(s, &text), 0);
 	if (strcmp(text, want) != 0)
 		fail_msg("set %s: got {%s}, want {%s}", name, text, want);
@@ -84,7 +84,7 @@ static void test_sets_follow_calicos_rule(void **state)
 		  "{\"a\":" POOL("10.65.0.0/16", NAT) ",\"bad\":" POOL("10.70.0.0/16", NAT) "}",
 		  "{\"bad\":\"spec.blockSize: out of range\"}", "10.65.0.0-10.65.255.255",
 		  "10.65.0.0-10.65.255.255,10.70.0.0-10.70.255.255" },
-		{ "IPv6 and unparsable CIDRs are left out",
+		{ "IPv6 pools are in the IPv6 sets only, unparsable CIDRs nowhere",
 		  "{\"v6\":" POOL("fd00::/64", NAT) ",\"junk\":" POOL("10.1.2/8", NAT)
 		  ",\"none\":{\"spec\":{\"natOutgoing\":true}},\"num\":{\"spec\":{\"cidr\":5}}}",
 		  NULL, "", "" },
@@ -133,10 +133,15 @@ static void test_one_nat_chain_at_postrouting_with_the_masquerade_rule(void **st
 	assert_int_equal(c->hooknum, NF_INET_POST_ROUTING);
 	assert_int_equal(c->prio, 100);
 	assert_int_equal(c->policy, NF_ACCEPT);
-	assert_int_equal(c->n_rules, 1);
+	assert_int_equal(c->n_rules, 2);
 	assert_true(policy_nft_rule_to_text(c->rules[0], &text) > 0);
 	assert_string_equal(text, "ip saddr @masq_pools4 ip daddr != @all_pools4 counter masquerade");
 	assert_non_null(strstr(c->rules[0]->comment, "natOutgoing #"));
+	free(text);
+	assert_true(policy_nft_rule_to_text(c->rules[1], &text) > 0);
+	assert_string_equal(text,
+			    "ip6 saddr @masq_pools6 ip6 daddr != @all_pools6 counter masquerade");
+	assert_string_not_equal(c->rules[0]->comment, c->rules[1]->comment);
 	free(text);
 	policy_nft_free(t);
 }
@@ -156,10 +161,13 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 			   (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
 		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
 
+		/* each family's rule: its own two sets */
 		if (inv)
-			rc->inverted_lookup = strcmp(set, NATOUT_SET_ALL) == 0;
+			rc->inverted_lookup |= strcmp(set, NATOUT_SET_ALL) == 0 ||
+					       strcmp(set, NATOUT_SET_ALL6) == 0;
 		else
-			rc->plain_lookup = strcmp(set, NATOUT_SET_MASQ) == 0;
+			rc->plain_lookup |= strcmp(set, NATOUT_SET_MASQ) == 0 ||
+					    strcmp(set, NATOUT_SET_MASQ6) == 0;
 	}
 	rc->masq |= strcmp(name, "masq") == 0;
 	rc->counter |= strcmp(name, "counter") == 0;
@@ -250,6 +258,7 @@ static void test_a_pool_change_is_only_element_changes(void **state)
 		/* as observed: the table exists, its rule has a handle */
 		from->table_exists = true;
 		policy_nft_chain_get(from, NATOUT_CHAIN)->rules[0]->handle = 7;
+		policy_nft_chain_get(from, NATOUT_CHAIN)->rules[1]->handle = 8;
 		p = mgrtest_plan(from, to);
 		assert_int_equal(policy_plan_count_elems(p, POLICY_OP_ELEM_ADD), v[i].adds);
 		assert_int_equal(policy_plan_count_elems(p, POLICY_OP_ELEM_DEL), v[i].dels);
@@ -261,10 +270,53 @@ static void test_a_pool_change_is_only_element_changes(void **state)
 	}
 }
 
+/* The IPv6 sets follow the same rule as the IPv4 ones, each family on its
+ * own; 128-bit ranges merge and reach the top of the address space. */
+static void test_ipv6_sets(void **state)
+{
+	static const struct {
+		const char *what, *pools, *invalid, *masq6, *all6, *masq4;
+	} v[] = {
+		{ "no pools", "{}", NULL, "", "", "" },
+		{ "a natOutgoing IPv6 pool beside an IPv4 one without",
+		  "{\"a\":" POOL("fd00:65::/64", NAT) ",\"b\":" POOL("10.65.0.0/16", NONAT) "}", NULL,
+		  "fd00:65::-fd00:65::ffff:ffff:ffff:ffff", "fd00:65::-fd00:65::ffff:ffff:ffff:ffff",
+		  "" },
+		{ "natOutgoing false and disabled pools count as pools",
+		  "{\"a\":" POOL("fd00:65::/112", NAT) ",\"b\":" POOL("2001:db8::/32", NONAT)
+		  ",\"c\":" POOL("fd00:66::/112", DISABLED) "}", NULL,
+		  "fd00:65::-fd00:65::ffff",
+		  "2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,fd00:65::-fd00:65::ffff,"
+		  "fd00:66::-fd00:66::ffff", "" },
+		{ "an invalid IPv6 pool never masquerades",
+		  "{\"a\":" POOL("fd00:65::/112", NAT) "}", "{\"a\":\"bad\"}", "",
+		  "fd00:65::-fd00:65::ffff", "" },
+		{ "adjacent pools merge; host bits cleared",
+		  "{\"a\":" POOL("fd00:65::/113", NAT) ",\"b\":" POOL("fd00:65::8001/113", NAT) "}",
+		  NULL, "fd00:65::-fd00:65::ffff", "fd00:65::-fd00:65::ffff", "" },
+		{ "the whole IPv6 space and its top",
+		  "{\"a\":" POOL("::/0", NAT) ",\"b\":" POOL("ffff::/16", NONAT) "}", NULL,
+		  "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		  "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct policy_nft *t = desired(v[i].pools, v[i].invalid);
+
+		print_message("case: %s\n", v[i].what);
+		assert_set(t, NATOUT_SET_MASQ6, v[i].masq6);
+		assert_set(t, NATOUT_SET_ALL6, v[i].all6);
+		assert_set(t, NATOUT_SET_MASQ, v[i].masq4);
+		policy_nft_free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sets_follow_calicos_rule),
+		cmocka_unit_test(test_ipv6_sets),
 		cmocka_unit_test(test_one_nat_chain_at_postrouting_with_the_masquerade_rule),
 		cmocka_unit_test(test_batch_encodes_a_nat_chain_and_replays_to_the_desired_table),
 		cmocka_unit_test(test_a_pool_change_is_only_element_changes),

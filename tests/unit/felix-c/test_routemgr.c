@@ -1,7 +1,8 @@
 /* The route manager without a kernel: a fake of its seam records what it
  * sends. Desired pod routes resolve to their veth by name, however many
- * cali* links there are; blocks become blackholes; what we no longer want
- * goes; a failed operation is counted and the rest still applied. */
+ * cali* links there are, for both families; blocks of both families become
+ * blackholes; what we no longer want goes; a failed operation is counted
+ * and the rest still applied. */
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <setjmp.h>
@@ -26,7 +27,8 @@ struct fake {
 	size_t n_links;
 	struct nl_route routes[64]; /* the kernel's routes of our protocol */
 	size_t n_routes;
-	char sent[64][80];	    /* "+10.65.1.5/32 dev 7", "-10.65.3.0/26 blackhole" */
+	char sent[64][80];	    /* "+10.65.1.5/32 dev 7", "-fd00::/122 blackhole" */
+	unsigned dumps;		    /* bit per family dumped: 1 IPv4, 2 IPv6 */
 	size_t n_sent;
 	int fail_add;		    /* error for every add, 0: none */
 };
@@ -48,10 +50,11 @@ static int f_routes(void *k, int family, int protocol, nl_route_cb cb, void *use
 {
 	struct fake *f = k;
 
-	assert_int_equal(family, AF_INET);
+	assert_true(family == AF_INET || family == AF_INET6);
 	assert_int_equal(protocol, NL_RTPROT_CALICO);
+	f->dumps |= family == AF_INET ? 1 : 2;
 	for (size_t i = 0; i < f->n_routes; i++) {
-		int r = cb(&f->routes[i], userdata);
+		int r = f->routes[i].family == family ? cb(&f->routes[i], userdata) : 0;
 
 		if (r < 0)
 			return r;
@@ -61,12 +64,12 @@ static int f_routes(void *k, int family, int protocol, nl_route_cb cb, void *use
 
 static void record(struct fake *f, char op, const struct nl_route *r)
 {
-	struct in_prefix p = { .family = AF_INET, .len = r->dst_len };
+	struct in_prefix p = { .family = r->family, .len = r->dst_len };
 	char text[PREFIX_STRLEN];
 
 	assert_true(f->n_sent < ELEMENTSOF(f->sent));
 	assert_int_equal(r->protocol, NL_RTPROT_CALICO);
-	memcpy(p.addr, r->dst, 4);
+	memcpy(p.addr, r->dst, sizeof(p.addr));
 	assert_int_equal(prefix_format(&p, false, text, sizeof(text)), 0);
 	if (r->type == RTN_BLACKHOLE)
 		snprintf(f->sent[f->n_sent++], sizeof(f->sent[0]), "%c%s blackhole", op, text);
@@ -112,9 +115,9 @@ static void add_observed(struct fake *f, const char *cidr, int type, int oif)
 	struct nl_route *r = &f->routes[f->n_routes++];
 
 	assert_int_equal(prefix_parse(cidr, 0, &p), 0);
-	*r = (struct nl_route){ .family = AF_INET, .dst_len = p.len, .type = type, .oif = oif,
+	*r = (struct nl_route){ .family = p.family, .dst_len = p.len, .type = type, .oif = oif,
 				.protocol = NL_RTPROT_CALICO, .table = RT_TABLE_MAIN };
-	memcpy(r->dst, p.addr, 4);
+	memcpy(r->dst, p.addr, sizeof(r->dst));
 }
 
 static bool sent(const struct fake *f, const char *op)
@@ -166,8 +169,41 @@ static void test_plans_pod_routes_and_blackholes(void **state)
 	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
 	assert_true(sent(&e->f, "+10.65.1.5/32 dev 7"));
 	assert_true(sent(&e->f, "-10.65.3.0/26 blackhole"));
-	assert_int_equal(e->f.n_sent, 2); /* no IPv6 block route, nothing for p2 */
+	assert_true(sent(&e->f, "+fd00::/122 blackhole"));
+	assert_int_equal(e->f.n_sent, 3); /* nothing for p2 */
+	assert_int_equal(e->f.dumps, 3);
 	assert_int_equal(e->t.m->errors, 0);
+}
+
+/* A dual-stack pod: its /32 and its /128 on its veth; an IPv6 blackhole the
+ * kernel shows on lo (ifindex 1) is right as it is; an IPv6 block no longer
+ * ours goes; an unknown /128 waits for the grace (0 here: it goes). */
+static void test_dual_stack_pod_and_ipv6_blocks(void **state)
+{
+	struct env *e = *state;
+	const struct policy_pod *p;
+
+	json_object_set_new(e->t.affs, "a", mgrtest_affinity("n1", "confirmed", NULL, "10.65.1.0/26"));
+	json_object_set_new(e->t.affs, "b", mgrtest_affinity("n1", "confirmed", NULL,
+							      "fd00:65::40/122"));
+	mgrtest_add_pod(e->t.model, "p1", "n1", "10.65.1.5,fd00:65::45", false);
+	p = policy_model_get_pod(e->t.model, "ns", "p1");
+	add_link(&e->f, p->ifname, 7);
+	add_observed(&e->f, "fd00:65::40/122", RTN_BLACKHOLE, 1);
+	add_observed(&e->f, "fd00:65::80/122", RTN_BLACKHOLE, 1);
+	add_observed(&e->f, "10.65.1.0/26", RTN_BLACKHOLE, 0);
+	add_observed(&e->f, "fd00:65::99/128", RTN_UNICAST, 7);
+	mgrtest_env_build(&e->t);
+
+	assert_int_equal(e->t.m->ops->apply(e->t.m), 0);
+	assert_true(sent(&e->f, "+10.65.1.5/32 dev 7"));
+	assert_true(sent(&e->f, "+fd00:65::45/128 dev 7"));
+	assert_true(sent(&e->f, "-fd00:65::80/122 blackhole"));
+	assert_true(sent(&e->f, "-fd00:65::99/128 dev 7"));
+	assert_int_equal(e->f.n_sent, 4);
+	assert_int_equal(e->t.m->errors, 0);
+	assert_int_equal(e->t.d.n_local, 1);
+	assert_int_equal(e->t.d.n_pod_routes, 2);
 }
 
 /* The old fixed table of 4,096 links dropped every veth past it. */
@@ -209,6 +245,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plans_pod_routes_and_blackholes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dual_stack_pod_and_ipv6_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_link_resolves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_add_is_counted_and_returned, setup,
 						teardown),

@@ -18,19 +18,29 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A host route of either family (an address without "/len"). */
 static struct felix_route pod(const char *addr, int oif)
 {
-	struct felix_route r = { .len = 32, .type = RTN_UNICAST, .oif = oif };
+	struct felix_route r = { .type = RTN_UNICAST, .oif = oif };
 
-	assert_int_equal(inet_pton(AF_INET, addr, &r.dst), 1);
+	assert_int_equal(prefix_parse(addr, PREFIX_ADDR_ONLY, &r.dst), 0);
 	return r;
 }
 
 static struct felix_route blackhole(const char *addr, uint8_t len)
 {
-	struct felix_route r = { .len = len, .type = RTN_BLACKHOLE };
+	struct felix_route r = { .type = RTN_BLACKHOLE };
 
-	assert_int_equal(inet_pton(AF_INET, addr, &r.dst), 1);
+	assert_int_equal(prefix_parse(addr, PREFIX_ADDR_ONLY, &r.dst), 0);
+	r.dst.len = len;
+	return r;
+}
+
+static struct felix_route v4host(uint32_t host_order, uint8_t type, int oif)
+{
+	struct felix_route r = { .dst = prefix_from_ipv4(htonl(host_order)), .type = type,
+				 .oif = oif };
+
 	return r;
 }
 
@@ -175,8 +185,8 @@ static void test_unwanted_unicast_kept_for_grace_then_deleted(void **state)
 	plan(NULL, 0, o, 1, &g, 5000, 10000, &p);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(g.n, 1);
-	assert_int_equal(g.v[0].dst, o[0].dst);
-	assert_int_equal(g.v[0].len, 32);
+	assert_true(prefix_equal(&g.v[0].dst, &o[0].dst));
+	assert_int_equal(g.v[0].dst.len, 32);
 	assert_int_equal(g.v[0].since_ms, 1000);
 	/* t=10999: 1 ms short of the grace. */
 	plan(NULL, 0, o, 1, &g, 10999, 10000, &p);
@@ -342,7 +352,7 @@ static void test_grace_never_outgrows_observed(void **state)
 		for (size_t k = 0; k < g.n; k++) {
 			size_t i = 0;
 
-			while (i < n && o[i].dst != g.v[k].dst)
+			while (i < n && !prefix_equal(&o[i].dst, &g.v[k].dst))
 				i++;
 			assert_true(i < n);
 			assert_int_equal(g.v[k].since_ms, t < 20 ? 0 : 21 + i / 15);
@@ -366,10 +376,8 @@ static void test_many_routes_diff(void **state)
 	assert_non_null(d);
 	assert_non_null(o);
 	for (int i = 0; i < N; i++) {
-		d[(i * 7) % N] = (struct felix_route){ .dst = htonl(0x0a410000u + i), .len = 32,
-						       .type = RTN_UNICAST, .oif = 3 };
-		o[(i * 13) % N] = (struct felix_route){ .dst = htonl(0x0a410000u + i + N / 2),
-							.len = 32, .type = RTN_BLACKHOLE };
+		d[(i * 7) % N] = v4host(0x0a410000u + i, RTN_UNICAST, 3);
+		o[(i * 13) % N] = v4host(0x0a410000u + i + N / 2, RTN_BLACKHOLE, 0);
 	}
 	assert_int_equal(routes_plan(d, N, o, N, &g, 0, 0, &ops, &n), 0);
 	for (size_t i = 0; i < n; i++) {
@@ -377,7 +385,7 @@ static void test_many_routes_diff(void **state)
 			seen_del = true;
 			dels++;
 			assert_int_equal(ops[i].route.type, RTN_BLACKHOLE);
-			assert_true(ntohl(ops[i].route.dst) >= 0x0a410000u + N);
+			assert_true(ntohl(prefix_ipv4(&ops[i].route.dst)) >= 0x0a410000u + N);
 		} else {
 			assert_false(seen_del);
 			adds++;
@@ -392,10 +400,45 @@ static void test_many_routes_diff(void **state)
 	free(o);
 }
 
+/* IPv6 routes go through the same plan as IPv4 ones: /128s to veths, /122
+ * blackholes (the kernel shows them on lo: the oif of a blackhole never
+ * matters), the grace for unwanted host routes, and an IPv4 route whose 4
+ * bytes begin an IPv6 one is another route. */
+static void test_ipv6_and_both_families(void **state)
+{
+	struct felix_route d[] = { pod("fd00:65::5", 3), blackhole("fd00:65::", 122),
+				   pod("10.65.0.5", 3), pod("fd00:65::6", 4) };
+	struct felix_route o[] = { pod("fd00:65::5", 3), blackhole("fd00:65::", 122),
+				   pod("fd00:65::9", 5), blackhole("fd00:66::40", 122),
+				   pod("fd00:65::6", 9), pod("10.65.0.5", 3) };
+	struct felix_route same4 = pod("253.0.0.101", 3), same6 = pod("fd00:65::", 3);
+	struct route_grace g = {};
+	struct plan p;
+	char buf[80];
+
+	(void)state;
+	assert_string_equal(felix_route_to_string(&d[0], buf, sizeof(buf)), "fd00:65::5/128 dev #3");
+	assert_string_equal(felix_route_to_string(&d[1], buf, sizeof(buf)),
+			    "fd00:65::/122 blackhole");
+	o[1].oif = 1; /* lo */
+	plan(d, ARRAY_SIZE(d), o, ARRAY_SIZE(o), &g, 1000, 10000, &p);
+	assert_string_equal(p.text, "+fd00:65::6/128 dev #4\n-fd00:66::40/122 blackhole\n");
+	assert_int_equal(g.n, 1); /* fd00:65::9 waits for the grace */
+	assert_int_equal(g.v[0].dst.family, AF_INET6);
+	plan(d, ARRAY_SIZE(d), o, ARRAY_SIZE(o), &g, 11000, 10000, &p);
+	assert_string_equal(p.text, "+fd00:65::6/128 dev #4\n-fd00:65::9/128 dev #5\n"
+				    "-fd00:66::40/122 blackhole\n");
+	/* 253.0.0.101 is fd 00 00 65, the first bytes of fd00:65::, not its family. */
+	plan(&same4, 1, &same6, 1, &g, 11000, 0, &p);
+	assert_string_equal(p.text, "+253.0.0.101/32 dev #3\n-fd00:65::/128 dev #3\n");
+	route_grace_done(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route_to_string),
+		cmocka_unit_test(test_ipv6_and_both_families),
 		cmocka_unit_test(test_empty_inputs),
 		cmocka_unit_test(test_in_sync_plans_nothing),
 		cmocka_unit_test(test_adds_missing_and_deletes_unwanted_blackholes),
