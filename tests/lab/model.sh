@@ -6,9 +6,11 @@
 #
 #   lab model up               create the model (felix-c must run: lab agent up)
 #   lab model reset            labels back to the model's, every policy of x/y/z gone
-#   lab matrix [PORT/PROTO...] the reachability matrix, probed in parallel
+#   lab matrix [--ipv6] [PORT/PROTO...]
+#                              the reachability matrix, probed in parallel
 #                              (default 80/tcp); rows from, columns to,
-#                              "." allowed, "X" denied
+#                              "." allowed, "X" denied; --ipv6: to the pods'
+#                              IPv6 addresses (an --ipv6 lab)
 #
 # A pod probing its own address never leaves its namespace, so the diagonal
 # is always allowed (upstream's loopback).
@@ -71,13 +73,17 @@ model_reset() {
 	done
 }
 
-# matrix PORT/PROTO...: every source probes every destination on every
-# PORT/PROTO in one probe run, all sources at once; then one table each.
+# matrix FAMILY PORT/PROTO...: every source probes every destination (its
+# address of FAMILY, 4 or 6) on every PORT/PROTO in one probe run, all
+# sources at once; then one table each.
 matrix() {
-	local src dst pp d out specs row line
+	local fam=$1 src dst pp d out specs row line
 	local -A ip
+	shift
 	d=$(mktemp -d)
-	for dst in $(model_pods); do ip[$dst]=$(pod_ip "${dst%/*}" "${dst#*/}"); done
+	for dst in $(model_pods); do
+		ip[$dst]=$(pod_ip "${dst%/*}" "${dst#*/}" "$fam") || die "matrix: $dst has no IPv$fam address"
+	done
 	for src in $(model_pods); do
 		specs=()
 		for pp in "$@"; do
@@ -114,11 +120,12 @@ cmd_model() {
 }
 
 cmd_matrix() {
-	local pp
+	local pp fam=4
 	[ -d "$(state)" ] || die "no lab named '$LAB_NAME'"
+	[ "${1:-}" = --ipv6 ] && fam=6 && shift
 	[ $# -gt 0 ] || set -- 80/tcp
 	for pp in "$@"; do
 		[[ $pp =~ ^[0-9]+/(tcp|udp|sctp)$ ]] || die "matrix: PORT/tcp|udp|sctp, not '$pp'"
 	done
-	matrix "$@"
+	matrix "$fam" "$@"
 }

@@ -1,9 +1,11 @@
 /* calico-c-policy-probe: the responder and prober of the policy tests.
  *
  *   serve [--ready FILE] PORT...     TCP, UDP (and SCTP if the kernel has it)
- *                                    on each port: TCP/SCTP send "ok\n" then
- *                                    echo; UDP answers "ok" to each datagram
- *   check [--timeout MS] SPEC...     SPEC = tcp|udp|sctp:IPv4:PORT; all probes
+ *                                    on each port, IPv4 and IPv6: TCP/SCTP send
+ *                                    "ok\n" then echo; UDP answers "ok" to each
+ *                                    datagram
+ *   check [--timeout MS] SPEC...     SPEC = tcp|udp|sctp:ADDR:PORT, ADDR IPv4
+ *                                    or IPv6 (the port after the last ':'); all probes
  *                                    run at once; prints "SPEC ok|fail" each
  *   hold [--ms N] [--ready FILE] tcp:IP:PORT
  *                                    one connection kept busy (a byte echoed
@@ -48,24 +50,41 @@ static int touch(const char *path)
 	return 0;
 }
 
-static int parse_spec(const char *spec, int *ret_type, int *ret_proto, struct sockaddr_in *ret)
+/* An address of either family and its length, for connect(). */
+struct target {
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
+static int parse_spec(const char *spec, int *ret_type, int *ret_proto, struct target *ret)
 {
-	char buf[64], *ip, *port;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ret->sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ret->sa;
+	char buf[80], *ip, *port;
+	uint16_t p;
 
 	if (strlen(spec) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, spec);
 	ip = strchr(buf, ':');
-	port = ip ? strchr(ip + 1, ':') : NULL;
-	if (!port)
+	port = strrchr(buf, ':');
+	if (!ip || port == ip)
 		return -EINVAL;
 	*ip++ = '\0';
 	*port++ = '\0';
+	p = htons((uint16_t)atoi(port));
 	memset(ret, 0, sizeof(*ret));
-	ret->sin_family = AF_INET;
-	ret->sin_port = htons((uint16_t)atoi(port));
-	if (inet_pton(AF_INET, ip, &ret->sin_addr) != 1)
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = p;
+		ret->len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = p;
+		ret->len = sizeof(*s6);
+	} else {
 		return -EINVAL;
+	}
 	if (strcmp(buf, "tcp") == 0)
 		*ret_type = SOCK_STREAM, *ret_proto = IPPROTO_TCP;
 	else if (strcmp(buf, "udp") == 0)
@@ -96,14 +115,16 @@ static int add_fd(struct server *s, int fd, int kind)
 	return 0;
 }
 
+/* One socket for both families (IPv4 as v4-mapped addresses). */
 static int listen_on(struct server *s, int type, int proto, uint16_t port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int one = 1, fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int one = 1, zero = 0, fd = socket(AF_INET6, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 512) < 0)) {
 		int r = -errno;
@@ -117,7 +138,7 @@ static int listen_on(struct server *s, int type, int proto, uint16_t port)
 static void serve_event(struct server *s, int i)
 {
 	char buf[2048];
-	struct sockaddr_in from;
+	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
 	ssize_t n;
 	int c;
@@ -190,16 +211,16 @@ struct probe {
 
 static void probe_start(struct probe *p)
 {
-	struct sockaddr_in a;
+	struct target a;
 	int type, proto;
 
 	p->st = P_FAIL;
 	if (parse_spec(p->spec, &type, &proto, &a) < 0)
 		return;
-	p->fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	p->fd = socket(a.sa.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 	if (p->fd < 0)
 		return;
-	if (connect(p->fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS)
+	if (connect(p->fd, (struct sockaddr *)&a.sa, a.len) < 0 && errno != EINPROGRESS)
 		return;
 	if (type == SOCK_DGRAM) {
 		p->st = send(p->fd, "x", 1, 0) == 1 ? P_READING : P_FAIL;
@@ -278,7 +299,7 @@ static int cmd_hold(int argc, char **argv)
 {
 	const char *ready = NULL, *spec = NULL;
 	long ms = 3000, end;
-	struct sockaddr_in a;
+	struct target a;
 	int type, proto, fd, n_echo = 0;
 	char buf[8];
 
@@ -292,8 +313,8 @@ static int cmd_hold(int argc, char **argv)
 	}
 	if (!spec || parse_spec(spec, &type, &proto, &a) < 0 || type != SOCK_STREAM)
 		return 2;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+	fd = socket(a.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a.sa, a.len) < 0)
 		return 1;
 	if (!wait_in(fd, 1000) || recv(fd, buf, 3, 0) != 3 || touch(ready) < 0)
 		return 1;

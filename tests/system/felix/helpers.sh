@@ -3,7 +3,8 @@
 . "$CALICO_C_SRC/tests/system/lib.sh"
 
 LAB_NAME=fx-$$
-lab up --name "$LAB_NAME" --nodes "${FX_NODES:-3}" --tors 1 >/dev/null 2>&1 || fail "lab up"
+# shellcheck disable=SC2086 # FX_LAB_OPTS: more `lab up` options (--ipv6)
+lab up --name "$LAB_NAME" --nodes "${FX_NODES:-3}" --tors 1 ${FX_LAB_OPTS:-} >/dev/null 2>&1 || fail "lab up"
 on_exit "lab down --name '$LAB_NAME' >/dev/null 2>&1"
 eval "$(lab env --name "$LAB_NAME")"
 on_exit "tail -n 25 '$LAB_STATE'/log/felix-node*.log >&2 || true"
