@@ -37,11 +37,17 @@
 #define CHAIN_OPEN "cc_open"
 #define CHAIN_INPUT "cc_input"
 #define CHAIN_WL_TO_HOST "cc_wl_to_host"
+#define CHAIN_INPUT_DROP "cc_input_drop"
 #define LOG_PREFIX_LEN_MAX 127 /* nft's log prefix limit (NF_LOG_PREFIXLEN - 1) */
 /* The packet mark bit a Pass sets on its way out of a policy chain: the
  * tier chain sees it, clears it and returns to the profile chain, which
  * goes on with the next tier (Calico's mask 0xffff0000 holds it too). */
 #define PASS_MARK 0x00100000u
+/* The packet mark bit of a workload's packet to its host under
+ * DefaultEndpointToHostAction Drop, set before its egress policy: the
+ * policy's accept ends CHAIN_INPUT only, and CHAIN_INPUT_DROP, the next
+ * input base chain, drops what carries the bit (also in Calico's mask). */
+#define HOST_DROP_MARK 0x00200000u
 #define NAME_MAX_LEN 200
 
 /* One pod-dependent set pair (v4, v6); see the top comment. */
@@ -1399,12 +1405,49 @@ static int icmp6_to_host_rules(struct policy_nft_chain *c)
 	return r;
 }
 
-/* Workload -> its own host (see compile.h): the input base chain and the
- * chain it sends workload traffic to. */
+/* Under Drop: the input base chain after CHAIN_INPUT, dropping a
+ * workload's packets to the host that its egress policy let through. */
+static int input_drop_chain(struct policy_desired *d)
+{
+	struct policy_nft_chain *c;
+	int r;
+
+	r = policy_nft_chain_add(d->nft, CHAIN_INPUT_DROP, &c);
+	if (r < 0)
+		return r;
+	c->base = true;
+	c->hooknum = NF_INET_LOCAL_IN;
+	c->prio = 1;
+	c->policy = NF_ACCEPT;
+	return base_rule(c, "DefaultEndpointToHostAction Drop", POLICY_MATCH_IIF_PREFIX, 0, "cali",
+			 POLICY_MATCH_MARK, HOST_DROP_MARK, POLICY_VERDICT_DROP);
+}
+
+/* The jump from CHAIN_INPUT to CHAIN_WL_TO_HOST. */
+static int wl_to_host_jump(struct policy_nft_chain *c)
+{
+	struct policy_nft_rule *j = policy_nft_rule_new();
+	int r;
+
+	if (!j || !(j->target = strdup(CHAIN_WL_TO_HOST))) {
+		policy_nft_rule_free(j);
+		return -ENOMEM;
+	}
+	j->verdict = POLICY_VERDICT_JUMP;
+	r = policy_nft_rule_match(j, POLICY_MATCH_IIF_PREFIX, 0, 0, "cali");
+	if (r < 0) {
+		policy_nft_rule_free(j);
+		return r;
+	}
+	return chain_push(c, j, "workload to host");
+}
+
+/* Workload -> its own host (see compile.h): the input base chain, the chain
+ * it sends workload traffic to and, under Drop, CHAIN_INPUT_DROP. */
 static int input_chains(struct policy_desired *d)
 {
+	bool drop = d->host_action == POLICY_HOST_DROP;
 	struct policy_nft_chain *c, *w;
-	struct policy_nft_rule *j;
 	int r;
 
 	r = policy_nft_chain_add(d->nft, CHAIN_WL_TO_HOST, &w);
@@ -1421,33 +1464,24 @@ static int input_chains(struct policy_desired *d)
 	if (r == 0)
 		r = base_rule(c, "conntrack invalid", POLICY_MATCH_IIF_PREFIX, 0, "cali",
 			      POLICY_MATCH_CT_STATE, POLICY_CT_INVALID, POLICY_VERDICT_DROP);
-	if (r < 0)
-		return r;
-	j = policy_nft_rule_new();
-	if (!j || !(j->target = strdup(CHAIN_WL_TO_HOST))) {
-		policy_nft_rule_free(j);
-		return -ENOMEM;
-	}
-	j->verdict = POLICY_VERDICT_JUMP;
-	r = policy_nft_rule_match(j, POLICY_MATCH_IIF_PREFIX, 0, 0, "cali");
-	if (r < 0) {
-		policy_nft_rule_free(j);
-		return r;
-	}
-	r = chain_push(c, j, "workload to host");
+	if (r == 0)
+		r = wl_to_host_jump(c);
 	if (r == 0 && d->v6)
 		r = icmp6_to_host_rules(w);
-	if (r < 0)
-		return r;
-	if (d->host_action == POLICY_HOST_DROP)
-		return verdict_rule(d, w, POLICY_VERDICT_DROP, -1, false,
-				    "DefaultEndpointToHostAction Drop");
-	/* Accept and Return: the endpoint's egress profile decides (it always
-	 * ends in a verdict); an interface without one is unknown: drop. */
-	r = base_rule(w, "dispatch to host", POLICY_MATCH_IIF_VMAP, 0, MAP_FROM_WL,
-		      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	/* Drop, as Calico: the egress policy first (its Log rules and counters
+	 * see the packet), then the drop in CHAIN_INPUT_DROP. */
+	if (r == 0 && drop)
+		r = verdict_rule(d, w, POLICY_VERDICT_MARK, -1, false,
+				 "DefaultEndpointToHostAction Drop after egress policy");
+	if (r == 0)
+		r = base_rule(w, "dispatch to host", POLICY_MATCH_IIF_VMAP, 0, MAP_FROM_WL,
+			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	/* the endpoint's profile always ends in a verdict: an interface without
+	 * one is unknown */
 	if (r == 0)
 		r = verdict_rule(d, w, POLICY_VERDICT_DROP, -1, false, "unknown workload to host");
+	if (r == 0 && drop)
+		r = input_drop_chain(d);
 	return r;
 }
 
@@ -1702,10 +1736,10 @@ static int verdict_rule(const struct policy_desired *d, struct policy_nft_chain 
 
 	if (!r)
 		return -ENOMEM;
-	r->counter = verdict != POLICY_VERDICT_UNMARK_RETURN;
+	r->counter = verdict != POLICY_VERDICT_UNMARK_RETURN && verdict != POLICY_VERDICT_MARK;
 	e = rule_log(d, r, log_group, label);
 	r->verdict = verdict;
-	r->mark = PASS_MARK;
+	r->mark = verdict == POLICY_VERDICT_MARK ? HOST_DROP_MARK : PASS_MARK;
 	if (e == 0 && pass_check)
 		e = policy_nft_rule_match(r, POLICY_MATCH_MARK, 0, PASS_MARK, NULL);
 	if (e < 0) {

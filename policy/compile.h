@@ -21,16 +21,20 @@
  *     iifname "cali*" jump cc_wl_to_host }   pod -> its own node
  *   chain cc_wl_to_host {
  *     IPv6 neighbour discovery, router solicitation, MLD: accept
- *     Drop:          drop
- *     Accept/Return: iifname vmap @cc_from_wl; drop (unknown workload) }
+ *     Drop only: meta mark set meta mark | 0x00200000
+ *     iifname vmap @cc_from_wl
+ *     drop }                                  (unknown workload)
+ *   chain cc_input_drop { hook input priority 1; policy accept   (Drop only)
+ *     iifname "cali*" meta mark & 0x00200000 != 0 drop }
  *
  * Traffic from a workload to its own host is Calico's: the endpoint's egress
  * policy (the same profile chain as forwarded traffic), then
- * DefaultEndpointToHostAction. With Drop nothing reaches the host (Calico
- * evaluates the egress policy first, but its outcome is a drop either way:
- * only Log rules and counters differ, they do not see such packets here).
- * Accept and Return are the same in nftables: an accept in our table does
- * not stop other tables' input chains, which Return leaves the packet to.
+ * DefaultEndpointToHostAction. The policy's accept ends cc_input only, so
+ * under Drop the packet, marked before the policy, is dropped by the next
+ * input base chain (the policy's Log rules and counters still see it, as in
+ * Calico). Accept and Return are the same in nftables: an accept in our
+ * table does not stop other tables' input chains, which Return leaves the
+ * packet to.
  * Host -> own workload is not policed, as in Calico (no output chain); the
  * workload's replies are established and accepted first.
  *

@@ -719,9 +719,9 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 	if (pr->verdict == POLICY_VERDICT_MASQUERADE) /* a statement that ends in accept */
 		return expr_add(r, "masq") ? 0 : -ENOMEM;
 	if (pr->verdict == POLICY_VERDICT_MARK_RETURN ||
-	    pr->verdict == POLICY_VERDICT_UNMARK_RETURN) {
+	    pr->verdict == POLICY_VERDICT_UNMARK_RETURN || pr->verdict == POLICY_VERDICT_MARK) {
 		int x = ex_mark_bits(r, ~pr->mark,
-				     pr->verdict == POLICY_VERDICT_MARK_RETURN ? pr->mark : 0);
+				     pr->verdict == POLICY_VERDICT_UNMARK_RETURN ? 0 : pr->mark);
 
 		if (x < 0)
 			return x;
@@ -730,6 +730,8 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 			return -ENOMEM;
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+		if (pr->verdict == POLICY_VERDICT_MARK)
+			return 0; /* no verdict: on to the next rule */
 	}
 	if (pr->verdict == POLICY_VERDICT_DNAT_DADDR_MAP || pr->verdict == POLICY_VERDICT_DNAT_PORT_MAP)
 		return ex_dnat_map(r, pr->target, pr->verdict == POLICY_VERDICT_DNAT_DADDR_MAP);

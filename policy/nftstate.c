@@ -427,11 +427,12 @@ int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret)
 	} else if (r->verdict == POLICY_VERDICT_MASQUERADE) {
 		text_add(&t, "masquerade");
 	} else if (r->verdict == POLICY_VERDICT_MARK_RETURN ||
-		   r->verdict == POLICY_VERDICT_UNMARK_RETURN) {
-		snprintf(num, sizeof(num), "0x%08x return", r->mark);
-		text_add(&t, r->verdict == POLICY_VERDICT_MARK_RETURN
-				     ? "meta mark set meta mark | "
-				     : "meta mark set meta mark & ~");
+		   r->verdict == POLICY_VERDICT_UNMARK_RETURN || r->verdict == POLICY_VERDICT_MARK) {
+		snprintf(num, sizeof(num), "0x%08x%s", r->mark,
+			 r->verdict == POLICY_VERDICT_MARK ? "" : " return");
+		text_add(&t, r->verdict == POLICY_VERDICT_UNMARK_RETURN
+				     ? "meta mark set meta mark & ~"
+				     : "meta mark set meta mark | ");
 		text_add(&t, num);
 	} else if (r->verdict == POLICY_VERDICT_DNAT_DADDR_MAP ||
 		   r->verdict == POLICY_VERDICT_DNAT_PORT_MAP) {

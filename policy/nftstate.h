@@ -125,6 +125,7 @@ enum policy_verdict {
 	POLICY_VERDICT_DNAT_DADDR_MAP,
 	/* the same, keyed by meta l4proto . th dport (DNATANY4) */
 	POLICY_VERDICT_DNAT_PORT_MAP,
+	POLICY_VERDICT_MARK, /* meta mark set meta mark | mark, and on to the next rule */
 	_POLICY_VERDICT_MAX,
 };
 
@@ -140,7 +141,7 @@ struct policy_nft_rule {
 	char *log_prefix; /* its prefix (with log_group), NULL: none */
 	enum policy_verdict verdict;
 	char *target; /* JUMP: chain; DNAT_*_MAP: map */
-	uint32_t mark; /* MARK_RETURN, UNMARK_RETURN */
+	uint32_t mark; /* MARK_RETURN, UNMARK_RETURN, MARK */
 	/* observed only */
 	uint64_t handle;
 	uint64_t packets, bytes;

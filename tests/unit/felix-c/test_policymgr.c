@@ -22,6 +22,7 @@ struct fake {
 	size_t last_ops;
 	int fail;
 	char last_host_rule[128]; /* label of the last batch's last rule in cc_wl_to_host */
+	bool input_drop;	  /* the last batch added or kept cc_input_drop */
 };
 
 static int f_read(void *k, const char *table, struct policy_nft **ret)
@@ -41,6 +42,10 @@ static int f_apply(void *k, const struct policy_plan *p, char **ret_error)
 		return f->fail;
 	f->batches++;
 	f->last_ops = p->n_ops;
+	f->input_drop = false;
+	for (size_t i = 0; i < p->n_ops; i++)
+		if (p->ops[i].kind == POLICY_OP_CHAIN_ADD && strcmp(p->ops[i].name, "cc_input_drop") == 0)
+			f->input_drop = true;
 	for (size_t i = 0; i < p->n_ops; i++)
 		if (p->ops[i].kind == POLICY_OP_RULE_ADD &&
 		    strcmp(p->ops[i].name, "cc_wl_to_host") == 0)
@@ -108,7 +113,8 @@ static void test_settings_change_recompiles_the_table(void **state)
 
 	mgrtest_add_pod(e->model, "p1", "n1", "10.65.1.5", false);
 	assert_int_equal(e->m->ops->apply(e->m), 0);
-	assert_string_equal(e->f.last_host_rule, "DefaultEndpointToHostAction Drop");
+	assert_string_equal(e->f.last_host_rule, "unknown workload to host");
+	assert_true(e->f.input_drop);
 	/* the same settings: nothing to do */
 	assert_false(policymgr_configure(e->m, POLICY_HOST_DROP, "calico-packet", -1));
 	assert_int_equal(e->m->ops->apply(e->m), 0);
@@ -118,7 +124,7 @@ static void test_settings_change_recompiles_the_table(void **state)
 	assert_int_equal(e->m->ops->apply(e->m), 0);
 	assert_int_equal(e->f.reads, 2);
 	assert_int_equal(e->f.batches, 2);
-	assert_string_equal(e->f.last_host_rule, "unknown workload to host");
+	assert_false(e->f.input_drop); /* Accept: no drop after the egress policy */
 	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3));
 	assert_false(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3));
 }

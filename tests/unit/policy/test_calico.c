@@ -181,6 +181,9 @@ static enum ev eval_rule(const struct policy_nft *t, const struct policy_nft_rul
 		p->mark &= ~r->mark;
 		*ret_return = true;
 		return EV_CONTINUE;
+	case POLICY_VERDICT_MARK:
+		p->mark |= r->mark;
+		return EV_CONTINUE;
 	default:
 		return jump ? eval_chain(t, jump, p, depth + 1) : EV_CONTINUE;
 	}
@@ -216,11 +219,14 @@ static bool allowed(const struct policy_nft *t, struct pkt p)
 	return true;
 }
 
-/* Workload -> its own host: the input hook. */
+/* Workload -> its own host: the input hook's base chains, in order. */
 static bool to_host(const struct policy_nft *t, struct pkt p)
 {
 	memset(p.oif, 0, sizeof(p.oif));
-	return eval_chain(t, "cc_input", &p, 0) != EV_DROP;
+	if (eval_chain(t, "cc_input", &p, 0) == EV_DROP)
+		return false;
+	return !policy_nft_chain_get(t, "cc_input_drop") ||
+	       eval_chain(t, "cc_input_drop", &p, 0) != EV_DROP;
 }
 
 /* ---- fixtures ---- */

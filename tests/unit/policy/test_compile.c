@@ -205,14 +205,17 @@ static void test_no_policy_opens_known_pods_and_drops_unknown_interfaces(void **
 		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 133 counter accept\n"
 		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 135 counter accept\n"
 		     "meta nfproto ipv6 meta l4proto 58 @th,0,8 136 counter accept\n"
+		     "meta mark set meta mark | 0x00200000\n"
+		     "iifname vmap @cc_from_wl\n"
 		     "counter drop\n");
+	assert_rules(&f, "cc_input_drop", "iifname \"cali*\" meta mark & 0x00200000 != 0 counter drop\n");
 	for (size_t i = 0; i < ELEMENTSOF(pods); i++) {
 		assert_string_equal(profile_of(&f, pods[i][0], pods[i][1], true), "cc_open");
 		assert_string_equal(profile_of(&f, pods[i][0], pods[i][1], false), "cc_open");
 	}
 	assert_int_equal(policy_nft_set_size(policy_nft_set_get(nft(&f), "cc_to_wl")),
 			 ELEMENTSOF(pods));
-	assert_int_equal(nft(&f)->chains.n_items, 5);
+	assert_int_equal(nft(&f)->chains.n_items, 6);
 	done(&f);
 }
 
