@@ -42,7 +42,7 @@ struct felix_pod_route {
 
 /* A local pod's hostPort (felix-c/hostport.h): connections to @proto
  * @host_port on @host_ip (@any_ip: on every address of the node) go to
- * @pod_ip:@container_port. IPv4 only, like the rest of felix-c. */
+ * @pod_ip:@container_port. IPv4 only (an IPv6 hostIP is not mapped). */
 struct felix_host_port {
 	const struct policy_pod *pod; /* borrowed from the model, until the next update */
 	uint8_t proto;		      /* IPPROTO_TCP, _UDP, _SCTP */

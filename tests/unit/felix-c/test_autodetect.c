@@ -265,6 +265,14 @@ static const struct {
 	{ "eth1", "2001:db8:99::7/48", true },		/* 6 */
 };
 
+static void cands6(struct autodetect_addr v[static ARRAY_SIZE(cand6_table)])
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cand6_table); i++)
+		v[i] = (struct autodetect_addr){ .ifname = cand6_table[i].ifname,
+						 .addr = pfx(cand6_table[i].addr),
+						 .global = cand6_table[i].global };
+}
+
 static void test_choose_ipv6(void **state)
 {
 	static const struct {
@@ -286,10 +294,7 @@ static void test_choose_ipv6(void **state)
 	struct autodetect_addr v[ARRAY_SIZE(cand6_table)];
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
-		v[i] = (struct autodetect_addr){ .ifname = cand6_table[i].ifname,
-						 .addr = pfx(cand6_table[i].addr),
-						 .global = cand6_table[i].global };
+	cands6(v);
 	for (size_t i = 0; i < ARRAY_SIZE(vec); i++) {
 		size_t idx = 999;
 		int r = autodetect_choose(vec[i].method, NULL, v, ARRAY_SIZE(v), &idx);
@@ -309,10 +314,7 @@ static void test_choose_target(void **state)
 	size_t idx = 999;
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
-		v[i] = (struct autodetect_addr){ .ifname = cand6_table[i].ifname,
-						 .addr = pfx(cand6_table[i].addr),
-						 .global = cand6_table[i].global };
+	cands6(v);
 	t = pfx("2001:db8:31::11");
 	assert_int_equal(autodetect_choose("kubernetes-internal-ip", &t, v, ARRAY_SIZE(v), &idx), 0);
 	assert_int_equal(idx, 5);
