@@ -115,17 +115,24 @@ static int add_fd(struct server *s, int fd, int kind)
 	return 0;
 }
 
-/* One socket for both families (IPv4 as v4-mapped addresses). */
+/* One socket for both families (IPv4 as v4-mapped addresses); IPv4 only
+ * on a kernel without IPv6. */
 static int listen_on(struct server *s, int type, int proto, uint16_t port)
 {
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int one = 1, zero = 0, fd = socket(AF_INET6, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	bool six = fd >= 0;
 
+	if (!six && errno == EAFNOSUPPORT)
+		fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	if (six)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, six ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
+		 six ? sizeof(a6) : sizeof(a4)) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 512) < 0)) {
 		int r = -errno;
 
