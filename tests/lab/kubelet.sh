@@ -12,6 +12,7 @@
 #   lab node start NODE kubelet|containerd|kube-proxy
 #   lab node import NODE OCI_ARCHIVE      import an image into NODE's containerd
 #   lab node ctr NODE ARGS...             ctr -n k8s.io against NODE's containerd
+#   lab manifest                          manifests/calico-c.yaml for this lab (see cmd_manifest)
 #
 # `up` imports into every node's containerd the images build-tools.sh makes
 # (pause, busybox) and the node image of `make image` ($NODE_IMAGE, default
@@ -33,8 +34,18 @@ KUBE_SERVICE_CIDR=10.96.0.0/16
 KUBE_CLUSTER_DNS=10.96.0.10
 # kube-proxy's clusterCIDR: the default pool of manifests/calico-c.yaml.
 KUBE_CLUSTER_CIDR=192.168.0.0/16
+# `up --kubelet --ipv6`: a dual-stack cluster (IPv4 primary). The nodes'
+# IPv6 fabric addresses are their second node IP, Services get an IPv6
+# range too, and kube-proxy's clusterCIDR adds the lab's IPv6 pool
+# ($POOL6_CIDR, which calico-c must be given: see dual_stack_manifest).
+KUBE_SERVICE_CIDR6=fd00:96::/112
 
 is_kubelet_lab() { grep -qx 'kubelet=1' "$(state)/topology" 2>/dev/null; }
+is_dual_stack_cluster() { is_kubelet_lab && is_ipv6_lab; }
+# The service ranges of the apiserver and kube-controller-manager.
+service_cidrs() {
+	if is_dual_stack_cluster; then echo "$KUBE_SERVICE_CIDR,$KUBE_SERVICE_CIDR6"; else echo "$KUBE_SERVICE_CIDR"; fi
+}
 
 kubelet_tools() {
 	if [ -z "${KUBELET:-}" ] || [ -z "${KUBE_PROXY:-}" ] || [ -z "${KUBE_CONTROLLER_MANAGER:-}" ] ||
@@ -308,13 +319,17 @@ kind: KubeProxyConfiguration
 mode: nftables
 clientConnection: {kubeconfig: $s/admin.kubeconfig}
 hostnameOverride: $1
-clusterCIDR: $KUBE_CLUSTER_CIDR
+clusterCIDR: $KUBE_CLUSTER_CIDR$(! is_dual_stack_cluster || echo ",$POOL6_CIDR")
 bindAddress: $(ip_of "$1")
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 # 0: leave the conntrack sysctls alone (nf_conntrack_max is global).
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
+}
+
+node_ips() { # NODE: the kubelet's --node-ip
+	if is_dual_stack_cluster; then echo "$(ip_of "$1"),$(ip6_of "$1")"; else ip_of "$1"; fi
 }
 
 # node_start NODE containerd|kubelet|kube-proxy
@@ -336,7 +351,7 @@ node_start() {
 		;;
 	kubelet)
 		node_bg "$node" kubelet "$KUBELET" --config="$n/kubelet.yaml" --kubeconfig="$n/kubelet.kubeconfig" \
-			--hostname-override="$node" --node-ip="$(ip_of "$node")" --v=1
+			--hostname-override="$node" --node-ip="$(node_ips "$node")" --v=1
 		;;
 	kube-proxy)
 		node_bg "$node" kube-proxy "$KUBE_PROXY" --config="$n/kube-proxy.yaml" --v=1
@@ -380,6 +395,24 @@ node_up() {
 	node_start "$node" kube-proxy
 }
 
+# --- calico-c's manifest --------------------------------------------------------------
+# lab manifest: manifests/calico-c.yaml as this lab installs it. Unchanged on
+# an IPv4 lab; on `up --kubelet --ipv6` with what a user changes for dual
+# stack: IP6=autodetect by the Node's InternalIPs (the kubelet's --node-ip),
+# the lab's IPv6 pool, and IPv6 addresses from the CNI plugin's IPAM.
+cmd_manifest() {
+	local m=$LAB_SRC/manifests/calico-c.yaml out
+	[ -d "$(state)" ] || die "no lab named '$LAB_NAME'"
+	is_dual_stack_cluster || { cat "$m"; return 0; }
+	out=$(sed -e 's|^  ip6: ""$|  ip6: "autodetect"|' \
+		-e 's|^  ip6_autodetection_method: "first-found"$|  ip6_autodetection_method: "kubernetes-internal-ip"|' \
+		-e "s|^  pool6_cidr: \"\"\$|  pool6_cidr: \"$POOL6_CIDR\"|" \
+		-e 's|"ipam": { "type": "calico-c-ipam" }|"ipam": { "type": "calico-c-ipam", "assign_ipv4": "true", "assign_ipv6": "true" }|' "$m")
+	# Every edit must have matched: a changed manifest fails here, not in a spec.
+	[ "$(diff <(echo "$out") "$m" | grep -c '^<')" = 4 ] || die "manifest: the dual-stack edits no longer match $m"
+	echo "$out"
+}
+
 # --- control plane ------------------------------------------------------------------
 start_controllers() {
 	local s=$1 p=$1/pki
@@ -388,7 +421,7 @@ start_controllers() {
 		--kubeconfig="$s/admin.kubeconfig" --authentication-kubeconfig="$s/admin.kubeconfig" \
 		--authorization-kubeconfig="$s/admin.kubeconfig" --leader-elect=false \
 		--service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
-		--service-cluster-ip-range="$KUBE_SERVICE_CIDR" --cert-dir="$s/kcm" \
+		--service-cluster-ip-range="$(service_cidrs)" --cert-dir="$s/kcm" \
 		--bind-address=127.0.0.1 --v=1
 	run_bg kube-scheduler "$(ns_of cp)" "$KUBE_SCHEDULER" \
 		--kubeconfig="$s/admin.kubeconfig" --authentication-kubeconfig="$s/admin.kubeconfig" \
