@@ -147,11 +147,14 @@ KUBELET_SYSCTLS="vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel
 kernel/keys/root_maxkeys=1000000 kernel/keys/root_maxbytes=25000000"
 
 # The script a node's holder runs (ARGS: lab state, node folder, sysctls), in
-# the node's network namespace and a new private mount namespace.
+# the node's network namespace, a new private mount namespace and a UTS
+# namespace of its own.
 node_mountns_script() {
 	cat <<'EOS'
 set -eu
 s=$1 n=$2 sysctls=$3
+# Its own hostname, the node's name (a hostNetwork pod answers with it).
+hostname "${n##*/}"
 while read -r d; do echo $$ >"$d/cgroup.procs"; done <"$n/system.cgroups"
 exec 3<"$s" 4</sys/fs/cgroup
 mount -t sysfs sysfs /sys
@@ -193,7 +196,7 @@ node_run() {
 	shift
 	holder=$(node_holder_pid "$node")
 	[ -n "$holder" ] && pid_alive "$holder" || die "node $node has no mount namespace (holder gone)"
-	exec nsenter -t "$holder" -m -n -- sh -c \
+	exec nsenter -t "$holder" -m -n -u -- sh -c \
 		'while read -r d; do echo $$ >"$d/cgroup.procs"; done <"$0"; exec "$@"' \
 		"$(state)/nodes/$node/system.cgroups" "$@"
 }
@@ -212,7 +215,7 @@ node_mountns_up() {
 	s=$(state)
 	n=$s/nodes/$node
 	cgroup_make "$node"
-	nsenter --net="/run/netns/$(ns_of "$node")" unshare --mount --propagation private \
+	nsenter --net="/run/netns/$(ns_of "$node")" unshare --mount --uts --propagation private \
 		bash -c "$(node_mountns_script)" holder "$s" "$n" "$KUBELET_SYSCTLS" \
 		>"$s/log/holder-$node.log" 2>&1 </dev/null &
 	echo $! >"$s/pids/holder-$node.pid"
