@@ -877,6 +877,7 @@ int nl_route_del(struct nl *nl, const struct nl_route *r)
 }
 
 struct route_list_ctx {
+	int family;
 	int protocol;
 	nl_route_cb cb;
 	void *userdata;
@@ -890,7 +891,10 @@ static int route_list_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (c->r < 0 || nl_route_from_msg(nlh, &rt) < 0)
 		return MNL_CB_OK;
-	if (rt.table != RT_TABLE_MAIN || (c->protocol >= 0 && rt.protocol != c->protocol))
+	/* A kernel without the family (ipv6.disable=1) answers the dump of
+	 * every family instead: keep only the one asked for. */
+	if (rt.family != c->family || rt.table != RT_TABLE_MAIN ||
+	    (c->protocol >= 0 && rt.protocol != c->protocol))
 		return MNL_CB_OK;
 	c->r = c->cb(&rt, c->userdata);
 	return MNL_CB_OK;
@@ -901,7 +905,7 @@ int nl_route_list(struct nl *nl, int family, int protocol, nl_route_cb cb, void 
 	char buf[NL_MSG_BUF_SIZE];
 	struct nlmsghdr *nlh = msg_start(buf, RTM_GETROUTE, 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	struct route_list_ctx c = { protocol, cb, userdata, 0 };
+	struct route_list_ctx c = { family, protocol, cb, userdata, 0 };
 	int r;
 
 	rtm->rtm_family = (uint8_t)family;
