@@ -482,8 +482,12 @@ static int claim_affinity(struct assign_ctx *c, const struct ipam_cidr *cidr, js
 	r = ipam_create(c->ipam, &kapi_blockaffinities, obj, ret);
 	if (r != -EEXIST)
 		return r;
-	/* Ours from an interrupted claim (same name = same node and block). */
+	/* Ours from an interrupted claim (same name = same node and block), or
+	 * from a claim of another process of this node racing us, which may
+	 * lose the block and delete it before we read it: then try on. */
 	r = ipam_get(c->ipam, &kapi_blockaffinities, name, ret);
+	if (r == -ENOENT)
+		return -EAGAIN;
 	if (r == 0 && ipam_obj_is_deleted(*ret)) {
 		r = ipam_delete_two_step(c->ipam, &kapi_blockaffinities, *ret, true);
 		json_decref(*ret);
