@@ -9,4 +9,4 @@ fuzz_yaml_LIBS := calicoctl-c
 fuzz_httpreq_LIBS := felix-c
 fuzz_birdctl_LIBS := calicoctl-c bird-config
 fuzz_birdcfg_LIBS := bird-config
-fuzz_felixconfig_LIBS := felix-c
+fuzz_felixconfig_LIBS := felix-c policy
