@@ -29,6 +29,7 @@
 #include "felix-c/birdmgr.h"
 #include "felix-c/cnisvc.h"
 #include "felix-c/config.h"
+#include "felix-c/hollow.h"
 #include "felix-c/httpd.h"
 #include "felix-c/manager.h"
 #include "felix-c/metrics.h"
@@ -142,6 +143,7 @@ struct felix_agent {
 	struct ipam_pools pools;	/* the valid IPPools */
 	struct nl *nl;			/* the route manager's socket */
 	struct policy_kernel *pk;	/* the policy and nat managers' socket */
+	struct felix_hollow *hollow;	/* Hollow: the managers' seams instead of nl/pk */
 	struct felix_manager *mgr[_MGR_MAX];
 	struct felix_desired desired;	/* of the last reconcile, handed to mgr[] */
 
@@ -1079,6 +1081,10 @@ static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
 	gauge(b, "felix_c_pods", "Pods in the model (all nodes).", (double)a->model->pods.n_items);
 	write_managers(a, b);
 	counter(b, "felix_c_reconciles_total", "Reconcile passes.", a->reconciles);
+	if (a->hollow)
+		counter(b, "felix_c_hollow_writes_total",
+			"Hollow node: route operations and nftables batches planned, not sent.",
+			(double)felix_hollow_writes(a->hollow));
 	counter(b, "felix_c_resyncs_total", "Periodic resyncs.", a->resyncs);
 	write_worker(a, b);
 	write_cnisvc(a, b);
@@ -1240,18 +1246,29 @@ static int start_timers(struct felix_agent *a)
 
 static int new_managers(struct felix_agent *a)
 {
-	int r;
+	const struct routemgr_kernel *rk = &routemgr_kernel_nl;
+	const struct policymgr_kernel *pk = &policymgr_kernel_nft;
+	const struct birdmgr_io *bird = &birdmgr_io_bird;
+	void *rk_h = a->nl, *pk_h = a->pk;
+	int r = 0;
 
-	r = routemgr_new(&routemgr_kernel_nl, a->nl, a->cfg->route_grace_ms, &a->mgr[MGR_ROUTES]);
-	if (r == 0)
-		r = policymgr_new(&policymgr_kernel_nft, a->pk, a->cfg->nft_table,
-				  &a->mgr[MGR_POLICY]);
-	if (r == 0) {
-		(void)configure_policy(a, &a->rt);
-		r = natmgr_new(a->pk, a->nl, a->cfg->nft_table, &a->mgr[MGR_NAT]);
+	if (a->cfg->hollow) {
+		r = felix_hollow_new(&a->hollow);
+		rk = &felix_hollow_routes, pk = &felix_hollow_nft, bird = &felix_hollow_bird;
+		rk_h = pk_h = a->hollow;
+		log_warning("Hollow node: computing everything, writing nothing to the kernel or "
+			    "BIRD (scale tests only)");
 	}
 	if (r == 0)
-		r = birdmgr_new(a->cfg, &birdmgr_io_bird, a->loop, bird_kick, a, &a->mgr[MGR_BIRD]);
+		r = routemgr_new(rk, rk_h, a->cfg->route_grace_ms, &a->mgr[MGR_ROUTES]);
+	if (r == 0)
+		r = policymgr_new(pk, pk_h, a->cfg->nft_table, &a->mgr[MGR_POLICY]);
+	if (r == 0) {
+		(void)configure_policy(a, &a->rt);
+		r = natmgr_new(pk, pk_h, a->nl, a->cfg->nft_table, &a->mgr[MGR_NAT]);
+	}
+	if (r == 0)
+		r = birdmgr_new(a->cfg, bird, a->loop, bird_kick, a, &a->mgr[MGR_BIRD]);
 	for (int i = 0; r == 0 && i < _MGR_MAX; i++)
 		a->mgr[i]->h_apply = (struct metrics_hist){ .bounds = apply_bounds,
 							    .n_bounds = ELEMENTSOF(apply_bounds) };
@@ -1325,6 +1342,7 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 	ipam_pools_done(&a->pools);
 	policy_kernel_close(a->pk);
 	nl_free(a->nl);
+	felix_hollow_free(a->hollow);
 	free(a);
 	return NULL;
 }

@@ -125,6 +125,7 @@ static const struct setting settings[] = {
 	{ "LeaseNamespace", {}, SET_STRING, OFF(lease_namespace), "kube-system", 0, 0 },
 	{ "LeaseName", {}, SET_STRING, OFF(lease_name), "calico-c-ipam-gc", 0, 0 },
 	{ "LeaseDuration", {}, SET_UINT, OFF(lease_duration_s), "15", 3, 3600 },
+	{ "Hollow", {}, SET_BOOL, OFF(hollow), "false", 0, 0 },
 };
 
 _Static_assert(ELEMENTSOF(settings) <= 64, "felix_config.user_set has 64 bits");

@@ -84,6 +84,7 @@ struct felix_config {
 	char *lease_namespace;	  /* LeaseNamespace */
 	char *lease_name;	  /* LeaseName */
 	unsigned lease_duration_s; /* LeaseDuration */
+	bool hollow;		  /* Hollow: a scale-test node that writes nothing (felix-c/hollow.h) */
 
 	uint64_t user_set;	  /* bit i: settings[i] came from the file or environment */
 };

@@ -26,6 +26,14 @@
 
 extern char **environ;
 
+static const char help_text[] =
+	"Settings: FILE (Key = Value) and FELIX_<KEY> variables, see README.\n"
+	"Hollow = true (FELIX_HOLLOW=true), for scale tests only: watch, model, desired\n"
+	"state, policy compile, plans and BIRD render run as on a real node, but no\n"
+	"route, nftables batch or BIRD config is written, BIRD is never started or\n"
+	"reloaded (routes are kept in memory, the nftables tables read back empty and\n"
+	"every batch is dropped, BIRD reports no peers); see felix-c/hollow.h.\n";
+
 static void on_signal(struct evloop_signal *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	(void)s;
@@ -125,7 +133,8 @@ int main(int argc, char **argv)
 			file = optarg;
 			continue;
 		}
-		fprintf(o == 'h' ? stdout : stderr, "usage: felix-c [--config FILE]\n");
+		fprintf(o == 'h' ? stdout : stderr, "usage: felix-c [--config FILE]\n%s",
+			o == 'h' ? help_text : "");
 		return o == 'h' ? 0 : 2;
 	}
 	r = felix_config_load(file, environ, &c, &err);

@@ -20,7 +20,8 @@
 
 struct natmgr {
 	struct felix_manager mgr;	/* first: the interface */
-	struct policy_kernel *k;	/* borrowed */
+	const struct policymgr_kernel *kernel; /* borrowed */
+	void *k;			/* its handle, borrowed */
 	char *table;			/* owned */
 	struct natout *natout;		/* owned */
 	const struct felix_desired *d;	/* borrowed until the next update */
@@ -137,7 +138,7 @@ static int natmgr_apply(struct felix_manager *mgr)
 	m->host_ports = (unsigned long)r;
 	note_conflicts(m, conflicts);
 	what = describe(m, want);
-	r = natout_reconcile(m->natout, m->k, TAKE_PTR(want), &err);
+	r = natout_reconcile(m->natout, m->kernel, m->k, TAKE_PTR(want), &err);
 	if (r < 0)
 		return log_error_errno(r, "Failed to apply the NAT table: %s", err ?: strerror(-r));
 	if (r > 0) {
@@ -186,8 +187,8 @@ static const struct felix_manager_ops natmgr_ops = {
 	.free = natmgr_free,
 };
 
-int natmgr_new(struct policy_kernel *k, struct nl *nl, const char *policy_table,
-	       struct felix_manager **ret)
+int natmgr_new(const struct policymgr_kernel *kernel, void *k, struct nl *nl,
+	       const char *policy_table, struct felix_manager **ret)
 {
 	_cleanup_free_ struct natmgr *m = calloc(1, sizeof(*m));
 	int r;
@@ -200,6 +201,7 @@ int natmgr_new(struct policy_kernel *k, struct nl *nl, const char *policy_table,
 		return r;
 	}
 	m->mgr.ops = &natmgr_ops;
+	m->kernel = kernel;
 	m->k = k;
 	m->nl = nl;
 	*ret = &TAKE_PTR(m)->mgr;

@@ -6,16 +6,17 @@
 #include "felix-c/manager.h"
 
 struct nl;
-struct policy_kernel;
+struct policymgr_kernel;
 
 /**
  * natmgr_new - the NAT manager
- * @k: nftables socket (borrowed)
+ * @kernel: the nftables seam (felix-c/policymgr.h; borrowed, static)
+ * @k: its handle (borrowed)
  * @nl: rtnetlink socket (borrowed), for route_localnet on hostPort pods' veths
  * @policy_table: policy's table name; ours is that + "-nat"
  * @ret: the manager
  *
  * Return: 0 or -ENOMEM.
  */
-int natmgr_new(struct policy_kernel *k, struct nl *nl, const char *policy_table,
-	       struct felix_manager **ret);
+int natmgr_new(const struct policymgr_kernel *kernel, void *k, struct nl *nl,
+	       const char *policy_table, struct felix_manager **ret);

@@ -14,8 +14,8 @@
 
 #include "cleanup.h"
 #include "felix-c/natout.h"
+#include "felix-c/policymgr.h"
 #include "ipam/ipam.h"
-#include "policy/kernel.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
@@ -267,8 +267,8 @@ static bool unchanged(const struct natout *n, const struct policy_nft *want)
 	       la == lb && memcmp(a, b, la) == 0;
 }
 
-int natout_reconcile(struct natout *n, struct policy_kernel *k, struct policy_nft *want,
-		     char **ret_error)
+int natout_reconcile(struct natout *n, const struct policymgr_kernel *kernel, void *k,
+		     struct policy_nft *want, char **ret_error)
 {
 	_cleanup_(policy_nft_freep) struct policy_nft *w = want, *obs = NULL;
 	_cleanup_(policy_plan_freep) struct policy_plan *p = NULL;
@@ -277,11 +277,11 @@ int natout_reconcile(struct natout *n, struct policy_kernel *k, struct policy_nf
 	if (!n->dirty && unchanged(n, w))
 		return 0;
 	n->dirty = true; /* until the kernel is known to hold @want */
-	r = policy_kernel_read(k, n->table, &obs);
+	r = kernel->read(k, n->table, &obs);
 	if (r == 0)
 		r = policy_plan(obs, w, &p, ret_error);
 	if (r == 0 && !policy_plan_is_empty(p))
-		r = policy_kernel_apply(k, p, ret_error);
+		r = kernel->apply(k, p, ret_error);
 	if (r < 0)
 		return r;
 	policy_nft_free(n->applied);

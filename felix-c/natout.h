@@ -31,8 +31,8 @@
 
 #include <jansson.h>
 
-struct policy_kernel;
 struct policy_nft;
+struct policymgr_kernel;
 
 #define NATOUT_CHAIN "cc_postrouting"
 #define NATOUT_SET_MASQ "masq_pools4"
@@ -66,7 +66,8 @@ void natout_mark_dirty(struct natout *n);
 /**
  * natout_reconcile - bring the kernel's nat table to @want
  * @n: the state
- * @k: nftables socket
+ * @kernel: the nftables seam (felix-c/policymgr.h)
+ * @k: its handle
  * @want: the whole desired table (ownership taken)
  * @ret_error: malloc'd message on failure (may be NULL)
  *
@@ -79,5 +80,5 @@ void natout_mark_dirty(struct natout *n);
  * -errno (the kernel then changed nothing; the next call reads the table
  * back).
  */
-int natout_reconcile(struct natout *n, struct policy_kernel *k, struct policy_nft *want,
-		     char **ret_error);
+int natout_reconcile(struct natout *n, const struct policymgr_kernel *kernel, void *k,
+		     struct policy_nft *want, char **ret_error);

@@ -30,7 +30,8 @@ agent_nodes() { . "$(state)/topology"; seq -f 'node%g' 1 "$nodes"; }
 agent_tors() { . "$(state)/topology"; [ "$tors" -gt 0 ] && seq -f 'tor%g' 1 "$tors"; }
 
 agent_start() {
-	local node=$1 s d
+	local node=$1 s d http=127.0.0.1
+	[[ $node != hollow* ]] || http=$(ip_of "$node") # tests/lab/hollow.sh
 	s=$(state)
 	d=$s/nodes/$node/felix
 	[ -d "$s/nodes/$node" ] || die "agent: no node '$node'"
@@ -47,8 +48,8 @@ agent_start() {
 		FELIX_CNINETDIR="$s/nodes/$node/net.d" \
 		FELIX_CNISOCKETPATH="$s/nodes/$node/cni.sock" \
 		FELIX_CNIIPAMLOCKFILE="$s/nodes/$node/ipam.lock" \
-		FELIX_HEALTHHOST=127.0.0.1 \
-		FELIX_PROMETHEUSMETRICSHOST=127.0.0.1 \
+		FELIX_HEALTHHOST="$http" \
+		FELIX_PROMETHEUSMETRICSHOST="$http" \
 		FELIX_LEASENAMESPACE=default \
 		FELIX_DEFAULTENDPOINTTOHOSTACTION="${FELIX_DEFAULTENDPOINTTOHOSTACTION-ACCEPT}" \
 		IP_AUTODETECTION_METHOD="${IP_AUTODETECTION_METHOD:-interface=eth0}" \
@@ -75,9 +76,10 @@ agent_stop() {
 }
 
 agent_health() { # NODE PATH -> body; exit 0 iff HTTP 200
-	local port=9099
+	local port=9099 http=127.0.0.1
 	[ "$2" = /metrics ] && port=9091
-	ip netns exec "$(ns_of "$1")" curl -sf --max-time 2 "http://127.0.0.1:$port$2"
+	[[ $1 != hollow* ]] || http=$(ip_of "$1")
+	ip netns exec "$(ns_of "$1")" curl -sf --max-time 2 "http://$http:$port$2"
 }
 
 agent_wait() {
