@@ -57,11 +57,15 @@ hollow_nodes_of() { # all | hollowI... -> names
 	if [ "${1:-}" = all ]; then hollow_list; else printf '%s\n' "$@"; fi
 }
 
+# All at once (a restart wave): one background start per node.
 hollow_start() {
-	local n
+	local n pids=() p rc=0
 	for n in $(hollow_nodes_of "$@"); do
-		FELIX_HOLLOW=true agent_start "$n"
+		FELIX_HOLLOW=true agent_start "$n" &
+		pids+=($!)
 	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	return $rc
 }
 
 # SIGTERM or SIGKILL, all at once, then wait until every one is gone.
