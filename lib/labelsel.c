@@ -473,3 +473,38 @@ int labelsel_to_string(const struct labelsel *s, char **ret)
 	*ret = out;
 	return 0;
 }
+
+int labelsel_to_calico(const struct labelsel *s, char **ret)
+{
+	size_t len = sizeof("all()"), o = 0;
+	char *out;
+
+	for (size_t i = 0; i < s->n_terms; i++) {
+		len += strlen(s->terms[i].key) + sizeof(" && !has() not in {}");
+		for (size_t k = 0; k < s->terms[i].n_values; k++)
+			len += strlen(s->terms[i].values[k]) + 3;
+	}
+	out = malloc(len);
+	if (!out)
+		return -ENOMEM;
+	if (s->n_terms == 0)
+		o = (size_t)snprintf(out, len, "all()");
+	for (size_t i = 0; i < s->n_terms; i++) {
+		const struct labelsel_term *t = &s->terms[i];
+
+		o += (size_t)snprintf(out + o, len - o, "%s", i ? " && " : "");
+		if (t->op == LABELSEL_EXISTS || t->op == LABELSEL_DOES_NOT_EXIST) {
+			o += (size_t)snprintf(out + o, len - o, "%shas(%s)",
+					      t->op == LABELSEL_EXISTS ? "" : "!", t->key);
+			continue;
+		}
+		o += (size_t)snprintf(out + o, len - o, "%s %sin {", t->key,
+				      t->op == LABELSEL_IN ? "" : "not ");
+		for (size_t k = 0; k < t->n_values; k++)
+			o += (size_t)snprintf(out + o, len - o, "%s'%s'", k ? "," : "",
+					      t->values[k]);
+		o += (size_t)snprintf(out + o, len - o, "}");
+	}
+	*ret = out;
+	return 0;
+}

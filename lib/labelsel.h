@@ -73,6 +73,18 @@ bool labelsel_is_everything(const struct labelsel *s);
  */
 int labelsel_to_string(const struct labelsel *s, char **ret);
 
+/**
+ * labelsel_to_calico - the same selector in Calico's selector grammar
+ *   (lib/selector.h): "all()" for {}, else the terms joined by " && ":
+ *   k in {'a','b'}, k not in {...} (true when k is absent, as NotIn),
+ *   has(k), !has(k)
+ * @s: selector (keys and values are valid, so they need no quoting)
+ * @ret: malloc'd text
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int labelsel_to_calico(const struct labelsel *s, char **ret);
+
 /* Label key / value syntax as Kubernetes validates them. */
 bool labelsel_key_is_valid(const char *key);
 bool labelsel_value_is_valid(const char *value);

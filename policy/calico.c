@@ -15,6 +15,7 @@
 
 #include "calico.h"
 #include "cleanup.h"
+#include "cnp.h"
 #include "errmsg.h"
 #include "labelsel.h"
 #include "model.h"
@@ -792,8 +793,13 @@ void policy_model_tier(const struct policy_model *m, const char *name, double *r
 		       bool *ret_has_order, bool *ret_pass)
 {
 	const struct policy_tier *t = policy_hmap_get_str(&m->tiers, name);
+	bool admin = strcmp(name, POLICY_CNP_ADMIN_TIER) == 0;
 
-	if (t) {
+	if (admin || strcmp(name, POLICY_CNP_BASELINE_TIER) == 0) {
+		*ret_order = admin ? POLICY_CNP_ADMIN_TIER_ORDER : POLICY_CNP_BASELINE_TIER_ORDER;
+		*ret_has_order = true;
+		*ret_pass = true;
+	} else if (t) {
 		*ret_order = t->order;
 		*ret_has_order = t->has_order;
 		*ret_pass = t->pass;
@@ -891,7 +897,8 @@ bool policy_entity_wants_ns(const struct policy_model *m, const struct policy_ne
 		return false;
 	if (e->ns_sel)
 		return ns_matches(m, e->ns_sel, ns);
-	return np->kind == POLICY_KIND_GLOBAL || strcmp(ns, np->ns) == 0;
+	return np->kind == POLICY_KIND_GLOBAL || np->kind == POLICY_KIND_CLUSTER ||
+	       strcmp(ns, np->ns) == 0;
 }
 
 bool policy_entity_matches_pod(const struct policy_model *m, const struct policy_netpol *np,
@@ -921,7 +928,8 @@ static const char *netset_label(const void *ctx, const char *key)
 bool policy_entity_matches_netset(const struct policy_model *m, const struct policy_netpol *np,
 				  const struct policy_entity *e, const struct policy_netset *s)
 {
-	if (!e->by_labels || e->sa_sel || e->n_sa_names) /* service accounts: endpoints only */
+	/* service accounts: endpoints only; ClusterNetworkPolicy peers: pods only */
+	if (!e->by_labels || e->sa_sel || e->n_sa_names || np->kind == POLICY_KIND_CLUSTER)
 		return false;
 	if (ns_sel_is_global(e)) {
 		if (s->ns)

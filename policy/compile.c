@@ -1535,8 +1535,8 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 
 	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &v);) {
 		struct policy_netpol *np = v, **nv;
-		struct ns_policies *nsp = np->kind == POLICY_KIND_GLOBAL
-						  ? &d->globals
+		bool global = np->kind == POLICY_KIND_GLOBAL || np->kind == POLICY_KIND_CLUSTER;
+		struct ns_policies *nsp = global ? &d->globals
 						  : policy_hmap_get_str(&d->ns_pols, np->ns);
 
 		if (!nsp) {

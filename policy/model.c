@@ -22,6 +22,7 @@
 
 #include "calico.h"
 #include "cleanup.h"
+#include "cnp.h"
 #include "errmsg.h"
 #include "ifname.h"
 #include "labelsel.h"
@@ -544,7 +545,7 @@ static void ports_free(struct policy_port *v, size_t n)
 	free(v);
 }
 
-static void entity_done(struct policy_entity *e)
+void policy_entity_done(struct policy_entity *e)
 {
 	free(e->nets);
 	free(e->not_nets);
@@ -568,8 +569,8 @@ static struct policy_netpol *netpol_free(struct policy_netpol *p)
 			rule_done(&p->rules[d][i]);
 		free(p->rules[d]);
 		for (size_t i = 0; p->crules[d] && i < p->n_rules[d]; i++) {
-			entity_done(&p->crules[d][i].src);
-			entity_done(&p->crules[d][i].dst);
+			policy_entity_done(&p->crules[d][i].src);
+			policy_entity_done(&p->crules[d][i].dst);
 		}
 		free(p->crules[d]);
 	}
@@ -1286,6 +1287,7 @@ enum load_kind {
 	LOAD_TIERS,
 	LOAD_NETSETS,
 	LOAD_SAS,
+	LOAD_CNPS,
 	_LOAD_KIND_MAX,
 };
 
@@ -1298,6 +1300,7 @@ static const char *const load_keys[_LOAD_KIND_MAX] = {
 	[LOAD_TIERS] = "tiers",
 	[LOAD_NETSETS] = "networksets", /* NetworkSets and GlobalNetworkSets */
 	[LOAD_SAS] = "serviceaccounts",
+	[LOAD_CNPS] = "clusternetworkpolicies",
 };
 
 static int load_one(struct policy_model *m, const json_t *e, enum load_kind kind,
@@ -1326,6 +1329,14 @@ static int load_one(struct policy_model *m, const json_t *e, enum load_kind kind
 		r = policy_calico_from_json(e, kind == LOAD_GLOBAL_NETPOLS ? POLICY_KIND_GLOBAL
 									  : POLICY_KIND_CALICO,
 					    &np, ret_error);
+		break;
+	case LOAD_CNPS:
+		r = policy_cnp_from_json(e, &np, ret_error);
+		if (r == 1 && ret_error) { /* loaded; it fails closed as the API says */
+			free(*ret_error);
+			*ret_error = NULL;
+		}
+		r = r == 1 ? 0 : r;
 		break;
 	case LOAD_TIERS:
 		r = policy_tier_from_json(e, &tier, ret_error);

@@ -116,6 +116,7 @@ enum policy_kind {
 	POLICY_KIND_K8S,    /* networking.k8s.io NetworkPolicy: tier default, order 1000 */
 	POLICY_KIND_CALICO, /* Calico NetworkPolicy (namespaced) */
 	POLICY_KIND_GLOBAL, /* Calico GlobalNetworkPolicy */
+	POLICY_KIND_CLUSTER, /* policy.networking.k8s.io ClusterNetworkPolicy (cnp.h) */
 	_POLICY_KIND_MAX,
 	_POLICY_KIND_INVALID = -22,
 };
@@ -148,6 +149,9 @@ struct policy_entity {
 	size_t n_ports, n_not_ports;
 };
 
+/* Frees what @e owns (not @e). */
+void policy_entity_done(struct policy_entity *e);
+
 /* One Calico rule. */
 struct policy_crule {
 	enum policy_action action;
@@ -165,10 +169,11 @@ struct policy_netpol {
 	unsigned refs;
 	enum policy_kind kind;
 	char *ns, *name; /* Calico: the stored name "<tier>.<name>"; GNP: ns "" */
-	char *key;	 /* K8S "ns/name", CALICO "np:ns/name", GLOBAL "gnp:name" */
+	char *key;	 /* K8S "ns/name", CALICO "np:ns/name", GLOBAL "gnp:name",
+			  * CLUSTER "cnp:name" */
 	char *sort_name; /* ties of equal order are broken by it (Calico's names) */
-	char *tier;	 /* K8S: "default" */
-	double order;	 /* K8S: 1000 */
+	char *tier;	 /* K8S: "default"; CLUSTER: kube-admin or kube-baseline */
+	double order;	 /* K8S: 1000; CLUSTER: spec.priority */
 	bool has_order;	 /* false: after every policy with an order */
 	struct labelsel *pod_sel;  /* K8S */
 	struct selector *sel;	   /* Calico spec.selector; NULL = all() */
@@ -355,7 +360,8 @@ bool policy_model_ifname_is_shared(const struct policy_model *m, const struct po
  * policy_model_load_json - add every object of a state document
  *   {"namespaces": [...], "pods": [...], "networkpolicies": [...],
  *   "calico-networkpolicies": [...], "globalnetworkpolicies": [...],
- *   "tiers": [...], "networksets": [...], "serviceaccounts": [...]} (each
+ *   "tiers": [...], "networksets": [...], "serviceaccounts": [...],
+ *   "clusternetworkpolicies": [...]} (each
  *   may also be a v1 List object with "items"; Calico objects as stored in
  *   their CRDs, network sets of both kinds in "networksets")
  * @m: model

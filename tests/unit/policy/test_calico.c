@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "labelsel.h"
 #include "policy/calico.h"
+#include "policy/cnp.h"
 #include "policy/compile.h"
 #include "policy/explain.h"
 #include "policy/model.h"
@@ -919,6 +920,283 @@ static void test_host_action_and_log_prefix_values(void **state)
 	done(&f);
 }
 
+/* ---- Kubernetes ClusterNetworkPolicy (policy.networking.k8s.io) ---- */
+
+#define K8SCNP(NAME, TIER, PRIO, SPEC)                                                       \
+	"{\"apiVersion\":\"policy.networking.k8s.io/v1beta1\",\"kind\":\"ClusterNetworkPolicy\"," \
+	"\"metadata\":{\"name\":\"" NAME "\"},\"spec\":{\"tier\":\"" TIER "\",\"priority\":"   \
+	PRIO "," SPEC "}}"
+#define KNP(NS, NAME, SPEC)                                                                  \
+	"{\"metadata\":{\"name\":\"" NAME "\",\"namespace\":\"" NS "\"},\"spec\":" SPEC "}"
+#define SUBJ_DB "\"subject\":{\"pods\":{\"namespaceSelector\":{},\"podSelector\":"          \
+	"{\"matchLabels\":{\"app\":\"db\"}}}}"
+#define FROM_WEB "{\"pods\":{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"x\"}},"       \
+	"\"podSelector\":{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\","          \
+	"\"values\":[\"web\"]}]}}}"
+#define FROM_B "{\"namespaces\":{\"matchExpressions\":[{\"key\":\"team\",\"operator\":"        \
+	"\"DoesNotExist\"}]}}"
+/* a/db's NetworkPolicy: ingress from b/client only */
+#define NP_DB_FROM_CLIENT                                                                    \
+	KNP("a", "db", "{\"podSelector\":{\"matchLabels\":{\"app\":\"db\"}},\"ingress\":"       \
+	    "[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":"           \
+	    "{\"app\":\"client\"}}}]}]}")
+
+static void test_cnp_admin_priority_lower_first(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("deny-web", "Admin", "10", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\","
+			 "\"from\":[" FROM_WEB "]}]")
+		  "," K8SCNP("accept-all", "Admin", "20", SUBJ_DB ",\"ingress\":[{\"action\":"
+			 "\"Accept\",\"from\":[{\"namespaces\":{}}]}]") "]");
+	assert_false(tcp_ok(&f, "a/web", "a/db", 5432));
+	assert_true(tcp_ok(&f, "b/client", "a/db", 5432));
+	done(&f);
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("deny-web", "Admin", "30", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\","
+			 "\"from\":[" FROM_WEB "]}]")
+		  "," K8SCNP("accept-all", "Admin", "20", SUBJ_DB ",\"ingress\":[{\"action\":"
+			 "\"Accept\",\"from\":[{\"namespaces\":{}}]}]") "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432));
+	done(&f);
+	/* within one policy, rules in the order written */
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("one", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Accept\","
+			 "\"from\":[" FROM_WEB "]},{\"action\":\"Deny\",\"from\":[{\"namespaces\":{}}]}]")
+		  "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432));
+	assert_false(tcp_ok(&f, "b/client", "a/db", 5432));
+	assert_true(tcp_ok(&f, "a/db", "a/web", 80)); /* web is no subject */
+	done(&f);
+}
+
+static void test_cnp_admin_decides_before_network_policies(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	/* Accept beats the NetworkPolicy that would deny web, and a Calico
+	 * policy of the default tier ordered first */
+	build(&f, "\"networkpolicies\":[" NP_DB_FROM_CLIENT "],\"globalnetworkpolicies\":["
+		  GNP("default.early", "{\"order\":1,\"selector\":\"app == 'db'\",\"ingress\":"
+		      "[{\"action\":\"Deny\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
+		  "],\"clusternetworkpolicies\":["
+		  K8SCNP("ops", "Admin", "5", SUBJ_DB ",\"ingress\":[{\"action\":\"Accept\","
+			 "\"from\":[" FROM_WEB "]}]") "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432));
+	assert_true(tcp_ok(&f, "b/client", "a/db", 5432)); /* no CNP match: the NP allows */
+	done(&f);
+	/* Deny beats the NetworkPolicy that allows client */
+	build(&f, "\"networkpolicies\":[" NP_DB_FROM_CLIENT "],\"clusternetworkpolicies\":["
+		  K8SCNP("block-b", "Admin", "5", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\","
+			 "\"from\":[" FROM_B "]}]") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/db", 5432));
+	assert_false(tcp_ok(&f, "a/web", "a/db", 5432)); /* the NP: not from client */
+	done(&f);
+}
+
+static void test_cnp_pass_hands_over_to_network_policies(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "\"networkpolicies\":[" KNP("a", "db", "{\"podSelector\":{\"matchLabels\":"
+		  "{\"app\":\"db\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+		  "{\"app\":\"web\"}}}]}]}") "],\"clusternetworkpolicies\":["
+		  K8SCNP("pass-web", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Pass\","
+			 "\"from\":[" FROM_WEB "]}]")
+		  "," K8SCNP("deny-rest", "Admin", "2", SUBJ_DB ",\"ingress\":[{\"action\":"
+			 "\"Deny\",\"from\":[{\"namespaces\":{}}]}]") "]");
+	assert_true(tcp_ok(&f, "a/web", "a/db", 5432));	   /* passed: the NP allows web */
+	assert_false(tcp_ok(&f, "b/client", "a/db", 5432)); /* not passed: deny-rest */
+	done(&f);
+	/* passed and no NetworkPolicy: allowed (the Baseline tier has nothing) */
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("pass-all", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Pass\","
+			 "\"from\":[{\"namespaces\":{}}]}]") "]");
+	assert_true(tcp_ok(&f, "b/client", "a/db", 5432));
+	done(&f);
+}
+
+static void test_cnp_baseline_only_where_no_network_policy_selects(void **state)
+{
+	struct fixture f = {};
+	struct pkt p;
+
+	(void)state;
+	build(&f, "\"networkpolicies\":[" NP_DB_FROM_CLIENT "],\"clusternetworkpolicies\":["
+		  K8SCNP("baseline", "Baseline", "10", "\"subject\":{\"namespaces\":{\"matchLabels\":"
+			 "{\"team\":\"x\"}}},\"ingress\":[{\"action\":\"Accept\",\"from\":[" FROM_WEB
+			 "]},{\"action\":\"Deny\",\"from\":[{\"namespaces\":{}}]}]") "]");
+	/* a/web: no NetworkPolicy selects it: the Baseline decides */
+	assert_false(tcp_ok(&f, "b/client", "a/web", 80));
+	/* a/db: its NetworkPolicy decides; Baseline's Accept of web does not
+	 * open what the NP denies, nor its Deny close what the NP allows */
+	assert_true(tcp_ok(&f, "b/client", "a/db", 5432));
+	assert_false(tcp_ok(&f, "a/web", "a/db", 5432));
+	/* the NP isolates a/db for ingress only: its egress gets the Baseline
+	 * (which has no egress rules: open) */
+	assert_true(tcp_ok(&f, "a/db", "b/client", 80));
+	/* Admin before Baseline, and Admin Pass reaches Baseline */
+	done(&f);
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("admin", "Admin", "500", "\"subject\":{\"namespaces\":{}},\"egress\":"
+			 "[{\"action\":\"Pass\",\"to\":[{\"networks\":[\"192.0.2.0/24\"]}]},"
+			 "{\"action\":\"Accept\",\"to\":[{\"networks\":[\"0.0.0.0/0\"]}]}]")
+		  "," K8SCNP("base", "Baseline", "0", "\"subject\":{\"namespaces\":{}},\"egress\":"
+			 "[{\"action\":\"Deny\",\"to\":[{\"networks\":[\"192.0.2.0/25\"]}]}]") "]");
+	assert_false(tcp_ok(&f, "a/web", "192.0.2.1", 443)); /* passed, Baseline denies */
+	assert_true(tcp_ok(&f, "a/web", "192.0.2.200", 443)); /* passed, nothing denies */
+	assert_true(tcp_ok(&f, "a/web", "198.51.100.1", 443)); /* Admin accepts */
+	p = tcp(&f, "a/web", "192.0.2.1", 53);
+	p.proto = IPPROTO_UDP;
+	assert_false(allowed(policy_desired_nft(f.d), p));
+	done(&f);
+}
+
+static void test_cnp_protocols_ports_and_networks(void **state)
+{
+	struct fixture f = {};
+	struct pkt p;
+
+	(void)state;
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("web", "Admin", "1", "\"subject\":{\"pods\":{\"namespaceSelector\":{},"
+			 "\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}},"
+			 "\"egress\":[{\"action\":\"Accept\",\"to\":[{\"networks\":[\"10.65.1.0/24\","
+			 "\"203.0.113.0/24\"]}],\"protocols\":[{\"tcp\":{\"destinationPort\":{\"number\":"
+			 "443}}},{\"tcp\":{\"destinationPort\":{\"range\":{\"start\":8000,\"end\":8080}}}},"
+			 "{\"udp\":{}}]},{\"action\":\"Deny\",\"to\":[{\"networks\":[\"0.0.0.0/0\"]}]}]")
+		  "]");
+	assert_true(tcp_ok(&f, "a/web", "b/client", 443)); /* networks match pod addresses too */
+	assert_true(tcp_ok(&f, "a/web", "203.0.113.9", 8080));
+	assert_false(tcp_ok(&f, "a/web", "203.0.113.9", 8081));
+	assert_false(tcp_ok(&f, "a/web", "203.0.113.9", 80));
+	assert_false(tcp_ok(&f, "a/web", "198.51.100.1", 443));
+	p = tcp(&f, "a/web", "203.0.113.9", 9999);
+	p.proto = IPPROTO_UDP;
+	assert_true(allowed(policy_desired_nft(f.d), p));
+	done(&f);
+}
+
+static void test_cnp_peers_are_pods_never_network_sets(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build(&f, "\"networksets\":[{\"kind\":\"NetworkSet\",\"metadata\":{\"name\":\"ops\","
+		  "\"namespace\":\"b\",\"labels\":{\"app\":\"client\"}},\"spec\":{\"nets\":"
+		  "[\"198.51.100.0/24\"]}}],\"clusternetworkpolicies\":["
+		  K8SCNP("deny-b", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\","
+			 "\"from\":[{\"pods\":{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":"
+			 "{\"app\":\"client\"}}}}]}]") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_true(tcp_ok(&f, "198.51.100.7", "a/db", 80));
+	done(&f);
+}
+
+static void test_cnp_invalid_or_unsupported_fails_closed(void **state)
+{
+	static const struct {
+		const char *json;
+		int want;
+		const char *msg; /* substring */
+	} v[] = {
+		{ K8SCNP("a", "Middle", "1", SUBJ_DB), -EINVAL, "'Middle' is not Admin or Baseline" },
+		{ K8SCNP("a", "Admin", "1001", SUBJ_DB), -EINVAL, "spec.priority" },
+		{ K8SCNP("a", "Admin", "1", "\"subject\":{}"), -EINVAL, "spec.subject" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"egress\":[{\"action\":\"Allow\",\"to\":"
+			 "[{\"networks\":[\"10.0.0.0/8\"]}]}]"), -EINVAL, "not Accept, Deny or Pass" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"egress\":[{\"action\":\"Deny\",\"to\":"
+			 "[{\"networks\":[\"10.1.2.3/8\"]}]}]"), -EINVAL, "without host bits" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"egress\":[{\"action\":\"Deny\",\"to\":"
+			 "[{\"namespaces\":{},\"networks\":[\"10.0.0.0/8\"]}]}]"), -EINVAL,
+		  "exactly one field" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\",\"from\":"
+			 "[{\"namespaces\":{}}],\"protocols\":[{\"tcp\":{\"destinationPort\":{\"range\":"
+			 "{\"start\":90,\"end\":80}}}}]}]"), -EINVAL, "start <= end" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\",\"from\":"
+			 "[{\"namespaces\":{\"matchLabels\":{\"bad key!\":\"x\"}}}]}]"), -EINVAL,
+		  "matchLabels" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"egress\":[{\"action\":\"Accept\",\"to\":"
+			 "[{\"domainNames\":[\"example.com\"]}]}]"), 1, "domainNames" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Accept\",\"from\":"
+			 "[{\"namespaces\":{}}],\"protocols\":[{\"destinationNamedPort\":\"http\"}]}]"),
+		  1, "destinationNamedPort" },
+		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"egress\":[{\"action\":\"Deny\",\"to\":"
+			 "[{\"nodes\":{}}]}]"), 1, "nodes" },
+	};
+	struct fixture f = {};
+	struct policy_netpol *np = NULL;
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		char *err = NULL;
+		int r;
+
+		j = json_loads(v[i].json, 0, NULL);
+		assert_non_null(j);
+		np = NULL;
+		r = policy_cnp_from_json(j, &np, &err);
+		if (r != v[i].want)
+			fail_msg("vector %zu: want %d, got %d (%s)", i, v[i].want, r, err ?: "");
+		if (!err || !strstr(err, v[i].msg) || !strstr(err, "ClusterNetworkPolicy 'a'"))
+			fail_msg("vector %zu: want '%s' in '%s'", i, v[i].msg, err ?: "(none)");
+		policy_netpol_unref(np);
+		free(err);
+		json_decref(j);
+	}
+	/* Accept with an unsupported peer or named port: matches nothing (the
+	 * next rule decides); Deny with one: denies everything */
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("named", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Accept\","
+			 "\"from\":[{\"namespaces\":{}}],\"protocols\":[{\"destinationNamedPort\":"
+			 "\"pg\"},{\"tcp\":{\"destinationPort\":{\"number\":22}}}]},{\"action\":"
+			 "\"Deny\",\"from\":[" FROM_B "]}]")
+		  "," K8SCNP("fqdn", "Admin", "2", "\"subject\":{\"pods\":{\"namespaceSelector\":{},"
+			 "\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}},\"egress\":[{\"action\":"
+			 "\"Deny\",\"to\":[{\"networks\":[\"192.0.2.0/24\"]},{\"nodes\":{}}]}]") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/db", 5432));
+	assert_true(tcp_ok(&f, "b/client", "a/db", 22));
+	assert_true(tcp_ok(&f, "203.0.113.5", "a/db", 5432)); /* no rule matched: open */
+	assert_false(tcp_ok(&f, "a/web", "198.51.100.1", 80)); /* Deny + nodes: deny all */
+	assert_true(tcp_ok(&f, "b/client", "198.51.100.1", 80));
+	/* an invalid policy's stand-in denies its subject both ways */
+	j = json_loads(K8SCNP("bad", "Baseline", "1", SUBJ_DB ",\"ingress\":[{\"action\":"
+			      "\"Accept\",\"from\":[]}]"), 0, NULL);
+	assert_int_equal(policy_cnp_from_json(j, &np, NULL), -EINVAL);
+	assert_int_equal(policy_cnp_deny_from_json(j, &np), 0);
+	assert_string_equal(np->tier, POLICY_CNP_BASELINE_TIER);
+	assert_int_equal(policy_model_set_netpol(f.m, np), 0);
+	f.d = policy_desired_free(f.d);
+	assert_int_equal(policy_compile(f.m, NULL, &f.d), 0);
+	assert_false(tcp_ok(&f, "a/web", "a/db", 5432));
+	assert_false(tcp_ok(&f, "a/db", "a/web", 80));
+	assert_true(tcp_ok(&f, "b/client", "a/web", 80));
+	json_decref(j);
+	done(&f);
+}
+
+/* v1alpha2 objects (the same schema) and the tier objects' names */
+static void test_cnp_versions_and_fixed_tiers(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	/* a Tier object named kube-admin with Deny does not change the tier */
+	build(&f, "\"tiers\":[" TIER("kube-admin", "1", "Deny") "],\"clusternetworkpolicies\":["
+		  "{\"apiVersion\":\"policy.networking.k8s.io/v1alpha2\",\"kind\":"
+		  "\"ClusterNetworkPolicy\",\"metadata\":{\"name\":\"old\"},\"spec\":{\"tier\":"
+		  "\"Admin\",\"priority\":0," SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\",\"from\":["
+		  FROM_B "]}]}}]");
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80)); /* default action Pass, then open */
+	done(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -938,6 +1216,14 @@ int main(void)
 		cmocka_unit_test(test_host_to_workload_is_not_policed),
 		cmocka_unit_test(test_log_rule_prefix_names_policy_and_rule),
 		cmocka_unit_test(test_host_action_and_log_prefix_values),
+		cmocka_unit_test(test_cnp_admin_priority_lower_first),
+		cmocka_unit_test(test_cnp_admin_decides_before_network_policies),
+		cmocka_unit_test(test_cnp_pass_hands_over_to_network_policies),
+		cmocka_unit_test(test_cnp_baseline_only_where_no_network_policy_selects),
+		cmocka_unit_test(test_cnp_protocols_ports_and_networks),
+		cmocka_unit_test(test_cnp_peers_are_pods_never_network_sets),
+		cmocka_unit_test(test_cnp_invalid_or_unsupported_fails_closed),
+		cmocka_unit_test(test_cnp_versions_and_fixed_tiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
