@@ -46,6 +46,7 @@
 #include "log.h"
 #include "nl.h"
 #include "policy/calico.h"
+#include "policy/cnp.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
 
@@ -71,6 +72,7 @@ enum inf_kind {
 	INF_NETSETS,
 	INF_GLOBAL_NETSETS,
 	INF_SERVICEACCOUNTS,
+	INF_CNPS,
 	_INF_MAX,
 };
 
@@ -98,6 +100,7 @@ static const struct {
 	[INF_NETSETS] = { "networksets", &kapi_networksets },
 	[INF_GLOBAL_NETSETS] = { "globalnetworksets", &kapi_globalnetworksets },
 	[INF_SERVICEACCOUNTS] = { "serviceaccounts", &kapi_serviceaccounts },
+	[INF_CNPS] = { "clusternetworkpolicies", &kapi_clusternetworkpolicies },
 };
 
 /* The informers whose objects reach the managers as they are. */
@@ -511,6 +514,30 @@ static void model_set_calico_policy(struct inf_ctx *c, json_t *obj)
 		log_error_errno(r, "Failed to add a Calico policy to the model: %m");
 }
 
+/* Kubernetes ClusterNetworkPolicy: an invalid one is a rejected object whose
+ * stand-in denies its subject; one with a part calico-c cannot enforce is
+ * used with that part failing closed as the API defines (a warning, and a
+ * rejected object too, so the metric shows it). */
+static void model_set_cnp(struct inf_ctx *c, json_t *obj)
+{
+	_cleanup_free_ char *err = NULL;
+	struct policy_netpol *p = NULL;
+	int r;
+
+	r = policy_cnp_from_json(obj, &p, &err);
+	if (note_rejected(c, obj, r != 0 ? err ?: strerror(-r) : NULL))
+		log_warning(r == 1 ? "%s (in an Accept rule it matches nothing, a Deny or Pass "
+				     "rule holding it denies everything)"
+				   : "Rejected %s; its subject's pods are denied all traffic",
+			    err ?: strerror(-r));
+	if (r == -EINVAL)
+		r = policy_cnp_deny_from_json(obj, &p);
+	if (r >= 0)
+		r = policy_model_set_netpol(c->a->model, p);
+	if (r < 0)
+		log_error_errno(r, "Failed to add a ClusterNetworkPolicy to the model: %m");
+}
+
 static void calico_policy_key(enum inf_kind k, const json_t *obj, char *buf, size_t size)
 {
 	if (k == INF_GLOBAL_NETPOLS)
@@ -562,6 +589,10 @@ static void model_del_calico_obj(struct inf_ctx *c, const char *ns, const char *
 		calico_policy_key(c->kind, obj, key, sizeof(key));
 		(void)policy_model_del_policy(c->a->model, key);
 		break;
+	case INF_CNPS:
+		snprintf(key, sizeof(key), "cnp:%s", name);
+		(void)policy_model_del_policy(c->a->model, key);
+		break;
 	case INF_TIERS:
 		(void)policy_model_del_tier(c->a->model, name);
 		break;
@@ -578,7 +609,8 @@ static void model_del_calico_obj(struct inf_ctx *c, const char *ns, const char *
 static bool is_calico_policy_obj(enum inf_kind k)
 {
 	return k == INF_CALICO_NETPOLS || k == INF_GLOBAL_NETPOLS || k == INF_TIERS ||
-	       k == INF_NETSETS || k == INF_GLOBAL_NETSETS || k == INF_SERVICEACCOUNTS;
+	       k == INF_NETSETS || k == INF_GLOBAL_NETSETS || k == INF_SERVICEACCOUNTS ||
+	       k == INF_CNPS;
 }
 
 static void model_set_ns(struct inf_ctx *c, json_t *obj)
@@ -692,6 +724,8 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 		model_set_ns(c, obj);
 	else if (c->kind == INF_CALICO_NETPOLS || c->kind == INF_GLOBAL_NETPOLS)
 		model_set_calico_policy(c, obj);
+	else if (c->kind == INF_CNPS)
+		model_set_cnp(c, obj);
 	else if (is_calico_policy_obj(c->kind))
 		model_set_calico_obj(c, obj);
 	else if (c->kind == INF_BLOCKS)

@@ -84,6 +84,9 @@ const struct kapi_resource kapi_endpointslices = { "discovery.k8s.io/v1", "endpo
 const struct kapi_resource kapi_leases = { "coordination.k8s.io/v1", "leases", "Lease", true };
 const struct kapi_resource kapi_networkpolicies = { "networking.k8s.io/v1", "networkpolicies",
 						    "NetworkPolicy", true };
+const struct kapi_resource kapi_clusternetworkpolicies = {
+	"policy.networking.k8s.io/v1beta1", "clusternetworkpolicies", "ClusterNetworkPolicy", false
+};
 const struct kapi_resource kapi_crds = { "apiextensions.k8s.io/v1", "customresourcedefinitions",
 					 "CustomResourceDefinition", false };
 #define CALICO(v, p, k) \

@@ -46,6 +46,8 @@ struct kapi_resource {
 extern const struct kapi_resource kapi_pods, kapi_nodes, kapi_namespaces, kapi_secrets,
 	kapi_leases, kapi_networkpolicies, kapi_crds, kapi_services, kapi_endpointslices;
 extern const struct kapi_resource kapi_configmaps, kapi_serviceaccounts;
+/* policy.networking.k8s.io/v1beta1 (network-policy-api v0.3.0), cluster-scoped */
+extern const struct kapi_resource kapi_clusternetworkpolicies;
 /* crd.projectcalico.org/v1, cluster-scoped */
 extern const struct kapi_resource kapi_ippools, kapi_ipamblocks, kapi_blockaffinities,
 	kapi_ipamhandles, kapi_ipamconfigs, kapi_bgpconfigurations, kapi_bgppeers,

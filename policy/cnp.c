@@ -162,9 +162,9 @@ static int cnp_protocol(struct cctx *c, const json_t *j, const char *path,
 		a = json_integer_value(range ? json_object_get(range, "start")
 					     : json_object_get(dp, "number"));
 		b = range ? json_integer_value(json_object_get(range, "end")) : a;
-		if (json_object_size(dp) != 1 || a < 1 || b > 65535 || a > b)
+		if (json_object_size(dp) != 1 || a < 1 || b > 65535 || a > b || (range && a == b))
 			return errmsg_set(c->ret_error, -EINVAL, "%s.%s.destinationPort: one number "
-					  "or range within 1..65535, start <= end", path,
+					  "or range within 1..65535, start < end", path,
 					  protos[i].name);
 		pp->port = (uint16_t)a;
 		pp->end_port = (uint16_t)b;

@@ -1116,7 +1116,7 @@ static void test_cnp_invalid_or_unsupported_fails_closed(void **state)
 		  "exactly one field" },
 		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\",\"from\":"
 			 "[{\"namespaces\":{}}],\"protocols\":[{\"tcp\":{\"destinationPort\":{\"range\":"
-			 "{\"start\":90,\"end\":80}}}}]}]"), -EINVAL, "start <= end" },
+			 "{\"start\":80,\"end\":80}}}}]}]"), -EINVAL, "start < end" },
 		{ K8SCNP("a", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Deny\",\"from\":"
 			 "[{\"namespaces\":{\"matchLabels\":{\"bad key!\":\"x\"}}}]}]"), -EINVAL,
 		  "matchLabels" },
