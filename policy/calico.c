@@ -354,25 +354,38 @@ static int parse_rule(struct pctx *c, struct policy_crule *cr, const json_t *j,
 	return r;
 }
 
+int policy_rules_of(const json_t *spec, enum policy_dir d, size_t max, const json_t **ret,
+		    char **ret_error)
+{
+	const char *field = policy_dir_field(d);
+	const json_t *l = json_object_get(spec, field);
+
+	*ret = NULL;
+	if (!l || json_is_null(l))
+		return 0;
+	if (!json_is_array(l) || json_array_size(l) > max)
+		return errmsg_set(ret_error, -EINVAL, "spec.%s: must be a list of at most %zu rules",
+				  field, max);
+	*ret = l;
+	return 0;
+}
+
 static int parse_rules(struct pctx *c, struct policy_netpol *np, const json_t *spec,
 		       enum policy_dir d)
 {
-	const char *field = d == POLICY_DIR_INGRESS ? "ingress" : "egress";
-	const json_t *l = json_object_get(spec, field), *e;
+	const json_t *l, *e;
 	char p[64];
 	size_t i;
 	int r;
 
-	if (!l || json_is_null(l))
-		return 0;
-	if (!json_is_array(l) || json_array_size(l) > RULES_MAX)
-		return errmsg_set(c->ret_error, -EINVAL, "spec.%s: must be a list of at most %d rules",
-				  field, RULES_MAX);
+	r = policy_rules_of(spec, d, RULES_MAX, &l, c->ret_error);
+	if (r < 0 || !l)
+		return r;
 	np->crules[d] = calloc(json_array_size(l) + 1, sizeof(*np->crules[d]));
 	if (!np->crules[d])
 		return -ENOMEM;
 	json_array_foreach(l, i, e) {
-		snprintf(p, sizeof(p), "spec.%s[%zu]", field, i);
+		snprintf(p, sizeof(p), "spec.%s[%zu]", policy_dir_field(d), i);
 		np->n_rules[d]++;
 		r = parse_rule(c, &np->crules[d][i], e, p);
 		if (r < 0)

@@ -60,6 +60,25 @@ int policy_calico_from_json(const json_t *j, enum policy_kind kind, struct polic
 int policy_calico_deny_from_json(const json_t *j, enum policy_kind kind,
 				 struct policy_netpol **ret);
 
+/* "ingress" or "egress": the spec field of direction @d's rules. */
+static inline const char *policy_dir_field(enum policy_dir d)
+{
+	return d == POLICY_DIR_INGRESS ? "ingress" : "egress";
+}
+
+/**
+ * policy_rules_of - the rule list of direction @d in a policy's @spec
+ * @spec: spec object (Calico's or ClusterNetworkPolicy's)
+ * @d: direction
+ * @max: most rules allowed
+ * @ret: the list, NULL when absent or null
+ * @ret_error: message on -EINVAL (not a list, or longer than @max)
+ *
+ * Return: 0 or -EINVAL.
+ */
+int policy_rules_of(const json_t *spec, enum policy_dir d, size_t max, const json_t **ret,
+		    char **ret_error);
+
 /* crdvalid's ops.policy: the checks of policy_calico_from_json() on an
  * object crdvalid accepted (what is only unsupported is not an error). */
 int policy_calico_check(const json_t *obj, char **ret_error);

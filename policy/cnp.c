@@ -293,20 +293,17 @@ static int cnp_rule(struct cctx *c, struct policy_netpol *np, enum policy_dir d,
 static int cnp_rules(struct cctx *c, struct policy_netpol *np, const json_t *spec,
 		     enum policy_dir d)
 {
-	const char *field = d == POLICY_DIR_INGRESS ? "ingress" : "egress";
-	const json_t *l = json_object_get(spec, field), *e;
+	const json_t *l, *e;
 	char p[64];
 	size_t i;
 	int r;
 
-	if (!l || json_is_null(l))
-		return 0;
-	if (!json_is_array(l) || json_array_size(l) > CNP_LIST_MAX)
-		return errmsg_set(c->ret_error, -EINVAL, "spec.%s: must be a list of at most %d rules",
-				  field, CNP_LIST_MAX);
+	r = policy_rules_of(spec, d, CNP_LIST_MAX, &l, c->ret_error);
+	if (r < 0 || !l)
+		return r;
 	np->types[d] = json_array_size(l) > 0; /* no rules: the direction is not affected */
 	json_array_foreach(l, i, e) {
-		snprintf(p, sizeof(p), "spec.%s[%zu]", field, i);
+		snprintf(p, sizeof(p), "spec.%s[%zu]", policy_dir_field(d), i);
 		r = cnp_rule(c, np, d, e, p);
 		if (r < 0)
 			return r;
