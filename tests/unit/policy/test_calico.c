@@ -718,15 +718,11 @@ static char *dump(const struct policy_nft *t)
 	return buf;
 }
 
-static void test_label_change_is_incremental_and_equals_full_compile(void **state)
+/* b/client relabelled app=web under @objs: denied before, allowed after,
+ * by set element changes only, the same table as a full compile. */
+static void relabel_client_to_web(const char *objs)
 {
 	struct fixture f = {}, g = {};
-	const char *objs = "\"tiers\":[" TIER("security", "100", "Deny") "],"
-			   "\"globalnetworkpolicies\":["
-			   GNP("security.gate", "{\"tier\":\"security\",\"selector\":\"app == 'db'\","
-			       "\"ingress\":[{\"action\":\"Pass\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
-			   "," GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":"
-			       "\"Allow\",\"source\":{\"selector\":\"app == 'web'\"}}]}") "]";
 	json_t *j = json_loads("{\"metadata\":{\"name\":\"client\",\"namespace\":\"b\",\"labels\":"
 			       "{\"app\":\"web\"}},\"spec\":{\"serviceAccountName\":\"robot\"},"
 			       "\"status\":{\"podIPs\":[{\"ip\":\"10.65.1.1\"}]}}", 0, NULL);
@@ -734,7 +730,6 @@ static void test_label_change_is_incremental_and_equals_full_compile(void **stat
 	struct policy_plan *p = NULL;
 	_cleanup_free_ char *a = NULL, *b = NULL;
 
-	(void)state;
 	build(&f, objs);
 	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
 	assert_int_equal(policy_pod_from_json(j, &pod, NULL), 0);
@@ -755,6 +750,19 @@ static void test_label_change_is_incremental_and_equals_full_compile(void **stat
 	policy_pod_free(old);
 	json_decref(j);
 	done(&f);
+}
+
+static void test_label_change_is_incremental_and_equals_full_compile(void **state)
+{
+	(void)state;
+	relabel_client_to_web("\"tiers\":[" TIER("security", "100", "Deny") "],"
+			      "\"globalnetworkpolicies\":["
+			      GNP("security.gate", "{\"tier\":\"security\",\"selector\":\"app == 'db'\","
+				  "\"ingress\":[{\"action\":\"Pass\",\"source\":{\"selector\":"
+				  "\"app == 'web'\"}}]}")
+			      "," GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":"
+				  "[{\"action\":\"Allow\",\"source\":{\"selector\":\"app == 'web'\"}}]}")
+			      "]");
 }
 
 /* ---- workload -> own host, Log ---- */
@@ -1180,6 +1188,16 @@ static void test_cnp_invalid_or_unsupported_fails_closed(void **state)
 	done(&f);
 }
 
+static void test_cnp_label_change_is_incremental(void **state)
+{
+	(void)state;
+	relabel_client_to_web("\"clusternetworkpolicies\":["
+			      K8SCNP("db", "Admin", "1", SUBJ_DB ",\"ingress\":[{\"action\":\"Accept\","
+				     "\"from\":[{\"pods\":{\"namespaceSelector\":{},\"podSelector\":"
+				     "{\"matchLabels\":{\"app\":\"web\"}}}}]},{\"action\":\"Deny\","
+				     "\"from\":[{\"namespaces\":{}}]}]") "]");
+}
+
 /* v1alpha2 objects (the same schema) and the tier objects' names */
 static void test_cnp_versions_and_fixed_tiers(void **state)
 {
@@ -1224,6 +1242,7 @@ int main(void)
 		cmocka_unit_test(test_cnp_peers_are_pods_never_network_sets),
 		cmocka_unit_test(test_cnp_invalid_or_unsupported_fails_closed),
 		cmocka_unit_test(test_cnp_versions_and_fixed_tiers),
+		cmocka_unit_test(test_cnp_label_change_is_incremental),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
