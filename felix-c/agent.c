@@ -1138,14 +1138,22 @@ static int metrics_handler(const char *path, struct metrics_buf *body, const cha
 
 /* ---- lifecycle ---- */
 
+/* The kinds whose only reader is a model built from the callbacks keep
+ * keys only: the policy model is the pods' and policies' copy, the owner
+ * index the blocks'. (1,000 NetworkPolicies cached as JSON took ~8 MB.)
+ * Namespaces stay whole: the CNI service reads them (cni_read_kinds). */
+static bool is_keys_only(enum inf_kind k)
+{
+	return k == INF_PODS || k == INF_BLOCKS || k == INF_NETPOLS || is_calico_policy_obj(k);
+}
+
 static int start_informers(struct felix_agent *a)
 {
 	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000 };
 
 	for (int i = 0; i < _INF_MAX; i++) {
-		o.transform = i == INF_PODS ? podtrim_pod : i == INF_BLOCKS ? NULL : podtrim_managed_fields;
-		/* The policy model is the pods' copy, the owner index the blocks'. */
-		o.cache_keys_only = i == INF_PODS || i == INF_BLOCKS;
+		o.cache_keys_only = is_keys_only(i);
+		o.transform = i == INF_PODS ? podtrim_pod : o.cache_keys_only ? NULL : podtrim_managed_fields;
 		/* A block is ~15 KB of JSON: fewer per LIST page, a lower peak. */
 		o.page_size = i == INF_BLOCKS ? 50 : 0;
 		const char *ns = i == INF_SECRETS ? a->cfg->secrets_namespace : NULL;
