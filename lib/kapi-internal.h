@@ -42,6 +42,11 @@ struct kapi_buf {
 
 /* libcurl write callback appending to a struct kapi_buf. */
 size_t kapi_buf_write(char *data, size_t size, size_t nmemb, void *userdata);
+/* Empties @b; frees its memory when it grew past KAPI_BUF_KEEP, so one big
+ * answer (a LIST page of 500 pods is ~1.5 MB) is not held for the client's
+ * life. */
+#define KAPI_BUF_KEEP (64u << 10)
+void kapi_buf_reset(struct kapi_buf *b);
 /* Applies the client's TLS, credentials and connect timeout to @h. */
 int kapi_easy_setup(const struct kapi *k, CURL *h);
 /* Request headers without a body type (Accept, Authorization). */

@@ -286,6 +286,15 @@ size_t kapi_buf_write(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+void kapi_buf_reset(struct kapi_buf *b)
+{
+	if (b->cap > KAPI_BUF_KEEP) {
+		free(b->data);
+		*b = (struct kapi_buf){};
+	}
+	b->len = 0;
+}
+
 static int set_blob(CURL *h, CURLoption opt, const struct kapi_blob *b)
 {
 	struct curl_blob cb = { .data = b->data, .len = b->len, .flags = CURL_BLOB_NOCOPY };
@@ -557,8 +566,8 @@ static char *make_url(const struct kapi *k, const char *path)
 }
 
 /* A request with an optional body; a 2xx JSON answer goes to *@ret (may be NULL). */
-static int request(struct kapi *k, const char *method, const char *path, enum kapi_ct ct,
-		   const char *body, json_t **ret)
+static int request_answer(struct kapi *k, const char *method, const char *path, enum kapi_ct ct,
+			  const char *body, json_t **ret)
 {
 	_cleanup_free_ char *url = make_url(k, path);
 	long code = 0;
@@ -598,6 +607,15 @@ static int request(struct kapi *k, const char *method, const char *path, enum ka
 	}
 	*ret = j;
 	return 0;
+}
+
+static int request(struct kapi *k, const char *method, const char *path, enum kapi_ct ct,
+		   const char *body, json_t **ret)
+{
+	int r = request_answer(k, method, path, ct, body, ret);
+
+	kapi_buf_reset(&k->resp); /* read: the body is not needed any more */
+	return r;
 }
 
 static int request_json(struct kapi *k, const char *method, const char *path, enum kapi_ct ct,

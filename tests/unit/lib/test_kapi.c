@@ -14,10 +14,38 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "kapi-internal.h"
 #include "kapi.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+
+/* A client's response buffer is reused while small; once one answer made it
+ * grow past KAPI_BUF_KEEP it is freed after the answer was read. */
+static void test_response_buffer_released_when_big(void **state)
+{
+	static char chunk[4096];
+	struct kapi_buf b = {};
+
+	(void)state;
+	memset(chunk, 'x', sizeof(chunk));
+	assert_int_equal(kapi_buf_write(chunk, 1, 100, &b), 100);
+	assert_string_equal(b.data + 95, "xxxxx");
+	kapi_buf_reset(&b);
+	assert_non_null(b.data); /* kept for the next answer */
+	assert_int_equal(b.len, 0);
+	assert_true(b.cap <= KAPI_BUF_KEEP);
+	while (b.len <= KAPI_BUF_KEEP)
+		assert_int_equal(kapi_buf_write(chunk, 1, sizeof(chunk), &b), sizeof(chunk));
+	assert_true(b.cap > KAPI_BUF_KEEP);
+	kapi_buf_reset(&b);
+	assert_null(b.data);
+	assert_int_equal(b.cap, 0);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(kapi_buf_write(chunk, 1, 10, &b), 10); /* usable again */
+	assert_int_equal(b.len, 10);
+	free(b.data);
+}
 
 static void test_path_vectors(void **state)
 {
@@ -389,6 +417,7 @@ static void test_reader_answers_cached_reads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_response_buffer_released_when_big),
 		cmocka_unit_test(test_path_vectors),
 		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_list_url_escapes_values),
