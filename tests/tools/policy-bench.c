@@ -17,6 +17,15 @@
  *       diffed against the previous desired table, as the agent does;
  *       counted as recompiles (none are expected: the policies never change).
  *
+ *       other_ops counts the table, chain, rule and set ops of all changes
+ *       (0 when every change is an element operation).
+ *
+ *   --mix calico makes the same number of policies a mixed set: a quarter
+ *   GlobalNetworkPolicies (tier security, Deny from a GlobalNetworkSet,
+ *   Pass), a quarter Calico NetworkPolicies (tier platform, order, Allow
+ *   from pods and a NetworkSet, Deny, Pass), the rest Kubernetes ones (tier
+ *   default); --mix k8s (the default) only Kubernetes NetworkPolicies.
+ *
  *   --per-node N puts pod j on node<j/N> and makes the table node0's: only
  *   its N pods (the same ones at every size) get dispatch elements, the
  *   others are peers only, and labelchange changes pods of node0. Without it
@@ -104,9 +113,91 @@ static json_t *gen_policy(int k)
 			 spec);
 }
 
-static json_t *gen_state(int pods, int per_node, int policies)
+/* The mixed set's Calico objects (--mix): tiers "security" (order 100,
+ * default Pass) and "platform" (order 200, default Deny) before "default";
+ * 20 GlobalNetworkSets (kind=blocklist) and one NetworkSet (role=monitoring)
+ * per namespace, which rules match by labels. */
+static json_t *gen_tiers(void)
+{
+	return json_pack("[{s:{s:s},s:{s:i,s:s}},{s:{s:s},s:{s:i,s:s}}]", "metadata", "name",
+			 "security", "spec", "order", 100, "defaultAction", "Pass", "metadata",
+			 "name", "platform", "spec", "order", 200, "defaultAction", "Deny");
+}
+
+static json_t *gen_netsets(void)
+{
+	json_t *sets = json_array();
+	char name[32], set[24], net[48], ns[24];
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "block%d", i);
+		snprintf(set, sizeof(set), "s%d", i);
+		snprintf(net, sizeof(net), "192.0.%d.0/24", i);
+		json_array_append_new(sets, json_pack("{s:s,s:{s:s,s:{s:s,s:s}},s:{s:[s]}}", "kind",
+						      "GlobalNetworkSet", "metadata", "name", name,
+						      "labels", "kind", "blocklist", "set", set,
+						      "spec", "nets", net));
+	}
+	for (int i = 0; i < N_NS; i++) {
+		snprintf(ns, sizeof(ns), "ns%d", i);
+		snprintf(net, sizeof(net), "10.250.%d.0/24", i);
+		json_array_append_new(sets, json_pack("{s:s,s:{s:s,s:s,s:{s:s}},s:{s:[s]}}", "kind",
+						      "NetworkSet", "metadata", "name", "monitoring",
+						      "namespace", ns, "labels", "role", "monitoring",
+						      "spec", "nets", net));
+	}
+	return sets;
+}
+
+/* Policy k of the mixed set, k % 4 == 0: a GlobalNetworkPolicy of tier
+ * security (order k): pods app=a<..> in namespaces env=e<..> deny ingress
+ * from a blocklist set and egress to 203.0.113.0/24, and Pass the rest. */
+static json_t *gen_global(int k)
+{
+	char name[48], sel[48], nss[48], set[48];
+
+	snprintf(name, sizeof(name), "security.gnp%d", k);
+	snprintf(sel, sizeof(sel), "app == 'a%d'", (k / N_NS) % 10);
+	snprintf(nss, sizeof(nss), "env == 'e%d'", k % 5);
+	snprintf(set, sizeof(set), "set == 's%d'", k % 20);
+	return json_pack("{s:{s:s},s:{s:s,s:i,s:s,s:s,s:[s,s],s:[{s:s,s:{s:s}},{s:s}],"
+			 "s:[{s:s,s:{s:[s]}},{s:s}]}}",
+			 "metadata", "name", name, "spec", "tier", "security", "order", k,
+			 "selector", sel, "namespaceSelector", nss, "types", "Ingress", "Egress",
+			 "ingress", "action", "Deny", "source", "selector", set, "action", "Pass",
+			 "egress", "action", "Deny", "destination", "nets", "203.0.113.0/24",
+			 "action", "Pass");
+}
+
+/* k % 4 == 1: a Calico NetworkPolicy of tier platform in ns<k/4%100> (order
+ * k % 7 * 10, ties by name): pods app=a<..> with tier in {..} allow TCP
+ * 80/443/8000-8009 from app=a<..+1> and from the namespace's monitoring
+ * set, deny from tier=<..>, and Pass the rest (so the tier's default Deny
+ * is only for what no rule names). */
+static json_t *gen_calico(int k)
+{
+	char ns[24], name[48], sel[96], from[48], deny[48];
+
+	snprintf(ns, sizeof(ns), "ns%d", k / 4 % N_NS);
+	snprintf(name, sizeof(name), "platform.cnp%d", k);
+	snprintf(sel, sizeof(sel), "app == 'a%d' && tier in {'%d', '%d'}", (k / N_NS) % 10, k % 3,
+		 (k + 1) % 3);
+	snprintf(from, sizeof(from), "app == 'a%d'", (k / N_NS + 1) % 10);
+	snprintf(deny, sizeof(deny), "tier == '%d'", (k + 2) % 3);
+	return json_pack("{s:{s:s,s:s},s:{s:s,s:i,s:s,s:[{s:s,s:s,s:{s:s},s:{s:[i,i,s]}},"
+			 "{s:s,s:{s:s}},{s:s,s:{s:s}},{s:s}]}}",
+			 "metadata", "namespace", ns, "name", name, "spec", "tier", "platform",
+			 "order", k % 7 * 10, "selector", sel, "ingress", "action", "Allow",
+			 "protocol", "TCP", "source", "selector", from, "destination", "ports", 80,
+			 443, "8000:8009", "action", "Allow", "source", "selector",
+			 "role == 'monitoring'", "action", "Deny", "source", "selector", deny,
+			 "action", "Pass");
+}
+
+static json_t *gen_state(int pods, int per_node, int policies, bool mix)
 {
 	json_t *nss = json_array(), *ps = json_array(), *pols = json_array();
+	json_t *gnps = json_array(), *cnps = json_array(), *doc;
 	char name[16], env[8], team[8];
 
 	for (int i = 0; i < N_NS; i++) {
@@ -118,9 +209,21 @@ static json_t *gen_state(int pods, int per_node, int policies)
 	}
 	for (int j = 0; j < pods; j++)
 		json_array_append_new(ps, gen_pod(j, per_node, NULL, NULL));
-	for (int k = 0; k < policies; k++)
-		json_array_append_new(pols, gen_policy(k));
-	return json_pack("{s:o,s:o,s:o}", "namespaces", nss, "pods", ps, "networkpolicies", pols);
+	for (int k = 0; k < policies; k++) {
+		if (mix && k % 4 == 0)
+			json_array_append_new(gnps, gen_global(k));
+		else if (mix && k % 4 == 1)
+			json_array_append_new(cnps, gen_calico(k));
+		else
+			json_array_append_new(pols, gen_policy(k));
+	}
+	doc = json_pack("{s:o,s:o,s:o,s:o,s:o}", "namespaces", nss, "pods", ps, "networkpolicies",
+			pols, "globalnetworkpolicies", gnps, "calico-networkpolicies", cnps);
+	if (doc && mix) {
+		json_object_set_new(doc, "tiers", gen_tiers());
+		json_object_set_new(doc, "networksets", gen_netsets());
+	}
+	return doc;
 }
 
 struct opts {
@@ -128,6 +231,7 @@ struct opts {
 	int per_node; /* pods per node (node0 is ours); 0 = every pod local */
 	const char *extra;
 	bool tier; /* labelchange: change the tier label, else app */
+	bool mix;  /* a quarter GlobalNetworkPolicies, a quarter Calico NetworkPolicies */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -144,6 +248,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->per_node = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--extra") == 0)
 			o->extra = argv[i + 1];
+		else if (strcmp(argv[i], "--mix") == 0 && strcmp(argv[i + 1], "calico") == 0)
+			o->mix = true;
+		else if (strcmp(argv[i], "--mix") == 0 && strcmp(argv[i + 1], "k8s") == 0)
+			o->mix = false;
 		else if (strcmp(argv[i], "--label") == 0 && strcmp(argv[i + 1], "app") == 0)
 			o->tier = false;
 		else if (strcmp(argv[i], "--label") == 0 && strcmp(argv[i + 1], "tier") == 0)
@@ -156,7 +264,7 @@ static int parse(int argc, char **argv, struct opts *o)
 
 static int cmd_gen(const struct opts *o)
 {
-	json_t *doc = gen_state(o->pods, o->per_node, o->policies), *extra;
+	json_t *doc = gen_state(o->pods, o->per_node, o->policies, o->mix), *extra;
 	const char *keys[] = { "namespaces", "pods", "networkpolicies" };
 
 	if (o->extra) {
@@ -180,7 +288,7 @@ static int full_sync(const struct opts *o, struct policy_model **ret_m,
 	struct policy_nft *obs = NULL;
 	struct policy_plan *p = NULL;
 	char *err = NULL;
-	json_t *doc = gen_state(o->pods, o->per_node, o->policies);
+	json_t *doc = gen_state(o->pods, o->per_node, o->policies, o->mix);
 	double t0, t1, t2, t3, t4, t5;
 	int r;
 
@@ -239,6 +347,7 @@ static int cmd_labelchange(const struct opts *o)
 	size_t elems = 0;
 	int dispatch = 0;   /* changes that changed a pod's dispatch (vmap) element */
 	int recompiles = 0; /* changes the incremental path refused (-ESTALE) */
+	size_t other_ops = 0; /* table, chain, rule or set ops: not an element change */
 	int r;
 
 	if (!tc || !tk || !tt) {
@@ -301,6 +410,8 @@ static int cmd_labelchange(const struct opts *o)
 		if (p) {
 			elems += policy_plan_count_elems(p, POLICY_OP_ELEM_ADD) +
 				 policy_plan_count_elems(p, POLICY_OP_ELEM_DEL);
+			other_ops += p->n_ops - policy_plan_count(p, POLICY_OP_ELEM_ADD) -
+				     policy_plan_count(p, POLICY_OP_ELEM_DEL);
 			for (size_t q = 0; q < p->n_ops; q++)
 				if ((p->ops[q].kind == POLICY_OP_ELEM_ADD ||
 				     p->ops[q].kind == POLICY_OP_ELEM_DEL) &&
@@ -323,10 +434,10 @@ static int cmd_labelchange(const struct opts *o)
 		qsort(tk, (size_t)o->changes, sizeof(double), cmp_double);
 		qsort(tt, (size_t)o->changes, sizeof(double), cmp_double);
 		printf("labelchange pods=%d per_node=%d policies=%d label=%s changes=%d "
-		       "elements_per_change=%.1f dispatch_changes=%d recompiles=%d median_ms=%.3f "
-		       "p90_ms=%.3f compute_median_ms=%.3f kernel_median_ms=%.3f\n",
+		       "elements_per_change=%.1f dispatch_changes=%d recompiles=%d other_ops=%zu "
+		       "median_ms=%.3f p90_ms=%.3f compute_median_ms=%.3f kernel_median_ms=%.3f\n",
 		       o->pods, o->per_node, o->policies, o->tier ? "tier" : "app", o->changes,
-		       (double)elems / o->changes, dispatch, recompiles, tt[o->changes / 2],
+		       (double)elems / o->changes, dispatch, recompiles, other_ops, tt[o->changes / 2],
 		       tt[o->changes * 9 / 10], tc[o->changes / 2], tk[o->changes / 2]);
 	}
 	free(tc);
@@ -349,7 +460,8 @@ int main(int argc, char **argv)
 	if (argc < 2 || parse(argc - 2, argv + 2, &o) < 0 || o.pods < 1 || o.policies < 0 ||
 	    o.changes < 1 || o.per_node < 0) {
 		fprintf(stderr, "usage: %s gen|sync|labelchange [--pods N] [--policies P] "
-				"[--changes M] [--label app|tier] [--per-node N] [--extra FILE]\n", argv[0]);
+				"[--changes M] [--label app|tier] [--per-node N] [--extra FILE] "
+				"[--mix k8s|calico]\n", argv[0]);
 		return 2;
 	}
 	if (strcmp(argv[1], "gen") == 0)
