@@ -46,7 +46,7 @@ struct policy_host_port {
 
 /* One pod. Owned by the model (or by the caller until it is handed over). */
 struct policy_pod {
-	char *ns, *name;
+	char *ns, *name;      /* one allocation with sa, owned through ns */
 	char *node;	      /* spec.nodeName, may be NULL */
 	struct labels *labels; /* owned, never NULL */
 	char ifname[IFNAMSIZ]; /* host-side veth, ifname_for_workload(ns, name) */

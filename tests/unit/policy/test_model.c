@@ -284,6 +284,50 @@ static void test_pod_named_ports_and_bad_pods(void **state)
 	json_decref(bad);
 }
 
+/* A pod's namespace, name and service account share one allocation: a copy
+ * has its own, and the model's index keys ("ns/name") stay valid as pods
+ * are replaced and deleted. */
+static void test_pod_names_owned_by_each_copy(void **state)
+{
+	json_t *j = json_loads("{\"metadata\":{\"namespace\":\"team-a\",\"name\":\"web-1\"},"
+			       "\"spec\":{\"serviceAccountName\":\"builder\",\"nodeName\":\"n1\"}}",
+			       0, NULL);
+	json_t *nosa = json_loads("{\"metadata\":{\"name\":\"p\"}}", 0, NULL);
+	struct policy_pod *p = NULL, *d = NULL, *old = NULL;
+	struct policy_model *m = NULL;
+
+	(void)state;
+	assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
+	assert_int_equal(policy_pod_dup(p, &d), 0);
+	assert_ptr_not_equal(d->ns, p->ns);
+	policy_pod_free(p);
+	assert_string_equal(d->ns, "team-a");
+	assert_string_equal(d->name, "web-1");
+	assert_string_equal(d->sa, "builder");
+	assert_string_equal(d->node, "n1");
+	assert_int_equal(policy_model_new("n1", &m), 0);
+	assert_int_equal(policy_model_set_pod(m, d, NULL), 0);
+	assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
+	assert_int_equal(policy_model_set_pod(m, p, &old), 0); /* replaces under the same key */
+	assert_non_null(old);
+	assert_string_equal(old->name, "web-1");
+	policy_pod_free(old);
+	assert_ptr_equal(policy_model_get_pod(m, "team-a", "web-1"), p);
+	assert_int_equal(policy_pod_from_json(nosa, &p, NULL), 0); /* defaults */
+	assert_string_equal(p->ns, "default");
+	assert_string_equal(p->sa, "default");
+	assert_int_equal(policy_model_set_pod(m, p, NULL), 0);
+	assert_int_equal(m->pods.n_items, 2);
+	old = policy_model_del_pod(m, "team-a", "web-1");
+	assert_non_null(old);
+	policy_pod_free(old);
+	assert_null(policy_model_get_pod(m, "team-a", "web-1"));
+	assert_non_null(policy_model_get_pod(m, "default", "p"));
+	policy_model_free(m);
+	json_decref(j);
+	json_decref(nosa);
+}
+
 static void test_model_indexes_and_replaces(void **state)
 {
 	json_t *doc = json_loads(
@@ -330,6 +374,7 @@ static void test_model_indexes_and_replaces(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pod_names_owned_by_each_copy),
 		cmocka_unit_test(test_bad_policies_are_rejected_with_field),
 		cmocka_unit_test(test_policy_types_default_like_the_apiserver),
 		cmocka_unit_test(test_ports_and_peers_parse),
