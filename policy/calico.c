@@ -473,6 +473,34 @@ out_oom:
 	return -ENOMEM;
 }
 
+/* applyOnForward, preDNAT, doNotTrack (GlobalNetworkPolicy only), checked as
+ * Calico's validator does; preDNAT and doNotTrack are not implemented. */
+static void host_flags(struct policy_netpol *np, const json_t *spec)
+{
+	np->apply_on_forward = json_is_true(json_object_get(spec, "applyOnForward"));
+	np->host_unsupported = json_is_true(json_object_get(spec, "doNotTrack")) ||
+			       json_is_true(json_object_get(spec, "preDNAT"));
+}
+
+static int parse_host_flags(struct pctx *c, struct policy_netpol *np, const json_t *spec)
+{
+	bool pre = json_is_true(json_object_get(spec, "preDNAT"));
+
+	host_flags(np, spec);
+	if (pre && json_is_true(json_object_get(spec, "doNotTrack")))
+		return errmsg_set(c->ret_error, -EINVAL,
+				  "spec: preDNAT and doNotTrack cannot both be true");
+	if (np->host_unsupported && !np->apply_on_forward)
+		return errmsg_set(c->ret_error, -EINVAL, "spec.applyOnForward: must be true when "
+				  "preDNAT or doNotTrack is");
+	if (pre && (np->types[POLICY_DIR_EGRESS] || np->n_rules[POLICY_DIR_EGRESS]))
+		return errmsg_set(c->ret_error, -EINVAL,
+				  "spec.preDNAT: a preDNAT policy cannot have egress rules or type");
+	if (np->host_unsupported)
+		(void)unsupported(c, "spec", "doNotTrack/preDNAT (host endpoints)");
+	return 0;
+}
+
 static int policy_parse(struct pctx *c, struct policy_netpol *np, const json_t *j)
 {
 	const json_t *spec = json_object_get(j, "spec");
@@ -498,10 +526,8 @@ static int policy_parse(struct pctx *c, struct policy_netpol *np, const json_t *
 		r = parse_types(np, spec, c->ret_error);
 	for (int d = 0; r == 0 && d < _POLICY_DIR_MAX; d++)
 		r = parse_rules(c, np, spec, d);
-	if (r == 0 && np->kind == POLICY_KIND_GLOBAL &&
-	    (json_is_true(json_object_get(spec, "doNotTrack")) ||
-	     json_is_true(json_object_get(spec, "preDNAT"))))
-		(void)unsupported(c, "spec", "doNotTrack/preDNAT (host endpoints)");
+	if (r == 0 && np->kind == POLICY_KIND_GLOBAL)
+		r = parse_host_flags(c, np, spec);
 	return r;
 }
 
@@ -577,6 +603,8 @@ int policy_calico_deny_from_json(const json_t *j, enum policy_kind kind,
 		np->ns_sel = NULL;
 	if (parse_sel(json_object_get(spec, "serviceAccountSelector"), "", &np->sa_sel, NULL) < 0)
 		np->sa_sel = NULL;
+	if (kind == POLICY_KIND_GLOBAL)
+		host_flags(np, spec);
 	np->types[0] = np->types[1] = false;
 	if (parse_types(np, spec, NULL) < 0)
 		np->types[POLICY_DIR_INGRESS] = np->types[POLICY_DIR_EGRESS] = true;
@@ -730,6 +758,198 @@ int policy_sa_from_json(const json_t *j, struct policy_sa **ret, char **ret_erro
 	return 0;
 }
 
+/* ---- host endpoints ---- */
+
+struct policy_hep *policy_hep_free(struct policy_hep *h)
+{
+	if (h) {
+		free(h->name);
+		free(h->node);
+		free(h->labels);
+		free(h->ips);
+		free(h);
+	}
+	return NULL;
+}
+
+/* Calico's interface names: 1..15 of [A-Za-z0-9_.-], or "*". */
+static bool hep_ifname_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (strcmp(s, "*") == 0)
+		return true;
+	if (n == 0 || n >= IFNAMSIZ)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+static int hep_ips(struct policy_hep *h, const json_t *l, char **ret_error)
+{
+	const json_t *e;
+	size_t i;
+
+	if (l && !json_is_null(l) && (!json_is_array(l) || json_array_size(l) > LIST_MAX))
+		return errmsg_set(ret_error, -EINVAL, "spec.expectedIPs: must be a list of at most %d",
+				  LIST_MAX);
+	if (json_array_size(l) == 0)
+		return 0;
+	h->ips = calloc(json_array_size(l), sizeof(*h->ips));
+	if (!h->ips)
+		return -ENOMEM;
+	json_array_foreach(l, i, e) {
+		if (prefix_parse(json_string_value(e), PREFIX_ADDR_ONLY, &h->ips[i]) < 0)
+			return errmsg_set(ret_error, -EINVAL, "spec.expectedIPs[%zu]: '%s' is not an "
+					  "IP address", i, json_string_value(e) ?: "?");
+		h->n_ips++;
+	}
+	return 0;
+}
+
+static int hep_profiles(struct policy_hep *h, const json_t *l, char **ret_error)
+{
+	const json_t *e;
+	size_t i;
+
+	if (l && !json_is_null(l) && !json_is_array(l))
+		return errmsg_set(ret_error, -EINVAL, "spec.profiles: must be a list");
+	json_array_foreach(l, i, e) {
+		const char *p = json_string_value(e);
+
+		if (!p || !*p)
+			return errmsg_set(ret_error, -EINVAL, "spec.profiles[%zu]: must be a name", i);
+		if (strcmp(p, POLICY_PROFILE_DEFAULT_ALLOW) == 0)
+			h->default_allow = true;
+		else
+			h->n_other_profiles++;
+	}
+	return 0;
+}
+
+/* spec.ports: named ports, checked (Calico rules naming ports are not
+ * enforced by calico-c, so nothing uses them). */
+static int hep_ports(const json_t *l, char **ret_error)
+{
+	const json_t *e;
+	size_t i;
+
+	if (l && !json_is_null(l) && !json_is_array(l))
+		return errmsg_set(ret_error, -EINVAL, "spec.ports: must be a list");
+	json_array_foreach(l, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+		json_int_t port = json_integer_value(json_object_get(e, "port"));
+		int proto;
+
+		if (!name || !*name || strlen(name) > POLICY_PORT_NAME_MAX)
+			return errmsg_set(ret_error, -EINVAL, "spec.ports[%zu].name: must be a name "
+					  "of 1..%d characters", i, POLICY_PORT_NAME_MAX);
+		if (port < 1 || port > 65535)
+			return errmsg_set(ret_error, -EINVAL, "spec.ports[%zu].port: must be 1..65535",
+					  i);
+		if (parse_proto(json_object_get(e, "protocol"), "spec.ports[].protocol", &proto,
+				ret_error) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int hep_parse(struct policy_hep *h, const json_t *meta, const json_t *spec,
+		     char **ret_error)
+{
+	const char *node = json_string_value(json_object_get(spec, "node"));
+	const json_t *ifn = json_object_get(spec, "interfaceName");
+	int r;
+
+	if (spec && !json_is_object(spec))
+		return errmsg_set(ret_error, -EINVAL, "spec: must be an object");
+	if (!node || !*node)
+		return errmsg_set(ret_error, -EINVAL, "spec.node: required");
+	if (ifn && !json_is_null(ifn) &&
+	    (!json_is_string(ifn) ||
+	     (*json_string_value(ifn) && !hep_ifname_is_valid(json_string_value(ifn)))))
+		return errmsg_set(ret_error, -EINVAL, "spec.interfaceName: must be '*' or an "
+				  "interface name (1..15 of A-Z a-z 0-9 _ . -)");
+	snprintf(h->ifname, sizeof(h->ifname), "%s", json_string_value(ifn) ?: "");
+	h->node = strdup(node);
+	if (!h->node)
+		return -ENOMEM;
+	r = calico_labels(meta, &h->labels);
+	if (r == -EINVAL)
+		return errmsg_set(ret_error, r, "labels must be strings");
+	if (r == 0)
+		r = hep_ips(h, json_object_get(spec, "expectedIPs"), ret_error);
+	if (r == 0 && !*h->ifname && h->n_ips == 0)
+		r = errmsg_set(ret_error, -EINVAL, "spec: at least one of interfaceName or "
+			       "expectedIPs must be specified");
+	if (r == 0)
+		r = hep_profiles(h, json_object_get(spec, "profiles"), ret_error);
+	if (r == 0)
+		r = hep_ports(json_object_get(spec, "ports"), ret_error);
+	return r;
+}
+
+int policy_hep_from_json(const json_t *j, struct policy_hep **ret, char **ret_error)
+{
+	const json_t *meta = json_object_get(j, "metadata");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	_cleanup_(policy_hep_freep) struct policy_hep *h = calloc(1, sizeof(*h));
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (!h)
+		return -ENOMEM;
+	if (!name || !*name)
+		return errmsg_set(ret_error, -EINVAL, "HostEndpoint: metadata.name: required");
+	h->name = strdup(name);
+	if (!h->name)
+		return -ENOMEM;
+	r = hep_parse(h, meta, json_object_get(j, "spec"), &err);
+	if (r == -EINVAL)
+		return errmsg_set(ret_error, r, "HostEndpoint '%s': %s", name, err ?: "invalid");
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(h);
+	return 0;
+}
+
+int policy_hep_check(const json_t *obj, char **ret_error)
+{
+	_cleanup_(policy_hep_freep) struct policy_hep *h = NULL;
+
+	return policy_hep_from_json(obj, &h, ret_error);
+}
+
+static const char *hep_label(const void *ctx, const char *key)
+{
+	return labels_get(((const struct policy_hep *)ctx)->labels, key);
+}
+
+static const char *no_label(const void *ctx, const char *key)
+{
+	(void)ctx;
+	(void)key;
+	return NULL;
+}
+
+/* Calico folds a GlobalNetworkPolicy's namespaceSelector and
+ * serviceAccountSelector into its selector as labels of the endpoint's
+ * namespace and account: a host endpoint has neither, so they are evaluated
+ * on no labels. */
+bool policy_selects_hep(const struct policy_netpol *np, const struct policy_hep *h)
+{
+	if (np->kind != POLICY_KIND_GLOBAL)
+		return false;
+	if (np->ns_sel && !selector_matches_with(np->ns_sel, no_label, NULL))
+		return false;
+	if (np->sa_sel && !selector_matches_with(np->sa_sel, no_label, NULL))
+		return false;
+	return !np->sel || selector_matches_with(np->sel, hep_label, h);
+}
+
 static void changed(struct policy_model *m)
 {
 	m->generation++;
@@ -776,9 +996,68 @@ static void *netset_free_v(void *x)
 	return policy_netset_free(x);
 }
 
+static void *hep_free_v(void *x)
+{
+	return policy_hep_free(x);
+}
+
 static void *sa_free_v(void *x)
 {
 	return policy_sa_free(x);
+}
+
+/* A host endpoint's expectedIPs as a network set without namespace,
+ * "hep:<name>": rule selectors match its labels in the same scope as
+ * GlobalNetworkSets'. */
+static int hep_netset(const struct policy_hep *h, struct policy_netset **ret)
+{
+	_cleanup_(policy_netset_freep) struct policy_netset *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->name = strdup(h->name)) || asprintf(&s->key, "hep:%s", h->name) < 0) {
+		if (s)
+			s->key = NULL;
+		return -ENOMEM;
+	}
+	s->labels = labels_dup(h->labels);
+	s->nets = malloc((h->n_ips + 1) * sizeof(*s->nets));
+	if (!s->labels || !s->nets)
+		return -ENOMEM;
+	memcpy(s->nets, h->ips, h->n_ips * sizeof(*s->nets));
+	s->n_nets = h->n_ips;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int policy_model_set_hep(struct policy_model *m, struct policy_hep *h)
+{
+	struct policy_netset *s = NULL;
+	int r;
+
+	(void)policy_model_del_hep(m, h->name);
+	r = h->n_ips ? hep_netset(h, &s) : 0;
+	if (r == 0)
+		r = policy_hmap_put_str(&m->heps, h->name, h);
+	if (r < 0) {
+		policy_hep_free(h);
+		policy_netset_free(s);
+		return r;
+	}
+	changed(m);
+	if (!s)
+		return 0;
+	r = policy_hmap_put_str(&m->netsets, s->key, s);
+	if (r < 0)
+		policy_netset_free(s);
+	return r;
+}
+
+int policy_model_del_hep(struct policy_model *m, const char *name)
+{
+	char key[600];
+
+	snprintf(key, sizeof(key), "hep:%s", name);
+	policy_netset_free(policy_hmap_remove_str(&m->netsets, key));
+	return del_key(m, &m->heps, name, hep_free_v);
 }
 
 int policy_model_del_tier(struct policy_model *m, const char *name)
@@ -888,6 +1167,8 @@ bool policy_selects_pod(const struct policy_model *m, const struct policy_netpol
 {
 	if (np->kind == POLICY_KIND_K8S)
 		return strcmp(pod->ns, np->ns) == 0 && labelsel_matches(np->pod_sel, pod->labels);
+	if (np->host_unsupported) /* preDNAT and doNotTrack: host endpoints only */
+		return false;
 	if (np->kind == POLICY_KIND_CALICO && strcmp(pod->ns, np->ns) != 0)
 		return false;
 	if (np->ns_sel && !ns_matches(m, np->ns_sel, pod->ns))

@@ -96,6 +96,30 @@ int policy_sa_from_json(const json_t *j, struct policy_sa **ret, char **ret_erro
 struct policy_sa *policy_sa_free(struct policy_sa *s);
 DEFINE_CLEANUP_FUNC(struct policy_sa, policy_sa_free);
 
+#define POLICY_PROFILE_DEFAULT_ALLOW "projectcalico-default-allow"
+
+/**
+ * policy_hep_from_json - parse and validate a HostEndpoint as stored in its
+ *   CRD (crd.projectcalico.org/v1, cluster-scoped)
+ * @j: the object
+ * @ret: the host endpoint
+ * @ret_error: malloc'd message naming the object and the field, on -EINVAL
+ *
+ * Calico's rules: spec.node required; spec.interfaceName "*", an interface
+ * name, or empty with at least one spec.expectedIPs address; profiles are
+ * names; ports have a name, a port 1..65535 and a protocol.
+ *
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int policy_hep_from_json(const json_t *j, struct policy_hep **ret, char **ret_error);
+struct policy_hep *policy_hep_free(struct policy_hep *h);
+DEFINE_CLEANUP_FUNC(struct policy_hep, policy_hep_free);
+/* crdvalid's ops.hep: policy_hep_from_json()'s checks. */
+int policy_hep_check(const json_t *obj, char **ret_error);
+/* Whether GlobalNetworkPolicy @np applies to host endpoint @h (types not
+ * considered); other kinds never do. */
+bool policy_selects_hep(const struct policy_netpol *np, const struct policy_hep *h);
+
 /* Add or replace (ownership taken, also on error) / remove; each is a
  * policy change for the compiler (netpol_generation). */
 int policy_model_set_tier(struct policy_model *m, struct policy_tier *t);
@@ -104,6 +128,8 @@ int policy_model_set_netset(struct policy_model *m, struct policy_netset *s);
 int policy_model_del_netset(struct policy_model *m, const char *ns, const char *name);
 int policy_model_set_sa(struct policy_model *m, struct policy_sa *s);
 int policy_model_del_sa(struct policy_model *m, const char *ns, const char *name);
+int policy_model_set_hep(struct policy_model *m, struct policy_hep *h);
+int policy_model_del_hep(struct policy_model *m, const char *name);
 
 /* A tier's place: its order (Calico's default tier's when it has no
  * Tier object; after every ordered tier when unset or missing) and whether

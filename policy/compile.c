@@ -24,6 +24,7 @@
 #include "calico.h"
 #include "cleanup.h"
 #include "compile.h"
+#include "failsafe.h"
 #include "labelsel.h"
 #include "model.h"
 #include "names.h"
@@ -38,6 +39,10 @@
 #define CHAIN_INPUT "cc_input"
 #define CHAIN_WL_TO_HOST "cc_wl_to_host"
 #define CHAIN_INPUT_DROP "cc_input_drop"
+#define CHAIN_OUTPUT "cc_output"
+#define CHAIN_FAILSAFE_IN "cc_failsafe_in"
+#define CHAIN_FAILSAFE_OUT "cc_failsafe_out"
+#define HEP_NAME_MAX 40 /* longer host endpoint names: their chains are named by a hash */
 #define LOG_PREFIX_LEN_MAX 127 /* nft's log prefix limit (NF_LOG_PREFIXLEN - 1) */
 /* The packet mark bit a Pass sets on its way out of a policy chain: the
  * tier chain sees it, clears it and returns to the profile chain, which
@@ -88,6 +93,12 @@ struct policy_desired {
 	struct policy_nft_set *vmap[_POLICY_DIR_MAX]; /* INGRESS: to_wl, EGRESS: from_wl */
 	struct tracker *tracking;   /* during an incremental update: records what it creates */
 	struct policy_names names;  /* every chain and set name derived from object names */
+	struct policy_failsafes failsafe[_POLICY_DIR_MAX]; /* INGRESS: inbound, EGRESS: outbound */
+	/* during policy_compile() only: this node's host endpoints governing an
+	 * interface (one per name, by name) and the "*" one */
+	const struct policy_hep **heps;
+	size_t n_heps;
+	const struct policy_hep *hep_star;
 };
 
 /* A compiled policy and how many local pods it selects. */
@@ -253,6 +264,7 @@ struct policy_desired *policy_desired_free(struct policy_desired *d)
 	policy_names_done(&d->names);
 	policy_nft_free(d->nft);
 	free(d->log_prefix);
+	free((void *)d->heps);
 	free(d);
 	return NULL;
 }
@@ -2220,6 +2232,357 @@ static int apply_relevance(struct policy_desired *d, const struct policy_model *
 	return r;
 }
 
+/* ---- host endpoints (layout in compile.h) ---- */
+
+enum hep_chain_kind { HEP_IN, HEP_EG, HEP_FI, HEP_FE, _HEP_CHAIN_MAX };
+
+static const char *const hep_kind_short[_HEP_CHAIN_MAX] = { "in", "eg", "fi", "fe" };
+static const char *const hep_map[_HEP_CHAIN_MAX] = { "cc_from_hep", "cc_to_hep",
+						     "cc_from_hep_fwd", "cc_to_hep_fwd" };
+
+static int cmp_hep(const void *a, const void *b)
+{
+	return strcmp((*(const struct policy_hep *const *)a)->name,
+		      (*(const struct policy_hep *const *)b)->name);
+}
+
+/* This node's host endpoints that govern an interface: per interface name
+ * the first by name, and the first "*" one (Felix picks the same). One with
+ * only expectedIPs names no interface here, so it governs none. */
+static int active_heps(struct policy_desired *d, const struct policy_model *m)
+{
+	const struct policy_hep **v = calloc(m->heps.n_items + 1, sizeof(*v));
+	size_t n = 0, k = 0;
+	void *x;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; policy_hmap_next(&m->heps, &i, &x);) {
+		const struct policy_hep *h = x;
+
+		if (*h->ifname && (!m->node || strcmp(h->node, m->node) == 0))
+			v[n++] = h;
+	}
+	qsort(v, n, sizeof(*v), cmp_hep);
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+
+		if (strcmp(v[i]->ifname, "*") == 0) {
+			d->hep_star = d->hep_star ?: v[i];
+			continue;
+		}
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = strcmp(v[j]->ifname, v[i]->ifname) == 0;
+		if (!dup)
+			v[k++] = v[i];
+	}
+	d->heps = v;
+	d->n_heps = k;
+	return 0;
+}
+
+static const struct policy_hep *hep_at(const struct policy_desired *d, size_t i)
+{
+	return i < d->n_heps ? d->heps[i] : i == d->n_heps ? d->hep_star : NULL;
+}
+
+/* Policies selecting a host endpoint are compiled whatever the pods do: each
+ * holds one count for it, so losing its last local pod never drops it. */
+static int hep_relevance(struct policy_desired *d)
+{
+	const struct policy_hep *h;
+	int r;
+
+	for (size_t i = 0; i <= d->n_heps; i++) {
+		if (!(h = hep_at(d, i)))
+			continue;
+		for (size_t k = 0; k < d->globals.n; k++) {
+			const struct policy_netpol *np = d->globals.v[k];
+			struct relevant *rel = policy_hmap_get_str(&d->compiled, np->key);
+
+			if (!policy_selects_hep(np, h))
+				continue;
+			if (!rel && (r = relevant_add(d, np, &rel)) < 0)
+				return r;
+			rel->local++;
+		}
+	}
+	return 0;
+}
+
+/* The GlobalNetworkPolicies applying to @h in @dir (@fwd: forwarded
+ * traffic, applyOnForward ones only), in evaluation order. */
+static int hep_policies(const struct policy_desired *d, const struct policy_hep *h,
+			enum policy_dir dir, bool fwd, struct applied **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct applied *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->globals.n; i++) {
+		const struct policy_netpol *np = d->globals.v[i];
+		struct applied *x;
+
+		if (!np->types[dir] || (fwd && !np->apply_on_forward) || !policy_selects_hep(np, h))
+			continue;
+		x = realloc(v, (n + 1) * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		v = x;
+		x += n++;
+		x->np = np;
+		policy_model_tier(d->m, np->tier, &x->tier_order, &x->tier_has_order, &x->tier_pass);
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_applied);
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+static int hep_chain_add(struct policy_desired *d, const struct policy_hep *h,
+			 enum hep_chain_kind kind, struct policy_nft_chain **ret)
+{
+	char key[600], candidate[64];
+	const char *name;
+	int r;
+
+	snprintf(key, sizeof(key), "%s/%s", hep_kind_short[kind], h->name);
+	if (strlen(h->name) <= HEP_NAME_MAX)
+		snprintf(candidate, sizeof(candidate), "hep_%s_%s", hep_kind_short[kind], h->name);
+	else
+		snprintf(candidate, sizeof(candidate), "hep_%s_h%016llx", hep_kind_short[kind],
+			 (unsigned long long)policy_hash(h->name, strlen(h->name)));
+	r = policy_names_claim(&d->names, "hep", key, strlen(key), candidate, &name);
+	return r < 0 ? r : policy_nft_chain_add(d->nft, name, ret);
+}
+
+/* After the tiers (none decided): forwarded traffic is allowed; the host's
+ * own traffic goes to the profiles. */
+static int hep_tail(struct policy_desired *d, struct policy_nft_chain *c,
+		    const struct policy_hep *h, enum hep_chain_kind kind)
+{
+	enum policy_dir dir = kind == HEP_IN || kind == HEP_FI ? POLICY_DIR_INGRESS
+							       : POLICY_DIR_EGRESS;
+	char label[600];
+
+	if (kind == HEP_FI || kind == HEP_FE) {
+		snprintf(label, sizeof(label), "hep %s forward %s: end of tiers", h->name,
+			 policy_dir_to_string(dir));
+		return verdict_rule(d, c, POLICY_VERDICT_ACCEPT, -1, false, label);
+	}
+	if (h->default_allow) {
+		snprintf(label, sizeof(label), "hep %s %s: profile " POLICY_PROFILE_DEFAULT_ALLOW,
+			 h->name, policy_dir_to_string(dir));
+		return verdict_rule(d, c, POLICY_VERDICT_ACCEPT, -1, false, label);
+	}
+	snprintf(label, sizeof(label), "hep %s %s: no profile allowed", h->name,
+		 policy_dir_to_string(dir));
+	return verdict_rule(d, c, POLICY_VERDICT_DROP, denied_log_group(d), false, label);
+}
+
+/* Host endpoint @h's chain of @kind, or none (*ret NULL: forwarded traffic
+ * no applyOnForward policy selects is not policed). */
+static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
+		     enum hep_chain_kind kind, struct policy_nft_chain **ret)
+{
+	enum policy_dir dir = kind == HEP_IN || kind == HEP_FI ? POLICY_DIR_INGRESS
+							       : POLICY_DIR_EGRESS;
+	bool fwd = kind == HEP_FI || kind == HEP_FE;
+	_cleanup_free_ struct applied *v = NULL;
+	struct policy_nft_chain *c;
+	char label[600];
+	size_t n = 0, k = 0;
+	int r;
+
+	*ret = NULL;
+	r = hep_policies(d, h, dir, fwd, &v, &n);
+	if (r < 0 || (fwd && n == 0))
+		return r;
+	r = hep_chain_add(d, h, kind, &c);
+	if (r < 0)
+		return r;
+	*ret = c;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].np->host_unsupported) {
+			/* fail closed: what the policy would do first is unknown */
+			snprintf(label, sizeof(label), "hep %s %s: %s uses preDNAT/doNotTrack: deny",
+				 h->name, policy_dir_to_string(dir), v[i].np->key);
+			return verdict_rule(d, c, POLICY_VERDICT_DROP, denied_log_group(d), false,
+					    label);
+		}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && strcmp(v[j].np->tier, v[i].np->tier) == 0)
+			j++;
+		r = profile_tier(d, c, v + i, j - i, &k, false, NULL, dir, NULL);
+		if (r < 0)
+			return r;
+		i = j;
+	}
+	if (n > 0 && !v[n - 1].tier_pass && !last_tier_passes(v, n))
+		return 0;
+	return hep_tail(d, c, h, kind);
+}
+
+/* FailsafeInboundHostPorts (@dir INGRESS, matched on the destination port
+ * and source net) or FailsafeOutboundHostPorts (EGRESS: destination port
+ * and net): one rule for the ports of any address, one per port with a net. */
+static int failsafe_rule(struct policy_desired *d, struct policy_nft_chain *c,
+			 const struct policy_port *ports, size_t n, const struct in_prefix *net,
+			 enum policy_dir dir, const char *label)
+{
+	_cleanup_(variants_done) struct variants vs = {};
+	struct policy_nft_rule *nr;
+	struct ranges rs = {};
+	char set[300];
+	int r;
+
+	r = port_set(d, ports, n, set, sizeof(set));
+	if (r == 0 && net) {
+		r = cidr_ranges(net, 1, net->family, &rs);
+		if (r == 0)
+			r = range_variant(d, &rs, net->family,
+					  dir == POLICY_DIR_INGRESS ? POLICY_MATCH_SADDR
+								    : POLICY_MATCH_DADDR, &vs);
+		free(rs.v);
+	}
+	if (r < 0)
+		return r;
+	nr = policy_nft_rule_new();
+	if (!nr)
+		return -ENOMEM;
+	nr->counter = true;
+	nr->verdict = POLICY_VERDICT_ACCEPT;
+	r = vs.n ? push_match(nr, &vs.v[0]) : 0;
+	if (r == 0)
+		r = policy_nft_rule_match(nr, POLICY_MATCH_PORTS, 0, 0, set);
+	if (r < 0) {
+		policy_nft_rule_free(nr);
+		return r;
+	}
+	return chain_push(c, nr, label);
+}
+
+static int failsafe_chain(struct policy_desired *d, enum policy_dir dir)
+{
+	const struct policy_failsafes *fs = &d->failsafe[dir];
+	const char *what = dir == POLICY_DIR_INGRESS ? "inbound" : "outbound";
+	struct policy_port any[POLICY_FAILSAFE_MAX];
+	struct policy_nft_chain *c;
+	char label[160], net[PREFIX_STRLEN];
+	size_t n = 0;
+	int r;
+
+	r = policy_nft_chain_add(d->nft, dir == POLICY_DIR_INGRESS ? CHAIN_FAILSAFE_IN
+								   : CHAIN_FAILSAFE_OUT, &c);
+	for (size_t i = 0; r == 0 && i < fs->n; i++)
+		if (fs->v[i].net.family == AF_UNSPEC)
+			any[n++] = (struct policy_port){ .proto = fs->v[i].proto,
+							 .port = fs->v[i].port,
+							 .end_port = fs->v[i].port };
+	snprintf(label, sizeof(label), "failsafe %s", what);
+	if (r == 0 && n)
+		r = failsafe_rule(d, c, any, n, NULL, dir, label);
+	for (size_t i = 0; r == 0 && i < fs->n; i++) {
+		const struct policy_failsafe *f = &fs->v[i];
+		struct policy_port p = { .proto = f->proto, .port = f->port, .end_port = f->port };
+
+		if (f->net.family == AF_UNSPEC)
+			continue;
+		(void)prefix_format(&f->net, false, net, sizeof(net));
+		snprintf(label, sizeof(label), "failsafe %s %u %s:%u", what, f->proto, net, f->port);
+		r = failsafe_rule(d, c, &p, 1, &f->net, dir, label);
+	}
+	return r;
+}
+
+/* cc_output: the host's own traffic out of a host endpoint. */
+static int output_chain(struct policy_desired *d)
+{
+	struct policy_nft_chain *c;
+	int r;
+
+	r = policy_nft_chain_add(d->nft, CHAIN_OUTPUT, &c);
+	if (r < 0)
+		return r;
+	c->base = true;
+	c->hooknum = NF_INET_LOCAL_OUT;
+	c->policy = NF_ACCEPT;
+	r = base_rule(c, "conntrack established", POLICY_MATCH_CT_STATE,
+		      POLICY_CT_ESTABLISHED | POLICY_CT_RELATED, NULL, _POLICY_MATCH_KIND_MAX, 0,
+		      POLICY_VERDICT_ACCEPT);
+	if (r == 0)
+		r = base_rule(c, "host to workload", POLICY_MATCH_OIF_PREFIX, 0, "cali",
+			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_ACCEPT);
+	if (r == 0)
+		r = jump_rule(c, CHAIN_FAILSAFE_OUT, "failsafe outbound");
+	return r;
+}
+
+/* The base chain a @kind dispatch goes into. */
+static struct policy_nft_chain *hep_base(const struct policy_desired *d, enum hep_chain_kind kind)
+{
+	static const char *const base[_HEP_CHAIN_MAX] = { CHAIN_INPUT, CHAIN_OUTPUT, CHAIN_EGRESS,
+							  CHAIN_INGRESS };
+
+	return policy_nft_chain_get(d->nft, base[kind]);
+}
+
+/* One @kind: the map and its elements, the "*" endpoint's jump after it. */
+static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
+{
+	bool in = kind == HEP_IN || kind == HEP_FI;
+	struct policy_nft_chain *c, *star = NULL;
+	struct policy_nft_set *s;
+	char label[300];
+	int r;
+
+	r = policy_nft_set_add(d->nft, hep_map[kind], POLICY_SET_IFVMAP, &s);
+	for (size_t i = 0; r == 0 && i < d->n_heps; i++) {
+		uint8_t key[16 + 64] = {};
+
+		r = hep_chain(d, d->heps[i], kind, &c);
+		if (r < 0 || !c)
+			continue;
+		memcpy(key, d->heps[i]->ifname, strnlen(d->heps[i]->ifname, 16));
+		memcpy(key + 16, c->name, strlen(c->name));
+		r = policy_nft_elem_ref(s, key, 16 + strlen(c->name), NULL);
+	}
+	if (r == 0 && d->hep_star)
+		r = hep_chain(d, d->hep_star, kind, &star);
+	if (r == 0)
+		r = base_rule(hep_base(d, kind), in ? "dispatch from host endpoint"
+						   : "dispatch to host endpoint",
+			      in ? POLICY_MATCH_IIF_VMAP : POLICY_MATCH_OIF_VMAP, 0, s->name,
+			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	if (r == 0 && star) {
+		snprintf(label, sizeof(label), "all-interfaces host endpoint %s", d->hep_star->name);
+		r = jump_rule(hep_base(d, kind), star->name, label);
+	}
+	return r;
+}
+
+/* Everything of host endpoints, only when this node has one. */
+static int hep_all(struct policy_desired *d)
+{
+	int r;
+
+	if (d->n_heps == 0 && !d->hep_star)
+		return 0;
+	r = failsafe_chain(d, POLICY_DIR_INGRESS);
+	if (r == 0)
+		r = failsafe_chain(d, POLICY_DIR_EGRESS);
+	if (r == 0)
+		r = output_chain(d);
+	if (r == 0)
+		r = jump_rule(policy_nft_chain_get(d->nft, CHAIN_INPUT), CHAIN_FAILSAFE_IN,
+			      "failsafe inbound");
+	for (int k = 0; r == 0 && k < _HEP_CHAIN_MAX; k++)
+		r = hep_dispatch(d, k);
+	return r;
+}
+
 /* ---- entry points ---- */
 
 static int compile_all(struct policy_desired *d, const struct policy_model *m)
@@ -2241,7 +2604,11 @@ static int compile_all(struct policy_desired *d, const struct policy_model *m)
 		return r;
 	r = index_policies(d, m);
 	if (r == 0)
+		r = active_heps(d, m);
+	if (r == 0)
 		r = mark_relevant(d, m);
+	if (r == 0 && d->local_only)
+		r = hep_relevance(d);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &x);)
@@ -2269,7 +2636,7 @@ static int compile_all(struct policy_desired *d, const struct policy_model *m)
 				return r;
 		}
 	}
-	return 0;
+	return hep_all(d);
 }
 
 int policy_compile(const struct policy_model *m, const struct policy_options *o,
@@ -2289,6 +2656,10 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 	if (!policy_log_prefix_is_valid(d->log_prefix) ||
 	    !policy_host_action_to_string(d->host_action))
 		return -EINVAL;
+	if (o && o->failsafe_in)
+		d->failsafe[POLICY_DIR_INGRESS] = *o->failsafe_in;
+	if (o && o->failsafe_out)
+		d->failsafe[POLICY_DIR_EGRESS] = *o->failsafe_out;
 	d->v6 = m->n_pods_v6 > 0;
 	d->m = m;
 	d->netpol_generation = m->netpol_generation;
@@ -2296,6 +2667,9 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 	if (r < 0)
 		return r;
 	r = compile_all(d, m);
+	free((void *)d->heps);
+	d->heps = NULL;
+	d->hep_star = NULL;
 	if (r < 0)
 		return r;
 	d->m = NULL;

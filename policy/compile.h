@@ -35,8 +35,35 @@
  * Calico). Accept and Return are the same in nftables: an accept in our
  * table does not stop other tables' input chains, which Return leaves the
  * packet to.
- * Host -> own workload is not policed, as in Calico (no output chain); the
- * workload's replies are established and accepted first.
+ * Host -> own workload is not policed, as in Calico (cc_output accepts
+ * it); the workload's replies are established and accepted first.
+ *
+ * Host endpoints (Calico HostEndpoints of this node), only while one is
+ * active:
+ *
+ *   cc_input, after the workload jump:
+ *     jump cc_failsafe_in                    FailsafeInboundHostPorts: accept
+ *     iifname vmap @cc_from_hep              -> hep_in_<name>
+ *     jump hep_in_<*>                        the "*" host endpoint, if any
+ *   chain cc_output { hook output priority 0; policy accept
+ *     ct state established,related accept
+ *     oifname "cali*" accept                 host -> workload: not policed
+ *     jump cc_failsafe_out                   FailsafeOutboundHostPorts: accept
+ *     oifname vmap @cc_to_hep                -> hep_eg_<name>
+ *     jump hep_eg_<*> }
+ *   cc_fwd_egress / cc_fwd_ingress, after the workload dispatch:
+ *     iifname vmap @cc_from_hep_fwd / oifname vmap @cc_to_hep_fwd
+ *                                            -> hep_fi_<name> / hep_fe_<name>
+ *
+ * A host endpoint chain is a profile chain for the GlobalNetworkPolicies
+ * selecting it (tiers, order, Pass as for workloads), ending, when no tier
+ * decided, in its profiles: accept with projectcalico-default-allow, else
+ * drop (so a host endpoint with no policy denies, failsafes excepted).
+ * Forwarded traffic (hep_f*) sees only applyOnForward policies and is
+ * accepted when none selects the endpoint in that direction (no element).
+ * Interfaces without a host endpoint are not policed. A policy with preDNAT
+ * or doNotTrack (not implemented) makes the chains of the endpoints it
+ * selects in its directions a plain drop.
  *
  * A local pod isolated in a direction has a vmap element ifname -> jump to a
  * PROFILE chain ep_<dir>_<hash> shared by all pods selected by the same
@@ -69,6 +96,7 @@
 
 #include "cleanup.h"
 
+struct policy_failsafes;
 struct policy_model;
 struct policy_nft;
 struct policy_plan;
@@ -103,6 +131,9 @@ struct policy_options {
 	const char *log_prefix; /* Calico's LogPrefix, NULL = POLICY_LOG_PREFIX_DEFAULT; the
 				 * NFLOG prefix is "<log_prefix> <rule label>: " */
 	enum policy_host_action endpoint_to_host; /* DefaultEndpointToHostAction */
+	/* Calico's FailsafeInboundHostPorts / FailsafeOutboundHostPorts, NULL:
+	 * none (policy/failsafe.h has Calico's defaults) */
+	const struct policy_failsafes *failsafe_in, *failsafe_out;
 };
 
 struct policy_desired;

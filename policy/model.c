@@ -1016,6 +1016,9 @@ struct policy_model *policy_model_free(struct policy_model *m)
 		policy_netset_free(v);
 	for (i = 0; policy_hmap_next(&m->sas, &i, &v);)
 		policy_sa_free(v);
+	for (i = 0; policy_hmap_next(&m->heps, &i, &v);)
+		policy_hep_free(v);
+	policy_hmap_done(&m->heps);
 	policy_hmap_done(&m->tiers);
 	policy_hmap_done(&m->netsets);
 	policy_hmap_done(&m->sas);
@@ -1300,6 +1303,7 @@ enum load_kind {
 	LOAD_NETSETS,
 	LOAD_SAS,
 	LOAD_CNPS,
+	LOAD_HEPS,
 	_LOAD_KIND_MAX,
 };
 
@@ -1313,6 +1317,7 @@ static const char *const load_keys[_LOAD_KIND_MAX] = {
 	[LOAD_NETSETS] = "networksets", /* NetworkSets and GlobalNetworkSets */
 	[LOAD_SAS] = "serviceaccounts",
 	[LOAD_CNPS] = "clusternetworkpolicies",
+	[LOAD_HEPS] = "hostendpoints",
 };
 
 static int load_one(struct policy_model *m, const json_t *e, enum load_kind kind,
@@ -1324,6 +1329,7 @@ static int load_one(struct policy_model *m, const json_t *e, enum load_kind kind
 	struct policy_tier *tier = NULL;
 	struct policy_netset *set = NULL;
 	struct policy_sa *sa = NULL;
+	struct policy_hep *hep = NULL;
 	int r;
 
 	switch (kind) {
@@ -1356,6 +1362,9 @@ static int load_one(struct policy_model *m, const json_t *e, enum load_kind kind
 	case LOAD_NETSETS:
 		r = policy_netset_from_json(e, &set, ret_error);
 		return r < 0 ? r : policy_model_set_netset(m, set);
+	case LOAD_HEPS:
+		r = policy_hep_from_json(e, &hep, ret_error);
+		return r < 0 ? r : policy_model_set_hep(m, hep);
 	default:
 		r = policy_sa_from_json(e, &sa, ret_error);
 		return r < 0 ? r : policy_model_set_sa(m, sa);

@@ -186,6 +186,11 @@ struct policy_netpol {
 	bool has_pass;	/* some rule passes */
 	bool rejected; /* the stand-in of an invalid policy: allows nothing
 			* (Calico: denies everything that reaches it) */
+	bool apply_on_forward; /* GNP applyOnForward: host endpoints' forwarded traffic too */
+	/* GNP preDNAT or doNotTrack: host endpoints only (never pods), and not
+	 * implemented: a host endpoint it selects denies in its directions
+	 * (failsafes excepted), forwarded traffic included */
+	bool host_unsupported;
 };
 
 /* A Calico Tier. */
@@ -202,6 +207,18 @@ struct policy_netset {
 	struct labels *labels; /* with Calico's metadata-annotation labels */
 	struct in_prefix *nets;
 	size_t n_nets;
+};
+
+/* A Calico HostEndpoint (cluster-scoped). */
+struct policy_hep {
+	char *name;
+	char *node;		/* spec.node */
+	char ifname[IFNAMSIZ];	/* spec.interfaceName: a name, "*" or "" (expectedIPs only) */
+	struct labels *labels;	/* with Calico's metadata-annotation labels */
+	struct in_prefix *ips;	/* spec.expectedIPs, host prefixes */
+	size_t n_ips;
+	bool default_allow;	/* spec.profiles has projectcalico-default-allow */
+	size_t n_other_profiles; /* other profiles: their rules are unknown, they allow nothing */
 };
 
 /* A ServiceAccount's labels (serviceAccountSelector). */
@@ -289,6 +306,9 @@ struct policy_model {
 	struct policy_hmap tiers;      /* name -> struct policy_tier */
 	struct policy_hmap netsets;    /* key -> struct policy_netset */
 	struct policy_hmap sas;	       /* "ns/name" -> struct policy_sa */
+	/* name -> struct policy_hep (every node's: their expectedIPs are
+	 * addresses rule selectors match, as GlobalNetworkSets' nets are) */
+	struct policy_hmap heps;
 	struct policy_hmap ns_pods;    /* ns -> struct policy_ns_pods */
 	struct policy_hmap ifnames;    /* local pods' ifname -> how many use it */
 	size_t n_pods_v6;	/* pods with an IPv6 address (IPv6 rules exist iff > 0) */
@@ -361,7 +381,7 @@ bool policy_model_ifname_is_shared(const struct policy_model *m, const struct po
  *   {"namespaces": [...], "pods": [...], "networkpolicies": [...],
  *   "calico-networkpolicies": [...], "globalnetworkpolicies": [...],
  *   "tiers": [...], "networksets": [...], "serviceaccounts": [...],
- *   "clusternetworkpolicies": [...]} (each
+ *   "clusternetworkpolicies": [...], "hostendpoints": [...]} (each
  *   may also be a v1 List object with "items"; Calico objects as stored in
  *   their CRDs, network sets of both kinds in "networksets")
  * @m: model

@@ -27,6 +27,7 @@
 #include "policy/cnp.h"
 #include "policy/compile.h"
 #include "policy/explain.h"
+#include "policy/failsafe.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
@@ -1215,6 +1216,441 @@ static void test_cnp_versions_and_fixed_tiers(void **state)
 	done(&f);
 }
 
+/* ---- host endpoints, failsafes ---- */
+
+#define HEP(NAME, LABELS, SPEC)                                                              \
+	"{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"HostEndpoint\","             \
+	"\"metadata\":{\"name\":\"" NAME "\",\"labels\":" LABELS "},\"spec\":" SPEC "}"
+#define ETH0_HEP HEP("n1-eth0", "{\"role\":\"node\"}", "{\"node\":\"n1\",\"interfaceName\":\"eth0\"}")
+#define HOST_IP "192.168.50.1"
+#define OUTSIDE "203.0.113.5"
+
+static struct pkt host_pkt(uint8_t proto, const char *iif, const char *oif, const char *src,
+			   const char *dst, uint16_t port)
+{
+	struct pkt p = { .family = AF_INET, .proto = proto, .sport = 40000, .dport = port };
+
+	snprintf(p.iif, sizeof(p.iif), "%s", iif);
+	snprintf(p.oif, sizeof(p.oif), "%s", oif);
+	assert_int_equal(inet_pton(AF_INET, src, p.saddr), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, p.daddr), 1);
+	return p;
+}
+
+/* To a local process through @iif (the input hook's base chains). */
+static bool in_ok(const struct fixture *f, const char *iif, uint8_t proto, uint16_t port)
+{
+	return to_host(policy_desired_nft(f->d), host_pkt(proto, iif, "", OUTSIDE, HOST_IP, port));
+}
+
+/* From a local process out of @oif (the output hook). */
+static bool out_ok(const struct fixture *f, const char *oif, uint8_t proto, uint16_t port)
+{
+	struct pkt p = host_pkt(proto, "", oif, HOST_IP, OUTSIDE, port);
+	const struct policy_nft *t = policy_desired_nft(f->d);
+
+	return !policy_nft_chain_get(t, "cc_output") || eval_chain(t, "cc_output", &p, 0) != EV_DROP;
+}
+
+static bool fwd_ok(const struct fixture *f, const char *iif, const char *oif, uint16_t port)
+{
+	return allowed(policy_desired_nft(f->d), host_pkt(IPPROTO_TCP, iif, oif, OUTSIDE,
+							  "198.51.100.7", port));
+}
+
+/* The options of a host endpoint test: Accept, failsafes @in/@out. */
+static void heps_compile(struct fixture *f, const char *in, const char *out,
+			 struct policy_desired **ret)
+{
+	struct policy_failsafes fin, fout;
+
+	assert_int_equal(policy_failsafes_parse(in, &fin), 0);
+	assert_int_equal(policy_failsafes_parse(out, &fout), 0);
+	assert_int_equal(policy_compile(f->m, &(struct policy_options){
+			.nflog_group = -1, .endpoint_to_host = POLICY_HOST_ACCEPT,
+			.failsafe_in = &fin, .failsafe_out = &fout }, ret), 0);
+}
+
+/* @base and @objects on node @node (NULL: every endpoint is local). */
+static void build_heps_on(struct fixture *f, const char *node, const char *base,
+			  const char *objects, const char *in, const char *out)
+{
+	_cleanup_free_ char *text = NULL;
+	json_t *doc;
+
+	assert_true(asprintf(&text, "{%s,%s}", base, objects) > 0);
+	doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(doc);
+	assert_int_equal(policy_model_new(node, &f->m), 0);
+	assert_int_equal(policy_model_load_json(f->m, doc, NULL), 0);
+	json_decref(doc);
+	heps_compile(f, in, out, &f->d);
+}
+
+static void build_heps_fs(struct fixture *f, const char *objects, const char *in, const char *out)
+{
+	build_heps_on(f, NULL, cluster, objects, in, out);
+}
+
+/* With Calico's default failsafe ports. */
+static void build_heps(struct fixture *f, const char *objects)
+{
+	build_heps_fs(f, objects, POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT);
+}
+
+static void test_host_endpoint_without_policy_denies_but_failsafes(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "]");
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	assert_false(out_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	/* Calico's default failsafes, each in its direction only */
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 22));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 179));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 6443));
+	assert_true(in_ok(&f, "eth0", IPPROTO_UDP, 68));
+	assert_false(in_ok(&f, "eth0", IPPROTO_UDP, 53));
+	assert_true(out_ok(&f, "eth0", IPPROTO_UDP, 53));
+	assert_true(out_ok(&f, "eth0", IPPROTO_TCP, 2379));
+	assert_false(out_ok(&f, "eth0", IPPROTO_TCP, 22));
+	/* other interfaces have no host endpoint: not policed */
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 8080));
+	assert_true(out_ok(&f, "eth1", IPPROTO_TCP, 8080));
+	assert_true(in_ok(&f, "lo", IPPROTO_TCP, 8080));
+	/* workloads: their own path (DefaultEndpointToHostAction), not the HEP's */
+	assert_true(host_ok(&f, "a/web", 8080));
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80));
+	/* forwarded traffic: no applyOnForward policy, not policed */
+	assert_true(fwd_ok(&f, "eth0", "eth1", 8080));
+	done(&f);
+	/* no host endpoint at all: no output chain, the table as before */
+	build_heps(&f, "\"hostendpoints\":[]");
+	assert_null(policy_nft_chain_get(policy_desired_nft(f.d), "cc_output"));
+	assert_null(policy_nft_chain_get(policy_desired_nft(f.d), "cc_failsafe_in"));
+	done(&f);
+}
+
+static void test_global_policies_select_host_endpoints(void **state)
+{
+	static const char *const objs =
+		"\"hostendpoints\":[" ETH0_HEP "],"
+		"\"networkpolicies\":[{\"metadata\":{\"name\":\"all\",\"namespace\":\"a\"},"
+		"\"spec\":{\"podSelector\":{},\"ingress\":[{}]}}],"
+		"\"calico-networkpolicies\":[" CNP("a", "default.np-open", "{\"selector\":\"all()\","
+		"\"ingress\":[{\"action\":\"Allow\"}]}") "],"
+		"\"tiers\":[" TIER("sec", "10", "Pass") "],"
+		"\"globalnetworkpolicies\":["
+		GNP("default.deny-all", "{\"order\":100,\"selector\":\"role == 'node'\","
+		    "\"types\":[\"Ingress\",\"Egress\"]}") ","
+		GNP("default.web-port", "{\"order\":10,\"selector\":\"role == 'node'\",\"ingress\":"
+		    "[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[8080]}}]}") ","
+		GNP("default.ns-scoped", "{\"order\":1,\"selector\":\"all()\","
+		    "\"namespaceSelector\":\"has(team)\",\"ingress\":[{\"action\":\"Allow\"}]}") ","
+		GNP("sec.pass-9090", "{\"tier\":\"sec\",\"selector\":\"role == 'node'\",\"ingress\":"
+		    "[{\"action\":\"Pass\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[9090]}},"
+		    "{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[8080]}}]}") "]";
+	struct fixture f = {};
+
+	(void)state;
+	build_heps(&f, objs);
+	/* the tier sec first: 8080 denied there although default allows it */
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	/* 9090 passed to default, where deny-all (order 100) denies it */
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 9090));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 22)); /* failsafe before any tier */
+	assert_false(out_ok(&f, "eth0", IPPROTO_TCP, 443));
+	assert_true(out_ok(&f, "eth0", IPPROTO_UDP, 53));
+	/* Kubernetes, namespaced Calico and namespaceSelector GNPs never select it */
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 7000));
+	done(&f);
+	/* without the sec tier, web-port (order 10) allows 8080 before deny-all */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.deny-all", "{\"order\":100,\"selector\":\"role == 'node'\"}") ","
+		   GNP("default.web-port", "{\"order\":10,\"selector\":\"role == 'node'\",\"ingress\":"
+		       "[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[8080]}}]}")
+		   "]");
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8081));
+	/* no policy has Egress (Calico's types default): egress is denied */
+	assert_false(out_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	/* the GNPs select no pod: pods are unaffected */
+	assert_true(tcp_ok(&f, "b/client", "a/db", 80));
+	done(&f);
+	/* a policy selecting the endpoint by other labels does not apply */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.other", "{\"selector\":\"role == 'db'\",\"ingress\":"
+		       "[{\"action\":\"Allow\"}]}") "]");
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	done(&f);
+}
+
+static void test_host_endpoint_profiles_interfaces_and_nodes(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	/* projectcalico-default-allow: allowed when no policy decides */
+	build_heps(&f, "\"hostendpoints\":[" HEP("n1-eth0", "{}", "{\"node\":\"n1\","
+		   "\"interfaceName\":\"eth0\",\"profiles\":[\"projectcalico-default-allow\"]}") "]");
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	assert_true(out_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	done(&f);
+	/* a profile calico-c has no rules for allows nothing */
+	build_heps(&f, "\"hostendpoints\":[" HEP("n1-eth0", "{}", "{\"node\":\"n1\","
+		   "\"interfaceName\":\"eth0\",\"profiles\":[\"kns.a\"]}") "]");
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	done(&f);
+	/* "*": every other interface (lo too), the named one keeps its own;
+	 * another node's endpoint and an expectedIPs-only one govern nothing here */
+	build_heps_on(&f, "n1", cluster, "\"hostendpoints\":[" ETH0_HEP ","
+		   HEP("n1-all", "{\"role\":\"all\"}", "{\"node\":\"n1\",\"interfaceName\":\"*\"}") ","
+		   HEP("n2-eth2", "{}", "{\"node\":\"n2\",\"interfaceName\":\"eth2\"}") ","
+		   HEP("n1-ip", "{}", "{\"node\":\"n1\",\"expectedIPs\":[\"10.0.0.9\"]}") "],"
+		   "\"globalnetworkpolicies\":[" GNP("default.all-8080", "{\"selector\":\"role == 'all'\","
+		   "\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":"
+		   "{\"ports\":[8080]}}]}") "]", POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT);
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 8080));
+	assert_false(in_ok(&f, "eth1", IPPROTO_TCP, 8081));
+	assert_false(in_ok(&f, "lo", IPPROTO_TCP, 8081));
+	assert_false(out_ok(&f, "eth2", IPPROTO_TCP, 8081));
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8080)); /* eth0's own: no policy */
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 22));
+	assert_true(out_ok(&f, "caliabc", IPPROTO_TCP, 8081)); /* host -> workload */
+	done(&f);
+	/* two endpoints for one interface: the first by name governs it */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP ","
+		   HEP("a-eth0", "{}", "{\"node\":\"n1\",\"interfaceName\":\"eth0\","
+		   "\"profiles\":[\"projectcalico-default-allow\"]}") "]");
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	done(&f);
+}
+
+static void test_failsafe_settings(void **state)
+{
+	static const struct {
+		const char *text;
+		int want;
+		size_t n;
+	} v[] = {
+		{ POLICY_FAILSAFE_IN_DEFAULT, 0, 9 },
+		{ "none", 0, 0 },
+		{ "", 0, 0 },
+		{ "22, udp:53 ,tcp:10.0.0.0/8:6443,udp:[fd00::/8]:53", 0, 4 },
+		{ "sctp:22", -EINVAL, 0 },
+		{ "tcp:65536", -EINVAL, 0 },
+		{ "tcp:10.0.0.0/33:22", -EINVAL, 0 },
+		{ "a:b:c:d", -EINVAL, 0 },
+		{ "tcp:", -EINVAL, 0 },
+	};
+	struct policy_failsafes fs;
+	struct fixture f = {};
+	json_t *j;
+	char *err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		int r = policy_failsafes_parse(v[i].text, &fs);
+
+		if (r != v[i].want || (r == 0 && fs.n != v[i].n))
+			fail_msg("vector %zu '%s': %d, %zu entries", i, v[i].text, r, fs.n);
+	}
+	assert_int_equal(policy_failsafes_parse("tcp:10.0.0.0/8:6443,udp:[fd00::/8]:53", &fs), 0);
+	assert_int_equal(fs.v[0].net.family, AF_INET);
+	assert_int_equal(fs.v[1].net.family, AF_INET6);
+	assert_int_equal(fs.v[1].proto, IPPROTO_UDP);
+	assert_int_equal(fs.v[1].port, 53);
+	j = json_loads("[{\"protocol\":\"TCP\",\"port\":22},{\"port\":179,\"net\":\"10.0.0.0/8\"},"
+		       "{\"protocol\":\"sctp\",\"port\":9}]", 0, NULL);
+	assert_int_equal(policy_failsafes_from_json(j, &fs, &err), 0);
+	assert_int_equal(fs.n, 3);
+	assert_int_equal(fs.v[1].proto, IPPROTO_TCP);
+	assert_int_equal(fs.v[2].proto, IPPROTO_SCTP);
+	json_decref(j);
+	j = json_loads("[{\"protocol\":\"TCP\",\"port\":70000}]", 0, NULL);
+	assert_int_equal(policy_failsafes_from_json(j, &fs, &err), -EINVAL);
+	assert_non_null(strstr(err, "[0].port"));
+	free(err);
+	json_decref(j);
+	/* none: a deny-all reaches SSH too; a net narrows a failsafe to its sources */
+	build_heps_fs(&f, "\"hostendpoints\":[" ETH0_HEP "]", "none", "none");
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 22));
+	assert_false(out_ok(&f, "eth0", IPPROTO_UDP, 53));
+	done(&f);
+	build_heps_fs(&f, "\"hostendpoints\":[" ETH0_HEP "]", "tcp:203.0.113.0/24:22,tcp:10.0.0.0/8:80",
+		      "udp:53");
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 22));   /* OUTSIDE is in 203.0.113.0/24 */
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 80));  /* but not in 10/8 */
+	assert_true(out_ok(&f, "eth0", IPPROTO_UDP, 53));
+	assert_false(out_ok(&f, "eth0", IPPROTO_TCP, 179));
+	done(&f);
+}
+
+static void test_apply_on_forward_and_unsupported_host_policies(void **state)
+{
+	static const char *const fwd_deny =
+		"\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		GNP("default.fwd", "{\"selector\":\"role == 'node'\",\"applyOnForward\":true,"
+		    "\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":"
+		    "{\"ports\":[80]}}],\"egress\":[{\"action\":\"Deny\"}]}") "]";
+	struct fixture f = {};
+	struct pkt p;
+
+	(void)state;
+	build_heps(&f, fwd_deny);
+	assert_true(fwd_ok(&f, "eth0", "eth1", 80));
+	assert_false(fwd_ok(&f, "eth0", "eth1", 81));	  /* tier default: deny */
+	assert_false(fwd_ok(&f, "eth1", "eth0", 80));	  /* egress: Deny */
+	assert_true(fwd_ok(&f, "eth1", "eth2", 81));	  /* no endpoint */
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 80)); /* the host's own traffic: it applies too */
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 81));
+	/* HEP -> workload: the HEP's forward ingress and the pod's ingress */
+	p = tcp(&f, OUTSIDE, "a/db", 81);
+	assert_false(allowed(policy_desired_nft(f.d), p));
+	p.dport = 80;
+	assert_true(allowed(policy_desired_nft(f.d), p));
+	done(&f);
+	/* without applyOnForward the policy leaves forwarded traffic alone */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.nofwd", "{\"selector\":\"role == 'node'\",\"ingress\":[{\"action\":"
+		       "\"Deny\"}]}") "]");
+	assert_true(fwd_ok(&f, "eth0", "eth1", 81));
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 81));
+	done(&f);
+	/* preDNAT (not implemented): the endpoints it selects deny in its
+	 * direction, forwarded too, failsafes excepted; pods are never selected */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.allow", "{\"order\":1,\"selector\":\"all()\",\"ingress\":[{\"action\":"
+		       "\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") "]");
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 81));
+	done(&f);
+	{
+		const char *text = GNP("default.pre", "{\"order\":500,\"selector\":\"all()\","
+				       "\"preDNAT\":true,\"applyOnForward\":true,\"ingress\":"
+				       "[{\"action\":\"Allow\"}]}");
+		json_t *j = json_loads(text, 0, NULL);
+		struct policy_netpol *np = NULL;
+
+		build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+			   GNP("default.allow", "{\"order\":1,\"selector\":\"all()\",\"ingress\":"
+			       "[{\"action\":\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") "]");
+		assert_int_equal(policy_calico_from_json(j, POLICY_KIND_GLOBAL, &np, NULL),
+				 -EOPNOTSUPP);
+		assert_int_equal(policy_calico_deny_from_json(j, POLICY_KIND_GLOBAL, &np), 0);
+		assert_int_equal(policy_model_set_netpol(f.m, np), 0);
+		f.d = policy_desired_free(f.d);
+		assert_int_equal(policy_compile(f.m, &(struct policy_options){ .nflog_group = -1,
+				 .endpoint_to_host = POLICY_HOST_ACCEPT }, &f.d), 0);
+		assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 81)); /* before the earlier Allow */
+		assert_false(fwd_ok(&f, "eth0", "eth1", 81));
+		assert_true(out_ok(&f, "eth0", IPPROTO_TCP, 81)); /* ingress only */
+		assert_true(tcp_ok(&f, "b/client", "a/db", 80));  /* pods: not selected */
+		json_decref(j);
+		done(&f);
+	}
+}
+
+static void test_host_endpoint_objects(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *msg; /* NULL: valid */
+	} v[] = {
+		{ HEP("h", "{\"a\":\"b\"}", "{\"node\":\"n1\",\"interfaceName\":\"eth0\","
+		      "\"expectedIPs\":[\"10.0.0.1\",\"fd00::1\"],\"profiles\":[\"p\"],"
+		      "\"ports\":[{\"name\":\"ssh\",\"port\":22,\"protocol\":\"TCP\"}]}"), NULL },
+		{ HEP("h", "{}", "{\"node\":\"n1\",\"interfaceName\":\"*\"}"), NULL },
+		{ HEP("h", "{}", "{\"interfaceName\":\"eth0\"}"), "spec.node: required" },
+		{ HEP("h", "{}", "{\"node\":\"n1\"}"), "at least one of interfaceName or expectedIPs" },
+		{ HEP("h", "{}", "{\"node\":\"n1\",\"interfaceName\":\"eth0 \"}"), "spec.interfaceName" },
+		{ HEP("h", "{}", "{\"node\":\"n1\",\"interfaceName\":\"a-very-long-ifname\"}"),
+		  "spec.interfaceName" },
+		{ HEP("h", "{}", "{\"node\":\"n1\",\"expectedIPs\":[\"10.0.0.0/24\"]}"),
+		  "spec.expectedIPs[0]" },
+		{ HEP("h", "{}", "{\"node\":\"n1\",\"interfaceName\":\"eth0\",\"profiles\":[1]}"),
+		  "spec.profiles[0]" },
+		{ HEP("h", "{}", "{\"node\":\"n1\",\"interfaceName\":\"eth0\",\"ports\":"
+		      "[{\"name\":\"x\",\"port\":0,\"protocol\":\"TCP\"}]}"), "spec.ports[0].port" },
+		{ HEP("h", "{\"a\":1}", "{\"node\":\"n1\",\"interfaceName\":\"eth0\"}"), "labels" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		json_t *j = json_loads(v[i].json, 0, NULL);
+		char *err = NULL;
+		int r;
+
+		assert_non_null(j);
+		r = policy_hep_check(j, &err);
+		if (v[i].msg ? r != -EINVAL || !err || !strstr(err, v[i].msg) ||
+				       !strstr(err, "HostEndpoint 'h'")
+			     : r != 0)
+			fail_msg("vector %zu: %d '%s'", i, r, err ?: "");
+		free(err);
+		json_decref(j);
+	}
+}
+
+/* A host endpoint's expectedIPs are what rule selectors matching its
+ * labels match (as a GlobalNetworkSet's nets), whichever node it is on. */
+static void test_rule_selectors_match_host_endpoint_addresses(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build_heps(&f, "\"hostendpoints\":[" HEP("n2-eth0", "{\"role\":\"node\"}", "{\"node\":\"n2\","
+		   "\"interfaceName\":\"eth0\",\"expectedIPs\":[\"203.0.113.5\"]}") "],"
+		   "\"globalnetworkpolicies\":[" GNP("default.db-from-nodes",
+		   "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":\"Allow\",\"source\":"
+		   "{\"selector\":\"role == 'node'\"}}]}") "],"
+		   "\"calico-networkpolicies\":[" CNP("a", "default.web-from-nodes",
+		   "{\"selector\":\"app == 'web'\",\"ingress\":[{\"action\":\"Allow\",\"source\":"
+		   "{\"selector\":\"role == 'node'\"}}]}") "]");
+	assert_true(tcp_ok(&f, OUTSIDE, "a/db", 80));
+	assert_false(tcp_ok(&f, "198.51.100.9", "a/db", 80));
+	assert_false(tcp_ok(&f, OUTSIDE, "a/web", 80)); /* a namespaced rule: its namespace only */
+	done(&f);
+}
+
+/* A policy that selects a host endpoint stays compiled when the last pod
+ * it selected goes: the incremental update still equals a full compile. */
+static void test_host_endpoint_policy_survives_pod_changes(void **state)
+{
+	static const char *const base =
+		"\"namespaces\":[{\"metadata\":{\"name\":\"a\"}}],\"pods\":[{\"metadata\":"
+		"{\"name\":\"web\",\"namespace\":\"a\",\"labels\":{\"app\":\"web\"}},\"spec\":"
+		"{\"nodeName\":\"n1\"},\"status\":{\"podIPs\":[{\"ip\":\"10.65.0.1\"}]}}]";
+	struct fixture f = {};
+	struct policy_desired *full = NULL;
+	struct policy_plan *plan = NULL;
+	struct policy_pod *old;
+	char *a, *b;
+
+	(void)state;
+	build_heps_on(&f, "n1", base, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		      GNP("default.web-and-node", "{\"selector\":\"app == 'web' || role == 'node'\","
+			  "\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":"
+			  "{\"ports\":[8080]}}]}") "]", "none", "none");
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	old = policy_model_del_pod(f.m, "a", "web");
+	assert_non_null(old);
+	assert_int_equal(policy_desired_update_pod(f.d, f.m, old, NULL, &plan), 0);
+	assert_int_equal(policy_plan_count(plan, POLICY_OP_CHAIN_DEL), 1); /* web's profile only */
+	policy_plan_free(plan);
+	policy_pod_free(old);
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8081));
+	heps_compile(&f, "none", "none", &full);
+	a = dump(policy_desired_nft(f.d));
+	b = dump(policy_desired_nft(full));
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	policy_desired_free(full);
+	done(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1243,6 +1679,14 @@ int main(void)
 		cmocka_unit_test(test_cnp_invalid_or_unsupported_fails_closed),
 		cmocka_unit_test(test_cnp_versions_and_fixed_tiers),
 		cmocka_unit_test(test_cnp_label_change_is_incremental),
+		cmocka_unit_test(test_host_endpoint_without_policy_denies_but_failsafes),
+		cmocka_unit_test(test_global_policies_select_host_endpoints),
+		cmocka_unit_test(test_host_endpoint_profiles_interfaces_and_nodes),
+		cmocka_unit_test(test_failsafe_settings),
+		cmocka_unit_test(test_apply_on_forward_and_unsupported_host_policies),
+		cmocka_unit_test(test_host_endpoint_objects),
+		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
+		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
