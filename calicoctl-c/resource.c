@@ -129,6 +129,10 @@ static const struct column columns[] = {
 	{ "FelixConfiguration", "LOGSEVERITY", "spec.logSeverityScreen", true },
 	{ "ClusterInformation", "READY", "spec.datastoreReady", false },
 	{ "ClusterInformation", "VERSION", "spec.calicoVersion", false },
+	{ "HostEndpoint", "NODE", "spec.node", false },
+	{ "HostEndpoint", "INTERFACE", "spec.interfaceName", true },
+	{ "HostEndpoint", "IPS", "spec.expectedIPs", true },
+	{ "HostEndpoint", "PROFILES", "spec.profiles", true },
 	{ NULL, "CREATED", "metadata.creationTimestamp", true },
 };
 
@@ -190,7 +194,8 @@ static const char *const v3_kinds[] = { "IPPool",	      "BGPConfiguration",
 					 "FelixConfiguration", "ClusterInformation",
 					 "KubeControllersConfiguration", "Tier",
 					 "NetworkPolicy",	      "GlobalNetworkPolicy",
-					 "NetworkSet",	      "GlobalNetworkSet" };
+					 "NetworkSet",	      "GlobalNetworkSet",
+					 "HostEndpoint" };
 
 static const char *api_version_of(const char *kind)
 {
@@ -502,13 +507,14 @@ int ctl_cmd_get(struct ctl *c, int argc, char **argv)
 static int validate_all(const json_t *objs, const char *file)
 {
 	/* crdvalid plus the parsers the programs use: IPAM's pool and block
-	 * parsers, the policy model's Calico policy parser */
+	 * parsers, the policy model's Calico policy and HostEndpoint parsers */
 	struct crdvalid_ops ops = ipam_crdvalid_ops;
 	const json_t *o;
 	size_t i;
 	int bad = 0;
 
 	ops.policy = policy_calico_check;
+	ops.hep = policy_hep_check;
 	json_array_foreach(objs, i, o) {
 		_cleanup_free_ char *err = NULL;
 		int r = crdvalid_check(NULL, o, &ops, &err);

@@ -73,6 +73,7 @@ enum inf_kind {
 	INF_GLOBAL_NETSETS,
 	INF_SERVICEACCOUNTS,
 	INF_CNPS,
+	INF_HEPS,
 	_INF_MAX,
 };
 
@@ -101,6 +102,7 @@ static const struct {
 	[INF_GLOBAL_NETSETS] = { "globalnetworksets", &kapi_globalnetworksets },
 	[INF_SERVICEACCOUNTS] = { "serviceaccounts", &kapi_serviceaccounts },
 	[INF_CNPS] = { "clusternetworkpolicies", &kapi_clusternetworkpolicies },
+	[INF_HEPS] = { "hostendpoints", &kapi_hostendpoints },
 };
 
 /* The informers whose objects reach the managers as they are. */
@@ -538,6 +540,29 @@ static void model_set_cnp(struct inf_ctx *c, json_t *obj)
 		log_error_errno(r, "Failed to add a ClusterNetworkPolicy to the model: %m");
 }
 
+/* A HostEndpoint (every node's: their expectedIPs are addresses rule
+ * selectors match; only this node's govern interfaces). One that is
+ * invalid still governs its interface, denying all but failsafe traffic. */
+static void model_set_hep(struct inf_ctx *c, json_t *obj)
+{
+	_cleanup_free_ char *err = NULL;
+	struct policy_hep *h = NULL;
+	int r;
+
+	r = policy_hep_from_json(obj, &h, &err);
+	if (note_rejected(c, obj, r == -EINVAL ? err ?: "invalid" : NULL))
+		log_warning("Rejected %s; its interface denies all but failsafe traffic",
+			    err ?: "an invalid HostEndpoint");
+	if (r == -EINVAL && policy_hep_deny_from_json(obj, &h) < 0) {
+		(void)policy_model_del_hep(c->a->model, kapi_obj_name(obj) ?: "");
+		return;
+	}
+	if (r == 0 || r == -EINVAL)
+		r = policy_model_set_hep(c->a->model, h);
+	if (r < 0)
+		log_error_errno(r, "Failed to add a HostEndpoint to the model: %m");
+}
+
 static void calico_policy_key(enum inf_kind k, const json_t *obj, char *buf, size_t size)
 {
 	if (k == INF_GLOBAL_NETPOLS)
@@ -599,6 +624,9 @@ static void model_del_calico_obj(struct inf_ctx *c, const char *ns, const char *
 	case INF_SERVICEACCOUNTS:
 		(void)policy_model_del_sa(c->a->model, ns, name);
 		break;
+	case INF_HEPS:
+		(void)policy_model_del_hep(c->a->model, name);
+		break;
 	default:
 		(void)policy_model_del_netset(c->a->model,
 					      c->kind == INF_NETSETS ? ns : NULL, name);
@@ -610,7 +638,7 @@ static bool is_calico_policy_obj(enum inf_kind k)
 {
 	return k == INF_CALICO_NETPOLS || k == INF_GLOBAL_NETPOLS || k == INF_TIERS ||
 	       k == INF_NETSETS || k == INF_GLOBAL_NETSETS || k == INF_SERVICEACCOUNTS ||
-	       k == INF_CNPS;
+	       k == INF_CNPS || k == INF_HEPS;
 }
 
 static void model_set_ns(struct inf_ctx *c, json_t *obj)
@@ -657,7 +685,7 @@ static json_t *valid_get(struct felix_agent *a, enum inf_kind k, const char *nam
 static bool configure_policy(struct felix_agent *a, const struct felix_runtime *rt)
 {
 	return policymgr_configure(a->mgr[MGR_POLICY], rt->endpoint_to_host, rt->log_prefix,
-				   (int)a->cfg->nflog_group);
+				   (int)a->cfg->nflog_group, &rt->failsafe_in, &rt->failsafe_out);
 }
 
 /* FelixConfiguration "default" and "node.<name>" -> a->rt, applied now. */
@@ -689,9 +717,10 @@ static void update_runtime(struct felix_agent *a)
 		evloop_timer_arm(a->resync, rt.resync_ms);
 	}
 	if (configure_policy(a, &rt)) {
-		log_info("Policy settings: DefaultEndpointToHostAction %s, LogPrefix '%s' "
-			 "(FelixConfiguration)", policy_host_action_to_string(rt.endpoint_to_host),
-			 rt.log_prefix);
+		log_info("Policy settings: DefaultEndpointToHostAction %s, LogPrefix '%s', "
+			 "%zu inbound and %zu outbound failsafe ports (FelixConfiguration)",
+			 policy_host_action_to_string(rt.endpoint_to_host), rt.log_prefix,
+			 rt.failsafe_in.n, rt.failsafe_out.n);
 		schedule(a);
 	}
 	a->rt = rt;
@@ -726,6 +755,8 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 		model_set_calico_policy(c, obj);
 	else if (c->kind == INF_CNPS)
 		model_set_cnp(c, obj);
+	else if (c->kind == INF_HEPS)
+		model_set_hep(c, obj);
 	else if (is_calico_policy_obj(c->kind))
 		model_set_calico_obj(c, obj);
 	else if (c->kind == INF_BLOCKS)

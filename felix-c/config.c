@@ -21,6 +21,7 @@
 #include "felix-c/autodetect.h"
 #include "felix-c/config.h"
 #include "ipam/cnicmd.h"
+#include "policy/failsafe.h"
 #include "prefix.h"
 
 enum setting_type {
@@ -38,6 +39,7 @@ enum setting_type {
 	SET_AUTODETECT4, /* autodetect.h's methods, can-reach= of the family */
 	SET_AUTODETECT6,
 	SET_LOG_PREFIX,	/* policy_log_prefix_is_valid() */
+	SET_FAILSAFES,	/* policy_failsafes_parse() */
 };
 
 /* Settings kept as their text (a malloc'd char *). */
@@ -116,6 +118,10 @@ static const struct setting settings[] = {
 	{ "DefaultEndpointToHostAction", {}, SET_HOST_ACTION, OFF(endpoint_to_host), "Drop", 0, 0 },
 	{ "LogPrefix", {}, SET_LOG_PREFIX, OFF(log_prefix), POLICY_LOG_PREFIX_DEFAULT, 0, 0 },
 	{ "NFLOGGroup", {}, SET_UINT, OFF(nflog_group), "0", 0, 65535 },
+	{ "FailsafeInboundHostPorts", {}, SET_FAILSAFES, OFF(failsafe_in), POLICY_FAILSAFE_IN_DEFAULT,
+	  0, 0 },
+	{ "FailsafeOutboundHostPorts", {}, SET_FAILSAFES, OFF(failsafe_out),
+	  POLICY_FAILSAFE_OUT_DEFAULT, 0, 0 },
 	{ "SecretsNamespace", {}, SET_STRING, OFF(secrets_namespace), "kube-system", 0, 0 },
 	{ "IPAMGCEnabled", {}, SET_BOOL, OFF(ipam_gc), "true", 0, 0 },
 	{ "IPAMGCInterval", {}, SET_DURATION_MS, OFF(ipam_gc_interval_ms), "60s", 0, 0 },
@@ -216,6 +222,7 @@ static int parse_ip(const char *s, int family)
 }
 
 #define LOG_PREFIX_HINT "1 to 32 printable characters, no '\"' or '\\'"
+#define FAILSAFE_HINT "none or a list of [tcp:|udp:][CIDR:]PORT, an IPv6 CIDR in brackets"
 
 static const char *type_hint(enum setting_type t)
 {
@@ -246,6 +253,8 @@ static const char *type_hint(enum setting_type t)
 		return "Drop, Return or Accept";
 	case SET_LOG_PREFIX:
 		return LOG_PREFIX_HINT;
+	case SET_FAILSAFES:
+		return FAILSAFE_HINT;
 	default:
 		return "a string";
 	}
@@ -315,6 +324,9 @@ static int setting_apply(const struct setting *s, const char *v, struct felix_co
 		break;
 	case SET_LOG_PREFIX:
 		r = policy_log_prefix_is_valid(v) ? 0 : -EINVAL;
+		break;
+	case SET_FAILSAFES:
+		r = policy_failsafes_parse(v, &(struct policy_failsafes){});
 		break;
 	default:
 		r = 0;
@@ -532,6 +544,25 @@ static void runtime_bad(int *bad, char **ret_error, const char *res, const char 
 			 node, field, value, hint ? " (" : "", hint ?: "", hint ? ")" : "");
 }
 
+/* A FelixConfiguration's failsafe list (field @key with a lower-case
+ * first letter) over @fs, unless the environment or file set it. */
+static void runtime_failsafes(const struct felix_config *c, json_t *spec, const char *key,
+			      struct policy_failsafes *fs, int *bad, char **ret_error,
+			      const char *res, const char *node)
+{
+	_cleanup_free_ char *err = NULL;
+	char field[64];
+	json_t *v;
+
+	snprintf(field, sizeof(field), "%c%s", key[0] - 'A' + 'a', key + 1);
+	v = json_object_get(spec, field);
+	if (!v || json_is_null(v) || user_set(c, key))
+		return;
+	if (policy_failsafes_from_json(v, fs, &err) == -EINVAL && !(*bad)++)
+		(void)errmsg_set(ret_error, -EINVAL, "FelixConfiguration %s%s: invalid %s%s%s",
+				 res, node, field, err && *err == '[' ? "" : ": ", err ?: "");
+}
+
 int felix_config_runtime(const struct felix_config *c, json_t *global_spec, json_t *node_spec,
 			 struct felix_runtime *ret, char **ret_error)
 {
@@ -542,6 +573,9 @@ int felix_config_runtime(const struct felix_config *c, json_t *global_spec, json
 	*ret = (struct felix_runtime){ .log_level = c->log_level, .resync_ms = c->resync_ms,
 				       .endpoint_to_host = c->endpoint_to_host };
 	snprintf(ret->log_prefix, sizeof(ret->log_prefix), "%s", c->log_prefix);
+	/* valid: checked when loaded */
+	(void)policy_failsafes_parse(c->failsafe_in, &ret->failsafe_in);
+	(void)policy_failsafes_parse(c->failsafe_out, &ret->failsafe_out);
 	for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
 		const char *lvl = json_string_value(json_object_get(specs[i], "logSeverityScreen"));
 		const char *ri = json_string_value(json_object_get(specs[i], "routeRefreshInterval"));
@@ -582,6 +616,10 @@ int felix_config_runtime(const struct felix_config *c, json_t *global_spec, json
 				runtime_bad(&bad, ret_error, names[i], node, "logPrefix", lp,
 					    LOG_PREFIX_HINT);
 		}
+		runtime_failsafes(c, specs[i], "FailsafeInboundHostPorts", &ret->failsafe_in, &bad,
+				  ret_error, names[i], node);
+		runtime_failsafes(c, specs[i], "FailsafeOutboundHostPorts", &ret->failsafe_out, &bad,
+				  ret_error, names[i], node);
 	}
 	return bad ? -EINVAL : 0;
 }

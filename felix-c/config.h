@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "policy/compile.h"
+#include "policy/failsafe.h"
 
 /* Every field is owned by the struct (strings malloc'd); units in names. */
 struct felix_config {
@@ -74,6 +75,8 @@ struct felix_config {
 	enum policy_host_action endpoint_to_host; /* DefaultEndpointToHostAction, Drop */
 	char *log_prefix;	  /* LogPrefix: of Log rules' NFLOG records, calico-packet */
 	unsigned nflog_group;	  /* NFLOGGroup: where Log rules send packets, 0 */
+	char *failsafe_in;	  /* FailsafeInboundHostPorts (policy/failsafe.h text) */
+	char *failsafe_out;	  /* FailsafeOutboundHostPorts */
 	char *secrets_namespace;  /* SecretsNamespace: BGP password secrets */
 
 	bool ipam_gc;		  /* IPAMGCEnabled */
@@ -95,6 +98,7 @@ struct felix_runtime {
 	unsigned resync_ms;
 	enum policy_host_action endpoint_to_host;
 	char log_prefix[POLICY_LOG_PREFIX_MAX + 1];
+	struct policy_failsafes failsafe_in, failsafe_out;
 };
 
 /**
@@ -109,7 +113,7 @@ struct felix_runtime {
  *   invalid value (which is ignored), on -EINVAL
  *
  * Fields: logSeverityScreen, routeRefreshInterval, defaultEndpointToHostAction,
- * logPrefix.
+ * logPrefix, failsafeInboundHostPorts, failsafeOutboundHostPorts.
  * Return: 0, -EINVAL (@ret still complete), -ENOMEM.
  */
 struct json_t;

@@ -20,6 +20,7 @@ struct policymgr {
 	char *table;
 	struct policy_options opts;		/* opts.table = table, opts.log_prefix = log_prefix */
 	char log_prefix[POLICY_LOG_PREFIX_MAX + 1];
+	struct policy_failsafes failsafe_in, failsafe_out; /* opts.failsafe_in, _out */
 	const struct policy_model *model;	/* borrowed, from the last update */
 	struct policy_desired *desired;		/* compiled from model at desired_gen */
 	uint64_t desired_gen;
@@ -129,15 +130,21 @@ void policymgr_invalidate(struct felix_manager *mgr)
 }
 
 bool policymgr_configure(struct felix_manager *mgr, enum policy_host_action endpoint_to_host,
-			 const char *log_prefix, int nflog_group)
+			 const char *log_prefix, int nflog_group,
+			 const struct policy_failsafes *failsafe_in,
+			 const struct policy_failsafes *failsafe_out)
 {
 	struct policymgr *m = (struct policymgr *)mgr;
 
 	if (m->opts.endpoint_to_host == endpoint_to_host && m->opts.nflog_group == nflog_group &&
-	    strcmp(m->log_prefix, log_prefix) == 0)
+	    strcmp(m->log_prefix, log_prefix) == 0 &&
+	    policy_failsafes_cmp(&m->failsafe_in, failsafe_in) == 0 &&
+	    policy_failsafes_cmp(&m->failsafe_out, failsafe_out) == 0)
 		return false;
 	m->opts.endpoint_to_host = endpoint_to_host;
 	m->opts.nflog_group = nflog_group;
+	m->failsafe_in = *failsafe_in;
+	m->failsafe_out = *failsafe_out;
 	snprintf(m->log_prefix, sizeof(m->log_prefix), "%s", log_prefix);
 	m->have_desired = false;
 	return true;
@@ -226,7 +233,9 @@ int policymgr_new(const struct policymgr_kernel *kernel, void *k, const char *ta
 	m->mgr.ops = &policymgr_ops;
 	snprintf(m->log_prefix, sizeof(m->log_prefix), "%s", POLICY_LOG_PREFIX_DEFAULT);
 	m->opts = (struct policy_options){ .table = m->table, .nflog_group = -1,
-					   .log_prefix = m->log_prefix };
+					   .log_prefix = m->log_prefix,
+					   .failsafe_in = &m->failsafe_in,
+					   .failsafe_out = &m->failsafe_out };
 	m->kernel = kernel;
 	m->k = k;
 	m->full = true;

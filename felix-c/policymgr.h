@@ -13,6 +13,7 @@
 
 #include "felix-c/manager.h"
 #include "policy/compile.h"
+#include "policy/failsafe.h"
 
 struct policy_kernel;
 struct policy_nft;
@@ -49,11 +50,15 @@ void policymgr_invalidate(struct felix_manager *m);
  * @endpoint_to_host: DefaultEndpointToHostAction
  * @log_prefix: LogPrefix (valid: policy_log_prefix_is_valid(); copied)
  * @nflog_group: where Log rules send packets, -1: nowhere
+ * @failsafe_in: FailsafeInboundHostPorts (copied)
+ * @failsafe_out: FailsafeOutboundHostPorts (copied)
  *
  * A change makes the next apply() compile and sync the table again (one
- * batch). Until the first call: Drop, calico-packet, no group.
+ * batch). Until the first call: Drop, calico-packet, no group, no failsafes.
  *
  * Return: whether anything changed.
  */
 bool policymgr_configure(struct felix_manager *m, enum policy_host_action endpoint_to_host,
-			 const char *log_prefix, int nflog_group);
+			 const char *log_prefix, int nflog_group,
+			 const struct policy_failsafes *failsafe_in,
+			 const struct policy_failsafes *failsafe_out);

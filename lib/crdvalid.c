@@ -644,8 +644,19 @@ static const struct field bgpfilter_spec[] = {
 	{},
 };
 
+/* FailsafeInboundHostPorts / FailsafeOutboundHostPorts entries (the protocol
+ * is checked by the policy model's parser where felix-c reads it). */
+static const struct field proto_port[] = {
+	{ .name = "protocol", .type = T_STR },
+	{ .name = "port", .type = T_INT, .min = 0, .max = 65535, .required = true },
+	{ .name = "net", .type = T_STR, .check = chk_net },
+	{},
+};
+
 /* FelixConfiguration is open: the fields we (or Calico) know are typed. */
 static const struct field felixconfig_spec[] = {
+	{ .name = "failsafeInboundHostPorts", .type = T_LIST, .item = T_OBJ, .sub = proto_port },
+	{ .name = "failsafeOutboundHostPorts", .type = T_LIST, .item = T_OBJ, .sub = proto_port },
 	{ .name = "logSeverityScreen", .type = T_STR, .enums = severities },
 	{ .name = "logSeverityFile", .type = T_STR, .enums = severities },
 	{ .name = "logSeveritySys", .type = T_STR, .enums = severities },
@@ -773,6 +784,25 @@ static const struct field gnp_spec[] = {
 	{ .name = "doNotTrack", .type = T_BOOL },
 	{ .name = "namespaceSelector", .type = T_STR, .check = chk_selector },
 	{ .name = "preDNAT", .type = T_BOOL },
+	{},
+};
+
+/* HostEndpoint: the fields of Calico's CRD; the rules across fields (node
+ * required, an interface or an expected IP) are the policy model's
+ * (crdvalid_ops.hep), the one felix-c enforces with. */
+static const struct field hep_port[] = {
+	{ .name = "name", .type = T_STR, .required = true },
+	{ .name = "port", .type = T_INT, .min = 1, .max = 65535, .required = true },
+	{ .name = "protocol", .type = T_INTSTR, .required = true },
+	{},
+};
+
+static const struct field hep_spec[] = {
+	{ .name = "node", .type = T_STR },
+	{ .name = "interfaceName", .type = T_STR },
+	{ .name = "expectedIPs", .type = T_LIST, .item = T_STR, .check = chk_ip },
+	{ .name = "profiles", .type = T_LIST, .item = T_STR },
+	{ .name = "ports", .type = T_LIST, .item = T_OBJ, .sub = hep_port },
 	{},
 };
 
@@ -917,6 +947,11 @@ static int rules_policy(struct vctx *c, const json_t *obj, const struct crdvalid
 	return ops && ops->policy ? run_op(c, ops->policy, obj) : 0;
 }
 
+static int rules_hep(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
+{
+	return ops && ops->hep ? run_op(c, ops->hep, obj) : 0;
+}
+
 static int rules_ipamconfig(struct vctx *c, const json_t *obj, const struct crdvalid_ops *ops)
 {
 	(void)ops;
@@ -1023,6 +1058,8 @@ static const struct kind_def kinds[] = {
 	{ NSKIND("NetworkSet", "networksets", "networkset", NULL), netset_spec, false, NULL },
 	{ KIND("GlobalNetworkSet", "globalnetworksets", "globalnetworkset", NULL), netset_spec,
 	  false, NULL },
+	{ KIND("HostEndpoint", "hostendpoints", "hostendpoint", "hep"), hep_spec, false,
+	  rules_hep },
 };
 
 const struct crdvalid_kind crdvalid_kinds[] = {
@@ -1043,6 +1080,7 @@ const struct crdvalid_kind crdvalid_kinds[] = {
 	KIND("GlobalNetworkPolicy", "globalnetworkpolicies", "globalnetworkpolicy", "gnp"),
 	NSKIND("NetworkSet", "networksets", "networkset", NULL),
 	KIND("GlobalNetworkSet", "globalnetworksets", "globalnetworkset", NULL),
+	KIND("HostEndpoint", "hostendpoints", "hostendpoint", "hep"),
 	{},
 };
 

@@ -50,6 +50,7 @@ struct crdvalid_ops {
 	int (*ippool)(const json_t *obj, char **ret_error);    /* e.g. IPAM's pool parser */
 	int (*ipamblock)(const json_t *obj, char **ret_error); /* e.g. IPAM's block parser */
 	int (*policy)(const json_t *obj, char **ret_error);    /* the policy model's parser */
+	int (*hep)(const json_t *obj, char **ret_error);       /* its HostEndpoint parser */
 };
 
 /**

@@ -104,6 +104,7 @@ CALICO(kapi_clusterinformations, "clusterinformations", "ClusterInformation");
 CALICO(kapi_tiers, "tiers", "Tier");
 CALICO(kapi_globalnetworkpolicies, "globalnetworkpolicies", "GlobalNetworkPolicy");
 CALICO(kapi_globalnetworksets, "globalnetworksets", "GlobalNetworkSet");
+CALICO(kapi_hostendpoints, "hostendpoints", "HostEndpoint");
 const struct kapi_resource kapi_calico_networkpolicies = { "crd.projectcalico.org/v1",
 							    "networkpolicies", "NetworkPolicy",
 							    true };

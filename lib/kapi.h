@@ -53,7 +53,7 @@ extern const struct kapi_resource kapi_ippools, kapi_ipamblocks, kapi_blockaffin
 	kapi_ipamhandles, kapi_ipamconfigs, kapi_bgpconfigurations, kapi_bgppeers,
 	kapi_bgpfilters,
 	kapi_felixconfigurations, kapi_clusterinformations, kapi_tiers,
-	kapi_globalnetworkpolicies, kapi_globalnetworksets;
+	kapi_globalnetworkpolicies, kapi_globalnetworksets, kapi_hostendpoints;
 /* crd.projectcalico.org/v1, namespaced */
 extern const struct kapi_resource kapi_calico_networkpolicies, kapi_networksets;
 

@@ -892,26 +892,59 @@ static int hep_parse(struct policy_hep *h, const json_t *meta, const json_t *spe
 	return r;
 }
 
-int policy_hep_from_json(const json_t *j, struct policy_hep **ret, char **ret_error)
+/* @ret_error without the object's name (crdvalid adds its own). */
+static int hep_new(const json_t *j, struct policy_hep **ret, char **ret_error)
 {
 	const json_t *meta = json_object_get(j, "metadata");
 	const char *name = json_string_value(json_object_get(meta, "name"));
 	_cleanup_(policy_hep_freep) struct policy_hep *h = calloc(1, sizeof(*h));
-	_cleanup_free_ char *err = NULL;
 	int r;
 
 	if (!h)
 		return -ENOMEM;
 	if (!name || !*name)
-		return errmsg_set(ret_error, -EINVAL, "HostEndpoint: metadata.name: required");
+		return errmsg_set(ret_error, -EINVAL, "metadata.name: required");
 	h->name = strdup(name);
 	if (!h->name)
 		return -ENOMEM;
-	r = hep_parse(h, meta, json_object_get(j, "spec"), &err);
-	if (r == -EINVAL)
-		return errmsg_set(ret_error, r, "HostEndpoint '%s': %s", name, err ?: "invalid");
+	r = hep_parse(h, meta, json_object_get(j, "spec"), ret_error);
 	if (r < 0)
 		return r;
+	*ret = TAKE_PTR(h);
+	return 0;
+}
+
+int policy_hep_from_json(const json_t *j, struct policy_hep **ret, char **ret_error)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = hep_new(j, ret, &err);
+
+	if (r == -EINVAL)
+		return errmsg_set(ret_error, r, "HostEndpoint '%s': %s",
+				  json_string_value(json_object_get(json_object_get(j, "metadata"),
+								    "name")) ?: "",
+				  err ?: "invalid");
+	return r;
+}
+
+int policy_hep_deny_from_json(const json_t *j, struct policy_hep **ret)
+{
+	const json_t *spec = json_object_get(j, "spec");
+	const char *name = json_string_value(json_object_get(json_object_get(j, "metadata"), "name"));
+	const char *node = json_string_value(json_object_get(spec, "node"));
+	const char *ifn = json_string_value(json_object_get(spec, "interfaceName"));
+	_cleanup_(policy_hep_freep) struct policy_hep *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	if (!name || !*name || !node || !*node || !ifn || !hep_ifname_is_valid(ifn))
+		return -EINVAL;
+	snprintf(h->ifname, sizeof(h->ifname), "%s", ifn);
+	h->rejected = true;
+	h->name = strdup(name);
+	h->node = strdup(node);
+	if (!h->name || !h->node || labels_from_json(NULL, NULL, NULL, &h->labels) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(h);
 	return 0;
 }
@@ -920,7 +953,7 @@ int policy_hep_check(const json_t *obj, char **ret_error)
 {
 	_cleanup_(policy_hep_freep) struct policy_hep *h = NULL;
 
-	return policy_hep_from_json(obj, &h, ret_error);
+	return hep_new(obj, &h, ret_error);
 }
 
 static const char *hep_label(const void *ctx, const char *key)
@@ -941,7 +974,7 @@ static const char *no_label(const void *ctx, const char *key)
  * on no labels. */
 bool policy_selects_hep(const struct policy_netpol *np, const struct policy_hep *h)
 {
-	if (np->kind != POLICY_KIND_GLOBAL)
+	if (np->kind != POLICY_KIND_GLOBAL || h->rejected)
 		return false;
 	if (np->ns_sel && !selector_matches_with(np->ns_sel, no_label, NULL))
 		return false;

@@ -112,9 +112,22 @@ DEFINE_CLEANUP_FUNC(struct policy_sa, policy_sa_free);
  * Return: 0, -EINVAL, -ENOMEM.
  */
 int policy_hep_from_json(const json_t *j, struct policy_hep **ret, char **ret_error);
+/**
+ * policy_hep_deny_from_json - the fail-closed stand-in for a HostEndpoint
+ *   policy_hep_from_json() refused: its node and interface, no labels, and
+ *   every packet through it is denied but the failsafe ports' (forwarded
+ *   ones too)
+ * @j: the object
+ * @ret: the stand-in
+ *
+ * Return: 0, -EINVAL (no name, node or interface name to place it on: it
+ * governs nothing), -ENOMEM.
+ */
+int policy_hep_deny_from_json(const json_t *j, struct policy_hep **ret);
 struct policy_hep *policy_hep_free(struct policy_hep *h);
 DEFINE_CLEANUP_FUNC(struct policy_hep, policy_hep_free);
-/* crdvalid's ops.hep: policy_hep_from_json()'s checks. */
+/* crdvalid's ops.hep: policy_hep_from_json()'s checks (the message without
+ * the object's name, which crdvalid adds). */
 int policy_hep_check(const json_t *obj, char **ret_error);
 /* Whether GlobalNetworkPolicy @np applies to host endpoint @h (types not
  * considered); other kinds never do. */

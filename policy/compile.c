@@ -2396,12 +2396,17 @@ static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
 
 	*ret = NULL;
 	r = hep_policies(d, h, dir, fwd, &v, &n);
-	if (r < 0 || (fwd && n == 0))
+	if (r < 0 || (fwd && n == 0 && !h->rejected))
 		return r;
 	r = hep_chain_add(d, h, kind, &c);
 	if (r < 0)
 		return r;
 	*ret = c;
+	if (h->rejected) {
+		snprintf(label, sizeof(label), "hep %s %s%s: rejected: deny", h->name,
+			 fwd ? "forward " : "", policy_dir_to_string(dir));
+		return verdict_rule(d, c, POLICY_VERDICT_DROP, denied_log_group(d), false, label);
+	}
 	for (size_t i = 0; i < n; i++)
 		if (v[i].np->host_unsupported) {
 			/* fail closed: what the policy would do first is unknown */

@@ -219,6 +219,7 @@ struct policy_hep {
 	size_t n_ips;
 	bool default_allow;	/* spec.profiles has projectcalico-default-allow */
 	size_t n_other_profiles; /* other profiles: their rules are unknown, they allow nothing */
+	bool rejected;		/* the stand-in of an invalid one: denies all but failsafes */
 };
 
 /* A ServiceAccount's labels (serviceAccountSelector). */

@@ -3,6 +3,7 @@
  * message for every kind of bad value; the duration and bool parsers. */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -759,6 +760,58 @@ static void test_endpoint_to_host_action_and_log_settings(void **state)
 	json_decref(bad);
 }
 
+/* FailsafeInboundHostPorts / FailsafeOutboundHostPorts: Calico's defaults,
+ * the environment's text ("none" disables), a FelixConfiguration's list
+ * unless the environment set it, a bad value named. */
+static void test_failsafe_port_settings(void **state)
+{
+	char *envp[] = { "NODENAME=n1", NULL };
+	char *pinned[] = { "NODENAME=n1", "FELIX_FAILSAFEINBOUNDHOSTPORTS=none",
+			   "FELIX_FAILSAFEOUTBOUNDHOSTPORTS=udp:53, tcp:[fd00::/8]:179", NULL };
+	char *wrong[] = { "NODENAME=n1", "FELIX_FAILSAFEINBOUNDHOSTPORTS=tcp:22,ssh", NULL };
+	json_t *fc = json_loads("{\"failsafeInboundHostPorts\":[{\"protocol\":\"TCP\",\"port\":2222},"
+				"{\"protocol\":\"UDP\",\"port\":68,\"net\":\"10.0.0.0/8\"}],"
+				"\"failsafeOutboundHostPorts\":[]}", 0, NULL);
+	json_t *bad = json_loads("{\"failsafeInboundHostPorts\":[{\"protocol\":\"ICMP\","
+				 "\"port\":1}]}", 0, NULL);
+	struct felix_runtime rt;
+	struct felix_config c;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(load(NULL, envp, &c, &err), 0);
+	assert_int_equal(felix_config_runtime(&c, NULL, NULL, &rt, &err), 0);
+	assert_int_equal(rt.failsafe_in.n, 9);
+	assert_int_equal(rt.failsafe_in.v[0].port, 22);
+	assert_int_equal(rt.failsafe_in.v[1].proto, IPPROTO_UDP);
+	assert_int_equal(rt.failsafe_out.n, 9);
+	assert_int_equal(rt.failsafe_out.v[0].port, 53);
+	assert_int_equal(felix_config_runtime(&c, NULL, fc, &rt, &err), 0);
+	assert_int_equal(rt.failsafe_in.n, 2);
+	assert_int_equal(rt.failsafe_in.v[0].port, 2222);
+	assert_int_equal(rt.failsafe_in.v[1].net.family, AF_INET);
+	assert_int_equal(rt.failsafe_out.n, 0); /* [] disables */
+	assert_int_equal(felix_config_runtime(&c, bad, NULL, &rt, &err), -EINVAL);
+	assert_string_equal(err, "FelixConfiguration default: invalid failsafeInboundHostPorts[0]."
+				 "protocol: 'ICMP' is not TCP, UDP or SCTP");
+	assert_int_equal(rt.failsafe_in.n, 9); /* ignored */
+	free(err);
+	err = NULL;
+	felix_config_done(&c);
+	assert_int_equal(load(NULL, pinned, &c, &err), 0);
+	assert_int_equal(felix_config_runtime(&c, NULL, fc, &rt, &err), 0);
+	assert_int_equal(rt.failsafe_in.n, 0);
+	assert_int_equal(rt.failsafe_out.n, 2);
+	assert_int_equal(rt.failsafe_out.v[1].net.family, AF_INET6);
+	felix_config_done(&c);
+	assert_int_equal(load(NULL, wrong, &c, &err), -EINVAL);
+	assert_non_null(strstr(err, "FailsafeInboundHostPorts"));
+	assert_non_null(strstr(err, "none or a list of"));
+	free(err);
+	json_decref(fc);
+	json_decref(bad);
+}
+
 static void test_parse_duration_ms(void **state)
 {
 	static const struct {
@@ -861,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_runtime_precedence),
 		cmocka_unit_test(test_runtime_invalid_value_ignored_with_message),
 		cmocka_unit_test(test_endpoint_to_host_action_and_log_settings),
+		cmocka_unit_test(test_failsafe_port_settings),
 		cmocka_unit_test(test_parse_duration_ms),
 		cmocka_unit_test(test_parse_bool),
 	};

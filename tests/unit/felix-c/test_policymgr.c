@@ -109,6 +109,7 @@ static void test_compiles_once_and_reads_back_on_resync(void **state)
 
 static void test_settings_change_recompiles_the_table(void **state)
 {
+	struct policy_failsafes none = {}, ssh;
 	struct env *e = *state;
 
 	mgrtest_add_pod(e->model, "p1", "n1", "10.65.1.5", false);
@@ -116,17 +117,22 @@ static void test_settings_change_recompiles_the_table(void **state)
 	assert_string_equal(e->f.last_host_rule, "unknown workload to host");
 	assert_true(e->f.input_drop);
 	/* the same settings: nothing to do */
-	assert_false(policymgr_configure(e->m, POLICY_HOST_DROP, "calico-packet", -1));
+	assert_false(policymgr_configure(e->m, POLICY_HOST_DROP, "calico-packet", -1, &none, &none));
 	assert_int_equal(e->m->ops->apply(e->m), 0);
 	assert_int_equal(e->f.batches, 1);
 	/* Accept: compiled again, one batch */
-	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "calico-packet", 3));
+	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "calico-packet", 3, &none, &none));
 	assert_int_equal(e->m->ops->apply(e->m), 0);
 	assert_int_equal(e->f.reads, 2);
 	assert_int_equal(e->f.batches, 2);
 	assert_false(e->f.input_drop); /* Accept: no drop after the egress policy */
-	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3));
-	assert_false(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3));
+	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3, &none, &none));
+	assert_false(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3, &none, &none));
+	/* failsafe ports are settings too */
+	assert_int_equal(policy_failsafes_parse("tcp:22", &ssh), 0);
+	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3, &ssh, &none));
+	assert_false(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3, &ssh, &none));
+	assert_true(policymgr_configure(e->m, POLICY_HOST_ACCEPT, "other", 3, &ssh, &ssh));
 }
 
 static void test_pod_change_is_a_small_batch(void **state)

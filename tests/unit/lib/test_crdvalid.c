@@ -447,6 +447,52 @@ static void test_policy_kinds(void **state)
 	assert_false(crdvalid_kind_lookup("Tier")->namespaced);
 }
 
+#define HEP(SPEC) "{" AV "\"kind\":\"HostEndpoint\",\"metadata\":{\"name\":\"h1\"},\"spec\":" SPEC "}"
+
+/* The policy model's HostEndpoint rules, as crdvalid_ops.hep sees them. */
+static int hep_needs_node(const json_t *obj, char **ret_error)
+{
+	if (json_object_get(json_object_get(obj, "spec"), "node"))
+		return 0;
+	*ret_error = strdup("spec.node: required");
+	return -EINVAL;
+}
+
+/* HostEndpoint: the schema of Calico's CRD, the model's rules through
+ * ops.hep; FelixConfiguration's failsafe port lists. */
+static void test_host_endpoint_and_failsafes(void **state)
+{
+	static const struct vec v[] = {
+		{ "hep", HEP("{\"node\":\"n1\",\"interfaceName\":\"eth0\",\"expectedIPs\":"
+			     "[\"10.0.0.1\",\"fd00::1\"],\"profiles\":[\"projectcalico-default-allow\"],"
+			     "\"ports\":[{\"name\":\"ssh\",\"port\":22,\"protocol\":\"TCP\"},"
+			     "{\"name\":\"x\",\"port\":9,\"protocol\":17}]}"), NULL },
+		{ "HostEndpoint", HEP("{\"interfaceName\":\"eth0\"}"),
+		  "HostEndpoint 'h1': spec.node: required" },
+		{ "HostEndpoint", HEP("{\"node\":\"n1\",\"expectedIPs\":[\"10.0.0.0/8\"]}"),
+		  "HostEndpoint 'h1': spec.expectedIPs[0]: '10.0.0.0/8' is not an IP address" },
+		{ "HostEndpoint", HEP("{\"node\":\"n1\",\"ports\":[{\"name\":\"a\",\"port\":0,"
+				      "\"protocol\":\"TCP\"}]}"),
+		  "HostEndpoint 'h1': spec.ports[0].port: 0 is out of range 1..65535" },
+		{ "HostEndpoint", HEP("{\"node\":\"n1\",\"interface\":\"eth0\"}"),
+		  "HostEndpoint 'h1': spec.interface: unknown field" },
+		{ "FelixConfiguration", "{" AV "\"kind\":\"FelixConfiguration\",\"metadata\":"
+		  "{\"name\":\"default\"},\"spec\":{\"failsafeInboundHostPorts\":[{\"protocol\":"
+		  "\"TCP\",\"port\":22,\"net\":\"10.0.0.0/8\"}],\"failsafeOutboundHostPorts\":[]}}",
+		  NULL },
+		{ "FelixConfiguration", "{" AV "\"kind\":\"FelixConfiguration\",\"metadata\":"
+		  "{\"name\":\"default\"},\"spec\":{\"failsafeOutboundHostPorts\":[{\"port\":"
+		  "70000}]}}",
+		  "FelixConfiguration 'default': spec.failsafeOutboundHostPorts[0].port: 70000 is out of "
+		  "range 0..65535" },
+	};
+	const struct crdvalid_ops ops = { .hep = hep_needs_node };
+
+	(void)state;
+	run(v, ELEMENTSOF(v), &ops);
+	assert_false(crdvalid_kind_lookup("hep")->namespaced);
+}
+
 static void test_kind_lookup(void **state)
 {
 	static const struct {
@@ -463,6 +509,8 @@ static void test_kind_lookup(void **state)
 		{ "kubecontrollersconfigurations", "KubeControllersConfiguration" },
 		{ "np", "NetworkPolicy" }, { "gnps", "GlobalNetworkPolicy" },
 		{ "networksets", "NetworkSet" }, { "globalnetworkset", "GlobalNetworkSet" },
+		{ "hostendpoints", "HostEndpoint" }, { "heps", "HostEndpoint" },
+		{ "HostEndpoint", "HostEndpoint" },
 	};
 	size_t n = 0;
 
@@ -477,7 +525,7 @@ static void test_kind_lookup(void **state)
 	}
 	for (const struct crdvalid_kind *k = crdvalid_kinds; k->kind; k++)
 		n++;
-	assert_int_equal(n, 16);
+	assert_int_equal(n, 17);
 }
 
 static void test_not_ours(void **state)
@@ -545,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_kinds),
 		cmocka_unit_test(test_felix_and_clusterinfo),
 		cmocka_unit_test(test_policy_kinds),
+		cmocka_unit_test(test_host_endpoint_and_failsafes),
 		cmocka_unit_test(test_kind_lookup),
 		cmocka_unit_test(test_not_ours),
 		cmocka_unit_test(test_value_checks),

@@ -1578,11 +1578,13 @@ static void test_host_endpoint_objects(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
 		json_t *j = json_loads(v[i].json, 0, NULL);
+		struct policy_hep *h = NULL;
 		char *err = NULL;
 		int r;
 
 		assert_non_null(j);
-		r = policy_hep_check(j, &err);
+		r = policy_hep_from_json(j, &h, &err);
+		policy_hep_free(h);
 		if (v[i].msg ? r != -EINVAL || !err || !strstr(err, v[i].msg) ||
 				       !strstr(err, "HostEndpoint 'h'")
 			     : r != 0)
