@@ -154,16 +154,19 @@ int policy_plan_add_chain(struct policy_plan *p, const struct policy_nft_chain *
 	return r;
 }
 
-/* Base chains are deleted first, then profile chains, then their tier
- * chains, then the chains they jump to, so no chain is deleted while a
- * rule still jumps to it. */
+/* Base chains are deleted first, then profile and host endpoint chains
+ * (and the failsafe chains base chains jump to), then their tier chains,
+ * then the chains they jump to, so no chain is deleted while a rule still
+ * jumps to it. */
 static int chain_rank(const char *name)
 {
+	if (strncmp(name, "cc_failsafe_", 12) == 0)
+		return 1;
 	if (strncmp(name, "cc_", 3) == 0)
 		return 0;
-	if (strncmp(name, "ep_", 3) == 0)
+	if (strncmp(name, "ep_", 3) == 0 || strncmp(name, "hep_", 4) == 0)
 		return 1;
-	if (strncmp(name, "et_", 3) == 0)
+	if (strncmp(name, "et", 2) == 0) /* et_ of ep_, etp_ of hep_ */
 		return 2;
 	return 3;
 }
@@ -439,6 +442,23 @@ static int set_names_by_use(const struct policy_nft *t, const char ***ret, size_
 	return 0;
 }
 
+/* A verdict map's elements hold their chains until they are deleted, and
+ * sets go after chains: its elements are deleted first (before any chain),
+ * so the chains they jump to can go in the same batch. */
+static int del_set(struct policy_plan *p, const struct policy_nft_set *s)
+{
+	void *v;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && s->kind == POLICY_SET_IFVMAP &&
+			   policy_hmap_next(&s->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+
+		r = policy_plan_elem(p, POLICY_OP_ELEM_DEL, s->name, s->kind, e->data, e->len);
+	}
+	return r < 0 ? r : policy_plan_del_set(p, s->name);
+}
+
 static int diff_sets(struct policy_plan *p, const struct policy_nft *obs,
 		     const struct policy_nft *des, char **ret_error)
 {
@@ -465,7 +485,7 @@ static int diff_sets(struct policy_plan *p, const struct policy_nft *obs,
 		r = policy_nft_set_names(obs, &names, &n);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (!policy_nft_set_get(des, names[i]))
-			r = policy_plan_del_set(p, names[i]);
+			r = del_set(p, policy_nft_set_get(obs, names[i]));
 	return r;
 }
 

@@ -2,6 +2,7 @@
  *
  *   calico-c-policy apply --state FILE.json [--table NAME] [--nflog-group N]
  *                         [--endpoint-to-host-action Drop|Return|Accept]
+ *                         [--failsafe-inbound PORTS] [--failsafe-outbound PORTS]
  *                         [--node NAME] [--dry-run]
  *   calico-c-policy show [--table NAME] [--counters]
  *
@@ -10,7 +11,10 @@
  * the difference as one nftables batch. An invalid object aborts before
  * anything is sent, so the programmed ruleset stays as it was.
  * --nflog-group logs Log rules and denied packets to that NFLOG group;
- * --endpoint-to-host-action is Calico's DefaultEndpointToHostAction (Drop).
+ * --endpoint-to-host-action is Calico's DefaultEndpointToHostAction (Drop);
+ * --failsafe-inbound/-outbound are Calico's FailsafeInboundHostPorts /
+ * FailsafeOutboundHostPorts ("[tcp:|udp:][CIDR:]PORT,...", "none"; Calico's
+ * defaults) for the host endpoints of the state's "hostendpoints".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +28,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "policy/compile.h"
+#include "policy/failsafe.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
@@ -37,6 +42,7 @@ struct args {
 	const char *node;
 	int nflog_group;
 	enum policy_host_action host_action;
+	struct policy_failsafes failsafe_in, failsafe_out;
 	bool dry_run;
 	bool counters;
 };
@@ -55,6 +61,8 @@ static void usage(FILE *f)
 		   "[--nflog-group N]\n"
 		   "                             [--endpoint-to-host-action Drop|Return|Accept] "
 		   "[--node NAME] [--dry-run]\n"
+		   "                             [--failsafe-inbound PORTS] "
+		   "[--failsafe-outbound PORTS]\n"
 		   "       calico-c-policy show [--table NAME] [--counters]\n");
 }
 
@@ -65,6 +73,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "table", required_argument, NULL, 't' },
 		{ "nflog-group", required_argument, NULL, 'g' },
 		{ "endpoint-to-host-action", required_argument, NULL, 'e' },
+		{ "failsafe-inbound", required_argument, NULL, 'I' },
+		{ "failsafe-outbound", required_argument, NULL, 'O' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "counters", no_argument, NULL, 'c' },
@@ -76,11 +86,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int c;
 
 	*a = (struct args){ .table = POLICY_TABLE_DEFAULT, .nflog_group = -1 };
-	if (argc < 2)
+	if (policy_failsafes_parse(POLICY_FAILSAFE_IN_DEFAULT, &a->failsafe_in) < 0 ||
+	    policy_failsafes_parse(POLICY_FAILSAFE_OUT_DEFAULT, &a->failsafe_out) < 0 || argc < 2)
 		return -EINVAL;
 	a->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "s:t:g:e:n:dcvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:g:e:I:O:n:dcvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			a->state = optarg;
@@ -99,6 +110,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (a->host_action < 0)
 				return log_error_errno(-EINVAL, "Invalid --endpoint-to-host-action '%s'",
 						       optarg);
+			break;
+		case 'I':
+		case 'O':
+			if (policy_failsafes_parse(optarg, c == 'I' ? &a->failsafe_in
+								   : &a->failsafe_out) < 0)
+				return log_error_errno(-EINVAL, "Invalid --failsafe-%s '%s'",
+						       c == 'I' ? "inbound" : "outbound", optarg);
 			break;
 		case 'n':
 			a->node = optarg;
@@ -174,7 +192,9 @@ static int cmd_apply(const struct args *a)
 	struct policy_options o = { .table = a->table,
 				    .nflog_group = a->nflog_group,
 				    .nflog_denied = true,
-				    .endpoint_to_host = a->host_action };
+				    .endpoint_to_host = a->host_action,
+				    .failsafe_in = &a->failsafe_in,
+				    .failsafe_out = &a->failsafe_out };
 	struct phases t = {};
 	double t0 = now_ms();
 	int r;

@@ -94,6 +94,19 @@ static const char *vmap_target(const struct policy_nft_set *s, const char *ifnam
 	return NULL;
 }
 
+static bool vmap_has_chain(const struct policy_nft_set *s, const char *chain)
+{
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&s->elems, &i, &v);) {
+		const struct policy_elem *e = v;
+
+		if ((size_t)e->len == 16 + strlen(chain) && memcmp(e->data + 16, chain, e->len - 16) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool match(const struct policy_nft *t, const struct policy_match *m, const struct pkt *p)
 {
 	const struct policy_nft_set *s = m->arg ? policy_nft_set_get(t, m->arg) : NULL;
@@ -1653,6 +1666,75 @@ static void test_host_endpoint_policy_survives_pod_changes(void **state)
 	done(&f);
 }
 
+/* Whether an op of @kind on @name comes before index @end of @p. */
+static bool op_before(const struct policy_plan *p, size_t end, enum policy_op_kind kind,
+		      const char *name)
+{
+	for (size_t j = 0; j < end; j++)
+		if (p->ops[j].kind == kind && strcmp(p->ops[j].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The kernel refuses to delete a chain that a rule or a verdict-map element
+ * still jumps to (EBUSY, and the whole batch is lost): walking @p over
+ * @obs, each chain deleted has lost every referrer before. */
+static void assert_no_busy_delete(const struct policy_nft *obs, const struct policy_plan *p)
+{
+	for (size_t i = 0; i < p->n_ops; i++) {
+		const char *x = p->ops[i].name;
+		void *v;
+
+		if (p->ops[i].kind != POLICY_OP_CHAIN_DEL)
+			continue;
+		for (size_t k = 0; policy_hmap_next(&obs->chains, &k, &v);) {
+			const struct policy_nft_chain *c = v;
+
+			for (size_t r = 0; r < c->n_rules; r++)
+				if (c->rules[r]->target && strcmp(c->rules[r]->target, x) == 0 &&
+				    !op_before(p, i, POLICY_OP_CHAIN_DEL, c->name) &&
+				    !op_before(p, i, POLICY_OP_RULE_DEL, c->name))
+					fail_msg("chain '%s' deleted while '%s' jumps to it", x, c->name);
+		}
+		for (size_t k = 0; policy_hmap_next(&obs->sets, &k, &v);) {
+			const struct policy_nft_set *s = v;
+
+			if (s->kind == POLICY_SET_IFVMAP && vmap_has_chain(s, x) &&
+			    !op_before(p, i, POLICY_OP_ELEM_DEL, s->name))
+				fail_msg("chain '%s' deleted while map '%s' jumps to it", x, s->name);
+		}
+	}
+}
+
+/* Removing every host endpoint is one batch the kernel takes: chains are
+ * deleted after what jumps to them (verdict-map elements included). */
+static void test_removing_host_endpoints_deletes_in_order(void **state)
+{
+	static const char *const objs =
+		"\"hostendpoints\":[" ETH0_HEP "," HEP("all", "{\"role\":\"node\"}",
+		"{\"node\":\"n1\",\"interfaceName\":\"*\"}") "],"
+		"\"tiers\":[" TIER("sec", "10", "Pass") "],\"globalnetworkpolicies\":["
+		GNP("sec.pass", "{\"tier\":\"sec\",\"selector\":\"role == 'node'\",\"applyOnForward\":true,"
+		    "\"ingress\":[{\"action\":\"Pass\"}],\"egress\":[{\"action\":\"Pass\"}]}") ","
+		GNP("default.allow", "{\"selector\":\"role == 'node'\",\"applyOnForward\":true,"
+		    "\"ingress\":[{\"action\":\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") "]";
+	struct fixture with = {}, without = {};
+	struct policy_plan *p = NULL;
+
+	(void)state;
+	build_heps(&with, objs);
+	build_heps(&without, "\"hostendpoints\":[]");
+	assert_int_equal(policy_plan(policy_desired_nft(with.d), policy_desired_nft(without.d), &p,
+				     NULL), 0);
+	assert_true(op_before(p, p->n_ops, POLICY_OP_CHAIN_DEL, "cc_output"));
+	assert_true(op_before(p, p->n_ops, POLICY_OP_CHAIN_DEL, "cc_failsafe_out"));
+	assert_true(op_before(p, p->n_ops, POLICY_OP_SET_DEL, "cc_from_hep_fwd"));
+	assert_no_busy_delete(policy_desired_nft(with.d), p);
+	policy_plan_free(p);
+	done(&with);
+	done(&without);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1689,6 +1771,7 @@ int main(void)
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
+		cmocka_unit_test(test_removing_host_endpoints_deletes_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
