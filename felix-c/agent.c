@@ -717,10 +717,10 @@ static void update_runtime(struct felix_agent *a)
 		evloop_timer_arm(a->resync, rt.resync_ms);
 	}
 	if (configure_policy(a, &rt)) {
-		log_info("Policy settings: DefaultEndpointToHostAction %s, LogPrefix '%s', "
-			 "%zu inbound and %zu outbound failsafe ports (FelixConfiguration)",
-			 policy_host_action_to_string(rt.endpoint_to_host), rt.log_prefix,
-			 rt.failsafe_in.n, rt.failsafe_out.n);
+		log_info("Policy settings: %zu inbound and %zu outbound failsafe ports, "
+			 "DefaultEndpointToHostAction %s, LogPrefix '%s' (FelixConfiguration)",
+			 rt.failsafe_in.n, rt.failsafe_out.n,
+			 policy_host_action_to_string(rt.endpoint_to_host), rt.log_prefix);
 		schedule(a);
 	}
 	a->rt = rt;
