@@ -1347,6 +1347,30 @@ static int base_rule(struct policy_nft_chain *c, const char *label, enum policy_
 	return chain_push(c, r, label);
 }
 
+/* A base chain of our table at @hook/@prio, policy accept, with the
+ * conntrack rule every one of them starts with (established and related
+ * traffic first), unless @bare. */
+static int base_chain_add(struct policy_desired *d, const char *name, uint32_t hook, int32_t prio,
+			  bool bare, struct policy_nft_chain **ret)
+{
+	struct policy_nft_chain *c;
+	int r;
+
+	r = policy_nft_chain_add(d->nft, name, &c);
+	if (r < 0)
+		return r;
+	c->base = true;
+	c->hooknum = hook;
+	c->prio = prio;
+	c->policy = NF_ACCEPT;
+	*ret = c;
+	if (bare)
+		return 0;
+	return base_rule(c, "conntrack established", POLICY_MATCH_CT_STATE,
+			 POLICY_CT_ESTABLISHED | POLICY_CT_RELATED, NULL, _POLICY_MATCH_KIND_MAX, 0,
+			 POLICY_VERDICT_ACCEPT);
+}
+
 static int base_chain(struct policy_desired *d, enum policy_dir dir)
 {
 	bool in = dir == POLICY_DIR_INGRESS;
@@ -1356,21 +1380,13 @@ static int base_chain(struct policy_desired *d, enum policy_dir dir)
 
 	r = policy_nft_set_add(d->nft, in ? MAP_TO_WL : MAP_FROM_WL, POLICY_SET_IFVMAP, &s);
 	if (r == 0)
-		r = policy_nft_chain_add(d->nft, in ? CHAIN_INGRESS : CHAIN_EGRESS, &c);
+		r = base_chain_add(d, in ? CHAIN_INGRESS : CHAIN_EGRESS, NF_INET_FORWARD, in ? 1 : 0,
+				   false, &c);
 	if (r < 0)
 		return r;
 	d->vmap[dir] = s;
-	c->base = true;
-	c->hooknum = NF_INET_FORWARD;
-	c->prio = in ? 1 : 0;
-	c->policy = NF_ACCEPT;
-	r = base_rule(c, "conntrack established", POLICY_MATCH_CT_STATE,
-		      POLICY_CT_ESTABLISHED | POLICY_CT_RELATED, NULL, _POLICY_MATCH_KIND_MAX, 0,
-		      POLICY_VERDICT_ACCEPT);
-	if (r == 0)
-		r = base_rule(c, "conntrack invalid",
-			      in ? POLICY_MATCH_OIF_PREFIX : POLICY_MATCH_IIF_PREFIX, 0, "cali",
-			      POLICY_MATCH_CT_STATE, POLICY_CT_INVALID, POLICY_VERDICT_DROP);
+	r = base_rule(c, "conntrack invalid", in ? POLICY_MATCH_OIF_PREFIX : POLICY_MATCH_IIF_PREFIX,
+		      0, "cali", POLICY_MATCH_CT_STATE, POLICY_CT_INVALID, POLICY_VERDICT_DROP);
 	if (r == 0)
 		r = base_rule(c, in ? "dispatch ingress" : "dispatch egress",
 			      in ? POLICY_MATCH_OIF_VMAP : POLICY_MATCH_IIF_VMAP, 0, s->name,
@@ -1424,13 +1440,9 @@ static int input_drop_chain(struct policy_desired *d)
 	struct policy_nft_chain *c;
 	int r;
 
-	r = policy_nft_chain_add(d->nft, CHAIN_INPUT_DROP, &c);
+	r = base_chain_add(d, CHAIN_INPUT_DROP, NF_INET_LOCAL_IN, 1, true, &c);
 	if (r < 0)
 		return r;
-	c->base = true;
-	c->hooknum = NF_INET_LOCAL_IN;
-	c->prio = 1;
-	c->policy = NF_ACCEPT;
 	return base_rule(c, "DefaultEndpointToHostAction Drop", POLICY_MATCH_IIF_PREFIX, 0, "cali",
 			 POLICY_MATCH_MARK, HOST_DROP_MARK, POLICY_VERDICT_DROP);
 }
@@ -1464,15 +1476,7 @@ static int input_chains(struct policy_desired *d)
 
 	r = policy_nft_chain_add(d->nft, CHAIN_WL_TO_HOST, &w);
 	if (r == 0)
-		r = policy_nft_chain_add(d->nft, CHAIN_INPUT, &c);
-	if (r < 0)
-		return r;
-	c->base = true;
-	c->hooknum = NF_INET_LOCAL_IN;
-	c->policy = NF_ACCEPT;
-	r = base_rule(c, "conntrack established", POLICY_MATCH_CT_STATE,
-		      POLICY_CT_ESTABLISHED | POLICY_CT_RELATED, NULL, _POLICY_MATCH_KIND_MAX, 0,
-		      POLICY_VERDICT_ACCEPT);
+		r = base_chain_add(d, CHAIN_INPUT, NF_INET_LOCAL_IN, 0, false, &c);
 	if (r == 0)
 		r = base_rule(c, "conntrack invalid", POLICY_MATCH_IIF_PREFIX, 0, "cali",
 			      POLICY_MATCH_CT_STATE, POLICY_CT_INVALID, POLICY_VERDICT_DROP);
@@ -2508,15 +2512,7 @@ static int output_chain(struct policy_desired *d)
 	struct policy_nft_chain *c;
 	int r;
 
-	r = policy_nft_chain_add(d->nft, CHAIN_OUTPUT, &c);
-	if (r < 0)
-		return r;
-	c->base = true;
-	c->hooknum = NF_INET_LOCAL_OUT;
-	c->policy = NF_ACCEPT;
-	r = base_rule(c, "conntrack established", POLICY_MATCH_CT_STATE,
-		      POLICY_CT_ESTABLISHED | POLICY_CT_RELATED, NULL, _POLICY_MATCH_KIND_MAX, 0,
-		      POLICY_VERDICT_ACCEPT);
+	r = base_chain_add(d, CHAIN_OUTPUT, NF_INET_LOCAL_OUT, 0, false, &c);
 	if (r == 0)
 		r = base_rule(c, "host to workload", POLICY_MATCH_OIF_PREFIX, 0, "cali",
 			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_ACCEPT);
