@@ -1666,6 +1666,40 @@ static void test_host_endpoint_policy_survives_pod_changes(void **state)
 	done(&f);
 }
 
+/* A HostEndpoint and a GlobalNetworkPolicy exactly as Calico v3.31.0's
+ * calicoctl stored them (tests/interop/calico/0004host_endpoint_0 prints
+ * them): labels only in the projectcalico.org/metadata annotation, empty
+ * source/destination objects, the policy named "default.<name>". */
+static const char *calicoctl_written_hep =
+	"\"hostendpoints\":[{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"HostEndpoint\","
+	"\"metadata\":{\"name\":\"node1-eth0\",\"labels\":null,\"annotations\":{"
+	"\"projectcalico.org/metadata\":\"{\\\"creationTimestamp\\\":\\\"2026-12-06T22:58:19Z\\\","
+	"\\\"labels\\\":{\\\"role\\\":\\\"node\\\",\\\"zone\\\":\\\"lab\\\"}}\"}},\"spec\":{"
+	"\"expectedIPs\":[\"172.31.0.11\"],\"interfaceName\":\"eth0\",\"node\":\"node1\","
+	"\"ports\":[{\"name\":\"web\",\"port\":8080,\"protocol\":\"TCP\"}],\"profiles\":[\"edge\"]}}],"
+	"\"globalnetworkpolicies\":[{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":"
+	"\"GlobalNetworkPolicy\",\"metadata\":{\"name\":\"default.node-web\",\"labels\":null,"
+	"\"annotations\":{\"projectcalico.org/metadata\":\"{\\\"name\\\":\\\"node-web\\\","
+	"\\\"creationTimestamp\\\":\\\"2026-12-06T22:58:19Z\\\"}\"}},\"spec\":{\"egress\":[{"
+	"\"action\":\"Allow\",\"destination\":{},\"source\":{}}],\"ingress\":[{\"action\":\"Allow\","
+	"\"destination\":{\"ports\":[8080]},\"protocol\":\"TCP\",\"source\":{}}],\"order\":10,"
+	"\"selector\":\"role == 'node' && zone == 'lab'\",\"types\":[\"Ingress\",\"Egress\"]}}]";
+
+static void test_calicoctl_written_host_endpoint_is_enforced(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build_heps_on(&f, "node1", cluster, calicoctl_written_hep, POLICY_FAILSAFE_IN_DEFAULT,
+		      POLICY_FAILSAFE_OUT_DEFAULT);
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8081));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 22));
+	assert_true(out_ok(&f, "eth0", IPPROTO_TCP, 443)); /* egress: Allow */
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 8081));
+	done(&f);
+}
+
 /* Whether an op of @kind on @name comes before index @end of @p. */
 static bool op_before(const struct policy_plan *p, size_t end, enum policy_op_kind kind,
 		      const char *name)
@@ -1772,6 +1806,7 @@ int main(void)
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
 		cmocka_unit_test(test_removing_host_endpoints_deletes_in_order),
+		cmocka_unit_test(test_calicoctl_written_host_endpoint_is_enforced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
