@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
+#include <net/if.h>
 #include <linux/rtnetlink.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -850,6 +851,53 @@ static const struct kinformer_ops inf_ops = {
 
 /* ---- reconcile ---- */
 
+#define HOST_ADDRS_MAX 256
+
+struct host_addrs {
+	struct policy_host_addr v[HOST_ADDRS_MAX];
+	size_t n;
+};
+
+static int host_addr_cb(const struct nl_addr *na, void *userdata)
+{
+	struct host_addrs *h = userdata;
+	struct policy_host_addr *x;
+
+	if (h->n == HOST_ADDRS_MAX || (na->family != AF_INET && na->family != AF_INET6))
+		return 0;
+	x = &h->v[h->n];
+	*x = (struct policy_host_addr){ .addr = { .family = na->family,
+						  .len = na->family == AF_INET ? 32 : 128 } };
+	memcpy(x->addr.addr, na->addr, na->family == AF_INET ? 4 : 16);
+	if (if_indextoname((unsigned)na->ifindex, x->ifname))
+		h->n++;
+	return 0;
+}
+
+/* The node's interface addresses, where HostEndpoints with expectedIPs
+ * and no interfaceName apply (as Felix finds their interface): read at
+ * every reconcile while one exists, so a change is seen at the next event
+ * or resync. */
+static void host_addrs_refresh(struct felix_agent *a)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+	_cleanup_free_ struct host_addrs *h = calloc(1, sizeof(*h));
+	int r = 0;
+
+	if (!h || !a->nl)
+		return;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fams) && policy_model_wants_host_addrs(a->model);
+	     i++)
+		r = nl_addr_list(a->nl, fams[i], 0, host_addr_cb, h);
+	if (r < 0) {
+		log_warning_errno(r, "Failed to read the node's addresses for HostEndpoints, "
+				  "ignoring: %m");
+		return;
+	}
+	if (policy_model_set_host_addrs(a->model, h->v, h->n) > 0)
+		log_info("Node addresses for HostEndpoints: %zu", h->n);
+}
+
 static int build_desired(struct felix_agent *a)
 {
 	struct felix_desired_input in = {
@@ -867,6 +915,7 @@ static int build_desired(struct felix_agent *a)
 		in.objs[i] = (struct felix_objs){ kinformer_cache(a->inf[c->kind]), c->invalid,
 						  c->gen };
 	}
+	host_addrs_refresh(a);
 	r = felix_desired_build(&in, &d);
 	if (r < 0)
 		return log_error_errno(r, "Failed to compute the desired state: %m");

@@ -1093,6 +1093,48 @@ int policy_model_del_hep(struct policy_model *m, const char *name)
 	return del_key(m, &m->heps, name, hep_free_v);
 }
 
+static int cmp_host_addr(const void *a, const void *b)
+{
+	const struct policy_host_addr *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	return c ? c : prefix_cmp(&x->addr, &y->addr);
+}
+
+int policy_model_set_host_addrs(struct policy_model *m, const struct policy_host_addr *v,
+				size_t n)
+{
+	_cleanup_free_ struct policy_host_addr *c = malloc((n + 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_host_addr);
+	for (size_t i = 0; n == m->n_host_addrs && i <= n; i++)
+		if (i == n)
+			return 0;
+		else if (cmp_host_addr(&c[i], &m->host_addrs[i]) != 0)
+			break;
+	free(m->host_addrs);
+	m->host_addrs = TAKE_PTR(c);
+	m->n_host_addrs = n;
+	changed(m);
+	return 1;
+}
+
+bool policy_model_wants_host_addrs(const struct policy_model *m)
+{
+	void *x;
+
+	for (size_t i = 0; policy_hmap_next(&m->heps, &i, &x);) {
+		const struct policy_hep *h = x;
+
+		if (!*h->ifname && (!m->node || strcmp(h->node, m->node) == 0))
+			return true;
+	}
+	return false;
+}
+
 int policy_model_del_tier(struct policy_model *m, const char *name)
 {
 	return del_key(m, &m->tiers, name, tier_free_v);

@@ -143,6 +143,22 @@ int policy_model_set_sa(struct policy_model *m, struct policy_sa *s);
 int policy_model_del_sa(struct policy_model *m, const char *ns, const char *name);
 int policy_model_set_hep(struct policy_model *m, struct policy_hep *h);
 int policy_model_del_hep(struct policy_model *m, const char *name);
+/**
+ * policy_model_set_host_addrs - this node's interface addresses, where a
+ *   HostEndpoint with expectedIPs and no interfaceName applies (as Felix
+ *   finds its interface)
+ * @m: model
+ * @v: the addresses (copied, any order)
+ * @n: how many
+ *
+ * Return: 1 when they changed (a policy change for the compiler), 0 when
+ * they are the same, -ENOMEM.
+ */
+int policy_model_set_host_addrs(struct policy_model *m, const struct policy_host_addr *v,
+				size_t n);
+/* Whether a HostEndpoint of the model's node has expectedIPs and no
+ * interfaceName (only then are the host's addresses needed). */
+bool policy_model_wants_host_addrs(const struct policy_model *m);
 
 /* A tier's place: its order (Calico's default tier's when it has no
  * Tier object; after every ordered tier when unset or missing) and whether

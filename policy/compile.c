@@ -25,6 +25,7 @@
 #include "cleanup.h"
 #include "compile.h"
 #include "failsafe.h"
+#include "ifname.h"
 #include "labelsel.h"
 #include "model.h"
 #include "names.h"
@@ -95,10 +96,16 @@ struct policy_desired {
 	struct policy_names names;  /* every chain and set name derived from object names */
 	struct policy_failsafes failsafe[_POLICY_DIR_MAX]; /* INGRESS: inbound, EGRESS: outbound */
 	/* during policy_compile() only: this node's host endpoints governing an
-	 * interface (one per name, by name) and the "*" one */
-	const struct policy_hep **heps;
+	 * interface (one per interface, by name) and the "*" one */
+	struct hep_slot *heps;
 	size_t n_heps;
 	const struct policy_hep *hep_star;
+};
+
+/* A host endpoint and an interface it governs. */
+struct hep_slot {
+	const struct policy_hep *h;
+	char ifname[IFNAMSIZ];
 };
 
 /* A compiled policy and how many local pods it selects. */
@@ -264,7 +271,7 @@ struct policy_desired *policy_desired_free(struct policy_desired *d)
 	policy_names_done(&d->names);
 	policy_nft_free(d->nft);
 	free(d->log_prefix);
-	free((void *)d->heps);
+	free(d->heps);
 	free(d);
 	return NULL;
 }
@@ -2244,42 +2251,84 @@ static const char *const hep_kind_short[_HEP_CHAIN_MAX] = { "in", "eg", "fi", "f
 static const char *const hep_map[_HEP_CHAIN_MAX] = { "cc_from_hep", "cc_to_hep",
 						     "cc_from_hep_fwd", "cc_to_hep_fwd" };
 
-static int cmp_hep(const void *a, const void *b)
+static int cmp_slot(const void *a, const void *b)
 {
-	return strcmp((*(const struct policy_hep *const *)a)->name,
-		      (*(const struct policy_hep *const *)b)->name);
+	const struct hep_slot *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	return c ? c : strcmp(x->h->name, y->h->name);
 }
 
-/* This node's host endpoints that govern an interface: per interface name
- * the first by name, and the first "*" one (Felix picks the same). One with
- * only expectedIPs names no interface here, so it governs none. */
+static bool hep_has_ip(const struct policy_hep *h, const struct in_prefix *a)
+{
+	for (size_t i = 0; i < h->n_ips; i++)
+		if (prefix_equal(&h->ips[i], a))
+			return true;
+	return false;
+}
+
+static int slot_push(struct hep_slot **v, size_t *n, const struct policy_hep *h, const char *ifn)
+{
+	struct hep_slot *x = realloc(*v, (*n + 1) * sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	*v = x;
+	x[*n].h = h;
+	snprintf(x[*n].ifname, sizeof(x[*n].ifname), "%s", ifn);
+	(*n)++;
+	return 0;
+}
+
+/* The interfaces @h governs on this node: its interfaceName, else those
+ * (not workloads') holding one of its expectedIPs. */
+static int hep_slots(const struct policy_model *m, const struct policy_hep *h,
+		     struct hep_slot **v, size_t *n)
+{
+	int r = 0;
+
+	if (*h->ifname)
+		return slot_push(v, n, h, h->ifname);
+	for (size_t i = 0; r == 0 && i < m->n_host_addrs; i++) {
+		const struct policy_host_addr *a = &m->host_addrs[i];
+
+		if (!ifname_is_ours(a->ifname) && hep_has_ip(h, &a->addr) &&
+		    (*n == 0 || (*v)[*n - 1].h != h || strcmp((*v)[*n - 1].ifname, a->ifname) != 0))
+			r = slot_push(v, n, h, a->ifname);
+	}
+	return r;
+}
+
+/* This node's host endpoints and the interfaces they govern: per interface
+ * the first by name of those naming it or holding one of their
+ * expectedIPs, and the first "*" one (Felix picks the same). */
 static int active_heps(struct policy_desired *d, const struct policy_model *m)
 {
-	const struct policy_hep **v = calloc(m->heps.n_items + 1, sizeof(*v));
+	struct hep_slot *v = NULL;
 	size_t n = 0, k = 0;
 	void *x;
+	int r = 0;
 
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; policy_hmap_next(&m->heps, &i, &x);) {
+	for (size_t i = 0; r == 0 && policy_hmap_next(&m->heps, &i, &x);) {
 		const struct policy_hep *h = x;
 
-		if (*h->ifname && (!m->node || strcmp(h->node, m->node) == 0))
-			v[n++] = h;
-	}
-	qsort(v, n, sizeof(*v), cmp_hep);
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-
-		if (strcmp(v[i]->ifname, "*") == 0) {
-			d->hep_star = d->hep_star ?: v[i];
+		if (m->node && strcmp(h->node, m->node) != 0)
 			continue;
-		}
-		for (size_t j = 0; j < k && !dup; j++)
-			dup = strcmp(v[j]->ifname, v[i]->ifname) == 0;
-		if (!dup)
-			v[k++] = v[i];
+		if (strcmp(h->ifname, "*") == 0)
+			d->hep_star = !d->hep_star || strcmp(h->name, d->hep_star->name) < 0
+					      ? h : d->hep_star;
+		else
+			r = hep_slots(m, h, &v, &n);
 	}
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_slot);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || strcmp(v[k - 1].ifname, v[i].ifname) != 0)
+			v[k++] = v[i];
 	d->heps = v;
 	d->n_heps = k;
 	return 0;
@@ -2287,7 +2336,7 @@ static int active_heps(struct policy_desired *d, const struct policy_model *m)
 
 static const struct policy_hep *hep_at(const struct policy_desired *d, size_t i)
 {
-	return i < d->n_heps ? d->heps[i] : i == d->n_heps ? d->hep_star : NULL;
+	return i < d->n_heps ? d->heps[i].h : i == d->n_heps ? d->hep_star : NULL;
 }
 
 /* Policies selecting a host endpoint are compiled whatever the pods do: each
@@ -2357,7 +2406,10 @@ static int hep_chain_add(struct policy_desired *d, const struct policy_hep *h,
 		snprintf(candidate, sizeof(candidate), "hep_%s_h%016llx", hep_kind_short[kind],
 			 (unsigned long long)policy_hash(h->name, strlen(h->name)));
 	r = policy_names_claim(&d->names, "hep", key, strlen(key), candidate, &name);
-	return r < 0 ? r : policy_nft_chain_add(d->nft, name, ret);
+	if (r < 0)
+		return r;
+	*ret = policy_nft_chain_get(d->nft, name);
+	return *ret ? 0 : policy_nft_chain_add(d->nft, name, ret);
 }
 
 /* After the tiers (none decided): forwarded traffic is allowed; the host's
@@ -2403,9 +2455,8 @@ static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
 	if (r < 0 || (fwd && n == 0 && !h->rejected))
 		return r;
 	r = hep_chain_add(d, h, kind, &c);
-	if (r < 0)
+	if (r < 0 || (*ret = c)->n_rules) /* built for another interface of @h */
 		return r;
-	*ret = c;
 	if (h->rejected) {
 		snprintf(label, sizeof(label), "hep %s %s%s: rejected: deny", h->name,
 			 fwd ? "forward " : "", policy_dir_to_string(dir));
@@ -2543,10 +2594,10 @@ static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
 	for (size_t i = 0; r == 0 && i < d->n_heps; i++) {
 		uint8_t key[16 + 64] = {};
 
-		r = hep_chain(d, d->heps[i], kind, &c);
+		r = hep_chain(d, d->heps[i].h, kind, &c);
 		if (r < 0 || !c)
 			continue;
-		memcpy(key, d->heps[i]->ifname, strnlen(d->heps[i]->ifname, 16));
+		memcpy(key, d->heps[i].ifname, strnlen(d->heps[i].ifname, 16));
 		memcpy(key + 16, c->name, strlen(c->name));
 		r = policy_nft_elem_ref(s, key, 16 + strlen(c->name), NULL);
 	}
@@ -2668,7 +2719,7 @@ int policy_compile(const struct policy_model *m, const struct policy_options *o,
 	if (r < 0)
 		return r;
 	r = compile_all(d, m);
-	free((void *)d->heps);
+	free(d->heps);
 	d->heps = NULL;
 	d->hep_star = NULL;
 	if (r < 0)

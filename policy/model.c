@@ -1019,6 +1019,7 @@ struct policy_model *policy_model_free(struct policy_model *m)
 	for (i = 0; policy_hmap_next(&m->heps, &i, &v);)
 		policy_hep_free(v);
 	policy_hmap_done(&m->heps);
+	free(m->host_addrs);
 	policy_hmap_done(&m->tiers);
 	policy_hmap_done(&m->netsets);
 	policy_hmap_done(&m->sas);

@@ -222,6 +222,13 @@ struct policy_hep {
 	bool rejected;		/* the stand-in of an invalid one: denies all but failsafes */
 };
 
+/* An address of one of the node's interfaces (where a HostEndpoint with
+ * expectedIPs and no interfaceName applies). */
+struct policy_host_addr {
+	char ifname[IFNAMSIZ];
+	struct in_prefix addr; /* host prefix */
+};
+
 /* A ServiceAccount's labels (serviceAccountSelector). */
 struct policy_sa {
 	char *key; /* "ns/name" */
@@ -310,6 +317,8 @@ struct policy_model {
 	/* name -> struct policy_hep (every node's: their expectedIPs are
 	 * addresses rule selectors match, as GlobalNetworkSets' nets are) */
 	struct policy_hmap heps;
+	struct policy_host_addr *host_addrs; /* this node's interface addresses, sorted */
+	size_t n_host_addrs;
 	struct policy_hmap ns_pods;    /* ns -> struct policy_ns_pods */
 	struct policy_hmap ifnames;    /* local pods' ifname -> how many use it */
 	size_t n_pods_v6;	/* pods with an IPv6 address (IPv6 rules exist iff > 0) */

@@ -31,6 +31,7 @@
 #include "policy/model.h"
 #include "policy/nftstate.h"
 #include "policy/plan.h"
+#include "prefix.h"
 
 /* ---- the evaluator ---- */
 
@@ -1700,6 +1701,49 @@ static void test_calicoctl_written_host_endpoint_is_enforced(void **state)
 	done(&f);
 }
 
+/* A HostEndpoint with expectedIPs and no interfaceName governs the
+ * interfaces holding one of them (never a workload's); one naming an
+ * interface competes with it by name, as in Felix. */
+static void test_expected_ips_find_their_interface(void **state)
+{
+	struct policy_host_addr addrs[4] = {};
+	struct fixture f = {};
+	static const struct {
+		const char *ifname, *addr;
+	} a[] = { { "eth1", "10.0.0.9" }, { "eth2", "10.0.0.10" }, { "cali0123456789a", "10.0.0.9" },
+		  { "eth3", "fd00::9" } };
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(a); i++) {
+		snprintf(addrs[i].ifname, sizeof(addrs[i].ifname), "%s", a[i].ifname);
+		assert_int_equal(prefix_parse(a[i].addr, PREFIX_ADDR_ONLY, &addrs[i].addr), 0);
+	}
+	build_heps_on(&f, "n1", cluster, "\"hostendpoints\":[" HEP("n1-ip", "{}", "{\"node\":\"n1\","
+		      "\"expectedIPs\":[\"10.0.0.9\",\"fd00::9\"]}") "]", POLICY_FAILSAFE_IN_DEFAULT,
+		      POLICY_FAILSAFE_OUT_DEFAULT);
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 8080)); /* no addresses known yet */
+	assert_int_equal(policy_model_set_host_addrs(f.m, addrs, ELEMENTSOF(a)), 1);
+	assert_int_equal(policy_model_set_host_addrs(f.m, addrs, ELEMENTSOF(a)), 0);
+	f.d = policy_desired_free(f.d);
+	heps_compile(&f, POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT, &f.d);
+	assert_false(in_ok(&f, "eth1", IPPROTO_TCP, 8080));
+	assert_false(in_ok(&f, "eth3", IPPROTO_TCP, 8080));
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 22));
+	assert_true(in_ok(&f, "eth2", IPPROTO_TCP, 8080));
+	assert_false(out_ok(&f, "eth1", IPPROTO_TCP, 8080));
+	done(&f);
+	/* "a-eth1" names eth1 and sorts first: it governs eth1 (default-allow) */
+	build_heps_on(&f, "n1", cluster, "\"hostendpoints\":[" HEP("n1-ip", "{}", "{\"node\":\"n1\","
+		      "\"expectedIPs\":[\"10.0.0.9\"]}") "," HEP("a-eth1", "{}", "{\"node\":\"n1\","
+		      "\"interfaceName\":\"eth1\",\"profiles\":[\"projectcalico-default-allow\"]}") "]",
+		      POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT);
+	assert_int_equal(policy_model_set_host_addrs(f.m, addrs, 2), 1);
+	f.d = policy_desired_free(f.d);
+	heps_compile(&f, POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT, &f.d);
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 8080));
+	done(&f);
+}
+
 /* Whether an op of @kind on @name comes before index @end of @p. */
 static bool op_before(const struct policy_plan *p, size_t end, enum policy_op_kind kind,
 		      const char *name)
@@ -1807,6 +1851,7 @@ int main(void)
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
 		cmocka_unit_test(test_removing_host_endpoints_deletes_in_order),
 		cmocka_unit_test(test_calicoctl_written_host_endpoint_is_enforced),
+		cmocka_unit_test(test_expected_ips_find_their_interface),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
