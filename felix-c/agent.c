@@ -42,6 +42,7 @@
 #include "ipam/block.h"
 #include "ipam/ipam.h"
 #include "ipam/owners.h"
+#include "ifname.h"
 #include "kapi.h"
 #include "kinformer.h"
 #include "log.h"
@@ -869,7 +870,9 @@ static int host_addr_cb(const struct nl_addr *na, void *userdata)
 	*x = (struct policy_host_addr){ .addr = { .family = na->family,
 						  .len = na->family == AF_INET ? 32 : 128 } };
 	memcpy(x->addr.addr, na->addr, na->family == AF_INET ? 4 : 16);
-	if (if_indextoname((unsigned)na->ifindex, x->ifname))
+	/* workloads' veths never hold a host endpoint (and pods coming and
+	 * going must not change the model) */
+	if (if_indextoname((unsigned)na->ifindex, x->ifname) && !ifname_is_ours(x->ifname))
 		h->n++;
 	return 0;
 }
