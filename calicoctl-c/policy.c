@@ -27,6 +27,7 @@
 #include "kapi.h"
 #include "log.h"
 #include "policy/calico.h"
+#include "policy/cnp.h"
 #include "policy/compile.h"
 #include "policy/explain.h"
 #include "policy/kernel.h"
@@ -53,15 +54,62 @@ static int list_all(struct ctl *c, const struct kapi_resource *res, json_t **ret
 	if (!path)
 		return ctl_oom();
 	r = kapi_list(c->k, path, NULL, ret, NULL);
+	if (r == -ENOENT) { /* the kind is not served (its CRD is not installed): none */
+		*ret = json_array();
+		return *ret ? 0 : ctl_oom();
+	}
 	if (r < 0)
 		return log_error_errno(r, "Failed to list %s: %s%s%m", res->plural,
 				       kapi_last_error(c->k), *kapi_last_error(c->k) ? ": " : "");
 	return 0;
 }
 
+/* The kinds felix-c's policy model is built from, with their state keys
+ * (policy_model_load_object()). */
+static const struct {
+	const struct kapi_resource *res;
+	const char *key;
+} obj_kinds[] = {
+	{ &kapi_namespaces, "namespaces" },
+	{ &kapi_pods, "pods" },
+	{ &kapi_networkpolicies, "networkpolicies" },
+	{ &kapi_calico_networkpolicies, "calico-networkpolicies" },
+	{ &kapi_globalnetworkpolicies, "globalnetworkpolicies" },
+	{ &kapi_clusternetworkpolicies, "clusternetworkpolicies" },
+	{ &kapi_tiers, "tiers" },
+	{ &kapi_networksets, "networksets" },
+	{ &kapi_globalnetworksets, "networksets" },
+	{ &kapi_serviceaccounts, "serviceaccounts" },
+	/* their expectedIPs: addresses rule selectors match, as network sets */
+	{ &kapi_hostendpoints, "hostendpoints" },
+};
+
+/* An object as felix-c takes it: a policy it rejects by its stand-in. */
+static int add_object(struct policy_model *m, const char *key, const json_t *o, char **err)
+{
+	bool global = strcmp(key, "globalnetworkpolicies") == 0;
+	struct policy_netpol *np = NULL;
+	int r = policy_model_load_object(m, key, o, err);
+
+	if (r != -EINVAL && r != -EOPNOTSUPP)
+		return r;
+	if (strcmp(key, "networkpolicies") == 0) {
+		log_warning("NetworkPolicy '%s/%s' is rejected: the pods it selects are isolated "
+			    "and it allows nothing: %s",
+			    kapi_obj_namespace(o) ?: "", kapi_obj_name(o) ?: "", *err ?: "invalid");
+		r = policy_netpol_deny_from_json(o, &np);
+	} else if (strcmp(key, "clusternetworkpolicies") == 0) {
+		r = policy_cnp_deny_from_json(o, &np);
+	} else if (global || strcmp(key, "calico-networkpolicies") == 0) {
+		r = policy_calico_deny_from_json(o, global ? POLICY_KIND_GLOBAL : POLICY_KIND_CALICO,
+						 &np);
+	}
+	return r < 0 ? r : policy_model_set_netpol(m, np);
+}
+
 /* Adds each object; an invalid one is skipped with a warning, as the node
  * agent skips it. */
-static int add_objects(struct policy_model *m, const json_t *items, const char *what)
+static int add_objects(struct policy_model *m, const json_t *items, size_t k)
 {
 	const json_t *o;
 	size_t i;
@@ -70,74 +118,32 @@ static int add_objects(struct policy_model *m, const json_t *items, const char *
 	json_array_foreach(items, i, o) {
 		_cleanup_free_ char *err = NULL;
 
-		if (strcmp(what, "pod") == 0) {
-			struct policy_pod *p = NULL;
-
-			r = policy_pod_from_json(o, &p, &err);
-			if (r == 0)
-				r = policy_model_set_pod(m, p, NULL);
-		} else if (strcmp(what, "namespace") == 0) {
-			struct policy_namespace *n = NULL;
-
-			r = policy_namespace_from_json(o, &n, &err);
-			if (r == 0)
-				r = policy_model_set_namespace(m, n);
-		} else if (strcmp(what, "calico policy") == 0 ||
-			   strcmp(what, "global policy") == 0) {
-			enum policy_kind kind = what[0] == 'g' ? POLICY_KIND_GLOBAL
-							       : POLICY_KIND_CALICO;
-			struct policy_netpol *np = NULL;
-
-			/* only to know which flows they touch: explain refuses those */
-			r = policy_calico_from_json(o, kind, &np, &err);
-			if (r == -EINVAL || r == -EOPNOTSUPP)
-				r = policy_calico_deny_from_json(o, kind, &np);
-			if (r == 0)
-				r = policy_model_set_netpol(m, np);
-		} else {
-			struct policy_netpol *np = NULL;
-
-			r = policy_netpol_from_json(o, &np, &err);
-			if (r == -EINVAL) { /* what felix-c enforces for it */
-				log_warning("NetworkPolicy '%s/%s' is rejected: the pods it selects "
-					    "are isolated and it allows nothing: %s",
-					    kapi_obj_namespace(o) ?: "", kapi_obj_name(o) ?: "", err);
-				r = policy_netpol_deny_from_json(o, &np);
-			}
-			if (r == 0)
-				r = policy_model_set_netpol(m, np);
-		}
+		r = add_object(m, obj_kinds[k].key, o, &err);
 		if (r == -ENOMEM)
 			return ctl_oom();
 		if (r < 0)
-			log_warning("Skipping %s '%s/%s': %s", what, kapi_obj_namespace(o) ?: "",
-				    kapi_obj_name(o) ?: "", err ? err : "invalid");
+			log_warning("Skipping %s '%s/%s': %s", obj_kinds[k].res->plural,
+				    kapi_obj_namespace(o) ?: "", kapi_obj_name(o) ?: "",
+				    err ? err : "invalid");
 	}
 	return 0;
 }
 
+/* The model felix-c builds, from the same objects. */
 static int load_model(struct ctl *c, struct policy_model **ret)
 {
 	_cleanup_(policy_model_freep) struct policy_model *m = NULL;
-	static const struct {
-		const struct kapi_resource *res;
-		const char *what;
-	} kinds[] = { { &kapi_namespaces, "namespace" },
-		      { &kapi_pods, "pod" },
-		      { &kapi_networkpolicies, "networkpolicy" },
-		      { &kapi_calico_networkpolicies, "calico policy" },
-		      { &kapi_globalnetworkpolicies, "global policy" } };
 	int r;
 
 	r = policy_model_new(NULL, &m);
 	if (r < 0)
 		return ctl_oom();
-	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+	for (size_t k = 0; k < ELEMENTSOF(obj_kinds); k++) {
 		json_t *items = NULL;
 
-		r = list_all(c, kinds[i].res, &items);
+		r = list_all(c, obj_kinds[k].res, &items);
 		if (r == 0)
-			r = add_objects(m, items, kinds[i].what);
+			r = add_objects(m, items, k);
 		json_decref(items);
 		if (r < 0)
 			return r;
@@ -333,10 +339,60 @@ static const char *endpoint_name(const struct policy_pod *p, const struct in_pre
 	return buf;
 }
 
+/* The rule's counter label (compile.c): a Calico rule's names its action. */
 static void rule_label(const struct policy_explain_rule *r, enum policy_dir dir, char *buf,
 		       size_t size)
 {
-	snprintf(buf, size, "%s %s[%zu]", r->np->key, policy_dir_to_string(dir), r->rule);
+	snprintf(buf, size, "%s %s[%zu]%s%s", r->np->key, policy_dir_to_string(dir), r->rule,
+		 r->np->kind == POLICY_KIND_K8S ? "" : " ",
+		 r->np->kind == POLICY_KIND_K8S ? "" : policy_action_to_string(r->action));
+}
+
+static const char *rule_outcome(const struct policy_explain_rule *r)
+{
+	static const char *const matched[_POLICY_ACTION_MAX] = {
+		[POLICY_ACTION_ALLOW] = "allows this flow",
+		[POLICY_ACTION_DENY] = "denies this flow",
+		[POLICY_ACTION_PASS] = "passes it to the next tier",
+		[POLICY_ACTION_LOG] = "logs it and goes on",
+	};
+
+	if (r->peer_ok && r->port_ok)
+		return matched[r->action];
+	return !r->peer_ok && !r->port_ok ? "no match: neither peer nor port"
+	       : !r->peer_ok		  ? "no match: peer"
+					  : "no match: port";
+}
+
+static const char *const end_names[_POLICY_EXPLAIN_END_MAX] = {
+	[POLICY_EXPLAIN_END_RULE] = "rule",
+	[POLICY_EXPLAIN_END_STAND_IN] = "stand-in",
+	[POLICY_EXPLAIN_END_TIER] = "tier-default",
+	[POLICY_EXPLAIN_END_PASSED] = "passed",
+};
+
+/* What decided a tiered direction, in words. */
+static void print_end(const struct policy_explain_dir *d, enum policy_dir dir)
+{
+	char label[600];
+
+	switch (d->end) {
+	case POLICY_EXPLAIN_END_RULE:
+		rule_label(&d->rules[d->n_rules - 1], dir, label, sizeof(label));
+		printf("  decided in tier '%s' by %s\n", d->tier, label);
+		break;
+	case POLICY_EXPLAIN_END_STAND_IN:
+		printf("  decided in tier '%s' by %s: rejected, its stand-in denies what reaches "
+		       "it\n", d->tier, d->stand_in->key);
+		break;
+	case POLICY_EXPLAIN_END_TIER:
+		printf("  decided by tier '%s': no rule matched, its default action Deny\n",
+		       d->tier);
+		break;
+	default:
+		printf("  every tier passed: the namespace's profile allows\n");
+		break;
+	}
 }
 
 static void print_counter(struct counter c, const char *what)
@@ -374,17 +430,16 @@ static void print_dir(const struct policy_explain_dir *d, enum policy_dir dir,
 		bool ok = r->peer_ok && r->port_ok;
 
 		rule_label(r, dir, label, sizeof(label));
-		printf("  %-40s %s\n", label,
-		       ok ? "allows this flow"
-		       : !r->peer_ok && !r->port_ok ? "no match: neither peer nor port"
-		       : !r->peer_ok		    ? "no match: peer"
-						    : "no match: port");
-		if (ok && counters)
-			print_counter(rules_counter(t, label), "accept");
+		printf("  %-40s %s\n", label, rule_outcome(r));
+		if (ok && counters && r->action != POLICY_ACTION_LOG)
+			print_counter(rules_counter(t, label),
+				      r->action == POLICY_ACTION_ALLOW ? "accept" : "rule");
 	}
 	if (d->n_rules == 0)
 		printf("  (the selecting policies have no %s rules)\n", policy_dir_to_string(dir));
-	if (!d->allowed && counters)
+	if (d->tiered)
+		print_end(d, dir);
+	else if (!d->allowed && counters)
 		print_counter(drop_counter(t, pod, dir), "drop");
 }
 
@@ -403,9 +458,11 @@ static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
 		json_t *jr;
 
 		rule_label(r, dir, label, sizeof(label));
-		jr = json_pack("{s:s, s:s, s:i, s:b, s:b, s:b}", "rule", label, "policy",
-			       r->np->key, "index", (int)r->rule, "peer", r->peer_ok, "port",
-			       r->port_ok, "allows", r->peer_ok && r->port_ok);
+		jr = json_pack("{s:s, s:s, s:i, s:s, s:b, s:b, s:b}", "rule", label, "policy",
+			       r->np->key, "index", (int)r->rule, "action",
+			       policy_action_to_string(r->action), "peer", r->peer_ok, "port",
+			       r->port_ok, "allows",
+			       r->peer_ok && r->port_ok && r->action == POLICY_ACTION_ALLOW);
 		if (jr && counters && r->peer_ok && r->port_ok) {
 			struct counter c = rules_counter(t, label);
 
@@ -414,7 +471,11 @@ static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
 		}
 		json_array_append_new(json_object_get(o, "rules"), jr);
 	}
-	if (o && counters && d->filtered && !d->allowed) {
+	if (o && d->tiered)
+		json_object_update_new(o, json_pack("{s:s, s:s?, s:s?}", "decided_by",
+						    end_names[d->end], "tier", d->tier, "stand_in",
+						    d->stand_in ? d->stand_in->key : NULL));
+	if (o && counters && d->filtered && !d->allowed && !d->tiered) {
 		struct counter c = drop_counter(t, pod, dir);
 
 		json_object_set_new(o, "drop_packets",
@@ -484,8 +545,9 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 				       a->src, a->dst);
 	r = policy_explain(m, &a->flow, &e);
 	if (r == -EOPNOTSUPP)
-		return log_error_errno(r, "Calico policies apply to this flow; 'policy explain' "
-					  "covers Kubernetes NetworkPolicies only (yet)");
+		return log_error_errno(r, "A ClusterNetworkPolicy, or a Calico rule with source "
+					  "ports, applies to this flow; 'policy explain' does not "
+					  "cover those (yet)");
 	if (r < 0)
 		return log_error_errno(r, "Failed to explain: %m");
 	if (a->json)
@@ -522,8 +584,8 @@ static int cmd_explain(struct ctl *c, int argc, char **argv)
 
 const struct ctl_command ctl_policy_commands[] = {
 	{ "explain",
-	  "SRC DST PORT[/PROTO] [--counters] [-o json]: which NetworkPolicy rule allows or denies "
-	  "a flow",
+	  "SRC DST PORT[/PROTO] [--counters] [-o json]: which policy rule (and tier) allows or "
+	  "denies a flow",
 	  cmd_explain, NULL },
 	{},
 };

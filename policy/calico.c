@@ -1320,3 +1320,25 @@ int policy_cmp(const struct policy_netpol *a, const struct policy_netpol *b)
 		return a->order < b->order ? -1 : 1;
 	return strcmp(a->sort_name, b->sort_name);
 }
+
+struct policy_applied policy_applied_of(const struct policy_model *m,
+					const struct policy_netpol *np)
+{
+	struct policy_applied x = { .np = np };
+
+	policy_model_tier(m, np->tier, &x.tier_order, &x.tier_has_order, &x.tier_pass);
+	return x;
+}
+
+int policy_applied_cmp(const void *x, const void *y)
+{
+	const struct policy_applied *a = x, *b = y;
+	int c;
+
+	if (a->tier_has_order != b->tier_has_order)
+		return a->tier_has_order ? -1 : 1;
+	if (a->tier_has_order && a->tier_order != b->tier_order)
+		return a->tier_order < b->tier_order ? -1 : 1;
+	c = strcmp(a->np->tier, b->np->tier);
+	return c ? c : policy_cmp(a->np, b->np);
+}

@@ -184,3 +184,17 @@ bool policy_entity_wants_ns(const struct policy_model *m, const struct policy_ne
  *   order (unset last), then name
  */
 int policy_cmp(const struct policy_netpol *a, const struct policy_netpol *b);
+
+/* A policy applying to an endpoint, with its tier's place. */
+struct policy_applied {
+	const struct policy_netpol *np;
+	double tier_order;
+	bool tier_has_order, tier_pass;
+};
+
+/* @np with its tier's place (policy_model_tier()). */
+struct policy_applied policy_applied_of(const struct policy_model *m,
+					const struct policy_netpol *np);
+/* qsort() comparator of struct policy_applied: Calico's evaluation order,
+ * tiers by order (unset last), then name; in a tier, policy_cmp(). */
+int policy_applied_cmp(const void *a, const void *b);

@@ -1591,35 +1591,13 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 	return claim_policy_names(d, m);
 }
 
-/* A policy applying to an endpoint, with its tier's place. */
-struct applied {
-	const struct policy_netpol *np;
-	double tier_order;
-	bool tier_has_order, tier_pass;
-};
-
-/* Tiers by order (unset last), then name; in a tier, Calico's policy
- * order (policy_cmp()). */
-static int cmp_applied(const void *x, const void *y)
-{
-	const struct applied *a = x, *b = y;
-	int c;
-
-	if (a->tier_has_order != b->tier_has_order)
-		return a->tier_has_order ? -1 : 1;
-	if (a->tier_has_order && a->tier_order != b->tier_order)
-		return a->tier_order < b->tier_order ? -1 : 1;
-	c = strcmp(a->np->tier, b->np->tier);
-	return c ? c : policy_cmp(a->np, b->np);
-}
-
 static int applied_add(const struct policy_desired *d, const struct ns_policies *nsp,
-		       const struct policy_pod *pod, enum policy_dir dir, struct applied **v,
+		       const struct policy_pod *pod, enum policy_dir dir, struct policy_applied **v,
 		       size_t *n)
 {
 	for (size_t i = 0; nsp && i < nsp->n; i++) {
 		const struct policy_netpol *np = nsp->v[i];
-		struct applied *x;
+		struct policy_applied *x;
 
 		if (!np->types[dir] || !policy_selects_pod(d->m, np, pod))
 			continue;
@@ -1627,18 +1605,16 @@ static int applied_add(const struct policy_desired *d, const struct ns_policies 
 		if (!x)
 			return -ENOMEM;
 		*v = x;
-		x += (*n)++;
-		x->np = np;
-		policy_model_tier(d->m, np->tier, &x->tier_order, &x->tier_has_order, &x->tier_pass);
+		x[(*n)++] = policy_applied_of(d->m, np);
 	}
 	return 0;
 }
 
 /* The policies applying to @pod in @dir, in evaluation order. */
 static int pod_policies(const struct policy_desired *d, const struct policy_pod *pod,
-			enum policy_dir dir, struct applied **ret, size_t *ret_n)
+			enum policy_dir dir, struct policy_applied **ret, size_t *ret_n)
 {
-	_cleanup_free_ struct applied *v = NULL;
+	_cleanup_free_ struct policy_applied *v = NULL;
 	size_t n = 0;
 	int r;
 
@@ -1648,7 +1624,7 @@ static int pod_policies(const struct policy_desired *d, const struct policy_pod 
 	if (r < 0)
 		return r;
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_applied);
+		qsort(v, n, sizeof(*v), policy_applied_cmp);
 	*ret = TAKE_PTR(v);
 	*ret_n = n;
 	return 0;
@@ -1656,7 +1632,7 @@ static int pod_policies(const struct policy_desired *d, const struct policy_pod 
 
 /* Only Kubernetes policies in a default tier that denies: the profile of
  * plain NetworkPolicy (no tier markers, as before tiers existed). */
-static bool applied_is_plain(const struct applied *v, size_t n)
+static bool applied_is_plain(const struct policy_applied *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i].np->kind != POLICY_KIND_K8S || v[i].tier_pass)
@@ -1672,7 +1648,7 @@ static bool applied_is_plain(const struct applied *v, size_t n)
 static int profile_content(const struct policy_desired *d, const struct policy_pod *pod,
 			   enum policy_dir dir, char **ret)
 {
-	_cleanup_free_ struct applied *v = NULL;
+	_cleanup_free_ struct policy_applied *v = NULL;
 	_cleanup_free_ char *buf = NULL;
 	size_t n = 0, len = 0;
 	bool plain;
@@ -1783,7 +1759,7 @@ static void tier_chain_name(const char *profile, size_t k, char *buf, size_t siz
  * default action (Deny: drop; Pass: go on). A tier where some policy
  * passes gets a chain of its own, left after a Pass (see PASS_MARK). */
 static int profile_tier(struct policy_desired *d, struct policy_nft_chain *c,
-			const struct applied *v, size_t n, size_t *k, bool plain,
+			const struct policy_applied *v, size_t n, size_t *k, bool plain,
 			const struct policy_pod *pod, enum policy_dir dir, struct tracker *t)
 {
 	struct policy_nft_chain *tc = c;
@@ -1824,7 +1800,7 @@ static int profile_tier(struct policy_desired *d, struct policy_nft_chain *c,
 }
 
 /* Whether a policy of the last tier passes (then the end is reachable). */
-static bool last_tier_passes(const struct applied *v, size_t n)
+static bool last_tier_passes(const struct policy_applied *v, size_t n)
 {
 	for (size_t i = n; i-- > 0 && strcmp(v[i].np->tier, v[n - 1].np->tier) == 0;)
 		if (v[i].np->has_pass)
@@ -1835,7 +1811,7 @@ static bool last_tier_passes(const struct applied *v, size_t n)
 static int profile_build(struct policy_desired *d, const struct policy_pod *pod,
 			 enum policy_dir dir, struct policy_nft_chain *c, struct tracker *t)
 {
-	_cleanup_free_ struct applied *v = NULL;
+	_cleanup_free_ struct policy_applied *v = NULL;
 	size_t n = 0, k = 0;
 	char label[64];
 	int r;
@@ -2366,14 +2342,14 @@ static int hep_relevance(struct policy_desired *d)
 /* The GlobalNetworkPolicies applying to @h in @dir (@fwd: forwarded
  * traffic, applyOnForward ones only), in evaluation order. */
 static int hep_policies(const struct policy_desired *d, const struct policy_hep *h,
-			enum policy_dir dir, bool fwd, struct applied **ret, size_t *ret_n)
+			enum policy_dir dir, bool fwd, struct policy_applied **ret, size_t *ret_n)
 {
-	_cleanup_free_ struct applied *v = NULL;
+	_cleanup_free_ struct policy_applied *v = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->globals.n; i++) {
 		const struct policy_netpol *np = d->globals.v[i];
-		struct applied *x;
+		struct policy_applied *x;
 
 		if (!np->types[dir] || (fwd && !np->apply_on_forward) || !policy_selects_hep(np, h))
 			continue;
@@ -2381,12 +2357,10 @@ static int hep_policies(const struct policy_desired *d, const struct policy_hep 
 		if (!x)
 			return -ENOMEM;
 		v = x;
-		x += n++;
-		x->np = np;
-		policy_model_tier(d->m, np->tier, &x->tier_order, &x->tier_has_order, &x->tier_pass);
+		v[n++] = policy_applied_of(d->m, np);
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_applied);
+		qsort(v, n, sizeof(*v), policy_applied_cmp);
 	*ret = TAKE_PTR(v);
 	*ret_n = n;
 	return 0;
@@ -2444,7 +2418,7 @@ static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
 	enum policy_dir dir = kind == HEP_IN || kind == HEP_FI ? POLICY_DIR_INGRESS
 							       : POLICY_DIR_EGRESS;
 	bool fwd = kind == HEP_FI || kind == HEP_FE;
-	_cleanup_free_ struct applied *v = NULL;
+	_cleanup_free_ struct policy_applied *v = NULL;
 	struct policy_nft_chain *c;
 	char label[600];
 	size_t n = 0, k = 0;

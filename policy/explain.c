@@ -115,6 +115,13 @@ static bool named_matches(const struct policy_model *m, const struct policy_netp
 	return false;
 }
 
+/* A numeric port (or range, or any port of a protocol) of a port set. */
+static bool port_matches(const struct policy_port *pp, const struct policy_flow *f)
+{
+	return pp->proto == f->proto &&
+	       (pp->any_port || (f->port >= pp->port && f->port <= pp->end_port));
+}
+
 static bool rule_ports_match(const struct policy_model *m, const struct policy_netpol *np,
 			     enum policy_dir dir, const struct policy_rule *rule,
 			     const struct policy_flow *f)
@@ -124,12 +131,90 @@ static bool rule_ports_match(const struct policy_model *m, const struct policy_n
 	for (size_t i = 0; i < rule->n_ports; i++) {
 		const struct policy_port *pp = &rule->ports[i];
 
-		if (pp->name ? named_matches(m, np, dir, rule, pp, f)
-			     : pp->proto == f->proto &&
-				       (pp->any_port || (f->port >= pp->port && f->port <= pp->end_port)))
+		if (pp->name ? named_matches(m, np, dir, rule, pp, f) : port_matches(pp, f))
 			return true;
 	}
 	return false;
+}
+
+/* ---- Calico rules (compile.c: side_dims(), proto_dims()) ---- */
+
+static bool nets_contain(const struct in_prefix *nets, size_t n, const struct in_prefix *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (prefix_contains(&nets[i], a))
+			return true;
+	return false;
+}
+
+/* @a is in the entity's selector set: an address of a (non-hostNetwork) pod
+ * it selects, or in the nets of a network set it selects. */
+static bool labels_select_addr(const struct policy_model *m, const struct policy_netpol *np,
+			       const struct policy_entity *e, const struct in_prefix *a)
+{
+	struct policy_pod *pod;
+	void *v;
+
+	for (size_t i = 0; policy_model_next_pod(m, &i, &pod);)
+		if (!pod->host_network && pod_has_addr(pod, a) &&
+		    policy_entity_matches_pod(m, np, e, pod))
+			return true;
+	for (size_t i = 0; policy_hmap_next(&m->netsets, &i, &v);) {
+		const struct policy_netset *set = v;
+
+		if (nets_contain(set->nets, set->n_nets, a) &&
+		    policy_entity_matches_netset(m, np, e, set))
+			return true;
+	}
+	return false;
+}
+
+static bool entity_has(const struct policy_model *m, const struct policy_netpol *np,
+		       const struct policy_entity *e, const struct in_prefix *a)
+{
+	if (e->n_nets && !nets_contain(e->nets, e->n_nets, a))
+		return false;
+	if (nets_contain(e->not_nets, e->n_not_nets, a))
+		return false;
+	return !e->by_labels || labels_select_addr(m, np, e, a);
+}
+
+/* -EOPNOTSUPP: what the flow does not say (its source port) or a named
+ * port (a rule with one is a stand-in, never compiled). */
+static int entity_ports(const struct policy_entity *e, const struct policy_flow *f, bool *ret)
+{
+	bool in = e->n_ports == 0;
+
+	for (size_t i = 0; i < e->n_ports + e->n_not_ports; i++) {
+		const struct policy_port *pp =
+			i < e->n_ports ? &e->ports[i] : &e->not_ports[i - e->n_ports];
+
+		if (pp->name)
+			return -EOPNOTSUPP;
+		if (i < e->n_ports)
+			in |= port_matches(pp, f);
+		else if (port_matches(pp, f))
+			in = false;
+	}
+	*ret = in;
+	return 0;
+}
+
+static int crule_match(const struct policy_model *m, const struct policy_netpol *np,
+		       const struct policy_crule *cr, const struct policy_flow *f,
+		       struct policy_explain_rule *er)
+{
+	/* ICMP fields come with protocol ICMP (Calico's validation): never a
+	 * TCP/UDP/SCTP flow's */
+	bool proto_ok = (!cr->family || cr->family == f->saddr.family) &&
+			(cr->proto < 0 || cr->proto == f->proto) && cr->not_proto != f->proto &&
+			cr->icmp_type < 0 && cr->not_icmp_type < 0;
+
+	if (cr->src.n_ports || cr->src.n_not_ports)
+		return -EOPNOTSUPP;
+	er->peer_ok = proto_ok && entity_has(m, np, &cr->src, &f->saddr) &&
+		      entity_has(m, np, &cr->dst, &f->daddr);
+	return entity_ports(&cr->dst, f, &er->port_ok);
 }
 
 static int cmp_netpol(const void *a, const void *b)
@@ -138,8 +223,24 @@ static int cmp_netpol(const void *a, const void *b)
 		      (*(const struct policy_netpol *const *)b)->key);
 }
 
+/* @ret->selecting in Calico's evaluation order (tiers, then order). */
+static int sort_tiered(const struct policy_model *m, struct policy_explain_dir *ret)
+{
+	_cleanup_free_ struct policy_applied *v = calloc(ret->n_selecting + 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ret->n_selecting; i++)
+		v[i] = policy_applied_of(m, ret->selecting[i]);
+	qsort(v, ret->n_selecting, sizeof(*v), policy_applied_cmp);
+	for (size_t i = 0; i < ret->n_selecting; i++)
+		ret->selecting[i] = v[i].np;
+	return 0;
+}
+
 /* The policies of @dir selecting @pod, sorted by key (the order of the
- * jumps in its profile chain). */
+ * jumps in its profile chain), or in evaluation order (tiered) when Calico
+ * policies are among them. */
 static int selecting(const struct policy_model *m, const struct policy_pod *pod,
 		     enum policy_dir dir, struct policy_explain_dir *ret)
 {
@@ -151,18 +252,99 @@ static int selecting(const struct policy_model *m, const struct policy_pod *pod,
 	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &v);) {
 		const struct policy_netpol *np = v;
 
-		/* Calico's policies (tiers, Deny, Pass) are not explained yet:
-		 * an answer without them could be wrong */
-		if (np->kind != POLICY_KIND_K8S) {
-			if (np->types[dir] && policy_selects_pod(m, np, pod))
-				return -EOPNOTSUPP;
+		if (!np->types[dir] || !policy_selects_pod(m, np, pod))
 			continue;
-		}
-		if (np->types[dir] && strcmp(np->ns, pod->ns) == 0 &&
-		    labelsel_matches(np->pod_sel, pod->labels))
-			ret->selecting[ret->n_selecting++] = np;
+		/* ClusterNetworkPolicy is not explained yet: an answer
+		 * without it could be wrong */
+		if (np->kind == POLICY_KIND_CLUSTER)
+			return -EOPNOTSUPP;
+		ret->tiered |= np->kind != POLICY_KIND_K8S;
+		ret->selecting[ret->n_selecting++] = np;
 	}
+	if (ret->tiered)
+		return sort_tiered(m, ret);
 	qsort(ret->selecting, ret->n_selecting, sizeof(*ret->selecting), cmp_netpol);
+	return 0;
+}
+
+/* One policy's rules in order; *@ret_action: the first matching Allow,
+ * Deny or Pass, else _POLICY_ACTION_MAX (Log rules go on). */
+static int eval_policy(const struct policy_model *m, const struct policy_flow *f,
+		       enum policy_dir dir, const struct policy_netpol *np,
+		       struct policy_explain_dir *ret, enum policy_action *ret_action)
+{
+	const struct in_prefix *far = dir == POLICY_DIR_EGRESS ? &f->daddr : &f->saddr;
+
+	*ret_action = _POLICY_ACTION_MAX;
+	for (size_t k = 0; k < np->n_rules[dir]; k++) {
+		struct policy_explain_rule *er = &ret->rules[ret->n_rules++];
+		int r = 0;
+
+		*er = (struct policy_explain_rule){ .np = np, .rule = k,
+						    .action = POLICY_ACTION_ALLOW };
+		if (np->kind == POLICY_KIND_K8S) {
+			er->peer_ok = rule_peers_match(m, np, &np->rules[dir][k], far);
+			er->port_ok = rule_ports_match(m, np, dir, &np->rules[dir][k], f);
+		} else {
+			er->action = np->crules[dir][k].action;
+			r = crule_match(m, np, &np->crules[dir][k], f, er);
+		}
+		if (r < 0)
+			return r;
+		if (er->peer_ok && er->port_ok && er->action != POLICY_ACTION_LOG) {
+			*ret_action = er->action;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static void tiered_end(struct policy_explain_dir *ret, enum policy_explain_end end,
+		       const char *tier, bool allowed)
+{
+	ret->end = end;
+	ret->tier = tier;
+	ret->allowed = allowed;
+}
+
+/* Calico's evaluation (see explain.h). */
+static int explain_tiered(const struct policy_model *m, const struct policy_flow *f,
+			  enum policy_dir dir, struct policy_explain_dir *ret)
+{
+	const struct policy_netpol **sel = ret->selecting;
+	enum policy_action act = _POLICY_ACTION_MAX;
+	size_t i = 0, j;
+	int r;
+
+	while (i < ret->n_selecting) {
+		const char *tier = sel[i]->tier;
+		bool pass;
+
+		act = _POLICY_ACTION_MAX;
+		for (j = i; j < ret->n_selecting && strcmp(sel[j]->tier, tier) == 0; j++) {
+			if (act != _POLICY_ACTION_MAX)
+				continue; /* decided or passed: the rest of the tier is skipped */
+			if (sel[j]->rejected && sel[j]->kind != POLICY_KIND_K8S) {
+				ret->stand_in = sel[j];
+				tiered_end(ret, POLICY_EXPLAIN_END_STAND_IN, tier, false);
+				return 0;
+			}
+			r = eval_policy(m, f, dir, sel[j], ret, &act);
+			if (r < 0)
+				return r;
+		}
+		if (act == POLICY_ACTION_ALLOW || act == POLICY_ACTION_DENY) {
+			tiered_end(ret, POLICY_EXPLAIN_END_RULE, tier, act == POLICY_ACTION_ALLOW);
+			return 0;
+		}
+		policy_model_tier(m, tier, &(double){ 0 }, &(bool){ false }, &pass);
+		if (act != POLICY_ACTION_PASS && !pass) {
+			tiered_end(ret, POLICY_EXPLAIN_END_TIER, tier, false);
+			return 0;
+		}
+		i = j;
+	}
+	tiered_end(ret, POLICY_EXPLAIN_END_PASSED, NULL, true);
 	return 0;
 }
 
@@ -188,6 +370,8 @@ static int explain_dir(const struct policy_model *m, const struct policy_flow *f
 	ret->rules = calloc(n + 1, sizeof(*ret->rules));
 	if (!ret->rules)
 		return -ENOMEM;
+	if (ret->tiered)
+		return explain_tiered(m, f, dir, ret);
 	for (size_t i = 0; i < ret->n_selecting; i++) {
 		const struct policy_netpol *np = ret->selecting[i];
 

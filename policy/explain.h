@@ -9,6 +9,17 @@
  * and protocol on the destination pod (for ingress, among the pods the
  * policy selects; for egress with only pod peers, among those peers).
  *
+ * When Calico policies (NetworkPolicy, GlobalNetworkPolicy) select the pod,
+ * the direction is evaluated as Calico does and the compiled tier chains
+ * do: tiers by order, in a tier the policies by order (Kubernetes ones in
+ * tier default at order 1000), each policy's rules in order; the first
+ * matching Allow or Deny decides, Log goes on, Pass leaves the tier; a
+ * tier with no decision ends in its default action (Deny, or Pass); a
+ * rejected Calico policy's stand-in denies what reaches it; after the last
+ * tier passed, the profile allows. A Calico rule's source and destination
+ * match by address: nets, notNets, and for selectors the addresses of the
+ * pods and the nets of the network sets they select.
+ *
  * Pure: no kernel, no API. Only new connections are explained: established
  * and related packets are accepted before any policy, invalid ones dropped.
  */
@@ -29,22 +40,42 @@ struct policy_flow {
 	uint16_t port;			 /* destination port */
 };
 
-/* One rule of a policy selecting the pod, and whether it matches. */
+/* One rule of a policy selecting the pod, and whether it matches. For a
+ * Calico rule, peer_ok: its protocol and source/destination addresses and
+ * selectors match; port_ok: its ports do. */
 struct policy_explain_rule {
 	const struct policy_netpol *np; /* borrowed from the model */
-	size_t rule;			/* index into np->rules[dir] */
+	size_t rule;			/* index into np->rules[dir] (np->crules[dir]) */
 	bool peer_ok;			/* some peer (or no peer list) matches */
 	bool port_ok;			/* some port (or no port list) matches */
+	enum policy_action action;	/* Allow for a Kubernetes rule */
+};
+
+/* What decided a direction when Calico policies select the pod (tiered:
+ * each tier's policies in order, each policy's rules in order). */
+enum policy_explain_end {
+	POLICY_EXPLAIN_END_RULE,    /* rules[n_rules - 1] allowed or denied */
+	POLICY_EXPLAIN_END_STAND_IN, /* @stand_in (rejected) denies what reaches it */
+	POLICY_EXPLAIN_END_TIER,    /* no rule of @tier matched: its default action, Deny */
+	POLICY_EXPLAIN_END_PASSED,  /* every tier passed (Pass): the profile allows */
+	_POLICY_EXPLAIN_END_MAX,
+	_POLICY_EXPLAIN_END_INVALID = -22,
 };
 
 struct policy_explain_dir {
 	bool filtered; /* the endpoint is a pod this direction applies to */
 	bool isolated; /* some policy of this direction selects the pod */
 	bool allowed;
-	const struct policy_netpol **selecting; /* sorted by key; array owned */
+	/* sorted by key, or with Calico policies in evaluation order; owned */
+	const struct policy_netpol **selecting;
 	size_t n_selecting;
-	struct policy_explain_rule *rules; /* every rule of @selecting, in order */
+	/* every rule of @selecting, in order; tiered: those evaluated */
+	struct policy_explain_rule *rules;
 	size_t n_rules;
+	bool tiered; /* Calico policies select the pod: @end says what decided */
+	enum policy_explain_end end;
+	const char *tier;			 /* END_TIER, END_STAND_IN, END_RULE */
+	const struct policy_netpol *stand_in; /* END_STAND_IN */
 };
 
 struct policy_explain {
@@ -68,9 +99,9 @@ int policy_flow_addresses(struct policy_flow *f);
  * @f: the flow (addresses of one family)
  * @ret: the answer, per direction with the policies and rules involved
  *
- * Return: 0, -EINVAL (mixed families), -EOPNOTSUPP (a Calico policy applies
- * to an endpoint of the flow: only Kubernetes NetworkPolicies are
- * explained), -ENOMEM.
+ * Return: 0, -EINVAL (mixed families), -EOPNOTSUPP (a ClusterNetworkPolicy,
+ * or a Calico rule with source ports, applies to an endpoint of the flow:
+ * not explained), -ENOMEM.
  */
 int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 		   struct policy_explain *ret);

@@ -1373,6 +1373,15 @@ static int load_one(struct policy_model *m, const json_t *e, enum load_kind kind
 	return r < 0 ? r : policy_model_set_netpol(m, np);
 }
 
+int policy_model_load_object(struct policy_model *m, const char *key, const json_t *obj,
+			     char **ret_error)
+{
+	for (int k = 0; k < _LOAD_KIND_MAX; k++)
+		if (strcmp(load_keys[k], key) == 0)
+			return load_one(m, obj, k, ret_error);
+	return -ENOENT;
+}
+
 int policy_model_load_json(struct policy_model *m, const json_t *doc, char **ret_error)
 {
 	const json_t *e;

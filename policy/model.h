@@ -402,3 +402,16 @@ bool policy_model_ifname_is_shared(const struct policy_model *m, const struct po
  * Return: 0, -EINVAL, -ENOMEM.
  */
 int policy_model_load_json(struct policy_model *m, const json_t *doc, char **ret_error);
+
+/**
+ * policy_model_load_object - add one object of a state document's list
+ * @m: model
+ * @key: the list it belongs to ("pods", "tiers", ... as above)
+ * @obj: the object
+ * @ret_error: malloc'd message on -EINVAL
+ *
+ * Return: 0, -EINVAL (invalid object), -EOPNOTSUPP (a Calico policy with a
+ * field calico-c cannot enforce), -ENOENT (unknown @key), -ENOMEM.
+ */
+int policy_model_load_object(struct policy_model *m, const char *key, const json_t *obj,
+			     char **ret_error);

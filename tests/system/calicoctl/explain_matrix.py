@@ -9,10 +9,14 @@ to ours; ipBlocks rewritten to cover the same pods at our addresses) are
 created with kubectl, node1 is programmed by calico-c-policy from the same
 objects read back from the apiserver, and for every ordered pod pair and
 TCP/UDP 8080/9090 the verdict of `policy explain` must equal a real probe.
+Then the same for each scenario of --calico-scenarios: Calico's kinds
+(Tier, GlobalNetworkPolicy, NetworkPolicy, network sets) in tiers, with no
+Kubernetes NetworkPolicy.
 """
 import argparse
 import ipaddress
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -101,11 +105,31 @@ def items(lab, kind, namespaces):
     return out
 
 
-def program_node(lab, a, namespaces):
+# calico-c-policy's state keys of Calico's kinds -> their CRD kind (the
+# default when an object names none)
+CALICO_KINDS = {"tiers": "Tier", "globalnetworkpolicies": "GlobalNetworkPolicy",
+                "calico-networkpolicies": "NetworkPolicy", "networksets": "NetworkSet"}
+PLURALS = {"Tier": "tiers", "GlobalNetworkPolicy": "globalnetworkpolicies",
+           "NetworkPolicy": "networkpolicies", "NetworkSet": "networksets",
+           "GlobalNetworkSet": "globalnetworksets"}
+
+
+def crd_ref(key, obj):
+    """The kubectl resource name of a scenario object."""
+    kind = obj.get("kind") or CALICO_KINDS[key]
+    return "%s.crd.projectcalico.org/%s" % (PLURALS[kind], obj["metadata"]["name"])
+
+
+def program_node(lab, a, namespaces, calico=None):
     """calico-c-policy on node1 from the objects as the apiserver has them."""
     nss = json.loads(lab.kubectl("get", "namespaces", *namespaces, "-o", "json").stdout)["items"]
     doc = {"namespaces": nss, "pods": items(lab, "pods", namespaces),
            "networkpolicies": items(lab, "networkpolicies", namespaces)}
+    for key, objs in (calico or {}).items():
+        doc[key] = [json.loads(lab.kubectl(
+            "get", crd_ref(key, o), *(["-n", o["metadata"]["namespace"]]
+                                      if "namespace" in o["metadata"] else []),
+            "-o", "json").stdout) for o in objs]
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=a.tmp, delete=False) as f:
         json.dump(doc, f)
     lab.in_node(a.policy, "apply", "--state", f.name)
@@ -159,15 +183,79 @@ def set_labels(lab, key, labels):
                 json.dumps({"metadata": {"labels": patch}}))
 
 
+def compare(name, probes, explained, pods, failures):
+    """Appends the flows where explain and the probe differ; their count."""
+    bad = 0
+    for flow, ok in sorted(probes.items()):
+        e = explained.get(flow)
+        if e is None or e["allowed"] != ok:
+            bad += 1
+            failures.append("%s: %s -> %s %s/%d probe %s, explain %s" % (
+                name, flow[0], flow[1], flow[2], flow[3], "ok" if ok else "fail",
+                json.dumps(e)))
+    if len(probes) != len(pods) * (len(pods) - 1) * 4:
+        failures.append("%s: %d probe results, want %d" % (
+            name, len(probes), len(pods) * (len(pods) - 1) * 4))
+    print("%-40s %3d flows, %3d allowed, %d differ" % (name, len(probes), sum(probes.values()),
+                                                       bad))
+    return len(probes)
+
+
+def calico_objects(sc, prefix, our_ips):
+    """A Calico scenario's objects: '@' -> prefix, '{ns/name}' -> the pod's address."""
+    text = json.dumps({k: v for k, v in sc.items() if k in CALICO_KINDS}).replace("@", prefix)
+    for key, ip in our_ips.items():
+        text = text.replace("{%s}" % key, ip)
+    return json.loads(text)
+
+
+def apply_calico(lab, objs, delete=False):
+    for key, lst in objs.items():
+        for o in lst:
+            ns = ["-n", o["metadata"]["namespace"]] if "namespace" in o["metadata"] else []
+            if delete:
+                lab.kubectl("delete", crd_ref(key, o), *ns, "--ignore-not-found", "--wait=true")
+                continue
+            body = dict(o, apiVersion="crd.projectcalico.org/v1",
+                        kind=o.get("kind") or CALICO_KINDS[key])
+            lab.kubectl("apply", "-f", "-", stdin=json.dumps(body))
+
+
+def calico_scenarios(lab, a, pods, ips, our_ips, namespaces, failures):
+    flows = 0
+    for ns in namespaces:
+        lab.kubectl("delete", "networkpolicies.networking.k8s.io", "--all", "-n", ns,
+                    "--wait=true")
+    scenarios = json.load(open(a.calico_scenarios))["scenarios"]
+    for sc in scenarios:
+        objs = calico_objects(sc, a.prefix, our_ips)
+        apply_calico(lab, objs)
+        program_node(lab, a, namespaces, objs)
+        flows += compare(sc["name"], probe_all(a, pods, ips), explain_all(a, pods), pods,
+                         failures)
+        for src, dst, flow, want in sc.get("explain_text", []):
+            src, dst, want = (x.replace("@", a.prefix) for x in (src, dst, want))
+            out = run(["ip", "netns", "exec", a.node_netns, a.ctl, "--kubeconfig",
+                       a.kubeconfig, "policy", "explain", a.prefix + "-" + src,
+                       a.prefix + "-" + dst, flow]).stdout
+            if not re.search(want, out):
+                failures.append("%s: %s -> %s %s: no /%s/ in:\n%s" % (sc["name"], src, dst,
+                                                                     flow, want, out))
+        apply_calico(lab, objs, delete=True)
+    return flows, len(scenarios)
+
+
 def main():
     ap = argparse.ArgumentParser()
     for opt in ("lab", "lab-name", "node-netns", "kubeconfig", "ctl", "policy", "probe", "tmp",
-                "prefix", "pool", "scenarios", "cluster", "ips"):
+                "prefix", "pool", "cluster", "ips"):
         ap.add_argument("--" + opt, required=True)
+    ap.add_argument("--scenarios", help="NetworkPolicy scenarios")
+    ap.add_argument("--calico-scenarios", help="Calico scenarios, after them if both")
     a = ap.parse_args()
     lab = Lab(a)
     cluster = json.load(open(a.cluster))
-    scenarios = json.load(open(a.scenarios))
+    scenarios = json.load(open(a.scenarios)) if a.scenarios else []
     our_ips = json.load(open(a.ips))  # "prod/web" -> ip
     cluster_ips = {p["ns"] + "/" + p["name"]: p["ip"] for p in cluster["pods"]}
     labels = {p["ns"] + "/" + p["name"]: p["labels"] for p in cluster["pods"]}
@@ -193,22 +281,12 @@ def main():
         explained = explain_all(a, pods)
         for key in over:
             set_labels(lab, a.prefix + "-" + key, labels[key])
-        bad = 0
-        for flow, ok in sorted(probes.items()):
-            flows += 1
-            e = explained.get(flow)
-            if e is None or e["allowed"] != ok:
-                bad += 1
-                failures.append("%s: %s -> %s %s/%d probe %s, explain %s" % (
-                    sc["name"], flow[0], flow[1], flow[2], flow[3],
-                    "ok" if ok else "fail", json.dumps(e)))
-        if len(probes) != len(pods) * (len(pods) - 1) * 4:
-            failures.append("%s: %d probe results, want %d" % (
-                sc["name"], len(probes), len(pods) * (len(pods) - 1) * 4))
-        allowed = sum(probes.values())
-        print("%-32s %3d flows, %3d allowed, %d differ" % (sc["name"], len(probes), allowed, bad))
-    print("explain vs probes: %d flows in %d scenarios, %d differ" % (flows, len(scenarios),
-                                                                      len(failures)))
+        flows += compare(sc["name"], probes, explained, pods, failures)
+    n = len(scenarios)
+    if a.calico_scenarios:
+        f, c = calico_scenarios(lab, a, pods, ips, our_ips, namespaces, failures)
+        flows, n = flows + f, n + c
+    print("explain vs probes: %d flows in %d scenarios, %d differ" % (flows, n, len(failures)))
     for f in failures[:40]:
         print("  " + f)
     return 1 if failures else 0

@@ -328,9 +328,43 @@ static struct pkt tcp(const struct fixture *f, const char *from, const char *to,
 	return p;
 }
 
+/* policy_explain() of the flow, when it explains it: -EOPNOTSUPP for a
+ * ClusterNetworkPolicy or a rule with source ports. */
+static int explain_tcp(const struct fixture *f, const char *from, const char *to,
+		       uint16_t port, struct policy_explain *ret)
+{
+	struct policy_flow fl = { .proto = IPPROTO_TCP, .port = port };
+	const char *ends[2] = { from, to };
+
+	for (int i = 0; i < 2; i++) {
+		char ns[32], name[32];
+
+		if (sscanf(ends[i], "%31[^/]/%31s", ns, name) == 2)
+			*(i ? &fl.dst : &fl.src) = policy_model_get_pod(f->m, ns, name);
+		else
+			assert_int_equal(prefix_parse(ends[i], PREFIX_ADDR_ONLY,
+						      i ? &fl.daddr : &fl.saddr), 0);
+	}
+	assert_int_equal(policy_flow_addresses(&fl), 0);
+	return policy_explain(f->m, &fl, ret);
+}
+
+/* What the compiled table does with a new TCP flow; every such check also
+ * holds policy_explain() to the same answer. */
 static bool tcp_ok(const struct fixture *f, const char *from, const char *to, uint16_t port)
 {
-	return allowed(policy_desired_nft(f->d), tcp(f, from, to, port));
+	bool ok = allowed(policy_desired_nft(f->d), tcp(f, from, to, port));
+	struct policy_explain e;
+	int r = explain_tcp(f, from, to, port, &e);
+
+	if (r == -EOPNOTSUPP)
+		return ok;
+	assert_int_equal(r, 0);
+	if (e.allowed != ok)
+		fail_msg("%s -> %s tcp/%u: the table %s, policy_explain() says %s", from, to, port,
+			 ok ? "allows" : "denies", e.allowed ? "allowed" : "denied");
+	policy_explain_done(&e);
+	return ok;
 }
 
 #define GNP(NAME, SPEC)                                                                      \
@@ -695,27 +729,124 @@ static void test_unsupported_policy_denies_what_reaches_it(void **state)
 	done(&f);
 }
 
-/* policy_explain() covers Kubernetes policies only: a flow a Calico policy
- * applies to is refused rather than explained wrongly. */
-static void test_explain_refuses_flows_of_calico_policies(void **state)
+/* policy_explain() names the tier, policy and rule that decide (tcp_ok()
+ * holds it to the table's answer in every test of this file). */
+static void test_explain_names_tier_policy_and_rule(void **state)
 {
+	const char *text = GNP("security.http", "{\"tier\":\"security\",\"order\":5,"
+			       "\"selector\":\"app == 'web'\",\"ingress\":[{\"action\":\"Allow\","
+			       "\"http\":{\"methods\":[\"GET\"]}}]}");
+	json_t *j = json_loads(text, 0, NULL);
+	const struct policy_explain_dir *d;
+	struct policy_netpol *np = NULL;
 	struct fixture f = {};
-	struct policy_flow fl = { .proto = IPPROTO_TCP, .port = 80 };
-	struct policy_explain e = {};
+	struct policy_explain e;
 
 	(void)state;
-	build(&f, "\"globalnetworkpolicies\":["
-		  GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":\"Deny\"}]}")
-		  "]");
-	fl.src = policy_model_get_pod(f.m, "a", "web");
-	fl.dst = policy_model_get_pod(f.m, "a", "db");
-	assert_int_equal(policy_flow_addresses(&fl), 0);
-	assert_int_equal(policy_explain(f.m, &fl, &e), -EOPNOTSUPP);
-	fl.dst = policy_model_get_pod(f.m, "b", "client");
-	assert_int_equal(policy_flow_addresses(&fl), 0);
-	assert_int_equal(policy_explain(f.m, &fl, &e), 0);
+	build(&f, "\"tiers\":[" TIER("security", "100", "Deny") "],\"globalnetworkpolicies\":["
+		  GNP("security.gate", "{\"tier\":\"security\",\"order\":1,\"selector\":\"app == 'db'\","
+		      "\"ingress\":[{\"action\":\"Log\"},{\"action\":\"Pass\",\"source\":"
+		      "{\"selector\":\"app == 'web'\"}}]}")
+		  "," GNP("default.db", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":"
+		      "\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[22]}},"
+		      "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[5432]}}]}")
+		  "," GNP("security.web", "{\"tier\":\"security\",\"selector\":\"app == 'web'\","
+		      "\"ingress\":[{\"action\":\"Pass\"}]}") "],"
+		  "\"networkpolicies\":[{\"metadata\":{\"namespace\":\"a\",\"name\":\"web\"},"
+		  "\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},\"ingress\":"
+		  "[{\"ports\":[{\"port\":80}]}]}}]");
+	/* web -> db 5432: Log goes on, Pass leaves tier security, default.db's
+	 * second rule allows */
+	assert_int_equal(explain_tcp(&f, "a/web", "a/db", 5432, &e), 0);
 	assert_true(e.allowed);
+	d = &e.dir[POLICY_DIR_INGRESS];
+	assert_true(d->tiered);
+	assert_int_equal(d->n_selecting, 2);
+	assert_string_equal(d->selecting[0]->key, "gnp:security.gate");
+	assert_string_equal(d->selecting[1]->key, "gnp:default.db");
+	assert_int_equal(d->end, POLICY_EXPLAIN_END_RULE);
+	assert_string_equal(d->tier, "default");
+	assert_int_equal(d->n_rules, 4);
+	assert_int_equal(d->rules[0].action, POLICY_ACTION_LOG);
+	assert_true(d->rules[1].peer_ok && d->rules[1].port_ok);
+	assert_int_equal(d->rules[1].action, POLICY_ACTION_PASS);
+	assert_false(d->rules[2].port_ok); /* Deny 22 */
+	assert_string_equal(d->rules[3].np->key, "gnp:default.db");
+	assert_int_equal(d->rules[3].rule, 1);
+	assert_int_equal(d->rules[3].action, POLICY_ACTION_ALLOW);
 	policy_explain_done(&e);
+	/* 22: default.db's Deny decides */
+	assert_int_equal(explain_tcp(&f, "a/web", "a/db", 22, &e), 0);
+	assert_false(e.allowed);
+	d = &e.dir[POLICY_DIR_INGRESS];
+	assert_int_equal(d->end, POLICY_EXPLAIN_END_RULE);
+	assert_int_equal(d->rules[d->n_rules - 1].action, POLICY_ACTION_DENY);
+	policy_explain_done(&e);
+	/* client -> db: no rule of tier security matches: its default, Deny */
+	assert_int_equal(explain_tcp(&f, "b/client", "a/db", 5432, &e), 0);
+	assert_false(e.allowed);
+	assert_int_equal(e.dir[POLICY_DIR_INGRESS].end, POLICY_EXPLAIN_END_TIER);
+	assert_string_equal(e.dir[POLICY_DIR_INGRESS].tier, "security");
+	policy_explain_done(&e);
+	/* -> web 80: passed by security, the Kubernetes policy (tier default)
+	 * allows; 81: the default tier denies */
+	assert_int_equal(explain_tcp(&f, "b/client", "a/web", 80, &e), 0);
+	assert_true(e.allowed);
+	assert_string_equal(e.dir[POLICY_DIR_INGRESS].rules[1].np->key, "a/web");
+	policy_explain_done(&e);
+	assert_int_equal(explain_tcp(&f, "b/client", "a/web", 81, &e), 0);
+	assert_false(e.allowed);
+	assert_int_equal(e.dir[POLICY_DIR_INGRESS].end, POLICY_EXPLAIN_END_TIER);
+	assert_string_equal(e.dir[POLICY_DIR_INGRESS].tier, "default");
+	policy_explain_done(&e);
+	/* egress of client: nothing selects it */
+	assert_false(e.dir[POLICY_DIR_EGRESS].isolated);
+	/* a rejected policy's stand-in ahead of security.web denies */
+	assert_int_equal(policy_calico_deny_from_json(j, POLICY_KIND_GLOBAL, &np), 0);
+	assert_int_equal(policy_model_set_netpol(f.m, np), 0);
+	f.d = policy_desired_free(f.d);
+	assert_int_equal(policy_compile(f.m, NULL, &f.d), 0);
+	assert_false(tcp_ok(&f, "b/client", "a/web", 80));
+	assert_int_equal(explain_tcp(&f, "b/client", "a/web", 80, &e), 0);
+	assert_int_equal(e.dir[POLICY_DIR_INGRESS].end, POLICY_EXPLAIN_END_STAND_IN);
+	assert_string_equal(e.dir[POLICY_DIR_INGRESS].stand_in->key, "gnp:security.http");
+	policy_explain_done(&e);
+	json_decref(j);
+	done(&f);
+	/* every tier passed: the profile allows */
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.pass", "{\"selector\":\"app == 'db'\",\"ingress\":"
+		      "[{\"action\":\"Pass\"}]}") "]");
+	assert_int_equal(explain_tcp(&f, "a/web", "a/db", 1, &e), 0);
+	assert_true(e.allowed);
+	assert_int_equal(e.dir[POLICY_DIR_INGRESS].end, POLICY_EXPLAIN_END_PASSED);
+	policy_explain_done(&e);
+	done(&f);
+	/* nets and notNets on the far side, ingress and egress (tcp_ok() holds
+	 * policy_explain() to the table) */
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.web", "{\"selector\":\"app == 'web'\",\"ingress\":["
+		      "{\"action\":\"Deny\",\"source\":{\"nets\":[\"10.65.1.0/24\"],"
+		      "\"notNets\":[\"10.65.1.128/25\"]}},{\"action\":\"Allow\"}]}")
+		  "," GNP("default.client", "{\"selector\":\"app == 'client'\",\"egress\":["
+		      "{\"action\":\"Deny\",\"destination\":{\"nets\":[\"10.65.0.2/32\"]}},"
+		      "{\"action\":\"Allow\",\"destination\":{\"notNets\":[\"192.0.2.0/24\"]}}]}") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/web", 80));
+	assert_true(tcp_ok(&f, "10.65.1.200", "a/web", 80));
+	assert_true(tcp_ok(&f, "10.65.2.1", "a/web", 80));
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_true(tcp_ok(&f, "b/client", "198.51.100.1", 80));
+	assert_false(tcp_ok(&f, "b/client", "192.0.2.1", 80));
+	assert_int_equal(explain_tcp(&f, "b/client", "192.0.2.1", 80, &e), 0);
+	assert_int_equal(e.dir[POLICY_DIR_EGRESS].end, POLICY_EXPLAIN_END_TIER);
+	assert_false(e.dir[POLICY_DIR_INGRESS].filtered);
+	policy_explain_done(&e);
+	done(&f);
+	/* source ports: the flow does not say; not explained */
+	build(&f, "\"globalnetworkpolicies\":["
+		  GNP("default.sp", "{\"selector\":\"app == 'db'\",\"ingress\":[{\"action\":\"Allow\","
+		      "\"protocol\":\"TCP\",\"source\":{\"ports\":[\"1024:65535\"]}}]}") "]");
+	assert_int_equal(explain_tcp(&f, "a/web", "a/db", 80, &e), -EOPNOTSUPP);
 	done(&f);
 }
 
@@ -1826,7 +1957,7 @@ int main(void)
 		cmocka_unit_test(test_calicoctl_written_objects_are_read_and_enforced),
 		cmocka_unit_test(test_parse_errors_and_unsupported_fields),
 		cmocka_unit_test(test_unsupported_policy_denies_what_reaches_it),
-		cmocka_unit_test(test_explain_refuses_flows_of_calico_policies),
+		cmocka_unit_test(test_explain_names_tier_policy_and_rule),
 		cmocka_unit_test(test_label_change_is_incremental_and_equals_full_compile),
 		cmocka_unit_test(test_default_endpoint_to_host_action),
 		cmocka_unit_test(test_host_to_workload_is_not_policed),
