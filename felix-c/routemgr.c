@@ -105,6 +105,8 @@ static int link_index(const struct vec *links, const char *name)
 {
 	struct link_ref key = {}, *hit;
 
+	if (links->n == 0) /* an empty list has a NULL base, which bsearch must not get */
+		return 0;
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	hit = bsearch(&key, links->v, links->n, sizeof(key), cmp_link);
 	return hit ? hit->ifindex : 0;
