@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,19 +38,25 @@ static void unsupported(struct cctx *c, const char *path, const char *what)
 		c->why = NULL;
 }
 
-/* A LabelSelector as a Calico selector; *ret_text (may be NULL) its text. */
-static int cnp_sel(struct cctx *c, const json_t *j, const char *path, struct selector **ret,
-		   char **ret_text)
+/* A LabelSelector as a Calico selector; *ret_text (may be NULL) its text.
+ * @optional: absent means {} (everything). */
+static int cnp_sel(struct cctx *c, const json_t *j, const char *path, bool optional,
+		   struct selector **ret, char **ret_text)
 {
 	_cleanup_(labelsel_freep) struct labelsel *ls = NULL;
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	if (!json_is_object(j))
+	if (!j && optional) {
+		text = strdup("all()");
+		r = text ? 0 : -ENOMEM;
+	} else if (!json_is_object(j)) {
 		return errmsg_set(c->ret_error, -EINVAL, "%s: must be a label selector", path);
-	r = labelsel_from_json(j, path, &ls, c->ret_error);
-	if (r == 0)
-		r = labelsel_to_calico(ls, &text);
+	} else {
+		r = labelsel_from_json(j, path, &ls, c->ret_error);
+		if (r == 0)
+			r = labelsel_to_calico(ls, &text);
+	}
 	if (r == 0 && selector_parse(text, ret, NULL) < 0)
 		r = errmsg_set(c->ret_error, -EINVAL, "%s: too large", path);
 	if (r == 0 && ret_text)
@@ -68,15 +75,15 @@ static int cnp_selection(struct cctx *c, const json_t *j, const char *field, con
 
 	snprintf(p, sizeof(p), "%s.%s", path, field);
 	if (strcmp(field, "namespaces") == 0) {
-		r = cnp_sel(c, json_object_get(j, field), p, ret_ns, &nst);
+		r = cnp_sel(c, json_object_get(j, field), p, false, ret_ns, &nst);
 	} else {
 		const json_t *pods = json_object_get(j, field);
 
 		snprintf(p, sizeof(p), "%s.pods.namespaceSelector", path);
-		r = cnp_sel(c, json_object_get(pods, "namespaceSelector"), p, ret_ns, &nst);
+		r = cnp_sel(c, json_object_get(pods, "namespaceSelector"), p, true, ret_ns, &nst);
 		snprintf(p, sizeof(p), "%s.pods.podSelector", path);
 		if (r == 0)
-			r = cnp_sel(c, json_object_get(pods, "podSelector"), p, ret_pod, &podt);
+			r = cnp_sel(c, json_object_get(pods, "podSelector"), p, false, ret_pod, &podt);
 	}
 	if (r == 0 && ret_key && asprintf(ret_key, "cnp\nns=%s\npod=%s", nst, podt ?: "") < 0)
 		r = -ENOMEM;

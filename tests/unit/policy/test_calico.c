@@ -1240,6 +1240,15 @@ static void test_cnp_peers_are_pods_never_network_sets(void **state)
 	struct fixture f = {};
 
 	(void)state;
+	/* pods without namespaceSelector: every namespace (it is optional) */
+	build(&f, "\"clusternetworkpolicies\":["
+		  K8SCNP("any-ns", "Admin", "1", "\"subject\":{\"pods\":{\"podSelector\":"
+			 "{\"matchLabels\":{\"app\":\"db\"}}}},\"ingress\":[{\"action\":\"Deny\","
+			 "\"from\":[{\"pods\":{\"podSelector\":{\"matchLabels\":{\"app\":"
+			 "\"client\"}}}}]}]") "]");
+	assert_false(tcp_ok(&f, "b/client", "a/db", 80));
+	assert_true(tcp_ok(&f, "a/web", "a/db", 80));
+	done(&f);
 	build(&f, "\"networksets\":[{\"kind\":\"NetworkSet\",\"metadata\":{\"name\":\"ops\","
 		  "\"namespace\":\"b\",\"labels\":{\"app\":\"client\"}},\"spec\":{\"nets\":"
 		  "[\"198.51.100.0/24\"]}}],\"clusternetworkpolicies\":["
