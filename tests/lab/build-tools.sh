@@ -13,7 +13,9 @@
 # of K8S_VERSION expects it, and busybox again under the framework's name.
 # With --conformance, all of that and CoreDNS, the cluster DNS of make
 # conformance (make check's smoke specs need no DNS: --e2e spares a cold
-# cache CoreDNS's build, the longest of these).
+# cache CoreDNS's build, the longest of these), and the ClusterNetworkPolicy
+# conformance suite of sigs.k8s.io/network-policy-api (tests/conformance/cnp)
+# with the agnhost image under the name its manifests use.
 # Go is used for these test tools only, never for product code.
 set -euo pipefail
 
@@ -37,6 +39,10 @@ DNSUTILS_REF=registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7
 COREDNS_VERSION=${COREDNS_VERSION:-v1.12.0}
 coredns_dir=$CACHE/coredns-$COREDNS_VERSION
 COREDNS_REF=calico-c/coredns:$COREDNS_VERSION
+# The network-policy-api release whose CRD manifests/crds.yaml carries.
+NPAPI_VERSION=${NPAPI_VERSION:-v0.3.0}
+npapi_dir=$CACHE/network-policy-api-$NPAPI_VERSION
+NPAPI_AGNHOST_REF=registry.k8s.io/e2e-test-images/agnhost:2.45
 E2E=0 DNS=0
 case "${1:-}" in
 --e2e) E2E=1 ;;
@@ -134,6 +140,49 @@ build_e2e() {
 	cp "$(go list -m -f '{{.Dir}}' k8s.io/kubernetes)"/test/images/agnhost/porter/localhost.{crt,key} \
 		"$k8s_dir/porter/"
 	echo "$key" >"$k8s_dir/e2e.test.key"
+}
+
+# The suite's base manifests without the containers serving SCTP (agnhost
+# porter exits without kernel SCTP, so no replica would become Ready): each
+# container item of the StatefulSets (8-space "- name:") whose block sets a
+# SERVE_SCTP_PORT_ variable is left out. Fails unless it left out 10 (two
+# per StatefulSet in v0.3.0) and no SCTP server remains.
+strip_sctp_servers() {
+	awk '
+		function flush() { if (buf != "" && buf !~ /SERVE_SCTP_PORT_/) printf "%s", buf; else if (buf != "") n++; buf = "" }
+		/^        - name: / { flush(); item = 1; buf = $0 "\n"; next }
+		item && /^          / { buf = buf $0 "\n"; next }
+		{ flush(); item = 0; print }
+		END { flush(); if (n != 10) { print "left out " n " SCTP containers, not 10" > "/dev/stderr"; exit 1 } }
+	' "$1" >"$2" && ! grep -q SCTP "$2"
+}
+
+# cnp.test: tests/conformance/cnp (the suite runner) in a wrapper module
+# requiring sigs.k8s.io/network-policy-api; rebuilt when its source changes.
+CNP_RECIPE=1 # bump when build_cnp's recipe changes
+build_cnp() {
+	local work=$npapi_dir/src key mod
+	key="$CNP_RECIPE $(cat "$SRC"/tests/conformance/cnp/*.go | sha256sum | cut -d' ' -f1)"
+	if [ -x "$npapi_dir/cnp.test" ]; then
+		[ "$(cat "$npapi_dir/cnp.test.key" 2>/dev/null)" = "$key" ] || [ ! -w "$npapi_dir" ] && return 0
+	fi
+	command -v go >/dev/null || { log "go not found: install Go to build the ClusterNetworkPolicy suite"; return 1; }
+	log "building the ClusterNetworkPolicy conformance suite $NPAPI_VERSION"
+	rm -rf "$work"
+	mkdir -p "$work/cnp"
+	cd "$work"
+	printf 'module calico-c.test/cnp\n\ngo 1.26\n\nrequire sigs.k8s.io/network-policy-api %s\n' \
+		"$NPAPI_VERSION" >go.mod
+	cp "$SRC"/tests/conformance/cnp/*.go cnp/
+	go mod tidy -e >/dev/null 2>tidy.log
+	mod=$(go list -m -f '{{.Dir}}' sigs.k8s.io/network-policy-api)
+	cp -r "$mod/conformance/base" cnp/base
+	chmod -R u+w cnp/base
+	strip_sctp_servers "$mod/conformance/base/manifests.yaml" cnp/base/manifests.yaml ||
+		{ log "the suite's base manifests changed: see strip_sctp_servers"; return 1; }
+	go test -c -trimpath -ldflags='-s -w' -o "$npapi_dir/cnp.test.tmp" ./cnp
+	mv "$npapi_dir/cnp.test.tmp" "$npapi_dir/cnp.test"
+	echo "$key" >"$npapi_dir/cnp.test.key"
 }
 
 # build_go_tool DIR BINARY MODULE@VERSION PACKAGE: DIR/BINARY, the main
@@ -236,6 +285,13 @@ agnhost_rootfs() {
 	printf 'user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n' >>"$r/etc/group"
 }
 
+# The suite's manifests run their commands with /bin/bash.
+agnhost_bash_rootfs() {
+	if [ "$1" = key ]; then agnhost_rootfs key; sha256sum "$(command -v bash)"; return; fi
+	agnhost_rootfs "$1"
+	host_bins "$1" bin bash
+}
+
 coredns_rootfs() {
 	if [ "$1" = key ]; then sha256sum "$coredns_dir/coredns" | cut -d' ' -f1; return; fi
 	cp "$coredns_dir/coredns" "$1/coredns"
@@ -261,8 +317,12 @@ if [ "$E2E" = 1 ]; then
 	if [ "$DNS" = 1 ]; then
 		build_go_tool "$coredns_dir" coredns "github.com/coredns/coredns@$COREDNS_VERSION" github.com/coredns/coredns
 		build_image coredns "$COREDNS_REF" '{"Entrypoint":["/coredns"],"WorkingDir":"/"}' coredns_rootfs
-		images="$images coredns"
-		printf 'COREDNS_REF=%s\n' "$COREDNS_REF"
+		build_cnp
+		build_image agnhost-npapi "$NPAPI_AGNHOST_REF" \
+			'{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":["/agnhost"],"Cmd":["pause"],"WorkingDir":"/"}' \
+			agnhost_bash_rootfs
+		images="$images coredns agnhost-npapi"
+		printf 'COREDNS_REF=%s\nCNP_TEST=%s\n' "$COREDNS_REF" "$npapi_dir/cnp.test"
 	fi
 	printf 'E2E_TEST=%s\nGINKGO=%s\nE2E_IMAGES="%s"\n' \
 		"$k8s_dir/e2e.test" "$k8s_dir/ginkgo" \
