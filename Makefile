@@ -188,11 +188,13 @@ tor: deps all
 		tests/system/run | tee $(BUILD)/summary-tor.txt
 
 # Upstream's sig-network e2e specs on a 3-node lab cluster (tests/conformance/run);
-# e2e.test, ginkgo, the agnhost image and CoreDNS are built here, where Go's
-# module proxy is reachable (cached after the first time).
+# e2e.test, ginkgo, the agnhost image, CoreDNS and the ClusterNetworkPolicy
+# suite are built here, where Go's module proxy is reachable (cached after the
+# first time). FOCUS: the run's focuses (default netpol networking conformance;
+# also cnp, dualstack).
 conformance: deps all image
 	@tests/lab/build-tools.sh --conformance >/dev/null
-	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/conformance/run | tee $(BUILD)/summary-conformance.txt
+	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/conformance/run $(FOCUS) | tee $(BUILD)/summary-conformance.txt
 
 demo: deps all image
 	@CALICO_C_BUILD=$(abspath $(BUILD)) tests/lab/demo
