@@ -115,6 +115,9 @@ pid_t birdproc_start(const char *bird, const char *config, const char *sock, con
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	if (log_fd() != STDERR_FILENO)
 		posix_spawn_file_actions_adddup2(&fa, log_fd(), STDERR_FILENO);
+	/* Nothing else of ours: libcurl's sockets are not close-on-exec, and an
+	 * apiserver connection felix-c closes must not stay open in BIRD. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 	/* Our signalfd blocks SIGTERM/SIGINT and we ignore SIGPIPE: BIRD must
 	 * get neither, or SIGTERM would never stop it. */
 	posix_spawnattr_init(&attr);
