@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "crdvalid.h"
 #include "evloop.h"
@@ -391,15 +392,9 @@ static void recheck_pods(struct felix_agent *a, const struct ipam_cidr *within)
 		if (p->n_ips + p->n_unverified == 0 ||
 		    (within && (p->ips_reported || !has_candidate_in(p, within))))
 			continue;
-		if (n == cap) {
-			struct policy_pod **v = realloc(todo, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			todo = v;
-		}
+		r = ARRAY_GROW(todo, cap, n + 1);
+		if (r < 0)
+			break;
 		todo[n++] = p;
 	}
 	for (size_t i = 0; r == 0 && i < n; i++)

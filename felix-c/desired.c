@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
 #include "blockaff.h"
 #include "cleanup.h"
 #include "felix-c/manager.h"
@@ -23,15 +24,8 @@ struct vec {
 
 static void *vec_push(struct vec *x)
 {
-	if (x->n == x->cap) {
-		size_t nc = x->cap ? x->cap * 2 : 16;
-		void *v = realloc(x->v, nc * x->size);
-
-		if (!v)
-			return NULL;
-		x->v = v;
-		x->cap = nc;
-	}
+	if (array_grow(&x->v, &x->cap, x->n + 1, x->size) < 0)
+		return NULL;
 	return (char *)x->v + x->size * x->n++;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "bird-config/birdctl.h"
 #include "felix-c/hollow.h"
 #include "policy/nftstate.h"
@@ -81,15 +82,10 @@ static int add_route(void *k, const struct nl_route *r)
 
 	h->writes++;
 	if (!have) {
-		if (h->n_routes == h->cap) {
-			size_t nc = h->cap ? h->cap * 2 : 16;
-			struct nl_route *v = realloc(h->routes, nc * sizeof(*v));
+		int e = ARRAY_GROW(h->routes, h->cap, h->n_routes + 1);
 
-			if (!v)
-				return -ENOMEM;
-			h->routes = v;
-			h->cap = nc;
-		}
+		if (e < 0)
+			return e;
 		have = &h->routes[h->n_routes++];
 	}
 	*have = *r;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "evloop.h"
 #include "felix-c/routemgr.h"
@@ -35,15 +36,10 @@ struct vec {
 
 static int push(struct vec *x, const void *item)
 {
-	if (x->n == x->cap) {
-		size_t nc = x->cap ? x->cap * 2 : 64;
-		void *v = realloc(x->v, nc * x->size);
+	int r = array_grow(&x->v, &x->cap, x->n + 1, x->size);
 
-		if (!v)
-			return -ENOMEM;
-		x->v = v;
-		x->cap = nc;
-	}
+	if (r < 0)
+		return r;
 	memcpy((char *)x->v + x->size * x->n++, item, x->size);
 	return 0;
 }

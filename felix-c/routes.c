@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "felix-c/routes.h"
 
@@ -50,15 +51,10 @@ struct op_vec {
 
 static int push(struct op_vec *ops, enum route_op_kind k, const struct felix_route *r)
 {
-	if (ops->n == ops->cap) {
-		size_t nc = ops->cap ? ops->cap * 2 : 16;
-		struct route_op *v = realloc(ops->v, nc * sizeof(*v));
+	int e = ARRAY_GROW(ops->v, ops->cap, ops->n + 1);
 
-		if (!v)
-			return -ENOMEM;
-		ops->v = v;
-		ops->cap = nc;
-	}
+	if (e < 0)
+		return e;
 	ops->v[ops->n++] = (struct route_op){ .kind = k, .route = *r };
 	return 0;
 }

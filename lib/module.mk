@@ -3,3 +3,5 @@ lib_SRCS := $(wildcard lib/*.c)
 # tlscache.c uses libssl directly: its test (and any program that links it)
 # adds -lssl.
 $(BUILD)/tests/unit/lib/test_tlscache: LDLIBS += -lssl
+# test_array injects realloc failures at the libc seam.
+test_array_LDFLAGS := -Wl,--wrap=realloc
