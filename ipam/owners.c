@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "block.h"
 #include "cleanup.h"
 #include "ipam.h"
@@ -161,19 +162,14 @@ int ipam_owners_set_block(struct ipam_owners *o, const char *key, const struct i
 {
 	struct owner_block *ob;
 	size_t at;
+	int r;
 
 	(void)ipam_owners_del_block(o, key, NULL);
 	if (b->deleted)
 		return 0;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 16;
-		struct owner_block **v = realloc(o->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		o->v = v;
-		o->cap = cap;
-	}
+	r = ARRAY_GROW(o->v, o->cap, o->n + 1);
+	if (r < 0)
+		return r;
 	ob = owner_block_new(key, b);
 	if (!ob)
 		return -ENOMEM;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "array.h"
 #include "calico.h"
 #include "cleanup.h"
 #include "compile.h"
@@ -532,15 +533,10 @@ struct ranges {
 
 static int ranges_add(struct ranges *rs, u128 first, u128 last)
 {
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 8;
-		struct range *n = realloc(rs->v, cap * sizeof(*n));
+	int r = ARRAY_GROW(rs->v, rs->cap, rs->n + 1);
 
-		if (!n)
-			return -ENOMEM;
-		rs->v = n;
-		rs->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	rs->v[rs->n++] = (struct range){ first, last };
 	return 0;
 }
@@ -795,15 +791,8 @@ static int variant_push(struct variants *vs, enum policy_match_kind kind, int fa
 /* A new generator slot (filled by the caller); NULL when out of memory. */
 static struct gen *gen_push(struct policy_desired *d)
 {
-	if (d->n_gens == d->cap_gens) {
-		size_t cap = d->cap_gens ? d->cap_gens * 2 : 16;
-		struct gen *n = realloc(d->gens, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		d->gens = n;
-		d->cap_gens = cap;
-	}
+	if (ARRAY_GROW(d->gens, d->cap_gens, d->n_gens + 1) < 0)
+		return NULL;
 	return &d->gens[d->n_gens++];
 }
 

@@ -35,6 +35,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "kernel.h"
 #include "nftstate.h"
@@ -110,16 +111,12 @@ DEFINE_CLEANUP_FUNC(struct policy_batch, policy_batch_free);
 /* Makes room for one more message of up to MSG_MAX bytes; returns where. */
 static int batch_reserve(struct policy_batch *b, char **ret)
 {
-	if (b->len + MSG_MAX > b->cap) {
-		size_t cap = (b->cap + MSG_MAX) * 2;
-		uint8_t *n = realloc(b->buf, cap);
+	size_t old = b->cap;
+	int r = ARRAY_GROW(b->buf, b->cap, b->len + MSG_MAX);
 
-		if (!n)
-			return -ENOMEM;
-		memset(n + b->cap, 0, cap - b->cap);
-		b->buf = n;
-		b->cap = cap;
-	}
+	if (r < 0)
+		return r;
+	memset(b->buf + old, 0, b->cap - old);
 	*ret = (char *)b->buf + b->len;
 	return 0;
 }
@@ -1090,15 +1087,9 @@ static int decode_elems(const struct nftnl_set *s, struct policy_nft_set *ps)
 		if (is_range_kind(ps->kind)) {
 			if (!k || kl != al)
 				continue;
-			if (n == cap) {
-				struct bound *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
-
-				if (!nv) {
-					r = -ENOMEM;
-					break;
-				}
-				v = nv;
-			}
+			r = ARRAY_GROW(v, cap, n + 1);
+			if (r < 0)
+				break;
 			memset(&v[n], 0, sizeof(v[n]));
 			memcpy(v[n].key, k, al);
 			v[n++].end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&

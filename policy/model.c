@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "calico.h"
 #include "cleanup.h"
 #include "cnp.h"
@@ -1060,15 +1061,9 @@ static int ns_pods_add(struct policy_model *m, struct policy_pod *p)
 			return r;
 		}
 	}
-	if (np->n_pods == np->cap) {
-		size_t cap = np->cap ? np->cap * 2 : 8;
-		struct policy_pod **n = realloc(np->pods, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		np->pods = n;
-		np->cap = cap;
-	}
+	r = ARRAY_GROW(np->pods, np->cap, np->n_pods + 1);
+	if (r < 0)
+		return r;
 	np->pods[np->n_pods++] = p;
 	return 0;
 }

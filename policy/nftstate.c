@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "nftstate.h"
 
@@ -137,16 +138,11 @@ void policy_nft_chain_del(struct policy_nft *t, const char *name)
 
 int policy_nft_chain_append(struct policy_nft_chain *c, struct policy_nft_rule *r)
 {
-	if (c->n_rules == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4;
-		struct policy_nft_rule **n = realloc(c->rules, cap * sizeof(*n));
+	int e = ARRAY_GROW(c->rules, c->cap, c->n_rules + 1);
 
-		if (!n) {
-			policy_nft_rule_free(r);
-			return -ENOMEM;
-		}
-		c->rules = n;
-		c->cap = cap;
+	if (e < 0) {
+		policy_nft_rule_free(r);
+		return e;
 	}
 	c->rules[c->n_rules++] = r;
 	return 0;
@@ -278,16 +274,9 @@ static void text_add(struct text *t, const char *s)
 
 	if (t->oom)
 		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = (t->len + n + 1) * 2;
-		char *b = realloc(t->buf, cap);
-
-		if (!b) {
-			t->oom = true;
-			return;
-		}
-		t->buf = b;
-		t->cap = cap;
+	if (ARRAY_GROW(t->buf, t->cap, t->len + n + 1) < 0) {
+		t->oom = true;
+		return;
 	}
 	memcpy(t->buf + t->len, s, n + 1);
 	t->len += n;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "plan.h"
@@ -79,15 +80,10 @@ struct policy_plan *policy_plan_free(struct policy_plan *p)
 
 int policy_plan_add_op(struct policy_plan *p, const struct policy_op *op, size_t *ret_index)
 {
-	if (p->n_ops == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct policy_op *n = realloc(p->ops, cap * sizeof(*n));
+	int r = ARRAY_GROW(p->ops, p->cap, p->n_ops + 1);
 
-		if (!n)
-			return -ENOMEM;
-		p->ops = n;
-		p->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	p->ops[p->n_ops] = *op;
 	if (ret_index)
 		*ret_index = p->n_ops;
@@ -228,15 +224,9 @@ int policy_plan_elem(struct policy_plan *p, enum policy_op_kind kind, const char
 	r = elem_op(p, kind, set, set_kind, &op);
 	if (r < 0)
 		return r;
-	if (op->n_elems == op->cap_elems) {
-		size_t cap = op->cap_elems ? op->cap_elems * 2 : 8;
-		struct policy_elem **n = realloc(op->elems, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		op->elems = n;
-		op->cap_elems = cap;
-	}
+	r = ARRAY_GROW(op->elems, op->cap_elems, op->n_elems + 1);
+	if (r < 0)
+		return r;
 	e = malloc(sizeof(*e) + len);
 	if (!e)
 		return -ENOMEM;

@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "log.h"
 #include "policy/compile.h"
@@ -266,13 +267,9 @@ static int print_counters(const struct policy_nft *t)
 			for (j = 0; j < nv && strcmp(v[j].label, label) != 0; j++)
 				;
 			if (j == nv) {
-				if (nv == cap) {
-					struct counter_sum *nn =
-						realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*nn));
-					if (!nn)
-						return -ENOMEM;
-					v = nn;
-				}
+				r = ARRAY_GROW(v, cap, nv + 1);
+				if (r < 0)
+					return r;
 				v[nv] = (struct counter_sum){};
 				strcpy(v[nv++].label, label);
 			}
