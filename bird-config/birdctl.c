@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "birdctl.h"
 #include "cleanup.h"
 
@@ -62,6 +63,7 @@ static bool line_is_final(const char *line, size_t len, int *code)
 static int read_reply(int fd, long deadline, char **buf, size_t *len, size_t *cap)
 {
 	size_t line_start = *len;
+	int r;
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -83,17 +85,9 @@ static int read_reply(int fd, long deadline, char **buf, size_t *len, size_t *ca
 			return -ETIMEDOUT;
 		if (poll(&p, 1, (int)left) < 0)
 			return errno == EINTR ? 0 : -errno;
-		if (*cap - *len < 4096) {
-			char *b;
-
-			if (*cap >= REPLY_MAX)
-				return -EBADMSG;
-			b = realloc(*buf, *cap * 2);
-			if (!b)
-				return -ENOMEM;
-			*buf = b;
-			*cap *= 2;
-		}
+		r = array_grow_max((void **)buf, cap, *len + 4096, REPLY_MAX, 1);
+		if (r < 0)
+			return r == -EFBIG ? -EBADMSG : r;
 		n = read(fd, *buf + *len, *cap - *len - 1);
 		if (n < 0 && errno != EINTR && errno != EAGAIN)
 			return -errno;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "calicoctl-c/manifest.h"
 #include "cleanup.h"
 #include "crdvalid.h"
@@ -113,19 +114,12 @@ static int read_all(FILE *f, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0, n;
+	int r;
 
 	do {
-		if (len + 4096 > cap) {
-			char *nb;
-
-			if (cap >= MANIFEST_MAX)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
+		r = array_grow_max((void **)&buf, &cap, len + 4096, MANIFEST_MAX, 1);
+		if (r < 0)
+			return r;
 		n = fread(buf + len, 1, cap - len, f);
 		len += n;
 	} while (n > 0);

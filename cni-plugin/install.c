@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "cni-plugin/install.h"
 #include "errmsg.h"
@@ -28,19 +29,9 @@ static void sb_add(struct strbuf *b, const char *p, size_t n)
 {
 	if (b->oom)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *s;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
+	if (ARRAY_GROW(b->s, b->cap, b->len + n + 1) < 0) {
+		b->oom = true;
+		return;
 	}
 	memcpy(b->s + b->len, p, n);
 	b->len += n;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "felix-c/metrics.h"
 
 void metrics_buf_done(struct metrics_buf *b)
@@ -20,20 +21,13 @@ void metrics_buf_done(struct metrics_buf *b)
 
 static int reserve(struct metrics_buf *b, size_t more)
 {
-	size_t want = b->len + more + 1, cap = b->cap ? b->cap : 1024;
-	char *n;
+	int r;
 
 	if (b->error)
 		return b->error;
-	if (want <= b->cap)
-		return 0;
-	while (cap < want)
-		cap *= 2;
-	n = realloc(b->s, cap);
-	if (!n)
-		return b->error = -ENOMEM;
-	b->s = n;
-	b->cap = cap;
+	r = ARRAY_GROW(b->s, b->cap, b->len + more + 1);
+	if (r < 0)
+		return b->error = r;
 	return 0;
 }
 

@@ -7,22 +7,31 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 /**
- * array_grow - make room for at least @need items
+ * array_grow_max - make room for at least @need items, never past @max
  * @items: the array (NULL while *@cap is 0); replaced when it moves
  * @cap: its capacity in items; raised when it grows
  * @need: how many items must fit
+ * @max: the most items the array may ever hold (a bound on input)
  * @size: the size of one item in bytes (> 0)
  *
- * Grows to the largest of @need, twice *@cap and 16 items (falling back to
- * exactly @need when doubling would overflow). Items already there keep
- * their values; the new tail is uninitialised.
+ * Grows to the largest of @need, twice *@cap and 16 items, capped at @max
+ * (and falling back to exactly @need when doubling would overflow). Items
+ * already there keep their values; the new tail is uninitialised.
  *
- * Return: 0 (also when @need already fits), or -ENOMEM when out of memory
- * or when @need * @size overflows, leaving *@items and *@cap unchanged.
+ * Return: 0 (also when @need already fits), -EFBIG when @need is above
+ * @max, or -ENOMEM when out of memory or when @need * @size overflows; on
+ * error *@items and *@cap are unchanged.
  */
-int array_grow(void **items, size_t *cap, size_t need, size_t size);
+int array_grow_max(void **items, size_t *cap, size_t need, size_t max, size_t size);
+
+/* array_grow_max() without a bound. */
+static inline int array_grow(void **items, size_t *cap, size_t need, size_t size)
+{
+	return array_grow_max(items, cap, need, SIZE_MAX, size);
+}
 
 /* array_grow() for a typed array: ARRAY_GROW(p->ops, p->cap, p->n + 1). */
 #define ARRAY_GROW(items, cap, need) \

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "fileio.h"
 
@@ -50,25 +51,22 @@ int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
+	int r;
 
 	for (;;) {
 		ssize_t n;
 
-		if (len == cap) {
-			char *nb;
-
-			/* Room for one byte past @max: reading it means too much. */
+		/* Room for one byte past @max (reading it means too much) and
+		 * for the NUL, asked 4 KiB at a time. */
+		if (len + 1 == cap || cap == 0) {
 			if (len > max)
 				return -EFBIG;
-			cap = cap ? cap * 2 : 4096;
-			if (cap > max + 1)
-				cap = max + 1;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
+			r = array_grow_max((void **)&buf, &cap, len + 4097 < max + 2 ? len + 4097 : max + 2,
+					   max + 2, 1);
+			if (r < 0)
+				return r;
 		}
-		n = read(fd, buf + len, cap - len);
+		n = read(fd, buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "jsonstream.h"
 
@@ -69,22 +70,13 @@ int jsonstream_finish(const struct jsonstream *s)
 
 static int append(struct jsonstream *s, const char *data, size_t n)
 {
+	int r;
+
 	if (n > s->max_object - s->len)
 		return -EMSGSIZE;
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		char *b;
-
-		while (cap < s->len + n)
-			cap *= 2;
-		if (cap > s->max_object)
-			cap = s->max_object;
-		b = realloc(s->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		s->buf = b;
-		s->cap = cap;
-	}
+	r = array_grow_max((void **)&s->buf, &s->cap, s->len + n, s->max_object, 1);
+	if (r < 0)
+		return r;
 	memcpy(s->buf + s->len, data, n);
 	s->len += n;
 	return 0;

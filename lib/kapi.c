@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "kapi-internal.h"
 #include "kapi.h"
@@ -269,18 +270,8 @@ size_t kapi_buf_write(char *data, size_t size, size_t nmemb, void *userdata)
 
 	if (n > KAPI_MAX_RESPONSE - b->len)
 		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 16384;
-		char *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		d = realloc(b->data, cap);
-		if (!d)
-			return 0;
-		b->data = d;
-		b->cap = cap;
-	}
+	if (ARRAY_GROW(b->data, b->cap, b->len + n + 1) < 0)
+		return 0;
 	memcpy(b->data + b->len, data, n);
 	b->len += n;
 	b->data[b->len] = 0;

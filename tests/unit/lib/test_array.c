@@ -1,6 +1,6 @@
 /* lib/array: growth by doubling from 16 items, items kept across moves,
- * overflow refused without calling realloc, and a failed realloc leaving
- * the old array and capacity as they were. realloc is wrapped
+ * overflow refused without calling realloc, a bound capping growth, and a
+ * failed realloc leaving the old array and capacity as they were. realloc is wrapped
  * (-Wl,--wrap=realloc) to see the sizes asked for and to inject ENOMEM. */
 #include <errno.h>
 #include <setjmp.h>
@@ -149,6 +149,26 @@ static void test_grow_failure_keeps_old_array(void **state)
 	free(a);
 }
 
+/* A bound caps the doubling and refuses what cannot fit, asking nothing. */
+static void test_grow_max_caps_growth_and_refuses_above(void **state)
+{
+	char *a = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(array_grow_max((void **)&a, &cap, 10, 12, 1), 0);
+	assert_int_equal(cap, 12);
+	calls = 0;
+	assert_int_equal(array_grow_max((void **)&a, &cap, 13, 12, 1), -EFBIG);
+	assert_int_equal(calls, 0);
+	assert_int_equal(cap, 12);
+	assert_int_equal(array_grow_max((void **)&a, &cap, 13, 100, 1), 0);
+	assert_int_equal(cap, 24);
+	assert_int_equal(array_grow_max((void **)&a, &cap, 25, 30, 1), 0);
+	assert_int_equal(cap, 30);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +177,7 @@ int main(void)
 		cmocka_unit_test_setup(test_grow_refuses_overflow, reset),
 		cmocka_unit_test_setup(test_grow_falls_back_to_need_when_doubling_overflows, reset),
 		cmocka_unit_test_setup(test_grow_failure_keeps_old_array, reset),
+		cmocka_unit_test_setup(test_grow_max_caps_growth_and_refuses_above, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,6 +59,34 @@ static void test_reads_to_eof(void **state)
 	}
 }
 
+/* The limit is exact on both sides of every growth step. */
+static void test_limit_edges(void **state)
+{
+	static const struct {
+		size_t len, max;
+		int want;
+	} v[] = {
+		{ 0, 0, 0 },	     { 1, 0, -EFBIG },	     { 10, 10, 0 },	   { 11, 10, -EFBIG },
+		{ 4096, 4096, 0 },   { 4097, 4096, -EFBIG }, { 4097, 4097, 0 },   { 8194, 8193, -EFBIG },
+		{ 8193, 8193, 0 },   { 20000, 19999, -EFBIG },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int fd = pipe_with(v[i].len);
+		char *buf = NULL;
+		size_t len = 0;
+
+		assert_int_equal(fd_read_all(fd, v[i].max, &buf, &len), v[i].want);
+		if (v[i].want == 0) {
+			assert_int_equal(len, v[i].len);
+			assert_int_equal(strlen(buf), v[i].len);
+			free(buf);
+		}
+		close(fd);
+	}
+}
+
 static void test_limit_and_timeout(void **state)
 {
 	struct timeval tv = { .tv_usec = 50000 };
@@ -233,6 +261,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_to_eof),
+		cmocka_unit_test(test_limit_edges),
 		cmocka_unit_test(test_limit_and_timeout),
 		cmocka_unit_test(test_dir_make_private),
 		cmocka_unit_test_setup_teardown(test_write_atomic_sets_mode_replaces_and_leaves_no_temp,
