@@ -474,30 +474,31 @@ out_oom:
 }
 
 /* applyOnForward, preDNAT, doNotTrack (GlobalNetworkPolicy only), checked as
- * Calico's validator does; preDNAT and doNotTrack are not implemented. */
+ * Calico's validator does. */
 static void host_flags(struct policy_netpol *np, const json_t *spec)
 {
 	np->apply_on_forward = json_is_true(json_object_get(spec, "applyOnForward"));
-	np->host_unsupported = json_is_true(json_object_get(spec, "doNotTrack")) ||
-			       json_is_true(json_object_get(spec, "preDNAT"));
+	if (json_is_true(json_object_get(spec, "preDNAT")))
+		np->host_mode = POLICY_HOST_MODE_PRE_DNAT;
+	else if (json_is_true(json_object_get(spec, "doNotTrack")))
+		np->host_mode = POLICY_HOST_MODE_UNTRACKED;
 }
 
 static int parse_host_flags(struct pctx *c, struct policy_netpol *np, const json_t *spec)
 {
-	bool pre = json_is_true(json_object_get(spec, "preDNAT"));
+	bool pre;
 
 	host_flags(np, spec);
+	pre = np->host_mode == POLICY_HOST_MODE_PRE_DNAT;
 	if (pre && json_is_true(json_object_get(spec, "doNotTrack")))
 		return errmsg_set(c->ret_error, -EINVAL,
 				  "spec: preDNAT and doNotTrack cannot both be true");
-	if (np->host_unsupported && !np->apply_on_forward)
+	if (np->host_mode != POLICY_HOST_MODE_NORMAL && !np->apply_on_forward)
 		return errmsg_set(c->ret_error, -EINVAL, "spec.applyOnForward: must be true when "
 				  "preDNAT or doNotTrack is");
 	if (pre && (np->types[POLICY_DIR_EGRESS] || np->n_rules[POLICY_DIR_EGRESS]))
 		return errmsg_set(c->ret_error, -EINVAL,
 				  "spec.preDNAT: a preDNAT policy cannot have egress rules or type");
-	if (np->host_unsupported)
-		(void)unsupported(c, "spec", "doNotTrack/preDNAT (host endpoints)");
 	return 0;
 }
 
@@ -1242,7 +1243,7 @@ bool policy_selects_pod(const struct policy_model *m, const struct policy_netpol
 {
 	if (np->kind == POLICY_KIND_K8S)
 		return strcmp(pod->ns, np->ns) == 0 && labelsel_matches(np->pod_sel, pod->labels);
-	if (np->host_unsupported) /* preDNAT and doNotTrack: host endpoints only */
+	if (np->host_mode != POLICY_HOST_MODE_NORMAL) /* host endpoints only */
 		return false;
 	if (np->kind == POLICY_KIND_CALICO && strcmp(pod->ns, np->ns) != 0)
 		return false;

@@ -39,7 +39,7 @@
  * @ret_error: malloc'd message naming the policy and the field, on -EINVAL
  *
  * What calico-c cannot enforce exactly (http, notSelector, services, named
- * ports, doNotTrack/preDNAT) is -EOPNOTSUPP with a message: felix-c then uses
+ * ports) is -EOPNOTSUPP with a message: felix-c then uses
  * policy_calico_deny_from_json().
  *
  * Return: 0, -EINVAL, -EOPNOTSUPP, -ENOMEM.

@@ -44,6 +44,15 @@
 #define CHAIN_OUTPUT "cc_output"
 #define CHAIN_FAILSAFE_IN "cc_failsafe_in"
 #define CHAIN_FAILSAFE_OUT "cc_failsafe_out"
+#define CHAIN_FAILSAFE_RAW_IN "cc_failsafe_raw_in"
+#define CHAIN_FAILSAFE_RAW_OUT "cc_failsafe_raw_out"
+#define CHAIN_PREROUTING "cc_prerouting"
+#define CHAIN_RAW_PREROUTING "cc_raw_prerouting"
+#define CHAIN_RAW_OUTPUT "cc_raw_output"
+/* before DNAT (nat prerouting is -100), after conntrack (-200): Calico's
+ * mangle; and before conntrack: Calico's raw */
+#define PRIO_PRE_DNAT (-150)
+#define PRIO_RAW (-300)
 #define HEP_NAME_MAX 40 /* longer host endpoint names: their chains are named by a hash */
 #define LOG_PREFIX_LEN_MAX 127 /* nft's log prefix limit (NF_LOG_PREFIXLEN - 1) */
 /* The packet mark bit a Pass sets on its way out of a policy chain: the
@@ -55,6 +64,11 @@
  * policy's accept ends CHAIN_INPUT only, and CHAIN_INPUT_DROP, the next
  * input base chain, drops what carries the bit (also in Calico's mask). */
 #define HOST_DROP_MARK 0x00200000u
+/* The packet mark bit of a packet a preDNAT or doNotTrack policy allowed
+ * (Calico's accept mark): the later chains of host endpoints (preDNAT,
+ * normal, applyOnForward ingress) accept it at once. Cleared first by the
+ * earliest of our chains that can set it. */
+#define HOST_ACCEPT_MARK 0x00400000u
 #define NAME_MAX_LEN 200
 
 /* One pod-dependent set pair (v4, v6); see the top comment. */
@@ -1230,6 +1244,7 @@ static int proto_dims(const struct policy_crule *cr, struct variants *dims, size
 struct crule_emit {
 	struct policy_desired *d;
 	const struct policy_crule *cr;
+	enum policy_host_mode mode; /* of the policy */
 	struct policy_nft_chain *c;
 	const char *label;
 	const struct variant *pick[CRULE_DIMS];
@@ -1245,7 +1260,12 @@ static int crule_push(struct crule_emit *x, size_t n)
 	nr->counter = true;
 	switch (x->cr->action) {
 	case POLICY_ACTION_ALLOW:
-		nr->verdict = POLICY_VERDICT_ACCEPT;
+		/* preDNAT, doNotTrack: accepted here and by the later host
+		 * endpoint chains (doNotTrack: untracked too) */
+		nr->verdict = x->mode == POLICY_HOST_MODE_NORMAL ? POLICY_VERDICT_ACCEPT
+								 : POLICY_VERDICT_MARK_ACCEPT;
+		nr->mark = HOST_ACCEPT_MARK;
+		nr->notrack = x->mode == POLICY_HOST_MODE_UNTRACKED;
 		break;
 	case POLICY_ACTION_DENY:
 		nr->verdict = POLICY_VERDICT_DROP;
@@ -1298,7 +1318,7 @@ static int compile_crule(struct policy_desired *d, struct policy_netpol *np, enu
 {
 	const struct policy_crule *cr = &np->crules[dir][i];
 	struct variants dims[CRULE_DIMS] = {};
-	struct crule_emit x = { .d = d, .cr = cr, .c = c };
+	struct crule_emit x = { .d = d, .cr = cr, .mode = np->host_mode, .c = c };
 	char label[600];
 	size_t n = 0;
 	int r;
@@ -2210,11 +2230,33 @@ static int apply_relevance(struct policy_desired *d, const struct policy_model *
 
 /* ---- host endpoints (layout in compile.h) ---- */
 
-enum hep_chain_kind { HEP_IN, HEP_EG, HEP_FI, HEP_FE, _HEP_CHAIN_MAX };
+/* The chains of a host endpoint: normal input/output, applyOnForward
+ * forward ingress/egress, preDNAT ingress, doNotTrack ingress/egress. */
+enum hep_chain_kind { HEP_IN, HEP_EG, HEP_FI, HEP_FE, HEP_PD, HEP_NI, HEP_NE, _HEP_CHAIN_MAX };
 
-static const char *const hep_kind_short[_HEP_CHAIN_MAX] = { "in", "eg", "fi", "fe" };
-static const char *const hep_map[_HEP_CHAIN_MAX] = { "cc_from_hep", "cc_to_hep",
-						     "cc_from_hep_fwd", "cc_to_hep_fwd" };
+static const char *const hep_kind_short[_HEP_CHAIN_MAX] = { "in", "eg", "fi", "fe",
+							    "pd", "ni", "ne" };
+static const char *const hep_map[_HEP_CHAIN_MAX] = {
+	"cc_from_hep", "cc_to_hep", "cc_from_hep_fwd", "cc_to_hep_fwd",
+	"cc_from_hep_pd", "cc_from_hep_nt", "cc_to_hep_nt",
+};
+static const enum policy_host_mode hep_mode[_HEP_CHAIN_MAX] = {
+	[HEP_PD] = POLICY_HOST_MODE_PRE_DNAT,
+	[HEP_NI] = POLICY_HOST_MODE_UNTRACKED,
+	[HEP_NE] = POLICY_HOST_MODE_UNTRACKED,
+};
+
+static enum policy_dir hep_dir(enum hep_chain_kind kind)
+{
+	return kind == HEP_EG || kind == HEP_FE || kind == HEP_NE ? POLICY_DIR_EGRESS
+								  : POLICY_DIR_INGRESS;
+}
+
+/* Chains of this kind exist only while some policy needs one. */
+static bool hep_kind_optional(enum hep_chain_kind kind)
+{
+	return hep_mode[kind] != POLICY_HOST_MODE_NORMAL;
+}
 
 static int cmp_slot(const void *a, const void *b)
 {
@@ -2328,11 +2370,15 @@ static int hep_relevance(struct policy_desired *d)
 	return 0;
 }
 
-/* The GlobalNetworkPolicies applying to @h in @dir (@fwd: forwarded
- * traffic, applyOnForward ones only), in evaluation order. */
+/* The GlobalNetworkPolicies applying to @h in its chain of @kind (forward:
+ * applyOnForward ones only; each chain the policies of its mode), in
+ * evaluation order. preDNAT and doNotTrack tiers never end in a default
+ * drop (as in Calico: normal policy may still decide), so they pass. */
 static int hep_policies(const struct policy_desired *d, const struct policy_hep *h,
-			enum policy_dir dir, bool fwd, struct policy_applied **ret, size_t *ret_n)
+			enum hep_chain_kind kind, struct policy_applied **ret, size_t *ret_n)
 {
+	bool fwd = kind == HEP_FI || kind == HEP_FE;
+	enum policy_dir dir = hep_dir(kind);
 	_cleanup_free_ struct policy_applied *v = NULL;
 	size_t n = 0;
 
@@ -2340,13 +2386,15 @@ static int hep_policies(const struct policy_desired *d, const struct policy_hep 
 		const struct policy_netpol *np = d->globals.v[i];
 		struct policy_applied *x;
 
-		if (!np->types[dir] || (fwd && !np->apply_on_forward) || !policy_selects_hep(np, h))
+		if (!np->types[dir] || np->host_mode != hep_mode[kind] ||
+		    (fwd && !np->apply_on_forward) || !policy_selects_hep(np, h))
 			continue;
 		x = realloc(v, (n + 1) * sizeof(*x));
 		if (!x)
 			return -ENOMEM;
 		v = x;
-		v[n++] = policy_applied_of(d->m, np);
+		v[n] = policy_applied_of(d->m, np);
+		v[n++].tier_pass |= hep_mode[kind] != POLICY_HOST_MODE_NORMAL;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), policy_applied_cmp);
@@ -2380,8 +2428,7 @@ static int hep_chain_add(struct policy_desired *d, const struct policy_hep *h,
 static int hep_tail(struct policy_desired *d, struct policy_nft_chain *c,
 		    const struct policy_hep *h, enum hep_chain_kind kind)
 {
-	enum policy_dir dir = kind == HEP_IN || kind == HEP_FI ? POLICY_DIR_INGRESS
-							       : POLICY_DIR_EGRESS;
+	enum policy_dir dir = hep_dir(kind);
 	char label[600];
 
 	if (kind == HEP_FI || kind == HEP_FE) {
@@ -2399,13 +2446,27 @@ static int hep_tail(struct policy_desired *d, struct policy_nft_chain *c,
 	return verdict_rule(d, c, POLICY_VERDICT_DROP, denied_log_group(d), false, label);
 }
 
-/* Host endpoint @h's chain of @kind, or none (*ret NULL: forwarded traffic
- * no applyOnForward policy selects is not policed). */
+static int failsafe_chain(struct policy_desired *d, const char *name);
+
+/* The failsafe chain a chain of @kind starts with (none for forwarded
+ * traffic, as in Calico). */
+static const char *hep_failsafe(enum hep_chain_kind kind)
+{
+	static const char *const fs[_HEP_CHAIN_MAX] = {
+		[HEP_PD] = CHAIN_FAILSAFE_IN,
+		[HEP_NI] = CHAIN_FAILSAFE_RAW_IN,
+		[HEP_NE] = CHAIN_FAILSAFE_RAW_OUT,
+	};
+
+	return fs[kind];
+}
+
+/* Host endpoint @h's chain of @kind, or none (*ret NULL: no policy of an
+ * optional kind selects it, so that traffic is not policed there). */
 static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
 		     enum hep_chain_kind kind, struct policy_nft_chain **ret)
 {
-	enum policy_dir dir = kind == HEP_IN || kind == HEP_FI ? POLICY_DIR_INGRESS
-							       : POLICY_DIR_EGRESS;
+	enum policy_dir dir = hep_dir(kind);
 	bool fwd = kind == HEP_FI || kind == HEP_FE;
 	_cleanup_free_ struct policy_applied *v = NULL;
 	struct policy_nft_chain *c;
@@ -2414,8 +2475,10 @@ static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
 	int r;
 
 	*ret = NULL;
-	r = hep_policies(d, h, dir, fwd, &v, &n);
-	if (r < 0 || (fwd && n == 0 && !h->rejected))
+	r = hep_policies(d, h, kind, &v, &n);
+	/* a rejected endpoint: its normal chains deny (forwarded too) */
+	if (r < 0 || (hep_mode[kind] != POLICY_HOST_MODE_NORMAL ? n == 0 || h->rejected
+								 : fwd && n == 0 && !h->rejected))
 		return r;
 	r = hep_chain_add(d, h, kind, &c);
 	if (r < 0 || (*ret = c)->n_rules) /* built for another interface of @h */
@@ -2425,35 +2488,32 @@ static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
 			 fwd ? "forward " : "", policy_dir_to_string(dir));
 		return verdict_rule(d, c, POLICY_VERDICT_DROP, denied_log_group(d), false, label);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (v[i].np->host_unsupported) {
-			/* fail closed: what the policy would do first is unknown */
-			snprintf(label, sizeof(label), "hep %s %s: %s uses preDNAT/doNotTrack: deny",
-				 h->name, policy_dir_to_string(dir), v[i].np->key);
-			return verdict_rule(d, c, POLICY_VERDICT_DROP, denied_log_group(d), false,
-					    label);
-		}
-	for (size_t i = 0; i < n;) {
+	if (hep_failsafe(kind))
+		r = failsafe_chain(d, hep_failsafe(kind));
+	if (r == 0 && hep_failsafe(kind))
+		r = jump_rule(c, hep_failsafe(kind), dir == POLICY_DIR_INGRESS ? "failsafe inbound"
+									       : "failsafe outbound");
+	for (size_t i = 0; r == 0 && i < n;) {
 		size_t j = i + 1;
 
 		while (j < n && strcmp(v[j].np->tier, v[i].np->tier) == 0)
 			j++;
 		r = profile_tier(d, c, v + i, j - i, &k, false, NULL, dir, NULL);
-		if (r < 0)
-			return r;
 		i = j;
 	}
+	if (r < 0 || hep_mode[kind] != POLICY_HOST_MODE_NORMAL)
+		return r; /* no decision: on to the next chains */
 	if (n > 0 && !v[n - 1].tier_pass && !last_tier_passes(v, n))
 		return 0;
 	return hep_tail(d, c, h, kind);
 }
 
-/* FailsafeInboundHostPorts (@dir INGRESS, matched on the destination port
- * and source net) or FailsafeOutboundHostPorts (EGRESS: destination port
- * and net): one rule for the ports of any address, one per port with a net. */
+/* A failsafe rule: @ports (as the destination port, or with @reply the
+ * source port of the replies) with @net as the source (@src_net) or the
+ * destination address, or any address when NULL. */
 static int failsafe_rule(struct policy_desired *d, struct policy_nft_chain *c,
 			 const struct policy_port *ports, size_t n, const struct in_prefix *net,
-			 enum policy_dir dir, const char *label)
+			 bool reply, bool src_net, const char *label)
 {
 	_cleanup_(variants_done) struct variants vs = {};
 	struct policy_nft_rule *nr;
@@ -2466,8 +2526,7 @@ static int failsafe_rule(struct policy_desired *d, struct policy_nft_chain *c,
 		r = cidr_ranges(net, 1, net->family, &rs);
 		if (r == 0)
 			r = range_variant(d, &rs, net->family,
-					  dir == POLICY_DIR_INGRESS ? POLICY_MATCH_SADDR
-								    : POLICY_MATCH_DADDR, &vs);
+					  src_net ? POLICY_MATCH_SADDR : POLICY_MATCH_DADDR, &vs);
 		free(rs.v);
 	}
 	if (r < 0)
@@ -2479,7 +2538,8 @@ static int failsafe_rule(struct policy_desired *d, struct policy_nft_chain *c,
 	nr->verdict = POLICY_VERDICT_ACCEPT;
 	r = vs.n ? push_match(nr, &vs.v[0]) : 0;
 	if (r == 0)
-		r = policy_nft_rule_match(nr, POLICY_MATCH_PORTS, 0, 0, set);
+		r = policy_nft_rule_match(nr, reply ? POLICY_MATCH_SPORTS : POLICY_MATCH_PORTS, 0, 0,
+					  set);
 	if (r < 0) {
 		policy_nft_rule_free(nr);
 		return r;
@@ -2487,26 +2547,25 @@ static int failsafe_rule(struct policy_desired *d, struct policy_nft_chain *c,
 	return chain_push(c, nr, label);
 }
 
-static int failsafe_chain(struct policy_desired *d, enum policy_dir dir)
+/* The rules of failsafe list @fs (@what names it): one for the ports of
+ * any address, one per port with a net. */
+static int failsafe_rules(struct policy_desired *d, struct policy_nft_chain *c,
+			  const struct policy_failsafes *fs, bool reply, bool src_net,
+			  const char *what)
 {
-	const struct policy_failsafes *fs = &d->failsafe[dir];
-	const char *what = dir == POLICY_DIR_INGRESS ? "inbound" : "outbound";
 	struct policy_port any[POLICY_FAILSAFE_MAX];
-	struct policy_nft_chain *c;
 	char label[160], net[PREFIX_STRLEN];
 	size_t n = 0;
-	int r;
+	int r = 0;
 
-	r = policy_nft_chain_add(d->nft, dir == POLICY_DIR_INGRESS ? CHAIN_FAILSAFE_IN
-								   : CHAIN_FAILSAFE_OUT, &c);
-	for (size_t i = 0; r == 0 && i < fs->n; i++)
+	for (size_t i = 0; i < fs->n; i++)
 		if (fs->v[i].net.family == AF_UNSPEC)
 			any[n++] = (struct policy_port){ .proto = fs->v[i].proto,
 							 .port = fs->v[i].port,
 							 .end_port = fs->v[i].port };
 	snprintf(label, sizeof(label), "failsafe %s", what);
-	if (r == 0 && n)
-		r = failsafe_rule(d, c, any, n, NULL, dir, label);
+	if (n)
+		r = failsafe_rule(d, c, any, n, NULL, reply, src_net, label);
 	for (size_t i = 0; r == 0 && i < fs->n; i++) {
 		const struct policy_failsafe *f = &fs->v[i];
 		struct policy_port p = { .proto = f->proto, .port = f->port, .end_port = f->port };
@@ -2515,8 +2574,34 @@ static int failsafe_chain(struct policy_desired *d, enum policy_dir dir)
 			continue;
 		(void)prefix_format(&f->net, false, net, sizeof(net));
 		snprintf(label, sizeof(label), "failsafe %s %u %s:%u", what, f->proto, net, f->port);
-		r = failsafe_rule(d, c, &p, 1, &f->net, dir, label);
+		r = failsafe_rule(d, c, &p, 1, &f->net, reply, src_net, label);
 	}
+	return r;
+}
+
+/* FailsafeInboundHostPorts (matched on the destination port and source
+ * net) in CHAIN_FAILSAFE_IN, FailsafeOutboundHostPorts (destination port
+ * and net) in CHAIN_FAILSAFE_OUT. Before conntrack (the RAW ones, for
+ * doNotTrack chains) each also lets the other list's replies through, so a
+ * failsafe connection is never half untracked (Calico's raw failsafes). */
+static int failsafe_chain(struct policy_desired *d, const char *name)
+{
+	const struct policy_failsafes *in = &d->failsafe[POLICY_DIR_INGRESS],
+				      *out = &d->failsafe[POLICY_DIR_EGRESS];
+	bool raw_in = strcmp(name, CHAIN_FAILSAFE_RAW_IN) == 0;
+	bool ingress = raw_in || strcmp(name, CHAIN_FAILSAFE_IN) == 0;
+	struct policy_nft_chain *c;
+	int r;
+
+	if (policy_nft_chain_get(d->nft, name))
+		return 0;
+	r = policy_nft_chain_add(d->nft, name, &c);
+	if (r == 0)
+		r = failsafe_rules(d, c, ingress ? in : out, false, ingress,
+				   ingress ? "inbound" : "outbound");
+	if (r == 0 && (raw_in || strcmp(name, CHAIN_FAILSAFE_RAW_OUT) == 0))
+		r = failsafe_rules(d, c, ingress ? out : in, true, ingress,
+				   ingress ? "outbound reply" : "inbound reply");
 	return r;
 }
 
@@ -2535,66 +2620,142 @@ static int output_chain(struct policy_desired *d)
 	return r;
 }
 
-/* The base chain a @kind dispatch goes into. */
-static struct policy_nft_chain *hep_base(const struct policy_desired *d, enum hep_chain_kind kind)
+/* The rules an optional base chain starts with: workloads' traffic is not
+ * host endpoint traffic; the accept mark is cleared by the first chain
+ * that can set it and honoured by the later ones. */
+static int hep_base_head(struct policy_desired *d, struct policy_nft_chain *c,
+			 enum hep_chain_kind kind)
 {
-	static const char *const base[_HEP_CHAIN_MAX] = { CHAIN_INPUT, CHAIN_OUTPUT, CHAIN_EGRESS,
-							  CHAIN_INGRESS };
-
-	return policy_nft_chain_get(d->nft, base[kind]);
-}
-
-/* One @kind: the map and its elements, the "*" endpoint's jump after it. */
-static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
-{
-	bool in = kind == HEP_IN || kind == HEP_FI;
-	struct policy_nft_chain *c, *star = NULL;
-	struct policy_nft_set *s;
-	char label[300];
+	bool in = hep_dir(kind) == POLICY_DIR_INGRESS;
+	bool first = kind != HEP_PD || !policy_nft_chain_get(d->nft, CHAIN_RAW_PREROUTING);
 	int r;
 
-	r = policy_nft_set_add(d->nft, hep_map[kind], POLICY_SET_IFVMAP, &s);
+	r = base_rule(c, in ? "from workload" : "to workload",
+		      in ? POLICY_MATCH_IIF_PREFIX : POLICY_MATCH_OIF_PREFIX, 0, "cali",
+		      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_ACCEPT);
+	if (r < 0)
+		return r;
+	if (first) {
+		struct policy_nft_rule *nr = policy_nft_rule_new();
+
+		if (!nr)
+			return -ENOMEM;
+		nr->verdict = POLICY_VERDICT_UNMARK;
+		nr->mark = HOST_ACCEPT_MARK;
+		return chain_push(c, nr, "clear host endpoint accept mark");
+	}
+	return base_rule(c, "allowed by doNotTrack policy", POLICY_MATCH_MARK, HOST_ACCEPT_MARK,
+			 NULL, _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_ACCEPT);
+}
+
+/* The base chain a @kind dispatch goes into; the optional ones are made on
+ * first use. */
+static int hep_base(struct policy_desired *d, enum hep_chain_kind kind,
+		    struct policy_nft_chain **ret)
+{
+	static const char *const base[_HEP_CHAIN_MAX] = {
+		CHAIN_INPUT, CHAIN_OUTPUT, CHAIN_EGRESS, CHAIN_INGRESS,
+		CHAIN_PREROUTING, CHAIN_RAW_PREROUTING, CHAIN_RAW_OUTPUT,
+	};
+	int r;
+
+	*ret = policy_nft_chain_get(d->nft, base[kind]);
+	if (*ret)
+		return 0;
+	/* preDNAT: after conntrack, so established traffic first (as
+	 * Calico's mangle); doNotTrack: every packet */
+	r = base_chain_add(d, base[kind], kind == HEP_NE ? NF_INET_LOCAL_OUT : NF_INET_PRE_ROUTING,
+			   kind == HEP_PD ? PRIO_PRE_DNAT : PRIO_RAW, kind != HEP_PD, ret);
+	return r < 0 ? r : hep_base_head(d, *ret, kind);
+}
+
+/* One @kind: the map and its elements, the "*" endpoint's jump after it.
+ * An optional kind no endpoint has a chain of leaves no trace. */
+static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
+{
+	bool in = hep_dir(kind) == POLICY_DIR_INGRESS;
+	struct policy_nft_chain *c, *b, *star = NULL;
+	struct policy_nft_set *s = NULL;
+	char label[300];
+	int r = 0;
+
+	if (!hep_kind_optional(kind))
+		r = policy_nft_set_add(d->nft, hep_map[kind], POLICY_SET_IFVMAP, &s);
 	for (size_t i = 0; r == 0 && i < d->n_heps; i++) {
 		uint8_t key[16 + 64] = {};
 
 		r = hep_chain(d, d->heps[i].h, kind, &c);
 		if (r < 0 || !c)
 			continue;
+		if (!s && (r = policy_nft_set_add(d->nft, hep_map[kind], POLICY_SET_IFVMAP, &s)) < 0)
+			break;
 		memcpy(key, d->heps[i].ifname, strnlen(d->heps[i].ifname, 16));
 		memcpy(key + 16, c->name, strlen(c->name));
 		r = policy_nft_elem_ref(s, key, 16 + strlen(c->name), NULL);
 	}
 	if (r == 0 && d->hep_star)
 		r = hep_chain(d, d->hep_star, kind, &star);
-	if (r == 0)
-		r = base_rule(hep_base(d, kind), in ? "dispatch from host endpoint"
-						   : "dispatch to host endpoint",
+	if (r < 0 || (!s && !star))
+		return r;
+	r = hep_base(d, kind, &b);
+	if (r == 0 && s)
+		r = base_rule(b, in ? "dispatch from host endpoint" : "dispatch to host endpoint",
 			      in ? POLICY_MATCH_IIF_VMAP : POLICY_MATCH_OIF_VMAP, 0, s->name,
 			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
 	if (r == 0 && star) {
 		snprintf(label, sizeof(label), "all-interfaces host endpoint %s", d->hep_star->name);
-		r = jump_rule(hep_base(d, kind), star->name, label);
+		r = jump_rule(b, star->name, label);
 	}
 	return r;
 }
 
-/* Everything of host endpoints, only when this node has one. */
+/* In @base (when it exists), accept what a preDNAT or doNotTrack policy
+ * allowed, before the host endpoint chains there. */
+static int accepted_rule(struct policy_desired *d, const char *base, bool any)
+{
+	struct policy_nft_chain *c = policy_nft_chain_get(d->nft, base);
+
+	if (!c || !any)
+		return 0;
+	return base_rule(c, "allowed by preDNAT or doNotTrack policy", POLICY_MATCH_MARK,
+			 HOST_ACCEPT_MARK, NULL, _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_ACCEPT);
+}
+
+/* Everything of host endpoints, only when this node has one. doNotTrack
+ * (before conntrack) and preDNAT chains first, so the normal chains know
+ * whether a packet may come marked. */
 static int hep_all(struct policy_desired *d)
 {
+	static const enum hep_chain_kind order[] = { HEP_NI, HEP_NE, HEP_PD, HEP_IN,
+						     HEP_EG, HEP_FI, HEP_FE };
+	bool in_marked, out_marked;
 	int r;
 
 	if (d->n_heps == 0 && !d->hep_star)
 		return 0;
-	r = failsafe_chain(d, POLICY_DIR_INGRESS);
+	r = failsafe_chain(d, CHAIN_FAILSAFE_IN);
 	if (r == 0)
-		r = failsafe_chain(d, POLICY_DIR_EGRESS);
+		r = failsafe_chain(d, CHAIN_FAILSAFE_OUT);
 	if (r == 0)
 		r = output_chain(d);
 	if (r == 0)
 		r = jump_rule(policy_nft_chain_get(d->nft, CHAIN_INPUT), CHAIN_FAILSAFE_IN,
 			      "failsafe inbound");
-	for (int k = 0; r == 0 && k < _HEP_CHAIN_MAX; k++)
-		r = hep_dispatch(d, k);
+	for (size_t k = 0; r == 0 && k < 3; k++)
+		r = hep_dispatch(d, order[k]);
+	in_marked = policy_nft_chain_get(d->nft, CHAIN_RAW_PREROUTING) ||
+		    policy_nft_chain_get(d->nft, CHAIN_PREROUTING);
+	out_marked = policy_nft_chain_get(d->nft, CHAIN_RAW_OUTPUT) != NULL;
+	if (r == 0)
+		r = accepted_rule(d, CHAIN_INPUT, in_marked);
+	if (r == 0)
+		r = accepted_rule(d, CHAIN_OUTPUT, out_marked);
+	/* forwarded: only the incoming endpoint's applyOnForward ingress is
+	 * skipped; workload and outgoing endpoint policy still apply */
+	if (r == 0)
+		r = accepted_rule(d, CHAIN_EGRESS, in_marked);
+	for (size_t k = 3; r == 0 && k < ELEMENTSOF(order); k++)
+		r = hep_dispatch(d, order[k]);
 	return r;
 }
 

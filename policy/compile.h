@@ -61,9 +61,31 @@
  * drop (so a host endpoint with no policy denies, failsafes excepted).
  * Forwarded traffic (hep_f*) sees only applyOnForward policies and is
  * accepted when none selects the endpoint in that direction (no element).
- * Interfaces without a host endpoint are not policed. A policy with preDNAT
- * or doNotTrack (not implemented) makes the chains of the endpoints it
- * selects in its directions a plain drop.
+ * Interfaces without a host endpoint are not policed.
+ *
+ * preDNAT and doNotTrack GlobalNetworkPolicies (host endpoints only, never
+ * pods) have chains of their own, only while one selects an endpoint:
+ *
+ *   chain cc_raw_prerouting { hook prerouting priority -300 (raw)
+ *     iifname "cali*" accept; meta mark clear 0x00400000
+ *     iifname vmap @cc_from_hep_nt / jump hep_ni_<*> }   doNotTrack ingress
+ *   chain cc_raw_output { hook output priority -300
+ *     oifname "cali*" accept; meta mark clear 0x00400000
+ *     oifname vmap @cc_to_hep_nt / jump hep_ne_<*> }     doNotTrack egress
+ *   chain cc_prerouting { hook prerouting priority -150, before DNAT (-100)
+ *     ct state established,related accept; iifname "cali*" accept
+ *     mark 0x00400000 accept (doNotTrack allowed), else clear it
+ *     iifname vmap @cc_from_hep_pd / jump hep_pd_<*> }   preDNAT ingress
+ *
+ * Their endpoint chains start with the failsafes (before conntrack:
+ * cc_failsafe_raw_in/out, which also pass the other direction's replies),
+ * then the tiers with order and Pass as above, but no tier default and no
+ * profiles: a packet no rule decided goes on. Allow sets the accept mark
+ * 0x00400000 and accepts (doNotTrack: notrack too); Deny drops. cc_input,
+ * cc_output and cc_fwd_egress accept a marked packet before their host
+ * endpoint dispatch, so it skips the normal (and applyOnForward ingress)
+ * policy; a forwarded packet still meets the workload's and the outgoing
+ * endpoint's policy.
  *
  * A local pod isolated in a direction has a vmap element ifname -> jump to a
  * PROFILE chain ep_<dir>_<hash> shared by all pods selected by the same

@@ -698,6 +698,7 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 		[POLICY_VERDICT_JUMP] = (uint32_t)NFT_JUMP,
 		[POLICY_VERDICT_MARK_RETURN] = (uint32_t)NFT_RETURN,
 		[POLICY_VERDICT_UNMARK_RETURN] = (uint32_t)NFT_RETURN,
+		[POLICY_VERDICT_MARK_ACCEPT] = NF_ACCEPT,
 	};
 	struct nftnl_expr *e;
 
@@ -715,10 +716,10 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 		return 0;
 	if (pr->verdict == POLICY_VERDICT_MASQUERADE) /* a statement that ends in accept */
 		return expr_add(r, "masq") ? 0 : -ENOMEM;
-	if (pr->verdict == POLICY_VERDICT_MARK_RETURN ||
-	    pr->verdict == POLICY_VERDICT_UNMARK_RETURN || pr->verdict == POLICY_VERDICT_MARK) {
-		int x = ex_mark_bits(r, ~pr->mark,
-				     pr->verdict == POLICY_VERDICT_UNMARK_RETURN ? 0 : pr->mark);
+	if (policy_verdict_sets_mark(pr->verdict)) {
+		bool clear = pr->verdict == POLICY_VERDICT_UNMARK_RETURN ||
+			     pr->verdict == POLICY_VERDICT_UNMARK;
+		int x = ex_mark_bits(r, ~pr->mark, clear ? 0 : pr->mark);
 
 		if (x < 0)
 			return x;
@@ -727,7 +728,9 @@ static int encode_tail(struct nftnl_rule *r, const struct policy_nft_rule *pr)
 			return -ENOMEM;
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
-		if (pr->verdict == POLICY_VERDICT_MARK)
+		if (pr->notrack && !expr_add(r, "notrack"))
+			return -ENOMEM;
+		if (pr->verdict == POLICY_VERDICT_MARK || pr->verdict == POLICY_VERDICT_UNMARK)
 			return 0; /* no verdict: on to the next rule */
 	}
 	if (pr->verdict == POLICY_VERDICT_DNAT_DADDR_MAP || pr->verdict == POLICY_VERDICT_DNAT_PORT_MAP)

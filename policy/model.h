@@ -163,6 +163,17 @@ struct policy_crule {
 	struct policy_entity src, dst;
 };
 
+/* When a GlobalNetworkPolicy applies to host endpoints' traffic: with the
+ * normal policy (input, output, applyOnForward: forward), before DNAT
+ * (preDNAT: ingress only) or before conntrack (doNotTrack). */
+enum policy_host_mode {
+	POLICY_HOST_MODE_NORMAL,
+	POLICY_HOST_MODE_PRE_DNAT,
+	POLICY_HOST_MODE_UNTRACKED,
+	_POLICY_HOST_MODE_MAX,
+	_POLICY_HOST_MODE_INVALID = -22,
+};
+
 /* A validated policy, Kubernetes or Calico; immutable after parsing,
  * reference counted. */
 struct policy_netpol {
@@ -187,10 +198,9 @@ struct policy_netpol {
 	bool rejected; /* the stand-in of an invalid policy: allows nothing
 			* (Calico: denies everything that reaches it) */
 	bool apply_on_forward; /* GNP applyOnForward: host endpoints' forwarded traffic too */
-	/* GNP preDNAT or doNotTrack: host endpoints only (never pods), and not
-	 * implemented: a host endpoint it selects denies in its directions
-	 * (failsafes excepted), forwarded traffic included */
-	bool host_unsupported;
+	/* GNP preDNAT or doNotTrack: host endpoints only (never pods), in their
+	 * own chains before DNAT or before conntrack (policy/compile.h) */
+	enum policy_host_mode host_mode;
 };
 
 /* A Calico Tier. */

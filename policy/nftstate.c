@@ -381,6 +381,13 @@ static void match_text(struct text *t, const struct policy_match *m)
 	}
 }
 
+bool policy_verdict_sets_mark(enum policy_verdict v)
+{
+	return v == POLICY_VERDICT_MARK_RETURN || v == POLICY_VERDICT_UNMARK_RETURN ||
+	       v == POLICY_VERDICT_MARK || v == POLICY_VERDICT_UNMARK ||
+	       v == POLICY_VERDICT_MARK_ACCEPT;
+}
+
 int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret)
 {
 	struct text t = {};
@@ -415,11 +422,13 @@ int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret)
 		text_add(&t, r->target ? r->target : "?");
 	} else if (r->verdict == POLICY_VERDICT_MASQUERADE) {
 		text_add(&t, "masquerade");
-	} else if (r->verdict == POLICY_VERDICT_MARK_RETURN ||
-		   r->verdict == POLICY_VERDICT_UNMARK_RETURN || r->verdict == POLICY_VERDICT_MARK) {
-		snprintf(num, sizeof(num), "0x%08x%s", r->mark,
-			 r->verdict == POLICY_VERDICT_MARK ? "" : " return");
-		text_add(&t, r->verdict == POLICY_VERDICT_UNMARK_RETURN
+	} else if (policy_verdict_sets_mark(r->verdict)) {
+		snprintf(num, sizeof(num), "0x%08x%s%s", r->mark, r->notrack ? " notrack" : "",
+			 r->verdict == POLICY_VERDICT_MARK || r->verdict == POLICY_VERDICT_UNMARK
+				 ? "" : r->verdict == POLICY_VERDICT_MARK_ACCEPT ? " accept"
+										 : " return");
+		text_add(&t, r->verdict == POLICY_VERDICT_UNMARK_RETURN ||
+				     r->verdict == POLICY_VERDICT_UNMARK
 				     ? "meta mark set meta mark & ~"
 				     : "meta mark set meta mark | ");
 		text_add(&t, num);

@@ -126,6 +126,8 @@ enum policy_verdict {
 	/* the same, keyed by meta l4proto . th dport (DNATANY4) */
 	POLICY_VERDICT_DNAT_PORT_MAP,
 	POLICY_VERDICT_MARK, /* meta mark set meta mark | mark, and on to the next rule */
+	POLICY_VERDICT_UNMARK,	    /* meta mark set meta mark & ~mark, and on */
+	POLICY_VERDICT_MARK_ACCEPT, /* meta mark set meta mark | mark; accept */
 	_POLICY_VERDICT_MAX,
 };
 
@@ -141,7 +143,8 @@ struct policy_nft_rule {
 	char *log_prefix; /* its prefix (with log_group), NULL: none */
 	enum policy_verdict verdict;
 	char *target; /* JUMP: chain; DNAT_*_MAP: map */
-	uint32_t mark; /* MARK_RETURN, UNMARK_RETURN, MARK */
+	uint32_t mark; /* MARK_RETURN, UNMARK_RETURN, MARK, UNMARK, MARK_ACCEPT */
+	bool notrack;  /* the packet skips conntrack (raw-priority prerouting/output only) */
 	/* observed only */
 	uint64_t handle;
 	uint64_t packets, bytes;
@@ -223,6 +226,8 @@ int policy_nft_rule_match(struct policy_nft_rule *r, enum policy_match_kind kind
  */
 int policy_nft_rule_seal(struct policy_nft_rule *r, const char *label);
 
+/* Whether @v writes the packet mark (MARK*, UNMARK*). */
+bool policy_verdict_sets_mark(enum policy_verdict v);
 /* The rule in nft syntax (without comment); Return: length or -ENOMEM. */
 int policy_nft_rule_to_text(const struct policy_nft_rule *r, char **ret);
 /* The label part of a comment (up to " #"); copies into @buf. */

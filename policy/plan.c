@@ -150,14 +150,14 @@ int policy_plan_add_chain(struct policy_plan *p, const struct policy_nft_chain *
 	return r;
 }
 
-/* Base chains are deleted first, then profile and host endpoint chains
- * (and the failsafe chains base chains jump to), then their tier chains,
- * then the chains they jump to, so no chain is deleted while a rule still
- * jumps to it. */
+/* Base chains are deleted first, then profile and host endpoint chains,
+ * then their tier chains, then the chains they jump to (policies, and the
+ * failsafe chains base and host endpoint chains jump to), so no chain is
+ * deleted while a rule still jumps to it. */
 static int chain_rank(const char *name)
 {
 	if (strncmp(name, "cc_failsafe_", 12) == 0)
-		return 1;
+		return 3;
 	if (strncmp(name, "cc_", 3) == 0)
 		return 0;
 	if (strncmp(name, "ep_", 3) == 0 || strncmp(name, "hep_", 4) == 0)

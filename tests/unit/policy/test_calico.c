@@ -43,6 +43,7 @@ struct pkt {
 	uint8_t icmp_type, icmp_code;
 	char iif[16], oif[16];
 	uint32_t mark;
+	bool untracked; /* a rule said notrack */
 };
 
 enum ev { EV_CONTINUE, EV_ACCEPT, EV_DROP };
@@ -200,6 +201,13 @@ static enum ev eval_rule(const struct policy_nft *t, const struct policy_nft_rul
 	case POLICY_VERDICT_MARK:
 		p->mark |= r->mark;
 		return EV_CONTINUE;
+	case POLICY_VERDICT_UNMARK:
+		p->mark &= ~r->mark;
+		return EV_CONTINUE;
+	case POLICY_VERDICT_MARK_ACCEPT:
+		p->mark |= r->mark;
+		p->untracked |= r->notrack;
+		return EV_ACCEPT;
 	default:
 		return jump ? eval_chain(t, jump, p, depth + 1) : EV_CONTINUE;
 	}
@@ -223,26 +231,48 @@ static enum ev eval_chain(const struct policy_nft *t, const char *name, struct p
 	return EV_CONTINUE;
 }
 
+/* The base chains of one hook that exist, in priority order: false when
+ * one drops. */
+static bool hook_passes(const struct policy_nft *t, const char *const *chains, struct pkt *p)
+{
+	for (size_t i = 0; chains[i]; i++)
+		if (policy_nft_chain_get(t, chains[i]) && eval_chain(t, chains[i], p, 0) == EV_DROP)
+			return false;
+	return true;
+}
+
+/* Prerouting: doNotTrack (raw priority), then preDNAT. */
+static bool prerouting(const struct policy_nft *t, struct pkt *p)
+{
+	static const char *const pre[] = { "cc_raw_prerouting", "cc_prerouting", NULL };
+
+	return hook_passes(t, pre, p);
+}
+
 /* Forwarded: the source's egress chain, then the destination's ingress. */
 static bool allowed(const struct policy_nft *t, struct pkt p)
 {
+	uint32_t mark;
+
+	if (!prerouting(t, &p))
+		return false;
+	mark = p.mark;
 	if (eval_chain(t, "cc_fwd_egress", &p, 0) == EV_DROP)
 		return false;
-	assert_int_equal(p.mark, 0); /* a Pass never leaves its mark behind */
+	assert_int_equal(p.mark, mark); /* a Pass never leaves its mark behind */
 	if (eval_chain(t, "cc_fwd_ingress", &p, 0) == EV_DROP)
 		return false;
-	assert_int_equal(p.mark, 0);
+	assert_int_equal(p.mark, mark);
 	return true;
 }
 
 /* Workload -> its own host: the input hook's base chains, in order. */
 static bool to_host(const struct policy_nft *t, struct pkt p)
 {
+	static const char *const input[] = { "cc_input", "cc_input_drop", NULL };
+
 	memset(p.oif, 0, sizeof(p.oif));
-	if (eval_chain(t, "cc_input", &p, 0) == EV_DROP)
-		return false;
-	return !policy_nft_chain_get(t, "cc_input_drop") ||
-	       eval_chain(t, "cc_input_drop", &p, 0) != EV_DROP;
+	return prerouting(t, &p) && hook_passes(t, input, &p);
 }
 
 /* ---- fixtures ---- */
@@ -1400,10 +1430,10 @@ static bool in_ok(const struct fixture *f, const char *iif, uint8_t proto, uint1
 /* From a local process out of @oif (the output hook). */
 static bool out_ok(const struct fixture *f, const char *oif, uint8_t proto, uint16_t port)
 {
+	static const char *const output[] = { "cc_raw_output", "cc_output", NULL };
 	struct pkt p = host_pkt(proto, "", oif, HOST_IP, OUTSIDE, port);
-	const struct policy_nft *t = policy_desired_nft(f->d);
 
-	return !policy_nft_chain_get(t, "cc_output") || eval_chain(t, "cc_output", &p, 0) != EV_DROP;
+	return hook_passes(policy_desired_nft(f->d), output, &p);
 }
 
 static bool fwd_ok(const struct fixture *f, const char *iif, const char *oif, uint16_t port)
@@ -1641,7 +1671,7 @@ static void test_failsafe_settings(void **state)
 	done(&f);
 }
 
-static void test_apply_on_forward_and_unsupported_host_policies(void **state)
+static void test_apply_on_forward_host_policies(void **state)
 {
 	static const char *const fwd_deny =
 		"\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
@@ -1672,37 +1702,225 @@ static void test_apply_on_forward_and_unsupported_host_policies(void **state)
 	assert_true(fwd_ok(&f, "eth0", "eth1", 81));
 	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 81));
 	done(&f);
-	/* preDNAT (not implemented): the endpoints it selects deny in its
-	 * direction, forwarded too, failsafes excepted; pods are never selected */
-	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
-		   GNP("default.allow", "{\"order\":1,\"selector\":\"all()\",\"ingress\":[{\"action\":"
-		       "\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") "]");
-	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 81));
-	done(&f);
-	{
-		const char *text = GNP("default.pre", "{\"order\":500,\"selector\":\"all()\","
-				       "\"preDNAT\":true,\"applyOnForward\":true,\"ingress\":"
-				       "[{\"action\":\"Allow\"}]}");
-		json_t *j = json_loads(text, 0, NULL);
-		struct policy_netpol *np = NULL;
+}
 
-		build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
-			   GNP("default.allow", "{\"order\":1,\"selector\":\"all()\",\"ingress\":"
-			       "[{\"action\":\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") "]");
-		assert_int_equal(policy_calico_from_json(j, POLICY_KIND_GLOBAL, &np, NULL),
-				 -EOPNOTSUPP);
-		assert_int_equal(policy_calico_deny_from_json(j, POLICY_KIND_GLOBAL, &np), 0);
-		assert_int_equal(policy_model_set_netpol(f.m, np), 0);
-		f.d = policy_desired_free(f.d);
-		assert_int_equal(policy_compile(f.m, &(struct policy_options){ .nflog_group = -1,
-				 .endpoint_to_host = POLICY_HOST_ACCEPT }, &f.d), 0);
-		assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 81)); /* before the earlier Allow */
-		assert_false(fwd_ok(&f, "eth0", "eth1", 81));
-		assert_true(out_ok(&f, "eth0", IPPROTO_TCP, 81)); /* ingress only */
-		assert_true(tcp_ok(&f, "b/client", "a/db", 80));  /* pods: not selected */
+/* The packet a host process receives through @iif after the prerouting and
+ * input hooks (@ret_ok: whether it does). */
+static struct pkt in_pkt(const struct fixture *f, const char *iif, uint8_t proto, uint16_t sport,
+			 uint16_t dport, bool *ret_ok)
+{
+	struct pkt p = host_pkt(proto, iif, "", OUTSIDE, HOST_IP, dport);
+	static const char *const input[] = { "cc_input", "cc_input_drop", NULL };
+
+	p.sport = sport;
+	*ret_ok = prerouting(policy_desired_nft(f->d), &p) &&
+		  hook_passes(policy_desired_nft(f->d), input, &p);
+	return p;
+}
+
+static bool has_chain(const struct fixture *f, const char *name)
+{
+	return policy_nft_chain_get(policy_desired_nft(f->d), name) != NULL;
+}
+
+static void test_host_policy_validation(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *msg; /* NULL: valid */
+	} v[] = {
+		{ "{\"preDNAT\":true,\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\"}]}", NULL },
+		{ "{\"doNotTrack\":true,\"applyOnForward\":true,\"ingress\":[{\"action\":\"Allow\"}],"
+		  "\"egress\":[{\"action\":\"Allow\"}]}", NULL },
+		{ "{\"preDNAT\":true,\"ingress\":[{\"action\":\"Deny\"}]}",
+		  "spec.applyOnForward: must be true" },
+		{ "{\"doNotTrack\":true,\"applyOnForward\":false}", "spec.applyOnForward: must be true" },
+		{ "{\"preDNAT\":true,\"applyOnForward\":true,\"egress\":[{\"action\":\"Deny\"}]}",
+		  "spec.preDNAT: a preDNAT policy cannot have egress" },
+		{ "{\"preDNAT\":true,\"applyOnForward\":true,\"types\":[\"Ingress\",\"Egress\"]}",
+		  "spec.preDNAT: a preDNAT policy cannot have egress" },
+		{ "{\"preDNAT\":true,\"doNotTrack\":true,\"applyOnForward\":true}",
+		  "preDNAT and doNotTrack cannot both be true" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		_cleanup_free_ char *text = NULL, *err = NULL;
+		struct policy_netpol *np = NULL;
+		json_t *j;
+		int r;
+
+		assert_true(asprintf(&text, GNP("default.h", "%s"), v[i].spec) > 0);
+		j = json_loads(text, 0, NULL);
+		assert_non_null(j);
+		r = policy_calico_from_json(j, POLICY_KIND_GLOBAL, &np, &err);
+		if (v[i].msg ? r != -EINVAL || !err || !strstr(err, v[i].msg) : r != 0)
+			fail_msg("vector %zu: %d '%s'", i, r, err ?: "");
+		if (np)
+			policy_netpol_unref(np);
 		json_decref(j);
-		done(&f);
 	}
+}
+
+/* preDNAT (Calico's docs): ingress only, before DNAT, for every packet
+ * arriving through the endpoint (to the host, forwarded, to local pods);
+ * Deny drops, Allow skips the normal host endpoint policy, Pass goes to the
+ * next tier, no decision (no tier default) leaves it to normal policy;
+ * failsafes first. */
+static void test_pre_dnat_policies(void **state)
+{
+	static const char *const objs =
+		"\"hostendpoints\":[" ETH0_HEP "],\"tiers\":[" TIER("sec", "10", "Deny") "],"
+		"\"globalnetworkpolicies\":["
+		GNP("default.normal", "{\"order\":1,\"selector\":\"role == 'node'\",\"ingress\":"
+		    "[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[8080,9090]}}]}") ","
+		GNP("sec.pre-pass", "{\"tier\":\"sec\",\"selector\":\"role == 'node'\",\"preDNAT\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Pass\",\"protocol\":\"TCP\","
+		    "\"destination\":{\"ports\":[6060]}}]}") ","
+		GNP("default.pre", "{\"order\":500,\"selector\":\"role == 'node'\",\"preDNAT\":true,"
+		    "\"applyOnForward\":true,\"ingress\":["
+		    "{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[8080]}},"
+		    "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[6060,7070]}}]}") "]";
+	struct fixture f = {};
+	struct pkt p;
+	bool ok;
+
+	(void)state;
+	build_heps(&f, objs);
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8080)); /* Deny before the normal Allow */
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 9090));  /* no decision: normal policy */
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 5555)); /* normal: nothing allows */
+	/* Allow: accepted, the normal policy (which allows nothing) skipped */
+	p = in_pkt(&f, "eth0", IPPROTO_TCP, 40000, 7070, &ok);
+	assert_true(ok);
+	assert_false(p.untracked);
+	/* sec passes 6060 to default; sec's default action (Deny) never
+	 * applies to preDNAT: 9090 went on above */
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 6060));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 22)); /* failsafe */
+	/* forwarded (no applyOnForward normal policy) and to a local pod */
+	assert_false(fwd_ok(&f, "eth0", "eth1", 8080));
+	assert_true(fwd_ok(&f, "eth0", "eth1", 5555));
+	assert_false(allowed(policy_desired_nft(f.d), tcp(&f, OUTSIDE, "a/db", 8080)));
+	assert_true(allowed(policy_desired_nft(f.d), tcp(&f, OUTSIDE, "a/db", 5555)));
+	/* other interfaces, workloads and the host's own traffic: untouched */
+	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 8080));
+	assert_true(tcp_ok(&f, "b/client", "a/db", 8080));
+	assert_true(host_ok(&f, "a/web", 8080));
+	assert_true(has_chain(&f, "cc_prerouting"));
+	assert_false(has_chain(&f, "cc_raw_prerouting"));
+	assert_int_equal(policy_nft_chain_get(policy_desired_nft(f.d), "cc_prerouting")->prio, -150);
+	done(&f);
+	/* a deny-all preDNAT policy: failsafes still reachable */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.pre", "{\"selector\":\"role == 'node'\",\"preDNAT\":true,"
+		       "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\"}]}") ","
+		   GNP("default.normal", "{\"selector\":\"role == 'node'\",\"ingress\":"
+		       "[{\"action\":\"Allow\"}]}") "]");
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 22));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 6443));
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 80));
+	done(&f);
+	/* no preDNAT policy: no chain of it */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "]");
+	assert_false(has_chain(&f, "cc_prerouting"));
+	assert_false(has_chain(&f, "cc_raw_prerouting"));
+	assert_false(has_chain(&f, "cc_raw_output"));
+	assert_null(policy_nft_set_get(policy_desired_nft(f.d), "cc_from_hep_pd"));
+	done(&f);
+}
+
+/* doNotTrack (Calico's docs): before conntrack, both directions; Allow
+ * untracks and accepts, skipping preDNAT and normal policy; Deny drops;
+ * no decision leaves the packet to the rest; failsafes (and their replies)
+ * first. */
+static void test_do_not_track_policies(void **state)
+{
+	static const char *const objs =
+		"\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		GNP("default.normal", "{\"selector\":\"role == 'node'\",\"types\":[\"Ingress\",\"Egress\"],"
+		    "\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[9090,9091]}}],"
+		    "\"egress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[9090,443]}}]}") ","
+		GNP("default.pre", "{\"selector\":\"role == 'node'\",\"preDNAT\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\",\"protocol\":\"TCP\","
+		    "\"destination\":{\"ports\":[8080]}}]}") ","
+		GNP("default.dnt", "{\"order\":1,\"selector\":\"role == 'node'\",\"doNotTrack\":true,"
+		    "\"applyOnForward\":true,"
+		    "\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[8080]}},"
+		    "{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[9091]}}],"
+		    "\"egress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[8080]}},"
+		    "{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[443]}}]}") "]";
+	static const char *const output[] = { "cc_raw_output", "cc_output", NULL };
+	const struct policy_nft *t;
+	struct fixture f = {};
+	struct pkt p;
+	bool ok;
+
+	(void)state;
+	build_heps(&f, objs);
+	t = policy_desired_nft(f.d);
+	/* Allow: untracked, accepted before preDNAT (which denies 8080) and
+	 * normal policy (which does not allow it) */
+	p = in_pkt(&f, "eth0", IPPROTO_TCP, 40000, 8080, &ok);
+	assert_true(ok);
+	assert_true(p.untracked);
+	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 9091)); /* Deny before the normal Allow */
+	p = in_pkt(&f, "eth0", IPPROTO_TCP, 40000, 9090, &ok); /* no decision: normal policy */
+	assert_true(ok);
+	assert_false(p.untracked);
+	p = in_pkt(&f, "eth0", IPPROTO_TCP, 40000, 22, &ok); /* failsafe: tracked */
+	assert_true(ok);
+	assert_false(p.untracked);
+	p = host_pkt(IPPROTO_TCP, "", "eth0", HOST_IP, OUTSIDE, 8080);
+	assert_true(hook_passes(t, output, &p));
+	assert_true(p.untracked);
+	assert_false(out_ok(&f, "eth0", IPPROTO_TCP, 443)); /* Deny before the normal Allow */
+	assert_true(out_ok(&f, "eth0", IPPROTO_TCP, 9090));
+	assert_true(out_ok(&f, "eth0", IPPROTO_UDP, 53)); /* failsafe outbound */
+	/* forwarded: the Allow skips the endpoint's applyOnForward ingress */
+	assert_true(fwd_ok(&f, "eth0", "eth1", 8080));
+	assert_false(fwd_ok(&f, "eth0", "eth1", 9091));
+	assert_true(tcp_ok(&f, "b/client", "a/db", 9091)); /* pods: never selected */
+	assert_true(has_chain(&f, "cc_raw_prerouting") && has_chain(&f, "cc_raw_output"));
+	assert_int_equal(policy_nft_chain_get(t, "cc_raw_prerouting")->prio, -300);
+	assert_int_equal(policy_nft_chain_get(t, "cc_raw_output")->prio, -300);
+	done(&f);
+	/* a policy without rules decides nothing there (no default drop) */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.dnt", "{\"selector\":\"role == 'node'\",\"doNotTrack\":true,"
+		       "\"applyOnForward\":true,\"types\":[\"Ingress\",\"Egress\"]}") "]");
+	p = host_pkt(IPPROTO_TCP, "eth0", "", OUTSIDE, HOST_IP, 8080);
+	assert_int_equal(eval_chain(policy_desired_nft(f.d), "cc_raw_prerouting", &p, 0),
+			 EV_CONTINUE);
+	done(&f);
+	/* deny-all both ways: failsafes and the replies of failsafe connections
+	 * pass the raw chains (they stay tracked) */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.dnt", "{\"selector\":\"role == 'node'\",\"doNotTrack\":true,"
+		       "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\"}],"
+		       "\"egress\":[{\"action\":\"Deny\"}]}") "]");
+	t = policy_desired_nft(f.d);
+	p = host_pkt(IPPROTO_TCP, "eth0", "", OUTSIDE, HOST_IP, 22);
+	assert_int_not_equal(eval_chain(t, "cc_raw_prerouting", &p, 0), EV_DROP);
+	p = host_pkt(IPPROTO_UDP, "eth0", "", OUTSIDE, HOST_IP, 40000);
+	p.sport = 53; /* the reply to an outbound DNS failsafe */
+	assert_int_not_equal(eval_chain(t, "cc_raw_prerouting", &p, 0), EV_DROP);
+	p = host_pkt(IPPROTO_TCP, "", "eth0", HOST_IP, OUTSIDE, 40000);
+	p.sport = 22; /* the reply to an inbound SSH failsafe */
+	assert_int_not_equal(eval_chain(t, "cc_raw_output", &p, 0), EV_DROP);
+	p = host_pkt(IPPROTO_TCP, "eth0", "", OUTSIDE, HOST_IP, 8080);
+	assert_int_equal(eval_chain(t, "cc_raw_prerouting", &p, 0), EV_DROP);
+	assert_false(out_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	assert_true(has_chain(&f, "cc_failsafe_raw_in") && has_chain(&f, "cc_failsafe_raw_out"));
+	done(&f);
+	/* ingress only: no output chain before conntrack */
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.dnt", "{\"selector\":\"role == 'node'\",\"doNotTrack\":true,"
+		       "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\"}]}") "]");
+	assert_true(has_chain(&f, "cc_raw_prerouting"));
+	assert_false(has_chain(&f, "cc_raw_output"));
+	assert_false(has_chain(&f, "cc_failsafe_raw_out"));
+	done(&f);
 }
 
 static void test_host_endpoint_objects(void **state)
@@ -1935,7 +2153,12 @@ static void test_removing_host_endpoints_deletes_in_order(void **state)
 		GNP("sec.pass", "{\"tier\":\"sec\",\"selector\":\"role == 'node'\",\"applyOnForward\":true,"
 		    "\"ingress\":[{\"action\":\"Pass\"}],\"egress\":[{\"action\":\"Pass\"}]}") ","
 		GNP("default.allow", "{\"selector\":\"role == 'node'\",\"applyOnForward\":true,"
-		    "\"ingress\":[{\"action\":\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") "]";
+		    "\"ingress\":[{\"action\":\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") ","
+		GNP("sec.pre", "{\"tier\":\"sec\",\"selector\":\"role == 'node'\",\"preDNAT\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Pass\"}]}") ","
+		GNP("default.dnt", "{\"selector\":\"role == 'node'\",\"doNotTrack\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Allow\"}],"
+		    "\"egress\":[{\"action\":\"Deny\"}]}") "]";
 	struct fixture with = {}, without = {};
 	struct policy_plan *p = NULL;
 
@@ -1947,6 +2170,10 @@ static void test_removing_host_endpoints_deletes_in_order(void **state)
 	assert_true(op_before(p, p->n_ops, POLICY_OP_CHAIN_DEL, "cc_output"));
 	assert_true(op_before(p, p->n_ops, POLICY_OP_CHAIN_DEL, "cc_failsafe_out"));
 	assert_true(op_before(p, p->n_ops, POLICY_OP_SET_DEL, "cc_from_hep_fwd"));
+	assert_true(op_before(p, p->n_ops, POLICY_OP_CHAIN_DEL, "cc_prerouting"));
+	assert_true(op_before(p, p->n_ops, POLICY_OP_CHAIN_DEL, "cc_raw_output"));
+	assert_true(op_before(p, p->n_ops, POLICY_OP_CHAIN_DEL, "cc_failsafe_raw_in"));
+	assert_true(op_before(p, p->n_ops, POLICY_OP_SET_DEL, "cc_to_hep_nt"));
 	assert_no_busy_delete(policy_desired_nft(with.d), p);
 	policy_plan_free(p);
 	done(&with);
@@ -1985,7 +2212,10 @@ int main(void)
 		cmocka_unit_test(test_global_policies_select_host_endpoints),
 		cmocka_unit_test(test_host_endpoint_profiles_interfaces_and_nodes),
 		cmocka_unit_test(test_failsafe_settings),
-		cmocka_unit_test(test_apply_on_forward_and_unsupported_host_policies),
+		cmocka_unit_test(test_apply_on_forward_host_policies),
+		cmocka_unit_test(test_host_policy_validation),
+		cmocka_unit_test(test_pre_dnat_policies),
+		cmocka_unit_test(test_do_not_track_policies),
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
