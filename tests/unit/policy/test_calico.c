@@ -1821,6 +1821,30 @@ static void test_pre_dnat_policies(void **state)
 	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 6443));
 	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 80));
 	done(&f);
+	/* an invalid preDNAT policy (no applyOnForward): its stand-in denies
+	 * there, before the normal Allow, failsafes first */
+	{
+		json_t *j = json_loads(GNP("default.bad", "{\"selector\":\"role == 'node'\","
+				       "\"preDNAT\":true,\"ingress\":[{\"action\":\"Allow\"}]}"),
+				       0, NULL);
+		struct policy_netpol *np = NULL;
+
+		build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
+			   GNP("default.normal", "{\"selector\":\"role == 'node'\",\"ingress\":"
+			       "[{\"action\":\"Allow\"}]}") "]");
+		assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 80));
+		assert_int_equal(policy_calico_from_json(j, POLICY_KIND_GLOBAL, &np, NULL), -EINVAL);
+		assert_int_equal(policy_calico_deny_from_json(j, POLICY_KIND_GLOBAL, &np), 0);
+		assert_int_equal(policy_model_set_netpol(f.m, np), 0);
+		f.d = policy_desired_free(f.d);
+		heps_compile(&f, POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT, &f.d);
+		assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 80));
+		assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 22));
+		assert_true(has_chain(&f, "cc_prerouting"));
+		assert_true(tcp_ok(&f, "b/client", "a/db", 80)); /* pods: never selected */
+		json_decref(j);
+		done(&f);
+	}
 	/* no preDNAT policy: no chain of it */
 	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "]");
 	assert_false(has_chain(&f, "cc_prerouting"));
@@ -2005,8 +2029,15 @@ static void test_host_endpoint_policy_survives_pod_changes(void **state)
 	build_heps_on(&f, "n1", base, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
 		      GNP("default.web-and-node", "{\"selector\":\"app == 'web' || role == 'node'\","
 			  "\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":"
-			  "{\"ports\":[8080]}}]}") "]", "none", "none");
+			  "{\"ports\":[8080]}}]}") ","
+		      GNP("default.pre", "{\"selector\":\"all()\",\"preDNAT\":true,\"applyOnForward\":"
+			  "true,\"ingress\":[{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":"
+			  "{\"ports\":[8081]}}]}") ","
+		      GNP("default.dnt", "{\"selector\":\"all()\",\"doNotTrack\":true,\"applyOnForward\":"
+			  "true,\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":"
+			  "{\"ports\":[8082]}}]}") "]", "none", "none");
 	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8082));
 	old = policy_model_del_pod(f.m, "a", "web");
 	assert_non_null(old);
 	assert_int_equal(policy_desired_update_pod(f.d, f.m, old, NULL, &plan), 0);
@@ -2015,6 +2046,8 @@ static void test_host_endpoint_policy_survives_pod_changes(void **state)
 	policy_pod_free(old);
 	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080));
 	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 8081));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8082)); /* preDNAT, doNotTrack kept */
+	assert_true(has_chain(&f, "cc_prerouting") && has_chain(&f, "cc_raw_prerouting"));
 	heps_compile(&f, "none", "none", &full);
 	a = dump(policy_desired_nft(f.d));
 	b = dump(policy_desired_nft(full));
