@@ -18,6 +18,7 @@
 #include "array.h"
 #include "birdctl.h"
 #include "cleanup.h"
+#include "proc.h"
 
 #define REPLY_MAX (4u << 20) /* a 4,000-peer `show protocols all` fits */
 
@@ -239,28 +240,24 @@ static int read_file(const char *path, char **ret)
 	return 0;
 }
 
-/* Run `bird -p -c file`; on rejection its stderr goes to *ret_msg. */
+/* Run `bird -p -c file` (with none of our descriptors: felix-c's
+ * apiserver sockets are not close-on-exec); on rejection its output goes
+ * to *ret_msg. */
 static int bird_check(const char *bird, const char *file, char **ret_msg)
 {
-	int pipefd[2], status;
+	char *argv[] = { (char *)bird, "-p", "-c", (char *)file, NULL };
+	int pipefd[2], status, r;
 	_cleanup_free_ char *out = NULL;
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		safe_close(pipefd[0]);
-		safe_close(pipefd[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		dup2(pipefd[1], STDERR_FILENO);
-		dup2(pipefd[1], STDOUT_FILENO);
-		execlp(bird, bird, "-p", "-c", file, (char *)NULL);
-		_exit(127);
-	}
+	r = proc_spawn(argv, pipefd[1], pipefd[1], &pid);
 	safe_close(pipefd[1]);
+	if (r < 0) {
+		safe_close(pipefd[0]);
+		return r;
+	}
 	{
 		_cleanup_fclose_ FILE *f = fdopen(pipefd[0], "r");
 		size_t len = 0;
@@ -282,8 +279,6 @@ static int bird_check(const char *bird, const char *file, char **ret_msg)
 		return -errno;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return -ENOENT;
 	if (ret_msg)
 		*ret_msg = TAKE_PTR(out);
 	return -EINVAL;

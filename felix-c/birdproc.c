@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +20,11 @@
 #include "felix-c/birdproc.h"
 #include "fileio.h"
 #include "log.h"
+#include "proc.h"
 
 #define START_TIMEOUT_MS 5000
 
 #define CMDLINE_MAX 8192
-
-extern char **environ;
 
 static bool pid_alive(pid_t pid)
 {
@@ -103,35 +101,15 @@ pid_t birdproc_start(const char *bird, const char *config, const char *sock, con
 {
 	char *argv[] = { (char *)bird, "-f", "-R", "-c", (char *)config, "-s", (char *)sock,
 			 "-P", (char *)pidfile, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
 	pid_t child, pid = 0;
 	int status, r;
 
 	(void)unlink(pidfile);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	if (log_fd() != STDERR_FILENO)
-		posix_spawn_file_actions_adddup2(&fa, log_fd(), STDERR_FILENO);
-	/* Nothing else of ours: libcurl's sockets are not close-on-exec, and an
-	 * apiserver connection felix-c closes must not stay open in BIRD. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	/* Our signalfd blocks SIGTERM/SIGINT and we ignore SIGPIPE: BIRD must
-	 * get neither, or SIGTERM would never stop it. */
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawnp(&child, bird, &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
-		return -r;
+	/* Only BIRD's stderr is ours: its log, on felix-c's log. Its signal
+	 * state is reset, or our signalfd's blocked SIGTERM never stops it. */
+	r = proc_spawn(argv, -1, log_fd(), &child);
+	if (r < 0)
+		return r;
 	/* It writes its pid file once the config is read; it exits on a bad one. */
 	for (int i = 0; i < START_TIMEOUT_MS / 10; i++) {
 		if (waitpid(child, &status, WNOHANG) == child)
