@@ -32,11 +32,11 @@
 #include "felix-c/cnisvc.h"
 #include "felix-c/config.h"
 #include "felix-c/hollow.h"
-#include "felix-c/httpd.h"
+#include "httpd.h"
 #include "felix-c/manager.h"
-#include "felix-c/metrics.h"
+#include "metrics.h"
 #include "felix-c/natmgr.h"
-#include "felix-c/podtrim.h"
+#include "podtrim.h"
 #include "felix-c/policymgr.h"
 #include "felix-c/routemgr.h"
 #include "felix-c/worker.h"
@@ -52,72 +52,19 @@
 #include "policy/cnp.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
+#include "synckinds.h"
 
-
-enum inf_kind {
-	INF_NODES,
-	INF_PODS,
-	INF_NAMESPACES,
-	INF_NETPOLS,
-	INF_IPPOOLS,
-	INF_AFFINITIES,
-	INF_BLOCKS,
-	INF_BGPCONFIGS,
-	INF_BGPPEERS,
-	INF_BGPFILTERS,
-	INF_SERVICES,
-	INF_ENDPOINTSLICES,
-	INF_FELIXCONFIGS,
-	INF_SECRETS,
-	INF_CALICO_NETPOLS,
-	INF_GLOBAL_NETPOLS,
-	INF_TIERS,
-	INF_NETSETS,
-	INF_GLOBAL_NETSETS,
-	INF_SERVICEACCOUNTS,
-	INF_CNPS,
-	INF_HEPS,
-	_INF_MAX,
-};
-
-static const struct {
-	const char *name;
-	const struct kapi_resource *res;
-} inf_table[_INF_MAX] = {
-	[INF_NODES] = { "nodes", &kapi_nodes },
-	[INF_PODS] = { "pods", &kapi_pods },
-	[INF_NAMESPACES] = { "namespaces", &kapi_namespaces },
-	[INF_NETPOLS] = { "networkpolicies", &kapi_networkpolicies },
-	[INF_IPPOOLS] = { "ippools", &kapi_ippools },
-	[INF_AFFINITIES] = { "blockaffinities", &kapi_blockaffinities },
-	[INF_BLOCKS] = { "ipamblocks", &kapi_ipamblocks },
-	[INF_BGPCONFIGS] = { "bgpconfigurations", &kapi_bgpconfigurations },
-	[INF_BGPPEERS] = { "bgppeers", &kapi_bgppeers },
-	[INF_BGPFILTERS] = { "bgpfilters", &kapi_bgpfilters },
-	[INF_SERVICES] = { "services", &kapi_services },
-	[INF_ENDPOINTSLICES] = { "endpointslices", &kapi_endpointslices },
-	[INF_FELIXCONFIGS] = { "felixconfigurations", &kapi_felixconfigurations },
-	[INF_SECRETS] = { "secrets", &kapi_secrets },
-	[INF_CALICO_NETPOLS] = { "calico_networkpolicies", &kapi_calico_networkpolicies },
-	[INF_GLOBAL_NETPOLS] = { "globalnetworkpolicies", &kapi_globalnetworkpolicies },
-	[INF_TIERS] = { "tiers", &kapi_tiers },
-	[INF_NETSETS] = { "networksets", &kapi_networksets },
-	[INF_GLOBAL_NETSETS] = { "globalnetworksets", &kapi_globalnetworksets },
-	[INF_SERVICEACCOUNTS] = { "serviceaccounts", &kapi_serviceaccounts },
-	[INF_CNPS] = { "clusternetworkpolicies", &kapi_clusternetworkpolicies },
-	[INF_HEPS] = { "hostendpoints", &kapi_hostendpoints },
-};
 
 /* The informers whose objects reach the managers as they are. */
-static const enum inf_kind objs_inf[_FELIX_OBJS_MAX] = {
-	[FELIX_OBJS_NODES] = INF_NODES,
-	[FELIX_OBJS_BGPCONFIGS] = INF_BGPCONFIGS,
-	[FELIX_OBJS_BGPPEERS] = INF_BGPPEERS,
-	[FELIX_OBJS_BGPFILTERS] = INF_BGPFILTERS,
-	[FELIX_OBJS_SERVICES] = INF_SERVICES,
-	[FELIX_OBJS_ENDPOINTSLICES] = INF_ENDPOINTSLICES,
-	[FELIX_OBJS_SECRETS] = INF_SECRETS,
-	[FELIX_OBJS_IPPOOLS] = INF_IPPOOLS,
+static const enum sync_kind objs_inf[_FELIX_OBJS_MAX] = {
+	[FELIX_OBJS_NODES] = SYNC_NODES,
+	[FELIX_OBJS_BGPCONFIGS] = SYNC_BGPCONFIGS,
+	[FELIX_OBJS_BGPPEERS] = SYNC_BGPPEERS,
+	[FELIX_OBJS_BGPFILTERS] = SYNC_BGPFILTERS,
+	[FELIX_OBJS_SERVICES] = SYNC_SERVICES,
+	[FELIX_OBJS_ENDPOINTSLICES] = SYNC_ENDPOINTSLICES,
+	[FELIX_OBJS_SECRETS] = SYNC_SECRETS,
+	[FELIX_OBJS_IPPOOLS] = SYNC_IPPOOLS,
 };
 
 /* Errors the agent itself counts; the managers count theirs. */
@@ -132,7 +79,7 @@ static const double apply_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 
 struct inf_ctx {
 	struct felix_agent *a;
-	enum inf_kind kind;
+	enum sync_kind kind;
 	json_t *invalid; /* rejected objects: name (ns/name) -> why */
 	uint64_t gen;	 /* bumped by every event */
 };
@@ -142,8 +89,8 @@ struct felix_agent {
 	const struct felix_config *cfg; /* borrowed */
 	struct evloop *loop;		/* borrowed */
 	struct kapi *k;
-	struct kinformer *inf[_INF_MAX];
-	struct inf_ctx ctx[_INF_MAX];
+	struct kinformer *inf[_SYNC_KIND_MAX];
+	struct inf_ctx ctx[_SYNC_KIND_MAX];
 	enum felix_sync_state state;
 
 	struct policy_model *model;	/* fed by the pod/namespace/policy informers */
@@ -288,7 +235,7 @@ static bool note_rejected(struct inf_ctx *c, const json_t *obj, const char *why)
 	obj_key(obj, key, sizeof(key));
 	if (!why) {
 		if (json_object_del(c->invalid, key) == 0)
-			log_info("%s '%s' is valid again", inf_table[c->kind].name, key);
+			log_info("%s '%s' is valid again", sync_kind_to_string(c->kind), key);
 		return false;
 	}
 	c->a->errors[ERR_INPUT]++;
@@ -443,11 +390,11 @@ static void pools_reload(struct felix_agent *a)
 	json_t *obj;
 	const char *key;
 
-	json_object_foreach((json_t *)kinformer_cache(a->inf[INF_IPPOOLS]), key, obj) {
+	json_object_foreach((json_t *)kinformer_cache(a->inf[SYNC_IPPOOLS]), key, obj) {
 		struct ipam_pool p = {};
 		struct ipam_pool *v;
 
-		if (json_object_get(a->ctx[INF_IPPOOLS].invalid, key) ||
+		if (json_object_get(a->ctx[SYNC_IPPOOLS].invalid, key) ||
 		    ipam_pool_from_json(obj, &p, NULL) < 0)
 			continue;
 		v = realloc(pools.items, (pools.n + 1) * sizeof(*v));
@@ -493,7 +440,7 @@ static void model_set_netpol(struct inf_ctx *c, json_t *obj)
  * field calico-c does not implement) denies what reaches it, at its place. */
 static void model_set_calico_policy(struct inf_ctx *c, json_t *obj)
 {
-	enum policy_kind kind = c->kind == INF_GLOBAL_NETPOLS ? POLICY_KIND_GLOBAL
+	enum policy_kind kind = c->kind == SYNC_GLOBAL_NETPOLS ? POLICY_KIND_GLOBAL
 							       : POLICY_KIND_CALICO;
 	struct felix_agent *a = c->a;
 	_cleanup_free_ char *err = NULL;
@@ -560,9 +507,9 @@ static void model_set_hep(struct inf_ctx *c, json_t *obj)
 		log_error_errno(r, "Failed to add a HostEndpoint to the model: %m");
 }
 
-static void calico_policy_key(enum inf_kind k, const json_t *obj, char *buf, size_t size)
+static void calico_policy_key(enum sync_kind k, const json_t *obj, char *buf, size_t size)
 {
-	if (k == INF_GLOBAL_NETPOLS)
+	if (k == SYNC_GLOBAL_NETPOLS)
 		snprintf(buf, size, "gnp:%s", kapi_obj_name(obj) ?: "");
 	else
 		snprintf(buf, size, "np:%s/%s", kapi_obj_namespace(obj) ?: "default",
@@ -580,11 +527,11 @@ static void model_set_calico_obj(struct inf_ctx *c, json_t *obj)
 	struct policy_sa *sa = NULL;
 	int r;
 
-	if (c->kind == INF_TIERS) {
+	if (c->kind == SYNC_TIERS) {
 		r = policy_tier_from_json(obj, &t, &err);
 		if (r == 0)
 			r = policy_model_set_tier(c->a->model, t);
-	} else if (c->kind == INF_SERVICEACCOUNTS) {
+	} else if (c->kind == SYNC_SERVICEACCOUNTS) {
 		r = policy_sa_from_json(obj, &sa, &err);
 		if (r == 0)
 			r = policy_model_set_sa(c->a->model, sa);
@@ -594,7 +541,7 @@ static void model_set_calico_obj(struct inf_ctx *c, json_t *obj)
 			r = policy_model_set_netset(c->a->model, s);
 	}
 	if (note_rejected(c, obj, r == -EINVAL ? err ?: "invalid" : NULL))
-		log_warning("Ignoring invalid %s '%s': %s", inf_table[c->kind].name,
+		log_warning("Ignoring invalid %s '%s': %s", sync_kind_to_string(c->kind),
 			    kapi_obj_name(obj) ?: "", err ?: "invalid");
 	if (r < 0 && r != -EINVAL)
 		log_error_errno(r, "Failed to add to the policy model: %m");
@@ -606,36 +553,36 @@ static void model_del_calico_obj(struct inf_ctx *c, const char *ns, const char *
 	char key[600];
 
 	switch (c->kind) {
-	case INF_CALICO_NETPOLS:
-	case INF_GLOBAL_NETPOLS:
+	case SYNC_CALICO_NETPOLS:
+	case SYNC_GLOBAL_NETPOLS:
 		calico_policy_key(c->kind, obj, key, sizeof(key));
 		(void)policy_model_del_policy(c->a->model, key);
 		break;
-	case INF_CNPS:
+	case SYNC_CNPS:
 		snprintf(key, sizeof(key), "cnp:%s", name);
 		(void)policy_model_del_policy(c->a->model, key);
 		break;
-	case INF_TIERS:
+	case SYNC_TIERS:
 		(void)policy_model_del_tier(c->a->model, name);
 		break;
-	case INF_SERVICEACCOUNTS:
+	case SYNC_SERVICEACCOUNTS:
 		(void)policy_model_del_sa(c->a->model, ns, name);
 		break;
-	case INF_HEPS:
+	case SYNC_HEPS:
 		(void)policy_model_del_hep(c->a->model, name);
 		break;
 	default:
 		(void)policy_model_del_netset(c->a->model,
-					      c->kind == INF_NETSETS ? ns : NULL, name);
+					      c->kind == SYNC_NETSETS ? ns : NULL, name);
 		break;
 	}
 }
 
-static bool is_calico_policy_obj(enum inf_kind k)
+static bool is_calico_policy_obj(enum sync_kind k)
 {
-	return k == INF_CALICO_NETPOLS || k == INF_GLOBAL_NETPOLS || k == INF_TIERS ||
-	       k == INF_NETSETS || k == INF_GLOBAL_NETSETS || k == INF_SERVICEACCOUNTS ||
-	       k == INF_CNPS || k == INF_HEPS;
+	return k == SYNC_CALICO_NETPOLS || k == SYNC_GLOBAL_NETPOLS || k == SYNC_TIERS ||
+	       k == SYNC_NETSETS || k == SYNC_GLOBAL_NETSETS || k == SYNC_SERVICEACCOUNTS ||
+	       k == SYNC_CNPS || k == SYNC_HEPS;
 }
 
 static void model_set_ns(struct inf_ctx *c, json_t *obj)
@@ -654,10 +601,10 @@ static void model_set_ns(struct inf_ctx *c, json_t *obj)
 
 /* Our CRD kinds: an object failing the validation calicoctl-c applies
  * (lib/crdvalid.h + IPAM's rules) is ignored, with one warning per change. */
-static bool is_crd(enum inf_kind k)
+static bool is_crd(enum sync_kind k)
 {
-	return k == INF_IPPOOLS || k == INF_AFFINITIES || k == INF_BGPCONFIGS ||
-	       k == INF_BGPPEERS || k == INF_FELIXCONFIGS;
+	return k == SYNC_IPPOOLS || k == SYNC_AFFINITIES || k == SYNC_BGPCONFIGS ||
+	       k == SYNC_BGPPEERS || k == SYNC_FELIXCONFIGS;
 }
 
 static void validate(struct inf_ctx *c, json_t *obj)
@@ -665,13 +612,13 @@ static void validate(struct inf_ctx *c, json_t *obj)
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	r = crdvalid_check(inf_table[c->kind].name, obj, &ipam_crdvalid_ops, &err);
+	r = crdvalid_check(sync_kind_to_string(c->kind), obj, &ipam_crdvalid_ops, &err);
 	if (note_rejected(c, obj, r == -EINVAL ? err ?: "invalid" : NULL))
 		log_warning("Ignoring invalid object: %s", err ?: kapi_obj_name(obj) ?: "");
 }
 
 /* The informer's object, or NULL when it is invalid. */
-static json_t *valid_get(struct felix_agent *a, enum inf_kind k, const char *name)
+static json_t *valid_get(struct felix_agent *a, enum sync_kind k, const char *name)
 {
 	if (json_object_get(a->ctx[k].invalid, name))
 		return NULL;
@@ -694,8 +641,8 @@ static void update_runtime(struct felix_agent *a)
 
 	if (asprintf(&node_key, "node.%s", a->cfg->nodename) < 0)
 		return;
-	g = json_object_get(valid_get(a, INF_FELIXCONFIGS, "default"), "spec");
-	n = json_object_get(valid_get(a, INF_FELIXCONFIGS, node_key), "spec");
+	g = json_object_get(valid_get(a, SYNC_FELIXCONFIGS, "default"), "spec");
+	n = json_object_get(valid_get(a, SYNC_FELIXCONFIGS, node_key), "spec");
 	if (felix_config_runtime(a->cfg, g, n, &rt, &err) == -EINVAL) {
 		a->errors[ERR_INPUT]++;
 		log_warning("Ignoring a setting: %s", err);
@@ -726,7 +673,7 @@ static void update_runtime(struct felix_agent *a)
 /* Services and pools are LoadBalancer IPAM's inputs (worker.h). */
 static void kick_lb(const struct inf_ctx *c)
 {
-	if ((c->kind == INF_SERVICES || c->kind == INF_IPPOOLS) && c->a->worker)
+	if ((c->kind == SYNC_SERVICES || c->kind == SYNC_IPPOOLS) && c->a->worker)
 		felix_worker_kick_lb(c->a->worker);
 }
 
@@ -738,27 +685,27 @@ static void on_set(struct kinformer *inf, json_t *obj, void *userdata)
 	c->gen++;
 	if (is_crd(c->kind))
 		validate(c, obj);
-	if (c->kind == INF_FELIXCONFIGS) {
+	if (c->kind == SYNC_FELIXCONFIGS) {
 		update_runtime(c->a);
 		return;
 	}
-	if (c->kind == INF_PODS)
+	if (c->kind == SYNC_PODS)
 		model_set_pod(c, obj);
-	else if (c->kind == INF_NETPOLS)
+	else if (c->kind == SYNC_NETPOLS)
 		model_set_netpol(c, obj);
-	else if (c->kind == INF_NAMESPACES)
+	else if (c->kind == SYNC_NAMESPACES)
 		model_set_ns(c, obj);
-	else if (c->kind == INF_CALICO_NETPOLS || c->kind == INF_GLOBAL_NETPOLS)
+	else if (c->kind == SYNC_CALICO_NETPOLS || c->kind == SYNC_GLOBAL_NETPOLS)
 		model_set_calico_policy(c, obj);
-	else if (c->kind == INF_CNPS)
+	else if (c->kind == SYNC_CNPS)
 		model_set_cnp(c, obj);
-	else if (c->kind == INF_HEPS)
+	else if (c->kind == SYNC_HEPS)
 		model_set_hep(c, obj);
 	else if (is_calico_policy_obj(c->kind))
 		model_set_calico_obj(c, obj);
-	else if (c->kind == INF_BLOCKS)
+	else if (c->kind == SYNC_BLOCKS)
 		owners_set_block(c->a, obj);
-	else if (c->kind == INF_IPPOOLS)
+	else if (c->kind == SYNC_IPPOOLS)
 		pools_reload(c->a);
 	kick_lb(c);
 	schedule(c->a);
@@ -780,11 +727,11 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 	c->gen++;
 	obj_key(obj, key, sizeof(key));
 	(void)json_object_del(c->invalid, key);
-	if (c->kind == INF_FELIXCONFIGS) {
+	if (c->kind == SYNC_FELIXCONFIGS) {
 		update_runtime(c->a);
 		return;
 	}
-	if (c->kind == INF_PODS) {
+	if (c->kind == SYNC_PODS) {
 		uint64_t gen0 = c->a->model->generation;
 		struct policy_pod *old = policy_model_del_pod(c->a->model, ns, name);
 
@@ -792,15 +739,15 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 			pod_changed(c->a, gen0, old, NULL);
 		policy_pod_free(old);
 	}
-	else if (c->kind == INF_NETPOLS)
+	else if (c->kind == SYNC_NETPOLS)
 		(void)policy_model_del_netpol(c->a->model, ns, name);
-	else if (c->kind == INF_NAMESPACES)
+	else if (c->kind == SYNC_NAMESPACES)
 		(void)policy_model_del_namespace(c->a->model, name);
 	else if (is_calico_policy_obj(c->kind))
 		model_del_calico_obj(c, ns, name, obj);
-	else if (c->kind == INF_BLOCKS)
+	else if (c->kind == SYNC_BLOCKS)
 		owners_del_block(c->a, name);
-	else if (c->kind == INF_IPPOOLS)
+	else if (c->kind == SYNC_IPPOOLS)
 		pools_reload(c->a);
 	kick_lb(c);
 	schedule(c->a);
@@ -808,7 +755,7 @@ static void on_delete(struct kinformer *inf, json_t *obj, void *userdata)
 
 static bool all_synced(const struct felix_agent *a)
 {
-	for (int i = 0; i < _INF_MAX; i++)
+	for (int i = 0; i < _SYNC_KIND_MAX; i++)
 		if (!kinformer_is_synced(a->inf[i]))
 			return false;
 	return true;
@@ -818,7 +765,7 @@ static void on_synced(struct kinformer *inf, void *userdata)
 {
 	struct inf_ctx *c = userdata;
 
-	log_debug("Informer '%s' synced: %zu objects", inf_table[c->kind].name,
+	log_debug("Informer '%s' synced: %zu objects", sync_kind_to_string(c->kind),
 		  kinformer_size(inf));
 	if (c->a->state == FELIX_SYNC_WAITING && all_synced(c->a)) {
 		set_state(c->a, FELIX_SYNC_SYNCED);
@@ -833,7 +780,7 @@ static void on_error(struct kinformer *inf, int error, const char *message, void
 	(void)inf;
 	c->a->errors[ERR_API]++;
 	/* The informer retries with backoff; one line per failure is enough. */
-	log_warning_errno(error, "Watch of %s failed (retrying): %s", inf_table[c->kind].name,
+	log_warning_errno(error, "Watch of %s failed (retrying): %s", sync_kind_to_string(c->kind),
 			  message && *message ? message : strerror(-error));
 }
 
@@ -900,8 +847,8 @@ static int build_desired(struct felix_agent *a)
 {
 	struct felix_desired_input in = {
 		.node = a->cfg->nodename,
-		.affinities = kinformer_cache(a->inf[INF_AFFINITIES]),
-		.affinities_invalid = a->ctx[INF_AFFINITIES].invalid,
+		.affinities = kinformer_cache(a->inf[SYNC_AFFINITIES]),
+		.affinities_invalid = a->ctx[SYNC_AFFINITIES].invalid,
 		.model = a->model,
 	};
 	struct felix_desired d;
@@ -1062,19 +1009,19 @@ static void write_informers(const struct felix_agent *a, struct metrics_buf *b)
 {
 	size_t lists = 0;
 
-	for (int i = 0; i < _INF_MAX; i++)
+	for (int i = 0; i < _SYNC_KIND_MAX; i++)
 		lists += kinformer_lists(a->inf[i]);
 	counter(b, "felix_resyncs_started",
 		"Number of times Felix has started resyncing with the datastore.", (double)lists);
 	metrics_header(b, "felix_c_informer_objects", "gauge", "Objects in each watch cache.");
-	for (int i = 0; i < _INF_MAX; i++) {
-		const char *l[2] = { "resource", inf_table[i].name };
+	for (int i = 0; i < _SYNC_KIND_MAX; i++) {
+		const char *l[2] = { "resource", sync_kind_to_string(i) };
 		metrics_sample(b, "felix_c_informer_objects", l, 1, kinformer_size(a->inf[i]));
 	}
 	metrics_header(b, "felix_c_informer_lists_total", "counter",
 		       "Complete LISTs per resource (1 + relists).");
-	for (int i = 0; i < _INF_MAX; i++) {
-		const char *l[2] = { "resource", inf_table[i].name };
+	for (int i = 0; i < _SYNC_KIND_MAX; i++) {
+		const char *l[2] = { "resource", sync_kind_to_string(i) };
 		metrics_sample(b, "felix_c_informer_lists_total", l, 1, kinformer_lists(a->inf[i]));
 	}
 }
@@ -1139,14 +1086,14 @@ static void write_calico_gauges(const struct felix_agent *a, struct metrics_buf 
 	gauge(b, "felix_active_local_endpoints", "Number of active endpoints on this host.",
 	      (double)a->desired.n_local);
 	gauge(b, "felix_cluster_num_hosts", "Total number of Calico hosts in the cluster.",
-	      (double)kinformer_size(a->inf[INF_NODES]));
+	      (double)kinformer_size(a->inf[SYNC_NODES]));
 	gauge(b, "felix_cluster_num_workload_endpoints",
 	      "Total number of workload endpoints cluster-wide.", (double)wep);
 	gauge(b, "felix_cluster_num_policies",
 	      "Total number of policies in the cluster (Kubernetes and Calico).",
 	      (double)a->model->netpols.n_items);
 	gauge(b, "felix_cluster_num_tiers", "Total number of Calico tiers in the cluster.",
-	      (double)kinformer_size(a->inf[INF_TIERS]));
+	      (double)kinformer_size(a->inf[SYNC_TIERS]));
 }
 
 /* Each manager's families, then those they share. */
@@ -1185,9 +1132,9 @@ static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
 	write_informers(a, b);
 	metrics_header(b, "felix_c_rejected_objects", "gauge",
 		       "Objects rejected as invalid or over a limit, by kind (fail closed).");
-	for (int i = 0; i < _INF_MAX; i++)
+	for (int i = 0; i < _SYNC_KIND_MAX; i++)
 		metrics_sample(b, "felix_c_rejected_objects",
-			       (const char *[]){ "kind", inf_table[i].name }, 1,
+			       (const char *[]){ "kind", sync_kind_to_string(i) }, 1,
 			       (double)json_object_size(a->ctx[i].invalid));
 	write_calico_gauges(a, b);
 	gauge(b, "felix_c_pods", "Pods in the model (all nodes).", (double)a->model->pods.n_items);
@@ -1220,22 +1167,22 @@ static int metrics_handler(const char *path, struct metrics_buf *body, const cha
  * keys only: the policy model is the pods' and policies' copy, the owner
  * index the blocks'. (1,000 NetworkPolicies cached as JSON took ~8 MB.)
  * Namespaces stay whole: the CNI service reads them (cni_read_kinds). */
-static bool is_keys_only(enum inf_kind k)
+static bool is_keys_only(enum sync_kind k)
 {
-	return k == INF_PODS || k == INF_BLOCKS || k == INF_NETPOLS || is_calico_policy_obj(k);
+	return k == SYNC_PODS || k == SYNC_BLOCKS || k == SYNC_NETPOLS || is_calico_policy_obj(k);
 }
 
 static int start_informers(struct felix_agent *a)
 {
 	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000 };
 
-	for (int i = 0; i < _INF_MAX; i++) {
+	for (int i = 0; i < _SYNC_KIND_MAX; i++) {
 		o.cache_keys_only = is_keys_only(i);
-		o.transform = i == INF_PODS ? podtrim_pod : o.cache_keys_only ? NULL : podtrim_managed_fields;
+		o.transform = i == SYNC_PODS ? podtrim_pod : o.cache_keys_only ? NULL : podtrim_managed_fields;
 		/* A block is ~15 KB of JSON: fewer per LIST page, a lower peak. */
-		o.page_size = i == INF_BLOCKS ? 50 : 0;
-		const char *ns = i == INF_SECRETS ? a->cfg->secrets_namespace : NULL;
-		_cleanup_free_ char *path = kapi_path(inf_table[i].res, ns, NULL, NULL);
+		o.page_size = i == SYNC_BLOCKS ? 50 : 0;
+		const char *ns = i == SYNC_SECRETS ? a->cfg->secrets_namespace : NULL;
+		_cleanup_free_ char *path = kapi_path(sync_kind_resource(i), ns, NULL, NULL);
 		int r;
 
 		if (!path)
@@ -1245,7 +1192,7 @@ static int start_informers(struct felix_agent *a)
 			return -ENOMEM;
 		r = kinformer_new(a->k, a->loop, path, &o, &inf_ops, &a->ctx[i], &a->inf[i]);
 		if (r < 0)
-			return log_error_errno(r, "Failed to watch %s: %m", inf_table[i].name);
+			return log_error_errno(r, "Failed to watch %s: %m", sync_kind_to_string(i));
 	}
 	return 0;
 }
@@ -1257,7 +1204,7 @@ static int start_informers(struct felix_agent *a)
  * cache does, so the service's threads read them here (kinformer_copy() is
  * thread-safe) and save a request each. Anything else, or an object our
  * informer has not seen, goes to the apiserver. */
-static const enum inf_kind cni_read_kinds[] = { INF_NAMESPACES, INF_IPPOOLS, INF_AFFINITIES };
+static const enum sync_kind cni_read_kinds[] = { SYNC_NAMESPACES, SYNC_IPPOOLS, SYNC_AFFINITIES };
 
 /* The informer of the collection @path; *@name: the rest ("" for the
  * collection itself). NULL: none of ours. */
@@ -1265,8 +1212,8 @@ static struct kinformer *cni_read_informer(struct felix_agent *a, const char *pa
 					   const char **name)
 {
 	for (size_t i = 0; i < ELEMENTSOF(cni_read_kinds); i++) {
-		enum inf_kind k = cni_read_kinds[i];
-		_cleanup_free_ char *coll = kapi_path(inf_table[k].res, NULL, NULL, NULL);
+		enum sync_kind k = cni_read_kinds[i];
+		_cleanup_free_ char *coll = kapi_path(sync_kind_resource(k), NULL, NULL, NULL);
 		size_t n = coll ? strlen(coll) : 0;
 
 		if (n && strncmp(path, coll, n) == 0 && (path[n] == '\0' || path[n] == '/')) {
@@ -1434,7 +1381,7 @@ int felix_agent_new(const struct felix_config *cfg, const struct kapi_config *kc
 		return r;
 	}
 	log_info("felix-c for node '%s': watching %d resources; dataplane untouched until synced",
-		 cfg->nodename, _INF_MAX);
+		 cfg->nodename, _SYNC_KIND_MAX);
 	*ret = a;
 	return 0;
 }
@@ -1445,7 +1392,7 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 		return NULL;
 	a->cnisvc = felix_cnisvc_stop(a->cnisvc);
 	a->worker = felix_worker_stop(a->worker);
-	for (int i = 0; i < _INF_MAX; i++) {
+	for (int i = 0; i < _SYNC_KIND_MAX; i++) {
 		a->inf[i] = kinformer_free(a->inf[i]);
 		json_decref(a->ctx[i].invalid);
 	}

@@ -3,7 +3,7 @@
 
 #include "bird-config/birdctl.h"
 #include "felix-c/bgpready.h"
-#include "felix-c/metrics.h"
+#include "metrics.h"
 
 static bool is_peer(const struct birdctl_proto *p)
 {

@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#include "felix-c/metrics.h"
+#include "metrics.h"
 #include "prefix.h"
 
 struct policy_model;

@@ -15,6 +15,5 @@ test_routemgr_LIBS := felix-c policy
 test_policymgr_LIBS := felix-c policy
 test_birdmgr_LIBS := felix-c policy bird-config
 test_hollow_LIBS := felix-c policy bird-config ipam
-test_podtrim_LIBS := felix-c policy
 # config.o parses the policy settings with policy/compile.h.
 test_config_LIBS := felix-c policy

@@ -17,6 +17,14 @@
  * last page is in. A consumer building its own model from a big LIST then
  * never holds the whole LIST, and its model is not scattered among the
  * LIST's freed pages (felix-c's RSS after a restart).
+ *
+ * Fed (kinformer_pause(), or kinformer_opts.fed from the start): no LIST or
+ * watch; a caller feeds a snapshot page by page and then events (felix-c's
+ * typha-c client). A snapshot is a LIST by other means: it goes through
+ * the same pending map and diff, so switching source (typha-c -> apiserver
+ * with kinformer_resume(), or back) tells the consumer exactly what changed.
+ *
+ *   any --(pause)--> FED --(resume)--> LISTING
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,6 +50,7 @@ enum informer_state {
 	INFORMER_LISTING,
 	INFORMER_WATCHING,
 	INFORMER_RETRY,
+	INFORMER_FED,
 };
 
 /* Owner: the caller of kinformer_new(). */
@@ -65,6 +74,8 @@ struct kinformer {
 	unsigned backoff_ms;
 	unsigned lists;
 	bool synced;
+	bool feeding;			/* FED: a snapshot is coming in (pending) */
+	int feed_error;			/* FED: why the last feed failed, 0: it did not */
 };
 
 static int key_of(const char *ns, const char *name, char *buf, size_t size)
@@ -287,10 +298,10 @@ static int start_watch(struct kinformer *inf)
 	return kapi_watch_start(inf->k, inf->loop, inf->path, &wo, &watch_ops, inf, &inf->watch);
 }
 
-static void list_complete(struct kinformer *inf)
+/* The pending map becomes the cache; the difference goes out. */
+static void commit_list(struct kinformer *inf)
 {
 	json_t *old = inf->cache;
-	int r;
 
 	pthread_mutex_lock(&inf->lock);
 	inf->cache = inf->pending;
@@ -299,17 +310,29 @@ static void list_complete(struct kinformer *inf)
 	inf->pending = NULL;
 	inf->lists++;
 	inf->backoff_ms = 0;
-	inf->state = INFORMER_WATCHING;
 	emit_diff(inf, old);
 	json_decref(old);
-	r = start_watch(inf);
-	if (r < 0)
-		list_retry(inf, r, "cannot start the watch");
+}
+
+static void announce_synced(struct kinformer *inf)
+{
 	if (!inf->synced) {
 		inf->synced = true;
 		if (inf->ops->on_synced)
 			inf->ops->on_synced(inf, inf->userdata);
 	}
+}
+
+static void list_complete(struct kinformer *inf)
+{
+	int r;
+
+	inf->state = INFORMER_WATCHING;
+	commit_list(inf);
+	r = start_watch(inf);
+	if (r < 0)
+		list_retry(inf, r, "cannot start the watch");
+	announce_synced(inf);
 }
 
 /* One LIST item of a keys-only cache (see the top): the pending map gets
@@ -447,6 +470,12 @@ static void relist(struct kinformer *inf, const char *why)
 {
 	int r;
 
+	if (inf->state == INFORMER_FED) {
+		/* the feeder resyncs (a new snapshot) when told */
+		log_debug("kinformer: '%s': fed cache needs a new snapshot: %s", inf->path, why);
+		inf->feed_error = -ENOBUFS;
+		return;
+	}
 	log_debug("kinformer: '%s': relisting: %s", inf->path, why);
 	r = list_page(inf, NULL);
 	if (r < 0)
@@ -484,16 +513,11 @@ static void apply_upsert(struct kinformer *inf, const char *key, json_t *obj)
 	json_decref(prev);
 }
 
-static void watch_event(struct kapi_watch *w, enum kapi_event_type t, json_t *obj,
-			void *userdata)
+static void apply_event(struct kinformer *inf, enum kapi_event_type t, json_t *obj)
 {
-	struct kinformer *inf = userdata;
 	char key[512];
 	json_t *old;
 
-	(void)w;
-	if (inf->state != INFORMER_WATCHING)
-		return;
 	if (t == KAPI_EVENT_BOOKMARK || t == KAPI_EVENT_ERROR)
 		return; /* RV kept by the watch; errors come through watch_state */
 	if (obj_key(obj, key, sizeof(key)) < 0) {
@@ -518,6 +542,16 @@ static void watch_event(struct kapi_watch *w, enum kapi_event_type t, json_t *ob
 	pthread_mutex_unlock(&inf->lock);
 	if (inf->ops->on_delete)
 		inf->ops->on_delete(inf, obj, inf->userdata);
+}
+
+static void watch_event(struct kapi_watch *w, enum kapi_event_type t, json_t *obj,
+			void *userdata)
+{
+	struct kinformer *inf = userdata;
+
+	(void)w;
+	if (inf->state == INFORMER_WATCHING)
+		apply_event(inf, t, obj);
 }
 
 static void watch_state(struct kapi_watch *w, enum kapi_watch_state s, int error,
@@ -582,7 +616,8 @@ int kinformer_new(struct kapi *k, struct evloop *loop, const char *path,
 	r = evloop_timer_add(loop, on_retry, inf, &inf->retry);
 	if (r < 0)
 		return r;
-	r = list_page(inf, NULL);
+	inf->state = INFORMER_FED;
+	r = inf->o.fed ? 0 : list_page(inf, NULL);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(inf);
@@ -605,4 +640,84 @@ struct kinformer *kinformer_free(struct kinformer *inf)
 	pthread_mutex_destroy(&inf->lock);
 	free(inf);
 	return NULL;
+}
+
+bool kinformer_is_fed(const struct kinformer *inf)
+{
+	return inf->state == INFORMER_FED;
+}
+
+void kinformer_pause(struct kinformer *inf)
+{
+	if (inf->state == INFORMER_FED)
+		return;
+	inf->req = kapi_request_cancel(inf->req);
+	inf->watch = kapi_watch_free(inf->watch);
+	evloop_timer_disarm(inf->retry);
+	json_decref(inf->pending);
+	inf->pending = NULL;
+	inf->backoff_ms = 0;
+	inf->state = INFORMER_FED;
+	inf->feeding = false;
+}
+
+int kinformer_resume(struct kinformer *inf)
+{
+	int r;
+
+	if (inf->state != INFORMER_FED)
+		return 0;
+	inf->feeding = false;
+	r = list_page(inf, NULL);
+	if (r < 0)
+		list_retry(inf, r, "cannot start the LIST request");
+	return 0;
+}
+
+int kinformer_feed_page(struct kinformer *inf, json_t *items, bool last)
+{
+	json_auto_t *page = NULL;
+	int r;
+
+	if (inf->state != INFORMER_FED)
+		return -EBUSY;
+	if (!json_is_array(items))
+		return -EINVAL;
+	if (!inf->feeding) {
+		json_decref(inf->pending);
+		if (!(inf->pending = json_object()))
+			return -ENOMEM;
+		inf->feeding = true;
+	}
+	page = json_pack("{s:O}", "items", items);
+	r = page ? take_items(inf, page) : -ENOMEM;
+	if (r < 0) {
+		json_decref(inf->pending);
+		inf->pending = NULL;
+		inf->feeding = false;
+		return r;
+	}
+	if (last) {
+		inf->feeding = false;
+		commit_list(inf);
+		announce_synced(inf);
+	}
+	return 0;
+}
+
+int kinformer_feed_event(struct kinformer *inf, enum kapi_event_type t, json_t *obj)
+{
+	int r;
+
+	if (inf->state != INFORMER_FED || inf->feeding || !inf->synced)
+		return -EBUSY;
+	if (t != KAPI_EVENT_ADDED && t != KAPI_EVENT_MODIFIED && t != KAPI_EVENT_DELETED)
+		return -EINVAL;
+	if (!kapi_obj_name(obj))
+		return -EBADMSG;
+	inf->feed_error = 0;
+	apply_event(inf, t, obj);
+	r = inf->feed_error;
+	inf->feed_error = 0;
+	return r;
 }

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "kapi.h"
 
 struct evloop;
 struct kapi;
@@ -55,6 +56,8 @@ struct kinformer_opts {
 	 * resourceVersion. A LIST's adds and updates then come page by page,
 	 * its deletions (and on_synced) once the last page is in. */
 	bool cache_keys_only;
+	/* Start fed (see kinformer_pause()): no request until kinformer_resume(). */
+	bool fed;
 };
 
 /**
@@ -98,3 +101,41 @@ int kinformer_copy_matching(struct kinformer *inf, bool (*match)(const json_t *o
 unsigned kinformer_lists(const struct kinformer *inf);
 /* Watch reconnects (resumed without a relist). */
 unsigned kinformer_watch_reconnects(const struct kinformer *inf);
+
+/* ---- a fed informer: another source (typha-c) instead of the apiserver ----
+ * Snapshots and events go through the same cache, diff and callbacks as a
+ * LIST and a watch, so consumers cannot tell the sources apart, and a
+ * switch of source emits exactly the changes between the two views. */
+
+/* Stops the LIST and watch; the cache and synced state stay. */
+void kinformer_pause(struct kinformer *inf);
+/* Back to the apiserver: a LIST (diffed against the cache), then a watch.
+ * Return: 0 (a failed LIST is retried as usual). */
+int kinformer_resume(struct kinformer *inf);
+bool kinformer_is_fed(const struct kinformer *inf);
+
+/**
+ * kinformer_feed_page - one page of a snapshot (a LIST by other means)
+ * @inf: a fed informer
+ * @items: array of whole objects with kind and apiVersion (borrowed)
+ * @last: the snapshot is complete: the cache switches to it, the difference
+ *   goes to the callbacks (with keys_only, adds and updates page by page)
+ *   and on_synced runs the first time
+ *
+ * Return: 0; -EBUSY (not fed); -EINVAL (@items not an array); -EBADMSG (an
+ *   item without a name); -ENOBUFS (more than max_objects); -ENOMEM. On an
+ *   error the snapshot in progress is dropped (the cache is unchanged).
+ */
+int kinformer_feed_page(struct kinformer *inf, json_t *items, bool last);
+
+/**
+ * kinformer_feed_event - one change after a complete snapshot
+ * @inf: a fed informer
+ * @t: ADDED, MODIFIED or DELETED
+ * @obj: the object (borrowed)
+ *
+ * Return: 0; -EBUSY (not fed, or no complete snapshot yet, or one in
+ *   progress); -EINVAL (other event types); -EBADMSG (no name); -ENOBUFS
+ *   (the cache could not take it: feed a new snapshot).
+ */
+int kinformer_feed_event(struct kinformer *inf, enum kapi_event_type t, json_t *obj);

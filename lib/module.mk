@@ -5,3 +5,4 @@ lib_SRCS := $(wildcard lib/*.c)
 $(BUILD)/tests/unit/lib/test_tlscache: LDLIBS += -lssl
 # test_array injects realloc failures at the libc seam.
 test_array_LDFLAGS := -Wl,--wrap=realloc
+test_podtrim_LIBS := policy

@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "felix-c/httpd.h"
+#include "httpd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -15,7 +15,7 @@
 
 #include "bird-config/birdctl.h"
 #include "felix-c/bgpready.h"
-#include "felix-c/metrics.h"
+#include "metrics.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

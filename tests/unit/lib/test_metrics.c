@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "felix-c/metrics.h"
+#include "metrics.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
-#include "felix-c/podtrim.h"
+#include "podtrim.h"
 #include "labelsel.h"
 #include "policy/model.h"
 

@@ -1,4 +1,4 @@
-/* Prometheus text exposition (format 0.0.4) for felix-c: a growable text
+/* Prometheus text exposition (format 0.0.4) for felix-c and typha-c: a growable text
  * buffer, samples with escaped labels, and fixed-bucket histograms. The
  * agent owns the values; this module only formats them.
  */

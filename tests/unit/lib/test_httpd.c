@@ -20,8 +20,8 @@
 #include <cmocka.h>
 
 #include "evloop.h"
-#include "felix-c/httpd.h"
-#include "felix-c/metrics.h"
+#include "httpd.h"
+#include "metrics.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -2,7 +2,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
-#include "felix-c/podtrim.h"
+#include "podtrim.h"
 
 static json_t *trim_ports(json_t *containers)
 {

@@ -28,8 +28,8 @@
 
 #include "cleanup.h"
 #include "evloop.h"
-#include "felix-c/httpd.h"
-#include "felix-c/metrics.h"
+#include "httpd.h"
+#include "metrics.h"
 #include "log.h"
 
 struct httpd_conn {

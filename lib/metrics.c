@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "array.h"
-#include "felix-c/metrics.h"
+#include "metrics.h"
 
 void metrics_buf_done(struct metrics_buf *b)
 {
