@@ -11,7 +11,8 @@ BUILD ?= build
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 CC := gcc
-PKGS := libmnl libnftnl yaml-0.1 libcurl jansson libcrypto
+# libssl: lib/tlscache.c and lib/tlsconn.c use OpenSSL (libcurl's TLS) directly.
+PKGS := libmnl libnftnl yaml-0.1 libcurl jansson libssl libcrypto
 OPTFLAGS ?= -O2 -g
 SANFLAGS ?=
 # pkg-config runs when a recipe first needs its answer, not when this file is

@@ -14,14 +14,12 @@ calico-c_SRCS := cni-plugin/main.c
 calico-c_LIBS := cni-plugin cni-felix lib
 # cni-direct: k8s.h over the apiserver (lib/cnipod.c, which felix-c serves
 # calico-c with), with TLS session resumption across the plugin processes
-# (lib/tlscache.c, which uses libssl, libcurl's OpenSSL, directly: whatever
-# links it adds -lssl).
+# (lib/tlscache.c, which uses libssl, libcurl's OpenSSL, directly).
 COMPONENTS += cni-direct
 cni-direct_SRCS := cni-plugin/k8s.c
 PROGRAMS += calico-c-direct
 calico-c-direct_SRCS := cni-plugin/main.c
 calico-c-direct_LIBS := cni-plugin cni-direct lib
-$(BUILD)/bin/calico-c-direct: LDLIBS += -lssl
 # calico-c-install-cni: puts the plugin, its network config and kubeconfig
 # onto a node (the DaemonSet's init container). cni-install holds everything
 # but main() so tests/unit/cni-plugin/test_install_cni links it.

@@ -39,6 +39,7 @@
 #include "podtrim.h"
 #include "felix-c/policymgr.h"
 #include "felix-c/routemgr.h"
+#include "felix-c/typhaclient.h"
 #include "felix-c/worker.h"
 #include "ipam/block.h"
 #include "ipam/ipam.h"
@@ -90,6 +91,7 @@ struct felix_agent {
 	struct evloop *loop;		/* borrowed */
 	struct kapi *k;
 	struct kinformer *inf[_SYNC_KIND_MAX];
+	struct felix_typha *typha;	/* NULL: no TyphaAddr, the informers watch */
 	struct inf_ctx ctx[_SYNC_KIND_MAX];
 	enum felix_sync_state state;
 
@@ -1145,6 +1147,15 @@ static void write_metrics(const struct felix_agent *a, struct metrics_buf *b)
 			"Hollow node: route operations and nftables batches planned, not sent.",
 			(double)felix_hollow_writes(a->hollow));
 	counter(b, "felix_c_resyncs_total", "Periodic resyncs.", a->resyncs);
+	if (a->typha) {
+		gauge(b, "felix_c_typha_streaming", "1 while the informers are fed by typha-c.",
+		      felix_typha_get_state(a->typha) == FELIX_TYPHA_STREAMING);
+		counter(b, "felix_c_typha_snapshots_total", "Complete snapshots from typha-c.",
+			(double)felix_typha_snapshots(a->typha));
+		counter(b, "felix_c_typha_fallbacks_total",
+			"Switches from typha-c to watching the apiserver directly.",
+			(double)felix_typha_fallbacks(a->typha));
+	}
 	write_worker(a, b);
 	write_cnisvc(a, b);
 }
@@ -1174,7 +1185,10 @@ static bool is_keys_only(enum sync_kind k)
 
 static int start_informers(struct felix_agent *a)
 {
-	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000 };
+	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000,
+				    .fed = *a->cfg->typha_addr != '\0' };
+	_cleanup_free_ char *err = NULL;
+	int r;
 
 	for (int i = 0; i < _SYNC_KIND_MAX; i++) {
 		o.cache_keys_only = is_keys_only(i);
@@ -1183,7 +1197,6 @@ static int start_informers(struct felix_agent *a)
 		o.page_size = i == SYNC_BLOCKS ? 50 : 0;
 		const char *ns = i == SYNC_SECRETS ? a->cfg->secrets_namespace : NULL;
 		_cleanup_free_ char *path = kapi_path(sync_kind_resource(i), ns, NULL, NULL);
-		int r;
 
 		if (!path)
 			return -ENOMEM;
@@ -1194,6 +1207,14 @@ static int start_informers(struct felix_agent *a)
 		if (r < 0)
 			return log_error_errno(r, "Failed to watch %s: %m", sync_kind_to_string(i));
 	}
+	if (!o.fed)
+		return 0;
+	r = felix_typha_new(a->loop, a->cfg, a->inf, &a->typha, &err);
+	if (r < 0)
+		return log_error_errno(r, "Cannot use typha-c at '%s': %s", a->cfg->typha_addr,
+				       err ?: "%m");
+	log_info("Syncing through typha-c at %s (the apiserver directly when it is not "
+		 "reachable)", a->cfg->typha_addr);
 	return 0;
 }
 
@@ -1392,6 +1413,7 @@ struct felix_agent *felix_agent_free(struct felix_agent *a)
 		return NULL;
 	a->cnisvc = felix_cnisvc_stop(a->cnisvc);
 	a->worker = felix_worker_stop(a->worker);
+	a->typha = felix_typha_free(a->typha);
 	for (int i = 0; i < _SYNC_KIND_MAX; i++) {
 		a->inf[i] = kinformer_free(a->inf[i]);
 		json_decref(a->ctx[i].invalid);

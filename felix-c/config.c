@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "errmsg.h"
 #include "felix-c/autodetect.h"
 #include "felix-c/config.h"
+#include "felix-c/typhaclient.h"
 #include "ipam/cnicmd.h"
 #include "policy/failsafe.h"
 #include "prefix.h"
@@ -132,9 +134,17 @@ static const struct setting settings[] = {
 	{ "LeaseName", {}, SET_STRING, OFF(lease_name), "calico-c-ipam-gc", 0, 0 },
 	{ "LeaseDuration", {}, SET_UINT, OFF(lease_duration_s), "15", 3, 3600 },
 	{ "Hollow", {}, SET_BOOL, OFF(hollow), "false", 0, 0 },
+	{ "TyphaAddr", {}, SET_STRING, OFF(typha_addr), "", 0, 0 },
+	{ "TyphaCAFile", {}, SET_STRING, OFF(typha_ca_file), "", 0, 0 },
+	{ "TyphaCertFile", {}, SET_STRING, OFF(typha_cert_file), "", 0, 0 },
+	{ "TyphaKeyFile", {}, SET_STRING, OFF(typha_key_file), "", 0, 0 },
+	{ "TyphaCN", {}, SET_STRING, OFF(typha_cn), "", 0, 0 },
+	{ "TyphaReadTimeout", {}, SET_DURATION_MS, OFF(typha_read_timeout_ms), "30s", 0, 0 },
+	{ "TyphaReconnectInterval", {}, SET_DURATION_MS, OFF(typha_reconnect_ms), "10s", 0, 0 },
 };
 
-_Static_assert(ELEMENTSOF(settings) <= 64, "felix_config.user_set has 64 bits");
+_Static_assert(ELEMENTSOF(settings) <= 64 * ELEMENTSOF(((struct felix_config *)0)->user_set),
+	       "felix_config.user_set is too small");
 
 int felix_parse_bool(const char *s, bool *ret)
 {
@@ -345,7 +355,7 @@ static int apply_or_explain(const struct setting *s, const char *v, const char *
 	int r = setting_apply(s, v, c);
 
 	if (r == 0 && strcmp(source, "default") != 0)
-		c->user_set |= UINT64_C(1) << (s - settings);
+		c->user_set[(s - settings) / 64] |= UINT64_C(1) << ((s - settings) % 64);
 	if (r == -EINVAL && s->type == SET_UINT)
 		return errmsg_set(ret_error, r, "%s: invalid value '%s' for %s: expected an integer "
 				  "from %u to %u", source, v, s->key, s->min, s->max);
@@ -450,6 +460,26 @@ static int default_path(char **field, const char *dir, const char *leaf)
 	return asprintf(field, "%s/%s", dir, leaf) < 0 ? -ENOMEM : 0;
 }
 
+/* typha-c: an address we can connect to and the whole mutual TLS setup,
+ * or nothing (there is no plaintext mode). */
+static int check_typha(const struct felix_config *c, char **ret_error)
+{
+	struct sockaddr_in sa;
+
+	if (!*c->typha_addr)
+		return 0;
+	if (felix_typha_parse_addr(c->typha_addr, &sa) < 0)
+		return errmsg_set(ret_error, -EINVAL, "TyphaAddr '%s': expected an IPv4 "
+				  "address:port", c->typha_addr);
+	if (!*c->typha_ca_file || !*c->typha_cert_file || !*c->typha_key_file)
+		return errmsg_set(ret_error, -EINVAL, "TyphaAddr is set: TyphaCAFile, "
+				  "TyphaCertFile and TyphaKeyFile are required (mutual TLS)");
+	if (c->typha_read_timeout_ms < 1000 || c->typha_reconnect_ms < 1000)
+		return errmsg_set(ret_error, -EINVAL, "TyphaReadTimeout and "
+				  "TyphaReconnectInterval must be at least 1s");
+	return 0;
+}
+
 static int finish(struct felix_config *c, char **ret_error)
 {
 	char host[256] = {};
@@ -485,7 +515,7 @@ static int finish(struct felix_config *c, char **ret_error)
 	if (c->ipam_gc_interval_ms < 1000)
 		return errmsg_set(ret_error, -EINVAL, "IPAMGCInterval %u ms is below 1s",
 				  c->ipam_gc_interval_ms);
-	return 0;
+	return check_typha(c, ret_error);
 }
 
 int felix_config_load(const char *file, char *const *envp, struct felix_config *ret,
@@ -531,7 +561,7 @@ static bool user_set(const struct felix_config *c, const char *key)
 {
 	const struct setting *s = setting_by_key(key);
 
-	return s && (c->user_set & (UINT64_C(1) << (s - settings)));
+	return s && (c->user_set[(s - settings) / 64] & (UINT64_C(1) << ((s - settings) % 64)));
 }
 
 /* One invalid FelixConfiguration field: the first one is reported. */

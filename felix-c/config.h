@@ -89,7 +89,16 @@ struct felix_config {
 	unsigned lease_duration_s; /* LeaseDuration */
 	bool hollow;		  /* Hollow: a scale-test node that writes nothing (felix-c/hollow.h) */
 
-	uint64_t user_set;	  /* bit i: settings[i] came from the file or environment */
+	/* typha-c (felix-c/typhaclient.h); TyphaAddr "": watch the apiserver directly */
+	char *typha_addr;	  /* TyphaAddr: IPv4 "address:port" */
+	char *typha_ca_file;	  /* TyphaCAFile: the CA typha-c's certificate chains to */
+	char *typha_cert_file;	  /* TyphaCertFile: our client certificate */
+	char *typha_key_file;	  /* TyphaKeyFile */
+	char *typha_cn;		  /* TyphaCN: typha-c's required CN, "": any */
+	unsigned typha_read_timeout_ms; /* TyphaReadTimeout: silence that means typha-c is gone */
+	unsigned typha_reconnect_ms; /* TyphaReconnectInterval: while on the apiserver */
+
+	uint64_t user_set[2];	  /* bit i: settings[i] came from the file or environment */
 };
 
 /* The settings a FelixConfiguration may change while running. */

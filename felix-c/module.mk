@@ -5,7 +5,6 @@ COMPONENTS += felix-c
 PROGRAMS += felix-c
 felix-c_SRCS := $(wildcard felix-c/*.c)
 felix-c_LIBS := policy bird-config ipam lib
-$(BUILD)/bin/felix-c: LDLIBS += -lssl
 # natout.o (in felix-c.a) needs policy.a and ipam.a (the pool CIDR) after it.
 test_natout_LIBS := felix-c policy ipam
 test_hostport_LIBS := felix-c policy ipam

@@ -11,7 +11,4 @@ calico-c-ipam_LIBS := lib
 PROGRAMS += calico-c-ipam-direct
 calico-c-ipam-direct_SRCS := ipam/plugin/direct.c
 calico-c-ipam-direct_LIBS := ipam lib
-$(BUILD)/bin/calico-c-ipam-direct: LDLIBS += -lssl
-# cnicmd.c keeps TLS sessions with lib/tlscache.c (libssl).
 test_cnicmd_LIBS := ipam
-$(BUILD)/tests/unit/ipam/test_cnicmd: LDLIBS += -lssl

@@ -5,4 +5,3 @@ COMPONENTS += typha-c
 PROGRAMS += typha-c
 typha-c_SRCS := $(wildcard typha-c/*.c)
 typha-c_LIBS := lib
-$(BUILD)/bin/typha-c: LDLIBS += -lssl
