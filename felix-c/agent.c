@@ -1209,7 +1209,7 @@ static int start_informers(struct felix_agent *a)
 	}
 	if (!o.fed)
 		return 0;
-	r = felix_typha_new(a->loop, a->cfg, a->inf, &a->typha, &err);
+	r = felix_typha_new(a->loop, a->cfg, a->k, a->inf, &a->typha, &err);
 	if (r < 0)
 		return log_error_errno(r, "Cannot use typha-c at '%s': %s", a->cfg->typha_addr,
 				       err ?: "%m");

@@ -41,6 +41,7 @@ struct felix_typha {
 	const struct felix_config *cfg; /* borrowed */
 	struct evloop *loop;		/* borrowed */
 	struct kinformer **inf;		/* borrowed, _SYNC_KIND_MAX of them */
+	struct kapi *k;			/* borrowed: the informers' client */
 	struct tlsconn_ctx *tls;
 	struct sockaddr_in addr;
 	enum felix_typha_state state;
@@ -190,6 +191,8 @@ static int on_snapshot(struct felix_typha *t, const json_t *msg)
 	if (!t->fed) { /* typha-c's view starts: leave the apiserver */
 		for (int i = 0; i < _SYNC_KIND_MAX; i++)
 			kinformer_pause(t->inf[i]);
+		/* and its idle connections: each costs the apiserver memory */
+		kapi_async_release(t->k);
 		t->fed = true;
 	}
 	r = kinformer_feed_page(inf, json_object_get(msg, "items"), last);
@@ -376,8 +379,8 @@ static void on_timer(struct evloop_timer *timer, void *userdata)
 					    : "no connection within TyphaReadTimeout");
 }
 
-int felix_typha_new(struct evloop *l, const struct felix_config *cfg, struct kinformer **inf,
-		    struct felix_typha **ret, char **ret_error)
+int felix_typha_new(struct evloop *l, const struct felix_config *cfg, struct kapi *k,
+		    struct kinformer **inf, struct felix_typha **ret, char **ret_error)
 {
 	_cleanup_(felix_typha_freep) struct felix_typha *t = calloc(1, sizeof(*t));
 	int r;
@@ -387,6 +390,7 @@ int felix_typha_new(struct evloop *l, const struct felix_config *cfg, struct kin
 	t->cfg = cfg;
 	t->loop = l;
 	t->inf = inf;
+	t->k = k;
 	t->fed = true; /* the informers start fed (paused) */
 	t->state = FELIX_TYPHA_CONNECTING;
 	if (felix_typha_parse_addr(cfg->typha_addr, &t->addr) < 0)

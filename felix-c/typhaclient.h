@@ -19,6 +19,7 @@
 
 struct evloop;
 struct felix_config;
+struct kapi;
 struct kinformer;
 struct felix_typha;
 
@@ -41,6 +42,8 @@ int felix_typha_parse_addr(const char *s, struct sockaddr_in *ret);
  * @l: loop
  * @cfg: felix-c's configuration (borrowed): TyphaAddr, TLS files, TyphaCN,
  *   timeouts, node name, SecretsNamespace
+ * @k: the informers' API client, used by nothing else (borrowed): its
+ *   connections are closed while typha-c feeds the informers
  * @inf: one informer per sync_kind, created fed (kinformer_opts.fed),
  *   borrowed (they outlive the client)
  * @ret: the client, connecting
@@ -48,8 +51,8 @@ int felix_typha_parse_addr(const char *s, struct sockaddr_in *ret);
  *
  * Return: 0, -EINVAL, -ENOMEM.
  */
-int felix_typha_new(struct evloop *l, const struct felix_config *cfg, struct kinformer **inf,
-		    struct felix_typha **ret, char **ret_error);
+int felix_typha_new(struct evloop *l, const struct felix_config *cfg, struct kapi *k,
+		    struct kinformer **inf, struct felix_typha **ret, char **ret_error);
 struct felix_typha *felix_typha_free(struct felix_typha *t);
 DEFINE_CLEANUP_FUNC(struct felix_typha, felix_typha_free);
 
