@@ -33,7 +33,11 @@ static const char help_text[] =
 	"state, policy compile, plans and BIRD render run as on a real node, but no\n"
 	"route, nftables batch or BIRD config is written, BIRD is never started or\n"
 	"reloaded (routes are kept in memory, the nftables tables read back empty and\n"
-	"every batch is dropped, BIRD reports no peers); see felix-c/hollow.h.\n";
+	"every batch is dropped, BIRD reports no peers); see felix-c/hollow.h.\n"
+	"TyphaAddr = IPv4:port (FELIX_TYPHAADDR) with TyphaCAFile, TyphaCertFile,\n"
+	"TyphaKeyFile, TyphaCN: sync through typha-c (mutual TLS) instead of one watch per\n"
+	"kind; the apiserver directly while typha-c is unreachable (TyphaReadTimeout,\n"
+	"TyphaReconnectInterval); see felix-c/typhaclient.h.\n";
 
 static void on_signal(struct evloop_signal *s, const struct signalfd_siginfo *si, void *userdata)
 {

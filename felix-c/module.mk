@@ -16,3 +16,4 @@ test_birdmgr_LIBS := felix-c policy bird-config
 test_hollow_LIBS := felix-c policy bird-config ipam
 # config.o parses the policy settings with policy/compile.h.
 test_config_LIBS := felix-c policy
+test_typhaclient_LIBS := felix-c typha-c

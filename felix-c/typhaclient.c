@@ -259,7 +259,7 @@ static int handle(struct felix_typha *t, const json_t *msg, enum typhaproto_type
 
 static void read_messages(struct felix_typha *t)
 {
-	char *buf = malloc(TYPHA_READ_CHUNK);
+	char *buf = malloc(TYPHA_READ_CHUNK), why_msg[256] = "";
 	const char *why = NULL;
 	int r = 0;
 
@@ -283,6 +283,10 @@ static void read_messages(struct felix_typha *t)
 		r = typhaproto_reader_feed(&t->in, buf, (size_t)n);
 		while (r == 0 && (r = typhaproto_reader_next(&t->in, &msg, &type)) == 1) {
 			r = handle(t, msg, type, &why);
+			if (r < 0 && why) { /* it may point into @msg */
+				snprintf(why_msg, sizeof(why_msg), "%s", why);
+				why = why_msg;
+			}
 			json_decref(msg);
 		}
 		if (r < 0) {

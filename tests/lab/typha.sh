@@ -25,11 +25,11 @@ typha_pki() {
 	(
 		cd "$d"
 		for ca in ca rogue-ca; do
-			openssl req -x509 -newkey rsa:2048 -nodes -keyout "$ca.key" -out "$ca.crt" \
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$ca.key" -out "$ca.crt" \
 				-days 7 -subj "/CN=calico-c-lab-$ca" 2>/dev/null
 		done
 		cert() { # NAME CN CA
-			openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" \
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" \
 				-subj "/CN=$2" 2>/dev/null
 			openssl x509 -req -in "$1.csr" -CA "$3.crt" -CAkey "$3.key" -CAcreateserial \
 				-out "$1.crt" -days 7 2>/dev/null

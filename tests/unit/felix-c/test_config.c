@@ -619,6 +619,43 @@ static void test_cross_field_checks(void **state)
 	}
 }
 
+/* TyphaAddr needs an IPv4 address:port and the whole mutual TLS setup. */
+static void test_typha_settings_checked(void **state)
+{
+	static const struct {
+		const char *addr, *files, *want;
+	} v[] = {
+		{ "FELIX_TYPHAADDR=typha:5473", "FELIX_TYPHACAFILE=/ca",
+		  "TyphaAddr 'typha:5473': expected an IPv4 address:port" },
+		{ "FELIX_TYPHAADDR=10.0.0.1:0", "FELIX_TYPHACAFILE=/ca",
+		  "TyphaAddr '10.0.0.1:0': expected an IPv4 address:port" },
+		{ "FELIX_TYPHAADDR=10.0.0.1", "FELIX_TYPHACAFILE=/ca",
+		  "TyphaAddr '10.0.0.1': expected an IPv4 address:port" },
+		{ "FELIX_TYPHAADDR=10.0.0.1:5473", "FELIX_TYPHACAFILE=/ca",
+		  "TyphaAddr is set: TyphaCAFile, TyphaCertFile and TyphaKeyFile are required "
+		  "(mutual TLS)" },
+	};
+	char *good[] = { "NODENAME=n", "FELIX_TYPHAADDR=10.0.0.1:5473", "FELIX_TYPHACAFILE=/ca",
+			 "FELIX_TYPHACERTFILE=/c", "FELIX_TYPHAKEYFILE=/k", "FELIX_TYPHACN=typha-c",
+			 NULL }, *err;
+	struct felix_config c;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		char *envp[] = { (char *)v[i].addr, (char *)v[i].files, "NODENAME=n", NULL };
+
+		assert_int_equal(load(NULL, envp, &c, &err), -EINVAL);
+		assert_non_null(err);
+		assert_string_equal(err, v[i].want);
+		free(err);
+	}
+	assert_int_equal(load(NULL, good, &c, &err), 0);
+	assert_string_equal(c.typha_addr, "10.0.0.1:5473");
+	assert_string_equal(c.typha_cn, "typha-c");
+	assert_int_equal(c.typha_read_timeout_ms, 30000);
+	felix_config_done(&c);
+}
+
 static void test_node_name_length_limit(void **state)
 {
 	char var[300] = "NODENAME=", *envp[] = { var, NULL }, *err;
@@ -909,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_good_values_accepted),
 		cmocka_unit_test(test_log_level_spellings),
 		cmocka_unit_test(test_cross_field_checks),
+		cmocka_unit_test(test_typha_settings_checked),
 		cmocka_unit_test(test_node_name_length_limit),
 		cmocka_unit_test(test_empty_log_file_means_stderr),
 		cmocka_unit_test(test_runtime_precedence),
