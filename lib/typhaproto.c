@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "kapi.h"
 #include "typhaproto.h"
 
@@ -45,17 +46,8 @@ int typhaproto_reader_feed(struct typhaproto_reader *r, const void *data, size_t
 		r->len -= r->off;
 		r->off = 0;
 	}
-	if (r->len + n > r->cap) {
-		size_t cap = r->cap ? r->cap : 4096;
-		char *p;
-
-		while (cap < r->len + n)
-			cap *= 2;
-		if (!(p = realloc(r->buf, cap)))
-			return -ENOMEM;
-		r->buf = p;
-		r->cap = cap;
-	}
+	if (ARRAY_GROW(r->buf, r->cap, r->len + n) < 0)
+		return -ENOMEM;
 	memcpy(r->buf + r->len, data, n);
 	r->len += n;
 	if (r->len > reader_max(r) && !memchr(r->buf, '\n', reader_max(r) + 1))
