@@ -252,7 +252,7 @@ static int bird_check(const char *bird, const char *file, char **ret_msg)
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	r = proc_spawn(argv, pipefd[1], pipefd[1], &pid);
+	r = proc_spawn(argv, NULL, -1, pipefd[1], pipefd[1], &pid);
 	safe_close(pipefd[1]);
 	if (r < 0) {
 		safe_close(pipefd[0]);

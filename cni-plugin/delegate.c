@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "cni.h"
 #include "delegate.h"
 #include "fileio.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -94,24 +94,13 @@ static int spawn_plugin(const char *exe, enum cni_command cmd, int in_fd, int ou
 			pid_t *ret_pid)
 {
 	_cleanup_free_ char **env = NULL;
-	posix_spawn_file_actions_t fa;
 	char cmd_var[32];
 	char *argv[] = { (char *)exe, NULL };
-	int r;
 
 	env = child_env(cmd, cmd_var);
 	if (!env)
 		return -ENOMEM;
-	r = posix_spawn_file_actions_init(&fa);
-	if (r)
-		return -r;
-	r = posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
-	if (!r)
-		r = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	if (!r)
-		r = posix_spawn(ret_pid, exe, &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	return -r;
+	return proc_spawn(argv, env, in_fd, out_fd, STDERR_FILENO, ret_pid);
 }
 
 static char *mfree(char *p)

@@ -107,7 +107,7 @@ pid_t birdproc_start(const char *bird, const char *config, const char *sock, con
 	(void)unlink(pidfile);
 	/* Only BIRD's stderr is ours: its log, on felix-c's log. Its signal
 	 * state is reset, or our signalfd's blocked SIGTERM never stops it. */
-	r = proc_spawn(argv, -1, log_fd(), &child);
+	r = proc_spawn(argv, NULL, -1, -1, log_fd(), &child);
 	if (r < 0)
 		return r;
 	/* It writes its pid file once the config is read; it exits on a bad one. */

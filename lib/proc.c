@@ -24,7 +24,8 @@ static void null_action(posix_spawn_file_actions_t *fa, int fd, int target, int 
 		posix_spawn_file_actions_addopen(fa, target, "/dev/null", flags, 0);
 }
 
-int proc_spawn(char *const argv[], int out_fd, int err_fd, pid_t *ret_pid)
+int proc_spawn(char *const argv[], char *const envp[], int in_fd, int out_fd, int err_fd,
+	       pid_t *ret_pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -33,9 +34,10 @@ int proc_spawn(char *const argv[], int out_fd, int err_fd, pid_t *ret_pid)
 	int r;
 
 	posix_spawn_file_actions_init(&fa);
+	dup_action(&fa, in_fd, STDIN_FILENO);
 	dup_action(&fa, out_fd, STDOUT_FILENO);
 	dup_action(&fa, err_fd, STDERR_FILENO);
-	null_action(&fa, -1, STDIN_FILENO, O_RDONLY);
+	null_action(&fa, in_fd, STDIN_FILENO, O_RDONLY);
 	null_action(&fa, out_fd, STDOUT_FILENO, O_WRONLY);
 	null_action(&fa, err_fd, STDERR_FILENO, O_WRONLY);
 	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
@@ -46,7 +48,7 @@ int proc_spawn(char *const argv[], int out_fd, int err_fd, pid_t *ret_pid)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dfl);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp ?: environ);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)

@@ -10,16 +10,19 @@
  * proc_spawn - start @argv[0] as our child with only its stdio
  * @argv: the arguments, NULL-terminated; argv[0] is looked up in PATH unless
  *   it has a '/'
- * @out_fd: the descriptor to become its stdout (may be STDOUT_FILENO
- *   itself), or -1 for /dev/null
- * @err_fd: the same for its stderr (not STDOUT_FILENO when @out_fd is
- *   STDERR_FILENO: the two are copied in that order)
+ * @envp: its environment, or NULL for ours
+ * @in_fd: the descriptor to become its stdin (may be STDIN_FILENO itself),
+ *   or -1 for /dev/null
+ * @out_fd: the same for its stdout
+ * @err_fd: the same for its stderr (copied in the order stdin, stdout,
+ *   stderr: a source below 3 must not be an earlier one's target)
  * @ret_pid: the child's pid, written on success
  *
- * Its stdin is /dev/null and every descriptor above stderr is closed. Its
- * signal mask is empty and SIGPIPE has its default action, whatever ours
- * (felix-c blocks SIGTERM/SIGINT for its signalfd and ignores SIGPIPE).
+ * Every descriptor above stderr is closed. Its signal mask is empty and
+ * SIGPIPE has its default action, whatever ours (felix-c blocks
+ * SIGTERM/SIGINT for its signalfd and ignores SIGPIPE).
  *
  * Return: 0, or -errno (-ENOENT when the program is not found).
  */
-int proc_spawn(char *const argv[], int out_fd, int err_fd, pid_t *ret_pid);
+int proc_spawn(char *const argv[], char *const envp[], int in_fd, int out_fd, int err_fd,
+	       pid_t *ret_pid);

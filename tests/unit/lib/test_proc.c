@@ -1,5 +1,5 @@
-/* lib/proc: a spawned program gets our chosen stdout/stderr, /dev/null as
- * stdin, none of our other descriptors (not close-on-exec ones either), an
+/* lib/proc: a spawned program gets our chosen stdio and environment
+ * (/dev/null for what we do not give), none of our other descriptors (not close-on-exec ones either), an
  * empty signal mask and SIGPIPE at its default; a missing program is
  * -ENOENT. */
 #include <errno.h>
@@ -31,7 +31,7 @@ static char *run(const char *script, int *ret_status)
 	pid_t pid;
 
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(proc_spawn(argv, p[1], p[1], &pid), 0);
+	assert_int_equal(proc_spawn(argv, NULL, -1, p[1], p[1], &pid), 0);
 	close(p[1]);
 	assert_int_equal(fd_read_all(p[0], 1 << 16, &out, NULL), 0);
 	close(p[0]);
@@ -91,12 +91,37 @@ static void test_stdout_to_dev_null_and_missing_program(void **state)
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(proc_spawn(argv, -1, -1, &pid), 0);
+	assert_int_equal(proc_spawn(argv, NULL, -1, -1, -1, &pid), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	pid = 4242;
-	assert_int_equal(proc_spawn(missing, -1, -1, &pid), -ENOENT);
+	assert_int_equal(proc_spawn(missing, NULL, -1, -1, -1, &pid), -ENOENT);
 	assert_int_equal(pid, 4242);
+}
+
+/* Given stdin and environment reach the child: `cat` echoes one, sh the other. */
+static void test_child_gets_given_stdin_and_environment(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "cat; echo \"$CALICO_C_TEST\"", NULL };
+	char *envp[] = { "CALICO_C_TEST=from-envp", NULL };
+	int in[2], out[2], status;
+	char *text = NULL;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(write(in[1], "stdin\n", 6), 6);
+	close(in[1]);
+	assert_int_equal(proc_spawn(argv, envp, in[0], out[1], -1, &pid), 0);
+	close(in[0]);
+	close(out[1]);
+	assert_int_equal(fd_read_all(out[0], 1 << 16, &text, NULL), 0);
+	close(out[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_string_equal(text, "stdin\nfrom-envp\n");
+	free(text);
 }
 
 int main(void)
@@ -105,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_child_inherits_only_stdio),
 		cmocka_unit_test(test_child_signal_state_is_default),
 		cmocka_unit_test(test_stdout_to_dev_null_and_missing_program),
+		cmocka_unit_test(test_child_gets_given_stdin_and_environment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
