@@ -1659,7 +1659,7 @@ static int profile_content(const struct policy_desired *d, const struct policy_p
 {
 	_cleanup_free_ struct policy_applied *v = NULL;
 	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, len = 0;
+	size_t n = 0, len = 0, cap = 0;
 	bool plain;
 	int r;
 
@@ -1672,11 +1672,10 @@ static int profile_content(const struct policy_desired *d, const struct policy_p
 		const struct policy_netpol *np = v[i].np;
 		bool new_tier = !plain && (i == 0 || strcmp(v[i - 1].np->tier, np->tier) != 0);
 		size_t need = strlen(np->key) + (new_tier ? strlen(np->tier) + 8 : 0) + 1 + 12;
-		char *x = realloc(buf, len + need);
 
-		if (!x)
-			return -ENOMEM;
-		buf = x;
+		r = ARRAY_GROW(buf, cap, len + need);
+		if (r < 0)
+			return r;
 		if (new_tier)
 			len += (size_t)sprintf(buf + len, "@%s:%s|", np->tier,
 					       v[i].tier_pass ? "Pass" : "Deny");
