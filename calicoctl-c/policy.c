@@ -1,11 +1,16 @@
 /* calicoctl-c policy explain: which NetworkPolicy rule allows or denies a
- * flow between two pods.
+ * flow between two pods, or between a node and the outside through one of
+ * its HostEndpoints.
  *
  *   policy explain SRC DST PORT/PROTO [SRC DST PORT/PROTO...] [--counters]
  *                  [--table NAME] [-o text|json]
+ *                  [--failsafe-inbound PORTS] [--failsafe-outbound PORTS]
  *
- * SRC and DST are NAMESPACE/NAME of a pod, or an IP address (an endpoint
- * outside the pod network). Pods, namespaces and NetworkPolicies come from
+ * SRC and DST are NAMESPACE/NAME of a pod, an IP address (an endpoint
+ * outside the pod network), or hep:NAME[=IP]: a local process of the
+ * HostEndpoint's node, through that endpoint (IP: the node's address,
+ * default its first expectedIP); the failsafe ports are Calico's defaults
+ * unless given (in felix-c's FailsafeInbound/OutboundHostPorts text). Pods, namespaces and NetworkPolicies come from
  * the apiserver; policy_explain() evaluates them as the compiled ruleset
  * does. --counters (on the node) adds the packet counters of the nft rules
  * that decided: the matching rules' accept counters, or the drop counter of
@@ -30,6 +35,7 @@
 #include "policy/cnp.h"
 #include "policy/compile.h"
 #include "policy/explain.h"
+#include "policy/failsafe.h"
 #include "policy/kernel.h"
 #include "policy/model.h"
 #include "policy/nftstate.h"
@@ -39,6 +45,7 @@
 struct explain_args {
 	const char *src, *dst;
 	struct policy_flow flow;
+	struct policy_failsafes fs_in, fs_out;
 	const char *table;
 	bool counters, json;
 	bool compact; /* several flows: one JSON line each */
@@ -184,13 +191,38 @@ static const char *proto_name(uint8_t p)
 	return p == IPPROTO_TCP ? "TCP" : p == IPPROTO_UDP ? "UDP" : "SCTP";
 }
 
+/* hep:NAME[=IP] */
+static int hep_endpoint(const struct policy_model *m, const char *s, const struct policy_hep **hep,
+			struct in_prefix *addr)
+{
+	const char *eq = strchr(s, '=');
+	char name[256];
+
+	snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - s : (ptrdiff_t)strlen(s)), s);
+	*hep = policy_hmap_get_str(&m->heps, name);
+	if (!*hep)
+		return log_error_errno(-ENOENT, "No HostEndpoint '%s'", name);
+	if (eq)
+		return prefix_parse(eq + 1, PREFIX_ADDR_ONLY, addr) < 0
+			       ? log_error_errno(-EINVAL, "'%s' is not an IP address", eq + 1)
+			       : 0;
+	if ((*hep)->n_ips == 0)
+		return log_error_errno(-EINVAL, "HostEndpoint '%s' has no expectedIPs: give "
+						"hep:%s=<the node's address>", name, name);
+	*addr = (*hep)->ips[0];
+	return 0;
+}
+
 static int endpoint(const struct policy_model *m, const char *s, const struct policy_pod **pod,
-		    struct in_prefix *addr)
+		    const struct policy_hep **hep, struct in_prefix *addr)
 {
 	const char *slash = strchr(s, '/');
 	char ns[256];
 
 	*pod = NULL;
+	*hep = NULL;
+	if (strncmp(s, "hep:", 4) == 0)
+		return hep_endpoint(m, s + 4, hep, addr);
 	if (!slash) {
 		if (prefix_parse(s, PREFIX_ADDR_ONLY, addr) < 0)
 			return log_error_errno(-EINVAL, "'%s' is neither NAMESPACE/NAME nor an IP "
@@ -209,15 +241,24 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 	static const struct option opts[] = { { "counters", no_argument, NULL, 'c' },
 					      { "table", required_argument, NULL, 't' },
 					      { "output", required_argument, NULL, 'o' },
+					      { "failsafe-inbound", required_argument, NULL, 'i' },
+					      { "failsafe-outbound", required_argument, NULL, 'u' },
 					      {} };
 	int o;
 
 	*a = (struct explain_args){ .table = POLICY_TABLE_DEFAULT };
+	if (policy_failsafes_parse(POLICY_FAILSAFE_IN_DEFAULT, &a->fs_in) < 0 ||
+	    policy_failsafes_parse(POLICY_FAILSAFE_OUT_DEFAULT, &a->fs_out) < 0)
+		return -EINVAL;
 	while ((o = getopt_long(argc, argv, "o:", opts, NULL)) >= 0) {
 		if (o == 'c')
 			a->counters = true;
 		else if (o == 't')
 			a->table = optarg;
+		else if (o == 'i' || o == 'u') {
+			if (policy_failsafes_parse(optarg, o == 'i' ? &a->fs_in : &a->fs_out) < 0)
+				return -EINVAL;
+		}
 		else if (o == 'o' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
 			a->json = !strcmp(optarg, "json");
 		else
@@ -326,14 +367,16 @@ static void addr_text(const struct in_prefix *a, char *buf, size_t size)
 	buf[strcspn(buf, "/")] = '\0';
 }
 
-static const char *endpoint_name(const struct policy_pod *p, const struct in_prefix *a,
-				 char *buf, size_t size)
+static const char *endpoint_name(const struct policy_pod *p, const struct policy_hep *h,
+				 const struct in_prefix *a, char *buf, size_t size)
 {
 	char ip[64];
 
 	addr_text(a, ip, sizeof(ip));
 	if (p)
 		snprintf(buf, size, "%s/%s (%s)", p->ns, p->name, ip);
+	else if (h)
+		snprintf(buf, size, "node %s through host endpoint %s (%s)", h->node, h->name, ip);
 	else
 		snprintf(buf, size, "%s", ip);
 	return buf;
@@ -369,7 +412,30 @@ static const char *const end_names[_POLICY_EXPLAIN_END_MAX] = {
 	[POLICY_EXPLAIN_END_STAND_IN] = "stand-in",
 	[POLICY_EXPLAIN_END_TIER] = "tier-default",
 	[POLICY_EXPLAIN_END_PASSED] = "passed",
+	[POLICY_EXPLAIN_END_FAILSAFE] = "failsafe",
+	[POLICY_EXPLAIN_END_PROFILE] = "profile",
 };
+
+/* Calico's names of a host endpoint's stages. */
+static const char *const stage_names[_POLICY_HOST_MODE_MAX] = {
+	[POLICY_HOST_MODE_NORMAL] = "normal",
+	[POLICY_HOST_MODE_PRE_DNAT] = "preDNAT",
+	[POLICY_HOST_MODE_UNTRACKED] = "doNotTrack",
+};
+
+/* A host endpoint's end that is not a tier's. */
+static void print_hep_end(const struct policy_explain_dir *d, enum policy_dir dir)
+{
+	if (d->end == POLICY_EXPLAIN_END_FAILSAFE)
+		printf("  a failsafe %s port accepts it, before any policy\n",
+		       dir == POLICY_DIR_INGRESS ? "inbound" : "outbound");
+	else if (d->hep->rejected)
+		printf("  the HostEndpoint was rejected: it denies all but failsafe traffic\n");
+	else
+		printf("  no tier decided: the endpoint's profiles %s\n",
+		       d->allowed ? "(projectcalico-default-allow) allow"
+				  : "allow nothing (no projectcalico-default-allow)");
+}
 
 /* What decided a tiered direction, in words. */
 static void print_end(const struct policy_explain_dir *d, enum policy_dir dir)
@@ -379,7 +445,15 @@ static void print_end(const struct policy_explain_dir *d, enum policy_dir dir)
 	switch (d->end) {
 	case POLICY_EXPLAIN_END_RULE:
 		rule_label(&d->rules[d->n_rules - 1], dir, label, sizeof(label));
-		printf("  decided in tier '%s' by %s\n", d->tier, label);
+		printf("  decided in tier '%s' by %s", d->tier, label);
+		if (d->hep)
+			printf(" (%s policy%s)", stage_names[d->stage],
+			       d->untracked ? ": not tracked by conntrack" : "");
+		putchar('\n');
+		break;
+	case POLICY_EXPLAIN_END_FAILSAFE:
+	case POLICY_EXPLAIN_END_PROFILE:
+		print_hep_end(d, dir);
 		break;
 	case POLICY_EXPLAIN_END_STAND_IN:
 		printf("  decided in tier '%s' by %s: rejected, its stand-in denies what reaches "
@@ -410,21 +484,30 @@ static void print_dir(const struct policy_explain_dir *d, enum policy_dir dir,
 	const char *dname = dir == POLICY_DIR_INGRESS ? "Ingress" : "Egress";
 	char label[600];
 
-	if (!d->filtered) {
+	if (d->hep) {
+		printf("%s of host endpoint %s (node %s): %s; policies", dname, d->hep->name,
+		       d->hep->node, d->allowed ? "ALLOWED" : "DENIED");
+		for (size_t i = 0; i < d->n_selecting; i++)
+			printf("%s %s (%s)", i ? "," : "", d->selecting[i]->key,
+			       stage_names[d->selecting[i]->host_mode]);
+		printf("%s\n", d->n_selecting ? "" : " none");
+	} else if (!d->filtered) {
 		printf("%s: not filtered (%s)\n", dname,
 		       pod ? "hostNetwork pod" : "not a pod: no policy applies");
 		return;
 	}
-	if (!d->isolated) {
+	if (!d->hep && !d->isolated) {
 		printf("%s of %s/%s: ALLOWED: no NetworkPolicy with %s selects the pod\n", dname,
 		       pod->ns, pod->name, dname);
 		return;
 	}
-	printf("%s of %s/%s: %s; isolated by", dname, pod->ns, pod->name,
-	       d->allowed ? "ALLOWED" : "DENIED");
-	for (size_t i = 0; i < d->n_selecting; i++)
-		printf("%s %s", i ? "," : "", d->selecting[i]->key);
-	putchar('\n');
+	if (!d->hep) {
+		printf("%s of %s/%s: %s; isolated by", dname, pod->ns, pod->name,
+		       d->allowed ? "ALLOWED" : "DENIED");
+		for (size_t i = 0; i < d->n_selecting; i++)
+			printf("%s %s", i ? "," : "", d->selecting[i]->key);
+		putchar('\n');
+	}
 	for (size_t i = 0; i < d->n_rules; i++) {
 		const struct policy_explain_rule *r = &d->rules[i];
 		bool ok = r->peer_ok && r->port_ok;
@@ -435,7 +518,7 @@ static void print_dir(const struct policy_explain_dir *d, enum policy_dir dir,
 			print_counter(rules_counter(t, label),
 				      r->action == POLICY_ACTION_ALLOW ? "accept" : "rule");
 	}
-	if (d->n_rules == 0)
+	if (d->n_rules == 0 && d->n_selecting)
 		printf("  (the selecting policies have no %s rules)\n", policy_dir_to_string(dir));
 	if (d->tiered)
 		print_end(d, dir);
@@ -475,6 +558,10 @@ static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
 		json_object_update_new(o, json_pack("{s:s, s:s?, s:s?}", "decided_by",
 						    end_names[d->end], "tier", d->tier, "stand_in",
 						    d->stand_in ? d->stand_in->key : NULL));
+	if (o && d->hep)
+		json_object_update_new(o, json_pack("{s:s, s:s, s:b}", "host_endpoint",
+						    d->hep->name, "stage", stage_names[d->stage],
+						    "untracked", d->untracked));
 	if (o && counters && d->filtered && !d->allowed && !d->tiered) {
 		struct counter c = drop_counter(t, pod, dir);
 
@@ -516,8 +603,8 @@ static void print_text(const struct policy_explain *e, const struct explain_args
 	char s[300], d[300];
 
 	printf("Flow: %s -> %s %s port %u\n",
-	       endpoint_name(a->flow.src, &a->flow.saddr, s, sizeof(s)),
-	       endpoint_name(a->flow.dst, &a->flow.daddr, d, sizeof(d)),
+	       endpoint_name(a->flow.src, a->flow.src_hep, &a->flow.saddr, s, sizeof(s)),
+	       endpoint_name(a->flow.dst, a->flow.dst_hep, &a->flow.daddr, d, sizeof(d)),
 	       proto_name(a->flow.proto), a->flow.port);
 	print_dir(&e->dir[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, a->flow.src, t, a->counters);
 	print_dir(&e->dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, a->flow.dst, t, a->counters);
@@ -536,8 +623,10 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 	a->flow = (struct policy_flow){};
 	if (parse_flow(flow[2], &a->flow) < 0)
 		return log_error_errno(-EINVAL, "'%s' is not PORT[/tcp|udp|sctp]", flow[2]);
-	if (endpoint(m, a->src, &a->flow.src, &a->flow.saddr) < 0 ||
-	    endpoint(m, a->dst, &a->flow.dst, &a->flow.daddr) < 0)
+	a->flow.failsafe_in = &a->fs_in;
+	a->flow.failsafe_out = &a->fs_out;
+	if (endpoint(m, a->src, &a->flow.src, &a->flow.src_hep, &a->flow.saddr) < 0 ||
+	    endpoint(m, a->dst, &a->flow.dst, &a->flow.dst_hep, &a->flow.daddr) < 0)
 		return -EINVAL;
 	if (policy_flow_addresses(&a->flow) < 0)
 		return log_error_errno(-EADDRNOTAVAIL, "'%s' and '%s' have no address of a common "
@@ -546,8 +635,8 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 	r = policy_explain(m, &a->flow, &e);
 	if (r == -EOPNOTSUPP)
 		return log_error_errno(r, "A ClusterNetworkPolicy, or a Calico rule with source "
-					  "ports, applies to this flow; 'policy explain' does not "
-					  "cover those (yet)");
+					  "ports, applies to this flow, or both ends are host "
+					  "endpoints; 'policy explain' does not cover those (yet)");
 	if (r < 0)
 		return log_error_errno(r, "Failed to explain: %m");
 	if (a->json)
@@ -567,8 +656,10 @@ static int cmd_explain(struct ctl *c, int argc, char **argv)
 
 	if (parse_args(argc, argv, &a) < 0)
 		return log_error_errno(-EINVAL, "policy explain SRC DST PORT[/tcp|udp|sctp]... "
-						"[--counters] [--table NAME] [-o text|json] (SRC, "
-						"DST: NAMESPACE/NAME or an IP address)"),
+						"[--counters] [--table NAME] [-o text|json] "
+						"[--failsafe-inbound|--failsafe-outbound PORTS] (SRC, "
+						"DST: NAMESPACE/NAME, an IP address or "
+						"hep:NAME[=IP])"),
 		       2;
 	if (ctl_connect(c) < 0 || load_model(c, &m) < 0)
 		return 1;

@@ -14,6 +14,7 @@
 #include "calico.h"
 #include "cleanup.h"
 #include "explain.h"
+#include "failsafe.h"
 #include "labelsel.h"
 
 static bool pod_has_addr(const struct policy_pod *p, const struct in_prefix *a)
@@ -223,18 +224,18 @@ static int cmp_netpol(const void *a, const void *b)
 		      (*(const struct policy_netpol *const *)b)->key);
 }
 
-/* @ret->selecting in Calico's evaluation order (tiers, then order). */
-static int sort_tiered(const struct policy_model *m, struct policy_explain_dir *ret)
+/* @sel[0..@n) in Calico's evaluation order (tiers, then order). */
+static int sort_tiered(const struct policy_model *m, const struct policy_netpol **sel, size_t n)
 {
-	_cleanup_free_ struct policy_applied *v = calloc(ret->n_selecting + 1, sizeof(*v));
+	_cleanup_free_ struct policy_applied *v = calloc(n + 1, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < ret->n_selecting; i++)
-		v[i] = policy_applied_of(m, ret->selecting[i]);
-	qsort(v, ret->n_selecting, sizeof(*v), policy_applied_cmp);
-	for (size_t i = 0; i < ret->n_selecting; i++)
-		ret->selecting[i] = v[i].np;
+	for (size_t i = 0; i < n; i++)
+		v[i] = policy_applied_of(m, sel[i]);
+	qsort(v, n, sizeof(*v), policy_applied_cmp);
+	for (size_t i = 0; i < n; i++)
+		sel[i] = v[i].np;
 	return 0;
 }
 
@@ -262,7 +263,7 @@ static int selecting(const struct policy_model *m, const struct policy_pod *pod,
 		ret->selecting[ret->n_selecting++] = np;
 	}
 	if (ret->tiered)
-		return sort_tiered(m, ret);
+		return sort_tiered(m, ret->selecting, ret->n_selecting);
 	qsort(ret->selecting, ret->n_selecting, sizeof(*ret->selecting), cmp_netpol);
 	return 0;
 }
@@ -307,15 +308,20 @@ static void tiered_end(struct policy_explain_dir *ret, enum policy_explain_end e
 	ret->allowed = allowed;
 }
 
-/* Calico's evaluation (see explain.h). */
+/* Calico's evaluation (see explain.h) of @ret->selecting from @from on.
+ * @stage: a host endpoint's preDNAT or doNotTrack stage, where a tier
+ * never ends in its default action; *@ret_decided: false when no rule or
+ * tier decided (every tier passed). */
 static int explain_tiered(const struct policy_model *m, const struct policy_flow *f,
-			  enum policy_dir dir, struct policy_explain_dir *ret)
+			  enum policy_dir dir, size_t from, bool stage,
+			  struct policy_explain_dir *ret, bool *ret_decided)
 {
 	const struct policy_netpol **sel = ret->selecting;
 	enum policy_action act = _POLICY_ACTION_MAX;
-	size_t i = 0, j;
+	size_t i = from, j;
 	int r;
 
+	*ret_decided = true;
 	while (i < ret->n_selecting) {
 		const char *tier = sel[i]->tier;
 		bool pass;
@@ -338,13 +344,109 @@ static int explain_tiered(const struct policy_model *m, const struct policy_flow
 			return 0;
 		}
 		policy_model_tier(m, tier, &(double){ 0 }, &(bool){ false }, &pass);
-		if (act != POLICY_ACTION_PASS && !pass) {
+		if (act != POLICY_ACTION_PASS && !pass && !stage) {
 			tiered_end(ret, POLICY_EXPLAIN_END_TIER, tier, false);
 			return 0;
 		}
 		i = j;
 	}
 	tiered_end(ret, POLICY_EXPLAIN_END_PASSED, NULL, true);
+	*ret_decided = false;
+	return 0;
+}
+
+/* Whether a failsafe port of @dir accepts the flow (inbound: its net holds
+ * the source; outbound: the destination). */
+static bool failsafe_accepts(const struct policy_flow *f, enum policy_dir dir)
+{
+	const struct policy_failsafes *fs = dir == POLICY_DIR_INGRESS ? f->failsafe_in
+								      : f->failsafe_out;
+	const struct in_prefix *far = dir == POLICY_DIR_INGRESS ? &f->saddr : &f->daddr;
+
+	for (size_t i = 0; fs && i < fs->n; i++)
+		if (fs->v[i].proto == f->proto && fs->v[i].port == f->port &&
+		    (fs->v[i].net.family == AF_UNSPEC || prefix_contains(&fs->v[i].net, far)))
+			return true;
+	return false;
+}
+
+/* Appends the GlobalNetworkPolicies of @stage selecting @h in @dir to
+ * @ret->selecting, in evaluation order; *@ret_from: where they start. */
+static int hep_stage_policies(const struct policy_model *m, const struct policy_hep *h,
+			      enum policy_dir dir, enum policy_host_mode stage,
+			      struct policy_explain_dir *ret, size_t *ret_from)
+{
+	void *v;
+
+	*ret_from = ret->n_selecting;
+	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &v);) {
+		const struct policy_netpol *np = v;
+
+		if (np->kind == POLICY_KIND_GLOBAL && np->types[dir] && np->host_mode == stage &&
+		    policy_selects_hep(np, h))
+			ret->selecting[ret->n_selecting++] = np;
+	}
+	return sort_tiered(m, ret->selecting + *ret_from, ret->n_selecting - *ret_from);
+}
+
+/* Room in @ret->rules for every rule of @ret->selecting in @dir. */
+static int rules_reserve(struct policy_explain_dir *ret, enum policy_dir dir)
+{
+	struct policy_explain_rule *x;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ret->n_selecting; i++)
+		n += ret->selecting[i]->n_rules[dir];
+	x = realloc(ret->rules, (n + 1) * sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	ret->rules = x;
+	return 0;
+}
+
+/* A host endpoint's direction (see explain.h). */
+static int explain_hep(const struct policy_model *m, const struct policy_flow *f,
+		       enum policy_dir dir, const struct policy_hep *h,
+		       struct policy_explain_dir *ret)
+{
+	static const enum policy_host_mode stages[] = {
+		POLICY_HOST_MODE_UNTRACKED, POLICY_HOST_MODE_PRE_DNAT, POLICY_HOST_MODE_NORMAL
+	};
+	bool decided;
+	size_t from;
+	int r;
+
+	ret->hep = h;
+	ret->filtered = ret->isolated = ret->tiered = true;
+	if (failsafe_accepts(f, dir)) {
+		tiered_end(ret, POLICY_EXPLAIN_END_FAILSAFE, NULL, true);
+		return 0;
+	}
+	if (h->rejected) { /* its stand-in denies all but failsafe traffic */
+		tiered_end(ret, POLICY_EXPLAIN_END_PROFILE, NULL, false);
+		return 0;
+	}
+	ret->selecting = calloc(m->netpols.n_items + 1, sizeof(*ret->selecting));
+	if (!ret->selecting)
+		return -ENOMEM;
+	for (size_t s = 0; s < ELEMENTSOF(stages); s++) {
+		if (stages[s] == POLICY_HOST_MODE_PRE_DNAT && dir == POLICY_DIR_EGRESS)
+			continue; /* preDNAT: ingress only */
+		ret->stage = stages[s];
+		r = hep_stage_policies(m, h, dir, stages[s], ret, &from);
+		if (r == 0)
+			r = rules_reserve(ret, dir);
+		if (r == 0)
+			r = explain_tiered(m, f, dir, from, stages[s] != POLICY_HOST_MODE_NORMAL, ret,
+					   &decided);
+		if (r < 0 || decided) {
+			ret->untracked = r == 0 && ret->allowed &&
+					 stages[s] == POLICY_HOST_MODE_UNTRACKED;
+			return r;
+		}
+	}
+	/* no tier decided: the endpoint's profiles */
+	tiered_end(ret, POLICY_EXPLAIN_END_PROFILE, NULL, h->default_allow);
 	return 0;
 }
 
@@ -371,7 +473,7 @@ static int explain_dir(const struct policy_model *m, const struct policy_flow *f
 	if (!ret->rules)
 		return -ENOMEM;
 	if (ret->tiered)
-		return explain_tiered(m, f, dir, ret);
+		return explain_tiered(m, f, dir, 0, false, ret, &(bool){ false });
 	for (size_t i = 0; i < ret->n_selecting; i++) {
 		const struct policy_netpol *np = ret->selecting[i];
 
@@ -406,8 +508,14 @@ int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 
 	if (f->saddr.family != f->daddr.family)
 		return -EINVAL;
-	for (int d = 0; d < _POLICY_DIR_MAX && r == 0; d++)
-		r = explain_dir(m, f, (enum policy_dir)d, &e.dir[d]);
+	if (f->src_hep && f->dst_hep)
+		return -EOPNOTSUPP;
+	for (int d = 0; d < _POLICY_DIR_MAX && r == 0; d++) {
+		const struct policy_hep *h = d == POLICY_DIR_EGRESS ? f->src_hep : f->dst_hep;
+
+		r = h ? explain_hep(m, f, (enum policy_dir)d, h, &e.dir[d])
+		      : explain_dir(m, f, (enum policy_dir)d, &e.dir[d]);
+	}
 	if (r < 0) {
 		policy_explain_done(&e);
 		return r;

@@ -20,6 +20,16 @@
  * match by address: nets, notNets, and for selectors the addresses of the
  * pods and the nets of the network sets they select.
  *
+ * A flow may also start or end at a local process of a node, through one
+ * of its HostEndpoints (@src_hep: leaving the node through it, the
+ * endpoint's egress; @dst_hep: arriving through it, its ingress). That
+ * direction is evaluated in the stages of compile.h: the failsafe ports
+ * first, then the doNotTrack policies, then (ingress) the preDNAT ones,
+ * each decided by its first matching Allow or Deny, with no tier default
+ * (no decision: the next stage); then the normal policies as for a pod,
+ * ending in the endpoint's profiles (projectcalico-default-allow allows,
+ * anything else denies).
+ *
  * Pure: no kernel, no API. Only new connections are explained: established
  * and related packets are accepted before any policy, invalid ones dropped.
  */
@@ -33,8 +43,14 @@
 
 /* One flow. A NULL pod is an endpoint outside the pod network (another
  * host, a node, the internet): never filtered itself, matched by ipBlocks. */
+struct policy_failsafes;
+
 struct policy_flow {
 	const struct policy_pod *src, *dst;
+	/* a local process of the endpoint's node, through that endpoint (the
+	 * pod on that side is then NULL); its failsafe ports (NULL: none) */
+	const struct policy_hep *src_hep, *dst_hep;
+	const struct policy_failsafes *failsafe_in, *failsafe_out;
 	struct in_prefix saddr, daddr; /* full-length prefixes, same family */
 	uint8_t proto;			 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
 	uint16_t port;			 /* destination port */
@@ -58,6 +74,8 @@ enum policy_explain_end {
 	POLICY_EXPLAIN_END_STAND_IN, /* @stand_in (rejected) denies what reaches it */
 	POLICY_EXPLAIN_END_TIER,    /* no rule of @tier matched: its default action, Deny */
 	POLICY_EXPLAIN_END_PASSED,  /* every tier passed (Pass): the profile allows */
+	POLICY_EXPLAIN_END_FAILSAFE, /* host endpoint: a failsafe port accepts it */
+	POLICY_EXPLAIN_END_PROFILE, /* host endpoint: no tier decided, its profiles did */
 	_POLICY_EXPLAIN_END_MAX,
 	_POLICY_EXPLAIN_END_INVALID = -22,
 };
@@ -76,6 +94,11 @@ struct policy_explain_dir {
 	enum policy_explain_end end;
 	const char *tier;			 /* END_TIER, END_STAND_IN, END_RULE */
 	const struct policy_netpol *stand_in; /* END_STAND_IN */
+	/* a host endpoint's direction: @selecting holds the policies of each
+	 * stage evaluated, in stage order; @stage: the one that decided */
+	const struct policy_hep *hep;
+	enum policy_host_mode stage;
+	bool untracked; /* allowed by a doNotTrack policy: conntrack never sees it */
 };
 
 struct policy_explain {
@@ -100,8 +123,8 @@ int policy_flow_addresses(struct policy_flow *f);
  * @ret: the answer, per direction with the policies and rules involved
  *
  * Return: 0, -EINVAL (mixed families), -EOPNOTSUPP (a ClusterNetworkPolicy,
- * or a Calico rule with source ports, applies to an endpoint of the flow:
- * not explained), -ENOMEM.
+ * or a Calico rule with source ports, applies to an endpoint of the flow,
+ * or a host endpoint is on both ends: not explained), -ENOMEM.
  */
 int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 		   struct policy_explain *ret);

@@ -297,6 +297,7 @@ static const char *cluster =
 struct fixture {
 	struct policy_model *m;
 	struct policy_desired *d;
+	struct policy_failsafes fs_in, fs_out; /* host endpoint tests: compiled with these */
 };
 
 static void build_opts(struct fixture *f, const char *base, const char *objects,
@@ -1421,19 +1422,75 @@ static struct pkt host_pkt(uint8_t proto, const char *iif, const char *oif, cons
 	return p;
 }
 
-/* To a local process through @iif (the input hook's base chains). */
-static bool in_ok(const struct fixture *f, const char *iif, uint8_t proto, uint16_t port)
+/* The host endpoint governing @ifname as compile.c picks it (by name, then
+ * "*"), or NULL; also NULL when an expectedIPs-only one exists (their
+ * interfaces come from the node's addresses). */
+static const struct policy_hep *hep_of(const struct policy_model *m, const char *ifname)
 {
-	return to_host(policy_desired_nft(f->d), host_pkt(proto, iif, "", OUTSIDE, HOST_IP, port));
+	const struct policy_hep *named = NULL, *star = NULL;
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&m->heps, &i, &v);) {
+		const struct policy_hep *h = v;
+
+		if (!*h->ifname)
+			return NULL;
+		if (m->node && strcmp(h->node, m->node) != 0)
+			continue;
+		if (strcmp(h->ifname, ifname) == 0 && (!named || strcmp(h->name, named->name) < 0))
+			named = h;
+		if (strcmp(h->ifname, "*") == 0 && (!star || strcmp(h->name, star->name) < 0))
+			star = h;
+	}
+	return named ? named : star;
 }
 
-/* From a local process out of @oif (the output hook). */
+/* policy_explain() of a local process's flow through @ifname's host
+ * endpoint (@in: arriving; else leaving) agrees with the table's @ok. */
+static void host_explain_agrees(const struct fixture *f, const char *ifname, bool in,
+				uint8_t proto, uint16_t port, bool ok)
+{
+	struct policy_flow fl = { .proto = proto, .port = port, .failsafe_in = &f->fs_in,
+				  .failsafe_out = &f->fs_out };
+	const struct policy_hep *h = hep_of(f->m, ifname);
+	struct policy_explain e;
+	int r;
+
+	if (!h)
+		return;
+	*(in ? &fl.dst_hep : &fl.src_hep) = h;
+	assert_int_equal(prefix_parse(in ? OUTSIDE : HOST_IP, PREFIX_ADDR_ONLY, &fl.saddr), 0);
+	assert_int_equal(prefix_parse(in ? HOST_IP : OUTSIDE, PREFIX_ADDR_ONLY, &fl.daddr), 0);
+	r = policy_explain(f->m, &fl, &e);
+	if (r == -EOPNOTSUPP)
+		return;
+	assert_int_equal(r, 0);
+	if (e.allowed != ok)
+		fail_msg("%s %s %u/%u: the table %s, policy_explain() says %s", in ? "in" : "out",
+			 ifname, port, proto, ok ? "allows" : "denies", e.allowed ? "allowed" : "denied");
+	policy_explain_done(&e);
+}
+
+/* To a local process through @iif (the input hook's base chains); every
+ * such check also holds policy_explain() to the same answer. */
+static bool in_ok(const struct fixture *f, const char *iif, uint8_t proto, uint16_t port)
+{
+	bool ok = to_host(policy_desired_nft(f->d),
+			  host_pkt(proto, iif, "", OUTSIDE, HOST_IP, port));
+
+	host_explain_agrees(f, iif, true, proto, port, ok);
+	return ok;
+}
+
+/* From a local process out of @oif (the output hook); explained too. */
 static bool out_ok(const struct fixture *f, const char *oif, uint8_t proto, uint16_t port)
 {
 	static const char *const output[] = { "cc_raw_output", "cc_output", NULL };
 	struct pkt p = host_pkt(proto, "", oif, HOST_IP, OUTSIDE, port);
+	bool ok = hook_passes(policy_desired_nft(f->d), output, &p);
 
-	return hook_passes(policy_desired_nft(f->d), output, &p);
+	host_explain_agrees(f, oif, false, proto, port, ok);
+	return ok;
 }
 
 static bool fwd_ok(const struct fixture *f, const char *iif, const char *oif, uint16_t port)
@@ -1450,6 +1507,8 @@ static void heps_compile(struct fixture *f, const char *in, const char *out,
 
 	assert_int_equal(policy_failsafes_parse(in, &fin), 0);
 	assert_int_equal(policy_failsafes_parse(out, &fout), 0);
+	f->fs_in = fin;
+	f->fs_out = fout;
 	assert_int_equal(policy_compile(f->m, &(struct policy_options){
 			.nflog_group = -1, .endpoint_to_host = POLICY_HOST_ACCEPT,
 			.failsafe_in = &fin, .failsafe_out = &fout }, ret), 0);
