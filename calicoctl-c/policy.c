@@ -10,7 +10,10 @@
  * outside the pod network), or hep:NAME[=IP]: a local process of the
  * HostEndpoint's node, through that endpoint (IP: the node's address,
  * default its first expectedIP); the failsafe ports are Calico's defaults
- * unless given (in felix-c's FailsafeInbound/OutboundHostPorts text). Pods, namespaces and NetworkPolicies come from
+ * unless given (in felix-c's FailsafeInbound/OutboundHostPorts text). DST
+ * node:IP is a local process of the source pod's own node at IP: the pod's
+ * egress, then DefaultEndpointToHostAction (--endpoint-to-host-action,
+ * else FelixConfiguration 'default', else Calico's default Drop). Pods, namespaces and NetworkPolicies come from
  * the apiserver; policy_explain() evaluates them as the compiled ruleset
  * does. --counters (on the node) adds the packet counters of the nft rules
  * that decided: the matching rules' accept counters, or the drop counter of
@@ -46,6 +49,8 @@ struct explain_args {
 	const char *src, *dst;
 	struct policy_flow flow;
 	struct policy_failsafes fs_in, fs_out;
+	const char *host_action; /* --endpoint-to-host-action, NULL: FelixConfiguration's */
+	const char *host_action_from; /* where host_action came from */
 	const char *table;
 	bool counters, json;
 	bool compact; /* several flows: one JSON line each */
@@ -159,6 +164,33 @@ static int load_model(struct ctl *c, struct policy_model **ret)
 	return 0;
 }
 
+/* DefaultEndpointToHostAction of FelixConfiguration 'default', else
+ * Calico's default (felix-c's environment may override both). */
+static int host_action_configured(struct ctl *c, const char **ret, const char **ret_from)
+{
+	json_t *items = NULL, *o;
+	const char *v = NULL;
+	size_t i;
+	int r;
+
+	*ret = "Drop";
+	*ret_from = "Calico's default; felix-c's FELIX_DEFAULTENDPOINTTOHOSTACTION overrides it";
+	r = list_all(c, &kapi_felixconfigurations, &items);
+	if (r < 0)
+		return r;
+	json_array_foreach(items, i, o)
+		if (strcmp(kapi_obj_name(o) ?: "", "default") == 0)
+			v = json_string_value(json_object_get(json_object_get(o, "spec"),
+							      "defaultEndpointToHostAction"));
+	if (v && policy_host_action_from_string(v) >= 0) {
+		*ret = policy_host_action_to_string(policy_host_action_from_string(v));
+		*ret_from = "FelixConfiguration 'default'; felix-c's "
+			    "FELIX_DEFAULTENDPOINTTOHOSTACTION overrides it";
+	}
+	json_decref(items);
+	return 0;
+}
+
 /* ---- arguments ---- */
 
 static int parse_flow(const char *s, struct policy_flow *f)
@@ -223,6 +255,10 @@ static int endpoint(const struct policy_model *m, const char *s, const struct po
 	*hep = NULL;
 	if (strncmp(s, "hep:", 4) == 0)
 		return hep_endpoint(m, s + 4, hep, addr);
+	if (strncmp(s, "node:", 5) == 0 && prefix_parse(s + 5, PREFIX_ADDR_ONLY, addr) < 0)
+		return log_error_errno(-EINVAL, "'%s' is not an IP address", s + 5);
+	if (strncmp(s, "node:", 5) == 0)
+		return 0;
 	if (!slash) {
 		if (prefix_parse(s, PREFIX_ADDR_ONLY, addr) < 0)
 			return log_error_errno(-EINVAL, "'%s' is neither NAMESPACE/NAME nor an IP "
@@ -243,6 +279,7 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 					      { "output", required_argument, NULL, 'o' },
 					      { "failsafe-inbound", required_argument, NULL, 'i' },
 					      { "failsafe-outbound", required_argument, NULL, 'u' },
+					      { "endpoint-to-host-action", required_argument, NULL, 'e' },
 					      {} };
 	int o;
 
@@ -255,6 +292,10 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 			a->counters = true;
 		else if (o == 't')
 			a->table = optarg;
+		else if (o == 'e' && policy_host_action_from_string(optarg) >= 0) {
+			a->host_action = optarg;
+			a->host_action_from = "--endpoint-to-host-action";
+		}
 		else if (o == 'i' || o == 'u') {
 			if (policy_failsafes_parse(optarg, o == 'i' ? &a->fs_in : &a->fs_out) < 0)
 				return -EINVAL;
@@ -414,6 +455,7 @@ static const char *const end_names[_POLICY_EXPLAIN_END_MAX] = {
 	[POLICY_EXPLAIN_END_PASSED] = "passed",
 	[POLICY_EXPLAIN_END_FAILSAFE] = "failsafe",
 	[POLICY_EXPLAIN_END_PROFILE] = "profile",
+	[POLICY_EXPLAIN_END_HOST_ACTION] = "endpoint-to-host-action",
 };
 
 /* Calico's names of a host endpoint's stages. */
@@ -558,6 +600,8 @@ static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
 		json_object_update_new(o, json_pack("{s:s, s:s?, s:s?}", "decided_by",
 						    end_names[d->end], "tier", d->tier, "stand_in",
 						    d->stand_in ? d->stand_in->key : NULL));
+	if (o && d->end == POLICY_EXPLAIN_END_HOST_ACTION)
+		json_object_set_new(o, "decided_by", json_string(end_names[d->end]));
 	if (o && d->hep)
 		json_object_update_new(o, json_pack("{s:s, s:s, s:b}", "host_endpoint",
 						    d->hep->name, "stage", stage_names[d->stage],
@@ -588,6 +632,9 @@ static int print_json(const struct policy_explain *e, const struct explain_args 
 		      "ingress",
 		      dir_json(&e->dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, a->flow.dst, t,
 			       a->counters));
+	if (o && a->flow.to_node)
+		json_object_set_new(o, "endpoint_to_host_action",
+				    json_string(policy_host_action_to_string(a->flow.endpoint_to_host)));
 	text = o ? json_dumps(o, a->compact ? JSON_COMPACT : JSON_INDENT(2)) : NULL;
 	json_decref(o);
 	if (!text)
@@ -607,7 +654,14 @@ static void print_text(const struct policy_explain *e, const struct explain_args
 	       endpoint_name(a->flow.dst, a->flow.dst_hep, &a->flow.daddr, d, sizeof(d)),
 	       proto_name(a->flow.proto), a->flow.port);
 	print_dir(&e->dir[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, a->flow.src, t, a->counters);
-	print_dir(&e->dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, a->flow.dst, t, a->counters);
+	if (a->flow.to_node)
+		printf("To its own node: %s: DefaultEndpointToHostAction %s (%s), after the pod's "
+		       "egress policy; host endpoint policy never applies to it\n",
+		       e->dir[POLICY_DIR_INGRESS].allowed ? "ALLOWED" : "DENIED",
+		       policy_host_action_to_string(a->flow.endpoint_to_host), a->host_action_from);
+	else
+		print_dir(&e->dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, a->flow.dst, t,
+			  a->counters);
 	printf("Result: %s\n", e->allowed ? "ALLOWED" : "DENIED");
 }
 
@@ -625,6 +679,10 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 		return log_error_errno(-EINVAL, "'%s' is not PORT[/tcp|udp|sctp]", flow[2]);
 	a->flow.failsafe_in = &a->fs_in;
 	a->flow.failsafe_out = &a->fs_out;
+	a->flow.to_node = strncmp(a->dst, "node:", 5) == 0;
+	a->flow.endpoint_to_host = policy_host_action_from_string(a->host_action);
+	if (strncmp(a->src, "node:", 5) == 0 || (a->flow.to_node && !strchr(a->src, '/')))
+		return log_error_errno(-EINVAL, "node:IP is a destination, after a pod source");
 	if (endpoint(m, a->src, &a->flow.src, &a->flow.src_hep, &a->flow.saddr) < 0 ||
 	    endpoint(m, a->dst, &a->flow.dst, &a->flow.dst_hep, &a->flow.daddr) < 0)
 		return -EINVAL;
@@ -634,9 +692,9 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 				       a->src, a->dst);
 	r = policy_explain(m, &a->flow, &e);
 	if (r == -EOPNOTSUPP)
-		return log_error_errno(r, "A ClusterNetworkPolicy, or a Calico rule with source "
-					  "ports, applies to this flow, or both ends are host "
-					  "endpoints; 'policy explain' does not cover those (yet)");
+		return log_error_errno(r, "A Calico rule with source ports applies to this flow, "
+					  "or both ends are host endpoints; 'policy explain' does "
+					  "not cover those (yet)");
 	if (r < 0)
 		return log_error_errno(r, "Failed to explain: %m");
 	if (a->json)
@@ -657,13 +715,16 @@ static int cmd_explain(struct ctl *c, int argc, char **argv)
 	if (parse_args(argc, argv, &a) < 0)
 		return log_error_errno(-EINVAL, "policy explain SRC DST PORT[/tcp|udp|sctp]... "
 						"[--counters] [--table NAME] [-o text|json] "
-						"[--failsafe-inbound|--failsafe-outbound PORTS] (SRC, "
+						"[--failsafe-inbound|--failsafe-outbound PORTS] "
+						"[--endpoint-to-host-action Drop|Return|Accept] (SRC, "
 						"DST: NAMESPACE/NAME, an IP address or "
-						"hep:NAME[=IP])"),
+						"hep:NAME[=IP]; DST also node:IP, the pod's own node)"),
 		       2;
 	if (ctl_connect(c) < 0 || load_model(c, &m) < 0)
 		return 1;
 	if (a.counters && read_table(a.table, &t) < 0)
+		return 1;
+	if (!a.host_action && host_action_configured(c, &a.host_action, &a.host_action_from) < 0)
 		return 1;
 	for (int i = optind; i + 2 < argc; i += 3) {
 		if (i > optind && !a.json)

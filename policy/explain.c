@@ -255,10 +255,6 @@ static int selecting(const struct policy_model *m, const struct policy_pod *pod,
 
 		if (!np->types[dir] || !policy_selects_pod(m, np, pod))
 			continue;
-		/* ClusterNetworkPolicy is not explained yet: an answer
-		 * without it could be wrong */
-		if (np->kind == POLICY_KIND_CLUSTER)
-			return -EOPNOTSUPP;
 		ret->tiered |= np->kind != POLICY_KIND_K8S;
 		ret->selecting[ret->n_selecting++] = np;
 	}
@@ -510,11 +506,18 @@ int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 		return -EINVAL;
 	if (f->src_hep && f->dst_hep)
 		return -EOPNOTSUPP;
+	if (f->to_node && (!f->src || f->dst || f->dst_hep))
+		return -EINVAL;
 	for (int d = 0; d < _POLICY_DIR_MAX && r == 0; d++) {
 		const struct policy_hep *h = d == POLICY_DIR_EGRESS ? f->src_hep : f->dst_hep;
 
-		r = h ? explain_hep(m, f, (enum policy_dir)d, h, &e.dir[d])
-		      : explain_dir(m, f, (enum policy_dir)d, &e.dir[d]);
+		if (f->to_node && d == POLICY_DIR_INGRESS)
+			tiered_end(&e.dir[d], POLICY_EXPLAIN_END_HOST_ACTION, NULL,
+				   f->endpoint_to_host != POLICY_HOST_DROP);
+		else if (h)
+			r = explain_hep(m, f, (enum policy_dir)d, h, &e.dir[d]);
+		else
+			r = explain_dir(m, f, (enum policy_dir)d, &e.dir[d]);
 	}
 	if (r < 0) {
 		policy_explain_done(&e);

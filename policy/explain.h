@@ -30,6 +30,10 @@
  * ending in the endpoint's profiles (projectcalico-default-allow allows,
  * anything else denies).
  *
+ * A pod's flow to a local process of its own node (@to_node) passes the
+ * pod's egress policy, then DefaultEndpointToHostAction (@endpoint_to_host:
+ * Drop denies, Accept and Return allow); its host endpoints never apply.
+ *
  * Pure: no kernel, no API. Only new connections are explained: established
  * and related packets are accepted before any policy, invalid ones dropped.
  */
@@ -39,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compile.h"
 #include "model.h"
 
 /* One flow. A NULL pod is an endpoint outside the pod network (another
@@ -51,6 +56,10 @@ struct policy_flow {
 	 * pod on that side is then NULL); its failsafe ports (NULL: none) */
 	const struct policy_hep *src_hep, *dst_hep;
 	const struct policy_failsafes *failsafe_in, *failsafe_out;
+	/* the destination is a local process of @src's own node (dst NULL,
+	 * daddr the node's address), under this DefaultEndpointToHostAction */
+	bool to_node;
+	enum policy_host_action endpoint_to_host;
 	struct in_prefix saddr, daddr; /* full-length prefixes, same family */
 	uint8_t proto;			 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
 	uint16_t port;			 /* destination port */
@@ -76,6 +85,7 @@ enum policy_explain_end {
 	POLICY_EXPLAIN_END_PASSED,  /* every tier passed (Pass): the profile allows */
 	POLICY_EXPLAIN_END_FAILSAFE, /* host endpoint: a failsafe port accepts it */
 	POLICY_EXPLAIN_END_PROFILE, /* host endpoint: no tier decided, its profiles did */
+	POLICY_EXPLAIN_END_HOST_ACTION, /* pod -> own node: DefaultEndpointToHostAction */
 	_POLICY_EXPLAIN_END_MAX,
 	_POLICY_EXPLAIN_END_INVALID = -22,
 };
@@ -122,9 +132,9 @@ int policy_flow_addresses(struct policy_flow *f);
  * @f: the flow (addresses of one family)
  * @ret: the answer, per direction with the policies and rules involved
  *
- * Return: 0, -EINVAL (mixed families), -EOPNOTSUPP (a ClusterNetworkPolicy,
- * or a Calico rule with source ports, applies to an endpoint of the flow,
- * or a host endpoint is on both ends: not explained), -ENOMEM.
+ * Return: 0, -EINVAL (mixed families, or @to_node without a source pod),
+ * -EOPNOTSUPP (a Calico rule with source ports applies to an endpoint of
+ * the flow, or a host endpoint is on both ends: not explained), -ENOMEM.
  */
 int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 		   struct policy_explain *ret);

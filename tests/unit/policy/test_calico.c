@@ -298,6 +298,7 @@ struct fixture {
 	struct policy_model *m;
 	struct policy_desired *d;
 	struct policy_failsafes fs_in, fs_out; /* host endpoint tests: compiled with these */
+	enum policy_host_action host_action;   /* compiled with it */
 };
 
 static void build_opts(struct fixture *f, const char *base, const char *objects,
@@ -319,6 +320,7 @@ static void build_opts(struct fixture *f, const char *base, const char *objects,
 		fail_msg("load: %d %s", r, err ?: "");
 	json_decref(doc);
 	assert_int_equal(policy_compile(f->m, o, &f->d), 0);
+	f->host_action = o ? o->endpoint_to_host : POLICY_HOST_DROP;
 }
 
 static void build_on(struct fixture *f, const char *base, const char *objects)
@@ -944,9 +946,31 @@ static void test_label_change_is_incremental_and_equals_full_compile(void **stat
 
 /* ---- workload -> own host, Log ---- */
 
+/* Pod @from -> a local process of its node; every such check also holds
+ * policy_explain() to the same answer. */
 static bool host_ok(const struct fixture *f, const char *from, uint16_t port)
 {
-	return to_host(policy_desired_nft(f->d), tcp(f, from, "192.168.50.1", port));
+	bool ok = to_host(policy_desired_nft(f->d), tcp(f, from, "192.168.50.1", port));
+	struct policy_flow fl = { .proto = IPPROTO_TCP, .port = port, .to_node = true,
+				  .endpoint_to_host = f->host_action };
+	char ns[32], name[32];
+	struct policy_explain e;
+	int r;
+
+	assert_int_equal(sscanf(from, "%31[^/]/%31s", ns, name), 2);
+	fl.src = policy_model_get_pod(f->m, ns, name);
+	assert_int_equal(prefix_parse("192.168.50.1", PREFIX_ADDR_ONLY, &fl.daddr), 0);
+	assert_int_equal(policy_flow_addresses(&fl), 0);
+	r = policy_explain(f->m, &fl, &e);
+	if (r == -EOPNOTSUPP)
+		return ok;
+	assert_int_equal(r, 0);
+	if (e.allowed != ok)
+		fail_msg("%s -> its node tcp/%u: the table %s, policy_explain() says %s", from, port,
+			 ok ? "allows" : "denies", e.allowed ? "allowed" : "denied");
+	assert_int_equal(e.dir[POLICY_DIR_INGRESS].end, POLICY_EXPLAIN_END_HOST_ACTION);
+	policy_explain_done(&e);
+	return ok;
 }
 
 static void build_host(struct fixture *f, const char *objects, enum policy_host_action a)
@@ -1179,6 +1203,23 @@ static void test_cnp_admin_decides_before_network_policies(void **state)
 			 "\"from\":[" FROM_B "]}]") "]");
 	assert_false(tcp_ok(&f, "b/client", "a/db", 5432));
 	assert_false(tcp_ok(&f, "a/web", "a/db", 5432)); /* the NP: not from client */
+	{
+		struct policy_explain e;
+		const struct policy_explain_dir *in = &e.dir[POLICY_DIR_INGRESS];
+
+		/* policy explain names the tier, the ClusterNetworkPolicy and its rule */
+		assert_int_equal(explain_tcp(&f, "b/client", "a/db", 5432, &e), 0);
+		assert_int_equal(in->end, POLICY_EXPLAIN_END_RULE);
+		assert_string_equal(in->tier, "kube-admin");
+		assert_string_equal(in->rules[in->n_rules - 1].np->key, "cnp:block-b");
+		assert_int_equal(in->rules[in->n_rules - 1].action, POLICY_ACTION_DENY);
+		policy_explain_done(&e);
+		/* no CNP rule matched: on to the NetworkPolicy of tier default */
+		assert_int_equal(explain_tcp(&f, "a/web", "a/db", 5432, &e), 0);
+		assert_string_equal(in->tier, "default");
+		assert_int_equal(in->end, POLICY_EXPLAIN_END_TIER);
+		policy_explain_done(&e);
+	}
 	done(&f);
 }
 
@@ -1509,6 +1550,7 @@ static void heps_compile(struct fixture *f, const char *in, const char *out,
 	assert_int_equal(policy_failsafes_parse(out, &fout), 0);
 	f->fs_in = fin;
 	f->fs_out = fout;
+	f->host_action = POLICY_HOST_ACCEPT;
 	assert_int_equal(policy_compile(f->m, &(struct policy_options){
 			.nflog_group = -1, .endpoint_to_host = POLICY_HOST_ACCEPT,
 			.failsafe_in = &fin, .failsafe_out = &fout }, ret), 0);
