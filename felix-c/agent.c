@@ -1186,7 +1186,7 @@ static bool is_keys_only(enum sync_kind k)
 static int start_informers(struct felix_agent *a)
 {
 	struct kinformer_opts o = { .backoff_min_ms = 250, .backoff_max_ms = 5000,
-				    .fed = *a->cfg->typha_addr != '\0' };
+				    .fed = felix_config_uses_typha(a->cfg) };
 	_cleanup_free_ char *err = NULL;
 	int r;
 
@@ -1211,10 +1211,10 @@ static int start_informers(struct felix_agent *a)
 		return 0;
 	r = felix_typha_new(a->loop, a->cfg, a->k, a->inf, &a->typha, &err);
 	if (r < 0)
-		return log_error_errno(r, "Cannot use typha-c at '%s': %s", a->cfg->typha_addr,
-				       err ?: "%m");
-	log_info("Syncing through typha-c at %s (the apiserver directly when it is not "
-		 "reachable)", a->cfg->typha_addr);
+		return log_error_errno(r, "Cannot use typha-c: %s", err ?: "%m");
+	log_info("Syncing through typha-c at %s%s (the apiserver directly when it is not "
+		 "reachable)", *a->cfg->typha_addr ? a->cfg->typha_addr : "service ",
+		 *a->cfg->typha_addr ? "" : a->cfg->typha_service);
 	return 0;
 }
 

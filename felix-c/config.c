@@ -135,12 +135,15 @@ static const struct setting settings[] = {
 	{ "LeaseDuration", {}, SET_UINT, OFF(lease_duration_s), "15", 3, 3600 },
 	{ "Hollow", {}, SET_BOOL, OFF(hollow), "false", 0, 0 },
 	{ "TyphaAddr", {}, SET_STRING, OFF(typha_addr), "", 0, 0 },
+	{ "TyphaK8sServiceName", {}, SET_STRING, OFF(typha_service), "", 0, 0 },
+	{ "TyphaK8sNamespace", {}, SET_STRING, OFF(typha_namespace), "kube-system", 0, 0 },
 	{ "TyphaCAFile", {}, SET_STRING, OFF(typha_ca_file), "", 0, 0 },
 	{ "TyphaCertFile", {}, SET_STRING, OFF(typha_cert_file), "", 0, 0 },
 	{ "TyphaKeyFile", {}, SET_STRING, OFF(typha_key_file), "", 0, 0 },
 	{ "TyphaCN", {}, SET_STRING, OFF(typha_cn), "", 0, 0 },
 	{ "TyphaReadTimeout", {}, SET_DURATION_MS, OFF(typha_read_timeout_ms), "30s", 0, 0 },
 	{ "TyphaReconnectInterval", {}, SET_DURATION_MS, OFF(typha_reconnect_ms), "10s", 0, 0 },
+	{ "TyphaFallbackGrace", {}, SET_DURATION_MS, OFF(typha_fallback_grace_ms), "10s", 0, 0 },
 };
 
 _Static_assert(ELEMENTSOF(settings) <= 64 * ELEMENTSOF(((struct felix_config *)0)->user_set),
@@ -460,20 +463,26 @@ static int default_path(char **field, const char *dir, const char *leaf)
 	return asprintf(field, "%s/%s", dir, leaf) < 0 ? -ENOMEM : 0;
 }
 
+bool felix_config_uses_typha(const struct felix_config *c)
+{
+	return *c->typha_addr || *c->typha_service;
+}
+
 /* typha-c: an address we can connect to and the whole mutual TLS setup,
  * or nothing (there is no plaintext mode). */
 static int check_typha(const struct felix_config *c, char **ret_error)
 {
 	struct sockaddr_in sa;
 
-	if (!*c->typha_addr)
+	if (!felix_config_uses_typha(c))
 		return 0;
-	if (felix_typha_parse_addr(c->typha_addr, &sa) < 0)
+	if (*c->typha_addr && felix_typha_parse_addr(c->typha_addr, &sa) < 0)
 		return errmsg_set(ret_error, -EINVAL, "TyphaAddr '%s': expected an IPv4 "
 				  "address:port", c->typha_addr);
 	if (!*c->typha_ca_file || !*c->typha_cert_file || !*c->typha_key_file)
-		return errmsg_set(ret_error, -EINVAL, "TyphaAddr is set: TyphaCAFile, "
-				  "TyphaCertFile and TyphaKeyFile are required (mutual TLS)");
+		return errmsg_set(ret_error, -EINVAL, "%s is set: TyphaCAFile, "
+				  "TyphaCertFile and TyphaKeyFile are required (mutual TLS)",
+				  *c->typha_addr ? "TyphaAddr" : "TyphaK8sServiceName");
 	if (c->typha_read_timeout_ms < 1000 || c->typha_reconnect_ms < 1000)
 		return errmsg_set(ret_error, -EINVAL, "TyphaReadTimeout and "
 				  "TyphaReconnectInterval must be at least 1s");

@@ -89,14 +89,18 @@ struct felix_config {
 	unsigned lease_duration_s; /* LeaseDuration */
 	bool hollow;		  /* Hollow: a scale-test node that writes nothing (felix-c/hollow.h) */
 
-	/* typha-c (felix-c/typhaclient.h); TyphaAddr "": watch the apiserver directly */
+	/* typha-c (felix-c/typhaclient.h); neither TyphaAddr nor TyphaK8sServiceName:
+	 * watch the apiserver directly */
 	char *typha_addr;	  /* TyphaAddr: IPv4 "address:port" */
+	char *typha_service;	  /* TyphaK8sServiceName: else its EndpointSlices' address */
+	char *typha_namespace;	  /* TyphaK8sNamespace, kube-system */
 	char *typha_ca_file;	  /* TyphaCAFile: the CA typha-c's certificate chains to */
 	char *typha_cert_file;	  /* TyphaCertFile: our client certificate */
 	char *typha_key_file;	  /* TyphaKeyFile */
 	char *typha_cn;		  /* TyphaCN: typha-c's required CN, "": any */
 	unsigned typha_read_timeout_ms; /* TyphaReadTimeout: silence that means typha-c is gone */
 	unsigned typha_reconnect_ms; /* TyphaReconnectInterval: while on the apiserver */
+	unsigned typha_fallback_grace_ms; /* TyphaFallbackGrace: retries before the apiserver */
 
 	uint64_t user_set[2];	  /* bit i: settings[i] came from the file or environment */
 };
@@ -139,6 +143,9 @@ int felix_config_runtime(const struct felix_config *c, struct json_t *global_spe
  * Return: 0, -EINVAL (bad value, unknown key in the file), -ENOENT (file
  *   given but missing), -ENOMEM.
  */
+/* TyphaAddr or TyphaK8sServiceName is set. */
+bool felix_config_uses_typha(const struct felix_config *c);
+
 int felix_config_load(const char *file, char *const *envp, struct felix_config *ret,
 		      char **ret_error);
 void felix_config_done(struct felix_config *c);

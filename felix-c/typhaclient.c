@@ -29,11 +29,13 @@
 #include "typhaproto.h"
 
 #define TYPHA_READ_CHUNK 65536
+#define TYPHA_RETRY_MS 1000 /* between tries within TyphaFallbackGrace */
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static const char *const state_names[_FELIX_TYPHA_STATE_MAX] = {
 	[FELIX_TYPHA_CONNECTING] = "connecting", [FELIX_TYPHA_HANDSHAKE] = "handshake",
 	[FELIX_TYPHA_SYNCING] = "syncing",	 [FELIX_TYPHA_STREAMING] = "streaming",
-	[FELIX_TYPHA_FALLBACK] = "fallback",
+	[FELIX_TYPHA_RETRY] = "retry",		 [FELIX_TYPHA_FALLBACK] = "fallback",
 };
 
 /* Owner: the agent. */
@@ -43,7 +45,8 @@ struct felix_typha {
 	struct kinformer **inf;		/* borrowed, _SYNC_KIND_MAX of them */
 	struct kapi *k;			/* borrowed: the informers' client */
 	struct tlsconn_ctx *tls;
-	struct sockaddr_in addr;
+	struct sockaddr_in addr;	/* TyphaAddr, or the endpoint of this try */
+	char where[64];			/* addr as text, for logs */
 	enum felix_typha_state state;
 	struct tlsconn *conn;		/* NULL in FALLBACK */
 	struct evloop_io *io;
@@ -54,6 +57,7 @@ struct felix_typha {
 	bool fed;			/* the informers are paused and fed by us */
 	uint32_t kinds_done;		/* bit k: snapshot of kind k complete */
 	int64_t seq;			/* of the last event */
+	uint64_t lost_ms;		/* when typha-c was lost while feeding, 0: it was not */
 	unsigned long snapshots, fallbacks;
 };
 
@@ -108,15 +112,33 @@ static unsigned jitter(unsigned n)
 	return n ? v % n : 0;
 }
 
-/* Back to the apiserver until the next try (see the top of the header). */
+/* While the grace lasts, try again soon (the view kept is complete, if
+ * stale); then back to the apiserver until the next try (see the top of
+ * the header). */
 static void lose(struct felix_typha *t, int error, const char *why)
 {
-	unsigned delay = t->cfg->typha_reconnect_ms;
+	unsigned delay = t->cfg->typha_reconnect_ms, grace = t->cfg->typha_fallback_grace_ms;
+	uint64_t now = evloop_now_ms();
 
-	log_warning_errno(error, "typha-c at %s: %s; %s", t->cfg->typha_addr, why,
+	conn_close(t);
+	if (t->fed && !t->lost_ms)
+		t->lost_ms = now;
+	if (t->fed && now - t->lost_ms < grace) {
+		if (t->state != FELIX_TYPHA_RETRY)
+			log_warning_errno(error, "typha-c at %s: %s; trying again for up to %u ms "
+					  "before watching the apiserver directly", t->where, why,
+					  grace);
+		else
+			log_debug_errno(error, "typha-c at %s: %s", t->where, why);
+		set_state(t, FELIX_TYPHA_RETRY);
+		delay = TYPHA_RETRY_MS / 2 + jitter(TYPHA_RETRY_MS);
+		evloop_timer_arm(t->timer, MIN(delay, grace - (now - t->lost_ms)));
+		return;
+	}
+	log_warning_errno(error, "typha-c at %s: %s; %s", t->where, why,
 			  t->fed ? "watching the apiserver directly until it is back"
 				 : "still watching the apiserver directly");
-	conn_close(t);
+	t->lost_ms = 0;
 	if (t->fed) {
 		for (int i = 0; i < _SYNC_KIND_MAX; i++)
 			(void)kinformer_resume(t->inf[i]);
@@ -221,8 +243,9 @@ static int on_synced(struct felix_typha *t)
 	    t->kinds_done != (UINT32_C(1) << _SYNC_KIND_MAX) - 1)
 		return -EPROTO;
 	set_state(t, FELIX_TYPHA_STREAMING);
+	t->lost_ms = 0;
 	t->snapshots++;
-	log_info("typha-c at %s: snapshot complete, streaming", t->cfg->typha_addr);
+	log_info("typha-c at %s: snapshot complete, streaming", t->where);
 	return 0;
 }
 
@@ -344,10 +367,86 @@ static void on_io(struct evloop_io *io, int fd, uint32_t revents, void *userdata
 		watch_for(t);
 }
 
+/* The port of an EndpointSlice: the one named calico-typha, else the first. */
+static int slice_port(const json_t *slice)
+{
+	const json_t *ports = json_object_get(slice, "ports"), *p;
+	size_t i;
+	json_int_t port = 0;
+
+	json_array_foreach(ports, i, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+
+		if (i == 0 || (name && strcmp(name, "calico-typha") == 0))
+			port = json_integer_value(json_object_get(p, "port"));
+	}
+	return port > 0 && port <= 65535 ? (int)port : -ENOENT;
+}
+
+/* One ready endpoint of TyphaK8sServiceName, picked at random (so nodes
+ * spread over the replicas), from its EndpointSlices: one LIST per try
+ * (blocking, at most the API client's request timeout). */
+static int resolve_service(struct felix_typha *t)
+{
+	_cleanup_free_ char *path = kapi_path(&kapi_endpointslices, t->cfg->typha_namespace,
+					      NULL, NULL), *sel = NULL;
+	struct sockaddr_in cand[64];
+	json_auto_t *items = NULL;
+	const json_t *slice, *ep;
+	size_t i, j, n = 0;
+	int r, port;
+
+	if (!path || asprintf(&sel, "kubernetes.io/service-name=%s", t->cfg->typha_service) < 0)
+		return -ENOMEM;
+	r = kapi_list(t->k, path, &(struct kapi_list_opts){ .label_selector = sel }, &items, NULL);
+	if (r < 0)
+		return r;
+	json_array_foreach(items, i, slice) {
+		if ((port = slice_port(slice)) < 0)
+			continue;
+		json_array_foreach(json_object_get(slice, "endpoints"), j, ep) {
+			const char *ip = json_string_value(
+				json_array_get(json_object_get(ep, "addresses"), 0));
+			const json_t *ready = json_object_get(json_object_get(ep, "conditions"),
+							      "ready");
+
+			if (n == ELEMENTSOF(cand) || !ip || json_is_false(ready))
+				continue;
+			cand[n] = (struct sockaddr_in){ .sin_family = AF_INET,
+							.sin_port = htons((uint16_t)port) };
+			if (inet_pton(AF_INET, ip, &cand[n].sin_addr) == 1)
+				n++;
+		}
+	}
+	if (n == 0)
+		return -ENOENT;
+	t->addr = cand[jitter((unsigned)n)];
+	return 0;
+}
+
+static void set_where(struct felix_typha *t)
+{
+	char ip[INET_ADDRSTRLEN] = "?";
+
+	(void)inet_ntop(AF_INET, &t->addr.sin_addr, ip, sizeof(ip));
+	snprintf(t->where, sizeof(t->where), "%s:%u", ip, ntohs(t->addr.sin_port));
+}
+
 static void try_connect(struct felix_typha *t)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
+	int fd, r;
 
+	if (!*t->cfg->typha_addr) {
+		r = resolve_service(t);
+		if (r < 0) {
+			snprintf(t->where, sizeof(t->where), "service %s/%.30s",
+				 t->cfg->typha_namespace, t->cfg->typha_service);
+			lose(t, r, r == -ENOENT ? "no ready endpoint" : "cannot list its endpoints");
+			return;
+		}
+		set_where(t);
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		lose(t, -errno, "cannot create a socket");
 		return;
@@ -374,7 +473,7 @@ static void on_timer(struct evloop_timer *timer, void *userdata)
 	struct felix_typha *t = userdata;
 
 	(void)timer;
-	if (t->state == FELIX_TYPHA_FALLBACK)
+	if (t->state == FELIX_TYPHA_FALLBACK || t->state == FELIX_TYPHA_RETRY)
 		try_connect(t);
 	else
 		lose(t, -ETIMEDOUT, t->state == FELIX_TYPHA_STREAMING ||
@@ -397,8 +496,9 @@ int felix_typha_new(struct evloop *l, const struct felix_config *cfg, struct kap
 	t->k = k;
 	t->fed = true; /* the informers start fed (paused) */
 	t->state = FELIX_TYPHA_CONNECTING;
-	if (felix_typha_parse_addr(cfg->typha_addr, &t->addr) < 0)
+	if (*cfg->typha_addr && felix_typha_parse_addr(cfg->typha_addr, &t->addr) < 0)
 		return -EINVAL;
+	set_where(t);
 	r = tlsconn_ctx_new(false, cfg->typha_ca_file, cfg->typha_cert_file, cfg->typha_key_file,
 			    cfg->typha_cn, &t->tls, ret_error);
 	if (r < 0)

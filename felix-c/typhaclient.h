@@ -3,8 +3,11 @@
  * the agent and the managers see the same callbacks whichever the source.
  *
  * States: CONNECTING (TCP) -> HANDSHAKE (mutual TLS) -> SYNCING (hello sent,
- * snapshot coming in) -> STREAMING; any failure -> FALLBACK: the informers
- * resume their own LIST+WATCH (a LIST diffed against the cache, so the
+ * snapshot coming in) -> STREAMING; any failure -> RETRY (about once a
+ * second, for TyphaFallbackGrace since typha-c was lost, or since the start:
+ * a typha-c restart does not send every node to the apiserver at once; the
+ * informers keep their view meanwhile) -> FALLBACK: the informers resume
+ * their own LIST+WATCH (a LIST diffed against the cache, so the
  * switch emits exactly the difference), and typha-c is tried again after
  * TyphaReconnectInterval. The informers leave the apiserver only when
  * typha-c's snapshot starts, and that snapshot is diffed the same way.
@@ -28,6 +31,7 @@ enum felix_typha_state {
 	FELIX_TYPHA_HANDSHAKE,
 	FELIX_TYPHA_SYNCING,
 	FELIX_TYPHA_STREAMING,
+	FELIX_TYPHA_RETRY,
 	FELIX_TYPHA_FALLBACK,
 	_FELIX_TYPHA_STATE_MAX,
 	_FELIX_TYPHA_STATE_INVALID = -22,
@@ -38,10 +42,12 @@ const char *felix_typha_state_to_string(enum felix_typha_state s);
 int felix_typha_parse_addr(const char *s, struct sockaddr_in *ret);
 
 /**
- * felix_typha_new - feed @inf from typha-c at cfg->typha_addr
+ * felix_typha_new - feed @inf from typha-c at TyphaAddr, or at a ready
+ *   endpoint of TyphaK8sServiceName (looked up again at every try)
  * @l: loop
- * @cfg: felix-c's configuration (borrowed): TyphaAddr, TLS files, TyphaCN,
- *   timeouts, node name, SecretsNamespace
+ * @cfg: felix-c's configuration (borrowed): TyphaAddr or TyphaK8sServiceName
+ *   and TyphaK8sNamespace, TLS files, TyphaCN, timeouts, node name,
+ *   SecretsNamespace
  * @k: the informers' API client, used by nothing else (borrowed): its
  *   connections are closed while typha-c feeds the informers
  * @inf: one informer per sync_kind, created fed (kinformer_opts.fed),

@@ -208,8 +208,10 @@ ssize_t tlsconn_read(struct tlsconn *t, void *buf, size_t n)
 {
 	int r = SSL_read(t->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
 
-	if (r > 0)
+	if (r > 0) {
+		t->want_write = false;
 		return r;
+	}
 	r = map_error(t, r);
 	return r == -ECONNRESET ? 0 : r;
 }
@@ -218,8 +220,12 @@ ssize_t tlsconn_write(struct tlsconn *t, const void *buf, size_t n)
 {
 	int r = SSL_write(t->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
 
-	if (r > 0)
+	if (r > 0) {
+		/* else a writer that once waited would watch for EPOLLOUT forever:
+		 * a busy loop (typha-c burnt a core this way at 50 clients) */
+		t->want_write = false;
 		return r;
+	}
 	r = map_error(t, r);
 	return r == 0 || r == -ECONNRESET ? -EPIPE : r;
 }

@@ -48,7 +48,8 @@ int tlsconn_fd(const struct tlsconn *t);
  *   certificate refused), -ECONNRESET (closed), -EPROTO (other TLS error).
  */
 int tlsconn_handshake(struct tlsconn *t);
-/* The last -EAGAIN waits for the socket to be writable (else readable). */
+/* The last call ended in -EAGAIN waiting for the socket to be writable
+ * (else readable, or it did not end in -EAGAIN). */
 bool tlsconn_wants_write(const struct tlsconn *t);
 /* Read up to @n bytes. Return: bytes, 0 (peer closed), -EAGAIN, -EPROTO. */
 ssize_t tlsconn_read(struct tlsconn *t, void *buf, size_t n);

@@ -9,7 +9,7 @@ manifests/calico-c.yaml: manifests/crds.yaml manifests/parts/node.yaml manifests
 # container engine): $(BUILD)/calico-c-node.oci.tar, image calico-c/node:0.1.0
 # (containerd names it docker.io/calico-c/node:0.1.0). See manifests/image/build.sh.
 IMAGE_REF := calico-c/node:0.1.0
-IMAGE_PROGRAMS := felix-c calico-c calico-c-direct calico-c-ipam calico-c-ipam-direct \
+IMAGE_PROGRAMS := felix-c typha-c calico-c calico-c-direct calico-c-ipam calico-c-ipam-direct \
 	calico-c-birdcfg calicoctl-c calico-c-install-cni
 IMAGE_ARCHIVE := $(BUILD)/calico-c-node.oci.tar
 

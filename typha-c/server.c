@@ -426,8 +426,10 @@ static void on_ping(struct evloop_timer *t, void *userdata)
 	evloop_timer_arm(t, s->o.ping_ms);
 	for (struct client *c = s->clients, *next; c; c = next) {
 		next = c->next;
-		if (c->state != CLIENT_STREAMING || c->out.queued)
-			continue; /* a busy connection needs no keepalive */
+		/* a busy connection needs no keepalive; one waiting for typha-c's
+		 * first sync does (its TyphaReadTimeout runs) */
+		if ((c->state != CLIENT_STREAMING && c->state != CLIENT_WAITING) || c->out.queued)
+			continue;
 		if (outq_push(&c->out, ping, sizeof(ping) - 1, false) < 0 || client_flush(c) < 0)
 			client_drop(c);
 	}

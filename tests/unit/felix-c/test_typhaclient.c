@@ -133,9 +133,12 @@ static int group_teardown(void **state)
 	return sh("rm -f *.crt *.key *.csr *.srl") || rmdir(dir);
 }
 
-static void start_server(struct env *e, size_t max_queue)
+/* On @port (0: any free one). */
+static void start_server_on(struct env *e, size_t max_queue, uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(port) };
+	int one = 1;
 	socklen_t len = sizeof(sa);
 	struct typhasrv_opts o = { .max_queue = max_queue, .max_clients = 10, .ping_ms = 1000,
 				   .handshake_ms = 5000, .secrets_namespace = "kube-system" };
@@ -143,6 +146,7 @@ static void start_server(struct env *e, size_t max_queue)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(fd, 16), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
@@ -154,6 +158,17 @@ static void start_server(struct env *e, size_t max_queue)
 	e->source = (struct typhasrv_source){ src_cache, e };
 	assert_int_equal(typhasrv_new(e->loop, fd, e->stls, &o, &e->source, &e->srv), 0);
 	typhasrv_set_synced(e->srv);
+}
+
+static void start_server(struct env *e, size_t max_queue)
+{
+	start_server_on(e, max_queue, 0);
+}
+
+static void stop_server(struct env *e)
+{
+	e->srv = typhasrv_free(e->srv);
+	e->stls = tlsconn_ctx_free(e->stls);
 }
 
 static struct env *env_new(const char *cert)
@@ -186,6 +201,7 @@ static struct env *env_new(const char *cert)
 		.typha_ca_file = e->path[0], .typha_cert_file = e->path[1],
 		.typha_key_file = e->path[2], .typha_cn = "typha-c",
 		.typha_read_timeout_ms = 5000, .typha_reconnect_ms = 100,
+		.typha_fallback_grace_ms = 0,
 	};
 	return e;
 }
@@ -330,6 +346,37 @@ static void test_slow_client_dropped_then_resyncs(void **state)
 	env_free(e);
 }
 
+static bool retrying(struct env *e)
+{
+	return felix_typha_get_state(e->client) == FELIX_TYPHA_RETRY;
+}
+
+/* typha-c restarts within TyphaFallbackGrace: felix-c keeps its view,
+ * never touches the apiserver, and resyncs from the new typha-c. */
+static void test_typha_restart_within_grace_no_fallback(void **state)
+{
+	struct env *e = env_new("felix");
+	unsigned port;
+
+	(void)state;
+	e->cfg.typha_fallback_grace_ms = 10000;
+	src_set(e, SYNC_PODS, pod("a", "1", 0), KAPI_EVENT_ADDED);
+	start_server(e, 1 << 20);
+	connect_client(e);
+	assert_true(run_until(e, streaming, 5000));
+	stop_server(e);
+	assert_true(run_until(e, retrying, 5000));
+	for (int i = 0; i < _SYNC_KIND_MAX; i++)
+		assert_true(kinformer_is_fed(e->inf[i])); /* not on the apiserver */
+	src_set(e, SYNC_PODS, pod("b", "2", 0), KAPI_EVENT_ADDED); /* while it was away */
+	assert_int_equal(sscanf(e->addr, "127.0.0.1:%u", &port), 1);
+	start_server_on(e, 1 << 20, (uint16_t)port);
+	assert_true(run_until(e, resynced, 5000));
+	assert_int_equal(felix_typha_fallbacks(e->client), 0);
+	assert_non_null(kinformer_get(e->inf[SYNC_PODS], "ns", "b"));
+	env_free(e);
+}
+
 static void test_no_typha_falls_back_to_the_apiserver(void **state)
 {
 	struct env *e = env_new("felix");
@@ -383,14 +430,64 @@ static void test_hello_typha_cannot_serve_refused(void **state)
 	env_free(e);
 }
 
+static struct tlsconn_ctx *ctx_of(bool server, const char *name, const char *peer_cn)
+{
+	char ca[300], crt[300], key[300];
+	struct tlsconn_ctx *c = NULL;
+
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, name);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, name);
+	assert_int_equal(tlsconn_ctx_new(server, ca, crt, key, peer_cn, &c, NULL), 0);
+	return c;
+}
+
+/* A writer that once waited for EPOLLOUT must not keep asking for it after
+ * a write went through (typha-c spun on idle clients that way). */
+static void test_tls_wants_write_clears_after_a_write(void **state)
+{
+	struct tlsconn_ctx *sc = ctx_of(true, "typha", "felix-c"), *cc = ctx_of(false, "felix", "typha-c");
+	struct tlsconn *s = NULL, *c = NULL;
+	static char buf[65536], rbuf[65536];
+	int fds[2], rs = -EAGAIN, rc = -EAGAIN;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+	assert_int_equal(tlsconn_new(sc, fds[0], &s), 0);
+	assert_int_equal(tlsconn_new(cc, fds[1], &c), 0);
+	for (int i = 0; i < 100 && (rs == -EAGAIN || rc == -EAGAIN); i++) {
+		if (rs == -EAGAIN)
+			rs = tlsconn_handshake(s);
+		if (rc == -EAGAIN)
+			rc = tlsconn_handshake(c);
+	}
+	assert_int_equal(rs, 0);
+	assert_int_equal(rc, 0);
+	while ((n = tlsconn_write(s, buf, sizeof(buf))) > 0)
+		;
+	assert_int_equal(n, -EAGAIN);
+	assert_true(tlsconn_wants_write(s));
+	while (tlsconn_read(c, rbuf, sizeof(rbuf)) > 0)
+		;
+	assert_true(tlsconn_write(s, buf, sizeof(buf)) > 0); /* the same bytes again */
+	assert_false(tlsconn_wants_write(s));
+	tlsconn_free(s);
+	tlsconn_free(c);
+	tlsconn_ctx_free(sc);
+	tlsconn_ctx_free(cc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_then_deltas_in_order),
 		cmocka_unit_test(test_slow_client_dropped_then_resyncs),
+		cmocka_unit_test(test_typha_restart_within_grace_no_fallback),
 		cmocka_unit_test(test_no_typha_falls_back_to_the_apiserver),
 		cmocka_unit_test(test_rogue_certificate_refused),
 		cmocka_unit_test(test_hello_typha_cannot_serve_refused),
+		cmocka_unit_test(test_tls_wants_write_clears_after_a_write),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
