@@ -115,11 +115,14 @@ static unsigned jitter(unsigned n)
 /* While the grace lasts, try again soon (the view kept is complete, if
  * stale); then back to the apiserver until the next try (see the top of
  * the header). */
-static void lose(struct felix_typha *t, int error, const char *why)
+static void lose(struct felix_typha *t, int error, const char *reason)
 {
 	unsigned delay = t->cfg->typha_reconnect_ms, grace = t->cfg->typha_fallback_grace_ms;
 	uint64_t now = evloop_now_ms();
+	char why[256];
 
+	/* @reason may be the connection's own error text */
+	snprintf(why, sizeof(why), "%s", reason);
 	conn_close(t);
 	if (t->fed && !t->lost_ms)
 		t->lost_ms = now;
