@@ -49,17 +49,9 @@ static void on_signal(struct evloop_signal *s, const struct signalfd_siginfo *si
 static int load_kubeconfig(const struct felix_config *c, struct kapi_config **ret)
 {
 	_cleanup_free_ char *err = NULL;
-	int r;
+	int r = kapi_config_find(c->kubeconfig, ret, &err);
 
-	if (!c->kubeconfig) {
-		r = kapi_config_in_cluster(NULL, ret);
-		return r < 0 ? log_error_errno(r, "No kubeconfig and no in-cluster config: %m") : 0;
-	}
-	r = kapi_config_load(c->kubeconfig, ret, &err);
-	if (r < 0)
-		return log_error_errno(r, "Failed to load kubeconfig '%s': %s", c->kubeconfig,
-				       err ? err : "%m");
-	return 0;
+	return r < 0 ? log_error_errno(r, "%s", err ?: "Cannot load the API config: %m") : 0;
 }
 
 /* The state dir holds BIRD's config (BGP passwords) and its control socket

@@ -277,13 +277,11 @@ static void srv_accept(struct evloop_io *io, int fd, uint32_t revents, void *use
 	}
 }
 
-int httpd_new(struct evloop *l, const char *host, uint16_t port, httpd_handler h, void *userdata,
-	      struct httpd **ret)
+int httpd_listen(const char *host, uint16_t port, int *ret_fd)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	_cleanup_close_ int fd = -1;
-	struct httpd *s;
-	int one = 1, r;
+	int one = 1;
 
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
 		return -EINVAL;
@@ -293,6 +291,20 @@ int httpd_new(struct evloop *l, const char *host, uint16_t port, httpd_handler h
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, HTTPD_BACKLOG) < 0)
 		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int httpd_new(struct evloop *l, const char *host, uint16_t port, httpd_handler h, void *userdata,
+	      struct httpd **ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct httpd *s;
+	int r;
+
+	r = httpd_listen(host, port, &fd);
+	if (r < 0)
+		return r;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

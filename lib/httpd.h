@@ -26,6 +26,17 @@ typedef int (*httpd_handler)(const char *path, struct metrics_buf *body, const c
 			     void *userdata);
 
 /**
+ * httpd_listen - a listening, non-blocking TCP socket (SO_REUSEADDR,
+ *   backlog HTTPD_BACKLOG); also typha-c's listener
+ * @host: IPv4 address to bind ("0.0.0.0")
+ * @port: TCP port
+ * @ret_fd: the socket (O_CLOEXEC)
+ *
+ * Return: 0, -EINVAL (bad host), -errno of socket/bind/listen.
+ */
+int httpd_listen(const char *host, uint16_t port, int *ret_fd);
+
+/**
  * httpd_new - listen on @host:@port (IPv4) and serve through @h
  * @l: loop
  * @host: address to bind ("0.0.0.0")

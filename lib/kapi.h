@@ -87,6 +87,16 @@ const void *kapi_config_ca(const struct kapi_config *c, size_t *ret_len);
  * Return: as kapi_config_from_kubeconfig().
  */
 int kapi_config_load(const char *path, struct kapi_config **ret, char **ret_error);
+/**
+ * kapi_config_find - a program's API config: the kubeconfig @path, or the
+ *   in-cluster one when @path is NULL
+ * @path: kubeconfig file, or NULL
+ * @ret: the config
+ * @ret_error: on failure, a malloc'd message (may be NULL)
+ *
+ * Return: as kapi_config_load() or kapi_config_in_cluster().
+ */
+int kapi_config_find(const char *path, struct kapi_config **ret, char **ret_error);
 /* The current context's namespace, NULL when it names none. */
 const char *kapi_config_namespace(const struct kapi_config *c);
 struct kapi_config *kapi_config_free(struct kapi_config *c);

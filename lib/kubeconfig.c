@@ -355,6 +355,18 @@ int kapi_config_load(const char *path, struct kapi_config **ret, char **ret_erro
 	return r;
 }
 
+int kapi_config_find(const char *path, struct kapi_config **ret, char **ret_error)
+{
+	int r;
+
+	if (path)
+		return kapi_config_load(path, ret, ret_error);
+	r = kapi_config_in_cluster(NULL, ret);
+	if (r < 0)
+		return fail(ret_error, r, "No kubeconfig and no in-cluster config: %s", strerror(-r));
+	return 0;
+}
+
 int kapi_config_from_kubeconfig(const char *path, struct kapi_config **ret)
 {
 	return kapi_config_load(path, ret, NULL);

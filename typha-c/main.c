@@ -6,15 +6,13 @@
  * keep them, lib/podtrim.h), hands their changes to the server
  * (typha-c/server.h) and serves /liveness, /readiness and /metrics.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -143,24 +141,6 @@ static int config_load(struct typha_config *c, char **err)
 	if (c->ping_s == 0 || c->max_queue_kib == 0)
 		return asprintf(err, "TYPHA_PINGINTERVAL and TYPHA_MAXCLIENTQUEUEKIB must be > 0") < 0
 			       ? -ENOMEM : -EINVAL;
-	return 0;
-}
-
-static int listen_tcp(const char *host, unsigned port, int *ret)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	_cleanup_close_ int fd = -1;
-	int one = 1;
-
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -EINVAL;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4096) < 0)
-		return -errno;
-	*ret = TAKE_FD(fd);
 	return 0;
 }
 
@@ -319,21 +299,6 @@ static int http_handler(const char *path, struct metrics_buf *body, const char *
 
 /* ---- lifecycle ---- */
 
-static int load_kubeconfig(const struct typha_config *c, struct kapi_config **ret)
-{
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	if (!c->kubeconfig) {
-		r = kapi_config_in_cluster(NULL, ret);
-		return r < 0 ? log_error_errno(r, "No kubeconfig and no in-cluster config: %m") : 0;
-	}
-	r = kapi_config_load(c->kubeconfig, ret, &err);
-	return r < 0 ? log_error_errno(r, "Failed to load kubeconfig '%s': %s", c->kubeconfig,
-				       err ? err : "%m")
-		     : 0;
-}
-
 static int typha_start(struct typha *t, const struct kapi_config *kc)
 {
 	const struct typha_config *c = t->cfg;
@@ -354,7 +319,7 @@ static int typha_start(struct typha *t, const struct kapi_config *kc)
 	r = kapi_new(kc, &t->k);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create the API client: %m");
-	r = listen_tcp(c->server_host, c->server_port, &fd);
+	r = httpd_listen(c->server_host, (uint16_t)c->server_port, &fd);
 	if (r < 0)
 		return log_error_errno(r, "Cannot listen on %s:%u: %m", c->server_host,
 				       c->server_port);
@@ -399,10 +364,13 @@ static int run(struct typha_config *c)
 	_cleanup_(kapi_config_freep) struct kapi_config *kc = NULL;
 	_cleanup_(evloop_freep) struct evloop *loop = NULL;
 	_cleanup_(evloop_signal_freep) struct evloop_signal *sterm = NULL, *sint = NULL;
+	_cleanup_free_ char *err = NULL;
 	struct typha t = { .cfg = c };
 	int r;
 
-	r = load_kubeconfig(c, &kc);
+	r = kapi_config_find(c->kubeconfig, &kc, &err);
+	if (r < 0)
+		log_error_errno(r, "%s", err ?: "Cannot load the API config: %m");
 	if (r == 0)
 		r = evloop_new(&loop);
 	if (r == 0)
