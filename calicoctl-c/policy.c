@@ -458,13 +458,6 @@ static const char *const end_names[_POLICY_EXPLAIN_END_MAX] = {
 	[POLICY_EXPLAIN_END_HOST_ACTION] = "endpoint-to-host-action",
 };
 
-/* Calico's names of a host endpoint's stages. */
-static const char *const stage_names[_POLICY_HOST_MODE_MAX] = {
-	[POLICY_HOST_MODE_NORMAL] = "normal",
-	[POLICY_HOST_MODE_PRE_DNAT] = "preDNAT",
-	[POLICY_HOST_MODE_UNTRACKED] = "doNotTrack",
-};
-
 /* A host endpoint's end that is not a tier's. */
 static void print_hep_end(const struct policy_explain_dir *d, enum policy_dir dir)
 {
@@ -489,7 +482,7 @@ static void print_end(const struct policy_explain_dir *d, enum policy_dir dir)
 		rule_label(&d->rules[d->n_rules - 1], dir, label, sizeof(label));
 		printf("  decided in tier '%s' by %s", d->tier, label);
 		if (d->hep)
-			printf(" (%s policy%s)", stage_names[d->stage],
+			printf(" (%s policy%s)", policy_host_mode_to_string(d->stage),
 			       d->untracked ? ": not tracked by conntrack" : "");
 		putchar('\n');
 		break;
@@ -531,7 +524,7 @@ static void print_dir(const struct policy_explain_dir *d, enum policy_dir dir,
 		       d->hep->node, d->allowed ? "ALLOWED" : "DENIED");
 		for (size_t i = 0; i < d->n_selecting; i++)
 			printf("%s %s (%s)", i ? "," : "", d->selecting[i]->key,
-			       stage_names[d->selecting[i]->host_mode]);
+			       policy_host_mode_to_string(d->selecting[i]->host_mode));
 		printf("%s\n", d->n_selecting ? "" : " none");
 	} else if (!d->filtered) {
 		printf("%s: not filtered (%s)\n", dname,
@@ -604,7 +597,7 @@ static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
 		json_object_set_new(o, "decided_by", json_string(end_names[d->end]));
 	if (o && d->hep)
 		json_object_update_new(o, json_pack("{s:s, s:s, s:b}", "host_endpoint",
-						    d->hep->name, "stage", stage_names[d->stage],
+						    d->hep->name, "stage", policy_host_mode_to_string(d->stage),
 						    "untracked", d->untracked));
 	if (o && counters && d->filtered && !d->allowed && !d->tiered) {
 		struct counter c = drop_counter(t, pod, dir);

@@ -50,6 +50,18 @@ const char *policy_action_to_string(enum policy_action a)
 	return a >= 0 && a < _POLICY_ACTION_MAX ? action_names[a] : NULL;
 }
 
+/* Calico's names of the host endpoint policy stages. */
+static const char *const host_mode_names[_POLICY_HOST_MODE_MAX] = {
+	[POLICY_HOST_MODE_NORMAL] = "normal",
+	[POLICY_HOST_MODE_PRE_DNAT] = "preDNAT",
+	[POLICY_HOST_MODE_UNTRACKED] = "doNotTrack",
+};
+
+const char *policy_host_mode_to_string(enum policy_host_mode m)
+{
+	return m >= 0 && m < _POLICY_HOST_MODE_MAX ? host_mode_names[m] : NULL;
+}
+
 const char *policy_dir_to_string(enum policy_dir d)
 {
 	return d >= 0 && d < _POLICY_DIR_MAX ? dir_names[d] : NULL;

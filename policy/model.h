@@ -174,6 +174,9 @@ enum policy_host_mode {
 	_POLICY_HOST_MODE_INVALID = -22,
 };
 
+/* "normal", "preDNAT", "doNotTrack" */
+const char *policy_host_mode_to_string(enum policy_host_mode m);
+
 /* A validated policy, Kubernetes or Calico; immutable after parsing,
  * reference counted. */
 struct policy_netpol {
