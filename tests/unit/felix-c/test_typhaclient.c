@@ -30,6 +30,7 @@
 #include "kapi.h"
 #include "kinformer.h"
 #include "synckinds.h"
+#include "tests/unit/lib/kapitest.h"
 #include "tlsconn.h"
 #include "typha-c/server.h"
 
@@ -177,14 +178,7 @@ static struct env *env_new(const char *cert)
 	struct kinformer_opts o = { .fed = true };
 
 	assert_int_equal(evloop_new(&e->loop), 0);
-	assert_int_equal(kapi_config_from_string("current-context: x\n"
-						 "clusters: [{name: k, cluster: {server: "
-						 "'https://127.0.0.1:1'}}]\n"
-						 "contexts: [{name: x, context: {cluster: k, user: t}}]\n"
-						 "users: [{name: t, user: {token: abc}}]\n",
-						 NULL, &e->kc, NULL),
-			 0);
-	assert_int_equal(kapi_new(e->kc, &e->k), 0);
+	kapitest_client(&e->kc, &e->k);
 	e->log = json_array();
 	for (int i = 0; i < _SYNC_KIND_MAX; i++) {
 		char *path = kapi_path(sync_kind_resource(i), NULL, NULL, NULL);

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "kapi-internal.h"
 #include "kapi.h"
+#include "tests/unit/lib/kapitest.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -290,15 +291,7 @@ static void test_event_and_state_strings(void **state)
 /* A client of a server that is not there (127.0.0.1:1). */
 static void new_client(struct kapi_config **c, struct kapi **k)
 {
-	assert_int_equal(kapi_config_from_string("current-context: x\n"
-						 "clusters: [{name: k, cluster: {server: "
-						 "'https://127.0.0.1:1'}}]\n"
-						 "contexts: [{name: x, context: {cluster: k, user: "
-						 "t}}]\n"
-						 "users: [{name: t, user: {token: abc}}]\n",
-						 NULL, c, NULL),
-			 0);
-	assert_int_equal(kapi_new(*c, k), 0);
+	kapitest_client(c, k);
 }
 
 static void test_client_lifecycle_without_requests(void **state)

@@ -17,6 +17,7 @@
 #include "evloop.h"
 #include "kapi.h"
 #include "kinformer.h"
+#include "tests/unit/lib/kapitest.h"
 
 struct rec {
 	json_t *log;
@@ -57,14 +58,7 @@ static void env_init(struct env *e, bool keys_only)
 
 	*e = (struct env){ .rec.log = json_array() };
 	assert_int_equal(evloop_new(&e->loop), 0);
-	assert_int_equal(kapi_config_from_string("current-context: x\n"
-						 "clusters: [{name: k, cluster: {server: "
-						 "'https://127.0.0.1:1'}}]\n"
-						 "contexts: [{name: x, context: {cluster: k, user: t}}]\n"
-						 "users: [{name: t, user: {token: abc}}]\n",
-						 NULL, &e->kc, NULL),
-			 0);
-	assert_int_equal(kapi_new(e->kc, &e->k), 0);
+	kapitest_client(&e->kc, &e->k);
 	assert_int_equal(kinformer_new(e->k, e->loop, "/api/v1/namespaces", &o, &ops, &e->rec,
 				       &e->inf), 0);
 }
