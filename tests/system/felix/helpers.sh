@@ -26,4 +26,17 @@ probe() { L probe "$@" >/dev/null 2>&1; } # SRC_NS/NAME DST PORT [PROTO]
 route_via() { ip -n "$(netns_of "$1")" route show "$2" | grep -q "via $3 "; }
 route_dev() { ip -n "$(netns_of "$1")" route show "$2" | grep -q "dev cali"; }
 no_route() { ! ip -n "$(netns_of "$1")" route show "$2" | grep -q .; }
+# restart_adopts NODE [SECONDS]: felix-c on NODE killed (and left down
+# SECONDS) and started again finds its table equal to what it compiles: the
+# restarted run (the log after the last "felix-c for node") applies no
+# policy operation.
+restart_adopts() {
+	L agent stop "$1" --kill || fail "kill felix-c on $1"
+	sleep "${2:-0}"
+	L agent start "$1" || fail "start felix-c on $1"
+	L agent wait "$1" 30 || fail "$1 not ready after restart"
+	sed -n '/felix-c for node/h; /felix-c for node/!H; ${x;p}' "$LAB_STATE/log/felix-$1.log" |
+		grep 'Policy applied' >&2 && fail "$1 rewrote policy after restart"
+	return 0
+}
 nft_ruleset() { ip netns exec "$(netns_of "$1")" nft list table inet calico-c | sed 's/counter packets [0-9]* bytes [0-9]*/counter/'; }

@@ -1442,6 +1442,335 @@ static void test_cnp_versions_and_fixed_tiers(void **state)
 	done(&f);
 }
 
+/* ---- the ClusterNetworkPolicy conformance suite's sequence ----
+ * What network-policy-api v0.3.0's suite does to one cluster, in its
+ * order: the PodSelector test of the Admin tier (its two policies, pod
+ * labels set and removed), its policies deleted, the Baseline IngressTCP
+ * test's policy, then the PodSelector test again in the Baseline tier
+ * (same policy names). Its four namespaces' StatefulSet pods are spread
+ * over three nodes, each with its own model and table as each felix-c
+ * has: a label change goes through the incremental path and must leave
+ * every node's table equal to a full compile, a policy change is a full
+ * compile, and every probe must give what the suite expects. */
+
+#define SUITE_NODES 3
+
+struct suite_pod {
+	const char *ns, *name;
+	int node; /* index in the nodes' array */
+	const char *ip;
+};
+
+static const struct suite_pod suite_pods[] = {
+	{ "gryffindor", "harry-potter-0", 0, "10.65.0.1" },
+	{ "gryffindor", "harry-potter-1", 1, "10.65.1.1" },
+	{ "slytherin", "draco-malfoy-0", 1, "10.65.1.2" },
+	{ "slytherin", "draco-malfoy-1", 2, "10.65.2.1" },
+	{ "hufflepuff", "cedric-diggory-0", 2, "10.65.2.2" },
+	{ "hufflepuff", "cedric-diggory-1", 0, "10.65.0.2" },
+	{ "ravenclaw", "luna-lovegood-0", 0, "10.65.0.3" },
+	{ "ravenclaw", "luna-lovegood-1", 2, "10.65.2.3" },
+};
+
+static const char *const suite_node_names[SUITE_NODES] = { "n1", "n2", "n3" };
+
+static const struct suite_pod *suite_pod(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(suite_pods); i++)
+		if (strcmp(suite_pods[i].name, name) == 0)
+			return &suite_pods[i];
+	fail_msg("no pod '%s'", name);
+	return NULL;
+}
+
+/* The pod as the apiserver has it, with conformance-role=@role (NULL: none). */
+static json_t *suite_pod_json(const struct suite_pod *p, const char *role)
+{
+	json_t *j = json_pack("{s:{s:s,s:s,s:{s:s,s:s}},s:{s:s},s:{s:[{s:s}]}}", "metadata",
+			      "name", p->name, "namespace", p->ns, "labels", "conformance-house",
+			      p->ns, "statefulset.kubernetes.io/pod-name", p->name, "spec",
+			      "nodeName", suite_node_names[p->node], "status", "podIPs", "ip", p->ip);
+
+	assert_non_null(j);
+	if (role)
+		assert_int_equal(json_object_set_new(json_object_get(json_object_get(j, "metadata"),
+								     "labels"),
+						     "conformance-role", json_string(role)),
+				 0);
+	return j;
+}
+
+static void suite_compile_node(struct fixture *f)
+{
+	f->d = policy_desired_free(f->d);
+	assert_int_equal(policy_compile(f->m, &(struct policy_options){ .nflog_group = -1 },
+					&f->d), 0);
+}
+
+static void suite_compile(struct fixture *nodes)
+{
+	for (int n = 0; n < SUITE_NODES; n++)
+		suite_compile_node(&nodes[n]);
+}
+
+static void suite_up(struct fixture *nodes)
+{
+	static const char *const houses[] = { "gryffindor", "slytherin", "hufflepuff", "ravenclaw" };
+
+	for (int n = 0; n < SUITE_NODES; n++) {
+		assert_int_equal(policy_model_new(suite_node_names[n], &nodes[n].m), 0);
+		for (size_t i = 0; i < ELEMENTSOF(houses); i++) {
+			json_t *ns = json_pack("{s:{s:s,s:{s:s,s:s}}}", "metadata", "name", houses[i],
+					       "labels", "conformance-house", houses[i],
+					       "kubernetes.io/metadata.name", houses[i]);
+
+			assert_int_equal(policy_model_load_object(nodes[n].m, "namespaces", ns, NULL),
+					 0);
+			json_decref(ns);
+		}
+		for (size_t i = 0; i < ELEMENTSOF(suite_pods); i++) {
+			json_t *pod = suite_pod_json(&suite_pods[i], NULL);
+
+			assert_int_equal(policy_model_load_object(nodes[n].m, "pods", pod, NULL), 0);
+			json_decref(pod);
+		}
+	}
+	suite_compile(nodes);
+}
+
+/* A policy created (@json) or deleted (@json NULL, key cnp:@name): a full
+ * compile on every node, as felix-c does for any change but a pod's. */
+static void suite_policy(struct fixture *nodes, const char *name, const char *json)
+{
+	_cleanup_free_ char *key = NULL;
+
+	for (int n = 0; n < SUITE_NODES; n++) {
+		if (json) {
+			json_t *j = json_loads(json, 0, NULL);
+
+			assert_non_null(j);
+			assert_int_equal(policy_model_load_object(nodes[n].m, "clusternetworkpolicies",
+								  j, NULL), 0);
+			json_decref(j);
+		} else {
+			if (!key)
+				assert_true(asprintf(&key, "cnp:%s", name) > 0);
+			assert_int_equal(policy_model_del_policy(nodes[n].m, key), 0);
+		}
+	}
+	suite_compile(nodes);
+}
+
+/* kubectl label (@role NULL: the label removed): each node's felix-c takes
+ * the incremental path (a full compile when it says -ESTALE, as
+ * policymgr.c does), and its table must equal a full compile. */
+static void suite_label(struct fixture *nodes, const char *pod, const char *role)
+{
+	const struct suite_pod *sp = suite_pod(pod);
+	json_t *j = suite_pod_json(sp, role);
+
+	for (int n = 0; n < SUITE_NODES; n++) {
+		struct policy_pod *p = NULL, *old = NULL;
+		struct policy_plan *plan = NULL;
+		struct policy_desired *full = NULL;
+		_cleanup_free_ char *a = NULL, *b = NULL;
+		int r;
+
+		assert_int_equal(policy_pod_from_json(j, &p, NULL), 0);
+		assert_int_equal(policy_model_set_pod(nodes[n].m, p, &old), 0);
+		r = policy_desired_update_pod(nodes[n].d, nodes[n].m, old,
+					      policy_model_get_pod(nodes[n].m, sp->ns, sp->name),
+					      &plan);
+		if (r == -ESTALE)
+			suite_compile_node(&nodes[n]);
+		else
+			assert_int_equal(r, 0);
+		assert_int_equal(policy_compile(nodes[n].m, &(struct policy_options){
+							.nflog_group = -1 }, &full), 0);
+		a = dump(policy_desired_nft(nodes[n].d));
+		b = dump(policy_desired_nft(full));
+		if (strcmp(a, b) != 0)
+			fail_msg("node %s after labelling %s: the incremental table differs from a "
+				 "full compile", suite_node_names[n], pod);
+		policy_desired_free(full);
+		policy_plan_free(plan);
+		policy_pod_free(old);
+	}
+	json_decref(j);
+}
+
+/* A probe from pod @from to pod @to: @from's node runs its egress (out of
+ * eth0 when @to is elsewhere), @to's node its ingress (in from eth0). */
+static bool suite_ok(const struct fixture *nodes, const char *from, const char *to,
+		     uint8_t proto, uint16_t port)
+{
+	const struct suite_pod *ends[2] = { suite_pod(from), suite_pod(to) };
+	struct pkt p = { .family = AF_INET, .proto = proto, .sport = 40000, .dport = port };
+	bool ok = true;
+
+	for (int i = 0; i < 2; i++) {
+		const struct policy_pod *pod = policy_model_get_pod(nodes[ends[i]->node].m,
+								    ends[i]->ns, ends[i]->name);
+
+		assert_non_null(pod);
+		memcpy(i ? p.daddr : p.saddr, pod->ips[0].addr, 4);
+	}
+	for (int i = 0; i < 2; i++) { /* the source's node, then the destination's */
+		const struct fixture *f = &nodes[ends[i]->node];
+		struct pkt q = p;
+
+		if (i == 1 && ends[0]->node == ends[1]->node)
+			break; /* one node ran both */
+		for (int k = 0; k < 2; k++) {
+			char *ifn = k ? q.oif : q.iif;
+
+			if (ends[k]->node == ends[i]->node)
+				memcpy(ifn, policy_model_get_pod(f->m, ends[k]->ns, ends[k]->name)->ifname,
+				       16);
+			else
+				snprintf(ifn, 16, "eth0");
+		}
+		ok = ok && allowed(policy_desired_nft(f->d), q);
+	}
+	return ok;
+}
+
+#define SUITE_TCP(F, T, PORT) suite_ok(nodes, F, T, IPPROTO_TCP, PORT)
+
+/* The suite's PodSelector test in @tier: its policies, every probe, its
+ * label changes and its cleanup (the labels removed, the policies deleted). */
+static void suite_pod_selector(struct fixture *nodes, const char *tier)
+{
+	_cleanup_free_ char *rules = NULL, *subject = NULL;
+
+	assert_true(asprintf(&rules, K8SCNP("pod-selector-rules", "%s", "%d",
+		"\"subject\":{\"pods\":{\"podSelector\":{\"matchLabels\":"
+		"{\"conformance-house\":\"gryffindor\"}}}},"
+		"\"egress\":[{\"name\":\"allow-to-luna-lovegood-0-tcp-80\",\"action\":\"Accept\","
+		"\"to\":[{\"pods\":{\"namespaceSelector\":{\"matchLabels\":{\"conformance-house\":"
+		"\"ravenclaw\"}},\"podSelector\":{\"matchLabels\":{\"statefulset.kubernetes.io/pod-name\":"
+		"\"luna-lovegood-0\"}}}}],\"protocols\":[{\"tcp\":{\"destinationPort\":{\"number\":80}}}]},"
+		"{\"name\":\"deny-to-ravenclaw-pods\",\"action\":\"Deny\",\"to\":[{\"pods\":"
+		"{\"podSelector\":{\"matchLabels\":{\"conformance-house\":\"ravenclaw\"}}}}]}],"
+		"\"ingress\":[{\"name\":\"allow-from-draco-malfoy-0\",\"action\":\"Accept\","
+		"\"from\":[{\"pods\":{\"namespaceSelector\":{\"matchLabels\":{\"conformance-house\":"
+		"\"slytherin\"}},\"podSelector\":{\"matchLabels\":{\"statefulset.kubernetes.io/pod-name\":"
+		"\"draco-malfoy-0\"}}}}]},"
+		"{\"name\":\"deny-from-slytherin-pods\",\"action\":\"Deny\",\"from\":[{\"pods\":"
+		"{\"podSelector\":{\"matchLabels\":{\"conformance-house\":\"slytherin\"}}}}]},"
+		"{\"name\":\"deny-from-blocked-hufflepuff-pods\",\"action\":\"Deny\",\"from\":"
+		"[{\"pods\":{\"namespaceSelector\":{\"matchLabels\":{\"conformance-house\":"
+		"\"hufflepuff\"}},\"podSelector\":{\"matchLabels\":{\"conformance-role\":"
+		"\"blocked\"}}}}]}]"), tier, strcmp(tier, "Admin") == 0 ? 20 : 10) > 0);
+	assert_true(asprintf(&subject, K8SCNP("label-selected-subject-rules", "%s", "%d",
+		"\"subject\":{\"pods\":{\"namespaceSelector\":{\"matchLabels\":"
+		"{\"conformance-house\":\"ravenclaw\"}},\"podSelector\":{\"matchLabels\":"
+		"{\"conformance-role\":\"restricted\"}}}},"
+		"\"egress\":[{\"name\":\"deny-to-slytherin\",\"action\":\"Deny\",\"to\":"
+		"[{\"namespaces\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":"
+		"\"slytherin\"}}}]}]"), tier, strcmp(tier, "Admin") == 0 ? 21 : 10) > 0);
+	suite_policy(nodes, "pod-selector-rules", rules);
+	suite_policy(nodes, "label-selected-subject-rules", subject);
+
+	/* egress peers */
+	assert_false(SUITE_TCP("harry-potter-0", "luna-lovegood-0", 8080));
+	assert_true(SUITE_TCP("harry-potter-0", "luna-lovegood-0", 80));
+	assert_false(SUITE_TCP("harry-potter-1", "luna-lovegood-1", 80));
+	/* ingress peers, a peer's label set and removed */
+	assert_false(SUITE_TCP("draco-malfoy-1", "harry-potter-1", 80));
+	assert_true(SUITE_TCP("draco-malfoy-0", "harry-potter-0", 80));
+	suite_label(nodes, "cedric-diggory-0", "blocked");
+	assert_false(SUITE_TCP("cedric-diggory-0", "harry-potter-0", 80));
+	assert_true(SUITE_TCP("cedric-diggory-1", "harry-potter-0", 80));
+	suite_label(nodes, "cedric-diggory-0", NULL);
+	assert_true(SUITE_TCP("cedric-diggory-0", "harry-potter-0", 80));
+	suite_label(nodes, "cedric-diggory-1", "blocked");
+	assert_false(SUITE_TCP("cedric-diggory-1", "harry-potter-0", 80));
+	suite_label(nodes, "cedric-diggory-0", NULL); /* the subtest's cleanup */
+	suite_label(nodes, "cedric-diggory-1", NULL);
+	assert_true(SUITE_TCP("cedric-diggory-1", "harry-potter-0", 80));
+	/* the subject, a subject's label set and removed */
+	assert_true(SUITE_TCP("draco-malfoy-0", "luna-lovegood-1", 80));
+	suite_label(nodes, "luna-lovegood-0", "restricted");
+	assert_false(SUITE_TCP("luna-lovegood-0", "draco-malfoy-0", 80));
+	assert_true(SUITE_TCP("luna-lovegood-1", "draco-malfoy-0", 80));
+	suite_label(nodes, "luna-lovegood-0", NULL);
+	assert_true(SUITE_TCP("luna-lovegood-0", "draco-malfoy-0", 80));
+	suite_label(nodes, "luna-lovegood-1", "restricted");
+	assert_false(SUITE_TCP("luna-lovegood-1", "draco-malfoy-0", 80));
+	suite_label(nodes, "luna-lovegood-0", NULL);
+	suite_label(nodes, "luna-lovegood-1", NULL);
+	assert_true(SUITE_TCP("luna-lovegood-1", "draco-malfoy-0", 80));
+
+	suite_policy(nodes, "pod-selector-rules", NULL);
+	suite_policy(nodes, "label-selected-subject-rules", NULL);
+}
+
+/* After a test's cleanup nothing of it is left: every pod reaches every
+ * other over TCP and UDP, and each table is what a node that never saw
+ * the test compiles. */
+static void suite_nothing_left(struct fixture *nodes)
+{
+	struct fixture fresh[SUITE_NODES] = {};
+
+	for (size_t i = 0; i < ELEMENTSOF(suite_pods); i++)
+		for (size_t k = 0; k < ELEMENTSOF(suite_pods); k++)
+			if (i != k) {
+				assert_true(SUITE_TCP(suite_pods[i].name, suite_pods[k].name, 80));
+				assert_true(suite_ok(nodes, suite_pods[i].name, suite_pods[k].name,
+						     IPPROTO_UDP, 53));
+			}
+	suite_up(fresh);
+	for (int n = 0; n < SUITE_NODES; n++) {
+		_cleanup_free_ char *a = dump(policy_desired_nft(nodes[n].d));
+		_cleanup_free_ char *b = dump(policy_desired_nft(fresh[n].d));
+
+		assert_string_equal(a, b);
+		done(&fresh[n]);
+	}
+}
+
+static void test_cnp_conformance_suite_sequence(void **state)
+{
+	struct fixture nodes[SUITE_NODES] = {};
+
+	(void)state;
+	suite_up(nodes);
+	suite_nothing_left(nodes);
+	suite_pod_selector(nodes, "Admin");
+	suite_nothing_left(nodes);
+	/* Baseline IngressTCP's policy (no NetworkPolicy here: Baseline decides) */
+	suite_policy(nodes, "default", K8SCNP("default", "Baseline", "10",
+		"\"subject\":{\"namespaces\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":"
+		"\"gryffindor\"}}},\"ingress\":["
+		"{\"action\":\"Accept\",\"from\":[{\"namespaces\":{\"matchLabels\":"
+		"{\"kubernetes.io/metadata.name\":\"ravenclaw\"}}}]},"
+		"{\"action\":\"Deny\",\"from\":[{\"namespaces\":{\"matchLabels\":"
+		"{\"kubernetes.io/metadata.name\":\"ravenclaw\"}}}]},"
+		"{\"action\":\"Deny\",\"from\":[{\"namespaces\":{\"matchLabels\":"
+		"{\"kubernetes.io/metadata.name\":\"slytherin\"}}}],"
+		"\"protocols\":[{\"tcp\":{\"destinationPort\":{\"number\":80}}}]},"
+		"{\"action\":\"Accept\",\"from\":[{\"namespaces\":{\"matchLabels\":"
+		"{\"kubernetes.io/metadata.name\":\"hufflepuff\"}}}],"
+		"\"protocols\":[{\"tcp\":{\"destinationPort\":{\"number\":80}}}]},"
+		"{\"action\":\"Deny\",\"from\":[{\"namespaces\":{\"matchLabels\":"
+		"{\"kubernetes.io/metadata.name\":\"hufflepuff\"}}}]}]"));
+	assert_true(SUITE_TCP("luna-lovegood-0", "harry-potter-0", 80));
+	assert_true(SUITE_TCP("luna-lovegood-1", "harry-potter-0", 8080));
+	assert_true(SUITE_TCP("cedric-diggory-0", "harry-potter-1", 80));
+	assert_false(SUITE_TCP("cedric-diggory-1", "harry-potter-1", 8080));
+	assert_true(SUITE_TCP("harry-potter-0", "luna-lovegood-0", 80));
+	assert_true(SUITE_TCP("harry-potter-1", "draco-malfoy-0", 80));
+	assert_false(SUITE_TCP("draco-malfoy-0", "harry-potter-0", 80));
+	assert_true(SUITE_TCP("draco-malfoy-1", "harry-potter-0", 8080));
+	suite_policy(nodes, "default", NULL);
+	suite_nothing_left(nodes);
+	suite_pod_selector(nodes, "Baseline");
+	suite_nothing_left(nodes);
+	for (int n = 0; n < SUITE_NODES; n++)
+		done(&nodes[n]);
+}
+
 /* ---- host endpoints, failsafes ---- */
 
 #define HEP(NAME, LABELS, SPEC)                                                              \
@@ -2342,6 +2671,7 @@ int main(void)
 		cmocka_unit_test(test_cnp_invalid_or_unsupported_fails_closed),
 		cmocka_unit_test(test_cnp_versions_and_fixed_tiers),
 		cmocka_unit_test(test_cnp_label_change_is_incremental),
+		cmocka_unit_test(test_cnp_conformance_suite_sequence),
 		cmocka_unit_test(test_host_endpoint_without_policy_denies_but_failsafes),
 		cmocka_unit_test(test_global_policies_select_host_endpoints),
 		cmocka_unit_test(test_host_endpoint_profiles_interfaces_and_nodes),
