@@ -1637,6 +1637,64 @@ static bool suite_ok(const struct fixture *nodes, const char *from, const char *
 
 #define SUITE_TCP(F, T, PORT) suite_ok(nodes, F, T, IPPROTO_TCP, PORT)
 
+/* One step of a test: pod @label's conformance-role label set to @role
+ * (NULL: removed), when @label is set; then, when @from is set, a TCP
+ * probe that must give @allowed. */
+struct suite_step {
+	const char *label, *role;
+	const char *from, *to;
+	uint16_t port;
+	bool allowed;
+};
+
+static void suite_steps(struct fixture *nodes, const struct suite_step *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].label)
+			suite_label(nodes, v[i].label, v[i].role);
+		if (v[i].from && SUITE_TCP(v[i].from, v[i].to, v[i].port) != v[i].allowed)
+			fail_msg("step %zu: %s -> %s:%u is %s", i, v[i].from, v[i].to, v[i].port,
+				 v[i].allowed ? "denied" : "allowed");
+	}
+}
+
+/* The PodSelector test's subtests, in order (cleanups included). */
+static const struct suite_step pod_selector_steps[] = {
+	/* egress peers */
+	{ NULL, NULL, "harry-potter-0", "luna-lovegood-0", 8080, false },
+	{ NULL, NULL, "harry-potter-0", "luna-lovegood-0", 80, true },
+	{ NULL, NULL, "harry-potter-1", "luna-lovegood-1", 80, false },
+	/* ingress peers, a peer's label set and removed */
+	{ NULL, NULL, "draco-malfoy-1", "harry-potter-1", 80, false },
+	{ NULL, NULL, "draco-malfoy-0", "harry-potter-0", 80, true },
+	{ "cedric-diggory-0", "blocked", "cedric-diggory-0", "harry-potter-0", 80, false },
+	{ NULL, NULL, "cedric-diggory-1", "harry-potter-0", 80, true },
+	{ "cedric-diggory-0", NULL, "cedric-diggory-0", "harry-potter-0", 80, true },
+	{ "cedric-diggory-1", "blocked", "cedric-diggory-1", "harry-potter-0", 80, false },
+	{ "cedric-diggory-0", NULL, NULL, NULL, 0, false }, /* the subtest's cleanup */
+	{ "cedric-diggory-1", NULL, "cedric-diggory-1", "harry-potter-0", 80, true },
+	/* the subject, a subject's label set and removed */
+	{ NULL, NULL, "draco-malfoy-0", "luna-lovegood-1", 80, true },
+	{ "luna-lovegood-0", "restricted", "luna-lovegood-0", "draco-malfoy-0", 80, false },
+	{ NULL, NULL, "luna-lovegood-1", "draco-malfoy-0", 80, true },
+	{ "luna-lovegood-0", NULL, "luna-lovegood-0", "draco-malfoy-0", 80, true },
+	{ "luna-lovegood-1", "restricted", "luna-lovegood-1", "draco-malfoy-0", 80, false },
+	{ "luna-lovegood-0", NULL, NULL, NULL, 0, false },
+	{ "luna-lovegood-1", NULL, "luna-lovegood-1", "draco-malfoy-0", 80, true },
+};
+
+/* The Baseline IngressTCP test's probes before it reorders rules. */
+static const struct suite_step ingress_tcp_steps[] = {
+	{ NULL, NULL, "luna-lovegood-0", "harry-potter-0", 80, true },
+	{ NULL, NULL, "luna-lovegood-1", "harry-potter-0", 8080, true },
+	{ NULL, NULL, "cedric-diggory-0", "harry-potter-1", 80, true },
+	{ NULL, NULL, "cedric-diggory-1", "harry-potter-1", 8080, false },
+	{ NULL, NULL, "harry-potter-0", "luna-lovegood-0", 80, true },
+	{ NULL, NULL, "harry-potter-1", "draco-malfoy-0", 80, true },
+	{ NULL, NULL, "draco-malfoy-0", "harry-potter-0", 80, false },
+	{ NULL, NULL, "draco-malfoy-1", "harry-potter-0", 8080, true },
+};
+
 /* The suite's PodSelector test in @tier: its policies, every probe, its
  * label changes and its cleanup (the labels removed, the policies deleted). */
 static void suite_pod_selector(struct fixture *nodes, const char *tier)
@@ -1672,36 +1730,7 @@ static void suite_pod_selector(struct fixture *nodes, const char *tier)
 	suite_policy(nodes, "pod-selector-rules", rules);
 	suite_policy(nodes, "label-selected-subject-rules", subject);
 
-	/* egress peers */
-	assert_false(SUITE_TCP("harry-potter-0", "luna-lovegood-0", 8080));
-	assert_true(SUITE_TCP("harry-potter-0", "luna-lovegood-0", 80));
-	assert_false(SUITE_TCP("harry-potter-1", "luna-lovegood-1", 80));
-	/* ingress peers, a peer's label set and removed */
-	assert_false(SUITE_TCP("draco-malfoy-1", "harry-potter-1", 80));
-	assert_true(SUITE_TCP("draco-malfoy-0", "harry-potter-0", 80));
-	suite_label(nodes, "cedric-diggory-0", "blocked");
-	assert_false(SUITE_TCP("cedric-diggory-0", "harry-potter-0", 80));
-	assert_true(SUITE_TCP("cedric-diggory-1", "harry-potter-0", 80));
-	suite_label(nodes, "cedric-diggory-0", NULL);
-	assert_true(SUITE_TCP("cedric-diggory-0", "harry-potter-0", 80));
-	suite_label(nodes, "cedric-diggory-1", "blocked");
-	assert_false(SUITE_TCP("cedric-diggory-1", "harry-potter-0", 80));
-	suite_label(nodes, "cedric-diggory-0", NULL); /* the subtest's cleanup */
-	suite_label(nodes, "cedric-diggory-1", NULL);
-	assert_true(SUITE_TCP("cedric-diggory-1", "harry-potter-0", 80));
-	/* the subject, a subject's label set and removed */
-	assert_true(SUITE_TCP("draco-malfoy-0", "luna-lovegood-1", 80));
-	suite_label(nodes, "luna-lovegood-0", "restricted");
-	assert_false(SUITE_TCP("luna-lovegood-0", "draco-malfoy-0", 80));
-	assert_true(SUITE_TCP("luna-lovegood-1", "draco-malfoy-0", 80));
-	suite_label(nodes, "luna-lovegood-0", NULL);
-	assert_true(SUITE_TCP("luna-lovegood-0", "draco-malfoy-0", 80));
-	suite_label(nodes, "luna-lovegood-1", "restricted");
-	assert_false(SUITE_TCP("luna-lovegood-1", "draco-malfoy-0", 80));
-	suite_label(nodes, "luna-lovegood-0", NULL);
-	suite_label(nodes, "luna-lovegood-1", NULL);
-	assert_true(SUITE_TCP("luna-lovegood-1", "draco-malfoy-0", 80));
-
+	suite_steps(nodes, pod_selector_steps, ELEMENTSOF(pod_selector_steps));
 	suite_policy(nodes, "pod-selector-rules", NULL);
 	suite_policy(nodes, "label-selected-subject-rules", NULL);
 }
@@ -1755,14 +1784,7 @@ static void test_cnp_conformance_suite_sequence(void **state)
 		"\"protocols\":[{\"tcp\":{\"destinationPort\":{\"number\":80}}}]},"
 		"{\"action\":\"Deny\",\"from\":[{\"namespaces\":{\"matchLabels\":"
 		"{\"kubernetes.io/metadata.name\":\"hufflepuff\"}}}]}]"));
-	assert_true(SUITE_TCP("luna-lovegood-0", "harry-potter-0", 80));
-	assert_true(SUITE_TCP("luna-lovegood-1", "harry-potter-0", 8080));
-	assert_true(SUITE_TCP("cedric-diggory-0", "harry-potter-1", 80));
-	assert_false(SUITE_TCP("cedric-diggory-1", "harry-potter-1", 8080));
-	assert_true(SUITE_TCP("harry-potter-0", "luna-lovegood-0", 80));
-	assert_true(SUITE_TCP("harry-potter-1", "draco-malfoy-0", 80));
-	assert_false(SUITE_TCP("draco-malfoy-0", "harry-potter-0", 80));
-	assert_true(SUITE_TCP("draco-malfoy-1", "harry-potter-0", 8080));
+	suite_steps(nodes, ingress_tcp_steps, ELEMENTSOF(ingress_tcp_steps));
 	suite_policy(nodes, "default", NULL);
 	suite_nothing_left(nodes);
 	suite_pod_selector(nodes, "Baseline");
