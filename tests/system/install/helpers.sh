@@ -35,10 +35,14 @@ ds_env() {
 	jq -nj --argjson ds "$ds" --argjson cm "$cm" --arg c "$c" --arg node "$node" '
 		($ds.spec.template.spec.initContainers + $ds.spec.template.spec.containers)[]
 		| select(.name == $c) | .env[]
+		# an optional key of another ConfigMap (calico-typha-config, from
+		# typha.yaml) is unset when that is not applied, as the kubelet does
+		| select(.valueFrom.configMapKeyRef.optional != true
+			 or .valueFrom.configMapKeyRef.name == "calico-config")
 		| .name + "=" + (
 			if .value != null then .value
 			elif .valueFrom.fieldRef.fieldPath == "spec.nodeName" then $node
-			elif .valueFrom.configMapKeyRef then
+			elif .valueFrom.configMapKeyRef.name == "calico-config" then
 				($cm.data[.valueFrom.configMapKeyRef.key]
 				 // error("ConfigMap has no key " + .valueFrom.configMapKeyRef.key))
 			else error("cannot resolve env " + .name) end) + "\u0000"' ||
