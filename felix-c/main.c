@@ -69,7 +69,7 @@ static int state_dir_prepare(const struct felix_config *c)
 	return 0;
 }
 
-/* Room for the health and metrics servers' connections (felix-c/httpd.h)
+/* Room for the health and metrics servers' connections (lib/httpd.h)
  * besides watches, netlink and the CNI service: the soft limit up to the
  * hard one (often 1024 soft). */
 static void raise_fd_limit(void)
