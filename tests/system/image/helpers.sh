@@ -125,8 +125,13 @@ ds_container_run() {
 		elif jq -e '.valueFrom.configMapKeyRef' <<<"$e" >/dev/null; then
 			cm=$(jq -r .valueFrom.configMapKeyRef.name <<<"$e")
 			key=$(jq -r .valueFrom.configMapKeyRef.key <<<"$e")
-			v=$(k get configmap -n kube-system "$cm" -o json | jq -r --arg k "$key" '.data[$k] // empty') ||
-				fail "env $n: no ConfigMap $cm"
+			if ! x=$(k get configmap -n kube-system "$cm" -o json 2>/dev/null); then
+				# an optional key of a missing ConfigMap: unset, as the kubelet leaves it
+				jq -e '.valueFrom.configMapKeyRef.optional == true' <<<"$e" >/dev/null ||
+					fail "env $n: no ConfigMap $cm"
+				continue
+			fi
+			v=$(jq -r --arg k "$key" '.data[$k] // empty' <<<"$x")
 			[ -n "$v" ] || jq -e '.valueFrom.configMapKeyRef.optional == true' <<<"$e" >/dev/null ||
 				k get configmap -n kube-system "$cm" -o json | jq -e --arg k "$key" '.data | has($k)' >/dev/null ||
 				fail "env $n: ConfigMap $cm has no key $key"
@@ -150,8 +155,22 @@ ds_container_run() {
 		ro=rw
 		[ "$(jq -r '.readOnly // false' <<<"$e")" = true ] && ro=ro
 		v=$(jq -c --arg n "$n" '.volumes[] | select(.name == $n)' <<<"$pod")
+		if jq -e .secret <<<"$v" >/dev/null; then
+			# a Secret's keys as files; an optional missing one is an empty directory
+			path=$TMP/secret-$name-$n
+			mkdir -p "$path"
+			if x=$(k get secret -n kube-system "$(jq -r .secret.secretName <<<"$v")" -o json 2>/dev/null); then
+				for key in $(jq -r '.data // {} | keys[]' <<<"$x"); do
+					jq -r --arg k "$key" '.data[$k]' <<<"$x" | base64 -d >"$path/$key"
+				done
+			else
+				jq -e '.secret.optional == true' <<<"$v" >/dev/null || fail "volume $n: no Secret: $v"
+			fi
+			opts+=(--mount "type=bind,src=$path,dst=$mp,options=rbind:ro")
+			continue
+		fi
 		path=$(jq -r '.hostPath.path // empty' <<<"$v")
-		[ -n "$path" ] || fail "volume $n: only hostPath volumes are emulated: $v"
+		[ -n "$path" ] || fail "volume $n: only hostPath and Secret volumes are emulated: $v"
 		type=$(jq -r '.hostPath.type // ""' <<<"$v")
 		case $type in
 		DirectoryOrCreate) mkdir -p "$path" ;;
