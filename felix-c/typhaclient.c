@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,16 +101,6 @@ static void conn_close(struct felix_typha *t)
 	t->out_len = t->out_off = 0;
 }
 
-/* 0..@n-1 */
-static unsigned jitter(unsigned n)
-{
-	unsigned v = 0;
-
-	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
-		v = (unsigned)evloop_now_ms();
-	return n ? v % n : 0;
-}
-
 /* While the grace lasts, try again soon (the view kept is complete, if
  * stale); then back to the apiserver until the next try (see the top of
  * the header). */
@@ -134,7 +123,7 @@ static void lose(struct felix_typha *t, int error, const char *reason)
 		else
 			log_debug_errno(error, "typha-c at %s: %s", t->where, why);
 		set_state(t, FELIX_TYPHA_RETRY);
-		delay = TYPHA_RETRY_MS / 2 + jitter(TYPHA_RETRY_MS);
+		delay = TYPHA_RETRY_MS / 2 + kapi_jitter(TYPHA_RETRY_MS);
 		evloop_timer_arm(t->timer, MIN(delay, grace - (now - t->lost_ms)));
 		return;
 	}
@@ -150,7 +139,7 @@ static void lose(struct felix_typha *t, int error, const char *reason)
 	}
 	set_state(t, FELIX_TYPHA_FALLBACK);
 	/* jittered, so that the nodes that lost one typha-c do not return at once */
-	evloop_timer_arm(t->timer, delay / 2 + jitter(delay));
+	evloop_timer_arm(t->timer, delay / 2 + kapi_jitter(delay));
 }
 
 static void watch_for(struct felix_typha *t)
@@ -423,7 +412,7 @@ static int resolve_service(struct felix_typha *t)
 	}
 	if (n == 0)
 		return -ENOENT;
-	t->addr = cand[jitter((unsigned)n)];
+	t->addr = cand[kapi_jitter((unsigned)n)];
 	return 0;
 }
 

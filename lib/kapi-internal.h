@@ -60,5 +60,3 @@ int kapi_curl_errno(int curl_code);
 struct kapi_multi;
 struct kapi_multi **kapi_multi_slot(struct kapi *k);
 struct kapi_multi *kapi_multi_free(struct kapi_multi *m);
-/* A uniform pseudo-random number in [0, n) for retry jitter (0 if n is 0). */
-unsigned kapi_jitter(unsigned n);

@@ -176,6 +176,9 @@ int kapi_status_to_errno(long code, const char *reason);
 int kapi_error_from_response(long code, const char *body, size_t len, char **ret_message);
 /* The request timeout set by kapi_set_timeouts() (ms). */
 long kapi_request_timeout_ms(const struct kapi *k);
+/* A uniform pseudo-random number in [0, n) for retry jitter (0 if n is 0),
+ * seeded once per process so that a fleet of nodes does not retry in step. */
+unsigned kapi_jitter(unsigned n);
 /* Synchronous requests sent to the apiserver so far (reads a kapi_reader
  * answered are not counted). */
 unsigned long kapi_requests_sent(const struct kapi *k);
