@@ -17,18 +17,6 @@
 #include "felix-c/manager.h"
 #include "policy/model.h"
 
-struct vec {
-	void *v;
-	size_t n, cap, size;
-};
-
-static void *vec_push(struct vec *x)
-{
-	if (array_grow(&x->v, &x->cap, x->n + 1, x->size) < 0)
-		return NULL;
-	return (char *)x->v + x->size * x->n++;
-}
-
 static int cmp_prefix(const void *a, const void *b)
 {
 	return prefix_cmp(a, b);
@@ -50,7 +38,7 @@ static size_t sort_unique(struct in_prefix *v, size_t n)
 
 static int build_blocks(const struct felix_desired_input *in, struct felix_desired *d)
 {
-	struct vec x = { .size = sizeof(struct in_prefix) };
+	struct array x = ARRAY_INIT(struct in_prefix);
 	const char *key;
 	json_t *obj;
 
@@ -60,14 +48,14 @@ static int build_blocks(const struct felix_desired_input *in, struct felix_desir
 		if (json_object_get(in->affinities_invalid, key) ||
 		    blockaff_node_block(obj, in->node, &b) <= 0)
 			continue;
-		slot = vec_push(&x);
+		slot = array_push(&x);
 		if (!slot) {
-			free(x.v);
+			free(x.items);
 			return -ENOMEM;
 		}
 		*slot = b;
 	}
-	d->blocks = x.v;
+	d->blocks = x.items;
 	d->n_blocks = sort_unique(d->blocks, x.n);
 	for (size_t i = 0; i < d->n_blocks; i++)
 		if (d->blocks[i].family == AF_INET)
@@ -90,7 +78,7 @@ static bool is_local(const struct felix_desired_input *in, const struct policy_p
 
 /* @p's IPv4 hostPorts, to @ip (its first IPv4 address); IPv6 hostIPs
  * are not ours to map. */
-static int add_host_ports(const struct policy_pod *p, const uint8_t *ip, struct vec *out)
+static int add_host_ports(const struct policy_pod *p, const uint8_t *ip, struct array *out)
 {
 	for (size_t i = 0; i < p->n_host_ports; i++) {
 		const struct policy_host_port *h = &p->host_ports[i];
@@ -98,7 +86,7 @@ static int add_host_ports(const struct policy_pod *p, const uint8_t *ip, struct 
 
 		if (h->host_ip.family == AF_INET6)
 			continue;
-		x = vec_push(out);
+		x = array_push(out);
 		if (!x)
 			return -ENOMEM;
 		*x = (struct felix_host_port){ .pod = p, .proto = h->proto,
@@ -113,8 +101,8 @@ static int add_host_ports(const struct policy_pod *p, const uint8_t *ip, struct 
 
 /* @p's host routes, both families; its hostPorts go to its first IPv4
  * address. */
-static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct vec *routes,
-		   struct vec *borrowed, struct vec *host_ports)
+static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct array *routes,
+		   struct array *borrowed, struct array *host_ports)
 {
 	bool first4 = true;
 
@@ -130,7 +118,7 @@ static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct v
 		if (family == AF_INET && first4 && add_host_ports(p, p->ips[i].addr, host_ports) < 0)
 			return -ENOMEM;
 		first4 &= family != AF_INET;
-		r = vec_push(routes);
+		r = array_push(routes);
 		if (!r)
 			return -ENOMEM;
 		*r = (struct felix_pod_route){ .dst = { .family = family,
@@ -139,7 +127,7 @@ static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct v
 		snprintf(r->ifname, sizeof(r->ifname), "%s", p->ifname);
 		if (felix_desired_in_blocks(d, &r->dst))
 			continue;
-		b = vec_push(borrowed);
+		b = array_push(borrowed);
 		if (!b)
 			return -ENOMEM;
 		*b = r->dst;
@@ -149,9 +137,9 @@ static int add_pod(struct felix_desired *d, const struct policy_pod *p, struct v
 
 static int build_pods(const struct felix_desired_input *in, struct felix_desired *d)
 {
-	struct vec routes = { .size = sizeof(struct felix_pod_route) };
-	struct vec borrowed = { .size = sizeof(struct in_prefix) };
-	struct vec host_ports = { .size = sizeof(struct felix_host_port) };
+	struct array routes = ARRAY_INIT(struct felix_pod_route);
+	struct array borrowed = ARRAY_INIT(struct in_prefix);
+	struct array host_ports = ARRAY_INIT(struct felix_host_port);
 	struct policy_pod *p;
 	size_t it = 0;
 	int r = 0;
@@ -159,11 +147,11 @@ static int build_pods(const struct felix_desired_input *in, struct felix_desired
 	while (r == 0 && policy_model_next_pod(in->model, &it, &p))
 		if (is_local(in, p))
 			r = add_pod(d, p, &routes, &borrowed, &host_ports);
-	d->pod_routes = routes.v;
+	d->pod_routes = routes.items;
 	d->n_pod_routes = routes.n;
-	d->borrowed = borrowed.v;
+	d->borrowed = borrowed.items;
 	d->n_borrowed = sort_unique(d->borrowed, borrowed.n);
-	d->host_ports = host_ports.v;
+	d->host_ports = host_ports.items;
 	d->n_host_ports = host_ports.n;
 	return r;
 }

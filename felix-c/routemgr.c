@@ -29,21 +29,6 @@ struct routemgr {
 	size_t n_pod, n_blackhole;		/* routes last wanted */
 };
 
-struct vec {
-	void *v;
-	size_t n, cap, size;
-};
-
-static int push(struct vec *x, const void *item)
-{
-	int r = array_grow(&x->v, &x->cap, x->n + 1, x->size);
-
-	if (r < 0)
-		return r;
-	memcpy((char *)x->v + x->size * x->n++, item, x->size);
-	return 0;
-}
-
 /* ---- the kernel seam over lib/nl.h ---- */
 
 static int nl_links(void *k, nl_link_cb cb, void *userdata)
@@ -89,7 +74,7 @@ static int collect_link(const struct nl_link *l, void *userdata)
 	if (!ifname_is_ours(l->name))
 		return 0;
 	snprintf(ref.name, sizeof(ref.name), "%s", l->name);
-	return push(userdata, &ref);
+	return array_append(userdata, &ref);
 }
 
 static int cmp_link(const void *a, const void *b)
@@ -97,14 +82,14 @@ static int cmp_link(const void *a, const void *b)
 	return strcmp(((const struct link_ref *)a)->name, ((const struct link_ref *)b)->name);
 }
 
-static int link_index(const struct vec *links, const char *name)
+static int link_index(const struct array *links, const char *name)
 {
 	struct link_ref key = {}, *hit;
 
 	if (links->n == 0) /* an empty list has a NULL base, which bsearch must not get */
 		return 0;
 	snprintf(key.name, sizeof(key.name), "%s", name);
-	hit = bsearch(&key, links->v, links->n, sizeof(key), cmp_link);
+	hit = bsearch(&key, links->items, links->n, sizeof(key), cmp_link);
 	return hit ? hit->ifindex : 0;
 }
 
@@ -116,12 +101,12 @@ static int collect_route(const struct nl_route *r, void *userdata)
 	if ((r->family != AF_INET && r->family != AF_INET6) || r->table != RT_TABLE_MAIN)
 		return 0;
 	memcpy(fr.dst.addr, r->dst, r->family == AF_INET ? 4 : 16);
-	return push(userdata, &fr);
+	return array_append(userdata, &fr);
 }
 
 /* ---- desired ---- */
 
-static int want_routes(struct routemgr *m, const struct vec *links, struct vec *want)
+static int want_routes(struct routemgr *m, const struct array *links, struct array *want)
 {
 	const struct felix_desired *d = m->d;
 	int r = 0;
@@ -131,13 +116,13 @@ static int want_routes(struct routemgr *m, const struct vec *links, struct vec *
 
 		fr.oif = link_index(links, d->pod_routes[i].ifname);
 		if (fr.oif)
-			r = push(want, &fr);
+			r = array_append(want, &fr);
 	}
 	m->n_pod = want->n;
 	for (size_t i = 0; r == 0 && i < d->n_blocks; i++) {
 		struct felix_route fr = { .dst = d->blocks[i], .type = RTN_BLACKHOLE };
 
-		r = push(want, &fr);
+		r = array_append(want, &fr);
 	}
 	m->n_blackhole = want->n - m->n_pod;
 	return r;
@@ -181,9 +166,9 @@ static int apply_ops(struct routemgr *m, const struct route_op *ops, size_t n)
 static int routemgr_apply(struct felix_manager *mgr)
 {
 	struct routemgr *m = (struct routemgr *)mgr;
-	struct vec links = { .size = sizeof(struct link_ref) };
-	struct vec want = { .size = sizeof(struct felix_route) };
-	struct vec have = { .size = sizeof(struct felix_route) };
+	struct array links = ARRAY_INIT(struct link_ref);
+	struct array want = ARRAY_INIT(struct felix_route);
+	struct array have = ARRAY_INIT(struct felix_route);
 	_cleanup_free_ struct route_op *ops = NULL;
 	size_t n_ops = 0;
 	int r;
@@ -193,7 +178,7 @@ static int routemgr_apply(struct felix_manager *mgr)
 	r = m->kernel->link_list(m->k, collect_link, &links);
 	if (r == 0) {
 		if (links.n > 0) /* qsort(NULL, 0, ...) is undefined */
-			qsort(links.v, links.n, links.size, cmp_link);
+			qsort(links.items, links.n, links.size, cmp_link);
 		r = want_routes(m, &links, &want);
 	}
 	if (r == 0)
@@ -201,13 +186,13 @@ static int routemgr_apply(struct felix_manager *mgr)
 	if (r == 0)
 		r = m->kernel->route_list(m->k, AF_INET6, NL_RTPROT_CALICO, collect_route, &have);
 	if (r == 0)
-		r = routes_plan(want.v, want.n, have.v, have.n, &m->grace, evloop_now_ms(),
+		r = routes_plan(want.items, want.n, have.items, have.n, &m->grace, evloop_now_ms(),
 				m->grace_ms, &ops, &n_ops);
 	if (r == 0)
 		r = apply_ops(m, ops, n_ops);
-	free(links.v);
-	free(want.v);
-	free(have.v);
+	free(links.items);
+	free(want.items);
+	free(have.items);
 	return r;
 }
 

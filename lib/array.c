@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "array.h"
 
@@ -35,5 +36,22 @@ int array_grow_max(void **items, size_t *cap, size_t need, size_t max, size_t si
 		return -ENOMEM;
 	*items = p;
 	*cap = n;
+	return 0;
+}
+
+void *array_push(struct array *a)
+{
+	if (array_grow(&a->items, &a->cap, a->n + 1, a->size) < 0)
+		return NULL;
+	return (char *)a->items + a->size * a->n++;
+}
+
+int array_append(struct array *a, const void *item)
+{
+	void *slot = array_push(a);
+
+	if (!slot)
+		return -ENOMEM;
+	memcpy(slot, item, a->size);
 	return 0;
 }

@@ -36,3 +36,21 @@ static inline int array_grow(void **items, size_t *cap, size_t need, size_t size
 /* array_grow() for a typed array: ARRAY_GROW(p->ops, p->cap, p->n + 1). */
 #define ARRAY_GROW(items, cap, need) \
 	array_grow((void **)&(items), &(cap), (need), sizeof(*(items)))
+
+/* An array that carries its own count, capacity and item size, for code
+ * that builds a list item by item and then hands @items on (or frees it):
+ * struct array a = ARRAY_INIT(struct foo). */
+struct array {
+	void *items; /* owned until handed on */
+	size_t n, cap, size;
+};
+
+#define ARRAY_INIT(type) { .size = sizeof(type) }
+
+/* array_push - room for one more item at the end of @a: its slot
+ * (uninitialised), or NULL when out of memory (@a unchanged). */
+void *array_push(struct array *a);
+
+/* array_append - a copy of the @a->size bytes at @item at the end of @a.
+ * Return: 0, or -ENOMEM (@a unchanged). */
+int array_append(struct array *a, const void *item);

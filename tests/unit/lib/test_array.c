@@ -1,6 +1,8 @@
 /* lib/array: growth by doubling from 16 items, items kept across moves,
  * overflow refused without calling realloc, a bound capping growth, and a
- * failed realloc leaving the old array and capacity as they were. realloc is wrapped
+ * failed realloc leaving the old array and capacity as they were, and
+ * struct array's push and append (count kept, a failure leaving it as it
+ * was). realloc is wrapped
  * (-Wl,--wrap=realloc) to see the sizes asked for and to inject ENOMEM. */
 #include <errno.h>
 #include <setjmp.h>
@@ -169,6 +171,38 @@ static void test_grow_max_caps_growth_and_refuses_above(void **state)
 	free(a);
 }
 
+/* struct array: items appended and pushed in order across moves; a failed
+ * append changes nothing. */
+static void test_struct_array_push_and_append(void **state)
+{
+	struct array a = ARRAY_INIT(uint32_t);
+	uint32_t *slot;
+
+	(void)state;
+	for (uint32_t i = 0; i < 40; i++) {
+		if (i % 2) {
+			assert_int_equal(array_append(&a, &i), 0);
+		} else {
+			slot = array_push(&a);
+			assert_non_null(slot);
+			*slot = i;
+		}
+	}
+	assert_int_equal(a.n, 40);
+	assert_int_equal(a.cap, 64);
+	for (uint32_t i = 0; i < 40; i++)
+		assert_int_equal(((uint32_t *)a.items)[i], i);
+	a.n = a.cap;
+	fail = true;
+	assert_int_equal(array_append(&a, &(uint32_t){ 7 }), -ENOMEM);
+	assert_int_equal(a.n, 64);
+	assert_int_equal(a.cap, 64);
+	fail = true;
+	assert_null(array_push(&a));
+	assert_int_equal(a.n, 64);
+	free(a.items);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +212,7 @@ int main(void)
 		cmocka_unit_test_setup(test_grow_falls_back_to_need_when_doubling_overflows, reset),
 		cmocka_unit_test_setup(test_grow_failure_keeps_old_array, reset),
 		cmocka_unit_test_setup(test_grow_max_caps_growth_and_refuses_above, reset),
+		cmocka_unit_test_setup(test_struct_array_push_and_append, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
