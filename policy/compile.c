@@ -1418,16 +1418,18 @@ static int base_chain(struct policy_desired *d, enum policy_dir dir)
 }
 
 /* Calico's ICMPv6 types a workload may always send its host, before its
- * egress policy: MLD query, report, done; router solicitation; neighbour
- * solicitation, advertisement (without them its IPv6 stops working). */
-static const uint8_t icmp6_to_host[] = { 130, 131, 132, 133, 135, 136 };
+ * egress policy, and that pass a host endpoint before its policy (Calico's
+ * BPF dataplane): MLD query, report, done; router solicitation; neighbour
+ * solicitation, advertisement (without them IPv6 on the link stops
+ * working). @what ends the rules' labels. */
+static const uint8_t icmp6_nd[] = { 130, 131, 132, 133, 135, 136 };
 
-static int icmp6_to_host_rules(struct policy_nft_chain *c)
+static int icmp6_nd_rules(struct policy_nft_chain *c, const char *what)
 {
-	char label[64];
+	char label[96];
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < sizeof(icmp6_to_host); i++) {
+	for (size_t i = 0; r == 0 && i < sizeof(icmp6_nd); i++) {
 		struct policy_nft_rule *nr = policy_nft_rule_new();
 
 		if (!nr)
@@ -1438,12 +1440,12 @@ static int icmp6_to_host_rules(struct policy_nft_chain *c)
 		if (r == 0)
 			r = policy_nft_rule_match(nr, POLICY_MATCH_L4PROTO, 0, IPPROTO_ICMPV6, NULL);
 		if (r == 0)
-			r = policy_nft_rule_match(nr, POLICY_MATCH_TH_BYTE, 0, icmp6_to_host[i], NULL);
+			r = policy_nft_rule_match(nr, POLICY_MATCH_TH_BYTE, 0, icmp6_nd[i], NULL);
 		if (r < 0) {
 			policy_nft_rule_free(nr);
 			return r;
 		}
-		snprintf(label, sizeof(label), "icmpv6 type %u to host", icmp6_to_host[i]);
+		snprintf(label, sizeof(label), "icmpv6 type %u %s", icmp6_nd[i], what);
 		r = chain_push(c, nr, label);
 	}
 	return r;
@@ -1499,7 +1501,7 @@ static int input_chains(struct policy_desired *d)
 	if (r == 0)
 		r = wl_to_host_jump(c);
 	if (r == 0 && d->v6)
-		r = icmp6_to_host_rules(w);
+		r = icmp6_nd_rules(w, "to host");
 	/* Drop, as Calico: the egress policy first (its Log rules and counters
 	 * see the packet), then the drop in CHAIN_INPUT_DROP. */
 	if (r == 0 && drop)
@@ -2578,11 +2580,13 @@ static int failsafe_rules(struct policy_desired *d, struct policy_nft_chain *c,
 	return r;
 }
 
-/* FailsafeInboundHostPorts (matched on the destination port and source
- * net) in CHAIN_FAILSAFE_IN, FailsafeOutboundHostPorts (destination port
- * and net) in CHAIN_FAILSAFE_OUT. Before conntrack (the RAW ones, for
- * doNotTrack chains) each also lets the other list's replies through, so a
- * failsafe connection is never half untracked (Calico's raw failsafes). */
+/* IPv6 neighbour discovery and MLD first (a host endpoint policy must not
+ * cut the node off its link either), then FailsafeInboundHostPorts
+ * (matched on the destination port and source net) in CHAIN_FAILSAFE_IN,
+ * FailsafeOutboundHostPorts (destination port and net) in
+ * CHAIN_FAILSAFE_OUT. Before conntrack (the RAW ones, for doNotTrack
+ * chains) each also lets the other list's replies through, so a failsafe
+ * connection is never half untracked (Calico's raw failsafes). */
 static int failsafe_chain(struct policy_desired *d, const char *name)
 {
 	const struct policy_failsafes *in = &d->failsafe[POLICY_DIR_INGRESS],
@@ -2595,6 +2599,8 @@ static int failsafe_chain(struct policy_desired *d, const char *name)
 	if (policy_nft_chain_get(d->nft, name))
 		return 0;
 	r = policy_nft_chain_add(d->nft, name, &c);
+	if (r == 0)
+		r = icmp6_nd_rules(c, ingress ? "from host endpoint" : "to host endpoint");
 	if (r == 0)
 		r = failsafe_rules(d, c, ingress ? in : out, false, ingress,
 				   ingress ? "inbound" : "outbound");

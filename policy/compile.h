@@ -77,6 +77,11 @@
  *     mark 0x00400000 accept (doNotTrack allowed), else clear it
  *     iifname vmap @cc_from_hep_pd / jump hep_pd_<*> }   preDNAT ingress
  *
+ * Every failsafe chain starts with the ICMPv6 types of cc_wl_to_host
+ * (neighbour discovery, router solicitation, MLD), so no host endpoint
+ * policy (normal, preDNAT or doNotTrack) cuts the node's IPv6 off its link,
+ * as Calico's BPF dataplane skips policy for them on host endpoints.
+ *
  * Their endpoint chains start with the failsafes (before conntrack:
  * cc_failsafe_raw_in/out, which also pass the other direction's replies),
  * then the tiers with order and Pass as above, but no tier default and no

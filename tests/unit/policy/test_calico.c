@@ -2399,6 +2399,61 @@ static void test_do_not_track_policies(void **state)
 	done(&f);
 }
 
+/* An IPv6 packet of @proto (ICMPv6: of @type) through a host endpoint:
+ * arriving on @iif (prerouting and input hooks) or leaving by @oif (output
+ * hook), as the tables let it. */
+static bool host6_ok(const struct fixture *f, const char *iif, const char *oif, uint8_t proto,
+		     uint8_t type)
+{
+	static const char *const in_hook[] = { "cc_raw_prerouting", "cc_prerouting", "cc_input",
+					       "cc_input_drop", NULL };
+	static const char *const out_hook[] = { "cc_raw_output", "cc_output", NULL };
+	struct pkt p = { .family = AF_INET6, .proto = proto, .icmp_type = type,
+			 .sport = 40000, .dport = 8080 };
+
+	snprintf(p.iif, sizeof(p.iif), "%s", iif);
+	snprintf(p.oif, sizeof(p.oif), "%s", oif);
+	assert_int_equal(inet_pton(AF_INET6, *iif ? "fd00:50::2" : "fd00:50::1", p.saddr), 1);
+	assert_int_equal(inet_pton(AF_INET6, *iif ? "fd00:50::1" : "fd00:50::2", p.daddr), 1);
+	return hook_passes(policy_desired_nft(f->d), *iif ? in_hook : out_hook, &p);
+}
+
+/* Neighbour discovery (and MLD, router solicitation) through a host
+ * endpoint passes whatever its policies deny, normal, preDNAT or doNotTrack
+ * (as in Calico's BPF dataplane): a deny-all must not cut the node's IPv6
+ * off its link. Other ICMPv6 (echo, router advertisement) and TCP do not. */
+static void test_host_endpoint_passes_ipv6_neighbour_discovery(void **state)
+{
+	static const char *const kinds[] = {
+		"", /* no policy: the endpoint's default deny */
+		"\"preDNAT\":true,\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\"}],",
+		"\"doNotTrack\":true,\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\"}],"
+		"\"egress\":[{\"action\":\"Deny\"}],",
+	};
+	static const uint8_t nd[] = { 130, 131, 132, 133, 135, 136 };
+	struct fixture f = {};
+
+	(void)state;
+	for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+		_cleanup_free_ char *objs = NULL;
+
+		assert_true(asprintf(&objs, "\"hostendpoints\":[" ETH0_HEP "],"
+				     "\"globalnetworkpolicies\":[" GNP("default.deny", "{%s"
+				     "\"selector\":\"role == 'node'\"}") "]", kinds[k]) > 0);
+		build_heps(&f, objs);
+		for (size_t i = 0; i < sizeof(nd); i++) {
+			assert_true(host6_ok(&f, "eth0", "", IPPROTO_ICMPV6, nd[i]));
+			assert_true(host6_ok(&f, "", "eth0", IPPROTO_ICMPV6, nd[i]));
+		}
+		/* echo request, router advertisement */
+		assert_false(host6_ok(&f, "eth0", "", IPPROTO_ICMPV6, 128));
+		assert_false(host6_ok(&f, "eth0", "", IPPROTO_ICMPV6, 134));
+		assert_false(host6_ok(&f, "eth0", "", IPPROTO_TCP, 0));
+		assert_false(host6_ok(&f, "", "eth0", IPPROTO_TCP, 0));
+		done(&f);
+	}
+}
+
 static void test_host_endpoint_objects(void **state)
 {
 	static const struct {
@@ -2702,6 +2757,7 @@ int main(void)
 		cmocka_unit_test(test_host_policy_validation),
 		cmocka_unit_test(test_pre_dnat_policies),
 		cmocka_unit_test(test_do_not_track_policies),
+		cmocka_unit_test(test_host_endpoint_passes_ipv6_neighbour_discovery),
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
