@@ -5,7 +5,8 @@
  *                                    "ok\n" then echo; UDP answers "ok" to each
  *                                    datagram
  *   check [--timeout MS] SPEC...     SPEC = tcp|udp|sctp:ADDR:PORT, ADDR IPv4
- *                                    or IPv6 (the port after the last ':'); all probes
+ *                                    or IPv6, bare or in brackets (the port after
+ *                                    the last ':'); all probes
  *                                    run at once; prints "SPEC ok|fail" each
  *   hold [--ms N] [--ready FILE] tcp:IP:PORT
  *                                    one connection kept busy (a byte echoed
@@ -72,6 +73,10 @@ static int parse_spec(const char *spec, int *ret_type, int *ret_proto, struct ta
 		return -EINVAL;
 	*ip++ = '\0';
 	*port++ = '\0';
+	if (*ip == '[' && port - ip > 2 && port[-2] == ']') { /* [IPv6]:port */
+		ip++;
+		port[-2] = '\0';
+	}
 	p = htons((uint16_t)atoi(port));
 	memset(ret, 0, sizeof(*ret));
 	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
