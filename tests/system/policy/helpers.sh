@@ -1,10 +1,12 @@
 # Helpers for the policy system tests (lab: none). Builds, inside the test's
 # own network namespace: a node namespace that routes for pod namespaces
 # (veth pairs with the host end named like the CNI plugin names it, /32
-# routes, proxy ARP toward 169.254.1.1) and an external host behind it.
+# routes and proxy ARP toward 169.254.1.1; /128 routes and the node's
+# link-local gateway for IPv6) and an external host behind it, dual-stack.
 #
-#   node 192.168.50.1 -- ext0 <-> eth0 -- ext 192.168.50.2 (default route of the node)
-#   node caliXXXX <-> eth0 pod (10.65.x.y/32)
+#   node 192.168.50.1 fd00:50::1 -- ext0 <-> eth0 -- ext 192.168.50.2 fd00:50::2
+#                                               (default routes of the node)
+#   node caliXXXX <-> eth0 pod (10.65.x.y/32, fd00:65::x/128)
 set -u
 SRC=${CALICO_C_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 BUILD=${CALICO_C_BUILD:-$SRC/build}
@@ -54,40 +56,81 @@ serve() {
 	wait_for 5 test -e "$ready"
 }
 
+# no_dad NETNS: links made later in NETNS skip IPv6 duplicate address
+# detection, so their addresses (link-local too) are usable at once.
+no_dad() { ip netns exec "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0; }
+
+# v6_ready NETNS DEV: IPv6 is usable on DEV (up to a second after it went
+# up, when the kernel's link watch sees its carrier): a link-local address
+# and none tentative; until then a connect() from it fails at once.
+v6_ready() {
+	[ -n "$(ip -n "$1" -6 addr show dev "$2" scope link)" ] &&
+		[ -z "$(ip -n "$1" -6 addr show dev "$2" tentative)" ]
+}
+
 node_up() {
 	ns_add "$NODE"
 	ns_add "$EXT"
 	ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	ip netns exec "$EXT" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	no_dad "$NODE"
+	no_dad "$EXT"
 	ip -n "$NODE" link add ext0 type veth peer name eth0 netns "$EXT"
 	ip -n "$NODE" addr add 192.168.50.1/24 dev ext0
+	ip -n "$NODE" addr add fd00:50::1/64 dev ext0
 	ip -n "$NODE" link set ext0 up
 	ip -n "$EXT" addr add 192.168.50.2/24 dev eth0
+	ip -n "$EXT" addr add fd00:50::2/64 dev eth0
 	ip -n "$EXT" link set eth0 up
 	ip -n "$NODE" route add default via 192.168.50.2
+	ip -n "$NODE" -6 route add default via fd00:50::2
 	ip -n "$EXT" route add 10.65.0.0/16 via 192.168.50.1
+	ip -n "$EXT" -6 route add fd00:65::/64 via fd00:50::1
+	wait_for 5 v6_ready "$NODE" ext0
+	wait_for 5 v6_ready "$EXT" eth0
 	serve "$NODE"
 	serve "$EXT"
 }
 
 hostif() { printf 'cali%s' "$(printf '%s.%s' "$1" "$2" | sha1sum | cut -c1-11)"; }
 
-# pod_up NS NAME IP: a pod namespace wired the way the CNI plugin wires one.
+# The pod's IPv6 gateway: a link-local the node puts on each host veth
+# (WIRE_GATEWAY_V6 of cni-plugin/wire.h).
+GATEWAY_V6=fe80::ecee:eeff:feee:eeee
+
+# pod_up NS NAME IP...: a pod namespace wired the way the CNI plugin wires
+# one, with at most one address of each family: IPv4 as a /32 behind proxy
+# ARP for 169.254.1.1, IPv6 as a /128 behind the node's GATEWAY_V6.
 pod_up() {
-	local pns=$TAG-$1-$2 hif
+	local pns=$TAG-$1-$2 hif ip
 	hif=$(hostif "$1" "$2")
 	ns_add "$pns"
 	ip netns exec "$pns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	[[ "${*:3}" != *:* ]] || no_dad "$pns"
 	ip -n "$NODE" link add "$hif" type veth peer name eth0 netns "$pns"
 	ip -n "$pns" link set eth0 up
-	ip -n "$pns" addr add "$3/32" dev eth0
-	ip -n "$pns" route add 169.254.1.1 dev eth0 scope link
-	ip -n "$pns" route add default via 169.254.1.1 dev eth0
 	ip -n "$NODE" link set "$hif" up
-	ip netns exec "$NODE" sysctl -qw "net.ipv4.conf.$hif.proxy_arp=1" \
-		"net.ipv4.conf.$hif.forwarding=1" "net.ipv4.neigh.$hif.proxy_delay=0"
-	ip -n "$NODE" route add "$3/32" dev "$hif"
+	for ip in "${@:3}"; do
+		if [[ $ip == *:* ]]; then
+			# IPv6 routing only from the first IPv6 pod on: a router node
+			# receives the pods' router solicitations (counted by policy)
+			ip netns exec "$NODE" sysctl -qw net.ipv6.conf.all.forwarding=1 \
+				"net.ipv6.conf.$hif.accept_ra=0" "net.ipv6.conf.$hif.proxy_ndp=1"
+			ip -n "$NODE" addr add "$GATEWAY_V6/64" dev "$hif"
+			ip -n "$pns" addr add "$ip/128" dev eth0
+			ip -n "$pns" -6 route add default via "$GATEWAY_V6" dev eth0
+			ip -n "$NODE" -6 route add "$ip/128" dev "$hif"
+			wait_for 5 v6_ready "$pns" eth0
+		else
+			ip -n "$pns" addr add "$ip/32" dev eth0
+			ip -n "$pns" route add 169.254.1.1 dev eth0 scope link
+			ip -n "$pns" route add default via 169.254.1.1 dev eth0
+			ip netns exec "$NODE" sysctl -qw "net.ipv4.conf.$hif.proxy_arp=1" \
+				"net.ipv4.conf.$hif.forwarding=1" "net.ipv4.neigh.$hif.proxy_delay=0"
+			ip -n "$NODE" route add "$ip/32" dev "$hif"
+		fi
+	done
 	serve "$pns"
 }
 
