@@ -1161,7 +1161,8 @@ static int entity_variants(struct policy_desired *d, struct policy_netpol *np,
 			if (policy_entity_matches_netset(d->m, np, e, ns))
 				r = cidr_ranges(ns->nets, ns->n_nets, fams[f], &rs);
 		}
-		if (r == 0 && rs.n > 0 && (f == 0 || d->v6))
+		/* IPv6 nets whether or not a pod has IPv6: a host endpoint may */
+		if (r == 0 && rs.n > 0)
 			r = range_variant(d, &rs, fams[f], mk, vs);
 		free(rs.v);
 	}

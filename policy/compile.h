@@ -196,9 +196,10 @@ size_t policy_desired_n_policies(const struct policy_desired *d);
  * The plans reference @d: apply each before the next update.
  *
  * Return: 0, -ESTALE when policies or namespaces changed since @d was
- * compiled, or the first IPv6 pod came or the last one left (IPv6 rules
- * exist only while some pod has IPv6): compile again; -ENOMEM (then @d must
- * be recompiled).
+ * compiled, or the first IPv6 pod came or the last one left (IPv6 pod
+ * address sets exist only while some pod has IPv6; IPv6 nets, of rules,
+ * network sets and host endpoints, always): compile again; -ENOMEM (then
+ * @d must be recompiled).
  */
 int policy_desired_update_pod(struct policy_desired *d, const struct policy_model *m,
 			      const struct policy_pod *old, const struct policy_pod *new,

@@ -2518,6 +2518,28 @@ static void test_rule_selectors_match_host_endpoint_addresses(void **state)
 	done(&f);
 }
 
+/* A rule selector's IPv6 addresses (network sets, expectedIPs) are matched
+ * on a node whose pods have no IPv6 (its host endpoints may have): a Deny
+ * of them must not let IPv6 through. */
+static void test_rule_selectors_match_ipv6_without_ipv6_pods(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "," HEP("n2-eth0", "{\"role\":\"peer\"}",
+		   "{\"node\":\"n2\",\"interfaceName\":\"eth0\","
+		   "\"expectedIPs\":[\"fd00:50::2\"]}") "],"
+		   "\"globalnetworkpolicies\":[" GNP("default.deny-peers",
+		   "{\"selector\":\"role == 'node'\",\"types\":[\"Ingress\",\"Egress\"],"
+		   "\"ingress\":[{\"action\":\"Deny\","
+		   "\"source\":{\"selector\":\"role == 'peer'\"}},"
+		   "{\"action\":\"Allow\"}],\"egress\":[{\"action\":\"Allow\"}]}") "]");
+	assert_false(host6_ok(&f, "eth0", "", IPPROTO_TCP, 0)); /* from fd00:50::2 */
+	assert_true(host6_ok(&f, "", "eth0", IPPROTO_TCP, 0));
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080)); /* IPv4: not a peer */
+	done(&f);
+}
+
 /* A policy that selects a host endpoint stays compiled when the last pod
  * it selected goes: the incremental update still equals a full compile. */
 static void test_host_endpoint_policy_survives_pod_changes(void **state)
@@ -2758,6 +2780,7 @@ int main(void)
 		cmocka_unit_test(test_pre_dnat_policies),
 		cmocka_unit_test(test_do_not_track_policies),
 		cmocka_unit_test(test_host_endpoint_passes_ipv6_neighbour_discovery),
+		cmocka_unit_test(test_rule_selectors_match_ipv6_without_ipv6_pods),
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
