@@ -10,7 +10,11 @@
  * outside the pod network), or hep:NAME[=IP]: a local process of the
  * HostEndpoint's node, through that endpoint (IP: the node's address,
  * default its first expectedIP); the failsafe ports are Calico's defaults
- * unless given (in felix-c's FailsafeInbound/OutboundHostPorts text). DST
+ * unless given (in felix-c's FailsafeInbound/OutboundHostPorts text). A
+ * pod or an IP address followed by @hep:NAME is forwarded by the
+ * HostEndpoint's node: SRC arrives through that endpoint, DST leaves
+ * through it. --source-port gives the flows' source port, which Calico
+ * rules with source ports and the doNotTrack failsafe replies match. DST
  * node:IP is a local process of the source pod's own node at IP: the pod's
  * egress, then DefaultEndpointToHostAction (--endpoint-to-host-action,
  * else FelixConfiguration 'default', else Calico's default Drop). Pods, namespaces and NetworkPolicies come from
@@ -52,6 +56,7 @@ struct explain_args {
 	const char *host_action; /* --endpoint-to-host-action, NULL: FelixConfiguration's */
 	const char *host_action_from; /* where host_action came from */
 	const char *table;
+	uint16_t sport; /* --source-port, 0: not given */
 	bool counters, json;
 	bool compact; /* several flows: one JSON line each */
 };
@@ -223,7 +228,7 @@ static const char *proto_name(uint8_t p)
 	return p == IPPROTO_TCP ? "TCP" : p == IPPROTO_UDP ? "UDP" : "SCTP";
 }
 
-/* hep:NAME[=IP] */
+/* hep:NAME[=IP] (@addr NULL: hep:NAME only) */
 static int hep_endpoint(const struct policy_model *m, const char *s, const struct policy_hep **hep,
 			struct in_prefix *addr)
 {
@@ -234,6 +239,10 @@ static int hep_endpoint(const struct policy_model *m, const char *s, const struc
 	*hep = policy_hmap_get_str(&m->heps, name);
 	if (!*hep)
 		return log_error_errno(-ENOENT, "No HostEndpoint '%s'", name);
+	if (!addr)
+		return eq ? log_error_errno(-EINVAL, "'@hep:%s': no '=IP' here: the address is the "
+						     "one before '@'", s)
+			  : 0;
 	if (eq)
 		return prefix_parse(eq + 1, PREFIX_ADDR_ONLY, addr) < 0
 			       ? log_error_errno(-EINVAL, "'%s' is not an IP address", eq + 1)
@@ -245,14 +254,22 @@ static int hep_endpoint(const struct policy_model *m, const char *s, const struc
 	return 0;
 }
 
-static int endpoint(const struct policy_model *m, const char *s, const struct policy_pod **pod,
-		    const struct policy_hep **hep, struct in_prefix *addr)
+/* One end of a flow: @s up to @end (an '@' or its terminating NUL). */
+static int endpoint_at(const struct policy_model *m, const char *s, const char *end,
+		       const struct policy_pod **pod, const struct policy_hep **hep,
+		       struct in_prefix *addr)
 {
-	const char *slash = strchr(s, '/');
-	char ns[256];
+	char buf[512], ns[256];
+	const char *slash;
 
+	snprintf(buf, sizeof(buf), "%.*s", (int)(end - s), s);
+	s = buf;
+	slash = strchr(s, '/');
 	*pod = NULL;
 	*hep = NULL;
+	if (*end && (strncmp(s, "hep:", 4) == 0 || strncmp(s, "node:", 5) == 0))
+		return log_error_errno(-EINVAL, "'%s': only a pod or an IP address is forwarded "
+						"through a HostEndpoint", s);
 	if (strncmp(s, "hep:", 4) == 0)
 		return hep_endpoint(m, s + 4, hep, addr);
 	if (strncmp(s, "node:", 5) == 0 && prefix_parse(s + 5, PREFIX_ADDR_ONLY, addr) < 0)
@@ -272,6 +289,22 @@ static int endpoint(const struct policy_model *m, const char *s, const struct po
 	return 0;
 }
 
+/* SRC or DST: an end, then @hep:NAME when the flow is forwarded through
+ * that HostEndpoint (*@fwd, else NULL). */
+static int endpoint(const struct policy_model *m, const char *s, const struct policy_pod **pod,
+		    const struct policy_hep **hep, const struct policy_hep **fwd,
+		    struct in_prefix *addr)
+{
+	const char *at = strchr(s, '@');
+
+	*fwd = NULL;
+	if (at && strncmp(at + 1, "hep:", 4) != 0)
+		return log_error_errno(-EINVAL, "'%s': '@' is followed by hep:NAME", s);
+	if (at && hep_endpoint(m, at + 5, fwd, NULL) < 0)
+		return -EINVAL;
+	return endpoint_at(m, s, at ?: s + strlen(s), pod, hep, addr);
+}
+
 static int parse_args(int argc, char **argv, struct explain_args *a)
 {
 	static const struct option opts[] = { { "counters", no_argument, NULL, 'c' },
@@ -280,7 +313,10 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 					      { "failsafe-inbound", required_argument, NULL, 'i' },
 					      { "failsafe-outbound", required_argument, NULL, 'u' },
 					      { "endpoint-to-host-action", required_argument, NULL, 'e' },
+					      { "source-port", required_argument, NULL, 's' },
 					      {} };
+	unsigned long port;
+	char *end;
 	int o;
 
 	*a = (struct explain_args){ .table = POLICY_TABLE_DEFAULT };
@@ -302,6 +338,9 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 		}
 		else if (o == 'o' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
 			a->json = !strcmp(optarg, "json");
+		else if (o == 's' && (port = strtoul(optarg, &end, 10)) > 0 && port <= 65535 &&
+			 !*end)
+			a->sport = (uint16_t)port;
 		else
 			return -EINVAL;
 	}
@@ -408,18 +447,23 @@ static void addr_text(const struct in_prefix *a, char *buf, size_t size)
 	buf[strcspn(buf, "/")] = '\0';
 }
 
+/* @fwd: the host endpoint a forwarded flow passes on this end's side. */
 static const char *endpoint_name(const struct policy_pod *p, const struct policy_hep *h,
-				 const struct in_prefix *a, char *buf, size_t size)
+				 const struct policy_hep *fwd, const struct in_prefix *a,
+				 char *buf, size_t size)
 {
-	char ip[64];
+	char ip[64], via[300] = "";
 
 	addr_text(a, ip, sizeof(ip));
+	if (fwd)
+		snprintf(via, sizeof(via), ", forwarded by node %s through host endpoint %s",
+			 fwd->node, fwd->name);
 	if (p)
-		snprintf(buf, size, "%s/%s (%s)", p->ns, p->name, ip);
+		snprintf(buf, size, "%s/%s (%s)%s", p->ns, p->name, ip, via);
 	else if (h)
 		snprintf(buf, size, "node %s through host endpoint %s (%s)", h->node, h->name, ip);
 	else
-		snprintf(buf, size, "%s", ip);
+		snprintf(buf, size, "%s%s", ip, via);
 	return buf;
 }
 
@@ -456,6 +500,7 @@ static const char *const end_names[_POLICY_EXPLAIN_END_MAX] = {
 	[POLICY_EXPLAIN_END_FAILSAFE] = "failsafe",
 	[POLICY_EXPLAIN_END_PROFILE] = "profile",
 	[POLICY_EXPLAIN_END_HOST_ACTION] = "endpoint-to-host-action",
+	[POLICY_EXPLAIN_END_FORWARD] = "forward-default",
 };
 
 /* A host endpoint's end that is not a tier's. */
@@ -464,8 +509,12 @@ static void print_hep_end(const struct policy_explain_dir *d, enum policy_dir di
 	if (d->end == POLICY_EXPLAIN_END_FAILSAFE)
 		printf("  a failsafe %s port accepts it, before any policy\n",
 		       dir == POLICY_DIR_INGRESS ? "inbound" : "outbound");
-	else if (d->hep->rejected)
-		printf("  the HostEndpoint was rejected: it denies all but failsafe traffic\n");
+	else if (d->hep->rejected || (d->star && d->star->rejected))
+		printf("  the HostEndpoint %s was rejected: it denies all %s\n",
+		       d->hep->rejected ? d->hep->name : d->star->name,
+		       d->forward ? "forwarded traffic" : "but failsafe traffic");
+	else if (d->end == POLICY_EXPLAIN_END_FORWARD)
+		printf("  no applyOnForward policy decided: forwarded traffic is accepted\n");
 	else
 		printf("  no tier decided: the endpoint's profiles %s\n",
 		       d->allowed ? "(projectcalico-default-allow) allow"
@@ -488,6 +537,7 @@ static void print_end(const struct policy_explain_dir *d, enum policy_dir dir)
 		break;
 	case POLICY_EXPLAIN_END_FAILSAFE:
 	case POLICY_EXPLAIN_END_PROFILE:
+	case POLICY_EXPLAIN_END_FORWARD:
 		print_hep_end(d, dir);
 		break;
 	case POLICY_EXPLAIN_END_STAND_IN:
@@ -520,12 +570,18 @@ static void print_dir(const struct policy_explain_dir *d, enum policy_dir dir,
 	char label[600];
 
 	if (d->hep) {
-		printf("%s of host endpoint %s (node %s): %s; policies", dname, d->hep->name,
-		       d->hep->node, d->allowed ? "ALLOWED" : "DENIED");
+		printf("%s%s of host endpoint %s (node %s): %s; policies",
+		       d->forward ? "Forwarded: " : "", dname, d->hep->name, d->hep->node,
+		       d->allowed ? "ALLOWED" : "DENIED");
 		for (size_t i = 0; i < d->n_selecting; i++)
 			printf("%s %s (%s)", i ? "," : "", d->selecting[i]->key,
 			       policy_host_mode_to_string(d->selecting[i]->host_mode));
 		printf("%s\n", d->n_selecting ? "" : " none");
+		if (d->failsafe_passed)
+			printf("  a failsafe port passed it through the doNotTrack/preDNAT stage\n");
+		if (d->star)
+			printf("  the all-interfaces host endpoint %s applies after it\n",
+			       d->star->name);
 	} else if (!d->filtered) {
 		printf("%s: not filtered (%s)\n", dname,
 		       pod ? "hostNetwork pod" : "not a pod: no policy applies");
@@ -596,9 +652,11 @@ static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
 	if (o && d->end == POLICY_EXPLAIN_END_HOST_ACTION)
 		json_object_set_new(o, "decided_by", json_string(end_names[d->end]));
 	if (o && d->hep)
-		json_object_update_new(o, json_pack("{s:s, s:s, s:b}", "host_endpoint",
-						    d->hep->name, "stage", policy_host_mode_to_string(d->stage),
-						    "untracked", d->untracked));
+		json_object_update_new(o, json_pack("{s:s, s:s?, s:s, s:b, s:b}", "host_endpoint",
+						    d->hep->name, "then_host_endpoint",
+						    d->star ? d->star->name : NULL, "stage",
+						    policy_host_mode_to_string(d->stage), "untracked",
+						    d->untracked, "failsafe_passed", d->failsafe_passed));
 	if (o && counters && d->filtered && !d->allowed && !d->tiered) {
 		struct counter c = drop_counter(t, pod, dir);
 
@@ -628,6 +686,16 @@ static int print_json(const struct policy_explain *e, const struct explain_args 
 	if (o && a->flow.to_node)
 		json_object_set_new(o, "endpoint_to_host_action",
 				    json_string(policy_host_action_to_string(a->flow.endpoint_to_host)));
+	if (o && a->flow.sport)
+		json_object_set_new(o, "source_port", json_integer(a->flow.sport));
+	if (o && a->flow.fwd_in)
+		json_object_set_new(o, "forward_ingress",
+				    dir_json(&e->fwd[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, NULL, t,
+					     a->counters));
+	if (o && a->flow.fwd_out)
+		json_object_set_new(o, "forward_egress",
+				    dir_json(&e->fwd[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, NULL, t,
+					     a->counters));
 	text = o ? json_dumps(o, a->compact ? JSON_COMPACT : JSON_INDENT(2)) : NULL;
 	json_decref(o);
 	if (!text)
@@ -642,11 +710,20 @@ static void print_text(const struct policy_explain *e, const struct explain_args
 {
 	char s[300], d[300];
 
-	printf("Flow: %s -> %s %s port %u\n",
-	       endpoint_name(a->flow.src, a->flow.src_hep, &a->flow.saddr, s, sizeof(s)),
-	       endpoint_name(a->flow.dst, a->flow.dst_hep, &a->flow.daddr, d, sizeof(d)),
+	printf("Flow: %s -> %s %s port %u",
+	       endpoint_name(a->flow.src, a->flow.src_hep, a->flow.fwd_in, &a->flow.saddr, s,
+			     sizeof(s)),
+	       endpoint_name(a->flow.dst, a->flow.dst_hep, a->flow.fwd_out, &a->flow.daddr, d,
+			     sizeof(d)),
 	       proto_name(a->flow.proto), a->flow.port);
+	if (a->flow.sport)
+		printf(" (source port %u)", a->flow.sport);
+	putchar('\n');
 	print_dir(&e->dir[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, a->flow.src, t, a->counters);
+	if (a->flow.fwd_in)
+		print_dir(&e->fwd[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, NULL, t, a->counters);
+	if (a->flow.fwd_out)
+		print_dir(&e->fwd[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, NULL, t, a->counters);
 	if (a->flow.to_node)
 		printf("To its own node: %s: DefaultEndpointToHostAction %s (%s), after the pod's "
 		       "egress policy; host endpoint policy never applies to it\n",
@@ -672,12 +749,15 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 		return log_error_errno(-EINVAL, "'%s' is not PORT[/tcp|udp|sctp]", flow[2]);
 	a->flow.failsafe_in = &a->fs_in;
 	a->flow.failsafe_out = &a->fs_out;
+	a->flow.sport = a->sport;
 	a->flow.to_node = strncmp(a->dst, "node:", 5) == 0;
 	a->flow.endpoint_to_host = policy_host_action_from_string(a->host_action);
 	if (strncmp(a->src, "node:", 5) == 0 || (a->flow.to_node && !strchr(a->src, '/')))
 		return log_error_errno(-EINVAL, "node:IP is a destination, after a pod source");
-	if (endpoint(m, a->src, &a->flow.src, &a->flow.src_hep, &a->flow.saddr) < 0 ||
-	    endpoint(m, a->dst, &a->flow.dst, &a->flow.dst_hep, &a->flow.daddr) < 0)
+	if (endpoint(m, a->src, &a->flow.src, &a->flow.src_hep, &a->flow.fwd_in,
+		     &a->flow.saddr) < 0 ||
+	    endpoint(m, a->dst, &a->flow.dst, &a->flow.dst_hep, &a->flow.fwd_out,
+		     &a->flow.daddr) < 0)
 		return -EINVAL;
 	if (policy_flow_addresses(&a->flow) < 0)
 		return log_error_errno(-EADDRNOTAVAIL, "'%s' and '%s' have no address of a common "
@@ -685,9 +765,14 @@ static int explain_one(const struct policy_model *m, const struct policy_nft *t,
 				       a->src, a->dst);
 	r = policy_explain(m, &a->flow, &e);
 	if (r == -EOPNOTSUPP)
-		return log_error_errno(r, "A Calico rule with source ports applies to this flow, "
-					  "or both ends are host endpoints; 'policy explain' does "
-					  "not cover those (yet)");
+		return log_error_errno(r, "A Calico rule with source ports, or a doNotTrack "
+					  "policy's failsafe reply rule, may decide this flow by its "
+					  "source port: give one with --source-port");
+	if (r == -EINVAL)
+		return log_error_errno(r, "'%s' -> '%s' cannot be one flow: a local process's "
+					  "(hep:, node:) is never forwarded, both @hep: are of one "
+					  "node, a pod is forwarded through another node's host "
+					  "endpoints, two hep: ends are of two nodes", a->src, a->dst);
 	if (r < 0)
 		return log_error_errno(r, "Failed to explain: %m");
 	if (a->json)
@@ -709,9 +794,11 @@ static int cmd_explain(struct ctl *c, int argc, char **argv)
 		return log_error_errno(-EINVAL, "policy explain SRC DST PORT[/tcp|udp|sctp]... "
 						"[--counters] [--table NAME] [-o text|json] "
 						"[--failsafe-inbound|--failsafe-outbound PORTS] "
-						"[--endpoint-to-host-action Drop|Return|Accept] (SRC, "
-						"DST: NAMESPACE/NAME, an IP address or "
-						"hep:NAME[=IP]; DST also node:IP, the pod's own node)"),
+						"[--endpoint-to-host-action Drop|Return|Accept] "
+						"[--source-port PORT] (SRC, DST: NAMESPACE/NAME, an IP "
+						"address or hep:NAME[=IP]; a pod or address then "
+						"@hep:NAME when forwarded through that HostEndpoint; DST "
+						"also node:IP, the pod's own node)"),
 		       2;
 	if (ctl_connect(c) < 0 || load_model(c, &m) < 0)
 		return 1;

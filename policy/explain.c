@@ -116,11 +116,11 @@ static bool named_matches(const struct policy_model *m, const struct policy_netp
 	return false;
 }
 
-/* A numeric port (or range, or any port of a protocol) of a port set. */
-static bool port_matches(const struct policy_port *pp, const struct policy_flow *f)
+/* A numeric port (or range, or any port of a protocol) of a port set holds
+ * @port of protocol @proto. */
+static bool port_in(const struct policy_port *pp, uint8_t proto, uint16_t port)
 {
-	return pp->proto == f->proto &&
-	       (pp->any_port || (f->port >= pp->port && f->port <= pp->end_port));
+	return pp->proto == proto && (pp->any_port || (port >= pp->port && port <= pp->end_port));
 }
 
 static bool rule_ports_match(const struct policy_model *m, const struct policy_netpol *np,
@@ -132,7 +132,8 @@ static bool rule_ports_match(const struct policy_model *m, const struct policy_n
 	for (size_t i = 0; i < rule->n_ports; i++) {
 		const struct policy_port *pp = &rule->ports[i];
 
-		if (pp->name ? named_matches(m, np, dir, rule, pp, f) : port_matches(pp, f))
+		if (pp->name ? named_matches(m, np, dir, rule, pp, f)
+			     : port_in(pp, f->proto, f->port))
 			return true;
 	}
 	return false;
@@ -180,9 +181,11 @@ static bool entity_has(const struct policy_model *m, const struct policy_netpol 
 	return !e->by_labels || labels_select_addr(m, np, e, a);
 }
 
-/* -EOPNOTSUPP: what the flow does not say (its source port) or a named
- * port (a rule with one is a stand-in, never compiled). */
-static int entity_ports(const struct policy_entity *e, const struct policy_flow *f, bool *ret)
+/* Whether @port of the flow's protocol is in the entity's ports and not in
+ * its notPorts (as the compiled port set and negated set match it).
+ * -EOPNOTSUPP: a named port (a rule with one is a stand-in, never
+ * compiled). */
+static int entity_ports(const struct policy_entity *e, uint8_t proto, uint16_t port, bool *ret)
 {
 	bool in = e->n_ports == 0;
 
@@ -193,14 +196,17 @@ static int entity_ports(const struct policy_entity *e, const struct policy_flow 
 		if (pp->name)
 			return -EOPNOTSUPP;
 		if (i < e->n_ports)
-			in |= port_matches(pp, f);
-		else if (port_matches(pp, f))
+			in |= port_in(pp, proto, port);
+		else if (port_in(pp, proto, port))
 			in = false;
 	}
 	*ret = in;
 	return 0;
 }
 
+/* port_ok: the destination's ports and the source's (source.ports,
+ * source.notPorts) match. -EOPNOTSUPP: the rule matches but for its source
+ * ports, and the flow has no source port (f->sport 0). */
 static int crule_match(const struct policy_model *m, const struct policy_netpol *np,
 		       const struct policy_crule *cr, const struct policy_flow *f,
 		       struct policy_explain_rule *er)
@@ -210,12 +216,16 @@ static int crule_match(const struct policy_model *m, const struct policy_netpol 
 	bool proto_ok = (!cr->family || cr->family == f->saddr.family) &&
 			(cr->proto < 0 || cr->proto == f->proto) && cr->not_proto != f->proto &&
 			cr->icmp_type < 0 && cr->not_icmp_type < 0;
+	int r;
 
-	if (cr->src.n_ports || cr->src.n_not_ports)
-		return -EOPNOTSUPP;
 	er->peer_ok = proto_ok && entity_has(m, np, &cr->src, &f->saddr) &&
 		      entity_has(m, np, &cr->dst, &f->daddr);
-	return entity_ports(&cr->dst, f, &er->port_ok);
+	r = entity_ports(&cr->dst, f->proto, f->port, &er->port_ok);
+	if (r < 0 || !er->port_ok || (!cr->src.n_ports && !cr->src.n_not_ports))
+		return r;
+	if (!f->sport)
+		return er->peer_ok ? -EOPNOTSUPP : 0;
+	return entity_ports(&cr->src, f->proto, f->sport, &er->port_ok);
 }
 
 static int cmp_netpol(const void *a, const void *b)
@@ -366,10 +376,34 @@ static bool failsafe_accepts(const struct policy_flow *f, enum policy_dir dir)
 	return false;
 }
 
+/* The raw failsafe chains (before a doNotTrack stage) also pass the
+ * replies of the other direction's failsafe connections: source port in
+ * the other list, the far end in its net. -EOPNOTSUPP: the flow has no
+ * source port and an entry of the flow's protocol could match it. */
+static int failsafe_reply(const struct policy_flow *f, enum policy_dir dir, bool *ret)
+{
+	const struct policy_failsafes *fs = dir == POLICY_DIR_INGRESS ? f->failsafe_out
+								      : f->failsafe_in;
+	const struct in_prefix *far = dir == POLICY_DIR_INGRESS ? &f->saddr : &f->daddr;
+
+	*ret = false;
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		if (fs->v[i].proto != f->proto ||
+		    (fs->v[i].net.family != AF_UNSPEC && !prefix_contains(&fs->v[i].net, far)))
+			continue;
+		if (!f->sport)
+			return -EOPNOTSUPP;
+		*ret |= fs->v[i].port == f->sport;
+	}
+	return 0;
+}
+
 /* Appends the GlobalNetworkPolicies of @stage selecting @h in @dir to
- * @ret->selecting, in evaluation order; *@ret_from: where they start. */
+ * @ret->selecting, in evaluation order (@fwd: the normal stage of
+ * forwarded traffic, applyOnForward ones only); *@ret_from: where they
+ * start. */
 static int hep_stage_policies(const struct policy_model *m, const struct policy_hep *h,
-			      enum policy_dir dir, enum policy_host_mode stage,
+			      enum policy_dir dir, enum policy_host_mode stage, bool fwd,
 			      struct policy_explain_dir *ret, size_t *ret_from)
 {
 	void *v;
@@ -379,6 +413,7 @@ static int hep_stage_policies(const struct policy_model *m, const struct policy_
 		const struct policy_netpol *np = v;
 
 		if (np->kind == POLICY_KIND_GLOBAL && np->types[dir] && np->host_mode == stage &&
+		    (!fwd || stage != POLICY_HOST_MODE_NORMAL || np->apply_on_forward) &&
 		    policy_selects_hep(np, h))
 			ret->selecting[ret->n_selecting++] = np;
 	}
@@ -400,16 +435,122 @@ static int rules_reserve(struct policy_explain_dir *ret, enum policy_dir dir)
 	return 0;
 }
 
-/* A host endpoint's direction (see explain.h). */
-static int explain_hep(const struct policy_model *m, const struct policy_flow *f,
-		       enum policy_dir dir, const struct policy_hep *h,
-		       struct policy_explain_dir *ret)
+/* One stage of @h's chains in @dir (@fwd: forwarded traffic's);
+ * *@ret_decided: whether a rule or a tier's default decided. A doNotTrack
+ * or preDNAT stage exists only while a policy of it selects @h, starts
+ * with the failsafes (which pass the packet on to the next stage: their
+ * policies are then not listed) and never ends in a tier default. */
+static int hep_stage(const struct policy_model *m, const struct policy_flow *f,
+		     enum policy_dir dir, const struct policy_hep *h, enum policy_host_mode stage,
+		     bool fwd, struct policy_explain_dir *ret, bool *ret_decided)
+{
+	bool skip = false;
+	size_t from;
+	int r;
+
+	*ret_decided = false;
+	r = hep_stage_policies(m, h, dir, stage, fwd, ret, &from);
+	if (r == 0)
+		r = rules_reserve(ret, dir);
+	if (r < 0 || from == ret->n_selecting)
+		return r;
+	if (stage != POLICY_HOST_MODE_NORMAL)
+		skip = failsafe_accepts(f, dir);
+	if (!skip && stage == POLICY_HOST_MODE_UNTRACKED && (r = failsafe_reply(f, dir, &skip)) < 0)
+		return r;
+	if (skip) {
+		ret->n_selecting = from;
+		ret->failsafe_passed = true;
+		return 0;
+	}
+	ret->stage = stage;
+	r = explain_tiered(m, f, dir, from, stage != POLICY_HOST_MODE_NORMAL, ret, ret_decided);
+	ret->untracked = r == 0 && *ret_decided && ret->allowed &&
+			 stage == POLICY_HOST_MODE_UNTRACKED;
+	return r;
+}
+
+/* The "*" host endpoint of @h's node compile.c picks (the first by name),
+ * unless it is @h. */
+static const struct policy_hep *star_of(const struct policy_model *m, const struct policy_hep *h)
+{
+	const struct policy_hep *star = NULL;
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next(&m->heps, &i, &v);) {
+		const struct policy_hep *x = v;
+
+		if (strcmp(x->ifname, "*") == 0 && strcmp(x->node, h->node) == 0 &&
+		    (!star || strcmp(x->name, star->name) < 0))
+			star = x;
+	}
+	return star == h ? NULL : star;
+}
+
+/* hep_stage() of @h, which when rejected has no doNotTrack or preDNAT
+ * chain and a normal one that denies. */
+static int endpoint_stage(const struct policy_model *m, const struct policy_flow *f,
+			  enum policy_dir dir, const struct policy_hep *h,
+			  enum policy_host_mode stage, bool fwd, struct policy_explain_dir *ret,
+			  bool *ret_decided)
+{
+	*ret_decided = false;
+	if (!h->rejected)
+		return hep_stage(m, f, dir, h, stage, fwd, ret, ret_decided);
+	if (stage == POLICY_HOST_MODE_NORMAL) {
+		tiered_end(ret, POLICY_EXPLAIN_END_PROFILE, NULL, false);
+		*ret_decided = true;
+	}
+	return 0;
+}
+
+/* A host endpoint's stages in @dir, in the order the hooks see them:
+ * doNotTrack (not for forwarded egress: its chain is on the output hook),
+ * preDNAT (ingress), normal. As compile.c's dispatch goes on after an
+ * interface's own chain to the "*" endpoint's (a verdict map, then a
+ * jump), a doNotTrack or preDNAT stage of @h that did not decide goes on to
+ * the "*" endpoint's, and forwarded traffic meets the "*" endpoint's normal
+ * stage when @h has no chain of it (not rejected, no applyOnForward policy
+ * selects it). *@ret_decided: whether one decided. */
+static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
+		      enum policy_dir dir, const struct policy_hep *h, bool fwd,
+		      struct policy_explain_dir *ret, bool *ret_decided)
 {
 	static const enum policy_host_mode stages[] = {
 		POLICY_HOST_MODE_UNTRACKED, POLICY_HOST_MODE_PRE_DNAT, POLICY_HOST_MODE_NORMAL
 	};
+	const struct policy_hep *star = star_of(m, h);
+	int r = 0;
+
+	ret->hep = h;
+	ret->filtered = ret->isolated = ret->tiered = true;
+	ret->selecting = calloc(m->netpols.n_items + 1, sizeof(*ret->selecting));
+	if (!ret->selecting)
+		return -ENOMEM;
+	*ret_decided = false;
+	for (size_t s = 0; s < ELEMENTSOF(stages) && r == 0 && !*ret_decided; s++) {
+		bool normal = stages[s] == POLICY_HOST_MODE_NORMAL;
+		size_t before = ret->n_selecting;
+
+		if (dir == POLICY_DIR_EGRESS && !normal && (fwd || stages[s] != POLICY_HOST_MODE_UNTRACKED))
+			continue;
+		r = endpoint_stage(m, f, dir, h, stages[s], fwd, ret, ret_decided);
+		if (r < 0 || *ret_decided || !star || (normal && (!fwd || ret->n_selecting > before)))
+			continue;
+		before = ret->n_selecting;
+		r = endpoint_stage(m, f, dir, star, stages[s], fwd, ret, ret_decided);
+		if (ret->n_selecting > before || (*ret_decided && star->rejected))
+			ret->star = star;
+	}
+	return r;
+}
+
+/* A local process's flow through host endpoint @h (see explain.h). */
+static int explain_hep(const struct policy_model *m, const struct policy_flow *f,
+		       enum policy_dir dir, const struct policy_hep *h,
+		       struct policy_explain_dir *ret)
+{
 	bool decided;
-	size_t from;
 	int r;
 
 	ret->hep = h;
@@ -418,31 +559,28 @@ static int explain_hep(const struct policy_model *m, const struct policy_flow *f
 		tiered_end(ret, POLICY_EXPLAIN_END_FAILSAFE, NULL, true);
 		return 0;
 	}
-	if (h->rejected) { /* its stand-in denies all but failsafe traffic */
-		tiered_end(ret, POLICY_EXPLAIN_END_PROFILE, NULL, false);
-		return 0;
-	}
-	ret->selecting = calloc(m->netpols.n_items + 1, sizeof(*ret->selecting));
-	if (!ret->selecting)
-		return -ENOMEM;
-	for (size_t s = 0; s < ELEMENTSOF(stages); s++) {
-		if (stages[s] == POLICY_HOST_MODE_PRE_DNAT && dir == POLICY_DIR_EGRESS)
-			continue; /* preDNAT: ingress only */
-		ret->stage = stages[s];
-		r = hep_stage_policies(m, h, dir, stages[s], ret, &from);
-		if (r == 0)
-			r = rules_reserve(ret, dir);
-		if (r == 0)
-			r = explain_tiered(m, f, dir, from, stages[s] != POLICY_HOST_MODE_NORMAL, ret,
-					   &decided);
-		if (r < 0 || decided) {
-			ret->untracked = r == 0 && ret->allowed &&
-					 stages[s] == POLICY_HOST_MODE_UNTRACKED;
-			return r;
-		}
-	}
+	r = hep_stages(m, f, dir, h, false, ret, &decided);
+	if (r < 0 || decided)
+		return r;
 	/* no tier decided: the endpoint's profiles */
 	tiered_end(ret, POLICY_EXPLAIN_END_PROFILE, NULL, h->default_allow);
+	return 0;
+}
+
+/* A forwarded flow through host endpoint @h (see explain.h). */
+static int explain_fwd(const struct policy_model *m, const struct policy_flow *f,
+		       enum policy_dir dir, const struct policy_hep *h,
+		       struct policy_explain_dir *ret)
+{
+	bool decided;
+	int r;
+
+	ret->forward = true;
+	r = hep_stages(m, f, dir, h, true, ret, &decided);
+	if (r < 0 || decided)
+		return r;
+	/* no applyOnForward policy selects it, or every tier passed */
+	tiered_end(ret, POLICY_EXPLAIN_END_FORWARD, NULL, true);
 	return 0;
 }
 
@@ -487,13 +625,56 @@ static int explain_dir(const struct policy_model *m, const struct policy_flow *f
 	return 0;
 }
 
+static void dir_done(struct policy_explain_dir *d)
+{
+	free(d->selecting);
+	free(d->rules);
+}
+
 void policy_explain_done(struct policy_explain *e)
 {
 	for (int d = 0; d < _POLICY_DIR_MAX; d++) {
-		free(e->dir[d].selecting);
-		free(e->dir[d].rules);
+		dir_done(&e->dir[d]);
+		dir_done(&e->fwd[d]);
 	}
 	*e = (struct policy_explain){};
+}
+
+/* Whether the flow's ends can be: a local process's flow is never
+ * forwarded, the forwarding node's own pods never arrive or leave through
+ * its host endpoints, two local processes are on different nodes. */
+static bool flow_is_valid(const struct policy_flow *f)
+{
+	bool local = f->src_hep || f->dst_hep || f->to_node;
+
+	if (f->saddr.family != f->daddr.family)
+		return false;
+	if (f->to_node && (!f->src || f->dst || f->dst_hep || f->src_hep))
+		return false;
+	if (f->src_hep && f->dst_hep && strcmp(f->src_hep->node, f->dst_hep->node) == 0)
+		return false;
+	if (local && (f->fwd_in || f->fwd_out))
+		return false;
+	if (f->fwd_in && f->fwd_out && strcmp(f->fwd_in->node, f->fwd_out->node) != 0)
+		return false;
+	if (f->fwd_in && f->src && f->src->node && strcmp(f->src->node, f->fwd_in->node) == 0)
+		return false;
+	return !(f->fwd_out && f->dst && f->dst->node &&
+		 strcmp(f->dst->node, f->fwd_out->node) == 0);
+}
+
+/* The source's or destination's own direction (@d: EGRESS, INGRESS). */
+static int explain_end(const struct policy_model *m, const struct policy_flow *f,
+		       enum policy_dir d, struct policy_explain_dir *ret)
+{
+	const struct policy_hep *h = d == POLICY_DIR_EGRESS ? f->src_hep : f->dst_hep;
+
+	if (f->to_node && d == POLICY_DIR_INGRESS) {
+		tiered_end(ret, POLICY_EXPLAIN_END_HOST_ACTION, NULL,
+			   f->endpoint_to_host != POLICY_HOST_DROP);
+		return 0;
+	}
+	return h ? explain_hep(m, f, d, h, ret) : explain_dir(m, f, d, ret);
 }
 
 int policy_explain(const struct policy_model *m, const struct policy_flow *f,
@@ -502,28 +683,23 @@ int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 	struct policy_explain e = {};
 	int r = 0;
 
-	if (f->saddr.family != f->daddr.family)
-		return -EINVAL;
-	if (f->src_hep && f->dst_hep)
-		return -EOPNOTSUPP;
-	if (f->to_node && (!f->src || f->dst || f->dst_hep))
+	if (!flow_is_valid(f))
 		return -EINVAL;
 	for (int d = 0; d < _POLICY_DIR_MAX && r == 0; d++) {
-		const struct policy_hep *h = d == POLICY_DIR_EGRESS ? f->src_hep : f->dst_hep;
+		const struct policy_hep *h = d == POLICY_DIR_INGRESS ? f->fwd_in : f->fwd_out;
 
-		if (f->to_node && d == POLICY_DIR_INGRESS)
-			tiered_end(&e.dir[d], POLICY_EXPLAIN_END_HOST_ACTION, NULL,
-				   f->endpoint_to_host != POLICY_HOST_DROP);
-		else if (h)
-			r = explain_hep(m, f, (enum policy_dir)d, h, &e.dir[d]);
-		else
-			r = explain_dir(m, f, (enum policy_dir)d, &e.dir[d]);
+		r = explain_end(m, f, (enum policy_dir)d, &e.dir[d]);
+		e.fwd[d].allowed = true;
+		if (r == 0 && h)
+			r = explain_fwd(m, f, (enum policy_dir)d, h, &e.fwd[d]);
 	}
 	if (r < 0) {
 		policy_explain_done(&e);
 		return r;
 	}
-	e.allowed = e.dir[POLICY_DIR_INGRESS].allowed && e.dir[POLICY_DIR_EGRESS].allowed;
+	e.allowed = true;
+	for (int d = 0; d < _POLICY_DIR_MAX; d++)
+		e.allowed &= e.dir[d].allowed && e.fwd[d].allowed;
 	*ret = e;
 	return 0;
 }

@@ -34,6 +34,24 @@
  * pod's egress policy, then DefaultEndpointToHostAction (@endpoint_to_host:
  * Drop denies, Accept and Return allow); its host endpoints never apply.
  *
+ * A flow a node forwards (routes) may arrive through one of its host
+ * endpoints (@fwd_in) and leave through one (@fwd_out), to or from an
+ * outside address or a pod (a local pod's side is its own egress or
+ * ingress, as always). @fwd_in's forward ingress: its doNotTrack stage,
+ * its preDNAT stage (each led by the inbound failsafes, which only pass the
+ * packet on to the next stage, the doNotTrack one also by the replies of
+ * outbound failsafe connections, by source port), then its applyOnForward
+ * normal policies; @fwd_out's forward egress: its applyOnForward normal
+ * policies only (the doNotTrack egress chain is on the output hook). A
+ * doNotTrack or preDNAT Allow skips the rest of that endpoint's stages; the
+ * normal stage is tiered as for a pod, and forwarded traffic is accepted
+ * when no applyOnForward policy selects the endpoint in that direction or
+ * every tier passed. A rejected endpoint denies forwarded traffic.
+ *
+ * Calico rules with source ports (source.ports, source.notPorts) match
+ * @sport; a flow without one (0) is not explained where such a rule, or a
+ * doNotTrack stage's failsafe reply rule, could decide.
+ *
  * Pure: no kernel, no API. Only new connections are explained: established
  * and related packets are accepted before any policy, invalid ones dropped.
  */
@@ -53,16 +71,22 @@ struct policy_failsafes;
 struct policy_flow {
 	const struct policy_pod *src, *dst;
 	/* a local process of the endpoint's node, through that endpoint (the
-	 * pod on that side is then NULL); its failsafe ports (NULL: none) */
+	 * pod on that side is then NULL; both: of two nodes); the failsafe
+	 * ports of the nodes (NULL: none) */
 	const struct policy_hep *src_hep, *dst_hep;
 	const struct policy_failsafes *failsafe_in, *failsafe_out;
 	/* the destination is a local process of @src's own node (dst NULL,
 	 * daddr the node's address), under this DefaultEndpointToHostAction */
 	bool to_node;
 	enum policy_host_action endpoint_to_host;
+	/* forwarded by their node: arriving through @fwd_in, leaving through
+	 * @fwd_out (NULL: another interface, or a local pod's own); both of
+	 * one node, never with @src_hep, @dst_hep or @to_node */
+	const struct policy_hep *fwd_in, *fwd_out;
 	struct in_prefix saddr, daddr; /* full-length prefixes, same family */
 	uint8_t proto;			 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
 	uint16_t port;			 /* destination port */
+	uint16_t sport;			 /* source port, 0: not known */
 };
 
 /* One rule of a policy selecting the pod, and whether it matches. For a
@@ -86,6 +110,7 @@ enum policy_explain_end {
 	POLICY_EXPLAIN_END_FAILSAFE, /* host endpoint: a failsafe port accepts it */
 	POLICY_EXPLAIN_END_PROFILE, /* host endpoint: no tier decided, its profiles did */
 	POLICY_EXPLAIN_END_HOST_ACTION, /* pod -> own node: DefaultEndpointToHostAction */
+	POLICY_EXPLAIN_END_FORWARD, /* forwarded: no applyOnForward tier decided, accepted */
 	_POLICY_EXPLAIN_END_MAX,
 	_POLICY_EXPLAIN_END_INVALID = -22,
 };
@@ -109,12 +134,21 @@ struct policy_explain_dir {
 	const struct policy_hep *hep;
 	enum policy_host_mode stage;
 	bool untracked; /* allowed by a doNotTrack policy: conntrack never sees it */
+	bool forward;	/* forwarded traffic's stages of @hep */
+	/* the node's "*" host endpoint, when its chains were evaluated after
+	 * @hep's (its policies are among @selecting) */
+	const struct policy_hep *star;
+	bool failsafe_passed; /* a failsafe passed it through a doNotTrack/preDNAT stage */
 };
 
 struct policy_explain {
-	bool allowed; /* both directions allow */
-	/* EGRESS: of the source pod; INGRESS: of the destination pod */
+	bool allowed; /* every direction allows */
+	/* EGRESS: of the source pod (or local process's host endpoint);
+	 * INGRESS: of the destination's */
 	struct policy_explain_dir dir[_POLICY_DIR_MAX];
+	/* forwarded: INGRESS: @fwd_in's forward ingress, EGRESS: @fwd_out's
+	 * forward egress (filtered false when there is none) */
+	struct policy_explain_dir fwd[_POLICY_DIR_MAX];
 };
 
 /**
@@ -132,9 +166,9 @@ int policy_flow_addresses(struct policy_flow *f);
  * @f: the flow (addresses of one family)
  * @ret: the answer, per direction with the policies and rules involved
  *
- * Return: 0, -EINVAL (mixed families, or @to_node without a source pod),
- * -EOPNOTSUPP (a Calico rule with source ports applies to an endpoint of
- * the flow, or a host endpoint is on both ends: not explained), -ENOMEM.
+ * Return: 0, -EINVAL (mixed families, @to_node without a source pod, ends
+ * that cannot be: see struct policy_flow), -EOPNOTSUPP (no @sport where it
+ * could decide: not explained), -ENOMEM.
  */
 int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 		   struct policy_explain *ret);

@@ -361,43 +361,101 @@ static struct pkt tcp(const struct fixture *f, const char *from, const char *to,
 	return p;
 }
 
-/* policy_explain() of the flow, when it explains it: -EOPNOTSUPP for a
- * ClusterNetworkPolicy or a rule with source ports. */
-static int explain_tcp(const struct fixture *f, const char *from, const char *to,
-		       uint16_t port, struct policy_explain *ret)
+/* Whether hep_of() can tell: no host endpoint by expectedIPs only (their
+ * interfaces come from the node's addresses). */
+static bool hep_is_known(const struct policy_model *m)
 {
-	struct policy_flow fl = { .proto = IPPROTO_TCP, .port = port };
+	void *v;
+
+	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&m->heps, &i, &v);)
+		if (!*((const struct policy_hep *)v)->ifname)
+			return false;
+	return true;
+}
+
+/* The host endpoint governing @ifname as compile.c picks it (by name, then
+ * "*"), or NULL (see hep_is_known()). */
+static const struct policy_hep *hep_of(const struct policy_model *m, const char *ifname)
+{
+	const struct policy_hep *named = NULL, *star = NULL;
+	void *v;
+
+	if (!hep_is_known(m))
+		return NULL;
+	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&m->heps, &i, &v);) {
+		const struct policy_hep *h = v;
+
+		if (m->node && strcmp(h->node, m->node) != 0)
+			continue;
+		if (strcmp(h->ifname, ifname) == 0 && (!named || strcmp(h->name, named->name) < 0))
+			named = h;
+		if (strcmp(h->ifname, "*") == 0 && (!star || strcmp(h->name, star->name) < 0))
+			star = h;
+	}
+	return named ? named : star;
+}
+
+/* policy_explain() of @p between @from and @to (pods or addresses; an
+ * address's side forwarded through the host endpoint of @p's interface):
+ * -EOPNOTSUPP for a flow it does not explain, or that the test cannot
+ * name (a host endpoint by expectedIPs only). */
+static int explain_pkt(const struct fixture *f, const char *from, const char *to,
+		       const struct pkt *p, struct policy_explain *ret)
+{
+	struct policy_flow fl = { .proto = p->proto, .port = p->dport, .sport = p->sport,
+				  .failsafe_in = &f->fs_in, .failsafe_out = &f->fs_out };
 	const char *ends[2] = { from, to };
 
 	for (int i = 0; i < 2; i++) {
 		char ns[32], name[32];
 
-		if (sscanf(ends[i], "%31[^/]/%31s", ns, name) == 2)
+		if (sscanf(ends[i], "%31[^/]/%31s", ns, name) == 2) {
 			*(i ? &fl.dst : &fl.src) = policy_model_get_pod(f->m, ns, name);
-		else
-			assert_int_equal(prefix_parse(ends[i], PREFIX_ADDR_ONLY,
-						      i ? &fl.daddr : &fl.saddr), 0);
+			continue;
+		}
+		assert_int_equal(prefix_parse(ends[i], PREFIX_ADDR_ONLY, i ? &fl.daddr : &fl.saddr),
+				 0);
+		if (!hep_is_known(f->m))
+			return -EOPNOTSUPP;
+		*(i ? &fl.fwd_out : &fl.fwd_in) = hep_of(f->m, i ? p->oif : p->iif);
 	}
 	assert_int_equal(policy_flow_addresses(&fl), 0);
 	return policy_explain(f->m, &fl, ret);
 }
 
-/* What the compiled table does with a new TCP flow; every such check also
- * holds policy_explain() to the same answer. */
-static bool tcp_ok(const struct fixture *f, const char *from, const char *to, uint16_t port)
+/* policy_explain() of a TCP flow whose source port it is not told. */
+static int explain_tcp(const struct fixture *f, const char *from, const char *to,
+		       uint16_t port, struct policy_explain *ret)
 {
-	bool ok = allowed(policy_desired_nft(f->d), tcp(f, from, to, port));
+	struct pkt p = tcp(f, from, to, port);
+
+	p.sport = 0;
+	return explain_pkt(f, from, to, &p, ret);
+}
+
+/* What the compiled table does with @p from @from to @to; every such check
+ * also holds policy_explain() to the same answer. */
+static bool pkt_ok(const struct fixture *f, const char *from, const char *to, struct pkt p)
+{
+	bool ok = allowed(policy_desired_nft(f->d), p);
 	struct policy_explain e;
-	int r = explain_tcp(f, from, to, port, &e);
+	int r = explain_pkt(f, from, to, &p, &e);
 
 	if (r == -EOPNOTSUPP)
 		return ok;
 	assert_int_equal(r, 0);
 	if (e.allowed != ok)
-		fail_msg("%s -> %s tcp/%u: the table %s, policy_explain() says %s", from, to, port,
-			 ok ? "allows" : "denies", e.allowed ? "allowed" : "denied");
+		fail_msg("%s -> %s %u/%u (source port %u): the table %s, policy_explain() says %s",
+			 from, to, p.dport, p.proto, p.sport, ok ? "allows" : "denies",
+			 e.allowed ? "allowed" : "denied");
 	policy_explain_done(&e);
 	return ok;
+}
+
+/* A new TCP flow (source port 40000), checked as pkt_ok(). */
+static bool tcp_ok(const struct fixture *f, const char *from, const char *to, uint16_t port)
+{
+	return pkt_ok(f, from, to, tcp(f, from, to, port));
 }
 
 #define GNP(NAME, SPEC)                                                                      \
@@ -616,7 +674,9 @@ static void test_nets_ports_protocols_icmp(void **state)
 	assert_false(tcp_ok(&f, "a/db", "a/web", 8101));
 	p = tcp(&f, "a/db", "a/web", 80);
 	p.sport = 1000; /* outside source ports */
-	assert_false(allowed(policy_desired_nft(f.d), p));
+	assert_false(pkt_ok(&f, "a/db", "a/web", p));
+	p.sport = 1024;
+	assert_true(pkt_ok(&f, "a/db", "a/web", p));
 	p = tcp(&f, "10.65.1.200", "a/web", 80); /* in notNets: not denied */
 	assert_true(allowed(policy_desired_nft(f.d), p));
 	p = tcp(&f, "a/db", "a/web", 0);
@@ -1814,36 +1874,13 @@ static struct pkt host_pkt(uint8_t proto, const char *iif, const char *oif, cons
 	return p;
 }
 
-/* The host endpoint governing @ifname as compile.c picks it (by name, then
- * "*"), or NULL; also NULL when an expectedIPs-only one exists (their
- * interfaces come from the node's addresses). */
-static const struct policy_hep *hep_of(const struct policy_model *m, const char *ifname)
-{
-	const struct policy_hep *named = NULL, *star = NULL;
-	void *v;
-
-	for (size_t i = 0; policy_hmap_next((struct policy_hmap *)&m->heps, &i, &v);) {
-		const struct policy_hep *h = v;
-
-		if (!*h->ifname)
-			return NULL;
-		if (m->node && strcmp(h->node, m->node) != 0)
-			continue;
-		if (strcmp(h->ifname, ifname) == 0 && (!named || strcmp(h->name, named->name) < 0))
-			named = h;
-		if (strcmp(h->ifname, "*") == 0 && (!star || strcmp(h->name, star->name) < 0))
-			star = h;
-	}
-	return named ? named : star;
-}
-
 /* policy_explain() of a local process's flow through @ifname's host
  * endpoint (@in: arriving; else leaving) agrees with the table's @ok. */
 static void host_explain_agrees(const struct fixture *f, const char *ifname, bool in,
 				uint8_t proto, uint16_t port, bool ok)
 {
-	struct policy_flow fl = { .proto = proto, .port = port, .failsafe_in = &f->fs_in,
-				  .failsafe_out = &f->fs_out };
+	struct policy_flow fl = { .proto = proto, .port = port, .sport = 40000,
+				  .failsafe_in = &f->fs_in, .failsafe_out = &f->fs_out };
 	const struct policy_hep *h = hep_of(f->m, ifname);
 	struct policy_explain e;
 	int r;
@@ -1885,10 +1922,12 @@ static bool out_ok(const struct fixture *f, const char *oif, uint8_t proto, uint
 	return ok;
 }
 
+/* Forwarded from OUTSIDE through @iif to 198.51.100.7 through @oif (the
+ * forward hook); explained too, through those interfaces' host endpoints. */
 static bool fwd_ok(const struct fixture *f, const char *iif, const char *oif, uint16_t port)
 {
-	return allowed(policy_desired_nft(f->d), host_pkt(IPPROTO_TCP, iif, oif, OUTSIDE,
-							  "198.51.100.7", port));
+	return pkt_ok(f, OUTSIDE, "198.51.100.7",
+		      host_pkt(IPPROTO_TCP, iif, oif, OUTSIDE, "198.51.100.7", port));
 }
 
 /* The options of a host endpoint test: Accept, failsafes @in/@out. */
@@ -2143,9 +2182,11 @@ static void test_apply_on_forward_host_policies(void **state)
 	assert_false(in_ok(&f, "eth0", IPPROTO_TCP, 81));
 	/* HEP -> workload: the HEP's forward ingress and the pod's ingress */
 	p = tcp(&f, OUTSIDE, "a/db", 81);
-	assert_false(allowed(policy_desired_nft(f.d), p));
+	assert_false(pkt_ok(&f, OUTSIDE, "a/db", p));
 	p.dport = 80;
-	assert_true(allowed(policy_desired_nft(f.d), p));
+	assert_true(pkt_ok(&f, OUTSIDE, "a/db", p));
+	/* workload -> HEP: the pod's egress and the HEP's forward egress */
+	assert_false(tcp_ok(&f, "a/web", OUTSIDE, 80));
 	done(&f);
 	/* without applyOnForward the policy leaves forwarded traffic alone */
 	build_heps(&f, "\"hostendpoints\":[" ETH0_HEP "],\"globalnetworkpolicies\":["
@@ -2253,8 +2294,8 @@ static void test_pre_dnat_policies(void **state)
 	/* forwarded (no applyOnForward normal policy) and to a local pod */
 	assert_false(fwd_ok(&f, "eth0", "eth1", 8080));
 	assert_true(fwd_ok(&f, "eth0", "eth1", 5555));
-	assert_false(allowed(policy_desired_nft(f.d), tcp(&f, OUTSIDE, "a/db", 8080)));
-	assert_true(allowed(policy_desired_nft(f.d), tcp(&f, OUTSIDE, "a/db", 5555)));
+	assert_false(tcp_ok(&f, OUTSIDE, "a/db", 8080));
+	assert_true(tcp_ok(&f, OUTSIDE, "a/db", 5555));
 	/* other interfaces, workloads and the host's own traffic: untouched */
 	assert_true(in_ok(&f, "eth1", IPPROTO_TCP, 8080));
 	assert_true(tcp_ok(&f, "b/client", "a/db", 8080));
@@ -2450,6 +2491,70 @@ static void test_host_endpoint_passes_ipv6_neighbour_discovery(void **state)
 		assert_false(host6_ok(&f, "eth0", "", IPPROTO_ICMPV6, 134));
 		assert_false(host6_ok(&f, "eth0", "", IPPROTO_TCP, 0));
 		assert_false(host6_ok(&f, "", "eth0", IPPROTO_TCP, 0));
+		done(&f);
+	}
+}
+
+#define ALL_HEP HEP("n1-all", "{\"role\":\"all\"}", "{\"node\":\"n1\",\"interfaceName\":\"*\"}")
+
+/* Forwarded flows and their explanation (pkt_ok() and fwd_ok() hold
+ * policy_explain() to the table): the "*" endpoint's chains after an
+ * interface's own, the doNotTrack failsafes (replies by source port), a
+ * rejected endpoint. */
+static void test_forwarded_flows_are_explained_as_the_table_does(void **state)
+{
+	static const char *const objs =
+		"\"hostendpoints\":[" ETH0_HEP "," ALL_HEP "],\"globalnetworkpolicies\":["
+		GNP("default.all-fwd", "{\"selector\":\"role == 'all'\",\"applyOnForward\":true,"
+		    "\"ingress\":[{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":"
+		    "{\"ports\":[81]}},{\"action\":\"Allow\"}],\"egress\":[{\"action\":\"Deny\","
+		    "\"protocol\":\"TCP\",\"destination\":{\"ports\":[82]}},{\"action\":\"Allow\"}]}") ","
+		GNP("default.all-dnt", "{\"selector\":\"role == 'all'\",\"doNotTrack\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\",\"protocol\":"
+		    "\"UDP\"}]}") ","
+		GNP("default.eth0-dnt", "{\"selector\":\"role == 'node'\",\"doNotTrack\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Allow\",\"protocol\":"
+		    "\"UDP\",\"destination\":{\"ports\":[5353]}},{\"action\":\"Deny\","
+		    "\"protocol\":\"TCP\",\"destination\":{\"ports\":[22,23]}}]}") "]";
+	struct fixture f = {};
+	struct pkt p;
+
+	(void)state;
+	build_heps(&f, objs);
+	/* eth0 has no applyOnForward policy: the "*" endpoint's forward chains */
+	assert_false(fwd_ok(&f, "eth0", "eth1", 81));
+	assert_false(fwd_ok(&f, "eth0", "eth1", 82));
+	assert_true(fwd_ok(&f, "eth0", "eth1", 80));
+	/* doNotTrack: eth0's Allow decides first, else the "*" endpoint's Deny */
+	p = host_pkt(IPPROTO_UDP, "eth0", "eth1", OUTSIDE, "198.51.100.7", 5353);
+	assert_true(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+	p.dport = 5354;
+	assert_false(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+	/* a failsafe port passes the doNotTrack stage (forwarded too) */
+	assert_true(fwd_ok(&f, "eth0", "eth1", 22));
+	assert_false(fwd_ok(&f, "eth0", "eth1", 23));
+	/* the reply of an outbound DNS failsafe passes the doNotTrack stage */
+	p.sport = 53;
+	assert_true(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+	assert_true(in_ok(&f, "eth0", IPPROTO_UDP, 68)); /* failsafe inbound */
+	assert_false(in_ok(&f, "eth0", IPPROTO_UDP, 5354));
+	done(&f);
+	/* a rejected endpoint denies forwarded traffic; without one, the "*"
+	 * endpoint's policies decide */
+	{
+		json_t *j = json_loads(HEP("n1-eth1", "{}", "{\"node\":\"n1\",\"interfaceName\":"
+					   "\"eth1\",\"ports\":[{}]}"), 0, NULL);
+		struct policy_hep *h = NULL;
+
+		build_heps(&f, objs);
+		assert_int_equal(policy_hep_deny_from_json(j, &h), 0);
+		assert_int_equal(policy_model_set_hep(f.m, h), 0);
+		f.d = policy_desired_free(f.d);
+		heps_compile(&f, POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT, &f.d);
+		assert_false(fwd_ok(&f, "eth0", "eth1", 80));
+		assert_false(fwd_ok(&f, "eth1", "eth2", 80));
+		assert_true(fwd_ok(&f, "eth2", "eth0", 80));
+		json_decref(j);
 		done(&f);
 	}
 }
@@ -2781,6 +2886,7 @@ int main(void)
 		cmocka_unit_test(test_do_not_track_policies),
 		cmocka_unit_test(test_host_endpoint_passes_ipv6_neighbour_discovery),
 		cmocka_unit_test(test_rule_selectors_match_ipv6_without_ipv6_pods),
+		cmocka_unit_test(test_forwarded_flows_are_explained_as_the_table_does),
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
