@@ -20,7 +20,9 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "policy/calico.h"
 #include "policy/explain.h"
+#include "policy/failsafe.h"
 #include "policy/model.h"
 
 /* The cluster of tests/system/policy (cluster.json), plus a hostNetwork pod
@@ -49,7 +51,9 @@ static const char *cluster =
 	"{\"metadata\":{\"namespace\":\"prod\",\"name\":\"agent\",\"labels\":{\"app\":\"web\"}},"
 	" \"spec\":{\"hostNetwork\":true},\"status\":{\"podIP\":\"192.168.50.1\"}},"
 	"{\"metadata\":{\"namespace\":\"dev\",\"name\":\"v6\",\"labels\":{\"app\":\"v6\"}},"
-	" \"status\":{\"podIPs\":[{\"ip\":\"fd00::6\"}]}}]";
+	" \"status\":{\"podIPs\":[{\"ip\":\"fd00::6\"}]}},"
+	"{\"metadata\":{\"namespace\":\"ops\",\"name\":\"local\",\"labels\":{\"app\":\"local\"}},"
+	" \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"podIP\":\"10.65.3.9\"}}]";
 
 #define EXT "192.168.50.2"
 
@@ -184,14 +188,15 @@ static const struct vec vecs[] = {
 	  "prod/db", "prod/web", "tcp/8080", true, "open|prod/web ingress[1]" },
 };
 
-static struct policy_model *model_with(const char *policies)
+/* The cluster and @objects ("\"kind\":[...], ..."). */
+static struct policy_model *model_of(const char *objects)
 {
-	size_t n = strlen(cluster) + strlen(policies) + 64;
+	size_t n = strlen(cluster) + strlen(objects) + 64;
 	_cleanup_free_ char *text = malloc(n), *err = NULL;
 	struct policy_model *m = NULL;
 	json_t *doc;
 
-	snprintf(text, n, "{%s,\"networkpolicies\":[%s]}", cluster, policies);
+	snprintf(text, n, "{%s,%s}", cluster, objects);
 	doc = json_loads(text, 0, NULL);
 	if (!doc)
 		fail_msg("bad JSON: %s", text);
@@ -200,6 +205,15 @@ static struct policy_model *model_with(const char *policies)
 		fail_msg("load: %s", err);
 	json_decref(doc);
 	return m;
+}
+
+static struct policy_model *model_with(const char *policies)
+{
+	size_t n = strlen(policies) + 64;
+	_cleanup_free_ char *text = malloc(n);
+
+	snprintf(text, n, "\"networkpolicies\":[%s]", policies);
+	return model_of(text);
 }
 
 static void endpoint(const struct policy_model *m, const char *s, const struct policy_pod **pod,
@@ -311,12 +325,334 @@ static void test_flow_addresses_need_common_family(void **state)
 	policy_model_free(m);
 }
 
+/* ---- Calico source ports ---- */
+
+#define GNP(NAME, SPEC)                                                                      \
+	"{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"GlobalNetworkPolicy\","      \
+	"\"metadata\":{\"name\":\"" NAME "\"},\"spec\":" SPEC "}"
+
+/* dev/tool -> prod/db tcp/8080 under a GlobalNetworkPolicy with one rule
+ * (@dir of its selected pod: ingress of app=db, egress of app=tool). */
+struct sport_vec {
+	const char *name;
+	bool egress;
+	const char *rule;
+	uint16_t sport;
+	int r; /* policy_explain()'s return */
+	bool allowed;
+	enum policy_explain_end end;
+};
+
+static const struct sport_vec sport_vecs[] = {
+	{ "port matches", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":[40000]}}", 40000, 0,
+	  true, POLICY_EXPLAIN_END_RULE },
+	{ "port differs: tier default", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":[40000]}}",
+	  40001, 0, false, POLICY_EXPLAIN_END_TIER },
+	{ "no source port given", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":[40000]}}", 0,
+	  -EOPNOTSUPP, false, 0 },
+	{ "range: last port", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":[\"40000:40100\"]}}",
+	  40100, 0, true, POLICY_EXPLAIN_END_RULE },
+	{ "range: past it", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":[\"40000:40100\"]}}",
+	  40101, 0, false, POLICY_EXPLAIN_END_TIER },
+	{ "notPorts: in them", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"notPorts\":[22]}}", 22, 0,
+	  false, POLICY_EXPLAIN_END_TIER },
+	{ "notPorts: other", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"notPorts\":[22]}}", 40000, 0,
+	  true, POLICY_EXPLAIN_END_RULE },
+	{ "ports minus notPorts: cut out", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":"
+	  "[\"1000:2000\"],\"notPorts\":[1500]}}", 1500, 0, false, POLICY_EXPLAIN_END_TIER },
+	{ "ports minus notPorts: kept", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":"
+	  "[\"1000:2000\"],\"notPorts\":[1500]}}", 1499, 0, true, POLICY_EXPLAIN_END_RULE },
+	{ "other protocol: no port needed", false, "{\"action\":\"Allow\",\"protocol\":\"UDP\","
+	  "\"source\":{\"ports\":[53]}}", 0, 0, false, POLICY_EXPLAIN_END_TIER },
+	{ "other peer: no port needed", false, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"selector\":"
+	  "\"app == 'mon'\",\"ports\":[1]}}", 0, 0, false, POLICY_EXPLAIN_END_TIER },
+	{ "other destination port: no source port needed", false, "{\"action\":\"Allow\","
+	  "\"protocol\":\"TCP\",\"destination\":{\"ports\":[9090]},\"source\":{\"ports\":[1]}}", 0, 0,
+	  false, POLICY_EXPLAIN_END_TIER },
+	{ "Deny by source port", false, "{\"action\":\"Deny\",\"protocol\":\"TCP\",\"source\":{\"ports\":[\"1:1023\"]}}",
+	  1023, 0, false, POLICY_EXPLAIN_END_RULE },
+	{ "egress rule", true, "{\"action\":\"Allow\",\"protocol\":\"TCP\",\"source\":{\"ports\":"
+	  "[\"32768:60999\"]}}", 40000, 0, true, POLICY_EXPLAIN_END_RULE },
+	{ "egress rule: privileged source port", true, "{\"action\":\"Allow\",\"protocol\":\"TCP\","
+	  "\"source\":{\"ports\":[\"32768:60999\"]}}", 1000, 0, false, POLICY_EXPLAIN_END_TIER },
+};
+
+static struct policy_model *gnp_model(const char *name, bool egress, const char *rule)
+{
+	char objs[1200];
+
+	snprintf(objs, sizeof(objs), "\"globalnetworkpolicies\":[" GNP("%s", "{\"selector\":\"%s\","
+		 "\"types\":[\"%s\"],\"%s\":[%s]}") "]", name, egress ? "app == 'tool'" : "app == 'db'",
+		 egress ? "Egress" : "Ingress", egress ? "egress" : "ingress", rule);
+	return model_of(objs);
+}
+
+static struct policy_flow pod_flow(const struct policy_model *m, const char *src, const char *dst,
+				   uint16_t port, uint16_t sport)
+{
+	struct policy_flow f = { .proto = IPPROTO_TCP, .port = port, .sport = sport };
+
+	endpoint(m, src, &f.src, &f.saddr);
+	endpoint(m, dst, &f.dst, &f.daddr);
+	assert_int_equal(policy_flow_addresses(&f), 0);
+	return f;
+}
+
+static void test_calico_source_ports(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(sport_vecs); i++) {
+		const struct sport_vec *v = &sport_vecs[i];
+		struct policy_model *m = gnp_model("default.sp", v->egress, v->rule);
+		struct policy_flow f = pod_flow(m, "dev/tool", "prod/db", 8080, v->sport);
+		enum policy_dir dir = v->egress ? POLICY_DIR_EGRESS : POLICY_DIR_INGRESS;
+		struct policy_explain e;
+		int r = policy_explain(m, &f, &e);
+
+		if (r != v->r)
+			fail_msg("%s: returned %d, want %d", v->name, r, v->r);
+		if (r == 0 && (e.allowed != v->allowed || e.dir[dir].end != v->end))
+			fail_msg("%s: %s by end %d, want %s by %d", v->name,
+				 e.allowed ? "allowed" : "denied", e.dir[dir].end,
+				 v->allowed ? "allowed" : "denied", v->end);
+		if (r == 0)
+			policy_explain_done(&e);
+		policy_model_free(m);
+	}
+}
+
+/* A named source port is a Calico feature felix-c refuses: the policy's
+ * stand-in denies, whatever the source port. */
+static void test_named_source_port_is_a_stand_in(void **state)
+{
+	json_t *j = json_loads(GNP("default.named", "{\"selector\":\"app == 'db'\",\"ingress\":"
+				   "[{\"action\":\"Allow\",\"source\":{\"ports\":[\"http\"]}}]}"),
+			       0, NULL);
+	struct policy_model *m = model_of("\"networkpolicies\":[]");
+	struct policy_netpol *np = NULL;
+	struct policy_explain e;
+	struct policy_flow f;
+
+	(void)state;
+	assert_non_null(j);
+	assert_true(policy_calico_from_json(j, POLICY_KIND_GLOBAL, &np, NULL) < 0);
+	assert_int_equal(policy_calico_deny_from_json(j, POLICY_KIND_GLOBAL, &np), 0);
+	assert_int_equal(policy_model_set_netpol(m, np), 0);
+	f = pod_flow(m, "prod/web", "prod/db", 8080, 0);
+	assert_int_equal(policy_explain(m, &f, &e), 0);
+	assert_false(e.allowed);
+	assert_int_equal(e.dir[POLICY_DIR_INGRESS].end, POLICY_EXPLAIN_END_STAND_IN);
+	policy_explain_done(&e);
+	json_decref(j);
+	policy_model_free(m);
+}
+
+/* ---- forwarded flows through host endpoints ---- */
+
+#define HEP(NAME, NODE, IFNAME, ROLE)                                                       \
+	"{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"HostEndpoint\","             \
+	"\"metadata\":{\"name\":\"" NAME "\",\"labels\":{\"role\":\"" ROLE "\"}},"           \
+	"\"spec\":{\"node\":\"" NODE "\",\"interfaceName\":\"" IFNAME "\"}}"
+#define HEPS                                                                                 \
+	"\"hostendpoints\":[" HEP("n1-eth0", "n1", "eth0", "edge") ","                        \
+	HEP("n1-eth1", "n1", "eth1", "core") "," HEP("n2-eth0", "n2", "eth0", "edge") "]"
+#define SEL_EDGE "\"selector\":\"role == 'edge'\""
+#define SEL_CORE "\"selector\":\"role == 'core'\""
+#define AOF_EDGE_80 GNP("default.edge", "{" SEL_EDGE ",\"applyOnForward\":true,\"ingress\":"    \
+	"[{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[80]}}]}")
+#define AOF_EDGE_DENY GNP("default.edge-deny", "{" SEL_EDGE ",\"applyOnForward\":true,"        \
+	"\"ingress\":[{\"action\":\"Deny\"}]}")
+#define EDGE_DENY_LOCAL GNP("default.edge-local", "{" SEL_EDGE ",\"ingress\":[{\"action\":\"Deny\"}]}")
+#define AOF_CORE_EG_DENY GNP("default.core-out", "{" SEL_CORE ",\"applyOnForward\":true,"       \
+	"\"types\":[\"Egress\"],\"egress\":[{\"action\":\"Deny\",\"protocol\":\"TCP\","        \
+	"\"destination\":{\"ports\":[80,8080]}}]}")
+#define DNT_EDGE GNP("default.dnt", "{\"order\":1," SEL_EDGE ",\"doNotTrack\":true,"            \
+	"\"applyOnForward\":true,\"ingress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\","     \
+	"\"destination\":{\"ports\":[8080]}}]}")
+#define DNT_EDGE_DENY GNP("default.dnt-deny", "{" SEL_EDGE ",\"doNotTrack\":true,"              \
+	"\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\"}]}")
+#define PRE_EDGE GNP("default.pre", "{" SEL_EDGE ",\"preDNAT\":true,\"applyOnForward\":true,"  \
+	"\"ingress\":[{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":"  \
+	"[30080]}},{\"action\":\"Allow\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[7070]}}]}")
+#define EXT2 "198.51.100.7"
+
+/* Ends: "ADDR" or "ns/name", then "@HEP" when forwarded through that
+ * endpoint; "hep:NAME" a local process through it (address 192.168.50.1). */
+struct fwd_vec {
+	const char *name;
+	const char *gnps; /* JSON list body */
+	const char *src, *dst;
+	const char *flow; /* "tcp/8080" */
+	uint16_t sport;
+	int r;
+	bool allowed;
+	/* "<source's>|<forward ingress>|<forward egress>|<destination's>", each
+	 * "-" (not there), "open", "fwd" (accepted: no applyOnForward policy
+	 * decided), "tier", "profile", "stand-in", or the deciding rule as
+	 * "key dir[i] stage", with "+untracked", "+failsafe" */
+	const char *why;
+};
+
+static const struct fwd_vec fwd_vecs[] = {
+	{ "hep -> hep, no policy", "", EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/80", 0, 0, true,
+	  "-|fwd|fwd|-" },
+	{ "applyOnForward Allow", AOF_EDGE_80, EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/80", 0, 0, true,
+	  "-|gnp:default.edge ingress[0] normal|fwd|-" },
+	{ "applyOnForward: tier default", AOF_EDGE_80, EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/81", 0,
+	  0, false, "-|tier|fwd|-" },
+	{ "not applyOnForward: forwarded accepted", EDGE_DENY_LOCAL, EXT "@n1-eth0",
+	  EXT2 "@n1-eth1", "tcp/81", 0, 0, true, "-|fwd|fwd|-" },
+	{ "not applyOnForward: to the host denied", EDGE_DENY_LOCAL, EXT, "hep:n1-eth0", "tcp/81",
+	  0, 0, false, "-|-|-|gnp:default.edge-local ingress[0] normal" },
+	{ "outgoing endpoint's egress", AOF_CORE_EG_DENY, EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/80",
+	  0, 0, false, "-|fwd|gnp:default.core-out egress[0] normal|-" },
+	{ "egress policy only: its ingress accepts", AOF_CORE_EG_DENY, EXT "@n1-eth1",
+	  EXT2 "@n1-eth0", "tcp/80", 0, 0, true, "-|fwd|fwd|-" },
+	{ "doNotTrack Allow skips applyOnForward", DNT_EDGE "," AOF_EDGE_DENY, EXT "@n1-eth0",
+	  EXT2 "@n1-eth1", "tcp/8080", 40000, 0, true,
+	  "-|gnp:default.dnt ingress[0] doNotTrack+untracked|fwd|-" },
+	{ "doNotTrack no decision: applyOnForward Deny", DNT_EDGE "," AOF_EDGE_DENY,
+	  EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/8081", 40000, 0, false,
+	  "-|gnp:default.edge-deny ingress[0] normal|fwd|-" },
+	{ "doNotTrack Allow: the outgoing endpoint still decides", DNT_EDGE "," AOF_CORE_EG_DENY,
+	  EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/8080", 40000, 0, false,
+	  "-|gnp:default.dnt ingress[0] doNotTrack+untracked|gnp:default.core-out egress[0] "
+	  "normal|-" },
+	{ "preDNAT Deny", PRE_EDGE, EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/30080", 0, 0, false,
+	  "-|gnp:default.pre ingress[0] preDNAT|fwd|-" },
+	{ "preDNAT Allow skips applyOnForward", PRE_EDGE "," AOF_EDGE_DENY, EXT "@n1-eth0",
+	  EXT2 "@n1-eth1", "tcp/7070", 0, 0, true, "-|gnp:default.pre ingress[1] preDNAT|fwd|-" },
+	{ "failsafe passes doNotTrack", DNT_EDGE_DENY, EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/22", 0,
+	  0, true, "-|fwd+failsafe|fwd|-" },
+	{ "failsafe: no help against applyOnForward", DNT_EDGE_DENY "," AOF_EDGE_DENY,
+	  EXT "@n1-eth0", EXT2 "@n1-eth1", "tcp/22", 40000, 0, false,
+	  "-|gnp:default.edge-deny ingress[0] normal+failsafe|fwd|-" },
+	{ "failsafe reply by source port", DNT_EDGE_DENY, EXT "@n1-eth0", EXT2 "@n1-eth1",
+	  "udp/5000", 53, 0, true, "-|fwd+failsafe|fwd|-" },
+	{ "failsafe reply: other source port", DNT_EDGE_DENY, EXT "@n1-eth0", EXT2 "@n1-eth1",
+	  "udp/5000", 40000, 0, false, "-|gnp:default.dnt-deny ingress[0] doNotTrack|fwd|-" },
+	{ "failsafe reply: source port needed", DNT_EDGE_DENY, EXT "@n1-eth0", EXT2 "@n1-eth1",
+	  "udp/5000", 0, -EOPNOTSUPP, false, NULL },
+	{ "hep -> pod: the pod's ingress too", AOF_EDGE_80, EXT "@n1-eth0", "prod/web", "tcp/80", 0,
+	  0, true, "-|gnp:default.edge ingress[0] normal|-|open" },
+	{ "hep -> pod: applyOnForward denies", AOF_EDGE_80, EXT "@n1-eth0", "prod/web", "tcp/8080",
+	  0, 0, false, "-|tier|-|open" },
+	{ "pod -> hep: the outgoing endpoint's egress", AOF_CORE_EG_DENY, "prod/web",
+	  EXT2 "@n1-eth1", "tcp/8080", 0, 0, false,
+	  "open|-|gnp:default.core-out egress[0] normal|-" },
+	{ "remote pod through the node", "", "prod/web@n1-eth0", EXT2 "@n1-eth1", "tcp/80", 0, 0,
+	  true, "open|fwd|fwd|-" },
+	{ "two nodes' local processes", EDGE_DENY_LOCAL, "hep:n1-eth1", "hep:n2-eth0", "tcp/80", 0,
+	  0, false, "profile|-|-|gnp:default.edge-local ingress[0] normal" },
+	{ "a local process is not forwarded", "", "hep:n1-eth0", EXT2 "@n1-eth1", "tcp/80", 0,
+	  -EINVAL, false, NULL },
+	{ "endpoints of two nodes", "", EXT "@n1-eth0", EXT2 "@n2-eth0", "tcp/80", 0, -EINVAL, false,
+	  NULL },
+	{ "the node's own pod never arrives through it", "", "ops/local@n1-eth0", EXT2, "tcp/80",
+	  0, -EINVAL, false, NULL },
+	{ "one node's two local processes", "", "hep:n1-eth0", "hep:n1-eth1", "tcp/80", 0,
+	  -EINVAL, false, NULL },
+};
+
+static void fwd_end(const struct policy_model *m, const char *s, const struct policy_pod **pod,
+		    const struct policy_hep **hep, const struct policy_hep **fwd,
+		    struct in_prefix *addr)
+{
+	const char *at = strchr(s, '@');
+	char base[64];
+
+	snprintf(base, sizeof(base), "%.*s", (int)(at ? at - s : (ptrdiff_t)strlen(s)), s);
+	*fwd = at ? policy_hmap_get_str(&m->heps, at + 1) : NULL;
+	assert_true(!at || *fwd);
+	*hep = NULL;
+	if (strncmp(base, "hep:", 4) == 0) {
+		*pod = NULL;
+		*hep = policy_hmap_get_str(&m->heps, base + 4);
+		assert_non_null(*hep);
+		assert_int_equal(prefix_parse("192.168.50.1", PREFIX_ADDR_ONLY, addr), 0);
+		return;
+	}
+	endpoint(m, base, pod, addr);
+}
+
+static void fwd_side(const struct policy_explain_dir *d, enum policy_dir dir, char *buf,
+		     size_t size)
+{
+	static const char *const ends[_POLICY_EXPLAIN_END_MAX] = {
+		[POLICY_EXPLAIN_END_TIER] = "tier", [POLICY_EXPLAIN_END_PROFILE] = "profile",
+		[POLICY_EXPLAIN_END_STAND_IN] = "stand-in", [POLICY_EXPLAIN_END_FORWARD] = "fwd",
+		[POLICY_EXPLAIN_END_FAILSAFE] = "failsafe", [POLICY_EXPLAIN_END_PASSED] = "passed",
+	};
+	const struct policy_explain_rule *r = d->n_rules ? &d->rules[d->n_rules - 1] : NULL;
+
+	if (!d->hep) {
+		side(d, dir, buf, size);
+		return;
+	}
+	if (d->end == POLICY_EXPLAIN_END_RULE)
+		snprintf(buf, size, "%s %s[%zu] %s", r->np->key, policy_dir_to_string(dir), r->rule,
+			 policy_host_mode_to_string(d->stage));
+	else
+		snprintf(buf, size, "%s", ends[d->end]);
+	if (d->untracked)
+		strncat(buf, "+untracked", size - strlen(buf) - 1);
+	if (d->failsafe_passed)
+		strncat(buf, "+failsafe", size - strlen(buf) - 1);
+}
+
+static void test_forwarded_flows(void **state)
+{
+	struct policy_failsafes fs_in, fs_out;
+
+	(void)state;
+	assert_int_equal(policy_failsafes_parse(POLICY_FAILSAFE_IN_DEFAULT, &fs_in), 0);
+	assert_int_equal(policy_failsafes_parse(POLICY_FAILSAFE_OUT_DEFAULT, &fs_out), 0);
+	for (size_t i = 0; i < ELEMENTSOF(fwd_vecs); i++) {
+		const struct fwd_vec *v = &fwd_vecs[i];
+		char objs[4096], sides[4][300], why[1300], proto[8];
+		struct policy_flow f = { .failsafe_in = &fs_in, .failsafe_out = &fs_out,
+					 .sport = v->sport };
+		struct policy_model *m;
+		struct policy_explain e;
+		unsigned port;
+		int r;
+
+		snprintf(objs, sizeof(objs), HEPS ",\"globalnetworkpolicies\":[%s]", v->gnps);
+		m = model_of(objs);
+		fwd_end(m, v->src, &f.src, &f.src_hep, &f.fwd_in, &f.saddr);
+		fwd_end(m, v->dst, &f.dst, &f.dst_hep, &f.fwd_out, &f.daddr);
+		assert_int_equal(sscanf(v->flow, "%7[a-z]/%u", proto, &port), 2);
+		f.proto = !strcmp(proto, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
+		f.port = (uint16_t)port;
+		assert_int_equal(policy_flow_addresses(&f), 0);
+		r = policy_explain(m, &f, &e);
+		if (r != v->r)
+			fail_msg("%s: returned %d, want %d", v->name, r, v->r);
+		if (r == 0) {
+			fwd_side(&e.dir[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, sides[0], 300);
+			fwd_side(&e.fwd[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, sides[1], 300);
+			fwd_side(&e.fwd[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, sides[2], 300);
+			fwd_side(&e.dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, sides[3], 300);
+			snprintf(why, sizeof(why), "%s|%s|%s|%s", sides[0], sides[1], sides[2], sides[3]);
+			if (e.allowed != v->allowed || strcmp(why, v->why) != 0)
+				fail_msg("%s: got %s '%s', want %s '%s'", v->name,
+					 e.allowed ? "allowed" : "denied", why,
+					 v->allowed ? "allowed" : "denied", v->why);
+			policy_explain_done(&e);
+		}
+		policy_model_free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_explain_vectors),
 		cmocka_unit_test(test_rule_detail),
 		cmocka_unit_test(test_flow_addresses_need_common_family),
+		cmocka_unit_test(test_calico_source_ports),
+		cmocka_unit_test(test_named_source_port_is_a_stand_in),
+		cmocka_unit_test(test_forwarded_flows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
