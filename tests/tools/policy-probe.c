@@ -4,10 +4,12 @@
  *                                    on each port, IPv4 and IPv6: TCP/SCTP send
  *                                    "ok\n" then echo; UDP answers "ok" to each
  *                                    datagram
- *   check [--timeout MS] SPEC...     SPEC = tcp|udp|sctp:ADDR:PORT, ADDR IPv4
+ *   check [--timeout MS] [--source-port N] SPEC...
+ *                                    SPEC = tcp|udp|sctp:ADDR:PORT, ADDR IPv4
  *                                    or IPv6, bare or in brackets (the port after
- *                                    the last ':'); all probes
- *                                    run at once; prints "SPEC ok|fail" each
+ *                                    the last ':'); all probes run at once (from
+ *                                    source port N when given); prints
+ *                                    "SPEC ok|fail" each
  *   hold [--ms N] [--ready FILE] tcp:IP:PORT
  *                                    one connection kept busy (a byte echoed
  *                                    every 50 ms) for N ms; exit 0 if it never
@@ -221,7 +223,24 @@ struct probe {
 	enum probe_state st;
 };
 
-static void probe_start(struct probe *p)
+/* Binds @fd to source port @sport of any address of @family (several
+ * probes share it: each has its own destination). */
+static int bind_sport(int fd, int family, uint16_t sport)
+{
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(sport) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(sport) };
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		return -errno;
+	if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
+			       : bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
+		return -errno;
+	return 0;
+}
+
+static void probe_start(struct probe *p, uint16_t sport)
 {
 	struct target a;
 	int type, proto;
@@ -231,6 +250,8 @@ static void probe_start(struct probe *p)
 		return;
 	p->fd = socket(a.sa.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 	if (p->fd < 0)
+		return;
+	if (sport && bind_sport(p->fd, a.sa.ss_family, sport) < 0)
 		return;
 	if (connect(p->fd, (struct sockaddr *)&a.sa, a.len) < 0 && errno != EINPROGRESS)
 		return;
@@ -263,15 +284,20 @@ static int cmd_check(int argc, char **argv)
 	static struct probe probes[MAX_FDS];
 	static struct pollfd pfd[MAX_FDS];
 	long timeout = 500, deadline;
+	uint16_t sport = 0;
 	int n = 0, i = 0;
 
-	if (argc > 1 && strcmp(argv[0], "--timeout") == 0) {
-		timeout = atol(argv[1]);
-		i = 2;
+	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (strcmp(argv[i], "--timeout") == 0)
+			timeout = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--source-port") == 0)
+			sport = (uint16_t)atoi(argv[i + 1]);
+		else
+			return 2;
 	}
 	for (; i < argc && n < MAX_FDS; i++) {
 		probes[n] = (struct probe){ .spec = argv[i], .fd = -1 };
-		probe_start(&probes[n++]);
+		probe_start(&probes[n++], sport);
 	}
 	deadline = now_ms() + timeout;
 	for (long left; (left = deadline - now_ms()) > 0;) {
