@@ -447,17 +447,18 @@ static void addr_text(const struct in_prefix *a, char *buf, size_t size)
 	buf[strcspn(buf, "/")] = '\0';
 }
 
-/* @fwd: the host endpoint a forwarded flow passes on this end's side. */
+/* @fwd: the host endpoint a forwarded flow passes on this end's side
+ * (@in: the source's, it arrives through it). */
 static const char *endpoint_name(const struct policy_pod *p, const struct policy_hep *h,
-				 const struct policy_hep *fwd, const struct in_prefix *a,
+				 const struct policy_hep *fwd, bool in, const struct in_prefix *a,
 				 char *buf, size_t size)
 {
 	char ip[64], via[300] = "";
 
 	addr_text(a, ip, sizeof(ip));
 	if (fwd)
-		snprintf(via, sizeof(via), ", forwarded by node %s through host endpoint %s",
-			 fwd->node, fwd->name);
+		snprintf(via, sizeof(via), " %s through host endpoint %s of node %s",
+			 in ? "in" : "out", fwd->name, fwd->node);
 	if (p)
 		snprintf(buf, size, "%s/%s (%s)%s", p->ns, p->name, ip, via);
 	else if (h)
@@ -711,10 +712,10 @@ static void print_text(const struct policy_explain *e, const struct explain_args
 	char s[300], d[300];
 
 	printf("Flow: %s -> %s %s port %u",
-	       endpoint_name(a->flow.src, a->flow.src_hep, a->flow.fwd_in, &a->flow.saddr, s,
-			     sizeof(s)),
-	       endpoint_name(a->flow.dst, a->flow.dst_hep, a->flow.fwd_out, &a->flow.daddr, d,
-			     sizeof(d)),
+	       endpoint_name(a->flow.src, a->flow.src_hep, a->flow.fwd_in, true, &a->flow.saddr,
+			     s, sizeof(s)),
+	       endpoint_name(a->flow.dst, a->flow.dst_hep, a->flow.fwd_out, false,
+			     &a->flow.daddr, d, sizeof(d)),
 	       proto_name(a->flow.proto), a->flow.port);
 	if (a->flow.sport)
 		printf(" (source port %u)", a->flow.sport);

@@ -545,42 +545,30 @@ static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
 	return r;
 }
 
-/* A local process's flow through host endpoint @h (see explain.h). */
+/* A flow through host endpoint @h (see explain.h): a local process's
+ * (failsafes first; no stage decided: the endpoint's profiles), or with
+ * @fwd a forwarded one's (no stage decided: accepted). */
 static int explain_hep(const struct policy_model *m, const struct policy_flow *f,
-		       enum policy_dir dir, const struct policy_hep *h,
+		       enum policy_dir dir, const struct policy_hep *h, bool fwd,
 		       struct policy_explain_dir *ret)
 {
 	bool decided;
 	int r;
 
 	ret->hep = h;
+	ret->forward = fwd;
 	ret->filtered = ret->isolated = ret->tiered = true;
-	if (failsafe_accepts(f, dir)) {
+	if (!fwd && failsafe_accepts(f, dir)) {
 		tiered_end(ret, POLICY_EXPLAIN_END_FAILSAFE, NULL, true);
 		return 0;
 	}
-	r = hep_stages(m, f, dir, h, false, ret, &decided);
+	r = hep_stages(m, f, dir, h, fwd, ret, &decided);
 	if (r < 0 || decided)
 		return r;
-	/* no tier decided: the endpoint's profiles */
-	tiered_end(ret, POLICY_EXPLAIN_END_PROFILE, NULL, h->default_allow);
-	return 0;
-}
-
-/* A forwarded flow through host endpoint @h (see explain.h). */
-static int explain_fwd(const struct policy_model *m, const struct policy_flow *f,
-		       enum policy_dir dir, const struct policy_hep *h,
-		       struct policy_explain_dir *ret)
-{
-	bool decided;
-	int r;
-
-	ret->forward = true;
-	r = hep_stages(m, f, dir, h, true, ret, &decided);
-	if (r < 0 || decided)
-		return r;
-	/* no applyOnForward policy selects it, or every tier passed */
-	tiered_end(ret, POLICY_EXPLAIN_END_FORWARD, NULL, true);
+	if (fwd)
+		tiered_end(ret, POLICY_EXPLAIN_END_FORWARD, NULL, true);
+	else
+		tiered_end(ret, POLICY_EXPLAIN_END_PROFILE, NULL, h->default_allow);
 	return 0;
 }
 
@@ -674,7 +662,7 @@ static int explain_end(const struct policy_model *m, const struct policy_flow *f
 			   f->endpoint_to_host != POLICY_HOST_DROP);
 		return 0;
 	}
-	return h ? explain_hep(m, f, d, h, ret) : explain_dir(m, f, d, ret);
+	return h ? explain_hep(m, f, d, h, false, ret) : explain_dir(m, f, d, ret);
 }
 
 int policy_explain(const struct policy_model *m, const struct policy_flow *f,
@@ -691,7 +679,7 @@ int policy_explain(const struct policy_model *m, const struct policy_flow *f,
 		r = explain_end(m, f, (enum policy_dir)d, &e.dir[d]);
 		e.fwd[d].allowed = true;
 		if (r == 0 && h)
-			r = explain_fwd(m, f, (enum policy_dir)d, h, &e.fwd[d]);
+			r = explain_hep(m, f, (enum policy_dir)d, h, true, &e.fwd[d]);
 	}
 	if (r < 0) {
 		policy_explain_done(&e);

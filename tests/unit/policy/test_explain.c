@@ -251,6 +251,15 @@ static void side(const struct policy_explain_dir *d, enum policy_dir dir, char *
 	snprintf(buf, size, "deny");
 }
 
+/* The verdict and the "why" string of vector @name are the wanted ones. */
+static void assert_verdict(const char *name, const struct policy_explain *e, const char *why,
+			   bool allowed, const char *want)
+{
+	if (e->allowed != allowed || strcmp(why, want) != 0)
+		fail_msg("%s: got %s '%s', want %s '%s'", name, e->allowed ? "allowed" : "denied",
+			 why, allowed ? "allowed" : "denied", want);
+}
+
 static void test_explain_vectors(void **state)
 {
 	(void)state;
@@ -273,10 +282,7 @@ static void test_explain_vectors(void **state)
 		side(&e.dir[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, eg, sizeof(eg));
 		side(&e.dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, in, sizeof(in));
 		snprintf(why, sizeof(why), "%s|%s", eg, in);
-		if (e.allowed != v->allowed || strcmp(why, v->why) != 0)
-			fail_msg("%s: got %s '%s', want %s '%s'", v->name,
-				 e.allowed ? "allowed" : "denied", why,
-				 v->allowed ? "allowed" : "denied", v->why);
+		assert_verdict(v->name, &e, why, v->allowed, v->why);
 		policy_explain_done(&e);
 		policy_model_free(m);
 	}
@@ -634,10 +640,7 @@ static void test_forwarded_flows(void **state)
 			fwd_side(&e.fwd[POLICY_DIR_EGRESS], POLICY_DIR_EGRESS, sides[2], 300);
 			fwd_side(&e.dir[POLICY_DIR_INGRESS], POLICY_DIR_INGRESS, sides[3], 300);
 			snprintf(why, sizeof(why), "%s|%s|%s|%s", sides[0], sides[1], sides[2], sides[3]);
-			if (e.allowed != v->allowed || strcmp(why, v->why) != 0)
-				fail_msg("%s: got %s '%s', want %s '%s'", v->name,
-					 e.allowed ? "allowed" : "denied", why,
-					 v->allowed ? "allowed" : "denied", v->why);
+			assert_verdict(v->name, &e, why, v->allowed, v->why);
 			policy_explain_done(&e);
 		}
 		policy_model_free(m);
