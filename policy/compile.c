@@ -2478,9 +2478,13 @@ static int hep_chain(struct policy_desired *d, const struct policy_hep *h,
 
 	*ret = NULL;
 	r = hep_policies(d, h, kind, &v, &n);
-	/* a rejected endpoint: its normal chains deny (forwarded too) */
-	if (r < 0 || (hep_mode[kind] != POLICY_HOST_MODE_NORMAL ? n == 0 || h->rejected
-								 : fwd && n == 0 && !h->rejected))
+	/* a rejected endpoint: its normal chains deny (forwarded too); beside
+	 * a "*" endpoint, an interface's own forward chain (accepting when no
+	 * applyOnForward policy selects it) keeps the "*" one's away from its
+	 * interface, as Calico's dispatch does */
+	if (r < 0 || (hep_mode[kind] != POLICY_HOST_MODE_NORMAL
+			      ? n == 0 || h->rejected
+			      : fwd && n == 0 && !h->rejected && (!d->hep_star || h == d->hep_star)))
 		return r;
 	r = hep_chain_add(d, h, kind, &c);
 	if (r < 0 || (*ret = c)->n_rules) /* built for another interface of @h */

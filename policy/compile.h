@@ -60,7 +60,9 @@
  * decided, in its profiles: accept with projectcalico-default-allow, else
  * drop (so a host endpoint with no policy denies, failsafes excepted).
  * Forwarded traffic (hep_f*) sees only applyOnForward policies and is
- * accepted when none selects the endpoint in that direction (no element).
+ * accepted when none selects the endpoint in that direction (no element;
+ * beside a "*" endpoint, a chain that accepts, so that the "*" endpoint's
+ * forward chain sees only interfaces without an endpoint of their own).
  * Interfaces without a host endpoint are not policed.
  *
  * preDNAT and doNotTrack GlobalNetworkPolicies (host endpoints only, never

@@ -509,9 +509,8 @@ static int endpoint_stage(const struct policy_model *m, const struct policy_flow
  * preDNAT (ingress), normal. As compile.c's dispatch goes on after an
  * interface's own chain to the "*" endpoint's (a verdict map, then a
  * jump), a doNotTrack or preDNAT stage of @h that did not decide goes on to
- * the "*" endpoint's, and forwarded traffic meets the "*" endpoint's normal
- * stage when @h has no chain of it (not rejected, no applyOnForward policy
- * selects it). *@ret_decided: whether one decided. */
+ * the "*" endpoint's; the normal stage is always @h's own. *@ret_decided:
+ * whether one decided. */
 static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
 		      enum policy_dir dir, const struct policy_hep *h, bool fwd,
 		      struct policy_explain_dir *ret, bool *ret_decided)
@@ -535,11 +534,11 @@ static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
 		if (dir == POLICY_DIR_EGRESS && !normal && (fwd || stages[s] != POLICY_HOST_MODE_UNTRACKED))
 			continue;
 		r = endpoint_stage(m, f, dir, h, stages[s], fwd, ret, ret_decided);
-		if (r < 0 || *ret_decided || !star || (normal && (!fwd || ret->n_selecting > before)))
+		if (r < 0 || *ret_decided || !star || normal)
 			continue;
 		before = ret->n_selecting;
 		r = endpoint_stage(m, f, dir, star, stages[s], fwd, ret, ret_decided);
-		if (ret->n_selecting > before || (*ret_decided && star->rejected))
+		if (ret->n_selecting > before)
 			ret->star = star;
 	}
 	return r;

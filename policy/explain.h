@@ -46,7 +46,9 @@
  * doNotTrack or preDNAT Allow skips the rest of that endpoint's stages; the
  * normal stage is tiered as for a pod, and forwarded traffic is accepted
  * when no applyOnForward policy selects the endpoint in that direction or
- * every tier passed. A rejected endpoint denies forwarded traffic.
+ * every tier passed. A rejected endpoint denies forwarded traffic. As the
+ * compiled dispatch does, a doNotTrack or preDNAT stage that decides
+ * nothing goes on to the node's "*" endpoint's (the normal stage never).
  *
  * Calico rules with source ports (source.ports, source.notPorts) match
  * @sport; a flow without one (0) is not explained where such a rule, or a
@@ -135,8 +137,8 @@ struct policy_explain_dir {
 	enum policy_host_mode stage;
 	bool untracked; /* allowed by a doNotTrack policy: conntrack never sees it */
 	bool forward;	/* forwarded traffic's stages of @hep */
-	/* the node's "*" host endpoint, when its chains were evaluated after
-	 * @hep's (its policies are among @selecting) */
+	/* the node's "*" host endpoint, when its doNotTrack or preDNAT chains
+	 * were evaluated after @hep's (its policies are among @selecting) */
 	const struct policy_hep *star;
 	bool failsafe_passed; /* a failsafe passed it through a doNotTrack/preDNAT stage */
 };

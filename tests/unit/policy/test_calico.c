@@ -2498,7 +2498,7 @@ static void test_host_endpoint_passes_ipv6_neighbour_discovery(void **state)
 #define ALL_HEP HEP("n1-all", "{\"role\":\"all\"}", "{\"node\":\"n1\",\"interfaceName\":\"*\"}")
 
 /* Forwarded flows and their explanation (pkt_ok() and fwd_ok() hold
- * policy_explain() to the table): the "*" endpoint's chains after an
+ * policy_explain() to the table): the "*" endpoint's chains and an
  * interface's own, the doNotTrack failsafes (replies by source port), a
  * rejected endpoint. */
 static void test_forwarded_flows_are_explained_as_the_table_does(void **state)
@@ -2521,10 +2521,15 @@ static void test_forwarded_flows_are_explained_as_the_table_does(void **state)
 
 	(void)state;
 	build_heps(&f, objs);
-	/* eth0 has no applyOnForward policy: the "*" endpoint's forward chains */
-	assert_false(fwd_ok(&f, "eth0", "eth1", 81));
+	/* eth0's own endpoint has no applyOnForward policy: forwarded traffic
+	 * through eth0 is not policed (Calico's docs), the "*" endpoint's
+	 * forward chains see the interfaces without one (eth1, eth2) */
+	assert_true(fwd_ok(&f, "eth0", "eth1", 81));
+	assert_false(fwd_ok(&f, "eth2", "eth1", 81));
 	assert_false(fwd_ok(&f, "eth0", "eth1", 82));
+	assert_true(fwd_ok(&f, "eth1", "eth0", 82));
 	assert_true(fwd_ok(&f, "eth0", "eth1", 80));
+	assert_true(has_chain(&f, "hep_fi_n1-eth0") && has_chain(&f, "hep_fe_n1-eth0"));
 	/* doNotTrack: eth0's Allow decides first, else the "*" endpoint's Deny */
 	p = host_pkt(IPPROTO_UDP, "eth0", "eth1", OUTSIDE, "198.51.100.7", 5353);
 	assert_true(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
