@@ -3,6 +3,9 @@
  * An array is a pointer plus a capacity (in items) kept by its owner; the
  * count of used items stays the owner's business. Growth doubles, so n
  * appends cost O(n) copies, and every size computation is overflow-checked.
+ * There is no minimum: the first append makes room for one item, so the
+ * many one-item arrays (a pod's address, a selector's value) cost what a
+ * plain malloc would. Only array.c calls realloc.
  */
 #pragma once
 
@@ -17,7 +20,7 @@
  * @max: the most items the array may ever hold (a bound on input)
  * @size: the size of one item in bytes (> 0)
  *
- * Grows to the largest of @need, twice *@cap and 16 items, capped at @max
+ * Grows to the larger of @need and twice *@cap, capped at @max
  * (and falling back to exactly @need when doubling would overflow). Items
  * already there keep their values; the new tail is uninitialised.
  *
@@ -36,6 +39,11 @@ static inline int array_grow(void **items, size_t *cap, size_t need, size_t size
 /* array_grow() for a typed array: ARRAY_GROW(p->ops, p->cap, p->n + 1). */
 #define ARRAY_GROW(items, cap, need) \
 	array_grow((void **)&(items), &(cap), (need), sizeof(*(items)))
+
+/* array_grow_max() for a typed array:
+ * ARRAY_GROW_MAX(s->terms, s->cap_terms, s->n_terms + 1, MAX_TERMS). */
+#define ARRAY_GROW_MAX(items, cap, need, max) \
+	array_grow_max((void **)&(items), &(cap), (need), (max), sizeof(*(items)))
 
 /* An array that carries its own count, capacity and item size, for code
  * that builds a list item by item and then hands @items on (or frees it):

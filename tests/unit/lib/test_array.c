@@ -1,4 +1,4 @@
-/* lib/array: growth by doubling from 16 items, items kept across moves,
+/* lib/array: growth by doubling from what is needed (one item first), items kept across moves,
  * overflow refused without calling realloc, a bound capping growth, and a
  * failed realloc leaving the old array and capacity as they were, and
  * struct array's push and append (count kept, a failure leaving it as it
@@ -50,7 +50,7 @@ static void test_grow_doubles_and_keeps_items(void **state)
 		size_t need;
 		size_t want_cap;
 	} v[] = {
-		{ 0, 0 }, { 1, 16 }, { 16, 16 }, { 17, 32 }, { 33, 64 }, { 64, 64 }, { 200, 200 },
+		{ 0, 0 }, { 1, 1 }, { 2, 2 }, { 3, 4 }, { 16, 16 }, { 17, 32 }, { 33, 64 }, { 64, 64 }, { 200, 200 },
 		{ 201, 400 },
 	};
 	uint32_t *a = NULL;
@@ -159,10 +159,12 @@ static void test_grow_max_caps_growth_and_refuses_above(void **state)
 
 	(void)state;
 	assert_int_equal(array_grow_max((void **)&a, &cap, 10, 12, 1), 0);
-	assert_int_equal(cap, 12);
+	assert_int_equal(cap, 10);
 	calls = 0;
 	assert_int_equal(array_grow_max((void **)&a, &cap, 13, 12, 1), -EFBIG);
 	assert_int_equal(calls, 0);
+	assert_int_equal(cap, 10);
+	assert_int_equal(array_grow_max((void **)&a, &cap, 11, 12, 1), 0);
 	assert_int_equal(cap, 12);
 	assert_int_equal(array_grow_max((void **)&a, &cap, 13, 100, 1), 0);
 	assert_int_equal(cap, 24);
