@@ -60,6 +60,7 @@
 
 #include <openssl/evp.h>
 
+#include "array.h"
 #include "base64.h"
 #include "birdcfg.h"
 #include "blockaff.h"
@@ -121,8 +122,8 @@ struct render {
 	const struct birdcfg_input *in;
 	struct birdcfg_errors *errs;
 	struct self self;
-	struct peer *peers;
-	size_t n_peers;
+	struct peer *peers; /* owned */
+	size_t n_peers, cap_peers;
 	bool services[2]; /* calico_services4/6 printed */
 	FILE *out;
 };
@@ -131,7 +132,7 @@ struct render {
 
 __attribute__((format(printf, 2, 3))) static void skip(struct render *r, const char *fmt, ...)
 {
-	char *msg = NULL, **v;
+	char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -145,13 +146,11 @@ __attribute__((format(printf, 2, 3))) static void skip(struct render *r, const c
 			free(msg);
 			return;
 		}
-	v = realloc(r->errs->msgs, (r->errs->n + 1) * sizeof(*v));
-	if (!v) {
+	if (ARRAY_GROW(r->errs->msgs, r->errs->cap, r->errs->n + 1) < 0) {
 		free(msg);
 		return;
 	}
-	v[r->errs->n++] = msg;
-	r->errs->msgs = v;
+	r->errs->msgs[r->errs->n++] = msg;
 }
 
 void birdcfg_errors_done(struct birdcfg_errors *e)
@@ -161,8 +160,7 @@ void birdcfg_errors_done(struct birdcfg_errors *e)
 	for (size_t i = 0; i < e->n; i++)
 		free(e->msgs[i]);
 	free(e->msgs);
-	e->msgs = NULL;
-	e->n = 0;
+	*e = (struct birdcfg_errors){};
 }
 
 /* --- JSON access --------------------------------------------------------- */
@@ -745,15 +743,11 @@ static const char *self_ip(const struct self *me, int family)
 static struct peer *peer_new(struct render *r, enum peer_kind kind, int family, const char *ip,
 			     unsigned port, uint32_t as)
 {
-	struct peer *p, *v;
+	struct peer *p;
 
-	if (r->n_peers >= MAX_PEERS)
+	if (ARRAY_GROW_MAX(r->peers, r->cap_peers, r->n_peers + 1, MAX_PEERS) < 0)
 		return NULL;
-	v = realloc(r->peers, (r->n_peers + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	r->peers = v;
-	p = &v[r->n_peers++];
+	p = &r->peers[r->n_peers++];
 	*p = (struct peer){ .kind = kind, .family = family, .port = port, .as = as };
 	snprintf(p->ip, sizeof(p->ip), "%s", ip);
 	snprintf(p->name, sizeof(p->name), "%s_%s", peer_prefix[kind], ip);
@@ -1412,27 +1406,24 @@ static int str_cmp(const void *a, const void *b)
 
 /* Adds "ip/32" (or /128) to @hosts when @ip is of @family and in @field. */
 static void add_service_host(const struct render *r, int family, const char *field,
-			     const char *ip, char ***hosts, size_t *n)
+			     const char *ip, struct array *hosts)
 {
-	char buf[INET6_ADDRSTRLEN], **v;
+	char buf[INET6_ADDRSTRLEN], *host;
 	int f;
 
 	if (!ip || parse_ip(ip, &f, buf, NULL, NULL) < 0 || f != family ||
-	    !in_service_range(r, field, buf) || *n >= MAX_PEERS)
+	    !in_service_range(r, field, buf) || hosts->n >= MAX_PEERS ||
+	    asprintf(&host, "%s/%u", buf, family == AF_INET ? 32 : 128) < 0)
 		return;
-	v = realloc(*hosts, (*n + 1) * sizeof(*v));
-	if (!v)
-		return;
-	*hosts = v;
-	if (asprintf(&v[*n], "%s/%u", buf, family == AF_INET ? 32 : 128) >= 0)
-		(*n)++;
+	if (array_append(hosts, &host) < 0)
+		free(host);
 }
 
-/* The /32s (/128s) this node advertises for its Local services, sorted. */
-static size_t collect_service_hosts(const struct render *r, int family, char ***ret)
+/* The /32s (/128s) this node advertises for its Local services, sorted, into
+ * @hosts (an array of char *, each the caller's to free). */
+static void collect_service_hosts(const struct render *r, int family, struct array *hosts)
 {
-	char **hosts = NULL;
-	size_t i, j, n = 0;
+	size_t i, j;
 	json_t *svc, *ip;
 
 	json_array_foreach(r->in->services, i, svc) {
@@ -1445,35 +1436,33 @@ static size_t collect_service_hosts(const struct render *r, int family, char ***
 						obj_name(svc)))
 			continue;
 		json_array_foreach(json_object_get(spec, "clusterIPs"), j, ip)
-			add_service_host(r, family, service_ranges[0], json_string_value(ip), &hosts, &n);
+			add_service_host(r, family, service_ranges[0], json_string_value(ip), hosts);
 		if (!json_object_get(spec, "clusterIPs"))
 			add_service_host(r, family, service_ranges[0], str_at(spec, "clusterIP", NULL),
-					 &hosts, &n);
+					 hosts);
 		if (!ext)
 			continue;
 		json_array_foreach(json_object_get(spec, "externalIPs"), j, ip)
-			add_service_host(r, family, service_ranges[1], json_string_value(ip), &hosts, &n);
+			add_service_host(r, family, service_ranges[1], json_string_value(ip), hosts);
 		json_array_foreach(json_object_get(json_object_get(json_object_get(svc, "status"),
 								   "loadBalancer"),
 						   "ingress"),
 				   j, ip)
-			add_service_host(r, family, service_ranges[2], str_at(ip, "ip", NULL), &hosts,
-					 &n);
+			add_service_host(r, family, service_ranges[2], str_at(ip, "ip", NULL), hosts);
 	}
-	if (n)
-		qsort(hosts, n, sizeof(*hosts), str_cmp);
-	*ret = hosts;
-	return n;
+	if (hosts->n)
+		qsort(hosts->items, hosts->n, hosts->size, str_cmp);
 }
 
 /* "protocol static calico_services<v>" when service advertisement is
  * configured for @family; false (nothing printed) otherwise. */
 static bool print_services(struct render *r, int family)
 {
-	char cidr[INET6_ADDRSTRLEN + 4], **hosts = NULL;
+	char cidr[INET6_ADDRSTRLEN + 4], **hosts;
+	struct array a = ARRAY_INIT(char *);
 	const char *v = family == AF_INET ? "4" : "6";
 	bool any = false;
-	size_t i, j, n;
+	size_t i, j;
 	json_t *o;
 	int f;
 
@@ -1493,12 +1482,13 @@ static bool print_services(struct render *r, int family)
 		}
 	if (!any)
 		return false;
-	n = collect_service_hosts(r, family, &hosts);
-	for (i = 0; i < n; i++) {
+	collect_service_hosts(r, family, &a);
+	hosts = a.items;
+	for (i = 0; i < a.n; i++) {
 		if (i == 0 || strcmp(hosts[i], hosts[i - 1]) != 0)
 			fprintf(r->out, "\troute %s blackhole;\n", hosts[i]);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < a.n; i++)
 		free(hosts[i]);
 	free(hosts);
 	fputs("}\n", r->out);

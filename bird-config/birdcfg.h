@@ -39,8 +39,8 @@ struct birdcfg_input {
 
 /* One skipped object: "BGPPeer 'x': peerIP 'y' is not an IP address". */
 struct birdcfg_errors {
-	char **msgs;
-	size_t n;
+	char **msgs; /* owned, and each message */
+	size_t n, cap;
 };
 
 /**

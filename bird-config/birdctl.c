@@ -176,26 +176,22 @@ static int parse_row(const char *s, struct birdctl_proto *p)
 
 int birdctl_parse_protocols(const char *reply, struct birdctl_status *ret)
 {
-	struct birdctl_status st = {};
+	struct array protos = ARRAY_INIT(struct birdctl_proto);
 	struct birdctl_proto *cur = NULL;
 
 	for (const char *l = reply; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		const char *v;
 
 		if (strncmp(l, "1002-", 5) == 0) {
-			struct birdctl_proto *a = realloc(st.protos, (st.n + 1) * sizeof(*a));
-
-			if (!a) {
-				birdctl_status_done(&st);
+			cur = array_push(&protos);
+			if (!cur) {
+				free(protos.items);
 				return -ENOMEM;
 			}
-			st.protos = a;
-			cur = &a[st.n];
 			if (parse_row(l + 5, cur) < 0) {
-				birdctl_status_done(&st);
+				free(protos.items);
 				return -EBADMSG;
 			}
-			st.n++;
 		} else if (cur && (v = strstr(l, "Last error:")) && v < strchr(l, '\n')) {
 			v += strlen("Last error:");
 			copy_field(cur->last_error, sizeof(cur->last_error), v + strspn(v, " "));
@@ -204,7 +200,7 @@ int birdctl_parse_protocols(const char *reply, struct birdctl_status *ret)
 			copy_field(cur->neighbor, sizeof(cur->neighbor), v + strspn(v, " "));
 		}
 	}
-	*ret = st;
+	*ret = (struct birdctl_status){ .protos = protos.items, .n = protos.n };
 	return 0;
 }
 

@@ -388,27 +388,23 @@ static void owners_del_block(struct felix_agent *a, const char *name)
 /* The IPPools changed: every pod's addresses are asked again. */
 static void pools_reload(struct felix_agent *a)
 {
-	struct ipam_pools pools = {};
+	struct array pools = ARRAY_INIT(struct ipam_pool);
 	json_t *obj;
 	const char *key;
 
 	json_object_foreach((json_t *)kinformer_cache(a->inf[SYNC_IPPOOLS]), key, obj) {
 		struct ipam_pool p = {};
-		struct ipam_pool *v;
 
 		if (json_object_get(a->ctx[SYNC_IPPOOLS].invalid, key) ||
 		    ipam_pool_from_json(obj, &p, NULL) < 0)
 			continue;
-		v = realloc(pools.items, (pools.n + 1) * sizeof(*v));
-		if (!v) {
+		if (array_append(&pools, &p) < 0) {
 			ipam_pool_done(&p);
 			break; /* fewer pools: fewer addresses, never more */
 		}
-		pools.items = v;
-		pools.items[pools.n++] = p;
 	}
 	ipam_pools_done(&a->pools);
-	a->pools = pools;
+	a->pools = (struct ipam_pools){ .items = pools.items, .n = pools.n };
 	recheck_pods(a, NULL);
 }
 

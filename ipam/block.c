@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "block.h"
 #include "cleanup.h"
 #include "crdvalid.h"
@@ -132,6 +133,7 @@ static int parse_attributes(struct ipam_block *b, const json_t *arr, char **ret_
 	b->attrs = calloc(json_array_size(arr) + 1, sizeof(*b->attrs));
 	if (!b->attrs)
 		return -ENOMEM;
+	b->cap_attrs = json_array_size(arr) + 1;
 	json_array_foreach (arr, i, a) {
 		json_t *h = json_object_get(a, "handle_id"), *sec = json_object_get(a, "secondary");
 
@@ -419,12 +421,11 @@ static int find_or_add_attr(struct ipam_block *b, const struct ipam_alloc_attrs 
 			json_decref(sec);
 			return (int)i;
 		}
-	n = realloc(b->attrs, (b->n_attrs + 1) * sizeof(*n));
-	if (!n)
+	if (ARRAY_GROW(b->attrs, b->cap_attrs, (size_t)b->n_attrs + 1) < 0)
 		return json_decref(sec), -ENOMEM;
-	b->attrs = n;
-	n[b->n_attrs] = (struct ipam_attr){ .secondary = sec };
-	if (a->handle_id && !(n[b->n_attrs].handle_id = strdup(a->handle_id)))
+	n = &b->attrs[b->n_attrs];
+	*n = (struct ipam_attr){ .secondary = sec };
+	if (a->handle_id && !(n->handle_id = strdup(a->handle_id)))
 		return json_decref(sec), -ENOMEM;
 	return (int)b->n_attrs++;
 }

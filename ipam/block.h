@@ -40,8 +40,9 @@ struct ipam_block {
 	int32_t *allocations;	 /* [n]: -1 free, else index into attrs */
 	uint32_t *unallocated;	 /* FIFO of free ordinals */
 	uint32_t n_unallocated;
-	struct ipam_attr *attrs;
+	struct ipam_attr *attrs; /* owned, [n_attrs] */
 	uint32_t n_attrs;
+	size_t cap_attrs;	 /* of attrs */
 	uint64_t seq;		 /* sequenceNumber */
 	uint64_t *seq_for_alloc; /* [n], valid where has_seq[i] */
 	bool *has_seq;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "labelsel.h"
@@ -39,14 +40,14 @@ static const char *const op_names[_LABELSEL_OP_MAX] = {
 struct labelsel_term {
 	enum labelsel_op op;
 	char *key;
-	char **values; /* In/NotIn: sorted, unique */
-	size_t n_values;
+	char **values; /* owned, and each value; In/NotIn: sorted, unique */
+	size_t n_values, cap_values;
 };
 
 /* Owns its terms; immutable once parsed. */
 struct labelsel {
 	struct labelsel_term *terms;
-	size_t n_terms;
+	size_t n_terms, cap_terms;
 };
 
 static enum labelsel_op op_from_string(const char *s)
@@ -122,14 +123,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* One more value: parse_values() checked the count against LABELSEL_MAX_VALUES. */
 static int term_add_value(struct labelsel_term *t, const char *v)
 {
-	char **nv;
+	int r = ARRAY_GROW_MAX(t->values, t->cap_values, t->n_values + 1, LABELSEL_MAX_VALUES);
 
-	nv = realloc(t->values, (t->n_values + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	t->values = nv;
+	if (r < 0)
+		return r;
 	t->values[t->n_values] = strdup(v);
 	if (!t->values[t->n_values])
 		return -ENOMEM;
@@ -153,18 +153,15 @@ static void term_sort_unique(struct labelsel_term *t)
 	t->n_values = w + 1;
 }
 
-/* Appends an empty term with @key; the selector owns it from then on. */
+/* Appends an empty term with @key; the selector owns it from then on.
+ * -EFBIG past LABELSEL_MAX_TERMS. */
 static int sel_add_term(struct labelsel *s, enum labelsel_op op, const char *key,
 			struct labelsel_term **ret)
 {
-	struct labelsel_term *nt;
+	int r = ARRAY_GROW_MAX(s->terms, s->cap_terms, s->n_terms + 1, LABELSEL_MAX_TERMS);
 
-	if (s->n_terms >= LABELSEL_MAX_TERMS)
-		return -E2BIG;
-	nt = realloc(s->terms, (s->n_terms + 1) * sizeof(*nt));
-	if (!nt)
-		return -ENOMEM;
-	s->terms = nt;
+	if (r < 0)
+		return r;
 	s->terms[s->n_terms] = (struct labelsel_term){ .op = op, .key = strdup(key) };
 	if (!s->terms[s->n_terms].key)
 		return -ENOMEM;
@@ -189,7 +186,7 @@ static int parse_match_labels(struct labelsel *s, const json_t *ml, const char *
 		if (!json_is_string(v) || !labelsel_value_is_valid(json_string_value(v)))
 			return errmsg_set(ret_error, -EINVAL, "%s.matchLabels.%s: invalid label value", path, k);
 		r = sel_add_term(s, LABELSEL_IN, k, &t);
-		if (r == -E2BIG)
+		if (r == -EFBIG)
 			return errmsg_set(ret_error, -EINVAL, "%s: more than %d terms", path, LABELSEL_MAX_TERMS);
 		if (r < 0)
 			return r;
@@ -253,7 +250,7 @@ static int parse_expression(struct labelsel *s, const json_t *e, const char *pat
 			    "is %s",
 			    path, i, op_names[op]);
 	r = sel_add_term(s, op, key, &t);
-	if (r == -E2BIG)
+	if (r == -EFBIG)
 		return errmsg_set(ret_error, -EINVAL, "%s: more than %d terms", path, LABELSEL_MAX_TERMS);
 	if (r < 0)
 		return r;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "selector.h"
 
@@ -50,7 +51,7 @@ struct selector {
 	enum sel_op op;
 	char *key;		  /* label tests */
 	char **values;		  /* EQ/NE/CONTAINS/STARTS/ENDS: one; IN/NOT_IN: n_values */
-	size_t n_values;
+	size_t n_values, cap_values;
 	struct selector *a, *b;	  /* NOT: a; AND/OR: a, b */
 };
 
@@ -163,15 +164,12 @@ static int node_new(enum sel_op op, struct selector **ret)
 
 static int push_value(struct parser *p, struct selector *s)
 {
-	char **v;
-	int r;
+	int r = ARRAY_GROW_MAX(s->values, s->cap_values, s->n_values + 1, SELECTOR_MAX_SET);
 
-	if (s->n_values >= SELECTOR_MAX_SET)
+	if (r == -EFBIG)
 		return fail(p, "set has more than %d values", SELECTOR_MAX_SET);
-	v = realloc(s->values, (s->n_values + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	s->values = v;
+	if (r < 0)
+		return r;
 	r = parse_string(p, &s->values[s->n_values]);
 	if (r < 0)
 		return r;

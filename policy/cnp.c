@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "calico.h"
 #include "cleanup.h"
 #include "cnp.h"
@@ -185,12 +186,11 @@ static int cnp_protocol(struct cctx *c, const json_t *j, const char *path,
 static struct policy_crule *crule_push(struct policy_netpol *np, enum policy_dir d,
 				       enum policy_action action)
 {
-	struct policy_crule *v = realloc(np->crules[d], (np->n_rules[d] + 1) * sizeof(*v));
+	struct policy_crule *v;
 
-	if (!v)
+	if (ARRAY_GROW(np->crules[d], np->cap_crules[d], np->n_rules[d] + 1) < 0)
 		return NULL;
-	np->crules[d] = v;
-	v += np->n_rules[d]++;
+	v = &np->crules[d][np->n_rules[d]++];
 	*v = (struct policy_crule){ .action = action, .proto = -1, .not_proto = -1,
 				    .icmp_type = -1, .icmp_code = -1, .not_icmp_type = -1,
 				    .not_icmp_code = -1 };

@@ -130,17 +130,15 @@ static uint32_t batch_next_seq(const struct policy_batch *b)
 static int batch_msg(struct policy_batch *b, uint16_t type, uint16_t flags, long op,
 		     struct nlmsghdr **ret)
 {
-	long *n;
 	char *at;
 	int r;
 
 	r = batch_reserve(b, &at);
 	if (r < 0)
 		return r;
-	n = realloc(b->op_of_msg, (b->n_msgs + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	b->op_of_msg = n;
+	r = ARRAY_GROW(b->op_of_msg, b->cap_msgs, b->n_msgs + 1);
+	if (r < 0)
+		return r;
 	*ret = nftnl_nlmsg_build_hdr(at, type, NFPROTO_INET, flags | NLM_F_ACK, batch_next_seq(b));
 	b->op_of_msg[b->n_msgs++] = op;
 	return 0;
@@ -1260,8 +1258,8 @@ static int talk(struct policy_kernel *k, struct nlmsghdr *req, mnl_cb_t cb, void
 struct read_ctx {
 	struct policy_nft *t;
 	struct nftnl_set *elems; /* GETSETELEM accumulator */
-	char **set_names;
-	size_t n_sets;
+	char **set_names; /* owned, and each name */
+	size_t n_sets, cap_sets;
 	int error;
 };
 
@@ -1307,7 +1305,6 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	struct read_ctx *c = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct policy_nft_set *ps;
-	char **n;
 
 	if (!s)
 		return (c->error = -ENOMEM), MNL_CB_ERROR;
@@ -1316,15 +1313,12 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	else if (nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET &&
 		 same_table(nftnl_set_get_str(s, NFTNL_SET_TABLE), c)) {
 		c->error = decode_set(s, c->t, &ps);
-		n = c->error ? NULL : realloc(c->set_names, (c->n_sets + 1) * sizeof(*n));
-		if (c->error == 0 && (!n || !(n[c->n_sets] = strdup(ps->name)))) {
+		if (c->error == 0)
+			c->error = ARRAY_GROW(c->set_names, c->cap_sets, c->n_sets + 1);
+		if (c->error == 0 && !(c->set_names[c->n_sets] = strdup(ps->name)))
 			c->error = -ENOMEM;
-			if (n)
-				c->set_names = n;
-		} else if (n) {
-			c->set_names = n;
+		if (c->error == 0)
 			c->n_sets++;
-		}
 	}
 	nftnl_set_free(s);
 	return c->error < 0 ? MNL_CB_ERROR : MNL_CB_OK;

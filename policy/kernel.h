@@ -53,8 +53,8 @@ struct policy_batch {
 	uint8_t *buf;
 	size_t len, cap;
 	uint32_t seq_first; /* seq of BATCH_BEGIN */
-	size_t n_msgs;	    /* messages between BEGIN and END (each wants an ACK) */
-	long *op_of_msg;    /* message i (seq_first + 1 + i) -> plan op index */
+	size_t n_msgs, cap_msgs; /* messages between BEGIN and END (each wants an ACK) */
+	long *op_of_msg;	 /* owned, [n_msgs]: message i (seq_first + 1 + i) -> plan op index */
 };
 
 /**

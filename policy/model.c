@@ -138,28 +138,28 @@ struct policy_pod *policy_pod_free(struct policy_pod *p)
 	return NULL;
 }
 
-static int pod_add_ip(struct policy_pod *p, const char *text)
+/* The pod's lists are built in a struct array each and handed on when
+ * complete: a parsed pod keeps no capacity (one per pod, 10,000 pods). */
+
+/* Adds @text to @ips (of struct in_prefix) unless it is there already. */
+static int pod_add_ip(struct array *ips, const char *text)
 {
-	struct in_prefix c, *n;
+	const struct in_prefix *v = ips->items;
+	struct in_prefix c;
 
 	/* "10.0.0.5" (status) or "10.0.0.5/32" (Calico's annotation). */
 	if (prefix_parse(text, PREFIX_ALLOW_BARE, &c) < 0 || c.len != prefix_max_len(c.family))
 		return -EINVAL;
-	for (size_t i = 0; i < p->n_ips; i++)
-		if (prefix_equal(&p->ips[i], &c))
+	for (size_t i = 0; i < ips->n; i++)
+		if (prefix_equal(&v[i], &c))
 			return 0;
-	if (p->n_ips >= POLICY_POD_MAX_IPS)
+	if (ips->n >= POLICY_POD_MAX_IPS)
 		return -EINVAL;
-	n = realloc(p->ips, (p->n_ips + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	p->ips = n;
-	p->ips[p->n_ips++] = c;
-	return 0;
+	return array_append(ips, &c);
 }
 
 /* The annotation form: "10.65.0.5/32,fd00::5/128". */
-static int pod_ips_from_annotation(struct policy_pod *p, const char *text)
+static int pod_ips_from_annotation(struct policy_pod *p, struct array *ips, const char *text)
 {
 	_cleanup_free_ char *copy = strdup(text);
 	char *save = NULL;
@@ -168,11 +168,10 @@ static int pod_ips_from_annotation(struct policy_pod *p, const char *text)
 	if (!copy)
 		return -ENOMEM;
 	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		r = pod_add_ip(p, t);
+		r = pod_add_ip(ips, t);
 		if (r == -EINVAL) { /* all or nothing */
-			free(p->ips);
-			p->ips = NULL;
-			p->n_ips = 0;
+			free(ips->items);
+			*ips = (struct array)ARRAY_INIT(struct in_prefix);
 			p->bad_ip_annotation = true;
 			return 0;
 		}
@@ -184,44 +183,53 @@ static int pod_ips_from_annotation(struct policy_pod *p, const char *text)
 
 static int pod_parse_ips(struct policy_pod *p, const json_t *j, char **ret_error)
 {
-	const json_t *status = json_object_get(j, "status"), *ips, *ip;
+	const json_t *status = json_object_get(j, "status"), *ip;
 	const char *phase = json_string_value(json_object_get(status, "phase"));
 	const char *annot = json_string_value(json_object_get(
 		json_object_get(json_object_get(j, "metadata"), "annotations"),
 		"cni.projectcalico.org/podIPs"));
+	struct array ips = ARRAY_INIT(struct in_prefix);
 	size_t i;
 	int r = 0;
 
 	/* A finished pod's address may already belong to another pod. */
 	if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
 		return 0;
-	ips = json_object_get(status, "podIPs");
-	json_array_foreach (ips, i, ip) {
-		r = pod_add_ip(p, json_string_value(json_object_get(ip, "ip")));
+	json_array_foreach (json_object_get(status, "podIPs"), i, ip) {
+		r = pod_add_ip(&ips, json_string_value(json_object_get(ip, "ip")));
 		if (r == -EINVAL)
-			return errmsg_set(ret_error, -EINVAL, "status.podIPs[%zu].ip: invalid address", i);
+			r = errmsg_set(ret_error, -EINVAL, "status.podIPs[%zu].ip: invalid address", i);
 		if (r < 0)
-			return r;
+			goto out;
 	}
-	if (p->n_ips == 0 && json_object_get(status, "podIP")) {
-		r = pod_add_ip(p, json_string_value(json_object_get(status, "podIP")));
+	if (ips.n == 0 && json_object_get(status, "podIP")) {
+		r = pod_add_ip(&ips, json_string_value(json_object_get(status, "podIP")));
 		if (r == -EINVAL)
-			return errmsg_set(ret_error, -EINVAL, "status.podIP: invalid address");
+			r = errmsg_set(ret_error, -EINVAL, "status.podIP: invalid address");
 		if (r < 0)
-			return r;
+			goto out;
 	}
-	p->ips_reported = p->n_ips > 0;
-	if (p->n_ips == 0 && annot)
-		r = pod_ips_from_annotation(p, annot);
-	return r;
+	p->ips_reported = ips.n > 0;
+	if (ips.n == 0 && annot)
+		r = pod_ips_from_annotation(p, &ips, annot);
+out:
+	if (r < 0) {
+		free(ips.items);
+		return r;
+	}
+	p->ips = ips.items;
+	p->n_ips = ips.n;
+	return 0;
 }
 
-static int pod_add_port(struct policy_pod *p, const json_t *cp, const char *path, size_t i,
+/* Adds container port @cp to @ports (of struct policy_named_port) when it
+ * has a name. */
+static int pod_add_port(struct array *ports, const json_t *cp, const char *path, size_t i,
 			char **ret_error)
 {
 	const char *name = json_string_value(json_object_get(cp, "name"));
 	const json_t *num = json_object_get(cp, "containerPort");
-	struct policy_named_port np = {}, *n;
+	struct policy_named_port np = {};
 
 	if (!is_port_num(num))
 		return errmsg_set(ret_error, -EINVAL, "%s.ports[%zu].containerPort: must be 1..65535", path, i);
@@ -233,19 +241,15 @@ static int pod_add_port(struct policy_pod *p, const json_t *cp, const char *path
 		return errmsg_set(ret_error, -EINVAL, "%s.ports[%zu].name: invalid port name '%s'", path, i, name);
 	strcpy(np.name, name);
 	np.port = (uint16_t)json_integer_value(num);
-	n = realloc(p->ports, (p->n_ports + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	p->ports = n;
-	p->ports[p->n_ports++] = np;
-	return 0;
+	return array_append(ports, &np);
 }
 
 static int pod_parse_ports(struct policy_pod *p, const json_t *spec, char **ret_error)
 {
 	static const char *const lists[] = { "containers", "initContainers" };
+	struct array named = ARRAY_INIT(struct policy_named_port);
 	char path[64];
-	int r;
+	int r = 0;
 
 	for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
 		const json_t *cs = json_object_get(spec, lists[l]), *c, *ports, *cp;
@@ -254,26 +258,36 @@ static int pod_parse_ports(struct policy_pod *p, const json_t *spec, char **ret_
 		json_array_foreach (cs, i, c) {
 			ports = json_object_get(c, "ports");
 			snprintf(path, sizeof(path), "spec.%s[%zu]", lists[l], i);
-			if (json_array_size(ports) > MODEL_MAX_ITEMS)
-				return errmsg_set(ret_error, -EINVAL, "%s.ports: too many ports", path);
+			if (json_array_size(ports) > MODEL_MAX_ITEMS) {
+				r = errmsg_set(ret_error, -EINVAL, "%s.ports: too many ports", path);
+				goto out;
+			}
 			json_array_foreach (ports, k, cp) {
-				r = pod_add_port(p, cp, path, k, ret_error);
+				r = pod_add_port(&named, cp, path, k, ret_error);
 				if (r < 0)
-					return r;
+					goto out;
 			}
 		}
 	}
+out:
+	if (r < 0) {
+		free(named.items);
+		return r;
+	}
+	p->ports = named.items;
+	p->n_ports = named.n;
 	return 0;
 }
 
-/* spec.containers[@i].ports[@k] when it has a hostPort (0 or absent: none).
- * Its containerPort and protocol were checked by pod_add_port(). */
-static int pod_add_host_port(struct policy_pod *p, const json_t *cp, size_t i, size_t k,
+/* Adds spec.containers[@i].ports[@k] to @host_ports (of struct
+ * policy_host_port) when it has a hostPort (0 or absent: none). Its
+ * containerPort and protocol were checked by pod_add_port(). */
+static int pod_add_host_port(struct array *host_ports, const json_t *cp, size_t i, size_t k,
 			     char **ret_error)
 {
 	const json_t *hp = json_object_get(cp, "hostPort"), *hip = json_object_get(cp, "hostIP");
 	const char *ip = json_string_value(hip);
-	struct policy_host_port h = {}, *n;
+	struct policy_host_port h = {};
 	static const uint8_t zero[4];
 
 	if (!hp || (json_is_integer(hp) && json_integer_value(hp) == 0))
@@ -292,38 +306,34 @@ static int pod_add_host_port(struct policy_pod *p, const json_t *cp, size_t i, s
 	(void)proto_from_json(json_object_get(cp, "protocol"), &h.proto);
 	h.host_port = (uint16_t)json_integer_value(hp);
 	h.container_port = (uint16_t)json_integer_value(json_object_get(cp, "containerPort"));
-	n = realloc(p->host_ports, (p->n_host_ports + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	p->host_ports = n;
-	p->host_ports[p->n_host_ports++] = h;
-	return 0;
+	return array_append(host_ports, &h);
 }
 
 /* The hostPorts of spec.containers; a bad one refuses them all (the pod
  * itself stays valid: NetworkPolicy does not read them). */
 static int pod_parse_host_ports(struct policy_pod *p, const json_t *spec)
 {
+	struct array host_ports = ARRAY_INIT(struct policy_host_port);
 	const json_t *c, *cp;
 	size_t i, k;
 	int r = 0;
 
 	json_array_foreach (json_object_get(spec, "containers"), i, c) {
 		json_array_foreach (json_object_get(c, "ports"), k, cp) {
-			r = pod_add_host_port(p, cp, i, k, &p->host_ports_error);
+			r = pod_add_host_port(&host_ports, cp, i, k, &p->host_ports_error);
 			if (r < 0)
 				break;
 		}
 		if (r < 0)
 			break;
 	}
-	if (r == -EINVAL) {
-		free(p->host_ports);
-		p->host_ports = NULL;
-		p->n_host_ports = 0;
-		return 0;
+	if (r < 0) {
+		free(host_ports.items);
+		return r == -EINVAL ? 0 : r;
 	}
-	return r;
+	p->host_ports = host_ports.items;
+	p->n_host_ports = host_ports.n;
+	return 0;
 }
 
 /* ns, name and sa in one allocation, owned through p->ns (10,000 pods:

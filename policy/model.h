@@ -197,6 +197,7 @@ struct policy_netpol {
 	struct policy_rule *rules[_POLICY_DIR_MAX];   /* K8S */
 	struct policy_crule *crules[_POLICY_DIR_MAX]; /* Calico */
 	size_t n_rules[_POLICY_DIR_MAX]; /* of rules or crules */
+	size_t cap_crules[_POLICY_DIR_MAX]; /* of crules grown by cnp.c (0: sized once) */
 	bool has_pass;	/* some rule passes */
 	bool rejected; /* the stand-in of an invalid policy: allows nothing
 			* (Calico: denies everything that reaches it) */

@@ -187,6 +187,38 @@ static void test_non_string_label_values_do_not_match(void **state)
 	json_decref(labels);
 }
 
+/* A set of 1024 values fits (every one kept as the array grows); 1025 is
+ * -EINVAL naming the limit. */
+static void test_set_size_limit(void **state)
+{
+	json_t *labels = json_pack("{s:s}", "a", "v1023");
+
+	(void)state;
+	for (int n = 1024; n <= 1025; n++) {
+		size_t len = 0, size = (size_t)n * 10 + 16;
+		char *text = malloc(size);
+		struct selector *s = NULL;
+		char *err = NULL;
+
+		assert_non_null(text);
+		len += (size_t)snprintf(text, size, "a in {");
+		for (int i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, size - len, "%s'v%d'", i ? "," : "", i);
+		snprintf(text + len, size - len, "}");
+		if (n == 1024) {
+			assert_int_equal(selector_parse(text, &s, &err), 0);
+			assert_true(selector_matches(s, labels));
+		} else {
+			assert_int_equal(selector_parse(text, &s, &err), -EINVAL);
+			assert_non_null(strstr(err, "set has more than 1024 values"));
+		}
+		selector_free(s);
+		free(err);
+		free(text);
+	}
+	json_decref(labels);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting_and_huge_input_are_rejected),
 		cmocka_unit_test(test_is_all),
 		cmocka_unit_test(test_non_string_label_values_do_not_match),
+		cmocka_unit_test(test_set_size_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,6 +173,76 @@ static void test_key_syntax(void **state)
 	assert_false(labelsel_value_is_valid("a b"));
 }
 
+/* 256 terms and 1024 values of a term fit (every one kept as the arrays
+ * grow); one more of either is -EINVAL naming the limit. */
+static void test_term_and_value_limits(void **state)
+{
+	(void)state;
+	for (int n = 256; n <= 257; n++) {
+		json_t *ml = json_object(), *labels = json_object();
+		json_t *j = json_pack("{s:o}", "matchLabels", ml);
+		struct labelsel *s = NULL;
+		char *err = NULL;
+		char key[16];
+		int r;
+
+		for (int i = 0; i < n; i++) {
+			snprintf(key, sizeof(key), "k%d", i);
+			json_object_set_new(ml, key, json_string("v"));
+			json_object_set_new(labels, key, json_string("v"));
+		}
+		r = labelsel_from_json(j, "sel", &s, &err);
+		if (n == 256) {
+			struct labels *l = NULL;
+
+			assert_int_equal(r, 0);
+			assert_int_equal(labels_from_json(labels, NULL, NULL, &l), 0);
+			assert_true(labelsel_matches(s, l));
+			json_object_set_new(labels, "k255", json_string("w"));
+			free(l);
+			assert_int_equal(labels_from_json(labels, NULL, NULL, &l), 0);
+			assert_false(labelsel_matches(s, l));
+			free(l);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_non_null(strstr(err, "sel: more than 256 terms"));
+		}
+		labelsel_free(s);
+		free(err);
+		json_decref(j);
+		json_decref(labels);
+	}
+	for (int n = 1024; n <= 1025; n++) {
+		json_t *vals = json_array();
+		json_t *j = json_pack("{s:[{s:s,s:s,s:o}]}", "matchExpressions", "key", "a",
+				      "operator", "In", "values", vals);
+		struct labelsel *s = NULL;
+		struct labels *l = NULL;
+		char *err = NULL;
+		char v[16];
+
+		for (int i = 0; i < n; i++) {
+			snprintf(v, sizeof(v), "v%d", i);
+			json_array_append_new(vals, json_string(v));
+		}
+		if (n == 1025) {
+			assert_int_equal(labelsel_from_json(j, "sel", &s, &err), -EINVAL);
+			assert_non_null(strstr(err, "more than 1024 values"));
+		} else {
+			json_t *labels = json_pack("{s:s}", "a", "v1023");
+
+			assert_int_equal(labelsel_from_json(j, "sel", &s, &err), 0);
+			assert_int_equal(labels_from_json(labels, NULL, NULL, &l), 0);
+			assert_true(labelsel_matches(s, l));
+			json_decref(labels);
+		}
+		free(l);
+		labelsel_free(s);
+		free(err);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_bad_selectors_are_rejected_with_field),
 		cmocka_unit_test(test_canonical_text_is_order_independent),
 		cmocka_unit_test(test_key_syntax),
+		cmocka_unit_test(test_term_and_value_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
