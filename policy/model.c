@@ -138,8 +138,20 @@ struct policy_pod *policy_pod_free(struct policy_pod *p)
 	return NULL;
 }
 
-/* The pod's lists are built in a struct array each and handed on when
- * complete: a parsed pod keeps no capacity (one per pod, 10,000 pods). */
+/* A pod's lists are built in a struct array each and handed on complete,
+ * so a parsed pod keeps no capacity (one per pod, 10,000 pods): @a's items
+ * and count go to *@items and *@n when @r is 0, else they are freed.
+ * Return: @r. */
+static int pod_list_done(struct array *a, int r, void **items, size_t *n)
+{
+	if (r < 0) {
+		free(a->items);
+		return r;
+	}
+	*items = a->items;
+	*n = a->n;
+	return 0;
+}
 
 /* Adds @text to @ips (of struct in_prefix) unless it is there already. */
 static int pod_add_ip(struct array *ips, const char *text)
@@ -213,13 +225,7 @@ static int pod_parse_ips(struct policy_pod *p, const json_t *j, char **ret_error
 	if (ips.n == 0 && annot)
 		r = pod_ips_from_annotation(p, &ips, annot);
 out:
-	if (r < 0) {
-		free(ips.items);
-		return r;
-	}
-	p->ips = ips.items;
-	p->n_ips = ips.n;
-	return 0;
+	return pod_list_done(&ips, r, (void **)&p->ips, &p->n_ips);
 }
 
 /* Adds container port @cp to @ports (of struct policy_named_port) when it
@@ -270,13 +276,7 @@ static int pod_parse_ports(struct policy_pod *p, const json_t *spec, char **ret_
 		}
 	}
 out:
-	if (r < 0) {
-		free(named.items);
-		return r;
-	}
-	p->ports = named.items;
-	p->n_ports = named.n;
-	return 0;
+	return pod_list_done(&named, r, (void **)&p->ports, &p->n_ports);
 }
 
 /* Adds spec.containers[@i].ports[@k] to @host_ports (of struct
@@ -327,13 +327,11 @@ static int pod_parse_host_ports(struct policy_pod *p, const json_t *spec)
 		if (r < 0)
 			break;
 	}
-	if (r < 0) {
+	if (r == -EINVAL) { /* none */
 		free(host_ports.items);
-		return r == -EINVAL ? 0 : r;
+		return 0;
 	}
-	p->host_ports = host_ports.items;
-	p->n_host_ports = host_ports.n;
-	return 0;
+	return pod_list_done(&host_ports, r, (void **)&p->host_ports, &p->n_host_ports);
 }
 
 /* ns, name and sa in one allocation, owned through p->ns (10,000 pods:
