@@ -1093,9 +1093,13 @@ static int range_variant(struct policy_desired *d, struct ranges *rs, int family
 	return r < 0 ? r : variant_push(vs, mk, family, s->name);
 }
 
-/* nets (@negate: notNets) as address matches of @mk / its negation. */
+/* nets (notNets with a negated @mk) as address matches of @mk, one per
+ * family they have. A family none of them has gets no variant, so the rule
+ * is not rendered for it, as Calico renders a rule only for the IP
+ * versions of its CIDRs (notNets [10.0.0.0/8] matches no IPv6 packet,
+ * rather than every one). */
 static int nets_variants(struct policy_desired *d, const struct in_prefix *v, size_t n,
-			 bool negate, enum policy_match_kind mk, struct variants *vs)
+			 enum policy_match_kind mk, struct variants *vs)
 {
 	static const int fams[2] = { AF_INET, AF_INET6 };
 	int r = 0;
@@ -1106,8 +1110,6 @@ static int nets_variants(struct policy_desired *d, const struct in_prefix *v, si
 		r = cidr_ranges(v, n, fams[f], &rs);
 		if (r == 0 && rs.n > 0)
 			r = range_variant(d, &rs, fams[f], mk, vs);
-		else if (r == 0 && negate && (fams[f] == AF_INET || d->v6))
-			r = variant_push(vs, POLICY_MATCH_NFPROTO, fams[f], NULL);
 		free(rs.v);
 	}
 	return r;
@@ -1188,12 +1190,11 @@ static int side_dims(struct policy_desired *d, struct policy_netpol *np, enum po
 		r = entity_variants(d, np, dir, e, src ? POLICY_MATCH_SADDR : POLICY_MATCH_DADDR,
 				    &dims[(*n)++]);
 	if (r == 0 && e->n_nets)
-		r = nets_variants(d, e->nets, e->n_nets, false,
-				  src ? POLICY_MATCH_SADDR : POLICY_MATCH_DADDR, &dims[(*n)++]);
-	if (r == 0 && e->n_not_nets)
-		r = nets_variants(d, e->not_nets, e->n_not_nets, true,
-				  src ? POLICY_MATCH_SADDR_NOT : POLICY_MATCH_DADDR_NOT,
+		r = nets_variants(d, e->nets, e->n_nets, src ? POLICY_MATCH_SADDR : POLICY_MATCH_DADDR,
 				  &dims[(*n)++]);
+	if (r == 0 && e->n_not_nets)
+		r = nets_variants(d, e->not_nets, e->n_not_nets,
+				  src ? POLICY_MATCH_SADDR_NOT : POLICY_MATCH_DADDR_NOT, &dims[(*n)++]);
 	if (r == 0 && e->n_ports)
 		r = ports_variant(d, e->ports, e->n_ports,
 				  src ? POLICY_MATCH_SPORTS : POLICY_MATCH_PORTS, &dims[(*n)++]);

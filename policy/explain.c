@@ -171,12 +171,23 @@ static bool labels_select_addr(const struct policy_model *m, const struct policy
 	return false;
 }
 
+static bool nets_have_family(const struct in_prefix *nets, size_t n, int family)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nets[i].family == family)
+			return true;
+	return false;
+}
+
+/* notNets of the other family only: the rule is not rendered for @a's
+ * (compile.c: nets_variants()). */
 static bool entity_has(const struct policy_model *m, const struct policy_netpol *np,
 		       const struct policy_entity *e, const struct in_prefix *a)
 {
 	if (e->n_nets && !nets_contain(e->nets, e->n_nets, a))
 		return false;
-	if (nets_contain(e->not_nets, e->n_not_nets, a))
+	if (e->n_not_nets && (!nets_have_family(e->not_nets, e->n_not_nets, a->family) ||
+			      nets_contain(e->not_nets, e->n_not_nets, a)))
 		return false;
 	return !e->by_labels || labels_select_addr(m, np, e, a);
 }

@@ -2650,6 +2650,28 @@ static void test_rule_selectors_match_ipv6_without_ipv6_pods(void **state)
 	done(&f);
 }
 
+/* notNets of IPv4 only: the rule is IPv4's, as Calico renders it; it must
+ * not allow every IPv6 packet (this node has an IPv6 pod, and IPv6 on its
+ * host endpoint). */
+static void test_not_nets_of_one_family_apply_to_it_only(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build_heps_on(&f, NULL, "\"namespaces\":[{\"metadata\":{\"name\":\"a\"}}],\"pods\":["
+		      "{\"metadata\":{\"name\":\"v6\",\"namespace\":\"a\"},\"status\":{\"podIPs\":"
+		      "[{\"ip\":\"10.65.0.6\"},{\"ip\":\"fd00:65::6\"}]}}]",
+		   "\"hostendpoints\":[" ETH0_HEP "],"
+		   "\"globalnetworkpolicies\":[" GNP("default.not-doc",
+		   "{\"selector\":\"role == 'node'\",\"types\":[\"Ingress\"],"
+		   "\"ingress\":[{\"action\":\"Allow\","
+		   "\"source\":{\"notNets\":[\"198.51.100.0/24\"]}}]}") "]",
+		   POLICY_FAILSAFE_IN_DEFAULT, POLICY_FAILSAFE_OUT_DEFAULT);
+	assert_true(in_ok(&f, "eth0", IPPROTO_TCP, 8080)); /* from 203.0.113.5 */
+	assert_false(host6_ok(&f, "eth0", "", IPPROTO_TCP, 0)); /* the endpoint's default */
+	done(&f);
+}
+
 /* A policy that selects a host endpoint stays compiled when the last pod
  * it selected goes: the incremental update still equals a full compile. */
 static void test_host_endpoint_policy_survives_pod_changes(void **state)
@@ -2891,6 +2913,7 @@ int main(void)
 		cmocka_unit_test(test_do_not_track_policies),
 		cmocka_unit_test(test_host_endpoint_passes_ipv6_neighbour_discovery),
 		cmocka_unit_test(test_rule_selectors_match_ipv6_without_ipv6_pods),
+		cmocka_unit_test(test_not_nets_of_one_family_apply_to_it_only),
 		cmocka_unit_test(test_forwarded_flows_are_explained_as_the_table_does),
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),

@@ -427,6 +427,43 @@ static void test_calico_source_ports(void **state)
 	}
 }
 
+/* notNets of one family only: the rule is not rendered for the other, as
+ * Calico does (an IPv6 flow never matches notNets [10.0.0.0/8]). */
+static void test_not_nets_of_the_other_family(void **state)
+{
+	static const struct {
+		const char *not_nets;
+		bool allowed;
+		enum policy_explain_end end;
+	} v[] = {
+		{ "\"10.0.0.0/8\"", false, POLICY_EXPLAIN_END_TIER },
+		{ "\"10.0.0.0/8\",\"fd00:1::/64\"", true, POLICY_EXPLAIN_END_RULE },
+		{ "\"10.0.0.0/8\",\"fd00:9::/64\"", false, POLICY_EXPLAIN_END_TIER },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		char objs[400];
+		struct policy_model *m;
+		struct policy_flow f = { .proto = IPPROTO_TCP, .port = 80 };
+		struct policy_explain e;
+
+		snprintf(objs, sizeof(objs), "\"globalnetworkpolicies\":[" GNP("default.nn",
+			 "{\"selector\":\"app == 'v6'\",\"ingress\":[{\"action\":\"Allow\","
+			 "\"source\":{\"notNets\":[%s]}}]}") "]", v[i].not_nets);
+		m = model_of(objs);
+		endpoint(m, "fd00:9::5", &f.src, &f.saddr);
+		endpoint(m, "dev/v6", &f.dst, &f.daddr);
+		assert_int_equal(policy_flow_addresses(&f), 0);
+		assert_int_equal(policy_explain(m, &f, &e), 0);
+		if (e.allowed != v[i].allowed || e.dir[POLICY_DIR_INGRESS].end != v[i].end)
+			fail_msg("notNets [%s]: %s by end %d", v[i].not_nets,
+				 e.allowed ? "allowed" : "denied", e.dir[POLICY_DIR_INGRESS].end);
+		policy_explain_done(&e);
+		policy_model_free(m);
+	}
+}
+
 /* A named source port is a Calico feature felix-c refuses: the policy's
  * stand-in denies, whatever the source port. */
 static void test_named_source_port_is_a_stand_in(void **state)
@@ -655,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_flow_addresses_need_common_family),
 		cmocka_unit_test(test_calico_source_ports),
 		cmocka_unit_test(test_named_source_port_is_a_stand_in),
+		cmocka_unit_test(test_not_nets_of_the_other_family),
 		cmocka_unit_test(test_forwarded_flows),
 	};
 
