@@ -87,8 +87,8 @@ struct gen {
  * in this order). */
 struct ns_policies {
 	char *ns;
-	struct policy_netpol **v; /* references */
-	size_t n;
+	struct policy_netpol **v; /* references; owned (room for @cap) */
+	size_t n, cap;
 };
 
 struct policy_desired {
@@ -135,11 +135,11 @@ struct tracker {
 	struct policy_hmap chains; /* name -> struct touched_name */
 	struct policy_hmap sets;   /* name -> struct touched_name: created or dropped */
 	/* policies the update made relevant / irrelevant on this node */
-	const struct policy_netpol **gained, **lost;
-	size_t n_gained, n_lost;
-	/* sets dropped by the update, freed once its plan is built */
+	const struct policy_netpol **gained, **lost; /* owned (the policies borrowed) */
+	size_t n_gained, cap_gained, n_lost, cap_lost;
+	/* sets dropped by the update, freed once its plan is built; owned */
 	struct policy_nft_set **dropped;
-	size_t n_dropped;
+	size_t n_dropped, cap_dropped;
 };
 
 struct touched {
@@ -777,8 +777,8 @@ struct variant {
 };
 
 struct variants {
-	struct variant *v;
-	size_t n;
+	struct variant *v; /* owned */
+	size_t n, cap;
 };
 
 static void variants_done(struct variants *vs)
@@ -789,12 +789,11 @@ static void variants_done(struct variants *vs)
 static int variant_push(struct variants *vs, enum policy_match_kind kind, int family,
 			const char *set)
 {
-	struct variant *v = realloc(vs->v, (vs->n + 1) * sizeof(*v));
+	struct variant *v;
 
-	if (!v)
+	if (ARRAY_GROW(vs->v, vs->cap, vs->n + 1) < 0)
 		return -ENOMEM;
-	vs->v = v;
-	v += vs->n++;
+	v = &vs->v[vs->n++];
 	v->kind = kind;
 	v->family = family;
 	v->value = 0;
@@ -1570,7 +1569,7 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 	int r;
 
 	for (size_t i = 0; policy_hmap_next(&m->netpols, &i, &v);) {
-		struct policy_netpol *np = v, **nv;
+		struct policy_netpol *np = v;
 		bool global = np->kind == POLICY_KIND_GLOBAL || np->kind == POLICY_KIND_CLUSTER;
 		struct ns_policies *nsp = global ? &d->globals
 						  : policy_hmap_get_str(&d->ns_pols, np->ns);
@@ -1588,10 +1587,8 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 				return r;
 			}
 		}
-		nv = realloc(nsp->v, (nsp->n + 1) * sizeof(*nv));
-		if (!nv)
+		if (ARRAY_GROW(nsp->v, nsp->cap, nsp->n + 1) < 0)
 			return -ENOMEM;
-		nsp->v = nv;
 		nsp->v[nsp->n++] = policy_netpol_ref(np);
 	}
 	for (size_t i = 0; policy_hmap_next(&d->ns_pols, &i, &v);) {
@@ -1604,21 +1601,43 @@ static int index_policies(struct policy_desired *d, const struct policy_model *m
 	return claim_policy_names(d, m);
 }
 
+/* A list of policies applying to an endpoint is built in a struct array
+ * (of struct policy_applied) and handed on sorted in evaluation order. */
+static struct policy_applied *applied_push(struct array *a, const struct policy_desired *d,
+					   const struct policy_netpol *np)
+{
+	struct policy_applied *x = array_push(a);
+
+	if (x)
+		*x = policy_applied_of(d->m, np);
+	return x;
+}
+
+/* @a's items, sorted, and count go to *@ret and *@ret_n when @r is 0, else
+ * they are freed. Return: @r. */
+static int applied_done(struct array *a, int r, struct policy_applied **ret, size_t *ret_n)
+{
+	if (r < 0) {
+		free(a->items);
+		return r;
+	}
+	if (a->n > 1)
+		qsort(a->items, a->n, a->size, policy_applied_cmp);
+	*ret = a->items;
+	*ret_n = a->n;
+	return 0;
+}
+
 static int applied_add(const struct policy_desired *d, const struct ns_policies *nsp,
-		       const struct policy_pod *pod, enum policy_dir dir, struct policy_applied **v,
-		       size_t *n)
+		       const struct policy_pod *pod, enum policy_dir dir, struct array *a)
 {
 	for (size_t i = 0; nsp && i < nsp->n; i++) {
 		const struct policy_netpol *np = nsp->v[i];
-		struct policy_applied *x;
 
 		if (!np->types[dir] || !policy_selects_pod(d->m, np, pod))
 			continue;
-		x = realloc(*v, (*n + 1) * sizeof(*x));
-		if (!x)
+		if (!applied_push(a, d, np))
 			return -ENOMEM;
-		*v = x;
-		x[(*n)++] = policy_applied_of(d->m, np);
 	}
 	return 0;
 }
@@ -1627,20 +1646,13 @@ static int applied_add(const struct policy_desired *d, const struct ns_policies 
 static int pod_policies(const struct policy_desired *d, const struct policy_pod *pod,
 			enum policy_dir dir, struct policy_applied **ret, size_t *ret_n)
 {
-	_cleanup_free_ struct policy_applied *v = NULL;
-	size_t n = 0;
+	struct array a = ARRAY_INIT(struct policy_applied);
 	int r;
 
-	r = applied_add(d, policy_hmap_get_str(&d->ns_pols, pod->ns), pod, dir, &v, &n);
+	r = applied_add(d, policy_hmap_get_str(&d->ns_pols, pod->ns), pod, dir, &a);
 	if (r == 0)
-		r = applied_add(d, &d->globals, pod, dir, &v, &n);
-	if (r < 0)
-		return r;
-	if (n > 1)
-		qsort(v, n, sizeof(*v), policy_applied_cmp);
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
-	return 0;
+		r = applied_add(d, &d->globals, pod, dir, &a);
+	return applied_done(&a, r, ret, ret_n);
 }
 
 /* Only Kubernetes policies in a default tier that denies: the profile of
@@ -1897,15 +1909,12 @@ static int relevant_add(struct policy_desired *d, const struct policy_netpol *np
 	return 0;
 }
 
-static int netpol_push(const struct policy_netpol ***v, size_t *n,
+static int netpol_push(const struct policy_netpol ***v, size_t *n, size_t *cap,
 		       const struct policy_netpol *np)
 {
-	const struct policy_netpol **x = realloc(*v, (*n + 1) * sizeof(*x));
-
-	if (!x)
+	if (ARRAY_GROW(*v, *cap, *n + 1) < 0)
 		return -ENOMEM;
-	x[(*n)++] = np;
-	*v = x;
+	(*v)[(*n)++] = np;
 	return 0;
 }
 
@@ -1942,14 +1951,14 @@ static int relevance_change(struct policy_desired *d, const struct policy_pod *p
 		if (!rel) {
 			r = relevant_add(d, np, &rel);
 			if (r == 0 && t)
-				r = netpol_push(&t->gained, &t->n_gained, np);
+				r = netpol_push(&t->gained, &t->n_gained, &t->cap_gained, np);
 			if (r < 0)
 				return r;
 		}
 		if (delta > 0)
 			rel->local++;
 		else if (--rel->local == 0 && t &&
-			 (r = netpol_push(&t->lost, &t->n_lost, np)) < 0)
+			 (r = netpol_push(&t->lost, &t->n_lost, &t->cap_lost, np)) < 0)
 			return r;
 	}
 	return 0;
@@ -2094,7 +2103,6 @@ static bool set_dropped(const struct tracker *t, const struct policy_nft_set *s)
 /* @s goes with the update; it is freed after the plan is built. */
 static int drop_set(struct policy_desired *d, struct tracker *t, struct policy_nft_set *s)
 {
-	struct policy_nft_set **x;
 	int r;
 
 	if (set_dropped(t, s))
@@ -2102,24 +2110,21 @@ static int drop_set(struct policy_desired *d, struct tracker *t, struct policy_n
 	r = touch_set(t, d, s->name);
 	if (r < 0)
 		return r;
-	x = realloc(t->dropped, (t->n_dropped + 1) * sizeof(*x));
-	if (!x)
+	if (ARRAY_GROW(t->dropped, t->cap_dropped, t->n_dropped + 1) < 0)
 		return -ENOMEM;
-	x[t->n_dropped++] = s;
-	t->dropped = x;
+	t->dropped[t->n_dropped++] = s;
 	return 0;
 }
 
 /* Shared sets (named by content or by peer key) that @c's rules use,
- * appended to @v once each. */
+ * appended to @v (of *@n items, room for *@cap) once each. */
 static int shared_sets_of(const struct policy_desired *d, const struct policy_nft_chain *c,
-			  struct policy_nft_set ***v, size_t *n)
+			  struct policy_nft_set ***v, size_t *n, size_t *cap)
 {
 	for (size_t i = 0; i < c->n_rules; i++)
 		for (size_t j = 0; j < c->rules[i]->n_match; j++) {
 			const struct policy_match *m = &c->rules[i]->match[j];
 			struct policy_nft_set *s = m->arg ? policy_nft_set_get(d->nft, m->arg) : NULL;
-			struct policy_nft_set **x;
 			bool seen = false;
 
 			if (!s || s->kind == POLICY_SET_NAMED4 || s->kind == POLICY_SET_NAMED6 ||
@@ -2129,11 +2134,9 @@ static int shared_sets_of(const struct policy_desired *d, const struct policy_nf
 				seen = (*v)[k] == s;
 			if (seen)
 				continue;
-			x = realloc(*v, (*n + 1) * sizeof(*x));
-			if (!x)
+			if (ARRAY_GROW(*v, *cap, *n + 1) < 0)
 				return -ENOMEM;
-			x[(*n)++] = s;
-			*v = x;
+			(*v)[(*n)++] = s;
 		}
 	return 0;
 }
@@ -2154,7 +2157,7 @@ static int drop_netpol(struct policy_desired *d, const struct policy_netpol *np,
 		       struct tracker *t)
 {
 	_cleanup_free_ struct policy_nft_set **shared = NULL;
-	size_t n_shared = 0, k = 0;
+	size_t n_shared = 0, cap_shared = 0, k = 0;
 	char name[300];
 	int r;
 
@@ -2165,7 +2168,7 @@ static int drop_netpol(struct policy_desired *d, const struct policy_netpol *np,
 		c = policy_nft_chain_get(d->nft, name);
 		if (!c)
 			continue;
-		r = shared_sets_of(d, c, &shared, &n_shared);
+		r = shared_sets_of(d, c, &shared, &n_shared, &cap_shared);
 		if (r == 0)
 			r = touch_chain(t, d, name);
 		if (r < 0)
@@ -2277,34 +2280,36 @@ static bool hep_has_ip(const struct policy_hep *h, const struct in_prefix *a)
 	return false;
 }
 
-static int slot_push(struct hep_slot **v, size_t *n, const struct policy_hep *h, const char *ifn)
+/* Appends (@h, @ifn) to @slots (of struct hep_slot). */
+static int slot_push(struct array *slots, const struct policy_hep *h, const char *ifn)
 {
-	struct hep_slot *x = realloc(*v, (*n + 1) * sizeof(*x));
+	struct hep_slot *x = array_push(slots);
 
 	if (!x)
 		return -ENOMEM;
-	*v = x;
-	x[*n].h = h;
-	snprintf(x[*n].ifname, sizeof(x[*n].ifname), "%s", ifn);
-	(*n)++;
+	x->h = h;
+	snprintf(x->ifname, sizeof(x->ifname), "%s", ifn);
 	return 0;
 }
 
-/* The interfaces @h governs on this node: its interfaceName, else those
- * (not workloads') holding one of its expectedIPs. */
+/* The interfaces @h governs on this node, appended to @slots: its
+ * interfaceName, else those (not workloads') holding one of its
+ * expectedIPs. */
 static int hep_slots(const struct policy_model *m, const struct policy_hep *h,
-		     struct hep_slot **v, size_t *n)
+		     struct array *slots)
 {
 	int r = 0;
 
 	if (*h->ifname)
-		return slot_push(v, n, h, h->ifname);
+		return slot_push(slots, h, h->ifname);
 	for (size_t i = 0; r == 0 && i < m->n_host_addrs; i++) {
 		const struct policy_host_addr *a = &m->host_addrs[i];
+		const struct hep_slot *last = slots->n ? (struct hep_slot *)slots->items + slots->n - 1
+						       : NULL;
 
 		if (!ifname_is_ours(a->ifname) && hep_has_ip(h, &a->addr) &&
-		    (*n == 0 || (*v)[*n - 1].h != h || strcmp((*v)[*n - 1].ifname, a->ifname) != 0))
-			r = slot_push(v, n, h, a->ifname);
+		    (!last || last->h != h || strcmp(last->ifname, a->ifname) != 0))
+			r = slot_push(slots, h, a->ifname);
 	}
 	return r;
 }
@@ -2314,8 +2319,9 @@ static int hep_slots(const struct policy_model *m, const struct policy_hep *h,
  * expectedIPs, and the first "*" one (Felix picks the same). */
 static int active_heps(struct policy_desired *d, const struct policy_model *m)
 {
-	struct hep_slot *v = NULL;
-	size_t n = 0, k = 0;
+	struct array slots = ARRAY_INIT(struct hep_slot);
+	struct hep_slot *v;
+	size_t n, k = 0;
 	void *x;
 	int r = 0;
 
@@ -2328,12 +2334,14 @@ static int active_heps(struct policy_desired *d, const struct policy_model *m)
 			d->hep_star = !d->hep_star || strcmp(h->name, d->hep_star->name) < 0
 					      ? h : d->hep_star;
 		else
-			r = hep_slots(m, h, &v, &n);
+			r = hep_slots(m, h, &slots);
 	}
 	if (r < 0) {
-		free(v);
+		free(slots.items);
 		return r;
 	}
+	v = slots.items;
+	n = slots.n;
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_slot);
 	for (size_t i = 0; i < n; i++)
@@ -2382,28 +2390,23 @@ static int hep_policies(const struct policy_desired *d, const struct policy_hep 
 {
 	bool fwd = kind == HEP_FI || kind == HEP_FE;
 	enum policy_dir dir = hep_dir(kind);
-	_cleanup_free_ struct policy_applied *v = NULL;
-	size_t n = 0;
+	struct array a = ARRAY_INIT(struct policy_applied);
+	int r = 0;
 
-	for (size_t i = 0; i < d->globals.n; i++) {
+	for (size_t i = 0; r == 0 && i < d->globals.n; i++) {
 		const struct policy_netpol *np = d->globals.v[i];
 		struct policy_applied *x;
 
 		if (!np->types[dir] || np->host_mode != hep_mode[kind] ||
 		    (fwd && !np->apply_on_forward) || !policy_selects_hep(np, h))
 			continue;
-		x = realloc(v, (n + 1) * sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		v = x;
-		v[n] = policy_applied_of(d->m, np);
-		v[n++].tier_pass |= hep_mode[kind] != POLICY_HOST_MODE_NORMAL;
+		x = applied_push(&a, d, np);
+		if (x)
+			x->tier_pass |= hep_mode[kind] != POLICY_HOST_MODE_NORMAL;
+		else
+			r = -ENOMEM;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), policy_applied_cmp);
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
-	return 0;
+	return applied_done(&a, r, ret, ret_n);
 }
 
 static int hep_chain_add(struct policy_desired *d, const struct policy_hep *h,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "calico.h"
 #include "cleanup.h"
 #include "explain.h"
@@ -434,16 +435,11 @@ static int hep_stage_policies(const struct policy_model *m, const struct policy_
 /* Room in @ret->rules for every rule of @ret->selecting in @dir. */
 static int rules_reserve(struct policy_explain_dir *ret, enum policy_dir dir)
 {
-	struct policy_explain_rule *x;
 	size_t n = 0;
 
 	for (size_t i = 0; i < ret->n_selecting; i++)
 		n += ret->selecting[i]->n_rules[dir];
-	x = realloc(ret->rules, (n + 1) * sizeof(*x));
-	if (!x)
-		return -ENOMEM;
-	ret->rules = x;
-	return 0;
+	return ARRAY_GROW(ret->rules, ret->cap_rules, n + 1) < 0 ? -ENOMEM : 0;
 }
 
 /* One stage of @h's chains in @dir (@fwd: forwarded traffic's);
@@ -587,7 +583,6 @@ static int explain_dir(const struct policy_model *m, const struct policy_flow *f
 {
 	const struct policy_pod *pod = dir == POLICY_DIR_EGRESS ? f->src : f->dst;
 	const struct in_prefix *far = dir == POLICY_DIR_EGRESS ? &f->daddr : &f->saddr;
-	size_t n = 0;
 	int r;
 
 	ret->filtered = pod && !pod->host_network;
@@ -595,15 +590,12 @@ static int explain_dir(const struct policy_model *m, const struct policy_flow *f
 	if (!ret->filtered)
 		return 0;
 	r = selecting(m, pod, dir, ret);
+	if (r == 0)
+		r = rules_reserve(ret, dir);
 	if (r < 0)
 		return r;
 	ret->isolated = ret->n_selecting > 0;
 	ret->allowed = !ret->isolated;
-	for (size_t i = 0; i < ret->n_selecting; i++)
-		n += ret->selecting[i]->n_rules[dir];
-	ret->rules = calloc(n + 1, sizeof(*ret->rules));
-	if (!ret->rules)
-		return -ENOMEM;
 	if (ret->tiered)
 		return explain_tiered(m, f, dir, 0, false, ret, &(bool){ false });
 	for (size_t i = 0; i < ret->n_selecting; i++) {
@@ -613,10 +605,13 @@ static int explain_dir(const struct policy_model *m, const struct policy_flow *f
 			struct policy_explain_rule *er = &ret->rules[ret->n_rules++];
 			const struct policy_rule *rule = &np->rules[dir][k];
 
-			er->np = np;
-			er->rule = k;
-			er->peer_ok = rule_peers_match(m, np, rule, far);
-			er->port_ok = rule_ports_match(m, np, dir, rule, f);
+			*er = (struct policy_explain_rule){
+				.np = np,
+				.rule = k,
+				.peer_ok = rule_peers_match(m, np, rule, far),
+				.port_ok = rule_ports_match(m, np, dir, rule, f),
+				.action = POLICY_ACTION_ALLOW,
+			};
 			ret->allowed |= er->peer_ok && er->port_ok;
 		}
 	}

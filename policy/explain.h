@@ -124,9 +124,10 @@ struct policy_explain_dir {
 	/* sorted by key, or with Calico policies in evaluation order; owned */
 	const struct policy_netpol **selecting;
 	size_t n_selecting;
-	/* every rule of @selecting, in order; tiered: those evaluated */
+	/* every rule of @selecting, in order; tiered: those evaluated; owned
+	 * (room for @cap_rules) */
 	struct policy_explain_rule *rules;
-	size_t n_rules;
+	size_t n_rules, cap_rules;
 	bool tiered; /* Calico policies select the pod: @end says what decided */
 	enum policy_explain_end end;
 	const char *tier;			 /* END_TIER, END_STAND_IN, END_RULE */
