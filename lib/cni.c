@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "cni.h"
 #include "fileio.h"
@@ -387,17 +388,18 @@ static int args_add(struct cni_args *a, const char *item, size_t len, struct cni
 {
 	const char *eq = memchr(item, '=', len);
 	struct cni_arg *kv;
+	int r;
 
 	if (!eq || eq == item)
 		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
 				     "CNI_ARGS item '%.*s' is not KEY=VALUE", (int)len, item);
-	if (a->n >= CNI_ARGS_MAX)
+	r = ARRAY_GROW_MAX(a->items, a->cap, a->n + 1, CNI_ARGS_MAX);
+	if (r == -EFBIG)
 		return cni_error_set(err, CNI_ERR_INVALID_ENV, -EINVAL,
 				     "CNI_ARGS has more than %d items", CNI_ARGS_MAX);
-	kv = reallocarray(a->items, a->n + 1, sizeof(*kv));
-	if (!kv)
-		return -ENOMEM;
-	a->items = kv;
+	if (r < 0)
+		return r;
+	kv = a->items;
 	kv[a->n].key = strndup(item, (size_t)(eq - item));
 	kv[a->n].value = strndup(eq + 1, len - (size_t)(eq - item) - 1);
 	a->n++;

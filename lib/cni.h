@@ -159,8 +159,8 @@ struct cni_arg {
 	char *value;
 };
 struct cni_args {
-	struct cni_arg *items;
-	size_t n;
+	struct cni_arg *items; /* owned */
+	size_t n, cap;
 };
 
 #define CNI_ARGS_MAX 64

@@ -299,16 +299,26 @@ static void test_args_parse_vectors(void **state)
 	}
 }
 
+/* CNI_ARGS_MAX items parse (the last one found), one more is refused. */
 static void test_args_parse_rejects_too_many_items(void **state)
 {
-	char buf[CNI_ARGS_MAX * 8 + 16] = "";
+	char buf[CNI_ARGS_MAX * 8 + 16] = "", key[16];
 	struct cni_args a = {};
+	struct cni_error err = {};
 
 	(void)state;
-	for (int i = 0; i <= CNI_ARGS_MAX; i++)
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "K%d=v;", i);
-	assert_int_equal(cni_args_parse(buf, &a, NULL), -EINVAL);
+	for (int i = 0; i < CNI_ARGS_MAX; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "K%d=v%d;", i, i);
+	assert_int_equal(cni_args_parse(buf, &a, NULL), 0);
+	assert_int_equal(a.n, CNI_ARGS_MAX);
+	snprintf(key, sizeof(key), "K%d", CNI_ARGS_MAX - 1);
+	assert_string_equal(cni_args_get(&a, key), "v63");
+	cni_args_done(&a);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "K%d=v;", CNI_ARGS_MAX);
+	assert_int_equal(cni_args_parse(buf, &a, &err), -EINVAL);
 	assert_int_equal(a.n, 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_ENV);
+	assert_non_null(strstr(err.msg, "more than 64 items"));
 }
 
 static void set_env(const char *cmd, const char *id, const char *netns, const char *ifname)
