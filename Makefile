@@ -92,7 +92,8 @@ deps:
 	fi
 	@tests/lab/build-tools.sh >/dev/null
 
-# tests/layering: the include layers of ARCHITECTURE.md (under a second).
+# tests/layering: the include layers of ARCHITECTURE.md and no realloc()
+# outside lib/array.c (under a second).
 unit: all
 	@tests/layering --self-test
 	@tests/unit/run $(UNIT_BINS) | tee $(BUILD)/summary-unit.txt
