@@ -510,9 +510,8 @@ static void print_hep_end(const struct policy_explain_dir *d, enum policy_dir di
 	if (d->end == POLICY_EXPLAIN_END_FAILSAFE)
 		printf("  a failsafe %s port accepts it, before any policy\n",
 		       dir == POLICY_DIR_INGRESS ? "inbound" : "outbound");
-	else if (d->hep->rejected || (d->star && d->star->rejected))
-		printf("  the HostEndpoint %s was rejected: it denies all %s\n",
-		       d->hep->rejected ? d->hep->name : d->star->name,
+	else if (d->hep->rejected)
+		printf("  the HostEndpoint %s was rejected: it denies all %s\n", d->hep->name,
 		       d->forward ? "forwarded traffic" : "but failsafe traffic");
 	else if (d->end == POLICY_EXPLAIN_END_FORWARD)
 		printf("  no applyOnForward policy decided: forwarded traffic is accepted\n");
@@ -580,9 +579,6 @@ static void print_dir(const struct policy_explain_dir *d, enum policy_dir dir,
 		printf("%s\n", d->n_selecting ? "" : " none");
 		if (d->failsafe_passed)
 			printf("  a failsafe port passed it through the doNotTrack/preDNAT stage\n");
-		if (d->star)
-			printf("  the all-interfaces host endpoint %s applies after it\n",
-			       d->star->name);
 	} else if (!d->filtered) {
 		printf("%s: not filtered (%s)\n", dname,
 		       pod ? "hostNetwork pod" : "not a pod: no policy applies");
@@ -653,9 +649,8 @@ static json_t *dir_json(const struct policy_explain_dir *d, enum policy_dir dir,
 	if (o && d->end == POLICY_EXPLAIN_END_HOST_ACTION)
 		json_object_set_new(o, "decided_by", json_string(end_names[d->end]));
 	if (o && d->hep)
-		json_object_update_new(o, json_pack("{s:s, s:s?, s:s, s:b, s:b}", "host_endpoint",
-						    d->hep->name, "then_host_endpoint",
-						    d->star ? d->star->name : NULL, "stage",
+		json_object_update_new(o, json_pack("{s:s, s:s, s:b, s:b}", "host_endpoint",
+						    d->hep->name, "stage",
 						    policy_host_mode_to_string(d->stage), "untracked",
 						    d->untracked, "failsafe_passed", d->failsafe_passed));
 	if (o && counters && d->filtered && !d->allowed && !d->tiered) {

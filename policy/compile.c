@@ -49,6 +49,8 @@
 #define CHAIN_PREROUTING "cc_prerouting"
 #define CHAIN_RAW_PREROUTING "cc_raw_prerouting"
 #define CHAIN_RAW_OUTPUT "cc_raw_output"
+#define CHAIN_HEP_OWN "cc_hep_own"
+#define MAP_FROM_HEP_OWN "cc_from_hep_own"
 /* before DNAT (nat prerouting is -100), after conntrack (-200): Calico's
  * mangle; and before conntrack: Calico's raw */
 #define PRIO_PRE_DNAT (-150)
@@ -2683,8 +2685,37 @@ static int hep_base(struct policy_desired *d, enum hep_chain_kind kind,
 	return r < 0 ? r : hep_base_head(d, *ret, kind);
 }
 
-/* One @kind: the map and its elements, the "*" endpoint's jump after it.
- * An optional kind no endpoint has a chain of leaves no trace. */
+/* Before the "*" endpoint's preDNAT jump in @b: every interface with a host
+ * endpoint of its own is accepted there (its own chain decided nothing), as
+ * Calico never sends such an interface to the "*" endpoint's chains. */
+static int own_interfaces_rule(struct policy_desired *d, struct policy_nft_chain *b)
+{
+	struct policy_nft_chain *own;
+	struct policy_nft_set *s;
+	int r;
+
+	r = policy_nft_chain_add(d->nft, CHAIN_HEP_OWN, &own);
+	if (r == 0)
+		r = verdict_rule(d, own, POLICY_VERDICT_ACCEPT, -1, false,
+				 "own host endpoint: not the all-interfaces one's");
+	if (r == 0)
+		r = policy_nft_set_add(d->nft, MAP_FROM_HEP_OWN, POLICY_SET_IFVMAP, &s);
+	for (size_t i = 0; r == 0 && i < d->n_heps; i++) {
+		uint8_t key[16 + 64] = {};
+
+		memcpy(key, d->heps[i].ifname, strnlen(d->heps[i].ifname, 16));
+		memcpy(key + 16, CHAIN_HEP_OWN, strlen(CHAIN_HEP_OWN));
+		r = policy_nft_elem_ref(s, key, 16 + strlen(CHAIN_HEP_OWN), NULL);
+	}
+	if (r == 0)
+		r = base_rule(b, "interface with its own host endpoint", POLICY_MATCH_IIF_VMAP, 0,
+			      MAP_FROM_HEP_OWN, _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	return r;
+}
+
+/* One @kind: the map and its elements, the "*" endpoint's jump after it
+ * (never for doNotTrack: Calico ignores untracked policy on a "*"
+ * endpoint). An optional kind no endpoint has a chain of leaves no trace. */
 static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
 {
 	bool in = hep_dir(kind) == POLICY_DIR_INGRESS;
@@ -2707,7 +2738,7 @@ static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
 		memcpy(key + 16, c->name, strlen(c->name));
 		r = policy_nft_elem_ref(s, key, 16 + strlen(c->name), NULL);
 	}
-	if (r == 0 && d->hep_star)
+	if (r == 0 && d->hep_star && hep_mode[kind] != POLICY_HOST_MODE_UNTRACKED)
 		r = hep_chain(d, d->hep_star, kind, &star);
 	if (r < 0 || (!s && !star))
 		return r;
@@ -2716,6 +2747,9 @@ static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
 		r = base_rule(b, in ? "dispatch from host endpoint" : "dispatch to host endpoint",
 			      in ? POLICY_MATCH_IIF_VMAP : POLICY_MATCH_OIF_VMAP, 0, s->name,
 			      _POLICY_MATCH_KIND_MAX, 0, POLICY_VERDICT_NONE);
+	/* the normal kinds' own chains always decide */
+	if (r == 0 && star && hep_kind_optional(kind) && d->n_heps)
+		r = own_interfaces_rule(d, b);
 	if (r == 0 && star) {
 		snprintf(label, sizeof(label), "all-interfaces host endpoint %s", d->hep_star->name);
 		r = jump_rule(b, star->name, label);

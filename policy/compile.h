@@ -70,14 +70,20 @@
  *
  *   chain cc_raw_prerouting { hook prerouting priority -300 (raw)
  *     iifname "cali*" accept; meta mark clear 0x00400000
- *     iifname vmap @cc_from_hep_nt / jump hep_ni_<*> }   doNotTrack ingress
+ *     iifname vmap @cc_from_hep_nt }                     doNotTrack ingress
  *   chain cc_raw_output { hook output priority -300
  *     oifname "cali*" accept; meta mark clear 0x00400000
- *     oifname vmap @cc_to_hep_nt / jump hep_ne_<*> }     doNotTrack egress
+ *     oifname vmap @cc_to_hep_nt }                       doNotTrack egress
  *   chain cc_prerouting { hook prerouting priority -150, before DNAT (-100)
  *     ct state established,related accept; iifname "cali*" accept
  *     mark 0x00400000 accept (doNotTrack allowed), else clear it
- *     iifname vmap @cc_from_hep_pd / jump hep_pd_<*> }   preDNAT ingress
+ *     iifname vmap @cc_from_hep_pd                       preDNAT ingress
+ *     iifname vmap @cc_from_hep_own                      -> cc_hep_own: accept
+ *     jump hep_pd_<*> }                                  (only with a "*" one)
+ *
+ * As in Calico, the "*" endpoint never sees an interface with an endpoint of
+ * its own (cc_from_hep_own holds them all), and has no doNotTrack chains
+ * (Calico ignores untracked policy on it).
  *
  * Every failsafe chain starts with the ICMPv6 types of cc_wl_to_host
  * (neighbour discovery, router solicitation, MLD), so no host endpoint

@@ -477,23 +477,6 @@ static int hep_stage(const struct policy_model *m, const struct policy_flow *f,
 	return r;
 }
 
-/* The "*" host endpoint of @h's node compile.c picks (the first by name),
- * unless it is @h. */
-static const struct policy_hep *star_of(const struct policy_model *m, const struct policy_hep *h)
-{
-	const struct policy_hep *star = NULL;
-	void *v;
-
-	for (size_t i = 0; policy_hmap_next(&m->heps, &i, &v);) {
-		const struct policy_hep *x = v;
-
-		if (strcmp(x->ifname, "*") == 0 && strcmp(x->node, h->node) == 0 &&
-		    (!star || strcmp(x->name, star->name) < 0))
-			star = x;
-	}
-	return star == h ? NULL : star;
-}
-
 /* hep_stage() of @h, which when rejected has no doNotTrack or preDNAT
  * chain and a normal one that denies. */
 static int endpoint_stage(const struct policy_model *m, const struct policy_flow *f,
@@ -512,12 +495,11 @@ static int endpoint_stage(const struct policy_model *m, const struct policy_flow
 }
 
 /* A host endpoint's stages in @dir, in the order the hooks see them:
- * doNotTrack (not for forwarded egress: its chain is on the output hook),
- * preDNAT (ingress), normal. As compile.c's dispatch goes on after an
- * interface's own chain to the "*" endpoint's (a verdict map, then a
- * jump), a doNotTrack or preDNAT stage of @h that did not decide goes on to
- * the "*" endpoint's; the normal stage is always @h's own. *@ret_decided:
- * whether one decided. */
+ * doNotTrack (not for forwarded egress: its chain is on the output hook;
+ * never for a "*" endpoint: Calico ignores untracked policy there),
+ * preDNAT (ingress), normal. An interface with a host endpoint of its own
+ * never reaches the "*" endpoint's chains (compile.c: hep_dispatch()).
+ * *@ret_decided: whether one decided. */
 static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
 		      enum policy_dir dir, const struct policy_hep *h, bool fwd,
 		      struct policy_explain_dir *ret, bool *ret_decided)
@@ -525,7 +507,7 @@ static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
 	static const enum policy_host_mode stages[] = {
 		POLICY_HOST_MODE_UNTRACKED, POLICY_HOST_MODE_PRE_DNAT, POLICY_HOST_MODE_NORMAL
 	};
-	const struct policy_hep *star = star_of(m, h);
+	bool star = strcmp(h->ifname, "*") == 0;
 	int r = 0;
 
 	ret->hep = h;
@@ -536,17 +518,12 @@ static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
 	*ret_decided = false;
 	for (size_t s = 0; s < ELEMENTSOF(stages) && r == 0 && !*ret_decided; s++) {
 		bool normal = stages[s] == POLICY_HOST_MODE_NORMAL;
-		size_t before = ret->n_selecting;
 
 		if (dir == POLICY_DIR_EGRESS && !normal && (fwd || stages[s] != POLICY_HOST_MODE_UNTRACKED))
 			continue;
-		r = endpoint_stage(m, f, dir, h, stages[s], fwd, ret, ret_decided);
-		if (r < 0 || *ret_decided || !star || normal)
+		if (star && stages[s] == POLICY_HOST_MODE_UNTRACKED)
 			continue;
-		before = ret->n_selecting;
-		r = endpoint_stage(m, f, dir, star, stages[s], fwd, ret, ret_decided);
-		if (ret->n_selecting > before)
-			ret->star = star;
+		r = endpoint_stage(m, f, dir, h, stages[s], fwd, ret, ret_decided);
 	}
 	return r;
 }

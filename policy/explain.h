@@ -138,9 +138,6 @@ struct policy_explain_dir {
 	enum policy_host_mode stage;
 	bool untracked; /* allowed by a doNotTrack policy: conntrack never sees it */
 	bool forward;	/* forwarded traffic's stages of @hep */
-	/* the node's "*" host endpoint, when its doNotTrack or preDNAT chains
-	 * were evaluated after @hep's (its policies are among @selecting) */
-	const struct policy_hep *star;
 	bool failsafe_passed; /* a failsafe passed it through a doNotTrack/preDNAT stage */
 };
 

@@ -2530,11 +2530,17 @@ static void test_forwarded_flows_are_explained_as_the_table_does(void **state)
 	assert_true(fwd_ok(&f, "eth1", "eth0", 82));
 	assert_true(fwd_ok(&f, "eth0", "eth1", 80));
 	assert_true(has_chain(&f, "hep_fi_n1-eth0") && has_chain(&f, "hep_fe_n1-eth0"));
-	/* doNotTrack: eth0's Allow decides first, else the "*" endpoint's Deny */
+	/* doNotTrack: eth0's Allow decides; the "*" endpoint's Deny is never
+	 * applied (Calico ignores untracked policy on a "*" endpoint), not
+	 * after eth0's own chain decided nothing, nor on eth2 */
 	p = host_pkt(IPPROTO_UDP, "eth0", "eth1", OUTSIDE, "198.51.100.7", 5353);
 	assert_true(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
 	p.dport = 5354;
-	assert_false(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+	assert_true(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+	snprintf(p.iif, sizeof(p.iif), "eth2");
+	assert_true(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+	assert_false(has_chain(&f, "hep_ni_n1-all"));
+	snprintf(p.iif, sizeof(p.iif), "eth0");
 	/* a failsafe port passes the doNotTrack stage (forwarded too) */
 	assert_true(fwd_ok(&f, "eth0", "eth1", 22));
 	assert_false(fwd_ok(&f, "eth0", "eth1", 23));
@@ -2560,6 +2566,41 @@ static void test_forwarded_flows_are_explained_as_the_table_does(void **state)
 		assert_false(fwd_ok(&f, "eth1", "eth2", 80));
 		assert_true(fwd_ok(&f, "eth2", "eth0", 80));
 		json_decref(j);
+		done(&f);
+	}
+}
+
+/* preDNAT beside a "*" endpoint: an interface with a host endpoint of its
+ * own never reaches the "*" one's preDNAT chain, whether its own has a
+ * preDNAT chain (that decided nothing) or none; an interface without one
+ * does. */
+static void test_all_interfaces_prednat_only_for_interfaces_without_their_own(void **state)
+{
+	static const char *const star_pre =
+		GNP("default.all-pre", "{\"selector\":\"role == 'all'\",\"preDNAT\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\",\"protocol\":"
+		    "\"UDP\",\"destination\":{\"ports\":[5355]}}]}");
+	static const char *const eth0_pre =
+		GNP("default.eth0-pre", "{\"selector\":\"role == 'node'\",\"preDNAT\":true,"
+		    "\"applyOnForward\":true,\"ingress\":[{\"action\":\"Deny\",\"protocol\":"
+		    "\"TCP\",\"destination\":{\"ports\":[24]}}]}");
+
+	(void)state;
+	for (int own = 0; own < 2; own++) {
+		_cleanup_free_ char *objs = NULL;
+		struct fixture f = {};
+		struct pkt p = host_pkt(IPPROTO_UDP, "eth0", "eth1", OUTSIDE, "198.51.100.7", 5355);
+
+		assert_true(asprintf(&objs, "\"hostendpoints\":[" ETH0_HEP "," ALL_HEP "],"
+				     "\"globalnetworkpolicies\":[%s%s%s]", star_pre,
+				     own ? "," : "", own ? eth0_pre : "") > 0);
+		build_heps(&f, objs);
+		assert_int_equal(has_chain(&f, "hep_pd_n1-eth0"), own);
+		assert_true(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+		snprintf(p.iif, sizeof(p.iif), "eth2");
+		assert_false(pkt_ok(&f, OUTSIDE, "198.51.100.7", p));
+		if (own)
+			assert_false(fwd_ok(&f, "eth0", "eth1", 24));
 		done(&f);
 	}
 }
@@ -2914,6 +2955,7 @@ int main(void)
 		cmocka_unit_test(test_host_endpoint_passes_ipv6_neighbour_discovery),
 		cmocka_unit_test(test_rule_selectors_match_ipv6_without_ipv6_pods),
 		cmocka_unit_test(test_not_nets_of_one_family_apply_to_it_only),
+		cmocka_unit_test(test_all_interfaces_prednat_only_for_interfaces_without_their_own),
 		cmocka_unit_test(test_forwarded_flows_are_explained_as_the_table_does),
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
