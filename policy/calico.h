@@ -114,9 +114,10 @@ DEFINE_CLEANUP_FUNC(struct policy_sa, policy_sa_free);
 int policy_hep_from_json(const json_t *j, struct policy_hep **ret, char **ret_error);
 /**
  * policy_hep_deny_from_json - the fail-closed stand-in for a HostEndpoint
- *   policy_hep_from_json() refused: its node and interface, no labels, and
- *   every packet through it is denied but the failsafe ports' (forwarded
- *   ones too)
+ *   policy_hep_from_json() refused: its node and interface, no labels; a
+ *   packet to or from a local process through it is denied unless a
+ *   failsafe port passes it, and every packet forwarded through it is
+ *   denied (forwarded traffic has no failsafes)
  * @j: the object
  * @ret: the stand-in
  *
