@@ -2006,6 +2006,18 @@ static int tier_chains_del(struct policy_desired *d, const char *name, struct tr
 	}
 }
 
+/* The key of an interface verdict map's element: @ifname padded to 16
+ * bytes, then the chain to jump to. Return: its length. */
+static size_t ifvmap_key(uint8_t key[static 16 + 64], const char *ifname, const char *chain)
+{
+	size_t n = strlen(chain);
+
+	memset(key, 0, 16 + 64);
+	memcpy(key, ifname, strnlen(ifname, 16));
+	memcpy(key + 16, chain, n);
+	return 16 + n;
+}
+
 /* One pod's dispatch in one direction: its profile chain's reference and its
  * vmap element. Every local pod has one (CHAIN_OPEN when not isolated): the
  * base chains drop what comes from or goes to a workload interface without. */
@@ -2014,18 +2026,14 @@ static int profile_change(struct policy_desired *d, const struct policy_pod *pod
 {
 	_cleanup_free_ char *content = NULL;
 	struct policy_nft_chain *c = NULL;
-	uint8_t key[16 + 64] = {};
+	uint8_t key[16 + 64];
 	const char *name;
-	size_t n;
 	int r;
 
 	r = profile_name(d, pod, dir, delta > 0, &name, &content);
 	if (r < 0)
 		return r;
-	n = strlen(name);
-	memcpy(key, pod->ifname, strnlen(pod->ifname, 16));
-	memcpy(key + 16, name, n);
-	r = elem_change(t, d->vmap[dir], key, 16 + n, delta);
+	r = elem_change(t, d->vmap[dir], key, ifvmap_key(key, pod->ifname, name), delta);
 	if (r < 0 || !content)
 		return r;
 	r = touch_chain(t, d, name);
@@ -2701,11 +2709,10 @@ static int own_interfaces_rule(struct policy_desired *d, struct policy_nft_chain
 	if (r == 0)
 		r = policy_nft_set_add(d->nft, MAP_FROM_HEP_OWN, POLICY_SET_IFVMAP, &s);
 	for (size_t i = 0; r == 0 && i < d->n_heps; i++) {
-		uint8_t key[16 + 64] = {};
+		uint8_t key[16 + 64];
 
-		memcpy(key, d->heps[i].ifname, strnlen(d->heps[i].ifname, 16));
-		memcpy(key + 16, CHAIN_HEP_OWN, strlen(CHAIN_HEP_OWN));
-		r = policy_nft_elem_ref(s, key, 16 + strlen(CHAIN_HEP_OWN), NULL);
+		r = policy_nft_elem_ref(s, key, ifvmap_key(key, d->heps[i].ifname, CHAIN_HEP_OWN),
+					NULL);
 	}
 	if (r == 0)
 		r = base_rule(b, "interface with its own host endpoint", POLICY_MATCH_IIF_VMAP, 0,
@@ -2727,16 +2734,14 @@ static int hep_dispatch(struct policy_desired *d, enum hep_chain_kind kind)
 	if (!hep_kind_optional(kind))
 		r = policy_nft_set_add(d->nft, hep_map[kind], POLICY_SET_IFVMAP, &s);
 	for (size_t i = 0; r == 0 && i < d->n_heps; i++) {
-		uint8_t key[16 + 64] = {};
+		uint8_t key[16 + 64];
 
 		r = hep_chain(d, d->heps[i].h, kind, &c);
 		if (r < 0 || !c)
 			continue;
 		if (!s && (r = policy_nft_set_add(d->nft, hep_map[kind], POLICY_SET_IFVMAP, &s)) < 0)
 			break;
-		memcpy(key, d->heps[i].ifname, strnlen(d->heps[i].ifname, 16));
-		memcpy(key + 16, c->name, strlen(c->name));
-		r = policy_nft_elem_ref(s, key, 16 + strlen(c->name), NULL);
+		r = policy_nft_elem_ref(s, key, ifvmap_key(key, d->heps[i].ifname, c->name), NULL);
 	}
 	if (r == 0 && d->hep_star && hep_mode[kind] != POLICY_HOST_MODE_UNTRACKED)
 		r = hep_chain(d, d->hep_star, kind, &star);
