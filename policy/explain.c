@@ -510,8 +510,6 @@ static int hep_stages(const struct policy_model *m, const struct policy_flow *f,
 	bool star = strcmp(h->ifname, "*") == 0;
 	int r = 0;
 
-	ret->hep = h;
-	ret->filtered = ret->isolated = ret->tiered = true;
 	ret->selecting = calloc(m->netpols.n_items + 1, sizeof(*ret->selecting));
 	if (!ret->selecting)
 		return -ENOMEM;
