@@ -6,8 +6,10 @@ FX_NODES=${FX_NODES:-2}
 
 allowed() { wait_for 15 probe "$1" "$2" "$3" "${4:-tcp}"; }  # SRC DST PORT [PROTO]
 denied() { wait_for 15 eval "! probe $1 $2 $3 ${4:-tcp}"; }
-# still_denied SRC DST PORT: denied now and for the next 3 s (no late opening).
+# still_denied SRC DST PORT: denied (within 15 s: felix-c logs a rejection
+# before its batch is applied) and for the next 3 s (no late opening).
 still_denied() {
+	denied "$1" "$2" "$3"
 	local end=$((SECONDS + 3))
 	while [ $SECONDS -lt $end ]; do
 		probe "$1" "$2" "$3" && fail "$1 -> $2:$3 allowed"
