@@ -2915,6 +2915,32 @@ static void test_removing_host_endpoints_deletes_in_order(void **state)
 	done(&without);
 }
 
+
+/* A "*" endpoint's applyOnForward policies police what local pods send out
+ * through a host interface and receive from one (Felix resolves "*" to every
+ * non-workload interface, its forward dispatch included), never pod to pod
+ * nor pod to its node; explained as the table does. */
+static void test_all_interfaces_endpoint_polices_pods_forwarded_traffic(void **state)
+{
+	struct fixture f = {};
+
+	(void)state;
+	build_heps(&f, "\"hostendpoints\":[" ALL_HEP "],\"globalnetworkpolicies\":["
+		   GNP("default.all-fwd", "{\"selector\":\"role == 'all'\",\"applyOnForward\":true,"
+		       "\"ingress\":[{\"action\":\"Deny\",\"protocol\":\"TCP\",\"destination\":"
+		       "{\"ports\":[81]}},{\"action\":\"Allow\"}],\"egress\":[{\"action\":"
+		       "\"Deny\",\"protocol\":\"TCP\",\"destination\":{\"ports\":[82]}},"
+		       "{\"action\":\"Allow\"}]}") "]");
+	assert_false(tcp_ok(&f, "198.51.100.1", "a/web", 81)); /* in through eth0 */
+	assert_true(tcp_ok(&f, "198.51.100.1", "a/web", 82));
+	assert_false(tcp_ok(&f, "a/web", "198.51.100.1", 82)); /* out through eth0 */
+	assert_true(tcp_ok(&f, "a/web", "198.51.100.1", 81));
+	assert_true(tcp_ok(&f, "b/client", "a/web", 81)); /* pod to pod: no host endpoint */
+	assert_true(tcp_ok(&f, "a/web", "b/client", 82));
+	assert_true(host_ok(&f, "a/web", 81)); /* to its node: DefaultEndpointToHostAction */
+	done(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2957,6 +2983,7 @@ int main(void)
 		cmocka_unit_test(test_not_nets_of_one_family_apply_to_it_only),
 		cmocka_unit_test(test_all_interfaces_prednat_only_for_interfaces_without_their_own),
 		cmocka_unit_test(test_forwarded_flows_are_explained_as_the_table_does),
+		cmocka_unit_test(test_all_interfaces_endpoint_polices_pods_forwarded_traffic),
 		cmocka_unit_test(test_host_endpoint_objects),
 		cmocka_unit_test(test_rule_selectors_match_host_endpoint_addresses),
 		cmocka_unit_test(test_host_endpoint_policy_survives_pod_changes),
