@@ -39,4 +39,17 @@ restart_adopts() {
 		grep 'Policy applied' >&2 && fail "$1 rewrote policy after restart"
 	return 0
 }
+PROBE=$CALICO_C_BUILD/bin/calico-c-policy-probe
+# reach NS SPEC...: every SPEC (calico-c-policy-probe's proto:host:port)
+# answers (or, as "!SPEC", does not) from NS
+reach() {
+	local ns=$1 s out want
+	shift
+	out=$(ip netns exec "$ns" "$PROBE" check --timeout 700 "${@#!}") || true
+	for s in "$@"; do
+		want=ok
+		[ "${s#!}" = "$s" ] || want=fail
+		grep -qxF "${s#!} $want" <<<"$out" || return 1
+	done
+}
 nft_ruleset() { ip netns exec "$(netns_of "$1")" nft list table inet calico-c | sed 's/counter packets [0-9]* bytes [0-9]*/counter/'; }
